@@ -1,0 +1,4 @@
+"""Imports every command module so that each registers on the app.
+
+One line per module; keep the list sorted.
+"""
