@@ -1,0 +1,339 @@
+"""The planner workbook, declared once: every setting, table and column.
+
+Formulas use the short ``[@Column]`` form for this-row references; the builder
+writes them in the long form Excel stores (see :meth:`Table.formula_of`). They use
+only functions that both Excel 2016+ and LibreOffice 7.4 know.
+"""
+from __future__ import annotations
+
+from ilt_xl.schema.types import Column, ColumnType as T, Schema, Setting, Table
+
+STATUSES = ("Planned", "Confirmed", "Delivered", "Cancelled")
+ALLOCATION_KEYS = ("headcount", "attended", "equal", "learner_hours")
+FX_DATE_POLICIES = ("SessionStart", "BudgetRateDate")
+PHASES = ("Before", "During", "After")
+ANCHORS = ("Start", "End")
+TASK_STATUSES = ("Open", "Done", "Cancelled")
+INSTRUCTOR_KINDS = ("Internal", "External")
+GO_NO_GO = ("Go", "At risk", "Open", "Delivered", "Cancelled")
+CONFLICT_KINDS = (
+    "Instructor double-booked",
+    "Room double-booked",
+    "Equipment over quantity",
+    "Skill mismatch",
+    "Over capacity",
+    "Capacity above room",
+    "Instructor over available days",
+)
+UNALLOCATED = "(unallocated)"
+
+# ECB reference currencies (those the bundled ECB history quotes today) and EUR.
+# Manual FX rows may add others; the validator accepts those too.
+CURRENCIES = (
+    "EUR", "USD", "GBP", "CHF", "JPY", "AUD", "CAD", "CNY", "CZK", "DKK", "HKD",
+    "HUF", "IDR", "ILS", "INR", "ISK", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP",
+    "PLN", "RON", "SEK", "SGD", "THB", "TRY", "ZAR", "BRL", "BGN",
+)
+
+
+def _lookup(table: str, column: str, key: str, key_column: str) -> str:
+    return f"INDEX({table}[{column}],MATCH([@{key}],{table}[{key_column}],0))"
+
+
+def _course(column: str) -> str:
+    return _lookup("Courses", column, "CourseId", "CourseId")
+
+
+SETTINGS = (
+    Setting("ReportingCurrency", T.CURRENCY, "EUR", "Currency that totals, budgets and KPIs are reported in."),
+    Setting(
+        "FxDatePolicy", T.TEXT, "SessionStart",
+        "Which date converts a session's costs: its start date, or the fixed BudgetRateDate.",
+        allowed=FX_DATE_POLICIES,
+    ),
+    Setting("BudgetRateDate", T.DATE, None, "Rate date used when FxDatePolicy is BudgetRateDate."),
+    Setting(
+        "AllocationMethod", T.TEXT, "headcount",
+        "Default key that splits a session's fixed cost over its enrolment lines.",
+        allowed=ALLOCATION_KEYS,
+    ),
+    Setting("GoNoGoLeadDays", T.INT, 14, "A session under its minimum this many days or fewer before its start is At risk."),
+    Setting("FiscalYearStartMonth", T.INT, 1, "Month (1-12) in which the fiscal year starts."),
+    Setting(
+        "AsOfDate", T.DATE, None,
+        "The planner's 'today' for go/no-go and overdue tasks. Type a date to freeze it; the template uses TODAY().",
+        formula="=TODAY()",
+    ),
+    Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank."),
+)
+
+COURSES = Table(
+    "Courses",
+    "The catalogue: what is taught, for how long, to how many, at what price and cost.",
+    (
+        Column("CourseId", T.ID, "Unique course code.", required=True, unique=True),
+        Column("Title", T.TEXT, "Course title.", required=True, width=34),
+        Column("Skill", T.TEXT, "Skill an instructor needs to teach it.", required=True),
+        Column("DurationDays", T.INT, "Standard length in days.", required=True, minimum=1),
+        Column("HoursPerDay", T.NUMBER, "Teaching hours per day.", required=True, minimum=0),
+        Column("MinLearners", T.INT, "Fewest learners for the session to go ahead.", required=True, minimum=0),
+        Column("MaxLearners", T.INT, "Most learners the course allows.", required=True, minimum=0),
+        Column("PricePerLearner", T.MONEY, "Internal price charged per learner (chargeback), in the course currency.", minimum=0),
+        Column("VariableCostPerLearner", T.MONEY, "Materials, catering and other cost per learner, in the course currency.", required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the course and of every session of it.", required=True, allowed=CURRENCIES),
+    ),
+    tab_color="4472C4",
+)
+
+INSTRUCTORS = Table(
+    "Instructors",
+    "Internal and external trainers.",
+    (
+        Column("InstructorId", T.ID, "Unique instructor code.", required=True, unique=True),
+        Column("Name", T.TEXT, "Full name.", required=True),
+        Column("Kind", T.TEXT, "Internal staff or external contractor.", required=True, allowed=INSTRUCTOR_KINDS),
+        Column("Skills", T.TEXT, "Skills taught, comma-separated.", required=True, width=30),
+        Column("DayRate", T.MONEY, "Fee per training day, in the instructor's currency.", required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the day rate.", required=True, allowed=CURRENCIES),
+        Column("HomeCountry", T.COUNTRY, "ISO 3166 country code where the instructor is based."),
+        Column("AvailableDaysPerYear", T.INT, "Training days a year available; blank uses DefaultAvailableDays.", minimum=0),
+    ),
+    tab_color="4472C4",
+)
+
+ROOMS = Table(
+    "Rooms",
+    "Training rooms and venues.",
+    (
+        Column("RoomId", T.ID, "Unique room code.", required=True, unique=True),
+        Column("Name", T.TEXT, "Room name.", required=True),
+        Column("Site", T.TEXT, "Site or building.", required=True),
+        Column("Country", T.COUNTRY, "ISO 3166 country code of the site.", required=True),
+        Column("Capacity", T.INT, "Seats.", required=True, minimum=0),
+        Column("DayRate", T.MONEY, "Cost per day booked, in the room's currency.", required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the day rate.", required=True, allowed=CURRENCIES),
+    ),
+    tab_color="4472C4",
+)
+
+EQUIPMENT = Table(
+    "Equipment",
+    "Bookable equipment pools (laptops, simulators, VR kits).",
+    (
+        Column("EquipmentId", T.ID, "Unique equipment code.", required=True, unique=True),
+        Column("Type", T.TEXT, "What it is.", required=True),
+        Column("Quantity", T.INT, "Units in the pool.", required=True, minimum=0),
+        Column("DayRate", T.MONEY, "Cost per unit and day.", minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the day rate.", allowed=CURRENCIES),
+    ),
+    tab_color="4472C4",
+)
+
+BUSINESS_UNITS = Table(
+    "BusinessUnits",
+    "Business units that send learners and are charged for them.",
+    (
+        Column("BusinessUnit", T.ID, "Unique business-unit code.", required=True, unique=True),
+        Column("Name", T.TEXT, "Business-unit name.", required=True),
+        Column("CostCentre", T.TEXT, "Cost centre charged."),
+    ),
+    tab_color="4472C4",
+)
+
+SESSIONS = Table(
+    "Sessions",
+    "One row per delivery of a course: the building block of the plan.",
+    (
+        Column("SessionId", T.ID, "Unique session code.", required=True, unique=True),
+        Column("CourseId", T.ID, "Course taught.", required=True, references="Courses.CourseId"),
+        Column("Status", T.TEXT, "Planned, Confirmed, Delivered or Cancelled.", required=True, allowed=STATUSES),
+        Column("StartDate", T.DATE, "First day.", required=True),
+        Column("EndDate", T.DATE, "Last day (same as StartDate for one day).", required=True),
+        Column("StartTime", T.TIME, "Daily start time; blank for an all-day session."),
+        Column("EndTime", T.TIME, "Daily end time; blank for an all-day session."),
+        Column("Country", T.COUNTRY, "ISO 3166 country code where it runs (holidays, reporting).", required=True),
+        Column("Site", T.TEXT, "Site or venue."),
+        Column("RoomId", T.ID, "Room booked; blank for an external venue.", references="Rooms.RoomId"),
+        Column("InstructorId", T.ID, "Instructor booked.", references="Instructors.InstructorId"),
+        Column("EquipmentId", T.ID, "Equipment pool booked, if any.", references="Equipment.EquipmentId"),
+        Column("EquipmentUnits", T.INT, "Units of the equipment booked.", minimum=0),
+        Column("ForecastLearners", T.INT, "Expected headcount while learners are not yet registered.", minimum=0),
+        Column("CapacityOverride", T.INT, "Seats if different from the room and course limits.", minimum=0),
+        Column("RoomCostEntered", T.MONEY, "Room cost if known; blank uses the room's day rate x days.", minimum=0),
+        Column("InstructorFeeEntered", T.MONEY, "Instructor fee if known; blank uses the day rate x days.", minimum=0),
+        Column("OtherFixedCost", T.MONEY, "Travel, venue package and other fixed cost.", minimum=0),
+        Column("AllocationKey", T.TEXT, "Allocation key for this session; blank uses the AllocationMethod setting.", allowed=ALLOCATION_KEYS),
+        Column("Notes", T.TEXT, "Free text.", width=30),
+        # Calculated columns.
+        Column("Currency", T.CURRENCY, "Currency of the session's money: the course's.", formula="=" + _course("Currency")),
+        Column("Days", T.INT, "Calendar days from start to end inclusive.", formula="=[@EndDate]-[@StartDate]+1"),
+        Column("HoursPerDay", T.NUMBER, "The course's teaching hours per day.", formula="=" + _course("HoursPerDay")),
+        Column("Registered", T.INT, "Learners registered (sum of the enrolment lines).",
+               formula="=SUMIFS(Enrolments[Registered],Enrolments[SessionId],[@SessionId])"),
+        Column("Attended", T.INT, "Learners who attended (sum of the enrolment lines).",
+               formula="=SUMIFS(Enrolments[Attended],Enrolments[SessionId],[@SessionId])"),
+        Column("Learners", T.INT, "Attended once delivered, registered before.",
+               formula='=IF([@Status]="Delivered",[@Attended],[@Registered])'),
+        Column("LearnerHours", T.NUMBER, "Learners x days x hours per day.", formula="=[@Learners]*[@Days]*[@HoursPerDay]"),
+        Column("Capacity", T.INT, "Seats: the override, else the smaller of room capacity and course maximum.",
+               formula='=IF([@CapacityOverride]<>"",[@CapacityOverride],IF([@RoomId]="",' + _course("MaxLearners")
+               + ",MIN(" + _lookup("Rooms", "Capacity", "RoomId", "RoomId") + "," + _course("MaxLearners") + ")))"),
+        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days.",
+               formula='=IF([@RoomCostEntered]<>"",[@RoomCostEntered],IF([@RoomId]="",0,'
+               + _lookup("Rooms", "DayRate", "RoomId", "RoomId") + "*[@Days]))"),
+        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days.",
+               formula='=IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],IF([@InstructorId]="",0,'
+               + _lookup("Instructors", "DayRate", "InstructorId", "InstructorId") + "*[@Days]))"),
+        Column("FixedCost", T.MONEY, "Room + instructor + other fixed cost.",
+               formula="=[@RoomCost]+[@InstructorCost]+[@OtherFixedCost]"),
+        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner.",
+               formula="=" + _course("VariableCostPerLearner")),
+        Column("VariableCost", T.MONEY, "Variable cost per learner x registered.",
+               formula="=[@VariableCostPerLearner]*[@Registered]"),
+        Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
+        Column("Occupancy", T.PERCENT, "Fill rate: registered / capacity.", formula="=[@Registered]/[@Capacity]"),
+        Column("CostPerLearner", T.MONEY, "Session cost / learners.", formula="=[@SessionCost]/[@Learners]"),
+        Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours.", formula="=[@SessionCost]/[@LearnerHours]"),
+        Column("PricePerLearner", T.MONEY, "The course's internal price per learner.", formula="=" + _course("PricePerLearner")),
+        Column("BreakEvenLearners", T.INT, "Learners whose price covers the fixed cost; #N/A when the price does not exceed the variable cost.",
+               formula="=IF([@PricePerLearner]<=[@VariableCostPerLearner],NA(),"
+               "ROUNDUP([@FixedCost]/([@PricePerLearner]-[@VariableCostPerLearner]),0))"),
+        Column("MinSessionCost", T.MONEY, "Fixed + variable x break-even learners.",
+               formula="=[@FixedCost]+[@VariableCostPerLearner]*[@BreakEvenLearners]"),
+        Column("MaxSessionCost", T.MONEY, "Fixed + variable x capacity.",
+               formula="=[@FixedCost]+[@VariableCostPerLearner]*[@Capacity]"),
+        Column("GoNoGo", T.TEXT, "Go, At risk, Open, Delivered or Cancelled.",
+               formula='=IF([@Status]="Cancelled","Cancelled",IF([@Status]="Delivered","Delivered",'
+               'IF([@Registered]>=' + _course("MinLearners") + ',"Go",'
+               'IF([@StartDate]-AsOfDate<=GoNoGoLeadDays,"At risk","Open"))))'),
+        Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
+               formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
+    ),
+    tab_color="70AD47",
+)
+
+ENROLMENTS = Table(
+    "Enrolments",
+    "Headcount per session, business unit and country; a learner id when one is known.",
+    (
+        Column("SessionId", T.ID, "Session.", required=True, references="Sessions.SessionId"),
+        Column("BusinessUnit", T.ID, "Business unit sending the learners.", required=True, references="BusinessUnits.BusinessUnit"),
+        Column("Country", T.COUNTRY, "ISO 3166 country code of the learners.", required=True),
+        Column("Registered", T.INT, "Learners registered.", required=True, minimum=0),
+        Column("Attended", T.INT, "Learners who attended (after delivery).", minimum=0),
+        Column("LearnerId", T.TEXT, "Learner id, when the line is one known learner."),
+    ),
+    tab_color="70AD47",
+)
+
+FX = Table(
+    "FX",
+    "Manual dated FX rates. They override the ECB reference rates on and after their date.",
+    (
+        Column("Date", T.DATE, "Date from which the rate applies.", required=True),
+        Column("Currency", T.CURRENCY, "Currency quoted.", required=True),
+        Column("PerEUR", T.NUMBER, "Units of the currency per 1 EUR.", required=True, minimum=0, number_format="0.0000"),
+        Column("Source", T.TEXT, "Where the rate comes from (treasury, budget rate, ...).", required=True),
+    ),
+    tab_color="FFC000",
+)
+
+CHECKLIST_TEMPLATE = Table(
+    "ChecklistTemplate",
+    "Logistics tasks every session needs, with when they are due and who owns them.",
+    (
+        Column("TaskId", T.ID, "Unique task code.", required=True, unique=True),
+        Column("Task", T.TEXT, "What to do.", required=True, width=36),
+        Column("Phase", T.TEXT, "Before, During or After the session.", required=True, allowed=PHASES),
+        Column("Anchor", T.TEXT, "Counted from the session's Start or End.", required=True, allowed=ANCHORS),
+        Column("OffsetWorkdays", T.INT, "Working days from the anchor (negative = before).", required=True),
+        Column("OwnerTeam", T.TEXT, "Team that owns the task.", required=True),
+        Column("AppliesTo", T.TEXT, "Comma-separated course ids; blank = all courses."),
+    ),
+    tab_color="FFC000",
+)
+
+CHECKLIST = Table(
+    "Checklist",
+    "One row per session and task, written by the checklist command; status, done date and notes are yours to edit.",
+    (
+        Column("SessionId", T.ID, "Session.", required=True, references="Sessions.SessionId"),
+        Column("TaskId", T.ID, "Task of the template.", required=True, references="ChecklistTemplate.TaskId"),
+        Column("Task", T.TEXT, "What to do.", width=36),
+        Column("Phase", T.TEXT, "Before, During or After.", allowed=PHASES),
+        Column("OwnerTeam", T.TEXT, "Team that owns the task."),
+        Column("DueDate", T.DATE, "Due date in the session country's working days."),
+        Column("Status", T.TEXT, "Open, Done or Cancelled.", required=True, allowed=TASK_STATUSES),
+        Column("DoneDate", T.DATE, "When it was done."),
+        Column("Notes", T.TEXT, "Free text.", width=30),
+        Column("Overdue", T.TEXT, "'Overdue' when open and due before AsOfDate.",
+               formula='=IF(AND([@Status]="Open",[@DueDate]<AsOfDate),"Overdue","")'),
+    ),
+    written_by="checklist",
+    tab_color="FFC000",
+)
+
+ALLOCATION = Table(
+    "Allocation",
+    "The allocation ledger: each session's cost split over its enrolment lines, written by the allocate command.",
+    (
+        Column("SessionId", T.ID, "Session.", required=True),
+        Column("BusinessUnit", T.ID, "Business unit charged; (unallocated) when the session has no enrolment lines."),
+        Column("Country", T.COUNTRY, "Country of the learners."),
+        Column("Key", T.TEXT, "Allocation key used.", allowed=ALLOCATION_KEYS),
+        Column("Share", T.PERCENT, "Share of the fixed cost.", number_format="0.00%"),
+        Column("FixedAmount", T.MONEY, "Share of the fixed cost, in the session currency."),
+        Column("VariableAmount", T.MONEY, "Variable cost of the line's own learners, in the session currency."),
+        Column("Amount", T.MONEY, "Fixed + variable amount, in the session currency."),
+        Column("Currency", T.CURRENCY, "Session currency."),
+        Column("RateDate", T.DATE, "Date of the FX rate used."),
+        Column("Rate", T.NUMBER, "Units of reporting currency per unit of session currency.", number_format="0.000000"),
+        Column("RateSource", T.TEXT, "Where the rate comes from (ECB, or a manual FX row's source)."),
+        Column("AmountReporting", T.MONEY, "Amount in the reporting currency."),
+    ),
+    written_by="allocate",
+    tab_color="A5A5A5",
+)
+
+BUDGET = Table(
+    "Budget",
+    "Budget per year, business unit and country in the reporting currency, against actual, committed and forecast.",
+    (
+        Column("Year", T.INT, "Fiscal year.", required=True),
+        Column("BusinessUnit", T.ID, "Business unit.", required=True, references="BusinessUnits.BusinessUnit"),
+        Column("Country", T.COUNTRY, "Country; blank for the whole business unit."),
+        Column("Budget", T.MONEY, "Budget, in the reporting currency.", required=True, minimum=0),
+        Column("Actual", T.MONEY, "Allocated cost of delivered sessions (written by the budget command)."),
+        Column("Committed", T.MONEY, "Allocated cost of confirmed sessions (written by the budget command)."),
+        Column("Forecast", T.MONEY, "Cost of planned sessions at forecast headcount (written by the budget command)."),
+        Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
+               formula="=[@Budget]-([@Actual]+[@Committed]+[@Forecast])"),
+    ),
+    tab_color="A5A5A5",
+)
+
+CONFLICTS = Table(
+    "Conflicts",
+    "Double bookings, skill mismatches and capacity problems, written by the conflicts command.",
+    (
+        Column("Kind", T.TEXT, "What is wrong.", allowed=CONFLICT_KINDS, width=28),
+        Column("Resource", T.ID, "Instructor, room or equipment concerned."),
+        Column("SessionA", T.ID, "First session."),
+        Column("SessionB", T.ID, "Second session, for a double booking."),
+        Column("FirstDay", T.DATE, "First day of the clash."),
+        Column("LastDay", T.DATE, "Last day of the clash."),
+        Column("Days", T.INT, "Days in clash."),
+        Column("Detail", T.TEXT, "Explanation.", width=40),
+    ),
+    written_by="conflicts",
+    tab_color="C00000",
+)
+
+PLANNER = Schema(
+    settings=SETTINGS,
+    tables=(
+        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX,
+        CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS,
+    ),
+)
+"""The planner schema. Sheets come in this order, after Settings and before Dashboard."""
