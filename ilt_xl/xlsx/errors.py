@@ -1,0 +1,22 @@
+"""The one exception for a file that cannot be used as a workbook at all.
+
+Problems *inside* a readable workbook (a bad value, a missing column) are
+:class:`ilt_xl.workbook.problems.Problem` rows, not exceptions; this is for the
+file itself: not a workbook, corrupt, encrypted or unsafe.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WorkbookError(Exception):
+    """A file that cannot be opened as an .xlsx workbook.
+
+    ``file`` is the path as given, ``reason`` one sentence a user can act on;
+    ``str(error)`` is ``"FILE: REASON"``.
+    """
+
+    def __init__(self, file: str | Path, reason: str) -> None:
+        self.file = str(file)
+        self.reason = reason
+        super().__init__(f"{self.file}: {reason}")

@@ -1,0 +1,173 @@
+"""Open the zip of an .xlsx with limits, so a hostile file is refused before it is inflated.
+
+Three guards, all checked before any part is decompressed by anyone (us or calamine):
+
+* declared sizes: no part may declare more than :data:`MAX_PART_BYTES`, nor all
+  parts together more than :data:`MAX_TOTAL_BYTES`, nor a part over 1 MiB a
+  compression ratio above :data:`MAX_RATIO`;
+* honest sizes: Deflate cannot expand more than ~1032:1, so only parts whose
+  compressed size could hide more than :data:`MAX_PART_BYTES` are inflated once,
+  in bounded chunks, to prove they stop at their declared size;
+* XML without DTDs: an OOXML part never has a ``<!DOCTYPE``; one in any part's
+  prolog (billion laughs, external entities) refuses the file.
+"""
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as safe_et
+
+from ilt_xl.xlsx.errors import WorkbookError
+
+MAX_PART_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 2 << 30
+MAX_RATIO = 1000
+_RATIO_FLOOR = 1 << 20          # small parts may compress absurdly well (a run of blanks)
+_DEFLATE_MAX_RATIO = 1032
+_PROLOG_BYTES = 64 << 10
+_CHUNK = 1 << 20
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+class SafeZip:
+    """A zip whose declared sizes were checked on opening; read parts with :meth:`read`.
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise WorkbookError(
+                path, "the zip package is corrupt or truncated (its directory is missing or damaged); "
+                      "was the download or copy interrupted?") from exc
+        except (OSError, ValueError, EOFError) as exc:
+            raise WorkbookError(path, f"the zip package cannot be read ({exc})") from exc
+        try:
+            self._check_declared_sizes()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def __enter__(self) -> "SafeZip":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.zip.close()
+
+    @property
+    def names(self) -> list[str]:
+        return self.zip.namelist()
+
+    def has(self, name: str) -> bool:
+        return name in self.zip.NameToInfo
+
+    def _refuse(self, reason: str) -> WorkbookError:
+        return WorkbookError(self.path, reason)
+
+    def _check_declared_sizes(self) -> None:
+        total = 0
+        for info in self.zip.infolist():
+            if info.flag_bits & 0x1:
+                raise self._refuse(f"part {info.filename} is encrypted inside the zip; save the workbook without a password")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._refuse(f"part {info.filename} uses an unsupported compression method ({info.compress_type})")
+            if info.file_size > MAX_PART_BYTES:
+                raise self._refuse(
+                    f"part {info.filename} declares {info.file_size:,} bytes uncompressed, over the "
+                    f"{MAX_PART_BYTES:,}-byte limit: refused as a possible zip bomb")
+            if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise self._refuse(
+                    f"part {info.filename} would inflate {info.file_size / max(info.compress_size, 1):,.0f} times: "
+                    "refused as a possible zip bomb")
+            total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise self._refuse(
+                f"the parts declare {total:,} bytes uncompressed in all, over the {MAX_TOTAL_BYTES:,}-byte limit: "
+                "refused as a possible zip bomb")
+
+    def check_honest_sizes(self) -> None:
+        """Prove that every part which could hide a bomb inflates to no more than it declares,
+        and that no XML part carries a DTD. Call before handing the file to another reader."""
+        for info in self.zip.infolist():
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size * _DEFLATE_MAX_RATIO > MAX_PART_BYTES:
+                self._inflate_bounded(info)
+            if info.filename.endswith((".xml", ".rels", ".vml")):
+                self._check_prolog(info)
+
+    def _inflate_bounded(self, info: zipfile.ZipInfo) -> None:
+        with open(self.path, "rb") as fh:
+            fh.seek(info.header_offset)
+            header = fh.read(_LOCAL_HEADER.size)
+            if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+                raise self._refuse(f"part {info.filename} has a damaged local header")
+            fields = _LOCAL_HEADER.unpack(header)
+            fh.seek(fields[-2] + fields[-1], 1)     # skip the name and extra field
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            left, produced = info.compress_size, 0
+            try:
+                while left > 0 and not inflater.eof:
+                    chunk = fh.read(min(_CHUNK, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    data = inflater.decompress(chunk, _CHUNK)
+                    while True:
+                        produced += len(data)
+                        if produced > info.file_size:
+                            raise self._refuse(
+                                f"part {info.filename} inflates beyond the {info.file_size:,} bytes it declares: "
+                                "refused as a possible zip bomb")
+                        if not inflater.unconsumed_tail:
+                            break
+                        data = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+            except zlib.error as exc:
+                raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+
+    def _check_prolog(self, info: zipfile.ZipInfo) -> None:
+        head = self._read_head(info, _PROLOG_BYTES)
+        start = _FIRST_ELEMENT.search(head)
+        prolog = head if start is None else head[: start.start()]
+        if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+            raise self._refuse(f"part {info.filename} declares a DTD or entities, which no Excel file does: "
+                               "refused as possibly hostile XML (entity expansion / external entities)")
+        if start is None and len(head) >= _PROLOG_BYTES:
+            raise self._refuse(f"part {info.filename} has no XML element in its first {_PROLOG_BYTES:,} bytes")
+
+    def _read_head(self, info: zipfile.ZipInfo, size: int) -> bytes:
+        try:
+            with self.zip.open(info) as fh:
+                return fh.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+
+    def read(self, name: str) -> bytes:
+        """The bytes of part ``name`` (never more than it declares; a CRC mismatch is refused)."""
+        try:
+            info = self.zip.getinfo(name)
+        except KeyError as exc:
+            raise self._refuse(f"part {name} is missing from the package") from exc
+        try:
+            with self.zip.open(info) as fh:
+                return fh.read()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self._refuse(f"part {name} is corrupt ({exc})") from exc
+
+    def xml(self, name: str) -> Element:
+        """Part ``name`` parsed as XML with DTDs and entities forbidden."""
+        data = self.read(name)
+        try:
+            return safe_et.fromstring(data, forbid_dtd=True)
+        except Exception as exc:  # defusedxml and expat raise several types; all mean "unusable"
+            raise self._refuse(f"part {name} is not well-formed, safe XML ({exc})") from exc
