@@ -1,0 +1,50 @@
+"""A1 references inside formula text: shifting (shared formulas) and row-relative shapes (grouping).
+
+Excel stores a shared formula once, in its master cell; every other cell of the group means the
+same formula with its relative references moved by the cell's offset. Two cells of a column
+whose formulas differ only by such an offset share one *shape*, so the engine can compile the
+shape once and evaluate it over the whole run of rows.
+"""
+from __future__ import annotations
+
+import re
+
+from ilt_xl.engine.workbook_model import col_to_index, index_to_col
+
+# string literals, quoted sheet names and bracketed structured-reference parts are skipped whole
+_TOKENS = re.compile(
+    r'"(?:[^"]|"")*"'
+    r"|'(?:[^']|'')*'"
+    r"|\[[^\]]*\]"
+    r"|(?<![A-Za-z0-9_.$])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![A-Za-z0-9_(\[])"
+)
+
+
+def shift_formula(text: str, dr: int, dc: int) -> str:
+    """Move the relative parts of every A1 cell reference in ``text`` by ``dr`` rows, ``dc`` columns."""
+    def repl(m: re.Match) -> str:
+        if m.group(2) is None:
+            return m.group(0)
+        cabs, col, rabs, row = m.group(1), m.group(2), m.group(3), int(m.group(4))
+        c = col_to_index(col) + (0 if cabs else dc)
+        r = row + (0 if rabs else dr)
+        if c < 1 or r < 1:
+            return "#REF!"
+        return f"{cabs}{index_to_col(c)}{rabs}{r}"
+
+    return _TOKENS.sub(repl, text)
+
+
+def has_relative_rows(text: str) -> bool:
+    """True when ``text`` holds an A1 cell reference whose row is not $-anchored."""
+    return any(m.group(2) is not None and not m.group(3) for m in _TOKENS.finditer(text))
+
+
+def row_shape(text: str, row: int) -> str:
+    """``text`` with each relative row number replaced by its offset from ``row`` (a grouping key)."""
+    def repl(m: re.Match) -> str:
+        if m.group(2) is None or m.group(3):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}R[{int(m.group(4)) - row}]"
+
+    return _TOKENS.sub(repl, text)
