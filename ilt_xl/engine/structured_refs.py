@@ -1,0 +1,232 @@
+"""Structured references (``Sessions[[#This Row],[Registered]]``) rewritten to A1 ranges.
+
+The `formulas` parser knows A1 references only, so every structured reference is replaced by
+the area it denotes, computed from the workbook's table definitions:
+
+* whole columns and special items become absolute ranges (``'Enrolments'!$D$2:$D$9001``);
+* ``[#This Row]`` / ``[@Col]`` become a cell on the formula's own row with a *relative* row
+  (``'Sessions'!$K7``), so that the same text on every row of a calculated column has one shape.
+
+Anything this module cannot resolve raises :class:`StructuredRefError` saying which reference
+and why; nothing is ever guessed.
+"""
+from __future__ import annotations
+
+from ilt_xl.engine.workbook_model import Table, index_to_col
+
+
+class StructuredRefError(ValueError):
+    """A structured reference that cannot be resolved; the message names it and says why."""
+
+
+_SPECIALS = {"#all", "#data", "#headers", "#totals", "#this row"}
+_IDENT = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\")
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula prefix: ``'My Sheet'!``."""
+    return "'" + name.replace("'", "''") + "'!"
+
+
+def _bracket_end(text: str, start: int) -> int:
+    """Index just past the bracket group opening at ``start`` (``'`` escapes the next character)."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise StructuredRefError(f"unbalanced brackets in {text[start:]!r}")
+
+
+def _unescape_name(name: str) -> str:
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "'" and i + 1 < len(name):
+            i += 1
+        out.append(name[i])
+        i += 1
+    return "".join(out)
+
+
+def _split_items(inner: str) -> list[str]:
+    """``[#Data],[A]:[B]`` -> ``['[#Data]', '[A]:[B]']`` (commas at bracket depth 0)."""
+    items, depth, start, i = [], 0, 0, 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "'":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(inner[start:i].strip())
+            start = i + 1
+        i += 1
+    items.append(inner[start:].strip())
+    return [it for it in items if it]
+
+
+def _strip(item: str) -> str:
+    item = item.strip()
+    if not (item.startswith("[") and item.endswith("]")):
+        raise StructuredRefError(f"expected [name], found {item!r}")
+    return item[1:-1]
+
+
+def resolve(table: Table, spec: str, row: int) -> str:
+    """The A1 text of ``table`` + bracket ``spec`` (``'[[#This Row],[A]]'``) seen from ``row``."""
+    body = spec[1:-1].strip()
+    specials: list[str] = []
+    columns: tuple[str, str] | None = None
+    if body.startswith("@"):
+        specials.append("#this row")
+        rest = body[1:].strip()
+        if rest:
+            name = rest[1:-1] if rest.startswith("[") and rest.endswith("]") else rest
+            columns = (_unescape_name(name), _unescape_name(name))
+    elif body.startswith("["):
+        for item in _split_items(body):
+            if ":" in item and item.count("[") == 2:
+                a, b = item.split("]:", 1) if "]:" in item else (item, item)
+                columns = (_unescape_name(_strip(a + "]")), _unescape_name(_strip(b)))
+            else:
+                name = _strip(item)
+                if name.lower() in _SPECIALS:
+                    specials.append(name.lower())
+                elif name.startswith("#"):
+                    raise StructuredRefError(f"unknown special item [{name}] in {table.name}{spec}")
+                else:
+                    if columns is not None:
+                        raise StructuredRefError(f"{table.name}{spec}: two column items (only a range A:B is supported)")
+                    n = _unescape_name(name)
+                    columns = (n, n)
+    elif body.lower() in _SPECIALS:
+        specials.append(body.lower())
+    elif body.startswith("#"):
+        raise StructuredRefError(f"unknown special item [{body}] in {table.name}{spec}")
+    elif body:
+        n = _unescape_name(body)
+        columns = (n, n)
+    # columns
+    if columns is None:
+        c0, c1 = table.ref[1], table.ref[3]
+    else:
+        c0, c1 = table.column_index(columns[0]), table.column_index(columns[1])
+        for name, c in zip(columns, (c0, c1)):
+            if c is None:
+                raise StructuredRefError(f"{table.name}{spec}: table {table.name} has no column {name!r}"
+                                         f" (columns: {', '.join(table.columns)})")
+        c0, c1 = min(c0, c1), max(c0, c1)
+    # rows
+    t0, _, t1, _ = table.ref
+    d0, d1 = table.data_rows
+    sheet = quote_sheet(table.sheet)
+    cols = (f"${index_to_col(c0)}", f"${index_to_col(c1)}")
+    if "#this row" in specials:
+        if len(specials) > 1:
+            raise StructuredRefError(f"{table.name}{spec}: [#This Row] cannot be combined with other items")
+        if not d0 <= row <= d1:
+            return "#VALUE!"  # Excel: implicit intersection outside the table's data rows
+        return f"{sheet}{cols[0]}{row}" + (f":{cols[1]}{row}" if c1 != c0 else "")
+    wanted = set(specials) or {"#data"}
+    if "#all" in wanted:
+        r0, r1 = t0, t1
+    else:
+        spans = []
+        if "#headers" in wanted:
+            if table.header_rows == 0:
+                return "#REF!"
+            spans.append((t0, t0 + table.header_rows - 1))
+        if "#data" in wanted:
+            spans.append((d0, d1))
+        if "#totals" in wanted:
+            if table.totals_rows == 0:
+                return "#REF!"
+            spans.append((t1 - table.totals_rows + 1, t1))
+        if wanted - {"#headers", "#data", "#totals"}:
+            raise StructuredRefError(f"{table.name}{spec}: unsupported combination {sorted(wanted)}")
+        if len(spans) == 2 and spans[0][1] + 1 != spans[1][0]:
+            raise StructuredRefError(f"{table.name}{spec}: [#Headers],[#Totals] is not a contiguous area")
+        r0, r1 = spans[0][0], spans[-1][1]
+    if r1 < r0:
+        return "#REF!"
+    return f"{sheet}{cols[0]}${r0}:{cols[1]}${r1}"
+
+
+def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int) -> str:
+    """``text`` (formula without '=') with every structured reference replaced by A1 text.
+
+    ``tables`` maps upper-case table names to tables; (``sheet``, ``row``, ``col``) is the formula's
+    cell, which locates ``[#This Row]`` and table-less references such as ``[@Col]``.
+    """
+    if "[" not in text:
+        return text
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n:
+                if text[j] == '"':
+                    if j + 1 < n and text[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if ch == "'":
+            j = text.find("'", i + 1)
+            while j != -1 and j + 1 < n and text[j + 1] == "'":
+                j = text.find("'", j + 2)
+            j = n - 1 if j == -1 else j
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if ch == "[":
+            k = len(out)
+            name_chars = []
+            while k > 0 and len(out[k - 1]) == 1 and out[k - 1] in _IDENT:
+                k -= 1
+                name_chars.insert(0, out[k])
+            name = "".join(name_chars)
+            end = _bracket_end(text, i)
+            spec = text[i:end]
+            if name:
+                if k > 0 and out[k - 1] == "!":
+                    raise StructuredRefError(f"sheet-qualified structured reference ...!{name}{spec} is not supported")
+                table = tables.get(name.upper())
+                if table is None:
+                    raise StructuredRefError(f"{name}{spec}: no table named {name!r} in the workbook")
+                del out[k:]
+            else:
+                if spec[1:2].isdigit():
+                    raise StructuredRefError(f"{spec}: references to other workbooks are not supported")
+                table = _table_at(tables, sheet, row, col)
+                if table is None:
+                    raise StructuredRefError(f"{spec}: a table-less structured reference outside any table")
+            out.append(resolve(table, spec, row))
+            i = end
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _table_at(tables: dict[str, Table], sheet: str, row: int, col: int) -> Table | None:
+    for t in tables.values():
+        r0, c0, r1, c1 = t.ref
+        if t.sheet.lower() == sheet.lower() and r0 <= row <= r1 and c0 <= col <= c1:
+            return t
+    return None
