@@ -253,11 +253,11 @@ def rates(
     date, None source and a reason string.
     """
     frm, to = _codes(from_ccy), _codes(to_ccy)
-    n = max(len(frm), len(to))
-    frm, to = np.broadcast_to(frm, n), np.broadcast_to(to, n)
-    when = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    when = np.array([np.datetime64("NaT")], dtype="datetime64[D]")
     if dates is not None:
-        when = np.broadcast_to(np.asarray(dates, dtype="datetime64[D]").reshape(-1), n)
+        when = np.asarray(dates, dtype="datetime64[D]").reshape(-1)
+    n = max(len(frm), len(to), len(when))
+    frm, to, when = np.broadcast_to(frm, n), np.broadcast_to(to, n), np.broadcast_to(when, n)
     if isinstance(manual, pd.DataFrame):
         manual = RateTable.from_frame(manual)
     a, b = _leg(frm, when, manual), _leg(to, when, manual)

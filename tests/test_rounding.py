@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from ilt_xl.core.rounding import (
+    from_minor, largest_remainder, largest_remainder_grouped, minor_units, minor_units_of, to_minor,
+)
+
+
+def test_thirds_go_to_the_earliest():
+    assert largest_remainder(10000, [1, 1, 1]).tolist() == [3334, 3333, 3333]
+
+
+def test_largest_remainder_wins_over_position():
+    # quotas 1.2, 1.8, 2.0 of 5 -> floors 1, 1, 2; one unit left goes to the .8
+    assert largest_remainder(5, [1.2, 1.8, 2.0]).tolist() == [1, 2, 2]
+
+
+def test_negative_total_is_split_as_magnitude():
+    assert largest_remainder(-100, [1, 1, 1]).tolist() == [-34, -33, -33]
+
+
+def test_all_zero_and_negative_weights_raise():
+    with pytest.raises(ValueError):
+        largest_remainder(10, [0, 0])
+    with pytest.raises(ValueError):
+        largest_remainder(10, [1, -1])
+
+
+def test_grouped_matches_single_and_handles_interleaved_and_empty_groups():
+    group = np.array([1, 0, 1, 0, 2])
+    weights = np.array([1.0, 1.0, 1.0, 2.0, 0.0])
+    parts = largest_remainder_grouped([10, 7, 5], group, weights)
+    assert parts[[1, 3]].tolist() == largest_remainder(10, [1, 2]).tolist() == [3, 7]
+    assert parts[[0, 2]].tolist() == [4, 3]  # tie: the earliest element gets the unit
+    assert parts[4] == 0  # all-zero group: nothing allocated, caller reports it
+
+
+def test_minor_units_and_excel_rounding():
+    assert minor_units("JPY") == 0 and minor_units("eur") == 2 and minor_units("KWD") == 3 and minor_units("XYZ") == 2
+    assert minor_units_of(np.array(["JPY", "EUR", "JPY"], dtype=object)).tolist() == [0, 2, 0]
+    assert to_minor([0.285, 2.5, -2.5, 1.005], [2, 0, 0, 2]).tolist() == [29, 3, -3, 101]
+    assert from_minor([12345, 7], [2, -1]).tolist() == [123.45, 70.0]
+
+
+@given(
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=40).filter(lambda w: sum(w) > 0),
+)
+def test_parts_sum_exactly_to_total(total, weights):
+    parts = largest_remainder(total, weights)
+    assert int(parts.sum()) == total
+    quota = abs(total) * np.array(weights) / sum(weights)
+    assert np.all(np.abs(np.abs(parts) - quota) < 1 + 1e-6 * abs(total))
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1000)), min_size=1, max_size=60),
+       st.lists(st.integers(-10**9, 10**9), min_size=6, max_size=6))
+def test_grouped_parts_sum_exactly_per_group(rows, totals):
+    group = np.array([g for g, _ in rows])
+    weights = np.array([w for _, w in rows], dtype=float)
+    parts = largest_remainder_grouped(totals, group, weights)
+    for g in range(6):
+        in_group = group == g
+        if weights[in_group].sum() > 0:
+            assert int(parts[in_group].sum()) == totals[g]
+        else:
+            assert not parts[in_group].any()
