@@ -1,0 +1,154 @@
+"""Turn a column of raw cell values (as calamine reads them) into a typed column.
+
+Each schema :class:`~ilt_xl.schema.ColumnType` has one rule. The result keeps
+masks of blank cells and of cells of the wrong type, so the reader can report
+the latter with their raw value. Work is done per column with numpy masks.
+
+Typed results:
+  int                  pandas ``Int64`` (nullable)
+  number/money/percent ``float64``, blank = NaN
+  date                 ``datetime64[ns]``, blank = NaT (real dates, and serials of 1950-2199)
+  time                 ``timedelta64[ns]`` since midnight, blank = NaT
+  bool                 pandas ``boolean``
+  text/id/currency/country  ``object`` of ``str``, blank = ``""``; numbers typed into an
+                       id column become their text (101.0 -> "101"); "NA" stays "NA".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.core.serial_dates import serial_to_datetime64
+from ilt_xl.schema import ColumnType
+
+# A bare number in a date column is taken as a serial only if it is a plausible planner date
+# (1950-01-01 .. 2199-12-31); 5 or 20240101 is a typing slip, not a date.
+_FIRST_SERIAL, _LAST_SERIAL = 18_264.0, 109_574.0
+_EXACT_INT = 2.0 ** 53
+_type_of = np.frompyfunc(type, 1, 1)
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """A typed column with ``blank`` and ``wrong`` masks (wrong = not blank, yet not of the type);
+    ``why`` holds, where ``wrong``, a short reason such as ``"the cell holds text"``."""
+
+    values: object
+    blank: np.ndarray
+    wrong: np.ndarray
+    why: np.ndarray
+
+
+def coerce(raw: np.ndarray, kind: ColumnType) -> Coerced:
+    """Type ``raw`` (1-D object array of calamine values) as ``kind``."""
+    raw = np.asarray(raw, dtype=object)
+    types = _type_of(raw) if raw.size else np.empty(0, dtype=object)
+    is_str = types == str
+    blank = is_str & (raw == "")
+    why = np.full(raw.shape, "", dtype=object)
+    if kind.is_numeric:
+        return _numeric(raw, types, blank, why, kind is ColumnType.INT)
+    if kind is ColumnType.DATE:
+        return _date(raw, types, blank, why)
+    if kind is ColumnType.TIME:
+        return _time(raw, types, blank, why)
+    if kind is ColumnType.BOOL:
+        is_bool = types == bool
+        wrong = ~blank & ~is_bool
+        why[wrong] = "the cell does not hold TRUE or FALSE"
+        values = pd.array(np.where(is_bool, raw, None), dtype="boolean")
+        return Coerced(values, blank, wrong, why)
+    return Coerced(_text(raw, is_str), blank, np.zeros(raw.shape, bool), why)
+
+
+def _numeric(raw, types, blank, why, whole: bool) -> Coerced:
+    is_num = (types == float) | (types == int)
+    values = np.full(raw.shape, np.nan)
+    values[is_num] = raw[is_num].astype("float64")
+    wrong = ~blank & ~is_num
+    why[wrong & (types == str)] = "the cell holds text"
+    why[wrong & (types == bool)] = "the cell holds TRUE/FALSE"
+    why[wrong & ((types == dt.date) | (types == dt.datetime))] = "the cell holds a date"
+    why[wrong & ((types == dt.time) | (types == dt.timedelta))] = "the cell holds a time"
+    not_finite = is_num & ~np.isfinite(values)
+    why[not_finite] = "the cell holds NaN or infinity"
+    wrong |= not_finite
+    if whole:
+        fraction = is_num & ~not_finite & ((values != np.round(values)) | (np.abs(values) > _EXACT_INT))
+        why[fraction] = "the cell holds a fraction"
+        wrong |= fraction
+    values[wrong] = np.nan
+    typed = pd.array(values, dtype="Float64").astype("Int64") if whole else values
+    return Coerced(typed, blank, wrong, why)
+
+
+def _date(raw, types, blank, why) -> Coerced:
+    is_date = (types == dt.date) | (types == dt.datetime)
+    is_num = (types == float) | (types == int)
+    serial = np.full(raw.shape, np.nan)
+    serial[is_num] = raw[is_num].astype("float64")
+    is_serial = is_num & (serial >= _FIRST_SERIAL) & (serial <= _LAST_SERIAL)
+    values = np.full(raw.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if is_serial.any():
+        values[is_serial] = serial_to_datetime64(serial[is_serial]).astype("datetime64[ns]")
+    if is_date.any():
+        values[is_date] = pd.to_datetime(pd.Series(raw[is_date], dtype=object)).to_numpy("datetime64[ns]")
+    wrong = ~blank & ~is_date & ~is_serial
+    why[wrong & (types == str)] = "the cell holds text that looks like a date, not a real date"
+    why[wrong & is_num] = "the number is not a date serial"
+    why[wrong & (types == bool)] = "the cell holds TRUE/FALSE"
+    why[wrong & ((types == dt.time) | (types == dt.timedelta))] = "the cell holds a time without a date"
+    return Coerced(values, blank, wrong, why)
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, dt.time):
+        return value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+    return value.total_seconds()
+
+
+_seconds_of = np.frompyfunc(_seconds, 1, 1)
+
+
+def _time(raw, types, blank, why) -> Coerced:
+    is_clock = (types == dt.time) | (types == dt.timedelta)
+    is_num = (types == float) | (types == int)
+    seconds = np.full(raw.shape, np.nan)
+    if is_clock.any():
+        seconds[is_clock] = _seconds_of(raw[is_clock]).astype("float64")
+    fraction = np.full(raw.shape, np.nan)
+    fraction[is_num] = raw[is_num].astype("float64")
+    is_fraction = is_num & (fraction >= 0) & (fraction < 1)
+    seconds[is_fraction] = fraction[is_fraction] * 86400.0
+    ok = (is_clock & (seconds >= 0) & (seconds < 86400)) | is_fraction
+    seconds[~ok] = np.nan
+    wrong = ~blank & ~ok
+    why[wrong] = "the cell does not hold a time of day"
+    why[wrong & (types == str)] = "the cell holds text, not a real time"
+    values = pd.to_timedelta(np.round(seconds), unit="s").to_numpy()
+    return Coerced(values, blank, wrong, why)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < _EXACT_INT else repr(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+_text_of = np.frompyfunc(_as_text, 1, 1)
+
+
+def _text(raw: np.ndarray, is_str: np.ndarray) -> np.ndarray:
+    if is_str.all():
+        return raw
+    out = raw.copy()
+    others = ~is_str
+    out[others] = _text_of(raw[others])
+    return out

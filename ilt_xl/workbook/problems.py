@@ -1,0 +1,118 @@
+"""A located problem found in a planner workbook, and how column masks become problems.
+
+Checks work on whole columns and produce boolean masks; :func:`problems_from_mask`
+turns only the flagged rows into :class:`Problem` records, so clean data costs no
+Python loop.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, located as precisely as it can be.
+
+    ``row`` is the Excel row number and ``cell`` the A1 address (both None for a
+    problem with a whole sheet, table or column); ``value`` is what the cell holds,
+    ``expected`` what it should hold; ``severity`` is ``"error"`` or ``"warning"``.
+    """
+
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    cell: str | None
+    value: object
+    expected: str
+    severity: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: the value becomes text unless it is a finite number or bool."""
+        out = asdict(self)
+        out["value"] = json_value(self.value)
+        return out
+
+
+def json_value(value: object) -> object:
+    """``value`` as JSON can hold it: finite numbers and bools as such, blanks as None, else text."""
+    if value is None or value is pd.NaT or (isinstance(value, str) and value == ""):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else str(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return str(value)
+
+
+def display_value(value: object) -> str:
+    """``value`` as a short text for a table cell."""
+    shown = json_value(value)
+    if shown is None:
+        return "(blank)"
+    text = str(shown)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a table's rows and columns sit: the sheet, each column's letter, each row's Excel number."""
+
+    file: str
+    sheet: str
+    column_letters: dict[str, str]
+
+
+def problems_from_mask(
+    loc: Location,
+    mask: np.ndarray | pd.Series,
+    rows: np.ndarray,
+    column: str,
+    values: np.ndarray | pd.Series,
+    expected: str,
+    message: Callable[[object], str] | str | np.ndarray | pd.Series,
+    severity: str = ERROR,
+) -> list[Problem]:
+    """One :class:`Problem` per True in ``mask``.
+
+    ``rows`` are the Excel row numbers aligned with ``mask``; ``values`` the values
+    reported; ``message`` is a text, a function of the offending value, or an array
+    of texts aligned with ``mask``.
+    """
+    flagged = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if not flagged.size:
+        return []
+    values = np.asarray(values, dtype=object)
+    letter = loc.column_letters.get(column)
+    texts = np.asarray(message, dtype=object) if isinstance(message, (np.ndarray, pd.Series)) else None
+    out = []
+    for i in flagged:
+        row = int(rows[i])
+        value = values[i]
+        if texts is not None:
+            text = texts[i]
+        else:
+            text = message(value) if callable(message) else message
+        out.append(Problem(
+            file=loc.file, sheet=loc.sheet, row=row, column=column,
+            cell=f"{letter}{row}" if letter else None, value=value, expected=expected, severity=severity,
+            message=text,
+        ))
+    return out

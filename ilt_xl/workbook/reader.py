@@ -1,0 +1,221 @@
+"""Read a planner workbook into a typed :class:`Planner`, collecting every problem on the way.
+
+Tables are found by name from their definitions in the package (``xl/tables``),
+never by guessed positions; values come from python-calamine in one pass per
+sheet. Reading reports structural problems (missing sheet, table or column) and
+cells of the wrong type; :func:`ilt_xl.workbook.validate.validate` then checks
+the values. A file that is not a usable workbook raises :class:`WorkbookError`.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.schema import PLANNER, Column, Setting, Table
+from ilt_xl.workbook.coerce import coerce
+from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
+from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
+from ilt_xl.xlsx import (
+    SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    read_sheet_values, split_sheet_reference,
+)
+
+SETTINGS_SHEET = "Settings"
+
+
+def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
+    """Read the planner workbook at ``path``.
+
+    Returns a :class:`Planner` whose ``problems`` lists every problem found, each
+    located by sheet, Excel row, column and A1 cell (reading never stops at the
+    first). With ``validate=False`` only structural and type problems are collected.
+
+    Raises :class:`ilt_xl.xlsx.WorkbookError` when the file is not a usable
+    .xlsx (missing, not a workbook, corrupt, encrypted or unsafe).
+    """
+    path = Path(path)
+    with open_xlsx(path) as pkg:
+        reader = _Reader(pkg)
+        frames = {t.name: reader.table(t) for t in PLANNER.tables}
+        settings = reader.settings()
+    planner = Planner(
+        path=path,
+        **{attribute_name(name): frame for name, frame in frames.items()},
+        settings=settings,
+        problems=reader.problems,
+        layouts=reader.layouts,
+        setting_cells=reader.setting_cells,
+    )
+    if validate:
+        from ilt_xl.workbook.validate import validate as run_checks
+        planner.problems.extend(run_checks(planner))
+    return planner
+
+
+def empty_frame(table: Table) -> pd.DataFrame:
+    """A table with no rows, its columns typed as the reader types them."""
+    columns = {c.name: coerce(np.empty(0, dtype=object), c.type).values for c in table.columns}
+    return pd.DataFrame(columns, index=pd.Index([], dtype="int64", name="row"))
+
+
+class _Reader:
+    def __init__(self, pkg: XlsxPackage) -> None:
+        self.pkg = pkg
+        self.file = str(pkg.path)
+        self.problems: list[Problem] = []
+        self.layouts: dict[str, TableLayout] = {}
+        self.setting_cells: dict[str, tuple[str, str]] = {}
+        self._values: dict[str, SheetValues] = {}
+        self._last_rows: dict[str, int] = {}
+        for t in pkg.tables:
+            self._last_rows[t.sheet] = max(self._last_rows.get(t.sheet, 0), t.ref.last_row)
+
+    def _problem(self, sheet: str | None, message: str, expected: str, *, column: str | None = None,
+                 cell: str | None = None, value: object = None, severity: str = ERROR) -> None:
+        row = parse_cell(cell)[0] if cell else None
+        self.problems.append(Problem(self.file, sheet, row, column, cell, value, expected, severity, message))
+
+    def _sheet_values(self, sheet: str, last_row: int) -> SheetValues:
+        values = self._values.get(sheet)
+        if values is None or values.grid.shape[0] < last_row:
+            values = read_sheet_values(self.pkg, sheet, max(last_row, self._last_rows.get(sheet, 0)))
+            self._values[sheet] = values
+        return values
+
+    def _find(self, table: Table) -> TableInfo | None:
+        named = [t for t in self.pkg.tables if t.name.casefold() == table.name.casefold()]
+        sheet = self.pkg.sheet(table.name)
+        if len(named) > 1:
+            self._problem(named[1].sheet, f"two Excel tables are named {table.name} "
+                          f"(on sheets {', '.join(t.sheet for t in named)}); the first is read",
+                          "one table per name")
+        if sheet is not None and sheet.hidden:
+            self._problem(sheet.name, f"sheet {sheet.name} is {sheet.state}", "a visible sheet", severity=WARNING)
+        if named:
+            info = named[0]
+            if info.sheet.casefold() != table.name.casefold():
+                self._problem(info.sheet, f"table {table.name} was found on sheet {info.sheet}, "
+                              f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
+            return info
+        if sheet is None:
+            self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
+            return None
+        others = [t.name for t in self.pkg.tables if t.sheet == sheet.name]
+        hint = f" (it holds table {', '.join(others)}: rename it to {table.name})" if others else ""
+        self._problem(sheet.name, f"sheet {sheet.name} has no Excel table named {table.name}{hint}",
+                      f"an Excel table named {table.name}", value=", ".join(others) or None)
+        return None
+
+    def table(self, table: Table) -> pd.DataFrame:
+        info = self._find(table)
+        if info is None:
+            return empty_frame(table)
+        found = {name.casefold(): i for i, name in reversed(list(enumerate(info.column_names)))}
+        positions: dict[str, int] = {}
+        for column in table.columns:
+            i = found.get(column.name.casefold())
+            if i is None:
+                self._missing_column(info, table, column)
+            else:
+                positions[column.name] = i
+        known = {c.name.casefold() for c in table.columns}
+        for i, name in enumerate(info.column_names):
+            if name.casefold() not in known:
+                cell = f"{column_letter(info.ref.first_column + i)}{info.ref.first_row}"
+                self._problem(info.sheet, f"column {name} of table {table.name} is not part of the planner; it is ignored",
+                              "a column of the planner schema", column=name, cell=cell if info.header_rows else None,
+                              value=name, severity=WARNING)
+        letters = {name: column_letter(info.ref.first_column + i) for name, i in positions.items()}
+        layout = TableLayout(info.sheet, str(info.ref), letters)
+        self.layouts[table.name] = layout
+        if info.data_rows == 0:
+            return empty_frame(table)
+        grid = self._sheet_values(info.sheet, info.last_data_row).block(
+            info.first_data_row, info.last_data_row, info.ref.first_column, info.ref.last_column)
+        rows = np.arange(info.first_data_row, info.last_data_row + 1)
+        inputs = [positions[c.name] for c in table.input_columns if c.name in positions]
+        keep = (grid[:, inputs] != "").any(axis=1) if inputs else np.zeros(len(rows), bool)
+        grid, rows = grid[keep], rows[keep]
+        loc = layout.location(self.file)
+        data = {}
+        for column in table.columns:
+            raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
+            typed = coerce(raw, column.type)
+            if not column.calculated:
+                self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
+            data[column.name] = typed.values
+        return pd.DataFrame(data, index=pd.Index(rows, name="row"))
+
+    def _missing_column(self, info: TableInfo, table: Table, column: Column) -> None:
+        unknown = [n for n in info.column_names if n.casefold() not in {c.name.casefold() for c in table.columns}]
+        close = difflib.get_close_matches(column.name, unknown, n=1, cutoff=0.6)
+        hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
+        self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}",
+                      f"a column named {column.name}", column=column.name, value=close[0] if close else None)
+
+    def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
+        if not wrong.any():
+            return
+        expected = _EXPECTED[column.type.value]
+        flagged = np.flatnonzero(wrong)
+        for reason in np.unique(why[flagged]):
+            mask = wrong & (why == reason)
+            self.problems.extend(problems_from_mask(
+                loc, mask, rows, column.name, raw, expected, f"{column.name} must be {expected}: {reason}"))
+
+    def settings(self) -> dict[str, object]:
+        return {s.name: self._setting(s) for s in PLANNER.settings}
+
+    def _setting(self, setting: Setting) -> object:
+        name = self.pkg.defined_name(setting.name)
+        if name is None:
+            self._problem(SETTINGS_SHEET, f"the named cell {setting.name} is missing; "
+                          f"its default {setting.default!r} is used", f"a named cell {setting.name}",
+                          column=setting.name)
+            return setting.default
+        try:
+            sheet, ref = split_sheet_reference(name.value)
+            row, col = parse_cell(ref)
+        except ValueError:
+            self._problem(SETTINGS_SHEET, f"the name {setting.name} does not point at one cell ({name.value})",
+                          "a reference to one cell such as Settings!$B$2", column=setting.name, value=name.value)
+            return setting.default
+        if self.pkg.sheet(sheet) is None:
+            self._problem(sheet, f"the name {setting.name} points at a missing sheet ({name.value})",
+                          f"a cell on sheet {SETTINGS_SHEET}", column=setting.name, value=name.value)
+            return setting.default
+        cell = f"{column_letter(col)}{row}"
+        self.setting_cells[setting.name] = (self.pkg.sheet(sheet).name, cell)
+        raw = self._sheet_values(sheet, row).cell(row, col)
+        typed = coerce(np.array([raw], dtype=object), setting.type)
+        if typed.blank[0]:
+            return setting.default
+        if typed.wrong[0]:
+            expected = _EXPECTED[setting.type.value]
+            self._problem(self.pkg.sheet(sheet).name, f"{setting.name} must be {expected}: {typed.why[0]}",
+                          expected, column=setting.name, cell=cell, value=raw)
+            return setting.default
+        value = typed.values[0]
+        if isinstance(value, np.datetime64):
+            return pd.Timestamp(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+
+_EXPECTED = {
+    "int": "a whole number",
+    "number": "a number",
+    "money": "an amount (a number)",
+    "percent": "a percentage (a number)",
+    "date": "a date",
+    "time": "a time of day",
+    "bool": "TRUE or FALSE",
+    "text": "text",
+    "id": "an id",
+    "currency": "a currency code",
+    "country": "a country code",
+}

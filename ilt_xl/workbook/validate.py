@@ -1,0 +1,228 @@
+"""Check the values of a read planner: every rule of the schema, plus the cross-table rules.
+
+All checks run on whole columns (pandas/numpy masks); only flagged rows become
+:class:`Problem` records. :func:`validate` never stops at the first problem.
+
+Column rules come from the schema: ``required``, ``allowed``, ``references``,
+``unique``, ``minimum``, and the code formats of currency (3 capital letters)
+and country (ISO 3166 alpha-2: 2 capital letters) columns. Currency columns
+accept the schema's list plus any currency quoted in the FX table.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Table
+from ilt_xl.workbook.planner import Planner, attribute_name
+from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
+from ilt_xl.xlsx import parse_cell
+
+_CODE_PATTERNS = {ColumnType.CURRENCY: (r"[A-Z]{3}", "a 3-letter ISO 4217 currency code such as EUR"),
+                  ColumnType.COUNTRY: (r"[A-Z]{2}", "a 2-letter ISO 3166 country code such as DE")}
+# Settings carry no bounds in the schema; these are the domain's.
+_SETTING_RANGES = {"FiscalYearStartMonth": (1, 12), "GoNoGoLeadDays": (0, None), "DefaultAvailableDays": (0, 366)}
+
+
+def validate(planner: Planner) -> list[Problem]:
+    """Every value problem of ``planner`` (structure and types are checked by the reader)."""
+    currencies = known_currencies(planner)
+    already = _wrong_type_rows(planner)
+    out: list[Problem] = []
+    for table in PLANNER.tables:
+        if table.name not in planner.layouts:
+            continue
+        frame = getattr(planner, attribute_name(table.name))
+        loc = planner.layouts[table.name].location(str(planner.path))
+        for column in table.input_columns:
+            if column.name in loc.column_letters:
+                out += _column_problems(planner, table, column, frame, loc, currencies,
+                                        already.get((loc.sheet, column.name), ()))
+    out += _course_rules(planner)
+    out += _session_rules(planner)
+    out += _enrolment_rules(planner)
+    out += _fx_rules(planner)
+    out += _setting_problems(planner, currencies)
+    return out
+
+
+def known_currencies(planner: Planner) -> set[str]:
+    """The schema's currencies plus those quoted in the planner's FX table."""
+    quoted = planner.fx["Currency"] if "Currency" in planner.fx else pd.Series([], dtype=object)
+    return set(CURRENCIES) | {c for c in pd.unique(quoted) if isinstance(c, str) and c}
+
+
+def _blank(series: pd.Series, column: Column) -> np.ndarray:
+    if column.type in (ColumnType.TEXT, ColumnType.ID, ColumnType.CURRENCY, ColumnType.COUNTRY):
+        return (series == "").to_numpy()
+    return series.isna().to_numpy()
+
+
+def _wrong_type_rows(planner: Planner) -> dict[tuple[str, str], list[int]]:
+    """(sheet, column) -> Excel rows whose cell the reader already reported as the wrong type."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for p in planner.problems:
+        if p.row is not None and p.column is not None:
+            out.setdefault((p.sheet, p.column), []).append(p.row)
+    return out
+
+
+def _column_problems(planner: Planner, table: Table, column: Column, frame: pd.DataFrame,
+                     loc: Location, currencies: set[str], wrong_rows) -> list[Problem]:
+    series = frame[column.name]
+    rows = frame.index.to_numpy()
+    # A wrong-type cell reads as blank; it is reported once, as the wrong type, not also as missing.
+    blank = _blank(series, column) & ~np.isin(rows, np.asarray(wrong_rows, dtype="int64"))
+    out: list[Problem] = []
+
+    def add(mask, expected, message, severity=ERROR, values=series):
+        out.extend(problems_from_mask(loc, mask, rows, column.name, values, expected, message, severity))
+
+    if column.required:
+        add(blank, f"{column.name} filled in",
+            f"{column.name} is required in {table.name}")
+    filled = ~blank
+    if column.allowed:
+        allowed = set(column.allowed) | (currencies if column.type is ColumnType.CURRENCY else set())
+        shown = ", ".join(column.allowed) if len(column.allowed) <= 8 else f"one of the {len(allowed)} known codes"
+        add(filled & ~series.isin(allowed).to_numpy(), shown,
+            lambda v: f"{v!r} is not an allowed {column.name}" + (
+                " (add its rates to the FX table to use it)" if column.type is ColumnType.CURRENCY else ""))
+    elif column.type in _CODE_PATTERNS:
+        pattern, expected = _CODE_PATTERNS[column.type]
+        add(filled & ~series.str.fullmatch(pattern).fillna(False).to_numpy(bool), expected,
+            lambda v: f"{v!r} is not a valid {column.name} code")
+    if column.references:
+        keys = _keys(planner, column)
+        if keys is not None:
+            add(filled & ~series.isin(keys).to_numpy(),
+                f"an existing {column.referenced_column} of {column.referenced_table}",
+                lambda v: f"{column.name} {v!r} is not in {column.referenced_table}")
+    if column.unique:
+        dup = filled & series.duplicated(keep="first").to_numpy()
+        if dup.any():
+            first = pd.Series(rows[filled & ~dup], index=series[filled & ~dup].to_numpy())
+            first = first[~first.index.duplicated()]
+            add(dup, f"a {column.name} used once",
+                lambda v: f"duplicate {column.name} {v!r} (first used in row {first.get(v, '?')})")
+    if column.minimum is not None:
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        add(filled & (numbers < column.minimum), f"a value of at least {column.minimum:g}",
+            f"{column.name} must not be below {column.minimum:g}")
+    return out
+
+
+def _keys(planner: Planner, column: Column) -> pd.Series | None:
+    table, key = column.referenced_table, column.referenced_column
+    layout = planner.layouts.get(table)
+    if layout is None or key not in layout.column_letters:
+        return None  # the missing table or column is reported already; do not flag every row
+    keys = getattr(planner, attribute_name(table))[key]
+    return keys[keys != ""]
+
+
+def _located(planner: Planner, table: str) -> tuple[pd.DataFrame, Location] | None:
+    layout = planner.layouts.get(table)
+    if layout is None:
+        return None
+    return getattr(planner, attribute_name(table)), layout.location(str(planner.path))
+
+
+def _course_rules(planner: Planner) -> list[Problem]:
+    found = _located(planner, "Courses")
+    if found is None:
+        return []
+    courses, loc = found
+    lo, hi = (courses[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("MinLearners", "MaxLearners"))
+    return problems_from_mask(
+        loc, lo > hi, courses.index.to_numpy(), "MinLearners", courses["MinLearners"],
+        "MinLearners no greater than MaxLearners",
+        lambda v: f"MinLearners {v} is above MaxLearners")
+
+
+def _session_rules(planner: Planner) -> list[Problem]:
+    found = _located(planner, "Sessions")
+    if found is None:
+        return []
+    sessions, loc = found
+    rows = sessions.index.to_numpy()
+    out = problems_from_mask(
+        loc, (sessions["EndDate"] < sessions["StartDate"]).to_numpy(), rows, "EndDate",
+        sessions["EndDate"], "an EndDate on or after the StartDate", "EndDate is before StartDate")
+    both = sessions["StartTime"].notna() & sessions["EndTime"].notna()
+    out += problems_from_mask(
+        loc, (both & (sessions["EndTime"] <= sessions["StartTime"])).to_numpy(), rows, "EndTime",
+        sessions["EndTime"], "an EndTime after the StartTime", "EndTime is not after StartTime")
+    session_currency = _lookup(sessions["CourseId"], planner.courses, "CourseId", "Currency")
+    for resource, key, entered in (("Rooms", "RoomId", "RoomCostEntered"),
+                                   ("Instructors", "InstructorId", "InstructorFeeEntered")):
+        table = getattr(planner, attribute_name(resource))
+        priced_in = _lookup(sessions[key], table, key, "Currency")
+        mismatch = ((priced_in != "") & (session_currency != "") & (priced_in != session_currency)
+                    & sessions[entered].isna()).to_numpy()
+        what = "room" if resource == "Rooms" else "instructor"
+        messages = (what + " " + sessions[key] + " is priced in " + priced_in + " but the session (course "
+                    + sessions["CourseId"] + ") is in " + session_currency + ": enter the " + what + " cost in "
+                    + session_currency + " in " + entered)
+        out += problems_from_mask(loc, mismatch, rows, entered, sessions[entered],
+                                  "the cost entered in the session currency", messages)
+    return out
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Series:
+    """``table[value]`` for each of ``keys`` (``""`` where the key is blank or unknown)."""
+    mapping = table.drop_duplicates(key).set_index(key)[value]
+    return keys.map(mapping).fillna("").astype(object)
+
+
+def _enrolment_rules(planner: Planner) -> list[Problem]:
+    found = _located(planner, "Enrolments")
+    if found is None:
+        return []
+    lines, loc = found
+    registered, attended = (lines[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("Registered", "Attended"))
+    return problems_from_mask(
+        loc, attended > registered, lines.index.to_numpy(), "Attended", lines["Attended"],
+        "Attended no greater than Registered", lambda v: f"Attended {v} is above Registered", WARNING)
+
+
+def _fx_rules(planner: Planner) -> list[Problem]:
+    found = _located(planner, "FX")
+    if found is None:
+        return []
+    fx, loc = found
+    rate = fx["PerEUR"].to_numpy(dtype="float64")
+    return problems_from_mask(loc, rate == 0, fx.index.to_numpy(), "PerEUR", fx["PerEUR"],
+                              "a rate above 0", "a rate of 0 units per EUR cannot convert anything")
+
+
+def _setting_problems(planner: Planner, currencies: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for setting in PLANNER.settings:
+        if setting.name not in planner.setting_cells:
+            continue  # a missing named cell is reported by the reader
+        sheet, cell = planner.setting_cells[setting.name]
+        value = planner.settings.get(setting.name)
+
+        def add(expected: str, message: str) -> None:
+            out.append(Problem(str(planner.path), sheet, parse_cell(cell)[0],
+                               setting.name, cell, value, expected, ERROR, message))
+
+        if value is None:
+            continue
+        if setting.type is ColumnType.CURRENCY and value not in currencies:
+            add("a known currency code such as EUR",
+                f"{setting.name} {value!r} is not a known currency (add its rates to the FX table to use it)")
+        elif setting.allowed and value not in setting.allowed:
+            add(", ".join(setting.allowed), f"{value!r} is not an allowed {setting.name}")
+        bounds = _SETTING_RANGES.get(setting.name)
+        if bounds and isinstance(value, int) and not (
+                (bounds[0] is None or value >= bounds[0]) and (bounds[1] is None or value <= bounds[1])):
+            shown = f"from {bounds[0]} to {bounds[1]}" if bounds[1] is not None else f"at least {bounds[0]}"
+            add(f"a whole number {shown}", f"{setting.name} {value} is out of range")
+    if (planner.settings.get("FxDatePolicy") == "BudgetRateDate" and planner.settings.get("BudgetRateDate") is None
+            and "BudgetRateDate" in planner.setting_cells):
+        sheet, cell = planner.setting_cells["BudgetRateDate"]
+        out.append(Problem(str(planner.path), sheet, parse_cell(cell)[0], "BudgetRateDate",
+                           cell, None, "a date", ERROR, "FxDatePolicy is BudgetRateDate, so BudgetRateDate is required"))
+    return out
