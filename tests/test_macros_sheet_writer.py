@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableFormula
 
 from ilt_xl.workbook.sheet_writer import replace_table_rows, write_tables
-from ilt_xl.workbook.xlsx_package import XlsxPackage
+from ilt_xl.workbook.package_editor import PackageEditor
 from ilt_xl.xlsx.errors import WorkbookError
 from tests.libreoffice import soffice_available
 
@@ -151,7 +151,7 @@ def test_date_values_in_a_column_without_date_style_get_one(tmp_path):
 
 def test_bad_requests_are_refused_with_their_location(tmp_path):
     source = _workbook(tmp_path / "in.xlsx", below="B9")
-    package = XlsxPackage(source)
+    package = PackageEditor(source)
     with pytest.raises(WorkbookError, match="no column named 'Nope'"):
         replace_table_rows(package, "Checklist", pd.DataFrame({"Nope": [1]}))
     with pytest.raises(WorkbookError, match="Overdue is calculated"):
@@ -191,10 +191,10 @@ def test_reshape_rewrites_header_and_columns(tmp_path):
     out = tmp_path / "out.xlsx"
     frame = pd.DataFrame({"SessionId": ["X"], "Status": ["Open"], "2025-W01": [3], "2025-W02": [0]})
     source = _workbook(tmp_path / "in.xlsx")
-    package = XlsxPackage(source)
+    package = PackageEditor(source)
     with pytest.raises(WorkbookError, match="cell G1 below or beside it"):
         replace_table_rows(package, "Checklist", frame.assign(Extra=1, More=2, Most=3), reshape=True)
-    package = XlsxPackage(source)
+    package = PackageEditor(source)
     replace_table_rows(package, "Checklist", frame, reshape=True)
     package.save(out)
     ws = openpyxl.load_workbook(out)["Checklist"]
@@ -207,7 +207,7 @@ def test_reshape_rewrites_header_and_columns(tmp_path):
 
 def test_calc_chain_loses_entries_of_rewritten_cells(tmp_path):
     source = _workbook(tmp_path / "in.xlsx")
-    package = XlsxPackage(source)
+    package = PackageEditor(source)
     package.write("xl/calcChain.xml", '<?xml version="1.0"?><calcChain xmlns="http://schemas.openxmlformats.org/'
                   'spreadsheetml/2006/main"><c r="E2" i="1"/><c r="E3"/><c r="A1" i="2"/></calcChain>')
     package.add_content_type("xl/calcChain.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml")

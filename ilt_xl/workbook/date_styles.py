@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ilt_xl.workbook.xlsx_package import NS_MAIN, XlsxPackage
+from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor
 
 STYLES_PART = "xl/styles.xml"
 # Built-in number formats that are dates or times (ECMA-376 §18.8.30).
@@ -27,7 +27,7 @@ def is_date_format(code: str) -> bool:
 class StyleBook:
     """The ``cellXfs`` of a workbook, read once; :meth:`save` writes ``styles.xml`` only if a style was added."""
 
-    def __init__(self, package: XlsxPackage) -> None:
+    def __init__(self, package: PackageEditor) -> None:
         self.package = package
         self._added: str | None = None
         self._formats: list[int] = []

@@ -25,7 +25,7 @@ written without a cached value: Excel, LibreOffice and the ilt-xl engine compute
 them.
 
 Public API: :func:`replace_table_rows` (in memory, on an
-:class:`~ilt_xl.workbook.xlsx_package.XlsxPackage`) and :func:`write_tables`
+:class:`~ilt_xl.workbook.package_editor.PackageEditor`) and :func:`write_tables`
 (file to file, atomic).
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ import pandas as pd
 
 from ilt_xl.core.serial_dates import datetime64_to_serial, to_serial
 from ilt_xl.workbook.date_styles import StyleBook
-from ilt_xl.workbook.xlsx_package import NS_MAIN, TableInfo, XlsxPackage
+from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation
 from ilt_xl.xlsx.cells import CellRange, cell_address, column_index, column_letter
 from ilt_xl.xlsx.errors import WorkbookError
 
@@ -215,7 +215,7 @@ class _TableColumn:
 
 
 class _TablePart:
-    def __init__(self, package: XlsxPackage, info: TableInfo) -> None:
+    def __init__(self, package: PackageEditor, info: TableLocation) -> None:
         self.text = package.text(info.table_part)
         root = package.xml(info.table_part)
         try:
@@ -245,12 +245,12 @@ class _TablePart:
 # The rewrite
 # ---------------------------------------------------------------------------------------------
 def replace_table_rows(
-    package: XlsxPackage,
+    package: PackageEditor,
     table: str,
     frame: pd.DataFrame,
     *,
     reshape: bool = False,
-) -> TableInfo:
+) -> TableLocation:
     """Replace the data rows of ``table`` with ``frame`` (one row per data row), in ``package``.
 
     ``frame``'s columns are table column names (any order, a subset allowed:
@@ -366,13 +366,13 @@ def write_tables(
     frames: Mapping[str, pd.DataFrame],
     *,
     reshape: Sequence[str] = (),
-) -> XlsxPackage:
+) -> PackageEditor:
     """Copy ``source`` to ``target`` with the rows of each table in ``frames`` replaced.
 
     ``target`` may equal ``source`` (in place); the write is atomic either way.
     Returns the package (its ``changed`` set names the rewritten parts).
     """
-    package = XlsxPackage(source)
+    package = PackageEditor(source)
     for name, frame in frames.items():
         replace_table_rows(package, name, frame, reshape=name in reshape)
     package.save(target)
@@ -401,7 +401,7 @@ def _formula_text(xml: str, prefix: str) -> tuple[dict[str, str], str | None]:
     return _attrs(m.group(1)), m.group(2)
 
 
-def _formula_of(column: _TableColumn, cell: _Cell | None, sheet: _SheetXml, where: str, package: XlsxPackage):
+def _formula_of(column: _TableColumn, cell: _Cell | None, sheet: _SheetXml, where: str, package: PackageEditor):
     """(formula XML text, origin row or None) of a calculated column, or None for an input column."""
     if column.formula is not None:
         return escape(column.formula), _origin(cell)
@@ -565,12 +565,12 @@ def _retitle_columns(text: str, columns: list[_TableColumn]) -> str:
     return text[: block.start()] + f'<{p}tableColumns count="{len(columns)}">{"".join(parts)}</{p}tableColumns>' + text[block.end():]
 
 
-def _prune_calc_chain(package: XlsxPackage, info: TableInfo, span: range, first_row: int, end_row: int, header_row: int | None) -> None:
+def _prune_calc_chain(package: PackageEditor, info: TableLocation, span: range, first_row: int, end_row: int, header_row: int | None) -> None:
     """Drop calcChain entries of the rewritten cells (Excel re-adds those that hold formulas)."""
     if not package.has("xl/calcChain.xml"):
         return
     sheet_id = None
-    for sheet in package.xml("xl/workbook.xml").iter(f"{{{NS_MAIN}}}sheet"):
+    for sheet in package.xml(package.workbook_part).iter(f"{{{NS_MAIN}}}sheet"):
         if sheet.get("name") == info.sheet:
             sheet_id = sheet.get("sheetId")
     text = package.text("xl/calcChain.xml")

@@ -1,4 +1,5 @@
-"""An .xlsx package held in memory, part by part, for surgical rewrites.
+"""An .xlsx package held in memory, part by part, for surgical rewrites (the writing
+counterpart of the read-only :class:`ilt_xl.xlsx.XlsxPackage`).
 
 Commands that change a user's workbook (the headless twins of the macros)
 read every zip part, replace only the parts they change, and write a new zip
@@ -6,8 +7,8 @@ in which every other part is the same bytes in the same order. Nothing is
 re-serialised through a spreadsheet model, so charts, shapes, VBA, slicers,
 styles and anything else Excel stored survive untouched.
 
-Reading goes through :class:`ilt_xl.xlsx.safezip.SafeZip` (zip-bomb and DTD
-guards); writing is atomic: a temporary file in the target's folder replaced
+Reading goes through :func:`ilt_xl.xlsx.open_xlsx` (file sniffing, zip-bomb and
+DTD guards; it also finds the sheets and tables); writing is atomic: a temporary file in the target's folder replaced
 onto the target with ``os.replace``, so a crash never leaves half a workbook.
 """
 from __future__ import annotations
@@ -23,8 +24,7 @@ from xml.sax.saxutils import quoteattr
 
 import defusedxml.ElementTree as safe_et
 
-from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.safezip import SafeZip
+from ilt_xl.xlsx import WorkbookError, open_xlsx
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -52,8 +52,8 @@ class Relationship:
 
 
 @dataclass(frozen=True)
-class TableInfo:
-    """Where an Excel table lives: its sheet and its table part."""
+class TableLocation:
+    """Where an Excel table lives: its name as declared, its sheet, the sheet's part and its own part."""
 
     name: str
     sheet: str
@@ -71,23 +71,24 @@ def _relative(source_part: str, target_part: str) -> str:
     return posixpath.relpath(target_part, posixpath.dirname(source_part) or ".")
 
 
-class XlsxPackage:
+class PackageEditor:
     """Every part of an .xlsx: read with :meth:`read`, replace with :meth:`write`, save with :meth:`save`.
 
-    Raises :class:`~ilt_xl.xlsx.errors.WorkbookError` when ``path`` is not a
-    usable .xlsx package.
+    Raises :class:`~ilt_xl.xlsx.WorkbookError` when ``path`` is not a usable
+    .xlsx package.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with SafeZip(self.path) as zipped:
-            zipped.check_honest_sizes()
-            self._infos = {info.filename: info for info in zipped.zip.infolist()}
-            self._data = {name: zipped.read(name) for name in self._infos}
+        with open_xlsx(self.path) as package:
+            self._infos = {info.filename: info for info in package.zip.zip.infolist()}
+            self._data = {name: package.zip.read(name) for name in self._infos}
+            self.workbook_part = package.workbook_part
+            sheet_parts = {s.name: s.part for s in package.sheets}
+            self._tables = {t.name.casefold(): TableLocation(t.name, t.sheet, sheet_parts[t.sheet], t.part)
+                            for t in package.tables}
+            self._sheets = dict(sheet_parts)
         self.changed: set[str] = set()
-        for required in ("[Content_Types].xml", "xl/workbook.xml"):
-            if required not in self._data:
-                raise WorkbookError(self.path, f"part {required} is missing: this is not an Excel workbook")
 
     # -- parts ---------------------------------------------------------------------------------
     @property
@@ -136,8 +137,8 @@ class XlsxPackage:
         self.changed.add(name)
         types = self.text("[Content_Types].xml")
         self.write("[Content_Types].xml", re.sub(rf'<Override\b[^>]*PartName="/{re.escape(name)}"[^>]*/>', "", types))
-        owner = rels_name("xl/workbook.xml")
-        for rel in self.relationships("xl/workbook.xml"):
+        owner = rels_name(self.workbook_part)
+        for rel in self.relationships(self.workbook_part):
             if rel.target == name:
                 text = self.text(owner)
                 self.write(owner, re.sub(rf'<Relationship\b[^>]*\bId="{re.escape(rel.id)}"[^>]*/>', "", text))
@@ -189,33 +190,24 @@ class XlsxPackage:
 
     def sheets(self) -> dict[str, str]:
         """Worksheet name -> worksheet part, in workbook order (chart sheets left out)."""
-        rels = {r.id: r for r in self.relationships("xl/workbook.xml")}
-        out = {}
-        for sheet in self.xml("xl/workbook.xml").iter(f"{{{NS_MAIN}}}sheet"):
-            rel = rels.get(sheet.get(f"{{{NS_DOC_REL}}}id", ""))
-            if rel is not None and rel.type == REL_WORKSHEET:
-                out[sheet.get("name", "")] = rel.target
-        return out
+        return dict(self._sheets)
 
-    def tables(self) -> dict[str, TableInfo]:
-        """Table name (upper-cased, as Excel compares them) -> where the table lives."""
-        out = {}
-        for sheet, sheet_part in self.sheets().items():
-            for rel in self.relationships(sheet_part):
-                if rel.type != REL_TABLE or rel.external:
-                    continue
-                root = self.xml(rel.target)
-                name = root.get("displayName") or root.get("name") or ""
-                out[name.upper()] = TableInfo(name, sheet, sheet_part, rel.target)
-        return out
-
-    def table(self, name: str) -> TableInfo:
-        """Where table ``name`` lives; ``WorkbookError`` naming the tables there are when it is absent."""
-        found = self.tables().get(name.upper())
+    def table(self, name: str) -> TableLocation:
+        """Where table ``name`` lives (case-insensitive); ``WorkbookError`` naming the tables there are."""
+        found = self._tables.get(name.casefold())
         if found is None:
-            have = ", ".join(sorted(t.name for t in self.tables().values())) or "none"
+            have = ", ".join(sorted(t.name for t in self._tables.values())) or "none"
             raise WorkbookError(self.path, f"the workbook has no table named {name} (tables: {have})")
         return found
+
+    def has_table(self, name: str) -> bool:
+        return name.casefold() in self._tables
+
+    def register(self, sheet: str, sheet_part: str, table: TableLocation | None = None) -> None:
+        """Record a sheet (and its table) added to the package."""
+        self._sheets[sheet] = sheet_part
+        if table is not None:
+            self._tables[table.name.casefold()] = table
 
     # -- output --------------------------------------------------------------------------------
     def save(self, target: str | Path) -> Path:
@@ -261,7 +253,7 @@ def _fresh_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 _NEW_PART_NUMBER = re.compile(r"(\d+)\.xml$")
 
 
-def free_part_name(package: XlsxPackage, folder: str, stem: str) -> str:
+def free_part_name(package: PackageEditor, folder: str, stem: str) -> str:
     """The first ``folder/stemN.xml`` not in ``package`` (N from 1)."""
     taken = {int(m.group(1)) for name in package.names if name.startswith(f"{folder}/{stem}")
              if (m := _NEW_PART_NUMBER.search(name))}
