@@ -243,3 +243,21 @@ def malformed_sheet_file(path: Path, valid: Path, part: str = "xl/worksheets/she
     payload = (b'<?xml version="1.0"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
                b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>oops</is></c></row></sheetData>')
     return with_extra_part(path, valid, part, payload)
+
+
+def sheet_part(table: str) -> str:
+    """The zip part :func:`write_planner` gives the sheet of ``table`` (Settings is sheet1)."""
+    return f"xl/worksheets/sheet{PLANNER.table_names.index(table) + 2}.xml"
+
+
+def replace_in_part(path: Path, part: str, old: bytes, new: bytes) -> Path:
+    """Rewrite ``path`` in place with ``old`` replaced by ``new`` (once) in ``part``; the text must be there."""
+    with zipfile.ZipFile(path) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in parts:
+            if info.filename == part:
+                assert old in data, f"{old!r} not found in {part}"
+                data = data.replace(old, new, 1)
+            dst.writestr(info, data)
+    return path

@@ -2,3 +2,4 @@
 
 One line per module; keep the list sorted.
 """
+from ilt_xl.cli import check  # noqa: F401

@@ -66,8 +66,11 @@ def read_sheet_values(pkg: XlsxPackage, sheet: str, last_row: int | None = None)
     book = open_calamine(pkg)
     try:
         rows = book.get_sheet_by_name(info.name).to_python(skip_empty_area=False, nrows=last_row)
+    except calamine.XmlError as exc:
+        raise WorkbookError(pkg.path, f"sheet {info.name} ({info.part}) is damaged: its XML is not well-formed "
+                                      f"(parser says: {exc})") from exc
     except calamine.CalamineError as exc:
-        raise WorkbookError(pkg.path, f"sheet {info.name} cannot be read: {exc}") from exc
+        raise WorkbookError(pkg.path, f"sheet {info.name} ({info.part}) cannot be read ({exc})") from exc
     width = max((len(r) for r in rows), default=0)
     grid = np.empty((len(rows), width), dtype=object)
     if rows and all(len(r) == width for r in rows):

@@ -1,0 +1,152 @@
+"""read_planner on valid planners (built here, and the committed workbooks) and on files that are not usable."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import broken_workbooks as bw
+from ilt_xl import Planner, WorkbookError, read_planner
+from ilt_xl.schema import PLANNER
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory) -> Path:
+    return bw.write_planner(tmp_path_factory.mktemp("valid") / "planner.xlsx")
+
+
+def where(planner: Planner) -> set[tuple]:
+    return {(p.severity, p.sheet, p.cell, p.column) for p in planner.problems}
+
+
+def test_valid_planner_reads_clean_and_typed(valid):
+    planner = read_planner(valid)
+    assert planner.problems == []
+    assert set(planner.tables) == set(PLANNER.table_names)
+    s = planner.sessions
+    assert list(s.columns) == list(PLANNER.table("Sessions").column_names)
+    assert list(s.index) == [2, 3, 4] and s.index.name == "row"
+    assert list(s["SessionId"]) == ["S1", "S2", "S3"]
+    assert s.loc[4, "Country"] == "NA"                      # Namibia, not missing
+    assert s["StartDate"].dtype == "datetime64[ns]"
+    assert s.loc[3, "EndDate"] == pd.Timestamp("2024-05-07")
+    assert s.loc[3, "StartTime"] == pd.Timedelta(hours=9)
+    assert pd.isna(s.loc[2, "StartTime"])
+    assert str(s["EquipmentUnits"].dtype) == "Int64" and s.loc[2, "EquipmentUnits"] == 8
+    assert s.loc[3, "OtherFixedCost"] == 120.5 and np.isnan(s.loc[2, "OtherFixedCost"])
+    assert s.loc[2, "RoomId"] == "R1" and s.loc[3, "AllocationKey"] == ""
+    # calculated columns written by openpyxl have no cached values: blank, not errors
+    assert (s["Currency"] == "").all() and s["Occupancy"].isna().all()
+    assert planner.courses["HoursPerDay"].tolist() == [7.0, 6.5]
+    assert planner.allocation.empty and list(planner.allocation.columns) == list(PLANNER.table("Allocation").column_names)
+    assert planner.enrolments.loc[3, "LearnerId"] == "L-77" and planner.enrolments.loc[3, "Country"] == "NA"
+
+
+def test_settings_are_typed(valid):
+    settings = read_planner(valid).settings
+    assert settings["ReportingCurrency"] == "EUR"
+    assert settings["GoNoGoLeadDays"] == 14 and isinstance(settings["GoNoGoLeadDays"], int)
+    assert settings["BudgetRateDate"] == pd.Timestamp("2024-01-01")
+    assert settings["AsOfDate"] is None                     # =TODAY() without a cached value
+
+
+def test_tables_are_found_by_definition_not_position(tmp_path):
+    rows = bw.planner_rows()
+    rows["Rooms"][1]["Capacity"] = "many"
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows, origin=(3, 2)))
+    assert list(planner.rooms["RoomId"]) == ["R1", "R2", "R3"]
+    assert list(planner.rooms.index) == [4, 5, 6]
+    assert where(planner) == {("error", "Rooms", "F5", "Capacity")}   # header at B3, Capacity 5th column
+
+
+def test_blank_rows_are_skipped(tmp_path):
+    rows = bw.planner_rows()
+    rows["Courses"].insert(1, {})
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    assert list(planner.courses.index) == [2, 4] and planner.problems == []
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    (dict(drop_sheets=("Rooms",)), {("error", "Rooms", None, None)}),
+    (dict(drop_tables=("Budget",)), {("error", "Budget", None, None)}),
+    (dict(table_names={"Courses": "Catalogue"}), {("error", "Courses", None, None)}),
+    (dict(drop_columns={"Sessions": ("Status",)}), {("error", "Sessions", None, "Status")}),
+    (dict(rename_columns={"Rooms": {"Capacity": "Capacty"}}),
+     {("error", "Rooms", None, "Capacity"), ("warning", "Rooms", "E1", "Capacty")}),
+    (dict(hidden_sheets=("FX",)), {("warning", "FX", None, None)}),
+    (dict(drop_names=("GoNoGoLeadDays",)), {("error", "Settings", None, "GoNoGoLeadDays")}),
+])
+def test_structural_problems_are_located(tmp_path, kwargs, expected):
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", **kwargs))
+    assert where(planner) == expected
+
+
+def test_renamed_table_names_the_table_found(tmp_path):
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", table_names={"Courses": "Catalogue"}))
+    [problem] = planner.problems
+    assert "Catalogue" in problem.message and "rename it to Courses" in problem.message
+
+
+def test_header_typo_suggests_the_column(tmp_path):
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rename_columns={"Rooms": {"Capacity": "Capacty"}}))
+    assert any("'Capacty' a misspelling" in p.message for p in planner.problems)
+
+
+def test_missing_referenced_table_does_not_flag_every_row(tmp_path):
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", drop_sheets=("Courses",)))
+    assert where(planner) == {("error", "Courses", None, None)}
+
+
+# Files that are not usable workbooks: one WorkbookError with a reason a user can act on.
+FILE_CASES = {
+    "not a zip": (lambda p, v: bw.not_a_zip_file(p), "not an .xlsx"),
+    "truncated zip": (lambda p, v: bw.truncated_file(p, v), "truncated"),
+    "encrypted": (lambda p, v: bw.encrypted_file(p), "password-protected"),
+    "xls": (lambda p, v: bw.xls_file(p), ".xls"),
+    "csv renamed": (lambda p, v: bw.csv_file(p), "CSV"),
+    "ods": (lambda p, v: bw.ods_file(p), ".ods"),
+    "empty file": (lambda p, v: p.write_bytes(b"") and p or p, "empty"),
+    "ratio zip bomb": (lambda p, v: bw.ratio_bomb_file(p, v), "zip bomb"),
+    "declared zip bomb": (lambda p, v: bw.declared_bomb_file(p, v), "zip bomb"),
+    "billion laughs": (lambda p, v: bw.billion_laughs_file(p, v), "DTD"),
+    "external entity": (lambda p, v: bw.external_entity_file(p, v), "DTD"),
+    "malformed sheet xml": (lambda p, v: bw.malformed_sheet_file(p, v), "sheet Courses (xl/worksheets/sheet2.xml) is damaged"),
+}
+
+
+@pytest.mark.parametrize("case", FILE_CASES)
+def test_unusable_files_raise_one_clear_error(tmp_path, valid, case):
+    make, reason = FILE_CASES[case]
+    path = tmp_path / "broken.xlsx"
+    make(path, valid)
+    before = path.read_bytes()
+    started = time.perf_counter()
+    with pytest.raises(WorkbookError) as info:
+        read_planner(path)
+    assert time.perf_counter() - started < 5
+    assert info.value.file == str(path) and reason in info.value.reason
+    assert path.read_bytes() == before
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(WorkbookError, match="no such file"):
+        read_planner(tmp_path / "absent.xlsx")
+    with pytest.raises(WorkbookError, match="folder"):
+        read_planner(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["ilt_planner.xlsx", "ilt_planner_example.xlsx"])
+def test_committed_workbooks_read_without_errors(name):
+    path = ROOT / "workbooks" / name
+    if not path.exists():
+        pytest.skip(f"{path} not built yet")
+    planner = read_planner(path)
+    assert planner.errors == []
+    if name == "ilt_planner_example.xlsx":
+        assert len(planner.sessions) > 100 and planner.sessions["StartDate"].notna().all()
