@@ -83,7 +83,11 @@ def blank(values: pd.Series) -> np.ndarray:
 
 def id_key(values: pd.Series) -> pd.Series:
     """Ids as lookup keys: Excel's MATCH, SUMIFS and COUNTIF compare text case-insensitively."""
-    return values.astype("string").str.lower()
+    text = values.astype(object)
+    known = text.notna().to_numpy()
+    out = pd.Series(np.full(len(text), np.nan, dtype=object), index=values.index)
+    out[known] = text[known].astype(str).str.lower().to_numpy(object)
+    return out
 
 
 def lookup(keys: pd.Series, table: pd.DataFrame, key_column: str, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
