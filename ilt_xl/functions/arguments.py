@@ -27,7 +27,7 @@ when every array input is 1-D, 2-D otherwise, a scalar when all inputs are.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -65,42 +65,42 @@ def as_array(value: Any) -> np.ndarray:
     return out
 
 
-def _map(func: Any, arr: np.ndarray) -> np.ndarray:
-    """``func`` applied to each element, as an object array of the same shape (also for 0-d)."""
-    return np.asarray(np.frompyfunc(func, 1, 1)(arr), dtype=object)
+def _by_distinct(cell: Callable[[Any], tuple[Any, str | None]], arr: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``cell`` (value -> (result, error or None)) once per distinct element of ``arr``.
+
+    Columns repeat values (currencies, statuses, dates), so reading each
+    distinct value once keeps the per-cell Python work small.
+    """
+    flat = arr.astype(object).reshape(-1)
+    codes, uniques = pd.factorize(flat, use_na_sentinel=False)
+    results = [cell(u) for u in uniques]
+    values = np.array([r for r, _ in results] or [], dtype=dtype)
+    errors = np.array([e for _, e in results] or [], dtype=object)
+    return values[codes].reshape(arr.shape), errors[codes].reshape(arr.shape)
 
 
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str)
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip())
 
 
-def _blank_mask(arr: np.ndarray) -> np.ndarray:
-    if arr.dtype != object:
-        return np.zeros(arr.shape, dtype=bool)
-    return _map(lambda v: v is None or (isinstance(v, str) and v.strip() == ""), arr).astype(bool)
+def _number_cell(blank: float) -> Callable[[Any], tuple[float, str | None]]:
+    def cell(value: Any) -> tuple[float, str | None]:
+        if _is_blank(value):
+            return blank, NO_ERROR
+        if xe.is_error(value):
+            return np.nan, value
+        if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                return np.nan, xe.VALUE
+        else:
+            return np.nan, xe.VALUE
+        return (number, NO_ERROR) if np.isfinite(number) else (np.nan, xe.VALUE)
 
-
-def _error_codes(arr: np.ndarray) -> np.ndarray:
-    """Object array: the Excel error string where ``arr`` holds one, else None."""
-    errors = np.full(arr.shape, NO_ERROR, dtype=object)
-    if arr.dtype == object:
-        mask = xe.error_mask(arr)
-        errors[mask] = arr[mask]
-    return errors
-
-
-def _number_of(value: Any) -> float | str:
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if np.isfinite(value) else xe.VALUE
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return xe.VALUE
-        return number if np.isfinite(number) else xe.VALUE
-    return xe.VALUE
+    return cell
 
 
 def coerce_number(arr: np.ndarray, default: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -110,25 +110,32 @@ def coerce_number(arr: np.ndarray, default: float | None = None) -> tuple[np.nda
         errors = np.full(arr.shape, NO_ERROR, dtype=object)
         errors[~np.isfinite(values)] = xe.VALUE
         return values, errors
-    arr = arr.astype(object)
-    errors = _error_codes(arr)
-    blank = _blank_mask(arr)
-    parsed = _map(_number_of, np.where(blank | (errors != NO_ERROR), 0.0, arr))
-    bad = _map(_is_text, parsed).astype(bool)
-    errors = np.where(bad & (errors == NO_ERROR), xe.VALUE, errors)
-    values = np.where(bad, np.nan, parsed).astype("float64")
-    values[blank] = 0.0 if default is None else default
-    values[errors != NO_ERROR] = np.nan
+    blank = 0.0 if default is None else float(default)
+    try:  # fast path: a column of plain numbers
+        values = arr.astype("float64")
+    except (TypeError, ValueError):
+        return _by_distinct(_number_cell(blank), arr, "float64")
+    errors = np.full(arr.shape, NO_ERROR, dtype=object)
+    odd = ~np.isfinite(values)  # blanks, NaN or "inf" text: read those cells properly
+    if odd.any():
+        values[odd], errors[odd] = _by_distinct(_number_cell(blank), arr[odd], "float64")
     return values, errors
 
 
-def _serial_of(value: Any) -> float | str:
-    if isinstance(value, (dt.date, np.datetime64, pd.Timestamp, str, int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+def _date_cell(optional: bool) -> Callable[[Any], tuple[float, str | None]]:
+    def cell(value: Any) -> tuple[float, str | None]:
+        if _is_blank(value):
+            return np.nan, (NO_ERROR if optional else xe.VALUE)
+        if xe.is_error(value):
+            return np.nan, value
+        if isinstance(value, (bool, np.bool_)):
+            return np.nan, xe.VALUE
         try:
-            return to_serial(value)
+            return to_serial(value), NO_ERROR
         except (ValueError, OverflowError):
-            return xe.VALUE
-    return xe.VALUE
+            return np.nan, xe.VALUE
+
+    return cell
 
 
 def coerce_date(arr: np.ndarray, optional: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -141,38 +148,27 @@ def coerce_date(arr: np.ndarray, optional: bool = False) -> tuple[np.ndarray, np
         return serials, errors
     if arr.dtype.kind in "iuf":
         return coerce_number(arr)
-    arr = arr.astype(object)
-    errors = _error_codes(arr)
-    blank = _blank_mask(arr)
-    parsed = _map(_serial_of, np.where(blank | (errors != NO_ERROR), 0.0, arr))
-    bad = _map(_is_text, parsed).astype(bool)
-    errors = np.where(bad & (errors == NO_ERROR), xe.VALUE, errors)
-    if not optional:
-        errors = np.where(blank & (errors == NO_ERROR), xe.VALUE, errors)
-    values = np.where(bad, np.nan, parsed).astype("float64")
-    values[blank | (errors != NO_ERROR)] = np.nan
-    return values, errors
+    return _by_distinct(_date_cell(optional), arr, "float64")
 
 
-def _text_of(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+def _text_cell(default: str) -> Callable[[Any], tuple[str, str | None]]:
+    def cell(value: Any) -> tuple[str, str | None]:
+        if xe.is_error(value):
+            return "", value
+        if _is_blank(value):
+            return default, NO_ERROR
+        if isinstance(value, str):
+            return value.strip(), NO_ERROR
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value)), NO_ERROR
+        return str(value), NO_ERROR
+
+    return cell
 
 
 def coerce_text(arr: np.ndarray, default: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(object array of stripped str, object errors) for a text argument."""
-    arr = arr.astype(object)
-    errors = _error_codes(arr)
-    values = _map(_text_of, arr)
-    if default is not None:
-        values[values == ""] = default
-    values[errors != NO_ERROR] = ""
-    return values, errors
+    return _by_distinct(_text_cell(default or ""), arr, "object")
 
 
 def as_2d(arr: np.ndarray) -> np.ndarray:
