@@ -39,7 +39,7 @@ def validate(planner: Planner) -> list[Problem]:
                 out += _column_problems(planner, table, column, frame, loc, currencies,
                                         already.get((loc.sheet, column.name), ()))
     out += _course_rules(planner)
-    out += _session_rules(planner)
+    out += _session_rules(planner, currencies)
     out += _enrolment_rules(planner)
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
@@ -140,7 +140,7 @@ def _course_rules(planner: Planner) -> list[Problem]:
         lambda v: f"MinLearners {v} is above MaxLearners")
 
 
-def _session_rules(planner: Planner) -> list[Problem]:
+def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
     found = _located(planner, "Sessions")
     if found is None:
         return []
@@ -158,8 +158,9 @@ def _session_rules(planner: Planner) -> list[Problem]:
                                    ("Instructors", "InstructorId", "InstructorFeeEntered")):
         table = getattr(planner, attribute_name(resource))
         priced_in = _lookup(sessions[key], table, key, "Currency")
-        mismatch = ((priced_in != "") & (session_currency != "") & (priced_in != session_currency)
-                    & sessions[entered].isna()).to_numpy()
+        # An unknown currency is reported where it is typed; comparing it here would only echo it.
+        mismatch = (priced_in.isin(currencies) & session_currency.isin(currencies)
+                    & (priced_in != session_currency) & sessions[entered].isna()).to_numpy()
         what = "room" if resource == "Rooms" else "instructor"
         messages = (what + " " + sessions[key] + " is priced in " + priced_in + " but the session (course "
                     + sessions["CourseId"] + ") is in " + session_currency + ": enter the " + what + " cost in "
