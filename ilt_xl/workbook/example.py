@@ -1,0 +1,427 @@
+"""A realistic, deterministic example planner: resources, sessions, enrolments, FX, budgets.
+
+``make_example(sessions, seed)`` draws everything from one numpy generator, column by column,
+so the same arguments always give the same tables and 20,000 sessions take a fraction of a
+second. The as-of date is fixed (:data:`AS_OF`), so the committed example never goes stale:
+sessions starting before it are Delivered or Cancelled, later ones Planned or Confirmed.
+
+Scheduling draws distinct (instructor, week) slots, so an instructor teaches at most one
+session a week, and rooms are dealt out within each week, so accidental double bookings do not
+happen; a handful of deliberate conflicts are then planted (see :func:`_plant_conflicts`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+AS_OF = dt.date(2026, 6, 15)
+FIRST_MONDAY = np.datetime64("2023-01-02")
+LAST_DAY = np.datetime64("2026-12-31")
+DEFAULT_SESSIONS = 600
+DEFAULT_SEED = 2026
+
+# Units of each currency per 1 EUR, by year: the plausible rates money is converted at.
+RATES = {
+    "EUR": (1.0, 1.0, 1.0, 1.0),
+    "USD": (1.08, 1.08, 1.05, 1.10),
+    "GBP": (0.87, 0.85, 0.84, 0.86),
+    "CHF": (0.97, 0.95, 0.94, 0.93),
+    "NAD": (19.9, 19.8, 19.4, 19.6),
+}
+YEARS = (2023, 2024, 2025, 2026)
+
+# Country -> (currency, sites).
+COUNTRIES = {
+    "DE": ("EUR", ("Berlin Campus", "Munich Office")),
+    "FR": ("EUR", ("Paris La Defense",)),
+    "GB": ("GBP", ("London City",)),
+    "US": ("USD", ("New York Midtown", "Chicago Loop")),
+    "CH": ("CHF", ("Zurich Oerlikon",)),
+    "NA": ("NAD", ("Windhoek Centre",)),
+}
+BUSINESS_UNITS = (
+    ("SALES", "Sales", "CC-1100"), ("OPS", "Operations", "CC-1200"), ("FIN", "Finance", "CC-1300"),
+    ("HR", "People & Culture", "CC-1400"), ("RND", "Research & Development", "CC-1500"),
+    ("IT", "Information Technology", "CC-1600"),
+)
+# Skill -> course titles.
+CATALOGUE = {
+    "Leadership": ("Leading Teams", "Coaching Conversations", "Leading Change"),
+    "Negotiation": ("Negotiation Essentials", "Key Account Negotiation"),
+    "ProjectMgmt": ("Project Management Fundamentals", "Agile Delivery", "Risk Management"),
+    "Safety": ("Workplace Safety", "First Aid at Work"),
+    "Finance": ("Finance for Non-Financial Managers", "Budgeting and Forecasting"),
+    "Data": ("Excel for Analysts", "Data Visualisation", "SQL Basics"),
+    "Cloud": ("Cloud Foundations", "Cloud Security"),
+    "Communication": ("Presentation Skills", "Business Writing", "Facilitation"),
+    "Compliance": ("Anti-Bribery and Compliance", "Data Protection Essentials"),
+    "Sales": ("Consultative Selling", "Sales Pipeline Management"),
+}
+EQUIPMENT = (
+    ("EQ-LAP", "Laptop pool", 24, 15.0), ("EQ-VR", "VR headset kit", 6, 40.0),
+    ("EQ-SIM", "Driving simulator", 2, 350.0), ("EQ-PROJ", "Portable projector", 8, 10.0),
+    ("EQ-AED", "First-aid training kit (AED)", 10, 25.0),
+)
+CHECKLIST_TASKS = (
+    ("T01", "Book room or venue", "Before", "Start", -20, "Facilities", ""),
+    ("T02", "Confirm instructor and travel", "Before", "Start", -15, "Training Ops", ""),
+    ("T03", "Send invitations and joining instructions", "Before", "Start", -10, "Training Ops", ""),
+    ("T04", "Order course materials", "Before", "Start", -7, "Procurement", ""),
+    ("T05", "Order catering", "Before", "Start", -5, "Facilities", ""),
+    ("T06", "Check equipment", "Before", "Start", -2, "IT Support", ""),
+    ("T07", "Collect attendance sheet", "During", "Start", 0, "Instructor", ""),
+    ("T08", "Send feedback survey", "After", "End", 1, "Training Ops", ""),
+    ("T09", "Check and approve invoices", "After", "End", 5, "Finance", ""),
+    ("T10", "Archive attendance and certificates", "After", "End", 10, "Training Ops", ""),
+)
+FIRST_NAMES = ("Anna", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+               "Kofi", "Lena", "Marco", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Sami", "Tara")
+LAST_NAMES = ("Adler", "Brown", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito",
+              "Jansen", "Keller", "Lopez", "Meyer", "Nkosi", "Olsen", "Petit", "Rossi", "Schmidt")
+
+
+@dataclass
+class Example:
+    """An example planner: one DataFrame per table (input columns only) and the settings to freeze."""
+
+    tables: dict[str, pd.DataFrame]
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+def rate(currency: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Units of ``currency`` per 1 EUR in ``year`` (element-wise)."""
+    table = pd.DataFrame(RATES, index=YEARS)
+    return table.stack().reindex(pd.MultiIndex.from_arrays([year, currency])).to_numpy()
+
+
+def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> Example:
+    """The example planner with about ``sessions`` sessions, all drawn from ``seed``."""
+    if sessions < 1:
+        raise ValueError("an example needs at least one session")
+    rng = np.random.default_rng(seed)
+    scale = max(1.0, sessions / DEFAULT_SESSIONS)
+    courses = _courses()
+    rooms = _rooms(rng, int(round(20 * scale)))
+    instructors = _instructors(rng, int(round(40 * scale)))
+    equipment = pd.DataFrame(EQUIPMENT, columns=["EquipmentId", "Type", "Quantity", "DayRate"]).assign(Currency="EUR")
+    business_units = pd.DataFrame(BUSINESS_UNITS, columns=["BusinessUnit", "Name", "CostCentre"])
+    sess = _sessions(rng, sessions, courses, rooms, instructors)
+    enrol = _enrolments(rng, sess, business_units)
+    sess = sess.drop(columns=["_registered", "_capacity", "_week"])
+    tables = {
+        "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
+        "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
+        "ChecklistTemplate": _checklist_template(courses),
+        "Budget": _budget(rng, sess, enrol, courses),
+    }
+    return Example(tables=tables, settings={"AsOfDate": AS_OF})
+
+
+# ----------------------------------------------------------------------------- repository
+
+
+def _courses() -> pd.DataFrame:
+    rows = [(skill, title) for skill, titles in CATALOGUE.items() for title in titles]
+    n = len(rows)
+    i = np.arange(n)
+    duration = 1 + (i * 7 % 3)  # 1, 2 or 3 days, spread over the catalogue
+    currency = np.array(["EUR", "EUR", "USD", "GBP", "EUR", "CHF"])[i % 6]
+    price_eur = 280.0 * duration + 40 * (i % 5)
+    variable_eur = 35.0 * duration + 5 * (i % 4)
+    fx = rate(currency, np.full(n, 2025))
+    return pd.DataFrame({
+        "CourseId": [f"C{k + 101}" for k in i],
+        "Title": [t for _, t in rows],
+        "Skill": [s for s, _ in rows],
+        "DurationDays": duration,
+        "HoursPerDay": np.where(i % 4 == 0, 6.5, 7.0),
+        "MinLearners": 4 + i % 4,
+        "MaxLearners": 12 + 2 * (i % 5),
+        "PricePerLearner": np.round(price_eur * fx, 0),
+        "VariableCostPerLearner": np.round(variable_eur * fx, 0),
+        "Currency": currency,
+    })
+
+
+def _rooms(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    sites = [(country, cur, site) for country, (cur, names) in COUNTRIES.items() for site in names]
+    pick = np.arange(n) % len(sites)
+    country = np.array([sites[k][0] for k in pick], dtype=object)
+    currency = np.array([sites[k][1] for k in pick], dtype=object)
+    site = np.array([sites[k][2] for k in pick], dtype=object)
+    capacity = rng.choice([10, 12, 14, 16, 20, 24, 30], size=n)
+    day_rate_eur = 150 + 12 * capacity + rng.integers(0, 8, size=n) * 10
+    return pd.DataFrame({
+        "RoomId": [f"R{k + 1:03d}" for k in range(n)],
+        "Name": [f"{s.split()[0]} room {k // len(sites) + 1}" for k, s in enumerate(site)],
+        "Site": site, "Country": country, "Capacity": capacity,
+        "DayRate": np.round(day_rate_eur * rate(currency, np.full(n, 2025)), 0),
+        "Currency": currency,
+    })
+
+
+def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    skills = np.array(list(CATALOGUE))
+    # Two or three skills each, every skill covered by several people.
+    first = np.arange(n) % len(skills)
+    second = (first + 1 + rng.integers(0, len(skills) - 1, size=n)) % len(skills)
+    third = (first + 3 + rng.integers(0, len(skills) - 3, size=n)) % len(skills)
+    has_third = rng.random(n) < 0.4
+    skill_text = [
+        ",".join(dict.fromkeys([skills[a], skills[b]] + ([skills[c]] if t else [])))
+        for a, b, c, t in zip(first, second, third, has_third)
+    ]
+    external = rng.random(n) < 0.3
+    home = rng.choice(list(COUNTRIES), size=n, p=[0.3, 0.15, 0.15, 0.2, 0.12, 0.08])
+    currency = np.array([COUNTRIES[c][0] for c in home], dtype=object)
+    day_rate_eur = np.where(external, rng.integers(90, 180, size=n) * 10, rng.integers(40, 70, size=n) * 10)
+    available = np.where(external, rng.choice([60, 80, 100], size=n), np.nan)
+    available[~external & (rng.random(n) < 0.3)] = 180
+    return pd.DataFrame({
+        "InstructorId": [f"I{k + 1:03d}" for k in range(n)],
+        "Name": [f"{FIRST_NAMES[k % len(FIRST_NAMES)]} {LAST_NAMES[(k * 7) % len(LAST_NAMES)]}" for k in range(n)],
+        "Kind": np.where(external, "External", "Internal"),
+        "Skills": skill_text,
+        "DayRate": np.round(day_rate_eur * rate(currency, np.full(n, 2025)), 0),
+        "Currency": currency, "HomeCountry": home, "AvailableDaysPerYear": available,
+    })
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def _sessions(rng, n, courses, rooms, instructors) -> pd.DataFrame:
+    n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7) + 1
+    n_instr = len(instructors)
+    if n > n_instr * n_weeks:
+        raise ValueError(f"at most {n_instr * n_weeks} sessions fit the example's calendar")
+    # Distinct (instructor, week) slots: nobody teaches twice in a week by accident.
+    slots = np.sort(rng.choice(n_instr * n_weeks, size=n, replace=False) % (n_instr * n_weeks))
+    week = slots % n_weeks
+    instr = slots // n_weeks
+    order = np.argsort(week, kind="stable")
+    week, instr = week[order], instr[order]
+
+    # A course the instructor can teach: padded table of eligible courses per instructor.
+    skill_sets = [set(s.split(",")) for s in instructors["Skills"]]
+    course_skill = courses["Skill"].to_numpy()
+    eligible = [np.flatnonzero([cs in skills for cs in course_skill]) for skills in skill_sets]
+    width = max(len(e) for e in eligible)
+    padded = np.array([np.resize(e, width) for e in eligible])
+    counts = np.array([len(e) for e in eligible])
+    course = padded[instr, (rng.random(n) * counts[instr]).astype(int)]
+
+    duration = courses["DurationDays"].to_numpy()[course]
+    start_offset = (rng.random(n) * (6 - duration)).astype(int)  # Mon.., ends by Friday
+    start = FIRST_MONDAY + (week * 7 + start_offset).astype("timedelta64[D]")
+    end = start + (duration - 1).astype("timedelta64[D]")
+
+    # Rooms dealt out within each week; about one session in ten goes to an external venue.
+    rank = np.arange(n) - np.searchsorted(week, week, side="left")
+    room = (rank + rng.integers(0, len(rooms), size=n_weeks)[week]) % len(rooms)
+    external_venue = (rank >= len(rooms)) | (rng.random(n) < 0.1)
+    room_ids = np.where(external_venue, "", rooms["RoomId"].to_numpy()[room]).astype(object)
+    country = np.where(external_venue, rng.choice(list(COUNTRIES), size=n), rooms["Country"].to_numpy()[room]).astype(object)
+    site = np.where(external_venue, "Conference hotel", rooms["Site"].to_numpy()[room]).astype(object)
+    room_capacity = np.where(external_venue, 999, rooms["Capacity"].to_numpy()[room])
+    course_max = courses["MaxLearners"].to_numpy()[course]
+    capacity = np.minimum(room_capacity, course_max)
+    course_min = courses["MinLearners"].to_numpy()[course]
+
+    status, registered = _status_and_fill(rng, start, capacity, course_min)
+
+    course_cur = courses["Currency"].to_numpy()[course]
+    year = start.astype("datetime64[Y]").astype(int) + 1970
+    to_course = rate(course_cur, year)
+    days = duration
+    room_cur = rooms["Currency"].to_numpy()[room]
+    room_cost = np.where(
+        ~external_venue & (room_cur != course_cur),
+        np.round(rooms["DayRate"].to_numpy()[room] * days / rate(room_cur, year) * to_course, 2), np.nan)
+    instr_cur = instructors["Currency"].to_numpy()[instr]
+    fee = np.where(
+        instr_cur != course_cur,
+        np.round(instructors["DayRate"].to_numpy()[instr] * days / rate(instr_cur, year) * to_course, 2), np.nan)
+    travels = instructors["HomeCountry"].to_numpy()[instr] != country
+    other = np.round((np.where(travels, rng.integers(25, 90, size=n) * 10, 0)
+                      + np.where(external_venue, rng.integers(120, 300, size=n) * 10 * days, 0)) * to_course, 2)
+    other = np.where(other > 0, other, np.nan)
+
+    has_equipment = rng.random(n) < 0.25
+    equip = rng.integers(0, len(EQUIPMENT), size=n)
+    quantity = np.array([e[2] for e in EQUIPMENT])[equip]
+    units = np.where(has_equipment, np.maximum(1, (quantity * rng.uniform(0.2, 0.45, size=n)).astype(int)), np.nan)
+
+    future = status == "Planned"
+    future |= status == "Confirmed"
+    one_day = (duration == 1) & (rng.random(n) < 0.3)
+    frame = pd.DataFrame({
+        "SessionId": [f"S{k + 1:05d}" for k in range(n)],
+        "CourseId": courses["CourseId"].to_numpy()[course],
+        "Status": status,
+        "StartDate": start.astype("datetime64[ns]"),
+        "EndDate": end.astype("datetime64[ns]"),
+        "StartTime": np.where(one_day, dt.time(9, 0), None),
+        "EndTime": np.where(one_day, dt.time(17, 0), None),
+        "Country": country, "Site": site, "RoomId": room_ids,
+        "InstructorId": instructors["InstructorId"].to_numpy()[instr],
+        "EquipmentId": np.where(has_equipment, np.array([e[0] for e in EQUIPMENT])[equip], "").astype(object),
+        "EquipmentUnits": units,
+        "ForecastLearners": np.where(future, np.maximum(course_min, np.round(capacity * 0.75)), np.nan),
+        "CapacityOverride": np.nan,
+        "RoomCostEntered": room_cost, "InstructorFeeEntered": fee, "OtherFixedCost": other,
+        "AllocationKey": np.where(rng.random(n) < 0.05, "attended", "").astype(object),
+        "Notes": "",
+        "_registered": registered, "_capacity": capacity, "_week": week,
+    })
+    _plant_conflicts(frame, courses, instructors, rooms)
+    return frame
+
+
+def _status_and_fill(rng, start, capacity, course_min):
+    """Statuses around the as-of date and registered headcounts that look like a real year."""
+    n = len(start)
+    as_of = np.datetime64(AS_OF)
+    past = start < as_of
+    lead = (start - as_of).astype(int)
+    fill = np.clip(rng.beta(6, 2, size=n), 0.15, 1.0)
+    # Future sessions fill up as they approach.
+    fill = np.where(past, fill, fill * np.clip(1.1 - lead / 240, 0.1, 1.0))
+    registered = np.floor(fill * capacity + rng.random(n)).astype(int)
+    under_min = registered < course_min
+    cancelled = past & ((under_min & (rng.random(n) < 0.7)) | (rng.random(n) < 0.07))
+    status = np.where(past, np.where(cancelled, "Cancelled", "Delivered"),
+                      np.where((lead <= 45) & ~under_min, "Confirmed", "Planned")).astype(object)
+    # Some far-away sessions have no enrolment lines yet.
+    registered[~past & (lead > 150) & (rng.random(n) < 0.5)] = 0
+    return status, registered
+
+
+def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
+    """Plant a few deliberate conflicts, each on sessions of its own week.
+
+    A clashing pair is two sessions of the same week, so moving one onto the other's dates
+    frees its own weekly slot and creates no accidental clash elsewhere.
+    """
+    ok = frame[(frame["RoomId"] != "") & (frame["EquipmentId"] == "") & (frame["Status"] != "Cancelled")]
+    pairs = ok.groupby("_week").head(2).groupby("_week").filter(lambda g: len(g) == 2)
+    weeks = pairs["_week"].unique()
+    singles = ok.loc[~ok["_week"].isin(weeks)].index.to_numpy()
+    if len(weeks) < 4 or len(singles) < 3:
+        return
+    chosen = weeks[np.linspace(0, len(weeks) - 1, 4).astype(int)]
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = (pairs.index[pairs["_week"] == w].to_numpy() for w in chosen)
+    # Instructor double-booked: y takes x's dates and instructor, at an external venue.
+    for x, y in ((x1, y1), (x4, y4)):
+        _move(frame, y, x)
+        frame.loc[y, ["InstructorId", "RoomId", "Site", "Notes"]] = [
+            frame.at[x, "InstructorId"], "", "Conference hotel", "Example: instructor double-booked"]
+    # Room double-booked.
+    _move(frame, y2, x2)
+    frame.loc[y2, ["RoomId", "Country", "Site", "Notes"]] = [
+        frame.at[x2, "RoomId"], frame.at[x2, "Country"], frame.at[x2, "Site"], "Example: room double-booked"]
+    # Equipment over quantity: both book the whole simulator pool.
+    _move(frame, y3, x3)
+    frame.loc[[x3, y3], "EquipmentId"] = "EQ-SIM"
+    frame.loc[[x3, y3], "EquipmentUnits"] = 2
+    frame.loc[y3, ["RoomId", "Site", "Notes"]] = ["", "Conference hotel", "Example: equipment over quantity"]
+    # Skill mismatch: an instructor free that week who lacks the course's skill.
+    s, over, above = singles[np.linspace(0, len(singles) - 1, 3).astype(int)]
+    skill = courses.set_index("CourseId").at[frame.at[s, "CourseId"], "Skill"]
+    lacking = instructors.loc[~instructors["Skills"].str.split(",").apply(lambda k: skill in k), "InstructorId"]
+    busy = set(frame.loc[frame["_week"] == frame.at[s, "_week"], "InstructorId"])
+    free = [i for i in lacking if i not in busy]
+    if free:
+        frame.loc[s, ["InstructorId", "Notes"]] = [free[0], "Example: instructor lacks the skill"]
+    # Over capacity, and a capacity override above the room's seats.
+    frame.loc[over, "_registered"] = frame.at[over, "_capacity"] + 2
+    frame.loc[over, "Notes"] = "Example: registered above capacity"
+    seats = rooms.set_index("RoomId").at[frame.at[above, "RoomId"], "Capacity"]
+    frame.loc[above, ["CapacityOverride", "Notes"]] = [seats + 4, "Example: capacity above the room"]
+
+
+def _move(frame: pd.DataFrame, target: int, source: int) -> None:
+    """Give session ``target`` the course, dates and status of ``source`` (so both clash)."""
+    for col in ("CourseId", "StartDate", "EndDate", "Status", "ForecastLearners", "_capacity", "_week",
+                "RoomCostEntered", "InstructorFeeEntered", "OtherFixedCost"):
+        frame.at[target, col] = frame.at[source, col]
+    frame.at[target, "_registered"] = min(frame.at[target, "_registered"], frame.at[source, "_capacity"])
+
+
+# ----------------------------------------------------------------------------- enrolments
+
+
+def _enrolments(rng, sess: pd.DataFrame, business_units: pd.DataFrame) -> pd.DataFrame:
+    """Split each session's headcount over 1-4 (business unit, country) lines, exactly."""
+    registered = sess["_registered"].to_numpy().astype(int)
+    k = np.minimum(rng.integers(1, 5, size=len(sess)), np.maximum(registered, 1))
+    k[registered == 0] = 0
+    session = np.repeat(np.arange(len(sess)), k)
+    weight = rng.random(len(session)) + 0.2
+    total = np.bincount(session, weights=weight, minlength=len(sess))
+    exact = weight / total[session] * registered[session]
+    lines = np.floor(exact).astype(int)
+    short = registered - np.bincount(session, weights=lines, minlength=len(sess)).astype(int)
+    # Largest remainder: the lines with the biggest fractional parts get one more learner.
+    order = np.lexsort((-(exact - lines), session))
+    first = np.searchsorted(session[order], np.arange(len(sess)))
+    rank = np.empty(len(session), dtype=int)
+    rank[order] = np.arange(len(session)) - first[session[order]]
+    lines += rank < short[session]
+    keep = lines > 0
+    session, lines = session[keep], lines[keep]
+
+    delivered = (sess["Status"].to_numpy() == "Delivered")[session]
+    attended = np.where(delivered, rng.binomial(lines, 0.92), np.nan)
+    countries = np.array(list(COUNTRIES), dtype=object)
+    home = sess["Country"].to_numpy()[session]
+    country = np.where(rng.random(len(session)) < 0.75, home, rng.choice(countries, size=len(session))).astype(object)
+    unit = rng.choice(business_units["BusinessUnit"].to_numpy(), size=len(session),
+                      p=[0.26, 0.24, 0.12, 0.1, 0.16, 0.12])
+    learner = np.where(lines == 1, [f"L{x:06d}" for x in rng.integers(1, 999_999, size=len(session))], "").astype(object)
+    return pd.DataFrame({
+        "SessionId": sess["SessionId"].to_numpy()[session],
+        "BusinessUnit": unit, "Country": country,
+        "Registered": lines, "Attended": attended, "LearnerId": learner,
+    })
+
+
+# ----------------------------------------------------------------------------- FX, checklist, budget
+
+
+def _fx() -> pd.DataFrame:
+    """Manual quarterly treasury rates for the non-EUR currencies (NAD has no ECB rate at all)."""
+    quarters = pd.date_range("2023-01-01", "2026-10-01", freq="QS")
+    rows = [(d, cur, RATES[cur][YEARS.index(d.year)], "Treasury quarterly rate")
+            for d in quarters for cur in ("USD", "GBP", "CHF", "NAD")]
+    return pd.DataFrame(rows, columns=["Date", "Currency", "PerEUR", "Source"])
+
+
+def _checklist_template(courses: pd.DataFrame) -> pd.DataFrame:
+    frame = pd.DataFrame(CHECKLIST_TASKS, columns=["TaskId", "Task", "Phase", "Anchor", "OffsetWorkdays", "OwnerTeam", "AppliesTo"])
+    # Equipment checks only concern the hands-on courses.
+    hands_on = courses.loc[courses["Skill"].isin(["Safety", "Data", "Cloud"]), "CourseId"]
+    frame.loc[frame["TaskId"] == "T06", "AppliesTo"] = ",".join(hands_on)
+    return frame
+
+
+def _budget(rng, sess, enrol, courses) -> pd.DataFrame:
+    """Budget per year and business unit in EUR: roughly what the BU's learners cost, rounded."""
+    course = courses.set_index("CourseId")
+    years = sess["StartDate"].dt.year.to_numpy()
+    cost_eur = (course.loc[sess["CourseId"], "PricePerLearner"].to_numpy()
+                / rate(course.loc[sess["CourseId"], "Currency"].to_numpy(), years))
+    per_learner = pd.Series(cost_eur, index=sess["SessionId"])
+    lines = enrol.assign(Year=pd.Series(years, index=sess["SessionId"]).reindex(enrol["SessionId"]).to_numpy(),
+                         Cost=per_learner.reindex(enrol["SessionId"]).to_numpy() * enrol["Registered"].to_numpy())
+    spend = lines.groupby(["Year", "BusinessUnit"])["Cost"].sum()
+    grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])
+    spend = spend.reindex(grid, fill_value=0.0)
+    budget = np.round(np.maximum(spend.to_numpy(), 5000.0) * rng.uniform(0.9, 1.2, size=len(spend)), -3)
+    return pd.DataFrame({
+        "Year": grid.get_level_values(0), "BusinessUnit": grid.get_level_values(1), "Country": "",
+        "Budget": budget,
+    })
