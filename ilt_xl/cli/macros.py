@@ -1,0 +1,95 @@
+"""``ilt-xl checklist|allocate|conflicts|fx|budget|availability|validate PATH``: the macros, headless.
+
+Each command does to a file what its button does in Excel, rewriting only its
+own table (every other part of the workbook is copied byte for byte).
+
+Output: ``-o OUT`` names the new file; without it the result goes next to the
+input as ``<stem>.out.xlsx``. An existing output is refused unless ``--force``.
+``--in-place`` rewrites PATH itself (atomically: a crash never leaves half a
+workbook). Exit codes as in :mod:`ilt_xl.cli.app`: 0 done, 1 the planner has
+errors (validate: problems were found; others: the workbook was still written
+when the computation could proceed), 2 unusable input, 3 output not writable.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.workbook.headless import COMMANDS
+
+_HELP = {
+    "checklist": "Build or refresh the Checklist tab, keeping statuses, done dates and notes.",
+    "allocate": "Build the Allocation ledger: each session's cost split over its enrolment lines.",
+    "conflicts": "Fill the Conflicts tab: double bookings, skill mismatches, capacity, available days.",
+    "fx": "Write the ECB rates the sessions use into the FX tab (with their source), keeping manual rows.",
+    "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
+    "availability": "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days, heat-mapped.",
+    "validate": "Write every problem of the planner to a Problems sheet.",
+}
+
+
+def default_output(path: Path) -> Path:
+    """Where a command writes without ``-o``: ``plan.xlsx`` -> ``plan.out.xlsx`` in the same folder."""
+    return path.with_name(f"{path.stem}.out{path.suffix or '.xlsx'}")
+
+
+def _target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
+    if in_place and output is not None:
+        err_console.print("[bold red]Give either --in-place or -o, not both.[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if in_place:
+        return path
+    target = output or default_output(path)
+    if target.resolve() == path.resolve():
+        err_console.print("[bold red]The output is the input; use --in-place to rewrite it.[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if target.exists() and not force:
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it exists (use --force to replace it).",
+                          highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    return target
+
+
+def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool) -> None:
+    """Run macro ``name`` headlessly and report; exits with the contract's code."""
+    from ilt_xl.workbook.headless import run_macro
+    from ilt_xl.workbook.package_editor import OutputError
+    from ilt_xl.xlsx import WorkbookError
+
+    target = _target(path, output, in_place, force)
+    try:
+        result = run_macro(name, path, target)
+    except WorkbookError as exc:
+        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    except OutputError as exc:
+        err_console.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    except (ValueError, KeyError) as exc:
+        err_console.print(f"[bold red]{escape(str(path))}: {name} cannot run:[/] {escape(str(exc))} "
+                          "(run `ilt-xl check` for every problem)", highlight=False)
+        raise typer.Exit(EXIT_PROBLEMS)
+    errors = [p for p in result.problems if p.is_error]
+    console.print(f"{escape(str(target))}: {result.table} written ({result.rows} rows)"
+                  + (f"; {len(errors)} error(s) in the planner" if errors else ""), highlight=False)
+    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _register(name: str) -> None:
+    def command(
+        path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
+        output: Path = typer.Option(None, "--output", "-o", help="Write here (default: PATH's stem + .out.xlsx)."),
+        in_place: bool = typer.Option(False, "--in-place", help="Rewrite PATH itself."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    ) -> None:
+        run(name, path, output, in_place, force)
+
+    command.__doc__ = _HELP[name]
+    app.command(name=name, help=_HELP[name])(command)
+
+
+for _name in COMMANDS:
+    _register(_name)

@@ -1,0 +1,71 @@
+"""The headless twins of the macros: read a planner file, compute, write only the changed tables.
+
+``run_macro("checklist", "plan.xlsx", "plan.out.xlsx")`` reads the planner with
+:func:`ilt_xl.workbook.reader.read_planner`, computes the rows with the macro of
+:data:`ilt_xl.workbook.macros.MACROS` and rewrites that one table with
+:mod:`ilt_xl.workbook.sheet_writer`: every other zip part is copied byte for byte.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ilt_xl.workbook import macros
+from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale
+from ilt_xl.workbook.package_editor import PackageEditor
+from ilt_xl.workbook.sheet_writer import replace_table_rows
+
+COMMANDS = (*macros.MACROS, "validate")
+
+
+@dataclass(frozen=True)
+class MacroRun:
+    """What a run did: the table written, its row count, the parts changed, the reader's problems."""
+
+    macro: str
+    table: str
+    rows: int
+    changed_parts: tuple[str, ...]
+    problems: list
+
+
+def compute(name: str, planner) -> tuple[str, pd.DataFrame]:
+    """(table name, rows) of macro ``name`` on a read :class:`~ilt_xl.workbook.planner.Planner`."""
+    if name == "validate":
+        return macros.PROBLEMS, macros.problem_rows(planner.problems)
+    macro = macros.MACROS[name]
+    return macro.table, macro.rows(planner.tables, planner.settings)
+
+
+def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame) -> None:
+    """Write ``rows`` into ``table`` of ``editor``, adding the sheet when the macro may create it."""
+    created = name == "validate" or macros.MACROS[name].created
+    reshape = name != "validate" and macros.MACROS[name].reshape
+    if created and not editor.has_table(table):
+        frozen = len(macros.AVAILABILITY_KEYS) if table == macros.AVAILABILITY else 0
+        add_table_sheet(editor, table, [str(c) for c in rows.columns], frozen_columns=frozen)
+    location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
+    if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
+        set_color_scale(editor, location, len(macros.AVAILABILITY_KEYS) + 1, rows.shape[1], 2, max(len(rows), 1) + 1,
+                        low=0, high=macros.FULL_WEEK_DAYS)
+
+
+def run_macro(name: str, source: str | Path, target: str | Path) -> MacroRun:
+    """Run macro ``name`` on the planner ``source`` and save the result to ``target`` (may be ``source``).
+
+    Raises :class:`ilt_xl.xlsx.WorkbookError` for an unusable file or table,
+    ``ValueError`` for settings the core refuses, and
+    :class:`ilt_xl.workbook.package_editor.OutputError` when ``target`` cannot be written.
+    """
+    from ilt_xl.workbook.reader import read_planner
+
+    if name not in COMMANDS:
+        raise ValueError(f"unknown macro {name!r}; macros: {', '.join(COMMANDS)}")
+    planner = read_planner(source, validate=name == "validate")
+    table, rows = compute(name, planner)
+    editor = PackageEditor(source)
+    write_rows(editor, name, table, rows)
+    editor.save(target)
+    return MacroRun(name, table, len(rows), tuple(sorted(editor.changed)), planner.problems)

@@ -1,0 +1,196 @@
+"""The planner's macros, once: what each writes, computed from the planner's tables by the core.
+
+A macro is a function ``(tables, settings) -> DataFrame`` giving the new rows
+of one table. The same :data:`MACROS` serve the headless twins
+(:func:`run_headless`, behind ``ilt-xl checklist|allocate|...``) and the
+xlwings macros in ``udfs/`` (which read the open workbook's tables and write the
+frame back into the table), so a button in Excel and a command on a file do
+exactly the same.
+
+Regeneration keeps what users typed:
+
+- checklist: :func:`ilt_xl.core.checklists.regenerate` keeps Status, DoneDate
+  and Notes, moves open tasks, marks a cancelled session's tasks Cancelled;
+- fx: manual rows (any Source but :data:`ECB_ROW_SOURCE`) are kept as they are,
+  and the ECB rows the sessions use are rewritten after them;
+- budget: the user's rows and Budget values are kept; Actual, Committed and
+  Forecast are recomputed; year x BU (x country) combinations with cost but no
+  row are added with a blank Budget;
+- allocate, conflicts, availability, validate: the tables are wholly written
+  by their command (nothing in them is typed by users).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.core import checklists, fx, resources
+from ilt_xl.core.allocation import allocate
+from ilt_xl.core.sessions import session_table, setting
+from ilt_xl.schema import PLANNER
+
+Tables = Mapping[str, pd.DataFrame]
+Settings = Mapping[str, object]
+
+ECB_ROW_SOURCE = "ECB reference rate (ilt-xl fx)"
+"""Source of the FX rows the fx macro writes; rows with any other Source are the user's."""
+AVAILABILITY = "Availability"
+AVAILABILITY_KEYS = ["Kind", "Resource", "Name"]
+AVAILABILITY_WEEKS = 52
+FULL_WEEK_DAYS = 5
+PROBLEMS = "Problems"
+PROBLEM_COLUMNS = ["Severity", "Sheet", "Cell", "Column", "Value", "Expected", "Message"]
+
+
+def _settings(settings: Settings) -> dict[str, object]:
+    return {s.name: setting(settings, s.name) for s in PLANNER.settings}
+
+
+def _ledger(tables: Tables, settings: Settings) -> pd.DataFrame:
+    s = _settings(settings)
+    sessions = session_table(tables, s)
+    return allocate(
+        sessions, tables["Enrolments"], method=str(s["AllocationMethod"]), reporting_currency=str(s["ReportingCurrency"]),
+        fx_date_policy=str(s["FxDatePolicy"]), budget_rate_date=s["BudgetRateDate"], manual_rates=tables["FX"],
+    )
+
+
+def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Allocation ledger of every session (:func:`ilt_xl.core.allocation.allocate`)."""
+    return _ledger(tables, settings)
+
+
+def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """Every conflict of the plan (:func:`ilt_xl.core.resources.conflicts`)."""
+    return resources.conflicts(tables, _settings(settings))
+
+
+def checklist_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work."""
+    existing = tables["Checklist"]
+    return checklists.regenerate(existing, tables["Sessions"], tables["ChecklistTemplate"])
+
+
+def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The FX table: the user's rows, then the ECB rates the sessions' costs are converted at.
+
+    For each session (cancelled ones too: their cost may still be reported) and
+    each leg of its conversion to the reporting currency, at the date the FX
+    policy gives, the ECB rate is written when no manual row on or before that
+    date decides it. Rows are (rate publication date, currency, PerEUR,
+    :data:`ECB_ROW_SOURCE`), one per distinct pair, sorted by currency and date.
+    """
+    s = _settings(settings)
+    current = tables["FX"]
+    manual = current[current["Source"].astype(str).str.strip() != ECB_ROW_SOURCE]
+    sessions = session_table(tables, s)
+    if s["FxDatePolicy"] == "BudgetRateDate" and s["BudgetRateDate"] is not None:
+        dates = np.full(len(sessions), np.datetime64(pd.Timestamp(s["BudgetRateDate"]).date(), "D"))
+    else:
+        dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
+    currencies = sessions["Currency"].astype(object).where(sessions["Currency"].notna(), "").astype(str).str.strip().str.upper()
+    legs_ccy = np.concatenate([currencies.to_numpy(object), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)])
+    legs_date = np.concatenate([dates, dates])
+    wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
+    legs_ccy, legs_date = legs_ccy[wanted], legs_date[wanted]
+    decided = np.zeros(len(legs_ccy), dtype=bool)
+    if len(manual):
+        _, _, _, decided = fx.RateTable.from_frame(manual).lookup(legs_ccy, legs_date)
+    per_eur, published, _, found = fx.ecb_table().lookup(legs_ccy[~decided], legs_date[~decided])
+    ecb = pd.DataFrame({
+        "Date": published[found].astype("datetime64[ns]"),
+        "Currency": legs_ccy[~decided][found],
+        "PerEUR": per_eur[found],
+        "Source": ECB_ROW_SOURCE,
+    }).drop_duplicates(["Currency", "Date"]).sort_values(["Currency", "Date"], kind="stable")
+    kept = manual[["Date", "Currency", "PerEUR", "Source"]]
+    return pd.concat([kept, ecb], ignore_index=True) if len(kept) else ecb.reset_index(drop=True)
+
+
+def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABILITY_WEEKS) -> pd.DataFrame:
+    """Booked days of every instructor and room in each ISO week, from the as-of week on.
+
+    Rows: every instructor (Kind "Instructor") then every room (Kind "Room"),
+    each with its Name; columns ``YYYY-Www`` for ``weeks`` consecutive ISO weeks
+    starting with the week of AsOfDate. A cell counts the calendar days of
+    non-cancelled sessions holding the resource that fall in the week (0 when
+    free; above 5 when a weekend is booked too, or when double-booked).
+    """
+    s = _settings(settings)
+    as_of = pd.Timestamp(s["AsOfDate"]).normalize()
+    first_monday = (as_of - pd.Timedelta(days=as_of.weekday())).to_datetime64().astype("datetime64[D]")
+    mondays = first_monday + 7 * np.arange(weeks)
+    iso = pd.DatetimeIndex(mondays).isocalendar()
+    labels = [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])]
+    sessions = tables["Sessions"]
+    live = (sessions["Status"].astype(str).str.strip().str.lower() != "cancelled").to_numpy()
+    start = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
+    end = pd.to_datetime(sessions["EndDate"], errors="coerce").to_numpy("datetime64[D]")
+    ok = live & ~np.isnat(start) & ~np.isnat(end) & (end >= start)
+    first, last = start[ok], end[ok]
+    length = (last - first).astype("int64") + 1
+    row = np.repeat(np.arange(len(first)), length)
+    day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length))
+    week = ((day - first_monday).astype("int64")) // 7
+    in_window = (week >= 0) & (week < weeks)
+    parts = []
+    for kind, column, repo, key in (("Instructor", "InstructorId", "Instructors", "InstructorId"), ("Room", "RoomId", "Rooms", "RoomId")):
+        ids = sessions[column].astype(object).where(sessions[column].notna(), "").astype(str).str.strip().to_numpy(object)[ok]
+        resource = ids[row]
+        counted = in_window & (resource != "")
+        booked = pd.crosstab(pd.Series(resource[counted]).str.upper(), week[counted])
+        repository = tables[repo]
+        keys = repository[key].astype(str).str.strip()
+        grid = booked.reindex(index=keys.str.upper().to_numpy(), columns=range(weeks), fill_value=0).fillna(0)
+        frame = pd.DataFrame(grid.to_numpy("int64"), columns=labels)
+        frame.insert(0, "Name", repository["Name"].to_numpy(object))
+        frame.insert(0, "Resource", keys.to_numpy(object))
+        frame.insert(0, "Kind", kind)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def problem_rows(problems: list) -> pd.DataFrame:
+    """The reader's problems (:class:`ilt_xl.workbook.problems.Problem`) as Problems-table rows, errors first."""
+    from ilt_xl.workbook.problems import display_value
+
+    ordered = sorted(problems, key=lambda p: (not p.is_error, p.sheet or "", p.row or 0, p.column or ""))
+    return pd.DataFrame({
+        "Severity": [p.severity for p in ordered],
+        "Sheet": [p.sheet or "" for p in ordered],
+        "Cell": [p.cell or (str(p.row) if p.row else "") for p in ordered],
+        "Column": [p.column or "" for p in ordered],
+        "Value": [display_value(p.value) if p.value is not None else "" for p in ordered],
+        "Expected": [p.expected for p in ordered],
+        "Message": [p.message for p in ordered],
+    }, columns=PROBLEM_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Macro:
+    """One macro: the table it writes and how its rows are computed.
+
+    ``reshape`` tables change columns from run to run (Availability's weeks);
+    ``created`` tables are added as a new sheet when the workbook lacks them.
+    """
+
+    name: str
+    table: str
+    help: str
+    rows: Callable[[Tables, Settings], pd.DataFrame]
+    reshape: bool = False
+    created: bool = False
+
+
+MACROS: dict[str, Macro] = {m.name: m for m in (
+    Macro("checklist", "Checklist", "Build or refresh the Checklist tab, keeping statuses, done dates and notes.", checklist_rows),
+    Macro("allocate", "Allocation", "Build the Allocation ledger: each session's cost split over its enrolment lines.", allocation_rows),
+    Macro("conflicts", "Conflicts", "Fill the Conflicts tab: double bookings, skills, capacity, available days.", conflict_rows),
+    Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
+    Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days.",
+          availability_rows, reshape=True, created=True),
+)}
