@@ -1,0 +1,165 @@
+"""Budget against actual, committed and forecast cost, per fiscal year x business unit (x country).
+
+All figures are in the reporting currency and come from allocation ledgers
+(``ilt_xl.core.allocation``: shares, largest-remainder rounding and FX with rate
+date and source, per the FxDatePolicy setting):
+
+- **Actual**: the ledger amounts of Delivered sessions;
+- **Committed**: the ledger amounts of Confirmed sessions;
+- **Forecast**: Planned sessions at forecast headcount. The rule: a planned
+  session's forecast cost is FixedCost + VariableCostPerLearner x F, where F is
+  its ForecastLearners, or its Registered learners when ForecastLearners is
+  blank. That whole cost is split over the session's enrolment lines by
+  registered headcount (whatever the session's AllocationKey: a forecast
+  scales today's registrations, and planned sessions have no attendance yet);
+  a planned session without registered lines forecasts to "(unallocated)".
+- Cancelled sessions count nowhere.
+
+A session belongs to the fiscal year of its StartDate (FiscalYearStartMonth;
+see ``ilt_xl.core.fiscal_years``). A figure is NaN when one of its amounts is
+unknown: a session whose cost the workbook shows as an error (unknown course,
+room, instructor), or a missing FX rate; nothing unknown is silently counted as 0.
+
+Budget rows with a blank Country cover the whole business unit (all its
+countries); rows with a Country cover that country only. Variance = Budget -
+(Actual + Committed + Forecast), as the workbook's formula, blanks counting 0.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.core import allocation
+from ilt_xl.core.fiscal_years import fiscal_year
+from ilt_xl.core.sessions import id_key, session_table, setting
+from ilt_xl.schema.planner import BUDGET
+
+FIGURES = ("Actual", "Committed", "Forecast")
+_STATUS_FIGURE = {"delivered": "Actual", "confirmed": "Committed"}
+
+
+def _allocate(sessions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], method: str) -> pd.DataFrame:
+    manual = tables.get("FX")
+    return allocation.allocate(
+        sessions,
+        tables["Enrolments"],
+        method=method,
+        reporting_currency=str(setting(settings, "ReportingCurrency")),
+        fx_date_policy=str(setting(settings, "FxDatePolicy")),
+        budget_rate_date=settings.get("BudgetRateDate"),
+        manual_rates=manual if manual is not None and not manual.empty else None,
+    )
+
+
+def _status(status: pd.Series) -> pd.Series:
+    return status.astype(object).where(status.notna(), "").astype(str).str.strip().str.lower()
+
+
+def forecast_learners(sessions: pd.DataFrame) -> np.ndarray:
+    """F of the forecast rule: ForecastLearners when entered, else Registered."""
+    forecast = pd.to_numeric(sessions["ForecastLearners"], errors="coerce").to_numpy("float64")
+    return np.where(np.isnan(forecast), pd.to_numeric(sessions["Registered"], errors="coerce").to_numpy("float64"), forecast)
+
+
+def cost_ledgers(
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The ledger lines behind the plan figures: the allocation ledger of Delivered and
+    Confirmed sessions and the forecast ledger of Planned ones, with columns Figure
+    (Actual, Committed or Forecast) and Year added.
+
+    ``sessions`` is the Sessions table with calculated columns (computed when omitted).
+    AmountReporting is NaN where the session's cost or the FX rate is unknown.
+    """
+    if sessions is None:
+        sessions = session_table(tables, settings)
+    sessions = sessions.reset_index(drop=True)
+    status = _status(sessions["Status"])
+    method = str(setting(settings, "AllocationMethod"))
+    booked = sessions[status.isin(list(_STATUS_FIGURE)).to_numpy()]
+    planned = sessions[(status == "planned").to_numpy()]
+    forecast_cost = planned["FixedCost"].to_numpy("float64") + planned["VariableCostPerLearner"].to_numpy("float64") * forecast_learners(planned)
+    as_forecast = planned.assign(FixedCost=forecast_cost, VariableCostPerLearner=0.0, AllocationKey="")
+    parts = []
+    for frame, figure in ((booked, None), (as_forecast, "Forecast")):
+        ledger = _allocate(frame, tables, settings, "headcount" if figure else method)
+        info = frame.assign(_key=id_key(frame["SessionId"])).drop_duplicates("_key").set_index("_key")
+        key = id_key(ledger["SessionId"]).to_numpy(object)
+        cost = (info["FixedCost"] if figure else info["SessionCost"]).reindex(key).to_numpy("float64")
+        ledger.loc[np.isnan(cost), "AmountReporting"] = np.nan
+        ledger["Figure"] = figure or _status(info["Status"].reindex(key).reset_index(drop=True)).map(_STATUS_FIGURE).to_numpy()
+        ledger["Year"] = fiscal_year(info["StartDate"].reindex(key).to_numpy("datetime64[D]"), int(setting(settings, "FiscalYearStartMonth")))
+        parts.append(ledger)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _nan_aware_sum(frame: pd.DataFrame, by: list[str], value: str) -> pd.Series:
+    """Group sums that are NaN when any summand is NaN (an unknown amount makes the total unknown)."""
+    grouped = frame.groupby(by, sort=True, dropna=False)[value]
+    total = grouped.sum()
+    unknown = frame[value].isna().groupby([frame[b] for b in by], sort=True, dropna=False).sum()
+    return total.where(unknown.reindex(total.index) == 0)
+
+
+def plan_figures(
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Actual, Committed and Forecast per Year x BusinessUnit x Country (reporting currency).
+
+    Unallocated costs appear under BusinessUnit "(unallocated)" with a blank Country.
+    """
+    lines = cost_ledgers(tables, settings, sessions)
+    lines["Country"] = lines["Country"].astype(object).where(lines["Country"].notna(), "")
+    sums = _nan_aware_sum(lines, ["Year", "BusinessUnit", "Country", "Figure"], "AmountReporting")
+    figures = sums.unstack("Figure").reindex(columns=list(FIGURES))
+    # A figure with no ledger line in a group is 0, not unknown.
+    present = lines.groupby(["Year", "BusinessUnit", "Country", "Figure"]).size().unstack("Figure").reindex(columns=list(FIGURES))
+    figures = figures.where(present.notna(), 0.0)
+    return figures.reset_index().rename_axis(columns=None)
+
+
+def budget_table(
+    tables: Mapping[str, pd.DataFrame],
+    settings: Mapping[str, object],
+    sessions: pd.DataFrame | None = None,
+    include_unbudgeted: bool = True,
+) -> pd.DataFrame:
+    """The Budget table with Actual, Committed, Forecast and Variance filled in.
+
+    Each budget row sums the figures of its year and business unit (and country,
+    when given); BusinessUnit and Country match case-insensitively. With
+    ``include_unbudgeted``, figures no budget row covers are appended as rows
+    with Budget 0, one per Year x BusinessUnit x Country, so no cost is left out.
+    """
+    figures = plan_figures(tables, settings, sessions)
+    budget = tables["Budget"][["Year", "BusinessUnit", "Country", "Budget"]].reset_index(drop=True).copy()
+    budget["Country"] = budget["Country"].astype(object).where(budget["Country"].notna(), "")
+    year = pd.to_numeric(budget["Year"], errors="coerce").astype("Int64")
+    f_key = pd.DataFrame({"Year": figures["Year"].astype("Int64"), "bu": id_key(figures["BusinessUnit"]), "country": id_key(figures["Country"])})
+    b_key = pd.DataFrame({"Year": year, "bu": id_key(budget["BusinessUnit"]), "country": id_key(budget["Country"])})
+    whole_bu = (b_key["country"] == "").to_numpy()
+
+    out = budget.copy()
+    covered = np.zeros(len(figures), dtype=bool)
+    for level, rows in (("bu", whole_bu), ("country", ~whole_bu)):
+        on = ["Year", "bu"] if level == "bu" else ["Year", "bu", "country"]
+        joined = b_key[rows].reset_index().merge(f_key.reset_index(), on=on, suffixes=("", "_f"))
+        covered[joined["index_f"].to_numpy()] = True
+        for figure in FIGURES:
+            values = figures[figure].to_numpy("float64")[joined["index_f"].to_numpy()]
+            summed = pd.Series(values).groupby(joined["index"].to_numpy()).sum(min_count=1)
+            unknown = pd.Series(np.isnan(values)).groupby(joined["index"].to_numpy()).any()
+            summed[unknown] = np.nan
+            target = np.flatnonzero(rows)
+            out.loc[target, figure] = summed.reindex(target).fillna(0.0).where(~unknown.reindex(target, fill_value=False)).to_numpy()
+    if include_unbudgeted and (~covered).any():
+        extra = figures[~covered].assign(Budget=0.0)
+        out = pd.concat([out, extra[["Year", "BusinessUnit", "Country", "Budget", *FIGURES]]], ignore_index=True)
+    for figure in FIGURES:
+        out[figure] = out[figure].astype("float64")
+    budget_amount = pd.to_numeric(out["Budget"], errors="coerce").fillna(0.0)
+    out["Variance"] = budget_amount - out[list(FIGURES)].sum(axis=1, min_count=len(FIGURES))
+    return out[list(BUDGET.column_names)]
+
