@@ -1,0 +1,151 @@
+"""Excel's coercions on :class:`~ilt_xl.engine.values.Block` values, vectorised.
+
+Numbers from cells (text that looks like a number is coerced, other text is #VALUE!), text from
+values (Excel's General format), comparison keys, and the rounding Excel does (half away from
+zero after rounding to 15 significant digits).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
+
+
+def first_errors(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Merge (mask, errors) pairs; the leftmost error wins. None when there is no error at all."""
+    mask = None
+    errs = None
+    for m, e in parts:
+        if m is None or not m.any():
+            continue
+        if mask is None:
+            mask, errs = m.copy(), np.empty(m.shape, dtype=object)
+            errs[m] = e[m]
+        else:
+            mask, m = np.broadcast_arrays(mask, m)
+            mask, m = mask.copy(), m
+            if errs.shape != mask.shape:
+                errs = np.broadcast_to(errs, mask.shape).copy()
+            e = np.broadcast_to(e, mask.shape)
+            new = m & ~mask
+            errs[new] = e[new]
+            mask |= m
+    return None if mask is None else (mask, errs)
+
+
+def to_numbers(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(numbers, error mask or None, errors) for arithmetic: empty is 0, TRUE is 1, numeric text coerced."""
+    k = b.kind
+    if (k == NUM).all():
+        return b.num, None, None
+    num = b.num.copy()
+    bad = np.isin(k, (STR, ERR))
+    if not bad.any():
+        return num, None, None
+    errs = np.empty(k.shape, dtype=object)
+    mask = np.zeros(k.shape, dtype=bool)
+    for idx in zip(*np.nonzero(bad)):
+        if k[idx] == ERR:
+            mask[idx], errs[idx] = True, b.obj[idx]
+        else:
+            try:
+                num[idx] = float(str(b.obj[idx]).strip())
+            except ValueError:
+                mask[idx], errs[idx] = True, E_VALUE
+    return num, (mask if mask.any() else None), errs
+
+
+def error_parts(b: Block) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(mask, errors) of the error elements of ``b``."""
+    m = b.kind == ERR
+    return (m, b.obj) if m.any() else (None, None)
+
+
+def number_block(num: np.ndarray, *errors: tuple) -> Block:
+    """A numeric block with error elements laid over it (NaN/inf become #NUM!)."""
+    out = Block.numbers(num)
+    merged = first_errors(*[(m, e) for m, e in errors if m is not None])
+    if merged is not None:
+        mask, errs = merged
+        mask = np.broadcast_to(mask, out.shape)
+        errs = np.broadcast_to(errs, out.shape)
+        if out.obj is None:
+            out.obj = np.empty(out.shape, dtype=object)
+        out.kind[mask] = ERR
+        out.obj[mask] = errs[mask]
+    return out
+
+
+def general_text(x: float) -> str:
+    """A number as Excel's General format shows it in text (``3`` not ``3.0``; 15 significant digits)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    s = f"{x:.15g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        return f"{mant}E{'+' if int(exp) >= 0 else '-'}{abs(int(exp)):02d}"
+    return s
+
+
+def to_texts(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(texts as object array, error mask, errors) for concatenation and text functions."""
+    out = np.empty(b.shape, dtype=object)
+    k = b.kind
+    for idx in np.ndindex(k.shape):
+        kk = k[idx]
+        if kk == STR:
+            out[idx] = b.obj[idx]
+        elif kk == NUM:
+            out[idx] = general_text(float(b.num[idx]))
+        elif kk == BOOL:
+            out[idx] = "TRUE" if b.num[idx] else "FALSE"
+        else:
+            out[idx] = ""
+    m, e = error_parts(b)
+    return out, m, e
+
+
+def excel_round(x: np.ndarray, digits: np.ndarray | float) -> np.ndarray:
+    """ROUND: half away from zero, on the 15-significant-digit value Excel displays."""
+    x = np.asarray(x, dtype=np.float64)
+    d = np.trunc(np.asarray(digits, dtype=np.float64))
+    scale = 10.0 ** d
+    y = np.abs(x) * scale
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mag = np.where(y > 0, np.floor(np.log10(np.where(y > 0, y, 1.0))) + 1, 0)
+        s15 = 10.0 ** (15 - mag)
+        y15 = np.where(y > 0, np.rint(y * s15) / s15, 0.0)
+        r = np.floor(y15 + 0.5)
+        return np.sign(x) * r / scale
+
+
+def lower_key(value) -> object:
+    """Case-insensitive key of a text (Excel compares text without case)."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
+    """Elementwise Excel comparison: (sign array -1/0/1, both-broadcast shape).
+
+    Types order numbers < text < booleans; an empty cell takes the other side's type
+    (0, "" or FALSE); text compares case-insensitively.
+    """
+    ka, kb = np.broadcast_arrays(a.kind, b.kind)
+    na, nb = np.broadcast_arrays(a.num, b.num)
+    cls_a = np.select([ka == STR, ka == BOOL], [1, 2], 0)
+    cls_b = np.select([kb == STR, kb == BOOL], [1, 2], 0)
+    cls_a = np.where(ka == EMPTY, cls_b, cls_a)
+    cls_b = np.where(kb == EMPTY, cls_a, cls_b)
+    sign = np.sign(cls_a - cls_b).astype(np.int64)
+    same = cls_a == cls_b
+    numeric = same & (cls_a != 1)
+    sign[numeric] = np.sign(na[numeric] - nb[numeric]).astype(np.int64)
+    text = same & (cls_a == 1)
+    if text.any():
+        oa = np.broadcast_to(a.obj if a.obj is not None else np.empty(a.shape, object), ka.shape)
+        ob = np.broadcast_to(b.obj if b.obj is not None else np.empty(b.shape, object), kb.shape)
+        for idx in zip(*np.nonzero(text)):
+            x = oa[idx].lower() if ka[idx] == STR else ""
+            y = ob[idx].lower() if kb[idx] == STR else ""
+            sign[idx] = (x > y) - (x < y)
+    return sign, ka.shape

@@ -1,0 +1,243 @@
+"""Evaluate formula trees over whole runs of rows (vectorised) or one cell at a time.
+
+A value during evaluation is a :class:`Val`: a :class:`Block` plus whether it varies by row
+(``per_row``: shape (n, 1), one element per row of the run) and, for references, the area it
+came from. Operators and the hot worksheet functions work on whole blocks; functions without a
+vectorised implementation are called from the `formulas` library's function set row by row.
+Anything a run cannot do as a whole raises :class:`NotVectorisable`, and the caller evaluates
+that run cell by cell with the same code (n = 1).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import schedula as sh
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.formula_tree import Node, Ref, parse_formula, iter_nodes
+from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, ERRORS, E_NA, E_NAME, E_REF, E_VALUE,
+                                  E_DIV0, E_NUM)
+from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, index_to_col
+
+
+class NotVectorisable(Exception):
+    """This formula cannot be evaluated over a run of rows at once; evaluate cell by cell."""
+
+
+class EvalError(Exception):
+    """A formula the engine cannot evaluate (unsupported feature); the message says why."""
+
+
+@dataclass
+class Val:
+    block: Block
+    per_row: bool = False
+    ref: tuple | None = None        # (Sheet, r0, c0, r1, c1) when the value is a reference
+
+    @property
+    def shape(self):
+        return self.block.shape
+
+
+@dataclass
+class Ctx:
+    """Where a tree is evaluated: the workbook, the formula's sheet, its rows and anchor row."""
+
+    book: "Book"
+    sheet: Sheet
+    rows: np.ndarray                # 1-based rows of the run (length n)
+    anchor: int                     # the row the tree's relative references were written for
+    col: int
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+
+class Book:
+    """The workbook during evaluation: sheets by name, defined names, options."""
+
+    def __init__(self, model: WorkbookModel, today_serial: float, now_serial: float | None = None,
+                 registry: dict | None = None):
+        self.model = model
+        self.sheets = {s.name.lower(): s for s in model.sheets}
+        self.today = today_serial
+        self.now = today_serial if now_serial is None else now_serial
+        self.registry = registry if registry is not None else _default_registry()
+        self.names: dict[tuple[int | None, str], str] = {}
+        for dn in model.names:
+            self.names[(dn.sheet_index, dn.name.upper())] = dn.text
+        self.name_trees: dict[tuple[int | None, str], Node] = {}
+        self.lookup_cache: dict = {}
+
+    def sheet(self, name: str | None, default: Sheet) -> Sheet:
+        if name is None:
+            return default
+        s = self.sheets.get(name.lower())
+        if s is None:
+            raise EvalError(f"reference to a sheet that does not exist: {name!r}")
+        return s
+
+    def name_tree(self, name: str, sheet: Sheet) -> Node | None:
+        key_local, key_global = (sheet.index, name.upper()), (None, name.upper())
+        for key in (key_local, key_global):
+            if key in self.names:
+                if key not in self.name_trees:
+                    from ilt_xl.engine.structured_refs import rewrite
+                    text = self.names[key]
+                    text = text[1:] if text.startswith("=") else text
+                    text = rewrite(text, self.model.tables, sheet.name, 0, 0)
+                    self.name_trees[key] = parse_formula(_absolute(text))
+                return self.name_trees[key]
+        table = self.model.tables.get(name.upper())
+        if table is not None:
+            from ilt_xl.engine.structured_refs import resolve
+            return parse_formula(resolve(table, "[#Data]", 0))
+        return None
+
+
+def _absolute(text: str) -> str:
+    """Defined names are written with $ anchors; treat any left relative as absolute."""
+    from ilt_xl.engine.a1_shift import _TOKENS
+    return _TOKENS.sub(lambda m: m.group(0) if m.group(2) is None else
+                       f"${m.group(2)}${m.group(4)}", text)
+
+
+def _default_registry() -> dict:
+    try:
+        from ilt_xl.functions import REGISTRY, SPECS
+    except ImportError:
+        return {}
+    return {name: (func, SPECS.get(name)) for name, func in REGISTRY.items()}
+
+
+# ---- references ------------------------------------------------------------------------------------
+
+def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
+    """Values of an area (1-based inclusive), empty beyond the used grid."""
+    nr, nc = sheet.grid.shape
+    shape = (r1 - r0 + 1, c1 - c0 + 1)
+    if r0 >= 1 and c0 >= 1 and r1 <= nr and c1 <= nc:
+        return sheet.grid.take(slice(r0 - 1, r1), slice(c0 - 1, c1))
+    kind = np.zeros(shape, np.int8)
+    num = np.zeros(shape)
+    obj = np.empty(shape, dtype=object)
+    rr0, rr1 = max(r0, 1), min(r1, nr)
+    cc0, cc1 = max(c0, 1), min(c1, nc)
+    if rr0 <= rr1 and cc0 <= cc1:
+        src = sheet.grid.take(slice(rr0 - 1, rr1), slice(cc0 - 1, cc1))
+        dst = (slice(rr0 - r0, rr1 - r0 + 1), slice(cc0 - c0, cc1 - c0 + 1))
+        kind[dst], num[dst], obj[dst] = src.kind, src.num, src.obj
+    return Block(kind, num, obj)
+
+
+def eval_ref(ref: Ref, ctx: Ctx) -> Val:
+    sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
+    r0, r1 = ref.r0, ref.r1
+    if ref.whole_cols:
+        r0, r1 = 1, max(sheet.n_rows, 1)
+    if not (ref.rel0 or ref.rel1):
+        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+    if ctx.n == 1:
+        d = int(ctx.rows[0]) - ctx.anchor
+        r0, r1 = r0 + (d if ref.rel0 else 0), r1 + (d if ref.rel1 else 0)
+        if r0 < 1 or r1 < 1:
+            return Val(Block.errors((1, 1), E_REF))
+        r0, r1 = min(r0, r1), max(r0, r1)
+        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+    if not (ref.rel0 and ref.rel1 and r0 == r1 and ref.c0 == ref.c1):
+        raise NotVectorisable("a range that moves with the row")
+    rows = ctx.rows + (r0 - ctx.anchor)
+    if rows.min() < 1:
+        raise NotVectorisable("relative reference above row 1")
+    nr, nc = sheet.grid.shape
+    c = ref.c0
+    inside = rows <= nr
+    if c > nc or not inside.any():
+        return Val(Block(np.zeros((ctx.n, 1), np.int8), np.zeros((ctx.n, 1)), np.empty((ctx.n, 1), object)), True)
+    if inside.all() and rows[-1] - rows[0] == len(rows) - 1:
+        blk = sheet.grid.take(slice(int(rows[0]) - 1, int(rows[-1])), slice(c - 1, c))
+    else:
+        idx = np.minimum(rows, nr) - 1
+        blk = sheet.grid.take(idx, slice(c - 1, c))
+        blk = Block(np.where(inside[:, None], blk.kind, EMPTY).astype(np.int8), np.where(inside[:, None], blk.num, 0.0), blk.obj)
+    return Val(blk, True)
+
+
+# ---- evaluation ------------------------------------------------------------------------------------
+
+def evaluate(node: Node, ctx: Ctx) -> Val:
+    kind = node.kind
+    if kind == "ref":
+        return eval_ref(node.value, ctx)
+    if kind == "num":
+        return Val(Block.numbers([[node.value]]))
+    if kind == "str":
+        return Val(Block.scalar(node.value))
+    if kind == "bool":
+        return Val(Block(np.full((1, 1), BOOL, np.int8), np.full((1, 1), float(node.value))))
+    if kind == "err":
+        return Val(Block.errors((1, 1), node.value))
+    if kind == "empty":
+        return Val(Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object)))
+    if kind == "name":
+        tree = ctx.book.name_tree(node.value, ctx.sheet)
+        if tree is None:
+            return Val(Block.errors((1, 1), E_NAME))
+        return evaluate(tree, ctx)
+    if kind == "array":
+        return _array_constant(node, ctx)
+    if kind == "op":
+        from ilt_xl.engine.operators import apply_operator
+        return apply_operator(node, ctx)
+    if kind == "fn":
+        from ilt_xl.engine.functions_dispatch import call_function
+        return call_function(node, ctx)
+    raise EvalError(f"unknown node {kind}")
+
+
+def _array_constant(node: Node, ctx: Ctx) -> Val:
+    def flat(n):
+        if n.kind == "array":
+            return [flat(a) for a in n.args]
+        return evaluate(n, ctx).block.value()
+    rows = flat(node)
+    if rows and not isinstance(rows[0], list):
+        rows = [rows]
+    rows = [r if isinstance(r, list) else [r] for r in rows]
+    return Val(Block.from_objects(np.array(rows, dtype=object)))
+
+
+def broadcast_pair(a: Val, b: Val) -> bool:
+    """Check that two operands can be combined elementwise over the run; returns per_row of the result."""
+    if a.per_row and b.per_row:
+        return True
+    for x, y in ((a, b), (b, a)):
+        if x.per_row and y.shape != (1, 1):
+            raise NotVectorisable("a per-row value combined with an array")
+    if a.shape != b.shape and a.shape != (1, 1) and b.shape != (1, 1):
+        # Excel pads mismatched arrays with #N/A; rare in planners: evaluate per cell
+        if not (a.shape[0] in (1, b.shape[0]) and a.shape[1] in (1, b.shape[1])) and \
+           not (b.shape[0] in (1, a.shape[0]) and b.shape[1] in (1, a.shape[1])):
+            raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
+    return a.per_row or b.per_row
+
+
+def scalar_val(value) -> Val:
+    return Val(Block.scalar(value))
+
+
+def collect_refs(node: Node) -> list[Ref]:
+    """Every reference node in a tree."""
+    return [n.value for n in iter_nodes(node) if n.kind == "ref"]
+
+
+def collect_names(node: Node) -> list[str]:
+    return [n.value for n in iter_nodes(node) if n.kind == "name"]
+
+
+def cell_address(sheet: str, row: int, col: int) -> str:
+    return f"{sheet}!{index_to_col(col)}{row}"

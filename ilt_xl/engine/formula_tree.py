@@ -1,0 +1,177 @@
+"""Formula text -> a small expression tree, built with the `formulas` library's parser.
+
+`formulas` tokenises a formula and feeds the tokens in postfix order to an "AST builder"; this
+module supplies a builder that keeps a plain tree instead of compiling a dispatcher, so the
+engine can evaluate one tree over whole columns. Row-relative references are marked in the
+text beforehand (see :func:`mark_relative_rows`) because the parser drops ``$`` anchors.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import re
+from dataclasses import dataclass
+
+from formulas.errors import FormulaError
+from formulas.parser import Parser
+from formulas.tokens.function import Function
+from formulas.tokens.operand import Error as ErrorToken, Number, String, Range
+from formulas.tokens.operator import Operator
+
+from ilt_xl.engine.values import ERRORS, E_NAME
+from ilt_xl.engine.workbook_model import col_to_index
+
+REL_MARK = "\u2063"   # invisible separator: cannot occur in a real sheet name written by Excel
+MAX_ROW = 1048576
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference: sheet (None = the formula's own), 1-based inclusive bounds, relative-row flags.
+
+    ``whole_cols`` marks ``A:C`` style references, whose rows are clamped to the used area.
+    """
+
+    sheet: str | None
+    r0: int
+    c0: int
+    r1: int
+    c1: int
+    rel0: bool = False
+    rel1: bool = False
+    whole_cols: bool = False
+
+
+@dataclass(frozen=True)
+class Node:
+    """One tree node: kind is 'num', 'str', 'bool', 'err', 'empty', 'ref', 'name', 'op', 'fn', 'array'."""
+
+    kind: str
+    value: object = None
+    args: tuple = ()
+
+
+class _TreeBuilder:
+    """Collects `formulas` tokens (postfix order) into :class:`Node` trees."""
+
+    def __init__(self, match=None):
+        self._stack: collections.deque = collections.deque()
+        self.match = match
+
+    def __len__(self):
+        return len(self._stack)
+
+    def __getitem__(self, i):
+        return self._stack[i]
+
+    def pop(self):
+        return self._stack.pop()
+
+    def append(self, token):
+        if isinstance(token, (Operator, Function)):
+            try:
+                args = [self._stack.pop() for _ in range(token.get_n_args)][::-1]
+            except IndexError:
+                raise FormulaError() from None
+            if isinstance(token, Function):
+                name = token.name.upper()
+                kind = "array" if name == "ARRAY" else "fn"
+                self._stack.append(Node(kind, name, tuple(args)))
+            else:
+                name = token.name if token.name.strip() else " "
+                self._stack.append(Node("op", name, tuple(args)))
+        else:
+            self._stack.append(_operand(token))
+
+    def finish(self):
+        pass
+
+
+def _operand(token) -> Node:
+    if isinstance(token, ErrorToken):
+        return Node("err", ERRORS.get(token.name.upper(), E_NAME))
+    if isinstance(token, String):
+        return Node("str", token.name)
+    if isinstance(token, Number):
+        up = token.name.upper()
+        if up in ("TRUE", "FALSE"):
+            return Node("bool", up == "TRUE")
+        return Node("num", float(token.name))
+    if isinstance(token, Range):
+        attr = token.attr
+        if attr.get("is_reference") or "r1" not in attr:
+            if token.name == "" or attr.get("ref", "") == "":
+                return Node("empty")
+            return Node("name", attr.get("ref", token.name))
+        sheet = attr.get("sheet")
+        rel0 = rel1 = False
+        if sheet and REL_MARK in sheet:
+            sheet, flags = sheet.split(REL_MARK, 1)
+            rel0, rel1 = "1" in flags, "2" in flags
+            sheet = sheet or None
+        if sheet:
+            sheet = sheet.replace("''", "'")
+        c1s, c2s = attr.get("c1") or "A", attr.get("c2") or "XFD"
+        r0, r1 = int(attr.get("r1") or 1), int(attr.get("r2") or MAX_ROW)
+        whole = r0 == 0 or (r0 <= 1 and r1 >= MAX_ROW)
+        return Node("ref", Ref(sheet, max(r0, 1), col_to_index(c1s), r1, col_to_index(c2s), rel0, rel1, whole))
+    if type(token).__name__ == "Empty" or token.name == "":
+        return Node("empty")
+    raise FormulaError(f"unsupported token {token!r}")
+
+
+class _TreeParser(Parser):
+    ast_builder = _TreeBuilder
+
+
+_PARSER = _TreeParser()
+
+# an A1 cell or area, optionally sheet-qualified; strings, brackets and quoted names skipped whole
+_A1 = re.compile(
+    r'"(?:[^"]|"")*"'
+    r"|\[[^\]]*\]"
+    r"|(?<![A-Za-z0-9_.$])((?:'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.]*)!)?"
+    r"(\$?[A-Z]{1,3})(\$?)([0-9]{1,7})(?::(\$?[A-Z]{1,3})(\$?)([0-9]{1,7}))?(?![A-Za-z0-9_(!\[])"
+)
+
+
+def mark_relative_rows(text: str) -> str:
+    """Qualify references with a relative row so that the tree keeps that fact.
+
+    ``B5`` -> ``'<REL_MARK>1'!B5`` (own sheet), ``Data!$B$2:B5`` -> ``'Data<REL_MARK>2'!$B$2:B5``.
+    """
+    def repl(m: re.Match) -> str:
+        if m.group(2) is None:
+            return m.group(0)
+        rel0 = not m.group(3)
+        rel1 = bool(m.group(5)) and not m.group(6)
+        if not m.group(5):
+            rel1 = rel0
+        if not (rel0 or rel1):
+            return m.group(0)
+        sheet = m.group(1)[:-1] if m.group(1) else ""
+        if sheet.startswith("'"):
+            sheet = sheet[1:-1]
+        else:
+            sheet = sheet.replace("'", "''")
+        flags = ("1" if rel0 else "") + ("2" if rel1 else "")
+        area = m.group(0)[len(m.group(1) or ""):]
+        return f"'{sheet}{REL_MARK}{flags}'!{area}"
+
+    return _A1.sub(repl, text)
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_formula(text: str) -> Node:
+    """The tree of formula ``text`` (without the leading '='); raises ``FormulaError`` when unparsable."""
+    _, builder = _PARSER.ast("=" + mark_relative_rows(text))
+    return builder[-1]
+
+
+def iter_nodes(node: Node):
+    """All nodes of a tree, depth first."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.args)

@@ -1,0 +1,494 @@
+"""Worksheet functions: ILT_* from the registry, vectorised built-ins, and the `formulas` set.
+
+Name spellings found in files are normalised first: ``_xlfn.``/``_xlws.`` prefixes, and for
+custom functions ``_xludf.ILT_FX``, ``_xll.ILT_FX``, ``_xldudf_NS_ILT_FX`` and ``ILT.FX``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import schedula as sh
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine import lookups
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
+from ilt_xl.engine.formula_tree import Node
+from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0, E_NUM,
+                                  error_code)
+
+_PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
+_XLDUDF = re.compile(r"^_XLDUDF_[A-Z0-9]+_(ILT_[A-Z0-9_]+)$")
+
+
+def normalise_name(name: str) -> str:
+    """``_xludf.ILT_FX`` / ``_xll.ILT_FX`` / ``_xldudf_NS_ILT_FX`` / ``ILT.FX`` / ``_xlfn.XLOOKUP`` -> bare name."""
+    up = _PREFIX.sub("", name.upper())
+    m = _XLDUDF.match(up)
+    if m:
+        return m.group(1)
+    if up.startswith("ILT.") and up.count(".") == 1:
+        return "ILT_" + up[4:]
+    return up
+
+
+def call_function(node: Node, ctx: Ctx) -> Val:
+    name = normalise_name(node.value)
+    lazy = _LAZY.get(name)
+    if lazy is not None:
+        return lazy(node.args, ctx)
+    args = [evaluate(a, ctx) for a in node.args]
+    if name in ctx.book.registry:
+        return _call_ilt(name, args, ctx)
+    vec = _VECTORISED.get(name)
+    if vec is not None:
+        return vec(args, ctx)
+    if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
+        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)")
+    return _call_formulas(name, args, ctx)
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+def _is_omitted(node: Node) -> bool:
+    return node.kind == "empty"
+
+
+def _per_row_any(args: list[Val]) -> bool:
+    return any(a.per_row for a in args)
+
+
+def to_python(v: Val):
+    """A Val as what plain Python functions expect: a scalar or a 2-D object array (None = empty)."""
+    if v.block.shape == (1, 1) and v.ref is None:
+        return v.block.value()
+    return v.block.objects()
+
+
+def _from_result(result, per_row: bool, n: int) -> Val:
+    """A function's Python/numpy result as a Val (error strings become errors)."""
+    if isinstance(result, np.ndarray):
+        arr = np.asarray(result, dtype=object)
+        if arr.ndim == 0:
+            return Val(Block.from_objects(np.array([[arr[()]]], dtype=object)))
+        if per_row:
+            return Val(Block.from_objects(arr.reshape(n, 1)), True)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        return Val(Block.from_objects(arr))
+    return Val(Block.from_objects(np.array([[result]], dtype=object)))
+
+
+def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
+    func, spec = ctx.book.registry[name]
+    per_row = _per_row_any(args)
+    spills = bool(getattr(spec, "spills", False))
+    if per_row and spills:
+        raise NotVectorisable("a spilling function with per-row arguments")
+    given = []
+    for a in args:
+        if a.per_row:
+            given.append(a.block.objects().reshape(-1))
+        else:
+            given.append(to_python(a))
+    try:
+        result = func(*given)
+    except TypeError as exc:
+        raise EvalError(f"{name}: {exc}") from exc
+    if per_row:
+        arr = np.asarray(result, dtype=object)
+        if arr.ndim == 0:
+            arr = np.full(ctx.n, arr[()], dtype=object)
+        return Val(Block.from_objects(arr.reshape(ctx.n, 1)), True)
+    return _from_result(result, False, ctx.n)
+
+
+def _formulas_arg(v):
+    """Adapt one Python value to the conventions of the `formulas` functions."""
+    if isinstance(v, np.ndarray):
+        out = v.copy()
+        for idx in zip(*np.nonzero(np.equal(v, None))):
+            out[idx] = sh.EMPTY
+        return out
+    return sh.EMPTY if v is None else v
+
+
+_FORMULAS_FUNCS = None
+
+
+def _formulas_function(name: str):
+    global _FORMULAS_FUNCS
+    if _FORMULAS_FUNCS is None:
+        import formulas
+        _FORMULAS_FUNCS = formulas.get_functions()
+    for key in (name, f"_XLFN.{name}", f"_XLFN._XLWS.{name}"):
+        f = _FORMULAS_FUNCS.get(key)
+        if f is not None:
+            return f
+    return None
+
+
+def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
+    func = _formulas_function(name)
+    if func is None:
+        return Val(Block.errors((1, 1), E_NAME))
+    per_row = _per_row_any(args)
+
+    def one(values):
+        try:
+            res = func(*[_formulas_arg(v) for v in values])
+        except Exception as exc:  # formulas raises its own types for bad arguments
+            code = error_code(getattr(exc, "args", [None])[0]) if getattr(exc, "args", None) else None
+            return code or E_VALUE
+        if isinstance(res, np.ndarray) and res.size == 1:
+            res = res.ravel()[0]
+        if res is sh.EMPTY:
+            return 0.0
+        return res
+
+    if not per_row:
+        return _from_result(one([to_python(a) for a in args]), False, ctx.n)
+    cols = [a.block.objects().reshape(-1) if a.per_row else None for a in args]
+    fixed = [None if a.per_row else to_python(a) for a in args]
+    out = np.empty(ctx.n, dtype=object)
+    for i in range(ctx.n):
+        r = one([cols[j][i] if cols[j] is not None else fixed[j] for j in range(len(args))])
+        if isinstance(r, np.ndarray):
+            raise NotVectorisable(f"{name} returned an array for one row")
+        out[i] = r
+    return Val(Block.from_objects(out.reshape(-1, 1)), True)
+
+
+# ---- lazy / selecting functions ------------------------------------------------------------------------
+
+def _select(cond_block: Block, yes: Val, no: Val, per_row: bool) -> Val:
+    """Elementwise choice; the condition must be boolean-like (numbers: non-zero is TRUE)."""
+    k = cond_block.kind
+    truth = cond_block.num != 0
+    cond_err = k == ERR
+    bad_text = k == STR
+    shape = np.broadcast_shapes(cond_block.shape, yes.shape, no.shape)
+    def b(x):
+        return np.broadcast_to(x, shape)
+    yk, nk = b(yes.block.kind), b(no.block.kind)
+    t = b(truth)
+    kind = np.where(t, yk, nk).astype(np.int8)
+    num = np.where(t, b(yes.block.num), b(no.block.num))
+    yo = b(yes.block.obj) if yes.block.obj is not None else np.empty(shape, object)
+    no_ = b(no.block.obj) if no.block.obj is not None else np.empty(shape, object)
+    obj = np.where(t, yo, no_)
+    if cond_err.any() or bad_text.any():
+        ce, bt = b(cond_err), b(bad_text)
+        obj = obj.copy()
+        obj[ce] = b(cond_block.obj)[ce]
+        obj[bt] = E_VALUE
+        kind[ce | bt] = ERR
+    return Val(Block(kind, num, obj), per_row)
+
+
+def _fn_if(args: tuple, ctx: Ctx) -> Val:
+    cond = evaluate(args[0], ctx)
+    yes = evaluate(args[1], ctx) if len(args) > 1 and not _is_omitted(args[1]) else Val(Block.numbers([[0.0]]))
+    if len(args) > 2:
+        no = evaluate(args[2], ctx) if not _is_omitted(args[2]) else Val(Block.numbers([[0.0]]))
+    else:
+        no = Val(Block(np.full((1, 1), BOOL, np.int8), np.zeros((1, 1))))
+    if len(args) > 1 and _is_omitted(args[1]):
+        yes = Val(Block.numbers([[0.0]]))
+    per_row = cond.per_row or yes.per_row or no.per_row
+    for v in (cond, yes, no):
+        if per_row and not v.per_row and v.shape != (1, 1):
+            raise NotVectorisable("IF with an array branch")
+    if not per_row and cond.shape == (1, 1) and cond.block.kind[0, 0] != ERR:
+        # scalar condition: evaluate only the chosen branch's value (already computed; choose it)
+        pass
+    return _select(cond.block, yes, no, per_row)
+
+
+def _fn_iferror(args: tuple, ctx: Ctx, only_na: bool = False) -> Val:
+    v = evaluate(args[0], ctx)
+    alt = evaluate(args[1], ctx) if len(args) > 1 and not _is_omitted(args[1]) else Val(Block.numbers([[0.0]]))
+    per_row = v.per_row or alt.per_row
+    if per_row and ((not v.per_row and v.shape != (1, 1)) or (not alt.per_row and alt.shape != (1, 1))):
+        raise NotVectorisable("IFERROR with arrays")
+    is_err = v.block.kind == ERR
+    if only_na and is_err.any():
+        is_err = is_err & np.array([[o is E_NA or str(o) == "#N/A" for o in row] for row in v.block.obj], dtype=bool).reshape(is_err.shape)
+    cond = Block(np.full(is_err.shape, BOOL, np.int8), is_err.astype(float))
+    return _select(cond, alt, v, per_row)
+
+
+def _fn_and_or(args: tuple, ctx: Ctx, is_and: bool) -> Val:
+    vals = [evaluate(a, ctx) for a in args]
+    per_row = _per_row_any(vals)
+    n = ctx.n if per_row else 1
+    acc = np.full((n, 1), is_and)
+    seen = np.zeros((n, 1), bool)
+    err = np.empty((n, 1), object)
+    err_mask = np.zeros((n, 1), bool)
+    for v in vals:
+        k, num = v.block.kind, v.block.num
+        if v.per_row:
+            usable = (k == NUM) | (k == BOOL) | ((k == EMPTY) & (v.ref is None))
+            truth = num != 0
+            e = k == ERR
+            new = e & ~err_mask
+            err[new] = v.block.obj[new]
+            err_mask |= e
+            seen |= usable
+            acc = (acc & (truth | ~usable)) if is_and else (acc | (truth & usable))
+        else:
+            usable = (k == NUM) | (k == BOOL)
+            if v.ref is None and v.shape == (1, 1) and k[0, 0] == STR:
+                txt = v.block.obj[0, 0].upper()
+                if txt not in ("TRUE", "FALSE"):
+                    return Val(Block.errors((1, 1), E_VALUE))
+                usable, num = np.array([[True]]), np.array([[1.0 if txt == "TRUE" else 0.0]])
+            if (k == ERR).any():
+                first = v.block.obj[k == ERR][0]
+                err[~err_mask] = first
+                err_mask[:] = True
+            if usable.any():
+                seen[:] = True
+                vals_ = num[usable] != 0
+                acc = (acc & bool(vals_.all())) if is_and else (acc | bool(vals_.any()))
+    kind = np.where(err_mask, ERR, np.where(seen, BOOL, ERR)).astype(np.int8)
+    err[~seen & ~err_mask] = E_VALUE
+    return Val(Block(kind, acc.astype(float), err), per_row)
+
+
+def _fn_not(args: tuple, ctx: Ctx) -> Val:
+    v = evaluate(args[0], ctx)
+    num, m, e = co.to_numbers(v.block)
+    out = Block(np.full(num.shape, BOOL, np.int8), (num == 0).astype(float), np.empty(num.shape, object))
+    if m is not None:
+        out.kind[m], out.obj[m] = ERR, e[m]
+    return Val(out, v.per_row)
+
+
+def _fn_ifs(args: tuple, ctx: Ctx) -> Val:
+    if len(args) % 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    result = Val(Block.errors((1, 1), E_NA))
+    for i in range(len(args) - 2, -1, -2):
+        cond = evaluate(args[i], ctx)
+        yes = evaluate(args[i + 1], ctx)
+        per_row = cond.per_row or yes.per_row or result.per_row
+        result = _select(cond.block, yes, result, per_row)
+    return result
+
+
+_LAZY = {
+    "IF": _fn_if,
+    "IFERROR": _fn_iferror,
+    "IFNA": lambda a, c: _fn_iferror(a, c, only_na=True),
+    "AND": lambda a, c: _fn_and_or(a, c, True),
+    "OR": lambda a, c: _fn_and_or(a, c, False),
+    "NOT": _fn_not,
+    "IFS": _fn_ifs,
+}
+
+
+# ---- vectorised built-ins -------------------------------------------------------------------------------
+
+def _type_test(pred):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        v = args[0]
+        res = pred(v.block)
+        return Val(Block(np.full(res.shape, BOOL, np.int8), res.astype(float)), v.per_row)
+    return fn
+
+
+def _is_na(b: Block) -> np.ndarray:
+    out = np.zeros(b.shape, bool)
+    for idx in zip(*np.nonzero(b.kind == ERR)):
+        out[idx] = str(b.obj[idx]) == "#N/A"
+    return out
+
+
+def _aggregate(kind: str):
+    """SUM/MIN/MAX/AVERAGE/PRODUCT: references and arrays count numbers only; typed values are coerced."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        per_row = _per_row_any(args)
+        n = ctx.n if per_row else 1
+        total, count = np.zeros((n, 1)), np.zeros((n, 1))
+        low, high, prod = np.full((n, 1), np.inf), np.full((n, 1), -np.inf), np.ones((n, 1))
+        errs = []
+        for a in args:
+            b = a.block
+            if a.per_row:
+                ok = b.kind == NUM
+                x = np.where(ok, b.num, 0.0)
+                s, c, lo, hi, p = x, ok, np.where(ok, b.num, np.inf), np.where(ok, b.num, -np.inf), np.where(ok, b.num, 1.0)
+                errs.append((b.kind == ERR, b.obj))
+            elif a.ref is not None or b.shape != (1, 1):
+                ok = b.kind == NUM
+                v = b.num[ok]
+                s, c = v.sum(), float(len(v))
+                lo, hi, p = (v.min() if len(v) else np.inf), (v.max() if len(v) else -np.inf), v.prod()
+                e = b.kind == ERR
+                if e.any():
+                    errs.append((np.ones((n, 1), bool), np.full((n, 1), b.obj[e][0], dtype=object)))
+            else:
+                num, m, e = co.to_numbers(b)
+                x = float(num[0, 0])
+                s, c, lo, hi, p = x, 1.0, x, x, x
+                if m is not None:
+                    errs.append((np.broadcast_to(m, (n, 1)), np.broadcast_to(e, (n, 1))))
+            total, count = total + s, count + c
+            low, high, prod = np.minimum(low, lo), np.maximum(high, hi), prod * p
+        extra = []
+        if kind == "SUM":
+            out = total
+        elif kind == "PRODUCT":
+            out = np.where(count > 0, prod, 0.0)
+        elif kind == "MIN":
+            out = np.where(count > 0, low, 0.0)
+        elif kind == "MAX":
+            out = np.where(count > 0, high, 0.0)
+        else:
+            out = total / np.where(count > 0, count, 1.0)
+            extra.append((count == 0, np.full((n, 1), E_DIV0, dtype=object)))
+        return Val(co.number_block(out, *errs, *extra), per_row)
+    return fn
+
+
+def _unary_numeric(f):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        v = args[0]
+        num, m, e = co.to_numbers(v.block)
+        with np.errstate(all="ignore"):
+            out = f(num)
+        return Val(co.number_block(out, (m, e)), v.per_row)
+    return fn
+
+
+def _binary_numeric(f, default_second=0.0):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        a = args[0]
+        b = args[1] if len(args) > 1 else Val(Block.numbers([[default_second]]))
+        if b.block.shape == (1, 1) and b.block.kind[0, 0] == EMPTY:
+            b = Val(Block.numbers([[default_second]]))
+        from ilt_xl.engine.evaluator import broadcast_pair
+        per_row = broadcast_pair(a, b)
+        na, ma, ea = co.to_numbers(a.block)
+        nb, mb, eb = co.to_numbers(b.block)
+        with np.errstate(all="ignore"):
+            out = f(na, nb)
+        return Val(co.number_block(out, (ma, ea), (mb, eb)), per_row)
+    return fn
+
+
+def _roundup(x, d):
+    s = 10.0 ** np.trunc(d)
+    y = co.excel_round(np.abs(x) * s, 9)
+    return np.sign(x) * np.ceil(y) / s
+
+
+def _rounddown(x, d):
+    s = 10.0 ** np.trunc(d)
+    y = co.excel_round(np.abs(x) * s, 9)
+    return np.sign(x) * np.floor(y) / s
+
+
+def _mod(a, b):
+    return np.where(b == 0, np.nan, a - b * np.floor(a / np.where(b == 0, 1, b)))
+
+
+def _date_parts(part: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        v = args[0]
+        num, m, e = co.to_numbers(v.block)
+        bad = (num < 0) | (num >= 2958466)
+        days = np.floor(np.where(bad, 0, num)).astype("int64")
+        dates = (np.datetime64("1899-12-30", "D") + days).astype("datetime64[D]")
+        if part == "YEAR":
+            out = dates.astype("datetime64[Y]").astype(int) + 1970
+        elif part == "MONTH":
+            out = dates.astype("datetime64[M]").astype(int) % 12 + 1
+        else:
+            out = (dates - dates.astype("datetime64[M]")).astype(int) + 1
+        # serial 0 is Excel's 1900-01-00
+        out = np.where(days == 0, {"YEAR": 1900, "MONTH": 1, "DAY": 0}[part], out)
+        return Val(co.number_block(out.astype(float), (m, e), (bad, np.full(bad.shape, E_NUM, object))), v.per_row)
+    return fn
+
+
+def _fn_date(args: list[Val], ctx: Ctx) -> Val:
+    from ilt_xl.engine.evaluator import broadcast_pair
+    y, mo, d = args
+    per_row = broadcast_pair(y, mo) or broadcast_pair(mo, d) or broadcast_pair(y, d)
+    ny, my, ey = co.to_numbers(y.block)
+    nm, mm, em = co.to_numbers(mo.block)
+    nd, md, ed = co.to_numbers(d.block)
+    ny, nm, nd = np.broadcast_arrays(np.trunc(ny), np.trunc(nm), np.trunc(nd))
+    ny = np.where(ny < 1900, ny + 1900, ny)
+    months = (ny - 1970) * 12 + (nm - 1)
+    first = months.astype("int64").astype("datetime64[M]").astype("datetime64[D]")
+    serial = (first - np.datetime64("1899-12-30", "D")).astype(float) + nd - 1
+    bad = (ny > 9999) | (serial < 0)
+    return Val(co.number_block(np.where(bad, 0, serial), (my, ey), (mm, em), (md, ed),
+                               (bad, np.full(bad.shape, E_NUM, object))), per_row)
+
+
+def _fn_row_col(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if not args:
+            if which == "ROW":
+                if ctx.n == 1:
+                    return Val(Block.numbers([[float(ctx.rows[0])]]))
+                return Val(Block.numbers(ctx.rows.astype(float).reshape(-1, 1)), True)
+            return Val(Block.numbers([[float(ctx.col)]]))
+        a = args[0]
+        if a.per_row:
+            raise NotVectorisable("ROW/COLUMN of a per-row reference")
+        if a.ref is None:
+            return Val(Block.errors((1, 1), E_VALUE))
+        _, r0, c0, r1, c1 = a.ref
+        if which == "ROW":
+            return Val(Block.numbers(np.arange(r0, r1 + 1, dtype=float).reshape(-1, 1)))
+        return Val(Block.numbers(np.arange(c0, c1 + 1, dtype=float).reshape(1, -1)))
+    return fn
+
+
+def _fn_rows_cols(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        a = args[0]
+        if a.per_row:
+            return Val(Block.numbers([[1.0]]))
+        return Val(Block.numbers([[float(a.shape[0] if which == "ROWS" else a.shape[1])]]))
+    return fn
+
+
+_VECTORISED = {
+    "ISERROR": _type_test(lambda b: b.kind == ERR),
+    "ISERR": _type_test(lambda b: (b.kind == ERR) & ~_is_na(b)),
+    "ISNA": _type_test(_is_na),
+    "ISBLANK": _type_test(lambda b: b.kind == EMPTY),
+    "ISNUMBER": _type_test(lambda b: b.kind == NUM),
+    "ISTEXT": _type_test(lambda b: b.kind == STR),
+    "ISNONTEXT": _type_test(lambda b: b.kind != STR),
+    "ISLOGICAL": _type_test(lambda b: b.kind == BOOL),
+    "SUM": _aggregate("SUM"),
+    "MIN": _aggregate("MIN"),
+    "MAX": _aggregate("MAX"),
+    "AVERAGE": _aggregate("AVERAGE"),
+    "PRODUCT": _aggregate("PRODUCT"),
+    "ROUND": _binary_numeric(co.excel_round),
+    "ROUNDUP": _binary_numeric(_roundup),
+    "ROUNDDOWN": _binary_numeric(_rounddown),
+    "INT": _unary_numeric(np.floor),
+    "ABS": _unary_numeric(np.abs),
+    "MOD": _binary_numeric(_mod),
+    "YEAR": _date_parts("YEAR"),
+    "MONTH": _date_parts("MONTH"),
+    "DAY": _date_parts("DAY"),
+    "DATE": _fn_date,
+    "TODAY": lambda args, ctx: Val(Block.numbers([[ctx.book.today]])),
+    "NOW": lambda args, ctx: Val(Block.numbers([[ctx.book.now]])),
+    "ROW": _fn_row_col("ROW"),
+    "COLUMN": _fn_row_col("COLUMN"),
+    "ROWS": _fn_rows_cols("ROWS"),
+    "COLUMNS": _fn_rows_cols("COLUMNS"),
+    **lookups.VECTORISED,
+}

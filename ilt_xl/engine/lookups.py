@@ -1,0 +1,524 @@
+"""Conditional aggregates and lookups: SUMIFS/COUNTIFS/AVERAGEIFS (and the single-criterion forms),
+MATCH, INDEX, XLOOKUP and VLOOKUP.
+
+When the key varies by row (``[@SessionId]``) and the match is a plain equality, the whole run
+is answered with one hash grouping (pandas) instead of one scan per row; any row whose key is an
+operator criterion (``">=5"``) or holds wildcards is answered by the per-row scan, which is the
+reference semantics. Both paths share :func:`criterion_mask` / :func:`equality_key`.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_REF, E_VALUE, ERRORS
+
+_OPS = ("<=", ">=", "<>", "=", "<", ">")
+
+
+def equality_key(kind: int, num: float, obj) -> object:
+    """The key under which a cell matches a plain equality criterion.
+
+    Numbers (and text that reads as a number) compare as floats, other text case-insensitively,
+    booleans as booleans; empty cells and errors get keys no criterion value produces.
+    """
+    if kind == NUM:
+        return float(num)
+    if kind == STR:
+        try:
+            return float(obj)
+        except (ValueError, TypeError):
+            return "s:" + obj.lower()
+    if kind == BOOL:
+        return "b:TRUE" if num else "b:FALSE"
+    if kind == ERR:
+        return "e:" + str(obj)
+    return None
+
+
+def _is_plain(kind: int, obj) -> bool:
+    """True when a criterion value is a plain equality (no operator, no wildcard, not empty)."""
+    if kind in (NUM, BOOL):
+        return True
+    if kind == STR:
+        return bool(obj) and not obj.startswith(_OPS) and not any(ch in obj for ch in "*?~")
+    return False
+
+
+def _wildcard_regex(pattern: str) -> re.Pattern:
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z", re.S | re.I)
+
+
+def criterion_mask(rng: Block, kind: int, num: float, obj) -> np.ndarray:
+    """Boolean mask of the cells of ``rng`` that meet one criterion (Excel's *IFS rules)."""
+    k, v = rng.kind, rng.num
+    if kind == ERR:
+        out = np.zeros(k.shape, bool)
+        for idx in zip(*np.nonzero(k == ERR)):
+            out[idx] = str(rng.obj[idx]) == str(obj)
+        return out
+    if kind == EMPTY:
+        return _text_criterion(rng, "", "=", blank_only=False)
+    if kind in (NUM, BOOL):
+        if kind == BOOL:
+            return (k == BOOL) & (v == num)
+        return _numeric_equal(rng, float(num))
+    s = str(obj)
+    op = next((o for o in _OPS if s.startswith(o)), None)
+    rest = s[len(op):] if op else s
+    try:
+        target = float(rest)
+    except ValueError:
+        target = None
+    if target is not None:
+        if op in (None, "="):
+            return _numeric_equal(rng, target)
+        if op == "<>":
+            return ~_numeric_equal(rng, target)
+        cmp = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[op]
+        return (k == NUM) & cmp(v, target)
+    up = rest.upper()
+    if up in ("TRUE", "FALSE"):
+        m = (k == BOOL) & (v == (1.0 if up == "TRUE" else 0.0))
+        return ~m if op == "<>" else m
+    if rest in ERRORS:
+        m = criterion_mask(rng, ERR, 0.0, rest)
+        return ~m if op == "<>" else m
+    return _text_criterion(rng, rest, op or "", blank_only=(op == "="))
+
+
+def _numeric_equal(rng: Block, target: float) -> np.ndarray:
+    m = (rng.kind == NUM) & (rng.num == target)
+    s = rng.kind == STR
+    if s.any():
+        for idx in zip(*np.nonzero(s)):
+            try:
+                m[idx] = float(rng.obj[idx]) == target
+            except ValueError:
+                pass
+    return m
+
+
+def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndarray:
+    k = rng.kind
+    if text == "":
+        if op == "<>":
+            return k != EMPTY
+        if blank_only:
+            return k == EMPTY
+        return (k == EMPTY) | ((k == STR) & np.equal(rng.obj, ""))
+    strs = k == STR
+    out = np.zeros(k.shape, bool)
+    if op in ("<", "<=", ">", ">="):
+        low = text.lower()
+        for idx in zip(*np.nonzero(strs)):
+            x = rng.obj[idx].lower()
+            out[idx] = {"<": x < low, "<=": x <= low, ">": x > low, ">=": x >= low}[op]
+        return out
+    if any(ch in text for ch in "*?~"):
+        rx = _wildcard_regex(text)
+        for idx in zip(*np.nonzero(strs)):
+            out[idx] = rx.match(rng.obj[idx]) is not None
+    else:
+        low = text.lower()
+        for idx in zip(*np.nonzero(strs)):
+            out[idx] = rng.obj[idx].lower() == low
+    return ~out if op == "<>" else out
+
+
+def _cached(ctx: Ctx, key: tuple, build):
+    """Per-workbook cache of keys/indexes of a referenced range (ranges are final once read,
+    since the cells they cover were computed first); values without a reference are not cached."""
+    what, val = key
+    if val.ref is None or ctx.book.lookup_cache is None:
+        return build()
+    sheet, r0, c0, r1, c1 = val.ref
+    k = (what, sheet.name, r0, c0, r1, c1)
+    hit = ctx.book.lookup_cache.get(k)
+    if hit is None:
+        hit = ctx.book.lookup_cache[k] = build()
+    return hit
+
+
+# ---- *IFS --------------------------------------------------------------------------------------------
+
+def _ifs(kind: str, has_target: bool):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if has_target:
+            target, pairs = args[0], args[1:]
+        else:
+            target, pairs = None, args
+        if kind in ("SUMIF", "AVERAGEIF", "COUNTIF"):
+            # single-criterion forms: (range, criterion[, sum_range])
+            rng, crit = args[0], args[1]
+            target = args[2] if len(args) > 2 else (rng if kind != "COUNTIF" else None)
+            if target is not None and target.shape != rng.shape and target.ref is not None:
+                sheet, r0, c0, _, _ = target.ref
+                from ilt_xl.engine.evaluator import read_area
+                target = Val(read_area(sheet, r0, c0, r0 + rng.shape[0] - 1, c0 + rng.shape[1] - 1))
+            pairs = [rng, crit]
+        if len(pairs) % 2:
+            return Val(Block.errors((1, 1), E_VALUE))
+        ranges, crits = pairs[0::2], pairs[1::2]
+        shape = ranges[0].shape
+        for r in ranges + ([target] if target is not None else []):
+            if r.per_row:
+                raise NotVectorisable("a per-row range in a *IFS function")
+            if r.shape != shape:
+                return Val(Block.errors((1, 1), E_VALUE))
+        base = np.ones(shape, bool)
+        varying = []
+        for r, c in zip(ranges, crits):
+            if c.per_row:
+                varying.append((r, c))
+            elif c.shape == (1, 1):
+                b = c.block
+                base &= criterion_mask(r.block, int(b.kind[0, 0]), float(b.num[0, 0]), b.obj[0, 0] if b.obj is not None else None)
+            else:
+                raise NotVectorisable("an array criterion")
+        agg = _aggregator(kind, target)
+        if not varying:
+            return Val(agg.block_for_masks([base]), False)
+        return _ifs_per_row(ctx, agg, base, varying)
+    return fn
+
+
+class _Aggregator:
+    def __init__(self, kind: str, target: Val | None):
+        self.kind = kind
+        if target is None:
+            self.values = None
+            self.errors = None
+        else:
+            b = target.block
+            self.values = np.where(b.kind == NUM, b.num, 0.0)
+            self.is_num = b.kind == NUM
+            err = b.kind == ERR
+            self.errors = (err, b.obj) if err.any() else None
+
+    def one(self, mask: np.ndarray):
+        if self.errors is not None and (mask & self.errors[0]).any():
+            return self.errors[1][mask & self.errors[0]][0]
+        if self.kind.startswith("COUNT"):
+            return float(mask.sum())
+        s = float(self.values[mask].sum())
+        if self.kind.startswith("AVERAGE"):
+            c = float((mask & self.is_num).sum())
+            return E_DIV0 if c == 0 else s / c
+        return s
+
+    def block_for_masks(self, masks: list[np.ndarray]) -> Block:
+        return Block.from_objects(np.array([[self.one(m)] for m in masks], dtype=object))
+
+
+def _aggregator(kind: str, target: Val | None) -> _Aggregator:
+    return _Aggregator(kind, target)
+
+
+def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tuple[Val, Val]]) -> Val:
+    n = ctx.n
+    crit_blocks = [c.block for _, c in varying]
+    plain = np.ones(n, bool)
+    for b in crit_blocks:
+        k = b.kind[:, 0]
+        objs = b.obj[:, 0] if b.obj is not None else np.empty(n, object)
+        plain &= np.array([_is_plain(int(k[i]), objs[i]) for i in range(n)], dtype=bool)
+    out = np.empty(n, dtype=object)
+    if plain.any():
+        out[plain] = _hash_answer(ctx, agg, base, varying, crit_blocks, np.flatnonzero(plain))
+    for i in np.flatnonzero(~plain):
+        m = base.copy()
+        for (r, _), b in zip(varying, crit_blocks):
+            m &= criterion_mask(r.block, int(b.kind[i, 0]), float(b.num[i, 0]), b.obj[i, 0] if b.obj is not None else None)
+        out[i] = agg.one(m)
+    return Val(Block.from_objects(out.reshape(-1, 1)), True)
+
+
+def _keys_of(b: Block) -> np.ndarray:
+    """Equality keys of all cells of a block, flattened (vectorised for numbers)."""
+    k = b.kind.ravel()
+    out = np.empty(k.shape, dtype=object)
+    nums = k == NUM
+    out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
+    other = np.flatnonzero(~nums)
+    if len(other):
+        num, obj = b.num.ravel(), (b.obj.ravel() if b.obj is not None else np.empty(k.shape, object))
+        for i in other:
+            out[i] = equality_key(int(k[i]), num[i], obj[i])
+    return out
+
+
+def _hash_answer(ctx, agg: _Aggregator, base, varying, crit_blocks, rows_idx) -> np.ndarray:
+    cells = np.flatnonzero(base.ravel())
+    frame = {}
+    for j, (r, _) in enumerate(varying):
+        keys = _cached(ctx, ("keys", r), lambda: _keys_of(r.block))
+        frame[f"k{j}"] = keys[cells]
+    cols = list(frame)
+    if agg.errors is not None:
+        frame["err"] = agg.errors[0].ravel()[cells]
+    if agg.values is not None:
+        frame["v"] = agg.values.ravel()[cells]
+        frame["c"] = agg.is_num.ravel()[cells].astype(float)
+    else:
+        frame["c"] = np.ones(len(cells))
+    df = pd.DataFrame(frame)
+    df = df.dropna(subset=cols) if len(df) else df
+    query = [_keys_of(b)[rows_idx] for b in crit_blocks]
+    if agg.errors is not None and df["err"].any():
+        raise NotVectorisable("errors in the aggregated range")
+    if len(df) == 0:
+        sums = np.zeros(len(rows_idx))
+        counts = np.zeros(len(rows_idx))
+        rows_count = counts
+    else:
+        g = df.groupby(cols, sort=False)
+        tot = g["v"].sum() if "v" in df else None
+        cnt = g["c"].sum()
+        size = g.size()
+        index = pd.MultiIndex.from_arrays(query) if len(cols) > 1 else pd.Index(query[0])
+        pos = (tot.index if tot is not None else cnt.index).get_indexer(index)
+        found = pos >= 0
+        sums = np.where(found, tot.to_numpy()[pos] if tot is not None else 0.0, 0.0)
+        counts = np.where(found, cnt.to_numpy()[pos], 0.0)
+        rows_count = np.where(found, size.to_numpy()[pos], 0.0).astype(float)
+    out = np.empty(len(rows_idx), dtype=object)
+    if agg.kind.startswith("COUNT"):
+        out[:] = rows_count.tolist()
+    elif agg.kind.startswith("AVERAGE"):
+        with np.errstate(all="ignore"):
+            avg = sums / np.where(counts > 0, counts, 1.0)
+        out[:] = [E_DIV0 if c == 0 else float(a) for a, c in zip(avg, counts)]
+    else:
+        out[:] = sums.tolist()
+    return out
+
+
+# ---- MATCH / INDEX / XLOOKUP / VLOOKUP -------------------------------------------------------------------
+
+def _exact_keys(b: Block) -> np.ndarray:
+    """Keys for exact lookups: numbers match numbers only, text case-insensitively."""
+    k = b.kind.ravel()
+    out = np.empty(k.shape, dtype=object)
+    nums = k == NUM
+    out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
+    obj = b.obj.ravel() if b.obj is not None else np.empty(k.shape, object)
+    for i in np.flatnonzero(~nums):
+        kk = k[i]
+        out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
+            ("e:" + str(obj[i])) if kk == ERR else None
+    return out
+
+
+def _first_positions(ctx: Ctx, rng: Val, query_block: Block) -> tuple[np.ndarray, np.ndarray]:
+    """0-based position of the first exact match of each query element in ``rng`` (-1 if none), and
+    a mask of query elements that must be answered by wildcard search."""
+    def build():
+        keys = _exact_keys(rng.block)
+        s = pd.Series(np.arange(len(keys)), index=pd.Index(keys, dtype=object))
+        s = s[~s.index.isna()]
+        return s[~s.index.duplicated(keep="first")]
+    index = _cached(ctx, ("exact", rng), build)
+    q = _exact_keys(query_block)
+    pos = index.index.get_indexer(pd.Index(q, dtype=object))
+    pos = np.where(pos >= 0, index.to_numpy()[np.maximum(pos, 0)], -1)
+    qk, qo = query_block.kind.ravel(), (query_block.obj.ravel() if query_block.obj is not None else None)
+    wild = np.zeros(len(q), bool)
+    if qo is not None:
+        for i in np.flatnonzero(qk == STR):
+            wild[i] = any(ch in qo[i] for ch in "*?~")
+    return pos, wild
+
+
+def _wild_position(rng: Block, pattern: str) -> int:
+    rx = _wildcard_regex(pattern)
+    k, obj = rng.kind.ravel(), rng.obj.ravel() if rng.obj is not None else None
+    for i in np.flatnonzero(k == STR):
+        if rx.match(obj[i]):
+            return int(i)
+    return -1
+
+
+def _vector_of(rng: Val) -> Val | None:
+    if rng.per_row or (rng.shape[0] != 1 and rng.shape[1] != 1):
+        return None
+    return rng
+
+
+def _fn_match(args: list[Val], ctx: Ctx) -> Val:
+    from ilt_xl.engine.functions_dispatch import _call_formulas
+    look, rng = args[0], args[1]
+    mtype = args[2] if len(args) > 2 else None
+    if mtype is not None and (mtype.per_row or mtype.shape != (1, 1)):
+        raise NotVectorisable("per-row match type")
+    t = 1.0 if mtype is None or mtype.block.kind[0, 0] == EMPTY else float(mtype.block.num[0, 0])
+    vec = _vector_of(rng)
+    if t != 0 or vec is None or (not look.per_row and look.shape != (1, 1)):
+        return _call_formulas("MATCH", args, ctx)
+    pos, wild = _first_positions(ctx, vec, look.block)
+    out = np.empty(len(pos), dtype=object)
+    for i, p in enumerate(pos):
+        out[i] = float(p + 1) if p >= 0 else E_NA
+    k = look.block.kind.ravel()
+    for i in np.flatnonzero(wild):
+        p = _wild_position(vec.block, look.block.obj.ravel()[i])
+        out[i] = float(p + 1) if p >= 0 else E_NA
+    errs = np.flatnonzero(k == ERR)
+    for i in errs:
+        out[i] = look.block.obj.ravel()[i]
+    for i in np.flatnonzero(k == EMPTY):
+        out[i] = E_NA
+    return Val(Block.from_objects(out.reshape(-1, 1)), look.per_row)
+
+
+def _fn_index(args: list[Val], ctx: Ctx) -> Val:
+    rng = args[0]
+    if rng.per_row:
+        raise NotVectorisable("INDEX over a per-row range")
+    row = args[1] if len(args) > 1 else None
+    col = args[2] if len(args) > 2 else None
+    nr, nc = rng.shape
+    per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
+
+    def idx_of(v: Val | None, limit: int, default_one: bool):
+        if v is None or (v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and not v.per_row):
+            return np.zeros(1), None, None
+        num, m, e = co.to_numbers(v.block)
+        return np.trunc(num.ravel()), (m.ravel() if m is not None else None), (e.ravel() if e is not None else None)
+
+    r, rm, re_ = idx_of(row, nr, False)
+    c, cm, ce = idx_of(col, nc, False)
+    if nr == 1 and col is None and row is not None:
+        r, c = np.zeros_like(r), r          # INDEX(row_vector, n) picks the n-th column
+    if (r == 0).any() and nr > 1 or (c == 0).any() and nc > 1:
+        if per_row:
+            raise NotVectorisable("INDEX returning a whole row/column per row")
+        rr = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))
+        cc = slice(None) if c[0] == 0 else slice(int(c[0]) - 1, int(c[0]))
+        if (r[0] > nr) or (c[0] > nc) or r[0] < 0 or c[0] < 0:
+            return Val(Block.errors((1, 1), E_REF))
+        sub = rng.block.take(rr, cc)
+        ref = None
+        if rng.ref is not None:
+            sheet, r0, c0, r1, c1 = rng.ref
+            ref = (sheet, r0 + (rr.start or 0), c0 + (cc.start or 0), r0 + (rr.stop or nr) - 1, c0 + (cc.stop or nc) - 1)
+        return Val(sub, False, ref)
+    r = np.where(r == 0, 1, r)
+    c = np.where(c == 0, 1, c)
+    r, c = np.broadcast_arrays(r, c)
+    bad = (r < 1) | (r > nr) | (c < 1) | (c > nc)
+    ri, ci = np.clip(r, 1, nr).astype(int) - 1, np.clip(c, 1, nc).astype(int) - 1
+    b = rng.block
+    kind = b.kind[ri, ci].copy()
+    num = b.num[ri, ci].copy()
+    obj = (b.obj[ri, ci] if b.obj is not None else np.empty(len(ri), object)).copy()
+    kind[bad], obj[bad] = ERR, E_REF
+    for m, e in ((cm, ce), (rm, re_)):
+        if m is not None:
+            m = np.broadcast_to(m, kind.shape)
+            kind[m], obj[m] = ERR, np.broadcast_to(e, kind.shape)[m]
+    out = Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1))
+    ref = None
+    if not per_row and rng.ref is not None and not bad[0]:
+        sheet, r0, c0, _, _ = rng.ref
+        ref = (sheet, r0 + int(ri[0]), c0 + int(ci[0]), r0 + int(ri[0]), c0 + int(ci[0]))
+    return Val(out, per_row, ref)
+
+
+def _fn_xlookup(args: list[Val], ctx: Ctx) -> Val:
+    from ilt_xl.engine.functions_dispatch import _call_formulas
+    look, arr, ret = args[0], args[1], args[2]
+    missing = args[3] if len(args) > 3 and not (args[3].shape == (1, 1) and args[3].block.kind[0, 0] == EMPTY) else None
+    modes = [a for a in args[4:6]]
+    for m in modes:
+        if m.per_row or m.shape != (1, 1) or (m.block.kind[0, 0] != EMPTY and m.block.num[0, 0] not in (0.0, 1.0)):
+            return _call_formulas("XLOOKUP", args, ctx)
+    if len(modes) > 1 and modes[1].block.kind[0, 0] != EMPTY and modes[1].block.num[0, 0] != 1.0:
+        return _call_formulas("XLOOKUP", args, ctx)
+    vec = _vector_of(arr)
+    if vec is None or ret.per_row or (not look.per_row and look.shape != (1, 1)):
+        return _call_formulas("XLOOKUP", args, ctx)
+    pos, wild = _first_positions(ctx, vec, look.block)
+    pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
+    q = look.block.objects().ravel()
+    for i in np.flatnonzero(wild):
+        low = str(q[i]).lower()
+        hits = [j for j, o in enumerate(vec.block.objects().ravel()) if isinstance(o, str) and o.lower() == low]
+        pos[i] = hits[0] if hits else -1
+    vertical = vec.shape[1] == 1
+    n_ret = ret.shape[1] if vertical else ret.shape[0]
+    if (ret.shape[0] if vertical else ret.shape[1]) != len(vec.block.kind.ravel()):
+        return Val(Block.errors((1, 1), E_VALUE))
+    if n_ret != 1:
+        if look.per_row:
+            raise NotVectorisable("XLOOKUP returning a row per row")
+        p = int(pos[0])
+        if p < 0:
+            return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
+        return Val(ret.block.take(slice(p, p + 1)) if vertical else ret.block.take(slice(None), slice(p, p + 1)))
+    flat_ret = Block(ret.block.kind.reshape(-1), ret.block.num.reshape(-1),
+                     ret.block.obj.reshape(-1) if ret.block.obj is not None else np.empty(ret.block.kind.size, object))
+    p = np.maximum(pos, 0)
+    kind = flat_ret.kind[p].copy()
+    num = flat_ret.num[p].copy()
+    obj = flat_ret.obj[p].copy()
+    nf = pos < 0
+    if nf.any():
+        if missing is None:
+            kind[nf], obj[nf] = ERR, E_NA
+        else:
+            mb = missing.block
+            mk, mn = np.broadcast_to(mb.kind.reshape(-1), kind.shape), np.broadcast_to(mb.num.reshape(-1), kind.shape)
+            mo = np.broadcast_to(mb.obj.reshape(-1) if mb.obj is not None else np.empty(mb.kind.size, object), kind.shape)
+            kind[nf], num[nf], obj[nf] = mk[nf], mn[nf], mo[nf]
+    lk = look.block.kind.ravel()
+    e = lk == ERR
+    kind[e], obj[e] = ERR, look.block.obj.ravel()[e]
+    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row or (missing is not None and missing.per_row))
+
+
+def _fn_vlookup(args: list[Val], ctx: Ctx) -> Val:
+    from ilt_xl.engine.functions_dispatch import _call_formulas
+    look, table, col = args[0], args[1], args[2]
+    approx = args[3] if len(args) > 3 else None
+    exact = approx is not None and not approx.per_row and approx.shape == (1, 1) and \
+        approx.block.kind[0, 0] in (NUM, BOOL) and approx.block.num[0, 0] == 0
+    if not exact or table.per_row or col.per_row or col.shape != (1, 1):
+        return _call_formulas("VLOOKUP", args, ctx)
+    ci = int(col.block.num[0, 0])
+    if ci < 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if ci > table.shape[1]:
+        return Val(Block.errors((1, 1), E_REF))
+    first = Val(table.block.take(slice(None), slice(0, 1)), False, None if table.ref is None else
+                (table.ref[0], table.ref[1], table.ref[2], table.ref[3], table.ref[2]))
+    idx = _fn_match([look, first, Val(Block.numbers([[0.0]]))], ctx)
+    return _fn_index([Val(table.block.take(slice(None), slice(ci - 1, ci))), idx], ctx)
+
+
+VECTORISED = {
+    "SUMIFS": _ifs("SUMIFS", True),
+    "AVERAGEIFS": _ifs("AVERAGEIFS", True),
+    "COUNTIFS": _ifs("COUNTIFS", False),
+    "SUMIF": _ifs("SUMIF", False),
+    "AVERAGEIF": _ifs("AVERAGEIF", False),
+    "COUNTIF": _ifs("COUNTIF", False),
+    "MATCH": _fn_match,
+    "INDEX": _fn_index,
+    "XLOOKUP": _fn_xlookup,
+    "VLOOKUP": _fn_vlookup,
+}

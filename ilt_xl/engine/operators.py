@@ -1,0 +1,98 @@
+"""Excel operators over :class:`~ilt_xl.engine.evaluator.Val` blocks: arithmetic, comparison,
+concatenation, unary signs, percent, and the range operator between references."""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.evaluator import Ctx, EvalError, Val, broadcast_pair, evaluate, read_area
+from ilt_xl.engine.formula_tree import Node
+from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NUM, E_VALUE
+
+_ARITH = {"+", "-", "*", "/", "^"}
+_COMPARE = {"=": lambda s: s == 0, "<>": lambda s: s != 0, "<": lambda s: s < 0,
+            "<=": lambda s: s <= 0, ">": lambda s: s > 0, ">=": lambda s: s >= 0}
+
+
+def apply_operator(node: Node, ctx: Ctx) -> Val:
+    op = node.value
+    if op == ":":
+        return _range_op(node, ctx)
+    if op == " ":
+        raise EvalError("the intersection operator (space) is not supported")
+    if op == ",":
+        raise EvalError("reference unions (A1,B2) are not supported")
+    args = [evaluate(a, ctx) for a in node.args]
+    if op in ("u-", "u+", "%"):
+        a = args[0]
+        if op == "u+":
+            return a
+        num, m, e = co.to_numbers(a.block)
+        out = -num if op == "u-" else num / 100.0
+        return Val(co.number_block(out, (m, e)), a.per_row)
+    a, b = args
+    per_row = broadcast_pair(a, b)
+    if op in _ARITH:
+        na, ma, ea = co.to_numbers(a.block)
+        nb, mb, eb = co.to_numbers(b.block)
+        with np.errstate(all="ignore"):
+            if op == "+":
+                out = na + nb
+            elif op == "-":
+                out = na - nb
+            elif op == "*":
+                out = na * nb
+            elif op == "/":
+                out = na / np.where(nb == 0, 1.0, nb)
+                zero = np.broadcast_to(nb == 0, out.shape)
+                return Val(co.number_block(out, (ma, ea), (mb, eb), (zero, _fill(out.shape, E_DIV0))), per_row)
+            else:
+                out = np.power(na, nb)
+                bad = ~np.isfinite(out)
+                zero = np.broadcast_to((na == 0) & (nb < 0), out.shape)
+                return Val(co.number_block(np.where(bad, 0.0, out), (ma, ea), (mb, eb),
+                                           (zero, _fill(out.shape, E_DIV0)), (bad, _fill(out.shape, E_NUM))), per_row)
+        return Val(co.number_block(out, (ma, ea), (mb, eb)), per_row)
+    if op in _COMPARE:
+        sign, shape = co.compare_blocks(a.block, b.block)
+        res = _COMPARE[op](sign)
+        out = Block(np.full(shape, BOOL, np.int8), res.astype(np.float64), np.empty(shape, object))
+        merged = co.first_errors(co.error_parts(a.block), co.error_parts(b.block))
+        if merged is not None:
+            m, e = merged
+            m, e = np.broadcast_to(m, shape), np.broadcast_to(e, shape)
+            out.kind[m], out.obj[m] = ERR, e[m]
+        return Val(out, per_row)
+    if op == "&":
+        ta, ma, ea = co.to_texts(a.block)
+        tb, mb, eb = co.to_texts(b.block)
+        ta, tb = np.broadcast_arrays(ta, tb)
+        out_obj = np.empty(ta.shape, dtype=object)
+        for idx in np.ndindex(ta.shape):
+            out_obj[idx] = ta[idx] + tb[idx]
+        out = Block(np.full(ta.shape, STR, np.int8), np.zeros(ta.shape), out_obj)
+        merged = co.first_errors((ma, ea), (mb, eb))
+        if merged is not None:
+            m, e = merged
+            m, e = np.broadcast_to(m, ta.shape), np.broadcast_to(e, ta.shape)
+            out.kind[m], out.obj[m] = ERR, e[m]
+        return Val(out, per_row)
+    raise EvalError(f"operator {op!r} is not supported")
+
+
+def _fill(shape, err) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    out[...] = err
+    return out
+
+
+def _range_op(node: Node, ctx: Ctx) -> Val:
+    a, b = (evaluate(x, ctx) for x in node.args)
+    if a.per_row or b.per_row:
+        raise __import__("ilt_xl.engine.evaluator", fromlist=["NotVectorisable"]).NotVectorisable("range operator")
+    if a.ref is None or b.ref is None or a.ref[0] is not b.ref[0]:
+        return Val(Block.errors((1, 1), E_VALUE))
+    sheet = a.ref[0]
+    r0, c0 = min(a.ref[1], b.ref[1]), min(a.ref[2], b.ref[2])
+    r1, c1 = max(a.ref[3], b.ref[3]), max(a.ref[4], b.ref[4])
+    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1))

@@ -1,0 +1,341 @@
+"""Recalculate a workbook: the engine's entry point.
+
+    report = recalculate("plan.xlsx", "plan.recalc.xlsx", values_only=False, today=date(2025, 1, 6))
+
+Reads the workbook, evaluates every formula run in dependency order (vectorised where the run
+allows it, cell by cell otherwise), then writes the cached values back into a copy of the file
+(see :mod:`ilt_xl.engine.writeback`). Problems never raise out of here for bad formulas: they are
+collected in the report with their cell, formula and reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ilt_xl.engine.evaluator import Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate
+from ilt_xl.engine.formula_tree import iter_nodes, parse_formula
+from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
+from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE
+from ilt_xl.engine.workbook_model import WorkbookModel, index_to_col, load_workbook_model
+
+
+@dataclass
+class Problem:
+    """A formula the engine could not evaluate as written: where, what and why."""
+
+    cell: str          # Sheet!A1 (first cell of the run)
+    cells: int         # how many cells share the problem
+    formula: str
+    reason: str
+
+    def __str__(self) -> str:
+        more = f" (and {self.cells - 1} more cells of the column)" if self.cells > 1 else ""
+        return f"{self.cell}{more}: ={self.formula}: {self.reason}"
+
+
+@dataclass
+class ErrorCells:
+    """Formula cells whose value is an Excel error, grouped by sheet, column and error."""
+
+    sheet: str
+    column: str
+    error: str
+    count: int
+    first: str
+
+    def __str__(self) -> str:
+        return f"{self.first}" + (f" (+{self.count - 1} in column {self.column})" if self.count > 1 else "") + f": {self.error}"
+
+
+@dataclass
+class RecalcReport:
+    source: str
+    output: str | None
+    cells_computed: int = 0
+    runs: int = 0
+    runs_vectorised: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error_cells: list[ErrorCells] = field(default_factory=list)
+    seconds_load: float = 0.0
+    seconds_compute: float = 0.0
+    seconds_write: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.seconds_load + self.seconds_compute + self.seconds_write
+
+    @property
+    def error_count(self) -> int:
+        return sum(e.count for e in self.error_cells)
+
+
+def _serial(day: dt.date) -> float:
+    return float((day - dt.date(1899, 12, 30)).days)
+
+
+def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
+    """Rewrite structured references, parse, and list the areas the run reads."""
+    anchor = int(run.rows[0])
+    try:
+        text = rewrite(run.text, model.tables, run.sheet.name, anchor, run.col)
+        run.tree = parse_formula(text)
+    except StructuredRefError as exc:
+        run.problem = f"structured reference: {exc}"
+        return
+    except Exception as exc:  # formulas' parser raises its own error types
+        run.problem = f"cannot parse the formula ({type(exc).__name__}: {exc})"
+        return
+    lo, hi = int(run.rows[0]) - anchor, int(run.rows[-1]) - anchor
+    seen_names: set[str] = set()
+    trees = [run.tree]
+    while trees:
+        tree = trees.pop()
+        for ref in collect_refs(tree):
+            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+            if sheet is None:
+                run.problem = f"reference to a sheet that does not exist: {ref.sheet!r}"
+                return
+            r0, r1 = ref.r0, ref.r1
+            if ref.whole_cols:
+                r0, r1 = 1, max(sheet.n_rows, 1)
+            r0 = r0 + (lo if ref.rel0 else 0)
+            r1 = r1 + (hi if ref.rel1 else 0)
+            run.reads.append((sheet, max(r0, 1), ref.c0, max(r1, 1), ref.c1))
+        for name in collect_names(tree):
+            if name.upper() in seen_names:
+                continue
+            seen_names.add(name.upper())
+            try:
+                sub = book.name_tree(name, run.sheet)
+            except Exception as exc:
+                run.problem = f"defined name {name}: {exc}"
+                return
+            if sub is not None:
+                trees.append(sub)
+
+
+def _store(run: Run, rows: np.ndarray, val: Val) -> None:
+    """Write a run's (or one cell's) result into the sheet grid."""
+    grid = run.sheet.grid
+    if run.array_area is not None:
+        r0, c0, r1, c1 = run.array_area
+        h, w = r1 - r0 + 1, c1 - c0 + 1
+        b = val.block
+        bh, bw = b.shape
+        ri = np.arange(h)[:, None]
+        ci = np.arange(w)[None, :]
+        src_r = np.where(bh == 1, 0, ri)
+        src_c = np.where(bw == 1, 0, ci)
+        outside = ((bh != 1) & (ri >= bh)) | ((bw != 1) & (ci >= bw))
+        src_r, src_c = np.minimum(src_r, bh - 1), np.minimum(src_c, bw - 1)
+        src_r, src_c = np.broadcast_arrays(src_r, src_c)
+        kind = b.kind[src_r, src_c].copy()
+        obj = (b.obj[src_r, src_c] if b.obj is not None else np.empty((h, w), object)).copy()
+        kind[outside], obj[outside] = ERR, E_NA
+        sl = (slice(r0 - 1, r1), slice(c0 - 1, c1))
+        grid.kind[sl], grid.num[sl], grid.obj[sl] = kind, b.num[src_r, src_c], obj
+        return
+    b = val.block
+    n = len(rows)
+    if val.per_row:
+        pass
+    elif b.shape == (1, 1):
+        b = Block(np.broadcast_to(b.kind, (n, 1)), np.broadcast_to(b.num, (n, 1)),
+                  np.broadcast_to(b.obj if b.obj is not None else np.empty((1, 1), object), (n, 1)))
+    else:
+        if n != 1:
+            raise NotVectorisable("an array result for a run")
+        b = _implicit_intersection(val, int(rows[0]), run.col)
+    r = rows - 1
+    c = run.col - 1
+    grid.kind[r, c] = b.kind[:, 0]
+    grid.num[r, c] = b.num[:, 0]
+    grid.obj[r, c] = b.obj[:, 0] if b.obj is not None else None
+
+
+def _implicit_intersection(val: Val, row: int, col: int) -> Block:
+    """A range result in a single (non-array) cell: Excel picks the cell on the formula's row/column."""
+    b = val.block
+    if val.ref is not None:
+        _, r0, c0, r1, c1 = val.ref
+        if c0 == c1 and r0 <= row <= r1:
+            return b.take(slice(row - r0, row - r0 + 1))
+        if r0 == r1 and c0 <= col <= c1:
+            return b.take(slice(None), slice(col - c0, col - c0 + 1))
+        return Block.errors((1, 1), E_VALUE)
+    return b.take(slice(0, 1), slice(0, 1))
+
+
+def _evaluate_run(run: Run, book: Book, report: RecalcReport) -> None:
+    if run.problem is not None:
+        _fail(run, run.rows, run.problem, report, E_NAME)
+        return
+    anchor = int(run.rows[0])
+    try:
+        if len(run.rows) > 1:
+            try:
+                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col))
+                _store(run, run.rows, val)
+                report.runs_vectorised += 1
+                return
+            except NotVectorisable:
+                pass
+        for r in run.rows:
+            one = np.array([r])
+            _store(run, one, evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col)))
+    except (EvalError, StructuredRefError) as exc:
+        _fail(run, run.rows, str(exc), report, E_NAME)
+    except RecursionError:
+        _fail(run, run.rows, "formula nested too deeply", report, E_VALUE)
+    except Exception as exc:  # an engine defect must still name the cell, never crash the batch
+        _fail(run, run.rows, f"engine error {type(exc).__name__}: {exc}", report, E_VALUE)
+
+
+def _fail(run: Run, rows, reason: str, report: RecalcReport, error) -> None:
+    report.problems.append(Problem(f"{run.sheet.name}!{index_to_col(run.col)}{int(rows[0])}", len(rows), run.text, reason))
+    r0, c0, r1, c1 = run.area if run.array_area is not None else (int(rows[0]), run.col, int(rows[-1]), run.col)
+    sl = (slice(r0 - 1, r1), slice(c0 - 1, c1))
+    if run.array_area is None:
+        sl = (np.asarray(rows) - 1, run.col - 1)
+    run.sheet.grid.kind[sl] = ERR
+    run.sheet.grid.obj[sl] = error
+
+
+def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport) -> None:
+    """Runs that depend on each other: evaluate cell by cell in cell-dependency order."""
+    cells = [(rid, int(r)) for rid in comp for r in runs[rid].rows]
+    where = {(runs[rid].sheet.index, runs[rid].col, r): i for i, (rid, r) in enumerate(cells)}
+    deps: list[set[int]] = [set() for _ in cells]
+    for i, (rid, r) in enumerate(cells):
+        run = runs[rid]
+        if run.problem is not None:
+            continue
+        anchor = int(run.rows[0])
+        for ref in collect_refs(run.tree):
+            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+            r0 = ref.r0 + (r - anchor if ref.rel0 else 0)
+            r1 = ref.r1 + (r - anchor if ref.rel1 else 0)
+            if ref.whole_cols:
+                r0, r1 = 1, sheet.n_rows
+            for (sidx, c, rr), j in where.items():
+                if sidx == sheet.index and ref.c0 <= c <= ref.c1 and r0 <= rr <= r1:
+                    deps[i].add(j)
+    order = strongly_connected(len(cells), deps)
+    book_cache, book.lookup_cache = book.lookup_cache, None
+    try:
+        for group in order:
+            if len(group) > 1 or group[0] in deps[group[0]]:
+                names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{index_to_col(runs[cells[j][0]].col)}{cells[j][1]}"
+                                  for j in sorted(group)[:20])
+                for j in group:
+                    rid, r = cells[j]
+                    _fail(runs[rid], np.array([r]), f"circular reference between {names}"
+                          + (" ..." if len(group) > 20 else ""), report, E_NA)
+                continue
+            rid, r = cells[group[0]]
+            sub = Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree,
+                      runs[rid].problem)
+            sub_anchor_fix = int(runs[rid].rows[0])
+            _evaluate_single_with_anchor(sub, sub_anchor_fix, book, report)
+    finally:
+        book.lookup_cache = book_cache
+
+
+def _evaluate_single_with_anchor(run: Run, anchor: int, book: Book, report: RecalcReport) -> None:
+    if run.problem is not None:
+        _fail(run, run.rows, run.problem, report, E_NAME)
+        return
+    try:
+        _store(run, run.rows, evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col)))
+    except Exception as exc:
+        _fail(run, run.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
+
+
+def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
+    for sheet in model.sheets:
+        f = sheet.formulas
+        if len(f.rows) == 0:
+            continue
+        kinds = sheet.grid.kind[f.rows - 1, f.cols - 1]
+        bad = np.flatnonzero(kinds == ERR)
+        groups: dict[tuple[int, str], list[int]] = {}
+        for i in bad:
+            code = str(sheet.grid.obj[f.rows[i] - 1, f.cols[i] - 1])
+            groups.setdefault((int(f.cols[i]), code), []).append(int(f.rows[i]))
+        for (col, code), rows in sorted(groups.items()):
+            letters = index_to_col(col)
+            report.error_cells.append(ErrorCells(sheet.name, letters, code, len(rows), f"{sheet.name}!{letters}{min(rows)}"))
+
+
+def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcReport | None = None,
+            registry: dict | None = None) -> RecalcReport:
+    """Evaluate every formula of ``model`` in place (its sheet grids receive the values)."""
+    report = report or RecalcReport(model.path, None)
+    today = today or dt.date.today()
+    book = Book(model, _serial(today), registry=registry)
+    runs = build_runs(model)
+    for run in runs:
+        _grow_grid(run)
+        _prepare(run, model, book)
+    index = AreaIndex(runs)
+    edges = [set() for _ in runs]
+    for rid, run in enumerate(runs):
+        for area in run.reads:
+            edges[rid] |= index.writers(*area)
+    for comp in strongly_connected(len(runs), edges):
+        if len(comp) == 1 and comp[0] not in edges[comp[0]]:
+            _evaluate_run(runs[comp[0]], book, report)
+        else:
+            _evaluate_cycle(comp, runs, book, report)
+    report.runs = len(runs)
+    report.cells_computed = int(sum(len(s.formulas.rows) for s in model.sheets))
+    _collect_errors(model, report)
+    return report
+
+
+def _grow_grid(run: Run) -> None:
+    """Make room in the grid for an array formula's whole area."""
+    r0, c0, r1, c1 = run.area
+    g = run.sheet.grid
+    nr, nc = g.shape
+    if r1 <= nr and c1 <= nc:
+        return
+    shape = (max(nr, r1), max(nc, c1))
+    kind, num, obj = np.zeros(shape, np.int8), np.zeros(shape), np.empty(shape, object)
+    kind[:nr, :nc], num[:nr, :nc], obj[:nr, :nc] = g.kind, g.num, g.obj
+    g.kind, g.num, g.obj = kind, num, obj
+
+
+def default_output(path: str | Path) -> Path:
+    """``plan.xlsx`` -> ``plan.recalc.xlsx`` next to it."""
+    p = Path(path)
+    return p.with_name(p.stem + ".recalc" + p.suffix)
+
+
+def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
+                today: dt.date | None = None, registry: dict | None = None) -> RecalcReport:
+    """Recalculate the workbook at ``path`` and write the result to ``output``.
+
+    ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
+    replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
+    formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
+    Raises :class:`~ilt_xl.engine.xlsx_zip.WorkbookError` for unusable input and ``OSError``
+    when the output cannot be written (nothing partial is left behind).
+    """
+    from ilt_xl.engine.writeback import write_values
+    out = Path(output) if output is not None else default_output(path)
+    report = RecalcReport(str(path), str(out))
+    t0 = time.perf_counter()
+    model = load_workbook_model(path)
+    t1 = time.perf_counter()
+    compute(model, today, report, registry)
+    t2 = time.perf_counter()
+    write_values(path, out, model, values_only=values_only)
+    t3 = time.perf_counter()
+    report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2
+    return report
