@@ -112,7 +112,8 @@ def _normalise(data: object) -> tuple[dict[str, pd.DataFrame], dict[str, object]
         tables, settings = dict(data), {}
     else:
         tables = dict(getattr(data, "tables"))
-        settings = dict(getattr(data, "settings", None) or {})
+        # A setting read back blank (None) keeps its default or formula.
+        settings = {k: v for k, v in (getattr(data, "settings", None) or {}).items() if v is not None}
     unknown = sorted(set(tables) - set(PLANNER.table_names))
     if unknown:
         raise ValueError(f"the planner has no table(s) {', '.join(unknown)}")

@@ -233,23 +233,6 @@ def _sessions(rng, n, courses, rooms, instructors) -> pd.DataFrame:
 
     status, registered = _status_and_fill(rng, start, capacity, course_min)
 
-    course_cur = courses["Currency"].to_numpy()[course]
-    year = start.astype("datetime64[Y]").astype(int) + 1970
-    to_course = rate(course_cur, year)
-    days = duration
-    room_cur = rooms["Currency"].to_numpy()[room]
-    room_cost = np.where(
-        ~external_venue & (room_cur != course_cur),
-        np.round(rooms["DayRate"].to_numpy()[room] * days / rate(room_cur, year) * to_course, 2), np.nan)
-    instr_cur = instructors["Currency"].to_numpy()[instr]
-    fee = np.where(
-        instr_cur != course_cur,
-        np.round(instructors["DayRate"].to_numpy()[instr] * days / rate(instr_cur, year) * to_course, 2), np.nan)
-    travels = instructors["HomeCountry"].to_numpy()[instr] != country
-    other = np.round((np.where(travels, rng.integers(25, 90, size=n) * 10, 0)
-                      + np.where(external_venue, rng.integers(120, 300, size=n) * 10 * days, 0)) * to_course, 2)
-    other = np.where(other > 0, other, np.nan)
-
     has_equipment = rng.random(n) < 0.25
     equip = rng.integers(0, len(EQUIPMENT), size=n)
     quantity = np.array([e[2] for e in EQUIPMENT])[equip]
@@ -272,13 +255,43 @@ def _sessions(rng, n, courses, rooms, instructors) -> pd.DataFrame:
         "EquipmentUnits": units,
         "ForecastLearners": np.where(future, np.maximum(course_min, np.round(capacity * 0.75)), np.nan),
         "CapacityOverride": np.nan,
-        "RoomCostEntered": room_cost, "InstructorFeeEntered": fee, "OtherFixedCost": other,
+        "RoomCostEntered": np.nan, "InstructorFeeEntered": np.nan, "OtherFixedCost": np.nan,
         "AllocationKey": np.where(rng.random(n) < 0.05, "attended", "").astype(object),
         "Notes": "",
         "_registered": registered, "_capacity": capacity, "_week": week,
     })
+    extras = rng.integers(25, 90, size=n) * 10.0, rng.integers(120, 300, size=n) * 10.0
     _plant_conflicts(frame, courses, instructors, rooms)
+    _fixed_costs(frame, courses, instructors, rooms, *extras)
     return frame
+
+
+def _fixed_costs(frame, courses, instructors, rooms, travel_eur, venue_eur_per_day) -> None:
+    """Fill the entered costs, in the course's currency, from the final bookings.
+
+    A room or instructor paid in another currency than the course's gets its cost entered,
+    converted at that year's rate; travel (instructor abroad) and venue packages (no room)
+    go to OtherFixedCost.
+    """
+    course = courses.set_index("CourseId")
+    course_cur = course.loc[frame["CourseId"], "Currency"].to_numpy()
+    year = frame["StartDate"].dt.year.to_numpy()
+    days = ((frame["EndDate"] - frame["StartDate"]).dt.days + 1).to_numpy()
+    to_course = rate(course_cur, year)
+    has_room = (frame["RoomId"] != "").to_numpy()
+    room = rooms.set_index("RoomId").reindex(frame["RoomId"].where(has_room, rooms["RoomId"].iloc[0]))
+    room_cur = room["Currency"].to_numpy()
+    frame["RoomCostEntered"] = np.where(
+        has_room & (room_cur != course_cur),
+        np.round(room["DayRate"].to_numpy() * days / rate(room_cur, year) * to_course, 2), np.nan)
+    instr = instructors.set_index("InstructorId").loc[frame["InstructorId"]]
+    instr_cur = instr["Currency"].to_numpy()
+    frame["InstructorFeeEntered"] = np.where(
+        instr_cur != course_cur,
+        np.round(instr["DayRate"].to_numpy() * days / rate(instr_cur, year) * to_course, 2), np.nan)
+    travels = instr["HomeCountry"].to_numpy() != frame["Country"].to_numpy()
+    other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days)) * to_course, 2)
+    frame["OtherFixedCost"] = np.where(other > 0, other, np.nan)
 
 
 def _status_and_fill(rng, start, capacity, course_min):
@@ -291,6 +304,9 @@ def _status_and_fill(rng, start, capacity, course_min):
     # Future sessions fill up as they approach.
     fill = np.where(past, fill, fill * np.clip(1.1 - lead / 240, 0.1, 1.0))
     registered = np.floor(fill * capacity + rng.random(n)).astype(int)
+    # A few sessions of the coming weeks still lack learners: they show as At risk.
+    short = ~past & (lead <= 21) & (rng.random(n) < 0.35)
+    registered[short] = np.maximum(0, course_min[short] - 1 - rng.integers(0, 3, size=n)[short])
     under_min = registered < course_min
     cancelled = past & ((under_min & (rng.random(n) < 0.7)) | (rng.random(n) < 0.07))
     status = np.where(past, np.where(cancelled, "Cancelled", "Delivered"),
@@ -345,8 +361,7 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
 
 def _move(frame: pd.DataFrame, target: int, source: int) -> None:
     """Give session ``target`` the course, dates and status of ``source`` (so both clash)."""
-    for col in ("CourseId", "StartDate", "EndDate", "Status", "ForecastLearners", "_capacity", "_week",
-                "RoomCostEntered", "InstructorFeeEntered", "OtherFixedCost"):
+    for col in ("CourseId", "StartDate", "EndDate", "Status", "ForecastLearners", "_capacity", "_week"):
         frame.at[target, col] = frame.at[source, col]
     frame.at[target, "_registered"] = min(frame.at[target, "_registered"], frame.at[source, "_capacity"])
 

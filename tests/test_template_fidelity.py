@@ -1,0 +1,402 @@
+"""LibreOffice as the independent oracle of the planner's native formulas.
+
+The template and the example are built fresh, recalculated in full by LibreOffice headless, and
+EVERY formula cell of Sessions and Dashboard is compared with the same quantity computed here,
+row by row in plain Python/pandas from the input columns (Excel semantics: a blank is 0 in
+arithmetic, errors propagate, IF evaluates one branch). Numbers must agree to 1e-9 relative;
+error values and texts must be identical.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from libreoffice import recalculate_with_libreoffice, soffice_available
+
+from ilt_xl.workbook.builder import build_planner
+from ilt_xl.workbook.example import make_example
+
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) is not installed"),
+]
+
+NA, DIV0 = "#N/A", "#DIV/0!"
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+class XlError(Exception):
+    """An Excel error value raised while computing one cell."""
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def workbooks(tmp_path_factory):
+    """Both planners, built and recalculated by LibreOffice once per test session:
+    name -> (openpyxl workbook of the built file, of the recalculated file)."""
+    src = tmp_path_factory.mktemp("fidelity_src")
+    out = tmp_path_factory.mktemp("fidelity_lo")
+    built = {"template": build_planner(src / "template.xlsx"),
+             "example": build_planner(src / "example.xlsx", make_example())}
+    return {
+        name: (openpyxl.load_workbook(path), openpyxl.load_workbook(recalculate_with_libreoffice(path, out), data_only=True))
+        for name, path in built.items()
+    }
+
+
+def read_table(ws, name: str) -> pd.DataFrame:
+    """An Excel table's cells (as written: values or formula text) as a DataFrame of objects."""
+    table = ws.tables[name]
+    rows = [list(r) for r in ws[table.ref]]
+    return pd.DataFrame([[c.value for c in r] for r in rows[1:]], columns=[c.value for c in rows[0]], dtype=object)
+
+
+def setting(wb, name: str):
+    sheet, cell = next(iter(wb.defined_names[name].destinations))
+    return wb[sheet][cell.replace("$", "")].value
+
+
+# ----------------------------------------------------------------------------- Excel semantics
+
+
+def num(v) -> float:
+    """A value in arithmetic: blank is 0, an error propagates, a date is its serial."""
+    if isinstance(v, str) and v.startswith("#"):
+        raise XlError(v)
+    if v is None or v == "":
+        return 0.0
+    if isinstance(v, dt.datetime):
+        return (v - dt.datetime(1899, 12, 30)).days + (v - dt.datetime(v.year, v.month, v.day)).seconds / 86400
+    if isinstance(v, dt.date):
+        return float((v - dt.date(1899, 12, 30)).days)
+    return float(v)
+
+
+def blank(v) -> bool:
+    return v is None or v == ""
+
+
+def div(a: float, b: float) -> float:
+    if b == 0:
+        raise XlError(DIV0)
+    return a / b
+
+
+def lookup(frame: pd.DataFrame, key_col: str, key, col: str):
+    """INDEX(table[col], MATCH(key, table[key_col], 0)); a blank result reads as 0."""
+    if blank(key):
+        raise XlError(NA)
+    hits = frame.index[frame[key_col] == key]
+    if len(hits) == 0:
+        raise XlError(NA)
+    v = frame.at[hits[0], col]
+    return 0 if blank(v) else v
+
+
+def compute(funcs: dict) -> dict:
+    """Evaluate named cell functions in order; each gets the results so far and may raise XlError."""
+    out: dict = {}
+
+    def get(name):
+        v = out[name]
+        if isinstance(v, str) and v.startswith("#"):
+            raise XlError(v)
+        return v
+
+    for name, f in funcs.items():
+        try:
+            out[name] = f(get)
+        except XlError as exc:
+            out[name] = exc.args[0]
+    return out
+
+
+# ----------------------------------------------------------------------------- Sessions oracle
+
+
+def expected_sessions(wb) -> list[dict]:
+    courses = read_table(wb["Courses"], "Courses")
+    rooms = read_table(wb["Rooms"], "Rooms")
+    instructors = read_table(wb["Instructors"], "Instructors")
+    enrol = read_table(wb["Enrolments"], "Enrolments")
+    conflicts = read_table(wb["Conflicts"], "Conflicts")
+    sessions = read_table(wb["Sessions"], "Sessions")
+    as_of = setting(wb, "AsOfDate")
+    as_of = dt.date.today() if as_of == "=TODAY()" else as_of
+    lead = num(setting(wb, "GoNoGoLeadDays"))
+
+    def enrol_sum(col, sid):
+        return sum(num(v) for k, v in zip(enrol["SessionId"], enrol[col]) if not blank(k) and k == sid)
+
+    rows = []
+    for _, s in sessions.iterrows():
+        def course(col, s=s):
+            return lambda g: lookup(courses, "CourseId", s["CourseId"], col)
+
+        def rate_cost(entered, key, table, key_col, s=s):
+            def f(g):
+                if not blank(s[entered]):
+                    return num(s[entered])
+                if blank(s[key]):
+                    return 0.0
+                return num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
+            return f
+
+        def capacity(g, s=s):
+            if not blank(s["CapacityOverride"]):
+                return num(s["CapacityOverride"])
+            course_max = num(lookup(courses, "CourseId", s["CourseId"], "MaxLearners"))
+            if blank(s["RoomId"]):
+                return course_max
+            return min(num(lookup(rooms, "RoomId", s["RoomId"], "Capacity")), course_max)
+
+        def break_even(g):
+            if g("PricePerLearner") <= g("VariableCostPerLearner"):
+                raise XlError(NA)
+            return math.ceil(g("FixedCost") / (g("PricePerLearner") - g("VariableCostPerLearner")))
+
+        def go_no_go(g, s=s):
+            if s["Status"] == "Cancelled":
+                return "Cancelled"
+            if s["Status"] == "Delivered":
+                return "Delivered"
+            if g("Registered") >= num(lookup(courses, "CourseId", s["CourseId"], "MinLearners")):
+                return "Go"
+            return "At risk" if num(s["StartDate"]) - num(as_of) <= lead else "Open"
+
+        def conflict_flag(g, s=s):
+            named = (conflicts["SessionA"] == s["SessionId"]).sum() + (conflicts["SessionB"] == s["SessionId"]).sum()
+            return "Conflict" if not blank(s["SessionId"]) and named > 0 else ""
+
+        rows.append(compute({
+            "Currency": course("Currency"),
+            "Days": lambda g, s=s: num(s["EndDate"]) - num(s["StartDate"]) + 1,
+            "HoursPerDay": lambda g, f=course("HoursPerDay"): num(f(g)),
+            "Registered": lambda g, s=s: enrol_sum("Registered", s["SessionId"]),
+            "Attended": lambda g, s=s: enrol_sum("Attended", s["SessionId"]),
+            "Learners": lambda g, s=s: g("Attended") if s["Status"] == "Delivered" else g("Registered"),
+            "LearnerHours": lambda g: g("Learners") * g("Days") * g("HoursPerDay"),
+            "Capacity": capacity,
+            "RoomCost": rate_cost("RoomCostEntered", "RoomId", rooms, "RoomId"),
+            "InstructorCost": rate_cost("InstructorFeeEntered", "InstructorId", instructors, "InstructorId"),
+            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + num(s["OtherFixedCost"]),
+            "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"): num(f(g)),
+            "VariableCost": lambda g: g("VariableCostPerLearner") * g("Registered"),
+            "SessionCost": lambda g: g("FixedCost") + g("VariableCost"),
+            "Occupancy": lambda g: div(g("Registered"), g("Capacity")),
+            "CostPerLearner": lambda g: div(g("SessionCost"), g("Learners")),
+            "CostPerLearnerHour": lambda g: div(g("SessionCost"), g("LearnerHours")),
+            "PricePerLearner": lambda g, f=course("PricePerLearner"): num(f(g)),
+            "BreakEvenLearners": break_even,
+            "MinSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("BreakEvenLearners"),
+            "MaxSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("Capacity"),
+            "GoNoGo": go_no_go,
+            "ConflictFlag": conflict_flag,
+        }) | {"_input": s})
+    return rows
+
+
+# ----------------------------------------------------------------------------- Dashboard oracle
+
+
+def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
+    """Expected value of every Dashboard formula cell, by coordinate, from the Sessions oracle."""
+    ws = wb["Dashboard"]
+    as_of = setting(wb, "AsOfDate")
+    as_of = dt.date.today() if as_of == "=TODAY()" else as_of
+    fsm = int(setting(wb, "FiscalYearStartMonth"))
+    rc = setting(wb, "ReportingCurrency")
+    budget = read_table(wb["Budget"], "Budget")
+    units = read_table(wb["BusinessUnits"], "BusinessUnits")["BusinessUnit"].tolist()
+
+    s = pd.DataFrame([{**{k: v for k, v in r.items() if k != "_input"},
+                       "Status": r["_input"]["Status"], "Start": r["_input"]["StartDate"]} for r in sessions])
+    s["StartNum"] = [num(v) if not blank(v) else 0.0 for v in s["Start"]]
+
+    def month_start(year: int, month: int) -> dt.date:  # DATE(y, m, 1) with month overflow
+        return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+    current = as_of.year - (1 if as_of.month < fsm else 0)
+    years = [current - 3, current - 2, current - 1, current]
+    bounds = [(month_start(y, fsm), month_start(y + 1, fsm)) for y in years]
+
+    def in_range(lo, hi):
+        return (s["StartNum"] >= num(lo)) & (s["StartNum"] < num(hi))
+
+    def total(col, mask):
+        values = s.loc[mask, col]
+        if any(isinstance(v, str) and v.startswith("#") for v in values):
+            raise XlError(next(v for v in values if isinstance(v, str) and v.startswith("#")))
+        return float(sum(num(v) for v in values))
+
+    def average(col, mask):
+        values = s.loc[mask, col].tolist()
+        if not values or any(isinstance(v, str) for v in values):
+            return ""  # IFERROR(AVERAGEIFS(...), "")
+        return sum(values) / len(values)
+
+    delivered = s["Status"] == "Delivered"
+    in_rc = s["Currency"] == rc
+    kpi: dict[str, list] = {}
+    for lo, hi in bounds:
+        y = in_range(lo, hi)
+        n_all, n_cancel = int(y.sum()), int((y & (s["Status"] == "Cancelled")).sum())
+        cost = total("SessionCost", y & delivered & in_rc)
+        learners_rc = total("Learners", y & delivered & in_rc)
+        hours_rc = total("LearnerHours", y & delivered & in_rc)
+        for key, value in {
+            "Sessions delivered": int((y & delivered).sum()),
+            "Sessions cancelled": n_cancel,
+            "Sessions in the year (any status)": n_all,
+            "Cancellation rate (cancelled / all)": "" if n_all == 0 else n_cancel / n_all,
+            "Average occupancy of delivered sessions": average("Occupancy", y & delivered),
+            "Learners (attended, delivered sessions)": total("Learners", y & delivered),
+            "Learner-hours (delivered sessions)": total("LearnerHours", y & delivered),
+            f"Total cost of delivered sessions in {rc}": cost,
+            f"Learners of delivered sessions in {rc}": learners_rc,
+            f"Learner-hours of delivered sessions in {rc}": hours_rc,
+            f"Cost per learner ({rc} sessions)": "" if learners_rc == 0 else cost / learners_rc,
+            f"Cost per learner-hour ({rc} sessions)": "" if hours_rc == 0 else cost / hours_rc,
+        }.items():
+            kpi.setdefault(key, []).append(value)
+
+    def yoy(prev, cur):
+        if prev == "" or prev == 0 or isinstance(cur, str):
+            return ""
+        return cur / prev - 1
+
+    exp: dict[str, object] = {"B2": dt.datetime.combine(as_of, dt.time())}
+    year_cols, yoy_cols = "BCDE", "FGH"
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    for i, col in enumerate(year_cols):
+        exp[f"{col}4"] = years[i]
+        exp[f"{col}5"] = dt.datetime.combine(bounds[i][0], dt.time())
+        exp[f"{col}6"] = dt.datetime.combine(bounds[i][1], dt.time())
+    for i, col in enumerate(yoy_cols):
+        exp[f"{col}4"] = f"YoY {years[i + 1]}"
+
+    def put_row(r, values):
+        for col, v in zip(year_cols, values):
+            exp[f"{col}{r}"] = v
+        for col, prev, cur in zip(yoy_cols, values, values[1:]):
+            exp[f"{col}{r}"] = yoy(prev, cur)
+
+    # KPI rows: found by their label (a formula label's expected text is checked too).
+    for r in range(1, ws.max_row + 1):
+        label = ws.cell(r, 1).value
+        text = label
+        if isinstance(label, str) and label.startswith('="'):
+            text = label.split('"')[1] + rc + (label.split('"')[3] if label.count('"') > 3 else "")
+            exp[f"A{r}"] = text
+        if text in kpi:
+            put_row(r, kpi[text])
+
+    # Delivered cost by currency: the rows under the block's heading until a blank row.
+    r = next(r for v, r in rows.items() if isinstance(v, str) and v.startswith("Delivered session cost by currency")) + 1
+    while ws.cell(r, 1).value:
+        code = ws.cell(r, 1).value
+        put_row(r, [total("SessionCost", in_range(lo, hi) & delivered & (s["Currency"] == code)) for lo, hi in bounds])
+        r += 1
+
+    # Occupancy by month of the current and previous fiscal year.
+    r0 = rows["Month"]
+    exp[f"D{r0}"], exp[f"E{r0}"] = f"FY {years[-2]}", f"FY {years[-1]}"
+    not_cancelled = s["Status"] != "Cancelled"
+    for i in range(12):
+        r = r0 + 1 + i
+        lo, hi = month_start(current, fsm + i), month_start(current, fsm + i + 1)
+        exp[f"A{r}"] = MONTHS[lo.month - 1]
+        exp[f"B{r}"], exp[f"C{r}"] = (dt.datetime.combine(d, dt.time()) for d in (lo, hi))
+        exp[f"D{r}"] = average("Occupancy", not_cancelled & in_range(dt.date(lo.year - 1, lo.month, 1),
+                                                                     dt.date(hi.year - 1, hi.month, 1)))
+        exp[f"E{r}"] = average("Occupancy", not_cancelled & in_range(lo, hi))
+
+    # Budget and cost by business unit, current fiscal year.
+    r0 = rows["Business unit"]
+    r = r0 + 1
+    while r <= ws.max_row and isinstance(ws.cell(r, 1).value, str):
+        i = r - r0 - 1
+        unit = units[i] if i < len(units) and not blank(units[i]) else ""
+        exp[f"A{r}"] = unit
+        for col, field in zip("BCDE", ("Budget", "Actual", "Committed", "Forecast")):
+            mask = (budget["Year"] == years[-1]) & (budget["BusinessUnit"] == unit)
+            exp[f"{col}{r}"] = "" if unit == "" else float(sum(num(v) for v in budget.loc[mask, field]))
+        r += 1
+    return exp
+
+
+# ----------------------------------------------------------------------------- comparison
+
+
+def same(expected, got) -> bool:
+    if expected == "" or expected is None:
+        return got is None or got == ""
+    if isinstance(expected, str):
+        return got == expected
+    if isinstance(expected, dt.datetime):
+        return got == expected
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return False
+    return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def formula_cells(ws):
+    return [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+
+
+COMPARED: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("name", ["template", "example"])
+def test_sessions_formulas_match_independent_computation(workbooks, name):
+    built, recalculated = workbooks[name]
+    ws, lo = built["Sessions"], recalculated["Sessions"]
+    headers = [c.value for c in ws[1]]
+    expected = expected_sessions(built)
+    cells = formula_cells(ws)
+    assert len(cells) == len(expected) * sum(1 for h in headers if h in expected[0])
+    mismatches = []
+    for cell in cells:
+        column = headers[cell.column - 1]
+        want = expected[cell.row - 2][column]
+        got = lo.cell(cell.row, cell.column).value
+        if not same(want, got):
+            mismatches.append(f"{cell.coordinate} {column}: LibreOffice {got!r}, expected {want!r}")
+    COMPARED[f"{name} Sessions"] = len(cells)
+    assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
+
+
+@pytest.mark.parametrize("name", ["template", "example"])
+def test_dashboard_formulas_match_independent_computation(workbooks, name):
+    built, recalculated = workbooks[name]
+    expected = expected_dashboard(built, expected_sessions(built))
+    cells = formula_cells(built["Dashboard"])
+    uncovered = [c.coordinate for c in cells if c.coordinate not in expected]
+    assert not uncovered, f"Dashboard formula cells without an independent expectation: {uncovered}"
+    lo = recalculated["Dashboard"]
+    mismatches = [
+        f"{c.coordinate} {built['Dashboard'].cell(c.row, 1).value!r}: LibreOffice {lo[c.coordinate].value!r}, "
+        f"expected {expected[c.coordinate]!r}"
+        for c in cells if not same(expected[c.coordinate], lo[c.coordinate].value)
+    ]
+    COMPARED[f"{name} Dashboard"] = len(cells)
+    assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
+
+
+def test_example_exercises_errors_and_every_go_no_go_state(workbooks):
+    """The comparison means something only if the example holds the interesting cases."""
+    built, recalculated = workbooks["example"]
+    lo = recalculated["Sessions"]
+    headers = [c.value for c in lo[1]]
+    go = {lo.cell(r, headers.index("GoNoGo") + 1).value for r in range(2, lo.max_row + 1)}
+    assert {"Go", "At risk", "Delivered", "Cancelled"} <= go
+    cost_per_learner = [lo.cell(r, headers.index("CostPerLearner") + 1).value for r in range(2, lo.max_row + 1)]
+    assert DIV0 in cost_per_learner  # sessions with no learners yet
+    occupancy = [lo.cell(r, headers.index("Occupancy") + 1).value for r in range(2, lo.max_row + 1)]
+    assert any(isinstance(v, float) and v > 1 for v in occupancy)  # the planted over-capacity session
