@@ -299,19 +299,21 @@ def instructor_utilisation(
     settings: Mapping[str, object],
     statuses: tuple[str, ...] = ("Delivered",),
     start_month: int = 1,
+    years: list[int] | None = None,
 ) -> pd.DataFrame:
     """Training days / available days per instructor and (fiscal) year.
 
     Counts the days of sessions whose Status is in ``statuses`` (delivered
-    training days by default). Rows: every instructor for every year with such
-    days; columns InstructorId, Year, TrainingDays, AvailableDays, Utilisation
-    (NaN for 0 available days).
+    training days by default). Rows: every instructor for every year of
+    ``years`` (default: the years with such days); columns InstructorId, Year,
+    TrainingDays, AvailableDays, Utilisation (NaN for 0 available days).
     """
     counted = sessions[_status_in(sessions, statuses)]
     pieces = booked_days_by_year(counted.reset_index(drop=True), "InstructorId", start_month)
     days = pieces.groupby(["key", "Year"])["Days"].sum()
     available = available_days(instructors, settings)
-    grid = pd.MultiIndex.from_product([available.index, sorted(pieces["Year"].unique())], names=["key", "Year"])
+    years = sorted(pieces["Year"].unique()) if years is None else list(years)
+    grid = pd.MultiIndex.from_product([available.index, years], names=["key", "Year"])
     out = pd.DataFrame(index=grid).reset_index()
     out["TrainingDays"] = days.reindex(grid, fill_value=0).to_numpy("float64")
     out["AvailableDays"] = available.reindex(out["key"]).to_numpy("float64")
@@ -327,19 +329,20 @@ def room_utilisation(
     rooms: pd.DataFrame,
     statuses: tuple[str, ...] = ("Delivered",),
     start_month: int = 1,
+    years: list[int] | None = None,
 ) -> pd.DataFrame:
     """Booked days / working days per room and (fiscal) year.
 
     Booked days are the days of sessions whose Status is in ``statuses``;
     working days are Mon-Fri minus the room country's public holidays in that
-    year. Rows: every room for every year with such days; columns RoomId, Year,
-    BookedDays, WorkingDays, Utilisation.
+    year. Rows: every room for every year of ``years`` (default: the years with
+    such days); columns RoomId, Year, BookedDays, WorkingDays, Utilisation.
     """
     counted = sessions[_status_in(sessions, statuses)]
     pieces = booked_days_by_year(counted.reset_index(drop=True), "RoomId", start_month)
     days = pieces.groupby(["key", "Year"])["Days"].sum()
     unique_rooms = rooms.assign(key=id_key(rooms["RoomId"])).drop_duplicates("key")
-    years = np.array(sorted(pieces["Year"].unique()), dtype="int64")
+    years = np.array(sorted(pieces["Year"].unique()) if years is None else list(years), dtype="int64")
     grid = pd.MultiIndex.from_product([unique_rooms["key"], years], names=["key", "Year"])
     out = pd.DataFrame(index=grid).reset_index()
     out.insert(0, "RoomId", unique_rooms.set_index("key")["RoomId"].reindex(out["key"]).to_numpy(object))

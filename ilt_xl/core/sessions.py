@@ -58,8 +58,9 @@ class SessionTable(NamedTuple):
     """The Sessions table with its calculated columns, and the Excel error of each calculated cell.
 
     ``values`` has the input columns followed by the calculated ones (schema
-    order); ``errors`` has the calculated columns only, same index, holding an
-    Excel error string or ``None``.
+    order) and the input table's index (the reader's Excel row numbers);
+    ``errors`` has the calculated columns only, same index, holding an Excel
+    error string or ``None``.
     """
 
     values: pd.DataFrame
@@ -136,6 +137,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     See the module docstring for inputs, errors and the Excel semantics kept.
     """
+    index = tables["Sessions"].index
     s = tables["Sessions"].reset_index(drop=True)
     n = len(s)
     none = np.full(n, None, dtype=object)
@@ -239,6 +241,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
             out[name] = np.where(np.equal(errors[name].to_numpy(), None), out[name], np.nan).astype("float64")
     inputs = s[[c.name for c in SESSIONS.input_columns]]
     values = pd.concat([inputs, pd.DataFrame({c: out[c] for c in CALCULATED}, index=s.index)], axis=1)
+    values.index = errors.index = index
     return SessionTable(values, errors)
 
 

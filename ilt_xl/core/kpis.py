@@ -1,0 +1,152 @@
+"""Training KPIs by fiscal year, with the change on the year before, at actual and constant currency.
+
+A session belongs to the fiscal year of its StartDate (FiscalYearStartMonth).
+Per year:
+
+==========================  ==========================================================
+SessionsDelivered           Delivered sessions
+SessionsCancelled           Cancelled sessions
+CancellationRate            cancelled / all sessions of the year (every status)
+AverageOccupancy            mean Occupancy of the delivered sessions (errors skipped)
+Learners                    sum of Learners of the delivered sessions (attended)
+LearnerHours                sum of their LearnerHours
+TotalCost                   sum of their SessionCost in the reporting currency, each at
+                            the rate of its StartDate (actual FX)
+CostPerLearner              TotalCost / Learners
+CostPerLearnerHour          TotalCost / LearnerHours
+TotalCostConstant           the same sessions' SessionCost at *constant currency*: every
+                            amount converted at the rate of the last day of the
+                            previous fiscal year (the latest rate on or before that
+                            day: the previous year's closing rate)
+CostPerLearnerConstant      TotalCostConstant / Learners
+CostPerLearnerHourConstant  TotalCostConstant / LearnerHours
+InstructorUtilisation       delivered training days of all instructors / their
+                            available days (``ilt_xl.core.resources``)
+RoomUtilisation             delivered days in all rooms / their working days
+==========================  ==========================================================
+
+The year-over-year columns compare a year with the year before: Previous is
+the previous year's value of the same KPI, except for the constant-currency
+KPIs, whose Previous is the previous year's *actual* figure (this year's
+volume at last year's rates against last year as reported, so that the change
+excludes exchange-rate moves). Change = Value - Previous, ChangeRatio =
+Value / Previous - 1 (NaN when Previous is 0 or unknown).
+
+Money KPIs are NaN when a delivered session's cost is an error in the workbook
+or a rate is missing: an unknown amount is never counted as 0.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.core import fx
+from ilt_xl.core.fiscal_years import fiscal_year, year_end
+from ilt_xl.core.resources import instructor_utilisation, room_utilisation
+from ilt_xl.core.sessions import session_table, setting
+
+KPIS = (
+    "SessionsDelivered", "SessionsCancelled", "CancellationRate", "AverageOccupancy", "Learners", "LearnerHours",
+    "TotalCost", "CostPerLearner", "CostPerLearnerHour",
+    "TotalCostConstant", "CostPerLearnerConstant", "CostPerLearnerHourConstant",
+    "InstructorUtilisation", "RoomUtilisation",
+)
+"""KPI names, in report order."""
+
+CONSTANT_OF = {
+    "TotalCostConstant": "TotalCost",
+    "CostPerLearnerConstant": "CostPerLearner",
+    "CostPerLearnerHourConstant": "CostPerLearnerHour",
+}
+"""Each constant-currency KPI and the actual-FX KPI its year-over-year change is measured against."""
+
+
+def _sum_or_nan(values: pd.Series, by: np.ndarray) -> pd.Series:
+    grouped = pd.Series(values.to_numpy("float64")).groupby(by)
+    return grouped.sum().where(~grouped.apply(lambda v: v.isna().any()))
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (num / den).where(den != 0)
+
+
+def kpis_by_year(
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The KPIs (columns, in :data:`KPIS` order) per fiscal year (index ``Year``, ascending).
+
+    ``sessions`` is the Sessions table with calculated columns (computed when omitted).
+    """
+    if sessions is None:
+        sessions = session_table(tables, settings)
+    s = sessions.reset_index(drop=True)
+    start_month = int(setting(settings, "FiscalYearStartMonth"))
+    reporting = str(setting(settings, "ReportingCurrency"))
+    manual = tables.get("FX")
+    manual = manual if manual is not None and not manual.empty else None
+    year = fiscal_year(s["StartDate"].to_numpy("datetime64[D]"), start_month)
+    status = s["Status"].astype(object).where(s["Status"].notna(), "").astype(str).str.strip().str.lower().to_numpy()
+    years = np.array(sorted(set(year[year >= 0].tolist())), dtype="int64")
+    out = pd.DataFrame(index=pd.Index(years, name="Year"))
+    if not len(years):
+        return out.reindex(columns=list(KPIS))
+
+    counts = pd.crosstab(year, status).reindex(index=years, fill_value=0)
+    delivered_n = counts.get("delivered", pd.Series(0, index=years))
+    cancelled_n = counts.get("cancelled", pd.Series(0, index=years))
+    out["SessionsDelivered"] = delivered_n.to_numpy("float64")
+    out["SessionsCancelled"] = cancelled_n.to_numpy("float64")
+    out["CancellationRate"] = _ratio(out["SessionsCancelled"], pd.Series(counts.sum(axis=1).to_numpy("float64"), index=out.index))
+
+    d = s[status == "delivered"].reset_index(drop=True)
+    d_year = year[status == "delivered"]
+    out["AverageOccupancy"] = pd.Series(d["Occupancy"].to_numpy("float64")).groupby(d_year).mean().reindex(years).to_numpy()
+    out["Learners"] = _sum_or_nan(d["Learners"], d_year).reindex(years, fill_value=0.0).to_numpy()
+    out["LearnerHours"] = _sum_or_nan(d["LearnerHours"], d_year).reindex(years, fill_value=0.0).to_numpy()
+
+    cost = d["SessionCost"].to_numpy("float64")
+    currency = d["Currency"].astype(object).where(d["Currency"].notna(), "").to_numpy(object)
+    actual, _ = fx.convert(cost, currency, reporting, d["StartDate"].to_numpy("datetime64[D]"), manual)
+    constant, _ = fx.convert(cost, currency, reporting, year_end(d_year - 1, start_month), manual)
+    for name, amounts in (("TotalCost", actual), ("TotalCostConstant", constant)):
+        out[name] = _sum_or_nan(pd.Series(amounts), d_year).reindex(years, fill_value=0.0).to_numpy()
+    for suffix in ("", "Constant"):
+        out["CostPerLearner" + suffix] = _ratio(out["TotalCost" + suffix], out["Learners"])
+        out["CostPerLearnerHour" + suffix] = _ratio(out["TotalCost" + suffix], out["LearnerHours"])
+
+    inst = instructor_utilisation(s, tables["Instructors"], settings, start_month=start_month, years=list(years))
+    inst = inst.groupby("Year")[["TrainingDays", "AvailableDays"]].sum().reindex(years)
+    out["InstructorUtilisation"] = _ratio(inst["TrainingDays"], inst["AvailableDays"])
+    rooms = room_utilisation(s, tables["Rooms"], start_month=start_month, years=list(years))
+    rooms = rooms.groupby("Year")[["BookedDays", "WorkingDays"]].sum().reindex(years)
+    out["RoomUtilisation"] = _ratio(rooms["BookedDays"], rooms["WorkingDays"])
+    return out[list(KPIS)]
+
+
+def year_over_year(by_year: pd.DataFrame) -> pd.DataFrame:
+    """:func:`kpis_by_year`'s table in long form with the change on the previous year.
+
+    Columns: Year, KPI, Value, Previous, Change, ChangeRatio (see the module
+    docstring). The first year, and a year whose previous year has no
+    sessions, has NaN Previous.
+    """
+    long = by_year.rename_axis("Year").reset_index().melt(id_vars="Year", var_name="KPI", value_name="Value")
+    basis = long["KPI"].map(CONSTANT_OF).fillna(long["KPI"])
+    previous = long.set_index(["Year", "KPI"])["Value"]
+    prior_key = pd.MultiIndex.from_arrays([long["Year"] - 1, basis])
+    long["Previous"] = previous.reindex(prior_key).to_numpy()
+    long["Change"] = long["Value"] - long["Previous"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        long["ChangeRatio"] = np.where(long["Previous"] != 0, long["Value"] / long["Previous"] - 1.0, np.nan)
+    order = {k: i for i, k in enumerate(KPIS)}
+    return long.sort_values(["Year", "KPI"], key=lambda c: c.map(order) if c.name == "KPI" else c).reset_index(drop=True)
+
+
+def kpi_report(
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``year_over_year(kpis_by_year(...))``: every KPI of every year with its year-over-year change."""
+    return year_over_year(kpis_by_year(tables, settings, sessions))
