@@ -68,7 +68,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.layouts: dict[str, TableLayout] = {}
         self.setting_cells: dict[str, tuple[str, str]] = {}
-        self._values: dict[str, SheetValues] = {}
+        self._values: dict[str, tuple[int, SheetValues]] = {}
         self._last_rows: dict[str, int] = {}
         for t in pkg.tables:
             self._last_rows[t.sheet] = max(self._last_rows.get(t.sheet, 0), t.ref.last_row)
@@ -79,10 +79,14 @@ class _Reader:
         self.problems.append(Problem(self.file, sheet, row, column, cell, value, expected, severity, message))
 
     def _sheet_values(self, sheet: str, last_row: int) -> SheetValues:
-        values = self._values.get(sheet)
-        if values is None or values.grid.shape[0] < last_row:
-            values = read_sheet_values(self.pkg, sheet, max(last_row, self._last_rows.get(sheet, 0)))
-            self._values[sheet] = values
+        # Read each sheet once, down to the lowest row any of its tables needs (calamine may
+        # return fewer rows when the last ones are blank).
+        read_to, values = self._values.get(sheet, (0, None))
+        if values is None or read_to < last_row:
+            # A sheet without tables (Settings) is small: read it whole, once.
+            read_to = max(last_row, self._last_rows.get(sheet, 0)) if sheet in self._last_rows else 1 << 20
+            values = read_sheet_values(self.pkg, sheet, read_to)
+            self._values[sheet] = (read_to, values)
         return values
 
     def _find(self, table: Table) -> TableInfo | None:
