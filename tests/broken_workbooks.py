@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import shutil
 import struct
 import zipfile
 from pathlib import Path
@@ -261,3 +263,19 @@ def replace_in_part(path: Path, part: str, old: bytes, new: bytes) -> Path:
                 data = data.replace(old, new, 1)
             dst.writestr(info, data)
     return path
+
+
+def far_cell_file(path: Path, valid: Path) -> Path:
+    """One stray cell at XFD1048576: a reader building a dense grid would need 17 billion cells."""
+    shutil.copyfile(valid, path)
+    return replace_in_part(path, sheet_part("Rooms"), b"</sheetData>",
+                           b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+
+
+def oversized_table_file(path: Path, valid: Path) -> Path:
+    """A table whose XML declares more rows than a worksheet has."""
+    shutil.copyfile(valid, path)
+    with zipfile.ZipFile(valid) as zf:
+        part = next(n for n in zf.namelist() if n.startswith("xl/tables/") and b'displayName="Rooms"' in zf.read(n))
+        ref = re.search(rb'ref="([^"]+)"', zf.read(part)).group(0)
+    return replace_in_part(path, part, ref, b'ref="A1:G2000000"')

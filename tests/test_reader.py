@@ -116,6 +116,8 @@ FILE_CASES = {
     "declared zip bomb": (lambda p, v: bw.declared_bomb_file(p, v), "zip bomb"),
     "billion laughs": (lambda p, v: bw.billion_laughs_file(p, v), "DTD"),
     "external entity": (lambda p, v: bw.external_entity_file(p, v), "DTD"),
+    "cell at the far corner": (lambda p, v: bw.far_cell_file(p, v), "cell limit"),
+    "table over the row limit": (lambda p, v: bw.oversized_table_file(p, v), "beyond Excel's"),
     "malformed sheet xml": (lambda p, v: bw.malformed_sheet_file(p, v), "sheet Courses (xl/worksheets/sheet2.xml) is damaged"),
 }
 
@@ -150,3 +152,15 @@ def test_committed_workbooks_read_without_errors(name):
     assert planner.errors == []
     if name == "ilt_planner_example.xlsx":
         assert len(planner.sessions) > 100 and planner.sessions["StartDate"].notna().all()
+
+
+@pytest.mark.slow
+def test_20000_session_example_reads_fast(tmp_path):
+    example = pytest.importorskip("ilt_xl.workbook.example")
+    builder = pytest.importorskip("ilt_xl.workbook.builder")
+    path = builder.build_planner(tmp_path / "big.xlsx", example.make_example(20000, 7))
+    started = time.process_time()
+    planner = read_planner(path)
+    elapsed = time.process_time() - started
+    assert len(planner.sessions) == 20000 and planner.sessions["SessionId"].is_unique
+    assert elapsed < 10, f"reading 20,000 sessions took {elapsed:.1f} s of CPU"

@@ -10,6 +10,8 @@ accept the schema's list plus any currency quoted in the FX table.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -90,7 +92,9 @@ def _column_problems(planner: Planner, table: Table, column: Column, frame: pd.D
                 " (add its rates to the FX table to use it)" if column.type is ColumnType.CURRENCY else ""))
     elif column.type in _CODE_PATTERNS:
         pattern, expected = _CODE_PATTERNS[column.type]
-        add(filled & ~series.str.fullmatch(pattern).fillna(False).to_numpy(bool), expected,
+        codes = pd.unique(series[filled])        # few distinct codes: match each once
+        bad = [c for c in codes if not re.fullmatch(pattern, c)]
+        add(filled & series.isin(bad).to_numpy(), expected,
             lambda v: f"{v!r} is not a valid {column.name} code")
     if column.references:
         keys = _keys(planner, column)

@@ -21,8 +21,8 @@ from ilt_xl.xlsx.package import XlsxPackage
 MAX_CELLS = 20_000_000           # calamine holds ~32 bytes a cell: about 640 MB at most
 _CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})')
 _TWO_LETTERS = re.compile(rb'<c r="[A-Z]{2}\d')
-_THREE_LETTERS = re.compile(rb'<c r="[A-Z]{3}\d')
-_ROW = re.compile(rb'<row r="(\d+)"')
+# One pass finds every row number and any three-letter column (beyond ZZ).
+_ROWS_AND_WIDE_CELLS = re.compile(rb'<row r="(\d+)"|<c r="[A-Z]{3}\d')
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,11 @@ class SheetValues:
 def _check_extent(pkg: XlsxPackage, sheet: str, part: str) -> None:
     """Refuse a sheet whose cells span more than MAX_CELLS: calamine would allocate them all."""
     data = pkg.zip.read(part)
-    last_row = max(map(int, _ROW.findall(data)), default=0)
+    found = _ROWS_AND_WIDE_CELLS.findall(data)
+    rows = [int(r) for r in found if r]
+    last_row = max(rows, default=0)
     # Bound the width cheaply by the longest column letters present; count exactly only when needed.
-    width = 702 if _THREE_LETTERS.search(data) is None else 16_384
+    width = 702 if len(rows) == len(found) else 16_384
     if width == 702 and _TWO_LETTERS.search(data) is None:
         width = 26
     if last_row * width > MAX_CELLS:
