@@ -1,0 +1,73 @@
+"""Classic xlwings (Windows Excel): every ILT_* worksheet function and the planner's macros.
+
+Set ``UDF MODULES`` to ``udfs.ilt_udfs`` (see ``udfs/xlwings.conf``) and click
+*Import Functions* on the xlwings ribbon. The functions are generated from the
+registry (:func:`udfs.wrappers.expose`): nothing here is per function.
+
+The macros are ``@xw.sub`` functions, run from Excel with Alt+F8 (after
+*Import Functions*) or from a button whose VBA is
+``RunPython "import udfs.ilt_udfs as m; m.ilt_refresh_checklist()"``. Each one
+runs the same logic as its headless twin (``ilt-xl checklist`` ...) on the
+calling workbook.
+"""
+from __future__ import annotations
+
+import xlwings as xw
+
+from udfs import book_io
+from udfs.wrappers import expose
+
+FUNCTIONS = expose(globals(), xw.func, xw.arg, xw.ret)
+
+
+def _run(name: str) -> None:
+    book = xw.Book.caller()
+    rows = book_io.run_in_book(book, name)
+    book.app.status_bar = f"ilt-xl {name}: {rows} rows written"
+
+
+@xw.sub
+def ilt_refresh_checklist() -> None:
+    """Build or refresh the Checklist tab, keeping statuses, done dates and notes."""
+    _run("checklist")
+
+
+@xw.sub
+def ilt_build_allocation() -> None:
+    """Build the Allocation ledger."""
+    _run("allocate")
+
+
+@xw.sub
+def ilt_check_conflicts() -> None:
+    """Fill the Conflicts tab."""
+    _run("conflicts")
+
+
+@xw.sub
+def ilt_refresh_fx() -> None:
+    """Write the ECB rates the sessions use into the FX tab, keeping manual rows."""
+    _run("fx")
+
+
+@xw.sub
+def ilt_refresh_availability() -> None:
+    """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
+    _run("availability")
+
+
+@xw.sub
+def ilt_validate() -> None:
+    """Write the problems of the saved workbook to the Problems sheet (save first: the file is read)."""
+    from ilt_xl.workbook.macros import PROBLEMS, problem_rows
+    from ilt_xl.workbook.reader import read_planner
+
+    book = xw.Book.caller()
+    rows = problem_rows(read_planner(book.fullname).problems)
+    table = book_io.find_table(book, PROBLEMS)
+    if table is None:
+        sheet = book.sheets.add(PROBLEMS, after=book.sheets[-1])
+        sheet.range("A1").value = [list(rows.columns)]
+        table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=PROBLEMS)
+    book_io.write_rows(table, rows, reshape=True)
+    book.app.status_bar = f"ilt-xl validate: {len(rows)} problem(s) of the saved file"

@@ -1,0 +1,42 @@
+"""xlwings Lite: paste this file into the add-in's main.py (and requirements.txt next to it).
+
+Every ILT_* worksheet function of the ilt-xl registry, generated (no wrapper per
+function), and the planner's macros as Lite scripts. The function path imports
+only pure-Python code plus numpy and pandas, as Pyodide requires.
+"""
+from xlwings import arg, func, ret, script
+
+from udfs import book_io
+from udfs.wrappers import expose
+
+FUNCTIONS = expose(globals(), func, arg, ret, lite=True)
+
+
+@script
+def ilt_refresh_checklist(book):
+    """Build or refresh the Checklist tab, keeping statuses, done dates and notes."""
+    book_io.run_in_book(book, "checklist")
+
+
+@script
+def ilt_build_allocation(book):
+    """Build the Allocation ledger."""
+    book_io.run_in_book(book, "allocate")
+
+
+@script
+def ilt_check_conflicts(book):
+    """Fill the Conflicts tab."""
+    book_io.run_in_book(book, "conflicts")
+
+
+@script
+def ilt_refresh_fx(book):
+    """Write the ECB rates the sessions use into the FX tab, keeping manual rows."""
+    book_io.run_in_book(book, "fx")
+
+
+@script
+def ilt_refresh_availability(book):
+    """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
+    book_io.run_in_book(book, "availability")

@@ -1,0 +1,119 @@
+"""One Excel function per registry entry, generated: no hand-written wrapper per function.
+
+:func:`expose` walks :data:`ilt_xl.functions.SPECS` and, for each spec, puts
+into a module's namespace a function of the same Excel name (``ILT_FX``) and
+argument names, decorated with the runtime's xlwings decorators (classic
+``xw.func``/``xw.arg``/``xw.ret`` or Lite's ``func``/``arg``/``ret``). Adding a
+function to the registry makes it appear in Excel with no code here.
+
+What a wrapper does, and nothing more:
+
+- arguments: every range-capable argument is declared ``ndim=2`` so a row stays
+  a row and a column a column; Excel error values that arrive as COM error codes
+  become Excel's error strings; everything else goes to the registry as is (the
+  registry reads scalars, lists, lists of lists, blanks as None, dates or serials);
+- results: numpy arrays become lists of rows (a 1-D result is a column), numpy
+  scalars plain Python values, and results of date functions ``datetime``
+  objects (errors stay Excel's error strings: classic xlwings cannot return real
+  error values, design.md §4).
+
+This module imports neither xlwings nor openpyxl: the decorators are passed in.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from ilt_xl.core import excel_errors as xe
+from ilt_xl.functions import SPECS, FunctionSpec
+
+CATEGORY = "ILT planner"
+_EPOCH = dt.datetime(1899, 12, 30)
+# pywin32 hands classic UDFs an error cell as this int (HRESULT of the error), when not read as text.
+COM_ERRORS = {
+    -2146826281: xe.DIV0, -2146826246: xe.NA, -2146826259: xe.NAME, -2146826288: xe.NULL,
+    -2146826252: xe.NUM, -2146826265: xe.REF, -2146826273: xe.VALUE,
+}
+
+
+def _from_excel(value: Any) -> Any:
+    """An argument as Excel passed it, with COM error codes turned into error strings."""
+    if isinstance(value, (list, tuple)):
+        return [_from_excel(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value in COM_ERRORS:
+        return COM_ERRORS[value]
+    return value
+
+
+def _plain(value: Any, as_date: bool) -> Any:
+    """One result element as a plain Python value Excel can show."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and np.isnan(value):
+        return xe.NUM
+    if as_date and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _EPOCH + dt.timedelta(days=float(value))
+    return value
+
+
+def to_excel(result: Any, returns_date: bool = False) -> Any:
+    """A registry result as xlwings writes it: a scalar, or a list of rows (a 1-D array is a column)."""
+    if isinstance(result, np.ndarray):
+        if result.ndim == 0:
+            return _plain(result[()], returns_date)
+        grid = result.reshape(-1, 1) if result.ndim == 1 else result
+        return [[_plain(v, returns_date) for v in row] for row in grid.tolist()]
+    if isinstance(result, (list, tuple)):
+        return to_excel(np.asarray(result, dtype=object), returns_date)
+    return _plain(result, returns_date)
+
+
+def _takes_ranges(spec: FunctionSpec, arg) -> bool:
+    """Ranges make sense for a range argument, and for any argument of an element-wise function."""
+    return arg.is_range or not spec.spills
+
+
+def excel_function(spec: FunctionSpec) -> Callable[..., Any]:
+    """The undecorated Excel wrapper of ``spec``: same name, same arguments, Excel shapes in and out."""
+    func = spec.func
+
+    def wrapper(*args: Any) -> Any:
+        return to_excel(func(*[_from_excel(a) for a in args]), spec.returns_date)
+
+    parameters = [
+        inspect.Parameter(a.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=None if a.optional else inspect.Parameter.empty)
+        for a in spec.args
+    ]
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__name__ = wrapper.__qualname__ = spec.name
+    wrapper.__doc__ = spec.description
+    wrapper.__module__ = __name__
+    return wrapper
+
+
+def decorate(spec: FunctionSpec, wrapper: Callable[..., Any], func: Callable, arg: Callable, ret: Callable,
+             *, lite: bool = False) -> Callable[..., Any]:
+    """``wrapper`` with the runtime's decorators: argument docs, ``ndim=2`` where ranges make sense."""
+    for a in reversed(spec.args):
+        options: dict[str, Any] = {"doc": a.doc + (" (optional)" if a.optional else "")}
+        if _takes_ranges(spec, a):
+            options["ndim"] = 2
+        if not lite:
+            options["err_to_str"] = True
+        wrapper = arg(a.name, **options)(wrapper)
+    if spec.returns_date and lite:
+        wrapper = ret(date_format="yyyy-mm-dd")(wrapper)
+    return func(category=CATEGORY)(wrapper) if not lite else func(wrapper)
+
+
+def expose(namespace: dict[str, Any], func: Callable, arg: Callable, ret: Callable, *, lite: bool = False) -> list[str]:
+    """Put one decorated wrapper per registry function into ``namespace``; returns their names."""
+    for name, spec in SPECS.items():
+        namespace[name] = decorate(spec, excel_function(spec), func, arg, ret, lite=lite)
+    return list(SPECS)
