@@ -136,10 +136,11 @@ def _write_settings(wb: Workbook, overrides: dict[str, object]) -> None:
     for letter, width in zip("ABC", (24, 16, 90)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
+    styles.landscape(ws, fit_width=True)
     header = []
     for text in ("Setting", "Value", "Description"):
         cell = WriteOnlyCell(ws, text)
-        cell.font = styles.LABEL_FONT
+        cell.font, cell.fill = styles.HEADER_FONT, styles.INPUT_HEADER_FILL
         header.append(cell)
     ws.append(header)
     for row, setting in enumerate(PLANNER.settings, start=2):
@@ -191,8 +192,10 @@ def _write_table(wb: Workbook, table: Table, frame: pd.DataFrame | None) -> None
     rows = max(len(frame), 1) if frame is not None else 1  # an empty table keeps one empty row
     last_row = rows + 1
     for index, column in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.display_width
+        ws.column_dimensions[get_column_letter(index)].width = _width(column)
     ws.freeze_panes = "B2" if table.name == "Sessions" else "A2"
+    styles.landscape(ws)
+    ws.print_title_rows = "1:1"
     ws.append([_header_cell(ws, column) for column in table.columns])
     # One styled template row; sheet_rows.fill_tables puts the data rows in its place.
     ws.append([_body_cell(ws, table, column) for column in table.columns])
@@ -214,9 +217,18 @@ def _write_table(wb: Workbook, table: Table, frame: pd.DataFrame | None) -> None
     _add_conditional_formats(ws, table, last_row)
 
 
+def _width(column: Column) -> int:
+    """The schema's width; a column of listed values needs only its longest value's width."""
+    if column.allowed and column.width is None and column.type is not ColumnType.CURRENCY:
+        return max(len(column.name), *(len(v) for v in column.allowed)) + 3
+    return column.display_width
+
+
 def _header_cell(ws, column: Column) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, column.name)
     cell.alignment = styles.HEADER_ALIGNMENT
+    cell.font = styles.HEADER_FONT
+    cell.fill = styles.CALCULATED_HEADER_FILL if column.calculated else styles.INPUT_HEADER_FILL
     kind = "Calculated" if column.calculated else ("Required" if column.required else "Optional")
     comment = Comment(f"{kind}. {column.description}", "ilt-xl")
     comment.width, comment.height = 260, 90

@@ -94,15 +94,17 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     """Add the Dashboard sheet (after the tables) with its KPIs, helper ranges and charts."""
     ws = wb.create_sheet(SHEET)
     ws.sheet_properties.tabColor = "7030A0"
+    styles.landscape(ws, fit_width=True)
     ws.column_dimensions["A"].width = 46
     for col in YEAR_COLUMNS + YOY_COLUMNS:
         ws.column_dimensions[col].width = 13
     g = _Grid(ws)
 
     g.put(1, "A", "ILT planner dashboard", font=styles.TITLE_FONT)
-    g.put(2, "A", "Fiscal years start in the FiscalYearStartMonth setting; a session counts in the year it starts. As of:",
-          font=styles.NOTE_FONT)
+    g.put(2, "A", "As of (the AsOfDate setting)", font=styles.LABEL_FONT)
     g.put(2, "B", "=AsOfDate", DATE)
+    g.put(3, "A", "Fiscal years start in the FiscalYearStartMonth setting; a session counts in the year it starts. "
+          "Money is never summed across currencies.", font=styles.NOTE_FONT)
     g.put(YEAR_ROW, "A", "Fiscal year", font=styles.LABEL_FONT)
     g.put(START_ROW, "A", "Year starts")
     g.put(END_ROW, "A", "Next year starts")
@@ -177,6 +179,7 @@ def _bar_chart(title: str, y_title: str, y_format: str) -> BarChart:
     chart.title = title
     chart.y_axis.title = y_title
     chart.y_axis.number_format = y_format
+    chart.y_axis.scaling.min = 0
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.width, chart.height = 18, 8.5

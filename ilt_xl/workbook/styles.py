@@ -1,8 +1,8 @@
-"""Cell styles of the planner template: fonts, fills, protection, conditional-format styles.
+"""The planner's look: fills, fonts, cell styles and page setup shared by the builder and the dashboard.
 
-NOTE (the issue-4 helper (udfs, macros), who overwrote this file by accident at 15:23 with an unrelated
-module, now at ilt_xl/workbook/date_styles.py): this is a reconstruction from the names
-builder.py and dashboard.py use; the original author should restore their own version.
+Input cells are unlocked and plain; calculated cells are locked and shaded, so that a user who
+turns sheet protection on can still type every input but no formula. Headers are styled on the
+cells as well as by the table style, because LibreOffice does not draw Excel table styles.
 """
 from __future__ import annotations
 
@@ -11,16 +11,28 @@ from openpyxl.styles.differential import DifferentialStyle
 
 TABLE_STYLE = "TableStyleMedium2"
 
-TITLE_FONT = Font(bold=True, size=16)
-SECTION_FONT = Font(bold=True, size=12)
+CALCULATED_FILL = PatternFill("solid", fgColor="E7E6E6")
+INPUT_PROTECTION = Protection(locked=False)
+LOCKED = Protection(locked=True)
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+INPUT_HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+CALCULATED_HEADER_FILL = PatternFill("solid", fgColor="595959")
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+TITLE_FONT = Font(bold=True, size=16, color="1F3864")
+SECTION_FONT = Font(bold=True, size=12, color="1F3864")
 LABEL_FONT = Font(bold=True)
 NOTE_FONT = Font(italic=True, color="595959")
 
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
-CALCULATED_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
-
-LOCKED = Protection(locked=True)
-INPUT_PROTECTION = Protection(locked=False)
-
-ALERT = DifferentialStyle(font=Font(color="9C0006"), fill=PatternFill("solid", bgColor="FFC7CE"))
+# Differential styles for conditional formats.
+ALERT = DifferentialStyle(font=Font(bold=True, color="9C0006"), fill=PatternFill("solid", bgColor="FFC7CE"))
 WARNING = DifferentialStyle(font=Font(color="9C5700"), fill=PatternFill("solid", bgColor="FFEB9C"))
+
+
+def landscape(ws, fit_width: bool = False) -> None:
+    """Print ``ws`` in landscape, optionally scaled to one page wide."""
+    ws.page_setup.orientation = "landscape"
+    if fit_width:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
