@@ -113,19 +113,27 @@ def _formulas_arg(v):
     return sh.EMPTY if v is None else v
 
 
-_FORMULAS_FUNCS = None
+_FORMULAS_FUNCS: dict = {}
+_FORMULAS_LOADED: set[str] = set()
 
 
 def _formulas_function(name: str):
-    global _FORMULAS_FUNCS
-    if _FORMULAS_FUNCS is None:
-        import formulas
-        _FORMULAS_FUNCS = formulas.get_functions()
-    for key in (name, f"_XLFN.{name}", f"_XLFN._XLWS.{name}"):
-        f = _FORMULAS_FUNCS.get(key)
-        if f is not None:
-            return f
-    return None
+    """The `formulas` implementation of ``name``; its modules are imported one at a time, the
+    statistics module (which pulls in scipy, seconds to import) last."""
+    import formulas.functions as ff
+    keys = (name, f"_XLFN.{name}", f"_XLFN._XLWS.{name}")
+    modules = sorted(ff.SUBMODULES, key=lambda m: m.endswith("stat"))
+    for mod in [None] + modules:
+        for key in keys:
+            if key in _FORMULAS_FUNCS:
+                return _FORMULAS_FUNCS[key]
+        if mod is None or mod in _FORMULAS_LOADED:
+            continue
+        import importlib
+        _FORMULAS_FUNCS.update(importlib.import_module(mod, ff.__name__).FUNCTIONS)
+        _FORMULAS_LOADED.add(mod)
+    _FORMULAS_FUNCS.update(ff.FUNCTIONS)
+    return next((_FORMULAS_FUNCS[k] for k in keys if k in _FORMULAS_FUNCS), None)
 
 
 def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
@@ -460,7 +468,43 @@ def _fn_rows_cols(which: str):
     return fn
 
 
+def _fn_n(args: list[Val], ctx: Ctx) -> Val:
+    b = args[0].block
+    num = np.where((b.kind == NUM) | (b.kind == BOOL), b.num, 0.0)
+    err = b.kind == ERR
+    return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)
+
+
+def _fn_choose(args: list[Val], ctx: Ctx) -> Val:
+    idx, options = args[0], args[1:]
+    if idx.shape != (1, 1) and not idx.per_row:
+        raise NotVectorisable("CHOOSE with an array index")
+    num, m, e = co.to_numbers(idx.block)
+    k = np.trunc(num)
+    if not idx.per_row:
+        if m is not None:
+            return Val(Block.errors((1, 1), e[0, 0]))
+        i = int(k[0, 0])
+        return options[i - 1] if 1 <= i <= len(options) else Val(Block.errors((1, 1), E_VALUE))
+    result = Val(Block.errors((1, 1), E_VALUE))
+    for i, opt in enumerate(options, start=1):
+        if not opt.per_row and opt.shape != (1, 1):
+            raise NotVectorisable("CHOOSE of arrays per row")
+        cond = Block(np.full(k.shape, BOOL, np.int8), (k == i).astype(float))
+        result = _select(cond, opt, result, True)
+    if m is not None:
+        result.block.kind[m], result.block.obj[m] = ERR, e[m]
+    return result
+
+
 _VECTORISED = {
+    "N": _fn_n,
+    "T": lambda args, ctx: Val(Block(np.where(args[0].block.kind == ERR, ERR, STR).astype(np.int8),
+                                     np.zeros(args[0].shape),
+                                     np.where(np.isin(args[0].block.kind, (STR, ERR)), args[0].block.obj, "")),
+                               args[0].per_row),
+    "NA": lambda args, ctx: Val(Block.errors((1, 1), E_NA)),
+    "CHOOSE": _fn_choose,
     "ISERROR": _type_test(lambda b: b.kind == ERR),
     "ISERR": _type_test(lambda b: (b.kind == ERR) & ~_is_na(b)),
     "ISNA": _type_test(_is_na),

@@ -404,7 +404,12 @@ def _fn_index(args: list[Val], ctx: Ctx) -> Val:
     c, cm, ce = idx_of(col, nc, False)
     if nr == 1 and col is None and row is not None:
         r, c = np.zeros_like(r), r          # INDEX(row_vector, n) picks the n-th column
-    if (r == 0).any() and nr > 1 or (c == 0).any() and nc > 1:
+    valid = np.ones(np.broadcast_shapes(r.shape, c.shape), bool)
+    for m in (rm, cm):
+        if m is not None:
+            valid &= ~np.broadcast_to(m, valid.shape)
+    rz, cz = np.broadcast_to(r == 0, valid.shape), np.broadcast_to(c == 0, valid.shape)
+    if (rz & valid).any() and nr > 1 or (cz & valid).any() and nc > 1:
         if per_row:
             raise NotVectorisable("INDEX returning a whole row/column per row")
         rr = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))

@@ -37,10 +37,21 @@ class Block:
     elements and the XlError of ERR elements (other elements are unspecified).
     """
 
-    __slots__ = ("kind", "num", "obj")
+    __slots__ = ("kind", "num", "_obj")
 
     def __init__(self, kind: np.ndarray, num: np.ndarray, obj: np.ndarray | None = None):
-        self.kind, self.num, self.obj = kind, num, obj
+        self.kind, self.num, self._obj = kind, num, obj
+
+    @property
+    def obj(self) -> np.ndarray:
+        """Objects of STR/ERR elements (allocated on first use: numeric blocks never need it)."""
+        if self._obj is None:
+            self._obj = np.empty(self.kind.shape, dtype=object)
+        return self._obj
+
+    @obj.setter
+    def obj(self, value: np.ndarray | None) -> None:
+        self._obj = value
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -144,7 +155,7 @@ class Block:
 
     def take(self, rows, cols=slice(None)) -> "Block":
         """Sub-block by numpy indexing (rows, cols)."""
-        return Block(self.kind[rows, cols], self.num[rows, cols], None if self.obj is None else self.obj[rows, cols])
+        return Block(self.kind[rows, cols], self.num[rows, cols], None if self._obj is None else self._obj[rows, cols])
 
     def is_all(self, kind: int) -> bool:
         return bool((self.kind == kind).all())

@@ -122,6 +122,7 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
                     data = _drop_calc_chain(info.filename, data)
                 zout.writestr(info, data, compress_type=info.compress_type,
                               compresslevel=1 if sheet is not None else None)
+        os.chmod(tmp, os.stat(source).st_mode & 0o777)
         os.replace(tmp, output)
     except BaseException:
         try:

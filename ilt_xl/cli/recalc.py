@@ -1,0 +1,174 @@
+"""``ilt-xl recalc`` and ``ilt-xl batch``: recompute workbooks headlessly.
+
+``recalc IN.xlsx`` writes ``IN.recalc.xlsx`` (or ``-o OUT``; ``--in-place`` replaces IN) with every
+formula's cached value filled, then prints what was computed and which cells are in error.
+``batch 'GLOB' --out DIR`` does the same for many workbooks on local processes, or on a Dask
+cluster when ``--scheduler`` is given; a workbook that fails is reported and skipped.
+
+Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
+evaluated (or, for batch, some workbooks failed), 2 unusable input, 3 output not writable.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import glob as globmod
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+
+_MAX_LISTED = 15
+
+
+def _parse_today(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[bold red]Bad --today {escape(value)!s}:[/] expected a date as YYYY-MM-DD.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def print_report(report) -> None:
+    """The summary of one recalculation: cells computed, problems, cells in error, time."""
+    console.print(
+        f"Recalculated {escape(report.source)} -> {escape(str(report.output))}: "
+        f"{report.cells_computed} formula cells in {report.runs} runs "
+        f"({report.runs_vectorised} vectorised) in {report.seconds:.2f} s "
+        f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
+        highlight=False)
+    if report.problems:
+        console.print(f"[bold red]{len(report.problems)} formulas could not be evaluated:[/]")
+        for p in report.problems[:_MAX_LISTED]:
+            console.print(f"  {escape(str(p))}", highlight=False)
+        if len(report.problems) > _MAX_LISTED:
+            console.print(f"  ... and {len(report.problems) - _MAX_LISTED} more")
+    if report.error_cells:
+        console.print(f"[yellow]{report.error_count} cells hold error values:[/]")
+        for e in report.error_cells[:_MAX_LISTED]:
+            console.print(f"  {escape(str(e))}", highlight=False)
+        if len(report.error_cells) > _MAX_LISTED:
+            console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
+
+
+@app.command()
+def recalc(
+    path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Where to write (default: IN.recalc.xlsx)."),
+    in_place: bool = typer.Option(False, "--in-place", help="Replace the input workbook."),
+    values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
+    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today)."),
+) -> None:
+    """Recompute every formula (ILT_* functions and structured references included) without Excel."""
+    from ilt_xl.engine.recalc import default_output, recalculate
+    from ilt_xl.engine.xlsx_zip import WorkbookError
+
+    day = _parse_today(today)
+    if in_place and output is not None:
+        err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if not path.is_file():
+        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    target = path if in_place else (output or default_output(path))
+    if not in_place and target.resolve() == path.resolve():
+        err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
+                          highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    try:
+        report = recalculate(path, target, values_only=values_only, today=day)
+    except WorkbookError as exc:
+        err_console.print(f"[bold red]Cannot use {escape(str(path))}:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
+                          highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    print_report(report)
+    raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
+
+
+def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None) -> dict:
+    """Recalculate one workbook of a batch; never raises (the failure is returned as text)."""
+    from ilt_xl.engine.recalc import recalculate
+    target = Path(out_dir) / Path(source).name
+    try:
+        r = recalculate(source, target, values_only=values_only, today=today)
+    except Exception as exc:  # one bad workbook must not stop the batch
+        return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
+            "problems": len(r.problems), "errors": r.error_count, "seconds": r.seconds}
+
+
+@app.command()
+def batch(
+    pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
+    out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same file names)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Local worker processes (default: CPU count)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
+    values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
+    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
+) -> None:
+    """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar."""
+    from rich.progress import Progress
+
+    day = _parse_today(today)
+    sources = sorted(globmod.glob(pattern, recursive=True))
+    if not sources:
+        err_console.print(f"[bold red]No workbook matches {escape(pattern)}.[/]", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out.mkdir(parents=True, exist_ok=True)
+    if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
+        err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    results = []
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task("Recalculating", total=len(sources))
+        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler):
+            results.append(result)
+            if not result["ok"]:
+                progress.console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
+                                       highlight=False)
+            progress.advance(task)
+    failed = [r for r in results if not r["ok"]]
+    with_errors = [r for r in results if r["ok"] and (r["problems"] or r["errors"])]
+    cells = sum(r.get("cells", 0) for r in results)
+    console.print(f"{len(results) - len(failed)} of {len(results)} workbooks recalculated ({cells} formula cells); "
+                  f"{len(failed)} failed; {len(with_errors)} hold cells in error.", highlight=False)
+    for r in with_errors[:_MAX_LISTED]:
+        console.print(f"  {escape(r['source'])}: {r['problems']} formulas not evaluated, {r['errors']} error cells",
+                      highlight=False)
+    raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
+
+
+def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
+    """Yield one result per workbook as it completes (local processes or Dask)."""
+    if scheduler:
+        from dask.distributed import Client, as_completed
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            err_console.print(f"[bold red]Cannot reach the Dask scheduler {escape(scheduler)}:[/] {escape(str(exc))}",
+                              highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        try:
+            futures = [client.submit(recalc_one, s, out_dir, values_only, day, pure=False) for s in sources]
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+        return
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed as done
+    n = workers or os.cpu_count() or 1
+    if n == 1 or len(sources) == 1:
+        for s in sources:
+            yield recalc_one(s, out_dir, values_only, day)
+        return
+    with ProcessPoolExecutor(max_workers=min(n, len(sources))) as pool:
+        futures = [pool.submit(recalc_one, s, out_dir, values_only, day) for s in sources]
+        for fut in done(futures):
+            yield fut.result()
