@@ -166,9 +166,11 @@ def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
         mismatch = (priced_in.isin(currencies) & session_currency.isin(currencies)
                     & (priced_in != session_currency) & sessions[entered].isna()).to_numpy()
         what = "room" if resource == "Rooms" else "instructor"
-        messages = (what + " " + sessions[key] + " is priced in " + priced_in + " but the session (course "
-                    + sessions["CourseId"] + ") is in " + session_currency + ": enter the " + what + " cost in "
-                    + session_currency + " in " + entered)
+        messages = pd.Series("", index=sessions.index, dtype=object)
+        m = mismatch
+        messages[m] = (what + " " + sessions[key][m] + " is priced in " + priced_in[m] + " but the session (course "
+                       + sessions["CourseId"][m] + ") is in " + session_currency[m] + ": enter the " + what
+                       + " cost in " + session_currency[m] + " in " + entered)
         out += problems_from_mask(loc, mismatch, rows, entered, sessions[entered],
                                   "the cost entered in the session currency", messages)
     return out
