@@ -91,3 +91,12 @@ def test_unexpected_failure_is_reported_not_hidden(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
     debug = run(path, "--debug")
     assert debug.exit_code == 2 and "Traceback" in debug.output
+
+
+def test_json_values_blank_numbers_as_null(tmp_path):
+    rows = bw.planner_rows()
+    rows["Sessions"][0]["RoomId"] = "R2"           # GBP room, EUR course, no cost entered
+    report = json.loads(run(str(bw.write_planner(tmp_path / "p.xlsx", rows)), "--format", "json").stdout)
+    [problem] = report["problems"]
+    assert (problem["cell"], problem["value"]) == ("P2", None)
+    assert "enter the room cost in EUR" in problem["message"]

@@ -49,8 +49,10 @@ class Problem:
 
 def json_value(value: object) -> object:
     """``value`` as JSON can hold it: finite numbers and bools as such, blanks as None, else text."""
-    if value is None or value is pd.NaT or (isinstance(value, str) and value == ""):
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, str) and value == ""):
         return None
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return None  # a blank number cell
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
