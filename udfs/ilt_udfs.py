@@ -51,6 +51,12 @@ def ilt_refresh_fx() -> None:
 
 
 @xw.sub
+def ilt_refresh_budget() -> None:
+    """Refresh Actual, Committed and Forecast of the Budget tab."""
+    _run("budget")
+
+
+@xw.sub
 def ilt_refresh_availability() -> None:
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     _run("availability")

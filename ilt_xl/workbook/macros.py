@@ -14,8 +14,8 @@ Regeneration keeps what users typed:
 - fx: manual rows (any Source but :data:`ECB_ROW_SOURCE`) are kept as they are,
   and the ECB rows the sessions use are rewritten after them;
 - budget: the user's rows and Budget values are kept; Actual, Committed and
-  Forecast are recomputed; year x BU (x country) combinations with cost but no
-  row are added with a blank Budget;
+  Forecast are recomputed (:func:`ilt_xl.core.plan.budget_table`); year x BU
+  (x country) combinations with cost but no row are added with Budget 0;
 - allocate, conflicts, availability, validate: the tables are wholly written
   by their command (nothing in them is typed by users).
 """
@@ -28,7 +28,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import checklists, fx, resources
+from ilt_xl.core import checklists, fx, plan, resources
 from ilt_xl.core.allocation import allocate
 from ilt_xl.core.sessions import session_table, setting
 from ilt_xl.schema import PLANNER
@@ -73,6 +73,12 @@ def checklist_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work."""
     existing = tables["Checklist"]
     return checklists.regenerate(existing, tables["Sessions"], tables["ChecklistTemplate"])
+
+
+def budget_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Budget rows with Actual, Committed and Forecast recomputed (Variance is the workbook's formula)."""
+    table = plan.budget_table(tables, _settings(settings))
+    return table[[c.name for c in PLANNER.table("Budget").input_columns]]
 
 
 def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
@@ -190,6 +196,8 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("checklist", "Checklist", "Build or refresh the Checklist tab, keeping statuses, done dates and notes.", checklist_rows),
     Macro("allocate", "Allocation", "Build the Allocation ledger: each session's cost split over its enrolment lines.", allocation_rows),
     Macro("conflicts", "Conflicts", "Fill the Conflicts tab: double bookings, skills, capacity, available days.", conflict_rows),
+    Macro("budget", "Budget", "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
+          budget_rows),
     Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
     Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days.",
           availability_rows, reshape=True, created=True),

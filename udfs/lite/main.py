@@ -37,6 +37,12 @@ def ilt_refresh_fx(book):
 
 
 @script
+def ilt_refresh_budget(book):
+    """Refresh Actual, Committed and Forecast of the Budget tab."""
+    book_io.run_in_book(book, "budget")
+
+
+@script
 def ilt_refresh_availability(book):
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     book_io.run_in_book(book, "availability")

@@ -1,0 +1,275 @@
+"""The headless twins on the example planner: contents from the core, user edits kept, nothing else touched."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ilt_xl.cli.app import app
+from ilt_xl.core import checklists, fx, plan, resources
+from ilt_xl.core.allocation import allocate
+from ilt_xl.core.sessions import session_table, setting
+from ilt_xl.schema import PLANNER
+from ilt_xl.workbook.headless import run_macro
+from ilt_xl.workbook.macros import ECB_ROW_SOURCE
+from ilt_xl.workbook.package_editor import PackageEditor
+from ilt_xl.workbook.reader import read_planner
+from ilt_xl.workbook.sheet_writer import replace_table_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "workbooks" / "ilt_planner_example.xlsx"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    """The committed example planner, or one built like it when it is not there yet."""
+    if EXAMPLE.exists():
+        return EXAMPLE
+    from ilt_xl.workbook.builder import build_planner
+    from ilt_xl.workbook.example import make_example
+
+    return build_planner(tmp_path_factory.mktemp("example") / "example.xlsx", make_example(120))
+
+
+@pytest.fixture()
+def planner_file(example, tmp_path) -> Path:
+    return Path(shutil.copy(example, tmp_path / "plan.xlsx"))
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _table_parts(path: Path, table: str) -> set[str]:
+    location = PackageEditor(path).table(table)
+    return {location.sheet_part, location.table_part}
+
+
+def _changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    assert set(before) <= set(after), "no part is ever dropped"
+    return {n for n in after if before.get(n) != after[n]}
+
+
+def _settings(planner) -> dict:
+    return {s.name: setting(planner.settings, s.name) for s in PLANNER.settings}
+
+
+def _assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected)
+    for column in expected.columns:
+        g, e = got[column].reset_index(drop=True), expected[column].reset_index(drop=True)
+        if pd.api.types.is_numeric_dtype(e) and not pd.api.types.is_bool_dtype(e):
+            np.testing.assert_allclose(pd.to_numeric(g, errors="coerce").to_numpy("float64"),
+                                       pd.to_numeric(e, errors="coerce").to_numpy("float64"), rtol=1e-12, atol=1e-9,
+                                       err_msg=column)
+        elif pd.api.types.is_datetime64_any_dtype(e):
+            assert (pd.to_datetime(g).fillna(pd.Timestamp(0)) == pd.to_datetime(e).fillna(pd.Timestamp(0))).all(), column
+        else:
+            assert (g.astype(object).where(g.notna(), "").astype(str).tolist()
+                    == e.astype(object).where(e.notna(), "").astype(str).tolist()), column
+
+
+@pytest.mark.parametrize("macro,table,expected", [
+    ("allocate", "Allocation", lambda p, s: allocate(
+        session_table(p.tables, s), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
+        s["BudgetRateDate"], p.fx)),
+    ("conflicts", "Conflicts", lambda p, s: resources.conflicts(p.tables, s)),
+    ("checklist", "Checklist", lambda p, s: checklists.regenerate(p.checklist, p.sessions, p.checklist_template)),
+    ("budget", "Budget", lambda p, s: plan.budget_table(p.tables, s).drop(columns="Variance")),
+])
+def test_twin_writes_the_core_result_and_only_its_table(planner_file, tmp_path, macro, table, expected):
+    before = _parts(planner_file)
+    out = tmp_path / "out.xlsx"
+    run_macro(macro, planner_file, out)
+    assert _parts(planner_file) == before, "the input is untouched without --in-place"
+    assert _changed(before, _parts(out)) <= _table_parts(planner_file, table)
+    source = read_planner(planner_file, validate=False)
+    written = read_planner(out, validate=False)
+    frame = written.tables[table]
+    want = expected(source, _settings(source))
+    columns = [c for c in want.columns if c in frame.columns]
+    _assert_frames_equal(frame[columns], want[columns])
+    assert len(want) > 0, f"the example exercises {macro}"
+
+
+def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_file, tmp_path):
+    first = tmp_path / "first.xlsx"
+    run_macro("checklist", planner_file, first)
+    planner = read_planner(first, validate=False)
+    checklist = planner.checklist.reset_index(drop=True)
+    sessions = planner.sessions
+    future = sessions[(sessions["Status"] == "Planned")].index[:2]
+    moved_id, cancelled_id = sessions.loc[future[0], "SessionId"], sessions.loc[future[1], "SessionId"]
+    moved_rows = checklist.index[checklist["SessionId"] == moved_id]
+    cancel_rows = checklist.index[checklist["SessionId"] == cancelled_id]
+    done_row, noted_row = moved_rows[0], moved_rows[1]
+    # The user's edits: a task done, a note, a session moved by a week, another cancelled.
+    checklist.loc[done_row, ["Status", "DoneDate"]] = ["Done", pd.Timestamp("2026-05-04")]
+    checklist.loc[noted_row, "Notes"] = "=caterer called, waiting"
+    checklist.loc[cancel_rows[0], ["Status", "DoneDate"]] = ["Done", pd.Timestamp("2026-05-05")]
+    edited_sessions = sessions.copy()
+    edited_sessions.loc[future[0], ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
+    edited_sessions.loc[future[1], "Status"] = "Cancelled"
+    editor = PackageEditor(first)
+    replace_table_rows(editor, "Checklist", checklist.drop(columns="Overdue"))
+    replace_table_rows(editor, "Sessions", edited_sessions[[c.name for c in PLANNER.table("Sessions").input_columns]])
+    edited = tmp_path / "edited.xlsx"
+    editor.save(edited)
+
+    before = _parts(edited)
+    second = tmp_path / "second.xlsx"
+    run_macro("checklist", edited, second)
+    assert _changed(before, _parts(second)) <= _table_parts(edited, "Checklist")
+    again = read_planner(second, validate=False).checklist.reset_index(drop=True)
+    key = ["SessionId", "TaskId"]
+    merged = again.merge(checklist, on=key, suffixes=("", "_old"))
+    row = merged.set_index(key)
+    done = tuple(checklist.loc[done_row, key])
+    assert row.loc[done, "Status"] == "Done" and row.loc[done, "DoneDate"] == pd.Timestamp("2026-05-04")
+    assert row.loc[done, "DueDate"] == checklist.loc[done_row, "DueDate"], "a done task keeps its due date"
+    noted = tuple(checklist.loc[noted_row, key])
+    assert row.loc[noted, "Notes"] == "=caterer called, waiting"
+    moved_open = merged[(merged["SessionId"] == moved_id) & (merged["Status"] == "Open")]
+    assert len(moved_open) and (moved_open["DueDate"] > moved_open["DueDate_old"]).all(), "open tasks move"
+    cancelled = merged[merged["SessionId"] == cancelled_id].set_index("TaskId")
+    first_task = checklist.loc[cancel_rows[0], "TaskId"]
+    assert cancelled.loc[first_task, "Status"] == "Done", "done work stays done"
+    assert set(cancelled.drop(index=first_task)["Status"]) == {"Cancelled"}, "open tasks of a cancelled session"
+    assert len(again) == len(checklist), "nothing is deleted"
+
+
+def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
+    planner = read_planner(planner_file, validate=False)
+    manual = pd.DataFrame({"Date": [pd.Timestamp("2025-01-01")], "Currency": ["USD"], "PerEUR": [1.5],
+                           "Source": ["Treasury budget rate"]})
+    editor = PackageEditor(planner_file)
+    replace_table_rows(editor, "FX", manual)
+    edited = tmp_path / "edited.xlsx"
+    editor.save(edited)
+    out = tmp_path / "out.xlsx"
+    run_macro("fx", edited, out)
+    assert _changed(_parts(edited), _parts(out)) <= _table_parts(edited, "FX")
+    table = read_planner(out, validate=False).fx.reset_index(drop=True)
+    assert table.iloc[0].tolist() == manual.iloc[0].tolist(), "the manual row comes first, unchanged"
+    ecb = table[table["Source"] == ECB_ROW_SOURCE]
+    assert len(ecb) > 0
+    # Independent check: each written rate is the ECB rate of its own publication date.
+    per_eur, published, _, found = fx.ecb_table().lookup(ecb["Currency"].to_numpy(object),
+                                                          ecb["Date"].to_numpy("datetime64[D]"))
+    assert found.all() and (published == ecb["Date"].to_numpy("datetime64[D]")).all()
+    np.testing.assert_allclose(per_eur, ecb["PerEUR"].to_numpy("float64"))
+    # Every session leg not decided by the manual row is covered: converting with the FX tab alone
+    # as manual rates gives the same rates as ECB + manual rows.
+    s = session_table(planner.tables, _settings(planner))
+    dates = s["StartDate"].to_numpy("datetime64[D]")
+    ccy = s["Currency"].astype(str).to_numpy(object)
+    with_ecb = fx.rates(ccy, "EUR", dates, manual)
+    tab_only = fx.rates(ccy, "EUR", dates, table)
+    ok = with_ecb.ok
+    np.testing.assert_allclose(tab_only.rate[ok], with_ecb.rate[ok])
+    assert not (ecb["Currency"] == "USD").any() or (ecb.loc[ecb["Currency"] == "USD", "Date"] < "2025-01-01").all()
+    # A second run keeps the manual row and rewrites the same ECB rows.
+    again = tmp_path / "again.xlsx"
+    run_macro("fx", out, again)
+    _assert_frames_equal(read_planner(again, validate=False).fx.reset_index(drop=True), table)
+
+
+def test_budget_rerun_keeps_budget_values(planner_file, tmp_path):
+    first = tmp_path / "first.xlsx"
+    run_macro("budget", planner_file, first)
+    budget = read_planner(first, validate=False).budget.reset_index(drop=True)
+    budget.loc[0, "Budget"] = 123456.78
+    editor = PackageEditor(first)
+    replace_table_rows(editor, "Budget", budget.drop(columns="Variance"))
+    edited = tmp_path / "edited.xlsx"
+    editor.save(edited)
+    second = tmp_path / "second.xlsx"
+    run_macro("budget", edited, second)
+    again = read_planner(second, validate=False).budget.reset_index(drop=True)
+    assert again.loc[0, "Budget"] == 123456.78
+    assert len(again) == len(budget)
+    _assert_frames_equal(again[["Actual", "Committed", "Forecast"]], budget[["Actual", "Committed", "Forecast"]])
+
+
+def test_availability_sheet_is_created_with_booked_days_and_a_colour_scale(planner_file, tmp_path):
+    out = tmp_path / "out.xlsx"
+    before = _parts(planner_file)
+    run_macro("availability", planner_file, out)
+    after = _parts(out)
+    new = set(after) - set(before)
+    changed = _changed(before, after) - new
+    assert changed == {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Availability"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Kind", "Resource", "Name"] and len(header) == 3 + 52
+    planner = read_planner(planner_file, validate=False)
+    as_of = pd.Timestamp(_settings(planner)["AsOfDate"])
+    monday = as_of - pd.Timedelta(days=as_of.weekday())
+    # Hand count for an instructor booked in the window, week by week: calendar days of live sessions.
+    s = planner.sessions
+    live = s[s["Status"] != "Cancelled"]
+    in_window = live[(live["StartDate"] >= monday) & (live["StartDate"] < monday + pd.Timedelta(weeks=52))]
+    instructor = in_window["InstructorId"].value_counts().index[0]
+    mine = live[live["InstructorId"] == instructor]
+    expected = []
+    for week in range(52):
+        first, last = monday + pd.Timedelta(weeks=week), monday + pd.Timedelta(weeks=week, days=6)
+        overlap = (mine["EndDate"].clip(upper=last) - mine["StartDate"].clip(lower=first)).dt.days + 1
+        expected.append(int(overlap.clip(lower=0).sum()))
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "Instructor" and r[1] == instructor)
+    assert list(row[3:]) == expected and sum(expected) > 0
+    rooms = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "Room"]
+    assert len(rooms) == len(planner.rooms)
+    rules = ws.conditional_formatting
+    assert any(rule.type == "colorScale" for cf in rules for rule in cf.rules)
+    # A second run replaces the rows and the colour scale, adding no sheet.
+    again = tmp_path / "again.xlsx"
+    run_macro("availability", out, again)
+    assert _changed(after, _parts(again)) <= _table_parts(out, "Availability")
+    assert sum(rule.type == "colorScale" for cf in openpyxl.load_workbook(again)["Availability"].conditional_formatting
+               for rule in cf.rules) == 1
+
+
+def test_validate_writes_problems_sheet(planner_file, tmp_path):
+    planner = read_planner(planner_file, validate=False)
+    sessions = planner.sessions[[c.name for c in PLANNER.table("Sessions").input_columns]].copy()
+    sessions.iloc[0, sessions.columns.get_loc("CourseId")] = "NO-SUCH-COURSE"
+    editor = PackageEditor(planner_file)
+    replace_table_rows(editor, "Sessions", sessions)
+    broken = tmp_path / "broken.xlsx"
+    editor.save(broken)
+    out = tmp_path / "out.xlsx"
+    result = run_macro("validate", broken, out)
+    assert result.rows >= 1
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out)["Problems"]
+    rows = list(ws.iter_rows(min_row=1, values_only=True))
+    assert list(rows[0]) == ["Severity", "Sheet", "Cell", "Column", "Value", "Expected", "Message"]
+    assert any(r[1] == "Sessions" and r[3] == "CourseId" and r[4] == "NO-SUCH-COURSE" for r in rows[1:])
+
+
+def test_cli_in_place_default_output_and_refusals(planner_file, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["conflicts", str(planner_file)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plan.out.xlsx").exists()
+    assert runner.invoke(app, ["conflicts", str(planner_file)]).exit_code == 3, "an existing output is refused"
+    assert runner.invoke(app, ["conflicts", str(planner_file), "--force"]).exit_code == 0
+    before = planner_file.read_bytes()
+    assert runner.invoke(app, ["conflicts", str(planner_file), "--in-place"]).exit_code == 0
+    assert planner_file.read_bytes() != before
+    assert runner.invoke(app, ["conflicts", str(tmp_path / "missing.xlsx")]).exit_code == 2
+    assert runner.invoke(app, ["conflicts", str(planner_file), "-o", str(tmp_path / "no" / "x.xlsx")]).exit_code == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.out.xlsx", "plan.xlsx"], "no temporary file left"
