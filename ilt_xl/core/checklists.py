@@ -44,7 +44,10 @@ _TEMPLATE_FIELDS = ("Task", "Phase", "OwnerTeam")
 
 
 def _lower(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
+    """Trimmed lower-case text, "" for blanks; each distinct value is normalised once."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    lowered = np.array([str(u).strip().lower() for u in uniques] + [""], dtype=object)
+    return pd.Series(lowered[codes], index=values.index)
 
 
 def _applies(sessions: pd.DataFrame, template: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

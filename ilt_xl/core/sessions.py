@@ -83,12 +83,13 @@ def blank(values: pd.Series) -> np.ndarray:
 
 
 def id_key(values: pd.Series) -> pd.Series:
-    """Ids as lookup keys: Excel's MATCH, SUMIFS and COUNTIF compare text case-insensitively."""
-    text = values.astype(object)
-    known = text.notna().to_numpy()
-    out = pd.Series(np.full(len(text), np.nan, dtype=object), index=values.index)
-    out[known] = text[known].astype(str).str.lower().to_numpy(object)
-    return out
+    """Ids as lookup keys: Excel's MATCH, SUMIFS and COUNTIF compare text case-insensitively.
+
+    Blank (NaN/None) stays NaN. Each distinct id is lowered once.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    lowered = np.array([str(u).lower() for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(lowered[codes], index=values.index)
 
 
 def lookup(keys: pd.Series, table: pd.DataFrame, key_column: str, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
