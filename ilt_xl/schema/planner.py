@@ -57,14 +57,15 @@ SETTINGS = (
         "Default key that splits a session's fixed cost over its enrolment lines.",
         allowed=ALLOCATION_KEYS,
     ),
-    Setting("GoNoGoLeadDays", T.INT, 14, "A session under its minimum this many days or fewer before its start is At risk."),
-    Setting("FiscalYearStartMonth", T.INT, 1, "Month (1-12) in which the fiscal year starts."),
+    Setting("GoNoGoLeadDays", T.INT, 14, "A session under its minimum this many days or fewer before its start is At risk.", minimum=0),
+    Setting("FiscalYearStartMonth", T.INT, 1, "Month (1-12) in which the fiscal year starts.", minimum=1, maximum=12),
     Setting(
         "AsOfDate", T.DATE, None,
         "The planner's 'today' for go/no-go and overdue tasks. Type a date to freeze it; the template uses TODAY().",
         formula="=TODAY()",
     ),
-    Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank."),
+    Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank.",
+            minimum=0, maximum=366),
 )
 
 COURSES = Table(

@@ -155,6 +155,8 @@ class Setting:
     description: str
     allowed: tuple[str, ...] = ()
     formula: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True)

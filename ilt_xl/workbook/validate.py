@@ -22,8 +22,6 @@ from ilt_xl.xlsx import parse_cell
 
 _CODE_PATTERNS = {ColumnType.CURRENCY: (r"[A-Z]{3}", "a 3-letter ISO 4217 currency code such as EUR"),
                   ColumnType.COUNTRY: (r"[A-Z]{2}", "a 2-letter ISO 3166 country code such as DE")}
-# Settings carry no bounds in the schema; these are the domain's.
-_SETTING_RANGES = {"FiscalYearStartMonth": (1, 12), "GoNoGoLeadDays": (0, None), "DefaultAvailableDays": (0, 366)}
 
 
 def validate(planner: Planner) -> list[Problem]:
@@ -222,10 +220,9 @@ def _setting_problems(planner: Planner, currencies: set[str]) -> list[Problem]:
                 f"{setting.name} {value!r} is not a known currency (add its rates to the FX table to use it)")
         elif setting.allowed and value not in setting.allowed:
             add(", ".join(setting.allowed), f"{value!r} is not an allowed {setting.name}")
-        bounds = _SETTING_RANGES.get(setting.name)
-        if bounds and isinstance(value, int) and not (
-                (bounds[0] is None or value >= bounds[0]) and (bounds[1] is None or value <= bounds[1])):
-            shown = f"from {bounds[0]} to {bounds[1]}" if bounds[1] is not None else f"at least {bounds[0]}"
+        low, high = setting.minimum, setting.maximum
+        if isinstance(value, int) and ((low is not None and value < low) or (high is not None and value > high)):
+            shown = f"from {low} to {high}" if high is not None else f"at least {low}"
             add(f"a whole number {shown}", f"{setting.name} {value} is out of range")
     if (planner.settings.get("FxDatePolicy") == "BudgetRateDate" and planner.settings.get("BudgetRateDate") is None
             and "BudgetRateDate" in planner.setting_cells):
