@@ -1,0 +1,129 @@
+"""ilt-xl ics: RFC 5545 calendars with stable UIDs, all-day and timed events, cancellations, safe text."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from icalendar import Calendar
+from typer.testing import CliRunner
+
+from ilt_xl.cli.app import app
+from ilt_xl.workbook.ics import Resource, calendar_for, planner_id
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+LATER = NOW + dt.timedelta(days=2)
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    sessions = pd.DataFrame({
+        "SessionId": ["S1", "S2", "S3", "S4", "S5"],
+        "CourseId": ["C1", "C1", "C2", "C1", "C1"],
+        "Status": ["Planned", "Confirmed", "Cancelled", "Delivered", "Planned"],
+        "StartDate": pd.to_datetime(["2026-04-06", "2026-04-13", "2026-04-20", "2026-01-05", "2026-05-04"]),
+        "EndDate": pd.to_datetime(["2026-04-08", "2026-04-15", "2026-04-20", "2026-01-05", "2026-05-04"]),
+        "StartTime": pd.to_timedelta([None, "09:00:00", None, "13:30:00", None]),
+        "EndTime": pd.to_timedelta([None, "17:00:00", None, "17:00:00", None]),
+        "Country": ["DE", "FR", "DE", "DE", "DE"],
+        "Site": ["Berlin", "Paris\r\nBEGIN:VEVENT\r\nUID:evil", "Berlin", "Berlin", "Berlin; ATTENDEE:x"],
+        "RoomId": ["R1", "R2", "R1", "R1", "R1"],
+        "InstructorId": ["I1", "i1", "I1", "I1", "I2"],
+    })
+    return {
+        "Sessions": sessions,
+        "Courses": pd.DataFrame({"CourseId": ["C1", "C2"], "Title": ["Leading, Teams", "Safety\x07 First"]}),
+        "Instructors": pd.DataFrame({"InstructorId": ["I1", "I2"], "Name": ["Ana Adler", "Ben Brown"]}),
+        "Rooms": pd.DataFrame({"RoomId": ["R1", "R2"], "Name": ["Room 1", "Salle 2"]}),
+    }
+
+
+def _events(calendar: Calendar) -> dict[str, object]:
+    parsed = Calendar.from_ical(calendar.to_ical())
+    return {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+
+
+def test_one_event_per_session_of_the_instructor_with_stable_uids():
+    pid = planner_id("My Planner")
+    events = _events(calendar_for(_tables(), Resource("instructor", "I1", "Ana Adler"), pid, NOW))
+    assert sorted(events) == [f"S{i}@{pid}.ilt-xl" for i in (1, 2, 3, 4)], "ids match case-insensitively"
+    again = _events(calendar_for(_tables(), Resource("instructor", "I1", "Ana Adler"), pid, LATER))
+    assert sorted(again) == sorted(events), "a re-export keeps the UIDs"
+    assert all(int(again[u]["SEQUENCE"]) > int(events[u]["SEQUENCE"]) for u in events), "and is a newer revision"
+    assert planner_id("my planner ") == pid and planner_id("Other") != pid
+
+
+def test_all_day_event_has_an_exclusive_end_date():
+    pid = planner_id("p")
+    s1 = _events(calendar_for(_tables(), Resource("instructor", "I1", ""), pid, NOW))[f"S1@{pid}.ilt-xl"]
+    assert s1["DTSTART"].dt == dt.date(2026, 4, 6) and not isinstance(s1["DTSTART"].dt, dt.datetime)
+    assert s1["DTEND"].dt == dt.date(2026, 4, 9)
+    assert "RRULE" not in s1
+    assert str(s1["STATUS"]) == "TENTATIVE"
+
+
+def test_timed_multi_day_session_repeats_daily():
+    pid = planner_id("p")
+    events = _events(calendar_for(_tables(), Resource("instructor", "I1", ""), pid, NOW))
+    s2 = events[f"S2@{pid}.ilt-xl"]
+    assert s2["DTSTART"].dt == dt.datetime(2026, 4, 13, 9, 0) and s2["DTSTART"].dt.tzinfo is None
+    assert s2["DTEND"].dt == dt.datetime(2026, 4, 13, 17, 0)
+    assert s2["RRULE"]["FREQ"] == ["DAILY"] and s2["RRULE"]["COUNT"] == [3]
+    s4 = events[f"S4@{pid}.ilt-xl"]
+    assert s4["DTSTART"].dt == dt.datetime(2026, 1, 5, 13, 30) and "RRULE" not in s4
+    assert str(s4["STATUS"]) == "CONFIRMED" and str(s2["STATUS"]) == "CONFIRMED"
+
+
+def test_cancelled_session_is_emitted_cancelled():
+    pid = planner_id("p")
+    s3 = _events(calendar_for(_tables(), Resource("room", "R1", "Room 1"), pid, NOW))[f"S3@{pid}.ilt-xl"]
+    assert str(s3["STATUS"]) == "CANCELLED"
+    assert str(s3["SUMMARY"]) == "Safety  First (S3)", "control characters are removed"
+
+
+def test_cell_text_cannot_inject_properties_or_components():
+    pid = planner_id("p")
+    for resource in (Resource("instructor", "I1", ""), Resource("instructor", "I2", "")):
+        raw = calendar_for(_tables(), resource, pid, NOW).to_ical().decode()
+        lines = raw.split("\r\n")
+        assert sum(line == "BEGIN:VEVENT" for line in lines) == raw.count("END:VEVENT")
+        assert not any(line.startswith(("UID:evil", "ATTENDEE")) for line in lines)
+    events = _events(calendar_for(_tables(), Resource("room", "R2", ""), pid, NOW))
+    assert str(events[f"S2@{pid}.ilt-xl"]["LOCATION"]) == "Salle 2, Paris\nBEGIN:VEVENT\nUID:evil, FR"
+    assert str(events[f"S2@{pid}.ilt-xl"]["SUMMARY"]) == "Leading, Teams (S2)"
+
+
+@pytest.fixture(scope="module")
+def planner(tmp_path_factory) -> Path:
+    example = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
+    folder = tmp_path_factory.mktemp("ics")
+    if example.exists():
+        return Path(shutil.copy(example, folder / "plan.xlsx"))
+    from ilt_xl.workbook.builder import build_planner
+    from ilt_xl.workbook.example import make_example
+
+    return build_planner(folder / "plan.xlsx", make_example(60))
+
+
+def test_cli_writes_one_calendar_or_all(planner, tmp_path):
+    from ilt_xl.workbook.reader import read_planner
+
+    tables = read_planner(planner, validate=False).tables
+    instructor = str(tables["Sessions"]["InstructorId"].value_counts().index[0])
+    runner = CliRunner()
+    out = tmp_path / "one.ics"
+    result = runner.invoke(app, ["ics", str(planner), "--instructor", instructor.lower(), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = int((tables["Sessions"]["InstructorId"] == instructor).sum())
+    assert len(Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == expected
+    result = runner.invoke(app, ["ics", str(planner), "--all", str(tmp_path / "all")])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert len(files) == len(tables["Instructors"]) + len(tables["Rooms"])
+    assert f"instructor-{instructor}.ics" in files
+    assert runner.invoke(app, ["ics", str(planner), "--room", "NO-SUCH-ROOM"]).exit_code == 1
+    assert runner.invoke(app, ["ics", str(planner), "--room", "R1", "--instructor", "I1"]).exit_code == 2
+    assert runner.invoke(app, ["ics", str(tmp_path / "missing.xlsx"), "--room", "R1"]).exit_code == 2
+    room = str(tables["Rooms"]["RoomId"].iloc[0])
+    assert runner.invoke(app, ["ics", str(planner), "--room", room, "-o", str(tmp_path / "no" / "x.ics")]).exit_code == 3
