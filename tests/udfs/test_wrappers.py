@@ -190,3 +190,23 @@ def test_a_new_registry_function_appears_without_wrapper_code(monkeypatch):
     names = wrappers.expose(namespace, lambda **k: (lambda f: f), lambda n, **k: (lambda f: f), lambda **k: (lambda f: f))
     assert "ILT_TESTDOUBLE" in names
     assert namespace["ILT_TESTDOUBLE"]([[1, 2]]) == [[2.0, 4.0]]
+
+
+def test_xlwings_conf_file_and_sheet_agree(tmp_path):
+    from pathlib import Path
+
+    import openpyxl
+
+    from ilt_xl.workbook.xlwings_conf import SHEET, add_xlwings_conf_sheet, conf_file_text
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "udfs" / "xlwings.conf").read_text() == conf_file_text()
+    assert '"UDF MODULES","udfs.ilt_udfs"' in conf_file_text()
+    wb = openpyxl.Workbook(write_only=True)
+    add_xlwings_conf_sheet(wb)
+    wb.save(tmp_path / "conf.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "conf.xlsx")[SHEET]
+    assert [tuple(r) for r in sheet.iter_rows(values_only=True)] == [("UDF MODULES", "udfs.ilt_udfs")]
+    import importlib
+
+    assert importlib.import_module("udfs.ilt_udfs").FUNCTIONS, "the module named in UDF MODULES imports"
