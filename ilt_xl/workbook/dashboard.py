@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ilt_xl.workbook import styles
@@ -29,6 +30,7 @@ _DELIVERED = 'Sessions[Status],"Delivered"'
 _IN_REPORTING = "Sessions[Currency],ReportingCurrency"
 _MONTHS = '"Jan","Feb","Mar","Apr","May","Jun","Jul","Aug","Sep","Oct","Nov","Dec"'
 
+_RIGHT = Alignment(horizontal="right")
 COUNT, RATE, MONEY, RATIO, DATE = "#,##0", "0.0%", "#,##0", "#,##0.00", "yyyy-mm-dd"
 
 
@@ -76,12 +78,14 @@ class _Grid:
         self.ws = ws
         self.cells: dict[int, dict[int, WriteOnlyCell]] = {}
 
-    def put(self, ref_row: int, col: str, value, number_format: str | None = None, font=None) -> None:
+    def put(self, ref_row: int, col: str, value, number_format: str | None = None, font=None, alignment=None) -> None:
         cell = WriteOnlyCell(self.ws, value)
         if number_format:
             cell.number_format = number_format
         if font is not None:
             cell.font = font
+        if alignment is not None:
+            cell.alignment = alignment
         self.cells.setdefault(ref_row, {})[column_index_from_string(col)] = cell
 
     def flush(self) -> None:
@@ -111,11 +115,11 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     for i, col in enumerate(YEAR_COLUMNS):
         back = YEARS - 1 - i
         year = "=YEAR(AsOfDate)-IF(MONTH(AsOfDate)<FiscalYearStartMonth,1,0)" + (f"-{back}" if back else "")
-        g.put(YEAR_ROW, col, year, "0", styles.LABEL_FONT)
+        g.put(YEAR_ROW, col, year, "0", styles.LABEL_FONT, _RIGHT)
         g.put(START_ROW, col, f"=DATE({col}{YEAR_ROW},FiscalYearStartMonth,1)", DATE)
         g.put(END_ROW, col, f"=DATE({col}{YEAR_ROW}+1,FiscalYearStartMonth,1)", DATE)
     for prev, col, yoy in zip(YEAR_COLUMNS, YEAR_COLUMNS[1:], YOY_COLUMNS):
-        g.put(YEAR_ROW, yoy, f'="YoY "&{col}{YEAR_ROW}', font=styles.LABEL_FONT)
+        g.put(YEAR_ROW, yoy, f'="YoY "&{col}{YEAR_ROW}', font=styles.LABEL_FONT, alignment=_RIGHT)
 
     g.put(KPI_FIRST_ROW - 1, "A", "KPIs by fiscal year", font=styles.SECTION_FONT)
     rows = {key: KPI_FIRST_ROW + i for i, (key, *_rest) in enumerate(KPIS)}
@@ -135,11 +139,11 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
             g.put(row, col, f"=SUMIFS(Sessions[SessionCost],{_DELIVERED},Sessions[Currency],$A{row},{_in_year(col)})", MONEY)
         _put_yoy(g, row)
 
-    month_header = row + 2
+    month_header = row + 3
     g.put(month_header - 1, "A", "Occupancy by month: registered / capacity, sessions not cancelled", font=styles.SECTION_FONT)
     for col, text in zip("ABCDE", ("Month", "Month starts", "Next month", f'="FY "&{YEAR_COLUMNS[-2]}{YEAR_ROW}',
                                    f'="FY "&{CURRENT}{YEAR_ROW}')):
-        g.put(month_header, col, text, font=styles.LABEL_FONT)
+        g.put(month_header, col, text, font=styles.LABEL_FONT, alignment=None if col == "A" else _RIGHT)
     for i in range(12):
         r = month_header + 1 + i
         g.put(r, "A", f"=CHOOSE(MONTH(B{r}),{_MONTHS})")
@@ -155,7 +159,7 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     g.put(bu_header - 1, "A", f"Budget and cost by business unit, current fiscal year, reporting currency "
           "(Actual, Committed and Forecast are written by the budget command)", font=styles.SECTION_FONT)
     for col, text in zip("ABCDE", ("Business unit", "Budget", "Actual", "Committed", "Forecast")):
-        g.put(bu_header, col, text, font=styles.LABEL_FONT)
+        g.put(bu_header, col, text, font=styles.LABEL_FONT, alignment=None if col == "A" else _RIGHT)
     for i in range(business_unit_rows):
         r = bu_header + 1 + i
         g.put(r, "A", f'=IFERROR(T(INDEX(BusinessUnits[BusinessUnit],{i + 1})),"")')

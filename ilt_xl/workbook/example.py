@@ -331,10 +331,13 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
     chosen = weeks[np.linspace(0, len(weeks) - 1, 4).astype(int)]
     (x1, y1), (x2, y2), (x3, y3), (x4, y4) = (pairs.index[pairs["_week"] == w].to_numpy() for w in chosen)
     # Instructor double-booked: y takes x's dates and instructor, at an external venue.
+    # It takes x's course too, so the instructor has the skill; at a venue it seats the course maximum.
     for x, y in ((x1, y1), (x4, y4)):
-        _move(frame, y, x)
-        frame.loc[y, ["InstructorId", "RoomId", "Site", "Notes"]] = [
-            frame.at[x, "InstructorId"], "", "Conference hotel", "Example: instructor double-booked"]
+        frame.loc[y, ["CourseId", "StartDate", "EndDate", "InstructorId", "RoomId", "Site", "Notes"]] = [
+            frame.at[x, "CourseId"], frame.at[x, "StartDate"], frame.at[x, "EndDate"], frame.at[x, "InstructorId"],
+            "", "Conference hotel", "Example: instructor double-booked"]
+        seats = courses.set_index("CourseId").at[frame.at[x, "CourseId"], "MaxLearners"]
+        frame.loc[y, "_registered"] = min(frame.at[y, "_registered"], seats)
     # Room double-booked.
     _move(frame, y2, x2)
     frame.loc[y2, ["RoomId", "Country", "Site", "Notes"]] = [
@@ -360,10 +363,13 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
 
 
 def _move(frame: pd.DataFrame, target: int, source: int) -> None:
-    """Give session ``target`` the course, dates and status of ``source`` (so both clash)."""
-    for col in ("CourseId", "StartDate", "EndDate", "Status", "ForecastLearners", "_capacity", "_week"):
-        frame.at[target, col] = frame.at[source, col]
-    frame.at[target, "_registered"] = min(frame.at[target, "_registered"], frame.at[source, "_capacity"])
+    """Move session ``target`` within its week so that it overlaps ``source`` (same week),
+    keeping its own length and ending by Friday."""
+    start, end = frame.at[source, "StartDate"], frame.at[target, "StartDate"]
+    length = (frame.at[target, "EndDate"] - end).days
+    monday = start - pd.Timedelta(days=start.weekday())
+    first = monday + pd.Timedelta(days=min(start.weekday(), 4 - length))
+    frame.at[target, "StartDate"], frame.at[target, "EndDate"] = first, first + pd.Timedelta(days=length)
 
 
 # ----------------------------------------------------------------------------- enrolments

@@ -1,0 +1,154 @@
+"""The example planner: deterministic, realistic, and holding exactly the conflicts it plants."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from ilt_xl.schema import PLANNER
+from ilt_xl.workbook.builder import build_planner
+from ilt_xl.workbook.example import AS_OF, RATES, YEARS, make_example
+
+
+@pytest.fixture(scope="module")
+def example():
+    return make_example()
+
+
+@pytest.fixture(scope="module")
+def t(example):
+    return example.tables
+
+
+def test_same_seed_same_tables_other_seed_other_tables(t):
+    again = make_example().tables
+    for name, frame in t.items():
+        pd.testing.assert_frame_equal(frame, again[name])
+    other = make_example(seed=1).tables
+    assert not other["Sessions"]["StartDate"].equals(t["Sessions"]["StartDate"])
+
+
+def test_tables_hold_only_schema_input_columns(t):
+    for name, frame in t.items():
+        assert set(frame.columns) <= {c.name for c in PLANNER.table(name).input_columns}, name
+
+
+def test_size_and_variety(example, t):
+    s = t["Sessions"]
+    assert len(s) == 600 and s["SessionId"].is_unique
+    assert set(s["StartDate"].dt.year) == set(YEARS)
+    assert example.settings["AsOfDate"] == AS_OF
+    assert t["BusinessUnits"]["BusinessUnit"].nunique() >= 5
+    assert t["Rooms"]["Country"].nunique() >= 6 and "NA" in set(t["Rooms"]["Country"])  # Namibia, not missing
+    assert t["Courses"]["Currency"].nunique() >= 4
+    assert len(t["Instructors"]) == 40 and len(t["Rooms"]) == 20
+    assert set(t["Instructors"]["Kind"]) == {"Internal", "External"}
+    assert ((s["EndDate"] - s["StartDate"]).dt.days > 0).mean() > 0.3  # multi-day sessions
+    assert len(t["ChecklistTemplate"]) == 10 and set(t["ChecklistTemplate"]["Phase"]) == {"Before", "During", "After"}
+    assert len(t["Budget"]) == len(YEARS) * len(t["BusinessUnits"])
+    assert set(t["FX"]["Currency"]) >= {"USD", "GBP", "CHF"}
+
+
+def test_statuses_follow_the_as_of_date(t):
+    s = t["Sessions"]
+    past = s["StartDate"] < pd.Timestamp(AS_OF)
+    assert set(s.loc[past, "Status"]) == {"Delivered", "Cancelled"}
+    assert set(s.loc[~past, "Status"]) == {"Planned", "Confirmed"}
+    rate = (s.loc[past, "Status"] == "Cancelled").mean()
+    assert 0.04 < rate < 0.2
+
+
+def _registered(t):
+    e = t["Enrolments"]
+    return e.groupby("SessionId")["Registered"].sum().reindex(t["Sessions"]["SessionId"], fill_value=0).to_numpy()
+
+
+def test_enrolment_lines_are_consistent(t):
+    e, s = t["Enrolments"], t["Sessions"]
+    assert (e["Registered"] > 0).all()
+    assert set(e["SessionId"]) <= set(s["SessionId"])
+    status = s.set_index("SessionId")["Status"].reindex(e["SessionId"]).to_numpy()
+    assert e.loc[status == "Delivered", "Attended"].notna().all()
+    assert e.loc[status != "Delivered", "Attended"].isna().all()
+    assert (e["Attended"].fillna(0) <= e["Registered"]).all()
+    assert e.groupby("SessionId").size().max() <= 4
+    # Cancellations include sessions that stayed below their course minimum, and some did not.
+    minimum = t["Courses"].set_index("CourseId")["MinLearners"].reindex(s["CourseId"]).to_numpy()
+    cancelled = (s["Status"] == "Cancelled").to_numpy()
+    below = _registered(t) < minimum
+    assert (cancelled & below).sum() > 0 and (cancelled & ~below).sum() > 0
+    assert (_registered(t) == 0).sum() > 0  # far-away sessions with no lines yet
+
+
+def test_costs_in_another_currency_are_entered_converted(t):
+    s, c, r, i = t["Sessions"], t["Courses"], t["Rooms"], t["Instructors"]
+    course_cur = c.set_index("CourseId")["Currency"].reindex(s["CourseId"]).to_numpy()
+    year = s["StartDate"].dt.year.to_numpy()
+    days = ((s["EndDate"] - s["StartDate"]).dt.days + 1).to_numpy()
+    per_eur = pd.DataFrame(RATES, index=YEARS)
+
+    def rate(cur, mask):
+        return np.array([per_eur.at[y, k] for y, k in zip(year[mask], cur[mask])])
+
+    has_room = (s["RoomId"] != "").to_numpy()
+    room = r.set_index("RoomId").reindex(s["RoomId"])
+    differs = has_room & (room["Currency"].to_numpy() != course_cur)
+    assert differs.sum() > 20
+    assert s["RoomCostEntered"].notna().to_numpy().tolist() == differs.tolist()
+    want = np.round(room["DayRate"].to_numpy()[differs] * days[differs]
+                    / rate(room["Currency"].to_numpy(), differs) * rate(course_cur, differs), 2)
+    np.testing.assert_allclose(s.loc[differs, "RoomCostEntered"], want)
+    instr = i.set_index("InstructorId").reindex(s["InstructorId"])
+    differs = instr["Currency"].to_numpy() != course_cur
+    assert s["InstructorFeeEntered"].notna().to_numpy().tolist() == differs.tolist()
+
+
+def _overlaps(s: pd.DataFrame, key: str) -> pd.DataFrame:
+    live = s[(s["Status"] != "Cancelled") & (s[key] != "")]
+    pairs = live.merge(live, on=key, suffixes=("A", "B"))
+    pairs = pairs[pairs["SessionIdA"] < pairs["SessionIdB"]]
+    return pairs[(pairs["StartDateA"] <= pairs["EndDateB"]) & (pairs["StartDateB"] <= pairs["EndDateA"])]
+
+
+def test_exactly_the_planted_conflicts(t):
+    s, c, r, i = t["Sessions"], t["Courses"], t["Rooms"], t["Instructors"]
+    assert len(_overlaps(s, "InstructorId")) == 2
+    assert len(_overlaps(s, "RoomId")) == 1
+    sim = _overlaps(s, "EquipmentId")
+    sim = sim[sim["EquipmentIdA"] == "EQ-SIM"] if "EquipmentIdA" in sim else sim[sim["EquipmentId"] == "EQ-SIM"]
+    assert ((sim["EquipmentUnitsA"] + sim["EquipmentUnitsB"]) > 2).any()
+    skill = c.set_index("CourseId")["Skill"].reindex(s["CourseId"]).to_numpy()
+    skills = i.set_index("InstructorId")["Skills"].reindex(s["InstructorId"]).str.split(",").to_numpy()
+    assert sum(k not in have for k, have in zip(skill, skills)) == 1
+    room_cap = r.set_index("RoomId")["Capacity"].reindex(s["RoomId"]).to_numpy()
+    course_max = c.set_index("CourseId")["MaxLearners"].reindex(s["CourseId"]).to_numpy()
+    capacity = np.where(s["CapacityOverride"].notna(), s["CapacityOverride"],
+                        np.where(s["RoomId"] == "", course_max, np.fmin(room_cap, course_max)))
+    assert (_registered(t) > capacity).sum() == 1
+    assert (s["CapacityOverride"] > room_cap).sum() == 1
+    notes = set(s["Notes"]) - {""}
+    assert len(notes) == 6 and all(n.startswith("Example: ") for n in notes)
+
+
+def test_workbook_keeps_namibia_and_real_dates(tmp_path, example):
+    wb = openpyxl.load_workbook(build_planner(tmp_path / "e.xlsx", example), read_only=True)
+    countries = [row[3] for row in wb["Rooms"].iter_rows(min_row=2, values_only=True)]
+    assert "NA" in countries
+    first = next(wb["Sessions"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert hasattr(first[3], "year") and hasattr(first[4], "year")
+    assert wb["Settings"]["B8"].value.date() == AS_OF
+
+
+def test_twenty_thousand_sessions_build_quickly(tmp_path):
+    start = time.perf_counter()
+    example = make_example(sessions=20_000)
+    generated = time.perf_counter()
+    path = build_planner(tmp_path / "big.xlsx", example)
+    done = time.perf_counter()
+    assert len(example.tables["Sessions"]) == 20_000 and example.tables["Sessions"]["SessionId"].is_unique
+    assert generated - start < 5 and done - start < 30, (generated - start, done - start)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert sum(1 for _ in wb["Sessions"].iter_rows(values_only=True)) == 20_001
