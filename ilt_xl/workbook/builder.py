@@ -95,11 +95,19 @@ def write_planner_atomically(path: str | Path, data: object = None, *, as_of: dt
     os.close(fd)
     try:
         build_planner(tmp, data, as_of=as_of)
+        # mkstemp makes the file private; give it the mode a plain open() would.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # ----------------------------------------------------------------------------- input
