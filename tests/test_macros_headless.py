@@ -273,3 +273,29 @@ def test_cli_in_place_default_output_and_refusals(planner_file, tmp_path):
     assert runner.invoke(app, ["conflicts", str(tmp_path / "missing.xlsx")]).exit_code == 2
     assert runner.invoke(app, ["conflicts", str(planner_file), "-o", str(tmp_path / "no" / "x.xlsx")]).exit_code == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.out.xlsx", "plan.xlsx"], "no temporary file left"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_twin_outputs(planner_file, tmp_path):
+    from tests.libreoffice import recalculate_with_libreoffice, soffice_available
+
+    if not soffice_available():
+        pytest.skip("LibreOffice not installed")
+    import openpyxl
+
+    out = tmp_path / "out.xlsx"
+    run_macro("availability", planner_file, out)
+    run_macro("checklist", out, out)
+    expected = read_planner(out, validate=False)
+    copy = recalculate_with_libreoffice(out, tmp_path / "lo")
+    wb = openpyxl.load_workbook(copy, data_only=True)
+    availability = list(wb["Availability"].iter_rows(values_only=True))
+    assert list(availability[0][:3]) == ["Kind", "Resource", "Name"]
+    assert len(availability) - 1 == len(expected.instructors) + len(expected.rooms)
+    checklist = list(wb["Checklist"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in checklist] == expected.checklist["SessionId"].tolist()
+    overdue = [r[9] for r in checklist]
+    as_of = pd.Timestamp(_settings(expected)["AsOfDate"])
+    want = ["Overdue" if s == "Open" and d < as_of else "" for s, d in
+            zip(expected.checklist["Status"], expected.checklist["DueDate"])]
+    assert [o or "" for o in overdue] == want, "LibreOffice computes the calculated column on every written row"
