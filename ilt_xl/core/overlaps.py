@@ -21,12 +21,11 @@ _BAND = np.int64(1 << 32)
 
 def resource_codes(resources: np.ndarray) -> np.ndarray:
     """Integer code per booking's resource (case-insensitive, as Excel compares ids); -1 for a blank one."""
-    text = pd.Series(np.asarray(resources, dtype=object))
-    known = text.notna() & (text.astype(str).str.strip() != "")
-    keys = pd.Series(np.full(len(text), None, dtype=object))
-    keys[known] = text[known].astype(str).str.lower().to_numpy(object)
-    codes, _ = pd.factorize(keys, use_na_sentinel=True)
-    return codes.astype("int64")
+    codes, uniques = pd.factorize(np.asarray(resources, dtype=object).reshape(-1))
+    # Normalise each distinct id once, then merge ids that differ only in case.
+    lowered = np.array([str(u).lower() if str(u).strip() else "" for u in uniques] + [""], dtype=object)[codes]
+    merged, _ = pd.factorize(np.where(lowered == "", None, lowered), use_na_sentinel=True)
+    return merged.astype("int64")
 
 
 def _keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from ilt_xl.core import excel_errors as xe
 from ilt_xl.core import overlaps
 from ilt_xl.core.calendar import working_days
 from ilt_xl.core.serial_dates import serial_to_datetime64
+from ilt_xl.core.sessions import id_key
 from ilt_xl.functions.arguments import coerce_date, coerce_text, errors_where
 from ilt_xl.functions.registry import Arg, worksheet_function
 
@@ -67,7 +68,7 @@ def _bookings(resources, starts, ends, statuses=None, ids=None) -> pd.DataFrame:
     end_values, end_errors = coerce_date(_column(ends, n))
     status = _texts(_column(statuses, n)) if statuses is not None else np.full(n, "", dtype=object)
     session = _texts(_column(ids, n)) if ids is not None else np.full(n, "", dtype=object)
-    live = (resource != "") & (np.char.lower(status.astype(str)) != "cancelled")
+    live = (resource != "") & (id_key(pd.Series(status, dtype=object)).to_numpy() != "cancelled")
     for errors in (start_errors, end_errors):
         bad = errors[live & ~np.equal(errors, None)]
         if bad.size:
@@ -129,8 +130,9 @@ def _has_skill(skill: str, skills: np.ndarray) -> np.ndarray:
     wanted = skill.strip().lower()
     if not wanted:
         return np.ones(skills.size, dtype=bool)
-    entries = pd.Series(skills, dtype=object).astype(str).str.lower().str.split(",").explode().str.strip()
-    return entries.eq(wanted).groupby(level=0).any().reindex(range(skills.size), fill_value=False).to_numpy()
+    codes, lists = pd.factorize(skills)  # few distinct skill lists: test each once
+    listed = np.array([wanted in {s.strip() for s in str(x).lower().split(",")} for x in lists] + [False])
+    return listed[codes]
 
 
 @worksheet_function(
@@ -164,8 +166,8 @@ def ilt_available(skill, start, end, instructor_ids, instructor_skills, booked_i
     except _BadRange as bad:
         return bad.code
     overlapping = (booked["first"] <= np.floor(end)) & (booked["last"] >= np.floor(start))
-    busy = set(booked.loc[overlapping.to_numpy(), "resource"].str.lower())
-    free = (ids != "") & _has_skill(skill, skills) & ~pd.Series(ids, dtype=object).str.lower().isin(busy).to_numpy()
+    busy = id_key(booked.loc[overlapping.to_numpy(), "resource"])
+    free = (ids != "") & _has_skill(skill, skills) & ~id_key(pd.Series(ids, dtype=object)).isin(set(busy)).to_numpy()
     if not free.any():
         return NONE
     return ids[free].reshape(-1, 1)
@@ -200,10 +202,10 @@ def ilt_utilization(resource_ids, start, end, booked_resources, booked_starts, b
     except _BadRange as bad:
         return np.full(n, np.nan), np.full(n, bad.code, dtype=object)
     queries = pd.DataFrame({
-        "q": np.arange(n), "key": pd.Series(resource_ids, dtype=object).str.lower(),
+        "q": np.arange(n), "key": id_key(pd.Series(resource_ids, dtype=object)),
         "start": np.floor(start), "end": np.floor(end),
     })
-    pairs = queries.merge(booked.assign(key=booked["resource"].str.lower()), on="key")
+    pairs = queries.merge(booked.assign(key=id_key(booked["resource"])), on="key")
     overlap = (np.minimum(pairs["end"], pairs["last"]) - np.maximum(pairs["start"], pairs["first"]) + 1).clip(lower=0)
     days = overlap.groupby(pairs["q"]).sum().reindex(range(n), fill_value=0).to_numpy("float64")
     workdays, reasons = working_days(serial_to_datetime64(start), serial_to_datetime64(end), country)
