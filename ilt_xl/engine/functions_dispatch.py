@@ -497,7 +497,35 @@ def _fn_choose(args: list[Val], ctx: Ctx) -> Val:
     return result
 
 
+def _fn_trim(args: list[Val], ctx: Ctx) -> Val:
+    texts, m, e = co.to_texts(args[0].block)
+    out = np.empty(texts.shape, dtype=object)
+    for idx in np.ndindex(texts.shape):
+        out[idx] = " ".join(part for part in texts[idx].split(" ") if part)
+    blk = Block(np.full(texts.shape, STR, np.int8), np.zeros(texts.shape), out)
+    if m is not None:
+        blk.kind[m], blk.obj[m] = ERR, e[m]
+    return Val(blk, args[0].per_row)
+
+
+_SUBTOTAL = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT", 9: "SUM"}
+
+
+def _fn_subtotal(args: list[Val], ctx: Ctx) -> Val:
+    """SUBTOTAL(f, ranges...): hidden rows are not known headlessly, so 1xx codes equal their x."""
+    code = args[0]
+    if code.per_row or code.shape != (1, 1) or code.block.kind[0, 0] != NUM:
+        return Val(Block.errors((1, 1), E_VALUE))
+    name = _SUBTOTAL.get(int(code.block.num[0, 0]) % 100)
+    if name is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    vec = _VECTORISED.get(name)
+    return vec(args[1:], ctx) if vec is not None else _call_formulas(name, args[1:], ctx)
+
+
 _VECTORISED = {
+    "TRIM": _fn_trim,
+    "SUBTOTAL": _fn_subtotal,
     "N": _fn_n,
     "T": lambda args, ctx: Val(Block(np.where(args[0].block.kind == ERR, ERR, STR).astype(np.int8),
                                      np.zeros(args[0].shape),

@@ -41,6 +41,23 @@ def equality_key(kind: int, num: float, obj) -> object:
     return None
 
 
+def map_unique(values: np.ndarray, fn, dtype=object) -> np.ndarray:
+    """``fn`` applied to each distinct element of ``values`` (hash-factorised), spread back.
+
+    Text columns repeat few distinct values, so per-value Python work runs per distinct value.
+    Elements that are None map to ``fn(None)``.
+    """
+    flat = np.asarray(values, dtype=object).ravel()
+    if len(flat) == 0:
+        return np.zeros(0, dtype=dtype)
+    codes, uniq = pd.factorize(flat, use_na_sentinel=True)
+    mapped = np.empty(len(uniq) + 1, dtype=dtype)
+    mapped[:len(uniq)] = [fn(u) for u in uniq]
+    if (codes < 0).any():
+        mapped[len(uniq)] = fn(None)
+    return mapped[codes]
+
+
 def _is_plain(kind: int, obj) -> bool:
     """True when a criterion value is a plain equality (no operator, no wildcard, not empty)."""
     if kind in (NUM, BOOL):
@@ -72,7 +89,8 @@ def criterion_mask(rng: Block, kind: int, num: float, obj) -> np.ndarray:
             out[idx] = str(rng.obj[idx]) == str(obj)
         return out
     if kind == EMPTY:
-        return _text_criterion(rng, "", "=", blank_only=False)
+        # Excel: "a reference to an empty cell is treated as the value 0"
+        return _numeric_equal(rng, 0.0)
     if kind in (NUM, BOOL):
         if kind == BOOL:
             return (k == BOOL) & (v == num)
@@ -122,21 +140,21 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
             return k == EMPTY
         return (k == EMPTY) | ((k == STR) & np.equal(rng.obj, ""))
     strs = k == STR
-    out = np.zeros(k.shape, bool)
+    low = text.lower()
     if op in ("<", "<=", ">", ">="):
-        low = text.lower()
-        for idx in zip(*np.nonzero(strs)):
-            x = rng.obj[idx].lower()
-            out[idx] = {"<": x < low, "<=": x <= low, ">": x > low, ">=": x >= low}[op]
-        return out
-    if any(ch in text for ch in "*?~"):
+        def test(u):
+            if not isinstance(u, str):
+                return False
+            x = u.lower()
+            return {"<": x < low, "<=": x <= low, ">": x > low, ">=": x >= low}[op]
+    elif any(ch in text for ch in "*?~"):
         rx = _wildcard_regex(text)
-        for idx in zip(*np.nonzero(strs)):
-            out[idx] = rx.match(rng.obj[idx]) is not None
+        def test(u):
+            return isinstance(u, str) and rx.match(u) is not None
     else:
-        low = text.lower()
-        for idx in zip(*np.nonzero(strs)):
-            out[idx] = rng.obj[idx].lower() == low
+        def test(u):
+            return isinstance(u, str) and u.lower() == low
+    out = strs & map_unique(np.where(strs, rng.obj, None), test, dtype=bool).reshape(k.shape)
     return ~out if op == "<>" else out
 
 
@@ -235,8 +253,8 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     plain = np.ones(n, bool)
     for b in crit_blocks:
         k = b.kind[:, 0]
-        objs = b.obj[:, 0] if b.obj is not None else np.empty(n, object)
-        plain &= np.array([_is_plain(int(k[i]), objs[i]) for i in range(n)], dtype=bool)
+        text_plain = map_unique(np.where(k == STR, b.obj[:, 0], None), lambda u: _is_plain(STR, u), dtype=bool)
+        plain &= (k == NUM) | (k == BOOL) | ((k == STR) & text_plain)
     out = np.empty(n, dtype=object)
     if plain.any():
         out[plain] = _hash_answer(ctx, agg, base, varying, crit_blocks, np.flatnonzero(plain))
@@ -254,9 +272,12 @@ def _keys_of(b: Block) -> np.ndarray:
     out = np.empty(k.shape, dtype=object)
     nums = k == NUM
     out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
-    other = np.flatnonzero(~nums)
+    strs = k == STR
+    if strs.any():
+        out[strs] = map_unique(b.obj.ravel()[strs], lambda u: equality_key(STR, 0.0, u))
+    other = np.flatnonzero(~nums & ~strs)
     if len(other):
-        num, obj = b.num.ravel(), (b.obj.ravel() if b.obj is not None else np.empty(k.shape, object))
+        num, obj = b.num.ravel(), b.obj.ravel()
         for i in other:
             out[i] = equality_key(int(k[i]), num[i], obj[i])
     return out
@@ -316,8 +337,11 @@ def _exact_keys(b: Block) -> np.ndarray:
     out = np.empty(k.shape, dtype=object)
     nums = k == NUM
     out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
-    obj = b.obj.ravel() if b.obj is not None else np.empty(k.shape, object)
-    for i in np.flatnonzero(~nums):
+    obj = b.obj.ravel()
+    strs = k == STR
+    if strs.any():
+        out[strs] = map_unique(obj[strs], lambda u: "s:" + u.lower() if isinstance(u, str) else None)
+    for i in np.flatnonzero(~nums & ~strs):
         kk = k[i]
         out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
             ("e:" + str(obj[i])) if kk == ERR else None
@@ -335,12 +359,10 @@ def _first_positions(ctx: Ctx, rng: Val, query_block: Block) -> tuple[np.ndarray
     index = _cached(ctx, ("exact", rng), build)
     q = _exact_keys(query_block)
     pos = index.index.get_indexer(pd.Index(q, dtype=object))
-    pos = np.where(pos >= 0, index.to_numpy()[np.maximum(pos, 0)], -1)
-    qk, qo = query_block.kind.ravel(), (query_block.obj.ravel() if query_block.obj is not None else None)
-    wild = np.zeros(len(q), bool)
-    if qo is not None:
-        for i in np.flatnonzero(qk == STR):
-            wild[i] = any(ch in qo[i] for ch in "*?~")
+    pos = np.where(pos >= 0, index.to_numpy()[np.maximum(pos, 0)], -1) if len(index) else np.full(len(q), -1)
+    qk = query_block.kind.ravel()
+    wild = (qk == STR) & map_unique(np.where(qk == STR, query_block.obj.ravel(), None),
+                                    lambda u: isinstance(u, str) and any(ch in u for ch in "*?~"), dtype=bool)
     return pos, wild
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ilt_xl.engine.evaluator import Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate
 from ilt_xl.engine.formula_tree import iter_nodes, parse_formula
@@ -257,19 +258,21 @@ def _evaluate_single_with_anchor(run: Run, anchor: int, book: Book, report: Reca
 
 
 def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
+    """Group the formula cells holding error values by sheet, column and error (vectorised)."""
     for sheet in model.sheets:
         f = sheet.formulas
         if len(f.rows) == 0:
             continue
-        kinds = sheet.grid.kind[f.rows - 1, f.cols - 1]
-        bad = np.flatnonzero(kinds == ERR)
-        groups: dict[tuple[int, str], list[int]] = {}
-        for i in bad:
-            code = str(sheet.grid.obj[f.rows[i] - 1, f.cols[i] - 1])
-            groups.setdefault((int(f.cols[i]), code), []).append(int(f.rows[i]))
-        for (col, code), rows in sorted(groups.items()):
-            letters = index_to_col(col)
-            report.error_cells.append(ErrorCells(sheet.name, letters, code, len(rows), f"{sheet.name}!{letters}{min(rows)}"))
+        bad = np.flatnonzero(sheet.grid.kind[f.rows - 1, f.cols - 1] == ERR)
+        if len(bad) == 0:
+            continue
+        rows, cols = f.rows[bad], f.cols[bad]
+        codes = pd.Series(sheet.grid.obj[rows - 1, cols - 1]).map(str)
+        frame = pd.DataFrame({"col": cols, "code": codes, "row": rows})
+        for (col, code), g in frame.groupby(["col", "code"], sort=True):
+            letters = index_to_col(int(col))
+            report.error_cells.append(
+                ErrorCells(sheet.name, letters, code, len(g), f"{sheet.name}!{letters}{int(g['row'].min())}"))
 
 
 def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcReport | None = None,

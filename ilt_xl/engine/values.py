@@ -83,6 +83,8 @@ class Block:
         elif arr.ndim == 1:
             arr = arr.reshape(-1, 1)
         flat = arr.ravel()
+        if set(map(type, flat)) <= {float, int}:
+            return cls.numbers(flat.astype(np.float64).reshape(arr.shape))
         kind = np.empty(flat.shape, dtype=np.int8)
         num = np.zeros(flat.shape, dtype=np.float64)
         obj = np.empty(flat.shape, dtype=object)

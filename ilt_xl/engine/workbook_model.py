@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ilt_xl.engine import xlsx_zip
 from ilt_xl.engine.xlsx_zip import NS_MAIN, NS_REL, WorkbookError
@@ -162,8 +163,8 @@ class ScannedCells:
 def _letters_to_cols(letters) -> np.ndarray:
     if len(letters) == 0:
         return np.zeros(0, np.int64)
-    uniq, inv = np.unique(np.asarray(letters).astype("S3"), return_inverse=True)
-    return np.array([col_to_index(u.decode()) for u in uniq], np.int64)[inv]
+    codes, uniq = pd.factorize(letters)
+    return np.array([col_to_index(u.decode()) for u in uniq], np.int64)[codes]
 
 
 def scan_sheet_xml(data: bytes, where: str) -> ScannedCells:
@@ -178,23 +179,28 @@ def scan_sheet_xml(data: bytes, where: str) -> ScannedCells:
     if len(values) + len(formulas) + n_empty != data.count(b"<c ") + data.count(b"<c>"):
         return _scan_sheet_xml_slow(data, where)
     v = np.array(values, dtype=object).reshape(-1, 5)
-    attrs_u, attrs_inv = np.unique(v[:, 2].astype(bytes), return_inverse=True)
+    attrs_codes, attrs_u = pd.factorize(v[:, 2]) if len(v) else (np.zeros(0, np.int64), [])
     t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
-    v_types = t_u[attrs_inv] if len(v) else np.zeros(0, object)
+    v_types = t_u[attrs_codes] if len(v) else np.zeros(0, object)
     v_raw = np.where(v_types == b"inlineStr", v[:, 4], v[:, 3]) if len(v) else np.zeros(0, object)
     f = np.array(formulas, dtype=object).reshape(-1, 4)
-    fa_u, fa_inv = np.unique(f[:, 2].astype(bytes), return_inverse=True)
-    fa_d = np.empty(len(fa_u), dtype=object)
-    fa_d[:] = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(a)} for a in fa_u]
-    ft_u, ft_inv = np.unique(f[:, 3].astype(bytes), return_inverse=True)
-    ft_s = np.empty(len(ft_u), dtype=object)
-    ft_s[:] = [_unescape(t) for t in ft_u]
+    if len(f):
+        fa_codes, fa_u = pd.factorize(f[:, 2])
+        fa_d = np.empty(len(fa_u), dtype=object)
+        fa_d[:] = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(a)} for a in fa_u]
+        ft_codes, ft_u = pd.factorize(f[:, 3])
+        ft_s = np.empty(len(ft_u), dtype=object)
+        ft_s[:] = [_unescape(t) for t in ft_u]
     return ScannedCells(
-        v_rows=v[:, 1].astype(bytes).astype(np.int64), v_cols=_letters_to_cols(v[:, 0]),
+        v_rows=_to_ints(v[:, 1]), v_cols=_letters_to_cols(v[:, 0]),
         v_types=v_types.tolist(), v_raw=v_raw.tolist(),
-        f_rows=f[:, 1].astype(bytes).astype(np.int64), f_cols=_letters_to_cols(f[:, 0]),
-        f_attrs=fa_d[fa_inv].tolist() if len(f) else [], f_texts=ft_s[ft_inv].tolist() if len(f) else [],
+        f_rows=_to_ints(f[:, 1]), f_cols=_letters_to_cols(f[:, 0]),
+        f_attrs=fa_d[fa_codes].tolist() if len(f) else [], f_texts=ft_s[ft_codes].tolist() if len(f) else [],
     )
+
+
+def _to_ints(col: np.ndarray) -> np.ndarray:
+    return col.astype("S7").astype(np.int64) if len(col) else np.zeros(0, np.int64)
 
 
 def _scan_sheet_xml_slow(data: bytes, where: str) -> ScannedCells:
@@ -270,11 +276,16 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
         sst_arr[:] = sst
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = sst_arr[k]
-    for i in np.flatnonzero(~(is_num | is_s)):
+    is_text = (types == b"inlineStr") | (types == b"str")
+    if is_text.any():
+        idx = np.flatnonzero(is_text)
+        texts = np.empty(len(idx), dtype=object)
+        texts[:] = [_unescape(raw[i]) for i in idx]
+        kind[rr[idx], cc[idx]] = STR
+        obj[rr[idx], cc[idx]] = texts
+    for i in np.flatnonzero(~(is_num | is_s | is_text)):
         t, v, r, c = types[i], raw[i], rr[i], cc[i]
-        if t == b"inlineStr" or t == b"str":
-            kind[r, c], obj[r, c] = STR, _unescape(v)
-        elif t == b"b":
+        if t == b"b":
             kind[r, c], num[r, c] = BOOL, float(v.strip() in (b"1", b"true"))
         elif t == b"e":
             kind[r, c], obj[r, c] = ERR, ERRORS.get(_unescape(v), E_VALUE)
