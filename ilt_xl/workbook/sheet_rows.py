@@ -105,7 +105,10 @@ def _replace_template_row(sheet_xml: str, table: Table, frame: pd.DataFrame) -> 
     start = sheet_xml.index('<row r="2"')
     end = sheet_xml.index("</row>", start) + len("</row>")
     styles = {letter: int(s) for letter, s in _STYLE.findall(sheet_xml[start:end])}
-    return sheet_xml[:start] + body_rows_xml(table, frame, styles) + sheet_xml[end:]
+    sheet_xml = sheet_xml[:start] + body_rows_xml(table, frame, styles) + sheet_xml[end:]
+    # Readers that trust the used range (read-only openpyxl, some viewers) find it here.
+    dimension = f'<dimension ref="A1:{get_column_letter(len(table.columns))}{len(frame) + 1}" />'
+    return sheet_xml.replace("<sheetViews>", dimension + "<sheetViews>", 1)
 
 
 def fill_tables(path: str | Path, filled: Mapping[str, tuple[Table, pd.DataFrame]]) -> None:
