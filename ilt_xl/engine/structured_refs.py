@@ -76,6 +76,24 @@ def _split_items(inner: str) -> list[str]:
     return [it for it in items if it]
 
 
+def _range_colon(item: str) -> int | None:
+    """Index of the ':' joining two bracketed names (``[A]:[B]``), ignoring escaped characters."""
+    depth, i = 0, 0
+    while i < len(item):
+        ch = item[i]
+        if ch == "'":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return i
+        i += 1
+    return None
+
+
 def _strip(item: str) -> str:
     item = item.strip()
     if not (item.startswith("[") and item.endswith("]")):
@@ -96,9 +114,10 @@ def resolve(table: Table, spec: str, row: int) -> str:
             columns = (_unescape_name(name), _unescape_name(name))
     elif body.startswith("["):
         for item in _split_items(body):
-            if ":" in item and item.count("[") == 2:
-                a, b = item.split("]:", 1) if "]:" in item else (item, item)
-                columns = (_unescape_name(_strip(a + "]")), _unescape_name(_strip(b)))
+            colon = _range_colon(item)
+            if colon is not None:
+                a, b = item[:colon], item[colon + 1:]
+                columns = (_unescape_name(_strip(a)), _unescape_name(_strip(b)))
             else:
                 name = _strip(item)
                 if name.lower() in _SPECIALS:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ilt_xl.engine import xlsx_zip
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
-from ilt_xl.engine.workbook_model import WorkbookModel, Sheet, col_to_index, index_to_col
+from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, col_to_index
 from ilt_xl.engine.xlsx_zip import WorkbookError
 
 # the same layout the scanner reads (document order = the model's formula order)
@@ -30,66 +30,146 @@ _VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(?:<v>[^<]*</
 _T_ATTR = re.compile(rb'\s+t="[^"]*"')
 
 
-def _number_text(x: float) -> str:
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return repr(float(x))
+def _number_texts(x: np.ndarray) -> list[bytes]:
+    """Numbers as the shortest text that reads back to the same double (integers without '.0')."""
+    out = np.empty(len(x), dtype=object)
+    whole = (x == np.trunc(x)) & (np.abs(x) < 1e15)
+    out[whole] = np.char.encode(x[whole].astype(np.int64).astype(str)) if whole.any() else []
+    out[~whole] = [repr(float(v)).encode() for v in x[~whole]]
+    return out.tolist()
 
 
-def cell_value_xml(sheet: Sheet, row: int, col: int, values_only: bool) -> tuple[bytes, bytes]:
-    """(type attribute, value XML) of a computed cell, e.g. (b' t="str"', b'<v>abc</v>')."""
+def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool) -> tuple[list, list]:
+    """(type attribute, value XML) for each cell (rows/cols 1-based), e.g. (b' t="str"', b'<v>abc</v>').
+
+    Empty results are written as 0, as Excel shows a formula that refers to an empty cell.
+    """
     g = sheet.grid
-    k = g.kind[row - 1, col - 1]
-    if k == NUM or k == EMPTY:
-        return b"", f"<v>{_number_text(float(g.num[row - 1, col - 1]))}</v>".encode()
-    if k == BOOL:
-        return b' t="b"', b"<v>1</v>" if g.num[row - 1, col - 1] else b"<v>0</v>"
-    if k == ERR:
-        return b' t="e"', f"<v>{escape(str(g.obj[row - 1, col - 1]))}</v>".encode()
-    text = escape(str(g.obj[row - 1, col - 1])).encode("utf-8")
-    if values_only:
-        return b' t="inlineStr"', b'<is><t xml:space="preserve">' + text + b"</t></is>"
-    return b' t="str"', b"<v>" + text + b"</v>"
+    kind = g.kind[rows - 1, cols - 1]
+    num = g.num[rows - 1, cols - 1]
+    t = np.empty(len(rows), dtype=object)
+    v = np.empty(len(rows), dtype=object)
+    numeric = (kind == NUM) | (kind == EMPTY)
+    t[numeric] = b""
+    if numeric.any():
+        v[numeric] = [b"<v>" + s + b"</v>" for s in _number_texts(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]))]
+    boolean = kind == BOOL
+    t[boolean] = b' t="b"'
+    v[boolean] = np.where(num[boolean] != 0, b"<v>1</v>", b"<v>0</v>").tolist() if boolean.any() else []
+    for i in np.flatnonzero(kind == ERR):
+        t[i] = b' t="e"'
+        v[i] = f"<v>{escape(str(g.obj[rows[i] - 1, cols[i] - 1]))}</v>".encode()
+    for i in np.flatnonzero(kind == STR):
+        text = escape(str(g.obj[rows[i] - 1, cols[i] - 1])).encode("utf-8")
+        if values_only:
+            t[i], v[i] = b' t="inlineStr"', b'<is><t xml:space="preserve">' + text + b"</t></is>"
+        else:
+            t[i], v[i] = b' t="str"', b"<v>" + text + b"</v>"
+    return t.tolist(), v.tolist()
 
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool) -> bytes:
-    """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
-    count = 0
+    """The sheet part with every formula cell's cached value filled (or its formula replaced).
+
+    The formula cells appear in the part in the order the scanner listed them, so their new
+    values are computed for all cells at once and spliced in with one split of the bytes.
+    """
+    parts = _FORMULA_CELL.split(data)   # text, letters, row, attrs, <f>, text, ...
+    letters, rows_b, attrs, f_els = parts[1::5], parts[2::5], parts[3::5], parts[4::5]
+    f = sheet.formulas
+    n = len(f.rows)
+    rows = np.array(rows_b, dtype="S7").astype(np.int64) if rows_b else np.zeros(0, np.int64)
+    if len(rows) != n or not np.array_equal(rows, f.rows):
+        raise WorkbookError(f"sheet {sheet.name}: {n} formula cells but {len(rows)} could be patched "
+                            "(unusual XML layout); nothing was written")
+    t, v = value_parts(sheet, f.rows, f.cols, values_only)
     cache: dict[bytes, bytes] = {}
-
-    def repl(m: re.Match) -> bytes:
-        nonlocal count
-        count += 1
-        letters, row, attrs, f_el = m.group(1), m.group(2), m.group(3), m.group(4)
-        t, v = cell_value_xml(sheet, int(row), col_to_index(letters.decode()), values_only)
-        base = cache.get(attrs)
-        if base is None:
-            base = cache[attrs] = _T_ATTR.sub(b"", attrs)
-        return b'<c r="' + letters + row + b'"' + base + t + b">" + (b"" if values_only else f_el) + v + b"</c>"
-
-    out = _FORMULA_CELL.sub(repl, data)
-    if count != len(sheet.formulas.rows):
-        raise WorkbookError(f"sheet {sheet.name}: {len(sheet.formulas.rows)} formula cells but {count} could be "
-                            "patched (unusual XML layout); nothing was written")
-    areas = [a for a in sheet.formulas.array_refs if a]
-    if areas:
-        out = _patch_array_areas(out, sheet, values_only)
-    return out
+    for a in set(attrs):
+        cache[a] = _T_ATTR.sub(b"", a)
+    out = [parts[0]]
+    texts = parts[5::5]
+    if values_only:
+        for i in range(n):
+            out += (b'<c r="', letters[i], rows_b[i], b'"', cache[attrs[i]], t[i], b">", v[i], b"</c>", texts[i])
+    else:
+        for i in range(n):
+            out += (b'<c r="', letters[i], rows_b[i], b'"', cache[attrs[i]], t[i], b">", f_els[i], v[i], b"</c>",
+                    texts[i])
+    result = b"".join(out)
+    if any(a for a in f.array_refs):
+        result = _patch_array_areas(result, sheet)
+    return result
 
 
-def _patch_array_areas(data: bytes, sheet: Sheet, values_only: bool) -> bytes:
-    """Cells inside an array formula's area (other than its anchor) hold plain values: refresh them."""
-    from ilt_xl.engine.workbook_model import parse_area
+_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
+
+
+def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
+    """Cells inside an array formula's area other than its anchor hold plain values: refresh the
+    ones present and insert the missing ones (openpyxl writes the anchor cell only)."""
+    from ilt_xl.engine.workbook_model import index_to_col, parse_area
     areas = [parse_area(a) for a in sheet.formulas.array_refs if a]
+    anchors = set(zip(sheet.formulas.rows.tolist(), sheet.formulas.cols.tolist()))
+    wanted = {(r, c) for r0, c0, r1, c1 in areas for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - anchors
+
+    def cell_xml(r: int, c: int) -> bytes:
+        t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
+        return f'<c r="{index_to_col(c)}{r}"'.encode() + t[0] + b">" + v[0] + b"</c>"
 
     def repl(m: re.Match) -> bytes:
         r, c = int(m.group(2)), col_to_index(m.group(1).decode())
-        if not any(r0 <= r <= r1 and c0 <= c <= c1 for r0, c0, r1, c1 in areas):
+        if (r, c) not in wanted:
             return m.group(0)
-        t, v = cell_value_xml(sheet, r, c, True)
-        return b'<c r="' + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + t + b">" + v + b"</c>"
+        wanted.discard((r, c))
+        t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
+        return b'<c r="' + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + t[0] + b">" + v[0] + b"</c>"
 
-    return _VALUE_CELL.sub(repl, data)
+    data = _VALUE_CELL.sub(repl, data)
+    if not wanted:
+        return data
+    by_row: dict[int, list[int]] = {}
+    for r, c in sorted(wanted):
+        by_row.setdefault(r, []).append(c)
+
+    def row_repl(m: re.Match) -> bytes:
+        r = int(m.group(1))
+        cols = by_row.pop(r, None)
+        if not cols:
+            return m.group(0)
+        whole = m.group(0)
+        if whole.endswith(b"/>"):
+            return whole[:-2] + b">" + b"".join(cell_xml(r, c) for c in cols) + b"</row>"
+        body = m.group(2)
+        start = m.start(2) - m.start(0)
+        pieces, pos = [], 0
+        for c in cols:
+            insert_at = len(body)
+            for cm in _CELL_REF.finditer(body):
+                if col_to_index(cm.group(1).decode()) > c:
+                    insert_at = cm.start()
+                    break
+            pieces.append((insert_at, cell_xml(r, c)))
+        for at, xml in sorted(pieces, key=lambda p: -p[0]):
+            body = body[:at] + xml + body[at:]
+        return whole[:start] + body + b"</row>"
+
+    data = _ROW.sub(row_repl, data)
+    if by_row:   # rows that do not exist yet, in row order before the rows that follow them
+        new_rows = {r: f'<row r="{r}">'.encode() + b"".join(cell_xml(r, c) for c in cols) + b"</row>"
+                    for r, cols in by_row.items()}
+
+        def insert_rows(m: re.Match) -> bytes:
+            r = int(m.group(1))
+            before = [new_rows.pop(k) for k in sorted(k for k in list(new_rows) if k < r)]
+            return b"".join(before) + m.group(0)
+
+        data = _ROW.sub(insert_rows, data)
+        rest = b"".join(new_rows[k] for k in sorted(new_rows))
+        if rest:
+            data = data.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+            data = data.replace(b"</sheetData>", rest + b"</sheetData>", 1)
+    return data
 
 
 def _drop_calc_chain(name: str, data: bytes) -> bytes:
@@ -120,8 +200,9 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
                     data = patch_sheet_xml(data, sheet, values_only)
                 elif values_only:
                     data = _drop_calc_chain(info.filename, data)
+                # big parts are deflated fast; the bytes inside are what must not change
                 zout.writestr(info, data, compress_type=info.compress_type,
-                              compresslevel=1 if sheet is not None else None)
+                              compresslevel=1 if len(data) > (1 << 20) else None)
         os.chmod(tmp, os.stat(source).st_mode & 0o777)
         os.replace(tmp, output)
     except BaseException:

@@ -1,0 +1,71 @@
+"""Every structured-reference form rewritten to the A1 area it denotes (hand-computed areas)."""
+from __future__ import annotations
+
+import pytest
+
+from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
+from ilt_xl.engine.workbook_model import Table
+
+# Sales on sheet "My Sheet": header row 3, data rows 4..10, totals row 11, columns B..E
+SALES = Table("Sales", "My Sheet", (3, 2, 11, 5), 1, 1, ["Id", "Unit Price", "Qty [pcs]", "A#b'c"])
+OTHER = Table("Other", "O", (1, 1, 5, 2), 1, 0, ["Key", "Val"])
+TABLES = {"SALES": SALES, "OTHER": OTHER}
+S = "'My Sheet'!"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("Sales[@Id]", f"{S}$B6"),
+    ("[@Id]", f"{S}$B6"),
+    ("[@[Unit Price]]", f"{S}$C6"),
+    ("Sales[Id]", f"{S}$B$4:$B$10"),
+    ("Sales[[#This Row],[Unit Price]]", f"{S}$C6"),
+    ("Sales[[#Headers],[Unit Price]]", f"{S}$C$3:$C$3"),
+    ("Sales[#Totals]", f"{S}$B$11:$E$11"),
+    ("Sales[[#Totals],[Id]]", f"{S}$B$11:$B$11"),
+    ("Sales[#All]", f"{S}$B$3:$E$11"),
+    ("Sales[#Data]", f"{S}$B$4:$E$10"),
+    ("Sales[]", f"{S}$B$4:$E$10"),
+    ("Sales[[Id]:[Unit Price]]", f"{S}$B$4:$C$10"),
+    ("Sales[[#Data],[Unit Price]:[Qty '[pcs']]]", f"{S}$C$4:$D$10"),
+    ("Sales[[#Headers],[#Data],[Id]]", f"{S}$B$3:$B$10"),
+    ("Sales[[#Data],[#Totals],[Id]]", f"{S}$B$4:$B$11"),
+    ("Sales[Qty '[pcs']]", f"{S}$D$4:$D$10"),
+    ("Sales[[#This Row],[A'#b''c]]", f"{S}$E6"),
+    ("Sales[@]", f"{S}$B6:$E6"),
+    ("SUM(Other[Val])*[@Id]&\"[x]\"", "SUM('O'!$B$2:$B$5)*'My Sheet'!$B6&\"[x]\""),
+    ("sales[id]", f"{S}$B$4:$B$10"),
+])
+def test_forms(formula, expected):
+    assert rewrite(formula, TABLES, "My Sheet", 6, 3) == expected
+
+
+def test_this_row_outside_the_data_rows_is_value_error():
+    assert rewrite("Sales[@Id]", TABLES, "My Sheet", 11, 3) == "#VALUE!"
+
+
+def test_headers_of_a_headerless_table_is_ref_error():
+    t = Table("T", "S", (1, 1, 3, 1), 0, 0, ["X"])
+    assert rewrite("T[#Headers]", {"T": t}, "S", 1, 1) == "#REF!"
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("Nope[Id]", "no table named 'Nope'"),
+    ("Sales[Price]", "has no column 'Price'"),
+    ("Sales[#Everything]", "unknown special item"),
+    ("Sales[[#This Row],[#Totals],[Id]]", "cannot be combined"),
+    ("Sales[[#Headers],[#Totals]]", "not a contiguous area"),
+    ("[1]Sheet!A1", "other workbooks"),
+    ("Sales[Id", "unbalanced"),
+])
+def test_unsupported_or_wrong_forms_are_explained(formula, message):
+    with pytest.raises(StructuredRefError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        rewrite(formula, TABLES, "My Sheet", 6, 3)
+
+
+def test_table_less_reference_outside_a_table_is_explained():
+    with pytest.raises(StructuredRefError, match="outside any table"):
+        rewrite("[@Id]", TABLES, "O", 20, 9)
+
+
+def test_brackets_inside_strings_and_sheet_names_are_left_alone():
+    assert rewrite("\"Sales[Id]\"&'x[1]'!A1", TABLES, "My Sheet", 6, 3) == "\"Sales[Id]\"&'x[1]'!A1"
