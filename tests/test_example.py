@@ -152,3 +152,13 @@ def test_twenty_thousand_sessions_build_quickly(tmp_path):
     assert generated - start < 5 and done - start < 30, (generated - start, done - start)
     wb = openpyxl.load_workbook(path, read_only=True)
     assert sum(1 for _ in wb["Sessions"].iter_rows(values_only=True)) == 20_001
+
+
+def test_conflicts_tab_lists_the_planted_conflicts(t):
+    listed = t["Conflicts"]
+    assert sorted(listed["Kind"]) == sorted([
+        "Instructor double-booked", "Instructor double-booked", "Room double-booked", "Equipment over quantity",
+        "Skill mismatch", "Over capacity", "Capacity above room"])
+    noted = set(t["Sessions"].loc[t["Sessions"]["Notes"].str.startswith("Example: "), "SessionId"])
+    for _, row in listed.iterrows():
+        assert {row["SessionA"], row["SessionB"]} & noted, row.to_dict()

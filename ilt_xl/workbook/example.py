@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ilt_xl.core.resources import conflicts
+
 AS_OF = dt.date(2026, 6, 15)
 FIRST_MONDAY = np.datetime64("2023-01-02")
 LAST_DAY = np.datetime64("2026-12-31")
@@ -107,8 +109,10 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     rooms = _rooms(rng, int(round(20 * scale)))
     instructors = _instructors(rng, int(round(40 * scale)))
     equipment = pd.DataFrame(EQUIPMENT, columns=["EquipmentId", "Type", "Quantity", "DayRate"]).assign(Currency="EUR")
+    # Pools grow with the plan; a session still books a share of the base pool.
+    equipment["Quantity"] *= int(np.ceil(scale))
     business_units = pd.DataFrame(BUSINESS_UNITS, columns=["BusinessUnit", "Name", "CostCentre"])
-    sess = _sessions(rng, sessions, courses, rooms, instructors)
+    sess = _sessions(rng, sessions, courses, rooms, instructors, equipment)
     enrol = _enrolments(rng, sess, business_units)
     sess = sess.drop(columns=["_registered", "_capacity", "_week"])
     tables = {
@@ -117,7 +121,10 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
         "ChecklistTemplate": _checklist_template(courses),
         "Budget": _budget(rng, sess, enrol, courses),
     }
-    return Example(tables=tables, settings={"AsOfDate": AS_OF})
+    settings = {"AsOfDate": AS_OF}
+    # As if the user had run the conflicts command: the Conflicts tab lists the planted ones.
+    tables["Conflicts"] = conflicts(tables, settings)
+    return Example(tables=tables, settings=settings)
 
 
 # ----------------------------------------------------------------------------- repository
@@ -193,7 +200,7 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- sessions
 
 
-def _sessions(rng, n, courses, rooms, instructors) -> pd.DataFrame:
+def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
     n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7) + 1
     n_instr = len(instructors)
     if n > n_instr * n_weeks:
@@ -261,7 +268,7 @@ def _sessions(rng, n, courses, rooms, instructors) -> pd.DataFrame:
         "_registered": registered, "_capacity": capacity, "_week": week,
     })
     extras = rng.integers(25, 90, size=n) * 10.0, rng.integers(120, 300, size=n) * 10.0
-    _plant_conflicts(frame, courses, instructors, rooms)
+    _plant_conflicts(frame, courses, instructors, rooms, equipment)
     _fixed_costs(frame, courses, instructors, rooms, *extras)
     return frame
 
@@ -316,7 +323,7 @@ def _status_and_fill(rng, start, capacity, course_min):
     return status, registered
 
 
-def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
+def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms, equipment) -> None:
     """Plant a few deliberate conflicts, each on sessions of its own week.
 
     A clashing pair is two sessions of the same week, so moving one onto the other's dates
@@ -325,10 +332,12 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
     ok = frame[(frame["RoomId"] != "") & (frame["EquipmentId"] == "") & (frame["Status"] != "Cancelled")]
     pairs = ok.groupby("_week").head(2).groupby("_week").filter(lambda g: len(g) == 2)
     weeks = pairs["_week"].unique()
-    singles = ok.loc[~ok["_week"].isin(weeks)].index.to_numpy()
-    if len(weeks) < 4 or len(singles) < 3:
+    if len(weeks) < 4:
         return
     chosen = weeks[np.linspace(0, len(weeks) - 1, 4).astype(int)]
+    singles = ok.loc[~ok["_week"].isin(chosen)].index.to_numpy()
+    if len(singles) < 3:
+        return
     (x1, y1), (x2, y2), (x3, y3), (x4, y4) = (pairs.index[pairs["_week"] == w].to_numpy() for w in chosen)
     # Instructor double-booked: y takes x's dates and instructor, at an external venue.
     # It takes x's course too, so the instructor has the skill; at a venue it seats the course maximum.
@@ -345,7 +354,7 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms) -> None:
     # Equipment over quantity: both book the whole simulator pool.
     _move(frame, y3, x3)
     frame.loc[[x3, y3], "EquipmentId"] = "EQ-SIM"
-    frame.loc[[x3, y3], "EquipmentUnits"] = 2
+    frame.loc[[x3, y3], "EquipmentUnits"] = equipment.set_index("EquipmentId").at["EQ-SIM", "Quantity"]
     frame.loc[y3, ["RoomId", "Site", "Notes"]] = ["", "Conference hotel", "Example: equipment over quantity"]
     # Skill mismatch: an instructor free that week who lacks the course's skill.
     s, over, above = singles[np.linspace(0, len(singles) - 1, 3).astype(int)]
