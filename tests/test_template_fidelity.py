@@ -391,6 +391,8 @@ def test_example_exercises_errors_and_every_go_no_go_state(workbooks):
     headers = [c.value for c in lo[1]]
     go = {lo.cell(r, headers.index("GoNoGo") + 1).value for r in range(2, lo.max_row + 1)}
     assert {"Go", "At risk", "Delivered", "Cancelled"} <= go
+    flags = {lo.cell(r, headers.index("ConflictFlag") + 1).value for r in range(2, lo.max_row + 1)}
+    assert "Conflict" in flags  # the Conflicts tab names the planted sessions
     cost_per_learner = [lo.cell(r, headers.index("CostPerLearner") + 1).value for r in range(2, lo.max_row + 1)]
     assert DIV0 in cost_per_learner  # sessions with no learners yet
     occupancy = [lo.cell(r, headers.index("Occupancy") + 1).value for r in range(2, lo.max_row + 1)]
