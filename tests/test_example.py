@@ -84,6 +84,10 @@ def test_enrolment_lines_are_consistent(t):
 
 
 def test_costs_in_another_currency_are_entered_converted(t):
+    check_entered_costs(t)
+
+
+def check_entered_costs(t):
     s, c, r, i = t["Sessions"], t["Courses"], t["Rooms"], t["Instructors"]
     course_cur = c.set_index("CourseId")["Currency"].reindex(s["CourseId"]).to_numpy()
     year = s["StartDate"].dt.year.to_numpy()
@@ -149,6 +153,8 @@ def test_twenty_thousand_sessions_build_quickly(tmp_path):
     path = build_planner(tmp_path / "big.xlsx", example)
     done = time.perf_counter()
     assert len(example.tables["Sessions"]) == 20_000 and example.tables["Sessions"]["SessionId"].is_unique
+    assert set(example.tables["Sessions"]["StartDate"].dt.year) == set(YEARS)
+    check_entered_costs(example.tables)
     assert generated - start < 5 and done - start < 30, (generated - start, done - start)
     wb = openpyxl.load_workbook(path, read_only=True)
     assert sum(1 for _ in wb["Sessions"].iter_rows(values_only=True)) == 20_001

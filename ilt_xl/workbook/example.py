@@ -201,7 +201,7 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
-    n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7) + 1
+    n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7)  # whole Mon-Fri weeks up to LAST_DAY
     n_instr = len(instructors)
     if n > n_instr * n_weeks:
         raise ValueError(f"at most {n_instr * n_weeks} sessions fit the example's calendar")
