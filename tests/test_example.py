@@ -168,3 +168,12 @@ def test_conflicts_tab_lists_the_planted_conflicts(t):
     noted = set(t["Sessions"].loc[t["Sessions"]["Notes"].str.startswith("Example: "), "SessionId"])
     for _, row in listed.iterrows():
         assert {row["SessionA"], row["SessionB"]} & noted, row.to_dict()
+
+
+@pytest.mark.parametrize("sessions, seed", [(600, 2026), (1, 1), (7, 2), (120, 3)])
+def test_example_passes_the_planner_checks(tmp_path, sessions, seed):
+    from ilt_xl.workbook.reader import read_planner
+
+    planner = read_planner(build_planner(tmp_path / "e.xlsx", make_example(sessions, seed)))
+    assert [p for p in planner.problems if p.is_error] == []
+    assert len(planner.sessions) == sessions
