@@ -48,7 +48,11 @@ def test_size_and_variety(example, t):
     assert set(t["Instructors"]["Kind"]) == {"Internal", "External"}
     assert ((s["EndDate"] - s["StartDate"]).dt.days > 0).mean() > 0.3  # multi-day sessions
     assert len(t["ChecklistTemplate"]) == 10 and set(t["ChecklistTemplate"]["Phase"]) == {"Before", "During", "After"}
-    assert len(t["Budget"]) == len(YEARS) * len(t["BusinessUnits"])
+    budget = t["Budget"]
+    assert len(budget) == len(YEARS) * len(t["BusinessUnits"])
+    spend = budget[["Actual", "Committed", "Forecast"]].sum(axis=1)
+    assert (budget.loc[budget["Year"] < AS_OF.year, "Actual"] > 0).all()
+    assert ((budget["Budget"] / spend).between(0.85, 1.25)).all()  # budgets near what the plan costs
     assert set(t["FX"]["Currency"]) >= {"USD", "GBP", "CHF"}
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
 
 AS_OF = dt.date(2026, 6, 15)
@@ -119,10 +120,10 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
         "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
         "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
         "ChecklistTemplate": _checklist_template(courses),
-        "Budget": _budget(rng, sess, enrol, courses),
     }
     settings = {"AsOfDate": AS_OF}
-    # As if the user had run the conflicts command: the Conflicts tab lists the planted ones.
+    # As if the user had run the budget and conflicts commands.
+    tables["Budget"] = _budget(rng, tables, settings)
     tables["Conflicts"] = conflicts(tables, settings)
     return Example(tables=tables, settings=settings)
 
@@ -438,20 +439,25 @@ def _checklist_template(courses: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _budget(rng, sess, enrol, courses) -> pd.DataFrame:
-    """Budget per year and business unit in EUR: roughly what the BU's learners cost, rounded."""
-    course = courses.set_index("CourseId")
-    years = sess["StartDate"].dt.year.to_numpy()
-    cost_eur = (course.loc[sess["CourseId"], "PricePerLearner"].to_numpy()
-                / rate(course.loc[sess["CourseId"], "Currency"].to_numpy(), years))
-    per_learner = pd.Series(cost_eur, index=sess["SessionId"])
-    lines = enrol.assign(Year=pd.Series(years, index=sess["SessionId"]).reindex(enrol["SessionId"]).to_numpy(),
-                         Cost=per_learner.reindex(enrol["SessionId"]).to_numpy() * enrol["Registered"].to_numpy())
-    spend = lines.groupby(["Year", "BusinessUnit"])["Cost"].sum()
+def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> pd.DataFrame:
+    """Budget per year and business unit in the reporting currency, with the figures the budget
+    command writes (actual, committed, forecast), as if the user had run it.
+
+    Every conversion uses the example's manual FX rows (they start before the first session),
+    so the figures never depend on the bundled ECB history. Each budget is the year's cost of
+    the business unit, give or take 10-20 %, in thousands.
+    """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])
-    spend = spend.reindex(grid, fill_value=0.0)
-    budget = np.round(np.maximum(spend.to_numpy(), 5000.0) * rng.uniform(0.9, 1.2, size=len(spend)), -3)
-    return pd.DataFrame({
-        "Year": grid.get_level_values(0), "BusinessUnit": grid.get_level_values(1), "Country": "",
-        "Budget": budget,
-    })
+    skeleton = grid.to_frame(index=False).assign(Country="", Budget=0.0)
+    status = tables["Sessions"]["Status"]
+    if not (status.isin(["Delivered", "Confirmed"]).any() and (status == "Planned").any()):
+        # core.plan.cost_ledgers fails on an empty status group (fx.rates cannot broadcast an
+        # empty array; reported): a tiny example keeps its figures blank.
+        spend = np.zeros(len(skeleton))
+        figures = skeleton.assign(Actual=np.nan, Committed=np.nan, Forecast=np.nan)
+    else:
+        figures = budget_table({**tables, "Budget": skeleton}, settings, include_unbudgeted=False)
+        figures = figures.drop(columns=["Variance"])
+        spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
+    figures["Budget"] = np.round(np.maximum(spend, 5000.0) * rng.uniform(0.9, 1.2, size=len(figures)), -3)
+    return figures
