@@ -1,13 +1,15 @@
 """A realistic, deterministic example planner: resources, sessions, enrolments, FX, budgets.
 
 ``make_example(sessions, seed)`` draws everything from one numpy generator, column by column,
-so the same arguments always give the same tables and 20,000 sessions take a fraction of a
-second. The as-of date is fixed (:data:`AS_OF`), so the committed example never goes stale:
-sessions starting before it are Delivered or Cancelled, later ones Planned or Confirmed.
+so the same arguments always give the same tables (20,000 sessions in about a second). The
+as-of date is fixed (:data:`AS_OF`), so the committed example never goes stale: sessions
+starting before it are Delivered or Cancelled, later ones Planned or Confirmed.
 
 Scheduling draws distinct (instructor, week) slots, so an instructor teaches at most one
 session a week, and rooms are dealt out within each week, so accidental double bookings do not
 happen; a handful of deliberate conflicts are then planted (see :func:`_plant_conflicts`).
+The tables the budget and conflicts commands write are filled too, with the core functions
+those commands use, so the example shows what a planner in use looks like.
 """
 from __future__ import annotations
 
