@@ -1,0 +1,111 @@
+"""Benchmark: full recalculation (load, compute, save) of the same planner by three engines.
+
+    python benchmarks/recalc.py                 # builds the 20,000-session example first
+    python benchmarks/recalc.py PLAN.xlsx       # or times an existing workbook
+    python benchmarks/recalc.py --sessions 5000 --formulas-cap 300
+
+Engines: ilt-xl (in process, and the ``ilt-xl recalc`` command line including Python start-up),
+``formulas.ExcelModel`` (load, calculate, write; in a subprocess capped at ``--formulas-cap``
+seconds, reported as "> cap"), and LibreOffice headless forced to recalculate everything
+(``--convert-to`` with a profile setting OOXMLRecalcMode to 0; the first run is cold, the
+second warm). Prints seconds and the ratios of the other engines to ilt-xl.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_FORMULAS_SCRIPT = """
+import sys, formulas
+xl = formulas.ExcelModel().loads(sys.argv[1]).finish()
+xl.calculate()
+xl.write(dirpath=sys.argv[2])
+"""
+
+
+def build_example(folder: Path, sessions: int) -> Path:
+    path = folder / f"example_{sessions}.xlsx"
+    subprocess.run(["ilt-xl", "new", str(path), "--example", "--sessions", str(sessions), "--force"],
+                   check=True, capture_output=True, text=True)
+    return path
+
+
+def time_ilt_xl(path: Path, out: Path) -> tuple[float, object]:
+    from ilt_xl.engine.recalc import recalculate
+    t = time.perf_counter()
+    report = recalculate(path, out, today=dt.date.today())
+    return time.perf_counter() - t, report
+
+
+def time_ilt_xl_cli(path: Path, out: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(["ilt-xl", "recalc", str(path), "-o", str(out)], capture_output=True, text=True)
+    return time.perf_counter() - t
+
+
+def time_formulas(path: Path, outdir: Path, cap: float) -> float | None:
+    outdir.mkdir(exist_ok=True)
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-c", _FORMULAS_SCRIPT, str(path), str(outdir)],
+                              capture_output=True, text=True, timeout=cap)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        print(f"  formulas failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return float("nan")
+    return time.perf_counter() - t
+
+
+def time_libreoffice(path: Path, outdir: Path) -> float:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from libreoffice import recalculate_with_libreoffice
+    t = time.perf_counter()
+    recalculate_with_libreoffice(path, outdir)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workbook", nargs="?", help="workbook to time (default: build the example)")
+    parser.add_argument("--sessions", type=int, default=20000)
+    parser.add_argument("--formulas-cap", type=float, default=300.0)
+    parser.add_argument("--skip-formulas", action="store_true", help="do not run formulas.ExcelModel")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if args.workbook:
+            path = Path(args.workbook)
+        else:
+            t = time.perf_counter()
+            path = build_example(tmp, args.sessions)
+            print(f"built {path.name} ({args.sessions} sessions) in {time.perf_counter() - t:.1f} s")
+        print(f"workbook: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        ours, report = time_ilt_xl(path, tmp / "ours.xlsx")
+        print(f"ilt-xl (in process):  {ours:8.2f} s   load {report.seconds_load:.2f}, compute "
+              f"{report.seconds_compute:.2f}, write {report.seconds_write:.2f}; {report.cells_computed} formula "
+              f"cells, {report.runs} runs ({report.runs_vectorised} vectorised), {len(report.problems)} problems")
+        cli = time_ilt_xl_cli(path, tmp / "ours_cli.xlsx")
+        print(f"ilt-xl recalc (CLI):  {cli:8.2f} s   (including Python start-up and imports)")
+        lo_cold = time_libreoffice(path, tmp / "lo1")
+        lo_warm = time_libreoffice(path, tmp / "lo2")
+        print(f"LibreOffice headless: {lo_cold:8.2f} s cold, {lo_warm:.2f} s warm   "
+              f"(x{lo_cold / ours:.1f} / x{lo_warm / ours:.1f} ilt-xl in process, x{lo_warm / cli:.1f} warm vs CLI)")
+        if args.skip_formulas:
+            return
+        f = time_formulas(path, tmp / "formulas", args.formulas_cap)
+        if f is None:
+            print(f"formulas ExcelModel:  > {args.formulas_cap:.0f} s   (> x{args.formulas_cap / ours:.0f} ilt-xl)")
+        else:
+            print(f"formulas ExcelModel:  {f:8.2f} s   (x{f / ours:.0f} ilt-xl)")
+
+
+if __name__ == "__main__":
+    main()
