@@ -198,3 +198,16 @@ def test_new_rejects_bad_paths(tmp_path):
     assert runner.invoke(app, ["new", str(tmp_path / "planner.csv")]).exit_code == 2
     result = runner.invoke(app, ["new", str(tmp_path / "missing" / "planner.xlsx")])
     assert result.exit_code == 3 and "does not exist" in result.output
+
+
+@pytest.mark.parametrize("table, column, value, message", [
+    ("Rooms", "Capacity", "twelve", "Rooms.Capacity"),
+    ("Rooms", "DayRate", float("inf"), "infinite"),
+    ("Rooms", "Name", "bad\x01name", "control character"),
+    ("Sessions", "StartDate", "not a date", "Sessions.StartDate"),
+])
+def test_values_a_workbook_cannot_hold_are_refused_with_their_place(tmp_path, table, column, value, message):
+    path = tmp_path / "bad.xlsx"
+    with pytest.raises(ValueError, match=message):
+        build_planner(path, {table: pd.DataFrame({column: ["ok" if column == "Name" else 1, value]})})
+    assert not path.exists()

@@ -83,7 +83,11 @@ def build_planner(path: str | Path, data: object = None, *, as_of: dt.date | Non
     write_dashboard(wb, currencies=currencies, business_unit_rows=max(8, n_units))
     path = Path(path)
     wb.save(path)
-    fill_tables(path, {name: (PLANNER.table(name), frame) for name, frame in tables.items() if len(frame)})
+    try:
+        fill_tables(path, {name: (PLANNER.table(name), frame) for name, frame in tables.items() if len(frame)})
+    except BaseException:
+        path.unlink(missing_ok=True)  # never leave a workbook without its rows
+        raise
     return path
 
 

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from ilt_xl.core.serial_dates import datetime64_to_serial
@@ -50,6 +51,9 @@ def cell_bodies(series: pd.Series | None, column: Column, n: int) -> list[str]:
     text = series.astype(object)
     blank = text.isna().to_numpy() | (text == "").to_numpy()
     text = text.where(~blank, "").astype(str)
+    illegal = text.str.contains(ILLEGAL_CHARACTERS_RE).to_numpy()
+    if illegal.any():
+        raise ValueError(f"row {int(np.argmax(illegal)) + 1} holds a control character, which a workbook cannot store")
     escaped = text.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
     spaced = (text != text.str.strip()).to_numpy()
     return [
@@ -59,6 +63,8 @@ def cell_bodies(series: pd.Series | None, column: Column, n: int) -> list[str]:
 
 
 def _numbers(values: np.ndarray) -> list[str]:
+    if np.isinf(values).any():
+        raise ValueError(f"row {int(np.argmax(np.isinf(values))) + 1} holds an infinite number")
     out = []
     for v in values.tolist():
         if v != v:  # NaN: blank
@@ -90,7 +96,11 @@ def body_rows_xml(table: Table, frame: pd.DataFrame, styles: Mapping[str, int]) 
             columns.append([f"{head}{r}{tail}{body}" for r in rows])
         else:
             series = frame[column.name] if column.name in frame.columns else None
-            columns.append([f"{head}{r}{tail}{b}" for r, b in zip(rows, cell_bodies(series, column, n))])
+            try:
+                bodies = cell_bodies(series, column, n)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{table.name}.{column.name} ({column.type.value}): {exc}") from None
+            columns.append([f"{head}{r}{tail}{b}" for r, b in zip(rows, bodies)])
     return "".join(f'<row r="{r}">' + "".join(cells) + "</row>" for r, cells in zip(rows, zip(*columns)))
 
 
