@@ -317,6 +317,10 @@ def _is_na(b: Block) -> np.ndarray:
 def _aggregate(kind: str):
     """SUM/MIN/MAX/AVERAGE/PRODUCT: references and arrays count numbers only; typed values are coerced."""
     def fn(args: list[Val], ctx: Ctx) -> Val:
+        with np.errstate(all="ignore"):   # overflow gives inf, which becomes #NUM! as in Excel
+            return aggregate(args, ctx)
+
+    def aggregate(args: list[Val], ctx: Ctx) -> Val:
         per_row = _per_row_any(args)
         n = ctx.n if per_row else 1
         total, count = np.zeros((n, 1)), np.zeros((n, 1))

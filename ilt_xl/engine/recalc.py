@@ -207,54 +207,66 @@ def _fail(run: Run, rows, reason: str, report: RecalcReport, error) -> None:
     run.sheet.grid.obj[sl] = error
 
 
-def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport) -> None:
-    """Runs that depend on each other: evaluate cell by cell in cell-dependency order."""
-    cells = [(rid, int(r)) for rid in comp for r in runs[rid].rows]
-    where = {(runs[rid].sheet.index, runs[rid].col, r): i for i, (rid, r) in enumerate(cells)}
-    deps: list[set[int]] = [set() for _ in cells]
-    for i, (rid, r) in enumerate(cells):
-        run = runs[rid]
-        if run.problem is not None:
-            continue
-        anchor = int(run.rows[0])
-        for ref in collect_refs(run.tree):
+def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
+    """The areas one cell of ``run`` reads: (sheet index, r0, c0, r1, c1)."""
+    anchor = int(run.rows[0])
+    out = []
+    trees, seen = [run.tree], set()
+    while trees:
+        tree = trees.pop()
+        for ref in collect_refs(tree):
             sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
-            r0 = ref.r0 + (r - anchor if ref.rel0 else 0)
-            r1 = ref.r1 + (r - anchor if ref.rel1 else 0)
+            r0 = ref.r0 + (row - anchor if ref.rel0 else 0)
+            r1 = ref.r1 + (row - anchor if ref.rel1 else 0)
             if ref.whole_cols:
                 r0, r1 = 1, sheet.n_rows
-            for (sidx, c, rr), j in where.items():
-                if sidx == sheet.index and ref.c0 <= c <= ref.c1 and r0 <= rr <= r1:
-                    deps[i].add(j)
-    order = strongly_connected(len(cells), deps)
-    book_cache, book.lookup_cache = book.lookup_cache, None
+            out.append((sheet.index, min(r0, r1), ref.c0, max(r0, r1), ref.c1))
+        for name in collect_names(tree):
+            if name.upper() not in seen:
+                seen.add(name.upper())
+                sub = book.name_tree(name, run.sheet)
+                if sub is not None:
+                    trees.append(sub)
+    return out
+
+
+def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport) -> None:
+    """Runs that depend on each other: evaluate cell by cell in cell-dependency order."""
+    from ilt_xl.engine.cell_order import TooComplex, order_cells
+    live = [rid for rid in comp if runs[rid].problem is None]
+    for rid in comp:
+        if runs[rid].problem is not None:
+            _fail(runs[rid], runs[rid].rows, runs[rid].problem, report, E_NAME)
+    cells = [(rid, int(r)) for rid in live for r in runs[rid].rows]
+    coords = [(runs[rid].sheet.index, runs[rid].col, r) for rid, r in cells]
     try:
-        for group in order:
-            if len(group) > 1 or group[0] in deps[group[0]]:
-                names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{index_to_col(runs[cells[j][0]].col)}{cells[j][1]}"
-                                  for j in sorted(group)[:20])
-                for j in group:
-                    rid, r = cells[j]
-                    _fail(runs[rid], np.array([r]), f"circular reference between {names}"
-                          + (" ..." if len(group) > 20 else ""), report, E_NA)
-                continue
-            rid, r = cells[group[0]]
-            sub = Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree,
-                      runs[rid].problem)
-            sub_anchor_fix = int(runs[rid].rows[0])
-            _evaluate_single_with_anchor(sub, sub_anchor_fix, book, report)
+        order, circular = order_cells(coords, [_cell_areas(runs[rid], r, book) for rid, r in cells])
+    except TooComplex as exc:
+        for rid in live:
+            _fail(runs[rid], runs[rid].rows, f"circular or row-by-row dependencies too complex to order ({exc})",
+                  report, E_NA)
+        return
+    per_run: dict[int, list[int]] = {}
+    for group in circular:
+        for j in group:
+            per_run.setdefault(cells[j][0], []).append(j)
+    for rid, members in per_run.items():
+        names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{index_to_col(runs[cells[j][0]].col)}{cells[j][1]}"
+                          for j in sorted(members)[:20]) + (" ..." if len(members) > 20 else "")
+        rows = np.array(sorted(cells[j][1] for j in members))
+        _fail(runs[rid], rows, f"circular reference: {names}", report, E_NA)
+    book_cache, book.lookup_cache = book.lookup_cache, None   # ranges change while the group is evaluated
+    try:
+        for j in order:
+            rid, r = cells[j]
+            run = runs[rid]
+            one = Run(run.sheet, run.col, np.array([r]), run.text, None, run.tree)
+            try:
+                _store(one, one.rows, evaluate(run.tree, Ctx(book, run.sheet, one.rows, int(run.rows[0]), run.col)))
+            except Exception as exc:
+                _fail(one, one.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
     finally:
         book.lookup_cache = book_cache
-
-
-def _evaluate_single_with_anchor(run: Run, anchor: int, book: Book, report: RecalcReport) -> None:
-    if run.problem is not None:
-        _fail(run, run.rows, run.problem, report, E_NAME)
-        return
-    try:
-        _store(run, run.rows, evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col)))
-    except Exception as exc:
-        _fail(run, run.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
 
 
 def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:

@@ -244,3 +244,36 @@ def test_entities_and_zip_bombs_are_refused(tmp_path):
     notzip.write_bytes(b"hello")
     with pytest.raises(WorkbookError, match="not an xlsx"):
         load_workbook_model(notzip)
+
+
+def test_a_column_reading_itself_is_circular_and_reported_once(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["X", "Share"])
+    n = 3000
+    for i in range(n):
+        ws.append([i, "=T[[#This Row],[X]]/SUM(T[Share])"])
+    ws.add_table(Table(displayName="T", ref=f"A1:B{n + 1}"))
+    report, out = _recalc(wb, tmp_path)
+    assert len(report.problems) == 1
+    p = report.problems[0]
+    assert p.cell == "Sheet!B2" and p.cells == n and "circular reference" in p.reason
+
+
+def test_each_row_summing_the_rows_above_is_ordered_by_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    n = 2000
+    for i in range(1, n + 1):
+        ws.cell(i, 1, i)
+        ws.cell(i, 2, "=A1" if i == 1 else f"=SUM(B$1:B{i - 1})+A{i}")
+    report, out = _recalc(wb, tmp_path)
+    assert report.problems == []
+    got = _values(out, "Sheet")
+    expected, running = [], 0.0
+    for i in range(1, n + 1):
+        value = running + i
+        expected.append(value)
+        running += value
+    assert [got.cell(i, 2).value for i in (1, 2, 3, 10)] == pytest.approx([expected[0], expected[1], expected[2], expected[9]])
+    assert got.cell(40, 2).value == pytest.approx(expected[39], rel=1e-12)
