@@ -93,3 +93,9 @@ def test_round_trip(amount, a, b, day):
     there, _ = fx.convert([amount], [a], [b], date)
     back, _ = fx.convert(there, [b], [a], date)
     assert back[0] == pytest.approx(amount, rel=1e-12)
+
+
+def test_empty_columns_give_empty_rates():
+    # An empty group of sessions (no Planned ones, say) must not break a conversion.
+    used = fx.rates(np.array([], dtype=object), "EUR", np.array([], dtype="datetime64[D]"))
+    assert used.rate.shape == (0,) and used.source.shape == (0,)

@@ -33,6 +33,7 @@ import pandas as pd
 
 EUR = "EUR"
 ECB_SOURCE = "ECB"
+ECB_SOURCES = (ECB_SOURCE,)  # the source names of ecb_table(): source id 0 is ECB
 MANUAL_SOURCE = "Manual"
 SAME_SOURCE = "same currency"
 
@@ -163,9 +164,11 @@ def ecb_table() -> RateTable:
         dates += days
         per_day = converter._rates[currency]  # the converter's own (filled) table; read on real dates only
         per_eur += [per_day[day] for day in days]
-    return RateTable.from_rows(
+    table = RateTable.from_rows(
         codes, np.array(dates, dtype="datetime64[D]"), per_eur, np.full(len(codes), ECB_SOURCE, dtype=object)
     )
+    assert tuple(table.source_names) == ECB_SOURCES
+    return table
 
 
 @dataclass(frozen=True)
@@ -193,19 +196,23 @@ class _Leg:
 
 def _leg(currencies: np.ndarray, dates: np.ndarray, manual: RateTable | None) -> _Leg:
     """PerEUR of each currency on each date: manual first, then ECB (source ids: ECB's names, then manual's)."""
+    n = len(currencies)
     is_eur = currencies == EUR
-    ecb = ecb_table()
-    per_eur, when, source_id, found = ecb.lookup(currencies, dates)
+    per_eur, when = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    source_id, found = np.full(n, -1, dtype=np.intp), np.zeros(n, dtype=bool)
     if manual is not None:
-        m_rate, m_when, m_source, m_found = manual.lookup(currencies, dates)
-        per_eur = np.where(m_found, m_rate, per_eur)
-        when = np.where(m_found, m_when, when)
-        source_id = np.where(m_found, m_source + len(ecb.source_names), source_id)
-        found |= m_found
+        per_eur, when, m_source, found = manual.lookup(currencies, dates)
+        source_id = np.where(found, m_source + len(ECB_SOURCES), -1)
+    # The ECB history takes about a second to load: only when manual rates leave a gap.
+    need_ecb = ~found & ~is_eur
+    if need_ecb.any():
+        e_rate, e_when, e_source, e_found = ecb_table().lookup(currencies[need_ecb], dates[need_ecb])
+        per_eur[need_ecb], when[need_ecb], source_id[need_ecb] = e_rate, e_when, e_source
+        found[need_ecb] = e_found
     per_eur[is_eur], when[is_eur], source_id[is_eur] = 1.0, np.datetime64("NaT"), -1
-    reason = np.full(len(currencies), None, dtype=object)
+    reason = np.full(n, None, dtype=object)
     for i in np.flatnonzero(~found & ~is_eur):  # only the failures: few
-        reason[i] = _why_missing(currencies[i], dates[i], ecb, manual)
+        reason[i] = _why_missing(currencies[i], dates[i], ecb_table(), manual)
     return _Leg(per_eur, when, source_id, reason, is_eur)
 
 
@@ -256,7 +263,7 @@ def rates(
     when = np.array([np.datetime64("NaT")], dtype="datetime64[D]")
     if dates is not None:
         when = np.asarray(dates, dtype="datetime64[D]").reshape(-1)
-    n = max(len(frm), len(to), len(when))
+    (n,) = np.broadcast_shapes(frm.shape, to.shape, when.shape)
     frm, to, when = np.broadcast_to(frm, n), np.broadcast_to(to, n), np.broadcast_to(when, n)
     if isinstance(manual, pd.DataFrame):
         manual = RateTable.from_frame(manual)
@@ -268,7 +275,7 @@ def rates(
     rate_date = np.where(a.is_eur, b.date, np.where(b.is_eur, a.date, np.minimum(a.date, b.date)))
     rate[same], rate_date[same] = 1.0, when[same]
     rate[undefined], rate_date[undefined] = np.nan, np.datetime64("NaT")
-    names = list(ecb_table().source_names) + (list(manual.source_names) if manual is not None else [])
+    names = list(ECB_SOURCES) + (list(manual.source_names) if manual is not None else [])
     a.source_id[undefined] = -1
     b.source_id[undefined] = -1
     return Rates(rate, rate_date, _source_labels(a, b, same, names), reason)

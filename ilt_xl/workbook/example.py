@@ -451,15 +451,8 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -
     """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])
     skeleton = grid.to_frame(index=False).assign(Country="", Budget=0.0)
-    status = tables["Sessions"]["Status"]
-    if not (status.isin(["Delivered", "Confirmed"]).any() and (status == "Planned").any()):
-        # core.plan.cost_ledgers fails on an empty status group (fx.rates cannot broadcast an
-        # empty array; reported): a tiny example keeps its figures blank.
-        spend = np.zeros(len(skeleton))
-        figures = skeleton.assign(Actual=np.nan, Committed=np.nan, Forecast=np.nan)
-    else:
-        figures = budget_table({**tables, "Budget": skeleton}, settings, include_unbudgeted=False)
-        figures = figures.drop(columns=["Variance"])
-        spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
+    figures = budget_table({**tables, "Budget": skeleton}, settings, include_unbudgeted=False)
+    figures = figures.drop(columns=["Variance"])
+    spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
     figures["Budget"] = np.round(np.maximum(spend, 5000.0) * rng.uniform(0.9, 1.2, size=len(figures)), -3)
     return figures
