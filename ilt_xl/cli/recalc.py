@@ -172,3 +172,74 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
         futures = [pool.submit(recalc_one, s, out_dir, values_only, day) for s in sources]
         for fut in done(futures):
             yield fut.result()
+
+
+@app.command()
+def scenario(
+    path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
+    out_dir: Path = typer.Option(..., "-o", "--out", help="Folder for the what-if copies and the diff report."),
+    fx: list[str] = typer.Option([], "--fx", help="Move a currency's rates, e.g. USD=+10% (repeatable)."),
+    cancel_below: float = typer.Option(None, "--cancel-below", help="Cancel Planned/Confirmed sessions below this occupancy (0.5 = 50%)."),
+    room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
+    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
+) -> None:
+    """Write recalculated what-if copies of a planner and a diff report against the baseline."""
+    from rich.table import Table as RichTable
+
+    from ilt_xl.engine import scenario as sc
+    from ilt_xl.engine.xlsx_zip import WorkbookError
+
+    day = _parse_today(today)
+    try:
+        changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in (sc.parse_fx(x) for x in fx)]
+        if cancel_below is not None:
+            changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
+        if room_rate is not None:
+            r = sc.parse_percent(room_rate)
+            changes.append(sc.Scenario(f"room-rate{r:+.0%}", room_rate=r))
+    except ValueError as exc:
+        err_console.print(f"[bold red]Bad scenario option:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if not changes:
+        err_console.print("[bold red]Give at least one change:[/] --fx, --cancel-below or --room-rate.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if len(changes) > 1:
+        changes.append(sc.Scenario("combined", fx=tuple(p for c in changes for p in c.fx),
+                                   cancel_below=cancel_below,
+                                   room_rate=next((c.room_rate for c in changes if c.room_rate is not None), None)))
+    if not path.is_file():
+        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem, suffix = path.stem, path.suffix
+    frames = []
+    try:
+        baseline_path = out_dir / f"{stem}.baseline{suffix}"
+        sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day)
+        baseline = sc.figures(baseline_path)
+        for change in changes:
+            target = out_dir / f"{stem}.{change.name}{suffix}"
+            report = sc.write_scenario(path, target, change, day)
+            comparison = sc.compare(baseline, sc.figures(target), change.name)
+            frames.append(comparison.rows.assign(Scenario=change.name))
+            console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
+                          f"{len(comparison.rows)} figures changed)", highlight=False)
+            table = RichTable(title=f"{change.name} vs baseline", show_lines=False)
+            for col in ("Figure", "Key", "Baseline", "WhatIf", "Change"):
+                table.add_column(col, justify="right" if col in ("Baseline", "WhatIf", "Change") else "left")
+            shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
+            for _, row in shown.iterrows():
+                table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
+                              f"{row['Change']:+,.2f}")
+            console.print(table)
+    except WorkbookError as exc:
+        err_console.print(f"[bold red]Cannot use {escape(str(path))}:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot write into {escape(str(out_dir))}:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    import pandas as pd
+    diff = out_dir / f"{stem}.scenarios.csv"
+    report_frame = pd.concat(frames, ignore_index=True)
+    report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(diff, index=False)
+    console.print(f"Diff report: {escape(str(diff))}", highlight=False)

@@ -136,7 +136,8 @@ def parse_area(ref: str) -> tuple[int, int, int, int]:
 _VALUE_CELL = re.compile(
     rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)><(?:v>([^<]*)</v>|is><t(?: xml:space="preserve")?>([^<]*)</t></is>)</c>')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*><f([^>]*?)(?:/>|>([^<]*)</f>)')
-_EMPTY_CELL = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"[^>/]*(?:/>|></c>|><v\s*/></c>)')
+_EMPTY_CELL = re.compile(rb'<c [^>]*/>')
+_EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
 _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 
@@ -176,6 +177,8 @@ def scan_sheet_xml(data: bytes, where: str) -> ScannedCells:
     values = _VALUE_CELL.findall(data)
     formulas = _FORMULA_CELL.findall(data)
     n_empty = len(_EMPTY_CELL.findall(data))
+    if b"></c>" in data:
+        n_empty += len(_EMPTY_CELL_LONG.findall(data))
     if len(values) + len(formulas) + n_empty != data.count(b"<c ") + data.count(b"<c>"):
         return _scan_sheet_xml_slow(data, where)
     v = np.array(values, dtype=object).reshape(-1, 5)

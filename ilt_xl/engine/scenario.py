@@ -1,0 +1,157 @@
+"""What-if copies of a planner: change inputs, regenerate the ledgers, recalculate, compare.
+
+A scenario is a list of changes to the planner's input tables:
+
+* ``fx``: ``("USD", 0.10)`` moves every rate of USD (units per EUR) by +10%; the ECB rates the
+  sessions use are written into the FX table first (as the ``fx`` macro does), so the change
+  reaches every conversion, not only the manual rows;
+* ``cancel_below``: Planned and Confirmed sessions whose occupancy is below the threshold are
+  Cancelled;
+* ``room_rate``: every room day rate moves by the given fraction.
+
+The Allocation ledger and the Budget's Actual/Committed/Forecast are then regenerated with the
+planner's own macros, the tables are written into a copy with the package editor (other parts
+unchanged), and the copy is recalculated by the engine. :func:`compare` reports cost per learner,
+charges per business unit and budget variance against the baseline.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ACTIVE = ("Planned", "Confirmed")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One what-if: a name (used in the file name) and its changes."""
+
+    name: str
+    fx: tuple[tuple[str, float], ...] = ()
+    cancel_below: float | None = None
+    room_rate: float | None = None
+
+
+_PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)%$")
+
+
+def parse_percent(text: str) -> float:
+    """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form."""
+    m = _PERCENT.match(text.strip())
+    if not m:
+        raise ValueError(f"expected a percentage such as +10% or -5%, got {text!r}")
+    return float(m.group(1)) / 100.0
+
+
+def parse_fx(text: str) -> tuple[str, float]:
+    """``'USD=+10%'`` -> ('USD', 0.10)."""
+    if "=" not in text:
+        raise ValueError(f"expected CURRENCY=+N% (e.g. USD=+10%), got {text!r}")
+    ccy, pct = text.split("=", 1)
+    ccy = ccy.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", ccy):
+        raise ValueError(f"expected a 3-letter ISO currency code, got {ccy!r}")
+    return ccy, parse_percent(pct)
+
+
+def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict[str, pd.DataFrame]:
+    """The input tables changed by ``scenario`` plus the regenerated Allocation and Budget rows."""
+    from ilt_xl.core.sessions import session_table
+    from ilt_xl.workbook import macros
+
+    out = {name: frame.copy() for name, frame in tables.items()}
+    changed: dict[str, pd.DataFrame] = {}
+    if scenario.fx:
+        fx_table = macros.fx_rows(out, settings).copy()
+        ccy = fx_table["Currency"].astype(str).str.strip().str.upper()
+        for code, change in scenario.fx:
+            hit = ccy == code
+            fx_table.loc[hit, "PerEUR"] = pd.to_numeric(fx_table.loc[hit, "PerEUR"]) * (1.0 + change)
+        out["FX"] = changed["FX"] = fx_table
+    if scenario.room_rate is not None:
+        rooms = out["Rooms"]
+        rooms["DayRate"] = pd.to_numeric(rooms["DayRate"], errors="coerce") * (1.0 + scenario.room_rate)
+        changed["Rooms"] = rooms
+    if scenario.cancel_below is not None:
+        sessions = out["Sessions"]
+        occupancy = pd.to_numeric(session_table(out, settings)["Occupancy"], errors="coerce").to_numpy()
+        low = sessions["Status"].isin(ACTIVE).to_numpy() & (np.nan_to_num(occupancy, nan=0.0) < scenario.cancel_below)
+        sessions.loc[low, "Status"] = "Cancelled"
+        changed["Sessions"] = sessions
+    changed["Allocation"] = macros.allocation_rows(out, settings)
+    changed["Budget"] = macros.budget_rows(out, settings)
+    return changed
+
+
+def input_columns(table: str) -> list[str]:
+    from ilt_xl.schema import PLANNER
+    return [c.name for c in PLANNER.table(table).input_columns]
+
+
+def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.date | None = None):
+    """Write ``scenario`` applied to the planner ``source`` to ``target``, recalculated; returns the report."""
+    from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workbook.package_editor import PackageEditor
+    from ilt_xl.workbook.reader import read_planner
+    from ilt_xl.workbook.sheet_writer import replace_table_rows
+
+    planner = read_planner(source, validate=False)
+    changed = apply(scenario, dict(planner.tables), planner.settings)
+    editor = PackageEditor(source)
+    for table, rows in changed.items():
+        cols = [c for c in input_columns(table) if c in rows.columns]
+        replace_table_rows(editor, table, rows[cols].reset_index(drop=True))
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staged = Path(tmp) / target.name
+        editor.save(staged)
+        return recalculate(staged, target, today=today)
+
+
+@dataclass
+class Comparison:
+    """Figures of the baseline and a scenario, and their differences."""
+
+    scenario: str
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)   # Figure, Key, Baseline, WhatIf, Change
+
+
+def figures(path: Path) -> pd.DataFrame:
+    """(Figure, Key, Value) rows of a recalculated planner: cost per learner, BU charges, variance."""
+    from ilt_xl.workbook.reader import read_planner
+    p = read_planner(path, validate=False)
+    t = p.tables
+    s = t["Sessions"]
+    live = s["Status"].astype(str) != "Cancelled"
+    cost = pd.to_numeric(s.loc[live, "SessionCost"], errors="coerce")
+    learners = pd.to_numeric(s.loc[live, "Learners"], errors="coerce")
+    ok = cost.notna() & learners.notna()
+    total_learners = float(learners[ok].sum())
+    rows = [("Cost per learner", "all active sessions",
+             float(cost[ok].sum()) / total_learners if total_learners else np.nan),
+            ("Sessions", "active", float(live.sum()))]
+    alloc = t["Allocation"]
+    if len(alloc):
+        by_bu = pd.to_numeric(alloc["AmountReporting"], errors="coerce").groupby(alloc["BusinessUnit"].astype(str)).sum()
+        rows += [("BU charge", bu, float(v)) for bu, v in by_bu.items()]
+    budget = t["Budget"]
+    if len(budget):
+        variance = pd.to_numeric(budget["Variance"], errors="coerce")
+        keys = budget["Year"].astype(str) + " " + budget["BusinessUnit"].astype(str)
+        rows += [("Budget variance", k, float(v)) for k, v in zip(keys, variance)]
+    return pd.DataFrame(rows, columns=["Figure", "Key", "Value"])
+
+
+def compare(baseline: pd.DataFrame, scenario: pd.DataFrame, name: str) -> Comparison:
+    """Rows that changed between two :func:`figures` frames (absent keys count as 0)."""
+    merged = baseline.merge(scenario, on=["Figure", "Key"], how="outer", suffixes=("Baseline", "WhatIf"))
+    merged = merged.rename(columns={"ValueBaseline": "Baseline", "ValueWhatIf": "WhatIf"})
+    merged[["Baseline", "WhatIf"]] = merged[["Baseline", "WhatIf"]].fillna(0.0)
+    merged["Change"] = merged["WhatIf"] - merged["Baseline"]
+    moved = ~np.isclose(merged["Baseline"], merged["WhatIf"], rtol=1e-12, atol=1e-9, equal_nan=True)
+    return Comparison(name, merged[moved].reset_index(drop=True))
