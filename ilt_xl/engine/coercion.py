@@ -141,6 +141,17 @@ def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     numeric = same & (cls_a != 1)
     sign[numeric] = np.sign(na[numeric] - nb[numeric]).astype(np.int64)
     text = same & (cls_a == 1)
+    if text.any() and b.shape == (1, 1) and kb.flat[0] == STR and a.shape == ka.shape:
+        # the common case: a column of texts against one text; compare each distinct text once
+        y = b.obj[0, 0].lower()
+        from ilt_xl.engine.lookups import map_unique
+        cmp = map_unique(np.where(text & (ka == STR), a.obj, None),
+                         lambda u: 0 if u is None else (u.lower() > y) - (u.lower() < y), dtype=np.int64)
+        cmp = cmp.reshape(ka.shape)
+        empty_vs_text = text & (ka == EMPTY)
+        sign[text] = cmp[text]
+        sign[empty_vs_text] = -1 if y else 0
+        return sign, ka.shape
     if text.any():
         oa = np.broadcast_to(a.obj if a.obj is not None else np.empty(a.shape, object), ka.shape)
         ob = np.broadcast_to(b.obj if b.obj is not None else np.empty(b.shape, object), kb.shape)

@@ -79,6 +79,15 @@ def _from_result(result, per_row: bool, n: int) -> Val:
     return Val(Block.from_objects(np.array([[result]], dtype=object)))
 
 
+def _registry_values(b: Block) -> np.ndarray:
+    """Block values as the registry expects them: Python objects, errors as Excel error strings."""
+    out = b.objects()
+    err = b.kind == ERR
+    if err.any():
+        out[err] = [str(e) for e in b.obj[err]]
+    return out
+
+
 def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
     func, spec = ctx.book.registry[name]
     per_row = _per_row_any(args)
@@ -87,10 +96,13 @@ def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
         raise NotVectorisable("a spilling function with per-row arguments")
     given = []
     for a in args:
+        value = _registry_values(a.block)
         if a.per_row:
-            given.append(a.block.objects().reshape(-1))
+            given.append(value.reshape(-1))
+        elif a.block.shape == (1, 1) and a.ref is None:
+            given.append(value[0, 0])
         else:
-            given.append(to_python(a))
+            given.append(value)
     try:
         result = func(*given)
     except TypeError as exc:

@@ -253,8 +253,9 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     plain = np.ones(n, bool)
     for b in crit_blocks:
         k = b.kind[:, 0]
-        text_plain = map_unique(np.where(k == STR, b.obj[:, 0], None), lambda u: _is_plain(STR, u), dtype=bool)
-        plain &= (k == NUM) | (k == BOOL) | ((k == STR) & text_plain)
+        texts = pd.Series(np.where(k == STR, b.obj[:, 0], ""), dtype=object).astype(str)
+        text_plain = (texts != "") & ~texts.str.contains(r"^[<>=]|[*?~]", regex=True)
+        plain &= (k == NUM) | (k == BOOL) | ((k == STR) & text_plain.to_numpy())
     out = np.empty(n, dtype=object)
     if plain.any():
         out[plain] = _hash_answer(ctx, agg, base, varying, crit_blocks, np.flatnonzero(plain))
@@ -274,7 +275,12 @@ def _keys_of(b: Block) -> np.ndarray:
     out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
     strs = k == STR
     if strs.any():
-        out[strs] = map_unique(b.obj.ravel()[strs], lambda u: equality_key(STR, 0.0, u))
+        texts = pd.Series(b.obj.ravel()[strs], dtype=object).astype(str)
+        as_num = pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy()
+        keys = ("s:" + texts.str.lower()).to_numpy(dtype=object)
+        numeric = ~np.isnan(as_num)
+        keys[numeric] = as_num[numeric].tolist() if numeric.any() else []
+        out[strs] = keys
     other = np.flatnonzero(~nums & ~strs)
     if len(other):
         num, obj = b.num.ravel(), b.obj.ravel()
@@ -340,7 +346,7 @@ def _exact_keys(b: Block) -> np.ndarray:
     obj = b.obj.ravel()
     strs = k == STR
     if strs.any():
-        out[strs] = map_unique(obj[strs], lambda u: "s:" + u.lower() if isinstance(u, str) else None)
+        out[strs] = ("s:" + pd.Series(obj[strs], dtype=object).astype(str).str.lower()).to_numpy(dtype=object)
     for i in np.flatnonzero(~nums & ~strs):
         kk = k[i]
         out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \

@@ -147,6 +147,16 @@ def _unescape(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
+def _unescape_all(items: list[bytes]) -> list[str]:
+    """:func:`_unescape` of many byte strings with one decode (texts hold no NUL in XML)."""
+    if not items:
+        return []
+    texts = b"\x00".join(items).decode("utf-8").split("\x00")
+    if any("&" in t for t in texts):
+        texts = [html.unescape(t) if "&" in t else t for t in texts]
+    return texts
+
+
 @dataclass
 class ScannedCells:
     """Cells of one worksheet part as arrays: value cells and formula cells (rows/cols 1-based)."""
@@ -193,7 +203,7 @@ def scan_sheet_xml(data: bytes, where: str) -> ScannedCells:
         fa_d[:] = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(a)} for a in fa_u]
         ft_codes, ft_u = pd.factorize(f[:, 3])
         ft_s = np.empty(len(ft_u), dtype=object)
-        ft_s[:] = [_unescape(t) for t in ft_u]
+        ft_s[:] = _unescape_all(list(ft_u))
     return ScannedCells(
         v_rows=_to_ints(v[:, 1]), v_cols=_letters_to_cols(v[:, 0]),
         v_types=v_types.tolist(), v_raw=v_raw.tolist(),
@@ -283,7 +293,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
     if is_text.any():
         idx = np.flatnonzero(is_text)
         texts = np.empty(len(idx), dtype=object)
-        texts[:] = [_unescape(raw[i]) for i in idx]
+        texts[:] = _unescape_all([raw[i] for i in idx])
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
     for i in np.flatnonzero(~(is_num | is_s | is_text)):

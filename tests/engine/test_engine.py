@@ -277,3 +277,29 @@ def test_each_row_summing_the_rows_above_is_ordered_by_row(tmp_path):
         running += value
     assert [got.cell(i, 2).value for i in (1, 2, 3, 10)] == pytest.approx([expected[0], expected[1], expected[2], expected[9]])
     assert got.cell(40, 2).value == pytest.approx(expected[39], rel=1e-12)
+
+
+def test_ilt_fx_with_a_rate_range_and_error_inputs_matches_the_registry(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    ws.append(["Date", "Currency", "PerEUR", "Source"])
+    ws.append([dt.date(2025, 1, 2), "USD", 1.25, "manual"])
+    ws.append([dt.date(2025, 1, 2), "GBP", 0.8, "manual"])
+    ws.add_table(Table(displayName="FX", ref="A1:D3"))
+    amounts = [(100, "USD"), (50, "GBP"), (10, "EUR"), ("=NA()", "USD"), (5, "XXX")]
+    ws["F1"], ws["G1"], ws["H1"] = "Amount", "Ccy", "InEUR"
+    for i, (amount, ccy) in enumerate(amounts, start=2):
+        ws.cell(i, 6, amount)
+        ws.cell(i, 7, ccy)
+        ws.cell(i, 8, f'=ILT_FX(F{i},G{i},"EUR",DATE(2025,1,3),FX[[Date]:[PerEUR]])')
+    report, out = _recalc(wb, tmp_path)
+    assert report.problems == []
+    got = _values(out, "Plan")
+    rates = np.array([[dt.datetime(2025, 1, 2), "USD", 1.25], [dt.datetime(2025, 1, 2), "GBP", 0.8]], dtype=object)
+    rates[:, 0] = [(d - dt.datetime(1899, 12, 30)).days for d in rates[:, 0]]
+    for i, (amount, ccy) in enumerate(amounts, start=2):
+        value = "#N/A" if amount == "=NA()" else amount
+        expected = REGISTRY["ILT_FX"](value, ccy, "EUR", 45660.0, rates)
+        assert got.cell(i, 8).value == pytest.approx(expected) if not isinstance(expected, str) else \
+            got.cell(i, 8).value == expected, (i, got.cell(i, 8).value, expected)
