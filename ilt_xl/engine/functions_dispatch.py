@@ -136,16 +136,18 @@ def _formulas_function(name: str):
     keys = (name, f"_XLFN.{name}", f"_XLFN._XLWS.{name}")
     modules = sorted(ff.SUBMODULES, key=lambda m: m.endswith("stat"))
     for mod in [None] + modules:
-        for key in keys:
-            if key in _FORMULAS_FUNCS:
-                return _FORMULAS_FUNCS[key]
+        if any(key in _FORMULAS_FUNCS for key in keys):
+            break
         if mod is None or mod in _FORMULAS_LOADED:
             continue
         import importlib
         _FORMULAS_FUNCS.update(importlib.import_module(mod, ff.__name__).FUNCTIONS)
         _FORMULAS_LOADED.add(mod)
     _FORMULAS_FUNCS.update(ff.FUNCTIONS)
-    return next((_FORMULAS_FUNCS[k] for k in keys if k in _FORMULAS_FUNCS), None)
+    found = next((_FORMULAS_FUNCS[k] for k in keys if k in _FORMULAS_FUNCS), None)
+    if isinstance(found, dict):          # compile-time description; its 'function' is the callable
+        found = found.get("function") if "extra_inputs" not in found else None
+    return found
 
 
 def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
