@@ -119,11 +119,6 @@ def excel_round(x: np.ndarray, digits: np.ndarray | float) -> np.ndarray:
         return np.sign(x) * r / scale
 
 
-def lower_key(value) -> object:
-    """Case-insensitive key of a text (Excel compares text without case)."""
-    return value.lower() if isinstance(value, str) else value
-
-
 def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     """Elementwise Excel comparison: (sign array -1/0/1, both-broadcast shape).
 

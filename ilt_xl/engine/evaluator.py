@@ -9,17 +9,13 @@ that run cell by cell with the same code (n = 1).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import schedula as sh
 
-from ilt_xl.engine import coercion as co
-from ilt_xl.engine.formula_tree import Node, Ref, parse_formula, iter_nodes
-from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, ERRORS, E_NA, E_NAME, E_REF, E_VALUE,
-                                  E_DIV0, E_NUM)
-from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, index_to_col
+from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
+from ilt_xl.engine.values import BOOL, EMPTY, Block, E_NAME, E_REF
+from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
 class NotVectorisable(Exception):
@@ -50,7 +46,6 @@ class Ctx:
     rows: np.ndarray                # 1-based rows of the run (length n)
     anchor: int                     # the row the tree's relative references were written for
     col: int
-    cache: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -226,10 +221,6 @@ def broadcast_pair(a: Val, b: Val) -> bool:
     return a.per_row or b.per_row
 
 
-def scalar_val(value) -> Val:
-    return Val(Block.scalar(value))
-
-
 def collect_refs(node: Node) -> list[Ref]:
     """Every reference node in a tree."""
     return [n.value for n in iter_nodes(node) if n.kind == "ref"]
@@ -237,7 +228,3 @@ def collect_refs(node: Node) -> list[Ref]:
 
 def collect_names(node: Node) -> list[str]:
     return [n.value for n in iter_nodes(node) if n.kind == "name"]
-
-
-def cell_address(sheet: str, row: int, col: int) -> str:
-    return f"{sheet}!{index_to_col(col)}{row}"

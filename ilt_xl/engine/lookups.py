@@ -8,7 +8,6 @@ reference semantics. Both paths share :func:`criterion_mask` / :func:`equality_k
 """
 from __future__ import annotations
 
-import fnmatch
 import re
 
 import numpy as np
@@ -56,15 +55,6 @@ def map_unique(values: np.ndarray, fn, dtype=object) -> np.ndarray:
     if (codes < 0).any():
         mapped[len(uniq)] = fn(None)
     return mapped[codes]
-
-
-def _is_plain(kind: int, obj) -> bool:
-    """True when a criterion value is a plain equality (no operator, no wildcard, not empty)."""
-    if kind in (NUM, BOOL):
-        return True
-    if kind == STR:
-        return bool(obj) and not obj.startswith(_OPS) and not any(ch in obj for ch in "*?~")
-    return False
 
 
 def _wildcard_regex(pattern: str) -> re.Pattern:
@@ -208,7 +198,7 @@ def _ifs(kind: str, has_target: bool):
                 base &= criterion_mask(r.block, int(b.kind[0, 0]), float(b.num[0, 0]), b.obj[0, 0] if b.obj is not None else None)
             else:
                 raise NotVectorisable("an array criterion")
-        agg = _aggregator(kind, target)
+        agg = _Aggregator(kind, target)
         if not varying:
             return Val(agg.block_for_masks([base]), False)
         return _ifs_per_row(ctx, agg, base, varying)
@@ -241,10 +231,6 @@ class _Aggregator:
 
     def block_for_masks(self, masks: list[np.ndarray]) -> Block:
         return Block.from_objects(np.array([[self.one(m)] for m in masks], dtype=object))
-
-
-def _aggregator(kind: str, target: Val | None) -> _Aggregator:
-    return _Aggregator(kind, target)
 
 
 def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tuple[Val, Val]]) -> Val:

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.evaluator import Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate
-from ilt_xl.engine.formula_tree import iter_nodes, parse_formula
+from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE
+from ilt_xl.engine.values import ERR, Block, E_NA, E_NAME, E_VALUE
 from ilt_xl.engine.workbook_model import WorkbookModel, index_to_col, load_workbook_model
 
 

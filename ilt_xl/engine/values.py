@@ -159,13 +159,3 @@ class Block:
         """Sub-block by numpy indexing (rows, cols)."""
         return Block(self.kind[rows, cols], self.num[rows, cols], None if self._obj is None else self._obj[rows, cols])
 
-    def is_all(self, kind: int) -> bool:
-        return bool((self.kind == kind).all())
-
-
-def concat_rows(blocks: list[Block]) -> Block:
-    """Stack blocks vertically (same column count)."""
-    obj = None
-    if any(b.obj is not None for b in blocks):
-        obj = np.concatenate([b.obj if b.obj is not None else np.empty(b.shape, dtype=object) for b in blocks])
-    return Block(np.concatenate([b.kind for b in blocks]), np.concatenate([b.num for b in blocks]), obj)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ilt_xl.engine import xlsx_zip
 from ilt_xl.engine.xlsx_zip import NS_MAIN, NS_REL, WorkbookError
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 
 _M = f"{{{NS_MAIN}}}"
 
