@@ -39,6 +39,17 @@ class Problem:
         return f"{self.cell}{more}: ={self.formula}: {self.reason}"
 
 
+_ERROR_MEANING = {
+    "#DIV/0!": "division by zero",
+    "#N/A": "value not available (a lookup found nothing, or NA())",
+    "#VALUE!": "wrong type of argument or operand",
+    "#NAME?": "unknown function or name",
+    "#REF!": "reference to a cell that does not exist",
+    "#NUM!": "invalid number (overflow, or no result)",
+    "#NULL!": "empty intersection",
+}
+
+
 @dataclass
 class ErrorCells:
     """Formula cells whose value is an Excel error, grouped by sheet, column and error."""
@@ -50,7 +61,9 @@ class ErrorCells:
     first: str
 
     def __str__(self) -> str:
-        return f"{self.first}" + (f" (+{self.count - 1} in column {self.column})" if self.count > 1 else "") + f": {self.error}"
+        more = f" (+{self.count - 1} in column {self.column})" if self.count > 1 else ""
+        meaning = _ERROR_MEANING.get(self.error)
+        return f"{self.first}{more}: {self.error}" + (f" ({meaning})" if meaning else "")
 
 
 @dataclass
