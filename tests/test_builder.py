@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ilt_xl.cli.app import app
+from ilt_xl.functions import REGISTRY
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook.builder import build_planner
 
@@ -18,6 +19,8 @@ PORTABLE_FUNCTIONS = {
     "AND", "AVERAGEIFS", "CHOOSE", "COUNTIF", "COUNTIFS", "DATE", "IF", "IFERROR", "INDEX", "ISTEXT",
     "MATCH", "MIN", "MONTH", "N", "NA", "OR", "ROUNDUP", "SUMIFS", "T", "TODAY", "YEAR",
 }
+# The columns native formulas cannot compute call the ilt-xl functions, spelled as xlwings classic stores them.
+ILT_FUNCTIONS_USED = {"ILT_FX", "ILT_DUEDATE"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,20 @@ def _all_formulas(wb):
 
 
 def test_sheets_come_in_schema_order(template):
-    assert template.sheetnames == ["Settings", *PLANNER.table_names, "Dashboard"]
+    assert template.sheetnames == ["Settings", *PLANNER.table_names, "Availability", "Problems", "Dashboard", "xlwings.conf"]
+
+
+def test_command_sheets_are_there_as_the_commands_make_them(template):
+    """Availability and Problems exist empty, so a command only rewrites them; xlwings.conf names the UDF module."""
+    for sheet, columns, frozen in (("Availability", ["Kind", "Resource", "Name"], "D2"),
+                                   ("Problems", ["Severity", "Sheet", "Cell", "Column", "Value", "Expected", "Message"], "A2")):
+        ws = template[sheet]
+        table = ws.tables[sheet]
+        assert [c.name for c in table.tableColumns] == columns and table.ref == f"A1:{chr(64 + len(columns))}2"
+        assert [c.value for c in ws[1]] == columns and ws.freeze_panes == frozen
+    conf = template["xlwings.conf"]
+    assert [[c.value for c in row] for row in conf.iter_rows()] == [["UDF MODULES", "udfs.ilt_udfs"]]
+    assert conf.sheet_state == "visible"  # udfs/README.md tells users to look at it
 
 
 @pytest.mark.parametrize("table", PLANNER.tables, ids=lambda t: t.name)
@@ -129,9 +145,10 @@ def test_only_portable_functions_and_no_shorthand_references(template):
     used = set()
     for _, formula in _all_formulas(template):
         text = formula.value if hasattr(formula, "value") else formula
-        used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', '""', text)))
-        assert "[@" not in text and "_xlfn" not in text
-    assert used <= PORTABLE_FUNCTIONS, used - PORTABLE_FUNCTIONS
+        used |= set(re.findall(r"([A-Z_][A-Z0-9_.]*)\(", re.sub(r'"[^"]*"', '""', text)))
+        assert "[@" not in text and "_xlfn" not in text and "_xludf" not in text
+    assert used - ILT_FUNCTIONS_USED <= PORTABLE_FUNCTIONS, used - ILT_FUNCTIONS_USED - PORTABLE_FUNCTIONS
+    assert used & ILT_FUNCTIONS_USED == ILT_FUNCTIONS_USED <= set(REGISTRY)
 
 
 def test_data_is_written_typed_and_blank_stays_blank(tmp_path):

@@ -58,7 +58,8 @@ def test_regenerate_keeps_work_moves_open_tasks_and_cancels():
     got = regenerate(old, moved, template(), as_of=D("2024-06-12"))
     rows = list(zip(got.SessionId, got.TaskId, got.Status, got.DueDate, got.Notes, got.Overdue))
     assert rows == [
-        ("S1", "T1", "Done", D("2024-04-25"), "room 4.01", ""),  # done: keeps its due date
+        # Done: the due date follows the plan too (it is the workbook's formula); DoneDate keeps the work.
+        ("S1", "T1", "Done", D("2024-05-27"), "room 4.01", ""),
         ("S1", "T3", "Open", D("2024-06-13"), "caterer", ""),  # open: moved with the session
         ("S2", "T1", "Cancelled", D("2024-05-02"), "", ""),
         ("S2", "T2", "Cancelled", D("2024-05-13"), "", ""),
@@ -71,6 +72,8 @@ def test_regenerate_keeps_work_moves_open_tasks_and_cancels():
     again = regenerate(got, moved, template(("T1", "T2")))
     s1 = again[again.SessionId == "S1"]
     assert list(zip(s1.TaskId, s1.Status, s1.Notes)) == [("T1", "Done", "room 4.01"), ("T3", "Cancelled", "caterer")]
+    # The formula finds no task T3 any more: #N/A in the workbook, NaT here.
+    assert pd.isna(s1.DueDate.iloc[1]) and s1.DueDate.iloc[0] == D("2024-05-27")
     assert len(again) == len(got)
 
 

@@ -75,6 +75,8 @@ def write_rows(table: Any, frame: pd.DataFrame, *, reshape: bool = False) -> Non
     """Resize ``table`` to ``frame``'s rows and write its columns; calculated columns are left to Excel."""
     header = table.header_row_range
     names = [str(c) for c in frame.columns] if reshape else [str(v) for v in header.options(ndim=1).value]
+    # A column whose cells hold a formula (Checklist.DueDate in today's planners) stays Excel's.
+    computed = set() if reshape else {n.casefold() for i, n in enumerate(names) if _holds_formula(header.offset(1, i).resize(1, 1))}
     old_rows = table.range.rows.count - 1
     rows = max(len(frame), 1)
     if reshape:
@@ -87,10 +89,15 @@ def write_rows(table: Any, frame: pd.DataFrame, *, reshape: bool = False) -> Non
     by_name = {str(c).casefold(): c for c in frame.columns}
     for i, name in enumerate(names):
         column = by_name.get(name.casefold())
-        if column is None:
+        if column is None or name.casefold() in computed:
             continue
         values = frame[column].astype(object).where(frame[column].notna(), None).tolist() or [None]
         body.offset(0, i).resize(rows, 1).options(transpose=True).value = values
+
+
+def _holds_formula(cell: Any) -> bool:
+    formula = cell.formula
+    return isinstance(formula, str) and formula.startswith("=")
 
 
 def run_in_book(book: Any, name: str) -> int:

@@ -2,16 +2,20 @@
 
 - :func:`build` makes the Checklist rows: every session times every template task
   that applies to its course (AppliesTo lists CourseIds, comma-separated,
-  case-insensitive; blank means all courses). The due date is WORKDAY(anchor,
-  OffsetWorkdays) with the anchor the session's StartDate or EndDate, in the
-  working days of the session's Country (Mon-Fri minus its public holidays,
-  ``ilt_xl.core.calendar``); an unknown country leaves DueDate blank (NaT).
+  case-insensitive; blank means all courses).
+- :func:`due_dates` is the DueDate column, as the workbook's formula computes it
+  on every row (``ILT_DUEDATE`` of the task's anchor, the session's StartDate or
+  EndDate, moved OffsetWorkdays working days of the session's Country: Mon-Fri
+  minus its public holidays, ``ilt_xl.core.calendar``). Session and task are
+  looked up by id, so the date follows the plan whatever the row's status; an
+  unknown session, task or country leaves it blank (NaT; the workbook shows #N/A).
 - :func:`regenerate` rebuilds after sessions moved, were added or cancelled, or
   the template changed, without losing anyone's work:
 
   * a row that still exists keeps its Status, DoneDate and Notes; its Task,
-    Phase and OwnerTeam are refreshed from the template; an *Open* row's
-    DueDate moves to the new date, a Done or Cancelled row keeps its DueDate;
+    Phase and OwnerTeam are refreshed from the template; its DueDate is the
+    formula's, so open tasks move with their session (and so do Done and
+    Cancelled ones: DoneDate, not DueDate, records when the work was done);
   * the open rows of a cancelled session become ``Cancelled`` (they stay);
     Done rows stay Done;
   * rows for new sessions or new tasks are added as ``Open``;
@@ -33,12 +37,13 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core.calendar import workday
-from ilt_xl.core.sessions import id_key
+from ilt_xl.core.sessions import id_key, lookup
 from ilt_xl.schema.planner import CHECKLIST
 
 OPEN, DONE, CANCELLED = "Open", "Done", "Cancelled"
-COLUMNS = tuple(c.name for c in CHECKLIST.input_columns)
-"""Checklist columns the core writes (Overdue is the workbook's formula; see :func:`overdue`)."""
+COLUMNS = tuple(c.name for c in CHECKLIST.columns if c.name != "Overdue")
+"""Checklist columns the core gives: the input columns and DueDate (see :func:`due_dates`).
+Overdue is left to :func:`overdue`; a writer leaves out the columns the workbook computes."""
 
 _TEMPLATE_FIELDS = ("Task", "Phase", "OwnerTeam")
 
@@ -77,23 +82,37 @@ def build(sessions: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     """
     sessions, template = sessions.reset_index(drop=True), template.reset_index(drop=True)
     s_rows, t_rows = _applies(sessions, template)
-    at_end = (_lower(template["Anchor"]) == "end").to_numpy()[t_rows]
-    anchor = np.where(
-        at_end, sessions["EndDate"].to_numpy("datetime64[D]")[s_rows], sessions["StartDate"].to_numpy("datetime64[D]")[s_rows]
-    )
-    offsets = pd.to_numeric(template["OffsetWorkdays"], errors="coerce").to_numpy("float64")[t_rows]
-    countries = sessions["Country"].astype(object).where(sessions["Country"].notna(), "").to_numpy(object)[s_rows]
-    due, _ = workday(anchor, offsets, countries)
     out = pd.DataFrame({
         "SessionId": sessions["SessionId"].to_numpy(object)[s_rows],
         "TaskId": template["TaskId"].to_numpy(object)[t_rows],
         **{f: template[f].to_numpy(object)[t_rows] for f in _TEMPLATE_FIELDS},
-        "DueDate": due.astype("datetime64[ns]"),
+        "DueDate": pd.Series(pd.NaT, index=range(len(s_rows)), dtype="datetime64[ns]").to_numpy(),
         "Status": np.where(_is_cancelled(sessions["Status"])[s_rows], CANCELLED, OPEN).astype(object),
         "DoneDate": pd.Series(pd.NaT, index=range(len(s_rows)), dtype="datetime64[ns]").to_numpy(),
         "Notes": np.full(len(s_rows), "", dtype=object),
     }, columns=list(COLUMNS))
+    out["DueDate"] = due_dates(out, sessions, template)
     return out
+
+
+def due_dates(checklist: pd.DataFrame, sessions: pd.DataFrame, template: pd.DataFrame) -> np.ndarray:
+    """The DueDate of each ``checklist`` row (datetime64[ns]), as the workbook's formula gives it.
+
+    ILT_DUEDATE(IF(task Anchor="End", session EndDate, session StartDate),
+    task OffsetWorkdays, session Country), the session and task found by
+    SessionId and TaskId (case-insensitive, first match). NaT where the session
+    or task is unknown, a date is missing or the country has no calendar.
+    """
+    session, session_found = lookup(checklist["SessionId"], sessions, "SessionId", ["StartDate", "EndDate", "Country"])
+    task, task_found = lookup(checklist["TaskId"], template, "TaskId", ["Anchor", "OffsetWorkdays"])
+    at_end = (_lower(task["Anchor"]) == "end").to_numpy()
+    anchor = np.where(at_end, pd.to_datetime(session["EndDate"]).to_numpy("datetime64[D]"),
+                      pd.to_datetime(session["StartDate"]).to_numpy("datetime64[D]"))
+    anchor = np.where(session_found & task_found, anchor, np.datetime64("NaT"))
+    offsets = np.nan_to_num(pd.to_numeric(task["OffsetWorkdays"], errors="coerce").to_numpy("float64"), nan=0.0)
+    countries = session["Country"].astype(object).where(session["Country"].notna(), "").to_numpy(object)
+    due, _ = workday(anchor, offsets, countries)
+    return due.astype("datetime64[ns]")
 
 
 def _canonical_status(status: pd.Series) -> np.ndarray:
@@ -107,8 +126,8 @@ def regenerate(
 ) -> pd.DataFrame:
     """The Checklist after the plan or template changed, keeping every row's work (see the module docstring).
 
-    ``existing`` is the current Checklist (its Overdue column, if any, is
-    dropped and recomputed when ``as_of`` is given). Returns :data:`COLUMNS`,
+    ``existing`` is the current Checklist (its DueDate and Overdue columns, if
+    any, are ignored: DueDate is recomputed, Overdue too when ``as_of`` is given). Returns :data:`COLUMNS`,
     plus Overdue ("Overdue" or "") when ``as_of`` is given.
     """
     fresh = build(sessions, template)
@@ -128,9 +147,6 @@ def regenerate(
     out.loc[matched, "Status"] = kept_status
     out.loc[matched, "DoneDate"] = pd.to_datetime(old["DoneDate"]).to_numpy("datetime64[ns]")[src]
     out.loc[matched, "Notes"] = old["Notes"].astype(object).where(old["Notes"].notna(), "").to_numpy(object)[src]
-    not_open = kept_status != OPEN
-    matched_idx = np.flatnonzero(matched)
-    out.loc[matched_idx[not_open], "DueDate"] = pd.to_datetime(old["DueDate"]).to_numpy("datetime64[ns]")[src[not_open]]
 
     session_cancelled = pd.Series(_is_cancelled(sessions["Status"]), index=id_key(sessions["SessionId"]).to_numpy())
     session_cancelled = session_cancelled[~session_cancelled.index.duplicated()]
@@ -139,11 +155,11 @@ def regenerate(
 
     used = np.zeros(len(old), dtype=bool)
     used[src] = True
-    orphans = old.loc[~used, list(COLUMNS)].copy()
+    orphans = old.loc[~used].reindex(columns=list(COLUMNS))
     orphans["Status"] = _canonical_status(orphans["Status"])
     orphans.loc[orphans["Status"] == OPEN, "Status"] = CANCELLED
-    for column in ("DueDate", "DoneDate"):
-        orphans[column] = pd.to_datetime(orphans[column])
+    orphans["DoneDate"] = pd.to_datetime(orphans["DoneDate"])
+    orphans["DueDate"] = due_dates(orphans, sessions, template)
 
     result = pd.concat([out.assign(_orphan=0), orphans.assign(_orphan=1)], ignore_index=True)
     session_order = pd.Series(np.arange(len(sessions)), index=id_key(sessions["SessionId"]).to_numpy())
@@ -160,8 +176,9 @@ def regenerate(
 def overdue(checklist: pd.DataFrame, as_of: object) -> np.ndarray:
     """True where a task is Open and its DueDate is before ``as_of``.
 
-    As the workbook's formula AND(Status="Open", DueDate<AsOfDate): a blank
-    DueDate counts as day 0, so an open task without a due date is overdue.
+    As the workbook's formula AND(Status="Open", DueDate<AsOfDate), except that an
+    open task without a due date (NaT: where the workbook's DueDate shows #N/A,
+    so does its Overdue) counts as overdue here, so that it is not forgotten.
     """
     due = pd.to_datetime(checklist["DueDate"]).to_numpy("datetime64[D]")
     before = np.isnat(due) | (due < np.datetime64(pd.Timestamp(as_of).date(), "D"))

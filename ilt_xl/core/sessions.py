@@ -20,6 +20,11 @@ way Excel does (the first erroneous operand, left to right, wins):
 - ``#VALUE!``: Days when EndDate is before StartDate or a date is missing. The
   workbook computes a meaningless non-positive Days there instead; validation
   rejects such rows, and the core refuses to cost them.
+- CostReporting (``ILT_FX``) shows SessionCost's or Currency's error, else
+  ``#N/A`` where no rate converts the session's currency to ReportingCurrency
+  on the rate date (:mod:`ilt_xl.core.fx`: the FX table's rows first, then
+  ECB). The rate date is the StartDate, or BudgetRateDate when FxDatePolicy is
+  BudgetRateDate; a blank one is serial 0 (1899-12-30), before every rate.
 
 Excel semantics kept on purpose: id lookups, SUMIFS and COUNTIF match ids
 case-insensitively and the first matching repository row wins; status tests are
@@ -30,7 +35,7 @@ patterns).
 
 Inputs: ``tables`` maps table names to DataFrames with the schema's column names
 (Sessions input columns, Courses, Rooms, Instructors, Enrolments, and optionally
-Conflicts for ConflictFlag); dates are datetime64, blank cells NaN/NaT or "".
+Conflicts for ConflictFlag, FX for CostReporting); dates are datetime64, blank cells NaN/NaT or "".
 ``settings`` maps setting names to values; a missing or ``None`` setting takes
 the template's value (its default; today for AsOfDate).
 """
@@ -41,7 +46,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import costs
+from ilt_xl.core import costs, fx
 from ilt_xl.core import excel_errors as xe
 from ilt_xl.schema.planner import PLANNER, SESSIONS
 
@@ -233,6 +238,11 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     out["GoNoGo"], err["GoNoGo"] = _go_no_go(status, out["Registered"], course, course_found, s["StartDate"], settings)
 
+    out["CostReporting"], err["CostReporting"] = _cost_reporting(
+        out["SessionCost"], _first_error(err["SessionCost"], err["Currency"]), out["Currency"], s["StartDate"],
+        tables.get("FX"), settings,
+    )
+
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
     err["ConflictFlag"] = none
 
@@ -283,6 +293,33 @@ def _go_no_go(
     short = registered < _zero_blank(course["MinLearners"])
     label[no_start] = np.where(short, costs.AT_RISK, costs.GO)[no_start]
     return label, np.where(missing, xe.NA, None).astype(object)
+
+
+_SERIAL_ZERO = np.datetime64("1899-12-30", "D")
+
+
+def _cost_reporting(
+    session_cost: np.ndarray, upstream: np.ndarray, currency: np.ndarray, start: pd.Series,
+    manual: pd.DataFrame | None, settings: Mapping[str, object],
+) -> tuple[np.ndarray, np.ndarray]:
+    """ILT_FX(SessionCost, Currency, ReportingCurrency, rate date, FX[[Date]:[PerEUR]]) per session."""
+    if str(setting(settings, "FxDatePolicy")).strip().lower() == "budgetratedate":
+        budget_date = settings.get("BudgetRateDate")
+        day = _SERIAL_ZERO if budget_date is None or pd.isna(budget_date) else np.datetime64(pd.Timestamp(budget_date).date(), "D")
+        dates = np.full(len(start), day)
+    else:
+        dates = start.to_numpy("datetime64[D]")
+        dates = np.where(np.isnat(dates), _SERIAL_ZERO, dates)
+    ok = np.equal(upstream, None)
+    codes = np.where(ok, currency, "")
+    # Only sessions whose operands are values need a rate (an erroneous operand wins anyway).
+    table = fx.RateTable.from_frame(manual) if manual is not None and len(manual) else None
+    used = fx.rates(codes[ok], str(setting(settings, "ReportingCurrency")), dates[ok], table)
+    value = np.full(len(start), np.nan)
+    value[ok] = session_cost[ok] * used.rate
+    error = upstream.copy()
+    error[np.flatnonzero(ok)[~used.ok]] = xe.NA
+    return value, error
 
 
 def _conflict_flag(session_ids: pd.Series, conflicts: pd.DataFrame | None) -> np.ndarray:

@@ -44,6 +44,14 @@ def _course(column: str) -> str:
     return _lookup("Courses", column, "CourseId", "CourseId")
 
 
+def _session(column: str) -> str:
+    return _lookup("Sessions", column, "SessionId", "SessionId")
+
+
+def _task(column: str) -> str:
+    return _lookup("ChecklistTemplate", column, "TaskId", "TaskId")
+
+
 SETTINGS = (
     Setting("ReportingCurrency", T.CURRENCY, "EUR", "Currency that totals, budgets and KPIs are reported in."),
     Setting(
@@ -207,6 +215,11 @@ SESSIONS = Table(
                formula='=IF([@Status]="Cancelled","Cancelled",IF([@Status]="Delivered","Delivered",'
                'IF([@Registered]>=' + _course("MinLearners") + ',"Go",'
                'IF([@StartDate]-AsOfDate<=GoNoGoLeadDays,"At risk","Open"))))'),
+        Column("CostReporting", T.MONEY,
+               "Session cost in the reporting currency: ILT_FX at the session start (or the budget rate date), "
+               "manual FX rows first, else ECB.",
+               formula="=ILT_FX([@SessionCost],[@Currency],ReportingCurrency,"
+               'IF(FxDatePolicy="BudgetRateDate",BudgetRateDate,[@StartDate]),FX[[Date]:[PerEUR]])'),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),
@@ -263,7 +276,9 @@ CHECKLIST = Table(
         Column("Task", T.TEXT, "What to do.", width=36),
         Column("Phase", T.TEXT, "Before, During or After.", allowed=PHASES),
         Column("OwnerTeam", T.TEXT, "Team that owns the task."),
-        Column("DueDate", T.DATE, "Due date in the session country's working days."),
+        Column("DueDate", T.DATE, "Due date: ILT_DUEDATE from the session's start or end, in its country's working days.",
+               formula="=ILT_DUEDATE(IF(" + _task("Anchor") + '="End",' + _session("EndDate") + "," + _session("StartDate")
+               + ")," + _task("OffsetWorkdays") + "," + _session("Country") + ")"),
         Column("Status", T.TEXT, "Open, Done or Cancelled.", required=True, allowed=TASK_STATUSES),
         Column("DoneDate", T.DATE, "When it was done."),
         Column("Notes", T.TEXT, "Free text.", width=30),

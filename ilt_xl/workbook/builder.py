@@ -33,7 +33,10 @@ from openpyxl.worksheet.table import TableColumn, TableFormula, TableStyleInfo
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Setting, Table
 from ilt_xl.workbook import styles
 from ilt_xl.workbook.dashboard import write_dashboard
+from ilt_xl.workbook.macros import AVAILABILITY, AVAILABILITY_KEYS, PROBLEM_COLUMNS, PROBLEMS
+from ilt_xl.workbook.new_sheet import TABLE_STYLE as COMMAND_TABLE_STYLE
 from ilt_xl.workbook.sheet_rows import fill_tables
+from ilt_xl.workbook.xlwings_conf import add_xlwings_conf_sheet
 
 SETTINGS_SHEET = "Settings"
 
@@ -45,6 +48,14 @@ CONDITIONAL_FORMATS = {
     ("Checklist", "Overdue"): ("equal", '"Overdue"', styles.ALERT),
     ("Budget", "Variance"): ("lessThan", "0", styles.WARNING),
 }
+
+
+# Sheets the availability and validate commands fill, present from the start so that a command
+# only rewrites them (ilt_xl.workbook.new_sheet adds them to older planners): (name, columns, frozen columns).
+COMMAND_SHEETS = (
+    (AVAILABILITY, tuple(AVAILABILITY_KEYS), len(AVAILABILITY_KEYS)),
+    (PROBLEMS, tuple(PROBLEM_COLUMNS), 0),
+)
 
 
 def list_name(reference: str) -> str:
@@ -78,9 +89,12 @@ def build_planner(path: str | Path, data: object = None, *, as_of: dt.date | Non
         wb.defined_names[list_name(reference)] = DefinedName(
             list_name(reference), attr_text=f"{table_name}[{column}]"
         )
+    for name, columns, frozen in COMMAND_SHEETS:
+        _write_command_sheet(wb, name, columns, frozen)
     currencies = _dashboard_currencies(tables, settings)
     n_units = len(tables["BusinessUnits"]) if "BusinessUnits" in tables else 0
     write_dashboard(wb, currencies=currencies, business_unit_rows=max(8, n_units))
+    add_xlwings_conf_sheet(wb)
     path = Path(path)
     wb.save(path)
     try:
@@ -227,6 +241,22 @@ def _write_table(wb: Workbook, table: Table, frame: pd.DataFrame | None) -> None
         ws.add_table(excel_table)
     _add_validations(ws, table, last_row)
     _add_conditional_formats(ws, table, last_row)
+
+
+def _write_command_sheet(wb: Workbook, name: str, columns: tuple[str, ...], frozen_columns: int) -> None:
+    """An empty table of ``columns`` with one blank row, as :func:`ilt_xl.workbook.new_sheet.add_table_sheet` makes it."""
+    ws = wb.create_sheet(name)
+    ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
+    ws.append(list(columns))
+    ws.append([])
+    ref = f"A1:{get_column_letter(len(columns))}2"
+    excel_table = ExcelTable(displayName=name, name=name, ref=ref, autoFilter=AutoFilter(ref=ref),
+                             tableStyleInfo=TableStyleInfo(name=COMMAND_TABLE_STYLE, showRowStripes=True))
+    for index, column in enumerate(columns, start=1):
+        excel_table.tableColumns.append(TableColumn(id=index, name=column))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ws.add_table(excel_table)
 
 
 def _width(column: Column) -> int:

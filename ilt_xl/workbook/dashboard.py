@@ -5,9 +5,10 @@ dashboard follows the data in Excel and LibreOffice alike. A year is a fiscal ye
 the FiscalYearStartMonth setting and is named by the calendar year it starts in; a session
 counts in the year of its start date. The four years shown end with the one holding AsOfDate.
 
-Money is never summed across currencies: a session's cost is in its own (the course's)
-currency, so money KPIs count only sessions in the ReportingCurrency, and a separate block
-lists delivered cost per currency.
+Money is never summed across currencies unconverted: the money KPIs add up Sessions[CostReporting],
+each session's cost converted to the ReportingCurrency by ``ILT_FX`` (so they need the ilt-xl
+functions: Excel with xlwings, or ``ilt-xl recalc``), and a separate block lists delivered cost
+per currency in that currency, with native formulas only.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ CURRENT = YEAR_COLUMNS[-1]
 YEAR_ROW, START_ROW, END_ROW = 4, 5, 6
 
 _DELIVERED = 'Sessions[Status],"Delivered"'
-_IN_REPORTING = "Sessions[Currency],ReportingCurrency"
 _MONTHS = '"Jan","Feb","Mar","Apr","May","Jun","Jul","Aug","Sep","Oct","Nov","Dec"'
 
 _RIGHT = Alignment(horizontal="right")
@@ -52,16 +52,12 @@ KPIS = (
      "=SUMIFS(Sessions[Learners]," + _DELIVERED + ",{y})"),
     ("learner_hours", "Learner-hours (delivered sessions)", COUNT,
      "=SUMIFS(Sessions[LearnerHours]," + _DELIVERED + ",{y})"),
-    ("cost", "=\"Total cost of delivered sessions in \"&ReportingCurrency", MONEY,
-     "=SUMIFS(Sessions[SessionCost]," + _DELIVERED + "," + _IN_REPORTING + ",{y})"),
-    ("learners_reporting", "=\"Learners of delivered sessions in \"&ReportingCurrency", COUNT,
-     "=SUMIFS(Sessions[Learners]," + _DELIVERED + "," + _IN_REPORTING + ",{y})"),
-    ("hours_reporting", "=\"Learner-hours of delivered sessions in \"&ReportingCurrency", COUNT,
-     "=SUMIFS(Sessions[LearnerHours]," + _DELIVERED + "," + _IN_REPORTING + ",{y})"),
-    ("cost_per_learner", "=\"Cost per learner (\"&ReportingCurrency&\" sessions)\"", RATIO,
-     '=IF({learners_reporting}=0,"",{cost}/{learners_reporting})'),
-    ("cost_per_hour", "=\"Cost per learner-hour (\"&ReportingCurrency&\" sessions)\"", RATIO,
-     '=IF({hours_reporting}=0,"",{cost}/{hours_reporting})'),
+    ("cost", "=\"Cost of delivered sessions in \"&ReportingCurrency&\" (converted)\"", MONEY,
+     "=SUMIFS(Sessions[CostReporting]," + _DELIVERED + ",{y})"),
+    ("cost_per_learner", "=\"Cost per learner in \"&ReportingCurrency", RATIO,
+     '=IF({learners}=0,"",{cost}/{learners})'),
+    ("cost_per_hour", "=\"Cost per learner-hour in \"&ReportingCurrency", RATIO,
+     '=IF({learner_hours}=0,"",{cost}/{learner_hours})'),
 )
 KPI_FIRST_ROW = 9
 
@@ -108,7 +104,7 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     g.put(2, "A", "As of (the AsOfDate setting)", font=styles.LABEL_FONT)
     g.put(2, "B", "=AsOfDate", DATE)
     g.put(3, "A", "Fiscal years start in the FiscalYearStartMonth setting; a session counts in the year it starts. "
-          "Money is never summed across currencies.", font=styles.NOTE_FONT)
+          "Money is converted to the ReportingCurrency by ILT_FX (Sessions[CostReporting]).", font=styles.NOTE_FONT)
     g.put(YEAR_ROW, "A", "Fiscal year", font=styles.LABEL_FONT)
     g.put(START_ROW, "A", "Year starts")
     g.put(END_ROW, "A", "Next year starts")

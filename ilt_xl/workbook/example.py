@@ -8,8 +8,10 @@ starting before it are Delivered or Cancelled, later ones Planned or Confirmed.
 Scheduling draws distinct (instructor, week) slots, so an instructor teaches at most one
 session a week, and rooms are dealt out within each week, so accidental double bookings do not
 happen; a handful of deliberate conflicts are then planted (see :func:`_plant_conflicts`).
-The tables the budget and conflicts commands write are filled too, with the core functions
-those commands use, so the example shows what a planner in use looks like.
+The tables the budget, conflicts and checklist commands write are filled too, with the core
+functions those commands use, so the example shows what a planner in use looks like: the
+checklist covers the sessions starting from three weeks before to six weeks after the as-of
+date, with the tasks due before it done, except every fifth (left open, so overdue).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ilt_xl.core import checklists
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
 
@@ -127,6 +130,7 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     # As if the user had run the budget and conflicts commands.
     tables["Budget"] = _budget(rng, tables, settings)
     tables["Conflicts"] = conflicts(tables, settings)
+    tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])
     return Example(tables=tables, settings=settings)
 
 
@@ -439,6 +443,19 @@ def _checklist_template(courses: pd.DataFrame) -> pd.DataFrame:
     hands_on = courses.loc[courses["Skill"].isin(["Safety", "Data", "Cloud"]), "CourseId"]
     frame.loc[frame["TaskId"] == "T06", "AppliesTo"] = ",".join(hands_on)
     return frame
+
+
+def _checklist(sessions: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
+    """The Checklist of the sessions around the as-of date, as a coordinator would keep it
+    (its DueDate is the workbook's formula, so only the input columns are given)."""
+    as_of = pd.Timestamp(AS_OF)
+    near = sessions["StartDate"].between(as_of - pd.Timedelta(days=21), as_of + pd.Timedelta(days=42))
+    rows = checklists.build(sessions[near], template)
+    due_before = (rows["DueDate"] < as_of) & (rows["Status"] == checklists.OPEN)
+    done = due_before & (np.arange(len(rows)) % 5 != 0)
+    rows.loc[done, "Status"] = checklists.DONE
+    rows.loc[done, "DoneDate"] = rows.loc[done, "DueDate"]
+    return rows.drop(columns=["DueDate"])
 
 
 def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale
 from ilt_xl.workbook.package_editor import PackageEditor
-from ilt_xl.workbook.sheet_writer import replace_table_rows
+from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows
 
 COMMANDS = (*macros.MACROS, "validate")
 
@@ -46,6 +46,9 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
     if created and not editor.has_table(table):
         frozen = len(macros.AVAILABILITY_KEYS) if table == macros.AVAILABILITY else 0
         add_table_sheet(editor, table, [str(c) for c in rows.columns], frozen_columns=frozen)
+    if not reshape:
+        computed = calculated_columns(editor, table)  # Checklist.DueDate: a formula now, typed in older planners
+        rows = rows[[c for c in rows.columns if str(c).upper() not in computed]]
     location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
     if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
         set_color_scale(editor, location, len(macros.AVAILABILITY_KEYS) + 1, rows.shape[1], 2, max(len(rows), 1) + 1,

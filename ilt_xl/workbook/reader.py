@@ -157,8 +157,13 @@ class _Reader:
         unknown = [n for n in info.column_names if n.casefold() not in {c.name.casefold() for c in table.columns}]
         close = difflib.get_close_matches(column.name, unknown, n=1, cutoff=0.6)
         hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
-        self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}",
-                      f"a column named {column.name}", column=column.name, value=close[0] if close else None)
+        # A calculated column is the workbook's own view: ilt-xl computes it from the inputs, so a
+        # planner made before the column existed (CostReporting, say) still reads; it is only told.
+        lacks = (f"; the workbook does not show it (ilt-xl computes it from the inputs): "
+                 f"rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else "")
+        self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}{lacks}",
+                      f"a column named {column.name}", column=column.name, value=close[0] if close else None,
+                      severity=WARNING if column.calculated else ERROR)
 
     def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
         if not wrong.any():

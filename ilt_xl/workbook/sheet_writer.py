@@ -24,7 +24,7 @@ Other cells, and the rest of both parts, keep their exact text. Formula cells ar
 written without a cached value: Excel, LibreOffice and the ilt-xl engine compute
 them.
 
-Public API: :func:`replace_table_rows` (in memory, on an
+Public API: :func:`calculated_columns`, :func:`replace_table_rows` (in memory, on an
 :class:`~ilt_xl.workbook.package_editor.PackageEditor`) and :func:`write_tables`
 (file to file, atomic).
 """
@@ -244,6 +244,16 @@ class _TablePart:
 # ---------------------------------------------------------------------------------------------
 # The rewrite
 # ---------------------------------------------------------------------------------------------
+def calculated_columns(package: PackageEditor, table: str) -> set[str]:
+    """Upper-cased names of ``table``'s calculated columns in this file (those with a
+    ``calculatedColumnFormula``): a writer must leave them out, the workbook computes them.
+
+    A planner made before a column became calculated holds it as an input column, so the
+    same rows can be written into old and new planners alike.
+    """
+    return {c.name.upper() for c in _TablePart(package, package.table(table)).columns if c.formula is not None}
+
+
 def replace_table_rows(
     package: PackageEditor,
     table: str,
