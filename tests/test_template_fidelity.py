@@ -1,22 +1,33 @@
-"""LibreOffice as the independent oracle of the planner's native formulas.
+"""LibreOffice as the independent oracle of the planner's native formulas; the registry for ILT_* ones.
 
-The template and the example are built fresh, recalculated in full by LibreOffice headless, and
-EVERY formula cell of Sessions and Dashboard is compared with the same quantity computed here,
-row by row in plain Python/pandas from the input columns (Excel semantics: a blank is 0 in
-arithmetic, errors propagate, IF evaluates one branch). Numbers must agree to 1e-9 relative;
-error values and texts must be identical.
+The template and the example are built fresh, recalculated in full by LibreOffice headless and by
+the ilt-xl engine, and EVERY formula cell of every sheet is compared with the same quantity
+computed here, row by row in plain Python/pandas from the input columns (Excel semantics: a blank
+is 0 in arithmetic, errors propagate, IF evaluates one branch). Numbers must agree to 1e-9
+relative; error values and texts must be identical.
+
+LibreOffice does not know the ILT_* functions. The cells that depend on them (derived by
+``ilt_dependencies`` and asserted to be exactly Sessions.CostReporting, Checklist.DueDate and
+Overdue, and the Dashboard's converted money KPIs) are checked instead against values computed
+with ``ilt_xl.functions.REGISTRY`` called directly and pandas sums, as the ilt-xl engine's
+recalculation of the same file holds them.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
+from ilt_dependencies import ilt_cells, ilt_columns
 from libreoffice import recalculate_with_libreoffice, soffice_available
 
+from ilt_xl.engine.recalc import recalculate
+from ilt_xl.functions import REGISTRY
+from ilt_xl.workbook import dashboard
 from ilt_xl.workbook.builder import build_planner
 from ilt_xl.workbook.example import make_example
 
@@ -38,16 +49,63 @@ class XlError(Exception):
 
 @pytest.fixture(scope="session")
 def workbooks(tmp_path_factory):
-    """Both planners, built and recalculated by LibreOffice once per test session:
-    name -> (openpyxl workbook of the built file, of the recalculated file)."""
+    """Both planners, built and recalculated by LibreOffice and by the ilt-xl engine once per test session:
+    name -> (openpyxl workbook of the built file, of LibreOffice's copy, of the engine's copy)."""
     src = tmp_path_factory.mktemp("fidelity_src")
     out = tmp_path_factory.mktemp("fidelity_lo")
+    engine = tmp_path_factory.mktemp("fidelity_engine")
     built = {"template": build_planner(src / "template.xlsx"),
              "example": build_planner(src / "example.xlsx", make_example())}
+    for name, path in built.items():
+        recalculate(path, engine / path.name, today=dt.date.today())
     return {
-        name: (openpyxl.load_workbook(path), openpyxl.load_workbook(recalculate_with_libreoffice(path, out), data_only=True))
+        name: (openpyxl.load_workbook(path), openpyxl.load_workbook(recalculate_with_libreoffice(path, out), data_only=True),
+               openpyxl.load_workbook(engine / path.name, data_only=True))
         for name, path in built.items()
     }
+
+
+# The cells LibreOffice cannot compute, as the schema and the Dashboard's layout make them.
+ILT_COLUMNS = {("Sessions", "CostReporting"), ("Checklist", "DueDate"), ("Checklist", "Overdue")}
+ILT_KPIS = ("cost", "cost_per_learner", "cost_per_hour")
+
+
+def expected_ilt_dashboard_cells() -> set[str]:
+    rows = [dashboard.KPI_FIRST_ROW + [k for k, *_ in dashboard.KPIS].index(key) for key in ILT_KPIS]
+    return {f"{col}{r}" for r in rows for col in dashboard.YEAR_COLUMNS + dashboard.YOY_COLUMNS}
+
+
+def test_ilt_dependencies_are_exactly_the_expected_cells(workbooks):
+    """A new dependency on an ILT_* function must be added here knowingly, never drop out of a comparison."""
+    assert ilt_columns() == ILT_COLUMNS
+    for built, _, _ in workbooks.values():
+        assert ilt_cells(built["Dashboard"], ILT_COLUMNS) == expected_ilt_dashboard_cells()
+        for table, sheet in (("Sessions", "Sessions"), ("Checklist", "Checklist"), ("Budget", "Budget")):
+            ws = built[sheet]
+            headers = [c.value for c in ws[1]]
+            want = {c.coordinate for c in formula_cells(ws) if (table, headers[c.column - 1]) in ILT_COLUMNS}
+            assert ilt_cells(ws, ILT_COLUMNS) == want
+
+
+def oracle_of(ws, ilt: set[str], lo, engine):
+    """The workbook a cell's value is read from: the engine's for an ILT-dependent cell, LibreOffice's otherwise."""
+    return lambda coordinate: (engine if coordinate in ilt else lo)[ws.title][coordinate].value
+
+
+def fx_range(wb) -> np.ndarray:
+    """FX[[Date]:[PerEUR]] as Excel hands it to ILT_FX: dates as serials."""
+    fx = read_table(wb["FX"], "FX")
+    return np.array([[num(d) if not blank(d) else None, c, p] for d, c, p in zip(fx["Date"], fx["Currency"], fx["PerEUR"])],
+                    dtype=object)
+
+
+def registry(name: str, *args):
+    """A registry function called directly on one row; an Excel error it returns is raised."""
+    value = REGISTRY[name](*args)
+    value = value.item() if isinstance(value, np.ndarray) else value
+    if isinstance(value, str) and value.startswith("#"):
+        raise XlError(value)
+    return value
 
 
 def read_table(ws, name: str) -> pd.DataFrame:
@@ -130,6 +188,9 @@ def expected_sessions(wb) -> list[dict]:
     as_of = setting(wb, "AsOfDate")
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     lead = num(setting(wb, "GoNoGoLeadDays"))
+    rates = fx_range(wb)
+    reporting = setting(wb, "ReportingCurrency")
+    by_budget_date, budget_date = setting(wb, "FxDatePolicy") == "BudgetRateDate", setting(wb, "BudgetRateDate")
 
     def enrol_sum(col, sid):
         return sum(num(v) for k, v in zip(enrol["SessionId"], enrol[col]) if not blank(k) and k == sid)
@@ -197,6 +258,8 @@ def expected_sessions(wb) -> list[dict]:
             "MinSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("BreakEvenLearners"),
             "MaxSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("Capacity"),
             "GoNoGo": go_no_go,
+            "CostReporting": lambda g, s=s: registry("ILT_FX", g("SessionCost"), g("Currency"), reporting,
+                                                     num(budget_date if by_budget_date else s["StartDate"]), rates),
             "ConflictFlag": conflict_flag,
         }) | {"_input": s})
     return rows
@@ -242,31 +305,34 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
         return sum(values) / len(values)
 
     delivered = s["Status"] == "Delivered"
-    in_rc = s["Currency"] == rc
     kpi: dict[str, list] = {}
     for lo, hi in bounds:
         y = in_range(lo, hi)
         n_all, n_cancel = int(y.sum()), int((y & (s["Status"] == "Cancelled")).sum())
-        cost = total("SessionCost", y & delivered & in_rc)
-        learners_rc = total("Learners", y & delivered & in_rc)
-        hours_rc = total("LearnerHours", y & delivered & in_rc)
+        learners, hours = total("Learners", y & delivered), total("LearnerHours", y & delivered)
+        try:  # pandas sum of the registry's conversions; SUMIFS shows the first error it meets
+            cost = total("CostReporting", y & delivered)
+            per_learner = "" if learners == 0 else cost / learners
+            per_hour = "" if hours == 0 else cost / hours
+        except XlError as exc:
+            cost = per_learner = per_hour = exc.args[0]
         for key, value in {
             "Sessions delivered": int((y & delivered).sum()),
             "Sessions cancelled": n_cancel,
             "Sessions in the year (any status)": n_all,
             "Cancellation rate (cancelled / all)": "" if n_all == 0 else n_cancel / n_all,
             "Average occupancy of delivered sessions": average("Occupancy", y & delivered),
-            "Learners (attended, delivered sessions)": total("Learners", y & delivered),
-            "Learner-hours (delivered sessions)": total("LearnerHours", y & delivered),
-            f"Total cost of delivered sessions in {rc}": cost,
-            f"Learners of delivered sessions in {rc}": learners_rc,
-            f"Learner-hours of delivered sessions in {rc}": hours_rc,
-            f"Cost per learner ({rc} sessions)": "" if learners_rc == 0 else cost / learners_rc,
-            f"Cost per learner-hour ({rc} sessions)": "" if hours_rc == 0 else cost / hours_rc,
+            "Learners (attended, delivered sessions)": learners,
+            "Learner-hours (delivered sessions)": hours,
+            f"Cost of delivered sessions in {rc} (converted)": cost,
+            f"Cost per learner in {rc}": per_learner,
+            f"Cost per learner-hour in {rc}": per_hour,
         }.items():
             kpi.setdefault(key, []).append(value)
 
     def yoy(prev, cur):
+        if isinstance(prev, str) and prev.startswith("#"):
+            return prev  # N() of an error is the error
         if prev == "" or prev == 0 or isinstance(cur, str):
             return ""
         return cur / prev - 1
@@ -352,41 +418,46 @@ def formula_cells(ws):
 
 @pytest.mark.parametrize("name", ["template", "example"])
 def test_sessions_formulas_match_independent_computation(workbooks, name):
-    built, recalculated = workbooks[name]
-    ws, lo = built["Sessions"], recalculated["Sessions"]
+    built, recalculated, engine = workbooks[name]
+    ws = built["Sessions"]
     headers = [c.value for c in ws[1]]
     expected = expected_sessions(built)
     cells = formula_cells(ws)
     assert len(cells) == len(expected) * sum(1 for h in headers if h in expected[0])
+    ilt = ilt_cells(ws, ILT_COLUMNS)
+    value = oracle_of(ws, ilt, recalculated, engine)
     mismatches = []
     for cell in cells:
         column = headers[cell.column - 1]
         want = expected[cell.row - 2][column]
-        got = lo.cell(cell.row, cell.column).value
+        got = value(cell.coordinate)
         if not same(want, got):
-            mismatches.append(f"{cell.coordinate} {column}: LibreOffice {got!r}, expected {want!r}")
+            by = "engine" if cell.coordinate in ilt else "LibreOffice"
+            mismatches.append(f"{cell.coordinate} {column}: {by} {got!r}, expected {want!r}")
     assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
 
 
 @pytest.mark.parametrize("name", ["template", "example"])
 def test_dashboard_formulas_match_independent_computation(workbooks, name):
-    built, recalculated = workbooks[name]
+    built, recalculated, engine = workbooks[name]
     expected = expected_dashboard(built, expected_sessions(built))
-    cells = formula_cells(built["Dashboard"])
+    ws = built["Dashboard"]
+    cells = formula_cells(ws)
     uncovered = [c.coordinate for c in cells if c.coordinate not in expected]
     assert not uncovered, f"Dashboard formula cells without an independent expectation: {uncovered}"
-    lo = recalculated["Dashboard"]
+    ilt = ilt_cells(ws, ILT_COLUMNS)
+    value = oracle_of(ws, ilt, recalculated, engine)
     mismatches = [
-        f"{c.coordinate} {built['Dashboard'].cell(c.row, 1).value!r}: LibreOffice {lo[c.coordinate].value!r}, "
-        f"expected {expected[c.coordinate]!r}"
-        for c in cells if not same(expected[c.coordinate], lo[c.coordinate].value)
+        f"{c.coordinate} {ws.cell(c.row, 1).value!r}: {'engine' if c.coordinate in ilt else 'LibreOffice'} "
+        f"{value(c.coordinate)!r}, expected {expected[c.coordinate]!r}"
+        for c in cells if not same(expected[c.coordinate], value(c.coordinate))
     ]
     assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
 
 
 def test_example_exercises_errors_and_every_go_no_go_state(workbooks):
     """The comparison means something only if the example holds the interesting cases."""
-    built, recalculated = workbooks["example"]
+    built, recalculated, _ = workbooks["example"]
     lo = recalculated["Sessions"]
     headers = [c.value for c in lo[1]]
     go = {lo.cell(r, headers.index("GoNoGo") + 1).value for r in range(2, lo.max_row + 1)}
@@ -401,8 +472,8 @@ def test_example_exercises_errors_and_every_go_no_go_state(workbooks):
 
 @pytest.mark.parametrize("name", ["template", "example"])
 def test_remaining_formula_cells_match(workbooks, name):
-    """Budget variance, checklist overdue flags and the Settings formulas: every other formula cell."""
-    built, recalculated = workbooks[name]
+    """Budget variance, checklist due dates and overdue flags, the Settings formulas: every other formula cell."""
+    built, recalculated, engine = workbooks[name]
     as_of = setting(built, "AsOfDate")
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     expected: dict[tuple[str, str], object] = {}
@@ -410,14 +481,38 @@ def test_remaining_formula_cells_match(workbooks, name):
     for i, b in budget.iterrows():
         expected[("Budget", f"H{i + 2}")] = num(b["Budget"]) - (num(b["Actual"]) + num(b["Committed"]) + num(b["Forecast"]))
     checklist = read_table(built["Checklist"], "Checklist")
+    sessions = read_table(built["Sessions"], "Sessions")
+    template = read_table(built["ChecklistTemplate"], "ChecklistTemplate")
     for i, c in checklist.iterrows():
-        overdue = c["Status"] == "Open" and num(c["DueDate"]) < num(as_of)
-        expected[("Checklist", f"J{i + 2}")] = "Overdue" if overdue else ""
+        def due(g, c=c):
+            at_end = str(lookup(template, "TaskId", c["TaskId"], "Anchor")).lower() == "end"
+            anchor = lookup(sessions, "SessionId", c["SessionId"], "EndDate" if at_end else "StartDate")
+            offset = num(lookup(template, "TaskId", c["TaskId"], "OffsetWorkdays"))
+            country = lookup(sessions, "SessionId", c["SessionId"], "Country")
+            return registry("ILT_DUEDATE", num(anchor), offset, country)
+
+        def overdue(g, c=c):
+            if c["Status"] != "Open":  # AND evaluates every argument: an erroneous due date still shows
+                g("DueDate")
+                return ""
+            return "Overdue" if g("DueDate") < num(as_of) else ""
+
+        row = compute({"DueDate": due, "Overdue": overdue})
+        expected[("Checklist", f"F{i + 2}")] = (dt.datetime(1899, 12, 30) + dt.timedelta(days=row["DueDate"])
+                                                if isinstance(row["DueDate"], float) else row["DueDate"])
+        expected[("Checklist", f"J{i + 2}")] = row["Overdue"]
     if setting(built, "AsOfDate") == "=TODAY()":
         expected[("Settings", "B8")] = dt.datetime.combine(as_of, dt.time())
     cells = [(ws.title, c.coordinate) for ws in built.worksheets if ws.title not in ("Sessions", "Dashboard")
              for c in formula_cells(ws)]
     assert sorted(cells) == sorted(expected)
-    mismatches = [f"{s}!{ref}: LibreOffice {recalculated[s][ref].value!r}, expected {expected[(s, ref)]!r}"
-                  for s, ref in cells if not same(expected[(s, ref)], recalculated[s][ref].value)]
+    ilt = {(ws.title, ref) for ws in built.worksheets for ref in ilt_cells(ws, ILT_COLUMNS)}
+
+    def value(s, ref):
+        return (engine if (s, ref) in ilt else recalculated)[s][ref].value
+
+    mismatches = [f"{s}!{ref}: {'engine' if (s, ref) in ilt else 'LibreOffice'} {value(s, ref)!r}, "
+                  f"expected {expected[(s, ref)]!r}" for s, ref in cells if not same(expected[(s, ref)], value(s, ref))]
+    if name == "example":  # the comparison means something: due dates, done and overdue tasks are there
+        assert {"Overdue", ""} <= {expected[k] for k in expected if k[0] == "Checklist" and k[1].startswith("J")}
     assert not mismatches, "\n".join(mismatches)
