@@ -2,15 +2,17 @@
 
 Only the ``<c>`` elements of formula cells change (their ``t`` attribute and ``<v>``; with
 ``values_only`` the ``<f>`` goes too). Every other zip part is copied unchanged, in the same
-order, with the same compression and metadata. In values-only mode ``calcChain.xml`` (which
+order, with the same compression and metadata (unchanged parts as their very compressed bytes). In values-only mode ``calcChain.xml`` (which
 lists formula cells) is dropped together with its content-type override and relationship.
 The output is written to a temporary file in the target folder and renamed into place, so a
 failure leaves neither a partial file nor a touched input.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -172,12 +174,47 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
     return data
 
 
+_CALC_CHAIN_REFERRERS = ("[Content_Types].xml", "xl/_rels/workbook.xml.rels")
+
+
 def _drop_calc_chain(name: str, data: bytes) -> bytes:
     if name == "[Content_Types].xml":
         return re.sub(rb'<Override[^>]*PartName="/xl/calcChain\.xml"[^>]*/>', b"", data)
     if name == "xl/_rels/workbook.xml.rels":
         return re.sub(rb'<Relationship[^>]*Target="[^"]*calcChain\.xml"[^>]*/>', b"", data)
     return data
+
+
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_DATA_DESCRIPTOR = 0x08
+
+
+def _copy_compressed(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Copy one member's compressed bytes as they are (no inflate/deflate). False when the member
+    is of a kind this does not handle (encrypted, zip64), so the caller re-deflates it instead."""
+    if info.flag_bits & 0x01 or info.file_size >= 0xFFFFFFFF or info.compress_size >= 0xFFFFFFFF:
+        return False
+    zin.fp.seek(info.header_offset)
+    header = zin.fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return False
+    fields = _LOCAL_HEADER.unpack(header)
+    zin.fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    raw = zin.fp.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        return False
+    out = copy.copy(info)
+    out.flag_bits &= ~_DATA_DESCRIPTOR
+    out.extra = b""
+    zout.fp.seek(zout.start_dir)
+    out.header_offset = zout.start_dir
+    zout.fp.write(out.FileHeader())
+    zout.fp.write(raw)
+    zout.start_dir = zout.fp.tell()
+    zout.filelist.append(out)
+    zout.NameToInfo[out.filename] = out
+    zout._didModify = True
+    return True
 
 
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:
@@ -194,8 +231,11 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
             for info in zin.infolist():
                 if values_only and info.filename == "xl/calcChain.xml":
                     continue
-                data = xlsx_zip.read_part(zin, info.filename)
                 sheet = by_part.get(info.filename)
+                edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
+                if not edited and _copy_compressed(zin, zout, info):
+                    continue
+                data = xlsx_zip.read_part(zin, info.filename)
                 if sheet is not None:
                     data = patch_sheet_xml(data, sheet, values_only)
                 elif values_only:
