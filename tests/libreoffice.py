@@ -11,7 +11,9 @@ API:
 """
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -31,7 +33,7 @@ def soffice_available() -> bool:
 
 def _profile_dir() -> Path:
     """A private LibreOffice profile forcing full recalculation on load (one per process, reused)."""
-    root = Path(tempfile.gettempdir()) / f"ilt_xl_lo_profile_{__import__('os').getpid()}"
+    root = Path(tempfile.gettempdir()) / f"ilt_xl_lo_profile_{os.getpid()}"
     user = root / "user"
     user.mkdir(parents=True, exist_ok=True)
     (user / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
@@ -56,11 +58,15 @@ def recalculate_with_libreoffice(path: str | Path, outdir: str | Path, timeout: 
         f"-env:UserInstallation={profile.as_uri()}",
         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(path),
     ]
+    # its own session, so that a timeout ends soffice.bin too, not only the soffice script
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise RuntimeError(f"LibreOffice timed out after {timeout} s on {path}") from exc
     out = outdir / (path.stem + ".xlsx")
     if proc.returncode != 0 or not out.exists():
-        raise RuntimeError(f"LibreOffice failed on {path}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(f"LibreOffice failed on {path}: rc={proc.returncode}\n{stdout}\n{stderr}")
     return out
