@@ -176,9 +176,9 @@ def regenerate(
 def overdue(checklist: pd.DataFrame, as_of: object) -> np.ndarray:
     """True where a task is Open and its DueDate is before ``as_of``.
 
-    As the workbook's formula AND(Status="Open", DueDate<AsOfDate), except that an
-    open task without a due date (NaT: where the workbook's DueDate shows #N/A,
-    so does its Overdue) counts as overdue here, so that it is not forgotten.
+    As the workbook's Overdue formula, except that an open task without a due
+    date (NaT: where the workbook's DueDate shows #N/A, so does its Overdue)
+    counts as overdue here, so that it is not forgotten.
     """
     due = pd.to_datetime(checklist["DueDate"]).to_numpy("datetime64[D]")
     before = np.isnat(due) | (due < np.datetime64(pd.Timestamp(as_of).date(), "D"))

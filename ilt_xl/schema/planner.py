@@ -283,7 +283,7 @@ CHECKLIST = Table(
         Column("DoneDate", T.DATE, "When it was done."),
         Column("Notes", T.TEXT, "Free text.", width=30),
         Column("Overdue", T.TEXT, "'Overdue' when open and due before AsOfDate.",
-               formula='=IF(AND([@Status]="Open",[@DueDate]<AsOfDate),"Overdue","")'),
+               formula='=IF([@Status]<>"Open","",IF([@DueDate]<AsOfDate,"Overdue",""))'),
     ),
     written_by="checklist",
     tab_color="FFC000",
