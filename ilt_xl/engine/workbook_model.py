@@ -170,25 +170,24 @@ class ScannedCells:
     f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
 
-    @property
-    def f_array_refs(self) -> list[str | None]:
-        """Per formula cell: the ref of an array formula, else None (computed per distinct <f> attributes)."""
-        return _per_distinct_attrs(self.f_attrs, lambda fa: fa.get("ref") if fa.get("t") == "array" else None)
-
-    @property
-    def f_shared(self) -> list[bool]:
-        return _per_distinct_attrs(self.f_attrs, lambda fa: fa.get("t") == "shared")
+    def formula_kinds(self) -> tuple[list[str | None], list[bool]]:
+        """Per formula cell: the ref of an array formula (else None), and whether it is shared;
+        worked out once per distinct ``<f>`` attribute set."""
+        return (_per_distinct_attrs(self.f_attrs, lambda fa: (fa.get("ref") if fa.get("t") == "array" else None,
+                                                              fa.get("t") == "shared")))
 
 
-def _per_distinct_attrs(attrs: list[dict], fn) -> list:
-    """``fn`` of each cell's attribute dict, evaluated once per distinct dict object."""
+def _per_distinct_attrs(attrs: list[dict], fn) -> tuple[list, list]:
+    """The two parts of ``fn`` of each cell's attribute dict, evaluated once per distinct dict object."""
     if not attrs:
-        return []
+        return [], []
     ids = np.fromiter((id(a) for a in attrs), dtype=np.int64, count=len(attrs))
     uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    values = np.empty(len(uniq), dtype=object)
-    values[:] = [fn(attrs[i]) for i in first]
-    return values[inverse].tolist()
+    pairs = [fn(attrs[i]) for i in first]
+    first_part = np.empty(len(uniq), dtype=object)
+    first_part[:] = [p[0] for p in pairs]
+    second_part = np.array([p[1] for p in pairs], dtype=bool)
+    return first_part[inverse].tolist(), second_part[inverse].tolist()
 
 
 def _letters_to_cols(letters) -> np.ndarray:
@@ -327,8 +326,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
             kind[r, c], num[r, c] = NUM, to_serial(_unescape(v))
     # formulas: expand shared formulas into each cell
     texts = list(cells.f_texts)
-    arrays = cells.f_array_refs
-    shared = cells.f_shared
+    arrays, shared = cells.formula_kinds()
     if any(shared):
         from ilt_xl.engine.a1_shift import shift_formula
         masters = {}
