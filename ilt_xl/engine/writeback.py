@@ -32,13 +32,11 @@ _VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(?:<v>[^<]*</
 _T_ATTR = re.compile(rb'\s+t="[^"]*"')
 
 
-def _number_texts(x: np.ndarray) -> list[bytes]:
-    """Numbers as the shortest text that reads back to the same double (integers without '.0')."""
-    out = np.empty(len(x), dtype=object)
-    whole = (x == np.trunc(x)) & (np.abs(x) < 1e15)
-    out[whole] = np.char.encode(x[whole].astype(np.int64).astype(str)) if whole.any() else []
-    out[~whole] = [repr(float(v)).encode() for v in x[~whole]]
-    return out.tolist()
+def _number_values(x: np.ndarray) -> list[bytes]:
+    """``<v>`` elements of numbers: the shortest text that reads back to the same double
+    (integers without '.0')."""
+    whole = ((x == np.trunc(x)) & (np.abs(x) < 1e15)).tolist()
+    return [b"<v>%d</v>" % v if w else b"<v>%r</v>" % v for v, w in zip(x.tolist(), whole)]
 
 
 def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool) -> tuple[list, list]:
@@ -54,7 +52,7 @@ def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: b
     numeric = (kind == NUM) | (kind == EMPTY)
     t[numeric] = b""
     if numeric.any():
-        v[numeric] = [b"<v>" + s + b"</v>" for s in _number_texts(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]))]
+        v[numeric] = _number_values(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]))
     boolean = kind == BOOL
     t[boolean] = b' t="b"'
     v[boolean] = np.where(num[boolean] != 0, b"<v>1</v>", b"<v>0</v>").tolist() if boolean.any() else []
@@ -88,15 +86,14 @@ def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool) -> bytes:
     cache: dict[bytes, bytes] = {}
     for a in set(attrs):
         cache[a] = _T_ATTR.sub(b"", a)
-    out = [parts[0]]
-    texts = parts[5::5]
     if values_only:
-        for i in range(n):
-            out += (b'<c r="', letters[i], rows_b[i], b'"', cache[attrs[i]], t[i], b">", v[i], b"</c>", texts[i])
-    else:
-        for i in range(n):
-            out += (b'<c r="', letters[i], rows_b[i], b'"', cache[attrs[i]], t[i], b">", f_els[i], v[i], b"</c>",
-                    texts[i])
+        f_els = [b""] * n
+    cells = [b'<c r="%s%s"%s%s>%s%s</c>' % (col, row, cache[a], ty, f_el, val)
+             for col, row, a, ty, f_el, val in zip(letters, rows_b, attrs, t, f_els, v)]
+    out = [b""] * (2 * n + 1)
+    out[0] = parts[0]
+    out[1::2] = cells
+    out[2::2] = parts[5::5]
     result = b"".join(out)
     if any(a for a in f.array_refs):
         result = _patch_array_areas(result, sheet)
