@@ -95,3 +95,17 @@ def test_fixed_amounts_sum_exactly(lines, fixed, method):
         expected = int(Decimal(repr(fixed[i])).scaleb(d).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         assert units.sum() == expected
         assert len(part) >= 1
+
+
+def test_duplicate_session_id_lines_go_to_the_first_and_nothing_is_dropped():
+    # S1 twice (a validator error): its lines stay with the first S1; the second keeps its whole
+    # fixed cost unallocated. No session without lines, nor an empty plan, raises.
+    sessions = _sessions(SessionId=["S1", "S1", "S3", "S4"])
+    ledger = allocate(sessions, ENROL)
+    assert ledger["SessionId"].tolist() == ["S1"] * 3 + ["S1"] + ["S3"] * 2 + ["S4"]
+    assert ledger.FixedAmount.tolist()[:4] == [333.34, 333.33, 333.33, 100.0]
+    assert ledger.BusinessUnit.tolist()[3] == UNALLOCATED
+    assert ledger.Amount.sum() == pytest.approx(1000 + 30 + 100 + 50 + 20 + 999)
+    assert allocate(sessions.iloc[:0], ENROL).empty
+    alone = allocate(sessions.iloc[3:], ENROL.iloc[:0])
+    assert alone.BusinessUnit.tolist() == [UNALLOCATED] and alone.Amount.tolist() == [999.0]

@@ -133,6 +133,10 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
     edited_sessions = sessions.copy()
     edited_sessions.loc[future[0], ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
     edited_sessions.loc[future[1], "Status"] = "Cancelled"
+    # The reader gives times of day as timedelta64, which sheet_writer would store as text (an error
+    # the twins now refuse on): write them back as times of day.
+    for column in ("StartTime", "EndTime"):
+        edited_sessions[column] = [(pd.Timestamp(0) + t).time() if pd.notna(t) else None for t in edited_sessions[column]]
     editor = PackageEditor(first)
     replace_table_rows(editor, "Checklist", checklist.drop(columns="Overdue"))
     replace_table_rows(editor, "Sessions", edited_sessions[[c.name for c in PLANNER.table("Sessions").input_columns]])
@@ -172,8 +176,10 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
 
 def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
     planner = read_planner(planner_file, validate=False)
-    manual = pd.DataFrame({"Date": [pd.Timestamp("2025-01-01")], "Currency": ["USD"], "PerEUR": [1.5],
-                           "Source": ["Treasury budget rate"]})
+    # NAD has no ECB rate: its manual rows stay, or the planner would have errors and fx refuse it.
+    nad = planner.fx[planner.fx["Currency"] == "NAD"].reset_index(drop=True)
+    manual = pd.concat([pd.DataFrame({"Date": [pd.Timestamp("2025-01-01")], "Currency": ["USD"], "PerEUR": [1.5],
+                                      "Source": ["Treasury budget rate"]}), nad], ignore_index=True)
     editor = PackageEditor(planner_file)
     replace_table_rows(editor, "FX", manual)
     edited = tmp_path / "edited.xlsx"
@@ -182,7 +188,7 @@ def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
     run_macro("fx", edited, out)
     assert _changed(_parts(edited), _parts(out)) <= _table_parts(edited, "FX")
     table = read_planner(out, validate=False).fx.reset_index(drop=True)
-    assert table.iloc[0].tolist() == manual.iloc[0].tolist(), "the manual row comes first, unchanged"
+    assert table.iloc[:len(manual)].values.tolist() == manual.values.tolist(), "the manual rows come first, unchanged"
     ecb = table[table["Source"] == ECB_ROW_SOURCE]
     assert len(ecb) > 0
     # Independent check: each written rate is the ECB rate of its own publication date.
@@ -316,6 +322,30 @@ def test_cli_in_place_default_output_and_refusals(planner_file, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.out.xlsx", "plan.xlsx"], "no temporary file left"
 
 
+def test_twins_refuse_a_planner_check_rejects_and_print_checks_listing(tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    import broken_workbooks as bw
+
+    rows = bw.planner_rows()
+    rows["Sessions"][1]["SessionId"] = rows["Sessions"][0]["SessionId"]      # a duplicate id
+    rows["Sessions"][2]["CourseId"] = "C9"                                   # an unknown course
+    broken = bw.write_planner(tmp_path / "broken.xlsx", rows)
+    before = broken.read_bytes()
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check", str(broken), "--limit", "0"], env={"COLUMNS": "200"})
+    assert checked.exit_code == 1 and "C9" in checked.stdout and "duplicate SessionId" in checked.stdout
+    for name in ("checklist", "allocate", "conflicts", "fx", "budget", "availability"):
+        out = tmp_path / f"{name}.xlsx"
+        result = runner.invoke(app, [name, str(broken), "-o", str(out)], env={"COLUMNS": "200"})
+        assert result.exit_code == 1, (name, result.output)
+        assert checked.stdout in result.stdout, f"{name} does not list the problems as check does"
+        assert not out.exists(), f"{name} wrote a file although it refused"
+    validated = runner.invoke(app, ["validate", str(broken), "-o", str(tmp_path / "v.xlsx")], env={"COLUMNS": "200"})
+    assert validated.exit_code == 1 and (tmp_path / "v.xlsx").exists() and checked.stdout in validated.stdout
+    assert broken.read_bytes() == before
+
+
 @pytest.mark.libreoffice
 def test_libreoffice_opens_twin_outputs(planner_file, tmp_path):
     from tests.libreoffice import recalculate_with_libreoffice, soffice_available
@@ -337,8 +367,11 @@ def test_libreoffice_opens_twin_outputs(planner_file, tmp_path):
     checklist = list(wb["Checklist"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in checklist] == expected.checklist["SessionId"].tolist()
     # DueDate calls ILT_DUEDATE, which LibreOffice lacks: an error on every written row shows the formula is
-    # there (its values are checked against the registry in test_template_fidelity), and Overdue follows it.
-    assert all(isinstance(r[5], str) and r[5].startswith("#") and r[9] == r[5] for r in checklist)
+    # there (its values are checked against the registry in test_template_fidelity); Overdue follows it on
+    # open tasks and is blank on closed ones (it never looks at a closed task's due date).
+    assert all(isinstance(r[5], str) and r[5].startswith("#") for r in checklist)
+    assert all(r[9] == (r[5] if r[6] == "Open" else None) for r in checklist)
+    assert {r[6] for r in checklist} >= {"Open", "Done"}
     # A native calculated column is computed by LibreOffice on every row the budget twin wrote.
     budget = list(wb["Budget"].iter_rows(min_row=2, values_only=True))
     written = expected_budget = expected.budget

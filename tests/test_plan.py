@@ -78,3 +78,18 @@ def test_budget_rate_date_policy_converts_at_one_date():
                             "PerEUR": [4.0, 2.0], "Source": ["Budget", "Treasury"]})
     figures = plan_figures(t, {**SETTINGS, "FxDatePolicy": "BudgetRateDate", "BudgetRateDate": D("2024-01-15")})
     assert figures.set_index(["Year", "BusinessUnit", "Country"]).loc[(2024, "B", "FR"), "Forecast"] == pytest.approx(50.0)
+
+
+def test_unknown_status_duplicate_id_and_no_lines_are_robust():
+    t = tables()
+    # S2 typed "Done" (not a status: counts nowhere); S4 becomes a second S1, planned with no line of
+    # its own: it must count as its own forecast, not borrow the delivered S1's status or year.
+    t["Sessions"].loc[1, "Status"] = "Done"
+    t["Sessions"].loc[3, "SessionId"] = "S1"
+    figures = plan_figures(t, SETTINGS).set_index(["Year", "BusinessUnit", "Country"])
+    assert figures.loc[(2024, "A", "DE"), "Actual"] == 780.0
+    assert figures.loc[(2024, "(unallocated)", ""), "Forecast"] == pytest.approx(100.0)   # 200 USD at 2 USD/EUR
+    assert figures.loc[(2024, "(unallocated)", ""), "Committed"] == 0.0                     # "Done" counts nowhere
+    t["Sessions"] = t["Sessions"].iloc[:0]
+    empty = budget_table(t, SETTINGS)
+    assert (empty[["Actual", "Committed", "Forecast"]] == 0).all().all() and len(empty) == 4

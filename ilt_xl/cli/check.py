@@ -32,6 +32,7 @@ def check(
 ) -> None:
     """Check a planner workbook and list every problem with its sheet, cell, value and what was expected."""
     from ilt_xl.workbook.reader import read_planner
+    from ilt_xl.workbook.validate import ordered
     from ilt_xl.xlsx import WorkbookError
 
     try:
@@ -43,7 +44,7 @@ def check(
             err_console.print(escape(traceback.format_exc()), highlight=False)
         _fail(format, str(path), f"unexpected failure while checking ({type(exc).__name__}: {exc}); "
                                  "rerun with --debug for the traceback and report it")
-    problems = sorted(planner.problems, key=lambda p: (not p.is_error, p.sheet or "", p.row or 0, p.column or ""))
+    problems = ordered(planner.problems)
     errors = sum(p.is_error for p in problems)
     if format is Format.json:
         console.print_json(json.dumps({
@@ -51,7 +52,7 @@ def check(
             "problems": [p.to_dict() for p in problems],
         }))
     else:
-        _print_table(str(path), problems, limit)
+        print_problems(str(path), problems, limit)
     raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
 
 
@@ -62,8 +63,16 @@ def _fail(format: Format, file: str, reason: str) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _print_table(file: str, problems: list, limit: int) -> None:
+def print_problems(file: str, problems: list, limit: int = 200) -> None:
+    """Print ``problems`` of ``file`` as ``ilt-xl check`` does: one row each with severity, sheet,
+    cell (or row), column, value, what was expected and the message, then the counts.
+
+    The macro twins print a refused planner's problems with it, so both commands read alike.
+    """
     from ilt_xl.workbook.problems import display_value
+    from ilt_xl.workbook.validate import ordered
+
+    problems = ordered(problems)
 
     if not problems:
         console.print(f"[green]{escape(file)}: no problems found.[/]", highlight=False)

@@ -6,9 +6,17 @@ own table (every other part of the workbook is copied byte for byte).
 Output: ``-o OUT`` names the new file; without it the result goes next to the
 input as ``<stem>.out.xlsx``. An existing output is refused unless ``--force``.
 ``--in-place`` rewrites PATH itself (atomically: a crash never leaves half a
-workbook). Exit codes as in :mod:`ilt_xl.cli.app`: 0 done, 1 the planner has
-errors (validate: problems were found; others: the workbook was still written
-when the computation could proceed), 2 unusable input, 3 output not writable.
+workbook). Exit codes as in :mod:`ilt_xl.cli.app`:
+
+- 0: done (warnings, if any, are counted; ``ilt-xl check`` lists them);
+- 1: the planner has errors. Every command but ``validate`` then refuses: it
+  writes nothing and prints the located problems exactly as ``ilt-xl check``
+  does (file, sheet, cell, column, value, expected), so a twin never succeeds
+  on a planner that ``check`` rejects. ``validate`` still writes its Problems
+  sheet (that is its job), prints the same listing, and exits 1 when an error
+  was found, 0 when there are only warnings or none;
+- 2: unusable input (not a workbook, or a table the command writes is missing);
+- 3: the output cannot be written (it exists without ``--force``, or no permission).
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.check import print_problems
 from ilt_xl.workbook.headless import COMMANDS
 
 _HELP = {
@@ -55,7 +64,7 @@ def _target(path: Path, output: Path | None, in_place: bool, force: bool) -> Pat
 
 def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool) -> None:
     """Run macro ``name`` headlessly and report; exits with the contract's code."""
-    from ilt_xl.workbook.headless import run_macro
+    from ilt_xl.workbook.headless import PlannerHasErrors, run_macro
     from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.xlsx import WorkbookError
 
@@ -65,6 +74,11 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool)
     except WorkbookError as exc:
         err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    except PlannerHasErrors as exc:
+        print_problems(str(path), exc.problems, limit=0)
+        err_console.print(f"[bold red]{escape(str(path))}: {name} refused, nothing written:[/] "
+                          "correct the errors above first.", highlight=False)
+        raise typer.Exit(EXIT_PROBLEMS)
     except OutputError as exc:
         err_console.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
@@ -72,9 +86,13 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool)
         err_console.print(f"[bold red]{escape(str(path))}: {name} cannot run:[/] {escape(str(exc))} "
                           "(run `ilt-xl check` for every problem)", highlight=False)
         raise typer.Exit(EXIT_PROBLEMS)
-    errors = [p for p in result.problems if p.is_error]
+    errors = sum(p.is_error for p in result.problems)
+    warnings = len(result.problems) - errors
+    if name == "validate":
+        print_problems(str(path), result.problems, limit=0)
     console.print(f"{escape(str(target))}: {result.table} written ({result.rows} rows)"
-                  + (f"; {len(errors)} error(s) in the planner" if errors else ""), highlight=False)
+                  + (f"; {warnings} warning(s) (`ilt-xl check` lists them)" if warnings and name != "validate" else ""),
+                  highlight=False)
     raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
 
 

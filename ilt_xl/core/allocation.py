@@ -60,6 +60,13 @@ def _keys(sessions: pd.DataFrame, method: str) -> np.ndarray:
     return keys
 
 
+def _first_position(session_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index in ``session_ids`` of each ``wanted`` id's first occurrence; -1 when absent."""
+    first = np.flatnonzero(~pd.Index(session_ids).duplicated(keep="first"))
+    position = pd.Index(session_ids[first]).get_indexer(wanted)
+    return np.append(first, -1)[position]   # -1 (absent) picks the appended -1
+
+
 def _session_column(sessions: pd.DataFrame, name: str, default: float) -> np.ndarray:
     return _numbers(sessions[name]) if name in sessions else np.full(len(sessions), default)
 
@@ -116,7 +123,10 @@ def allocate(
     StartDate and, when used, AllocationKey, Status, Days, HoursPerDay.
     ``enrolments`` needs SessionId, BusinessUnit, Country, Registered and
     Attended; lines of unknown sessions are ignored (the validator reports
-    them). Rows come session by session in input order, lines in enrolment
+    them). A SessionId used by several sessions (a duplicate the validator
+    reports) gets its lines on its first session; the others keep their
+    cost on an unallocated line, so nothing is counted twice or dropped.
+    Rows come session by session in input order, lines in enrolment
     order, the unallocated line last. Raises ``ValueError`` for an unknown
     method, key or FX date policy.
     """
@@ -129,7 +139,7 @@ def allocate(
     n_sessions = len(sessions)
     keys = _keys(sessions, method)
     session_ids = sessions["SessionId"].astype(str).to_numpy()
-    position = pd.Index(session_ids).get_indexer(enrolments["SessionId"].astype(str))
+    position = _first_position(session_ids, enrolments["SessionId"].astype(str).to_numpy())
     lines = enrolments.loc[position >= 0].reset_index(drop=True)
     s_index = position[position >= 0]
     order = np.argsort(s_index, kind="stable")

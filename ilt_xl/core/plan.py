@@ -38,6 +38,7 @@ from ilt_xl.schema.planner import BUDGET
 
 FIGURES = ("Actual", "Committed", "Forecast")
 _STATUS_FIGURE = {"delivered": "Actual", "confirmed": "Committed"}
+_REPEAT = "\x00#"   # joins a duplicate SessionId to its row position (no typed id holds a NUL)
 
 
 def _allocate(sessions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], method: str) -> pd.DataFrame:
@@ -71,11 +72,22 @@ def cost_ledgers(
     (Actual, Committed or Forecast) and Year added.
 
     ``sessions`` is the Sessions table with calculated columns (computed when omitted).
-    AmountReporting is NaN where the session's cost or the FX rate is unknown.
+    AmountReporting is NaN where the session's cost or the FX rate is unknown. A session
+    whose status is none of Planned, Confirmed, Delivered or Cancelled counts nowhere, and
+    each occurrence of a duplicated SessionId counts under its own status and date.
     """
     if sessions is None:
         sessions = session_table(tables, settings)
     sessions = sessions.reset_index(drop=True)
+    # A duplicate SessionId (a validator error) must not borrow its twin's status, date or cost: later
+    # occurrences get a key of their own for the computation; their enrolment lines stay with the
+    # first occurrence, as in allocation.allocate.
+    ids = sessions["SessionId"].astype(object)
+    repeat = ids.duplicated(keep="first").to_numpy()
+    if repeat.any():
+        ids = ids.copy()
+        ids[repeat] = ids[repeat].astype(str) + _REPEAT + sessions.index[repeat].astype(str)
+        sessions = sessions.assign(SessionId=ids)
     status = _status(sessions["Status"])
     method = str(setting(settings, "AllocationMethod"))
     booked = sessions[status.isin(list(_STATUS_FIGURE)).to_numpy()]
@@ -92,7 +104,10 @@ def cost_ledgers(
         ledger["Figure"] = figure or _status(info["Status"].reindex(key).reset_index(drop=True)).map(_STATUS_FIGURE).to_numpy()
         ledger["Year"] = fiscal_year(info["StartDate"].reindex(key).to_numpy("datetime64[D]"), int(setting(settings, "FiscalYearStartMonth")))
         parts.append(ledger)
-    return pd.concat(parts, ignore_index=True)
+    lines = pd.concat(parts, ignore_index=True)
+    if repeat.any():
+        lines["SessionId"] = lines["SessionId"].astype(str).str.partition(_REPEAT)[0]
+    return lines
 
 
 def _nan_aware_sum(frame: pd.DataFrame, by: list[str], value: str) -> pd.Series:

@@ -1,9 +1,14 @@
 """The headless twins of the macros: read a planner file, compute, write only the changed tables.
 
-``run_macro("checklist", "plan.xlsx", "plan.out.xlsx")`` reads the planner with
-:func:`ilt_xl.workbook.reader.read_planner`, computes the rows with the macro of
-:data:`ilt_xl.workbook.macros.MACROS` and rewrites that one table with
-:mod:`ilt_xl.workbook.sheet_writer`: every other zip part is copied byte for byte.
+``run_macro("checklist", "plan.xlsx", "plan.out.xlsx")`` reads and validates the
+planner with :func:`ilt_xl.workbook.reader.read_planner`, computes the rows with
+the macro of :data:`ilt_xl.workbook.macros.MACROS` and rewrites that one table
+with :mod:`ilt_xl.workbook.sheet_writer`: every other zip part is copied byte for byte.
+
+A planner with errors (what ``ilt-xl check`` rejects) is refused before anything is
+computed or written (:class:`PlannerHasErrors`): a ledger or a checklist built on a
+duplicate id or an unknown course would look right and be wrong. ``validate`` is the
+exception: writing the problems is its job.
 """
 from __future__ import annotations
 
@@ -29,6 +34,15 @@ class MacroRun:
     rows: int
     changed_parts: tuple[str, ...]
     problems: list
+
+
+class PlannerHasErrors(Exception):
+    """The planner has errors, so the macro refused to run; ``problems`` are the reader's, located."""
+
+    def __init__(self, macro: str, problems: list) -> None:
+        self.macro, self.problems = macro, problems
+        errors = sum(p.is_error for p in problems)
+        super().__init__(f"{macro} refused: the planner has {errors} error(s)")
 
 
 def compute(name: str, planner) -> tuple[str, pd.DataFrame]:
@@ -59,14 +73,17 @@ def run_macro(name: str, source: str | Path, target: str | Path) -> MacroRun:
     """Run macro ``name`` on the planner ``source`` and save the result to ``target`` (may be ``source``).
 
     Raises :class:`ilt_xl.xlsx.WorkbookError` for an unusable file or table,
-    ``ValueError`` for settings the core refuses, and
+    :class:`PlannerHasErrors` (nothing written) when the planner has errors and ``name`` is not
+    ``validate``, ``ValueError`` for settings the core refuses, and
     :class:`ilt_xl.workbook.package_editor.OutputError` when ``target`` cannot be written.
     """
     from ilt_xl.workbook.reader import read_planner
 
     if name not in COMMANDS:
         raise ValueError(f"unknown macro {name!r}; macros: {', '.join(COMMANDS)}")
-    planner = read_planner(source, validate=name == "validate")
+    planner = read_planner(source)
+    if name != "validate" and any(p.is_error for p in planner.problems):
+        raise PlannerHasErrors(name, planner.problems)
     table, rows = compute(name, planner)
     editor = PackageEditor(source)
     write_rows(editor, name, table, rows)

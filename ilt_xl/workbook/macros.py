@@ -163,16 +163,17 @@ def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABIL
 def problem_rows(problems: list) -> pd.DataFrame:
     """The reader's problems (:class:`ilt_xl.workbook.problems.Problem`) as Problems-table rows, errors first."""
     from ilt_xl.workbook.problems import display_value
+    from ilt_xl.workbook.validate import ordered
 
-    ordered = sorted(problems, key=lambda p: (not p.is_error, p.sheet or "", p.row or 0, p.column or ""))
+    listed = ordered(problems)
     return pd.DataFrame({
-        "Severity": [p.severity for p in ordered],
-        "Sheet": [p.sheet or "" for p in ordered],
-        "Cell": [p.cell or (str(p.row) if p.row else "") for p in ordered],
-        "Column": [p.column or "" for p in ordered],
-        "Value": [display_value(p.value) if p.value is not None else "" for p in ordered],
-        "Expected": [p.expected for p in ordered],
-        "Message": [p.message for p in ordered],
+        "Severity": [p.severity for p in listed],
+        "Sheet": [p.sheet or "" for p in listed],
+        "Cell": [p.cell or (str(p.row) if p.row else "") for p in listed],
+        "Column": [p.column or "" for p in listed],
+        "Value": [display_value(p.value) if p.value is not None else "" for p in listed],
+        "Expected": [p.expected for p in listed],
+        "Message": [p.message for p in listed],
     }, columns=PROBLEM_COLUMNS)
 
 

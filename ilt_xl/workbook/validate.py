@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ilt_xl.core.allocation import UNALLOCATED
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Table
 from ilt_xl.workbook.planner import Planner, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
@@ -44,6 +45,12 @@ def validate(planner: Planner) -> list[Problem]:
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
     return out
+
+
+def ordered(problems: list[Problem]) -> list[Problem]:
+    """``problems`` errors first, then by sheet, Excel row and column: the order every listing uses
+    (``ilt-xl check``, the macro twins' refusals, the Problems sheet)."""
+    return sorted(problems, key=lambda p: (not p.is_error, p.sheet or "", p.row or 0, p.column or ""))
 
 
 def known_currencies(planner: Planner) -> set[str]:
@@ -120,7 +127,11 @@ def _keys(planner: Planner, column: Column) -> pd.Series | None:
     if layout is None or key not in layout.column_letters:
         return None  # the missing table or column is reported already; do not flag every row
     keys = getattr(planner, attribute_name(table))[key]
-    return keys[keys != ""]
+    keys = keys[keys != ""]
+    if (table, key) == ("BusinessUnits", "BusinessUnit"):
+        # The ledger and the budget macro file unallocated cost under this pseudo-unit.
+        keys = pd.concat([keys, pd.Series([UNALLOCATED], dtype=object)], ignore_index=True)
+    return keys
 
 
 def _located(planner: Planner, table: str) -> tuple[pd.DataFrame, Location] | None:
