@@ -164,3 +164,13 @@ def test_20000_session_example_reads_fast(tmp_path):
     elapsed = time.process_time() - started
     assert len(planner.sessions) == 20000 and planner.sessions["SessionId"].is_unique
     assert elapsed < 10, f"reading 20,000 sessions took {elapsed:.1f} s of CPU"
+
+
+def test_merged_cells_inside_a_table_are_an_error_located_by_range(tmp_path, valid):
+    path = tmp_path / "merged.xlsx"
+    path.write_bytes(valid.read_bytes())
+    bw.replace_in_part(path, bw.sheet_part("Sessions"), b"</sheetData>",
+                       b'</sheetData><mergeCells count="2"><mergeCell ref="B3:C3"/><mergeCell ref="AZ40:BA41"/></mergeCells>')
+    planner = read_planner(path)
+    assert where(planner) == {("error", "Sessions", "B3:C3", "CourseId")}   # AZ40:BA41 lies outside the table
+    assert planner.problems[0].row == 3 and "merged" in planner.problems[0].message

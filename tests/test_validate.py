@@ -135,3 +135,17 @@ def test_wrong_type_in_required_column_is_reported_once(tmp_path):
     rows["Sessions"][0]["StartDate"] = "soon"
     problems = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems
     assert [(p.cell, p.value) for p in problems] == [("D2", "soon")]
+
+
+def test_session_cost_that_cannot_be_converted_is_a_warning_naming_the_row(tmp_path):
+    rows = bw.planner_rows()
+    rows["FX"].clear()
+    rows["Sessions"][1].update(StartDate=dt.date(1990, 5, 7), EndDate=dt.date(1990, 5, 8))   # GBP, before the ECB's first rate
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    assert [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems] == [("warning", "Sessions", "D3", "StartDate")]
+    message = planner.problems[0].message
+    assert "session S2 (GBP) cannot be converted to EUR" in message
+    assert "no GBP rate on or before 1990-05-07 (first rate 1999-01-04)" in message   # ilt_xl.core.fx's reason
+    # A manual rate dated before the session settles it.
+    rows["FX"].append(dict(Date=dt.date(1990, 1, 1), Currency="GBP", PerEUR=0.7, Source="Treasury"))
+    assert read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems == []

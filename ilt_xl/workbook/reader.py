@@ -9,6 +9,7 @@ the values. A file that is not a usable workbook raises :class:`WorkbookError`.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,12 @@ from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
 from ilt_xl.xlsx import (
-    SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
 )
 
 SETTINGS_SHEET = "Settings"
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([^"]*)"')
 
 
 def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
@@ -70,6 +72,7 @@ class _Reader:
         self.setting_cells: dict[str, tuple[str, str]] = {}
         self._values: dict[str, tuple[int, SheetValues]] = {}
         self._last_rows: dict[str, int] = {}
+        self._merged: dict[str, list[CellRange]] = {}
         for t in pkg.tables:
             self._last_rows[t.sheet] = max(self._last_rows.get(t.sheet, 0), t.ref.last_row)
 
@@ -132,6 +135,7 @@ class _Reader:
                 self._problem(info.sheet, f"column {name} of table {table.name} is not part of the planner; it is ignored",
                               "a column of the planner schema", column=name, cell=cell if info.header_rows else None,
                               value=name, severity=WARNING)
+        self._merged_cells(info)
         letters = {name: column_letter(info.ref.first_column + i) for name, i in positions.items()}
         layout = TableLayout(info.sheet, str(info.ref), letters)
         self.layouts[table.name] = layout
@@ -152,6 +156,38 @@ class _Reader:
                 self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
             data[column.name] = typed.values
         return pd.DataFrame(data, index=pd.Index(rows, name="row"))
+
+    def _merged_cells(self, info: TableInfo) -> None:
+        """An error per merged range overlapping ``info``'s table: a merged area keeps only its
+        top-left value, so the other cells read as blank (and Excel cannot even sort the table)."""
+        ref = info.ref
+        for merged in self._merged_ranges(info.sheet):
+            if (merged.last_row < ref.first_row or merged.first_row > ref.last_row
+                    or merged.last_column < ref.first_column or merged.first_column > ref.last_column):
+                continue
+            first = max(merged.first_column, ref.first_column) - ref.first_column
+            column = info.column_names[first] if first < len(info.column_names) else None
+            self.problems.append(Problem(
+                self.file, info.sheet, merged.first_row, column, str(merged), None,
+                "cells that are not merged (Home > Merge & Center > Unmerge Cells)", ERROR,
+                f"cells {merged} are merged inside table {info.name}; only the first keeps its value"))
+
+    def _merged_ranges(self, sheet: str) -> list[CellRange]:
+        # <mergeCells> follows <sheetData>: search from the end of the part, once per sheet.
+        if sheet not in self._merged:
+            part = self.pkg.sheet(sheet).part
+            data = self.pkg.zip.read(part)
+            start = data.rfind(b"<mergeCells")
+            found = _MERGE_REF.findall(data, start) if start >= 0 else []
+            ranges = []
+            for ref in found:
+                try:
+                    ranges.append(CellRange.parse(ref.decode("ascii")))
+                except ValueError:
+                    self._problem(sheet, f"a merged range {ref.decode('ascii', 'replace')!r} is not a cell range",
+                                  "a range such as B3:C3", severity=WARNING)
+            self._merged[sheet] = ranges
+        return self._merged[sheet]
 
     def _missing_column(self, info: TableInfo, table: Table, column: Column) -> None:
         unknown = [n for n in info.column_names if n.casefold() not in {c.name.casefold() for c in table.columns}]

@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ilt_xl.core import fx
 from ilt_xl.core.allocation import UNALLOCATED
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Table
 from ilt_xl.workbook.planner import Planner, attribute_name
@@ -41,6 +42,7 @@ def validate(planner: Planner) -> list[Problem]:
                                         already.get((loc.sheet, column.name), ()))
     out += _course_rules(planner)
     out += _session_rules(planner, currencies)
+    out += _conversion_rules(planner, currencies)
     out += _enrolment_rules(planner)
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
@@ -183,6 +185,38 @@ def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
         out += problems_from_mask(loc, mismatch, rows, entered, sessions[entered],
                                   "the cost entered in the session currency", messages)
     return out
+
+
+def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
+    """A warning per session whose cost cannot be converted to the reporting currency: no manual
+    (FX table) nor ECB rate on or before the date the FxDatePolicy gives. Sessions whose currency
+    or date is missing or unknown are left out: that is reported where it is typed."""
+    found = _located(planner, "Sessions")
+    reporting = planner.settings.get("ReportingCurrency")
+    if found is None or not isinstance(reporting, str) or reporting not in currencies:
+        return []
+    sessions, loc = found
+    budget_date = planner.settings.get("BudgetRateDate")
+    by_budget_date = planner.settings.get("FxDatePolicy") == "BudgetRateDate" and budget_date is not None
+    dates = (pd.Series(pd.Timestamp(budget_date), index=sessions.index) if by_budget_date
+             else pd.to_datetime(sessions["StartDate"], errors="coerce"))
+    currency = _lookup(sessions["CourseId"], planner.courses, "CourseId", "Currency")
+    checked = (currency.isin(currencies) & dates.notna()).to_numpy()
+    if not checked.any():
+        return []
+    manual = planner.fx if len(planner.fx) else None
+    used = fx.rates(currency[checked].to_numpy(object), reporting, dates[checked].to_numpy("datetime64[D]"), manual)
+    failed = np.zeros(len(sessions), dtype=bool)
+    failed[checked] = ~used.ok
+    messages = np.full(len(sessions), "", dtype=object)
+    reasons = np.full(len(sessions), "", dtype=object)
+    reasons[checked] = np.where(used.ok, "", used.reason.astype(str))
+    when = "BudgetRateDate" if by_budget_date else "StartDate"
+    messages[failed] = ("the cost of session " + sessions["SessionId"].to_numpy(object)[failed].astype(str) + " ("
+                        + currency.to_numpy(object)[failed].astype(str) + ") cannot be converted to " + reporting
+                        + " at its " + when + ": " + reasons[failed].astype(str))
+    return problems_from_mask(loc, failed, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
+                              f"an FX rate (the FX table or the ECB) on or before the {when}", messages, WARNING)
 
 
 def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Series:
