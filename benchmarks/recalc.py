@@ -60,7 +60,8 @@ def a1_twin(path: Path, target: Path) -> Path:
     from xml.sax.saxutils import escape
 
     from ilt_xl.engine.structured_refs import rewrite
-    from ilt_xl.engine.workbook_model import col_to_index, load_workbook_model
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    from ilt_xl.xlsx import column_index
 
     model = load_workbook_model(path)
     parts = {s.part: s.name for s in model.sheets}
@@ -69,7 +70,7 @@ def a1_twin(path: Path, target: Path) -> Path:
     def fix(sheet: str):
         def repl(m):
             text = html.unescape(m.group(4).decode())
-            new = rewrite(text, model.tables, sheet, int(m.group(3)), col_to_index(m.group(2).decode()))
+            new = rewrite(text, model.tables, sheet, int(m.group(3)), column_index(m.group(2).decode()))
             return m.group(1) + escape(new).encode() + m.group(5)
         return repl
 

@@ -64,7 +64,7 @@ def recalc(
 ) -> None:
     """Recompute every formula (ILT_* functions and structured references included) without Excel."""
     from ilt_xl.engine.recalc import default_output, recalculate
-    from ilt_xl.engine.xlsx_zip import WorkbookError
+    from ilt_xl.xlsx import WorkbookError
 
     day = _parse_today(today)
     if in_place and output is not None:
@@ -187,7 +187,7 @@ def scenario(
     from rich.table import Table as RichTable
 
     from ilt_xl.engine import scenario as sc
-    from ilt_xl.engine.xlsx_zip import WorkbookError
+    from ilt_xl.xlsx import WorkbookError
 
     day = _parse_today(today)
     try:

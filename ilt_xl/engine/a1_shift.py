@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ilt_xl.engine.workbook_model import col_to_index, index_to_col
+from ilt_xl.xlsx import column_index, column_letter
 
 # string literals, quoted sheet names and bracketed structured-reference parts are skipped whole
 _TOKENS = re.compile(
@@ -26,11 +26,11 @@ def shift_formula(text: str, dr: int, dc: int) -> str:
         if m.group(2) is None:
             return m.group(0)
         cabs, col, rabs, row = m.group(1), m.group(2), m.group(3), int(m.group(4))
-        c = col_to_index(col) + (0 if cabs else dc)
+        c = column_index(col) + (0 if cabs else dc)
         r = row + (0 if rabs else dr)
         if c < 1 or r < 1:
             return "#REF!"
-        return f"{cabs}{index_to_col(c)}{rabs}{r}"
+        return f"{cabs}{column_letter(c)}{rabs}{r}"
 
     return _TOKENS.sub(repl, text)
 

@@ -64,7 +64,7 @@ class Book:
         self.registry = registry if registry is not None else _default_registry()
         self.names: dict[tuple[int | None, str], str] = {}
         for dn in model.names:
-            self.names[(dn.sheet_index, dn.name.upper())] = dn.text
+            self.names[(dn.sheet_scope, dn.name.upper())] = dn.value
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
 

@@ -19,7 +19,7 @@ from formulas.tokens.operand import Error as ErrorToken, Number, String, Range
 from formulas.tokens.operator import Operator
 
 from ilt_xl.engine.values import ERRORS, E_NAME
-from ilt_xl.engine.workbook_model import col_to_index
+from ilt_xl.xlsx import column_index
 
 REL_MARK = "\u2063"   # invisible separator: cannot occur in a real sheet name written by Excel
 MAX_ROW = 1048576
@@ -114,7 +114,7 @@ def _operand(token) -> Node:
         c1s, c2s = attr.get("c1") or "A", attr.get("c2") or "XFD"
         r0, r1 = int(attr.get("r1") or 1), int(attr.get("r2") or MAX_ROW)
         whole = r0 == 0 or (r0 <= 1 and r1 >= MAX_ROW)
-        return Node("ref", Ref(sheet, max(r0, 1), col_to_index(c1s), r1, col_to_index(c2s), rel0, rel1, whole))
+        return Node("ref", Ref(sheet, max(r0, 1), column_index(c1s), r1, column_index(c2s), rel0, rel1, whole))
     if type(token).__name__ == "Empty" or token.name == "":
         return Node("empty")
     raise FormulaError(f"unsupported token {token!r}")

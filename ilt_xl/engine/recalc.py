@@ -22,7 +22,8 @@ from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
 from ilt_xl.engine.values import ERR, Block, E_NA, E_NAME, E_VALUE
-from ilt_xl.engine.workbook_model import WorkbookModel, index_to_col, load_workbook_model
+from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
+from ilt_xl.xlsx import column_letter
 
 
 @dataclass
@@ -211,7 +212,7 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport) -> None:
 
 
 def _fail(run: Run, rows, reason: str, report: RecalcReport, error) -> None:
-    report.problems.append(Problem(f"{run.sheet.name}!{index_to_col(run.col)}{int(rows[0])}", len(rows), run.text, reason))
+    report.problems.append(Problem(f"{run.sheet.name}!{column_letter(run.col)}{int(rows[0])}", len(rows), run.text, reason))
     r0, c0, r1, c1 = run.area if run.array_area is not None else (int(rows[0]), run.col, int(rows[-1]), run.col)
     sl = (slice(r0 - 1, r1), slice(c0 - 1, c1))
     if run.array_area is None:
@@ -264,7 +265,7 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
         for j in group:
             per_run.setdefault(cells[j][0], []).append(j)
     for rid, members in per_run.items():
-        names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{index_to_col(runs[cells[j][0]].col)}{cells[j][1]}"
+        names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{column_letter(runs[cells[j][0]].col)}{cells[j][1]}"
                           for j in sorted(members)[:20]) + (" ..." if len(members) > 20 else "")
         rows = np.array(sorted(cells[j][1] for j in members))
         _fail(runs[rid], rows, f"circular reference: {names}", report, E_NA)
@@ -295,7 +296,7 @@ def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
         codes = pd.Series(sheet.grid.obj[rows - 1, cols - 1]).map(str)
         frame = pd.DataFrame({"col": cols, "code": codes, "row": rows})
         for (col, code), g in frame.groupby(["col", "code"], sort=True):
-            letters = index_to_col(int(col))
+            letters = column_letter(int(col))
             report.error_cells.append(
                 ErrorCells(sheet.name, letters, code, len(g), f"{sheet.name}!{letters}{int(g['row'].min())}"))
 
@@ -307,8 +308,7 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     today = today or dt.date.today()
     book = Book(model, _serial(today), registry=registry)
     runs = build_runs(model)
-    for run in runs:
-        _grow_grid(run)
+    for run in runs:        # the grids already span array areas (workbook_model._build_grid)
         _prepare(run, model, book)
     index = AreaIndex(runs)
     edges = [set() for _ in runs]
@@ -326,19 +326,6 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     return report
 
 
-def _grow_grid(run: Run) -> None:
-    """Make room in the grid for an array formula's whole area."""
-    r0, c0, r1, c1 = run.area
-    g = run.sheet.grid
-    nr, nc = g.shape
-    if r1 <= nr and c1 <= nc:
-        return
-    shape = (max(nr, r1), max(nc, c1))
-    kind, num, obj = np.zeros(shape, np.int8), np.zeros(shape), np.empty(shape, object)
-    kind[:nr, :nc], num[:nr, :nc], obj[:nr, :nc] = g.kind, g.num, g.obj
-    g.kind, g.num, g.obj = kind, num, obj
-
-
 def default_output(path: str | Path) -> Path:
     """``plan.xlsx`` -> ``plan.recalc.xlsx`` next to it."""
     p = Path(path)
@@ -352,7 +339,7 @@ def recalculate(path: str | Path, output: str | Path | None = None, *, values_on
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
     replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
     formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
-    Raises :class:`~ilt_xl.engine.xlsx_zip.WorkbookError` for unusable input and ``OSError``
+    Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
     when the output cannot be written (nothing partial is left behind).
     """
     from ilt_xl.engine.writeback import write_values

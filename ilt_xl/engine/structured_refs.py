@@ -12,7 +12,8 @@ and why; nothing is ever guessed.
 """
 from __future__ import annotations
 
-from ilt_xl.engine.workbook_model import Table, index_to_col
+from ilt_xl.engine.workbook_model import Table
+from ilt_xl.xlsx import column_letter
 
 
 class StructuredRefError(ValueError):
@@ -150,7 +151,7 @@ def resolve(table: Table, spec: str, row: int) -> str:
     t0, _, t1, _ = table.ref
     d0, d1 = table.data_rows
     sheet = quote_sheet(table.sheet)
-    cols = (f"${index_to_col(c0)}", f"${index_to_col(c1)}")
+    cols = (f"${column_letter(c0)}", f"${column_letter(c1)}")
     if "#this row" in specials:
         if len(specials) > 1:
             raise StructuredRefError(f"{table.name}{spec}: [#This Row] cannot be combined with other items")

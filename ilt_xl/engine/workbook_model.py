@@ -1,9 +1,11 @@
 """The workbook as the engine sees it, read straight from the xlsx zip.
 
 Sheets (values as :class:`~ilt_xl.engine.values.Block` grids, formula cells as parallel arrays),
-defined names and Excel tables. Sheet XML is scanned with one compiled regex (C speed) rather
-than an XML tree; a sheet the scanner cannot account for cell by cell falls back to a safe
-ElementTree parse, so no cell is ever skipped silently.
+defined names and Excel tables. The package is opened with :func:`ilt_xl.xlsx.open_xlsx`, so the
+engine refuses exactly what every other command refuses (not a workbook, encrypted, zip bomb,
+DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned with one compiled
+regex (C speed) rather than an XML tree; a sheet the scanner cannot account for cell by cell
+falls back to a safe ElementTree parse, so no cell is ever skipped silently.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ilt_xl.engine import xlsx_zip
-from ilt_xl.engine.xlsx_zip import NS_MAIN, NS_REL, WorkbookError
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
+from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_index, column_letter, open_xlsx
+from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
+from ilt_xl.xlsx.values import MAX_CELLS
 
 _M = f"{{{NS_MAIN}}}"
 
@@ -77,17 +80,10 @@ class Sheet:
 
 
 @dataclass
-class DefinedName:
-    name: str
-    text: str
-    sheet_index: int | None        # local scope (localSheetId), None = workbook scope
-
-
-@dataclass
 class WorkbookModel:
     path: str
     sheets: list[Sheet]
-    names: list[DefinedName]
+    names: list[DefinedName]       # sheet_scope indexes WorkbookModel.sheets (chartsheets included)
     tables: dict[str, Table]       # by upper-case name
 
     def sheet(self, name: str) -> Sheet | None:
@@ -98,35 +94,12 @@ class WorkbookModel:
         return None
 
 
-def col_to_index(letters: str) -> int:
-    """``'A'`` -> 1, ``'AA'`` -> 27."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def index_to_col(n: int) -> str:
-    """1 -> ``'A'``, 27 -> ``'AA'``."""
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-_AREA = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)(?::\$?([A-Z]{1,3})\$?([0-9]+))?$")
-
-
 def parse_area(ref: str) -> tuple[int, int, int, int]:
-    """``'B2:D10'`` -> (2, 2, 10, 4); a single cell gives a 1x1 area."""
-    m = _AREA.match(ref.strip().upper())
-    if not m:
-        raise WorkbookError(f"not a cell area: {ref!r}")
-    r0, c0 = int(m.group(2)), col_to_index(m.group(1))
-    if m.group(3):
-        return r0, c0, int(m.group(4)), col_to_index(m.group(3))
-    return r0, c0, r0, c0
+    """``'B2:D10'`` -> (2, 2, 10, 4); a single cell gives a 1x1 area.
+
+    ``ValueError`` when malformed or beyond Excel's grid (array refs are checked on loading)."""
+    r = CellRange.parse(ref)
+    return r.first_row, r.first_column, r.last_row, r.last_column
 
 
 # ---- sheet XML scanning -------------------------------------------------------------------------
@@ -194,22 +167,21 @@ def _letters_to_cols(letters) -> np.ndarray:
     if len(letters) == 0:
         return np.zeros(0, np.int64)
     codes, uniq = pd.factorize(letters)
-    return np.array([col_to_index(u.decode()) for u in uniq], np.int64)[codes]
+    return np.array([column_index(u.decode()) for u in uniq], np.int64)[codes]
 
 
-def scan_sheet_xml(data: bytes, where: str) -> ScannedCells:
-    """Scan a worksheet part into :class:`ScannedCells`; falls back to ElementTree when needed."""
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        raise WorkbookError(f"{where}: DTD/entity declarations are refused")
+def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
+    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
     if b"<sheetData" not in data:      # namespace-prefixed elements: take the careful path
-        return _scan_sheet_xml_slow(data, where)
+        return _scan_sheet_xml_slow(data, path, sheet)
     values = _VALUE_CELL.findall(data)
     formulas = _FORMULA_CELL.findall(data)
     n_empty = len(_EMPTY_CELL.findall(data))
     if b"></c>" in data:
         n_empty += len(_EMPTY_CELL_LONG.findall(data))
     if len(values) + len(formulas) + n_empty != data.count(b"<c ") + data.count(b"<c>"):
-        return _scan_sheet_xml_slow(data, where)
+        return _scan_sheet_xml_slow(data, path, sheet)
     v = np.array(values, dtype=object).reshape(-1, 5)
     attrs_codes, attrs_u = pd.factorize(v[:, 2]) if len(v) else (np.zeros(0, np.int64), [])
     t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
@@ -235,13 +207,13 @@ def _to_ints(col: np.ndarray) -> np.ndarray:
     return col.astype("S7").astype(np.int64) if len(col) else np.zeros(0, np.int64)
 
 
-def _scan_sheet_xml_slow(data: bytes, where: str) -> ScannedCells:
+def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
     """ElementTree path for sheets the fast scanner cannot account for (rich text, cells without r...)."""
     import defusedxml.ElementTree as safe_et
     try:
         root = safe_et.fromstring(data, forbid_dtd=True)
     except Exception as exc:
-        raise WorkbookError(f"{where}: not safe, well-formed XML ({exc})") from exc
+        raise WorkbookError(path, f"sheet {sheet} is damaged: its XML is not well-formed (parser says: {exc})") from exc
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     vr, vc, vt, vraw, fr, fc, fa, ft = [], [], [], [], [], [], [], []
     sheet_data = root.find(f"{ns}sheetData")
@@ -254,8 +226,8 @@ def _scan_sheet_xml_slow(data: bytes, where: str) -> ScannedCells:
             if ref:
                 m = re.match(r"([A-Z]+)([0-9]+)$", ref)
                 if not m:
-                    raise WorkbookError(f"{where}: bad cell reference {ref!r}")
-                col, r_c = col_to_index(m.group(1)), int(m.group(2))
+                    raise WorkbookError(path, f"sheet {sheet}: bad cell reference {ref!r}")
+                col, r_c = column_index(m.group(1)), int(m.group(2))
             else:
                 col, r_c = next_col, r
             next_col = col + 1
@@ -268,7 +240,7 @@ def _scan_sheet_xml_slow(data: bytes, where: str) -> ScannedCells:
                 t = (c.get("t") or "").encode()
                 vr.append(r_c); vc.append(col); vt.append(t)
                 if is_ is not None:
-                    vraw.append(xlsx_zip.text_of_any(is_, ns).encode())
+                    vraw.append(string_item_text(is_, ns).encode())
                     vt[-1] = b"inlineStr"
                 else:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
@@ -276,11 +248,17 @@ def _scan_sheet_xml_slow(data: bytes, where: str) -> ScannedCells:
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft)
 
 
-def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block, FormulaCells]:
-    """Typed value grid and formula list from scanned cells (vectorised where the cells are many)."""
-    all_rows = np.concatenate([cells.v_rows, cells.f_rows])
-    all_cols = np.concatenate([cells.v_cols, cells.f_cols])
+def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[Block, FormulaCells]:
+    """Typed value grid and formula list from scanned cells (vectorised where the cells are many).
+
+    The grid is dense from A1 to the last cell, so a sheet (array areas included) spanning more
+    than :data:`~ilt_xl.xlsx.values.MAX_CELLS` is refused before anything is allocated."""
+    arrays, shared = cells.formula_kinds()
+    areas = _array_areas(arrays, path, sheet)
+    all_rows = np.concatenate([cells.v_rows, cells.f_rows, [a[2] for a in areas]]).astype(np.int64)
+    all_cols = np.concatenate([cells.v_cols, cells.f_cols, [a[3] for a in areas]]).astype(np.int64)
     shape = (int(all_rows.max()), int(all_cols.max())) if len(all_rows) else (0, 0)
+    check_extent(shape, path, sheet)
     kind = np.zeros(shape, np.int8)
     num = np.zeros(shape, np.float64)
     obj = np.empty(shape, dtype=object)
@@ -293,7 +271,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
         try:
             nums = np.array([raw[i] for i in idx], dtype="S32").astype(np.float64)
         except ValueError as exc:
-            raise WorkbookError(f"{where}: a number cell holds a non-number ({exc})") from exc
+            raise WorkbookError(path, f"sheet {sheet}: a number cell holds a non-number ({exc})") from exc
         kind[rr[idx], cc[idx]] = NUM
         num[rr[idx], cc[idx]] = nums
     is_s = types == b"s"
@@ -302,7 +280,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
         k = np.array([raw[i] for i in idx], dtype="S12").astype(np.int64)
         if len(k) and (k.min() < 0 or k.max() >= len(sst)):
             bad = idx[np.flatnonzero((k < 0) | (k >= len(sst)))[0]]
-            raise WorkbookError(f"{where}!{index_to_col(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
+            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
                                 f"shared string {raw[bad]!r} does not exist")
         sst_arr = np.empty(len(sst), dtype=object)
         sst_arr[:] = sst
@@ -326,7 +304,6 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
             kind[r, c], num[r, c] = NUM, to_serial(_unescape(v))
     # formulas: expand shared formulas into each cell
     texts = list(cells.f_texts)
-    arrays, shared = cells.formula_kinds()
     if any(shared):
         from ilt_xl.engine.a1_shift import shift_formula
         masters = {}
@@ -337,7 +314,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
             if not texts[j]:
                 si = cells.f_attrs[j].get("si", "")
                 if si not in masters:
-                    raise WorkbookError(f"{where}!{index_to_col(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
+                    raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
                                         f"shared formula si={si} has no master cell")
                 r0, c0, text = masters[si]
                 texts[j] = shift_formula(text, int(cells.f_rows[j]) - r0, int(cells.f_cols[j]) - c0)
@@ -346,60 +323,77 @@ def _build_grid(cells: ScannedCells, sst: list[str], where: str) -> tuple[Block,
 
 # ---- workbook-level parts -------------------------------------------------------------------------
 
-def _shared_strings(zf, part: str | None) -> list[str]:
-    if not part or part not in zf.NameToInfo:
+def _array_areas(arrays: list[str | None], path, sheet: str) -> list[tuple[int, int, int, int]]:
+    """The areas of the array formulas, each distinct ref parsed once (a bad ref is refused, located)."""
+    out = []
+    for ref in set(a for a in arrays if a):
+        try:
+            out.append(parse_area(ref))
+        except ValueError as exc:
+            raise WorkbookError(path, f"sheet {sheet}: array formula area {ref!r} is not usable ({exc})") from exc
+    return out
+
+
+def check_extent(shape: tuple[int, int], path, sheet: str) -> None:
+    """Refuse a grid of ``shape`` (rows, columns) over the cell limit: the engine holds it densely."""
+    rows, cols = shape
+    if rows * cols > MAX_CELLS:
+        raise WorkbookError(path, f"sheet {sheet} spans {rows:,} rows x {cols:,} columns, "
+                                  f"over the {MAX_CELLS:,}-cell limit of this reader")
+
+
+def string_item_text(el, ns: str = _M) -> str:
+    """Text of a shared or inline string item (``<si>``/``<is>``): its ``<t>``, or its rich-text runs'
+    ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
+    t = el.find(f"{ns}t")
+    if t is not None:
+        return t.text or ""
+    return "".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None)
+
+
+def _shared_strings(pkg: XlsxPackage, part: str | None) -> list[str]:
+    if not part or not pkg.zip.has(part):
         return []
-    root = xlsx_zip.parse_xml(zf, part)
-    return [xlsx_zip.text_of(si) for si in root.findall(f"{_M}si")]
+    return [string_item_text(si) for si in pkg.zip.xml(part).findall(f"{_M}si")]
 
 
-def _read_table(zf, part: str, sheet: str) -> Table:
-    root = xlsx_zip.parse_xml(zf, part)
-    name = root.get("displayName") or root.get("name") or ""
-    ref = parse_area(root.get("ref", ""))
-    cols_el = root.find(f"{_M}tableColumns")
-    columns = [c.get("name", "") for c in (cols_el if cols_el is not None else [])]
-    if len(columns) != ref[3] - ref[1] + 1:
-        raise WorkbookError(f"{zf.filename}: table {name} declares {len(columns)} columns for ref {root.get('ref')}")
-    return Table(name=name, sheet=sheet, ref=ref, header_rows=int(root.get("headerRowCount", "1")),
-                 totals_rows=int(root.get("totalsRowCount", "0") or 0), columns=columns)
+def _table(pkg: XlsxPackage, info) -> Table:
+    ref = info.ref
+    if len(info.columns) != ref.width:
+        raise WorkbookError(pkg.path, f"table {info.name} on sheet {info.sheet} declares {len(info.columns)} "
+                                      f"columns for its range {ref} ({ref.width} columns wide)")
+    return Table(name=info.name, sheet=info.sheet, ref=(ref.first_row, ref.first_column, ref.last_row, ref.last_column),
+                 header_rows=info.header_rows, totals_rows=info.totals_rows, columns=list(info.column_names))
 
 
 def load_workbook_model(path) -> WorkbookModel:
     """Read sheets, values, formulas, defined names and tables of the xlsx/xlsm at ``path``.
 
-    Raises :class:`WorkbookError` (with file and part) for anything corrupt, unsafe or unsupported.
+    Raises :class:`~ilt_xl.xlsx.WorkbookError` (file, sheet or part, and why) for anything that is
+    not a usable workbook: what :func:`ilt_xl.xlsx.open_xlsx` refuses, a damaged sheet, a table
+    beyond Excel's grid, a sheet over the cell limit.
     """
-    with xlsx_zip.open_package(path) as zf:
-        wb_rels = xlsx_zip.rels_of(zf, "xl/workbook.xml")
-        root = xlsx_zip.parse_xml(zf, "xl/workbook.xml")
+    with open_xlsx(path) as pkg:
+        wb_rels = pkg.rels_of(pkg.workbook_part)
+        root = pkg.zip.xml(pkg.workbook_part)
         sst_part = next((t for kind, t in wb_rels.values() if kind == "sharedStrings"), None)
-        sst = _shared_strings(zf, sst_part)
+        sst = _shared_strings(pkg, sst_part)
+        tables_of: dict[str, list[Table]] = {}
+        for info in pkg.tables:
+            tables_of.setdefault(info.sheet, []).append(_table(pkg, info))
         sheets: list[Sheet] = []
-        tables: dict[str, Table] = {}
         sheets_el = root.find(f"{_M}sheets")
         for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
             name = sh_el.get("name", "")
-            rid = sh_el.get(f"{{{NS_REL}}}id")
-            kind, part = wb_rels.get(rid, ("", ""))
+            kind, part = wb_rels.get(sh_el.get(f"{{{NS_DOC_REL}}}id", ""), ("", ""))
             if kind != "worksheet":
                 # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
                 sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
-            where = f"{path}: sheet {name}"
-            cells = scan_sheet_xml(xlsx_zip.read_part(zf, part), where)
-            grid, formulas = _build_grid(cells, sst, where)
-            sheet = Sheet(name, part, index, grid, formulas)
-            for t_kind, t_part in xlsx_zip.rels_of(zf, part).values():
-                if t_kind == "table":
-                    table = _read_table(zf, t_part, name)
-                    sheet.tables.append(table)
-                    tables[table.name.upper()] = table
-            sheets.append(sheet)
-        names = []
-        dn_el = root.find(f"{_M}definedNames")
-        for dn in dn_el if dn_el is not None else []:
-            local = dn.get("localSheetId")
-            names.append(DefinedName(dn.get("name", ""), dn.text or "", int(local) if local is not None else None))
+            cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name)
+            grid, formulas = _build_grid(cells, sst, pkg.path, name)
+            sheets.append(Sheet(name, part, index, grid, formulas, tables_of.get(name, [])))
+        names = list(pkg.defined_names)
+    tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     return WorkbookModel(str(path), sheets, names, tables)

@@ -20,10 +20,10 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ilt_xl.engine import xlsx_zip
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
-from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, col_to_index
-from ilt_xl.engine.xlsx_zip import WorkbookError
+from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
+from ilt_xl.xlsx import WorkbookError, column_index, column_letter
+from ilt_xl.xlsx.safezip import SafeZip
 
 # the same layout the scanner reads (document order = the model's formula order)
 _FORMULA_CELL = re.compile(
@@ -68,11 +68,12 @@ def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: b
     return t.tolist(), v.tolist()
 
 
-def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool) -> bytes:
+def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
     """The sheet part with every formula cell's cached value filled (or its formula replaced).
 
     The formula cells appear in the part in the order the scanner listed them, so their new
     values are computed for all cells at once and spliced in with one split of the bytes.
+    ``source`` names the workbook in an error.
     """
     parts = _FORMULA_CELL.split(data)   # text, letters, row, attrs, <f>, text, ...
     letters, rows_b, attrs, f_els = parts[1::5], parts[2::5], parts[3::5], parts[4::5]
@@ -80,7 +81,7 @@ def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool) -> bytes:
     n = len(f.rows)
     rows = np.array(rows_b, dtype="S7").astype(np.int64) if rows_b else np.zeros(0, np.int64)
     if len(rows) != n or not np.array_equal(rows, f.rows):
-        raise WorkbookError(f"sheet {sheet.name}: {n} formula cells but {len(rows)} could be patched "
+        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(rows)} could be patched "
                             "(unusual XML layout); nothing was written")
     t, v = value_parts(sheet, f.rows, f.cols, values_only)
     cache: dict[bytes, bytes] = {}
@@ -107,17 +108,16 @@ _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
     """Cells inside an array formula's area other than its anchor hold plain values: refresh the
     ones present and insert the missing ones (openpyxl writes the anchor cell only)."""
-    from ilt_xl.engine.workbook_model import index_to_col, parse_area
     areas = [parse_area(a) for a in sheet.formulas.array_refs if a]
     anchors = set(zip(sheet.formulas.rows.tolist(), sheet.formulas.cols.tolist()))
     wanted = {(r, c) for r0, c0, r1, c1 in areas for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - anchors
 
     def cell_xml(r: int, c: int) -> bytes:
         t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
-        return f'<c r="{index_to_col(c)}{r}"'.encode() + t[0] + b">" + v[0] + b"</c>"
+        return f'<c r="{column_letter(c)}{r}"'.encode() + t[0] + b">" + v[0] + b"</c>"
 
     def repl(m: re.Match) -> bytes:
-        r, c = int(m.group(2)), col_to_index(m.group(1).decode())
+        r, c = int(m.group(2)), column_index(m.group(1).decode())
         if (r, c) not in wanted:
             return m.group(0)
         wanted.discard((r, c))
@@ -145,7 +145,7 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
         for c in cols:
             insert_at = len(body)
             for cm in _CELL_REF.finditer(body):
-                if col_to_index(cm.group(1).decode()) > c:
+                if column_index(cm.group(1).decode()) > c:
                     insert_at = cm.start()
                     break
             pieces.append((insert_at, cell_xml(r, c)))
@@ -224,7 +224,8 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
-        with xlsx_zip.open_package(source) as zin, zipfile.ZipFile(tmp, "w") as zout:
+        with SafeZip(source) as package, zipfile.ZipFile(tmp, "w") as zout:
+            zin = package.zip
             for info in zin.infolist():
                 if values_only and info.filename == "xl/calcChain.xml":
                     continue
@@ -232,9 +233,9 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
                 edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
                 if not edited and _copy_compressed(zin, zout, info):
                     continue
-                data = xlsx_zip.read_part(zin, info.filename)
+                data = package.read(info.filename)
                 if sheet is not None:
-                    data = patch_sheet_xml(data, sheet, values_only)
+                    data = patch_sheet_xml(data, sheet, values_only, source)
                 elif values_only:
                     data = _drop_calc_chain(info.filename, data)
                 # big parts are deflated fast; the bytes inside are what must not change

@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ilt_xl.engine import writeback
 from ilt_xl.engine.recalc import recalculate
-from ilt_xl.engine.xlsx_zip import WorkbookError
+from ilt_xl.xlsx import WorkbookError
 
 TODAY = dt.date(2025, 3, 1)
 
@@ -147,7 +147,7 @@ def test_a_failed_write_leaves_nothing_and_the_input_untouched(tmp_path, monkeyp
     digest = _digest(src)
 
     def boom(*args, **kwargs):
-        raise WorkbookError("simulated failure while patching")
+        raise WorkbookError("rich.xlsx", "simulated failure while patching")
 
     monkeypatch.setattr(writeback, "patch_sheet_xml", boom)
     out = tmp_path / "out.xlsx"
