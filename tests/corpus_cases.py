@@ -212,11 +212,11 @@ def unusable(message: str) -> dict[str, dict]:
             "batch": outcome(1, message), "ics": outcome(2, message)}
 
 
-def problem(located: str, writers: int | list[int] = 1) -> dict[str, dict]:
-    """The planner is read but wrong at ``located``: check reports it (1); the macro twins still run
-    but say the planner has errors and where (1; 2 when the table they write is itself missing);
-    validate writes it to its Problems sheet; recalc, batch and ics do not validate."""
-    return {"check": outcome(1, located), "macros": outcome(writers, located), "validate": outcome(1, located),
+def problem(located: str) -> dict[str, dict]:
+    """The planner is read but wrong at ``located``: check reports it (1); the macro twins refuse it,
+    writing nothing and listing its problems as check does (1); validate writes them to its Problems
+    sheet (1); recalc, batch and ics do not validate."""
+    return {"check": outcome(1, located), "macros": outcome(1, located), "validate": outcome(1, located),
             "recalc": outcome([0, 1], "Recalculated"), "batch": outcome([0, 1], "recalculated"),
             "ics": outcome(0, "calendars written")}
 
@@ -238,18 +238,18 @@ def formula_problem(cell: str, what: str) -> dict[str, dict]:
 CASES: list[Case] = [
     # Structure
     Case("missing_sheet", "structure", "the Rooms sheet is gone",
-         planner_with(drop_sheets=("Rooms",)), problem("Rooms", writers=[1, 2])),
+         planner_with(drop_sheets=("Rooms",)), problem("Rooms")),
     Case("missing_table", "structure", "the Budget sheet has no Excel table",
-         planner_with(drop_tables=("Budget",)), problem("Budget", writers=[1, 2])),
+         planner_with(drop_tables=("Budget",)), problem("Budget")),
     Case("missing_column", "structure", "Sessions has no Status column",
-         planner_with(drop_columns={"Sessions": ("Status",)}), problem("Status", writers=[1, 2])),
+         planner_with(drop_columns={"Sessions": ("Status",)}), problem("Status")),
     Case("renamed_table", "structure", "the Courses table is called Catalogue",
-         planner_with(table_names={"Courses": "Catalogue"}), problem("Catalogue", writers=[1, 2])),
+         planner_with(table_names={"Courses": "Catalogue"}), problem("Catalogue")),
     Case("duplicated_table", "structure", "the Rooms table is also named Courses",
          patched({"xl/tables/table3.xml": sub(rb'name="Rooms" displayName="Rooms"',
-                                             b'name="Courses" displayName="Courses"')}), problem("Courses", writers=[1, 2])),
+                                             b'name="Courses" displayName="Courses"')}), problem("Courses")),
     Case("header_typo", "structure", "Rooms header 'Capacty'",
-         planner_with(rename_columns={"Rooms": {"Capacity": "Capacty"}}), problem("Capacty", writers=[1, 2])),
+         planner_with(rename_columns={"Rooms": {"Capacity": "Capacty"}}), problem("Capacty")),
     Case("empty_sessions", "structure", "the Sessions table has no rows",
          planner_with(lambda r: r.update(Sessions=[], Enrolments=[], Checklist=[])),
          clean(recalc=outcome(1, "Sessions!U2: #N/A"))),
@@ -261,14 +261,15 @@ CASES: list[Case] = [
          lambda p, v: bw.far_cell_file(p, v), unusable("cell limit")),
     Case("dimension_lies", "structure", "the sheet's <dimension> claims A1:XFD1048576",
          patched({sheet("Courses"): sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"')})),
-    Case("merged_cells", "structure", "Sessions B2:C2 merged inside the table",
+    Case("merged_cells", "structure", "Sessions B3:C3 merged inside the table",
          patched({sheet("Sessions"): sub(rb"</sheetData>", b'</sheetData><mergeCells count="1">'
-                                                           b'<mergeCell ref="B3:C3"/></mergeCells>')})),
+                                                           b'<mergeCell ref="B3:C3"/></mergeCells>')}),
+         clean(check=outcome(1, "B3:C3"), macros=outcome(1, "B3:C3"), validate=outcome(1, "B3:C3"))),
     Case("hidden_sheets", "structure", "Sessions and Rooms are hidden",
          planner_with(hidden_sheets=("Sessions", "Rooms")),
          clean(check=outcome(0, "sheet Sessions is hidden"), validate=outcome(0, "Problems written (2 rows)"))),
     Case("missing_setting_name", "structure", "the name ReportingCurrency is not defined",
-         planner_with(drop_names=("ReportingCurrency",)), problem("ReportingCurrency", writers=[1, 2])),
+         planner_with(drop_names=("ReportingCurrency",)), problem("ReportingCurrency")),
     # Values
     Case("text_in_number", "values", "Rooms capacity 'many'",
          planner_with(set_value("Rooms", 1, "Capacity", "many")), problem("E3")),
@@ -298,7 +299,8 @@ CASES: list[Case] = [
          planner_with(set_value("Sessions", 1, "SessionId", "S1")), problem("S1")),
     Case("fx_before_first_rate", "values", "a GBP session in 1990, before any rate",
          planner_with(lambda r: (r["Sessions"][1].update(StartDate=D(1990, 5, 7), EndDate=D(1990, 5, 8)),
-                                 r["FX"].clear()))),
+                                 r["FX"].clear())),
+         clean(check=outcome(0, "cannot be converted to EUR"), validate=outcome(0, "Problems written (1 rows)"))),
     Case("nan_value", "values", "room capacity <v>NaN</v>",
          patched({sheet("Rooms"): sub(rb"<v>10</v>", b"<v>NaN</v>")}), problem("Capacity")),
     Case("inf_value", "values", "course price <v>INF</v>",

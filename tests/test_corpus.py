@@ -52,24 +52,6 @@ def _known(files: str, commands: str, reason: str) -> None:
             KNOWN_FAILURES[(f, c)] = reason
 
 
-_TWINS = "allocate availability budget checklist conflicts fx"
-_known("bad_setting.xlsx bool_in_number.xlsx date_text_de.xlsx date_text_fr.xlsx date_text_iso.xlsx "
-       "date_text_us.xlsx duplicated_table.xlsx header_typo.xlsx inf_value.xlsx missing_column.xlsx "
-       "missing_setting_name.xlsx missing_sheet.xlsx missing_table.xlsx nan_value.xlsx overflow_value.xlsx "
-       "renamed_table.xlsx text_in_number.xlsx", _TWINS,
-       "macro twins (ilt_xl/cli/macros.py) exit 1 but print only '<n> error(s) in the planner', never where "
-       "(sheet, cell, column, expected)")
-del KNOWN_FAILURES[("missing_table.xlsx", "budget")]   # budget's own table is missing: exit 2 naming it, as it should
-_known("bad_country.xlsx bad_status.xlsx duplicate_id.xlsx empty_courses.xlsx end_before_start.xlsx "
-       "error_value_in_input.xlsx injection_text.xlsx negative_capacity.xlsx negative_money.xlsx unknown_course.xlsx "
-       "unknown_currency.xlsx unknown_instructor.xlsx unknown_room.xlsx", _TWINS,
-       "macro twins exit 0 and say nothing although check finds errors: run_macro's problems "
-       "(ilt_xl/workbook/headless.py) lack the validator's rule checks, so the code and message ignore them")
-_known("bad_status.xlsx empty_sessions.xlsx missing_column.xlsx", "allocate budget",
-       "allocate/budget fail with numpy's 'operands could not be broadcast together with remapped shapes' "
-       "(exit 1, message not located) when a session has no enrolment line or an unknown status (core/plan.py)")
-_known("duplicate_id.xlsx", "allocate",
-       "allocate crashes with pandas InvalidIndexError (reindex on duplicate SessionId) instead of a located error")
 _known("not_a_zip.xlsx encrypted.xlsx malformed_sheet_xml.xlsx nested_zip.xlsx", "recalc batch",
        "ilt_xl/engine/xlsx_zip.py does not use ilt_xl.xlsx's sniffing/messages: says 'not an xlsx/xlsm zip "
        "package' or 'part xl/workbook.xml is missing' instead of what the file is (.xls, encrypted, damaged sheet)")

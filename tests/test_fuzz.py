@@ -1,10 +1,11 @@
-"""Bounded fuzzing of ``ilt-xl check`` (and ``recalc``) on mutated valid planners.
+"""Bounded fuzzing of ``ilt-xl check``, a macro twin (``conflicts``) and ``recalc`` on mutated valid planners.
 
 Hypothesis draws mutations of the small valid planner: a cell value replaced in the
 sheet XML (text, numbers, NaN, huge, markup), random bytes flipped in a sheet part,
 zip entries dropped, duplicated or truncated. Each mutant goes through the commands in
 process (Typer's CliRunner) and must: exit with a documented code, print no traceback,
-leave the input byte-identical and leave nothing partial in the output folder.
+leave the input byte-identical and leave nothing partial in the output folder; the twin,
+when it refuses a planner with errors (exit 1), writes nothing at all.
 The whole module shares one time budget: 60 s by default, ``pytest --fuzz-seconds N``
 for longer. Iterations are printed at the end of the session.
 """
@@ -133,12 +134,15 @@ def _commands() -> set[str]:
     return {c.name or c.callback.__name__ for c in app.registered_commands}
 
 
-@pytest.mark.parametrize("command", ["check", "recalc"])
+FUZZED = ["check", "conflicts", "recalc"]
+
+
+@pytest.mark.parametrize("command", FUZZED)
 def test_fuzz(base, deadline, tmp_path_factory, command):
     if command not in _commands():
         pytest.skip(f"{command} not in the CLI yet")
-    # each command gets about half of what is left of the budget
-    budget = max(1.0, (deadline - time.monotonic()) / (2 if command == "check" else 1))
+    # each command gets an equal part of what is left of the budget
+    budget = max(1.0, (deadline - time.monotonic()) / (len(FUZZED) - FUZZED.index(command)))
     stop = time.monotonic() + budget
     work = tmp_path_factory.mktemp(f"fuzz-{command}")
 
@@ -156,9 +160,12 @@ def test_fuzz(base, deadline, tmp_path_factory, command):
             for p in sorted(out.rglob("*"), reverse=True):
                 p.rmdir() if p.is_dir() else p.unlink()
         out.mkdir(exist_ok=True)
-        args = ["check", str(source)] if command == "check" else [
-            "recalc", str(source), "-o", str(out / "r.xlsx"), "--today", TODAY]
-        run_safely(args, source, out)
+        args = {"check": ["check", str(source)],
+                "conflicts": ["conflicts", str(source), "-o", str(out / "c.xlsx")],
+                "recalc": ["recalc", str(source), "-o", str(out / "r.xlsx"), "--today", TODAY]}[command]
+        code = run_safely(args, source, out)
+        if command == "conflicts" and code == 1:
+            assert not any(out.iterdir()), "the twin refused the planner but wrote output"
 
     while time.monotonic() < stop:   # rounds of 20 fresh random examples until the budget is spent
         some()
