@@ -4,9 +4,12 @@
 formula's cached value filled, then prints what was computed and which cells are in error.
 ``batch 'GLOB' --out DIR`` does the same for many workbooks on local processes, or on a Dask
 cluster when ``--scheduler`` is given; a workbook that fails is reported and skipped.
+Neither replaces a file already there unless ``--force`` is given.
+``scenario IN.xlsx --out DIR`` refuses a planner with errors (listed as ``check`` lists them).
 
 Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
-evaluated (or, for batch, some workbooks failed), 2 unusable input, 3 output not writable.
+evaluated (or, for batch, some workbooks failed; for scenario, the planner has errors),
+2 unusable input, 3 output not writable or already present (without ``--force``).
 """
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ def recalc(
     in_place: bool = typer.Option(False, "--in-place", help="Replace the input workbook."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today)."),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Recompute every formula (ILT_* functions and structured references included) without Excel."""
     from ilt_xl.engine.recalc import default_output, recalculate
@@ -78,10 +82,14 @@ def recalc(
         err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
                           highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
+    if not in_place and target.exists() and not force:
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it already exists "
+                          "(use --force to replace it).", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     try:
         report = recalculate(path, target, values_only=values_only, today=day)
     except WorkbookError as exc:
-        err_console.print(f"[bold red]Cannot use {escape(str(path))}:[/] {escape(str(exc))}", highlight=False)
+        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as exc:
         err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
@@ -111,6 +119,7 @@ def batch(
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
+    force: bool = typer.Option(False, "--force", help="Replace recalculated copies already in --out."),
 ) -> None:
     """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar."""
     from rich.progress import Progress
@@ -123,6 +132,12 @@ def batch(
     out.mkdir(parents=True, exist_ok=True)
     if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
         err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    present = [str(out / Path(s).name) for s in sources if (out / Path(s).name).exists()]
+    if present and not force:
+        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] {len(present)} file(s) already exist "
+                          f"({escape(', '.join(present[:3]))}{', ...' if len(present) > 3 else ''}); "
+                          "use --force to replace them.", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
     results = []
     with Progress(console=console, transient=False) as progress:
@@ -184,10 +199,7 @@ def scenario(
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
-    from rich.table import Table as RichTable
-
     from ilt_xl.engine import scenario as sc
-    from ilt_xl.xlsx import WorkbookError
 
     day = _parse_today(today)
     try:
@@ -210,36 +222,90 @@ def scenario(
     if not path.is_file():
         err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    planner = _read_valid_planner(path)
+    written: list[Path] = []
+    created_dir = not out_dir.exists()
+    try:
+        _write_scenarios(path, out_dir, planner, changes, day, written)
+    except BaseException as exc:
+        for p in written:               # a failed run leaves no partial set of copies behind
+            p.unlink(missing_ok=True)
+        if created_dir and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        _scenario_failure(exc, path, out_dir)
+
+
+def _read_valid_planner(path: Path):
+    """The planner at ``path``; exits 2 when it is not a usable workbook and 1 (its problems listed as
+    ``check`` lists them, nothing written) when it has errors: what-ifs of a wrong plan mislead."""
+    from ilt_xl.cli.check import print_problems
+    from ilt_xl.workbook.reader import read_planner
+
+    try:
+        planner = read_planner(path)
+    except Exception as exc:  # WorkbookError, or an input nothing foresaw: reported, never a traceback
+        _scenario_failure(exc, path, path.parent)
+    if any(p.is_error for p in planner.problems):
+        print_problems(str(path), planner.problems, limit=0)
+        err_console.print(f"[bold red]{escape(str(path))}: scenario refused, nothing written:[/] "
+                          "correct the errors above first.", highlight=False)
+        raise typer.Exit(EXIT_PROBLEMS)
+    return planner
+
+
+def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
+    """Report why a scenario run failed with the contract's exit code (re-raises what is not a failure)."""
+    from ilt_xl.workbook.package_editor import OutputError
+    from ilt_xl.xlsx import WorkbookError
+
+    if isinstance(exc, (typer.Exit, KeyboardInterrupt, SystemExit)):
+        raise exc
+    if isinstance(exc, WorkbookError):
+        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if isinstance(exc, (OutputError, OSError)):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        err_console.print(f"[bold red]Cannot write into {escape(str(out_dir))}:[/] {escape(reason)}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    # a setting the core refuses (ValueError) or an input nothing foresaw: said in one line, never a traceback
+    err_console.print(f"[bold red]Cannot compute the scenarios of {escape(str(path))}:[/] "
+                      f"{escape(type(exc).__name__)}: {escape(str(exc))}; nothing written.", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path]) -> None:
+    """Write the baseline, each what-if copy and the diff report into ``out_dir``, appending each file to
+    ``written`` as soon as it exists; prints one comparison table per scenario."""
+    import pandas as pd
+    from rich.table import Table as RichTable
+
+    from ilt_xl.engine import scenario as sc
+
     out_dir.mkdir(parents=True, exist_ok=True)
     stem, suffix = path.stem, path.suffix
     frames = []
-    try:
-        baseline_path = out_dir / f"{stem}.baseline{suffix}"
-        sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day)
-        baseline = sc.figures(baseline_path)
-        for change in changes:
-            target = out_dir / f"{stem}.{change.name}{suffix}"
-            report = sc.write_scenario(path, target, change, day)
-            comparison = sc.compare(baseline, sc.figures(target), change.name)
-            frames.append(comparison.rows.assign(Scenario=change.name))
-            console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
-                          f"{len(comparison.rows)} figures changed)", highlight=False)
-            table = RichTable(title=f"{change.name} vs baseline", show_lines=False)
-            for col in ("Figure", "Key", "Baseline", "WhatIf", "Change"):
-                table.add_column(col, justify="right" if col in ("Baseline", "WhatIf", "Change") else "left")
-            shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
-            for _, row in shown.iterrows():
-                table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
-                              f"{row['Change']:+,.2f}")
-            console.print(table)
-    except WorkbookError as exc:
-        err_console.print(f"[bold red]Cannot use {escape(str(path))}:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except OSError as exc:
-        err_console.print(f"[bold red]Cannot write into {escape(str(out_dir))}:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE) from None
-    import pandas as pd
+    baseline_path = out_dir / f"{stem}.baseline{suffix}"
+    written.append(baseline_path)
+    sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day, planner)
+    baseline = sc.figures(baseline_path)
+    for change in changes:
+        target = out_dir / f"{stem}.{change.name}{suffix}"
+        written.append(target)
+        report = sc.write_scenario(path, target, change, day, planner)
+        comparison = sc.compare(baseline, sc.figures(target), change.name)
+        frames.append(comparison.rows.assign(Scenario=change.name))
+        console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
+                      f"{len(comparison.rows)} figures changed)", highlight=False)
+        table = RichTable(title=f"{change.name} vs baseline", show_lines=False)
+        for col in ("Figure", "Key", "Baseline", "WhatIf", "Change"):
+            table.add_column(col, justify="right" if col in ("Baseline", "WhatIf", "Change") else "left")
+        shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
+        for _, row in shown.iterrows():
+            table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
+                          f"{row['Change']:+,.2f}")
+        console.print(table)
     diff = out_dir / f"{stem}.scenarios.csv"
+    written.append(diff)
     report_frame = pd.concat(frames, ignore_index=True)
     report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(diff, index=False)
     console.print(f"Diff report: {escape(str(diff))}", highlight=False)

@@ -94,14 +94,17 @@ def input_columns(table: str) -> list[str]:
     return [c.name for c in PLANNER.table(table).input_columns]
 
 
-def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.date | None = None):
-    """Write ``scenario`` applied to the planner ``source`` to ``target``, recalculated; returns the report."""
+def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.date | None = None, planner=None):
+    """Write ``scenario`` applied to the planner ``source`` to ``target``, recalculated; returns the report.
+
+    ``planner`` is ``source`` already read (:func:`~ilt_xl.workbook.reader.read_planner`), to read it once
+    for several scenarios."""
     from ilt_xl.engine.recalc import recalculate
     from ilt_xl.workbook.package_editor import PackageEditor
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.workbook.sheet_writer import replace_table_rows
 
-    planner = read_planner(source, validate=False)
+    planner = planner or read_planner(source, validate=False)
     changed = apply(scenario, dict(planner.tables), planner.settings)
     editor = PackageEditor(source)
     for table, rows in changed.items():
