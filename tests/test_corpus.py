@@ -52,23 +52,6 @@ def _known(files: str, commands: str, reason: str) -> None:
             KNOWN_FAILURES[(f, c)] = reason
 
 
-_known("not_a_zip.xlsx encrypted.xlsx malformed_sheet_xml.xlsx nested_zip.xlsx", "recalc batch",
-       "ilt_xl/engine/xlsx_zip.py does not use ilt_xl.xlsx's sniffing/messages: says 'not an xlsx/xlsm zip "
-       "package' or 'part xl/workbook.xml is missing' instead of what the file is (.xls, encrypted, damaged sheet)")
-_known("table_over_row_limit.xlsx", "recalc batch",
-       "the engine does not refuse a table whose ref lies beyond Excel's 1,048,576 rows (computes it instead)")
-_known("missing_sheet.xlsx missing_table.xlsx duplicated_table.xlsx header_typo.xlsx "
-       "table_over_row_limit.xlsx cell_at_far_corner.xlsx duplicate_id.xlsx "
-       "bad_shared_string_index.xlsx not_a_zip.xlsx truncated_zip.xlsx empty_file.xlsx "
-       "zip_bomb_declared.xlsx zip_bomb_ratio.xlsx billion_laughs.xlsx external_entity.xlsx "
-       "malformed_sheet_xml.xlsx missing_workbook_part.xlsx nested_zip.xlsx xls_named_xls.xls "
-       "xls_renamed.xlsx ods_file.ods csv_file.csv csv_renamed.xlsx encrypted.xlsx", "scenario",
-       "scenario (ilt_xl/cli/recalc.py, landed during this work) lets exceptions escape as a traceback, "
-       "e.g. WorkbookError on a file that is not a workbook; safety properties only until the manifest has its "
-       "expectations")
-_known("cell_at_far_corner.xlsx", "recalc batch",
-       "the engine allocates a dense grid up to the last cell (engine/workbook_model.py _build_grid): a cell at "
-       "XFD1048576 asks for 128 GiB -> MemoryError traceback (recalc) / 'Skipped: MemoryError' (batch)")
 
 
 def sha(path: Path) -> str:
@@ -246,9 +229,6 @@ def test_unlisted_corpus_file(tmp_path, file):
 
 WRITERS = [c for c in PRESENT if c not in ("check", "scenario")]   # scenario writes a new folder of copies
 CLEAN_CASE = "non_ascii_rtl.xlsx"
-_known("target-present", "recalc batch",
-       "recalc -o and batch --out replace an existing file silently; the contract (ilt_xl/cli/app.py) says "
-       "exit 3 for an output already present (ics documents replacing calendars, so it is exempt)")
 
 
 @pytest.fixture(scope="module")
