@@ -133,10 +133,6 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
     edited_sessions = sessions.copy()
     edited_sessions.loc[future[0], ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
     edited_sessions.loc[future[1], "Status"] = "Cancelled"
-    # The reader gives times of day as timedelta64, which sheet_writer would store as text (an error
-    # the twins now refuse on): write them back as times of day.
-    for column in ("StartTime", "EndTime"):
-        edited_sessions[column] = [(pd.Timestamp(0) + t).time() if pd.notna(t) else None for t in edited_sessions[column]]
     editor = PackageEditor(first)
     replace_table_rows(editor, "Checklist", checklist.drop(columns="Overdue"))
     replace_table_rows(editor, "Sessions", edited_sessions[[c.name for c in PLANNER.table("Sessions").input_columns]])

@@ -196,6 +196,10 @@ def _column_values(series: pd.Series) -> np.ndarray:
         out = np.asarray(serials + np.where(np.isnat(values), 0, fraction), dtype=object)
         out[np.isnat(values)] = None
         return out
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        # Times of day (the reader's StartTime/EndTime) are fractions of a day in Excel.
+        days = series.to_numpy(dtype="timedelta64[ns]").astype("int64") / 86_400e9
+        return np.where(pd.isna(series).to_numpy(), None, days.astype(object))
     values = series.to_numpy(dtype=object)
     return np.where(pd.isna(series).to_numpy(), None, values) if series.dtype != object else _blank_missing(values)
 
