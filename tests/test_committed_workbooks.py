@@ -14,8 +14,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from typer.testing import CliRunner
+
+from ilt_xl.cli import app
 from ilt_xl.workbook.builder import build_planner
-from ilt_xl.workbook.example import make_example
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 REGENERATE = "regenerate with: ilt-xl new workbooks/ilt_planner.xlsx --force; " \
@@ -72,7 +74,9 @@ def differences(expected: dict, got: dict, limit: int = 15) -> list[str]:
 def test_committed_workbook_is_up_to_date(tmp_path, name, data):
     committed = WORKBOOKS / name
     assert committed.exists(), f"{committed} is missing; {REGENERATE}"
-    fresh = build_planner(tmp_path / name, make_example() if data == "example" else None)
+    fresh = tmp_path / name
+    result = CliRunner().invoke(app, ["new", str(fresh)] + (["--example"] if data == "example" else []))
+    assert result.exit_code == 0, result.output
     if fresh.read_bytes() == committed.read_bytes():
         return
     diff = differences(content(fresh), content(committed))

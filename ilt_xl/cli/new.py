@@ -2,10 +2,12 @@
 
 Exit codes: 0 written, 2 bad arguments, 3 the file exists (without ``--force``) or cannot be
 written. The workbook is written to a temporary file next to PATH and moved into place, so an
-interrupted run never leaves half a workbook behind.
+interrupted run never leaves half a workbook behind. The example is recalculated by the engine
+on the way, so it carries the value of every formula.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
@@ -44,10 +46,29 @@ def new(
         err_console.print(f"[bold red]Cannot make the example:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
-        write_planner_atomically(path, data)
+        if example:
+            _write_with_values(path, data)
+        else:
+            write_planner_atomically(path, data)
     except OSError as exc:
         err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] {escape(exc.strerror or str(exc))}",
                           highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
     what = f"example planner ({len(data.tables['Sessions'])} sessions, seed {seed})" if example else "empty planner"
     console.print(f"Wrote {what} to {escape(str(path))}", highlight=False)
+
+
+def _write_with_values(path: Path, data: object) -> None:
+    """Build the planner beside PATH, then let the engine store every formula's value in PATH.
+
+    With cached values the example shows its numbers, ILT_* columns included, in any spreadsheet
+    program, even one without the add-in (LibreOffice keeps cached values on load). The engine
+    writes PATH atomically; the unrecalculated build never takes PATH's place.
+    """
+    from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workbook.builder import build_planner
+
+    with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as folder:
+        built = Path(folder) / path.name
+        build_planner(built, data)
+        recalculate(built, path)

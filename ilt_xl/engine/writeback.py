@@ -10,16 +10,15 @@ failure leaves neither a partial file nor a touched input.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import struct
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
 
+from ilt_xl.atomic_write import atomic_target
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -234,31 +233,20 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
     folder = output.resolve().parent
     if not folder.is_dir():
         raise OSError(f"output folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        with SafeZip(source) as package, zipfile.ZipFile(tmp, "w") as zout:
-            zin = package.zip
-            for info in zin.infolist():
-                if values_only and info.filename == "xl/calcChain.xml":
-                    continue
-                sheet = by_part.get(info.filename)
-                edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
-                if not edited and _copy_compressed(zin, zout, info):
-                    continue
-                data = package.read(info.filename)
-                if sheet is not None:
-                    data = patch_sheet_xml(data, sheet, values_only, source)
-                elif values_only:
-                    data = _drop_calc_chain(info.filename, data)
-                # big parts are deflated fast; the bytes inside are what must not change
-                zout.writestr(info, data, compress_type=info.compress_type,
-                              compresslevel=1 if len(data) > (1 << 20) else None)
-        os.chmod(tmp, os.stat(source).st_mode & 0o777)
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_target(output) as tmp, SafeZip(source) as package, zipfile.ZipFile(tmp, "w") as zout:
+        zin = package.zip
+        for info in zin.infolist():
+            if values_only and info.filename == "xl/calcChain.xml":
+                continue
+            sheet = by_part.get(info.filename)
+            edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
+            if not edited and _copy_compressed(zin, zout, info):
+                continue
+            data = package.read(info.filename)
+            if sheet is not None:
+                data = patch_sheet_xml(data, sheet, values_only, source)
+            elif values_only:
+                data = _drop_calc_chain(info.filename, data)
+            # big parts are deflated fast; the bytes inside are what must not change
+            zout.writestr(info, data, compress_type=info.compress_type,
+                          compresslevel=1 if len(data) > (1 << 20) else None)

@@ -12,8 +12,6 @@ rows in place of the template row, which keeps a 20,000-session example quick.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +28,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableFormula, TableStyleInfo
 
+from ilt_xl.atomic_write import atomic_target
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Setting, Table
 from ilt_xl.workbook import styles
 from ilt_xl.workbook.dashboard import write_dashboard
@@ -106,26 +105,11 @@ def build_planner(path: str | Path, data: object = None, *, as_of: dt.date | Non
 
 
 def write_planner_atomically(path: str | Path, data: object = None, *, as_of: dt.date | None = None) -> Path:
-    """Like :func:`build_planner`, but write to a temporary file in the same folder and move it
-    into place with ``os.replace``, so a reader never sees a half-written workbook."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        build_planner(tmp, data, as_of=as_of)
-        # mkstemp makes the file private; give it the mode a plain open() would.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Like :func:`build_planner`, but through a temporary file moved into place, so a reader
+    never sees a half-written workbook."""
+    with atomic_target(path) as temp:
+        build_planner(temp, data, as_of=as_of)
+    return Path(path)
 
 
 # ----------------------------------------------------------------------------- input

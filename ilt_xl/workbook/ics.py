@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 from icalendar import Calendar, Event
 
+from ilt_xl.atomic_write import atomic_target
 from ilt_xl.core.sessions import id_key
 
 PRODID = "-//ilt-xl//ILT planner//EN"
@@ -158,16 +159,7 @@ def calendar_for(
 
 
 def write_calendar(calendar: Calendar, path: Path) -> Path:
-    """Write ``calendar`` to ``path`` atomically (a temporary file in the folder, then ``os.replace``)."""
-    import os
-    import tempfile
-
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(calendar.to_ical())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write ``calendar`` to ``path`` atomically."""
+    with atomic_target(path) as temp:
+        temp.write_bytes(calendar.to_ical())
     return path

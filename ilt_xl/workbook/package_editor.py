@@ -13,10 +13,8 @@ onto the target with ``os.replace``, so a crash never leaves half a workbook.
 """
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 
 import defusedxml.ElementTree as safe_et
 
+from ilt_xl.atomic_write import atomic_target
 from ilt_xl.xlsx import WorkbookError, open_xlsx
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -216,13 +215,8 @@ class PackageEditor:
         Raises :class:`OutputError` when the target folder cannot take the file.
         """
         target = Path(target)
-        folder = target.resolve().parent
         try:
-            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise OutputError(f"{target}: cannot write in {folder} ({exc.strerror or exc})") from exc
-        try:
-            with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as out:
+            with atomic_target(target) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as out:
                 for name, data in self._data.items():
                     info = self._infos.get(name)
                     if info is None:
@@ -231,13 +225,8 @@ class PackageEditor:
                     else:
                         info = _fresh_info(info)
                     out.writestr(info, data)
-            os.replace(temp, target)
         except OSError as exc:
-            Path(temp).unlink(missing_ok=True)
             raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
         return target
 
 
