@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ilt_xl.functions import REGISTRY, SPECS
-from ilt_xl.functions.registry import Arg, worksheet_function
+from ilt_xl.functions.registry import worksheet_function
 
 MINE = ["ILT_OCCUPANCY", "ILT_SESSIONCOST", "ILT_COSTPERLEARNER", "ILT_BREAKEVEN", "ILT_ALLOCATE", "ILT_FXRATE",
         "ILT_FX", "ILT_WORKDAYS", "ILT_DUEDATE", "ILT_GONOGO", "ILT_LEARNERHOURS", "ILT_DAYS"]

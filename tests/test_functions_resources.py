@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 
-import numpy as np
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ilt_xl.functions import REGISTRY, SPECS

@@ -1,7 +1,6 @@
 """The headless twins on the example planner: contents from the core, user edits kept, nothing else touched."""
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import zipfile
 from pathlib import Path

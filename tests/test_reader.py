@@ -1,7 +1,6 @@
 """read_planner on valid planners (built here, and the committed workbooks) and on files that are not usable."""
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 

@@ -11,7 +11,6 @@ from ilt_xl.core import overlaps
 from ilt_xl.core.resources import (
     conflicts, double_bookings, equipment_over_quantity, instructor_utilisation, room_utilisation,
 )
-from ilt_xl.core.sessions import session_table
 from ilt_xl.schema.planner import SESSIONS
 
 D = pd.Timestamp

@@ -26,7 +26,6 @@ when every array input is 1-D, 2-D otherwise, a scalar when all inputs are.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Callable
 
 import numpy as np

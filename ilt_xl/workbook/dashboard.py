@@ -152,7 +152,7 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     month_last = month_header + 12
 
     bu_header = month_last + 3
-    g.put(bu_header - 1, "A", f"Budget and cost by business unit, current fiscal year, reporting currency "
+    g.put(bu_header - 1, "A", "Budget and cost by business unit, current fiscal year, reporting currency "
           "(Actual, Committed and Forecast are written by the budget command)", font=styles.SECTION_FONT)
     for col, text in zip("ABCDE", ("Business unit", "Budget", "Actual", "Committed", "Forecast")):
         g.put(bu_header, col, text, font=styles.LABEL_FONT, alignment=None if col == "A" else _RIGHT)

@@ -22,7 +22,6 @@ Regeneration keeps what users typed:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np

@@ -20,7 +20,7 @@ from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
 from ilt_xl.xlsx import (
-    CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    CellRange, SheetValues, TableInfo, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
 )
 
@@ -195,8 +195,8 @@ class _Reader:
         hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
         # A calculated column is the workbook's own view: ilt-xl computes it from the inputs, so a
         # planner made before the column existed (CostReporting, say) still reads; it is only told.
-        lacks = (f"; the workbook does not show it (ilt-xl computes it from the inputs): "
-                 f"rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else "")
+        lacks = ("; the workbook does not show it (ilt-xl computes it from the inputs): "
+                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else "")
         self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}{lacks}",
                       f"a column named {column.name}", column=column.name, value=close[0] if close else None,
                       severity=WARNING if column.calculated else ERROR)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.table import Table, TableColumn
+from openpyxl.worksheet.table import Table
 
 ORDERS_COLUMNS = ["Id", "Customer", "Region", "Qty", "Unit Price", "Date", "Amount", "Discounted",
                   "Segment", "Year", "Label", "Big"]

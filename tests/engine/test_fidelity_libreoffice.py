@@ -7,7 +7,6 @@ dates, text, cross-sheet references, a defined name, a totals row) and the examp
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
