@@ -142,25 +142,17 @@ class ScannedCells:
     f_cols: np.ndarray
     f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
-
-    def formula_kinds(self) -> tuple[list[str | None], list[bool]]:
-        """Per formula cell: the ref of an array formula (else None), and whether it is shared;
-        worked out once per distinct ``<f>`` attribute set."""
-        return (_per_distinct_attrs(self.f_attrs, lambda fa: (fa.get("ref") if fa.get("t") == "array" else None,
-                                                              fa.get("t") == "shared")))
+    f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
+    f_shared: list[bool]          # per formula cell: part of a shared formula
 
 
-def _per_distinct_attrs(attrs: list[dict], fn) -> tuple[list, list]:
-    """The two parts of ``fn`` of each cell's attribute dict, evaluated once per distinct dict object."""
-    if not attrs:
-        return [], []
-    ids = np.fromiter((id(a) for a in attrs), dtype=np.int64, count=len(attrs))
-    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    pairs = [fn(attrs[i]) for i in first]
-    first_part = np.empty(len(uniq), dtype=object)
-    first_part[:] = [p[0] for p in pairs]
-    second_part = np.array([p[1] for p in pairs], dtype=bool)
-    return first_part[inverse].tolist(), second_part[inverse].tolist()
+def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
+    """Per formula cell (its ``<f>`` attributes being ``distinct[codes[i]]``): the ref of an array
+    formula (else None) and whether it is shared, worked out once per distinct attribute set."""
+    refs = np.empty(len(distinct), dtype=object)
+    refs[:] = [fa.get("ref") if fa.get("t") == "array" else None for fa in distinct]
+    shared = np.array([fa.get("t") == "shared" for fa in distinct], dtype=bool)
+    return refs[codes].tolist(), shared[codes].tolist()
 
 
 def _letters_to_cols(letters) -> np.ndarray:
@@ -177,10 +169,13 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
         return _scan_sheet_xml_slow(data, path, sheet)
     values = _VALUE_CELL.findall(data)
     formulas = _FORMULA_CELL.findall(data)
-    n_empty = len(_EMPTY_CELL.findall(data))
-    if b"></c>" in data:
-        n_empty += len(_EMPTY_CELL_LONG.findall(data))
-    if len(values) + len(formulas) + n_empty != data.count(b"<c ") + data.count(b"<c>"):
+    n_cells = data.count(b"<c ") + data.count(b"<c>")
+    n_found = len(values) + len(formulas) + len(_EMPTY_CELL.findall(data))
+    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
+    # look for those (a whole extra pass) only when some are left over
+    if n_found != n_cells and b"></c>" in data:
+        n_found += len(_EMPTY_CELL_LONG.findall(data))
+    if n_found != n_cells:
         return _scan_sheet_xml_slow(data, path, sheet)
     v = np.array(values, dtype=object).reshape(-1, 5)
     attrs_codes, attrs_u = pd.factorize(v[:, 2]) if len(v) else (np.zeros(0, np.int64), [])
@@ -195,11 +190,15 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
         ft_codes, ft_u = pd.factorize(f[:, 3])
         ft_s = np.empty(len(ft_u), dtype=object)
         ft_s[:] = _unescape_all(list(ft_u))
+    else:
+        fa_codes, fa_d, ft_codes, ft_s = (np.zeros(0, np.int64), np.zeros(0, object)) * 2
+    f_array_refs, f_shared = _formula_kinds(list(fa_d), fa_codes)
     return ScannedCells(
         v_rows=_to_ints(v[:, 1]), v_cols=_letters_to_cols(v[:, 0]),
         v_types=v_types.tolist(), v_raw=v_raw.tolist(),
         f_rows=_to_ints(f[:, 1]), f_cols=_letters_to_cols(f[:, 0]),
-        f_attrs=fa_d[fa_codes].tolist() if len(f) else [], f_texts=ft_s[ft_codes].tolist() if len(f) else [],
+        f_attrs=fa_d[fa_codes].tolist(), f_texts=ft_s[ft_codes].tolist(),
+        f_array_refs=f_array_refs, f_shared=f_shared,
     )
 
 
@@ -245,7 +244,8 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
                 else:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
-                        np.array(fr, np.int64), np.array(fc, np.int64), fa, ft)
+                        np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
+                        *_formula_kinds(fa, np.arange(len(fa))))
 
 
 def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[Block, FormulaCells]:
@@ -253,7 +253,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
 
     The grid is dense from A1 to the last cell, so a sheet (array areas included) spanning more
     than :data:`~ilt_xl.xlsx.values.MAX_CELLS` is refused before anything is allocated."""
-    arrays, shared = cells.formula_kinds()
+    arrays, shared = cells.f_array_refs, cells.f_shared
     areas = _array_areas(arrays, path, sheet)
     all_rows = np.concatenate([cells.v_rows, cells.f_rows, [a[2] for a in areas]]).astype(np.int64)
     all_cols = np.concatenate([cells.v_cols, cells.f_cols, [a[3] for a in areas]]).astype(np.int64)
