@@ -165,16 +165,21 @@ def _letters_to_cols(letters) -> np.ndarray:
 def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed. DTDs were refused when the package was opened."""
-    if b"<sheetData" not in data:      # namespace-prefixed elements: take the careful path
+    start = data.find(b"<sheetData")
+    if start < 0:                      # namespace-prefixed elements: take the careful path
         return _scan_sheet_xml_slow(data, path, sheet)
-    values = _VALUE_CELL.findall(data)
-    formulas = _FORMULA_CELL.findall(data)
-    n_cells = data.count(b"<c ") + data.count(b"<c>")
-    n_found = len(values) + len(formulas) + len(_EMPTY_CELL.findall(data))
+    end = data.rfind(b"</sheetData>")
+    end = len(data) if end < start else end
+    values = _VALUE_CELL.findall(data, start, end)
+    formulas = _FORMULA_CELL.findall(data, start, end)
+    # every cell starts with "<c"; so may a few rich-text elements (<color ...>), whose cells then
+    # are left over below and go the careful way
+    n_cells = data.count(b"<c", start, end)
+    n_found = len(values) + len(formulas) + len(_EMPTY_CELL.findall(data, start, end))
     # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
     # look for those (a whole extra pass) only when some are left over
     if n_found != n_cells and b"></c>" in data:
-        n_found += len(_EMPTY_CELL_LONG.findall(data))
+        n_found += len(_EMPTY_CELL_LONG.findall(data, start, end))
     if n_found != n_cells:
         return _scan_sheet_xml_slow(data, path, sheet)
     v = np.array(values, dtype=object).reshape(-1, 5)
