@@ -69,6 +69,10 @@ class Sheet:
     grid: Block                    # values, grid[r-1, c-1]; formula cells hold their cached values
     formulas: FormulaCells
     tables: list[Table] = field(default_factory=list)
+    # the part's XML as loaded, with the CRC-32 and size its zip entry declares, kept for sheets
+    # with formulas so write-back patches it without inflating it again
+    xml: bytes | None = field(default=None, repr=False)
+    xml_crc: tuple[int, int] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -396,9 +400,13 @@ def load_workbook_model(path) -> WorkbookModel:
                 sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
-            cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name)
-            grid, formulas = _build_grid(cells, sst, pkg.path, name)
-            sheets.append(Sheet(name, part, index, grid, formulas, tables_of.get(name, [])))
+            xml = pkg.zip.read(part)
+            grid, formulas = _build_grid(scan_sheet_xml(xml, pkg.path, name), sst, pkg.path, name)
+            sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
+            if len(formulas.rows):
+                info = pkg.zip.zip.getinfo(part)
+                sheet.xml, sheet.xml_crc = xml, (info.CRC, info.file_size)
+            sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     return WorkbookModel(str(path), sheets, names, tables)

@@ -226,6 +226,14 @@ def _copy_compressed(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.
     return True
 
 
+def _part_bytes(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet | None) -> bytes:
+    """The uncompressed bytes of a part: the sheet XML kept from loading when it is the same part
+    (same CRC-32 and size), so a big sheet is not inflated twice; else read from the package."""
+    if sheet is not None and sheet.xml is not None and sheet.xml_crc == (info.CRC, info.file_size):
+        return sheet.xml
+    return package.read(info.filename)
+
+
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:
     """Copy ``source`` to ``output`` with the computed values of ``model`` patched into its sheets."""
     output = Path(output)
@@ -242,7 +250,7 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
             edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
             if not edited and _copy_compressed(zin, zout, info):
                 continue
-            data = package.read(info.filename)
+            data = _part_bytes(package, info, sheet)
             if sheet is not None:
                 data = patch_sheet_xml(data, sheet, values_only, source)
             elif values_only:
