@@ -59,6 +59,11 @@ SAMPLES: dict[str, dict[str, object]] = {
                       "booked_instructors": [f"I{i}" for i in range(200)],
                       "booked_starts": [45292 + i for i in range(730)], "booked_ends": [45293 + i for i in range(730)],
                       "booked_statuses": ["Planned", "Confirmed", "Cancelled"]},
+    "ILT_UTILIZATION": {"resource_ids": [f"I{i}" for i in range(200)], "start": [45292], "end": [45657],
+                        "booked_resources": [f"I{i}" for i in range(200)],
+                        "booked_starts": [45292 + i for i in range(730)],
+                        "booked_ends": [45293 + i for i in range(730)],
+                        "booked_statuses": ["Planned", "Confirmed", "Cancelled"], "country": ["DE", "FR", ""]},
 }
 
 
