@@ -57,11 +57,11 @@ def _unescape_name(name: str) -> str:
     return "".join(out)
 
 
-def _split_items(inner: str) -> list[str]:
-    """``[#Data],[A]:[B]`` -> ``['[#Data]', '[A]:[B]']`` (commas at bracket depth 0)."""
-    items, depth, start, i = [], 0, 0, 0
-    while i < len(inner):
-        ch = inner[i]
+def _top_level(text: str, separator: str) -> list[int]:
+    """Positions of ``separator`` outside brackets, skipping characters escaped with ``'``."""
+    found, depth, i = [], 0, 0
+    while i < len(text):
+        ch = text[i]
         if ch == "'":
             i += 2
             continue
@@ -69,30 +69,23 @@ def _split_items(inner: str) -> list[str]:
             depth += 1
         elif ch == "]":
             depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(inner[start:i].strip())
-            start = i + 1
+        elif ch == separator and depth == 0:
+            found.append(i)
         i += 1
-    items.append(inner[start:].strip())
+    return found
+
+
+def _split_items(inner: str) -> list[str]:
+    """``[#Data],[A]:[B]`` -> ``['[#Data]', '[A]:[B]']`` (commas at bracket depth 0)."""
+    bounds = [-1] + _top_level(inner, ",") + [len(inner)]
+    items = (inner[a + 1:b].strip() for a, b in zip(bounds, bounds[1:]))
     return [it for it in items if it]
 
 
 def _range_colon(item: str) -> int | None:
     """Index of the ':' joining two bracketed names (``[A]:[B]``), ignoring escaped characters."""
-    depth, i = 0, 0
-    while i < len(item):
-        ch = item[i]
-        if ch == "'":
-            i += 2
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif ch == ":" and depth == 0:
-            return i
-        i += 1
-    return None
+    colons = _top_level(item, ":")
+    return colons[0] if colons else None
 
 
 def _strip(item: str) -> str:
