@@ -95,6 +95,11 @@ def recalc(
         err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
                           highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    except Exception as exc:  # input nothing foresaw (the fuzzer finds such): one line, nothing written
+        err_console.print(f"[bold red]Cannot recalculate {escape(str(path))}:[/] unexpected failure "
+                          f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
+                          "Please report it with the file.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     print_report(report)
     raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
 

@@ -88,3 +88,19 @@ def test_batch_on_a_dask_local_cluster(tmp_path):
     assert res.exit_code == 1, res.output
     assert "3 of 4 workbooks recalculated" in res.output
     assert openpyxl.load_workbook(out / "p2.xlsx", data_only=True).active["A2"].value == 30
+
+
+def test_an_unforeseen_engine_failure_is_one_message_and_no_output(tmp_path, monkeypatch):
+    import ilt_xl.engine.recalc as engine
+
+    def broken(*args, **kwargs):
+        raise ValueError("could not broadcast input array from shape (14,) into shape (13,)")
+
+    monkeypatch.setattr(engine, "recalculate", broken)
+    src = tmp_path / "plan.xlsx"
+    _book(src)
+    res = runner.invoke(app, ["recalc", str(src)])
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert res.exit_code == 2
+    assert "unexpected failure" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "plan.recalc.xlsx").exists()
