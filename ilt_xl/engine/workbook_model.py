@@ -401,7 +401,12 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             xml = pkg.zip.read(part)
-            grid, formulas = _build_grid(scan_sheet_xml(xml, pkg.path, name), sst, pkg.path, name)
+            try:
+                grid, formulas = _build_grid(scan_sheet_xml(xml, pkg.path, name), sst, pkg.path, name)
+            except (ValueError, IndexError) as exc:
+                # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
+                # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
+                raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
             sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)

@@ -303,3 +303,31 @@ def test_ilt_fx_with_a_rate_range_and_error_inputs_matches_the_registry(tmp_path
         expected = REGISTRY["ILT_FX"](value, ccy, "EUR", 45660.0, rates)
         assert got.cell(i, 8).value == pytest.approx(expected) if not isinstance(expected, str) else \
             got.cell(i, 8).value == expected, (i, got.cell(i, 8).value, expected)
+
+
+def test_a_sheet_with_invalid_utf8_is_a_damaged_sheet_not_a_crash(tmp_path):
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.xlsx import WorkbookError
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    ws["A1"], ws["A2"] = "café", '=A1&"x"'
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"A1&amp;", b"A1\xc4&amp;")  # an invalid UTF-8 byte inside the formula text
+            zout.writestr(info, data)
+    src = tmp_path / "damaged.xlsx"
+    src.write_bytes(damaged.getvalue())
+    with pytest.raises(WorkbookError, match="sheet Plan is damaged: its cells cannot be read"):
+        recalculate(src, tmp_path / "out.xlsx")
