@@ -29,21 +29,24 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'!"
 
 
-def _bracket_end(text: str, start: int) -> int:
-    """Index just past the bracket group opening at ``start`` (``'`` escapes the next character)."""
+def _unescaped(text: str, start: int = 0):
+    """``(index, character, bracket depth after it)`` of each character from ``start`` that ``'`` does not escape."""
     depth, i = 0, start
     while i < len(text):
         ch = text[i]
         if ch == "'":
             i += 2
             continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+        depth += (ch == "[") - (ch == "]")
+        yield i, ch, depth
         i += 1
+
+
+def _bracket_end(text: str, start: int) -> int:
+    """Index just past the bracket group opening at ``start`` (``'`` escapes the next character)."""
+    for i, ch, depth in _unescaped(text, start):
+        if ch == "]" and depth == 0:
+            return i + 1
     raise StructuredRefError(f"unbalanced brackets in {text[start:]!r}")
 
 
@@ -59,20 +62,7 @@ def _unescape_name(name: str) -> str:
 
 def _top_level(text: str, separator: str) -> list[int]:
     """Positions of ``separator`` outside brackets, skipping characters escaped with ``'``."""
-    found, depth, i = [], 0, 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "'":
-            i += 2
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif ch == separator and depth == 0:
-            found.append(i)
-        i += 1
-    return found
+    return [i for i, ch, depth in _unescaped(text) if ch == separator and depth == 0]
 
 
 def _split_items(inner: str) -> list[str]:
