@@ -40,10 +40,10 @@ def validate(planner: Planner) -> list[Problem]:
             if column.name in loc.column_letters:
                 out += _column_problems(planner, table, column, frame, loc, currencies,
                                         already.get((loc.sheet, column.name), ()))
-    out += _course_rules(planner)
+    out += _not_above(planner, "Courses", "MinLearners", "MaxLearners")
     out += _session_rules(planner, currencies)
     out += _conversion_rules(planner, currencies)
-    out += _enrolment_rules(planner)
+    out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
     return out
@@ -143,16 +143,16 @@ def _located(planner: Planner, table: str) -> tuple[pd.DataFrame, Location] | No
     return getattr(planner, attribute_name(table)), layout.location(str(planner.path))
 
 
-def _course_rules(planner: Planner) -> list[Problem]:
-    found = _located(planner, "Courses")
+def _not_above(planner: Planner, table: str, low: str, high: str, severity: str = ERROR) -> list[Problem]:
+    """A problem on each row of ``table`` whose ``low`` column exceeds its ``high`` column."""
+    found = _located(planner, table)
     if found is None:
         return []
-    courses, loc = found
-    lo, hi = (courses[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("MinLearners", "MaxLearners"))
+    frame, loc = found
+    lo, hi = (frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in (low, high))
     return problems_from_mask(
-        loc, lo > hi, courses.index.to_numpy(), "MinLearners", courses["MinLearners"],
-        "MinLearners no greater than MaxLearners",
-        lambda v: f"MinLearners {v} is above MaxLearners")
+        loc, lo > hi, frame.index.to_numpy(), low, frame[low],
+        f"{low} no greater than {high}", lambda v: f"{low} {v} is above {high}", severity)
 
 
 def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
@@ -223,17 +223,6 @@ def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Se
     """``table[value]`` for each of ``keys`` (``""`` where the key is blank or unknown)."""
     mapping = table.drop_duplicates(key).set_index(key)[value]
     return keys.map(mapping).fillna("").astype(object)
-
-
-def _enrolment_rules(planner: Planner) -> list[Problem]:
-    found = _located(planner, "Enrolments")
-    if found is None:
-        return []
-    lines, loc = found
-    registered, attended = (lines[c].to_numpy(dtype="float64", na_value=np.nan) for c in ("Registered", "Attended"))
-    return problems_from_mask(
-        loc, attended > registered, lines.index.to_numpy(), "Attended", lines["Attended"],
-        "Attended no greater than Registered", lambda v: f"Attended {v} is above Registered", WARNING)
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:
