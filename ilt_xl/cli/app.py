@@ -8,8 +8,11 @@ Exit codes, for every command:
 """
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="ilt-xl",
@@ -26,3 +29,9 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANNOT_WRITE = 3
+
+
+def refuse_unusable(exc) -> NoReturn:
+    """Report a :class:`~ilt_xl.xlsx.WorkbookError` (file and reason) and exit with EXIT_BAD_INPUT."""
+    err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT)

@@ -25,7 +25,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.app import (
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+)
 from ilt_xl.cli.check import print_problems
 from ilt_xl.workbook.headless import COMMANDS
 
@@ -72,8 +74,7 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool)
     try:
         result = run_macro(name, path, target)
     except WorkbookError as exc:
-        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        refuse_unusable(exc)
     except PlannerHasErrors as exc:
         print_problems(str(path), exc.problems, limit=0)
         err_console.print(f"[bold red]{escape(str(path))}: {name} refused, nothing written:[/] "

@@ -20,7 +20,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.app import (
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+)
 
 _MAX_LISTED = 15
 
@@ -89,8 +91,7 @@ def recalc(
     try:
         report = recalculate(path, target, values_only=values_only, today=day)
     except WorkbookError as exc:
-        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        refuse_unusable(exc)
     except OSError as exc:
         err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
                           highlight=False)
@@ -266,8 +267,7 @@ def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
     if isinstance(exc, (typer.Exit, KeyboardInterrupt, SystemExit)):
         raise exc
     if isinstance(exc, WorkbookError):
-        err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        refuse_unusable(exc)
     if isinstance(exc, (OutputError, OSError)):
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         err_console.print(f"[bold red]Cannot write into {escape(str(out_dir))}:[/] {escape(reason)}", highlight=False)

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, err_console, refuse_unusable
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_example.xlsx"
 
@@ -120,8 +120,7 @@ def report(
     try:
         planner = read_planner(path)
     except WorkbookError as exc:
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] {escape(exc.reason)}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        refuse_unusable(exc)
     if planner.errors:
         err_console.print(f"[bold red]{escape(str(path))} has {len(planner.errors)} errors;[/] "
                           f"run `ilt-xl check {escape(str(path))}` to list them.", highlight=False)
