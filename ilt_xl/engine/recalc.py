@@ -23,6 +23,7 @@ from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
 from ilt_xl.engine.values import ERR, Block, E_NA, E_NAME, E_VALUE
 from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
+from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
 
 
@@ -345,12 +346,13 @@ def recalculate(path: str | Path, output: str | Path | None = None, *, values_on
     from ilt_xl.engine.writeback import write_values
     out = Path(output) if output is not None else default_output(path)
     report = RecalcReport(str(path), str(out))
-    t0 = time.perf_counter()
-    model = load_workbook_model(path)
-    t1 = time.perf_counter()
-    compute(model, today, report, registry)
-    t2 = time.perf_counter()
-    write_values(path, out, model, values_only=values_only)
-    t3 = time.perf_counter()
+    with gc_paused():
+        t0 = time.perf_counter()
+        model = load_workbook_model(path)
+        t1 = time.perf_counter()
+        compute(model, today, report, registry)
+        t2 = time.perf_counter()
+        write_values(path, out, model, values_only=values_only)
+        t3 = time.perf_counter()
     report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2
     return report

@@ -3,21 +3,18 @@
 Sheets (values as :class:`~ilt_xl.engine.values.Block` grids, formula cells as parallel arrays),
 defined names and Excel tables. The package is opened with :func:`ilt_xl.xlsx.open_xlsx`, so the
 engine refuses exactly what every other command refuses (not a workbook, encrypted, zip bomb,
-DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned with one compiled
-regex (C speed) rather than an XML tree; a sheet the scanner cannot account for cell by cell
-falls back to a safe ElementTree parse, so no cell is ever skipped silently.
+DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
+:mod:`ilt_xl.engine.sheet_scan`.
 """
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from ilt_xl.engine.sheet_scan import ScannedCells, scan_sheet_xml, string_item_text, unescape, unescape_all
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
-from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_index, column_letter, open_xlsx
+from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
 
@@ -69,10 +66,10 @@ class Sheet:
     grid: Block                    # values, grid[r-1, c-1]; formula cells hold their cached values
     formulas: FormulaCells
     tables: list[Table] = field(default_factory=list)
-    # the part's XML as loaded, with the CRC-32 and size its zip entry declares, kept for sheets
-    # with formulas so write-back patches it without inflating it again
-    xml: bytes | None = field(default=None, repr=False)
-    xml_crc: tuple[int, int] | None = None
+    # sheets with formulas: the part cut around its formula cells (sheet_scan.FORMULA_CELL), and
+    # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
+    pieces: list[bytes] | None = field(default=None, repr=False)
+    part_crc: tuple[int, int] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -104,157 +101,6 @@ def parse_area(ref: str) -> tuple[int, int, int, int]:
     ``ValueError`` when malformed or beyond Excel's grid (array refs are checked on loading)."""
     r = CellRange.parse(ref)
     return r.first_row, r.first_column, r.last_row, r.last_column
-
-
-# ---- sheet XML scanning -------------------------------------------------------------------------
-# Three C-speed passes over the sheet XML: value cells, formula cells, empty cells. Their counts
-# must add up to the number of <c> elements, otherwise the sheet goes through the ElementTree path.
-
-_VALUE_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)><(?:v>([^<]*)</v>|is><t(?: xml:space="preserve")?>([^<]*)</t></is>)</c>')
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*><f([^>]*?)(?:/>|>([^<]*)</f>)')
-_EMPTY_CELL = re.compile(rb'<c [^>]*/>')
-_EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
-_T_ATTR = re.compile(rb'\bt="(\w+)"')
-_F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
-
-
-def _unescape(b: bytes) -> str:
-    s = b.decode("utf-8")
-    return html.unescape(s) if "&" in s else s
-
-
-def _unescape_all(items: list[bytes]) -> list[str]:
-    """:func:`_unescape` of many byte strings with one decode (texts hold no NUL in XML)."""
-    if not items:
-        return []
-    texts = b"\x00".join(items).decode("utf-8").split("\x00")
-    if any("&" in t for t in texts):
-        texts = [html.unescape(t) if "&" in t else t for t in texts]
-    return texts
-
-
-@dataclass
-class ScannedCells:
-    """Cells of one worksheet part as arrays: value cells and formula cells (rows/cols 1-based)."""
-
-    v_rows: np.ndarray
-    v_cols: np.ndarray
-    v_types: list[bytes]          # per value cell: the t attribute (b"" when absent)
-    v_raw: list[bytes]            # per value cell: the <v> text, or the inline string
-    f_rows: np.ndarray
-    f_cols: np.ndarray
-    f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
-    f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
-    f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
-    f_shared: list[bool]          # per formula cell: part of a shared formula
-
-
-def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
-    """Per formula cell (its ``<f>`` attributes being ``distinct[codes[i]]``): the ref of an array
-    formula (else None) and whether it is shared, worked out once per distinct attribute set."""
-    refs = np.empty(len(distinct), dtype=object)
-    refs[:] = [fa.get("ref") if fa.get("t") == "array" else None for fa in distinct]
-    shared = np.array([fa.get("t") == "shared" for fa in distinct], dtype=bool)
-    return refs[codes].tolist(), shared[codes].tolist()
-
-
-def _letters_to_cols(letters) -> np.ndarray:
-    if len(letters) == 0:
-        return np.zeros(0, np.int64)
-    codes, uniq = pd.factorize(letters)
-    return np.array([column_index(u.decode()) for u in uniq], np.int64)[codes]
-
-
-def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
-    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
-    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
-    start = data.find(b"<sheetData")
-    if start < 0:                      # namespace-prefixed elements: take the careful path
-        return _scan_sheet_xml_slow(data, path, sheet)
-    end = data.rfind(b"</sheetData>")
-    end = len(data) if end < start else end
-    values = _VALUE_CELL.findall(data, start, end)
-    formulas = _FORMULA_CELL.findall(data, start, end)
-    # every cell starts with "<c"; so may a few rich-text elements (<color ...>), whose cells then
-    # are left over below and go the careful way
-    n_cells = data.count(b"<c", start, end)
-    n_found = len(values) + len(formulas) + len(_EMPTY_CELL.findall(data, start, end))
-    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
-    # look for those (a whole extra pass) only when some are left over
-    if n_found != n_cells and b"></c>" in data:
-        n_found += len(_EMPTY_CELL_LONG.findall(data, start, end))
-    if n_found != n_cells:
-        return _scan_sheet_xml_slow(data, path, sheet)
-    v = np.array(values, dtype=object).reshape(-1, 5)
-    attrs_codes, attrs_u = pd.factorize(v[:, 2]) if len(v) else (np.zeros(0, np.int64), [])
-    t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
-    v_types = t_u[attrs_codes] if len(v) else np.zeros(0, object)
-    v_raw = np.where(v_types == b"inlineStr", v[:, 4], v[:, 3]) if len(v) else np.zeros(0, object)
-    f = np.array(formulas, dtype=object).reshape(-1, 4)
-    if len(f):
-        fa_codes, fa_u = pd.factorize(f[:, 2])
-        fa_d = np.empty(len(fa_u), dtype=object)
-        fa_d[:] = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(a)} for a in fa_u]
-        ft_codes, ft_u = pd.factorize(f[:, 3])
-        ft_s = np.empty(len(ft_u), dtype=object)
-        ft_s[:] = _unescape_all(list(ft_u))
-    else:
-        fa_codes, fa_d, ft_codes, ft_s = (np.zeros(0, np.int64), np.zeros(0, object)) * 2
-    f_array_refs, f_shared = _formula_kinds(list(fa_d), fa_codes)
-    return ScannedCells(
-        v_rows=_to_ints(v[:, 1]), v_cols=_letters_to_cols(v[:, 0]),
-        v_types=v_types.tolist(), v_raw=v_raw.tolist(),
-        f_rows=_to_ints(f[:, 1]), f_cols=_letters_to_cols(f[:, 0]),
-        f_attrs=fa_d[fa_codes].tolist(), f_texts=ft_s[ft_codes].tolist(),
-        f_array_refs=f_array_refs, f_shared=f_shared,
-    )
-
-
-def _to_ints(col: np.ndarray) -> np.ndarray:
-    return col.astype("S7").astype(np.int64) if len(col) else np.zeros(0, np.int64)
-
-
-def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
-    """ElementTree path for sheets the fast scanner cannot account for (rich text, cells without r...)."""
-    import defusedxml.ElementTree as safe_et
-    try:
-        root = safe_et.fromstring(data, forbid_dtd=True)
-    except Exception as exc:
-        raise WorkbookError(path, f"sheet {sheet} is damaged: its XML is not well-formed (parser says: {exc})") from exc
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    vr, vc, vt, vraw, fr, fc, fa, ft = [], [], [], [], [], [], [], []
-    sheet_data = root.find(f"{ns}sheetData")
-    next_row = 1
-    for row_el in sheet_data if sheet_data is not None else []:
-        r = int(row_el.get("r", next_row))
-        next_row, next_col = r + 1, 1
-        for c in row_el.findall(f"{ns}c"):
-            ref = c.get("r")
-            if ref:
-                m = re.match(r"([A-Z]+)([0-9]+)$", ref)
-                if not m:
-                    raise WorkbookError(path, f"sheet {sheet}: bad cell reference {ref!r}")
-                col, r_c = column_index(m.group(1)), int(m.group(2))
-            else:
-                col, r_c = next_col, r
-            next_col = col + 1
-            f, v, is_ = c.find(f"{ns}f"), c.find(f"{ns}v"), c.find(f"{ns}is")
-            if f is not None:
-                fr.append(r_c); fc.append(col)
-                fa.append({k: f.get(k) for k in ("t", "ref", "si") if f.get(k) is not None})
-                ft.append(f.text or "")
-            elif v is not None or is_ is not None:
-                t = (c.get("t") or "").encode()
-                vr.append(r_c); vc.append(col); vt.append(t)
-                if is_ is not None:
-                    vraw.append(string_item_text(is_, ns).encode())
-                    vt[-1] = b"inlineStr"
-                else:
-                    vraw.append(html.escape(v.text or "", quote=False).encode())
-    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
-                        np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))))
 
 
 def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[Block, FormulaCells]:
@@ -299,7 +145,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     if is_text.any():
         idx = np.flatnonzero(is_text)
         texts = np.empty(len(idx), dtype=object)
-        texts[:] = _unescape_all([raw[i] for i in idx])
+        texts[:] = unescape_all([raw[i] for i in idx])
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
     for i in np.flatnonzero(~(is_num | is_s | is_text)):
@@ -307,10 +153,10 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
         if t == b"b":
             kind[r, c], num[r, c] = BOOL, float(v.strip() in (b"1", b"true"))
         elif t == b"e":
-            kind[r, c], obj[r, c] = ERR, ERRORS.get(_unescape(v), E_VALUE)
+            kind[r, c], obj[r, c] = ERR, ERRORS.get(unescape(v), E_VALUE)
         elif t == b"d":
             from ilt_xl.core.serial_dates import to_serial
-            kind[r, c], num[r, c] = NUM, to_serial(_unescape(v))
+            kind[r, c], num[r, c] = NUM, to_serial(unescape(v))
     # formulas: expand shared formulas into each cell
     texts = list(cells.f_texts)
     if any(shared):
@@ -351,15 +197,6 @@ def check_extent(shape: tuple[int, int], path, sheet: str) -> None:
                                   f"over the {MAX_CELLS:,}-cell limit of this reader")
 
 
-def string_item_text(el, ns: str = _M) -> str:
-    """Text of a shared or inline string item (``<si>``/``<is>``): its ``<t>``, or its rich-text runs'
-    ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
-    t = el.find(f"{ns}t")
-    if t is not None:
-        return t.text or ""
-    return "".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None)
-
-
 def _shared_strings(pkg: XlsxPackage, part: str | None) -> list[str]:
     if not part or not pkg.zip.has(part):
         return []
@@ -382,7 +219,7 @@ def load_workbook_model(path) -> WorkbookModel:
     not a usable workbook: what :func:`ilt_xl.xlsx.open_xlsx` refuses, a damaged sheet, a table
     beyond Excel's grid, a sheet over the cell limit.
     """
-    with open_xlsx(path) as pkg:
+    with open_xlsx(path, other_readers=False) as pkg:
         wb_rels = pkg.rels_of(pkg.workbook_part)
         root = pkg.zip.xml(pkg.workbook_part)
         sst_part = next((t for kind, t in wb_rels.values() if kind == "sharedStrings"), None)
@@ -400,9 +237,9 @@ def load_workbook_model(path) -> WorkbookModel:
                 sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
-            xml = pkg.zip.read(part)
             try:
-                grid, formulas = _build_grid(scan_sheet_xml(xml, pkg.path, name), sst, pkg.path, name)
+                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name)
+                grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
                 # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
@@ -410,7 +247,7 @@ def load_workbook_model(path) -> WorkbookModel:
             sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
-                sheet.xml, sheet.xml_crc = xml, (info.CRC, info.file_size)
+                sheet.pieces, sheet.part_crc = cells.pieces, (info.CRC, info.file_size)
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}

@@ -9,104 +9,123 @@ failure leaves neither a partial file nor a touched input.
 """
 from __future__ import annotations
 
-import copy
 import re
-import struct
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, to_ints
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.safezip import SafeZip
+from ilt_xl.xlsx.zip_members import copy_compressed, write_deflated
 
-# the same layout the scanner reads (document order = the model's formula order)
-_FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(<f\b[^>]*?(?:/>|>[^<]*</f>))(?:<v>[^<]*</v>|<v\s*/>)?</c>')
 _VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(?:<v>[^<]*</v>|<v\s*/>)</c>')
 _T_ATTR = re.compile(rb'\s+t="[^"]*"')
+# the t attribute a written value cell gets, indexed by the type codes of value_parts
+_TYPE_ATTRS = (b"", b' t="b"', b' t="e"', b' t="str"', b' t="inlineStr"')
+_NUMBER, _BOOLEAN, _ERROR, _TEXT, _INLINE = range(len(_TYPE_ATTRS))
 
 
-def _number_values(x: np.ndarray) -> list[bytes]:
-    """``<v>`` elements of numbers: the shortest text that reads back to the same double
-    (integers without '.0')."""
+def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
+    """``<v>`` elements of numbers, each followed by ``close``: the shortest text that reads back
+    to the same double (integers without '.0')."""
     whole = (x == np.trunc(x)) & (np.abs(x) < 1e15)
     out = np.empty(len(x), dtype=object)
-    # integers through numpy's (fast) int-to-text; numpy's float-to-text is slower than repr
-    out[whole] = np.char.add(np.char.add(b"<v>", x[whole].astype(np.int64).astype("S20")), b"</v>").astype(object)
-    out[~whole] = [b"<v>%r</v>" % v for v in x[~whole].tolist()]
-    return out.tolist()
+    # integers through numpy's (fast) int-to-text; numpy's float-to-text is slower than repr,
+    # which therefore runs once per distinct value
+    digits = x[whole].astype(np.int64).astype("S20")
+    out[whole] = np.char.add(np.char.add(b"<v>", digits), b"</v>" + close).astype(object)
+    distinct, where = np.unique(x[~whole], return_inverse=True)
+    texts = np.array([b"<v>%r</v>%s" % (v, close) for v in distinct.tolist()] or [b""], dtype=object)
+    out[~whole] = texts[where]
+    return out
 
 
-def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool) -> tuple[list, list]:
-    """(type attribute, value XML) for each cell (rows/cols 1-based), e.g. (b' t="str"', b'<v>abc</v>').
+def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:
+    """``before`` + the XML-escaped text of each object + ``after``, escaped once per distinct text."""
+    codes, distinct = pd.factorize(objs)
+    texts = np.array([before + escape(str(o)).encode("utf-8") + after for o in distinct] or [b""], dtype=object)
+    return texts[codes]
+
+
+def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool,
+                close: bytes = b"") -> tuple[np.ndarray, np.ndarray]:
+    """(type code, value XML + ``close``) for each cell (rows/cols 1-based); the code indexes
+    :data:`_TYPE_ATTRS`, e.g. (_TEXT, b'<v>abc</v>').
 
     Empty results are written as 0, as Excel shows a formula that refers to an empty cell.
     """
     g = sheet.grid
     kind = g.kind[rows - 1, cols - 1]
     num = g.num[rows - 1, cols - 1]
-    t = np.empty(len(rows), dtype=object)
+    t = np.full(len(rows), _NUMBER, dtype=np.int8)
     v = np.empty(len(rows), dtype=object)
     numeric = (kind == NUM) | (kind == EMPTY)
-    t[numeric] = b""
     if numeric.any():
-        v[numeric] = _number_values(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]))
+        v[numeric] = _number_values(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]), close)
     boolean = kind == BOOL
-    t[boolean] = b' t="b"'
-    v[boolean] = np.where(num[boolean] != 0, b"<v>1</v>", b"<v>0</v>").tolist() if boolean.any() else []
-    for i in np.flatnonzero(kind == ERR):
-        t[i] = b' t="e"'
-        v[i] = f"<v>{escape(str(g.obj[rows[i] - 1, cols[i] - 1]))}</v>".encode()
-    for i in np.flatnonzero(kind == STR):
-        text = escape(str(g.obj[rows[i] - 1, cols[i] - 1])).encode("utf-8")
-        if values_only:
-            t[i], v[i] = b' t="inlineStr"', b'<is><t xml:space="preserve">' + text + b"</t></is>"
-        else:
-            t[i], v[i] = b' t="str"', b"<v>" + text + b"</v>"
-    return t.tolist(), v.tolist()
+    t[boolean] = _BOOLEAN
+    v[boolean] = np.where(num[boolean] != 0, b"<v>1</v>" + close, b"<v>0</v>" + close)
+    for code, mask, before, after in (
+            (_ERROR, kind == ERR, b"<v>", b"</v>"),
+            (_INLINE, kind == STR, b'<is><t xml:space="preserve">', b"</t></is>") if values_only else
+            (_TEXT, kind == STR, b"<v>", b"</v>")):
+        if mask.any():
+            t[mask] = code
+            v[mask] = _text_values(g.obj[rows[mask] - 1, cols[mask] - 1], before, after + close)
+    return t, v
+
+
+def _distinct_map(keys: list[bytes], make) -> list[bytes]:
+    """``make(key)`` for each key, computed once per distinct key."""
+    codes, distinct = pd.factorize(np.asarray(keys, dtype=object))
+    made = np.empty(len(distinct), dtype=object)
+    made[:] = [make(k) for k in distinct]
+    return made[codes].tolist()
 
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
-    """The sheet part with every formula cell's cached value filled (or its formula replaced).
+    """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
+    return patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source)
+
+
+def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
+    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split, with every
+    formula cell's cached value filled (or its formula replaced).
 
     The formula cells appear in the part in the order the scanner listed them, so their new
-    values are computed for all cells at once and spliced in with one split of the bytes.
+    values are computed for all cells at once and joined in between the pieces in one go.
     ``source`` names the workbook in an error.
     """
-    parts = _FORMULA_CELL.split(data)   # text, letters, row, attrs, <f>, text, ...
-    letters, rows_b, attrs, f_els = parts[1::5], parts[2::5], parts[3::5], parts[4::5]
+    letters, rows_b, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
     f = sheet.formulas
     n = len(f.rows)
-    rows = np.array(rows_b, dtype="S7").astype(np.int64) if rows_b else np.zeros(0, np.int64)
+    rows = to_ints(rows_b)
     if len(rows) != n or not np.array_equal(rows, f.rows):
         raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(rows)} could be patched "
                             "(unusual XML layout); nothing was written")
-    t, v = value_parts(sheet, f.rows, f.cols, values_only)
-    cache: dict[bytes, bytes] = {}
-    for a in set(attrs):
-        cache[a] = _T_ATTR.sub(b"", a)
-    if values_only:
-        f_els = [b""] * n
+    t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
+    # the attributes after the reference, the old t replaced by the new one, once per distinct pair
+    attr_codes, distinct_attrs = pd.factorize(np.asarray(attrs, dtype=object))
+    pairs, pair_of = np.unique(attr_codes * len(_TYPE_ATTRS) + t, return_inverse=True)
+    middles = np.array([b'"' + _T_ATTR.sub(b"", distinct_attrs[p // len(_TYPE_ATTRS)]) + _TYPE_ATTRS[p % len(_TYPE_ATTRS)]
+                        + b">" for p in pairs.tolist()] or [b""], dtype=object)
     # one join over interleaved pieces (slice assignments run in C): per cell
-    # <c r=" letters row " attrs t > f v </c> then the text up to the next formula cell
-    out: list[bytes] = [b""] * (11 * n + 1)
+    # <c r="letters | row | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
+    out: list[bytes] = [b""] * (6 * n + 1)
     out[0] = parts[0]
-    out[1::11] = [b'<c r="'] * n
-    out[2::11] = letters
-    out[3::11] = rows_b
-    out[4::11] = [b'"'] * n
-    out[5::11] = [cache[a] for a in attrs]
-    out[6::11] = t
-    out[7::11] = [b">"] * n
-    out[8::11] = f_els
-    out[9::11] = v
-    out[10::11] = [b"</c>"] * n
-    out[11::11] = parts[5::5]
+    out[1::6] = _distinct_map(letters, lambda k: b'<c r="' + k)
+    out[2::6] = rows_b
+    out[3::6] = middles[pair_of].tolist()
+    out[4::6] = [b""] * n if values_only else f_els
+    out[5::6] = v.tolist()
+    out[6::6] = parts[FIELDS::FIELDS]
     result = b"".join(out)
     if any(a for a in f.array_refs):
         result = _patch_array_areas(result, sheet)
@@ -126,7 +145,7 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
 
     def cell_xml(r: int, c: int) -> bytes:
         t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
-        return f'<c r="{column_letter(c)}{r}"'.encode() + t[0] + b">" + v[0] + b"</c>"
+        return f'<c r="{column_letter(c)}{r}"'.encode() + _TYPE_ATTRS[t[0]] + b">" + v[0] + b"</c>"
 
     def repl(m: re.Match) -> bytes:
         r, c = int(m.group(2)), column_index(m.group(1).decode())
@@ -134,7 +153,8 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
             return m.group(0)
         wanted.discard((r, c))
         t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
-        return b'<c r="' + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + t[0] + b">" + v[0] + b"</c>"
+        return (b'<c r="' + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + _TYPE_ATTRS[t[0]] + b">"
+                + v[0] + b"</c>")
 
     data = _VALUE_CELL.sub(repl, data)
     if not wanted:
@@ -153,7 +173,7 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
             return whole[:-2] + b">" + b"".join(cell_xml(r, c) for c in cols) + b"</row>"
         body = m.group(2)
         start = m.start(2) - m.start(0)
-        pieces, pos = [], 0
+        pieces = []
         for c in cols:
             insert_at = len(body)
             for cm in _CELL_REF.finditer(body):
@@ -183,6 +203,7 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
     return data
 
 
+_BIG_PART = 1 << 20
 _CALC_CHAIN_REFERRERS = ("[Content_Types].xml", "xl/_rels/workbook.xml.rels")
 
 
@@ -194,44 +215,12 @@ def _drop_calc_chain(name: str, data: bytes) -> bytes:
     return data
 
 
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
-_DATA_DESCRIPTOR = 0x08
-
-
-def _copy_compressed(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Copy one member's compressed bytes as they are (no inflate/deflate). False when the member
-    is of a kind this does not handle (encrypted, zip64), so the caller re-deflates it instead."""
-    if info.flag_bits & 0x01 or info.file_size >= 0xFFFFFFFF or info.compress_size >= 0xFFFFFFFF:
-        return False
-    zin.fp.seek(info.header_offset)
-    header = zin.fp.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        return False
-    fields = _LOCAL_HEADER.unpack(header)
-    zin.fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
-    raw = zin.fp.read(info.compress_size)
-    if len(raw) != info.compress_size:
-        return False
-    out = copy.copy(info)
-    out.flag_bits &= ~_DATA_DESCRIPTOR
-    out.extra = b""
-    zout.fp.seek(zout.start_dir)
-    out.header_offset = zout.start_dir
-    zout.fp.write(out.FileHeader())
-    zout.fp.write(raw)
-    zout.start_dir = zout.fp.tell()
-    zout.filelist.append(out)
-    zout.NameToInfo[out.filename] = out
-    zout._didModify = True
-    return True
-
-
-def _part_bytes(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet | None) -> bytes:
-    """The uncompressed bytes of a part: the sheet XML kept from loading when it is the same part
-    (same CRC-32 and size), so a big sheet is not inflated twice; else read from the package."""
-    if sheet is not None and sheet.xml is not None and sheet.xml_crc == (info.CRC, info.file_size):
-        return sheet.xml
-    return package.read(info.filename)
+def _patched(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet, values_only: bool, source) -> bytes:
+    """The sheet part patched, from the pieces kept at loading when it is the same part (same
+    CRC-32 and size), so a big sheet is neither inflated nor scanned twice."""
+    if sheet.pieces is not None and sheet.part_crc == (info.CRC, info.file_size):
+        return patch_pieces(sheet.pieces, sheet, values_only, source)
+    return patch_sheet_xml(package.read(info.filename), sheet, values_only, source)
 
 
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:
@@ -248,13 +237,15 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
                 continue
             sheet = by_part.get(info.filename)
             edited = sheet is not None or (values_only and info.filename in _CALC_CHAIN_REFERRERS)
-            if not edited and _copy_compressed(zin, zout, info):
+            if not edited and copy_compressed(zin, zout, info):
                 continue
-            data = _part_bytes(package, info, sheet)
             if sheet is not None:
-                data = patch_sheet_xml(data, sheet, values_only, source)
-            elif values_only:
-                data = _drop_calc_chain(info.filename, data)
-            # big parts are deflated fast; the bytes inside are what must not change
-            zout.writestr(info, data, compress_type=info.compress_type,
-                          compresslevel=1 if len(data) > (1 << 20) else None)
+                data = _patched(package, info, sheet, values_only, source)
+            else:
+                data = package.read(info.filename)
+                data = _drop_calc_chain(info.filename, data) if values_only else data
+            if info.compress_type == zipfile.ZIP_DEFLATED and len(data) > _BIG_PART:
+                # big parts are deflated fast, on every core; the bytes inside are what must not change
+                write_deflated(zout, info, data, level=1)
+            else:
+                zout.writestr(info, data, compress_type=info.compress_type)

@@ -212,8 +212,11 @@ def _text(el: Element | None) -> str | None:
     return None if el is None else (el.text or "")
 
 
-def open_xlsx(path: str | Path) -> XlsxPackage:
+def open_xlsx(path: str | Path, *, other_readers: bool = True) -> XlsxPackage:
     """Open ``path`` as an .xlsx/.xlsm package after the safety checks of :mod:`ilt_xl.xlsx.safezip`.
+
+    ``other_readers=False`` promises that parts are read through the package only (never by
+    calamine or openpyxl), which lets the opening skip proving honest sizes by a whole inflate.
 
     Raises :class:`WorkbookError` with one clear reason for: a missing file or a folder;
     an empty, CSV/text, HTML, XML, PDF, .xls, .ods or .xlsb file; a password-protected
@@ -234,7 +237,7 @@ def open_xlsx(path: str | Path) -> XlsxPackage:
         raise WorkbookError(path, reason)
     zip_ = SafeZip(path)
     try:
-        zip_.check_honest_sizes()
+        zip_.check_honest_sizes(inflate=other_readers)
         return XlsxPackage(path, zip_)
     except BaseException:
         zip_.close()

@@ -97,11 +97,15 @@ class SafeZip:
                 f"the parts declare {total:,} bytes uncompressed in all, over the {MAX_TOTAL_BYTES:,}-byte limit: "
                 "refused as a possible zip bomb")
 
-    def check_honest_sizes(self) -> None:
+    def check_honest_sizes(self, inflate: bool = True) -> None:
         """Prove that every part which could hide a bomb inflates to no more than it declares,
-        and that no XML part carries a DTD. Call before handing the file to another reader."""
+        and that no XML part carries a DTD. Call before handing the file to another reader.
+
+        ``inflate=False`` checks the DTDs only: for a caller that reads parts through :meth:`read`
+        alone, which never inflates past the declared size, so a big sheet is not inflated twice."""
         for info in self.zip.infolist():
-            if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size * _DEFLATE_MAX_RATIO > MAX_PART_BYTES:
+            if (inflate and info.compress_type == zipfile.ZIP_DEFLATED
+                    and info.compress_size * _DEFLATE_MAX_RATIO > MAX_PART_BYTES):
                 self._inflate_bounded(info)
             if info.filename.endswith((".xml", ".rels", ".vml")):
                 self._check_prolog(info)

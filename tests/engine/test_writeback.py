@@ -149,7 +149,7 @@ def test_a_failed_write_leaves_nothing_and_the_input_untouched(tmp_path, monkeyp
     def boom(*args, **kwargs):
         raise WorkbookError("rich.xlsx", "simulated failure while patching")
 
-    monkeypatch.setattr(writeback, "patch_sheet_xml", boom)
+    monkeypatch.setattr(writeback, "patch_pieces", boom)
     out = tmp_path / "out.xlsx"
     with pytest.raises(WorkbookError):
         recalculate(src, out, today=TODAY)

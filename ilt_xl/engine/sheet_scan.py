@@ -1,0 +1,202 @@
+"""Scan a worksheet part's XML into cell arrays, keeping the cuts write-back needs.
+
+One regex split cuts every formula cell out of the part (C speed). The text left between them,
+a fraction of the part when formulas dominate, is scanned for value cells and empty cells. The
+counts must add up to the number of ``<c>`` elements, otherwise the sheet goes through a safe
+ElementTree parse, so no cell is ever skipped silently. The split pieces are kept: write-back
+puts the new cached values between them without scanning the part a second time.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.xlsx import WorkbookError, column_index
+from ilt_xl.xlsx.package import NS_MAIN
+
+# A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
+# the first formula cell, then per cell: column letters, row, the other attributes of <c>, the
+# whole <f> element, and the text up to the next formula cell (FIELDS pieces per cell).
+# Possessive quantifiers (*+) spare the regex engine from backtracking through the attributes
+# of every value cell it tries.
+FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"([^>]*+)>'
+    rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v>[^<]*+</v>|<v\s*/>)?</c>')
+FIELDS = 5
+
+_F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
+_VALUE_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)><(?:v>([^<]*)</v>|is><t(?: xml:space="preserve")?>([^<]*)</t></is>)</c>')
+_EMPTY_CELL = re.compile(rb'<c [^>]*/>')
+_EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
+_T_ATTR = re.compile(rb'\bt="(\w+)"')
+_F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
+_M = f"{{{NS_MAIN}}}"
+
+
+def unescape(b: bytes) -> str:
+    """XML text (UTF-8 bytes with entities) as a string."""
+    s = b.decode("utf-8")
+    return html.unescape(s) if "&" in s else s
+
+
+def unescape_all(items: list[bytes]) -> list[str]:
+    """:func:`unescape` of many byte strings with one decode (texts hold no NUL in XML)."""
+    if not items:
+        return []
+    texts = b"\x00".join(items).decode("utf-8").split("\x00")
+    if any("&" in t for t in texts):
+        texts = [html.unescape(t) if "&" in t else t for t in texts]
+    return texts
+
+
+@dataclass
+class ScannedCells:
+    """Cells of one worksheet part as arrays: value cells and formula cells (rows/cols 1-based)."""
+
+    v_rows: np.ndarray
+    v_cols: np.ndarray
+    v_types: list[bytes]          # per value cell: the t attribute (b"" when absent)
+    v_raw: list[bytes]            # per value cell: the <v> text, or the inline string
+    f_rows: np.ndarray
+    f_cols: np.ndarray
+    f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
+    f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
+    f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
+    f_shared: list[bool]          # per formula cell: part of a shared formula
+    pieces: list[bytes]           # FORMULA_CELL.split of the part, in the formula cells' order
+
+
+def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
+    """Per formula cell (its ``<f>`` attributes being ``distinct[codes[i]]``): the ref of an array
+    formula (else None) and whether it is shared, worked out once per distinct attribute set."""
+    refs = np.empty(len(distinct), dtype=object)
+    refs[:] = [fa.get("ref") if fa.get("t") == "array" else None for fa in distinct]
+    shared = np.array([fa.get("t") == "shared" for fa in distinct], dtype=bool)
+    return refs[codes].tolist(), shared[codes].tolist()
+
+
+def _letters_to_cols(letters) -> np.ndarray:
+    if len(letters) == 0:
+        return np.zeros(0, np.int64)
+    codes, uniq = pd.factorize(np.asarray(letters, dtype=object))
+    return np.array([column_index(u.decode()) for u in uniq], np.int64)[codes]
+
+
+def to_ints(digits) -> np.ndarray:
+    """Row numbers (ASCII digits, as bytes) as an int64 array."""
+    return np.fromiter(map(int, digits), np.int64, len(digits))
+
+
+def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
+    """(codes, attributes, texts) of the ``<f>`` elements, each distinct element parsed once: a
+    calculated column repeats one element on every row."""
+    if not f_elements:
+        return np.zeros(0, np.int64), [], []
+    codes, uniq = pd.factorize(np.asarray(f_elements, dtype=object))
+    matches = [_F_ELEMENT.match(u) for u in uniq]
+    attrs = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(m.group(1))} for m in matches]
+    texts = unescape_all([m.group(2) or b"" for m in matches])
+    return codes, attrs, texts
+
+
+def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
+    """Whether ``n_found`` value and empty cells are all the ``<c>`` elements of rest[start:end]."""
+    n_cells = rest.count(b"<c", start, end)
+    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
+    # look for those (a whole extra pass) only when some are left over
+    if n_found != n_cells and b"></c>" in rest:
+        n_found += len(_EMPTY_CELL_LONG.findall(rest, start, end))
+    # every cell starts with "<c"; so may a few rich-text elements (<color ...>), whose cells then
+    # are left over and go the careful way
+    return n_found == n_cells
+
+
+def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
+    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
+    start = data.find(b"<sheetData")
+    if start < 0:                      # namespace-prefixed elements: take the careful path
+        return _scan_sheet_xml_slow(data, path, sheet)
+    pieces = FORMULA_CELL.split(data)
+    if len(pieces) > 1 and (len(pieces[0]) < start or b"</sheetData>" not in pieces[-1]):
+        return _scan_sheet_xml_slow(data, path, sheet)    # a formula-like cell outside sheetData
+    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
+    end = rest.rfind(b"</sheetData>")
+    end = len(rest) if end < start else end
+    values = _VALUE_CELL.findall(rest, start, end)
+    if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
+        return _scan_sheet_xml_slow(data, path, sheet)
+    letters, rows, attrs, v_text, inline = zip(*values) if values else ((),) * 5
+    attrs_codes, attrs_u = pd.factorize(np.asarray(attrs, dtype=object)) if values else (np.zeros(0, np.int64), [])
+    t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
+    v_types = t_u[attrs_codes] if values else np.zeros(0, object)
+    v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
+             if values else np.zeros(0, object))
+    codes, f_attrs, f_texts = _formula_fields(pieces[4::FIELDS])
+    fa = np.empty(len(f_attrs), dtype=object)
+    fa[:] = f_attrs
+    ft = np.asarray(f_texts, dtype=object)
+    f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
+    return ScannedCells(
+        v_rows=to_ints(rows), v_cols=_letters_to_cols(letters),
+        v_types=v_types.tolist(), v_raw=v_raw.tolist(),
+        f_rows=to_ints(pieces[2::FIELDS]), f_cols=_letters_to_cols(pieces[1::FIELDS]),
+        f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
+        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces,
+    )
+
+
+def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
+    """ElementTree path for sheets the fast scanner cannot account for (rich text, cells without r...)."""
+    import defusedxml.ElementTree as safe_et
+    try:
+        root = safe_et.fromstring(data, forbid_dtd=True)
+    except Exception as exc:
+        raise WorkbookError(path, f"sheet {sheet} is damaged: its XML is not well-formed (parser says: {exc})") from exc
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    vr, vc, vt, vraw, fr, fc, fa, ft = [], [], [], [], [], [], [], []
+    sheet_data = root.find(f"{ns}sheetData")
+    next_row = 1
+    for row_el in sheet_data if sheet_data is not None else []:
+        r = int(row_el.get("r", next_row))
+        next_row, next_col = r + 1, 1
+        for c in row_el.findall(f"{ns}c"):
+            ref = c.get("r")
+            if ref:
+                m = re.match(r"([A-Z]+)([0-9]+)$", ref)
+                if not m:
+                    raise WorkbookError(path, f"sheet {sheet}: bad cell reference {ref!r}")
+                col, r_c = column_index(m.group(1)), int(m.group(2))
+            else:
+                col, r_c = next_col, r
+            next_col = col + 1
+            f, v, is_ = c.find(f"{ns}f"), c.find(f"{ns}v"), c.find(f"{ns}is")
+            if f is not None:
+                fr.append(r_c); fc.append(col)
+                fa.append({k: f.get(k) for k in ("t", "ref", "si") if f.get(k) is not None})
+                ft.append(f.text or "")
+            elif v is not None or is_ is not None:
+                t = (c.get("t") or "").encode()
+                vr.append(r_c); vc.append(col); vt.append(t)
+                if is_ is not None:
+                    vraw.append(string_item_text(is_, ns).encode())
+                    vt[-1] = b"inlineStr"
+                else:
+                    vraw.append(html.escape(v.text or "", quote=False).encode())
+    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
+                        np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=FORMULA_CELL.split(data))
+
+
+def string_item_text(el, ns: str = _M) -> str:
+    """Text of a shared or inline string item (``<si>``/``<is>``): its ``<t>``, or its rich-text runs'
+    ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
+    t = el.find(f"{ns}t")
+    if t is not None:
+        return t.text or ""
+    return "".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None)
