@@ -48,10 +48,9 @@ def unescape_all(items: list[bytes]) -> list[str]:
     """:func:`unescape` of many byte strings with one decode (texts hold no NUL in XML)."""
     if not items:
         return []
-    texts = b"\x00".join(items).decode("utf-8").split("\x00")
-    if any("&" in t for t in texts):
-        texts = [html.unescape(t) if "&" in t else t for t in texts]
-    return texts
+    joined = b"\x00".join(items).decode("utf-8")
+    texts = joined.split("\x00")
+    return [html.unescape(t) if "&" in t else t for t in texts] if "&" in joined else texts
 
 
 @dataclass
@@ -68,7 +67,8 @@ class ScannedCells:
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
     f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
     f_shared: list[bool]          # per formula cell: part of a shared formula
-    pieces: list[bytes]           # FORMULA_CELL.split of the part, in the formula cells' order
+    # FORMULA_CELL.split of the part, whose formula cells are exactly those above (fast path only)
+    pieces: list[bytes] | None
 
 
 def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
@@ -190,7 +190,7 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=FORMULA_CELL.split(data))
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=None)
 
 
 def string_item_text(el, ns: str = _M) -> str:

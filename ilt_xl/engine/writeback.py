@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -32,17 +33,24 @@ _TYPE_ATTRS = (b"", b' t="b"', b' t="e"', b' t="str"', b' t="inlineStr"')
 _NUMBER, _BOOLEAN, _ERROR, _TEXT, _INLINE = range(len(_TYPE_ATTRS))
 
 
+def _wrapped(texts: list[str], before: str, after: str) -> list[bytes]:
+    """``before + text + after`` for each text (which holds no NUL), UTF-8 encoded: one join,
+    one encode and one split, all at C speed."""
+    if not texts:
+        return []
+    return (before + (after + "\x00" + before).join(texts) + after).encode("utf-8").split(b"\x00")
+
+
 def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
     """``<v>`` elements of numbers, each followed by ``close``: the shortest text that reads back
     to the same double (integers without '.0')."""
     whole = (x == np.trunc(x)) & (np.abs(x) < 1e15)
     out = np.empty(len(x), dtype=object)
-    # integers through numpy's (fast) int-to-text; numpy's float-to-text is slower than repr,
-    # which therefore runs once per distinct value
-    digits = x[whole].astype(np.int64).astype("S20")
-    out[whole] = np.char.add(np.char.add(b"<v>", digits), b"</v>" + close).astype(object)
+    tail = "</v>" + close.decode()
+    out[whole] = _wrapped(list(map(str, x[whole].astype(np.int64).tolist())), "<v>", tail)
+    # repr is the shortest round-trip text; it runs once per distinct value
     distinct, where = np.unique(x[~whole], return_inverse=True)
-    texts = np.array([b"<v>%r</v>%s" % (v, close) for v in distinct.tolist()] or [b""], dtype=object)
+    texts = np.array(_wrapped(list(map(repr, distinct.tolist())), "<v>", tail) or [b""], dtype=object)
     out[~whole] = texts[where]
     return out
 
@@ -92,23 +100,23 @@ def _distinct_map(keys: list[bytes], make) -> list[bytes]:
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
     """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
-    return patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source)
+    return b"".join(patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source))
 
 
-def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
+def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
     """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split, with every
-    formula cell's cached value filled (or its formula replaced).
+    formula cell's cached value filled (or its formula replaced), as consecutive segments.
 
     The formula cells appear in the part in the order the scanner listed them, so their new
-    values are computed for all cells at once and joined in between the pieces in one go.
-    ``source`` names the workbook in an error.
+    values are computed for all cells at once and joined in between the pieces. The part is
+    checked before the first segment is produced; ``source`` names the workbook in an error.
     """
     letters, rows_b, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
     f = sheet.formulas
     n = len(f.rows)
-    rows = to_ints(rows_b)
-    if len(rows) != n or not np.array_equal(rows, f.rows):
-        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(rows)} could be patched "
+    # a fresh cut (not the very one the formula cells were read from) must line up with them
+    if parts is not sheet.pieces and (len(rows_b) != n or not np.array_equal(to_ints(rows_b), f.rows)):
+        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(rows_b)} could be patched "
                             "(unusual XML layout); nothing was written")
     t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
     # the attributes after the reference, the old t replaced by the new one, once per distinct pair
@@ -126,10 +134,10 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     out[4::6] = [b""] * n if values_only else f_els
     out[5::6] = v.tolist()
     out[6::6] = parts[FIELDS::FIELDS]
-    result = b"".join(out)
-    if any(a for a in f.array_refs):
-        result = _patch_array_areas(result, sheet)
-    return result
+    if f.array_refs.count(None) != n:
+        return iter([_patch_array_areas(b"".join(out), sheet)])
+    # segments of a few MB, so deflating the first ones overlaps joining the next
+    return (b"".join(out[i: i + _SEGMENT_PIECES]) for i in range(0, len(out), _SEGMENT_PIECES))
 
 
 _ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
@@ -204,6 +212,7 @@ def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
 
 
 _BIG_PART = 1 << 20
+_SEGMENT_PIECES = 6 * 10_000     # ten thousand formula cells
 _CALC_CHAIN_REFERRERS = ("[Content_Types].xml", "xl/_rels/workbook.xml.rels")
 
 
@@ -215,12 +224,12 @@ def _drop_calc_chain(name: str, data: bytes) -> bytes:
     return data
 
 
-def _patched(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet, values_only: bool, source) -> bytes:
+def _patched(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet, values_only: bool, source) -> Iterator[bytes]:
     """The sheet part patched, from the pieces kept at loading when it is the same part (same
     CRC-32 and size), so a big sheet is neither inflated nor scanned twice."""
     if sheet.pieces is not None and sheet.part_crc == (info.CRC, info.file_size):
         return patch_pieces(sheet.pieces, sheet, values_only, source)
-    return patch_sheet_xml(package.read(info.filename), sheet, values_only, source)
+    return patch_pieces(FORMULA_CELL.split(package.read(info.filename)), sheet, values_only, source)
 
 
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:
@@ -240,12 +249,12 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
             if not edited and copy_compressed(zin, zout, info):
                 continue
             if sheet is not None:
-                data = _patched(package, info, sheet, values_only, source)
+                segments = _patched(package, info, sheet, values_only, source)
             else:
                 data = package.read(info.filename)
-                data = _drop_calc_chain(info.filename, data) if values_only else data
-            if info.compress_type == zipfile.ZIP_DEFLATED and len(data) > _BIG_PART:
+                segments = [_drop_calc_chain(info.filename, data) if values_only else data]
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > _BIG_PART:
                 # big parts are deflated fast, on every core; the bytes inside are what must not change
-                write_deflated(zout, info, data, level=1)
+                write_deflated(zout, info, segments, level=1)
             else:
-                zout.writestr(info, data, compress_type=info.compress_type)
+                zout.writestr(info, b"".join(segments), compress_type=info.compress_type)

@@ -13,6 +13,7 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 CHUNK = 8 << 20
@@ -53,23 +54,43 @@ def copy_compressed(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.Z
     return True
 
 
-def _deflate_piece(piece: memoryview, level: int, last: bool) -> bytes:
+def _deflate_piece(piece: bytes | memoryview, level: int, last: bool) -> bytes:
     deflater = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     return deflater.compress(piece) + deflater.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, level: int) -> None:
-    """Write ``data`` as a Deflate member named and dated like ``info``, at compression ``level``."""
-    if len(data) <= CHUNK or len(data) >= _ZIP32_LIMIT:
-        zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
-        return
-    view = memoryview(data)
-    starts = range(0, len(data), CHUNK)
-    with ThreadPoolExecutor(max_workers=min(len(starts), os.cpu_count() or 1)) as pool:
-        crc = pool.submit(zlib.crc32, data)
-        pieces = pool.map(lambda s: _deflate_piece(view[s: s + CHUNK], level, s + CHUNK >= len(data)), starts)
-        raw = b"".join(pieces)
-        member = copy.copy(info)
-        member.compress_type = zipfile.ZIP_DEFLATED
-        member.CRC, member.file_size, member.compress_size = crc.result(), len(data), len(raw)
+def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, segments: Iterable[bytes], level: int) -> None:
+    """Write the concatenation of ``segments`` as a Deflate member named and dated like ``info``,
+    at compression ``level``. Full chunks are deflated by worker threads while ``segments`` (a
+    generator, say) is still producing the rest."""
+    held: list[bytes] = []
+    held_size, size, jobs = 0, 0, []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool, ThreadPoolExecutor(max_workers=1) as checksum:
+        crc = checksum.submit(int)          # one worker chains the CRC-32 over the chunks, in order
+        for segment in segments:
+            held.append(segment)
+            held_size += len(segment)
+            if held_size <= CHUNK:          # strictly more than a chunk: the remainder ends the stream
+                continue
+            data = b"".join(held)
+            cut = (len(data) - 1) // CHUNK * CHUNK
+            for start in range(0, cut, CHUNK):
+                piece = memoryview(data)[start: start + CHUNK]
+                jobs.append(pool.submit(_deflate_piece, piece, level, False))
+                crc = checksum.submit(lambda p=piece, c=crc: zlib.crc32(p, c.result()))
+            size += cut
+            held, held_size = [data[cut:]], len(data) - cut
+        last = b"".join(held)
+        if not jobs:      # one chunk or less: exactly what zipfile itself writes
+            zout.writestr(info, last, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
+            return
+        jobs.append(pool.submit(_deflate_piece, last, level, True))
+        crc = checksum.submit(lambda c=crc: zlib.crc32(last, c.result()))
+        raw = b"".join(job.result() for job in jobs)
+        size += len(last)
+    if size >= _ZIP32_LIMIT or len(raw) >= _ZIP32_LIMIT:
+        raise ValueError(f"part {info.filename} is too big for a zip without zip64 ({size:,} bytes)")
+    member = copy.copy(info)
+    member.compress_type = zipfile.ZIP_DEFLATED
+    member.CRC, member.file_size, member.compress_size = crc.result(), size, len(raw)
     _append(zout, member, raw)
