@@ -9,7 +9,9 @@ puts the new cached values between them without scanning the part a second time.
 from __future__ import annotations
 
 import html
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,21 +118,50 @@ def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
     return n_found == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
-    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
-    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
-    start = data.find(b"<sheetData")
-    if start < 0:                      # namespace-prefixed elements: take the careful path
-        return _scan_sheet_xml_slow(data, path, sheet)
-    pieces = FORMULA_CELL.split(data)
-    if len(pieces) > 1 and (len(pieces[0]) < start or b"</sheetData>" not in pieces[-1]):
-        return _scan_sheet_xml_slow(data, path, sheet)    # a formula-like cell outside sheetData
-    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
+def _split_chunks(chunks: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """``FORMULA_CELL.split`` of the concatenated ``chunks``, and the chunks as read. Each split
+    ends just after a ``</row>``, which no formula cell can contain, so the cut never changes
+    what matches; pieces meeting at a cut are joined into one."""
+    chunks_read: list[bytes] = []
+    merged: list[bytes] = []
+    between: list[bytes] = []       # fragments of the text after the last formula cell so far
+    waiting: list[bytes] = []       # read, but not yet up to a row end
+    for chunk in itertools.chain(chunks, [None]):
+        if chunk is None:
+            text, waiting = b"".join(waiting), []
+        else:
+            chunks_read.append(chunk)
+            end = chunk.rfind(b"</row>")
+            if end < 0:
+                waiting.append(chunk)
+                continue
+            end += len(b"</row>")
+            text, waiting = b"".join([*waiting, chunk[:end]]), [chunk[end:]]
+        split = FORMULA_CELL.split(text)
+        between.append(split[0])
+        if len(split) > 1:
+            merged.append(b"".join(between))
+            merged.extend(split[1:-1])
+            between = [split[-1]]
+    merged.append(b"".join(between))
+    return merged, chunks_read
+
+
+def scan_sheet_xml(chunks: Iterable[bytes], path, sheet: str) -> ScannedCells:
+    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``), given as consecutive
+    chunks of its bytes, into :class:`ScannedCells`; falls back to ElementTree when needed. DTDs
+    were refused when the package was opened."""
+    pieces, chunks_read = _split_chunks(chunks)
+    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else pieces[0]
+    start = rest.find(b"<sheetData")
+    if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
+        # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
+        return _scan_sheet_xml_slow(b"".join(chunks_read), path, sheet)
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
     values = _VALUE_CELL.findall(rest, start, end)
     if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return _scan_sheet_xml_slow(b"".join(chunks_read), path, sheet)
     letters, rows, attrs, v_text, inline = zip(*values) if values else ((),) * 5
     attrs_codes, attrs_u = pd.factorize(np.asarray(attrs, dtype=object)) if values else (np.zeros(0, np.int64), [])
     t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
