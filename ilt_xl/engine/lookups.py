@@ -152,7 +152,7 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
     return ~out if op == "<>" else out
 
 
-def _cached(ctx: Ctx, what: str, vals: tuple[Val, ...], build):
+def _cached(ctx: Ctx, what: str | tuple, vals: tuple[Val, ...], build):
     """Per-workbook memo of work on values read straight from cells (keys, indexes, lookup
     positions), keyed on what they were read from (:attr:`Val.identity`). Cells are final once read,
     since the runs writing them were evaluated first; cycles switch the memo off
@@ -204,7 +204,7 @@ def _ifs(kind: str, has_target: bool):
                 varying.append((r, c))
             elif c.shape == (1, 1):
                 b = c.block
-                base &= criterion_mask(r.block, int(b.kind[0, 0]), float(b.num[0, 0]), b.obj[0, 0] if b.obj is not None else None)
+                base &= _fixed_criterion_mask(ctx, r, b)
             else:
                 raise NotVectorisable("an array criterion")
         agg = _Aggregator(kind, target)
@@ -212,6 +212,14 @@ def _ifs(kind: str, has_target: bool):
             return Val(agg.block_for_masks([base]), False)
         return _ifs_per_row(ctx, agg, base, varying)
     return fn
+
+
+def _fixed_criterion_mask(ctx: Ctx, rng: Val, crit: Block) -> np.ndarray:
+    """:func:`criterion_mask` of one criterion value, memoised: report grids ask the same ranges
+    the same questions (``Sessions[Status], "Delivered"``) from many cells."""
+    kind, num = int(crit.kind[0, 0]), float(crit.num[0, 0])
+    obj = crit.obj[0, 0] if kind in (STR, ERR) else None
+    return _cached(ctx, ("criterion", kind, num, obj), (rng,), lambda: criterion_mask(rng.block, kind, num, obj))
 
 
 class _Aggregator:
