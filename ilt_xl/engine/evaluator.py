@@ -31,6 +31,19 @@ class Val:
     block: Block
     per_row: bool = False
     ref: tuple | None = None        # (Sheet, r0, c0, r1, c1) when the value is a reference
+    cells: tuple | None = None      # (sheet name, r0, c, r1) when a per-row value is a column's
+                                    # cells over the run's rows: lets lookups memoise on it
+
+    @property
+    def identity(self) -> tuple | None:
+        """What the value was read from (a fixed area or a column over the run's rows), else None.
+
+        Two values with the same identity hold the same cells, so work done on one (keys, lookup
+        positions) holds for the other."""
+        if self.ref is not None:
+            sheet, r0, c0, r1, c1 = self.ref
+            return "area", sheet.name, r0, c0, r1, c1
+        return None if self.cells is None else ("rows", *self.cells)
 
     @property
     def shape(self):
@@ -150,16 +163,18 @@ def eval_ref(ref: Ref, ctx: Ctx) -> Val:
         raise NotVectorisable("relative reference above row 1")
     nr, nc = sheet.grid.shape
     c = ref.c0
+    consecutive = rows[-1] - rows[0] == len(rows) - 1
+    cells = (sheet.name, int(rows[0]), c, int(rows[-1])) if consecutive else None
     inside = rows <= nr
     if c > nc or not inside.any():
-        return Val(Block(np.zeros((ctx.n, 1), np.int8), np.zeros((ctx.n, 1)), np.empty((ctx.n, 1), object)), True)
-    if inside.all() and rows[-1] - rows[0] == len(rows) - 1:
+        return Val(Block(np.zeros((ctx.n, 1), np.int8), np.zeros((ctx.n, 1)), np.empty((ctx.n, 1), object)), True, cells=cells)
+    if inside.all() and consecutive:
         blk = sheet.grid.take(slice(int(rows[0]) - 1, int(rows[-1])), slice(c - 1, c))
     else:
         idx = np.minimum(rows, nr) - 1
         blk = sheet.grid.take(idx, slice(c - 1, c))
         blk = Block(np.where(inside[:, None], blk.kind, EMPTY).astype(np.int8), np.where(inside[:, None], blk.num, 0.0), blk.obj)
-    return Val(blk, True)
+    return Val(blk, True, cells=cells)
 
 
 # ---- evaluation ------------------------------------------------------------------------------------

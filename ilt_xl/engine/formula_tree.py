@@ -161,11 +161,70 @@ def mark_relative_rows(text: str) -> str:
     return _A1.sub(repl, text)
 
 
+HOLE = "\u2064"     # invisible plus: marks a reference left out of a formula's template
+
+
 @functools.lru_cache(maxsize=65536)
 def parse_formula(text: str) -> Node:
-    """The tree of formula ``text`` (without the leading '='); raises ``FormulaError`` when unparsable."""
-    _, builder = _PARSER.ast("=" + mark_relative_rows(text))
+    """The tree of formula ``text`` (without the leading '='); raises ``FormulaError`` when unparsable.
+
+    The parser is slow, and report sheets hold many formulas that differ in their A1 references
+    only (``SUMIFS(..., $A21, ">="&B$5)``): the text is parsed as a template with each reference
+    replaced by a hole, each reference on its own, and the references put into the holes. Text the
+    template way cannot serve is parsed whole, so errors are the parser's own.
+    """
+    refs: list[str] = []
+
+    def hole(m: re.Match) -> str:
+        if m.group(2) is None:
+            return m.group(0)
+        refs.append(m.group(0))
+        return f"'{HOLE}{len(refs) - 1}'!A1"
+
+    if HOLE not in text:
+        template = _A1.sub(hole, text)
+        try:
+            tree = _parse(template)
+            nodes = [_reference(ref) for ref in refs]
+        except Exception:  # formulas raises its own error types; parse whole to get them
+            nodes = None
+        if nodes is not None and all(n.kind == "ref" for n in nodes):
+            return _fill(tree, nodes)
+    return _parse(mark_relative_rows(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(text: str) -> Node:
+    _, builder = _PARSER.ast("=" + text)
     return builder[-1]
+
+
+_REF_PARTS = re.compile(r"(?:(?:'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_.]*))!)?"
+                        r"\$?([A-Z]{1,3})(\$?)([0-9]{1,7})(?::\$?([A-Z]{1,3})(\$?)([0-9]{1,7}))?\Z")
+
+
+@functools.lru_cache(maxsize=65536)
+def _reference(text: str) -> Node:
+    """The node of one A1 reference as :data:`_A1` matched it (as the parser would build it)."""
+    m = _REF_PARTS.match(text)
+    quoted, bare, col0, abs0, row0, col1, abs1, row1 = m.groups()
+    r0, c0 = int(row0), column_index(col0)
+    r1, c1 = (int(row1), column_index(col1)) if col1 else (r0, c0)
+    if not (1 <= min(r0, r1) and max(r0, r1) <= MAX_ROW and max(c0, c1) <= 16384):
+        return _parse(mark_relative_rows(text))         # not a cell: let the parser say what it is
+    sheet = quoted.replace("''", "'") if quoted is not None else bare
+    rel0 = not abs0
+    rel1 = not abs1 if col1 else rel0
+    return Node("ref", Ref(sheet, r0, c0, r1, c1, rel0, rel1, r0 <= 1 and r1 >= MAX_ROW))
+
+
+def _fill(node: Node, refs: list[Node]) -> Node:
+    """``node`` with each hole reference replaced by its reference."""
+    if node.kind == "ref" and node.value.sheet is not None and node.value.sheet.startswith(HOLE):
+        return refs[int(node.value.sheet[len(HOLE):])]
+    if not node.args:
+        return node
+    return Node(node.kind, node.value, tuple(_fill(a, refs) for a in node.args))
 
 
 def iter_nodes(node: Node):

@@ -44,20 +44,22 @@ def build_runs(model: WorkbookModel) -> list[Run]:
         n = len(f.texts)
         if n == 0:
             continue
-        codes, uniques = pd.factorize(pd.Series(f.texts, dtype=object))
-        relative = np.array([has_relative_rows(t) for t in uniques], dtype=bool)
-        keys = codes.astype(np.int64)
-        rel_cells = np.flatnonzero(relative[codes])
-        if len(rel_cells):
-            shapes = [row_shape(f.texts[i], int(f.rows[i])) for i in rel_cells]
-            shape_codes, _ = pd.factorize(pd.Series(shapes, dtype=object))
-            keys[rel_cells] = len(uniques) + shape_codes
-        is_array = np.array([a is not None for a in f.array_refs], dtype=bool)
-        keys[is_array] = -1 - np.arange(int(is_array.sum()))        # each array formula alone
-        order = np.lexsort((f.rows, f.cols))
-        rows, cols, k = f.rows[order], f.cols[order], keys[order]
+        order = _column_major(f.rows, f.cols)
+        rows, cols = f.rows[order], f.cols[order]
+        texts = np.empty(n, dtype=object)
+        texts[:] = f.texts
+        texts = texts[order]
+        # Pieces: equal texts on consecutive rows of a column. Comparing neighbours is cheap
+        # (calculated columns repeat one string object); hashing every cell's text is not.
+        piece = np.ones(n, bool)
+        piece[1:] = (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1] + 1) | (texts[1:] != texts[:-1])
+        starts = np.flatnonzero(piece)
+        keys = np.repeat(_piece_keys(texts[starts], rows[starts]), np.diff(np.append(starts, n)))
+        if f.array_refs.count(None) != n:
+            is_array = np.array([a is not None for a in f.array_refs], dtype=bool)[order]
+            keys[is_array] = -1 - np.arange(int(is_array.sum()))        # each array formula alone
         brk = np.ones(n, bool)
-        brk[1:] = (cols[1:] != cols[:-1]) | (k[1:] != k[:-1]) | (rows[1:] != rows[:-1] + 1)
+        brk[1:] = (cols[1:] != cols[:-1]) | (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1] + 1)
         starts = np.flatnonzero(brk)
         ends = np.append(starts[1:], n)
         for s, e in zip(starts, ends):
@@ -65,6 +67,28 @@ def build_runs(model: WorkbookModel) -> list[Run]:
             area = parse_area(f.array_refs[i]) if f.array_refs[i] else None
             runs.append(Run(sheet, int(cols[s]), rows[s:e].copy(), f.texts[i], area))
     return runs
+
+
+def _column_major(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The order that sorts cells by column, then row. Sheets list their cells row by row, so a
+    stable sort by column alone usually does, and on 16-bit keys numpy sorts in linear time."""
+    if (len(rows) > 1 and (rows[1:] < rows[:-1]).any()) or cols.max() >= 2 ** 15:
+        return np.lexsort((rows, cols))
+    return np.argsort(cols.astype(np.int16), kind="stable")
+
+
+def _piece_keys(texts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Grouping key of each piece (its first text and row): the text, or for a text with relative
+    rows its row shape, so that ``A2*2`` on row 2 and ``A3*2`` on row 3 share a key."""
+    codes, uniques = pd.factorize(texts)
+    relative = np.array([has_relative_rows(t) for t in uniques], dtype=bool)
+    keys = codes.astype(np.int64)
+    rel = np.flatnonzero(relative[codes])
+    if len(rel):
+        shapes = [row_shape(texts[i], int(rows[i])) for i in rel]
+        shape_codes, _ = pd.factorize(pd.Series(shapes, dtype=object))
+        keys[rel] = len(uniques) + shape_codes
+    return keys
 
 
 class AreaIndex:

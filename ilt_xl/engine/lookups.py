@@ -57,6 +57,10 @@ def map_unique(values: np.ndarray, fn, dtype=object) -> np.ndarray:
     return mapped[codes]
 
 
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text or "~" in text
+
+
 def _wildcard_regex(pattern: str) -> re.Pattern:
     out, i = [], 0
     while i < len(pattern):
@@ -137,7 +141,7 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
                 return False
             x = u.lower()
             return {"<": x < low, "<=": x <= low, ">": x > low, ">=": x >= low}[op]
-    elif any(ch in text for ch in "*?~"):
+    elif _has_wildcard(text):
         rx = _wildcard_regex(text)
         def test(u):
             return isinstance(u, str) and rx.match(u) is not None
@@ -148,17 +152,22 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
     return ~out if op == "<>" else out
 
 
-def _cached(ctx: Ctx, key: tuple, build):
-    """Per-workbook cache of keys/indexes of a referenced range (ranges are final once read,
-    since the cells they cover were computed first); values without a reference are not cached."""
-    what, val = key
-    if val.ref is None or ctx.book.lookup_cache is None:
+def _cached(ctx: Ctx, what: str | tuple, vals: tuple[Val, ...], build):
+    """Per-workbook memo of work on values read straight from cells (keys, indexes, lookup
+    positions), keyed on what they were read from (:attr:`Val.identity`). Cells are final once read,
+    since the runs writing them were evaluated first; cycles switch the memo off
+    (``book.lookup_cache = None``) as their cells change while they are evaluated. Memoised arrays
+    are made read-only, so that a caller changing one in place fails instead of corrupting it."""
+    ids = tuple(v.identity for v in vals)
+    if ctx.book.lookup_cache is None or None in ids:
         return build()
-    sheet, r0, c0, r1, c1 = val.ref
-    k = (what, sheet.name, r0, c0, r1, c1)
-    hit = ctx.book.lookup_cache.get(k)
+    key = (what, ids)
+    hit = ctx.book.lookup_cache.get(key)
     if hit is None:
-        hit = ctx.book.lookup_cache[k] = build()
+        hit = ctx.book.lookup_cache[key] = build()
+        for part in hit if isinstance(hit, tuple) else (hit,):
+            if isinstance(part, np.ndarray):
+                part.setflags(write=False)
     return hit
 
 
@@ -195,7 +204,7 @@ def _ifs(kind: str, has_target: bool):
                 varying.append((r, c))
             elif c.shape == (1, 1):
                 b = c.block
-                base &= criterion_mask(r.block, int(b.kind[0, 0]), float(b.num[0, 0]), b.obj[0, 0] if b.obj is not None else None)
+                base &= _fixed_criterion_mask(ctx, r, b)
             else:
                 raise NotVectorisable("an array criterion")
         agg = _Aggregator(kind, target)
@@ -203,6 +212,14 @@ def _ifs(kind: str, has_target: bool):
             return Val(agg.block_for_masks([base]), False)
         return _ifs_per_row(ctx, agg, base, varying)
     return fn
+
+
+def _fixed_criterion_mask(ctx: Ctx, rng: Val, crit: Block) -> np.ndarray:
+    """:func:`criterion_mask` of one criterion value, memoised: report grids ask the same ranges
+    the same questions (``Sessions[Status], "Delivered"``) from many cells."""
+    kind, num = int(crit.kind[0, 0]), float(crit.num[0, 0])
+    obj = crit.obj[0, 0] if kind in (STR, ERR) else None
+    return _cached(ctx, ("criterion", kind, num, obj), (rng,), lambda: criterion_mask(rng.block, kind, num, obj))
 
 
 class _Aggregator:
@@ -237,20 +254,26 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     n = ctx.n
     crit_blocks = [c.block for _, c in varying]
     plain = np.ones(n, bool)
-    for b in crit_blocks:
-        k = b.kind[:, 0]
-        texts = pd.Series(np.where(k == STR, b.obj[:, 0], ""), dtype=object).astype(str)
-        text_plain = (texts != "") & ~texts.str.contains(r"^[<>=]|[*?~]", regex=True)
-        plain &= (k == NUM) | (k == BOOL) | ((k == STR) & text_plain.to_numpy())
+    for _, c in varying:
+        plain &= _cached(ctx, "plain", (c,), lambda: _plain_criteria(c.block))
     out = np.empty(n, dtype=object)
     if plain.any():
-        out[plain] = _hash_answer(ctx, agg, base, varying, crit_blocks, np.flatnonzero(plain))
+        out[plain] = _hash_answer(ctx, agg, base, varying, np.flatnonzero(plain))
     for i in np.flatnonzero(~plain):
         m = base.copy()
         for (r, _), b in zip(varying, crit_blocks):
             m &= criterion_mask(r.block, int(b.kind[i, 0]), float(b.num[i, 0]), b.obj[i, 0] if b.obj is not None else None)
         out[i] = agg.one(m)
     return Val(Block.from_objects(out.reshape(-1, 1)), True)
+
+
+def _plain_criteria(b: Block) -> np.ndarray:
+    """Which criteria of a per-row block are plain equalities (no operator, no wildcard)."""
+    def plain_text(u) -> bool:
+        return isinstance(u, str) and u != "" and u[0] not in "<>=" and not _has_wildcard(u)
+    k = b.kind[:, 0]
+    texts = map_unique(np.where(k == STR, b.obj[:, 0], None), plain_text, dtype=bool)
+    return (k == NUM) | (k == BOOL) | ((k == STR) & texts)
 
 
 def _keys_of(b: Block) -> np.ndarray:
@@ -260,13 +283,18 @@ def _keys_of(b: Block) -> np.ndarray:
     nums = k == NUM
     out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
     strs = k == STR
-    if strs.any():
-        texts = pd.Series(b.obj.ravel()[strs], dtype=object).astype(str)
-        as_num = pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy()
+    if strs.any():      # texts repeat (ids in a fact table): work on each distinct text once
+        codes, distinct = pd.factorize(b.obj.ravel()[strs], use_na_sentinel=False)
+        texts = pd.Series(distinct, dtype=object).astype(str)
         keys = ("s:" + texts.str.lower()).to_numpy(dtype=object)
-        numeric = ~np.isnan(as_num)
-        keys[numeric] = as_num[numeric].tolist() if numeric.any() else []
-        out[strs] = keys
+        stripped = texts.str.strip()
+        # to_numeric is slow on text that fails to parse; text whose first character is none of
+        # these (sign, point, digit, inf) never parses, so it is not tried
+        tried = np.flatnonzero(stripped.str.match(r"[-+.\dIi]").to_numpy(dtype=bool))
+        as_num = pd.to_numeric(stripped.iloc[tried], errors="coerce").to_numpy(dtype=float)
+        numeric = tried[~np.isnan(as_num)]
+        keys[numeric] = as_num[~np.isnan(as_num)].tolist()
+        out[strs] = keys[codes]
     other = np.flatnonzero(~nums & ~strs)
     if len(other):
         num, obj = b.num.ravel(), b.obj.ravel()
@@ -275,44 +303,46 @@ def _keys_of(b: Block) -> np.ndarray:
     return out
 
 
-def _hash_answer(ctx, agg: _Aggregator, base, varying, crit_blocks, rows_idx) -> np.ndarray:
+def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx: np.ndarray):
+    """The cells of ``base`` whose keys are all non-empty, their group (0-based code of their
+    distinct combination of keys), and the group each queried row asks for (-1 for none):
+    (cells, codes, query, number of groups)."""
     cells = np.flatnonzero(base.ravel())
-    frame = {}
-    for j, (r, _) in enumerate(varying):
-        keys = _cached(ctx, ("keys", r), lambda: _keys_of(r.block))
-        frame[f"k{j}"] = keys[cells]
-    cols = list(frame)
-    if agg.errors is not None:
-        frame["err"] = agg.errors[0].ravel()[cells]
-    if agg.values is not None:
-        frame["v"] = agg.values.ravel()[cells]
-        frame["c"] = agg.is_num.ravel()[cells].astype(float)
+    columns = []
+    for r, c in varying:
+        col_codes, uniques = pd.factorize(_cached(ctx, "keys", (r,), lambda: _keys_of(r.block))[cells])
+        wanted = _cached(ctx, "keys", (c,), lambda: _keys_of(c.block))[rows_idx]
+        columns.append((col_codes, pd.Index(uniques, dtype=object).get_indexer(wanted), len(uniques)))
+    valid = np.logical_and.reduce([col_codes >= 0 for col_codes, _, _ in columns])
+    cells = cells[valid]
+    codes = np.zeros(len(cells), np.int64)
+    query = np.zeros(len(rows_idx), np.int64)
+    for col_codes, col_query, size in columns:
+        # factorizing each combination keeps the codes below len(cells): no overflow
+        codes, combined = pd.factorize(codes * size + col_codes[valid])
+        looked_up = pd.Index(combined).get_indexer(query * size + col_query)
+        query = np.where((query < 0) | (col_query < 0), -1, looked_up)
+    return cells, codes, query, int(codes.max()) + 1 if len(codes) else 0
+
+
+def _hash_answer(ctx, agg: _Aggregator, base, varying, rows_idx) -> np.ndarray:
+    """The aggregate for each queried row (plain equality criteria) by grouping the cells once."""
+    if base.all():      # the grouping depends on the ranges and criteria only: memoise it
+        cells, codes, query, n_groups = _cached(ctx, "groups", tuple(v for pair in varying for v in pair),
+                                                lambda: _groups(ctx, base, varying, rows_idx))
     else:
-        frame["c"] = np.ones(len(cells))
-    df = pd.DataFrame(frame)
-    df = df.dropna(subset=cols) if len(df) else df
-    query = [_keys_of(b)[rows_idx] for b in crit_blocks]
-    if agg.errors is not None and df["err"].any():
+        cells, codes, query, n_groups = _groups(ctx, base, varying, rows_idx)
+    if agg.errors is not None and agg.errors[0].ravel()[cells].any():
         raise NotVectorisable("errors in the aggregated range")
-    if len(df) == 0:
-        sums = np.zeros(len(rows_idx))
-        counts = np.zeros(len(rows_idx))
-        rows_count = counts
-    else:
-        g = df.groupby(cols, sort=False)
-        tot = g["v"].sum() if "v" in df else None
-        cnt = g["c"].sum()
-        size = g.size()
-        index = pd.MultiIndex.from_arrays(query) if len(cols) > 1 else pd.Index(query[0])
-        pos = (tot.index if tot is not None else cnt.index).get_indexer(index)
-        found = pos >= 0
-        sums = np.where(found, tot.to_numpy()[pos] if tot is not None else 0.0, 0.0)
-        counts = np.where(found, cnt.to_numpy()[pos], 0.0)
-        rows_count = np.where(found, size.to_numpy()[pos], 0.0).astype(float)
+    pos = np.where(query >= 0, query, n_groups)      # one more group: the rows that found none
     out = np.empty(len(rows_idx), dtype=object)
     if agg.kind.startswith("COUNT"):
-        out[:] = rows_count.tolist()
-    elif agg.kind.startswith("AVERAGE"):
+        out[:] = np.bincount(codes, minlength=n_groups + 1)[pos].astype(float).tolist()
+        return out
+    # pandas sums each group with compensated summation, as the engine always has
+    sums = np.append(pd.Series(agg.values.ravel()[cells]).groupby(codes).sum().to_numpy(), 0.0)[pos]
+    if agg.kind.startswith("AVERAGE"):
+        counts = np.bincount(codes, weights=agg.is_num.ravel()[cells], minlength=n_groups + 1)[pos]
         with np.errstate(all="ignore"):
             avg = sums / np.where(counts > 0, counts, 1.0)
         out[:] = [E_DIV0 if c == 0 else float(a) for a, c in zip(avg, counts)]
@@ -332,7 +362,8 @@ def _exact_keys(b: Block) -> np.ndarray:
     obj = b.obj.ravel()
     strs = k == STR
     if strs.any():
-        out[strs] = ("s:" + pd.Series(obj[strs], dtype=object).astype(str).str.lower()).to_numpy(dtype=object)
+        codes, distinct = pd.factorize(obj[strs], use_na_sentinel=False)
+        out[strs] = ("s:" + pd.Series(distinct, dtype=object).astype(str).str.lower()).to_numpy(dtype=object)[codes]
     for i in np.flatnonzero(~nums & ~strs):
         kk = k[i]
         out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
@@ -340,22 +371,26 @@ def _exact_keys(b: Block) -> np.ndarray:
     return out
 
 
-def _first_positions(ctx: Ctx, rng: Val, query_block: Block) -> tuple[np.ndarray, np.ndarray]:
-    """0-based position of the first exact match of each query element in ``rng`` (-1 if none), and
-    a mask of query elements that must be answered by wildcard search."""
-    def build():
+def _first_positions(ctx: Ctx, rng: Val, look: Val) -> tuple[np.ndarray, np.ndarray]:
+    """0-based position of the first exact match of each element of ``look`` in ``rng`` (-1 if none),
+    and a mask of the elements that must be answered by wildcard search. Memoised: calculated
+    columns repeat the same lookup (``MATCH([@CourseId], Courses[CourseId], 0)``) many times."""
+    def index():
         keys = _exact_keys(rng.block)
         s = pd.Series(np.arange(len(keys)), index=pd.Index(keys, dtype=object))
         s = s[~s.index.isna()]
         return s[~s.index.duplicated(keep="first")]
-    index = _cached(ctx, ("exact", rng), build)
-    q = _exact_keys(query_block)
-    pos = index.index.get_indexer(pd.Index(q, dtype=object))
-    pos = np.where(pos >= 0, index.to_numpy()[np.maximum(pos, 0)], -1) if len(index) else np.full(len(q), -1)
-    qk = query_block.kind.ravel()
-    wild = (qk == STR) & map_unique(np.where(qk == STR, query_block.obj.ravel(), None),
-                                    lambda u: isinstance(u, str) and any(ch in u for ch in "*?~"), dtype=bool)
-    return pos, wild
+
+    def positions():
+        found = _cached(ctx, "exact", (rng,), index)
+        q = _exact_keys(look.block)
+        pos = found.index.get_indexer(pd.Index(q, dtype=object))
+        pos = np.where(pos >= 0, found.to_numpy()[np.maximum(pos, 0)], -1) if len(found) else np.full(len(q), -1)
+        qk = look.block.kind.ravel()
+        wild = (qk == STR) & map_unique(np.where(qk == STR, look.block.obj.ravel(), None),
+                                        lambda u: isinstance(u, str) and _has_wildcard(u), dtype=bool)
+        return pos, wild
+    return _cached(ctx, "positions", (rng, look), positions)
 
 
 def _wild_position(rng: Block, pattern: str) -> int:
@@ -383,20 +418,22 @@ def _fn_match(args: list[Val], ctx: Ctx) -> Val:
     vec = _vector_of(rng)
     if t != 0 or vec is None or (not look.per_row and look.shape != (1, 1)):
         return _call_formulas("MATCH", args, ctx)
-    pos, wild = _first_positions(ctx, vec, look.block)
-    out = np.empty(len(pos), dtype=object)
-    for i, p in enumerate(pos):
-        out[i] = float(p + 1) if p >= 0 else E_NA
-    k = look.block.kind.ravel()
+    pos, wild = _first_positions(ctx, vec, look)
+    pos = pos.copy()
+    flat = look.block.obj.ravel()
     for i in np.flatnonzero(wild):
-        p = _wild_position(vec.block, look.block.obj.ravel()[i])
-        out[i] = float(p + 1) if p >= 0 else E_NA
-    errs = np.flatnonzero(k == ERR)
-    for i in errs:
-        out[i] = look.block.obj.ravel()[i]
-    for i in np.flatnonzero(k == EMPTY):
-        out[i] = E_NA
-    return Val(Block.from_objects(out.reshape(-1, 1)), look.per_row)
+        pos[i] = _wild_position(vec.block, flat[i])
+    k = look.block.kind.ravel()
+    kind = np.where(pos >= 0, NUM, ERR).astype(np.int8)
+    obj = np.empty(len(pos), dtype=object)
+    obj[pos < 0] = E_NA
+    errs = k == ERR
+    if errs.any():      # the lookup value's own error, in its canonical object
+        obj[errs] = [ERRORS.get(str(e), e) for e in flat[errs]]
+        kind[errs] = ERR
+    obj[k == EMPTY], kind[k == EMPTY] = E_NA, ERR
+    num = np.where(kind == NUM, pos + 1.0, 0.0)
+    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row)
 
 
 def _fn_index(args: list[Val], ctx: Ctx) -> Val:
@@ -471,7 +508,7 @@ def _fn_xlookup(args: list[Val], ctx: Ctx) -> Val:
     vec = _vector_of(arr)
     if vec is None or ret.per_row or (not look.per_row and look.shape != (1, 1)):
         return _call_formulas("XLOOKUP", args, ctx)
-    pos, wild = _first_positions(ctx, vec, look.block)
+    pos, wild = _first_positions(ctx, vec, look)
     pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
     q = look.block.objects().ravel()
     for i in np.flatnonzero(wild):

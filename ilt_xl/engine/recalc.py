@@ -167,7 +167,8 @@ def _store(run: Run, rows: np.ndarray, val: Val) -> None:
         if n != 1:
             raise NotVectorisable("an array result for a run")
         b = _implicit_intersection(val, int(rows[0]), run.col)
-    r = rows - 1
+    # a run's rows are consecutive: a slice assigns much faster than an index array
+    r = slice(int(rows[0]) - 1, int(rows[-1])) if rows[-1] - rows[0] == len(rows) - 1 else rows - 1
     c = run.col - 1
     grid.kind[r, c] = b.kind[:, 0]
     grid.num[r, c] = b.num[:, 0]

@@ -1,0 +1,61 @@
+"""Template parsing gives the very tree the `formulas` parser builds from the whole text."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ilt_xl.engine import formula_tree as ft
+
+
+def whole(text: str):
+    """The tree (or the error) of parsing ``text`` in one piece, the reference way."""
+    try:
+        return ft._parse(ft.mark_relative_rows(text))
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+def templated(text: str):
+    ft.parse_formula.cache_clear()
+    try:
+        return ft.parse_formula(text)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+FORMULAS = [
+    "B5", "$B$5", "B$5", "$B5", "Data!B5", "'My ''S'''!$B$2:C7", "data!b5", "'Sessions'!$K7",
+    "C3:A1", "XFD1048576", "A1:XFD1048576", "SUM(A1:A1048576)", "A1:A1048577", "A0+1", "ZZZ1",
+    "A:C", "1:3", "A1:B2:C3", "Sheet1!A1:Sheet1!B2", "A1 B2", "(A1,B1)", "-A1^2%", "TAX2023+1",
+    "LOG10(A1)", 'IF(A1="x",B2,"A1")', "{1,2;3,4}", "A1:INDEX(B1:B5,2)", "A1+", "SUM(", "#REF!+A1",
+    "SUMIFS('Sessions'!$K$2:$K$20001,'Sessions'!$D$2:$D$20001,\"Delivered\",'Sessions'!$F$2:$F$20001,"
+    "$A21,'Sessions'!$E$2:$E$20001,\">=\"&B$5,'Sessions'!$E$2:$E$20001,\"<\"&B$6)",
+    "IF(OR(N(C9)=0,ISTEXT(D9)),\"\",D9/C9-1)",
+    "'\u2064odd'!A1+1",
+]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_template_parse_equals_whole_parse(text):
+    assert templated(text) == whole(text)
+
+
+def test_random_references_equal_the_parser_s():
+    rng = random.Random(7)
+    sheets = ["", "Data!", "'My ''S'''!", "'x y'!", "_s.1!", "'a!b'!"]
+
+    def cell():
+        return (rng.choice(["", "$"]) + "".join(rng.choice("ABXZ") for _ in range(rng.choice([1, 2, 3])))
+                + rng.choice(["", "$"]) + str(rng.choice([0, 1, 7, 1048576, 1048577])))
+
+    for _ in range(400):
+        ref = rng.choice(sheets) + cell() + (":" + cell() if rng.random() < 0.5 else "")
+        text = f"SUM({ref})*2"
+        assert templated(text) == whole(text), text
+
+
+def test_shared_template_keeps_each_formula_s_references():
+    a, b = ft.parse_formula("SUM($A21,B$5)"), ft.parse_formula("SUM($A22,C$5)")
+    assert [r.value for r in a.args] == [ft.Ref(None, 21, 1, 21, 1, True, True), ft.Ref(None, 5, 2, 5, 2)]
+    assert [r.value for r in b.args] == [ft.Ref(None, 22, 1, 22, 1, True, True), ft.Ref(None, 5, 3, 5, 3)]
