@@ -18,21 +18,22 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.xlsx import WorkbookError, column_index
+from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
 
 # A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
-# the first formula cell, then per cell: column letters, row, the other attributes of <c>, the
+# the first formula cell, then per cell: its reference (b"AB12"), the other attributes of <c>, the
 # whole <f> element, and the text up to the next formula cell (FIELDS pieces per cell).
 # Possessive quantifiers (*+) spare the regex engine from backtracking through the attributes
 # of every value cell it tries.
 FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"([^>]*+)>'
+    rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)>'
     rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v>[^<]*+</v>|<v\s*/>)?</c>')
-FIELDS = 5
+FIELDS = 4
 
 _F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
 _VALUE_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)><(?:v>([^<]*)</v>|is><t(?: xml:space="preserve")?>([^<]*)</t></is>)</c>')
+    rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)><(?:v>([^<]*+)</v>|is><t(?: xml:space="preserve")?>([^<]*+)</t></is>)</c>')
 _EMPTY_CELL = re.compile(rb'<c [^>]*/>')
 _EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
@@ -82,16 +83,24 @@ def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | 
     return refs[codes].tolist(), shared[codes].tolist()
 
 
-def _letters_to_cols(letters) -> np.ndarray:
-    if len(letters) == 0:
-        return np.zeros(0, np.int64)
-    codes, uniq = pd.factorize(np.asarray(letters, dtype=object))
-    return np.array([column_index(u.decode()) for u in uniq], np.int64)[codes]
-
-
-def to_ints(digits) -> np.ndarray:
-    """Row numbers (ASCII digits, as bytes) as an int64 array."""
-    return np.fromiter(map(int, digits), np.int64, len(digits))
+def cell_refs(refs) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns (1-based int64 arrays) of A1 references such as ``b"AB12"``, worked out
+    on the bytes of all references at once."""
+    n = len(refs)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ascii_ = np.asarray(refs, dtype="S10").view(np.uint8).reshape(n, 10).astype(np.int64)
+    rows, cols = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    for j in range(3):                  # up to three letters, A = 65
+        b = ascii_[:, j]
+        cols = np.where(b >= 65, cols * 26 + b - 64, cols)
+    for j in range(1, 10):              # then up to seven digits, 0 = 48
+        b = ascii_[:, j]
+        rows = np.where((b >= 48) & (b <= 57), rows * 10 + b - 48, rows)
+    outside = (rows < 1) | (rows > MAX_ROWS) | (cols > MAX_COLUMNS)
+    if outside.any():
+        raise ValueError(f"cell reference {refs[int(np.argmax(outside))].decode()} lies outside Excel's grid")
+    return rows, cols
 
 
 def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
@@ -162,21 +171,21 @@ def scan_sheet_xml(chunks: Iterable[bytes], path, sheet: str) -> ScannedCells:
     values = _VALUE_CELL.findall(rest, start, end)
     if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
         return _scan_sheet_xml_slow(b"".join(chunks_read), path, sheet)
-    letters, rows, attrs, v_text, inline = zip(*values) if values else ((),) * 5
+    refs, attrs, v_text, inline = zip(*values) if values else ((),) * 4
     attrs_codes, attrs_u = pd.factorize(np.asarray(attrs, dtype=object)) if values else (np.zeros(0, np.int64), [])
     t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
     v_types = t_u[attrs_codes] if values else np.zeros(0, object)
     v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
              if values else np.zeros(0, object))
-    codes, f_attrs, f_texts = _formula_fields(pieces[4::FIELDS])
+    codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
     ft = np.asarray(f_texts, dtype=object)
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
+    (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
     return ScannedCells(
-        v_rows=to_ints(rows), v_cols=_letters_to_cols(letters),
-        v_types=v_types.tolist(), v_raw=v_raw.tolist(),
-        f_rows=to_ints(pieces[2::FIELDS]), f_cols=_letters_to_cols(pieces[1::FIELDS]),
+        v_rows=v_rows, v_cols=v_cols, v_types=v_types.tolist(), v_raw=v_raw.tolist(),
+        f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
         f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces,
     )

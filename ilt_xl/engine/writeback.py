@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
-from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, to_ints
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, cell_refs
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -90,14 +90,6 @@ def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: b
     return t, v
 
 
-def _distinct_map(keys: list[bytes], make) -> list[bytes]:
-    """``make(key)`` for each key, computed once per distinct key."""
-    codes, distinct = pd.factorize(np.asarray(keys, dtype=object))
-    made = np.empty(len(distinct), dtype=object)
-    made[:] = [make(k) for k in distinct]
-    return made[codes].tolist()
-
-
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
     """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
     return b"".join(patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source))
@@ -111,12 +103,12 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     values are computed for all cells at once and joined in between the pieces. The part is
     checked before the first segment is produced; ``source`` names the workbook in an error.
     """
-    letters, rows_b, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
+    refs, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
     f = sheet.formulas
     n = len(f.rows)
     # a fresh cut (not the very one the formula cells were read from) must line up with them
-    if parts is not sheet.pieces and (len(rows_b) != n or not np.array_equal(to_ints(rows_b), f.rows)):
-        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(rows_b)} could be patched "
+    if parts is not sheet.pieces and (len(refs) != n or not all(map(np.array_equal, cell_refs(refs), (f.rows, f.cols)))):
+        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(refs)} could be patched "
                             "(unusual XML layout); nothing was written")
     t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
     # the attributes after the reference, the old t replaced by the new one, once per distinct pair
@@ -125,11 +117,11 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     middles = np.array([b'"' + _T_ATTR.sub(b"", distinct_attrs[p // len(_TYPE_ATTRS)]) + _TYPE_ATTRS[p % len(_TYPE_ATTRS)]
                         + b">" for p in pairs.tolist()] or [b""], dtype=object)
     # one join over interleaved pieces (slice assignments run in C): per cell
-    # <c r="letters | row | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
+    # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
     out: list[bytes] = [b""] * (6 * n + 1)
     out[0] = parts[0]
-    out[1::6] = _distinct_map(letters, lambda k: b'<c r="' + k)
-    out[2::6] = rows_b
+    out[1::6] = [b'<c r="'] * n
+    out[2::6] = refs
     out[3::6] = middles[pair_of].tolist()
     out[4::6] = [b""] * n if values_only else f_els
     out[5::6] = v.tolist()

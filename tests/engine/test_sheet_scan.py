@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ilt_xl.engine.sheet_scan import FORMULA_CELL, scan_sheet_xml
+from ilt_xl.engine.sheet_scan import FORMULA_CELL, cell_refs, scan_sheet_xml
 from ilt_xl.xlsx import WorkbookError
 from ilt_xl.xlsx.safezip import SafeZip
 
@@ -39,7 +39,7 @@ def test_chunked_scan_equals_whole_scan_wherever_the_chunks_are_cut(seed):
         assert _as_tuple(scan_sheet_xml(iter(chunks), "example.xlsx", name)) == _as_tuple(whole), name
         if len(whole.f_rows):
             assert b"".join(whole.pieces) != data          # pieces drop the old cached values...
-            assert len(whole.pieces) == 1 + 5 * len(whole.f_rows)   # ...one group per formula cell
+            assert len(whole.pieces) == 1 + 4 * len(whole.f_rows)   # ...one group per formula cell
 
 
 @pytest.mark.parametrize("cell, formula", [
@@ -50,7 +50,7 @@ def test_chunked_scan_equals_whole_scan_wherever_the_chunks_are_cut(seed):
 ])
 def test_formula_cell_forms(cell, formula):
     split = FORMULA_CELL.split(b"<row>" + cell + b"</row>")
-    assert split[4] == formula and split[0] == b"<row>" and split[-1] == b"</row>"
+    assert split[3] == formula and split[0] == b"<row>" and split[-1] == b"</row>"
 
 
 def test_value_cells_are_not_formula_cells():
@@ -95,3 +95,11 @@ def test_a_consumer_that_stops_early_leaves_no_thread_behind(tmp_path):
         next(ahead)
         ahead.close()
     assert threading.active_count() == before
+
+
+def test_cell_references_outside_excels_grid_are_refused_not_wrapped_around():
+    assert [a.tolist() for a in cell_refs([b"A1", b"XFD1048576", b"AB12"])] == [[1, 1048576, 12], [1, 16384, 28]]
+    sheet = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c><c r="B0"><v>2</v></c></row></sheetData></worksheet>'
+    for bad in (b"B0", b"XFE1", b"A1048577"):
+        with pytest.raises(ValueError, match=f"{bad.decode()} lies outside Excel's grid"):
+            scan_sheet_xml([sheet.replace(b"B0", bad)], "p.xlsx", "Data")
