@@ -9,9 +9,8 @@ puts the new cached values between them without scanning the part a second time.
 from __future__ import annotations
 
 import html
-import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +29,13 @@ FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)>'
     rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v>[^<]*+</v>|<v\s*/>)?</c>')
 FIELDS = 4
+_SPLIT_SPAN = 1 << 20
 
 _F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
 _VALUE_CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)><(?:v>([^<]*+)</v>|is><t(?: xml:space="preserve")?>([^<]*+)</t></is>)</c>')
-_EMPTY_CELL = re.compile(rb'<c [^>]*/>')
+# zero-width, so findall lists one shared empty string per cell instead of a copy of each
+_EMPTY_CELL = re.compile(rb'<c (?=[^>]*/>)')
 _EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
 _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
@@ -62,8 +63,8 @@ class ScannedCells:
 
     v_rows: np.ndarray
     v_cols: np.ndarray
-    v_types: list[bytes]          # per value cell: the t attribute (b"" when absent)
-    v_raw: list[bytes]            # per value cell: the <v> text, or the inline string
+    v_types: Sequence[bytes]      # per value cell: the t attribute (b"" when absent)
+    v_raw: Sequence[bytes]        # per value cell: the <v> text, or the inline string
     f_rows: np.ndarray
     f_cols: np.ndarray
     f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
@@ -89,13 +90,14 @@ def cell_refs(refs) -> tuple[np.ndarray, np.ndarray]:
     n = len(refs)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ascii_ = np.asarray(refs, dtype="S10").view(np.uint8).reshape(n, 10).astype(np.int64)
+    packed = np.asarray(refs, dtype="S")       # as wide as the longest reference
+    ascii_ = packed.view(np.uint8).reshape(n, packed.dtype.itemsize)
     rows, cols = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for j in range(3):                  # up to three letters, A = 65
-        b = ascii_[:, j]
+    for j in range(min(3, ascii_.shape[1])):   # up to three letters, A = 65
+        b = ascii_[:, j].astype(np.int64)
         cols = np.where(b >= 65, cols * 26 + b - 64, cols)
-    for j in range(1, 10):              # then up to seven digits, 0 = 48
-        b = ascii_[:, j]
+    for j in range(1, ascii_.shape[1]):         # then the digits, 0 = 48
+        b = ascii_[:, j].astype(np.int64)
         rows = np.where((b >= 48) & (b <= 57), rows * 10 + b - 48, rows)
     outside = (rows < 1) | (rows > MAX_ROWS) | (cols > MAX_COLUMNS)
     if outside.any():
@@ -127,25 +129,32 @@ def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
     return n_found == n_cells
 
 
+def _row_aligned(chunks: Iterable[bytes], span: int) -> Iterator[bytes]:
+    """The concatenated ``chunks`` as consecutive texts of about ``span`` bytes or more, each
+    ending just after a ``</row>`` except the last, which ends where the data ends."""
+    waiting: list[bytes] = []
+    waited = 0
+    for chunk in chunks:
+        pos = 0
+        while (end := chunk.find(b"</row>", pos + max(span - waited, 0))) >= 0:
+            end += len(b"</row>")
+            yield b"".join([*waiting, chunk[pos:end]])
+            waiting, waited, pos = [], 0, end
+        waiting.append(chunk[pos:])
+        waited += len(chunk) - pos
+    yield b"".join(waiting)
+
+
 def _split_chunks(chunks: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
-    """``FORMULA_CELL.split`` of the concatenated ``chunks``, and the chunks as read. Each split
-    ends just after a ``</row>``, which no formula cell can contain, so the cut never changes
-    what matches; pieces meeting at a cut are joined into one."""
+    """``FORMULA_CELL.split`` of the concatenated ``chunks``, and the chunks as read.
+
+    The data is split a row-aligned span at a time: no formula cell can contain ``</row>``, so
+    the cuts never change what matches (pieces meeting at a cut are joined into one), and each
+    split holds the GIL briefly enough for a read-ahead thread to keep inflating."""
     chunks_read: list[bytes] = []
     merged: list[bytes] = []
     between: list[bytes] = []       # fragments of the text after the last formula cell so far
-    waiting: list[bytes] = []       # read, but not yet up to a row end
-    for chunk in itertools.chain(chunks, [None]):
-        if chunk is None:
-            text, waiting = b"".join(waiting), []
-        else:
-            chunks_read.append(chunk)
-            end = chunk.rfind(b"</row>")
-            if end < 0:
-                waiting.append(chunk)
-                continue
-            end += len(b"</row>")
-            text, waiting = b"".join([*waiting, chunk[:end]]), [chunk[end:]]
+    for text in _row_aligned(_kept(chunks, chunks_read), _SPLIT_SPAN):
         split = FORMULA_CELL.split(text)
         between.append(split[0])
         if len(split) > 1:
@@ -154,6 +163,12 @@ def _split_chunks(chunks: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
             between = [split[-1]]
     merged.append(b"".join(between))
     return merged, chunks_read
+
+
+def _kept(chunks: Iterable[bytes], into: list[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        into.append(chunk)
+        yield chunk
 
 
 def scan_sheet_xml(chunks: Iterable[bytes], path, sheet: str) -> ScannedCells:
@@ -184,7 +199,7 @@ def scan_sheet_xml(chunks: Iterable[bytes], path, sheet: str) -> ScannedCells:
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
     (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
     return ScannedCells(
-        v_rows=v_rows, v_cols=v_cols, v_types=v_types.tolist(), v_raw=v_raw.tolist(),
+        v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
         f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces,

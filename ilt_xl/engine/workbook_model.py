@@ -117,14 +117,14 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     kind = np.zeros(shape, np.int8)
     num = np.zeros(shape, np.float64)
     obj = np.empty(shape, dtype=object)
-    types = np.array(cells.v_types, dtype="S9") if cells.v_types else np.zeros(0, "S9")
+    types = np.asarray(cells.v_types, dtype="S9") if len(cells.v_types) else np.zeros(0, "S9")
     rr, cc = cells.v_rows - 1, cells.v_cols - 1
-    raw = cells.v_raw
+    raw = np.asarray(cells.v_raw, dtype=object)
     is_num = (types == b"") | (types == b"n")
     if is_num.any():
         idx = np.flatnonzero(is_num)
         try:
-            nums = np.array([raw[i] for i in idx], dtype="S32").astype(np.float64)
+            nums = raw[idx].astype("S32").astype(np.float64)
         except ValueError as exc:
             raise WorkbookError(path, f"sheet {sheet}: a number cell holds a non-number ({exc})") from exc
         kind[rr[idx], cc[idx]] = NUM
@@ -132,7 +132,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     is_s = types == b"s"
     if is_s.any():
         idx = np.flatnonzero(is_s)
-        k = np.array([raw[i] for i in idx], dtype="S12").astype(np.int64)
+        k = raw[idx].astype("S12").astype(np.int64)
         if len(k) and (k.min() < 0 or k.max() >= len(sst)):
             bad = idx[np.flatnonzero((k < 0) | (k >= len(sst)))[0]]
             raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
@@ -145,7 +145,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     if is_text.any():
         idx = np.flatnonzero(is_text)
         texts = np.empty(len(idx), dtype=object)
-        texts[:] = unescape_all([raw[i] for i in idx])
+        texts[:] = unescape_all(raw[idx].tolist())
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
     for i in np.flatnonzero(~(is_num | is_s | is_text)):

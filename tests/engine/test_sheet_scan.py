@@ -23,7 +23,7 @@ def _sheet_parts() -> dict[str, bytes]:
 
 
 def _as_tuple(cells):
-    return (cells.v_rows.tolist(), cells.v_cols.tolist(), cells.v_types, cells.v_raw, cells.f_rows.tolist(),
+    return (cells.v_rows.tolist(), cells.v_cols.tolist(), list(cells.v_types), list(cells.v_raw), cells.f_rows.tolist(),
             cells.f_cols.tolist(), cells.f_attrs, cells.f_texts, cells.f_array_refs, cells.f_shared, cells.pieces)
 
 
