@@ -176,12 +176,12 @@ class SafeZip:
         except _CORRUPT as exc:
             raise self._refuse(f"part {name} is corrupt ({exc})") from exc
 
-    def read_ahead(self, name: str, chunk: int = 8 << 20) -> Iterator[bytes]:
+    def read_ahead(self, name: str, chunk: int = 2 << 20) -> Iterator[bytes]:
         """The bytes of part ``name`` as consecutive chunks of up to ``chunk`` bytes, with the
         guarantees of :meth:`read`. A background thread inflates a few chunks ahead of the
         consumer (zlib releases the GIL), so inflating a big sheet overlaps scanning it."""
         info = self._info(name)
-        ahead: queue.Queue = queue.Queue(maxsize=4)
+        ahead: queue.Queue = queue.Queue(maxsize=8)
         stop = threading.Event()
 
         def inflate() -> None:
