@@ -128,7 +128,10 @@ def _time(raw, types, blank, why) -> Coerced:
     wrong = ~blank & ~ok
     why[wrong] = "the cell does not hold a time of day"
     why[wrong & (types == str)] = "the cell holds text, not a real time"
-    values = pd.to_timedelta(np.round(seconds), unit="s").to_numpy()
+    # built by hand: pandas' float-to-timedelta path multiplies the NaN of blank cells and may
+    # warn of an overflow
+    values = np.full(raw.shape, np.timedelta64("NaT", "ns"))
+    values[ok] = (np.round(seconds[ok]).astype(np.int64) * 1_000_000_000).astype("m8[ns]")
     return Coerced(values, blank, wrong, why)
 
 
