@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,6 @@ FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)>'
     rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v>[^<]*+</v>|<v\s*/>)?</c>')
 FIELDS = 4
-_SPLIT_SPAN = 1 << 20
 
 _F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
 _VALUE_CELL = re.compile(
@@ -129,63 +128,20 @@ def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
     return n_found == n_cells
 
 
-def _row_aligned(chunks: Iterable[bytes], span: int) -> Iterator[bytes]:
-    """The concatenated ``chunks`` as consecutive texts of about ``span`` bytes or more, each
-    ending just after a ``</row>`` except the last, which ends where the data ends."""
-    waiting: list[bytes] = []
-    waited = 0
-    for chunk in chunks:
-        pos = 0
-        while (end := chunk.find(b"</row>", pos + max(span - waited, 0))) >= 0:
-            end += len(b"</row>")
-            yield b"".join([*waiting, chunk[pos:end]])
-            waiting, waited, pos = [], 0, end
-        waiting.append(chunk[pos:])
-        waited += len(chunk) - pos
-    yield b"".join(waiting)
-
-
-def _split_chunks(chunks: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
-    """``FORMULA_CELL.split`` of the concatenated ``chunks``, and the chunks as read.
-
-    The data is split a row-aligned span at a time: no formula cell can contain ``</row>``, so
-    the cuts never change what matches (pieces meeting at a cut are joined into one), and each
-    split holds the GIL briefly enough for a read-ahead thread to keep inflating."""
-    chunks_read: list[bytes] = []
-    merged: list[bytes] = []
-    between: list[bytes] = []       # fragments of the text after the last formula cell so far
-    for text in _row_aligned(_kept(chunks, chunks_read), _SPLIT_SPAN):
-        split = FORMULA_CELL.split(text)
-        between.append(split[0])
-        if len(split) > 1:
-            merged.append(b"".join(between))
-            merged.extend(split[1:-1])
-            between = [split[-1]]
-    merged.append(b"".join(between))
-    return merged, chunks_read
-
-
-def _kept(chunks: Iterable[bytes], into: list[bytes]) -> Iterator[bytes]:
-    for chunk in chunks:
-        into.append(chunk)
-        yield chunk
-
-
-def scan_sheet_xml(chunks: Iterable[bytes], path, sheet: str) -> ScannedCells:
-    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``), given as consecutive
-    chunks of its bytes, into :class:`ScannedCells`; falls back to ElementTree when needed. DTDs
-    were refused when the package was opened."""
-    pieces, chunks_read = _split_chunks(chunks)
-    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else pieces[0]
+def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+    """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
+    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
+    pieces = FORMULA_CELL.split(data)
+    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
     start = rest.find(b"<sheetData")
     if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
-        return _scan_sheet_xml_slow(b"".join(chunks_read), path, sheet)
+        return _scan_sheet_xml_slow(data, path, sheet)
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
     values = _VALUE_CELL.findall(rest, start, end)
     if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
-        return _scan_sheet_xml_slow(b"".join(chunks_read), path, sheet)
+        return _scan_sheet_xml_slow(data, path, sheet)
     refs, attrs, v_text, inline = zip(*values) if values else ((),) * 4
     attrs_codes, attrs_u = pd.factorize(np.asarray(attrs, dtype=object)) if values else (np.zeros(0, np.int64), [])
     t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)

@@ -238,7 +238,7 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             try:
-                cells = scan_sheet_xml(pkg.zip.read_ahead(part), pkg.path, name)
+                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name)
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid

@@ -13,14 +13,10 @@ Three guards, all checked before any part is decompressed by anyone (us or calam
 """
 from __future__ import annotations
 
-import contextlib
-import queue
 import re
 import struct
-import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -175,37 +171,6 @@ class SafeZip:
                 return fh.read()
         except _CORRUPT as exc:
             raise self._refuse(f"part {name} is corrupt ({exc})") from exc
-
-    def read_ahead(self, name: str, chunk: int = 2 << 20) -> Iterator[bytes]:
-        """The bytes of part ``name`` as consecutive chunks of up to ``chunk`` bytes, with the
-        guarantees of :meth:`read`. A background thread inflates a few chunks ahead of the
-        consumer (zlib releases the GIL), so inflating a big sheet overlaps scanning it."""
-        info = self._info(name)
-        ahead: queue.Queue = queue.Queue(maxsize=8)
-        stop = threading.Event()
-
-        def inflate() -> None:
-            try:
-                with self.zip.open(info) as fh:
-                    while not stop.is_set() and (data := fh.read(chunk)):
-                        ahead.put(data)
-                ahead.put(None)
-            except _CORRUPT as exc:
-                ahead.put(exc)
-
-        worker = threading.Thread(target=inflate, name=f"inflate {name}", daemon=True)
-        worker.start()
-        try:
-            while (item := ahead.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise self._refuse(f"part {name} is corrupt ({item})") from item
-                yield item
-        finally:
-            stop.set()
-            while worker.is_alive():          # a consumer that stops early unblocks the worker
-                with contextlib.suppress(queue.Empty):
-                    ahead.get_nowait()
-                worker.join(0.01)
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""
