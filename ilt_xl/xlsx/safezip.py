@@ -14,7 +14,6 @@ Three guards, all checked before any part is decompressed by anyone (us or calam
 from __future__ import annotations
 
 import re
-import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +22,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as safe_et
 
 from ilt_xl.xlsx.errors import WorkbookError
+from ilt_xl.xlsx.zip_members import data_offset
 
 MAX_PART_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 2 << 30
@@ -32,7 +32,6 @@ _DEFLATE_MAX_RATIO = 1032
 _PROLOG_BYTES = 64 << 10
 _CHUNK = 1 << 20
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
 
@@ -113,12 +112,10 @@ class SafeZip:
 
     def _inflate_bounded(self, info: zipfile.ZipInfo) -> None:
         with open(self.path, "rb") as fh:
-            fh.seek(info.header_offset)
-            header = fh.read(_LOCAL_HEADER.size)
-            if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            start = data_offset(fh, info)
+            if start is None:
                 raise self._refuse(f"part {info.filename} has a damaged local header")
-            fields = _LOCAL_HEADER.unpack(header)
-            fh.seek(fields[-2] + fields[-1], 1)     # skip the name and extra field
+            fh.seek(start)
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
             left, produced = info.compress_size, 0
             try:

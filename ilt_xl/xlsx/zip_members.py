@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
 
 CHUNK = 8 << 20
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -36,17 +37,27 @@ def _append(zout: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
     zout._didModify = True
 
 
+def data_offset(fp: BinaryIO, info: zipfile.ZipInfo) -> int | None:
+    """Where member ``info``'s compressed bytes start in the zip file open as ``fp`` (after its
+    local header, whose name and extra field may differ from the central directory's), or None
+    when that header is damaged."""
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    return info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+
+
 def copy_compressed(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     """Copy one member's compressed bytes as they are (no inflate/deflate). False when the member
     is of a kind this does not handle (encrypted, zip64), so the caller re-deflates it instead."""
     if info.flag_bits & 0x01 or info.file_size >= _ZIP32_LIMIT or info.compress_size >= _ZIP32_LIMIT:
         return False
-    zin.fp.seek(info.header_offset)
-    header = zin.fp.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+    start = data_offset(zin.fp, info)
+    if start is None:
         return False
-    fields = _LOCAL_HEADER.unpack(header)
-    zin.fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    zin.fp.seek(start)
     raw = zin.fp.read(info.compress_size)
     if len(raw) != info.compress_size:
         return False
