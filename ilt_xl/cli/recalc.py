@@ -1,11 +1,12 @@
-"""``ilt-xl recalc`` and ``ilt-xl batch``: recompute workbooks headlessly.
+"""``ilt-xl recalc``, ``batch`` and ``scenario``: recompute workbooks headlessly.
 
 ``recalc IN.xlsx`` writes ``IN.recalc.xlsx`` (or ``-o OUT``; ``--in-place`` replaces IN) with every
 formula's cached value filled, then prints what was computed and which cells are in error.
 ``batch 'GLOB' --out DIR`` does the same for many workbooks on local processes, or on a Dask
 cluster when ``--scheduler`` is given; a workbook that fails is reported and skipped.
-Neither replaces a file already there unless ``--force`` is given.
-``scenario IN.xlsx --out DIR`` refuses a planner with errors (listed as ``check`` lists them).
+``scenario IN.xlsx --out DIR`` writes recalculated what-if copies and a diff report, and refuses
+a planner with errors (listed as ``check`` lists them).
+None of them replaces a file already there unless ``--force`` is given.
 
 Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
 evaluated (or, for batch, some workbooks failed; for scenario, the planner has errors),
@@ -117,6 +118,17 @@ def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | No
             "problems": len(r.problems), "errors": r.error_count, "seconds": r.seconds}
 
 
+def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
+    """Exit 3, writing nothing, when some of ``targets`` (files to write in ``out``) already exist
+    and ``force`` was not given."""
+    present = [str(t) for t in targets if t.exists()]
+    if present and not force:
+        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] {len(present)} file(s) already exist "
+                          f"({escape(', '.join(present[:3]))}{', ...' if len(present) > 3 else ''}); "
+                          "use --force to replace them.", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
 @app.command()
 def batch(
     pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
@@ -139,12 +151,7 @@ def batch(
     if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
         err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
         raise typer.Exit(EXIT_CANNOT_WRITE)
-    present = [str(out / Path(s).name) for s in sources if (out / Path(s).name).exists()]
-    if present and not force:
-        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] {len(present)} file(s) already exist "
-                          f"({escape(', '.join(present[:3]))}{', ...' if len(present) > 3 else ''}); "
-                          "use --force to replace them.", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+    _refuse_existing(out, [out / Path(s).name for s in sources], force)
     results = []
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("Recalculating", total=len(sources))
@@ -203,6 +210,7 @@ def scenario(
     cancel_below: float = typer.Option(None, "--cancel-below", help="Cancel Planned/Confirmed sessions below this occupancy (0.5 = 50%)."),
     room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
+    force: bool = typer.Option(False, "--force", help="Replace what-if copies and the diff report already in --out."),
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl.engine import scenario as sc
@@ -228,6 +236,8 @@ def scenario(
     if not path.is_file():
         err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    baseline, targets, diff = _scenario_files(path, out_dir, changes)
+    _refuse_existing(out_dir, [baseline, *targets, diff], force)
     planner = _read_valid_planner(path)
     written: list[Path] = []
     created_dir = not out_dir.exists()
@@ -278,25 +288,31 @@ def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
     raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _scenario_files(path: Path, out_dir: Path, changes: list) -> tuple[Path, list[Path], Path]:
+    """The baseline copy, one copy per change and the diff report that a scenario run writes."""
+    stem, suffix = path.stem, path.suffix
+    return (out_dir / f"{stem}.baseline{suffix}", [out_dir / f"{stem}.{c.name}{suffix}" for c in changes],
+            out_dir / f"{stem}.scenarios.csv")
+
+
 def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path]) -> None:
-    """Write the baseline, each what-if copy and the diff report into ``out_dir``, appending each file to
-    ``written`` as soon as it exists; prints one comparison table per scenario."""
+    """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
+    appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
     import pandas as pd
     from rich.table import Table as RichTable
 
+    from ilt_xl.atomic_write import atomic_target
     from ilt_xl.engine import scenario as sc
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem, suffix = path.stem, path.suffix
+    baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
-    baseline_path = out_dir / f"{stem}.baseline{suffix}"
-    written.append(baseline_path)
     sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day, planner)
+    written.append(baseline_path)
     baseline = sc.figures(baseline_path)
-    for change in changes:
-        target = out_dir / f"{stem}.{change.name}{suffix}"
-        written.append(target)
+    for change, target in zip(changes, targets):
         report = sc.write_scenario(path, target, change, day, planner)
+        written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))
         console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
@@ -309,8 +325,8 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
             table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
                           f"{row['Change']:+,.2f}")
         console.print(table)
-    diff = out_dir / f"{stem}.scenarios.csv"
-    written.append(diff)
     report_frame = pd.concat(frames, ignore_index=True)
-    report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(diff, index=False)
+    with atomic_target(diff) as tmp:
+        report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(tmp, index=False)
+    written.append(diff)
     console.print(f"Diff report: {escape(str(diff))}", highlight=False)

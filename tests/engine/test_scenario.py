@@ -81,3 +81,21 @@ def test_fx_scenario_moves_the_currency_rates(planner, tmp_path):
     assert is_usd.any()
     want = expected["PerEUR"].to_numpy(float) * np.where(is_usd, 1.1, 1.0)
     assert got["PerEUR"].to_numpy(float) == pytest.approx(want)
+
+
+def test_scenario_never_replaces_files_already_in_out_without_force(planner, tmp_path):
+    out = tmp_path / "what-if"
+    args = ["scenario", str(planner), "-o", str(out), "--room-rate", "+5%", "--today", TODAY]
+    assert runner.invoke(app, args).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"plan.baseline.xlsx", "plan.room-rate+5%.xlsx", "plan.scenarios.csv"}
+    (out / "plan.scenarios.csv").write_text("the analyst's own notes\n")
+    again = runner.invoke(app, args)
+    assert again.exit_code == 3
+    said = " ".join(again.output.split())       # the console wraps long lines
+    assert "3 file(s) already exist" in said and "use --force to replace them" in said
+    assert (out / "plan.scenarios.csv").read_text() == "the analyst's own notes\n"      # nothing touched
+    assert {p.name for p in out.iterdir()} == set(before)
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert pd.read_csv(out / "plan.scenarios.csv")["Scenario"].eq("room-rate+5%").all()
