@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ilt_xl.xlsx import WorkbookError, column_index
+from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
 
@@ -98,10 +98,17 @@ def cell_refs(refs) -> tuple[np.ndarray, np.ndarray]:
     for j in range(1, ascii_.shape[1]):         # then the digits, 0 = 48
         b = ascii_[:, j].astype(np.int64)
         rows = np.where((b >= 48) & (b <= 57), rows * 10 + b - 48, rows)
+    _refuse_off_grid(rows, cols)
+    return rows, cols
+
+
+def _refuse_off_grid(rows: np.ndarray, cols: np.ndarray) -> None:
+    """``ValueError`` naming the first cell outside Excel's grid (row 0 included), which would
+    otherwise wrap around to the far end of the engine's grid."""
     outside = (rows < 1) | (rows > MAX_ROWS) | (cols > MAX_COLUMNS)
     if outside.any():
-        raise ValueError(f"cell reference {refs[int(np.argmax(outside))].decode()} lies outside Excel's grid")
-    return rows, cols
+        i = int(np.argmax(outside))
+        raise ValueError(f"cell reference {column_letter(int(cols[i]))}{int(rows[i])} lies outside Excel's grid")
 
 
 def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
@@ -199,6 +206,8 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
                     vt[-1] = b"inlineStr"
                 else:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
+    for rows, cols in ((vr, vc), (fr, fc)):
+        _refuse_off_grid(np.array(rows, np.int64), np.array(cols, np.int64))
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
                         *_formula_kinds(fa, np.arange(len(fa))), pieces=None)

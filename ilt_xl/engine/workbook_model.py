@@ -148,11 +148,15 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
         texts[:] = unescape_all(raw[idx].tolist())
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
-    for i in np.flatnonzero(~(is_num | is_s | is_text)):
+    is_bool = types == b"b"
+    if is_bool.any():
+        idx = np.flatnonzero(is_bool)
+        kind[rr[idx], cc[idx]] = BOOL
+        num[rr[idx], cc[idx]] = np.isin(np.char.strip(raw[idx].astype("S")), (b"1", b"true"))
+    # errors and ISO dates: few, one by one
+    for i in np.flatnonzero(~(is_num | is_s | is_text | is_bool)):
         t, v, r, c = types[i], raw[i], rr[i], cc[i]
-        if t == b"b":
-            kind[r, c], num[r, c] = BOOL, float(v.strip() in (b"1", b"true"))
-        elif t == b"e":
+        if t == b"e":
             kind[r, c], obj[r, c] = ERR, ERRORS.get(unescape(v), E_VALUE)
         elif t == b"d":
             from ilt_xl.core.serial_dates import to_serial
