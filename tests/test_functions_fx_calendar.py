@@ -36,3 +36,9 @@ def test_workdays_and_duedate():
     assert R["ILT_WORKDAYS"](45292, 45322, ["XX", "", "NA"]).tolist() == ["#N/A", 23.0, 22.0]  # Namibia: 1 Jan is a holiday
     assert R["ILT_DUEDATE"](dt.date(2024, 12, 21), [1, -1, 0], "DE").tolist() == [45649.0, 45646.0, 45647.0]
     assert R["ILT_DUEDATE"](dt.date(2024, 12, 24), -10, "ZZ") == "#N/A"
+
+
+def test_duedate_outside_excels_dates_is_num_error_not_a_huge_serial():
+    # Excel's WORKDAY gives #NUM! when the date would fall before 1900 or after 9999
+    got = R["ILT_DUEDATE"](dt.date(2025, 12, 10), [5, 4_000_000, -45_000, 1e300], "DE").tolist()
+    assert got == [46008.0, "#NUM!", "#NUM!", "#NUM!"]      # 46008: Wednesday 2025-12-17

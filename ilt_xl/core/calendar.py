@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ilt_xl.core.serial_dates import FIRST_DATE, LAST_DATE
+
 # Holidays are loaded for the years the dates touch, widened by this many years
 # on each side so that cached calendars are reused across nearby calls.
 _YEAR_MARGIN = 2
@@ -116,7 +118,8 @@ def workday(
     positive offset counts working days after the anchor, a negative one before
     it, the anchor never counting; offsets are truncated to whole days. Returns
     (dates as datetime64[D], reasons) with NaT and the unknown-country message
-    (``#N/A`` in Excel) where undefined.
+    (``#N/A`` in Excel) where undefined; NaT alone where the date falls outside Excel's dates
+    (1900-01-01 to 9999-12-31: ``#NUM!``).
     """
     anchor = np.asarray(anchor, dtype="datetime64[D]").reshape(-1)
     offsets = np.trunc(np.asarray(offsets, dtype="float64").reshape(-1))
@@ -125,9 +128,10 @@ def workday(
     due = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     reasons = np.full(n, None, dtype=object)
     index, names = _country_groups(countries, n)
-    usable = ~np.isnat(anchor) & np.isfinite(offsets)
+    # no offset longer than Excel's whole date range can land inside it (WORKDAY gives #NUM!)
+    usable = ~np.isnat(anchor) & (np.abs(offsets) <= (LAST_DATE - FIRST_DATE).astype("int64"))
     # Reach of the result, so the holiday years cover it: 5 working days per 7.
-    reach = (np.abs(np.nan_to_num(offsets)) * 7 // 5 + 14).astype("int64").astype("timedelta64[D]")
+    reach = (np.abs(np.where(usable, offsets, 0.0)) * 7 // 5 + 14).astype("int64").astype("timedelta64[D]")
     for i, country in enumerate(names):
         rows = (index == i) & usable
         try:
@@ -142,4 +146,5 @@ def workday(
         forward = np.busday_offset(anchor[rows], step, roll="backward", busdaycal=calendar)
         backward = np.busday_offset(anchor[rows], step, roll="forward", busdaycal=calendar)
         due[rows] = np.where(step > 0, forward, np.where(step < 0, backward, anchor[rows]))
+    due[(due < FIRST_DATE) | (due > LAST_DATE)] = np.datetime64("NaT")
     return due, reasons
