@@ -24,7 +24,11 @@ CONFLICT_KINDS = (
     "Over capacity",
     "Capacity above room",
     "Instructor over available days",
+    "Leave clash",
 )
+ACCEPT = ("Yes", "No")
+PROPOSAL_KINDS = ("Assign", "Merge")
+PROPOSAL_OUTCOMES = ("Proposed", "Applied", "Skipped")
 UNALLOCATED = "(unallocated)"
 
 # ECB reference currencies (those the bundled ECB history quotes today) and EUR.
@@ -74,6 +78,9 @@ SETTINGS = (
     ),
     Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank.",
             minimum=0, maximum=366),
+    Setting("DefaultTravelCost", T.MONEY, 500,
+            "Travel cost of one session, in the reporting currency, when the instructor's home country is not the "
+            "session's and the TravelCosts table has no row for the session's country.", minimum=0, optional=True),
 )
 
 COURSES = Table(
@@ -147,6 +154,31 @@ BUSINESS_UNITS = Table(
         Column("CostCentre", T.TEXT, "Cost centre charged."),
     ),
     tab_color="4472C4",
+)
+
+UNAVAILABILITY = Table(
+    "Unavailability",
+    "Days an instructor is on leave (or a room is closed): no session may use the resource then.",
+    (
+        Column("Resource", T.ID, "InstructorId or RoomId concerned.", required=True),
+        Column("From", T.DATE, "First day unavailable.", required=True),
+        Column("To", T.DATE, "Last day unavailable (same as From for one day).", required=True),
+        Column("Reason", T.TEXT, "Leave, training, sick leave, maintenance, ...", width=30),
+    ),
+    tab_color="4472C4",
+    optional=True,
+)
+
+TRAVEL_COSTS = Table(
+    "TravelCosts",
+    "Travel cost of one session for an instructor who comes from another country, per session country.",
+    (
+        Column("Country", T.COUNTRY, "ISO 3166 country code of the session.", required=True, unique=True),
+        Column("Cost", T.MONEY, "Travel and lodging per session, in the row's currency.", required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the cost.", required=True, allowed=CURRENCIES),
+    ),
+    tab_color="4472C4",
+    optional=True,
 )
 
 SESSIONS = Table(
@@ -345,11 +377,40 @@ CONFLICTS = Table(
     tab_color="C00000",
 )
 
+PROPOSALS = Table(
+    "Proposals",
+    "Changes proposed by the optimise and merge-advice commands; `ilt-xl apply` writes the accepted ones into Sessions "
+    "and Enrolments. Costs are in the reporting currency.",
+    (
+        Column("Kind", T.TEXT, "Assign (instructor, room, date) or Merge (learners moved to another session).",
+               allowed=PROPOSAL_KINDS),
+        Column("SessionId", T.ID, "Session concerned."),
+        Column("CurrentInstructor", T.ID, "Instructor booked now."),
+        Column("ProposedInstructor", T.ID, "Instructor proposed."),
+        Column("CurrentRoom", T.ID, "Room booked now (blank: external venue)."),
+        Column("ProposedRoom", T.ID, "Room proposed."),
+        Column("CurrentStart", T.DATE, "Start date now."),
+        Column("ProposedStart", T.DATE, "Start date proposed (the session keeps its length)."),
+        Column("MergeInto", T.ID, "For a merge: the session that takes the learners (this one is then cancelled)."),
+        Column("LearnersMoved", T.INT, "For a merge: registered learners moved."),
+        Column("CostBefore", T.MONEY, "Cost the proposal changes, now: instructor fee, room, travel (merge: the fixed cost)."),
+        Column("CostAfter", T.MONEY, "The same cost once the proposal is applied."),
+        Column("Saving", T.MONEY, "CostBefore - CostAfter."),
+        Column("Rule", T.TEXT, "What decided the proposal.", width=44),
+        Column("Accept", T.TEXT, "Yes to apply the row with `ilt-xl apply`, No to leave the session as it is.",
+               allowed=ACCEPT),
+        Column("Outcome", T.TEXT, "Proposed, Applied, or Skipped (with the reason in Rule).", allowed=PROPOSAL_OUTCOMES),
+    ),
+    written_by="optimise",
+    tab_color="7030A0",
+    optional=True,
+)
+
 PLANNER = Schema(
     settings=SETTINGS,
     tables=(
         COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX,
-        CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS,
+        CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, UNAVAILABILITY, TRAVEL_COSTS, PROPOSALS,
     ),
 )
 """The planner schema. Sheets come in this order, after Settings and before Dashboard."""

@@ -100,7 +100,9 @@ class Table:
     """A planner sheet holding one Excel table of the same name.
 
     ``written_by`` names the command that fills the table (its rows are not typed
-    by hand); ``None`` means users type the rows.
+    by hand); ``None`` means users type the rows. An ``optional`` table came after the
+    first planners: a planner without it reads it as empty (with a warning), and the
+    command that needs it adds it.
     """
 
     name: str
@@ -108,6 +110,7 @@ class Table:
     columns: tuple[Column, ...]
     written_by: str | None = None
     tab_color: str | None = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -147,7 +150,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Setting:
-    """A named cell on the Settings sheet. ``formula`` overrides ``default``."""
+    """A named cell on the Settings sheet. ``formula`` overrides ``default``; an ``optional``
+    setting came after the first planners, which read it as its default (with a warning)."""
 
     name: str
     type: ColumnType
@@ -157,6 +161,7 @@ class Setting:
     formula: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)

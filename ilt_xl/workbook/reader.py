@@ -108,7 +108,8 @@ class _Reader:
                               f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
             return info
         if sheet is None:
-            self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
+            if not table.optional:  # an optional table is newer than some planners: they simply have none
+                self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None
         others = [t.name for t in self.pkg.tables if t.sheet == sheet.name]
         hint = f" (it holds table {', '.join(others)}: rename it to {table.name})" if others else ""
@@ -217,6 +218,8 @@ class _Reader:
     def _setting(self, setting: Setting) -> object:
         name = self.pkg.defined_name(setting.name)
         if name is None:
+            if setting.optional:  # newer than some planners: they use the default
+                return setting.default
             self._problem(SETTINGS_SHEET, f"the named cell {setting.name} is missing; "
                           f"its default {setting.default!r} is used", f"a named cell {setting.name}",
                           column=setting.name)
