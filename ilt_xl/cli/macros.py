@@ -111,4 +111,5 @@ def _register(name: str) -> None:
 
 
 for _name in COMMANDS:
-    _register(_name)
+    if _name in _HELP:  # optimise and merge-advice take options: ilt_xl.cli.optimise registers them
+        _register(_name)

@@ -183,6 +183,32 @@ def _week_grid(kind: str, resource: np.ndarray, week: np.ndarray, weeks: int, ke
     return frame
 
 
+def proposal_rows(tables: Tables, settings: Settings, kind: str, new: pd.DataFrame) -> pd.DataFrame:
+    """The Proposals table with ``new`` in place of the rows of ``kind`` (Assign or Merge) that were not
+    applied; the other kind's rows, and rows already applied or skipped, stay (a record of what was done)."""
+    current = tables.get("Proposals")
+    if current is None or current.empty:
+        return new.reset_index(drop=True)
+    outcome = current["Outcome"].astype(object).where(current["Outcome"].notna(), "").astype(str)
+    replaced = (current["Kind"].astype(str) == kind).to_numpy() & outcome.isin(["", "Proposed", "Infeasible"]).to_numpy()
+    kept = current.loc[~replaced, list(new.columns)]
+    return pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
+
+
+def optimise_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """Proposals of :func:`ilt_xl.core.optimise.optimise` with its default options (the macro's; the command has options)."""
+    from ilt_xl.core.optimise import ASSIGN, optimise
+
+    return proposal_rows(tables, settings, ASSIGN, optimise(tables, settings).proposals)
+
+
+def merge_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """Proposals of :func:`ilt_xl.core.merge.merge_advice` with its default options."""
+    from ilt_xl.core.merge import MERGE, merge_advice
+
+    return proposal_rows(tables, settings, MERGE, merge_advice(tables, settings))
+
+
 def problem_rows(problems: list) -> pd.DataFrame:
     """The reader's problems (:class:`ilt_xl.workbook.problems.Problem`) as Problems-table rows, errors first."""
     from ilt_xl.workbook.problems import display_value
@@ -225,4 +251,8 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
     Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days.",
           availability_rows, reshape=True, created=True),
+    Macro("optimise", "Proposals", "Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab).",
+          optimise_rows, created=True),
+    Macro("merge-advice", "Proposals", "Propose merging under-filled Planned sessions into another of the same course.",
+          merge_rows, created=True),
 )}
