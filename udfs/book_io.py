@@ -92,6 +92,8 @@ def write_rows(table: Any, frame: pd.DataFrame, *, reshape: bool = False) -> Non
         if column is None or name.casefold() in computed:
             continue
         values = frame[column].astype(object).where(frame[column].notna(), None).tolist() or [None]
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):  # datetimes, as Excel hands them back
+            values = [v.to_pydatetime() if v is not None else None for v in values]
         body.offset(0, i).resize(rows, 1).options(transpose=True).value = values
 
 
@@ -112,3 +114,20 @@ def run_in_book(book: Any, name: str) -> int:
         table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=macro.table)
     write_rows(table, rows, reshape=macro.reshape)
     return len(rows)
+
+
+def apply_in_book(book: Any) -> tuple[int, int]:
+    """``ilt-xl apply`` on ``book``: the accepted Proposals rows into Sessions and Enrolments, Conflicts
+    refreshed, each row's Outcome recorded; returns (applied, skipped)."""
+    from ilt_xl.core.proposals import apply_proposals
+    from ilt_xl.core.resources import conflicts
+
+    tables, settings = read_tables(book)
+    done = apply_proposals(tables, settings)
+    after = {**tables, "Sessions": done.sessions, "Enrolments": done.enrolments}
+    for name, frame in (("Sessions", done.sessions), ("Enrolments", done.enrolments),
+                        ("Conflicts", conflicts(after, settings)), ("Proposals", done.proposals)):
+        table = find_table(book, name)
+        if table is not None:
+            write_rows(table, frame[[c.name for c in PLANNER.table(name).input_columns]])
+    return done.applied, done.skipped

@@ -46,3 +46,21 @@ def ilt_refresh_budget(book):
 def ilt_refresh_availability(book):
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     book_io.run_in_book(book, "availability")
+
+
+@script
+def ilt_optimise(book):
+    """Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab)."""
+    book_io.run_in_book(book, "optimise")
+
+
+@script
+def ilt_merge_advice(book):
+    """Propose merging under-filled Planned sessions into another of the same course (Proposals tab)."""
+    book_io.run_in_book(book, "merge-advice")
+
+
+@script
+def ilt_apply_proposals(book):
+    """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
+    book_io.apply_in_book(book)
