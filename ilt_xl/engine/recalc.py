@@ -21,7 +21,7 @@ from ilt_xl.engine.evaluator import Book, Ctx, EvalError, NotVectorisable, Val, 
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
-from ilt_xl.engine.values import ERR, Block, E_NA, E_NAME, E_VALUE
+from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA, E_NAME, E_VALUE
 from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
 from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
@@ -136,8 +136,14 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
 
 
 def _store(run: Run, rows: np.ndarray, val: Val) -> None:
-    """Write a run's (or one cell's) result into the sheet grid."""
+    """Write a run's (or one cell's) result into the sheet grid. A formula's value is never empty:
+    a result that is an empty cell (``=A1`` of a blank A1, ``{=B:B}``) is 0, as in Excel."""
     grid = run.sheet.grid
+    if (val.block.kind == EMPTY).any():
+        b = val.block
+        empty = b.kind == EMPTY
+        val = Val(Block(np.where(empty, NUM, b.kind).astype(np.int8), np.where(empty, 0.0, b.num), b._obj),
+                  val.per_row, val.ref, val.cells)
     if run.array_area is not None:
         r0, c0, r1, c1 = run.array_area
         h, w = r1 - r0 + 1, c1 - c0 + 1
