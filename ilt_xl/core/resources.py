@@ -292,12 +292,16 @@ def leave_days(unavailability: pd.DataFrame | None) -> pd.DataFrame:
 
 def leave_clashes(sessions: pd.DataFrame, unavailability: pd.DataFrame | None) -> pd.DataFrame:
     """Non-cancelled sessions holding an instructor or room on days it is unavailable (Conflicts rows)."""
-    s = active(sessions)
     leave = leave_days(unavailability)
-    first, last = _day_numbers(s["StartDate"]), _day_numbers(s["EndDate"])
-    parts = []
+    parts = [_frame(LEAVE_CLASH, [], [], None, [], [], [], [])]
+    if leave.empty:
+        return parts[0]
+    live = active(sessions)
+    on_leave = set(id_key(leave["Resource"]))
     for column in ("InstructorId", "RoomId"):
-        # Sessions and leave rows in one sweep; the pairs that mix one of each are the clashes.
+        # Only sessions holding a resource with leave, and the leave rows, in one sweep: the pairs mixing one of each.
+        s = live[id_key(live[column]).isin(on_leave).to_numpy()].reset_index(drop=True)
+        first, last = _day_numbers(s["StartDate"]), _day_numbers(s["EndDate"])
         held = np.concatenate([s[column].to_numpy(object), leave["Resource"].to_numpy(object)])
         codes = overlaps.resource_codes(held)
         starts = np.concatenate([first, leave["first"].to_numpy("int64")])
