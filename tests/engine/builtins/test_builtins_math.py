@@ -52,8 +52,8 @@ def test_a_range_in_a_single_cell_intersects_the_formula_row():
 
 
 def test_trunc_drops_the_digits_as_stored_while_rounddown_works_on_15_digits():
-    # -0.39999999999999997 is how 0.1-0.5 lands in a cell; Excel's TRUNC(...,1) of it is -0.3
-    got = values({"A1": -0.39999999999999997, "B1": "=TRUNC(A1,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
+    # 0.3-0.7 is -0.39999999999999997 in binary floating point; Excel's TRUNC(...,1) of it is -0.3
+    got = values({"A1": "=0.3-0.7", "B1": "=TRUNC(A1,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
     assert (got["B1"], got["C1"]) == (-0.3, 8.0)
 
 
