@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
+from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
 from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
@@ -35,6 +35,8 @@ class Val:
                                     # cells over the run's rows: lets lookups memoise on it
     origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
                                     # (ROUND(J2:J7,2)): a single cell intersects it like a reference
+    tail: int = 0                   # empty rows below the block that the reference also covers
+                                    # (whole columns, $T:$T, are read down to the used rows only)
 
     @property
     def identity(self) -> tuple | None:
@@ -82,6 +84,7 @@ class Book:
             self.names[(dn.sheet_scope, dn.name.upper())] = dn.value
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
+        self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -149,6 +152,8 @@ def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     r0, r1 = ref.r0, ref.r1
     if ref.whole_cols:
         r0, r1 = 1, max(sheet.n_rows, 1)
+        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1),
+                   tail=MAX_ROW - r1)
     if not (ref.rel0 or ref.rel1):
         return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
     if ctx.n == 1:

@@ -39,7 +39,7 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     lazy = _LAZY.get(name)
     if lazy is not None:
         return lazy(node.args, ctx)
-    fn, takes_thunks = builtins.lookup(name)
+    fn, takes_thunks = builtins.find(name)
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
@@ -441,7 +441,7 @@ def _fn_rows_cols(which: str):
         a = args[0]
         if a.per_row:
             return Val(Block.numbers([[1.0]]))
-        return Val(Block.numbers([[float(a.shape[0] if which == "ROWS" else a.shape[1])]]))
+        return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
     return fn
 
 
@@ -485,24 +485,17 @@ def _fn_trim(args: list[Val], ctx: Ctx) -> Val:
     return Val(blk, args[0].per_row)
 
 
-_SUBTOTAL = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT", 9: "SUM"}
-
-
-def _fn_subtotal(args: list[Val], ctx: Ctx) -> Val:
-    """SUBTOTAL(f, ranges...): hidden rows are not known headlessly, so 1xx codes equal their x."""
-    code = args[0]
-    if code.per_row or code.shape != (1, 1) or code.block.kind[0, 0] != NUM:
-        return Val(Block.errors((1, 1), E_VALUE))
-    name = _SUBTOTAL.get(int(code.block.num[0, 0]) % 100)
-    if name is None:
-        return Val(Block.errors((1, 1), E_VALUE))
+def call_with_values(name: str, args: list[Val], ctx: Ctx) -> Val:
+    """Call the worksheet function ``name`` on values already evaluated (SUBTOTAL's functions)."""
+    fn, takes_thunks = builtins.find(name)
+    if fn is not None and not takes_thunks:
+        return fn(args, ctx)
     vec = _VECTORISED.get(name)
-    return vec(args[1:], ctx) if vec is not None else _call_formulas(name, args[1:], ctx)
+    return vec(args, ctx) if vec is not None else _call_formulas(name, args, ctx)
 
 
 _VECTORISED = {
     "TRIM": _fn_trim,
-    "SUBTOTAL": _fn_subtotal,
     "N": _fn_n,
     "T": lambda args, ctx: Val(Block(np.where(args[0].block.kind == ERR, ERR, STR).astype(np.int8),
                                      np.zeros(args[0].shape),
