@@ -85,6 +85,7 @@ class Book:
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
         self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
+        self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -147,22 +148,28 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     return Block(kind, num, obj)
 
 
+def area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int, tail: int = 0) -> Val:
+    """The value of a reference to an area (1-based inclusive); the book's ``on_read`` hook hears of
+    it first (cycle evaluation computes cells on demand there)."""
+    if ctx.book.on_read is not None:
+        ctx.book.on_read(sheet, r0, c0, r1, c1)
+    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1), tail=tail)
+
+
 def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
     r0, r1 = ref.r0, ref.r1
     if ref.whole_cols:
-        r0, r1 = 1, max(sheet.n_rows, 1)
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1),
-                   tail=MAX_ROW - r1)
+        r1 = max(sheet.n_rows, 1)
+        return area_value(ctx, sheet, 1, ref.c0, r1, ref.c1, tail=MAX_ROW - r1)
     if not (ref.rel0 or ref.rel1):
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, r0, ref.c0, r1, ref.c1)
     if ctx.n == 1:
         d = int(ctx.rows[0]) - ctx.anchor
         r0, r1 = r0 + (d if ref.rel0 else 0), r1 + (d if ref.rel1 else 0)
         if r0 < 1 or r1 < 1:
             return Val(Block.errors((1, 1), E_REF))
-        r0, r1 = min(r0, r1), max(r0, r1)
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, min(r0, r1), ref.c0, max(r0, r1), ref.c1)
     if not (ref.rel0 and ref.rel1 and r0 == r1 and ref.c0 == ref.c1):
         raise NotVectorisable("a range that moves with the row")
     rows = ctx.rows + (r0 - ctx.anchor)

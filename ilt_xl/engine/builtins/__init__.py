@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "dates", "engineering", "info", "lookup", "math")
+CATEGORIES = ("aggregate", "dates", "engineering", "info", "logical", "lookup", "math")
 
 _EAGER: dict[str, Callable] = {}
 _LAZY: dict[str, Callable] = {}
