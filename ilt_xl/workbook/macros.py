@@ -69,9 +69,11 @@ def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
 
 
 def checklist_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work."""
-    existing = tables["Checklist"]
-    return checklists.regenerate(existing, tables["Sessions"], tables["ChecklistTemplate"])
+    """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work; sessions
+    finished more than ChecklistHorizonDays before AsOfDate get no new tasks."""
+    s = _settings(settings)
+    since = pd.Timestamp(s["AsOfDate"]).normalize() - pd.Timedelta(days=int(s["ChecklistHorizonDays"]))
+    return checklists.regenerate(tables["Checklist"], tables["Sessions"], tables["ChecklistTemplate"], since=since)
 
 
 def budget_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
