@@ -402,7 +402,8 @@ def build(directory: Path = CORPUS) -> list[Case]:
         "about": "Hostile and malformed planners (issue 6). Rebuild with: python tests/corpus_cases.py",
         "families": {"check": ["check"], "macros": ["checklist", "allocate", "conflicts", "fx", "budget",
                                                     "availability", "validate"],
-                     "recalc": ["recalc"], "batch": ["batch"], "scenario": ["scenario"], "ics": ["ics"]},
+                     "recalc": ["recalc"], "batch": ["batch"], "scenario": ["scenario"], "ics": ["ics"],
+                     "refresh": ["refresh"]},
         "cases": [{"file": c.file, "category": c.category, "what": c.what, "expect": c.expect or clean()}
                   for c in CASES],
     }

@@ -81,7 +81,9 @@ def _assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
         session_table(p.tables, s), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
         s["BudgetRateDate"], p.fx)),
     ("conflicts", "Conflicts", lambda p, s: resources.conflicts(p.tables, s)),
-    ("checklist", "Checklist", lambda p, s: checklists.regenerate(p.checklist, p.sessions, p.checklist_template)),
+    ("checklist", "Checklist", lambda p, s: checklists.regenerate(
+        p.checklist, p.sessions, p.checklist_template,
+        since=pd.Timestamp(s["AsOfDate"]) - pd.Timedelta(days=s["ChecklistHorizonDays"]))),
     ("budget", "Budget", lambda p, s: plan.budget_table(p.tables, s).drop(columns="Variance")),
 ])
 def test_twin_writes_the_core_result_and_only_its_table(planner_file, tmp_path, macro, table, expected):
