@@ -232,7 +232,7 @@ def clean(**overrides: dict) -> dict[str, dict]:
 
 def formula_problem(cell: str, what: str) -> dict[str, dict]:
     """A formula the engine cannot evaluate (``what``): recalc names its cell and formula (1)."""
-    return clean(recalc=outcome(1, f"{cell}: ="), batch=outcome(1, "formulas not evaluated"))
+    return clean(recalc=outcome(1, f"{cell}: ="), batch=outcome(1, "not evaluated"))
 
 
 CASES: list[Case] = [

@@ -84,3 +84,13 @@ def refuse_existing(path) -> NoReturn:
     err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] it already exists; use --force to replace it.",
                       highlight=False)
     raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
+def reason_of(exc: BaseException) -> str:
+    """Why ``exc`` happened, in words: the message of the refusals the core words itself (ValueError,
+    KeyError), the type as well for anything else (an unforeseen failure is named, never hidden)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -5,7 +5,6 @@ usable workbook (or the check itself failed; ``--debug`` shows the traceback).
 """
 from __future__ import annotations
 
-import json
 import traceback
 from collections import Counter
 from pathlib import Path
@@ -18,12 +17,17 @@ from ilt_xl.cli.output import FORMAT, Format, examples, print_json
 from ilt_xl.cli.progress import QUIET, Steps
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl check plan.xlsx", "a table on a terminal, one line per problem in a pipe"),
+    ("ilt-xl check plan.xlsx | grep Sessions", "file: Sheet!Cell: column: severity: problem (expected ...)"),
+    ("ilt-xl check plan.xlsx --format json | jq '.problems[] | .cell'", "every problem, for machines"),
+))
 def check(
     path: Path = typer.Argument(..., help="The planner workbook (.xlsx) to check."),
-    format: Format = typer.Option(Format.table, "--format", "-f", help="table for people, json for machines."),
+    format: Format = FORMAT,
     limit: int = typer.Option(200, "--limit", min=0, help="Most problems to list in the table (0: all)."),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected failure."),
+    quiet: bool = QUIET,
 ) -> None:
     """Check a planner workbook and list every problem with its sheet, cell, value and what was expected."""
     from ilt_xl.workbook.reader import read_planner
@@ -31,7 +35,9 @@ def check(
     from ilt_xl.xlsx import WorkbookError
 
     try:
-        planner = read_planner(path)
+        with Steps(quiet) as steps:
+            steps.next(f"Checking {path.name}")
+            planner = read_planner(path)
     except WorkbookError as exc:
         _fail(format, str(path), exc.reason)
     except Exception as exc:  # a bug, or an input no check foresaw: say so briefly, never hide it
@@ -42,10 +48,8 @@ def check(
     problems = ordered(planner.problems)
     errors = sum(p.is_error for p in problems)
     if format is Format.json:
-        console.print_json(json.dumps({
-            "file": str(path), "errors": errors, "warnings": len(problems) - errors,
-            "problems": [p.to_dict() for p in problems],
-        }))
+        print_json(console, {"file": str(path), "errors": errors, "warnings": len(problems) - errors,
+                             "problems": [p.to_dict() for p in problems]})
     else:
         print_problems(str(path), problems, limit)
     raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
@@ -53,7 +57,7 @@ def check(
 
 def _fail(format: Format, file: str, reason: str) -> None:
     if format is Format.json:
-        console.print_json(json.dumps({"file": file, "unusable": reason}))
+        print_json(console, {"file": file, "unusable": reason})
     err_console.print(f"[bold red]Cannot check {escape(file)}:[/] {escape(reason)}", highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -41,7 +41,7 @@ _HELP = {
     "conflicts": "Fill the Conflicts tab: double bookings, skill mismatches, capacity, available days.",
     "fx": "Write the ECB rates the sessions use into the FX tab (with their source), keeping manual rows.",
     "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
-    "availability": "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days, heat-mapped.",
+    "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over-booked.",
     "validate": "Write every problem of the planner to a Problems sheet.",
 }
 

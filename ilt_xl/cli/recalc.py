@@ -24,7 +24,7 @@ from rich.markup import escape
 
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
-    refuse_unusable,
+    reason_of, refuse_unusable,
 )
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Files, Steps
@@ -226,7 +226,7 @@ def batch(
     else:
         console.print(f"{len(results) - len(failed)} of {plural(len(results), 'workbook')} "
                       f"{'refreshed' if refresh else 'recalculated'} ({plural(cells, 'formula cell')}); "
-                      f"{len(failed):,} failed; {len(with_errors):,} hold cells in error.", highlight=False)
+                      f"{len(failed):,} failed; {len(with_errors):,} with cells in error.", highlight=False)
     raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
 
 
@@ -381,7 +381,7 @@ def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
     # a setting the core refuses (ValueError) or an input nothing foresaw: said in one line, never a traceback
     err_console.print(f"[bold red]Cannot compute the scenarios of {escape(str(path))}:[/] "
-                      f"{escape(type(exc).__name__)}: {escape(str(exc))}; nothing written.", highlight=False)
+                      f"{escape(reason_of(exc))}; nothing written.", highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

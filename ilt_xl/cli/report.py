@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, refuse_unusable
+from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, reason_of, refuse_unusable
 from ilt_xl.cli.check import problem_line
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Steps
@@ -182,7 +182,7 @@ def report(
             try:
                 sections[key] = make()
             except (ValueError, KeyError, TypeError) as exc:  # a setting or table the core cannot use
-                sections[key] = f"{what} not reported: {type(exc).__name__}: {exc}"
+                sections[key] = f"{what} not reported: {reason_of(exc)}"
     as_of = settings.get("AsOfDate")
     if format is Format.json:
         print_json(console, {
