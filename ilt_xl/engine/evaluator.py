@@ -88,6 +88,8 @@ class Book:
         self.lookup_cache: dict = {}
         self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
         self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
+        # called with (sheet, r0, c0, r1, c1) before a computed reference (OFFSET, INDIRECT) is read
+        self.ensure_computed = lambda *area: None
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:

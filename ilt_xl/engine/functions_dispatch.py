@@ -50,8 +50,8 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     lam = _lambda_named(node.value, ctx)
     if lam is not None:
         return lam(args, ctx)
-    if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)")
+    if name in ("CELL", "INFO"):
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
     return _call_formulas(name, args, ctx)
 
 

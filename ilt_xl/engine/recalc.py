@@ -338,11 +338,31 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     for rid, run in enumerate(runs):
         for area in run.reads:
             edges[rid] |= index.writers(*area)
-    for comp in strongly_connected(len(runs), edges):
+    components = strongly_connected(len(runs), edges)
+    state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+    comp_of = np.empty(len(runs), np.int64)
+    for k, comp in enumerate(components):
+        comp_of[comp] = k
+
+    def evaluate_component(k: int) -> None:
+        state[k] = 1
+        comp = components[k]
         if len(comp) == 1 and comp[0] not in edges[comp[0]]:
             _evaluate_run(runs[comp[0]], book, report)
         else:
             _evaluate_cycle(comp, runs, book, report)
+        state[k] = 2
+
+    def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+        # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
+        for rid in index.writers(sheet, r0, c0, r1, c1):
+            if state[comp_of[rid]] == 0:
+                evaluate_component(int(comp_of[rid]))
+
+    book.ensure_computed = ensure_computed
+    for k in range(len(components)):
+        if state[k] == 0:
+            evaluate_component(k)
     report.runs = len(runs)
     report.cells_computed = int(sum(len(s.formulas.rows) for s in model.sheets))
     _collect_errors(model, report)
