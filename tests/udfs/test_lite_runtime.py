@@ -238,6 +238,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
 
 def test_every_script_takes_the_book_and_runs(lite):
     assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted(SCRIPTS)
+    assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
                 if "error" in r}
     assert failures == {}
