@@ -38,7 +38,7 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     name = normalise_name(node.value)
     fn, takes_thunks = builtins.find(name)
     if fn is not None and takes_thunks:
-        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
+        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
@@ -47,9 +47,22 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     vec = _VECTORISED.get(name)
     if vec is not None:
         return vec(args, ctx)
-    if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)")
+    lam = _lambda_named(node.value, ctx)
+    if lam is not None:
+        return lam(args, ctx)
+    if name in ("CELL", "INFO"):
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
     return _call_formulas(name, args, ctx)
+
+
+def _lambda_named(name: str, ctx: Ctx):
+    """The LAMBDA a LET name or a defined name (``MYLAMBDA(2,1)``) holds, else None."""
+    if ctx.env is not None and name.upper() in ctx.env:
+        return ctx.env[name.upper()].lam
+    tree = ctx.book.name_tree(name, ctx.sheet) if "." not in name else None
+    if tree is None or tree.kind != "fn" or normalise_name(tree.value) != "LAMBDA":
+        return None
+    return evaluate(tree, ctx).lam
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
