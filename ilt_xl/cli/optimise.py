@@ -17,38 +17,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable
-from ilt_xl.cli.check import print_problems
-from ilt_xl.cli.macros import _target
+from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.macros import FORCE, IN_PLACE, OUTPUT, PATH, output_target, refusals
 
 _LISTED = 15
-_PATH = typer.Argument(..., help="The planner workbook (.xlsx).")
-_OUTPUT = typer.Option(None, "--output", "-o", help="Write here (default: PATH's stem + .out.xlsx).")
-_IN_PLACE = typer.Option(False, "--in-place", help="Rewrite PATH itself.")
-_FORCE = typer.Option(False, "--force", help="Replace an existing output file.")
-
-
-def _guarded(command: str, path: Path, work):
-    """Run ``work()``, turning the known failures into the exit-code contract."""
-    from ilt_xl.workbook.headless import PlannerHasErrors
-    from ilt_xl.workbook.package_editor import OutputError
-    from ilt_xl.xlsx import WorkbookError
-
-    try:
-        return work()
-    except WorkbookError as exc:
-        refuse_unusable(exc)
-    except PlannerHasErrors as exc:
-        print_problems(str(path), exc.problems, limit=0)
-        err_console.print(f"[bold red]{escape(str(path))}: {command} refused, nothing written:[/] "
-                          "correct the errors above first.", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
-    except OutputError as exc:
-        err_console.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
-    except (ValueError, KeyError) as exc:
-        err_console.print(f"[bold red]{escape(str(path))}: {command} cannot run:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def _money(amount: float) -> str:
@@ -57,10 +29,10 @@ def _money(amount: float) -> str:
 
 @app.command(name="optimise")
 def optimise_command(
-    path: Path = _PATH,
-    output: Path = _OUTPUT,
-    in_place: bool = _IN_PLACE,
-    force: bool = _FORCE,
+    path: Path = PATH,
+    output: Path = OUTPUT,
+    in_place: bool = IN_PLACE,
+    force: bool = FORCE,
     scope: str = typer.Option("planned", "--scope", help="planned: Planned sessions from AsOfDate on; all-open: every Planned session."),
     objective: str = typer.Option("cost", "--objective", help="cost: lowest total cost; balance: even instructor utilisation, then cost."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds the solver may take (the best plan found is kept)."),
@@ -76,7 +48,7 @@ def optimise_command(
     except ValueError as exc:
         err_console.print(f"[bold red]Bad option:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    target = _target(path, output, in_place, force)
+    target = output_target(path, output, in_place, force)
 
     def work():
         planner = read_valid(path, "optimise")
@@ -84,7 +56,8 @@ def optimise_command(
         write_proposals(path, target, "optimise", proposal_rows(planner.tables, planner.settings, ASSIGN, result.proposals))
         return planner, result
 
-    planner, result = _guarded("optimise", path, work)
+    with refusals(path, "optimise"):
+        planner, result = work()
     currency = planner.settings.get("ReportingCurrency") or "EUR"
     gap = f", gap {result.gap:.2%}" if result.gap is not None else ""
     console.print(f"Optimised {result.sessions} Planned session(s) ({scope}, {objective}) in {result.seconds:.1f} s: "
@@ -112,10 +85,10 @@ def _list_unstaffable(unstaffable) -> None:
 
 @app.command(name="merge-advice")
 def merge_advice_command(
-    path: Path = _PATH,
-    output: Path = _OUTPUT,
-    in_place: bool = _IN_PLACE,
-    force: bool = _FORCE,
+    path: Path = PATH,
+    output: Path = OUTPUT,
+    in_place: bool = IN_PLACE,
+    force: bool = FORCE,
     within_days: int = typer.Option(14, "--within-days", help="Merge only into sessions starting at most this many days apart."),
     below: float = typer.Option(None, "--below", help="Under-filled means occupancy below this (0.5 = 50%); default: under the course minimum."),
 ) -> None:
@@ -127,7 +100,7 @@ def merge_advice_command(
     if within_days < 0 or (below is not None and not 0 <= below <= 1):
         err_console.print("[bold red]Bad option:[/] --within-days must be 0 or more and --below from 0 to 1.")
         raise typer.Exit(EXIT_BAD_INPUT)
-    target = _target(path, output, in_place, force)
+    target = output_target(path, output, in_place, force)
 
     def work():
         planner = read_valid(path, "merge-advice")
@@ -135,7 +108,8 @@ def merge_advice_command(
         write_proposals(path, target, "merge-advice", proposal_rows(planner.tables, planner.settings, MERGE, rows))
         return planner, rows
 
-    planner, rows = _guarded("merge-advice", path, work)
+    with refusals(path, "merge-advice"):
+        planner, rows = work()
     currency = planner.settings.get("ReportingCurrency") or "EUR"
     console.print(f"{escape(str(target))}: {len(rows)} merge(s) proposed, moving {rows['LearnersMoved'].sum():g} learner(s); "
                   f"fixed cost saved {_money(rows['Saving'].sum())} {currency}. Review the Proposals tab, then run `ilt-xl apply`.",
@@ -145,10 +119,10 @@ def merge_advice_command(
 
 @app.command(name="apply")
 def apply_command(
-    path: Path = _PATH,
-    output: Path = _OUTPUT,
-    in_place: bool = _IN_PLACE,
-    force: bool = _FORCE,
+    path: Path = PATH,
+    output: Path = OUTPUT,
+    in_place: bool = IN_PLACE,
+    force: bool = FORCE,
     today: str = typer.Option(None, "--today", help="Fix TODAY() for the recalculation (YYYY-MM-DD)."),
 ) -> None:
     """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
@@ -161,8 +135,9 @@ def apply_command(
         except ValueError:
             err_console.print(f"[bold red]Bad --today {escape(today)}:[/] expected a date as YYYY-MM-DD.", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT)
-    target = _target(path, output, in_place, force)
-    run = _guarded("apply", path, lambda: apply_file(path, target, today=day))
+    target = output_target(path, output, in_place, force)
+    with refusals(path, "apply"):
+        run = apply_file(path, target, today=day)
     console.print(f"{escape(str(target))}: {run.applied} proposal(s) applied, {run.skipped} skipped "
                   f"(the reason is in their Rule); learners {run.learners_before:g} before, {run.learners_after:g} after; "
                   f"Conflicts refreshed ({len(run.conflicts)} row(s)).", highlight=False)

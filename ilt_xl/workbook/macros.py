@@ -233,7 +233,9 @@ class Macro:
     """One macro: the table it writes and how its rows are computed.
 
     ``reshape`` tables change columns from run to run (Availability's weeks);
-    ``created`` tables are added as a new sheet when the workbook lacks them.
+    ``created`` tables are added as a new sheet when the workbook lacks them;
+    ``refreshed`` macros are run by ``ilt-xl refresh`` (not the optimiser and the
+    merge advisor: they propose, and take their time).
     """
 
     name: str
@@ -242,6 +244,7 @@ class Macro:
     rows: Callable[[Tables, Settings], pd.DataFrame]
     reshape: bool = False
     created: bool = False
+    refreshed: bool = True
 
 
 MACROS: dict[str, Macro] = {m.name: m for m in (
@@ -254,7 +257,7 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over.",
           availability_rows, reshape=True, created=True),
     Macro("optimise", "Proposals", "Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab).",
-          optimise_rows, created=True),
+          optimise_rows, created=True, refreshed=False),
     Macro("merge-advice", "Proposals", "Propose merging under-filled Planned sessions into another of the same course.",
-          merge_rows, created=True),
+          merge_rows, created=True, refreshed=False),
 )}
