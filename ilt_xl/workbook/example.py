@@ -396,7 +396,7 @@ def _move(frame: pd.DataFrame, target: int, source: int) -> None:
 LEAVE_REASONS = ("Annual leave", "Annual leave", "Parental leave", "Conference", "Sick leave")
 # Travel and lodging of one session for an instructor from abroad, per session country.
 TRAVEL_COSTS = (("DE", 450.0, "EUR"), ("FR", 450.0, "EUR"), ("GB", 400.0, "GBP"), ("US", 950.0, "USD"),
-                ("CH", 550.0, "CHF"), ("NA", 16000.0, "NAD"))
+                ("CH", 550.0, "CHF"), ("NA", 16000.0, "ZAR"))
 
 
 def _unavailability(rng, sess: pd.DataFrame, instructors: pd.DataFrame, rooms: pd.DataFrame) -> pd.DataFrame:
