@@ -47,7 +47,9 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.out{path.suffix or '.xlsx'}")
 
 
-def _target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
+def output_target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
+    """Where a command that rewrites PATH writes: PATH itself with --in-place, else -o or PATH.out.xlsx
+    (refused, exit 2 or 3, when both are given, when it is the input, or when it exists without --force)."""
     if in_place and output is not None:
         err_console.print("[bold red]Give either --in-place or -o, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -70,7 +72,7 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool)
     from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.xlsx import WorkbookError
 
-    target = _target(path, output, in_place, force)
+    target = output_target(path, output, in_place, force)
     try:
         result = run_macro(name, path, target)
     except WorkbookError as exc:

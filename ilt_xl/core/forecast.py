@@ -129,18 +129,24 @@ class Forecast:
     def quantiles_of(self, groups: np.ndarray, value: str = "learners") -> pd.DataFrame:
         """P10/P50/P90 of the total of the rows in each group (``groups``: one label per row;
         NaN/None rows are left out), from the summed paths. ``value``: learners, cost or sessions."""
-        per = {"learners": np.ones(len(self.rows)), "cost": self.row_cost, "sessions": self.row_sessions}[value]
         labels = pd.Series(groups, dtype=object)
-        keep = labels.notna().to_numpy()
-        codes, uniques = pd.factorize(labels[keep])
-        weights = np.zeros((len(uniques), len(self.cells)))
-        np.add.at(weights, (codes, self.row_cell[keep]), np.nan_to_num(self.row_weight[keep] * per[keep]))
-        unknown = np.zeros(len(uniques), dtype=bool)
-        np.logical_or.at(unknown, codes, np.isnan(self.row_weight[keep] * per[keep]))
-        totals = weights @ self.paths
-        q = np.quantile(totals, QUANTILES, axis=1).T if len(uniques) else np.empty((0, 3))
-        q[unknown] = np.nan
+        keep = np.flatnonzero(labels.notna().to_numpy())
+        codes, uniques = pd.factorize(labels.iloc[keep])
+        q = self.pooled_quantiles(codes, keep, len(uniques), value)
         return pd.DataFrame(q, index=pd.Index(uniques, dtype=object), columns=["P10", "P50", "P90"])
+
+    def pooled_quantiles(self, group: np.ndarray, row: np.ndarray, n_groups: int, value: str = "learners") -> np.ndarray:
+        """(n_groups x 3) P10/P50/P90 of the totals of groups given as (group, row) pairs (a row may
+        count in several groups); NaN where a row's figure is unknown (no FX rate, say)."""
+        per = {"learners": np.ones(len(self.rows)), "cost": self.row_cost, "sessions": self.row_sessions}[value]
+        amount = self.row_weight[row] * per[row]
+        weights = np.zeros((n_groups, len(self.cells)))
+        np.add.at(weights, (group, self.row_cell[row]), np.nan_to_num(amount))
+        unknown = np.zeros(n_groups, dtype=bool)
+        np.logical_or.at(unknown, group, np.isnan(amount))
+        q = np.quantile(weights @ self.paths, QUANTILES, axis=1).T if n_groups else np.empty((0, 3))
+        q[unknown] = np.nan
+        return q
 
 
 # ----------------------------------------------------------------------------- history
@@ -171,9 +177,10 @@ def _monthly_learners(known: pd.DataFrame, last_month: int) -> pd.DataFrame:
     return frame
 
 
-def _shrunk(part: pd.Series, whole: pd.Series, prior: float) -> pd.Series:
-    """part / whole per course, shrunk towards the overall ratio with ``prior`` pseudo-counts."""
-    overall = part.sum() / whole.sum() if whole.sum() > 0 else 0.0
+def _shrunk(part: pd.Series, whole: pd.Series, prior: float, default: float) -> pd.Series:
+    """part / whole per course, shrunk towards the overall ratio with ``prior`` pseudo-counts
+    (``default`` when nothing was counted at all)."""
+    overall = part.sum() / whole.sum() if whole.sum() > 0 else default
     return (part + prior * overall) / (whole + prior)
 
 
@@ -191,12 +198,12 @@ def course_facts(
     registered = pd.to_numeric(delivered["Registered"], errors="coerce").fillna(0).groupby(delivered["_course"]).sum()
     attended = pd.to_numeric(delivered["Attended"], errors="coerce").fillna(0).groupby(delivered["_course"]).sum()
     registered, attended = registered.reindex(courses, fill_value=0.0), attended.reindex(courses, fill_value=0.0)
-    no_show = 1.0 - _shrunk(attended, registered, NO_SHOW_PRIOR)
+    no_show = 1.0 - _shrunk(attended, registered, NO_SHOW_PRIOR, 1.0)
 
     decided = known[np.isin(known["_status"], ["delivered", "cancelled"])]
     held = decided.groupby("_course").size().reindex(courses, fill_value=0).astype(float)
     cancelled = (decided["_status"] == "cancelled").groupby(decided["_course"]).sum().reindex(courses, fill_value=0).astype(float)
-    cancellation = _shrunk(cancelled, held, CANCEL_PRIOR).clip(upper=0.9)
+    cancellation = _shrunk(cancelled, held, CANCEL_PRIOR, 0.0).clip(upper=0.9)
 
     course_max = pd.to_numeric(catalogue["MaxLearners"], errors="coerce").reindex(courses)
     capacity = pd.to_numeric(recent["Capacity"], errors="coerce").groupby(recent["_course"]).median().reindex(courses)
@@ -497,6 +504,57 @@ def _monthly(result: Forecast) -> pd.DataFrame:
         "CostP10": np.round(cost["P10"].to_numpy(float), 2), "CostP50": np.round(cost["P50"].to_numpy(float), 2),
         "CostP90": np.round(cost["P90"].to_numpy(float), 2), "Currency": result.currency,
     }, columns=list(MONTH_COLUMNS))
+
+
+# ----------------------------------------------------------------------------- budget
+
+
+def budget_projection(result: Forecast, budget: pd.DataFrame, start_month: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ForecastP50 and ForecastP90 of each Budget row, index aligned to ``budget``; the
+    (Year, BusinessUnit) pairs the forecast reaches that no row covers, as rows to add with Budget 0).
+
+    A row covers the forecast cost of its fiscal year and business unit, of its country only when
+    it names one (as the budget command's figures); ids match case-insensitively. A year the
+    forecast does not reach at all is left blank (NaN), not 0.
+    """
+    rows = result.rows
+    f = pd.DataFrame({
+        "year": fiscal_year(pd.to_datetime(rows["Period"]).to_numpy("datetime64[D]"), start_month),
+        "bu": id_key(rows["BusinessUnit"].astype(object)).to_numpy(object),
+        "country": id_key(rows["Country"].astype(object)).to_numpy(object),
+    })
+    country = budget["Country"].astype(object).where(budget["Country"].notna(), "")
+    b = pd.DataFrame({
+        "year": pd.to_numeric(budget["Year"], errors="coerce").to_numpy(),
+        "bu": id_key(budget["BusinessUnit"].astype(object)).to_numpy(object),
+        "country": id_key(country).to_numpy(object),
+    })
+    pairs = []
+    for whole in (True, False):
+        on = ["year", "bu"] if whole else ["year", "bu", "country"]
+        rows_b = b[(b["country"] == "") == whole].reset_index(names="b")
+        pairs.append(rows_b[["b", *on]].merge(f.reset_index(names="r")[["r", *on]], on=on)[["b", "r"]])
+    joined = pd.concat(pairs, ignore_index=True)
+    q = result.pooled_quantiles(joined["b"].to_numpy(), joined["r"].to_numpy(), len(budget), "cost")
+    reached = np.zeros(len(budget), dtype=bool)
+    reached[joined["b"].to_numpy()] = True
+    out = pd.DataFrame({"ForecastP50": np.where(reached, np.round(q[:, 1], 2), np.nan),
+                        "ForecastP90": np.where(reached, np.round(q[:, 2], 2), np.nan)}, index=budget.index)
+    covered = pd.MultiIndex.from_frame(b[["year", "bu"]])
+    wanted = f[["year", "bu"]].drop_duplicates()
+    missing = wanted[~pd.MultiIndex.from_frame(wanted).isin(covered)].sort_values(["year", "bu"])
+    if len(missing):
+        labels = pd.MultiIndex.from_frame(f[["year", "bu"]])
+        codes = pd.MultiIndex.from_frame(missing).get_indexer(labels)
+        keep = np.flatnonzero(codes >= 0)
+        q = result.pooled_quantiles(codes[keep], keep, len(missing), "cost")
+        typed = rows["BusinessUnit"].groupby(f["bu"].to_numpy()).first()
+        extra = pd.DataFrame({"Year": missing["year"].to_numpy(), "BusinessUnit": typed.reindex(missing["bu"]).to_numpy(object),
+                              "Country": "", "Budget": 0.0,
+                              "ForecastP50": np.round(q[:, 1], 2), "ForecastP90": np.round(q[:, 2], 2)})
+    else:
+        extra = pd.DataFrame(columns=["Year", "BusinessUnit", "Country", "Budget", "ForecastP50", "ForecastP90"])
+    return out, extra
 
 
 # ----------------------------------------------------------------------------- backtest

@@ -138,6 +138,8 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     tables["Budget"] = _budget(rng, tables, settings)
     tables["Conflicts"] = conflicts(tables, settings)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])
+    tables["Demand"] = _demand(rng, courses)
+    _forecast(tables, settings)
     return Example(tables=tables, settings=settings)
 
 
@@ -218,13 +220,14 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _set_availability(rng: np.random.Generator, instructors: pd.DataFrame, sessions: pd.DataFrame) -> None:
-    """Each instructor's available days: their busiest year's booked days (sessions not cancelled) at
-    55-70% utilisation, in fives, as a training manager sizes part-time trainers' time."""
+    """Each instructor's available days: their busiest year's booked days (sessions not cancelled, the
+    planned year included) at 62-78% utilisation, in fives, as a training manager sizes part-time
+    trainers' time (so the delivered years come out around 50-70%)."""
     live = sessions[sessions["Status"] != "Cancelled"]
     days = (live["EndDate"] - live["StartDate"]).dt.days + 1
     booked = days.groupby([live["InstructorId"], live["StartDate"].dt.year]).sum().groupby(level=0).max()
     peak = booked.reindex(instructors["InstructorId"], fill_value=0).to_numpy(float)
-    target = rng.uniform(0.55, 0.7, size=len(instructors))
+    target = rng.uniform(0.62, 0.78, size=len(instructors))
     instructors["AvailableDaysPerYear"] = np.maximum(5.0, np.ceil(peak / target / 5.0) * 5.0)
 
 
@@ -275,6 +278,11 @@ def _assign_instructors(rng, week, course, duration, courses, instructors, n_wee
     year_of_week = ((FIRST_MONDAY + 7 * np.arange(n_weeks).astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
                     - YEARS[0])
     monday_month = (FIRST_MONDAY + 7 * np.arange(n_weeks).astype("timedelta64[D]")).astype("datetime64[M]").astype(int)
+    # The weeks to try for each week: those of its month first (the plan's month stays), then the nearest others.
+    tries = {}
+    for w in range(n_weeks):
+        near = [w + k for k in SHIFTS if 0 <= w + k < n_weeks]
+        tries[w] = sorted(near, key=lambda v, w=w: (monday_month[v] != monday_month[w], abs(v - w)))
     busy = np.zeros((len(instructors), n_weeks), dtype=bool)
     used = np.zeros((len(instructors), len(YEARS)))
     week = week.copy()
@@ -282,18 +290,13 @@ def _assign_instructors(rng, week, course, duration, courses, instructors, n_wee
     jitter = rng.random((len(week), len(instructors))) * 0.02
     for i in np.argsort(week, kind="stable"):
         candidates = eligible[course[i]]
-        # Weeks of the same month first (the plan's month stays), then the nearest others.
-        month_of = monday_month[week[i]]
-        for shift in sorted(SHIFTS, key=lambda k: (not 0 <= week[i] + k < n_weeks or monday_month[week[i] + k] != month_of, abs(k))):
-            w = week[i] + shift
-            if not 0 <= w < n_weeks:
-                continue
-            y = year_of_week[w]
+        for w in tries[week[i]]:
             ok = candidates[~busy[candidates, w]]
             if len(ok):
                 break
         else:
             raise ValueError("the example's instructors cannot teach that many sessions")  # pragma: no cover
+        y = year_of_week[w]
         pick = ok[np.argmin((used[ok, y] + duration[i]) / available[ok] + jitter[i, ok])]
         week[i], instr[i] = w, pick
         busy[pick, w] = True
@@ -560,3 +563,38 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -
     spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
     figures["Budget"] = np.round(np.maximum(spend, 5000.0) * rng.uniform(0.9, 1.2, size=len(figures)), -3)
     return figures
+
+
+# Training requests for next year: (skill, business unit, country, month, status, source).
+DEMAND = (
+    ("Cloud", "IT", "DE", 2, "Approved", "IT cloud migration plan 2027"),
+    ("Cloud", "RND", "US", 3, "Approved", "R&D platform roadmap"),
+    ("Data", "FIN", "GB", 2, "Approved", "Finance analytics programme"),
+    ("Data", "SALES", "FR", 4, "Requested", "Skills survey 2026"),
+    ("Compliance", "OPS", "DE", 1, "Approved", "Annual compliance calendar"),
+    ("Safety", "OPS", "US", 5, "Requested", "Site safety audit follow-up"),
+    ("Leadership", "HR", "CH", 9, "Approved", "New managers cohort 2027"),
+    ("Sales", "SALES", "NA", 10, "Requested", "Sales kick-off plan"),
+)
+
+
+def _forecast(tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
+    """As if the user had run the forecast command, then set next year's budgets from its P50 (in thousands)."""
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    frames = forecast_frames(tables, settings)[1]
+    tables["Forecast"], tables["ForecastMonths"] = frames["Forecast"], frames["ForecastMonths"]
+    budget = frames["Budget"]
+    proposed = budget["Year"] > AS_OF.year
+    budget.loc[proposed, "Budget"] = np.round(budget.loc[proposed, "ForecastP50"], -3)
+    tables["Budget"] = budget
+
+
+def _demand(rng: np.random.Generator, courses: pd.DataFrame) -> pd.DataFrame:
+    """A few requests for the year after the as-of date, as business units send them in."""
+    rows = []
+    for skill, unit, country, month, status, source in DEMAND:
+        ids = courses.loc[courses["Skill"] == skill, "CourseId"].to_numpy()
+        rows.append((pd.Timestamp(AS_OF.year + 1, month, 1), ids[rng.integers(0, len(ids))], unit, country,
+                     int(rng.integers(2, 9) * 5), status, source))
+    return pd.DataFrame(rows, columns=["Period", "CourseId", "BusinessUnit", "Country", "Learners", "Status", "Source"])
