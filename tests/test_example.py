@@ -201,5 +201,5 @@ def test_history_worth_forecasting(t, example):
     demand = t["Demand"]
     assert (demand["Period"].dt.year == AS_OF.year + 1).all() and set(demand["Status"]) == {"Approved", "Requested"}
     kpis = kpis_by_year(t, example.settings)
-    assert kpis.loc[2024:2025, "InstructorUtilisation"].between(0.45, 0.7).all(), kpis["InstructorUtilisation"]
+    assert kpis.loc[2024:2025, "InstructorUtilisation"].between(0.5, 0.7).all(), kpis["InstructorUtilisation"]
     assert len(t["Forecast"]) and len(t["ForecastMonths"]) == 18

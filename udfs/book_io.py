@@ -112,3 +112,18 @@ def run_in_book(book: Any, name: str) -> int:
         table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=macro.table)
     write_rows(table, rows, reshape=macro.reshape)
     return len(rows)
+
+
+def run_forecast_in_book(book: Any) -> int:
+    """Run the forecast on ``book`` (:func:`ilt_xl.workbook.forecast_macro.forecast_frames`) and write the
+    Forecast and ForecastMonths tabs and Budget's projection; returns the Forecast rows written."""
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    tables, settings = read_tables(book)
+    _, frames = forecast_frames(tables, settings)
+    for name, rows in frames.items():
+        table = find_table(book, name)
+        if table is None:
+            raise ValueError(f"the workbook has no {name} table: rebuild the planner with `ilt-xl new`")
+        write_rows(table, rows)
+    return len(frames["Forecast"])

@@ -249,6 +249,8 @@ class _Model:
     middle: np.ndarray            # middle month of each course's history
     params: np.ndarray
     cov: np.ndarray
+    slopes: np.ndarray            # positions of the trends in params
+    mean_trend_sd: float          # standard error of the catalogue's mean trend
     fitted: np.ndarray
     history: pd.DataFrame
 
@@ -259,7 +261,8 @@ def _fit(history: pd.DataFrame) -> _Model:
     A course's own trend over two or three years of a few sessions a month is noisy; extrapolated,
     the noise becomes the forecast. So each trend is shrunk towards the catalogue's mean trend by
     empirical Bayes (James-Stein): by tau^2 / (tau^2 + se^2), tau^2 being the spread of the trends
-    beyond their estimation noise, and its uncertainty is the shrunk one.
+    beyond their estimation noise; its uncertainty is the shrunk one plus that of the catalogue's
+    mean trend, common to all courses.
     """
     from statsmodels.genmod.families import Poisson
     from statsmodels.genmod.generalized_linear_model import GLM
@@ -281,6 +284,7 @@ def _fit(history: pd.DataFrame) -> _Model:
     params = np.asarray(result.params).copy()
     cov = np.asarray(result.cov_params()).copy()
     slopes = len(courses) + np.arange(int(trend.sum()))
+    mean_trend_sd = 0.0
     if len(slopes) >= 3:
         b, se2 = params[slopes], np.diag(cov)[slopes]
         tau2 = max(float(np.var(b, ddof=1) - se2.mean()), 0.0)
@@ -289,7 +293,9 @@ def _fit(history: pd.DataFrame) -> _Model:
         scale = np.ones(len(params))
         scale[slopes] = np.sqrt(keep)
         cov = cov * np.outer(scale, scale)
-    return _Model(courses, trend, season, zero_months, middle, params, (cov + cov.T) / 2.0,
+        # The catalogue's mean trend is itself estimated: its uncertainty is common to every course.
+        mean_trend_sd = float(np.sqrt((tau2 + se2.mean()) / len(slopes)))
+    return _Model(courses, trend, season, zero_months, middle, params, (cov + cov.T) / 2.0, slopes, mean_trend_sd,
                   np.asarray(result.fittedvalues), history)
 
 
@@ -301,7 +307,7 @@ def _quarter_dispersion(history: pd.DataFrame, fitted: np.ndarray, n_params: int
     frame["n"] = 1
     q = frame.groupby(["c", "q"])[["y", "mu", "n"]].sum()
     q = q[(q["n"] == 3) & (q["mu"] > 0)]
-    dof = max(len(q) - n_params / 3.0, 1.0)
+    dof = max(len(q) - n_params, 1.0)   # the parameters were fitted on the same history
     return float(max(1.0, (((q["y"] - q["mu"]) ** 2) / q["mu"]).sum() / dof)) if len(q) else 1.0
 
 
@@ -314,6 +320,7 @@ def _simulate(history: pd.DataFrame, horizon: np.ndarray, rng: np.random.Generat
     x = _design(np.repeat(model.courses.to_numpy(object), n_h), np.tile(horizon, n_c), model.courses, model.trend,
                 model.season, model.middle)
     draws = rng.multivariate_normal(model.params, model.cov, size=SIMULATIONS, method="eigh", check_valid="ignore")
+    draws[:, model.slopes] += rng.normal(0.0, model.mean_trend_sd, size=(SIMULATIONS, 1))
     mean = np.exp(np.clip(x @ draws.T, -30.0, 20.0))                      # cells x S
     mean[np.isin(np.tile(horizon, n_c) % 12, model.zero_months)] = 0.0
     mean = mean.reshape(n_c, n_h, SIMULATIONS)

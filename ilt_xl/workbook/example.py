@@ -221,13 +221,13 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 def _set_availability(rng: np.random.Generator, instructors: pd.DataFrame, sessions: pd.DataFrame) -> None:
     """Each instructor's available days: their busiest year's booked days (sessions not cancelled, the
-    planned year included) at 62-78% utilisation, in fives, as a training manager sizes part-time
+    planned year included) at 68-85% utilisation, in fives, as a training manager sizes part-time
     trainers' time (so the delivered years come out around 50-70%)."""
     live = sessions[sessions["Status"] != "Cancelled"]
     days = (live["EndDate"] - live["StartDate"]).dt.days + 1
     booked = days.groupby([live["InstructorId"], live["StartDate"].dt.year]).sum().groupby(level=0).max()
     peak = booked.reindex(instructors["InstructorId"], fill_value=0).to_numpy(float)
-    target = rng.uniform(0.62, 0.78, size=len(instructors))
+    target = rng.uniform(0.68, 0.85, size=len(instructors))
     instructors["AvailableDaysPerYear"] = np.maximum(5.0, np.ceil(peak / target / 5.0) * 5.0)
 
 
@@ -240,7 +240,7 @@ def _course_plan(rng: np.random.Generator, n: int, courses: pd.DataFrame) -> tup
     Each course runs to a cadence, as a training calendar does: its expected sessions a month are
     its popularity x the month's :data:`SEASON` factor x its yearly :data:`GROWTH` compounded, from
     its launch (:data:`LAUNCHED`) on. The sessions are placed by systematic rounding of the
-    running expectation (a random phase per course), so a course's count over any stretch of
+    running expectation (phases spread over the courses), so a course's count over any stretch of
     months is within one of its expectation while single months vary; the total is then made exactly ``n``.
     """
     months = 12 * len(YEARS)
@@ -252,7 +252,9 @@ def _course_plan(rng: np.random.Generator, n: int, courses: pd.DataFrame) -> tup
     expected = (popularity[:, None] * np.array(SEASON)[t % 12][None, :]
                 * (1.0 + growth[:, None]) ** (t[None, :] / 12.0) * (t[None, :] >= launch[:, None]))
     expected *= n / expected.sum()
-    running = np.floor(np.cumsum(expected, axis=1) + rng.random(len(courses))[:, None])
+    # Phases spread evenly over the courses (in random order), as a calendar spreads its courses.
+    phase = (rng.permutation(len(courses)) + rng.random(len(courses))) / len(courses)
+    running = np.floor(np.cumsum(expected, axis=1) + phase[:, None])
     counts = np.diff(running, axis=1, prepend=0.0).astype(int)   # the phase is below 1: nothing before month 0
     short = n - counts.sum()
     flat = counts.reshape(-1)
@@ -325,7 +327,14 @@ def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
 
     # Rooms dealt out within each week; about one session in ten goes to an external venue.
     rank = np.arange(n) - np.searchsorted(week, week, side="left")
-    room = (rank + rng.integers(0, len(rooms), size=n_weeks)[week]) % len(rooms)
+    # Coordinators book a room that fits: within a week, the courses with the most seats get the
+    # biggest rooms (dealt from a random start among rooms of similar size).
+    seats = courses["MaxLearners"].to_numpy()[course]
+    by_seats = np.lexsort((-seats, week))
+    fit_rank = np.empty(n, dtype=int)
+    fit_rank[by_seats] = rank
+    room_order = np.argsort(-rooms["Capacity"].to_numpy(), kind="stable")
+    room = room_order[(fit_rank + rng.integers(0, 3, size=n_weeks)[week]) % len(rooms)]
     external_venue = (rank >= len(rooms)) | (rng.random(n) < 0.1)
     room_ids = np.where(external_venue, "", rooms["RoomId"].to_numpy()[room]).astype(object)
     country = np.where(external_venue, rng.choice(list(COUNTRIES), size=n), rooms["Country"].to_numpy()[room]).astype(object)
@@ -586,7 +595,7 @@ def _forecast(tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> N
     tables["Forecast"], tables["ForecastMonths"] = frames["Forecast"], frames["ForecastMonths"]
     budget = frames["Budget"]
     proposed = budget["Year"] > AS_OF.year
-    budget.loc[proposed, "Budget"] = np.round(budget.loc[proposed, "ForecastP50"], -3)
+    budget.loc[proposed, "Budget"] = np.round(budget.loc[proposed, "ForecastP50"].fillna(0.0), -3)
     tables["Budget"] = budget
 
 

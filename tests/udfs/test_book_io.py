@@ -175,3 +175,21 @@ def test_availability_reshapes_the_table_in_the_book(example):  # noqa: F811
     grid = book_io.find_table(book, "Availability").range.value
     assert grid[0][:3] == ["Kind", "Resource", "Name"] and len(grid[0]) == 55
     assert rows == len(planner.instructors) + len(planner.rooms) == len(grid) - 1
+
+
+def test_forecast_macro_on_a_book_equals_the_headless_twin(example):  # noqa: F811
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    planner = read_planner(example, validate=False)
+    book = Book(planner)
+    rows = book_io.run_forecast_in_book(book)
+    _, frames = forecast_frames(planner.tables, planner.settings)
+    assert rows == len(frames["Forecast"]) > 0
+    for name, columns in (("Forecast", ("LearnersP10", "LearnersP50", "SessionsP50", "CostP90")),
+                          ("ForecastMonths", ("LearnersP50", "CostP50")), ("Budget", ("ForecastP50", "ForecastP90"))):
+        written = book_io.find_table(book, name).range.value
+        assert len(written) - 1 == len(frames[name]), name
+        for column in columns:
+            got = [row[written[0].index(column)] for row in written[1:]]
+            want = frames[name][column].astype(object).where(frames[name][column].notna(), None).tolist()
+            np.testing.assert_allclose(np.array(got, dtype=float), np.array(want, dtype=float), err_msg=column)
