@@ -106,8 +106,7 @@ def decorate(spec: FunctionSpec, wrapper: Callable[..., Any], func: Callable, ar
         options: dict[str, Any] = {"doc": a.excel_doc}
         if _takes_ranges(spec, a):
             options["ndim"] = 2
-        if not lite:
-            options["err_to_str"] = True
+        options["err_to_str"] = True  # an error cell arrives as its text (else blank) and propagates
         wrapper = arg(a.excel_name, **options)(wrapper)
     if spec.returns_date and lite:
         wrapper = ret(date_format="yyyy-mm-dd")(wrapper)
