@@ -155,11 +155,12 @@ def test_workbook_keeps_namibia_and_real_dates(tmp_path, example):
 
 
 def test_twenty_thousand_sessions_build_quickly(tmp_path):
-    start = time.perf_counter()
+    # CPU time of this process: other work on the machine does not count against it.
+    start = time.process_time()
     example = make_example(sessions=20_000)
-    generated = time.perf_counter()
+    generated = time.process_time()
     path = build_planner(tmp_path / "big.xlsx", example)
-    done = time.perf_counter()
+    done = time.process_time()
     assert len(example.tables["Sessions"]) == 20_000 and example.tables["Sessions"]["SessionId"].is_unique
     assert set(example.tables["Sessions"]["StartDate"].dt.year) == set(YEARS)
     check_entered_costs(example.tables)

@@ -24,6 +24,7 @@ import pandas as pd
 from ilt_xl.core import checklists
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
+from ilt_xl.core.sessions import session_table
 
 AS_OF = dt.date(2026, 6, 15)
 FIRST_MONDAY = np.datetime64("2023-01-02")
@@ -135,11 +136,13 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     }
     settings = {"AsOfDate": AS_OF}
     # As if the user had run the budget and conflicts commands.
-    tables["Budget"] = _budget(rng, tables, settings)
-    tables["Conflicts"] = conflicts(tables, settings)
+    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
+    computed = session_table(tables, settings)
+    tables["Budget"] = _budget(rng, tables, settings, computed)
+    tables["Conflicts"] = conflicts(tables, settings, computed)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])
     tables["Demand"] = _demand(rng, courses)
-    _forecast(tables, settings)
+    _forecast(tables, settings, computed)
     return Example(tables=tables, settings=settings)
 
 
@@ -437,6 +440,8 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms, equipment
     """
     ok = frame[(frame["RoomId"] != "") & (frame["EquipmentId"] == "") & (frame["Status"] != "Cancelled")]
     pairs = ok.groupby("_week").head(2).groupby("_week").filter(lambda g: len(g) == 2)
+    # Weeks where the simulators are already booked would hold a third, unplanned clash.
+    pairs = pairs[~pairs["_week"].isin(frame.loc[frame["EquipmentId"] == "EQ-SIM", "_week"])]
     weeks = pairs["_week"].unique()
     if len(weeks) < 4:
         return
@@ -557,7 +562,7 @@ def _checklist(sessions: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     return rows.drop(columns=["DueDate"])
 
 
-def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> pd.DataFrame:
+def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object], sessions: pd.DataFrame) -> pd.DataFrame:
     """Budget per year and business unit in the reporting currency, with the figures the budget
     command writes (actual, committed, forecast), as if the user had run it.
 
@@ -567,7 +572,7 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -
     """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])
     skeleton = grid.to_frame(index=False).assign(Country="", Budget=0.0)
-    figures = budget_table({**tables, "Budget": skeleton}, settings, include_unbudgeted=False)
+    figures = budget_table({**tables, "Budget": skeleton}, settings, sessions, include_unbudgeted=False)
     figures = figures.drop(columns=["Variance"])
     spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
     figures["Budget"] = np.round(np.maximum(spend, 5000.0) * rng.uniform(0.9, 1.2, size=len(figures)), -3)
@@ -587,11 +592,11 @@ DEMAND = (
 )
 
 
-def _forecast(tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
+def _forecast(tables: dict[str, pd.DataFrame], settings: dict[str, object], sessions: pd.DataFrame) -> None:
     """As if the user had run the forecast command, then set next year's budgets from its P50 (in thousands)."""
     from ilt_xl.workbook.forecast_macro import forecast_frames
 
-    frames = forecast_frames(tables, settings)[1]
+    frames = forecast_frames(tables, settings, sessions=sessions)[1]
     tables["Forecast"], tables["ForecastMonths"] = frames["Forecast"], frames["ForecastMonths"]
     budget = frames["Budget"]
     proposed = budget["Year"] > AS_OF.year

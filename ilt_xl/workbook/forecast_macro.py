@@ -33,9 +33,11 @@ def forecast_frames(
     as_of: object = None,
     horizon: int | None = None,
     use_demand: bool = True,
+    sessions: pd.DataFrame | None = None,
 ) -> tuple[Forecast, dict[str, pd.DataFrame]]:
-    """(the forecast, table name -> rows to write) for :data:`TABLES`."""
-    result = forecast(tables, settings, as_of=as_of, horizon=horizon, use_demand=use_demand)
+    """(the forecast, table name -> rows to write) for :data:`TABLES`; ``sessions`` is the Sessions
+    table with calculated columns (computed when omitted)."""
+    result = forecast(tables, settings, as_of=as_of, horizon=horizon, use_demand=use_demand, sessions=sessions)
     budget = _inputs("Budget", tables["Budget"].reset_index(drop=True))
     projection, extra = budget_projection(result, budget, int(setting(settings, "FiscalYearStartMonth")))
     budget = budget.assign(ForecastP50=projection["ForecastP50"].to_numpy(), ForecastP90=projection["ForecastP90"].to_numpy())
