@@ -89,6 +89,7 @@ class WorkbookModel:
     sheets: list[Sheet]
     names: list[DefinedName]       # sheet_scope indexes WorkbookModel.sheets (chartsheets included)
     tables: dict[str, Table]       # by upper-case name
+    iteration: tuple[int, float] | None = None   # (iterateCount, iterateDelta) when calcPr iterate="1"
 
     def sheet(self, name: str) -> Sheet | None:
         low = name.lower()
@@ -277,4 +278,16 @@ def load_workbook_model(path) -> WorkbookModel:
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
-    return WorkbookModel(str(path), sheets, names, tables)
+    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")))
+
+
+def _iteration(calc_pr) -> tuple[int, float] | None:
+    """Excel's iterative calculation settings (File > Options > Formulas), when switched on."""
+    if calc_pr is None or calc_pr.get("iterate", "0").lower() not in ("1", "true"):
+        return None
+    try:
+        count = int(calc_pr.get("iterateCount", "100"))
+        delta = float(calc_pr.get("iterateDelta", "0.001"))
+    except ValueError:
+        count, delta = 100, 0.001
+    return max(1, min(count, 32767)), max(delta, 0.0)
