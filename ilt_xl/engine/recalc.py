@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -376,24 +377,30 @@ def default_output(path: str | Path) -> Path:
 
 
 def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
-                today: dt.date | None = None, registry: dict | None = None) -> RecalcReport:
+                today: dt.date | None = None, registry: dict | None = None,
+                phase: Callable[[str], None] | None = None) -> RecalcReport:
     """Recalculate the workbook at ``path`` and write the result to ``output``.
 
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
     replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
     formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
-    when the output cannot be written (nothing partial is left behind).
+    when the output cannot be written (nothing partial is left behind). ``phase``, when given,
+    is told when loading, computing and writing start (the command line's progress display).
     """
     from ilt_xl.engine.writeback import write_values
     out = Path(output) if output is not None else default_output(path)
     report = RecalcReport(str(path), str(out))
+    phase = phase or (lambda name: None)
     with gc_paused():
         t0 = time.perf_counter()
+        phase("Loading")
         model = load_workbook_model(path)
         t1 = time.perf_counter()
+        phase("Computing")
         compute(model, today, report, registry)
         t2 = time.perf_counter()
+        phase("Writing")
         write_values(path, out, model, values_only=values_only)
         t3 = time.perf_counter()
     report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2
