@@ -13,12 +13,14 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
                                      implicit_intersection)
+from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
@@ -338,11 +340,31 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     for rid, run in enumerate(runs):
         for area in run.reads:
             edges[rid] |= index.writers(*area)
-    for comp in strongly_connected(len(runs), edges):
+    components = strongly_connected(len(runs), edges)
+    state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+    comp_of = np.empty(len(runs), np.int64)
+    for k, comp in enumerate(components):
+        comp_of[comp] = k
+
+    def evaluate_component(k: int) -> None:
+        state[k] = 1
+        comp = components[k]
         if len(comp) == 1 and comp[0] not in edges[comp[0]]:
             _evaluate_run(runs[comp[0]], book, report)
         else:
             _evaluate_cycle(comp, runs, book, report)
+        state[k] = 2
+
+    def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+        # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
+        for rid in index.writers(sheet, r0, c0, r1, c1):
+            if state[comp_of[rid]] == 0:
+                evaluate_component(int(comp_of[rid]))
+
+    book.ensure_computed = ensure_computed
+    for k in range(len(components)):
+        if state[k] == 0:
+            evaluate_component(k)
     report.runs = len(runs)
     report.cells_computed = int(sum(len(s.formulas.rows) for s in model.sheets))
     _collect_errors(model, report)
@@ -356,24 +378,30 @@ def default_output(path: str | Path) -> Path:
 
 
 def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
-                today: dt.date | None = None, registry: dict | None = None) -> RecalcReport:
+                today: dt.date | None = None, registry: dict | None = None,
+                phase: Callable[[str], None] | None = None) -> RecalcReport:
     """Recalculate the workbook at ``path`` and write the result to ``output``.
 
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
     replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
     formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
-    when the output cannot be written (nothing partial is left behind).
+    when the output cannot be written (nothing partial is left behind). ``phase``, when given,
+    is told when loading, computing and writing start (the command line's progress display).
     """
     from ilt_xl.engine.writeback import write_values
     out = Path(output) if output is not None else default_output(path)
     report = RecalcReport(str(path), str(out))
+    phase = phase or (lambda name: None)
     with gc_paused():
         t0 = time.perf_counter()
+        phase("Loading")
         model = load_workbook_model(path)
         t1 = time.perf_counter()
+        phase("Computing")
         compute(model, today, report, registry)
         t2 = time.perf_counter()
+        phase("Writing")
         write_values(path, out, model, values_only=values_only)
         t3 = time.perf_counter()
     report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2
