@@ -192,3 +192,14 @@ def apply_in_book(book: Any) -> tuple[int, int]:
         write_frame(book, name, frame, reshape=False)
     return done.applied, done.skipped
 
+
+def run_forecast_in_book(book: Any) -> int:
+    """Run the forecast on ``book`` (:func:`ilt_xl.workbook.forecast_macro.forecast_frames`) and write the
+    Forecast and ForecastMonths tabs and Budget's projection; returns the Forecast rows written."""
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    tables, settings = read_tables(book)
+    _, frames = forecast_frames(tables, settings)
+    for name, rows in frames.items():
+        write_frame(book, name, rows, reshape=False)
+    return len(frames["Forecast"])

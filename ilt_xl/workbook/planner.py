@@ -65,6 +65,9 @@ class Planner:
     allocation: pd.DataFrame
     budget: pd.DataFrame
     conflicts: pd.DataFrame
+    demand: pd.DataFrame
+    forecast: pd.DataFrame
+    forecast_months: pd.DataFrame
     unavailability: pd.DataFrame
     travel_costs: pd.DataFrame
     proposals: pd.DataFrame

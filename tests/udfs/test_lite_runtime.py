@@ -50,6 +50,7 @@ SCRIPTS = {  # Lite script -> command-line twin
     "ilt_optimise": "optimise", "ilt_merge_advice": "merge-advice",
 }
 APPLY = "ilt_apply_proposals"  # writes four tables: compared with `ilt-xl apply` on a planner with proposals
+FORECAST_SCRIPT = "ilt_forecast"  # twin: ilt-xl forecast PATH -o OUT (three tables)
 ERROR_TYPES = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
                "Ref": "#REF!", "Value": "#VALUE!"}
 TEXT_ID = "00123"
@@ -265,7 +266,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
 # Scripts
 
 def test_every_script_takes_the_book_and_runs(lite):
-    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, APPLY])
+    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, APPLY, FORECAST_SCRIPT])
     assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
                 if "error" in r}
@@ -291,6 +292,23 @@ def test_apply_writes_what_the_command_line_apply_writes(lite, tmp_path):
     wb = openpyxl.load_workbook(applied)
     for table in ("Sessions", "Enrolments", "Conflicts", "Proposals"):
         ws = next(w for w in wb.worksheets if table in w.tables)
+        twin = [[c.value for c in row] for row in ws[ws.tables[table].ref]]
+        _compare(cells.table(table), twin, table)
+
+
+@pytest.mark.parametrize("label,path", [("example", EXAMPLE), ("template", TEMPLATE)])
+def test_forecast_script_writes_the_rows_of_its_command_line_twin(lite, label, path, tmp_path):
+    from typer.testing import CliRunner
+
+    from ilt_xl.cli import app
+
+    out = tmp_path / "forecast.xlsx"
+    result = CliRunner().invoke(app, ["forecast", str(path), "-o", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    cells = _after(lite["job"]["books"][label], lite["scripts"][label][FORECAST_SCRIPT]["actions"])
+    wb = openpyxl.load_workbook(out)
+    for table in ("Forecast", "ForecastMonths", "Budget"):
+        ws = next(ws for ws in wb.worksheets if table in ws.tables)
         twin = [[c.value for c in row] for row in ws[ws.tables[table].ref]]
         _compare(cells.table(table), twin, table)
 

@@ -68,3 +68,9 @@ def ilt_merge_advice(book: xw.Book):
 def ilt_apply_proposals(book: xw.Book):
     """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
     book_io.apply_in_book(book)
+
+
+@script
+def ilt_forecast(book: xw.Book):
+    """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
+    book_io.run_forecast_in_book(book)
