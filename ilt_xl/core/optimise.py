@@ -748,7 +748,8 @@ def _proposal_rows(p: _Plan, rows, new_i, new_r, new_first, offset, before, afte
         "Accept": np.where(stuck, "No", "Yes").astype(object),
         "Outcome": np.where(stuck, INFEASIBLE, PROPOSED).astype(object),
     }, columns=list(PROPOSALS.column_names))
-    return frame.sort_values(["Outcome", "SessionId"], kind="stable").reset_index(drop=True)
+    # The proposals first, by session; then the sessions that cannot be staffed.
+    return frame.iloc[np.lexsort((frame["SessionId"].to_numpy(str), stuck))].reset_index(drop=True)
 
 
 def _rule(p: _Plan, s: int, i: int, r: int, offset: int, before: float, after: float, options: Options) -> str:

@@ -30,7 +30,7 @@ CONFLICT_KINDS = (
 )
 ACCEPT = ("Yes", "No")
 PROPOSAL_KINDS = ("Assign", "Merge")
-PROPOSAL_OUTCOMES = ("Proposed", "Applied", "Skipped")
+PROPOSAL_OUTCOMES = ("Proposed", "Applied", "Skipped", "Infeasible")
 UNALLOCATED = "(unallocated)"
 
 # ECB reference currencies (those the bundled ECB history quotes today) and EUR.
@@ -472,7 +472,7 @@ PROPOSALS = Table(
         Column("Rule", T.TEXT, "What decided the proposal.", width=44),
         Column("Accept", T.TEXT, "Yes to apply the row with `ilt-xl apply`, No to leave the session as it is.",
                allowed=ACCEPT),
-        Column("Outcome", T.TEXT, "Proposed, Applied, or Skipped (with the reason in Rule).", allowed=PROPOSAL_OUTCOMES),
+        Column("Outcome", T.TEXT, "Proposed, Applied, Skipped (the reason in Rule), or Infeasible (nobody can staff it: the reason in Rule).", allowed=PROPOSAL_OUTCOMES),
     ),
     written_by="optimise",
     tab_color="7030A0",
