@@ -8,14 +8,22 @@ cluster when ``--scheduler`` is given; a workbook that fails is reported and ski
 a planner with errors (listed as ``check`` lists them).
 None of them replaces a file already there unless ``--force`` is given.
 
-Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
-evaluated (or, for batch, some workbooks failed; for scenario, the planner has errors),
-2 unusable input, 3 output not writable or already present (without ``--force``).
+Exit codes (recalc and batch):
+  0  every formula cell was computed (cells holding error values such as #DIV/0! are results:
+     they are listed for information);
+  1  some cells could not be computed and keep the value Excel cached (unknown function, external
+     link, circular reference, time limit ...; listed with their reason), or, with ``--strict``,
+     some cells hold error values; for batch, also a workbook that failed; for scenario, a
+     planner with errors;
+  2  unusable input (not a workbook, damaged sheet XML ...);
+  3  output not writable, already present (without ``--force``), the input itself (without
+     ``--in-place``), or an extension that does not match the content (macros in an .xlsx name).
 """
 from __future__ import annotations
 
 import datetime as dt
 import glob as globmod
+import json
 from pathlib import Path
 
 import typer
@@ -24,6 +32,7 @@ from rich.markup import escape
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
 )
+from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT
 
 _MAX_LISTED = 15
 
@@ -38,26 +47,58 @@ def _parse_today(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _kept_summary(report) -> str:
+    """``2 kept as cached (unknown function FOO: 1, external link: 1)``."""
+    kinds = ", ".join(f"{escape(k)}: {n}" for k, n in report.kept_by_kind().items())
+    return f"{report.kept_count} kept as cached" + (f" ({kinds})" if kinds else "")
+
+
 def print_report(report) -> None:
-    """The summary of one recalculation: cells computed, problems, cells in error, time."""
+    """The summary of one recalculation: cells computed, cells kept as cached and why, cells
+    holding error values, time."""
     console.print(
         f"Recalculated {escape(report.source)} -> {escape(str(report.output))}: "
-        f"{report.cells_computed} formula cells in {report.runs} runs "
+        f"{report.cells_computed} cells computed, {_kept_summary(report)}; "
+        f"{report.formula_cells} formula cells in {report.runs} runs "
         f"({report.runs_vectorised} vectorised) in {report.seconds:.2f} s "
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{len(report.problems)} formulas could not be evaluated:[/]")
+        console.print(f"[bold red]{report.kept_count} cells could not be computed and keep the value Excel cached:[/]")
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
             console.print(f"  ... and {len(report.problems) - _MAX_LISTED} more")
     if report.error_cells:
-        console.print(f"[yellow]{report.error_count} cells hold error values:[/]")
+        console.print(f"[yellow]{report.error_count} computed cells hold error values (results, for information):[/]")
         for e in report.error_cells[:_MAX_LISTED]:
             console.print(f"  {escape(str(e))}", highlight=False)
         if len(report.error_cells) > _MAX_LISTED:
             console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
+
+
+def exit_code(kept: int, errors: int, strict: bool) -> int:
+    """1 when cells were kept as cached, or error values exist under ``--strict``; else 0."""
+    return EXIT_PROBLEMS if kept or (strict and errors) else EXIT_OK
+
+
+_MACRO_SUFFIXES = (".xlsm", ".xltm")
+
+
+def refuse_mismatched_suffix(source: Path, target: Path) -> None:
+    """Exit 3 when ``target``'s extension does not match what ``source`` holds: Excel refuses to
+    open macro-enabled content under an .xlsx name, and a plain workbook under an .xlsm name."""
+    from ilt_xl.xlsx.safezip import SafeZip
+    try:
+        with SafeZip(source) as package:
+            has_macros = b"macroEnabled.main+xml" in package.read("[Content_Types].xml")
+    except Exception:           # not a usable zip: the reader refuses it with the located reason
+        return
+    if has_macros != (target.suffix.lower() in _MACRO_SUFFIXES):
+        kind, want = ("a macro-enabled workbook", ".xlsm") if has_macros else ("a workbook without macros", ".xlsx")
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(str(source))} is {kind}; "
+                          f"give the output a {want} name so Excel opens it.", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
 @app.command()
@@ -68,12 +109,26 @@ def recalc(
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today)."),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0,
+                                  help="Seconds for evaluating the formulas (0: no limit); cells not "
+                                       "evaluated by then keep their cached values and are listed."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values."),
+    output_format: str = typer.Option("text", "--format", help="text, or json (the full lists, on stdout)."),
 ) -> None:
-    """Recompute every formula (ILT_* functions and structured references included) without Excel."""
+    """Recompute every formula (ILT_* functions and structured references included) without Excel.
+
+    A cell the engine cannot evaluate (unknown function, link to another workbook, circular
+    reference, over --timeout) keeps the value Excel cached and is listed with its reason; cells
+    depending on it use that value. Exit 0: every cell computed (error values such as #DIV/0! are
+    results, listed for information); 1: cells kept as cached, or error values with --strict;
+    2: unusable input; 3: output not writable, already present, the input without --in-place,
+    or an extension not matching the content (.xlsm vs .xlsx).
+    """
     from ilt_xl.engine.recalc import default_output, recalculate
     from ilt_xl.xlsx import WorkbookError
 
     day = _parse_today(today)
+    as_json = _output_format(output_format)
     if in_place and output is not None:
         err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -89,8 +144,9 @@ def recalc(
         err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it already exists "
                           "(use --force to replace it).", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
+    refuse_mismatched_suffix(path, target)
     try:
-        report = recalculate(path, target, values_only=values_only, today=day)
+        report = recalculate(path, target, values_only=values_only, today=day, timeout=timeout)
     except WorkbookError as exc:
         refuse_unusable(exc)
     except OSError as exc:
@@ -102,20 +158,33 @@ def recalc(
                           f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
                           "Please report it with the file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    print_report(report)
-    raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
+    code = exit_code(report.kept_count, report.error_count, strict)
+    if as_json:
+        typer.echo(json.dumps({**report.as_dict(), "exit_code": code}, indent=1))
+    else:
+        print_report(report)
+    raise typer.Exit(code)
 
 
-def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None) -> dict:
+def _output_format(value: str) -> bool:
+    """True for ``--format json``; exit 2 for anything but text or json."""
+    if value.lower() not in ("text", "json"):
+        err_console.print(f"[bold red]Bad --format {escape(value)}:[/] expected text or json.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return value.lower() == "json"
+
+
+def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None,
+               timeout: float | None = DEFAULT_TIMEOUT) -> dict:
     """Recalculate one workbook of a batch; never raises (the failure is returned as text)."""
     from ilt_xl.engine.recalc import recalculate
     target = Path(out_dir) / Path(source).name
     try:
-        r = recalculate(source, target, values_only=values_only, today=today)
+        r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "problems": len(r.problems), "errors": r.error_count, "seconds": r.seconds}
+            "kept": r.kept_count, "kept_by_reason": r.kept_by_kind(), "errors": r.error_count, "seconds": r.seconds}
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
@@ -138,8 +207,15 @@ def batch(
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
     force: bool = typer.Option(False, "--force", help="Replace recalculated copies already in --out."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0,
+                                  help="Seconds per workbook for evaluating its formulas (0: no limit)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values."),
 ) -> None:
-    """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar."""
+    """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar.
+
+    Exit 0 when every cell of every workbook was computed (error values are results); 1 when a
+    workbook failed or cells were kept as cached (or error values exist, with --strict);
+    2 no workbook matches; 3 outputs cannot be written or already exist (without --force)."""
     from rich.progress import Progress
 
     day = _parse_today(today)
@@ -155,24 +231,29 @@ def batch(
     results = []
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("Recalculating", total=len(sources))
-        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler):
+        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler, timeout):
             results.append(result)
             if not result["ok"]:
                 progress.console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
                                        highlight=False)
             progress.advance(task)
     failed = [r for r in results if not r["ok"]]
-    with_errors = [r for r in results if r["ok"] and (r["problems"] or r["errors"])]
-    cells = sum(r.get("cells", 0) for r in results)
-    console.print(f"{len(results) - len(failed)} of {len(results)} workbooks recalculated ({cells} formula cells); "
-                  f"{len(failed)} failed; {len(with_errors)} hold cells in error.", highlight=False)
-    for r in with_errors[:_MAX_LISTED]:
-        console.print(f"  {escape(r['source'])}: {r['problems']} formulas not evaluated, {r['errors']} error cells",
-                      highlight=False)
-    raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
+    done = [r for r in results if r["ok"]]
+    cells, kept = sum(r["cells"] for r in done), sum(r["kept"] for r in done)
+    console.print(f"{len(done)} of {len(results)} workbooks recalculated: {cells} cells computed, {kept} kept as "
+                  f"cached, {sum(r['errors'] for r in done)} error values; {len(failed)} failed.", highlight=False)
+    listed = [r for r in done if r["kept"] or r["errors"]]
+    for r in listed[:_MAX_LISTED]:
+        reasons = ", ".join(f"{k}: {n}" for k, n in r["kept_by_reason"].items())
+        console.print(f"  {escape(r['source'])}: {r['kept']} kept as cached" + (f" ({escape(reasons)})" if reasons else "")
+                      + f", {r['errors']} error values", highlight=False)
+    if len(listed) > _MAX_LISTED:
+        console.print(f"  ... and {len(listed) - _MAX_LISTED} more workbooks")
+    code = exit_code(kept, sum(r["errors"] for r in done), strict)
+    raise typer.Exit(EXIT_PROBLEMS if failed else code)
 
 
-def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
+def _run_batch(sources, out_dir, values_only, day, workers, scheduler, timeout):
     """Yield one result per workbook as it completes (local processes or Dask)."""
     if scheduler:
         from dask.distributed import Client, as_completed
@@ -183,7 +264,7 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
                               highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         try:
-            futures = [client.submit(recalc_one, s, out_dir, values_only, day, pure=False) for s in sources]
+            futures = [client.submit(recalc_one, s, out_dir, values_only, day, timeout, pure=False) for s in sources]
             for fut in as_completed(futures):
                 yield fut.result()
         finally:
@@ -194,10 +275,10 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
     n = workers or os.cpu_count() or 1
     if n == 1 or len(sources) == 1:
         for s in sources:
-            yield recalc_one(s, out_dir, values_only, day)
+            yield recalc_one(s, out_dir, values_only, day, timeout)
         return
     with ProcessPoolExecutor(max_workers=min(n, len(sources))) as pool:
-        futures = [pool.submit(recalc_one, s, out_dir, values_only, day) for s in sources]
+        futures = [pool.submit(recalc_one, s, out_dir, values_only, day, timeout) for s in sources]
         for fut in done(futures):
             yield fut.result()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, Block, E_NAME, E_REF
+from ilt_xl.engine.values import BOOL, EMPTY, Block, E_REF
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
@@ -23,7 +23,12 @@ class NotVectorisable(Exception):
 
 
 class EvalError(Exception):
-    """A formula the engine cannot evaluate (unsupported feature); the message says why."""
+    """A formula the engine cannot evaluate (unsupported feature); the message says why and
+    ``kind`` groups it in summaries (``unknown function SEQUENCE``); its cells keep their cached values."""
+
+    def __init__(self, message: str, kind: str = "unsupported construct"):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -196,7 +201,7 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "name":
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
-            return Val(Block.errors((1, 1), E_NAME))
+            raise EvalError(f"unknown name {node.value}", f"unknown name {node.value}")
         return evaluate(tree, ctx)
     if kind == "array":
         return _array_constant(node, ctx)

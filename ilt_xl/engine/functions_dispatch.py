@@ -14,7 +14,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine import lookups
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
-from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0, E_NUM,
+from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE, E_DIV0, E_NUM,
                                   error_code)
 
 _PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
@@ -44,7 +44,8 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if vec is not None:
         return vec(args, ctx)
     if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)")
+        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)",
+                        f"unsupported function {name}")
     return _call_formulas(name, args, ctx)
 
 
@@ -152,8 +153,8 @@ def _formulas_function(name: str):
 
 def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
     func = _formulas_function(name)
-    if func is None:
-        return Val(Block.errors((1, 1), E_NAME))
+    if func is None:    # the cell keeps Excel's value rather than a made-up #NAME?
+        raise EvalError(f"unknown function {name}", f"unknown function {name}")
     per_row = _per_row_any(args)
 
     def one(values):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ilt_xl.engine.sheet_scan import ScannedCells, scan_sheet_xml, string_item_text, unescape, unescape_all
+from ilt_xl.engine.sheet_scan import Cut, ScannedCells, scan_sheet_xml, string_item_text, unescape, unescape_all
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
@@ -56,6 +56,8 @@ class FormulaCells:
     texts: list[str]              # formula text without '=' (shared formulas expanded)
     array_refs: list[str | None]  # the ref of an array formula (t="array"), else None
     shared: list[bool]            # True for cells written as part of a shared formula
+    # per cell: True when the engine could not evaluate it and it keeps the value Excel cached
+    kept: np.ndarray | None = None
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Sheet:
     # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
     pieces: list[bytes] | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
+    cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
 
     @property
     def n_rows(self) -> int:
@@ -251,7 +254,7 @@ def load_workbook_model(path) -> WorkbookModel:
             sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
-                sheet.pieces, sheet.part_crc = cells.pieces, (info.CRC, info.file_size)
+                sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
-from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, cell_refs
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, Cut, cell_refs, cut_formula_cells
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -92,18 +92,37 @@ def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: b
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
     """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
-    return b"".join(patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source))
+    return b"".join(_patch(data, sheet, values_only, source))
 
 
-def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
-    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split, with every
-    formula cell's cached value filled (or its formula replaced), as consecutive segments.
+def _patch(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
+    """:func:`patch_pieces` of a part read again: cut fast when its formula cells are all in the
+    usual layout, else tolerantly (pretty-printed, prefixed, attributes in another order)."""
+    parts = FORMULA_CELL.split(data)
+    f = sheet.formulas
+    if len(parts) // FIELDS == len(f.rows) and all(map(np.array_equal, cell_refs(parts[1::FIELDS]), (f.rows, f.cols))):
+        return patch_pieces(parts, sheet, values_only, source)
+    try:
+        cut = cut_formula_cells(data)
+    except ValueError as exc:
+        raise WorkbookError(source, f"sheet {sheet.name}: {exc}; nothing was written") from exc
+    return patch_pieces(cut.pieces, sheet, values_only, source, cut)
+
+
+def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path,
+                 cut: Cut | None = None) -> Iterator[bytes]:
+    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split (or as the
+    tolerant ``cut`` of a part in another layout), with every formula cell's cached value filled
+    (or its formula replaced), as consecutive segments. Formula cells the engine kept (see
+    :attr:`~ilt_xl.engine.workbook_model.FormulaCells.kept`) keep their cached value as it was.
 
     The formula cells appear in the part in the order the scanner listed them, so their new
     values are computed for all cells at once and joined in between the pieces. The part is
     checked before the first segment is produced; ``source`` names the workbook in an error.
     """
-    refs, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
+    if cut is not None:
+        parts = cut.pieces
+    refs, attrs, f_els = parts[1::FIELDS], parts[2::FIELDS], parts[3::FIELDS]
     f = sheet.formulas
     n = len(f.rows)
     # a fresh cut (not the very one the formula cells were read from) must line up with them
@@ -111,6 +130,12 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
         raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(refs)} could be patched "
                             "(unusual XML layout); nothing was written")
     t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
+    if f.kept is not None and not values_only:
+        # a kept cell without a cached value stays without one (not a made-up 0)
+        none = f.kept & (sheet.grid.kind[f.rows - 1, f.cols - 1] == EMPTY)
+        t[none], v[none] = _NUMBER, b"</c>"
+    if cut is not None and cut.prefix:
+        v = np.array([cut.prefixed(x) for x in v.tolist()] or [b""], dtype=object)[:n]
     # the attributes after the reference, the old t replaced by the new one, once per distinct pair
     attr_codes, distinct_attrs = pd.factorize(np.asarray(attrs, dtype=object))
     pairs, pair_of = np.unique(attr_codes * len(_TYPE_ATTRS) + t, return_inverse=True)
@@ -120,7 +145,7 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
     out: list[bytes] = [b""] * (6 * n + 1)
     out[0] = parts[0]
-    out[1::6] = [b'<c r="'] * n
+    out[1::6] = cut.opens if cut is not None else [b'<c r="'] * n
     out[2::6] = refs
     out[3::6] = middles[pair_of].tolist()
     out[4::6] = [b""] * n if values_only else f_els
@@ -220,8 +245,8 @@ def _patched(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet, values_only:
     """The sheet part patched, from the pieces kept at loading when it is the same part (same
     CRC-32 and size), so a big sheet is neither inflated nor scanned twice."""
     if sheet.pieces is not None and sheet.part_crc == (info.CRC, info.file_size):
-        return patch_pieces(sheet.pieces, sheet, values_only, source)
-    return patch_pieces(FORMULA_CELL.split(package.read(info.filename)), sheet, values_only, source)
+        return patch_pieces(sheet.pieces, sheet, values_only, source, sheet.cut)
+    return _patch(package.read(info.filename), sheet, values_only, source)
 
 
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:

@@ -47,8 +47,10 @@ def test_recalc_reports_error_cells_and_bad_input(tmp_path):
     wb.active["A1"] = "=1/0"
     wb.save(src)
     res = runner.invoke(app, ["recalc", str(src)])
-    assert res.exit_code == 1
+    assert res.exit_code == 0, res.output          # an error value is a result: listed, not a failure
     assert "Sheet!A1" in res.output and "#DIV/0!" in res.output
+    res = runner.invoke(app, ["recalc", str(src), "--strict", "--force"])
+    assert res.exit_code == 1
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     res = runner.invoke(app, ["recalc", str(bad)])
