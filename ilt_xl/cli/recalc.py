@@ -48,9 +48,12 @@ def _parse_today(value: str | None) -> dt.date | None:
 
 
 def _kept_summary(report) -> str:
-    """``2 kept as cached (unknown function FOO: 1, external link: 1)``."""
+    """``2 kept as cached (unknown function FOO: 1, external link: 1)``, and the cells on circular
+    references when there are some."""
     kinds = ", ".join(f"{escape(k)}: {n}" for k, n in report.kept_by_kind().items())
-    return f"{report.kept_count} kept as cached" + (f" ({kinds})" if kinds else "")
+    circular = (f", {report.circular_count} on circular references (0, as Excel without iterative calculation)"
+                if report.circular_count else "")
+    return f"{report.kept_count} kept as cached" + (f" ({kinds})" if kinds else "") + circular
 
 
 def print_report(report) -> None:
@@ -64,7 +67,8 @@ def print_report(report) -> None:
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{report.kept_count} cells could not be computed and keep the value Excel cached:[/]")
+        console.print(f"[bold red]{report.kept_count + report.circular_count} cells could not be computed "
+                      "(kept as cached, or on a circular reference):[/]")
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
@@ -77,9 +81,10 @@ def print_report(report) -> None:
             console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
 
 
-def exit_code(kept: int, errors: int, strict: bool) -> int:
-    """1 when cells were kept as cached, or error values exist under ``--strict``; else 0."""
-    return EXIT_PROBLEMS if kept or (strict and errors) else EXIT_OK
+def exit_code(not_computed: int, errors: int, strict: bool) -> int:
+    """1 when cells could not be computed (kept as cached, circular), or error values exist under
+    ``--strict``; else 0."""
+    return EXIT_PROBLEMS if not_computed or (strict and errors) else EXIT_OK
 
 
 _MACRO_SUFFIXES = (".xlsm", ".xltm")
@@ -158,7 +163,7 @@ def recalc(
                           f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
                           "Please report it with the file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    code = exit_code(report.kept_count, report.error_count, strict)
+    code = exit_code(report.kept_count + report.circular_count, report.error_count, strict)
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "exit_code": code}, indent=1))
     else:
@@ -184,7 +189,9 @@ def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | No
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "kept": r.kept_count, "kept_by_reason": r.kept_by_kind(), "errors": r.error_count, "seconds": r.seconds}
+            "kept": r.kept_count + r.circular_count, "kept_by_reason": r.kept_by_kind() | (
+                {"circular reference": r.circular_count} if r.circular_count else {}),
+            "errors": r.error_count, "seconds": r.seconds}
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:

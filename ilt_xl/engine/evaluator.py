@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
+from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
 from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
@@ -40,6 +40,8 @@ class Val:
                                     # cells over the run's rows: lets lookups memoise on it
     origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
                                     # (ROUND(J2:J7,2)): a single cell intersects it like a reference
+    tail: int = 0                   # empty rows below the block that the reference also covers
+                                    # (whole columns, $T:$T, are read down to the used rows only)
 
     @property
     def identity(self) -> tuple | None:
@@ -87,6 +89,8 @@ class Book:
             self.names[(dn.sheet_scope, dn.name.upper())] = dn.value
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
+        self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
+        self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -149,20 +153,28 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     return Block(kind, num, obj)
 
 
+def area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int, tail: int = 0) -> Val:
+    """The value of a reference to an area (1-based inclusive); the book's ``on_read`` hook hears of
+    it first (cycle evaluation computes cells on demand there)."""
+    if ctx.book.on_read is not None:
+        ctx.book.on_read(sheet, r0, c0, r1, c1)
+    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1), tail=tail)
+
+
 def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
     r0, r1 = ref.r0, ref.r1
     if ref.whole_cols:
-        r0, r1 = 1, max(sheet.n_rows, 1)
+        r1 = max(sheet.n_rows, 1)
+        return area_value(ctx, sheet, 1, ref.c0, r1, ref.c1, tail=MAX_ROW - r1)
     if not (ref.rel0 or ref.rel1):
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, r0, ref.c0, r1, ref.c1)
     if ctx.n == 1:
         d = int(ctx.rows[0]) - ctx.anchor
         r0, r1 = r0 + (d if ref.rel0 else 0), r1 + (d if ref.rel1 else 0)
         if r0 < 1 or r1 < 1:
             return Val(Block.errors((1, 1), E_REF))
-        r0, r1 = min(r0, r1), max(r0, r1)
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, min(r0, r1), ref.c0, max(r0, r1), ref.c1)
     if not (ref.rel0 and ref.rel1 and r0 == r1 and ref.c0 == ref.c1):
         raise NotVectorisable("a range that moves with the row")
     rows = ctx.rows + (r0 - ctx.anchor)

@@ -45,13 +45,16 @@ class Problem:
     Excel cached (cells that depend on them read it), so the output is never worse than the input.
 
     ``kind`` groups the reasons in summaries: ``unknown function SEQUENCE``, ``external link``,
-    ``circular reference``, ``time limit``, ``formula too deep``, ``unsupported construct`` ..."""
+    ``time limit``, ``formula too deep``, ``unsupported construct`` ... Cells on a circular
+    reference are the exception (``kept`` False): without iterative calculation they are 0, as
+    Excel leaves them, and listed as a problem of the workbook (Excel warns of them too)."""
 
     cell: str          # Sheet!A1 (first cell of the run)
     cells: int         # how many cells share the problem
     formula: str
     reason: str
     kind: str = "unsupported construct"
+    kept: bool = True
 
     def __str__(self) -> str:
         more = f" (and {self.cells - 1} more cells of the column)" if self.cells > 1 else ""
@@ -59,7 +62,7 @@ class Problem:
 
     def as_dict(self) -> dict:
         return {"cell": self.cell, "cells": self.cells, "formula": excerpt(self.formula), "kind": self.kind,
-                "reason": self.reason}
+                "reason": self.reason, "kept_as_cached": self.kept}
 
 
 _ERROR_MEANING = {
@@ -116,18 +119,25 @@ class RecalcReport:
     @property
     def kept_count(self) -> int:
         """Formula cells that keep the value Excel cached."""
-        return sum(p.cells for p in self.problems)
+        return sum(p.cells for p in self.problems if p.kept)
+
+    @property
+    def circular_count(self) -> int:
+        """Formula cells on a circular reference (0 without iterative calculation, as in Excel)."""
+        return sum(p.cells for p in self.problems if not p.kept)
 
     def kept_by_kind(self) -> dict[str, int]:
         """Cells kept as cached per reason kind, most cells first."""
         out: dict[str, int] = {}
         for p in self.problems:
+            if not p.kept:
+                continue
             out[p.kind] = out.get(p.kind, 0) + p.cells
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def as_dict(self) -> dict:
         return {"source": self.source, "output": self.output, "formula_cells": self.formula_cells,
-                "computed": self.cells_computed, "kept_as_cached": self.kept_count,
+                "computed": self.cells_computed, "kept_as_cached": self.kept_count, "circular": self.circular_count,
                 "kept_by_reason": self.kept_by_kind(), "kept": [p.as_dict() for p in self.problems],
                 "error_values": self.error_count,
                 "errors": [{"cell": e.first, "cells": e.count, "error": e.error} for e in self.error_cells],
@@ -299,7 +309,7 @@ def _keep(run: Run, rows, kind: str, reason: str, report: RecalcReport) -> None:
     rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
     if len(rows) == 0:
         return
-    if report.problems:     # the next cells of a column failing alike: one entry
+    if report.problems and report.problems[-1].kept:     # the next cells of a column failing alike: one entry
         last, (sheet, last_rows, cols) = report.problems[-1], report.kept_at[-1]
         if (sheet is run.sheet and cols[0] == run.col and last.kind == kind and last.reason == reason
                 and last.formula == run.text and int(last_rows[-1]) + 1 == int(rows[0])):
@@ -335,8 +345,10 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
 
 
 def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport, clock: Clock) -> None:
-    """Runs that depend on each other: evaluate cell by cell in cell-dependency order."""
+    """Runs that depend on each other: evaluate cell by cell in cell-dependency order; cells on a
+    cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`)."""
     from ilt_xl.engine.cell_order import TooComplex, order_cells
+    from ilt_xl.engine.cycle_eval import OnDemand
     live = [rid for rid in comp if runs[rid].problem is None]
     for rid in comp:
         if runs[rid].problem is not None:
@@ -350,32 +362,58 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
             _keep(runs[rid], runs[rid].rows, "circular reference",
                   f"circular or row-by-row dependencies too complex to order ({exc})", report)
         return
-    per_run: dict[int, list[int]] = {}
-    for group in circular:
-        for j in group:
-            per_run.setdefault(cells[j][0], []).append(j)
-    for rid, members in per_run.items():
-        names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{column_letter(runs[cells[j][0]].col)}{cells[j][1]}"
-                          for j in sorted(members)[:20]) + (" ..." if len(members) > 20 else "")
-        rows = np.array(sorted(cells[j][1] for j in members))
-        _keep(runs[rid], rows, "circular reference", f"circular reference: {names}", report)
+    singles = [Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree)
+               for rid, r in cells]
+
+    def compute(j: int) -> None:
+        rid, r = cells[j]
+        one = singles[j]
+        if clock.over():
+            _keep(one, one.rows, *clock.reason(), report)
+            return
+        try:
+            with clock.armed():
+                val = evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col))
+            _store(one, one.rows, val)
+        except (Exception, TimeLimit) as exc:
+            _keep_failed(one, one.rows, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
+
+    def value(j: int) -> float | None:
+        grid, (_, c, r) = singles[j].sheet.grid, coords[j]
+        return float(grid.num[r - 1, c - 1]) if grid.kind[r - 1, c - 1] == NUM else None
+
     book_cache, book.lookup_cache = book.lookup_cache, None   # ranges change while the group is evaluated
+    demand = OnDemand(coords, compute)
     try:
-        for j in order:
-            rid, r = cells[j]
-            run = runs[rid]
-            one = Run(run.sheet, run.col, np.array([r]), run.text, None, run.tree)
-            if clock.over():
-                _keep(one, one.rows, *clock.reason(), report)
-                continue
-            try:
-                with clock.armed():
-                    val = evaluate(run.tree, Ctx(book, run.sheet, one.rows, int(run.rows[0]), run.col))
-                _store(one, one.rows, val)
-            except (Exception, TimeLimit) as exc:
-                _keep_failed(one, one.rows, exc, report)
+        if circular:
+            book.on_read = demand.on_read
+        demand.run_all(order + [j for group in circular for j in group])
+        if demand.circular and model_iteration(book) is not None:
+            demand.iterate(*model_iteration(book), value)
+        elif demand.circular:
+            _report_circular(sorted(demand.circular), cells, singles, runs, report)
     finally:
+        book.on_read = None
         book.lookup_cache = book_cache
+
+
+def _report_circular(members: list[int], cells, singles: list[Run], runs: list[Run], report: RecalcReport) -> None:
+    """Cells on a circle with iterative calculation off: 0, as Excel leaves them, and reported
+    (Excel warns of them too), per run."""
+    per_run: dict[int, list[int]] = {}
+    for j in members:
+        _store(singles[j], singles[j].rows, Val(Block.numbers([[0.0]])))
+        per_run.setdefault(cells[j][0], []).append(j)
+    for rid, js in per_run.items():
+        names = ", ".join(f"{singles[j].sheet.name}!{column_letter(singles[j].col)}{cells[j][1]}" for j in js[:20])
+        first = singles[js[0]]
+        report.problems.append(Problem(f"{first.sheet.name}!{column_letter(first.col)}{cells[js[0]][1]}", len(js),
+                                       runs[rid].text, f"circular reference: {names}" + (" ..." if len(js) > 20 else ""),
+                                       "circular reference", kept=False))
+
+
+def model_iteration(book: Book) -> tuple[int, float] | None:
+    return book.model.iteration
 
 
 def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
@@ -428,7 +466,7 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     report.runs = len(runs)
     report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
     _mark_kept(model, report)
-    report.cells_computed = report.formula_cells - report.kept_count
+    report.cells_computed = report.formula_cells - report.kept_count - report.circular_count
     _collect_errors(model, report)
     return report
 

@@ -222,7 +222,8 @@ def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
 def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Series:
     """``table[value]`` for each of ``keys`` (``""`` where the key is blank or unknown)."""
     mapping = table.drop_duplicates(key).set_index(key)[value]
-    return keys.map(mapping).fillna("").astype(object)
+    found = keys.map(mapping).astype(object)  # object first: filling a float column with "" is refused by pandas 4
+    return found.where(found.notna(), "")
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:

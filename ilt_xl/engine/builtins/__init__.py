@@ -6,7 +6,7 @@
     @builtin("IF", lazy=True)
     def if_(args: list[Thunk], ctx: Ctx) -> Val: ...        # receives thunks: evaluates what it needs
 
-:func:`lookup` answers the dispatcher (:mod:`ilt_xl.engine.functions_dispatch`); the category
+:func:`find` answers the dispatcher (:mod:`ilt_xl.engine.functions_dispatch`); the category
 modules are imported on first use. Built-ins receive values, never the tree.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("dates", "engineering", "info", "math")
+CATEGORIES = ("aggregate", "dates", "engineering", "info", "logical", "lookup", "math")
 
 _EAGER: dict[str, Callable] = {}
 _LAZY: dict[str, Callable] = {}
@@ -46,7 +46,7 @@ class Thunk:
         return self.evaluate()
 
 
-def lookup(name: str) -> tuple[Callable | None, bool]:
+def find(name: str) -> tuple[Callable | None, bool]:
     """(the built-in called ``name``, whether it takes thunks), or (None, False)."""
     global _loaded
     if not _loaded:
@@ -60,5 +60,5 @@ def lookup(name: str) -> tuple[Callable | None, bool]:
 
 
 def names() -> set[str]:
-    lookup("")
+    find("")
     return set(_EAGER) | set(_LAZY)
