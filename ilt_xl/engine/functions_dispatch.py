@@ -40,6 +40,15 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
+    if ctx.book.model.date1904:
+        from ilt_xl.engine.date_system import call_in_1904
+        return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(name, fn, moved, ctx))
+    return _call_evaluated(name, fn, args, ctx)
+
+
+def _call_evaluated(name: str, fn, args: list[Val], ctx: Ctx) -> Val:
+    """A function whose arguments are evaluated already: an ILT_* function, a built-in, or the
+    `formulas` library's."""
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
     if fn is not None:

@@ -145,8 +145,9 @@ class RecalcReport:
                             "write": round(self.seconds_write, 3)}}
 
 
-def _serial(day: dt.date) -> float:
-    return float((day - dt.date(1899, 12, 30)).days)
+def _serial(day: dt.date, date1904: bool = False) -> float:
+    """``day`` as a serial of the workbook's date system."""
+    return float((day - (dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30))).days)
 
 
 # Excel's own limits: a longer or deeper formula cannot come from Excel, and refusing it up front
@@ -445,7 +446,7 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     report = report or RecalcReport(model.path, None)
     today = today or dt.date.today()
     clock = Clock(timeout)
-    book = Book(model, _serial(today), registry=registry)
+    book = Book(model, _serial(today, model.date1904), registry=registry)
     runs = build_runs(model)
     with clock.alarm(), deeper_recursion():
         for run in runs:        # the grids already span array areas (workbook_model._build_grid)

@@ -42,6 +42,35 @@ _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 _M = f"{{{NS_MAIN}}}"
 
 
+# Text in cells is OOXML's ST_Xstring: a character XML 1.0 cannot hold (control characters,
+# U+FFFE/U+FFFF, lone surrogates) is written _xHHHH_, and an underscore that would read as the
+# start of such an escape is itself escaped as _x005F_ (what Excel writes and reads).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_XSTRING_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def encode_xstring(text: str) -> str:
+    """``text`` as cell text XML can hold (before entity escaping)."""
+    if "_x" in text:
+        text = _ESCAPE_LOOKALIKE.sub("_x005F_", text)
+    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def decode_xstring(text: str) -> str:
+    """Cell text as read from XML with its ``_xHHHH_`` escapes decoded."""
+    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _tags_balanced(data: bytes) -> bool:
+    """A cheap structural check of a part (a few passes of bytes.count, at C speed): every element
+    opened is closed and the part ends with its root's end tag. Well-formed XML always passes
+    (text holding a literal "/>" aside); a part that fails goes through the full XML parser,
+    which names what is wrong. Unclosed or stray tags and truncated parts cannot slip through."""
+    opened = data.count(b"<") - data.count(b"</") - data.count(b"<?") - data.count(b"<!")
+    return opened == data.count(b"</") + data.count(b"/>") and data.rstrip().endswith(b"worksheet>")
+
+
 def unescape(b: bytes) -> str:
     """XML text (UTF-8 bytes with entities) as a string."""
     s = b.decode("utf-8")
@@ -151,6 +180,8 @@ def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
 def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed. DTDs were refused when the package was opened."""
+    if not _tags_balanced(data):
+        return _scan_sheet_xml_slow(data, path, sheet)
     pieces = FORMULA_CELL.split(data)
     rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
     start = rest.find(b"<sheetData")
@@ -250,7 +281,13 @@ class Cut:
 
     def prefixed(self, xml: bytes) -> bytes:
         """``xml`` written by write-back (``<v>..</v></c>``, ``<is><t>..``) in this part's prefix."""
-        return _OWN_ELEMENT.sub(b"<\\1" + self.prefix + b"\\2", xml)
+        return in_prefix(xml, self.prefix)
+
+
+def in_prefix(xml: bytes, prefix: bytes) -> bytes:
+    """Cell XML written by write-back (``<v>..</v></c>``, ``<is><t>..``) with the elements in
+    ``prefix`` (``b"x:"``); unchanged for ``b""``."""
+    return _OWN_ELEMENT.sub(b"<\\1" + prefix + b"\\2", xml) if prefix else xml
 
 
 _OWN_ELEMENT = re.compile(rb"<(/?)(v|is|t|c)(?=[\s/>])")
@@ -292,5 +329,5 @@ def string_item_text(el, ns: str = _M) -> str:
     ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
     t = el.find(f"{ns}t")
     if t is not None:
-        return t.text or ""
-    return "".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None)
+        return decode_xstring(t.text or "")
+    return decode_xstring("".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None))

@@ -43,6 +43,7 @@ class SafeZip:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._folded: dict[str, zipfile.ZipInfo] | None = None
         try:
             self.zip = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
@@ -71,7 +72,18 @@ class SafeZip:
         return self.zip.namelist()
 
     def has(self, name: str) -> bool:
-        return name in self.zip.NameToInfo
+        return name in self.zip.NameToInfo or name.casefold() in self._by_folded_name()
+
+    def _by_folded_name(self) -> dict[str, zipfile.ZipInfo]:
+        """Parts by case-folded name: OPC part names are case-insensitive (``Sheet7.xml`` is
+        ``sheet7.xml``), as Excel reads them."""
+        if self._folded is None:
+            self._folded = {i.filename.casefold(): i for i in self.zip.infolist()}
+        return self._folded
+
+    def stored_name(self, name: str) -> str:
+        """The name part ``name`` is stored under (its case may differ from the reference)."""
+        return self._info(name).filename
 
     def _refuse(self, reason: str) -> WorkbookError:
         return WorkbookError(self.path, reason)
@@ -157,8 +169,11 @@ class SafeZip:
     def _info(self, name: str) -> zipfile.ZipInfo:
         try:
             return self.zip.getinfo(name)
-        except KeyError as exc:
-            raise self._refuse(f"part {name} is missing from the package") from exc
+        except KeyError:
+            info = self._by_folded_name().get(name.casefold())
+        if info is None:
+            raise self._refuse(f"part {name} is missing from the package")
+        return info
 
     def read(self, name: str) -> bytes:
         """The bytes of part ``name`` (never more than it declares; a CRC mismatch is refused)."""
