@@ -11,10 +11,10 @@ None of them replaces a file already there unless ``--force`` is given.
 Exit codes (recalc and batch):
   0  every formula cell was computed (cells holding error values such as #DIV/0! are results:
      they are listed for information);
-  1  some cells could not be computed and keep the value Excel cached (unknown function, external
-     link, circular reference, time limit ...; listed with their reason), or, with ``--strict``,
-     some cells hold error values; for batch, also a workbook that failed; for scenario, a
-     planner with errors;
+  1  some cells could not be computed: they keep the value Excel cached (unknown function,
+     external link, formula beyond Excel's limits, time limit ...; listed with their reason) or
+     sit on a circular reference; or, with ``--strict``, some cells hold error values; for batch,
+     also a workbook that failed; for scenario, a planner with errors;
   2  unusable input (not a workbook, damaged sheet XML ...);
   3  output not writable, already present (without ``--force``), the input itself (without
      ``--in-place``), or an extension that does not match the content (macros in an .xlsx name).
@@ -23,21 +23,30 @@ from __future__ import annotations
 
 import datetime as dt
 import glob as globmod
-import json
+import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import (
-    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
+    reason_of, refuse_unusable,
 )
+from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
+from ilt_xl.cli.progress import QUIET, Files, Steps
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT
 
 _MAX_LISTED = 15
 
 
-def _parse_today(value: str | None) -> dt.date | None:
+TODAY = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today).")
+TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0, help="Seconds for evaluating a workbook's formulas "
+                       "(0: no limit); cells not evaluated by then keep their cached values and are listed.")
+STRICT = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values (#DIV/0! ...).")
+
+
+def parse_today(value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
@@ -47,13 +56,26 @@ def _parse_today(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _kept_summary(report) -> str:
-    """``2 kept as cached (unknown function FOO: 1, external link: 1)``, and the cells on circular
-    references when there are some."""
-    kinds = ", ".join(f"{escape(k)}: {n}" for k, n in report.kept_by_kind().items())
-    circular = (f", {report.circular_count} on circular references (0, as Excel without iterative calculation)"
+def report_record(report) -> dict:
+    """One recalculation as ``--format json`` gives it: every cell kept as cached with its reason,
+    every group of error values."""
+    return {"source": report.source, "output": str(report.output), "cells": report.cells_computed,
+            "formula_cells": report.formula_cells, "kept_as_cached": report.kept_count,
+            "circular": report.circular_count, "kept_by_reason": report.kept_by_kind(),
+            "runs": report.runs, "runs_vectorised": report.runs_vectorised,
+            "seconds": {"load": round(report.seconds_load, 3), "compute": round(report.seconds_compute, 3),
+                        "write": round(report.seconds_write, 3)},
+            "not_evaluated": [p.as_dict() for p in report.problems],
+            "error_cells": [{"sheet": e.sheet, "column": e.column, "error": e.error, "count": e.count, "first": e.first}
+                            for e in report.error_cells]}
+
+
+def kept_summary(report) -> str:
+    """``1 kept as cached (unknown function FOO: 1)``, and the cells on circular references."""
+    kinds = ", ".join(f"{k}: {n:,}" for k, n in report.kept_by_kind().items())
+    circular = (f", {report.circular_count:,} on circular references (0, as Excel without iterative calculation)"
                 if report.circular_count else "")
-    return f"{report.kept_count} kept as cached" + (f" ({kinds})" if kinds else "") + circular
+    return f"{report.kept_count:,} kept as cached" + (f" ({kinds})" if kinds else "") + circular
 
 
 def print_report(report) -> None:
@@ -61,24 +83,93 @@ def print_report(report) -> None:
     holding error values, time."""
     console.print(
         f"Recalculated {escape(report.source)} -> {escape(str(report.output))}: "
-        f"{report.cells_computed} cells computed, {_kept_summary(report)}; "
-        f"{report.formula_cells} formula cells in {report.runs} runs "
-        f"({report.runs_vectorised} vectorised) in {report.seconds:.2f} s "
+        f"{plural(report.cells_computed, 'cell')} computed, {escape(kept_summary(report))}; "
+        f"{plural(report.formula_cells, 'formula cell')} in {plural(report.runs, 'run')} "
+        f"({report.runs_vectorised:,} vectorised) in {report.seconds:.2f} s "
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{report.kept_count + report.circular_count} cells could not be computed "
-                      "(kept as cached, or on a circular reference):[/]")
+        console.print(f"[bold red]{plural(report.kept_count + report.circular_count, 'cell')} could not be computed "
+                      "(kept as cached with Excel's value, or on a circular reference):[/]", highlight=False)
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
-            console.print(f"  ... and {len(report.problems) - _MAX_LISTED} more")
+            console.print(f"  ... and {len(report.problems) - _MAX_LISTED:,} more")
     if report.error_cells:
-        console.print(f"[yellow]{report.error_count} computed cells hold error values (results, for information):[/]")
+        console.print(f"[yellow]{plural(report.error_count, 'computed cell holds', 'computed cells hold')} "
+                      "error values (results, listed for information):[/]", highlight=False)
         for e in report.error_cells[:_MAX_LISTED]:
             console.print(f"  {escape(str(e))}", highlight=False)
         if len(report.error_cells) > _MAX_LISTED:
-            console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
+            console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED:,} more groups")
+
+
+@app.command(epilog=examples(
+    ("ilt-xl recalc plan.xlsx", "writes plan.recalc.xlsx with every value computed"),
+    ("ilt-xl recalc plan.xlsx --in-place --today 2026-06-15", "rewrites plan.xlsx, TODAY() fixed"),
+    ("ilt-xl recalc plan.xlsx -o values.xlsx --values-only --format json", "values only; a JSON summary"),
+    ("ilt-xl recalc their.xlsx --timeout 60 --strict", "at most a minute; exit 1 on error values too"),
+))
+def recalc(
+    path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Where to write (default: IN.recalc.xlsx)."),
+    in_place: bool = typer.Option(False, "--in-place", help="Replace the input workbook."),
+    values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
+    today: str = TODAY,
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    timeout: float = TIMEOUT,
+    strict: bool = STRICT,
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
+) -> None:
+    """Recompute every formula (ILT_* functions and structured references included) without Excel.
+
+    A cell the engine cannot evaluate (unknown function, link to another workbook, over --timeout
+    ...) keeps the value Excel cached and is listed with its reason; cells depending on it use
+    that value. Exit 0: every cell computed (error values such as #DIV/0! are results, listed);
+    1: cells kept as cached or on a circular reference, or error values with --strict;
+    2: unusable input; 3: output not writable, already present, the input without --in-place,
+    or an extension not matching the content (.xlsm vs .xlsx).
+    """
+    from ilt_xl.engine.recalc import default_output, recalculate
+    from ilt_xl.xlsx import WorkbookError
+
+    day = parse_today(today)
+    if in_place and output is not None:
+        err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if not path.is_file():
+        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    target = path if in_place else (output or default_output(path))
+    if not in_place and target.resolve() == path.resolve():
+        err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
+                          highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+    if not in_place and target.exists() and not force:
+        refuse_existing(target)
+    refuse_mismatched_suffix(path, target)
+    try:
+        with Steps(quiet, total=3) as steps:
+            report = recalculate(path, target, values_only=values_only, today=day, timeout=timeout,
+                                 phase=lambda name: steps.next(f"{name} {path.name}"))
+    except WorkbookError as exc:
+        refuse_unusable(exc)
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
+                          highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    except Exception as exc:  # input nothing foresaw (the fuzzer finds such): one line, nothing written
+        err_console.print(f"[bold red]Cannot recalculate {escape(str(path))}:[/] unexpected failure "
+                          f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
+                          "Please report it with the file.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    code = exit_code(report.kept_count + report.circular_count, report.error_count, strict)
+    if format is Format.json:
+        print_json(console, report_record(report) | {"exit_code": code})
+    else:
+        print_report(report)
+    raise typer.Exit(code)
 
 
 def exit_code(not_computed: int, errors: int, strict: bool) -> int:
@@ -106,92 +197,30 @@ def refuse_mismatched_suffix(source: Path, target: Path) -> None:
         raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
-@app.command()
-def recalc(
-    path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
-    output: Path = typer.Option(None, "-o", "--output", help="Where to write (default: IN.recalc.xlsx)."),
-    in_place: bool = typer.Option(False, "--in-place", help="Replace the input workbook."),
-    values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
-    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today)."),
-    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0,
-                                  help="Seconds for evaluating the formulas (0: no limit); cells not "
-                                       "evaluated by then keep their cached values and are listed."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values."),
-    output_format: str = typer.Option("text", "--format", help="text, or json (the full lists, on stdout)."),
-) -> None:
-    """Recompute every formula (ILT_* functions and structured references included) without Excel.
-
-    A cell the engine cannot evaluate (unknown function, link to another workbook, circular
-    reference, over --timeout) keeps the value Excel cached and is listed with its reason; cells
-    depending on it use that value. Exit 0: every cell computed (error values such as #DIV/0! are
-    results, listed for information); 1: cells kept as cached, or error values with --strict;
-    2: unusable input; 3: output not writable, already present, the input without --in-place,
-    or an extension not matching the content (.xlsm vs .xlsx).
-    """
-    from ilt_xl.engine.recalc import default_output, recalculate
-    from ilt_xl.xlsx import WorkbookError
-
-    day = _parse_today(today)
-    as_json = _output_format(output_format)
-    if in_place and output is not None:
-        err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if not path.is_file():
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    target = path if in_place else (output or default_output(path))
-    if not in_place and target.resolve() == path.resolve():
-        err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
-    if not in_place and target.exists() and not force:
-        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it already exists "
-                          "(use --force to replace it).", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
-    refuse_mismatched_suffix(path, target)
-    try:
-        report = recalculate(path, target, values_only=values_only, today=day, timeout=timeout)
-    except WorkbookError as exc:
-        refuse_unusable(exc)
-    except OSError as exc:
-        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(exc.strerror or str(exc))}",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE) from None
-    except Exception as exc:  # input nothing foresaw (the fuzzer finds such): one line, nothing written
-        err_console.print(f"[bold red]Cannot recalculate {escape(str(path))}:[/] unexpected failure "
-                          f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
-                          "Please report it with the file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    code = exit_code(report.kept_count + report.circular_count, report.error_count, strict)
-    if as_json:
-        typer.echo(json.dumps({**report.as_dict(), "exit_code": code}, indent=1))
-    else:
-        print_report(report)
-    raise typer.Exit(code)
-
-
-def _output_format(value: str) -> bool:
-    """True for ``--format json``; exit 2 for anything but text or json."""
-    if value.lower() not in ("text", "json"):
-        err_console.print(f"[bold red]Bad --format {escape(value)}:[/] expected text or json.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return value.lower() == "json"
-
-
-def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None,
+def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None, refresh: bool = False,
                timeout: float | None = DEFAULT_TIMEOUT) -> dict:
-    """Recalculate one workbook of a batch; never raises (the failure is returned as text)."""
+    """Recalculate (or, with ``refresh``, refresh) one workbook of a batch; never raises (the failure
+    is returned as text)."""
     from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workbook.headless import PlannerHasErrors
+    from ilt_xl.workbook.refresh import refresh as refresh_planner
+
     target = Path(out_dir) / Path(source).name
     try:
-        r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
+        if refresh:
+            r = refresh_planner(source, target, today=today).recalc
+        else:
+            r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
+    except PlannerHasErrors as exc:
+        errors = sum(p.is_error for p in exc.problems)
+        return {"source": source, "ok": False,
+                "error": f"the planner has {plural(errors, 'error')} (`ilt-xl check {source}` lists them)"}
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    kept = r.kept_by_kind() | ({"circular reference": r.circular_count} if r.circular_count else {})
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "kept": r.kept_count + r.circular_count, "kept_by_reason": r.kept_by_kind() | (
-                {"circular reference": r.circular_count} if r.circular_count else {}),
-            "errors": r.error_count, "seconds": r.seconds}
+            "kept": r.kept_count + r.circular_count, "kept_by_reason": kept, "errors": r.error_count,
+            "seconds": round(r.seconds, 3)}
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
@@ -199,69 +228,107 @@ def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
     and ``force`` was not given."""
     present = [str(t) for t in targets if t.exists()]
     if present and not force:
-        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] {len(present)} file(s) already exist "
+        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] "
+                          f"{plural(len(present), 'file already exists', 'files already exist')} "
                           f"({escape(', '.join(present[:3]))}{', ...' if len(present) > 3 else ''}); "
                           "use --force to replace them.", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl batch 'plans/*.xlsx' --out recalculated", "every planner of plans/, on every CPU"),
+    ("ilt-xl batch 'plans/**/*.xlsx' --out refreshed --refresh", "every tab refreshed, then recalculated"),
+    ("ilt-xl batch 'plans/*.xlsx' --out out --scheduler tcp://10.0.0.5:8786", "on a Dask cluster "
+                                                                                 "(pip install 'ilt-xl[dask]')"),
+))
 def batch(
     pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
     out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same file names)."),
-    workers: int = typer.Option(0, "--workers", min=0, help="Local worker processes (default: CPU count)."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Local worker processes "
+                                f"(default: the CPU count, {os.cpu_count() or 1} here)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT "
+                                  "(needs the dask extra: pip install 'ilt-xl\\[dask]')."),
+    refresh: bool = typer.Option(False, "--refresh", help="Run every macro before recalculating, as "
+                                 "`ilt-xl refresh` does (planners only)."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
-    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
-    force: bool = typer.Option(False, "--force", help="Replace recalculated copies already in --out."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0,
-                                  help="Seconds per workbook for evaluating its formulas (0: no limit)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values."),
+    today: str = TODAY,
+    force: bool = typer.Option(False, "--force", help="Replace copies already in --out."),
+    timeout: float = TIMEOUT,
+    strict: bool = STRICT,
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
 ) -> None:
-    """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar.
+    """Recalculate (or refresh) many workbooks, on local processes or a Dask cluster; a bad one is reported and skipped.
 
     Exit 0 when every cell of every workbook was computed (error values are results); 1 when a
-    workbook failed or cells were kept as cached (or error values exist, with --strict);
-    2 no workbook matches; 3 outputs cannot be written or already exist (without --force)."""
-    from rich.progress import Progress
-
-    day = _parse_today(today)
+    workbook failed or cells could not be computed (kept as cached, circular), or error values
+    exist with --strict; 2 no workbook matches; 3 outputs not writable or already there."""
+    day = parse_today(today)
+    if refresh and values_only:
+        err_console.print("[bold red]Give either --refresh or --values-only, not both:[/] a refreshed planner "
+                          "keeps its formulas.")
+        raise typer.Exit(EXIT_BAD_INPUT)
     sources = sorted(globmod.glob(pattern, recursive=True))
     if not sources:
         err_console.print(f"[bold red]No workbook matches {escape(pattern)}.[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if scheduler:
+        _require_dask()
     out.mkdir(parents=True, exist_ok=True)
     if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
         err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
         raise typer.Exit(EXIT_CANNOT_WRITE)
     _refuse_existing(out, [out / Path(s).name for s in sources], force)
     results = []
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task("Recalculating", total=len(sources))
-        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler, timeout):
+    verb = "Refreshing" if refresh else "Recalculating"
+    with Files(quiet, len(sources), verb) as progress:
+        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler, refresh, progress, timeout):
             results.append(result)
-            if not result["ok"]:
-                progress.console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
-                                       highlight=False)
-            progress.advance(task)
+            progress.done()
+            if format is not Format.json:
+                _print_result(result)
     failed = [r for r in results if not r["ok"]]
     done = [r for r in results if r["ok"]]
-    cells, kept = sum(r["cells"] for r in done), sum(r["kept"] for r in done)
-    console.print(f"{len(done)} of {len(results)} workbooks recalculated: {cells} cells computed, {kept} kept as "
-                  f"cached, {sum(r['errors'] for r in done)} error values; {len(failed)} failed.", highlight=False)
-    listed = [r for r in done if r["kept"] or r["errors"]]
-    for r in listed[:_MAX_LISTED]:
-        reasons = ", ".join(f"{k}: {n}" for k, n in r["kept_by_reason"].items())
-        console.print(f"  {escape(r['source'])}: {r['kept']} kept as cached" + (f" ({escape(reasons)})" if reasons else "")
-                      + f", {r['errors']} error values", highlight=False)
-    if len(listed) > _MAX_LISTED:
-        console.print(f"  ... and {len(listed) - _MAX_LISTED} more workbooks")
-    code = exit_code(kept, sum(r["errors"] for r in done), strict)
-    raise typer.Exit(EXIT_PROBLEMS if failed else code)
+    cells, kept, errors = (sum(r[k] for r in done) for k in ("cells", "kept", "errors"))
+    code = EXIT_PROBLEMS if failed else exit_code(kept, errors, strict)
+    if format is Format.json:
+        print_json(console, {"workbooks": len(results), "failed": len(failed), "cells": cells, "kept_as_cached": kept,
+                             "error_values": errors, "exit_code": code, "results": results})
+    else:
+        console.print(f"{len(done)} of {plural(len(results), 'workbook')} "
+                      f"{'refreshed' if refresh else 'recalculated'}: {plural(cells, 'cell')} computed, {kept:,} kept as "
+                      f"cached, {plural(errors, 'error value')}; {len(failed):,} failed.", highlight=False)
+    raise typer.Exit(code)
 
 
-def _run_batch(sources, out_dir, values_only, day, workers, scheduler, timeout):
-    """Yield one result per workbook as it completes (local processes or Dask)."""
+def _print_result(result: dict) -> None:
+    """One line per workbook as it ends, so a long batch shows its progress in a log too."""
+    if not result["ok"]:
+        err_console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
+                          highlight=False)
+        return
+    reasons = ", ".join(f"{k}: {n:,}" for k, n in result["kept_by_reason"].items())
+    trouble = (f"; {result['kept']:,} kept as cached" + (f" ({reasons})" if reasons else "")
+               + f", {plural(result['errors'], 'error value')}" if result["kept"] or result["errors"] else "")
+    console.print(f"{escape(result['source'])} -> {escape(result['output'])}: "
+                  f"{plural(result['cells'], 'cell')} computed in {result['seconds']:.2f} s{escape(trouble)}",
+                  highlight=False)
+
+
+def _require_dask() -> None:
+    """Exit 2 naming the install command when the dask extra is missing."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        err_console.print("[bold red]--scheduler needs Dask, which is not installed:[/] "
+                          + escape("pip install 'ilt-xl[dask]'"), highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _run_batch(sources, out_dir, values_only, day, workers, scheduler, refresh, progress, timeout):
+    """Yield one result per workbook as it completes (local processes or Dask), naming the
+    workbooks in work on ``progress``."""
+    pending = list(sources)
     if scheduler:
         from dask.distributed import Client, as_completed
         try:
@@ -271,30 +338,44 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler, timeout):
                               highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         try:
-            futures = [client.submit(recalc_one, s, out_dir, values_only, day, timeout, pure=False) for s in sources]
+            futures = [client.submit(recalc_one, s, out_dir, values_only, day, refresh, timeout, pure=False) for s in sources]
+            progress.working_on(Path(s).name for s in pending)
             for fut in as_completed(futures):
-                yield fut.result()
+                result = fut.result()
+                pending.remove(result["source"])
+                progress.working_on(Path(s).name for s in pending)
+                yield result
         finally:
             client.close()
         return
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed as done
     n = workers or os.cpu_count() or 1
     if n == 1 or len(sources) == 1:
         for s in sources:
-            yield recalc_one(s, out_dir, values_only, day, timeout)
+            progress.working_on([Path(s).name])
+            yield recalc_one(s, out_dir, values_only, day, refresh, timeout)
         return
-    with ProcessPoolExecutor(max_workers=min(n, len(sources))) as pool:
-        futures = [pool.submit(recalc_one, s, out_dir, values_only, day, timeout) for s in sources]
+    n = min(n, len(sources))
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(recalc_one, s, out_dir, values_only, day, refresh, timeout) for s in sources]
+        progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
-            yield fut.result()
+            result = fut.result()
+            pending.remove(result["source"])
+            progress.working_on(Path(s).name for s in pending[:n])  # the pool takes them in order
+            yield result
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl scenario plan.xlsx --fx USD=+10% -o what-if", "USD 10% stronger against EUR"),
+    ("ilt-xl scenario plan.xlsx --cancel-below 0.5 --room-rate +5% -o what-if",
+     "each change alone, then both combined"),
+))
 def scenario(
     path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
     out_dir: Path = typer.Option(..., "-o", "--out", help="Folder for the what-if copies and the diff report."),
-    fx: list[str] = typer.Option([], "--fx", help="Move a currency's rates, e.g. USD=+10% (repeatable)."),
+    fx: list[str] = typer.Option([], "--fx", help="USD=+10%: USD 10% stronger against EUR, so USD costs weigh "
+                                 "10% more in EUR; USD=-10%: 10% weaker (repeatable)."),
     cancel_below: float = typer.Option(None, "--cancel-below", help="Cancel Planned/Confirmed sessions below this occupancy (0.5 = 50%)."),
     room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
@@ -303,7 +384,7 @@ def scenario(
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl.engine import scenario as sc
 
-    day = _parse_today(today)
+    day = parse_today(today)
     try:
         changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in (sc.parse_fx(x) for x in fx)]
         if cancel_below is not None:
@@ -372,7 +453,7 @@ def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
     # a setting the core refuses (ValueError) or an input nothing foresaw: said in one line, never a traceback
     err_console.print(f"[bold red]Cannot compute the scenarios of {escape(str(path))}:[/] "
-                      f"{escape(type(exc).__name__)}: {escape(str(exc))}; nothing written.", highlight=False)
+                      f"{escape(reason_of(exc))}; nothing written.", highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -387,7 +468,6 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
     """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
     appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
     import pandas as pd
-    from rich.table import Table as RichTable
 
     from ilt_xl.atomic_write import atomic_target
     from ilt_xl.engine import scenario as sc
@@ -403,16 +483,17 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
         written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))
-        console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
-                      f"{len(comparison.rows)} figures changed)", highlight=False)
-        table = RichTable(title=f"{change.name} vs baseline", show_lines=False)
-        for col in ("Figure", "Key", "Baseline", "WhatIf", "Change"):
-            table.add_column(col, justify="right" if col in ("Baseline", "WhatIf", "Change") else "left")
+        said = "; ".join([sc.describe_fx(c, p) for c, p in change.fx]
+                         + ([f"sessions below {change.cancel_below:.0%} occupancy cancelled"]
+                            if change.cancel_below is not None else [])
+                         + ([f"room day rates {change.room_rate:+.1%}"] if change.room_rate is not None else []))
+        console.print(f"Wrote {escape(str(target))} ({escape(said)}; {plural(report.cells_computed, 'formula cell')} "
+                      f"recalculated, {plural(len(comparison.rows), 'figure')} changed)", highlight=False)
         shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
-        for _, row in shown.iterrows():
-            table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
-                          f"{row['Change']:+,.2f}")
-        console.print(table)
+        print_table(console, f"{change.name} vs baseline",
+                    [Column("Figure"), Column("Key")] + [Column(c, numeric=True) for c in ("Baseline", "WhatIf", "Change")],
+                    [[row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
+                      f"{row['Change']:+,.2f}"] for _, row in shown.iterrows()])
     report_frame = pd.concat(frames, ignore_index=True)
     with atomic_target(diff) as tmp:
         report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(tmp, index=False)

@@ -42,6 +42,7 @@ class Val:
                                     # (ROUND(J2:J7,2)): a single cell intersects it like a reference
     tail: int = 0                   # empty rows below the block that the reference also covers
                                     # (whole columns, $T:$T, are read down to the used rows only)
+    lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
 
     @property
     def identity(self) -> tuple | None:
@@ -68,6 +69,7 @@ class Ctx:
     rows: np.ndarray                # 1-based rows of the run (length n)
     anchor: int                     # the row the tree's relative references were written for
     col: int
+    env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
 
     @property
     def n(self) -> int:
@@ -91,6 +93,8 @@ class Book:
         self.lookup_cache: dict = {}
         self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
         self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
+        # called with (sheet, r0, c0, r1, c1) before a computed reference (OFFSET, INDIRECT) is read
+        self.ensure_computed = lambda *area: None
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -213,6 +217,11 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "empty":
         return Val(Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object)))
     if kind == "name":
+        if ctx.env is not None and node.value.upper() in ctx.env:
+            return ctx.env[node.value.upper()]
+        if node.value.upper().startswith("_XLETA_."):
+            from ilt_xl.engine.builtins.lambdas import eta
+            return eta(node.value[8:].upper())
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
             raise EvalError(f"unknown name {node.value}", f"unknown name {node.value}")

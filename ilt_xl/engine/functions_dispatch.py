@@ -38,15 +38,15 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     name = normalise_name(node.value)
     fn, takes_thunks = builtins.find(name)
     if fn is not None and takes_thunks:
-        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
+        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
     if ctx.book.model.date1904:
         from ilt_xl.engine.date_system import call_in_1904
-        return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(name, fn, moved, ctx))
-    return _call_evaluated(name, fn, args, ctx)
+        return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(node, name, fn, moved, ctx))
+    return _call_evaluated(node, name, fn, args, ctx)
 
 
-def _call_evaluated(name: str, fn, args: list[Val], ctx: Ctx) -> Val:
+def _call_evaluated(node: Node, name: str, fn, args: list[Val], ctx: Ctx) -> Val:
     """A function whose arguments are evaluated already: an ILT_* function, a built-in, or the
     `formulas` library's."""
     if name in ctx.book.registry:
@@ -56,10 +56,23 @@ def _call_evaluated(name: str, fn, args: list[Val], ctx: Ctx) -> Val:
     vec = _VECTORISED.get(name)
     if vec is not None:
         return vec(args, ctx)
-    if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)",
+    lam = _lambda_named(node.value, ctx)
+    if lam is not None:
+        return lam(args, ctx)
+    if name in ("CELL", "INFO"):
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)",
                         f"unsupported function {name}")
     return _call_formulas(name, args, ctx)
+
+
+def _lambda_named(name: str, ctx: Ctx):
+    """The LAMBDA a LET name or a defined name (``MYLAMBDA(2,1)``) holds, else None."""
+    if ctx.env is not None and name.upper() in ctx.env:
+        return ctx.env[name.upper()].lam
+    tree = ctx.book.name_tree(name, ctx.sheet) if "." not in name else None
+    if tree is None or tree.kind != "fn" or normalise_name(tree.value) != "LAMBDA":
+        return None
+    return evaluate(tree, ctx).lam
 
 
 # ---- helpers -----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -135,14 +136,6 @@ class RecalcReport:
             out[p.kind] = out.get(p.kind, 0) + p.cells
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def as_dict(self) -> dict:
-        return {"source": self.source, "output": self.output, "formula_cells": self.formula_cells,
-                "computed": self.cells_computed, "kept_as_cached": self.kept_count, "circular": self.circular_count,
-                "kept_by_reason": self.kept_by_kind(), "kept": [p.as_dict() for p in self.problems],
-                "error_values": self.error_count,
-                "errors": [{"cell": e.first, "cells": e.count, "error": e.error} for e in self.error_cells],
-                "seconds": {"load": round(self.seconds_load, 3), "compute": round(self.seconds_compute, 3),
-                            "write": round(self.seconds_write, 3)}}
 
 
 def _serial(day: dt.date, date1904: bool = False) -> float:
@@ -459,11 +452,31 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
         for rid, run in enumerate(runs):
             for area in run.reads:
                 edges[rid] |= index.writers(*area)
-        for comp in strongly_connected(len(runs), edges):
+        components = strongly_connected(len(runs), edges)
+        state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+        comp_of = np.empty(len(runs), np.int64)
+        for k, comp in enumerate(components):
+            comp_of[comp] = k
+
+        def evaluate_component(k: int) -> None:
+            state[k] = 1
+            comp = components[k]
             if len(comp) == 1 and comp[0] not in edges[comp[0]]:
                 _evaluate_run(runs[comp[0]], book, report, clock)
             else:
                 _evaluate_cycle(comp, runs, book, report, clock)
+            state[k] = 2
+
+        def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+            # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
+            for rid in index.writers(sheet, r0, c0, r1, c1):
+                if state[comp_of[rid]] == 0:
+                    evaluate_component(int(comp_of[rid]))
+
+        book.ensure_computed = ensure_computed
+        for k in range(len(components)):
+            if state[k] == 0:
+                evaluate_component(k)
     report.runs = len(runs)
     report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
     _mark_kept(model, report)
@@ -491,7 +504,7 @@ def default_output(path: str | Path) -> Path:
 
 def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
                 today: dt.date | None = None, registry: dict | None = None,
-                timeout: float | None = DEFAULT_TIMEOUT) -> RecalcReport:
+                timeout: float | None = DEFAULT_TIMEOUT, phase: Callable[[str], None] | None = None) -> RecalcReport:
     """Recalculate the workbook at ``path`` and write the result to ``output``.
 
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
@@ -500,17 +513,22 @@ def recalculate(path: str | Path, output: str | Path | None = None, *, values_on
     Evaluation stops after ``timeout`` seconds (None: no limit): the cells not evaluated by then
     keep their cached values and are listed as kept ("time limit").
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
-    when the output cannot be written (nothing partial is left behind).
+    when the output cannot be written (nothing partial is left behind). ``phase``, when given,
+    is told when loading, computing and writing start (the command line's progress display).
     """
     from ilt_xl.engine.writeback import write_values
     out = Path(output) if output is not None else default_output(path)
     report = RecalcReport(str(path), str(out))
+    phase = phase or (lambda name: None)
     with gc_paused():
         t0 = time.perf_counter()
+        phase("Loading")
         model = load_workbook_model(path)
         t1 = time.perf_counter()
+        phase("Computing")
         compute(model, today, report, registry, timeout)
         t2 = time.perf_counter()
+        phase("Writing")
         write_values(path, out, model, values_only=values_only)
         t3 = time.perf_counter()
     report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2

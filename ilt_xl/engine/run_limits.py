@@ -51,11 +51,11 @@ class Clock:
         """While inside, the alarm (if set by :meth:`alarm`) interrupts evaluation with TimeLimit."""
         if self.over():
             raise TimeLimit(*self.reason())
-        self._armed = True
+        before, self._armed = self._armed, True      # nested: OFFSET computes what it reads first
         try:
             yield
         finally:
-            self._armed = False
+            self._armed = before
 
     def _on_alarm(self, signum, frame) -> None:
         if self._armed:

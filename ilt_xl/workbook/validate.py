@@ -119,7 +119,7 @@ def _column_problems(planner: Planner, table: Table, column: Column, frame: pd.D
     if column.minimum is not None:
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
         add(filled & (numbers < column.minimum), f"a value of at least {column.minimum:g}",
-            f"{column.name} must not be below {column.minimum:g}")
+            f"{column.name} is below {column.minimum:g}")
     return out
 
 

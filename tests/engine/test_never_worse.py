@@ -62,9 +62,9 @@ def test_recalc_says_computed_and_kept_with_reasons_and_exits_1(tmp_path):
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx"), "--force", "--format", "json"])
     assert res.exit_code == 1
     data = json.loads(res.stdout)
-    assert data["computed"] == 4 and data["kept_as_cached"] == 4 and data["exit_code"] == 1
-    assert {k["cell"]: k["kind"] for k in data["kept"]}["S!A4"] == "external link"
-    assert data["errors"] == [{"cell": "S!A6", "cells": 1, "error": "#DIV/0!"}]
+    assert data["cells"] == 4 and data["kept_as_cached"] == 4 and data["exit_code"] == 1
+    assert {k["cell"]: k["kind"] for k in data["not_evaluated"]}["S!A4"] == "external link"
+    assert [(e["first"], e["count"], e["error"]) for e in data["error_cells"]] == [("S!A6", 1, "#DIV/0!")]
 
 
 def test_error_values_are_results_exit_0_unless_strict(tmp_path):
@@ -90,7 +90,7 @@ def test_batch_exits_1_and_lists_workbooks_with_kept_cells(tmp_path):
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
     assert "2 of 2 workbooks recalculated: 5 cells computed, 4 kept as cached" in text
-    assert "a.xlsx: 4 kept as cached (" in text and "external link: 1" in text
+    assert "4 cells computed in" in text and "4 kept as cached (" in text and "external link: 1" in text
     assert _values(tmp_path / "out" / "a.xlsx")["A2"] == 42
 
 
@@ -142,7 +142,7 @@ def test_formulas_beyond_excels_limits_are_kept_with_a_short_excerpt(tmp_path, m
     assert res.exit_code == 1
     assert len(res.output) < 2000 and "A1+A1+A1" in res.output and "(300,000 characters)" not in res.output
     kinds = {p["cell"]: p["kind"] for p in json.loads(runner.invoke(
-        app, ["recalc", str(src), "--force", "--format", "json"]).stdout)["kept"]}
+        app, ["recalc", str(src), "--force", "--format", "json"]).stdout)["not_evaluated"]}
     assert kinds == {"S!B1": "formula too long", "S!C1": "formula too deep", "S!D1": "formula too deep"}
     got = _values(tmp_path / "in.recalc.xlsx")
     assert (got["B1"], got["C1"], got["D1"], got["E1"]) == (100000, 1, 5000, 250)

@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "dates", "engineering", "info", "logical", "lookup", "math")
+CATEGORIES = ("aggregate", "dates", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference")
 
 _EAGER: dict[str, Callable] = {}
 _LAZY: dict[str, Callable] = {}
@@ -37,10 +37,12 @@ def builtin(*names: str, lazy: bool = False):
 
 @dataclass(frozen=True)
 class Thunk:
-    """An argument not evaluated yet: call it for its value. ``omitted`` for an empty argument (``IF(A1,,2)``)."""
+    """An argument not evaluated yet: call it for its value. ``omitted`` for an empty argument
+    (``IF(A1,,2)``); ``node`` is its tree (LET and LAMBDA evaluate it in a scope of their own)."""
 
     evaluate: Callable
     omitted: bool = False
+    node: object = None
 
     def __call__(self):
         return self.evaluate()
