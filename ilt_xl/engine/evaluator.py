@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
@@ -224,7 +224,7 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
             return eta(node.value[8:].upper())
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
-            raise EvalError(f"unknown name {node.value}", f"unknown name {node.value}")
+            return Val(Block.errors((1, 1), E_NAME))     # a name the workbook does not define: Excel's #NAME?
         return evaluate(tree, ctx)
     if kind == "array":
         return _array_constant(node, ctx)

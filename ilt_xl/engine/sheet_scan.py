@@ -63,10 +63,10 @@ def decode_xstring(text: str) -> str:
 
 
 def _tags_balanced(data: bytes) -> bool:
-    """A cheap structural check of a part (a few passes of bytes.count, at C speed): every element
-    opened is closed and the part ends with its root's end tag. Well-formed XML always passes
-    (text holding a literal "/>" aside); a part that fails goes through the full XML parser,
-    which names what is wrong. Unclosed or stray tags and truncated parts cannot slip through."""
+    """A structural check of XML text (a few passes of bytes.count): every element opened is
+    closed and the text ends with the root's end tag. Well-formed XML always passes (text holding
+    a literal "/>" aside); a part that fails goes through the full XML parser, which names what
+    is wrong. Unclosed or stray tags and truncated parts cannot slip through."""
     opened = data.count(b"<") - data.count(b"</") - data.count(b"<?") - data.count(b"<!")
     return opened == data.count(b"</") + data.count(b"/>") and data.rstrip().endswith(b"worksheet>")
 
@@ -165,23 +165,27 @@ def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], li
     return codes, attrs, texts
 
 
-def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
-    """Whether ``n_found`` value and empty cells are all the ``<c>`` elements of rest[start:end]."""
-    n_cells = rest.count(b"<c", start, end)
-    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
-    # look for those (a whole extra pass) only when some are left over
-    if n_found != n_cells and b"></c>" in rest:
-        n_found += len(_EMPTY_CELL_LONG.findall(rest, start, end))
+def _cells_accounted(skeleton: bytes) -> bool:
+    """Whether the ``<c>`` elements left in sheetData once the value cells are cut out are all
+    empty cells (``<c r="A1" s="2"/>``, ``<c r="A1"></c>``)."""
+    n_cells = skeleton.count(b"<c")
+    n_empty = len(_EMPTY_CELL.findall(skeleton))
+    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>
+    if n_empty != n_cells and b"></c>" in skeleton:
+        n_empty += len(_EMPTY_CELL_LONG.findall(skeleton))
     # every cell starts with "<c"; so may a few rich-text elements (<color ...>), whose cells then
     # are left over and go the careful way
-    return n_found == n_cells
+    return n_empty == n_cells
 
 
 def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
-    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
-    if not _tags_balanced(data):
-        return _scan_sheet_xml_slow(data, path, sheet)
+    falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
+    were refused when the package was opened.
+
+    The formula and value cells the patterns match are well-formed by construction; what is
+    left (rows, the elements around sheetData) is small and checked for balanced tags, so a
+    malformed part never slips through the fast path."""
     pieces = FORMULA_CELL.split(data)
     rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
     start = rest.find(b"<sheetData")
@@ -190,10 +194,12 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
         return _scan_sheet_xml_slow(data, path, sheet)
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
-    values = _VALUE_CELL.findall(rest, start, end)
-    if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
+    cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
+    skeleton = b"".join(cut[0::5])
+    if not _cells_accounted(skeleton) or not _tags_balanced(rest[:start] + skeleton + rest[end:]):
         return _scan_sheet_xml_slow(data, path, sheet)
-    refs, attrs, v_text, inline = zip(*values) if values else ((),) * 4
+    values = len(cut) > 1
+    refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
     v_types = _types(attrs)
     v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
              if values else np.zeros(0, object))

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as safe_et
 
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.zip_members import data_offset
+from ilt_xl.xlsx.zip_members import data_offset, fast_zlib
 
 MAX_PART_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 2 << 30
@@ -178,11 +178,33 @@ class SafeZip:
     def read(self, name: str) -> bytes:
         """The bytes of part ``name`` (never more than it declares; a CRC mismatch is refused)."""
         info = self._info(name)
+        if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x01:
+            return self._inflate(info)
         try:
             with self.zip.open(info) as fh:
                 return fh.read()
         except _CORRUPT as exc:
             raise self._refuse(f"part {name} is corrupt ({exc})") from exc
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
+        """A deflated part inflated in one call (ISA-L where installed), never past the size it
+        declares; a size or CRC-32 that does not match is refused as a corrupt part."""
+        try:
+            start = data_offset(self.zip.fp, info)
+            if start is None:
+                raise self._refuse(f"part {info.filename} has a damaged local header")
+            self.zip.fp.seek(start)
+            raw = self.zip.fp.read(info.compress_size)
+            inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
+            data = inflater.decompress(raw, info.file_size + 1)
+        except _CORRUPT + (fast_zlib.error,) as exc:
+            raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+        if len(data) > info.file_size:
+            raise self._refuse(f"part {info.filename} inflates beyond the {info.file_size:,} bytes it declares: "
+                               "refused as a possible zip bomb")
+        if len(data) < info.file_size or fast_zlib.crc32(data) != info.CRC:
+            raise self._refuse(f"part {info.filename} is corrupt (its size or CRC-32 does not match the directory)")
+        return data
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""

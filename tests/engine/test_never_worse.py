@@ -17,7 +17,8 @@ from handmade import read_part, write_xlsx
 
 runner = CliRunner()
 
-# Excel's cached values: A2..A5 and A7 cannot be evaluated; A3 and A5 depend on them; A8 is stale
+# Excel's cached values: A2, A4 and A9 cannot be evaluated (A9 cached nothing); A3 and A5 depend on them;
+# A7 reads a name nothing defines (#NAME?, as Excel says); A8 is stale
 CELLS = ('<row r="1"><c r="A1"><v>5</v></c></row>'
          '<row r="2"><c r="A2"><f>FOOBAR(A1)</f><v>42</v></c></row>'
          '<row r="3"><c r="A3"><f>A2+1</f><v>0</v></c></row>'
@@ -38,15 +39,15 @@ def test_cells_not_evaluated_keep_excels_value_and_dependents_read_it(tmp_path):
     src = write_xlsx(tmp_path / "in.xlsx", {"S": CELLS})
     report = recalculate(src, tmp_path / "out.xlsx", today=None)
     got = _values(tmp_path / "out.xlsx")
-    assert got["A2"] == 42 and got["A4"] == 7 and got["A7"] == "kept text"      # Excel's values, not #NAME?
+    assert got["A2"] == 42 and got["A4"] == 7                                    # Excel's values, not #NAME?
     assert got["A3"] == 43 and got["A5"] == 14                                   # computed from them
     assert got["A6"] == "#DIV/0!" and got["A8"] == 3
+    assert got["A7"] == "#NAME?"          # a name the workbook does not define: Excel's own result
     assert got["A9"] is None                                 # nothing cached: nothing made up
     kinds = {p.cell: p.kind for p in report.problems}
-    assert kinds == {"S!A2": "unknown function FOOBAR", "S!A4": "external link", "S!A7": "unknown name NoSuchName",
-                     "S!A9": "unknown function BARBAZ"}
-    assert report.kept_count == 4 and report.cells_computed == 4 and report.formula_cells == 8
-    assert [e.first for e in report.error_cells] == ["S!A6"]
+    assert kinds == {"S!A2": "unknown function FOOBAR", "S!A4": "external link", "S!A9": "unknown function BARBAZ"}
+    assert report.kept_count == 3 and report.cells_computed == 5 and report.formula_cells == 8
+    assert [e.first for e in report.error_cells] == ["S!A6", "S!A7"]
     assert "<c r=\"A9\"><f>BARBAZ()</f></c>" in read_part(tmp_path / "out.xlsx").decode()
 
 
@@ -55,16 +56,16 @@ def test_recalc_says_computed_and_kept_with_reasons_and_exits_1(tmp_path):
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx")])
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
-    assert "4 cells computed, 4 kept as cached (" in text
+    assert "5 cells computed, 3 kept as cached (" in text
     assert "external link: 1" in text and "unknown function FOOBAR: 1" in text
     assert "structured reference" not in text
     assert "S!A4: =[1]Sheet1!$A$1:" in text
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx"), "--force", "--format", "json"])
     assert res.exit_code == 1
     data = json.loads(res.stdout)
-    assert data["cells"] == 4 and data["kept_as_cached"] == 4 and data["exit_code"] == 1
+    assert data["cells"] == 5 and data["kept_as_cached"] == 3 and data["exit_code"] == 1
     assert {k["cell"]: k["kind"] for k in data["not_evaluated"]}["S!A4"] == "external link"
-    assert [(e["first"], e["count"], e["error"]) for e in data["error_cells"]] == [("S!A6", 1, "#DIV/0!")]
+    assert [(e["first"], e["error"]) for e in data["error_cells"]] == [("S!A6", "#DIV/0!"), ("S!A7", "#NAME?")]
 
 
 def test_error_values_are_results_exit_0_unless_strict(tmp_path):
@@ -89,8 +90,8 @@ def test_batch_exits_1_and_lists_workbooks_with_kept_cells(tmp_path):
     res = runner.invoke(app, ["batch", str(folder / "*.xlsx"), "--out", str(tmp_path / "out"), "--workers", "1"])
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
-    assert "2 of 2 workbooks recalculated: 5 cells computed, 4 kept as cached" in text
-    assert "4 cells computed in" in text and "4 kept as cached (" in text and "external link: 1" in text
+    assert "2 of 2 workbooks recalculated: 6 cells computed, 3 kept as cached" in text
+    assert "5 cells computed in" in text and "3 kept as cached (" in text and "external link: 1" in text
     assert _values(tmp_path / "out" / "a.xlsx")["A2"] == 42
 
 
