@@ -62,6 +62,11 @@ def decode_xstring(text: str) -> str:
     return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
+def decode_xstrings(texts: list[str]) -> list[str]:
+    """:func:`decode_xstring` of many texts, with one look for an escape in all of them."""
+    return [decode_xstring(t) for t in texts] if "_x" in "\x00".join(texts) else texts
+
+
 def _tags_balanced(data: bytes) -> bool:
     """A structural check of XML text (a few passes of bytes.count): every element opened is
     closed and the text ends with the root's end tag. Well-formed XML always passes (text holding

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ilt_xl.engine.sheet_scan import Cut, ScannedCells, decode_xstring, scan_sheet_xml, string_item_text, unescape, unescape_all
+from ilt_xl.engine.sheet_scan import Cut, ScannedCells, decode_xstrings, scan_sheet_xml, string_item_text, unescape, unescape_all
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
@@ -153,7 +153,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     if is_text.any():
         idx = np.flatnonzero(is_text)
         texts = np.empty(len(idx), dtype=object)
-        texts[:] = [decode_xstring(t) for t in unescape_all(raw[idx].tolist())]
+        texts[:] = decode_xstrings(unescape_all(raw[idx].tolist()))
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
     is_bool = types == b"b"
