@@ -52,16 +52,17 @@ def default_output(path: Path) -> Path:
 
 
 def output_target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
-    """Where a command that rewrites a planner writes; exits 2 or 3 (nothing written) when it may not."""
+    """Where a command that rewrites a planner writes; exits 2 (-o with --in-place) or 3 (the output is the
+    input, or exists without --force), nothing written, when it may not."""
     if in_place and output is not None:
         err_console.print("[bold red]Give either --in-place or -o, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
     if in_place:
         return path
     target = output or default_output(path)
-    if target.resolve() == path.resolve():
+    if target.resolve() == path.resolve():      # one rule with recalc: the output cannot be written there
         err_console.print("[bold red]The output is the input; use --in-place to rewrite it.[/]")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     if target.exists() and not force:
         refuse_existing(target)
     return target

@@ -95,11 +95,6 @@ def test_batch_exits_1_and_lists_workbooks_with_kept_cells(tmp_path):
     assert _values(tmp_path / "out" / "a.xlsx")["A2"] == 42
 
 
-def test_output_equal_to_input_without_in_place_is_exit_3(tmp_path):
-    src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f>1+1</f></c></row>'})
-    assert runner.invoke(app, ["recalc", str(src), "-o", str(src)]).exit_code == 3
-
-
 @pytest.mark.parametrize("macros, suffix, code", [(True, ".xlsx", 3), (False, ".xlsm", 3), (True, ".xlsm", 0)])
 def test_output_extension_must_match_macro_content(tmp_path, macros, suffix, code):
     src = write_xlsx(tmp_path / ("in.xlsm" if macros else "in.xlsx"), {"S": '<row r="1"><c r="A1"><f>1+1</f></c></row>'},
@@ -164,3 +159,12 @@ def test_every_output_is_well_formed(tmp_path):
     src = write_xlsx(tmp_path / "in.xlsx", {"S": CELLS})
     recalculate(src, tmp_path / "out.xlsx")
     xml.dom.minidom.parseString(read_part(tmp_path / "out.xlsx"))
+
+
+@pytest.mark.parametrize("command", ["recalc", "validate"])
+def test_output_equal_to_input_is_one_rule_for_recalc_and_the_macros(tmp_path, command):
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f>1+1</f></c></row>'})
+    before = src.read_bytes()
+    res = runner.invoke(app, [command, str(src), "-o", str(tmp_path / "." / "in.xlsx")])
+    assert res.exit_code == 3, res.output
+    assert src.read_bytes() == before
