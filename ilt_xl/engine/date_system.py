@@ -37,7 +37,9 @@ def date_function(name: str, registry: dict) -> tuple[tuple[int, ...], bool] | N
     if found is not None or name not in registry:
         return found
     spec = registry[name][1]        # an ILT_* function: its spec says which arguments are dates
-    if spec is None:
+    if spec is None or spec.range_args:
+        # a range may mix dates with other numbers (ILT_FX's rates): left as the sheet holds it,
+        # and its scalar dates too, so that they compare alike
         return None
     positions = tuple(i for i, a in enumerate(spec.args) if a.kind == "date")
     return (positions, spec.returns_date) if positions or spec.returns_date else None

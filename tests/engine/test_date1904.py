@@ -46,3 +46,19 @@ def test_dates_are_computed_in_the_workbooks_date_system(tmp_path, date1904):
     got = {ref: (grid.obj if isinstance(want(s), str) else grid.num)[0, ord(ref[0]) - 65]
            for ref, (_, want) in FORMULAS.items()}
     assert got == {ref: want(s) for ref, (_, want) in FORMULAS.items()}
+
+
+def test_ilt_date_functions_follow_the_workbooks_date_system(tmp_path):
+    """ILT_DUEDATE and ILT_WORKDAYS (German holidays) give the same day in both systems."""
+    got = {}
+    for date1904 in (False, True):
+        s = JAN1_2024[date1904]
+        rows = (f'<row r="1"><c r="A1"><v>{s}</v></c><c r="B1"><f>ILT_DUEDATE(A1,-3,"DE")</f></c>'
+                f'<c r="C1"><f>ILT_WORKDAYS(A1,A1+30,"DE")</f></c></row>')
+        src = write_xlsx(tmp_path / f"in{date1904}.xlsx", {"S": rows}, date1904=date1904)
+        report = recalculate(src, tmp_path / f"out{date1904}.xlsx", today=dt.date(2024, 1, 1))
+        assert report.problems == [] and report.error_cells == []
+        grid = load_workbook_model(tmp_path / f"out{date1904}.xlsx").sheets[0].grid
+        got[date1904] = (grid.num[0, 1] - s, grid.num[0, 2])       # due date relative to A1, workdays
+    assert got[True] == got[False]
+    assert got[False][1] == 22          # January 2024 in Germany: 23 weekdays, New Year's Day off
