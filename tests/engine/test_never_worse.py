@@ -108,13 +108,13 @@ def test_output_extension_must_match_macro_content(tmp_path, macros, suffix, cod
 
 
 def test_a_runaway_cell_is_stopped_by_the_time_limit_and_kept(tmp_path, monkeypatch):
-    import ilt_xl.engine.functions_dispatch as dispatch
+    import ilt_xl.engine.builtins.formulas_bridge as bridge
 
     def never_ends(*args):          # a function that never returns (such as 10 ** 1E+50 once did)
         while True:
             pass
 
-    monkeypatch.setattr(dispatch, "_formulas_function", lambda name: never_ends if name == "HANG" else None)
+    monkeypatch.setattr(bridge, "_formulas_function", lambda name: never_ends if name == "HANG" else None)
     src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f>HANG(1)</f><v>1</v></c>'
                                                   '<c r="B1"><f>A1+1</f><v>0</v></c></row>'})
     res = runner.invoke(app, ["recalc", str(src), "--timeout", "1"])
