@@ -51,6 +51,10 @@ def call_function(node: Node, ctx: Ctx) -> Val:
         return lam(args, ctx)
     if name in ("CELL", "INFO"):
         raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
+    if name.startswith("FORECAST.ETS"):
+        # the formulas library fits a statsmodels model per cell (seconds each, minutes per
+        # sheet) with results that are not Excel's AAA version of ETS: refused, not guessed
+        raise EvalError(f"{name} is not supported by the headless engine (Excel's ETS forecasting)")
     return call_formulas(name, args, ctx)
 
 
