@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "dates", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference")
+CATEGORIES = ("aggregate", "dates", "dynamic", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference")
 
 _EAGER: dict[str, Callable] = {}
 _LAZY: dict[str, Callable] = {}
