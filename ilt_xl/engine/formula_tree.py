@@ -173,7 +173,7 @@ _LAMBDA_WORD = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.]
 def rewrite_lambdas(text: str) -> str:
     """LAMBDA, LET, ANCHORARRAY (``A1#``), eta lambdas (``_xleta.SUM``) and lambda calls
     (``LAMBDA(x,x+1)(2)``) in a form the parser reads as plain functions and names:
-    ``_xlfn._xlws.LAMBDA(...)``, ``_XLETA_.SUM``, ``_xlfn._xlws.LAMBDACALL(LAMBDA(...),2)`` (the
+    ``_xlfn._xlws.LAMBDA(...)``, ``_xlfn._xlws.ETA("SUM")``, ``_xlfn._xlws.LAMBDACALL(LAMBDA(...),2)`` (the
     `formulas` parser compiles its own LAMBDA, and makes ANCHORARRAY a name without its sheet)."""
     out, i = [], 0
     while True:
@@ -186,9 +186,11 @@ def rewrite_lambdas(text: str) -> str:
             out.append(m.group(0))
             i = m.end()
             continue
-        if m.group(1) is None:
-            out.append("_XLETA_.")
-            i = m.end()
+        if m.group(1) is None:     # _xleta.SUM -> ETA("SUM")
+            name = re.match(r"[A-Za-z_][A-Za-z0-9_.]*", text[m.end():])
+            word = name.group(0) if name else ""
+            out.append(f'_xlfn._xlws.ETA("{word}")')
+            i = m.end() + len(word)
             continue
         close = _closing(text, m.end() - 1)
         inner = rewrite_lambdas(text[m.end():close])

@@ -13,6 +13,7 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.reference import read_computed
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_REF, E_VALUE
@@ -174,8 +175,7 @@ def unique(args: list[Val], ctx: Ctx) -> Val:
     if any(a.shape != (1, 1) for a in args[1:]):
         # by_col/exactly_once given as arrays: Excel lifts UNIQUE over them, as the `formulas`
         # library reproduces (checked against the conformance workbooks' values)
-        from ilt_xl.engine.functions_dispatch import _call_formulas
-        return _call_formulas("UNIQUE", args, ctx)
+        return call_formulas("UNIQUE", args, ctx)
     parts = [_int_arg(_given(args, 1), 0), _int_arg(_given(args, 2), 0)]
     for p in parts:
         if isinstance(p, Val):
