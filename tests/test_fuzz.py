@@ -1,11 +1,12 @@
-"""Bounded fuzzing of ``ilt-xl check``, a macro twin (``conflicts``) and ``recalc`` on mutated valid planners.
+"""Bounded fuzzing of ``ilt-xl check``, every macro twin, ``recalc``, ``scenario`` and ``ics`` on mutated valid planners.
 
 Hypothesis draws mutations of the small valid planner: a cell value replaced in the
 sheet XML (text, numbers, NaN, huge, markup), random bytes flipped in a sheet part,
 zip entries dropped, duplicated or truncated. Each mutant goes through the commands in
 process (Typer's CliRunner) and must: exit with a documented code, print no traceback,
-leave the input byte-identical and leave nothing partial in the output folder; the twin,
-when it refuses a planner with errors (exit 1), writes nothing at all.
+leave the input byte-identical and leave nothing partial in the output folder; a twin or
+scenario, when it refuses a planner with errors (exit 1), writes nothing at all; every workbook
+written is a zip whose XML parts are all well-formed.
 The whole module shares one time budget: 60 s by default, ``pytest --fuzz-seconds N``
 for longer. Iterations are printed at the end of the session.
 """
@@ -17,6 +18,7 @@ import re
 import time
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -126,6 +128,12 @@ def run_safely(command: list[str], source: Path, out: Path) -> int:
     assert not [p for p in written if p.name.startswith(".") or p.suffix == ".tmp"], "temporary file left"
     if result.exit_code in (2, 3):
         assert not written, "refused but wrote output"
+    for p in written:
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as zf:
+                for name in zf.namelist():
+                    if name.endswith((".xml", ".rels")):
+                        ElementTree.fromstring(zf.read(name))     # raises on a part that is not well-formed
     COUNTS[command[0]] = COUNTS.get(command[0], 0) + 1
     return result.exit_code
 
@@ -134,7 +142,21 @@ def _commands() -> set[str]:
     return {c.name or c.callback.__name__ for c in app.registered_commands}
 
 
-FUZZED = ["check", "conflicts", "recalc"]
+MACROS = ["checklist", "allocate", "conflicts", "fx", "budget", "availability", "validate"]
+FUZZED = ["check", *MACROS, "recalc", "scenario", "ics"]
+
+
+def arguments(command: str, source: Path, out: Path) -> list[str]:
+    if command == "check":
+        return ["check", str(source)]
+    if command == "recalc":
+        return ["recalc", str(source), "-o", str(out / "r.xlsx"), "--today", TODAY]
+    if command == "scenario":
+        return ["scenario", str(source), "--out", str(out / "s"), "--fx", "GBP=+10%", "--cancel-below", "0.5",
+                "--today", TODAY]
+    if command == "ics":
+        return ["ics", str(source), "--all", str(out / "calendars")]
+    return [command, str(source), "-o", str(out / f"{command}.xlsx")]
 
 
 @pytest.mark.parametrize("command", FUZZED)
@@ -160,12 +182,9 @@ def test_fuzz(base, deadline, tmp_path_factory, command):
             for p in sorted(out.rglob("*"), reverse=True):
                 p.rmdir() if p.is_dir() else p.unlink()
         out.mkdir(exist_ok=True)
-        args = {"check": ["check", str(source)],
-                "conflicts": ["conflicts", str(source), "-o", str(out / "c.xlsx")],
-                "recalc": ["recalc", str(source), "-o", str(out / "r.xlsx"), "--today", TODAY]}[command]
-        code = run_safely(args, source, out)
-        if command == "conflicts" and code == 1:
-            assert not any(out.iterdir()), "the twin refused the planner but wrote output"
+        code = run_safely(arguments(command, source, out), source, out)
+        if command in MACROS and command != "validate" and code == 1 or command == "scenario" and code == 1:
+            assert not any(out.iterdir()), f"{command} refused the planner but wrote output"
 
     while time.monotonic() < stop:   # rounds of 20 fresh random examples until the budget is spent
         some()

@@ -9,20 +9,24 @@ a planner with errors (listed as ``check`` lists them).
 None of them replaces a file already there unless ``--force`` is given.
 
 Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
-evaluated (or, for batch, some workbooks failed; for scenario, the planner has errors),
-2 unusable input, 3 output not writable or already present (without ``--force``).
+evaluated (or, for batch, some workbooks could not be used; for scenario, the planner has errors),
+2 unusable input, 3 output not writable (batch then keeps none of its copies) or already present
+(without ``--force``), or the output is the input without ``--in-place``.
 """
 from __future__ import annotations
 
 import datetime as dt
 import glob as globmod
+import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import (
-    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_output_is_input,
+    refuse_unusable,
 )
 
 _MAX_LISTED = 15
@@ -60,6 +64,15 @@ def print_report(report) -> None:
             console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
 
 
+def refuse_unreadable(path: Path) -> None:
+    """Exit 2 up front when ``path`` is missing or not a regular file (a FIFO would block the read)."""
+    from ilt_xl.xlsx import WorkbookError, not_regular_reason
+
+    reason = not_regular_reason(path)
+    if reason:
+        refuse_unusable(WorkbookError(path, reason))
+
+
 @app.command()
 def recalc(
     path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
@@ -70,6 +83,7 @@ def recalc(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Recompute every formula (ILT_* functions and structured references included) without Excel."""
+    from ilt_xl.atomic_write import locked_for_update
     from ilt_xl.engine.recalc import default_output, recalculate
     from ilt_xl.xlsx import WorkbookError
 
@@ -77,20 +91,18 @@ def recalc(
     if in_place and output is not None:
         err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
-    if not path.is_file():
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    refuse_unreadable(path)
     target = path if in_place else (output or default_output(path))
-    if not in_place and target.resolve() == path.resolve():
-        err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+    if not in_place:
+        refuse_output_is_input(path, target)
     if not in_place and target.exists() and not force:
         err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it already exists "
                           "(use --force to replace it).", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
     try:
-        report = recalculate(path, target, values_only=values_only, today=day)
+        # --in-place: other ilt-xl commands rewriting the same file wait for this one (no lost update)
+        with locked_for_update(path) if in_place else nullcontext():
+            report = recalculate(path, target, values_only=values_only, today=day)
     except WorkbookError as exc:
         refuse_unusable(exc)
     except OSError as exc:
@@ -106,16 +118,32 @@ def recalc(
     raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
 
 
-def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None) -> dict:
-    """Recalculate one workbook of a batch; never raises (the failure is returned as text)."""
+def recalc_one(source: str, target: str, values_only: bool, today: dt.date | None) -> dict:
+    """Recalculate one workbook of a batch into ``target``; never raises (the failure is returned as
+    text, with ``write`` True when the output could not be written rather than the input used)."""
     from ilt_xl.engine.recalc import recalculate
-    target = Path(out_dir) / Path(source).name
+    from ilt_xl.xlsx import WorkbookError
     try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         r = recalculate(source, target, values_only=values_only, today=today)
+    except WorkbookError as exc:
+        return {"source": source, "ok": False, "write": False, "error": exc.reason}
+    except OSError as exc:      # disk full, permission: the output, not this workbook, is the problem
+        return {"source": source, "ok": False, "write": True, "error": f"cannot write {target}: {exc.strerror or exc}"}
     except Exception as exc:  # one bad workbook must not stop the batch
-        return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"source": source, "ok": False, "write": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
             "problems": len(r.problems), "errors": r.error_count, "seconds": r.seconds}
+
+
+def batch_targets(pattern: str, sources: list[str], out: Path) -> list[Path]:
+    """Where each of ``sources`` (matches of ``pattern``) is written in ``out``: its path below the
+    pattern's fixed folder (``in/**/plan.xlsx`` -> ``OUT/a/plan.xlsx``, ``OUT/b/plan.xlsx``), so two
+    inputs of one name never share an output and each output names its input."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if globmod.has_magic(part)), len(parts) - 1)
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    return [out / Path(os.path.relpath(s, root)) for s in sources]
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
@@ -132,7 +160,7 @@ def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
 @app.command()
 def batch(
     pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
-    out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same file names)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same names and sub-folders as below the pattern's fixed folder)."),
     workers: int = typer.Option(0, "--workers", min=0, help="Local worker processes (default: CPU count)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
@@ -147,20 +175,36 @@ def batch(
     if not sources:
         err_console.print(f"[bold red]No workbook matches {escape(pattern)}.[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    out.mkdir(parents=True, exist_ok=True)
-    if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
-        err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
-        raise typer.Exit(EXIT_CANNOT_WRITE)
-    _refuse_existing(out, [out / Path(s).name for s in sources], force)
+    targets = batch_targets(pattern, sources, out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot create the --out folder {escape(str(out))}:[/] "
+                          f"{escape(exc.strerror or str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    for source, target in zip(sources, targets):
+        refuse_output_is_input(source, target, in_place_option=False)
+    _refuse_existing(out, targets, force)
+    existed = {t for t in targets if t.exists()}
     results = []
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("Recalculating", total=len(sources))
-        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler):
+        for result in _run_batch(list(zip(sources, map(str, targets))), values_only, day, workers, scheduler):
             results.append(result)
+            if result.get("write"):
+                break                    # the output folder cannot take more: stop, remove this run's outputs
             if not result["ok"]:
                 progress.console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
                                        highlight=False)
             progress.advance(task)
+    unwritable = next((r for r in results if r.get("write")), None)
+    if unwritable is not None:
+        done = {r["output"] for r in results if r["ok"]}
+        for t in targets:                # all or nothing: the copies this run made are removed
+            if str(t) in done or t not in existed:
+                t.unlink(missing_ok=True)
+        err_console.print(f"[bold red]Batch stopped, nothing kept:[/] {escape(unwritable['error'])}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     failed = [r for r in results if not r["ok"]]
     with_errors = [r for r in results if r["ok"] and (r["problems"] or r["errors"])]
     cells = sum(r.get("cells", 0) for r in results)
@@ -172,8 +216,9 @@ def batch(
     raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
 
 
-def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
-    """Yield one result per workbook as it completes (local processes or Dask)."""
+def _run_batch(jobs, values_only, day, workers, scheduler):
+    """Yield one result per (source, target) job as it completes (local processes or Dask); when
+    the caller stops early, jobs not yet started are cancelled."""
     if scheduler:
         from dask.distributed import Client, as_completed
         try:
@@ -183,23 +228,26 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
                               highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         try:
-            futures = [client.submit(recalc_one, s, out_dir, values_only, day, pure=False) for s in sources]
+            futures = [client.submit(recalc_one, s, t, values_only, day, pure=False) for s, t in jobs]
             for fut in as_completed(futures):
                 yield fut.result()
         finally:
+            client.cancel(futures)
             client.close()
         return
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed as done
     n = workers or os.cpu_count() or 1
-    if n == 1 or len(sources) == 1:
-        for s in sources:
-            yield recalc_one(s, out_dir, values_only, day)
+    if n == 1 or len(jobs) == 1:
+        for s, t in jobs:
+            yield recalc_one(s, t, values_only, day)
         return
-    with ProcessPoolExecutor(max_workers=min(n, len(sources))) as pool:
-        futures = [pool.submit(recalc_one, s, out_dir, values_only, day) for s in sources]
+    pool = ProcessPoolExecutor(max_workers=min(n, len(jobs)))
+    try:
+        futures = [pool.submit(recalc_one, s, t, values_only, day) for s, t in jobs]
         for fut in done(futures):
             yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @app.command()
@@ -217,28 +265,33 @@ def scenario(
 
     day = _parse_today(today)
     try:
-        changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in (sc.parse_fx(x) for x in fx)]
+        fx_changes = [sc.parse_fx(x) for x in fx]    # syntax first; the currencies once the planner is read
         if cancel_below is not None:
-            changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
-        if room_rate is not None:
-            r = sc.parse_percent(room_rate)
-            changes.append(sc.Scenario(f"room-rate{r:+.0%}", room_rate=r))
+            sc.check_cancel_below(cancel_below)
+        room_change = sc.parse_percent(room_rate) if room_rate is not None else None
     except ValueError as exc:
-        err_console.print(f"[bold red]Bad scenario option:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _bad_option(exc)
+    changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in fx_changes]
+    if cancel_below is not None:
+        changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
+    if room_change is not None:
+        changes.append(sc.Scenario(f"room-rate{room_change:+.0%}", room_rate=room_change))
     if not changes:
         err_console.print("[bold red]Give at least one change:[/] --fx, --cancel-below or --room-rate.")
         raise typer.Exit(EXIT_BAD_INPUT)
     if len(changes) > 1:
         changes.append(sc.Scenario("combined", fx=tuple(p for c in changes for p in c.fx),
-                                   cancel_below=cancel_below,
-                                   room_rate=next((c.room_rate for c in changes if c.room_rate is not None), None)))
-    if not path.is_file():
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+                                   cancel_below=cancel_below, room_rate=room_change))
+    refuse_unreadable(path)
     baseline, targets, diff = _scenario_files(path, out_dir, changes)
     _refuse_existing(out_dir, [baseline, *targets, diff], force)
     planner = _read_valid_planner(path)
+    try:
+        from ilt_xl.workbook.validate import known_currencies
+        for x in fx:
+            sc.parse_fx(x, known_currencies(planner))
+    except ValueError as exc:
+        _bad_option(exc)
     written: list[Path] = []
     created_dir = not out_dir.exists()
     try:
@@ -249,6 +302,11 @@ def scenario(
         if created_dir and out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()
         _scenario_failure(exc, path, out_dir)
+
+
+def _bad_option(exc: ValueError) -> None:
+    err_console.print(f"[bold red]Bad scenario option:[/] {escape(str(exc))}", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _read_valid_planner(path: Path):
@@ -301,7 +359,7 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
     import pandas as pd
     from rich.table import Table as RichTable
 
-    from ilt_xl.atomic_write import atomic_target
+    from ilt_xl.csv_export import write_csv
     from ilt_xl.engine import scenario as sc
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -326,7 +384,6 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
                           f"{row['Change']:+,.2f}")
         console.print(table)
     report_frame = pd.concat(frames, ignore_index=True)
-    with atomic_target(diff) as tmp:
-        report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(tmp, index=False)
+    write_csv(report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]], diff)
     written.append(diff)
     console.print(f"Diff report: {escape(str(diff))}", highlight=False)

@@ -41,23 +41,42 @@ class Scenario:
 _PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)%$")
 
 
-def parse_percent(text: str) -> float:
-    """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form."""
+def parse_percent(text: str, *, floor: float = -1.0, inclusive: bool = True) -> float:
+    """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form, and for a
+    change below ``floor`` (-100%: a price or rate cannot go below zero; ``inclusive=False`` refuses
+    the floor itself, as a rate of zero converts nothing)."""
     m = _PERCENT.match(text.strip())
     if not m:
         raise ValueError(f"expected a percentage such as +10% or -5%, got {text!r}")
-    return float(m.group(1)) / 100.0
+    change = float(m.group(1)) / 100.0
+    if change < floor or (change == floor and not inclusive):
+        limit = f"{floor:+.0%}"
+        raise ValueError(f"{text.strip()} would make it negative or zero; give a change above {limit}"
+                         if not inclusive else f"{text.strip()} would make it negative; give a change of {limit} or more")
+    return change
 
 
-def parse_fx(text: str) -> tuple[str, float]:
-    """``'USD=+10%'`` -> ('USD', 0.10)."""
+def parse_fx(text: str, known: set[str] | None = None) -> tuple[str, float]:
+    """``'USD=+10%'`` -> ('USD', 0.10). ``known``: the currencies the planner can convert (others refused)."""
     if "=" not in text:
         raise ValueError(f"expected CURRENCY=+N% (e.g. USD=+10%), got {text!r}")
     ccy, pct = text.split("=", 1)
     ccy = ccy.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", ccy):
         raise ValueError(f"expected a 3-letter ISO currency code, got {ccy!r}")
-    return ccy, parse_percent(pct)
+    if ccy == "EUR":
+        raise ValueError("EUR is the base of the rates (units per EUR), so it cannot move; "
+                         "move the other currencies instead")
+    if known is not None and ccy not in known:
+        raise ValueError(f"unknown currency {ccy} in --fx {text.strip()} (neither an ECB currency nor in the FX table)")
+    return ccy, parse_percent(pct, inclusive=False)
+
+
+def check_cancel_below(threshold: float) -> float:
+    """The occupancy threshold of ``--cancel-below``: a fraction from 0 to 1 (0.5 = 50%)."""
+    if not np.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"--cancel-below takes an occupancy from 0 to 1 (0.5 = 50%), got {threshold!r}")
+    return threshold
 
 
 def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict[str, pd.DataFrame]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
 from ilt_xl.xlsx import (
-    CellRange, SheetValues, TableInfo, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
 )
 
@@ -43,6 +44,7 @@ def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
         reader = _Reader(pkg)
         frames = {t.name: reader.table(t) for t in PLANNER.tables}
         settings = reader.settings()
+        reader.check_other_sheets()
     planner = Planner(
         path=path,
         **{attribute_name(name): frame for name, frame in frames.items()},
@@ -151,7 +153,7 @@ class _Reader:
         data = {}
         for column in table.columns:
             raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
-            typed = coerce(raw, column.type)
+            typed = coerce(raw, column.type, self.pkg.date1904)
             if not column.calculated:
                 self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
             data[column.name] = typed.values
@@ -211,6 +213,19 @@ class _Reader:
             self.problems.extend(problems_from_mask(
                 loc, mask, rows, column.name, raw, expected, f"{column.name} must be {expected}: {reason}"))
 
+    def check_other_sheets(self) -> None:
+        """Refuse the workbook when a sheet the planner does not read is not well-formed XML: the
+        commands copy it into their output, which must be a valid workbook (calamine refused any
+        damaged sheet that was read)."""
+        read = {name.casefold() for name in self._values}
+        for sheet in self.pkg.sheets:
+            if sheet.name.casefold() not in read and self.pkg.zip.has(sheet.part):
+                try:
+                    ElementTree.fromstring(self.pkg.zip.read(sheet.part))   # no DTD: refused on opening
+                except ElementTree.ParseError as exc:
+                    raise WorkbookError(self.pkg.path, f"sheet {sheet.name} ({sheet.part}) is damaged: its XML is "
+                                                       f"not well-formed (parser says: {exc})") from exc
+
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}
 
@@ -235,7 +250,7 @@ class _Reader:
         cell = f"{column_letter(col)}{row}"
         self.setting_cells[setting.name] = (self.pkg.sheet(sheet).name, cell)
         raw = self._sheet_values(sheet, row).cell(row, col)
-        typed = coerce(np.array([raw], dtype=object), setting.type)
+        typed = coerce(np.array([raw], dtype=object), setting.type, self.pkg.date1904)
         if typed.blank[0]:
             return setting.default
         if typed.wrong[0]:

@@ -70,15 +70,31 @@ class SafeZip:
     def names(self) -> list[str]:
         return self.zip.namelist()
 
+    def stored_name(self, name: str) -> str:
+        """The name part ``name`` is stored under in the zip (OPC part names compare
+        case-insensitively: a relationship to ``sheet7.xml`` may find ``Sheet7.xml``); ``name``
+        itself when no part matches."""
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
+        return info.filename if info is not None else name
+
     def has(self, name: str) -> bool:
-        return name in self.zip.NameToInfo
+        """Whether part ``name`` is in the zip (OPC part names compare case-insensitively)."""
+        return name in self.zip.NameToInfo or name.casefold() in self._folded
 
     def _refuse(self, reason: str) -> WorkbookError:
         return WorkbookError(self.path, reason)
 
     def _check_declared_sizes(self) -> None:
         total = 0
+        self._folded: dict[str, zipfile.ZipInfo] = {}
         for info in self.zip.infolist():
+            # OPC part names are case-insensitive: two entries of one name (in any case) leave
+            # readers to pick one of them at random, so the package is refused.
+            folded = info.filename.casefold()
+            if folded in self._folded:
+                raise self._refuse(f"part {info.filename} is stored twice in the zip (a damaged or tampered "
+                                   "package: readers would disagree on which copy counts)")
+            self._folded[folded] = info
             if info.flag_bits & 0x1:
                 raise self._refuse(f"part {info.filename} is encrypted inside the zip; save the workbook without a password")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -155,10 +171,10 @@ class SafeZip:
             raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
 
     def _info(self, name: str) -> zipfile.ZipInfo:
-        try:
-            return self.zip.getinfo(name)
-        except KeyError as exc:
-            raise self._refuse(f"part {name} is missing from the package") from exc
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
+        if info is None:
+            raise self._refuse(f"part {name} is missing from the package")
+        return info
 
     def read(self, name: str) -> bytes:
         """The bytes of part ``name`` (never more than it declares; a CRC mismatch is refused)."""
