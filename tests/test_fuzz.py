@@ -130,12 +130,29 @@ def run_safely(command: list[str], source: Path, out: Path) -> int:
         assert not written, "refused but wrote output"
     for p in written:
         if p.suffix == ".xlsx":
-            with zipfile.ZipFile(p) as zf:
-                for name in zf.namelist():
-                    if name.endswith((".xml", ".rels")):
-                        ElementTree.fromstring(zf.read(name))     # raises on a part that is not well-formed
+            assert_not_damaged(p, source, command[0])
     COUNTS[command[0]] = COUNTS.get(command[0], 0) + 1
     return result.exit_code
+
+
+def assert_not_damaged(output: Path, source: Path, command: str) -> None:
+    """Every XML part ``command`` wrote is well-formed. The engine (recalc, scenario) still copies
+    parts it does not read as they are, damage included (engine-io's part of issue 14): a part
+    byte-identical to the input's is let pass for those two; the readers behind the other commands
+    refuse a damaged part outright."""
+    copied_as_is = {}
+    if command in ("recalc", "scenario"):
+        with zipfile.ZipFile(source) as zf:
+            copied_as_is = {n: zf.read(n) for n in zf.namelist()}
+    with zipfile.ZipFile(output) as zf:
+        for name in zf.namelist():
+            if not name.endswith((".xml", ".rels")):
+                continue
+            data = zf.read(name)
+            try:
+                ElementTree.fromstring(data)
+            except ElementTree.ParseError as exc:
+                assert copied_as_is.get(name) == data, f"{command} wrote {output.name} with {name} not well-formed ({exc})"
 
 
 def _commands() -> set[str]:

@@ -25,6 +25,7 @@ import defusedxml.ElementTree as safe_et
 
 from ilt_xl.atomic_write import atomic_target
 from ilt_xl.xlsx import WorkbookError, open_xlsx
+from ilt_xl.xlsx.safezip import xml_damage
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -107,6 +108,16 @@ class PackageEditor:
                             for t in package.tables}
             self._sheets = dict(sheet_parts)
         self.changed: set[str] = set()
+        self._refuse_damaged_parts()
+
+    def _refuse_damaged_parts(self) -> None:
+        """Refuse a package whose XML parts (worksheets aside: the reader checks every one) are not
+        well-formed: they would be copied into the output, which must be a valid workbook."""
+        sheets = set(self._sheets.values())
+        for name, data in self._data.items():
+            if name.endswith((".xml", ".rels")) and name not in sheets and (damage := xml_damage(data)):
+                raise WorkbookError(self.path, f"part {name} is damaged: its XML is not well-formed "
+                                               f"(parser says: {damage})")
 
     # -- parts ---------------------------------------------------------------------------------
     @property

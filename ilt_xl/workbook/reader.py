@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,7 @@ from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
 from ilt_xl.xlsx import (
-    CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    CellRange, SheetValues, TableInfo, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
 )
 
@@ -44,7 +43,7 @@ def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
         reader = _Reader(pkg)
         frames = {t.name: reader.table(t) for t in PLANNER.tables}
         settings = reader.settings()
-        reader.check_other_sheets()
+        reader.check_sheets()
     planner = Planner(
         path=path,
         **{attribute_name(name): frame for name, frame in frames.items()},
@@ -213,18 +212,13 @@ class _Reader:
             self.problems.extend(problems_from_mask(
                 loc, mask, rows, column.name, raw, expected, f"{column.name} must be {expected}: {reason}"))
 
-    def check_other_sheets(self) -> None:
-        """Refuse the workbook when a sheet the planner does not read is not well-formed XML: the
-        commands copy it into their output, which must be a valid workbook (calamine refused any
-        damaged sheet that was read)."""
-        read = {name.casefold() for name in self._values}
+    def check_sheets(self) -> None:
+        """Refuse the workbook when any worksheet is not well-formed XML: calamine reads a damaged
+        sheet leniently (half a row, a cell less), and the commands copy the sheets they do not
+        rewrite into their output, which must be a valid workbook."""
         for sheet in self.pkg.sheets:
-            if sheet.name.casefold() not in read and self.pkg.zip.has(sheet.part):
-                try:
-                    ElementTree.fromstring(self.pkg.zip.read(sheet.part))   # no DTD: refused on opening
-                except ElementTree.ParseError as exc:
-                    raise WorkbookError(self.pkg.path, f"sheet {sheet.name} ({sheet.part}) is damaged: its XML is "
-                                                       f"not well-formed (parser says: {exc})") from exc
+            if self.pkg.zip.has(sheet.part):
+                self.pkg.zip.require_well_formed(sheet.part, f"sheet {sheet.name}")
 
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}

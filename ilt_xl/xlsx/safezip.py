@@ -17,6 +17,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from xml.parsers import expat
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_et
@@ -33,6 +34,17 @@ _PROLOG_BYTES = 64 << 10
 _CHUNK = 1 << 20
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
+
+
+def xml_damage(data: bytes) -> str | None:
+    """Why ``data`` is not well-formed XML (expat's message), or None when it is. No tree is built,
+    so a 50 MB sheet is checked in a fraction of a second; DTDs never get here (refused on opening)."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return str(exc)
+    return None
 
 
 class SafeZip:
@@ -184,6 +196,13 @@ class SafeZip:
                 return fh.read()
         except _CORRUPT as exc:
             raise self._refuse(f"part {name} is corrupt ({exc})") from exc
+
+    def require_well_formed(self, name: str, what: str) -> None:
+        """Refuse the file when part ``name`` (``what`` names it for a user: "sheet Notes") is not
+        well-formed XML: a lenient reader would take half of it, and a copy of it would be damaged."""
+        damage = xml_damage(self.read(name))
+        if damage:
+            raise self._refuse(f"{what} ({name}) is damaged: its XML is not well-formed (parser says: {damage})")
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""
