@@ -196,7 +196,8 @@ def expected_sessions(wb) -> list[dict]:
         return sum(num(v) for k, v in zip(enrol["SessionId"], enrol[col]) if not blank(k) and k == sid)
 
     rows = []
-    for _, s in sessions.iterrows():
+    # Rows as dicts: pandas 3's iterrows infers a str row from text cells and turns None into NaN.
+    for s in sessions.to_dict("records"):
         def course(col, s=s):
             return lambda g: lookup(courses, "CourseId", s["CourseId"], col)
 
@@ -478,12 +479,12 @@ def test_remaining_formula_cells_match(workbooks, name):
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     expected: dict[tuple[str, str], object] = {}
     budget = read_table(built["Budget"], "Budget")
-    for i, b in budget.iterrows():
+    for i, b in enumerate(budget.to_dict("records")):
         expected[("Budget", f"H{i + 2}")] = num(b["Budget"]) - (num(b["Actual"]) + num(b["Committed"]) + num(b["Forecast"]))
     checklist = read_table(built["Checklist"], "Checklist")
     sessions = read_table(built["Sessions"], "Sessions")
     template = read_table(built["ChecklistTemplate"], "ChecklistTemplate")
-    for i, c in checklist.iterrows():
+    for i, c in enumerate(checklist.to_dict("records")):
         def due(g, c=c):
             at_end = str(lookup(template, "TaskId", c["TaskId"], "Anchor")).lower() == "end"
             anchor = lookup(sessions, "SessionId", c["SessionId"], "EndDate" if at_end else "StartDate")

@@ -5,8 +5,8 @@
 instructor and per room into DIR (``instructor-ID.ics``, ``room-ID.ics``, the ID percent-encoded
 where a file name could not hold it: ``I/01`` -> ``instructor-I%2F01.ics``), all or none of them.
 Calendars are exports: an existing .ics is replaced, since re-exporting is how
-calendars learn about moved and cancelled sessions (stable UIDs, see
-:mod:`ilt_xl.workbook.ics`). Exit codes: 0 written, 1 unknown instructor or room,
+calendars learn about moved and cancelled sessions (stable UIDs; an unchanged event keeps its
+SEQUENCE, a changed one gets the next: see :mod:`ilt_xl.workbook.ics`). Exit codes: 0 written, 1 unknown instructor or room,
 2 unusable input or options, 3 output not writable.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rich.markup import escape
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_output_is_input,
 )
+from ilt_xl.cli.output import examples, plural
 
 
 def _fail(message: str, code: int) -> None:
@@ -35,7 +36,11 @@ def _say_sessions_left_out(planner) -> None:
                               f"{escape(p.message)}", highlight=False)
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl ics plan.xlsx --instructor I001", "writes plan.instructor-I001.ics"),
+    ("ilt-xl ics plan.xlsx --room R010 -o room.ics", "one room's calendar"),
+    ("ilt-xl ics plan.xlsx --all calendars", "every instructor's and room's, re-exported in place"),
+))
 def ics(
     path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
     instructor: str = typer.Option(None, "--instructor", help="Calendar of this instructor (InstructorId)."),
@@ -46,7 +51,7 @@ def ics(
 ) -> None:
     """Export sessions as RFC 5545 calendars (.ics), per instructor or room, with stable UIDs."""
     from ilt_xl.workbook.ics import (
-        calendar_for, find_resource, planner_id, resources, write_calendar, write_calendars,
+        calendar_for, find_resource, planner_id, previous_events, resources, write_calendar, write_calendars,
     )
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.xlsx import WorkbookError
@@ -64,9 +69,10 @@ def ics(
     uid_scope = planner_id(planner_name or path.stem)
     try:
         if all_dir is not None:
-            written = write_calendars(((calendar_for(tables, r, uid_scope), r.file_name())
-                                       for kind in ("instructor", "room") for r in resources(tables, kind)), all_dir)
-            console.print(f"{len(written)} calendars written to {escape(str(all_dir))}", highlight=False)
+            written = write_calendars(
+                ((calendar_for(tables, r, uid_scope, previous=previous_events(all_dir / r.file_name())), r.file_name())
+                 for kind in ("instructor", "room") for r in resources(tables, kind)), all_dir)
+            console.print(f"{plural(len(written), 'calendar')} written to {escape(str(all_dir))}", highlight=False)
             raise typer.Exit(EXIT_OK)
         kind, wanted = ("instructor", instructor) if instructor is not None else ("room", room)
         resource = find_resource(tables, kind, wanted)
@@ -75,9 +81,9 @@ def ics(
                   EXIT_PROBLEMS)
         target = output or path.with_name(f"{path.stem}.{resource.file_name()}")
         refuse_output_is_input(path, target, in_place_option=False)
-        calendar = calendar_for(tables, resource, uid_scope)
+        calendar = calendar_for(tables, resource, uid_scope, previous=previous_events(target))
         write_calendar(calendar, target)
     except OSError as exc:
         _fail(f"Cannot write the calendar: {exc.strerror or exc} ({exc.filename or ''})", EXIT_CANNOT_WRITE)
     events = len(calendar.walk("VEVENT"))
-    console.print(f"{escape(str(target))}: {events} session(s) of {kind} {escape(resource.id)}", highlight=False)
+    console.print(f"{escape(str(target))}: {plural(events, 'session')} of {kind} {escape(resource.id)}", highlight=False)

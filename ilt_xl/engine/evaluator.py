@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, Block, E_NAME, E_REF
+from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
+from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
@@ -33,6 +33,11 @@ class Val:
     ref: tuple | None = None        # (Sheet, r0, c0, r1, c1) when the value is a reference
     cells: tuple | None = None      # (sheet name, r0, c, r1) when a per-row value is a column's
                                     # cells over the run's rows: lets lookups memoise on it
+    origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
+                                    # (ROUND(J2:J7,2)): a single cell intersects it like a reference
+    tail: int = 0                   # empty rows below the block that the reference also covers
+                                    # (whole columns, $T:$T, are read down to the used rows only)
+    lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
 
     @property
     def identity(self) -> tuple | None:
@@ -59,6 +64,7 @@ class Ctx:
     rows: np.ndarray                # 1-based rows of the run (length n)
     anchor: int                     # the row the tree's relative references were written for
     col: int
+    env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
 
     @property
     def n(self) -> int:
@@ -80,6 +86,10 @@ class Book:
             self.names[(dn.sheet_scope, dn.name.upper())] = dn.value
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
+        self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
+        self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
+        # called with (sheet, r0, c0, r1, c1) before a computed reference (OFFSET, INDIRECT) is read
+        self.ensure_computed = lambda *area: None
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -142,20 +152,28 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     return Block(kind, num, obj)
 
 
+def area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int, tail: int = 0) -> Val:
+    """The value of a reference to an area (1-based inclusive); the book's ``on_read`` hook hears of
+    it first (cycle evaluation computes cells on demand there)."""
+    if ctx.book.on_read is not None:
+        ctx.book.on_read(sheet, r0, c0, r1, c1)
+    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1), tail=tail)
+
+
 def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
     r0, r1 = ref.r0, ref.r1
     if ref.whole_cols:
-        r0, r1 = 1, max(sheet.n_rows, 1)
+        r1 = max(sheet.n_rows, 1)
+        return area_value(ctx, sheet, 1, ref.c0, r1, ref.c1, tail=MAX_ROW - r1)
     if not (ref.rel0 or ref.rel1):
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, r0, ref.c0, r1, ref.c1)
     if ctx.n == 1:
         d = int(ctx.rows[0]) - ctx.anchor
         r0, r1 = r0 + (d if ref.rel0 else 0), r1 + (d if ref.rel1 else 0)
         if r0 < 1 or r1 < 1:
             return Val(Block.errors((1, 1), E_REF))
-        r0, r1 = min(r0, r1), max(r0, r1)
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, min(r0, r1), ref.c0, max(r0, r1), ref.c1)
     if not (ref.rel0 and ref.rel1 and r0 == r1 and ref.c0 == ref.c1):
         raise NotVectorisable("a range that moves with the row")
     rows = ctx.rows + (r0 - ctx.anchor)
@@ -185,8 +203,8 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
         return eval_ref(node.value, ctx)
     if kind == "num":
         return Val(Block.numbers([[node.value]]))
-    if kind == "str":
-        return Val(Block.scalar(node.value))
+    if kind == "str":       # text, even when it reads like an error ("#N/A")
+        return Val(Block(np.full((1, 1), STR, np.int8), np.zeros((1, 1)), np.full((1, 1), node.value, object)))
     if kind == "bool":
         return Val(Block(np.full((1, 1), BOOL, np.int8), np.full((1, 1), float(node.value))))
     if kind == "err":
@@ -194,6 +212,11 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "empty":
         return Val(Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object)))
     if kind == "name":
+        if ctx.env is not None and node.value.upper() in ctx.env:
+            return ctx.env[node.value.upper()]
+        if node.value.upper().startswith("_XLETA_."):
+            from ilt_xl.engine.builtins.lambdas import eta
+            return eta(node.value[8:].upper())
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
             return Val(Block.errors((1, 1), E_NAME))
@@ -234,6 +257,34 @@ def broadcast_pair(a: Val, b: Val) -> bool:
            not (b.shape[0] in (1, a.shape[0]) and b.shape[1] in (1, a.shape[1])):
             raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
     return a.per_row or b.per_row
+
+
+def implicit_intersection(val: Val, row: int, col: int) -> Block:
+    """The one value a single cell shows for a multi-cell value (Excel's implicit intersection):
+    the element on the formula's row of a one-column area, on its column of a one-row area,
+    #VALUE! when the area does not cross them; an array without an area gives its first element."""
+    b = val.block
+    area = val.ref if val.ref is not None else val.origin
+    if area is not None:
+        _, r0, c0, r1, c1 = area
+        if b.shape == (1, 1):
+            return b
+        if c0 == c1 and r0 <= row <= r1:
+            return b.take(slice(row - r0, row - r0 + 1))
+        if r0 == r1 and c0 <= col <= c1:
+            return b.take(slice(None), slice(col - c0, col - c0 + 1))
+        return Block.errors((1, 1), E_VALUE)
+    return b.take(slice(0, 1), slice(0, 1))
+
+
+def lined_up_area(shape: tuple, *vals: Val) -> tuple | None:
+    """The area an elementwise result of ``shape`` lines up with: that of the first operand of the
+    same shape read from an area (for :func:`implicit_intersection`)."""
+    for v in vals:
+        area = v.ref if v.ref is not None else v.origin
+        if area is not None and v.shape == shape:
+            return area
+    return None
 
 
 def collect_refs(node: Node) -> list[Ref]:

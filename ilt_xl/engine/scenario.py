@@ -2,7 +2,8 @@
 
 A scenario is a list of changes to the planner's input tables:
 
-* ``fx``: ``("USD", 0.10)`` moves every rate of USD (units per EUR) by +10%; the ECB rates the
+* ``fx``: ``("USD", 0.10)`` makes USD 10% stronger against EUR (one USD buys 10% more EUR, so
+  USD costs weigh 10% more in EUR): every USD rate (units per EUR) is divided by 1.10; the ECB rates the
   sessions use are written into the FX table first (as the ``fx`` macro does), so the change
   reaches every conversion, not only the manual rows;
 * ``cancel_below``: Planned and Confirmed sessions whose occupancy is below the threshold are
@@ -41,18 +42,15 @@ class Scenario:
 _PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)%$")
 
 
-def parse_percent(text: str, *, floor: float = -1.0, inclusive: bool = True) -> float:
+def parse_percent(text: str) -> float:
     """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form, and for a
-    change below ``floor`` (-100%: a price or rate cannot go below zero; ``inclusive=False`` refuses
-    the floor itself, as a rate of zero converts nothing)."""
+    change below -100% (a price or rate cannot go below zero)."""
     m = _PERCENT.match(text.strip())
     if not m:
         raise ValueError(f"expected a percentage such as +10% or -5%, got {text!r}")
     change = float(m.group(1)) / 100.0
-    if change < floor or (change == floor and not inclusive):
-        limit = f"{floor:+.0%}"
-        raise ValueError(f"{text.strip()} would make it negative or zero; give a change above {limit}"
-                         if not inclusive else f"{text.strip()} would make it negative; give a change of {limit} or more")
+    if change < -1:
+        raise ValueError(f"{text.strip()} would make it negative; give a change of -100% or more")
     return change
 
 
@@ -65,11 +63,14 @@ def parse_fx(text: str, known: set[str] | None = None) -> tuple[str, float]:
     if not re.fullmatch(r"[A-Z]{3}", ccy):
         raise ValueError(f"expected a 3-letter ISO currency code, got {ccy!r}")
     if ccy == "EUR":
-        raise ValueError("EUR is the base of the rates (units per EUR), so it cannot move; "
-                         "move the other currencies instead")
+        raise ValueError("EUR is the base every rate is quoted against; move the other currencies instead "
+                         "(EUR 10% stronger is every other currency at -9.09%)")
     if known is not None and ccy not in known:
         raise ValueError(f"unknown currency {ccy} in --fx {text.strip()} (neither an ECB currency nor in the FX table)")
-    return ccy, parse_percent(pct, inclusive=False)
+    change = parse_percent(pct)
+    if change <= -1:
+        raise ValueError(f"a currency cannot lose 100% or more of its value, got {pct.strip()!r}")
+    return ccy, change
 
 
 def check_cancel_below(threshold: float) -> float:
@@ -77,6 +78,11 @@ def check_cancel_below(threshold: float) -> float:
     if not np.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
         raise ValueError(f"--cancel-below takes an occupancy from 0 to 1 (0.5 = 50%), got {threshold!r}")
     return threshold
+
+
+def describe_fx(code: str, change: float) -> str:
+    """``("USD", 0.10)`` -> ``"USD 10% stronger against EUR"``: the direction, said in words."""
+    return f"{code} {abs(change) * 100:.4g}% {'stronger' if change >= 0 else 'weaker'} against EUR"
 
 
 def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict[str, pd.DataFrame]:
@@ -91,7 +97,8 @@ def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict
         ccy = fx_table["Currency"].astype(str).str.strip().str.upper()
         for code, change in scenario.fx:
             hit = ccy == code
-            fx_table.loc[hit, "PerEUR"] = pd.to_numeric(fx_table.loc[hit, "PerEUR"]) * (1.0 + change)
+            # stronger: fewer units of it per EUR, so its amounts convert to more EUR
+            fx_table.loc[hit, "PerEUR"] = pd.to_numeric(fx_table.loc[hit, "PerEUR"]) / (1.0 + change)
         out["FX"] = changed["FX"] = fx_table
     if scenario.room_rate is not None:
         rooms = out["Rooms"]

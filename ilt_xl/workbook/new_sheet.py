@@ -77,11 +77,17 @@ def _free_table_id(editor: PackageEditor) -> int:
     return max(ids, default=0) + 1
 
 
-def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
-                    first_row: int, last_row: int, *, low: float = 0, high: float = 5) -> None:
-    """Make ``table``'s sheet show a white-to-red colour scale over the given block (replacing an earlier one).
+FREE, BOOKED, OVERBOOKED = "FFC6EFCE", "FFFFD966", "FFF8696B"
+"""Availability's colours: green for a free week, amber for a fully booked one, red past it."""
 
-    Values at or below ``low`` are white, at or above ``high`` red. Only a
+
+def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
+                    first_row: int, last_row: int, *, low: float = 0, high: float = 5,
+                    over: float | None = None) -> None:
+    """Make ``table``'s sheet show a colour scale over the given block (replacing an earlier one).
+
+    Values at or below ``low`` are green (free), at ``high`` amber (booked), at or above ``over``
+    red (over-booked); without ``over``, white at ``low`` to red at ``high``. Only a
     colour-scale rule written here before (any colour scale on that sheet whose
     range starts in the block's first cell) is replaced; other rules stay.
     """
@@ -92,10 +98,16 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
     text = re.sub(rf'<{x}conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">(?:(?!</{x}conditionalFormatting>).)*?'
                   rf"<{x}colorScale>.*?</{x}conditionalFormatting>", "", text, flags=re.S)
     priorities = [int(p) for p in re.findall(r'<(?:\w+:)?cfRule\b[^>]*\bpriority="(\d+)"', text)]
+    if over is None:
+        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
+                 f'<{x}color rgb="FFFFFFFF"/><{x}color rgb="FFF8696B"/>')
+    else:
+        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
+                 f'<{x}cfvo type="num" val="{over:g}"/>'
+                 f'<{x}color rgb="{FREE}"/><{x}color rgb="{BOOKED}"/><{x}color rgb="{OVERBOOKED}"/>')
     rule = (f'<{x}conditionalFormatting sqref="{sqref}"><{x}cfRule type="colorScale" '
-            f'priority="{max(priorities, default=0) + 1}"><{x}colorScale><{x}cfvo type="num" val="{low:g}"/>'
-            f'<{x}cfvo type="num" val="{high:g}"/><{x}color rgb="FFFFFFFF"/><{x}color rgb="FFF8696B"/></{x}colorScale>'
-            f"</{x}cfRule></{x}conditionalFormatting>")
+            f'priority="{max(priorities, default=0) + 1}"><{x}colorScale>{scale}</{x}colorScale></{x}cfRule>'
+            f"</{x}conditionalFormatting>")
     # CT_Worksheet order: conditionalFormatting comes after these and before the elements below.
     following = ("dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
                  "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
@@ -108,3 +120,14 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
         found = [m.start() for name in following if (m := re.search(rf"<{x}{name}\b", text))]
         at = min(found) if found else text.rindex(f"</{x}worksheet>")
     editor.write(table.sheet_part, text[:at] + rule + text[at:])
+
+
+def set_column_widths(editor: PackageEditor, table: TableLocation, widths: dict[int, float]) -> None:
+    """Give the columns of ``table``'s sheet these widths (column number -> characters), replacing its ``<cols>``."""
+    text = editor.text(table.sheet_part)
+    x = prefix_of(text, "worksheet")
+    cols = f"<{x}cols>" + "".join(f'<{x}col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                                  for c, w in sorted(widths.items())) + f"</{x}cols>"
+    text = re.sub(rf"<{x}cols>.*?</{x}cols>|<{x}cols/>", "", text, count=1, flags=re.S)
+    at = text.index(f"<{x}sheetData")  # CT_Worksheet: cols comes just before sheetData
+    editor.write(table.sheet_part, text[:at] + cols + text[at:])
