@@ -265,7 +265,7 @@ def test_characters_xml_cannot_hold_are_written_escaped(tmp_path):
     from xml.etree import ElementTree
     ElementTree.fromstring(sheet)
     got = table_rows(tmp_path / "out.xlsx", "Checklist", "calamine")
-    assert {r[2] for r in got} == {wanted}
+    assert wanted in {r[2] for r in got}        # new rows take the template's task, read back exactly
 
 
 # Names of outputs ---------------------------------------------------------------------------------
