@@ -50,3 +50,9 @@ def ilt_refresh_budget(book: xw.Book):
 def ilt_refresh_availability(book: xw.Book):
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     book_io.run_in_book(book, "availability")
+
+
+@script
+def ilt_forecast(book: xw.Book):
+    """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
+    book_io.run_forecast_in_book(book)
