@@ -16,7 +16,7 @@ from ilt_xl.workbook.builder import build_planner
 
 # Functions that Excel 2007+ (so no _xlfn. prefix) and LibreOffice 7.4 both know.
 PORTABLE_FUNCTIONS = {
-    "AND", "AVERAGEIFS", "CHOOSE", "COUNTIF", "COUNTIFS", "DATE", "IF", "IFERROR", "INDEX", "ISTEXT",
+    "AND", "AVERAGEIFS", "CHOOSE", "COUNTIF", "COUNTIFS", "DATE", "EDATE", "IF", "IFERROR", "INDEX", "ISTEXT",
     "MATCH", "MIN", "MONTH", "N", "NA", "OR", "ROUNDUP", "SUMIFS", "T", "TODAY", "YEAR",
 }
 # The columns native formulas cannot compute call the ilt-xl functions, spelled as xlwings classic stores them.
