@@ -188,9 +188,9 @@ def test_data_is_written_typed_and_blank_stays_blank(tmp_path):
     path = build_planner(tmp_path / "p.xlsx", data, as_of=dt.date(2026, 2, 1))
     wb = openpyxl.load_workbook(path)
     rooms = wb["Rooms"]
-    assert rooms.tables["Rooms"].ref == "A1:G3"
-    assert [c.value for c in rooms[2]] == ["R1", "Dune", "Windhoek", "NA", 12, 2500.5, "NAD"]
-    assert [c.value for c in rooms[3]] == ["R2", "Delta", "Lyon", "FR", 20, None, "EUR"]
+    assert rooms.tables["Rooms"].ref == "A1:H3"
+    assert [c.value for c in rooms[2]] == ["R1", "Dune", "Windhoek", "NA", 12, 2500.5, "NAD", None]   # TimeZone blank
+    assert [c.value for c in rooms[3]] == ["R2", "Delta", "Lyon", "FR", 20, None, "EUR", None]
     sessions = wb["Sessions"]
     row = {h.value: c for h, c in zip(sessions[1], sessions[2])}
     assert row["StartDate"].value == dt.datetime(2026, 3, 2) and row["StartDate"].number_format == "yyyy-mm-dd"

@@ -32,7 +32,7 @@ from ilt_xl.cli.app import (
     refuse_output_is_input, refuse_unusable,
 )
 from ilt_xl.cli.check import print_problems
-from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json
+from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json, records
 from ilt_xl.cli.progress import QUIET, Steps
 from ilt_xl.workbook.headless import COMMANDS
 
@@ -80,7 +80,8 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool,
     if format is Format.json:
         print_json(console, {"file": str(path), "output": str(target), "macro": name, "table": result.table,
                              "rows": result.rows, "errors": errors, "warnings": warnings,
-                             **({"problems": [p.to_dict() for p in result.problems]} if name == "validate" else {})})
+                             **({"problems": [p.to_dict() for p in result.problems]} if name == "validate" else {}),
+                             **({"conflicts": records(result.written)} if name == "conflicts" else {})})
     else:
         if name == "validate":
             print_problems(str(path), result.problems, limit=0)

@@ -358,6 +358,7 @@ def scenario(
     room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
     force: bool = typer.Option(False, "--force", help="Replace what-if copies and the diff report already in --out."),
+    quiet: bool = QUIET,
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl import scenario as sc
@@ -394,7 +395,8 @@ def scenario(
     written: list[Path] = []
     created_dir = not out_dir.exists()
     try:
-        _write_scenarios(path, out_dir, planner, changes, day, written)
+        with Steps(quiet, total=len(changes) + 2) as steps:
+            _write_scenarios(path, out_dir, planner, changes, day, written, steps.next)
     except BaseException as exc:
         for p in written:               # a failed run leaves no partial set of copies behind
             p.unlink(missing_ok=True)
@@ -452,7 +454,8 @@ def _scenario_files(path: Path, out_dir: Path, changes: list) -> tuple[Path, lis
             out_dir / f"{stem}.scenarios.csv")
 
 
-def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path]) -> None:
+def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path],
+                     phase=lambda name: None) -> None:
     """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
     appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
     import pandas as pd
@@ -463,10 +466,12 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
     out_dir.mkdir(parents=True, exist_ok=True)
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
+    phase("Baseline")
     sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day, planner)
     written.append(baseline_path)
     baseline = sc.figures(baseline_path)
     for change, target in zip(changes, targets):
+        phase(f"What-if {change.name}")
         report = sc.write_scenario(path, target, change, day, planner)
         written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)

@@ -29,13 +29,15 @@ COMMANDS = (*macros.MACROS, "validate")
 
 @dataclass(frozen=True)
 class MacroRun:
-    """What a run did: the table written, its row count, the parts changed, the reader's problems."""
+    """What a run did: the table written, its row count, the parts changed, the reader's problems,
+    and the rows themselves (``written``)."""
 
     macro: str
     table: str
     rows: int
     changed_parts: tuple[str, ...]
     problems: list
+    written: pd.DataFrame | None = None
 
 
 class PlannerHasErrors(Exception):
@@ -44,7 +46,7 @@ class PlannerHasErrors(Exception):
     def __init__(self, macro: str, problems: list) -> None:
         self.macro, self.problems = macro, problems
         errors = sum(p.is_error for p in problems)
-        super().__init__(f"{macro} refused: the planner has {errors} error(s)")
+        super().__init__(f"{macro} refused: the planner has {errors} error{'' if errors == 1 else 's'}")
 
 
 def compute(name: str, planner) -> tuple[str, pd.DataFrame]:
@@ -115,4 +117,4 @@ def _run(name: str, source: str | Path, target: str | Path, unchanged) -> MacroR
     editor = PackageEditor(source)
     write_rows(editor, name, table, rows)
     editor.save(target, before_replace=unchanged)
-    return MacroRun(name, table, len(rows), tuple(sorted(editor.changed)), planner.problems)
+    return MacroRun(name, table, len(rows), tuple(sorted(editor.changed)), planner.problems, rows)

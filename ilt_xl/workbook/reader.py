@@ -196,11 +196,14 @@ class _Reader:
         hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
         # A calculated column is the workbook's own view: ilt-xl computes it from the inputs, so a
         # planner made before the column existed (CostReporting, say) still reads; it is only told.
+        # An optional input column added after the planner was made (Rooms.TimeZone, say) reads as
+        # blank, as the column would if it were there and empty: told, not refused.
         lacks = ("; the workbook does not show it (ilt-xl computes it from the inputs): "
-                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else "")
+                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else
+                 "; it is optional and read as blank" if not column.required else "")
         self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}{lacks}",
                       f"a column named {column.name}", column=column.name, value=close[0] if close else None,
-                      severity=WARNING if column.calculated else ERROR)
+                      severity=WARNING if column.calculated or not column.required else ERROR)
 
     def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
         if not wrong.any():

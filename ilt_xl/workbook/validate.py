@@ -50,7 +50,23 @@ def validate(planner: Planner) -> list[Problem]:
     out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
+    out += _time_zone_rules(planner)
     return out
+
+
+def _time_zone_rules(planner: Planner) -> list[Problem]:
+    """A room's TimeZone must be an IANA zone name, or its calendars fall back to the country's zone."""
+    from zoneinfo import available_timezones
+
+    located = _located(planner, "Rooms")
+    if located is None or "TimeZone" not in located[1].column_letters:
+        return []
+    rooms, loc = located
+    zones = rooms["TimeZone"].astype(object).where(rooms["TimeZone"].notna(), "").astype(str).str.strip()
+    bad = ((zones != "") & ~zones.isin(available_timezones())).to_numpy()
+    return problems_from_mask(loc, bad, rooms.index.to_numpy(), "TimeZone", zones.to_numpy(object),
+                              "an IANA time zone such as Europe/Berlin or America/Chicago",
+                              lambda v: f"{v!r} is not a time zone; calendars use the country's", WARNING)
 
 
 def ordered(problems: list[Problem]) -> list[Problem]:
