@@ -43,6 +43,7 @@ def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
         reader = _Reader(pkg)
         frames = {t.name: reader.table(t) for t in PLANNER.tables}
         settings = reader.settings()
+        reader.check_sheets()
     planner = Planner(
         path=path,
         **{attribute_name(name): frame for name, frame in frames.items()},
@@ -151,7 +152,7 @@ class _Reader:
         data = {}
         for column in table.columns:
             raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
-            typed = coerce(raw, column.type)
+            typed = coerce(raw, column.type, self.pkg.date1904)
             if not column.calculated:
                 self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
             data[column.name] = typed.values
@@ -214,6 +215,14 @@ class _Reader:
             self.problems.extend(problems_from_mask(
                 loc, mask, rows, column.name, raw, expected, reason))
 
+    def check_sheets(self) -> None:
+        """Refuse the workbook when any worksheet is not well-formed XML: calamine reads a damaged
+        sheet leniently (half a row, a cell less), and the commands copy the sheets they do not
+        rewrite into their output, which must be a valid workbook."""
+        for sheet in self.pkg.sheets:
+            if self.pkg.zip.has(sheet.part):
+                self.pkg.zip.require_well_formed(sheet.part, f"sheet {sheet.name}")
+
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}
 
@@ -239,7 +248,7 @@ class _Reader:
         cell = f"{column_letter(col)}{row}"
         self.setting_cells[setting.name] = (self.pkg.sheet(sheet).name, cell)
         raw = self._sheet_values(sheet, row).cell(row, col)
-        typed = coerce(np.array([raw], dtype=object), setting.type)
+        typed = coerce(np.array([raw], dtype=object), setting.type, self.pkg.date1904)
         if typed.blank[0]:
             return setting.default
         if typed.wrong[0]:
