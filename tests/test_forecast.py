@@ -256,3 +256,11 @@ def test_forecast_tab_and_dashboard_band_render_in_libreoffice(tmp_path):
     with zipfile.ZipFile(out) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert any("areaChart" in c and "lineChart" in c for c in charts)
+
+
+def test_an_empty_planner_forecasts_nobody(tmp_path):
+    template = build_planner(tmp_path / "empty.xlsx")
+    result = CliRunner().invoke(app, ["forecast", str(template), "--format", "json", "--horizon", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["rows"] == [] and [m["learners_p50"] for m in data["months"]] == [0.0, 0.0, 0.0]

@@ -17,6 +17,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from xml.parsers import expat
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_et
@@ -35,6 +36,17 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
 
+def xml_damage(data: bytes) -> str | None:
+    """Why ``data`` is not well-formed XML (expat's message), or None when it is. No tree is built,
+    so a 50 MB sheet is checked in a fraction of a second; DTDs never get here (refused on opening)."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return str(exc)
+    return None
+
+
 class SafeZip:
     """A zip whose declared sizes were checked on opening; read parts with :meth:`read`.
 
@@ -43,7 +55,6 @@ class SafeZip:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._folded: dict[str, zipfile.ZipInfo] | None = None
         try:
             self.zip = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
@@ -71,26 +82,31 @@ class SafeZip:
     def names(self) -> list[str]:
         return self.zip.namelist()
 
-    def has(self, name: str) -> bool:
-        return name in self.zip.NameToInfo or name.casefold() in self._by_folded_name()
-
-    def _by_folded_name(self) -> dict[str, zipfile.ZipInfo]:
-        """Parts by case-folded name: OPC part names are case-insensitive (``Sheet7.xml`` is
-        ``sheet7.xml``), as Excel reads them."""
-        if self._folded is None:
-            self._folded = {i.filename.casefold(): i for i in self.zip.infolist()}
-        return self._folded
-
     def stored_name(self, name: str) -> str:
-        """The name part ``name`` is stored under (its case may differ from the reference)."""
-        return self._info(name).filename
+        """The name part ``name`` is stored under in the zip (OPC part names compare
+        case-insensitively: a relationship to ``sheet7.xml`` may find ``Sheet7.xml``); ``name``
+        itself when no part matches."""
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
+        return info.filename if info is not None else name
+
+    def has(self, name: str) -> bool:
+        """Whether part ``name`` is in the zip (OPC part names compare case-insensitively)."""
+        return name in self.zip.NameToInfo or name.casefold() in self._folded
 
     def _refuse(self, reason: str) -> WorkbookError:
         return WorkbookError(self.path, reason)
 
     def _check_declared_sizes(self) -> None:
         total = 0
+        self._folded: dict[str, zipfile.ZipInfo] = {}
         for info in self.zip.infolist():
+            # OPC part names are case-insensitive: two entries of one name (in any case) leave
+            # readers to pick one of them at random, so the package is refused.
+            folded = info.filename.casefold()
+            if folded in self._folded:
+                raise self._refuse(f"part {info.filename} is stored twice in the zip (a damaged or tampered "
+                                   "package: readers would disagree on which copy counts)")
+            self._folded[folded] = info
             if info.flag_bits & 0x1:
                 raise self._refuse(f"part {info.filename} is encrypted inside the zip; save the workbook without a password")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -167,10 +183,7 @@ class SafeZip:
             raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
 
     def _info(self, name: str) -> zipfile.ZipInfo:
-        try:
-            return self.zip.getinfo(name)
-        except KeyError:
-            info = self._by_folded_name().get(name.casefold())
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
         if info is None:
             raise self._refuse(f"part {name} is missing from the package")
         return info
@@ -205,6 +218,13 @@ class SafeZip:
         if len(data) < info.file_size or fast_zlib.crc32(data) != info.CRC:
             raise self._refuse(f"part {info.filename} is corrupt (its size or CRC-32 does not match the directory)")
         return data
+
+    def require_well_formed(self, name: str, what: str) -> None:
+        """Refuse the file when part ``name`` (``what`` names it for a user: "sheet Notes") is not
+        well-formed XML: a lenient reader would take half of it, and a copy of it would be damaged."""
+        damage = xml_damage(self.read(name))
+        if damage:
+            raise self._refuse(f"{what} ({name}) is damaged: its XML is not well-formed (parser says: {damage})")
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""
