@@ -223,3 +223,44 @@ def test_cli_writes_the_tabs_and_leaves_the_input_alone(planner, tmp_path):
 def test_cli_refuses_bad_options(planner, args, code):
     result = CliRunner().invoke(app, ["forecast", str(planner), *args])
     assert result.exit_code == code, result.output
+
+
+@pytest.mark.libreoffice
+def test_forecast_tab_and_dashboard_band_render_in_libreoffice(tmp_path):
+    """LibreOffice recalculates the written planner: the Dashboard's forecast block shows ForecastMonths with no
+    error, and the band chart (areas for P10 and P10-P90, a line for P50) survives its export."""
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from libreoffice import recalculate_with_libreoffice, soffice_available
+
+    if not soffice_available():
+        pytest.skip("LibreOffice (soffice) is not installed")
+    from ilt_xl.workbook import dashboard
+
+    source = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
+    out = recalculate_with_libreoffice(source, tmp_path / "lo")
+    wb = openpyxl.load_workbook(out, data_only=True)
+    months = [r for r in wb["ForecastMonths"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
+    ws = wb["Dashboard"]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Forecast month")
+    shown = [[ws.cell(header + 1 + i, c).value for c in range(1, 6)] for i in range(dashboard.FORECAST_ROWS)]
+    assert len(months) == 18
+    for (period, p10, p50, p90, *_), (when, low, band, median, high) in zip(months, shown):
+        assert when == period and (low, median, high) == (p10, p50, p90) and band == pytest.approx(p90 - p10)
+    assert all(v in (None, "") for row in shown[len(months):] for v in row)
+    errors = [c.coordinate for row in wb["Forecast"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("#")]
+    assert errors == []
+    with zipfile.ZipFile(out) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert any("areaChart" in c and "lineChart" in c for c in charts)
+
+
+def test_an_empty_planner_forecasts_nobody(tmp_path):
+    template = build_planner(tmp_path / "empty.xlsx")
+    result = CliRunner().invoke(app, ["forecast", str(template), "--format", "json", "--horizon", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["rows"] == [] and [m["learners_p50"] for m in data["months"]] == [0.0, 0.0, 0.0]

@@ -503,7 +503,8 @@ def _monthly(result: Forecast) -> pd.DataFrame:
     cost = result.quantiles_of(period, "cost")
     sessions = result.quantiles_of(period, "sessions")
     index = pd.DatetimeIndex(_month_start(result.months))
-    learners, cost, sessions = (frame.reindex(index.to_numpy(object)) for frame in (learners, cost, sessions))
+    # A month without any row expects nobody: 0, not unknown.
+    learners, cost, sessions = (frame.reindex(index.to_numpy(object), fill_value=0.0) for frame in (learners, cost, sessions))
     return pd.DataFrame({
         "Period": index,
         "LearnersP10": np.round(learners["P10"].to_numpy(float), 1), "LearnersP50": np.round(learners["P50"].to_numpy(float), 1),

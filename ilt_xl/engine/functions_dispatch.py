@@ -39,6 +39,15 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
+    if ctx.book.model.date1904:
+        from ilt_xl.engine.date_system import call_in_1904
+        return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(node, name, fn, moved, ctx))
+    return _call_evaluated(node, name, fn, args, ctx)
+
+
+def _call_evaluated(node: Node, name: str, fn, args: list[Val], ctx: Ctx) -> Val:
+    """A function whose arguments are evaluated already: an ILT_* function, a built-in, or the
+    `formulas` library's."""
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
     if fn is not None:
@@ -50,7 +59,8 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if lam is not None:
         return lam(args, ctx)
     if name in ("CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)",
+                        f"unsupported function {name}")
     return call_formulas(name, args, ctx)
 
 
@@ -215,8 +225,9 @@ def _fn_row_col(which: str):
         a = args[0]
         if a.per_row:
             raise NotVectorisable("ROW/COLUMN of a per-row reference")
-        if a.ref is None:
-            return Val(Block.errors((1, 1), E_VALUE))
+        if a.ref is None:       # an error (#NULL! of an empty intersection) passes through
+            err = a.shape == (1, 1) and a.block.kind[0, 0] == ERR
+            return Val(Block.errors((1, 1), a.block.obj[0, 0] if err else E_VALUE))
         _, r0, c0, r1, c1 = a.ref
         if which == "ROW":
             return Val(Block.numbers(np.arange(r0, r1 + 1, dtype=float).reshape(-1, 1)))
@@ -229,12 +240,16 @@ def _fn_rows_cols(which: str):
         a = args[0]
         if a.per_row:
             return Val(Block.numbers([[1.0]]))
+        if a.ref is None and a.shape == (1, 1) and a.block.kind[0, 0] == ERR:
+            return a                    # ROWS(A1:B1 C1:D1): the empty intersection's #NULL!
         return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
     return fn
 
 
 def _fn_n(args: list[Val], ctx: Ctx) -> Val:
     b = args[0].block
+    if args[0].ref is not None and b.shape != (1, 1):
+        b = b.take(slice(0, 1), slice(0, 1))        # N of an area reads its first cell
     num = np.where((b.kind == NUM) | (b.kind == BOOL), b.num, 0.0)
     err = b.kind == ERR
     return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)
