@@ -77,3 +77,9 @@ def ilt_validate() -> None:
         table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=PROBLEMS)
     book_io.write_rows(table, rows, reshape=True)
     book.app.status_bar = f"ilt-xl validate: {len(rows)} problem(s) of the saved file"
+
+
+@xw.sub
+def ilt_refresh_holidays() -> None:
+    """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
+    _run("holidays")

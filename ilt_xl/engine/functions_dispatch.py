@@ -14,6 +14,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine import lookups
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
+from ilt_xl.engine.workday import fn_workday
 from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0, E_NUM,
                                   error_code)
 
@@ -308,6 +309,7 @@ _LAZY = {
     "OR": lambda a, c: _fn_and_or(a, c, False),
     "NOT": _fn_not,
     "IFS": _fn_ifs,
+    "WORKDAY": fn_workday,
 }
 
 

@@ -107,6 +107,11 @@ class _Reader:
                 self._problem(info.sheet, f"table {table.name} was found on sheet {info.sheet}, "
                               f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
             return info
+        if sheet is None and table.optional:
+            self._problem(table.name, f"sheet {table.name} is missing (a planner made before it existed): "
+                          f"`ilt-xl {table.written_by}` adds it", f"a sheet {table.name} holding table {table.name}",
+                          severity=WARNING)
+            return None
         if sheet is None:
             self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None

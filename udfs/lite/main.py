@@ -46,3 +46,9 @@ def ilt_refresh_budget(book):
 def ilt_refresh_availability(book):
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     book_io.run_in_book(book, "availability")
+
+
+@script
+def ilt_refresh_holidays(book):
+    """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
+    book_io.run_in_book(book, "holidays")
