@@ -44,7 +44,7 @@ def _all_formulas(wb):
 
 
 def test_sheets_come_in_schema_order(template):
-    assert template.sheetnames == ["Settings", *PLANNER.table_names, "Availability", "Problems", "Dashboard", "xlwings.conf"]
+    assert template.sheetnames == ["Settings", *PLANNER.table_names, "Availability", "Problems", "Dashboard", "Tools", "xlwings.conf"]
 
 
 def test_command_sheets_are_there_as_the_commands_make_them(template):
