@@ -25,9 +25,13 @@ def test_public_signatures():
         "ILT_DUEDATE": "anchor, offset_workdays, [country]",
         "ILT_GONOGO": "status, registered, minimum, start, [today], [lead_days]",
     }
+    # Excel (VBA wrapper, README) shows these names instead: End and Date are VBA keywords.
+    excel = {"start": "start_date", "end": "end_date", "date": "rate_date"}
     for name, args in expected.items():
-        assert SPECS[name].signature_text() == f"{name}({args})"
-        assert list(inspect.signature(REGISTRY[name]).parameters) == [a.strip("[]") for a in args.split(", ")]
+        python = [a.strip("[]") for a in args.split(", ")]
+        shown = [a.replace(a.strip("[]"), excel.get(a.strip("[]"), a.strip("[]"))) for a in args.split(", ")]
+        assert SPECS[name].signature_text() == f"{name}({', '.join(shown)})"
+        assert list(inspect.signature(REGISTRY[name]).parameters) == python
     assert all(REGISTRY[n] is SPECS[n].func and "." not in n for n in MINE)
     assert SPECS["ILT_DUEDATE"].returns_date and SPECS["ILT_ALLOCATE"].spills and SPECS["ILT_FX"].range_args == ("rates",)
 
@@ -60,5 +64,7 @@ def test_dates_in_any_form_and_out_as_serials():
     assert days(dt.date(2024, 1, 1), 45294) == 3.0
     assert days(np.datetime64("2024-01-01"), pd.Timestamp("2024-01-01")) == 1.0
     assert days("2024-01-01", dt.datetime(2024, 1, 2, 9, 30)) == 2.0
+    # ISO text with a zone (what Office.js sends for a date cell) keeps its wall time, as xlwings does
+    assert days("2024-01-01T00:00:00.000Z", "2024-01-03T00:00:00+02:00") == 3.0
     assert days(45294, 45292) == "#VALUE!" and days(None, 45292) == "#VALUE!" and days("soon", 45292) == "#VALUE!"
     assert REGISTRY["ILT_DUEDATE"](dt.date(2024, 12, 21), 1, "DE") == 45649.0  # Mon 23 Dec 2024

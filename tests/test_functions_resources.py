@@ -14,9 +14,10 @@ CONFLICTS, AVAILABLE, UTILIZATION = REGISTRY["ILT_CONFLICTS"], REGISTRY["ILT_AVA
 
 
 def test_signatures():
+    # Excel shows start_date/end_date (End is a VBA keyword); the Python callable keeps start/end.
     assert SPECS["ILT_CONFLICTS"].signature_text() == "ILT_CONFLICTS(session_ids, resource_ids, starts, ends, [statuses])"
     assert SPECS["ILT_AVAILABLE"].signature_text() == (
-        "ILT_AVAILABLE(skill, start, end, instructor_ids, instructor_skills, booked_instructors, booked_starts, "
+        "ILT_AVAILABLE(skill, start_date, end_date, instructor_ids, instructor_skills, booked_instructors, booked_starts, "
         "booked_ends, [booked_statuses])")
     assert list(inspect.signature(UTILIZATION).parameters) == [
         "resource_ids", "start", "end", "booked_resources", "booked_starts", "booked_ends", "booked_statuses",

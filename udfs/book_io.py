@@ -7,12 +7,22 @@ book's Excel tables and typed like the file reader types them
 table's data body, column by column, so calculated columns keep their formulas
 (Excel extends them when the table is resized).
 
-Works with any object offering xlwings' Book API subset used here
-(``sheets``, ``sheet.tables``, ``table.range/resize/header_row_range``,
-``names``), so tests can pass a fake book.
+The same code serves classic xlwings (COM) and xlwings Lite, whose remote
+engine (``xlwings.pro._xlremote``) imposes what this module does:
+
+- values only: formulas cannot be read, so which columns are calculated comes
+  from the schema (:attr:`ilt_xl.schema.types.Table.calculated_columns`);
+- nothing is read back after a write (writes are queued actions, invisible to
+  later reads in the same script), and a table created by the script gets its
+  header and rows written in one block before the table is added (its header
+  range is unknown until Excel reloads the book);
+- a sheet-scoped name arrives as ``Sheet!Name``;
+- text is written as if typed, so text Excel would turn into a number, date,
+  boolean, error or formula is written behind an apostrophe (:func:`typed_safe`).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -36,6 +46,14 @@ def _grid(table: Any) -> tuple[list[str], list[list[Any]]]:
     values = table.range.options(ndim=2, err_to_str=True).value
     header = [str(h) for h in values[0]]
     return header, values[1:]
+
+
+def _named_value(book: Any, name: str) -> Any:
+    """The value of the cell named ``name``, book- or sheet-scoped (``Sheet!Name``); KeyError when absent."""
+    for candidate in book.names:
+        if candidate.name.rsplit("!", 1)[-1].casefold() == name.casefold():
+            return candidate.refers_to_range.value
+    raise KeyError(name)
 
 
 def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
@@ -62,8 +80,8 @@ def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
     settings: dict[str, object] = {}
     for setting in PLANNER.settings:
         try:
-            value = book.names[setting.name].refers_to_range.value
-        except Exception:  # a missing name: the core's default applies
+            value = _named_value(book, setting.name)
+        except (KeyError, ValueError):  # a missing name (or one that is not a cell): the core's default applies
             continue
         typed = coerce(np.array(["" if value is None else value], dtype=object), setting.type)
         if not typed.blank[0] and not typed.wrong[0]:
@@ -71,33 +89,72 @@ def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
     return tables, settings
 
 
+# Text Excel would not keep as text when it is written as if typed: numbers, dates and times
+# (they hold a digit), booleans, error literals (#...), formulas (=, +, -, @) and a leading apostrophe.
+_TYPED_AS_SOMETHING_ELSE = re.compile(r"\d|^\s*[=+\-@#']|^\s*(true|false)\s*$", re.IGNORECASE)
+
+
+def typed_safe(values: list[Any]) -> list[Any]:
+    """``values`` with each text that Excel would convert written behind an apostrophe, so it stays text.
+
+    An apostrophe before text is Excel's way of typing text literally: the cell's
+    value is the text without it (``'00123`` holds the text ``00123``).
+    """
+    return ["'" + v if isinstance(v, str) and _TYPED_AS_SOMETHING_ELSE.search(v) else v for v in values]
+
+
+def _cells(series: pd.Series) -> list[Any]:
+    """One column as the values xlwings writes: missing values as None, text protected from conversion."""
+    return typed_safe(series.astype(object).where(series.notna(), None).tolist())
+
+
+def _calculated(table_name: str) -> set[str]:
+    """The calculated columns of a planner table (casefolded): Excel keeps their formulas."""
+    if table_name not in {t.name for t in PLANNER.tables}:
+        return set()
+    return {c.name.casefold() for c in PLANNER.table(table_name).calculated_columns}
+
+
 def write_rows(table: Any, frame: pd.DataFrame, *, reshape: bool = False) -> None:
-    """Resize ``table`` to ``frame``'s rows and write its columns; calculated columns are left to Excel."""
+    """Resize the existing ``table`` to ``frame``'s rows and write its columns; calculated columns are left to Excel.
+
+    Everything is read before the first write (a write is not visible to later reads in Lite).
+    """
     header = table.header_row_range
     names = [str(c) for c in frame.columns] if reshape else [str(v) for v in header.options(ndim=1).value]
-    # A column whose cells hold a formula (Checklist.DueDate in today's planners) stays Excel's.
-    computed = set() if reshape else {n.casefold() for i, n in enumerate(names) if _holds_formula(header.offset(1, i).resize(1, 1))}
+    computed = set() if reshape else _calculated(table.name)
     old_rows = table.range.rows.count - 1
+    old_columns = header.columns.count
     rows = max(len(frame), 1)
     if reshape:
-        header.resize(1, max(len(names), header.columns.count)).clear_contents()
+        header.resize(1, max(len(names), old_columns)).clear_contents()
         header.resize(1, len(names)).value = names
     table.resize(header.resize(rows + 1, len(names)))
     body = header.offset(1, 0)
     if old_rows > rows:
-        body.offset(rows, 0).resize(old_rows - rows, len(names)).clear_contents()
+        body.offset(rows, 0).resize(old_rows - rows, max(len(names), old_columns)).clear_contents()
     by_name = {str(c).casefold(): c for c in frame.columns}
     for i, name in enumerate(names):
         column = by_name.get(name.casefold())
         if column is None or name.casefold() in computed:
             continue
-        values = frame[column].astype(object).where(frame[column].notna(), None).tolist() or [None]
-        body.offset(0, i).resize(rows, 1).options(transpose=True).value = values
+        body.offset(0, i).resize(rows, 1).options(transpose=True).value = _cells(frame[column]) or [None]
 
 
-def _holds_formula(cell: Any) -> bool:
-    formula = cell.formula
-    return isinstance(formula, str) and formula.startswith("=")
+def add_table(book: Any, name: str, frame: pd.DataFrame) -> None:
+    """A new sheet ``name`` holding ``frame`` as the Excel table ``name``, header and rows written in one block.
+
+    The table is added over cells already written: its header range is not known
+    to xlwings Lite until Excel reloads the book, so nothing is written through it.
+    """
+    sheet = book.sheets.add(name, after=book.sheets[-1])
+    rows = [[str(c) for c in frame.columns]]
+    rows += [typed_safe(r) for r in frame.astype(object).where(frame.notna(), None).to_numpy().tolist()]
+    if len(rows) == 1:
+        rows.append([None] * frame.shape[1])  # an Excel table has at least one body row
+    block = sheet.range("A1").resize(len(rows), frame.shape[1])
+    block.value = rows
+    sheet.tables.add(source=block, name=name, has_headers=True)
 
 
 def run_in_book(book: Any, name: str) -> int:
@@ -105,10 +162,14 @@ def run_in_book(book: Any, name: str) -> int:
     tables, settings = read_tables(book)
     macro = macros.MACROS[name]
     rows = macro.rows(tables, settings)
-    table = find_table(book, macro.table)
-    if table is None:
-        sheet = book.sheets.add(macro.table, after=book.sheets[-1])
-        sheet.range("A1").value = [list(map(str, rows.columns))]
-        table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=macro.table)
-    write_rows(table, rows, reshape=macro.reshape)
+    write_frame(book, macro.table, rows, reshape=macro.reshape)
     return len(rows)
+
+
+def write_frame(book: Any, name: str, rows: pd.DataFrame, *, reshape: bool) -> None:
+    """Write ``rows`` into table ``name`` of ``book``, adding the table on a new sheet when the book lacks it."""
+    table = find_table(book, name)
+    if table is None:
+        add_table(book, name, rows)
+    else:
+        write_rows(table, rows, reshape=reshape)

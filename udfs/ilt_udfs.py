@@ -70,12 +70,7 @@ def ilt_validate() -> None:
 
     book = xw.Book.caller()
     rows = problem_rows(read_planner(book.fullname).problems)
-    table = book_io.find_table(book, PROBLEMS)
-    if table is None:
-        sheet = book.sheets.add(PROBLEMS, after=book.sheets[-1])
-        sheet.range("A1").value = [list(rows.columns)]
-        table = sheet.tables.add(sheet.range("A1").resize(2, rows.shape[1]), name=PROBLEMS)
-    book_io.write_rows(table, rows, reshape=True)
+    book_io.write_frame(book, PROBLEMS, rows, reshape=True)
     book.app.status_bar = f"ilt-xl validate: {len(rows)} problem(s) of the saved file"
 
 

@@ -2,7 +2,8 @@
 
 :func:`expose` walks :data:`ilt_xl.functions.SPECS` and, for each spec, puts
 into a module's namespace a function of the same Excel name (``ILT_FX``) and
-argument names, decorated with the runtime's xlwings decorators (classic
+the arguments' Excel names (:attr:`ilt_xl.functions.registry.Arg.excel_name`: the
+Python name unless it is a VBA keyword, which classic xlwings cannot import), decorated with the runtime's xlwings decorators (classic
 ``xw.func``/``xw.arg``/``xw.ret`` or Lite's ``func``/``arg``/``ret``). Adding a
 function to the registry makes it appear in Excel with no code here.
 
@@ -14,8 +15,9 @@ What a wrapper does, and nothing more:
   registry reads scalars, lists, lists of lists, blanks as None, dates or serials);
 - results: numpy arrays become lists of rows (a 1-D result is a column), numpy
   scalars plain Python values, and results of date functions ``datetime``
-  objects (errors stay Excel's error strings: classic xlwings cannot return real
-  error values, design.md §4).
+  objects. Errors are Excel's error strings: xlwings Lite turns them into real
+  error values; classic xlwings cannot return error values (xlwings issue #776),
+  so there they stay text (see udfs/README.md).
 
 This module imports neither xlwings nor openpyxl: the decorators are passed in.
 """
@@ -86,7 +88,7 @@ def excel_function(spec: FunctionSpec) -> Callable[..., Any]:
         return to_excel(func(*[_from_excel(a) for a in args]), spec.returns_date)
 
     parameters = [
-        inspect.Parameter(a.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter(a.excel_name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                           default=None if a.optional else inspect.Parameter.empty)
         for a in spec.args
     ]
@@ -101,12 +103,11 @@ def decorate(spec: FunctionSpec, wrapper: Callable[..., Any], func: Callable, ar
              *, lite: bool = False) -> Callable[..., Any]:
     """``wrapper`` with the runtime's decorators: argument docs, ``ndim=2`` where ranges make sense."""
     for a in reversed(spec.args):
-        options: dict[str, Any] = {"doc": a.doc + (" (optional)" if a.optional else "")}
+        options: dict[str, Any] = {"doc": a.excel_doc}
         if _takes_ranges(spec, a):
             options["ndim"] = 2
-        if not lite:
-            options["err_to_str"] = True
-        wrapper = arg(a.name, **options)(wrapper)
+        options["err_to_str"] = True  # an error cell arrives as its text (else blank) and propagates
+        wrapper = arg(a.excel_name, **options)(wrapper)
     if spec.returns_date and lite:
         wrapper = ret(date_format="yyyy-mm-dd")(wrapper)
     return func(category=CATEGORY)(wrapper) if not lite else func(wrapper)

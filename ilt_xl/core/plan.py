@@ -26,6 +26,8 @@ countries); rows with a Country cover that country only. Variance = Budget -
 """
 from __future__ import annotations
 
+import math
+
 from typing import Mapping
 
 import numpy as np
@@ -164,7 +166,9 @@ def budget_table(
         covered[joined["index_f"].to_numpy()] = True
         for figure in FIGURES:
             values = figures[figure].to_numpy("float64")[joined["index_f"].to_numpy()]
-            summed = pd.Series(values).groupby(joined["index"].to_numpy()).sum(min_count=1)
+            # fsum: the correctly rounded sum, whatever the pandas version (pandas 2's compensated
+            # groupby sum and pandas 3's differ in the last digit).
+            summed = pd.Series(values).groupby(joined["index"].to_numpy()).agg(math.fsum)
             unknown = pd.Series(np.isnan(values)).groupby(joined["index"].to_numpy()).any()
             summed[unknown] = np.nan
             target = np.flatnonzero(rows)

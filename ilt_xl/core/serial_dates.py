@@ -51,6 +51,8 @@ def to_serial(value: object) -> float:
         ts = pd.Timestamp(value)
         if pd.isna(ts):
             raise ValueError(f"not a date: {value!r}")
+        if ts.tzinfo is not None:  # Excel dates have no zone: keep the wall time, as xlwings does with "...Z"
+            ts = ts.tz_localize(None)
         return float((ts.normalize() - pd.Timestamp("1899-12-30")).days) + (
             ts - ts.normalize()
         ).total_seconds() / 86400.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, Block, E_NAME, E_REF
+from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
@@ -33,6 +33,8 @@ class Val:
     ref: tuple | None = None        # (Sheet, r0, c0, r1, c1) when the value is a reference
     cells: tuple | None = None      # (sheet name, r0, c, r1) when a per-row value is a column's
                                     # cells over the run's rows: lets lookups memoise on it
+    origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
+                                    # (ROUND(J2:J7,2)): a single cell intersects it like a reference
 
     @property
     def identity(self) -> tuple | None:
@@ -185,8 +187,8 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
         return eval_ref(node.value, ctx)
     if kind == "num":
         return Val(Block.numbers([[node.value]]))
-    if kind == "str":
-        return Val(Block.scalar(node.value))
+    if kind == "str":       # text, even when it reads like an error ("#N/A")
+        return Val(Block(np.full((1, 1), STR, np.int8), np.zeros((1, 1)), np.full((1, 1), node.value, object)))
     if kind == "bool":
         return Val(Block(np.full((1, 1), BOOL, np.int8), np.full((1, 1), float(node.value))))
     if kind == "err":
@@ -234,6 +236,34 @@ def broadcast_pair(a: Val, b: Val) -> bool:
            not (b.shape[0] in (1, a.shape[0]) and b.shape[1] in (1, a.shape[1])):
             raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
     return a.per_row or b.per_row
+
+
+def implicit_intersection(val: Val, row: int, col: int) -> Block:
+    """The one value a single cell shows for a multi-cell value (Excel's implicit intersection):
+    the element on the formula's row of a one-column area, on its column of a one-row area,
+    #VALUE! when the area does not cross them; an array without an area gives its first element."""
+    b = val.block
+    area = val.ref if val.ref is not None else val.origin
+    if area is not None:
+        _, r0, c0, r1, c1 = area
+        if b.shape == (1, 1):
+            return b
+        if c0 == c1 and r0 <= row <= r1:
+            return b.take(slice(row - r0, row - r0 + 1))
+        if r0 == r1 and c0 <= col <= c1:
+            return b.take(slice(None), slice(col - c0, col - c0 + 1))
+        return Block.errors((1, 1), E_VALUE)
+    return b.take(slice(0, 1), slice(0, 1))
+
+
+def lined_up_area(shape: tuple, *vals: Val) -> tuple | None:
+    """The area an elementwise result of ``shape`` lines up with: that of the first operand of the
+    same shape read from an area (for :func:`implicit_intersection`)."""
+    for v in vals:
+        area = v.ref if v.ref is not None else v.origin
+        if area is not None and v.shape == shape:
+            return area
+    return None
 
 
 def collect_refs(node: Node) -> list[Ref]:

@@ -79,6 +79,8 @@ class _TreeBuilder:
                 self._stack.append(Node(kind, name, tuple(args)))
             else:
                 name = token.name if token.name.strip() else " "
+                if name == "u+" and "-" in token.attr.get("sum_minus", ""):
+                    name = "u--"        # --x: the parser folds the signs, but minus coerces to a number
                 self._stack.append(Node("op", name, tuple(args)))
         else:
             self._stack.append(_operand(token))

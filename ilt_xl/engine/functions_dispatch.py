@@ -5,11 +5,13 @@ custom functions ``_xludf.ILT_FX``, ``_xll.ILT_FX``, ``_xldudf_NS_ILT_FX`` and `
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import schedula as sh
 
+from ilt_xl.engine import builtins
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine import lookups
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
@@ -38,9 +40,14 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     lazy = _LAZY.get(name)
     if lazy is not None:
         return lazy(node.args, ctx)
+    fn, takes_thunks = builtins.lookup(name)
+    if fn is not None and takes_thunks:
+        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
+    if fn is not None:
+        return fn(args, ctx)
     vec = _VECTORISED.get(name)
     if vec is not None:
         return vec(args, ctx)
@@ -407,56 +414,8 @@ def _binary_numeric(f, default_second=0.0):
     return fn
 
 
-def _roundup(x, d):
-    s = 10.0 ** np.trunc(d)
-    y = co.excel_round(np.abs(x) * s, 9)
-    return np.sign(x) * np.ceil(y) / s
-
-
-def _rounddown(x, d):
-    s = 10.0 ** np.trunc(d)
-    y = co.excel_round(np.abs(x) * s, 9)
-    return np.sign(x) * np.floor(y) / s
-
-
 def _mod(a, b):
     return np.where(b == 0, np.nan, a - b * np.floor(a / np.where(b == 0, 1, b)))
-
-
-def _date_parts(part: str):
-    def fn(args: list[Val], ctx: Ctx) -> Val:
-        v = args[0]
-        num, m, e = co.to_numbers(v.block)
-        bad = (num < 0) | (num >= 2958466)
-        days = np.floor(np.where(bad, 0, num)).astype("int64")
-        dates = (np.datetime64("1899-12-30", "D") + days).astype("datetime64[D]")
-        if part == "YEAR":
-            out = dates.astype("datetime64[Y]").astype(int) + 1970
-        elif part == "MONTH":
-            out = dates.astype("datetime64[M]").astype(int) % 12 + 1
-        else:
-            out = (dates - dates.astype("datetime64[M]")).astype(int) + 1
-        # serial 0 is Excel's 1900-01-00
-        out = np.where(days == 0, {"YEAR": 1900, "MONTH": 1, "DAY": 0}[part], out)
-        return Val(co.number_block(out.astype(float), (m, e), (bad, np.full(bad.shape, E_NUM, object))), v.per_row)
-    return fn
-
-
-def _fn_date(args: list[Val], ctx: Ctx) -> Val:
-    from ilt_xl.engine.evaluator import broadcast_pair
-    y, mo, d = args
-    per_row = broadcast_pair(y, mo) or broadcast_pair(mo, d) or broadcast_pair(y, d)
-    ny, my, ey = co.to_numbers(y.block)
-    nm, mm, em = co.to_numbers(mo.block)
-    nd, md, ed = co.to_numbers(d.block)
-    ny, nm, nd = np.broadcast_arrays(np.trunc(ny), np.trunc(nm), np.trunc(nd))
-    ny = np.where(ny < 1900, ny + 1900, ny)
-    months = (ny - 1970) * 12 + (nm - 1)
-    first = months.astype("int64").astype("datetime64[M]").astype("datetime64[D]")
-    serial = (first - np.datetime64("1899-12-30", "D")).astype(float) + nd - 1
-    bad = (ny > 9999) | (serial < 0)
-    return Val(co.number_block(np.where(bad, 0, serial), (my, ey), (mm, em), (md, ed),
-                               (bad, np.full(bad.shape, E_NUM, object))), per_row)
 
 
 def _fn_row_col(which: str):
@@ -566,16 +525,9 @@ _VECTORISED = {
     "MAX": _aggregate("MAX"),
     "AVERAGE": _aggregate("AVERAGE"),
     "PRODUCT": _aggregate("PRODUCT"),
-    "ROUND": _binary_numeric(co.excel_round),
-    "ROUNDUP": _binary_numeric(_roundup),
-    "ROUNDDOWN": _binary_numeric(_rounddown),
     "INT": _unary_numeric(np.floor),
     "ABS": _unary_numeric(np.abs),
     "MOD": _binary_numeric(_mod),
-    "YEAR": _date_parts("YEAR"),
-    "MONTH": _date_parts("MONTH"),
-    "DAY": _date_parts("DAY"),
-    "DATE": _fn_date,
     "TODAY": lambda args, ctx: Val(Block.numbers([[ctx.book.today]])),
     "NOW": lambda args, ctx: Val(Block.numbers([[ctx.book.now]])),
     "ROW": _fn_row_col("ROW"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.evaluator import Ctx, EvalError, Val, broadcast_pair, evaluate, read_area
+from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate,
+                                     implicit_intersection, lined_up_area, read_area)
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NUM, E_VALUE
 
@@ -23,13 +24,20 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
     if op == ",":
         raise EvalError("reference unions (A1,B2) are not supported")
     args = [evaluate(a, ctx) for a in node.args]
-    if op in ("u-", "u+", "%"):
+    if op in ("u-", "u--", "u+", "%"):
         a = args[0]
-        if op == "u+":
+        if op == "u+":          # unary plus changes nothing, not even text
             return a
         num, m, e = co.to_numbers(a.block)
-        out = -num if op == "u-" else num / 100.0
-        return Val(co.number_block(out, (m, e)), a.per_row)
+        out = -num if op == "u-" else num / 100.0 if op == "%" else num
+        return Val(co.number_block(out, (m, e)), a.per_row, origin=a.ref if a.ref is not None else a.origin)
+    if op == "@":
+        a = args[0]
+        if a.per_row or a.shape == (1, 1):
+            return a
+        if ctx.n != 1:
+            raise NotVectorisable("@ over a run")
+        return Val(implicit_intersection(a, int(ctx.rows[0]), ctx.col))
     a, b = args
     per_row = broadcast_pair(a, b)
     if op in _ARITH:
@@ -45,14 +53,14 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
             elif op == "/":
                 out = na / np.where(nb == 0, 1.0, nb)
                 zero = np.broadcast_to(nb == 0, out.shape)
-                return Val(co.number_block(out, (ma, ea), (mb, eb), (zero, _fill(out.shape, E_DIV0))), per_row)
+                return Val(co.number_block(out, (ma, ea), (mb, eb), (zero, _fill(out.shape, E_DIV0))), per_row, origin=lined_up_area(out.shape, a, b))
             else:
                 out = np.power(na, nb)
                 bad = ~np.isfinite(out)
                 zero = np.broadcast_to((na == 0) & (nb < 0), out.shape)
                 return Val(co.number_block(np.where(bad, 0.0, out), (ma, ea), (mb, eb),
-                                           (zero, _fill(out.shape, E_DIV0)), (bad, _fill(out.shape, E_NUM))), per_row)
-        return Val(co.number_block(out, (ma, ea), (mb, eb)), per_row)
+                                           (zero, _fill(out.shape, E_DIV0)), (bad, _fill(out.shape, E_NUM))), per_row, origin=lined_up_area(out.shape, a, b))
+        return Val(co.number_block(out, (ma, ea), (mb, eb)), per_row, origin=lined_up_area(out.shape, a, b))
     if op in _COMPARE:
         sign, shape = co.compare_blocks(a.block, b.block)
         res = _COMPARE[op](sign)
@@ -62,7 +70,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
             m, e = merged
             m, e = np.broadcast_to(m, shape), np.broadcast_to(e, shape)
             out.kind[m], out.obj[m] = ERR, e[m]
-        return Val(out, per_row)
+        return Val(out, per_row, origin=lined_up_area(out.shape, a, b))
     if op == "&":
         ta, ma, ea = co.to_texts(a.block)
         tb, mb, eb = co.to_texts(b.block)
@@ -76,7 +84,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
             m, e = merged
             m, e = np.broadcast_to(m, ta.shape), np.broadcast_to(e, ta.shape)
             out.kind[m], out.obj[m] = ERR, e[m]
-        return Val(out, per_row)
+        return Val(out, per_row, origin=lined_up_area(out.shape, a, b))
     raise EvalError(f"operator {op!r} is not supported")
 
 
@@ -89,7 +97,7 @@ def _fill(shape, err) -> np.ndarray:
 def _range_op(node: Node, ctx: Ctx) -> Val:
     a, b = (evaluate(x, ctx) for x in node.args)
     if a.per_row or b.per_row:
-        raise __import__("ilt_xl.engine.evaluator", fromlist=["NotVectorisable"]).NotVectorisable("range operator")
+        raise NotVectorisable("range operator")
     if a.ref is None or b.ref is None or a.ref[0] is not b.ref[0]:
         return Val(Block.errors((1, 1), E_VALUE))
     sheet = a.ref[0]

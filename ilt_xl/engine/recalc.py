@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ilt_xl.engine.evaluator import Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate
+from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
+                                     implicit_intersection)
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
-from ilt_xl.engine.values import ERR, Block, E_NA, E_NAME, E_VALUE
+from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA, E_NAME, E_VALUE
 from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
 from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
@@ -136,8 +137,14 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
 
 
 def _store(run: Run, rows: np.ndarray, val: Val) -> None:
-    """Write a run's (or one cell's) result into the sheet grid."""
+    """Write a run's (or one cell's) result into the sheet grid. A formula's value is never empty:
+    a result that is an empty cell (``=A1`` of a blank A1, ``{=B:B}``) is 0, as in Excel."""
     grid = run.sheet.grid
+    if (val.block.kind == EMPTY).any():
+        b = val.block
+        empty = b.kind == EMPTY
+        val = Val(Block(np.where(empty, NUM, b.kind).astype(np.int8), np.where(empty, 0.0, b.num), b._obj),
+                  val.per_row, val.ref, val.cells)
     if run.array_area is not None:
         r0, c0, r1, c1 = run.array_area
         h, w = r1 - r0 + 1, c1 - c0 + 1
@@ -166,26 +173,13 @@ def _store(run: Run, rows: np.ndarray, val: Val) -> None:
     else:
         if n != 1:
             raise NotVectorisable("an array result for a run")
-        b = _implicit_intersection(val, int(rows[0]), run.col)
+        b = implicit_intersection(val, int(rows[0]), run.col)
     # a run's rows are consecutive: a slice assigns much faster than an index array
     r = slice(int(rows[0]) - 1, int(rows[-1])) if rows[-1] - rows[0] == len(rows) - 1 else rows - 1
     c = run.col - 1
     grid.kind[r, c] = b.kind[:, 0]
     grid.num[r, c] = b.num[:, 0]
     grid.obj[r, c] = b.obj[:, 0] if b.obj is not None else None
-
-
-def _implicit_intersection(val: Val, row: int, col: int) -> Block:
-    """A range result in a single (non-array) cell: Excel picks the cell on the formula's row/column."""
-    b = val.block
-    if val.ref is not None:
-        _, r0, c0, r1, c1 = val.ref
-        if c0 == c1 and r0 <= row <= r1:
-            return b.take(slice(row - r0, row - r0 + 1))
-        if r0 == r1 and c0 <= col <= c1:
-            return b.take(slice(None), slice(col - c0, col - c0 + 1))
-        return Block.errors((1, 1), E_VALUE)
-    return b.take(slice(0, 1), slice(0, 1))
 
 
 def _evaluate_run(run: Run, book: Book, report: RecalcReport) -> None:

@@ -61,7 +61,7 @@ def _rates(from_ccy, to_ccy, date, rates) -> fx.Rates:
     "ILT_FXRATE",
     category=CATEGORY,
     description=(
-        "Units of to_ccy per 1 from_ccy on date (ECB reference rate of that day or the last publication "
+        "Units of to_ccy per 1 from_ccy on rate_date (ECB reference rate of that day or the last publication "
         "before it; manual rates override; cross rates via EUR); an unknown currency or a date before the "
         "first rate gives #N/A."
     ),
@@ -76,7 +76,7 @@ def ilt_fxrate(from_ccy, to_ccy, date, rates):
 @worksheet_function(
     "ILT_FX",
     category=CATEGORY,
-    description="amount x ILT_FXRATE(from_ccy, to_ccy, date, rates), unrounded; #N/A where there is no rate.",
+    description="amount x ILT_FXRATE(from_ccy, to_ccy, rate_date, rates), unrounded; #N/A where there is no rate.",
     args=[Arg("amount", "number", "the amount in from_ccy")] + _RATE_ARGS,
     returns="number",
 )

@@ -45,6 +45,13 @@ class _Required:
 
 REQUIRED: Any = _Required()
 
+# Excel-facing names of arguments whose Python name is a VBA keyword (``End``, ``Date``): classic
+# xlwings writes each function's parameters into a VBA module, which refuses keywords. ``start`` is
+# renamed with ``end`` so the pair reads alike. The Python callables keep the short names.
+EXCEL_ARG_NAMES = {"start": "start_date", "end": "end_date", "date": "rate_date"}
+DESCRIPTION_LIMIT = 255
+"""Excel's limit on a function's and an argument's description (``Application.MacroOptions``)."""
+
 
 @dataclass(frozen=True)
 class Arg:
@@ -67,6 +74,16 @@ class Arg:
     @property
     def is_range(self) -> bool:
         return self.kind == "range"
+
+    @property
+    def excel_name(self) -> str:
+        """The name Excel shows (function wizard, VBA wrapper, README): never a VBA keyword."""
+        return EXCEL_ARG_NAMES.get(self.name, self.name)
+
+    @property
+    def excel_doc(self) -> str:
+        """The argument's description as Excel shows it."""
+        return self.doc + (" (optional)" if self.optional else "")
 
 
 @dataclass(frozen=True)
@@ -96,8 +113,8 @@ class FunctionSpec:
         return self.returns == "date"
 
     def signature_text(self) -> str:
-        """``NAME(a, b, [c])`` as in the documentation tables."""
-        names = [f"[{a.name}]" if a.optional else a.name for a in self.args]
+        """``NAME(a, b, [c])`` with the Excel argument names, as in the documentation tables."""
+        names = [f"[{a.excel_name}]" if a.optional else a.excel_name for a in self.args]
         return f"{self.name}({', '.join(names)})"
 
 
@@ -211,13 +228,17 @@ def worksheet_function(
 
     Returns the public callable (registered in ``REGISTRY`` and ``SPECS``), whose
     parameters are the argument names; omitted optional arguments are ``None``.
-    Raises ``ValueError`` when the name is taken or not a valid Excel UDF name.
+    Raises ``ValueError`` when the name is taken or not a valid Excel UDF name, or
+    when a description is longer than Excel shows.
     """
     if not name.replace("_", "").isalnum() or not name.isupper() or "." in name:
         raise ValueError(f"worksheet function name must be upper-case letters, digits and _: {name!r}")
     if name in SPECS:
         raise ValueError(f"worksheet function {name} is already registered")
     args = tuple(args)
+    too_long = [text for text in (description, *(a.excel_doc for a in args)) if len(text) > DESCRIPTION_LIMIT]
+    if too_long:
+        raise ValueError(f"{name}: Excel cuts descriptions at {DESCRIPTION_LIMIT} characters: {too_long[0]!r}")
 
     def decorate(kernel: Callable[..., Any]) -> Callable[..., Any]:
         func = _public_callable(SPECS, name, args, kernel)

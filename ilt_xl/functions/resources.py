@@ -177,10 +177,9 @@ def ilt_available(skill, start, end, instructor_ids, instructor_skills, booked_i
     "ILT_UTILIZATION",
     category=CATEGORY,
     description=(
-        "Booked days of each resource between start and end (calendar days of its non-cancelled bookings, "
-        "clipped to the period) / available_days, or / the period's working days (Mon-Fri minus the country's "
-        "holidays) when available_days is omitted. 0 available or working days gives #DIV/0!, end before start "
-        "#VALUE!, an unknown country #N/A."
+        "Booked days of each resource in the period (non-cancelled bookings, clipped) / available_days, "
+        "or / the period's working days (Mon-Fri less the country's holidays). #DIV/0! for 0 days, "
+        "#VALUE! for an end before the start, #N/A for an unknown country."
     ),
     args=[
         Arg("resource_ids", "text", "the instructor or room ids to measure (one result each)"),

@@ -27,6 +27,7 @@ def ret(*a, **kw):
 def script(f=None, **kw):
     return f if f is not None else (lambda g: g)
 lite.func, lite.arg, lite.ret, lite.script = func, arg, ret, script
+lite.Book = lite.BookAsync = type("Book", (), {})  # annotations of the scripts
 sys.modules["xlwings"] = lite
 
 import runpy

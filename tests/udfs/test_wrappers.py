@@ -70,13 +70,13 @@ def _assert_equal(got, expected) -> None:
 ELEMENTWISE = [name for name, spec in SPECS.items() if not spec.spills]
 
 
-def test_every_registry_function_has_a_wrapper_of_the_same_name_and_arguments():
+def test_every_registry_function_has_a_wrapper_of_the_same_name_and_excel_argument_names():
     assert classic.FUNCTIONS == list(SPECS)
     for name, spec in SPECS.items():
         wrapper = getattr(classic, name)
         assert wrapper.__name__ == name
         params = inspect.signature(wrapper).parameters
-        assert list(params) == [a.name for a in spec.args]
+        assert list(params) == [a.excel_name for a in spec.args]
         assert [p.default is None for p in params.values()] == [a.optional for a in spec.args]
 
 
@@ -166,7 +166,7 @@ def test_decorators_get_docs_and_ndim_where_ranges_make_sense():
     for name, spec in SPECS.items():
         assert calls[name]["func"] == {"category": wrappers.CATEGORY}
         for a in spec.args:
-            options = calls[name]["args"][a.name]
+            options = calls[name]["args"][a.excel_name]
             assert options["doc"].startswith(a.doc)
             assert (options.get("ndim") == 2) == (a.is_range or not spec.spills)
     assert calls["ILT_ALLOCATE"]["args"]["total"].get("ndim") is None

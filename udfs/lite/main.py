@@ -3,7 +3,11 @@
 Every ILT_* worksheet function of the ilt-xl registry, generated (no wrapper per
 function), and the planner's macros as Lite scripts. The function path imports
 only pure-Python code plus numpy and pandas, as Pyodide requires.
+
+Each script takes exactly one parameter annotated ``xw.Book``: xlwings injects the
+workbook there (a script without it is refused).
 """
+import xlwings as xw
 from xlwings import arg, func, ret, script
 
 from udfs import book_io
@@ -13,37 +17,37 @@ FUNCTIONS = expose(globals(), func, arg, ret, lite=True)
 
 
 @script
-def ilt_refresh_checklist(book):
+def ilt_refresh_checklist(book: xw.Book):
     """Build or refresh the Checklist tab, keeping statuses, done dates and notes."""
     book_io.run_in_book(book, "checklist")
 
 
 @script
-def ilt_build_allocation(book):
+def ilt_build_allocation(book: xw.Book):
     """Build the Allocation ledger."""
     book_io.run_in_book(book, "allocate")
 
 
 @script
-def ilt_check_conflicts(book):
+def ilt_check_conflicts(book: xw.Book):
     """Fill the Conflicts tab."""
     book_io.run_in_book(book, "conflicts")
 
 
 @script
-def ilt_refresh_fx(book):
+def ilt_refresh_fx(book: xw.Book):
     """Write the ECB rates the sessions use into the FX tab, keeping manual rows."""
     book_io.run_in_book(book, "fx")
 
 
 @script
-def ilt_refresh_budget(book):
+def ilt_refresh_budget(book: xw.Book):
     """Refresh Actual, Committed and Forecast of the Budget tab."""
     book_io.run_in_book(book, "budget")
 
 
 @script
-def ilt_refresh_availability(book):
+def ilt_refresh_availability(book: xw.Book):
     """Refresh the Availability tab (instructors and rooms x ISO weeks)."""
     book_io.run_in_book(book, "availability")
 

@@ -1,0 +1,42 @@
+"""Shared shapes of built-ins: elementwise numeric functions and scalar arguments."""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.evaluator import Val, broadcast_pair, lined_up_area
+from ilt_xl.engine.values import EMPTY, Block
+
+
+def numbers_of(v: Val):
+    """(numbers, error mask or None, errors) of an argument, as arithmetic coerces it."""
+    return co.to_numbers(v.block)
+
+
+def elementwise(fn, *args: Val, default=None) -> Val:
+    """``fn(*number arrays)`` over broadcast arguments; errors of the arguments (leftmost first)
+    and NaN/inf results (#NUM!) laid over the result. ``default`` replaces omitted trailing
+    arguments (an empty 1x1 value)."""
+    vals = list(args)
+    if default is not None:
+        vals = [Val(Block.numbers([[d]])) if d is not None and (v is None or _omitted(v)) else v
+                for v, d in zip(vals, default)]
+    per_row = vals[0].per_row
+    for other in vals[1:]:
+        per_row = broadcast_pair(vals[0], other) or per_row
+    parts = [co.to_numbers(v.block) for v in vals]
+    with np.errstate(all="ignore"):
+        out = fn(*[p[0] for p in parts])
+    out = np.asarray(out, dtype=np.float64)
+    if out.ndim < 2:
+        out = out.reshape(1, 1) if out.ndim == 0 else out.reshape(-1, 1)
+    return Val(co.number_block(out, *[(p[1], p[2]) for p in parts]), per_row, origin=lined_up_area(out.shape, *vals))
+
+
+def _omitted(v: Val) -> bool:
+    return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None
+
+
+def scalar(v: Val):
+    """The single value of a 1x1 argument (None for empty)."""
+    return v.block.value(0, 0)

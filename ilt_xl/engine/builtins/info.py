@@ -1,0 +1,59 @@
+"""Information built-ins about the workbook itself: ISFORMULA, SHEET, SHEETS."""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.values import BOOL, E_NA, E_VALUE, STR, Block
+
+
+def _formula_mask(ctx: Ctx, sheet, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
+    """Which cells of an area hold a formula (array formula areas included)."""
+    from ilt_xl.engine.workbook_model import parse_area
+    out = np.zeros((r1 - r0 + 1, c1 - c0 + 1), bool)
+    f = sheet.formulas
+    for r, c, area in zip(f.rows.tolist(), f.cols.tolist(), f.array_refs):
+        a = parse_area(area) if area else (r, c, r, c)
+        rr0, cc0, rr1, cc1 = max(a[0], r0), max(a[1], c0), min(a[2], r1), min(a[3], c1)
+        if rr0 <= rr1 and cc0 <= cc1:
+            out[rr0 - r0:rr1 - r0 + 1, cc0 - c0:cc1 - c0 + 1] = True
+    return out
+
+
+def _booleans(mask: np.ndarray) -> Block:
+    return Block(np.full(mask.shape, BOOL, np.int8), mask.astype(np.float64))
+
+
+@builtin("ISFORMULA")
+def isformula(args: list[Val], ctx: Ctx) -> Val:
+    v = args[0]
+    if v.per_row:
+        raise NotVectorisable("ISFORMULA of a cell that moves with the row")
+    if v.ref is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    return Val(_booleans(_formula_mask(ctx, *v.ref)), origin=v.ref)
+
+
+def _sheet_number(ctx: Ctx, sheet) -> float:
+    return float(ctx.book.model.sheets.index(sheet) + 1)
+
+
+@builtin("SHEET")
+def sheet(args: list[Val], ctx: Ctx) -> Val:
+    if not args:
+        return Val(Block.numbers([[_sheet_number(ctx, ctx.sheet)]]))
+    v = args[0]
+    if v.ref is not None:
+        return Val(Block.numbers([[_sheet_number(ctx, v.ref[0])]]))
+    if v.shape == (1, 1) and v.block.kind[0, 0] == STR:
+        found = ctx.book.sheets.get(str(v.block.obj[0, 0]).lower())
+        return Val(Block.numbers([[_sheet_number(ctx, found)]]) if found is not None else Block.errors((1, 1), E_NA))
+    return Val(Block.errors((1, 1), E_VALUE))
+
+
+@builtin("SHEETS")
+def sheets(args: list[Val], ctx: Ctx) -> Val:
+    if not args:
+        return Val(Block.numbers([[float(len(ctx.book.model.sheets))]]))
+    return Val(Block.numbers([[1.0]]) if args[0].ref is not None else Block.errors((1, 1), E_VALUE))

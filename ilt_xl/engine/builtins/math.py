@@ -1,0 +1,80 @@
+"""Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
+RAND, RANDBETWEEN."""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.evaluator import Ctx, Val
+from ilt_xl.engine.values import ERR, Block, E_DIV0
+
+# a float has at most 17 significant digits and lies within 1e-324..1e308: beyond these many
+# digits, rounding keeps every digit (or none), so huge digit counts never reach 10**digits
+_MAX_DIGITS = 340
+
+
+def at_digits(x: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
+    """``x`` rounded ('round': half away from zero), rounded up ('up': away from zero) or
+    truncated ('down') at ``digits`` decimals, on the 15 significant digits Excel works with."""
+    x, d = np.broadcast_arrays(np.asarray(x, np.float64), np.trunc(np.asarray(digits, np.float64)))
+    d = np.clip(d, -_MAX_DIGITS, _MAX_DIGITS)
+    if mode == "round":
+        out = co.excel_round(x, np.clip(d, -308, 308))
+    else:
+        scale = 10.0 ** np.clip(d, -308, 308)
+        y = co.excel_round(np.abs(x) * scale, 9)     # 8.000000000000002 is 8: not rounded up to 9
+        step = np.ceil(y) if mode == "up" else np.floor(y)
+        out = np.sign(x) * step / scale
+    # digits beyond the number's precision keep it; digits before its first digit give 0
+    keep = (d > 0) & ~np.isfinite(np.abs(x) * 10.0 ** np.clip(d, -308, 308)) | (d >= 308)
+    gone = d <= -308
+    return np.where(keep, x, np.where(gone, 0.0, out))
+
+
+@builtin("ROUND")
+def round_(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x, d: at_digits(x, d, "round"), args[0], args[1])
+
+
+@builtin("ROUNDUP")
+def roundup(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x, d: at_digits(x, d, "up"), args[0], args[1])
+
+
+@builtin("ROUNDDOWN")
+def rounddown(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x, d: at_digits(x, d, "down"), args[0], args[1])
+
+
+@builtin("TRUNC")
+def trunc(args: list[Val], ctx: Ctx) -> Val:
+    digits = args[1] if len(args) > 1 else None
+    return elementwise(lambda x, d: at_digits(x, d, "down"), args[0], digits, default=(None, 0.0))
+
+
+@builtin("QUOTIENT")
+def quotient(args: list[Val], ctx: Ctx) -> Val:
+    out = elementwise(lambda n, d: np.trunc(n / np.where(d == 0, 1.0, d)), args[0], args[1])
+    zero = np.broadcast_to(co.to_numbers(args[1].block)[0] == 0, out.shape) & (out.block.kind != ERR)
+    if zero.any():          # dividing by zero is #DIV/0! (errors of the arguments come first)
+        out.block.kind[zero], out.block.obj[zero] = ERR, E_DIV0
+    return out
+
+
+@builtin("RAND")
+def rand(args: list[Val], ctx: Ctx) -> Val:
+    # volatile: a new number on every recalculation, as in Excel
+    n = ctx.n
+    return Val(Block.numbers(np.random.random((n, 1))), n > 1)
+
+
+@builtin("RANDBETWEEN")
+def randbetween(args: list[Val], ctx: Ctx) -> Val:
+    def draw(lo, hi):
+        lo, hi = np.ceil(lo), np.floor(hi)
+        bad = lo > hi
+        r = np.random.random(np.broadcast_shapes(lo.shape, hi.shape))
+        return np.where(bad, np.nan, lo + np.floor(r * (np.where(bad, lo, hi) - lo + 1)))
+    return elementwise(draw, args[0], args[1])

@@ -1,0 +1,15 @@
+"""ISFORMULA, SHEET, SHEETS and text that looks like an error."""
+from formula_values import values
+
+
+def test_isformula_sheet_and_sheets():
+    got = values({"A1": 1, "A2": "=A1", "B1": "=ISFORMULA(A1)", "B2": "=ISFORMULA(A2)", "B3": '=ISFORMULA("A2")',
+                  "C1": "=SHEET()", "C2": "=SHEET(Data!A1)", "C3": '=SHEET("data")', "C4": '=SHEET("nope")',
+                  "C5": "=SHEETS()", "Data!A1": 5}, extra_sheets=("Data",))
+    assert (got["B1"], got["B2"], got["B3"]) == (False, True, "#VALUE!")
+    assert (got["C1"], got["C2"], got["C3"], got["C4"], got["C5"]) == (1.0, 2.0, 2.0, "#N/A", 2.0)
+
+
+def test_text_that_looks_like_an_error_stays_text():
+    got = values({"A1": '="#N/A"', "A2": "=ISTEXT(A1)", "A3": "=ISNA(A1)", "A4": '=A1&"!"'})
+    assert (got["A1"], got["A2"], got["A3"], got["A4"]) == ("#N/A", True, False, "#N/A!")

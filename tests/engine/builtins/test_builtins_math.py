@@ -1,0 +1,51 @@
+"""Math built-ins and unary operators on hand-made values (Excel's documented results)."""
+import pytest
+
+from formula_values import value, values
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=--("A"="B")', 0.0),            # a pair of minus signs turns a boolean into a number
+    ('=--("a"="A")', 1.0),
+    ('=--"3"', 3.0),                  # ... and numeric text into a number
+    ('=-+-"3"', 3.0),
+    ('=+"3"', "3"),                   # unary plus changes nothing
+    ('=--"x"', "#VALUE!"),
+    ("=TRUNC(1,1E+50)", 1.0),         # huge digit counts keep the number (and never hang)
+    ("=TRUNC(1,-1E+50)", 0.0),
+    ("=TRUNC(-0.8,1)", -0.8),         # not -0.7 from 0.8*10 = 7.999...
+    ("=TRUNC(8.9)", 8.0),
+    ("=TRUNC(-8.9)", -8.0),
+    ("=ROUND(2.5,0)", 3.0),
+    ("=ROUND(-2.5,0)", -3.0),
+    ("=ROUND(1.005,2)", 1.01),        # 15 significant digits first, as Excel
+    ("=ROUND(1,1E+50)", 1.0),
+    ("=ROUNDUP(3.14159,3)", 3.142),
+    ("=ROUNDUP(-3.14159,1)", -3.2),
+    ("=ROUNDDOWN(-3.14159,1)", -3.1),
+    ("=ROUNDDOWN(31415.92654,-2)", 31400.0),
+    ("=QUOTIENT(5,2)", 2.0),
+    ("=QUOTIENT(-10,3)", -3.0),
+    ("=QUOTIENT(1,0)", "#DIV/0!"),
+    ('=QUOTIENT("x",0)', "#VALUE!"),
+])
+def test_math(formula, expected):
+    assert value(formula) == expected
+
+
+def test_sumproduct_of_a_double_negated_comparison():
+    got = values({"A1": "x", "A2": "y", "A3": "x", "A4": "z", "B1": 10, "B2": 20, "B3": 30, "B4": 40,
+                  "C1": '=SUMPRODUCT(--(A1:A4="x"),B1:B4)'})
+    assert got["C1"] == 40.0
+
+
+def test_rand_is_in_range_and_randbetween_gives_whole_numbers():
+    got = values({"A1": "=RAND()", "A2": "=RANDBETWEEN(3,5)", "A3": "=RANDBETWEEN(5,3)"})
+    assert 0 <= got["A1"] < 1 and got["A2"] in (3.0, 4.0, 5.0) and got["A3"] == "#NUM!"
+
+
+def test_a_range_in_a_single_cell_intersects_the_formula_row():
+    # =ROUND(A1:A3*2,0) written in row 2 (not as an array formula) reads A2
+    got = values({"A1": 1.2, "A2": 2.4, "A3": 3.6, "B2": "=ROUND(A1:A3*2,0)", "B5": "=ROUND(A1:A3,0)",
+                  "C1": "=@A1:A3"})
+    assert got["B2"] == 5.0 and got["B5"] == "#VALUE!" and got["C1"] == 1.2
