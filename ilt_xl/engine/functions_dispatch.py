@@ -316,7 +316,7 @@ _LAZY = {
     "OR": lambda a, c: _fn_and_or(a, c, False),
     "NOT": _fn_not,
     "IFS": _fn_ifs,
-    "WORKDAY": fn_workday,
+    "WORKDAY": fn_workday,  # reads its holidays argument's tree (each row's INDEX(..):INDEX(..) block)
 }
 
 

@@ -53,6 +53,6 @@ def ilt_refresh_availability(book: xw.Book):
 
 
 @script
-def ilt_refresh_holidays(book):
+def ilt_refresh_holidays(book: xw.Book):
     """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
     book_io.run_in_book(book, "holidays")
