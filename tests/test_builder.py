@@ -57,7 +57,32 @@ def test_command_sheets_are_there_as_the_commands_make_them(template):
         assert [c.value for c in ws[1]] == columns and ws.freeze_panes == frozen
     conf = template["xlwings.conf"]
     assert [[c.value for c in row] for row in conf.iter_rows()] == [["UDF MODULES", "udfs.ilt_udfs"]]
-    assert conf.sheet_state == "visible"  # udfs/README.md tells users to look at it
+    assert conf.sheet_state == "hidden"  # technical; xlwings reads it hidden, udfs/README.md says how to unhide it
+
+
+def test_the_planner_prints_one_page_wide_with_headers_and_ids_repeated_and_opens_on_the_dashboard(tmp_path):
+    """Read from the XML itself, as Excel and LibreOffice read it."""
+    import zipfile
+
+    path = build_planner(tmp_path / "p.xlsx")
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        sheets = re.findall(r'<sheet name="([^"]+)" sheetId="\d+" state="(\w+)" r:id="(rId\d+)"', workbook)
+        rels = {i: t for t, i in re.findall(r'Target="/?(?:xl/)?([^"]+)" Id="(rId\d+)"',
+                                            z.read("xl/_rels/workbook.xml.rels").decode())}
+        titles = dict(re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]+)<', workbook))
+        assert int(re.search(r'activeTab="(\d+)"', workbook).group(1)) == [s[0] for s in sheets].index("Dashboard")
+        for index, (name, state, rel) in enumerate(sheets):
+            xml = z.read("xl/" + rels[rel]).decode()
+            assert state == ("hidden" if name == "xlwings.conf" else "visible"), name
+            if name in (*PLANNER.table_names, "Availability", "Problems"):
+                setup = re.search(r"<pageSetup [^>]*>", xml).group(0)
+                assert 'orientation="landscape"' in setup and 'fitToWidth="1"' in setup and 'fitToHeight="0"' in setup
+                assert re.search(r'<pageSetUpPr fitToPage="1"', xml), name
+                key = "$A:$C" if name == "Availability" else "$A:$A"
+                assert titles[str(index)] == f"'{name}'!$1:$1,'{name}'!{key}", name
+            if name == "Dashboard":
+                assert 'tabSelected="1"' in xml
 
 
 @pytest.mark.parametrize("table", PLANNER.tables, ids=lambda t: t.name)
@@ -212,10 +237,11 @@ def test_new_writes_the_template_and_refuses_to_overwrite(tmp_path):
 
 
 def test_new_rejects_bad_paths(tmp_path):
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "80"})   # a pipe's width: messages stay one line however long the path
     assert runner.invoke(app, ["new", str(tmp_path / "planner.csv")]).exit_code == 2
     result = runner.invoke(app, ["new", str(tmp_path / "missing" / "planner.xlsx")])
-    assert result.exit_code == 3 and "does not exist" in result.output
+    [message] = result.output.splitlines()
+    assert result.exit_code == 3 and f"the folder {tmp_path / 'missing'} does not exist" in message
 
 
 @pytest.mark.parametrize("table, column, value, message", [

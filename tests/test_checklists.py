@@ -125,3 +125,48 @@ def test_regeneration_never_loses_a_status(old_statuses, changes, keep_task):
     expected_open = np.where(still_open, "Open", "Cancelled")
     assert (merged.loc[was == "Open", "Status"] == expected_open[(was == "Open").to_numpy()]).all()
     assert (merged["Notes"] == merged["Notes_old"]).all()
+
+
+def test_the_horizon_creates_no_tasks_for_sessions_finished_before_it_and_keeps_their_work():
+    plan = sessions([
+        ("OLD", "C1", "Delivered", "2024-01-08", "2024-01-09", "DE"),     # delivered long before: none
+        ("GONE", "C1", "Cancelled", "2024-01-15", "2024-01-15", "DE"),    # cancelled long before: none
+        ("LATE", "C1", "Confirmed", "2024-01-22", "2024-01-22", "DE"),    # past, never marked delivered: kept
+        ("RECENT", "C1", "Delivered", "2024-04-29", "2024-04-30", "DE"),  # within the horizon
+        ("NEXT", "C1", "Planned", "2024-06-03", "2024-06-04", "DE"),
+    ])
+    fresh = regenerate(build(plan.iloc[:0], template()), plan, template(), since=D("2024-04-15"))
+    assert sorted(set(fresh.SessionId)) == ["LATE", "NEXT", "RECENT"]
+    # an earlier checklist of OLD: the untouched Open task goes, the done one and the noted one stay as they were
+    old = build(plan, template())
+    old.loc[(old.SessionId == "OLD") & (old.TaskId == "T1"), ["Status", "DoneDate"]] = ["Done", D("2024-01-02")]
+    old.loc[(old.SessionId == "OLD") & (old.TaskId == "T3"), "Notes"] = "feedback lost"
+    again = regenerate(old, plan, template(), since=D("2024-04-15"))
+    kept = again[again.SessionId == "OLD"].set_index("TaskId")
+    assert list(kept.index) == ["T1", "T3"]
+    assert kept.loc["T1", "Status"] == "Done" and kept.loc["T3", "Notes"] == "feedback lost"
+    assert kept.loc["T3", "Status"] == "Open"
+    # GONE's rows say Cancelled: a status, so they are kept too (a refresh never deletes one)
+    assert set(again[again.SessionId == "GONE"].Status) == {"Cancelled"}
+
+
+def test_the_examples_checklist_refresh_has_no_task_for_sessions_delivered_before_the_horizon():
+    from pathlib import Path
+
+    from ilt_xl.core.sessions import setting
+    from ilt_xl.workbook.macros import checklist_rows
+    from ilt_xl.workbook.reader import read_planner
+
+    planner = read_planner(Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx")
+    rows = checklist_rows(planner.tables, planner.settings)
+    since = pd.Timestamp(setting(planner.settings, "AsOfDate")) - pd.Timedelta(
+        days=int(setting(planner.settings, "ChecklistHorizonDays")))
+    s = planner.sessions.set_index("SessionId")
+    old = s[(s.Status == "Delivered") & (s.EndDate < since)].index
+    existing = planner.checklist
+    worked = existing[(existing.Status != "Open") | existing.DoneDate.notna() | (existing.Notes.fillna("") != "")]
+    created = rows[rows.SessionId.isin(old) & ~rows.set_index(["SessionId", "TaskId"]).index.isin(
+        worked.set_index(["SessionId", "TaskId"]).index)]
+    assert len(old) > 100 and created.empty
+    overdue_rows = rows[(rows.Status == "Open") & (rows.DueDate < pd.Timestamp(setting(planner.settings, "AsOfDate")))]
+    assert len(overdue_rows) < 200, "no flood of Overdue tasks from years of delivered sessions"

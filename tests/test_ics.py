@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -50,8 +51,50 @@ def test_one_event_per_session_of_the_instructor_with_stable_uids():
     assert sorted(events) == [f"S{i}@{pid}.ilt-xl" for i in (1, 2, 3, 4)], "ids match case-insensitively"
     again = _events(calendar_for(_tables(), Resource("instructor", "I1", "Ana Adler"), pid, LATER))
     assert sorted(again) == sorted(events), "a re-export keeps the UIDs"
-    assert all(int(again[u]["SEQUENCE"]) > int(events[u]["SEQUENCE"]) for u in events), "and is a newer revision"
     assert planner_id("my planner ") == pid and planner_id("Other") != pid
+
+
+def test_sequence_and_stamps_change_only_when_the_event_does():
+    pid, ana = planner_id("p"), Resource("instructor", "I1", "Ana Adler")
+    first = calendar_for(_tables(), ana, pid, NOW)
+    assert {int(e["SEQUENCE"]) for e in _events(first).values()} == {0}
+    # re-exported two days later over the first export, nothing changed: byte for byte the same
+    same = calendar_for(_tables(), ana, pid, LATER, previous=_events(first))
+    assert same.to_ical() == first.to_ical()
+    # S2 moves by a week: only its SEQUENCE goes up (and its stamps are the export time)
+    moved = _tables()
+    moved["Sessions"].loc[1, ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
+    after = _events(calendar_for(moved, ana, pid, LATER, previous=_events(same)))
+    before = _events(same)
+    s2 = f"S2@{pid}.ilt-xl"
+    assert int(after[s2]["SEQUENCE"]) == 1 and after[s2]["DTSTAMP"].dt == LATER
+    assert all(int(after[u]["SEQUENCE"]) == 0 and after[u]["DTSTAMP"].dt == NOW for u in before if u != s2)
+
+
+def test_times_carry_the_time_zone_of_the_room_or_the_country():
+    pid = planner_id("p")
+    tables = _tables()
+    tables["Sessions"].loc[3, "Country"] = "US"                   # S4: a US session in room R1...
+    tables["Rooms"]["TimeZone"] = ["America/Chicago", ""]          # ...which is in Chicago
+    tables["Sessions"].loc[1, "Country"] = "US"                   # S2: US, in a room without a zone
+    raw = calendar_for(tables, Resource("instructor", "I1", ""), pid, NOW).to_ical().decode()
+    events = _events(calendar_for(tables, Resource("instructor", "I1", ""), pid, NOW))
+    s4 = events[f"S4@{pid}.ilt-xl"]
+    assert str(s4["DTSTART"].dt.tzinfo) == "America/Chicago" and "DTSTART;TZID=America/Chicago:20260105T133000" in raw
+    assert "BEGIN:VTIMEZONE" in raw and "TZID:America/Chicago" in raw
+    assert events[f"S2@{pid}.ilt-xl"]["DTSTART"].dt.tzinfo is None, "several US zones and no room zone: floating"
+    de = _events(calendar_for(_tables(), Resource("instructor", "I1", ""), pid, NOW))[f"S4@{pid}.ilt-xl"]
+    assert str(de["DTSTART"].dt.tzinfo) == "Europe/Berlin", "Germany keeps one time"
+
+
+def test_description_lists_only_what_is_known():
+    pid = planner_id("p")
+    tables = _tables()
+    tables["Sessions"].loc[0, "RoomId"] = ""                      # S1 at an external venue
+    s1 = _events(calendar_for(tables, Resource("instructor", "I1", ""), pid, NOW))[f"S1@{pid}.ilt-xl"]
+    lines = str(s1["DESCRIPTION"]).split("\n")
+    assert "Site: Berlin" in lines and not any(line.startswith("Room:") for line in lines)
+    assert all(line.split(": ", 1)[1] for line in lines)
 
 
 def test_all_day_event_has_an_exclusive_end_date():
@@ -67,11 +110,12 @@ def test_timed_multi_day_session_repeats_daily():
     pid = planner_id("p")
     events = _events(calendar_for(_tables(), Resource("instructor", "I1", ""), pid, NOW))
     s2 = events[f"S2@{pid}.ilt-xl"]
-    assert s2["DTSTART"].dt == dt.datetime(2026, 4, 13, 9, 0) and s2["DTSTART"].dt.tzinfo is None
-    assert s2["DTEND"].dt == dt.datetime(2026, 4, 13, 17, 0)
+    paris = ZoneInfo("Europe/Paris")
+    assert s2["DTSTART"].dt == dt.datetime(2026, 4, 13, 9, 0, tzinfo=paris)
+    assert s2["DTEND"].dt == dt.datetime(2026, 4, 13, 17, 0, tzinfo=paris)
     assert s2["RRULE"]["FREQ"] == ["DAILY"] and s2["RRULE"]["COUNT"] == [3]
     s4 = events[f"S4@{pid}.ilt-xl"]
-    assert s4["DTSTART"].dt == dt.datetime(2026, 1, 5, 13, 30) and "RRULE" not in s4
+    assert s4["DTSTART"].dt == dt.datetime(2026, 1, 5, 13, 30, tzinfo=ZoneInfo("Europe/Berlin")) and "RRULE" not in s4
     assert str(s4["STATUS"]) == "CONFIRMED" and str(s2["STATUS"]) == "CONFIRMED"
 
 
@@ -122,6 +166,9 @@ def test_cli_writes_one_calendar_or_all(planner, tmp_path):
     files = sorted(p.name for p in (tmp_path / "all").iterdir())
     assert len(files) == len(tables["Instructors"]) + len(tables["Rooms"])
     assert f"instructor-{instructor}.ics" in files
+    before = {name: (tmp_path / "all" / name).read_bytes() for name in files}
+    assert runner.invoke(app, ["ics", str(planner), "--all", str(tmp_path / "all")]).exit_code == 0
+    assert {name: (tmp_path / "all" / name).read_bytes() for name in files} == before, "re-export: nothing changed"
     assert runner.invoke(app, ["ics", str(planner), "--room", "NO-SUCH-ROOM"]).exit_code == 1
     assert runner.invoke(app, ["ics", str(planner), "--room", "R1", "--instructor", "I1"]).exit_code == 2
     assert runner.invoke(app, ["ics", str(tmp_path / "missing.xlsx"), "--room", "R1"]).exit_code == 2

@@ -81,7 +81,9 @@ def _assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
         session_table(p.tables, s), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
         s["BudgetRateDate"], p.fx)),
     ("conflicts", "Conflicts", lambda p, s: resources.conflicts(p.tables, s)),
-    ("checklist", "Checklist", lambda p, s: checklists.regenerate(p.checklist, p.sessions, p.checklist_template)),
+    ("checklist", "Checklist", lambda p, s: checklists.regenerate(
+        p.checklist, p.sessions, p.checklist_template,
+        since=pd.Timestamp(s["AsOfDate"]) - pd.Timedelta(days=s["ChecklistHorizonDays"]))),
     ("budget", "Budget", lambda p, s: plan.budget_table(p.tables, s).drop(columns="Variance")),
 ])
 def test_twin_writes_the_core_result_and_only_its_table(planner_file, tmp_path, macro, table, expected):
@@ -171,9 +173,9 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
 
 def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
     planner = read_planner(planner_file, validate=False)
-    # NAD has no ECB rate: its manual rows stay, or the planner would have errors and fx refuse it.
+    # The treasury's ZAR rows stay among the manual rows.
     inputs = [c.name for c in PLANNER.table("FX").input_columns]
-    nad = planner.fx.loc[planner.fx["Currency"] == "NAD", inputs].reset_index(drop=True)
+    nad = planner.fx.loc[planner.fx["Currency"] == "ZAR", inputs].reset_index(drop=True)
     manual = pd.concat([pd.DataFrame({"Date": [pd.Timestamp("2025-01-01")], "Currency": ["USD"], "PerEUR": [1.5],
                                       "Source": ["Treasury budget rate"]}), nad], ignore_index=True)
     editor = PackageEditor(planner_file)

@@ -79,7 +79,8 @@ def test_blank_rows_are_skipped(tmp_path):
     (dict(rename_columns={"Rooms": {"Capacity": "Capacty"}}),
      {("error", "Rooms", None, "Capacity"), ("warning", "Rooms", "E1", "Capacty")}),
     (dict(hidden_sheets=("FX",)), {("warning", "FX", None, None)}),
-    (dict(drop_names=("GoNoGoLeadDays",)), {("error", "Settings", None, "GoNoGoLeadDays")}),
+    # its default is used, so the planner still computes: a warning
+    (dict(drop_names=("GoNoGoLeadDays",)), {("warning", "Settings", None, "GoNoGoLeadDays")}),
 ])
 def test_structural_problems_are_located(tmp_path, kwargs, expected):
     planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", **kwargs))

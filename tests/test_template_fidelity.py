@@ -215,7 +215,8 @@ def expected_sessions(wb) -> list[dict]:
         return sum(num(v) for k, v in zip(enrol["SessionId"], enrol[col]) if not blank(k) and k == sid)
 
     rows = []
-    for _, s in sessions.iterrows():
+    # Rows as dicts: pandas 3's iterrows infers a str row from text cells and turns None into NaN.
+    for s in sessions.to_dict("records"):
         if blank(s["SessionId"]):  # an empty row: every calculated column is blank
             rows.append({c.name: "" for c in PLANNER.table("Sessions").calculated_columns} | {"_input": s})
             continue
@@ -516,7 +517,7 @@ def test_remaining_formula_cells_match(workbooks, name):
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     expected: dict[tuple[str, str], object] = {}
     budget = read_table(built["Budget"], "Budget")
-    for ref, (_, b) in zip(column_cells(built["Budget"], "Budget", "Variance"), budget.iterrows()):
+    for ref, b in zip(column_cells(built["Budget"], "Budget", "Variance"), budget.to_dict("records")):
         expected[("Budget", ref)] = "" if blank(b["Year"]) else \
             num(b["Budget"]) - (num(b["Actual"]) + num(b["Committed"]) + num(b["Forecast"]))
     fx, rates = fx_rates(built)
@@ -535,7 +536,7 @@ def test_remaining_formula_cells_match(workbooks, name):
     sessions = read_table(built["Sessions"], "Sessions")
     template = read_table(built["ChecklistTemplate"], "ChecklistTemplate")
     ws = built["Checklist"]
-    for (_, c), country_ref, due_ref, overdue_ref in zip(checklist.iterrows(), column_cells(ws, "Checklist", "Country"),
+    for c, country_ref, due_ref, overdue_ref in zip(checklist.to_dict("records"), column_cells(ws, "Checklist", "Country"),
                                                          column_cells(ws, "Checklist", "DueDate"),
                                                          column_cells(ws, "Checklist", "Overdue")):
         if blank(c["SessionId"]):

@@ -83,7 +83,8 @@ def test_broken_value_is_located(tmp_path, case):
     assert {(p.severity, p.sheet, p.cell, p.column) for p in planner.problems} == expected
     assert all(p.file == str(tmp_path / "p.xlsx") and p.row == int(p.cell[1:].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
                for p in planner.problems)
-    assert any(word in p.message for p in planner.problems), [p.message for p in planner.problems]
+    said = [f"{p.message} (expected {p.expected})" for p in planner.problems]
+    assert any(word in text for text in said), said
 
 
 def test_currency_quoted_in_fx_is_known(tmp_path):

@@ -126,13 +126,13 @@ def write_rows(table: Any, frame: pd.DataFrame, *, reshape: bool = False) -> Non
     old_rows = table.range.rows.count - 1
     old_columns = header.columns.count
     rows = max(len(frame), 1)
-    if reshape:
-        header.resize(1, max(len(names), old_columns)).clear_contents()
-        header.resize(1, len(names)).value = names
-    table.resize(header.resize(rows + 1, len(names)))
     body = header.offset(1, 0)
-    if old_rows > rows:
-        body.offset(rows, 0).resize(old_rows - rows, max(len(names), old_columns)).clear_contents()
+    if reshape:  # the columns change: nothing of the old table may stay beside the new one
+        header.resize(old_rows + 1, max(len(names), old_columns)).clear_contents()
+        header.resize(1, len(names)).value = names
+    elif old_rows > rows:
+        body.offset(rows, 0).resize(old_rows - rows, len(names)).clear_contents()
+    table.resize(header.resize(rows + 1, len(names)))
     by_name = {str(c).casefold(): c for c in frame.columns}
     for i, name in enumerate(names):
         column = by_name.get(name.casefold())

@@ -11,10 +11,32 @@ from __future__ import annotations
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-app = typer.Typer(
+from ilt_xl.cli.output import FittingConsole
+
+class _Command(typer.core.TyperCommand):
+    """A command whose help shows on/off flags as flags, not as options taking ``<bool>``."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Group(typer.core.TyperGroup, _Command):
+    """The ``ilt-xl`` group, its flags (``--version``, ``--help``) shown as :class:`_Command` shows them."""
+
+
+class _Typer(typer.Typer):
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+app = _Typer(
+    cls=_Group,
     name="ilt-xl",
     help="Spreadsheet-native planner for instructor-led training.",
     no_args_is_help=True,
@@ -22,8 +44,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console()
-err_console = Console(stderr=True)
+# Results on stdout, messages and progress on stderr; neither wraps unless it is a terminal.
+console = FittingConsole()
+err_console = FittingConsole(stderr=True)
+
+@app.callback(invoke_without_command=True)
+def _options(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Spreadsheet-native planner for instructor-led training.
+
+    Every command prints its results on standard output and its messages and progress on
+    standard error; `ilt-xl COMMAND --help` shows its options and examples.
+    """
+    if version:
+        from importlib.metadata import version as installed
+
+        console.print(f"ilt-xl {installed('ilt-xl')}", highlight=False)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help(), highlight=False, markup=False)
+
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -35,3 +77,20 @@ def refuse_unusable(exc) -> NoReturn:
     """Report a :class:`~ilt_xl.xlsx.WorkbookError` (file and reason) and exit with EXIT_BAD_INPUT."""
     err_console.print(f"[bold red]Cannot use {escape(exc.file)}:[/] {escape(exc.reason)}", highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def refuse_existing(path) -> NoReturn:
+    """Refuse to replace ``path`` without ``--force`` (exit 3), in the words every command uses."""
+    err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] it already exists; use --force to replace it.",
+                      highlight=False)
+    raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
+def reason_of(exc: BaseException) -> str:
+    """Why ``exc`` happened, in words: the message of the refusals the core words itself (ValueError,
+    KeyError), the type as well for anything else (an unforeseen failure is named, never hidden)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -7,4 +7,5 @@ from ilt_xl.cli import ics  # noqa: F401
 from ilt_xl.cli import macros  # noqa: F401
 from ilt_xl.cli import new  # noqa: F401
 from ilt_xl.cli import recalc  # noqa: F401
+from ilt_xl.cli import refresh  # noqa: F401
 from ilt_xl.cli import report  # noqa: F401

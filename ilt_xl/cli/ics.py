@@ -4,8 +4,8 @@
 ``<stem>.instructor-ID.ics`` next to PATH); ``--all DIR`` writes one file per
 instructor and per room into DIR (``instructor-ID.ics``, ``room-ID.ics``).
 Calendars are exports: an existing .ics is replaced, since re-exporting is how
-calendars learn about moved and cancelled sessions (stable UIDs, see
-:mod:`ilt_xl.workbook.ics`). Exit codes: 0 written, 1 unknown instructor or room,
+calendars learn about moved and cancelled sessions (stable UIDs; an unchanged event keeps its
+SEQUENCE, a changed one gets the next: see :mod:`ilt_xl.workbook.ics`). Exit codes: 0 written, 1 unknown instructor or room,
 2 unusable input or options, 3 output not writable.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console
+from ilt_xl.cli.output import examples, plural
 
 
 def _fail(message: str, code: int) -> None:
@@ -23,7 +24,11 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl ics plan.xlsx --instructor I001", "writes plan.instructor-I001.ics"),
+    ("ilt-xl ics plan.xlsx --room R010 -o room.ics", "one room's calendar"),
+    ("ilt-xl ics plan.xlsx --all calendars", "every instructor's and room's, re-exported in place"),
+))
 def ics(
     path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
     instructor: str = typer.Option(None, "--instructor", help="Calendar of this instructor (InstructorId)."),
@@ -33,7 +38,7 @@ def ics(
     planner_name: str = typer.Option(None, "--planner-id", help="Name that makes UIDs unique (default: PATH's stem)."),
 ) -> None:
     """Export sessions as RFC 5545 calendars (.ics), per instructor or room, with stable UIDs."""
-    from ilt_xl.workbook.ics import calendar_for, find_resource, planner_id, resources, write_calendar
+    from ilt_xl.workbook.ics import calendar_for, find_resource, planner_id, previous_events, resources, write_calendar
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.xlsx import WorkbookError
 
@@ -49,9 +54,10 @@ def ics(
     try:
         if all_dir is not None:
             all_dir.mkdir(parents=True, exist_ok=True)
-            written = [write_calendar(calendar_for(tables, r, uid_scope), all_dir / r.file_name())
+            written = [write_calendar(calendar_for(tables, r, uid_scope, previous=previous_events(all_dir / r.file_name())),
+                                      all_dir / r.file_name())
                        for kind in ("instructor", "room") for r in resources(tables, kind)]
-            console.print(f"{len(written)} calendars written to {escape(str(all_dir))}", highlight=False)
+            console.print(f"{plural(len(written), 'calendar')} written to {escape(str(all_dir))}", highlight=False)
             raise typer.Exit(EXIT_OK)
         kind, wanted = ("instructor", instructor) if instructor is not None else ("room", room)
         resource = find_resource(tables, kind, wanted)
@@ -59,9 +65,9 @@ def ics(
             _fail(f"{path}: no {kind} {wanted!r} in the {'Instructors' if kind == 'instructor' else 'Rooms'} table.",
                   EXIT_PROBLEMS)
         target = output or path.with_name(f"{path.stem}.{resource.file_name()}")
-        calendar = calendar_for(tables, resource, uid_scope)
+        calendar = calendar_for(tables, resource, uid_scope, previous=previous_events(target))
         write_calendar(calendar, target)
     except OSError as exc:
         _fail(f"Cannot write the calendar: {exc.strerror or exc} ({exc.filename or ''})", EXIT_CANNOT_WRITE)
     events = len(calendar.walk("VEVENT"))
-    console.print(f"{escape(str(target))}: {events} session(s) of {kind} {escape(resource.id)}", highlight=False)
+    console.print(f"{escape(str(target))}: {plural(events, 'session')} of {kind} {escape(resource.id)}", highlight=False)

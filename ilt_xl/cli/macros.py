@@ -20,15 +20,19 @@ workbook). Exit codes as in :mod:`ilt_xl.cli.app`:
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import (
-    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
+    refuse_unusable,
 )
 from ilt_xl.cli.check import print_problems
+from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json
+from ilt_xl.cli.progress import QUIET, Steps
 from ilt_xl.workbook.headless import COMMANDS
 
 _HELP = {
@@ -39,7 +43,7 @@ _HELP = {
     "holidays": "Write the public holidays of the sessions' countries and years into the Holidays tab (sorted by "
                 "country, as the due dates need), keeping rows you added.",
     "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
-    "availability": "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days, heat-mapped.",
+    "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over-booked.",
     "validate": "Write every problem of the planner to a Problems sheet.",
 }
 
@@ -49,7 +53,8 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.out{path.suffix or '.xlsx'}")
 
 
-def _target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
+def output_target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
+    """Where a command that rewrites a planner writes; exits 2 or 3 (nothing written) when it may not."""
     if in_place and output is not None:
         err_console.print("[bold red]Give either --in-place or -o, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -60,56 +65,86 @@ def _target(path: Path, output: Path | None, in_place: bool, force: bool) -> Pat
         err_console.print("[bold red]The output is the input; use --in-place to rewrite it.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
     if target.exists() and not force:
-        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it exists (use --force to replace it).",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+        refuse_existing(target)
     return target
 
 
-def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool) -> None:
+def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool,
+        format: Format = Format.table, quiet: bool = False) -> None:
     """Run macro ``name`` headlessly and report; exits with the contract's code."""
-    from ilt_xl.workbook.headless import PlannerHasErrors, run_macro
+    from ilt_xl.workbook.headless import run_macro
+
+    target = output_target(path, output, in_place, force)
+    with refusals(path, name), Steps(quiet) as steps:
+        steps.next(f"{name}: {path.name}")
+        result = run_macro(name, path, target)
+    errors = sum(p.is_error for p in result.problems)
+    warnings = len(result.problems) - errors
+    if format is Format.json:
+        print_json(console, {"file": str(path), "output": str(target), "macro": name, "table": result.table,
+                             "rows": result.rows, "errors": errors, "warnings": warnings,
+                             **({"problems": [p.to_dict() for p in result.problems]} if name == "validate" else {})})
+    else:
+        if name == "validate":
+            print_problems(str(path), result.problems, limit=0)
+        console.print(f"{escape(str(target))}: {result.table} written ({plural(result.rows, 'row')})"
+                      + (f"; {plural(warnings, 'warning')} (`ilt-xl check` lists them)"
+                         if warnings and name != "validate" else ""), highlight=False)
+    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+@contextmanager
+def refusals(path: Path, what: str):
+    """Turn the failures of a command that rewrites a planner into the contract's messages and codes."""
+    from ilt_xl.workbook.headless import PlannerHasErrors
     from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.xlsx import WorkbookError
 
-    target = _target(path, output, in_place, force)
     try:
-        result = run_macro(name, path, target)
+        yield
     except WorkbookError as exc:
         refuse_unusable(exc)
     except PlannerHasErrors as exc:
         print_problems(str(path), exc.problems, limit=0)
-        err_console.print(f"[bold red]{escape(str(path))}: {name} refused, nothing written:[/] "
+        err_console.print(f"[bold red]{escape(str(path))}: {what} refused, nothing written:[/] "
                           "correct the errors above first.", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
+        raise typer.Exit(EXIT_PROBLEMS) from None
     except OutputError as exc:
         err_console.print(f"[bold red]{escape(str(exc))}[/]", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot write {escape(str(exc.filename or path))}:[/] "
+                          f"{escape(exc.strerror or str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
     except (ValueError, KeyError) as exc:
-        err_console.print(f"[bold red]{escape(str(path))}: {name} cannot run:[/] {escape(str(exc))} "
+        err_console.print(f"[bold red]{escape(str(path))}: {what} cannot run:[/] {escape(str(exc))} "
                           "(run `ilt-xl check` for every problem)", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
-    errors = sum(p.is_error for p in result.problems)
-    warnings = len(result.problems) - errors
-    if name == "validate":
-        print_problems(str(path), result.problems, limit=0)
-    console.print(f"{escape(str(target))}: {result.table} written ({result.rows} rows)"
-                  + (f"; {warnings} warning(s) (`ilt-xl check` lists them)" if warnings and name != "validate" else ""),
-                  highlight=False)
-    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+
+
+PATH = typer.Argument(..., help="The planner workbook (.xlsx).")
+OUTPUT = typer.Option(None, "--output", "-o", help="Write here (default: PATH's stem + .out.xlsx).")
+IN_PLACE = typer.Option(False, "--in-place", help="Rewrite PATH itself (atomically).")
+FORCE = typer.Option(False, "--force", help="Replace an existing output file.")
 
 
 def _register(name: str) -> None:
-    def command(
-        path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
-        output: Path = typer.Option(None, "--output", "-o", help="Write here (default: PATH's stem + .out.xlsx)."),
-        in_place: bool = typer.Option(False, "--in-place", help="Rewrite PATH itself."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
-    ) -> None:
-        run(name, path, output, in_place, force)
+    def command(path: Path = PATH, output: Path = OUTPUT, in_place: bool = IN_PLACE, force: bool = FORCE,
+                format: Format = FORMAT, quiet: bool = QUIET) -> None:
+        run(name, path, output, in_place, force, format, quiet)
 
-    command.__doc__ = _HELP[name]
-    app.command(name=name, help=_HELP[name])(command)
+    command.__doc__ = _HELP.get(name) or macros_help(name)
+    app.command(name=name, help=command.__doc__, epilog=examples(
+        (f"ilt-xl {name} plan.xlsx", "writes plan.out.xlsx"),
+        (f"ilt-xl {name} plan.xlsx --in-place", "rewrites plan.xlsx"),
+        ("ilt-xl refresh plan.xlsx --in-place", "every tab and every value at once"),
+    ))(command)
+
+
+def macros_help(name: str) -> str:
+    from ilt_xl.workbook.macros import MACROS
+
+    return MACROS[name].help
 
 
 for _name in COMMANDS:

@@ -13,52 +13,70 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, app, console, err_console
+from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, app, console, err_console, refuse_existing
+from ilt_xl.cli.output import examples, plural
+from ilt_xl.cli.progress import QUIET, Steps
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl new plan.xlsx", "an empty planner to fill in"),
+    ("ilt-xl new example.xlsx --example", "the example: 600 sessions, 2023-2026"),
+    ("ilt-xl new big.xlsx --example --sessions 20000 --seed 1", "a large one, for benchmarks"),
+))
 def new(
     path: Path = typer.Argument(..., help="Where to write the planner (.xlsx)."),
     example: bool = typer.Option(False, "--example", help="Fill the planner with realistic example data."),
-    sessions: int = typer.Option(600, "--sessions", min=1, help="Sessions in the example."),
-    seed: int = typer.Option(2026, "--seed", help="Seed of the example's random draws (same seed, same workbook)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
+    sessions: int = typer.Option(None, "--sessions", min=1, help="Sessions in the example (default: 600)."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the example's random draws; same seed, same workbook "
+                             "(default: 2026)."),
+    force: bool = typer.Option(False, "--force", help="Replace PATH if it exists."),
+    quiet: bool = QUIET,
 ) -> None:
     """Write a new planner workbook: the empty template, or an example with --example."""
     from ilt_xl.workbook.builder import write_planner_atomically
-    from ilt_xl.workbook.example import make_example
+    from ilt_xl.workbook.example import DEFAULT_SEED, DEFAULT_SESSIONS, make_example
+
+    if not example and (sessions is not None or seed is not None):
+        given = " and ".join(o for o, v in (("--sessions", sessions), ("--seed", seed)) if v is not None)
+        err_console.print(f"[bold red]{given} only apply to the example:[/] add --example, or leave them out "
+                          "for an empty planner.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    sessions = DEFAULT_SESSIONS if sessions is None else sessions
+    seed = DEFAULT_SEED if seed is None else seed
 
     if path.suffix.lower() != ".xlsx":
         err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] the planner is an .xlsx workbook; "
                           "give a path ending in .xlsx.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     if path.exists() and not force:
-        err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] the file already exists; "
-                          "pass --force to overwrite it.", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+        refuse_existing(path)
     if not path.parent.is_dir():
         err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] the folder "
                           f"{escape(str(path.parent))} does not exist.", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
-    try:
-        data = make_example(sessions=sessions, seed=seed) if example else None
-    except ValueError as exc:
-        err_console.print(f"[bold red]Cannot make the example:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    try:
-        if example:
-            _write_with_values(path, data)
-        else:
-            write_planner_atomically(path, data)
-    except OSError as exc:
-        err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] {escape(exc.strerror or str(exc))}",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE) from None
-    what = f"example planner ({len(data.tables['Sessions'])} sessions, seed {seed})" if example else "empty planner"
+    with Steps(quiet, total=3 if example else 1) as steps:
+        try:
+            if example:
+                steps.next(f"Making {plural(sessions, 'session')}")
+            data = make_example(sessions=sessions, seed=seed) if example else None
+        except ValueError as exc:
+            err_console.print(f"[bold red]Cannot make the example:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        try:
+            if example:
+                _write_with_values(path, data, steps)
+            else:
+                steps.next(f"Writing {path.name}")
+                write_planner_atomically(path, data)
+        except OSError as exc:
+            err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] {escape(exc.strerror or str(exc))}",
+                              highlight=False)
+            raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    what = f"example planner ({plural(len(data.tables['Sessions']), 'session')}, seed {seed})" if example else "empty planner"
     console.print(f"Wrote {what} to {escape(str(path))}", highlight=False)
 
 
-def _write_with_values(path: Path, data: object) -> None:
+def _write_with_values(path: Path, data: object, steps: Steps) -> None:
     """Build the planner beside PATH, then let the engine store every formula's value in PATH.
 
     With cached values the example shows its numbers, ILT_* columns included, in any spreadsheet
@@ -70,5 +88,7 @@ def _write_with_values(path: Path, data: object) -> None:
 
     with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as folder:
         built = Path(folder) / path.name
+        steps.next(f"Building {path.name}")
         build_planner(built, data)
+        steps.next(f"Computing every formula of {path.name}")
         recalculate(built, path)

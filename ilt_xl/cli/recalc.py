@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import datetime as dt
 import glob as globmod
+import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import (
-    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_unusable,
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
+    reason_of, refuse_unusable,
 )
+from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
+from ilt_xl.cli.progress import QUIET, Files, Steps
 
 _MAX_LISTED = 15
 
 
-def _parse_today(value: str | None) -> dt.date | None:
+TODAY = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today).")
+
+
+def parse_today(value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
@@ -38,42 +45,62 @@ def _parse_today(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def report_record(report) -> dict:
+    """One recalculation as ``--format json`` gives it."""
+    return {"source": report.source, "output": str(report.output), "cells": report.cells_computed,
+            "runs": report.runs, "runs_vectorised": report.runs_vectorised,
+            "seconds": {"load": round(report.seconds_load, 3), "compute": round(report.seconds_compute, 3),
+                        "write": round(report.seconds_write, 3)},
+            "not_evaluated": [{"cell": p.cell, "cells": p.cells, "formula": p.formula, "reason": p.reason}
+                              for p in report.problems],
+            "error_cells": [{"sheet": e.sheet, "column": e.column, "error": e.error, "count": e.count, "first": e.first}
+                            for e in report.error_cells]}
+
+
 def print_report(report) -> None:
     """The summary of one recalculation: cells computed, problems, cells in error, time."""
     console.print(
         f"Recalculated {escape(report.source)} -> {escape(str(report.output))}: "
-        f"{report.cells_computed} formula cells in {report.runs} runs "
-        f"({report.runs_vectorised} vectorised) in {report.seconds:.2f} s "
+        f"{plural(report.cells_computed, 'formula cell')} in {plural(report.runs, 'run')} "
+        f"({report.runs_vectorised:,} vectorised) in {report.seconds:.2f} s "
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{len(report.problems)} formulas could not be evaluated:[/]")
+        console.print(f"[bold red]{plural(len(report.problems), 'formula')} could not be evaluated:[/]",
+                      highlight=False)
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
-            console.print(f"  ... and {len(report.problems) - _MAX_LISTED} more")
+            console.print(f"  ... and {len(report.problems) - _MAX_LISTED:,} more")
     if report.error_cells:
-        console.print(f"[yellow]{report.error_count} cells hold error values:[/]")
+        console.print(f"[yellow]{plural(report.error_count, 'cell holds', 'cells hold')} error values:[/]",
+                      highlight=False)
         for e in report.error_cells[:_MAX_LISTED]:
             console.print(f"  {escape(str(e))}", highlight=False)
         if len(report.error_cells) > _MAX_LISTED:
-            console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED} more groups")
+            console.print(f"  ... and {len(report.error_cells) - _MAX_LISTED:,} more groups")
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl recalc plan.xlsx", "writes plan.recalc.xlsx with every value computed"),
+    ("ilt-xl recalc plan.xlsx --in-place --today 2026-06-15", "rewrites plan.xlsx, TODAY() fixed"),
+    ("ilt-xl recalc plan.xlsx -o values.xlsx --values-only --format json", "values only; a JSON summary"),
+))
 def recalc(
     path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
     output: Path = typer.Option(None, "-o", "--output", help="Where to write (default: IN.recalc.xlsx)."),
     in_place: bool = typer.Option(False, "--in-place", help="Replace the input workbook."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
-    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today)."),
+    today: str = TODAY,
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
 ) -> None:
     """Recompute every formula (ILT_* functions and structured references included) without Excel."""
     from ilt_xl.engine.recalc import default_output, recalculate
     from ilt_xl.xlsx import WorkbookError
 
-    day = _parse_today(today)
+    day = parse_today(today)
     if in_place and output is not None:
         err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -86,11 +113,11 @@ def recalc(
                           highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
     if not in_place and target.exists() and not force:
-        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it already exists "
-                          "(use --force to replace it).", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+        refuse_existing(target)
     try:
-        report = recalculate(path, target, values_only=values_only, today=day)
+        with Steps(quiet, total=3) as steps:
+            report = recalculate(path, target, values_only=values_only, today=day,
+                                 phase=lambda name: steps.next(f"{name} {path.name}"))
     except WorkbookError as exc:
         refuse_unusable(exc)
     except OSError as exc:
@@ -102,20 +129,34 @@ def recalc(
                           f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
                           "Please report it with the file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    print_report(report)
+    if format is Format.json:
+        print_json(console, report_record(report))
+    else:
+        print_report(report)
     raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
 
 
-def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None) -> dict:
-    """Recalculate one workbook of a batch; never raises (the failure is returned as text)."""
+def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None, refresh: bool = False) -> dict:
+    """Recalculate (or, with ``refresh``, refresh) one workbook of a batch; never raises (the failure
+    is returned as text)."""
     from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workbook.headless import PlannerHasErrors
+    from ilt_xl.workbook.refresh import refresh as refresh_planner
+
     target = Path(out_dir) / Path(source).name
     try:
-        r = recalculate(source, target, values_only=values_only, today=today)
+        if refresh:
+            r = refresh_planner(source, target, today=today).recalc
+        else:
+            r = recalculate(source, target, values_only=values_only, today=today)
+    except PlannerHasErrors as exc:
+        errors = sum(p.is_error for p in exc.problems)
+        return {"source": source, "ok": False,
+                "error": f"the planner has {plural(errors, 'error')} (`ilt-xl check {source}` lists them)"}
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "problems": len(r.problems), "errors": r.error_count, "seconds": r.seconds}
+            "problems": len(r.problems), "errors": r.error_count, "seconds": round(r.seconds, 3)}
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
@@ -123,57 +164,99 @@ def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
     and ``force`` was not given."""
     present = [str(t) for t in targets if t.exists()]
     if present and not force:
-        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] {len(present)} file(s) already exist "
+        err_console.print(f"[bold red]Cannot write into {escape(str(out))}:[/] "
+                          f"{plural(len(present), 'file already exists', 'files already exist')} "
                           f"({escape(', '.join(present[:3]))}{', ...' if len(present) > 3 else ''}); "
                           "use --force to replace them.", highlight=False)
         raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl batch 'plans/*.xlsx' --out recalculated", "every planner of plans/, on every CPU"),
+    ("ilt-xl batch 'plans/**/*.xlsx' --out refreshed --refresh", "every tab refreshed, then recalculated"),
+    ("ilt-xl batch 'plans/*.xlsx' --out out --scheduler tcp://10.0.0.5:8786", "on a Dask cluster "
+                                                                                 "(pip install 'ilt-xl[dask]')"),
+))
 def batch(
     pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
     out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same file names)."),
-    workers: int = typer.Option(0, "--workers", min=0, help="Local worker processes (default: CPU count)."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Local worker processes "
+                                f"(default: the CPU count, {os.cpu_count() or 1} here)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT "
+                                  "(needs the dask extra: pip install 'ilt-xl\\[dask]')."),
+    refresh: bool = typer.Option(False, "--refresh", help="Run every macro before recalculating, as "
+                                 "`ilt-xl refresh` does (planners only)."),
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
-    today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
-    force: bool = typer.Option(False, "--force", help="Replace recalculated copies already in --out."),
+    today: str = TODAY,
+    force: bool = typer.Option(False, "--force", help="Replace copies already in --out."),
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
 ) -> None:
-    """Recalculate many workbooks, on local processes or a Dask cluster, with a progress bar."""
-    from rich.progress import Progress
-
-    day = _parse_today(today)
+    """Recalculate (or refresh) many workbooks, on local processes or a Dask cluster; a bad one is reported and skipped."""
+    day = parse_today(today)
+    if refresh and values_only:
+        err_console.print("[bold red]Give either --refresh or --values-only, not both:[/] a refreshed planner "
+                          "keeps its formulas.")
+        raise typer.Exit(EXIT_BAD_INPUT)
     sources = sorted(globmod.glob(pattern, recursive=True))
     if not sources:
         err_console.print(f"[bold red]No workbook matches {escape(pattern)}.[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if scheduler:
+        _require_dask()
     out.mkdir(parents=True, exist_ok=True)
     if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
         err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
         raise typer.Exit(EXIT_CANNOT_WRITE)
     _refuse_existing(out, [out / Path(s).name for s in sources], force)
     results = []
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task("Recalculating", total=len(sources))
-        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler):
+    verb = "Refreshing" if refresh else "Recalculating"
+    with Files(quiet, len(sources), verb) as progress:
+        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler, refresh, progress):
             results.append(result)
-            if not result["ok"]:
-                progress.console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
-                                       highlight=False)
-            progress.advance(task)
+            progress.done()
+            if format is not Format.json:
+                _print_result(result)
     failed = [r for r in results if not r["ok"]]
     with_errors = [r for r in results if r["ok"] and (r["problems"] or r["errors"])]
     cells = sum(r.get("cells", 0) for r in results)
-    console.print(f"{len(results) - len(failed)} of {len(results)} workbooks recalculated ({cells} formula cells); "
-                  f"{len(failed)} failed; {len(with_errors)} hold cells in error.", highlight=False)
-    for r in with_errors[:_MAX_LISTED]:
-        console.print(f"  {escape(r['source'])}: {r['problems']} formulas not evaluated, {r['errors']} error cells",
-                      highlight=False)
+    if format is Format.json:
+        print_json(console, {"workbooks": len(results), "failed": len(failed), "with_errors": len(with_errors),
+                             "cells": cells, "results": results})
+    else:
+        console.print(f"{len(results) - len(failed)} of {plural(len(results), 'workbook')} "
+                      f"{'refreshed' if refresh else 'recalculated'} ({plural(cells, 'formula cell')}); "
+                      f"{len(failed):,} failed; {len(with_errors):,} with cells in error.", highlight=False)
     raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
 
 
-def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
-    """Yield one result per workbook as it completes (local processes or Dask)."""
+def _print_result(result: dict) -> None:
+    """One line per workbook as it ends, so a long batch shows its progress in a log too."""
+    if not result["ok"]:
+        err_console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
+                          highlight=False)
+        return
+    trouble = (f"; {plural(result['problems'], 'formula')} not evaluated, {plural(result['errors'], 'error cell')}"
+               if result["problems"] or result["errors"] else "")
+    console.print(f"{escape(result['source'])} -> {escape(result['output'])}: "
+                  f"{plural(result['cells'], 'formula cell')} in {result['seconds']:.2f} s{escape(trouble)}",
+                  highlight=False)
+
+
+def _require_dask() -> None:
+    """Exit 2 naming the install command when the dask extra is missing."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        err_console.print("[bold red]--scheduler needs Dask, which is not installed:[/] "
+                          + escape("pip install 'ilt-xl[dask]'"), highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _run_batch(sources, out_dir, values_only, day, workers, scheduler, refresh, progress):
+    """Yield one result per workbook as it completes (local processes or Dask), naming the
+    workbooks in work on ``progress``."""
+    pending = list(sources)
     if scheduler:
         from dask.distributed import Client, as_completed
         try:
@@ -183,30 +266,44 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler):
                               highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         try:
-            futures = [client.submit(recalc_one, s, out_dir, values_only, day, pure=False) for s in sources]
+            futures = [client.submit(recalc_one, s, out_dir, values_only, day, refresh, pure=False) for s in sources]
+            progress.working_on(Path(s).name for s in pending)
             for fut in as_completed(futures):
-                yield fut.result()
+                result = fut.result()
+                pending.remove(result["source"])
+                progress.working_on(Path(s).name for s in pending)
+                yield result
         finally:
             client.close()
         return
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed as done
     n = workers or os.cpu_count() or 1
     if n == 1 or len(sources) == 1:
         for s in sources:
-            yield recalc_one(s, out_dir, values_only, day)
+            progress.working_on([Path(s).name])
+            yield recalc_one(s, out_dir, values_only, day, refresh)
         return
-    with ProcessPoolExecutor(max_workers=min(n, len(sources))) as pool:
-        futures = [pool.submit(recalc_one, s, out_dir, values_only, day) for s in sources]
+    n = min(n, len(sources))
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(recalc_one, s, out_dir, values_only, day, refresh) for s in sources]
+        progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
-            yield fut.result()
+            result = fut.result()
+            pending.remove(result["source"])
+            progress.working_on(Path(s).name for s in pending[:n])  # the pool takes them in order
+            yield result
 
 
-@app.command()
+@app.command(epilog=examples(
+    ("ilt-xl scenario plan.xlsx --fx USD=+10% -o what-if", "USD 10% stronger against EUR"),
+    ("ilt-xl scenario plan.xlsx --cancel-below 0.5 --room-rate +5% -o what-if",
+     "each change alone, then both combined"),
+))
 def scenario(
     path: Path = typer.Argument(..., help="The planner workbook (.xlsx)."),
     out_dir: Path = typer.Option(..., "-o", "--out", help="Folder for the what-if copies and the diff report."),
-    fx: list[str] = typer.Option([], "--fx", help="Move a currency's rates, e.g. USD=+10% (repeatable)."),
+    fx: list[str] = typer.Option([], "--fx", help="USD=+10%: USD 10% stronger against EUR, so USD costs weigh "
+                                 "10% more in EUR; USD=-10%: 10% weaker (repeatable)."),
     cancel_below: float = typer.Option(None, "--cancel-below", help="Cancel Planned/Confirmed sessions below this occupancy (0.5 = 50%)."),
     room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
@@ -215,7 +312,7 @@ def scenario(
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl.engine import scenario as sc
 
-    day = _parse_today(today)
+    day = parse_today(today)
     try:
         changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in (sc.parse_fx(x) for x in fx)]
         if cancel_below is not None:
@@ -284,7 +381,7 @@ def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
         raise typer.Exit(EXIT_CANNOT_WRITE) from None
     # a setting the core refuses (ValueError) or an input nothing foresaw: said in one line, never a traceback
     err_console.print(f"[bold red]Cannot compute the scenarios of {escape(str(path))}:[/] "
-                      f"{escape(type(exc).__name__)}: {escape(str(exc))}; nothing written.", highlight=False)
+                      f"{escape(reason_of(exc))}; nothing written.", highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -299,7 +396,6 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
     """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
     appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
     import pandas as pd
-    from rich.table import Table as RichTable
 
     from ilt_xl.atomic_write import atomic_target
     from ilt_xl.engine import scenario as sc
@@ -315,16 +411,17 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
         written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))
-        console.print(f"Wrote {escape(str(target))} ({report.cells_computed} formula cells recalculated, "
-                      f"{len(comparison.rows)} figures changed)", highlight=False)
-        table = RichTable(title=f"{change.name} vs baseline", show_lines=False)
-        for col in ("Figure", "Key", "Baseline", "WhatIf", "Change"):
-            table.add_column(col, justify="right" if col in ("Baseline", "WhatIf", "Change") else "left")
+        said = "; ".join([sc.describe_fx(c, p) for c, p in change.fx]
+                         + ([f"sessions below {change.cancel_below:.0%} occupancy cancelled"]
+                            if change.cancel_below is not None else [])
+                         + ([f"room day rates {change.room_rate:+.1%}"] if change.room_rate is not None else []))
+        console.print(f"Wrote {escape(str(target))} ({escape(said)}; {plural(report.cells_computed, 'formula cell')} "
+                      f"recalculated, {plural(len(comparison.rows), 'figure')} changed)", highlight=False)
         shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
-        for _, row in shown.iterrows():
-            table.add_row(row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
-                          f"{row['Change']:+,.2f}")
-        console.print(table)
+        print_table(console, f"{change.name} vs baseline",
+                    [Column("Figure"), Column("Key")] + [Column(c, numeric=True) for c in ("Baseline", "WhatIf", "Change")],
+                    [[row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
+                      f"{row['Change']:+,.2f}"] for _, row in shown.iterrows()])
     report_frame = pd.concat(frames, ignore_index=True)
     with atomic_target(diff) as tmp:
         report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(tmp, index=False)

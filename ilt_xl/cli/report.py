@@ -5,21 +5,24 @@ and forecast, the sessions at risk and the conflicts, all computed by the core
 from the workbook's input tables (no Excel needed). Without PATH it reports on
 the example planner.
 
-Exit codes: 0 reported, 1 the planner has errors (listed by ``ilt-xl check``),
-2 the file is not a usable workbook.
+Exit codes: 0 reported, 1 the planner has errors (the rows they point at are left out of the
+figures and listed; ``ilt-xl check`` lists every problem), 2 the file is not a usable workbook.
 """
 from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import typer
 from rich.markup import escape
-from rich.table import Table as RichTable
 
-from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, err_console, refuse_unusable
+from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, reason_of, refuse_unusable
+from ilt_xl.cli.check import problem_line
+from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
+from ilt_xl.cli.progress import QUIET, Steps
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_example.xlsx"
 
@@ -58,57 +61,97 @@ def _change(ratio: float) -> str:
     return "" if pd.isna(ratio) else f"{ratio:+.1%}"
 
 
-def _kpi_table(kpis: pd.DataFrame, currency: str) -> RichTable:
+def _kpi_section(kpis: pd.DataFrame, currency: str) -> Section:
     years = sorted(kpis.Year.unique())
-    table = RichTable(title=f"KPIs by year (money in {currency}; 'constant' at the previous year's rates)")
-    table.add_column("KPI", no_wrap=True)
-    for year in years:
-        table.add_column(str(year), justify="right")
-    table.add_column(f"{years[-1]} vs {years[-2]}" if len(years) > 1 else "change", justify="right")
-    for kpi, rows in kpis.groupby("KPI", sort=False):
-        by_year = rows.set_index("Year")
-        table.add_row(_label(kpi), *(_number(by_year.Value.get(y), kpi) for y in years),
-                      _change(by_year.ChangeRatio.get(years[-1])))
-    return table
+    change = f"{years[-1]} vs {years[-2]}" if len(years) > 1 else "change"
+    rows = []
+    for kpi, group in kpis.groupby("KPI", sort=False):
+        by_year = group.set_index("Year")
+        rows.append([_label(kpi), *(_number(by_year.Value.get(y), kpi) for y in years),
+                     _change(by_year.ChangeRatio.get(years[-1]))])
+    return Section(f"KPIs by year (money in {currency}; 'constant' at the previous year's rates)",
+                   [Column("KPI")] + [Column(str(y), numeric=True) for y in years] + [Column(change, numeric=True)],
+                   rows, _records(kpis))
 
 
-def _budget_table(budget: pd.DataFrame, currency: str) -> RichTable:
+def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
     figures = ["Budget", "Actual", "Committed", "Forecast", "Variance"]
     totals = budget.groupby("Year")[figures].sum(min_count=1)
-    table = RichTable(title=f"Budget by year, all business units ({currency})")
-    table.add_column("Year")
-    for figure in figures:
-        table.add_column(figure, justify="right")
-    for year, row in totals.iterrows():
-        table.add_row(str(year), *(_number(row[f]) for f in figures))
-    return table
+    return Section(f"Budget by year, all business units ({currency})",
+                   [Column("Year")] + [Column(f, numeric=True) for f in figures],
+                   [[str(year), *(_number(row[f]) for f in figures)] for year, row in totals.iterrows()],
+                   _records(totals.reset_index()))
 
 
-def _at_risk_table(sessions: pd.DataFrame) -> RichTable:
+_AT_RISK = ["SessionId", "CourseId", "StartDate", "Country", "Registered", "Capacity", "Status"]
+
+
+def _at_risk_section(sessions: pd.DataFrame) -> Section:
     at_risk = sessions[sessions.GoNoGo == "At risk"].sort_values("StartDate")
-    table = RichTable(title=f"Sessions at risk ({len(at_risk)}): under their minimum close to the start")
-    for column in ("SessionId", "CourseId", "StartDate", "Country", "Registered", "Capacity", "Status"):
-        table.add_column(column)
-    for _, row in at_risk.iterrows():
-        table.add_row(row.SessionId, row.CourseId, f"{row.StartDate:%Y-%m-%d}", row.Country,
-                      _number(row.Registered, "Learners"), _number(row.Capacity, "Learners"), row.Status)
-    return table
+    rows = [[row.SessionId, row.CourseId, f"{row.StartDate:%Y-%m-%d}", row.Country,
+             _number(row.Registered, "Learners"), _number(row.Capacity, "Learners"), row.Status]
+            for row in at_risk.itertuples()]
+    return Section(f"Sessions at risk ({len(at_risk)}): under their minimum close to the start",
+                   [Column(c, numeric=c in ("Registered", "Capacity")) for c in _AT_RISK], rows,
+                   _records(at_risk[_AT_RISK]))
 
 
-def _conflict_table(conflicts: pd.DataFrame) -> RichTable:
-    table = RichTable(title=f"Conflicts ({len(conflicts)})")
-    for column in ("Kind", "Resource", "SessionA", "SessionB", "Detail"):
-        table.add_column(column)
-    for _, row in conflicts.iterrows():
-        table.add_row(*(escape(str(row[c])) for c in ("Kind", "Resource", "SessionA", "SessionB", "Detail")))
-    return table
+_CONFLICT = ["Kind", "Resource", "SessionA", "SessionB", "Detail"]
 
 
-@app.command()
+def _conflict_section(conflicts: pd.DataFrame) -> Section:
+    return Section(f"Conflicts ({len(conflicts)})", [Column(c) for c in _CONFLICT],
+                   [[str(row[c]) for c in _CONFLICT] for _, row in conflicts.iterrows()],
+                   _records(conflicts[_CONFLICT]))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: dates as ISO text, blanks and NaN as null, numpy numbers as numbers."""
+    from ilt_xl.workbook.problems import json_value
+
+    return [{str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+@dataclass
+class Section:
+    """One part of the report: a table for people and its rows for ``--format json``."""
+
+    title: str
+    columns: list[Column]
+    rows: list[list[str]]
+    records: list[dict]
+
+
+def _without_rows_in_error(planner) -> tuple[dict[str, pd.DataFrame], list]:
+    """The planner's tables less every row an error points at, and those errors.
+
+    One bad cell must not hide the rest of the plan: its row is left out of the figures and
+    listed under "Not reported", the rest is reported."""
+    sheets = {layout.sheet: name for name, layout in planner.layouts.items()}
+    tables = dict(planner.tables)
+    dropped = []
+    for p in planner.errors:
+        table = sheets.get(p.sheet)
+        if table is not None and p.row is not None and p.row in tables[table].index:
+            tables[table] = tables[table].drop(index=p.row)
+            dropped.append(p)
+    return tables, [p for p in planner.errors if p not in dropped] + dropped
+
+
+@app.command(epilog=examples(
+    ("ilt-xl report", "the example planner"),
+    ("ilt-xl report plan.xlsx > report.txt", "plain lines, nothing cut, for a file"),
+    ("ilt-xl report plan.xlsx --format json | jq .kpis", "every figure, for machines"),
+))
 def report(
     path: Path = typer.Argument(None, help="The planner workbook (.xlsx); the example planner when omitted."),
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
 ) -> None:
-    """Report KPIs by year, budget against actual, sessions at risk and conflicts of a planner."""
+    """Report KPIs by year, budget against actual, sessions at risk and conflicts of a planner.
+
+    A row with an error is left out of the figures and listed under "Not reported" (exit 1); the rest is reported.
+    """
     from ilt_xl.core.kpis import kpi_report
     from ilt_xl.core.plan import budget_table
     from ilt_xl.core.resources import conflicts
@@ -117,21 +160,51 @@ def report(
     from ilt_xl.xlsx import WorkbookError
 
     path = path or _example_path()
-    try:
-        planner = read_planner(path)
-    except WorkbookError as exc:
-        refuse_unusable(exc)
-    if planner.errors:
-        err_console.print(f"[bold red]{escape(str(path))} has {len(planner.errors)} errors;[/] "
-                          f"run `ilt-xl check {escape(str(path))}` to list them.", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
-    tables, settings = planner.tables, planner.settings
-    sessions = session_table(tables, settings)
-    currency = str(settings.get("ReportingCurrency") or "EUR")
+    with Steps(quiet) as steps:
+        steps.next(f"Reading {path.name}")
+        try:
+            planner = read_planner(path)
+        except WorkbookError as exc:
+            refuse_unusable(exc)
+        tables, excluded = _without_rows_in_error(planner)
+        settings = planner.settings
+        steps.next("Computing sessions")
+        sessions = session_table(tables, settings)
+        currency = str(settings.get("ReportingCurrency") or "EUR")
+        sections: dict[str, Section | str] = {}
+        for key, what, make in (
+            ("kpis", "KPIs", lambda: _kpi_section(kpi_report(tables, settings, sessions), currency)),
+            ("budget", "budget", lambda: _budget_section(budget_table(tables, settings, sessions), currency)),
+            ("at_risk", "sessions at risk", lambda: _at_risk_section(sessions)),
+            ("conflicts", "conflicts", lambda: _conflict_section(conflicts(tables, settings, sessions))),
+        ):
+            steps.next(f"Computing {what}")
+            try:
+                sections[key] = make()
+            except (ValueError, KeyError, TypeError) as exc:  # a setting or table the core cannot use
+                sections[key] = f"{what} not reported: {reason_of(exc)}"
     as_of = settings.get("AsOfDate")
-    console.print(f"[bold]{escape(str(path))}[/]: {len(sessions)} sessions, {len(tables['Enrolments'])} enrolment "
-                  f"lines, as of {'today' if as_of is None else f'{as_of:%Y-%m-%d}'}", highlight=False)
-    console.print(_kpi_table(kpi_report(tables, settings, sessions), currency))
-    console.print(_budget_table(budget_table(tables, settings, sessions), currency))
-    console.print(_at_risk_table(sessions))
-    console.print(_conflict_table(conflicts(tables, settings, sessions)))
+    if format is Format.json:
+        print_json(console, {
+            "file": str(path), "sessions": len(sessions), "enrolment_lines": len(tables["Enrolments"]),
+            "as_of": None if as_of is None else f"{as_of:%Y-%m-%d}", "currency": currency,
+            **{key: s.records if isinstance(s, Section) else {"not_reported": s} for key, s in sections.items()},
+            "not_reported": [p.to_dict() for p in excluded],
+        })
+    else:
+        console.print(f"[bold]{escape(str(path))}[/]: {plural(len(sessions), 'session')}, "
+                      f"{plural(len(tables['Enrolments']), 'enrolment line')}, "
+                      f"as of {'today' if as_of is None else f'{as_of:%Y-%m-%d}'}", highlight=False)
+        for s in sections.values():
+            console.print()
+            if isinstance(s, Section):
+                print_table(console, s.title, s.columns, s.rows)
+            else:
+                console.print(escape(s), highlight=False)
+        if excluded:
+            console.print()
+            console.print(f"Not reported ({plural(len(excluded), 'error')}; the rows they point at are left out):",
+                          highlight=False)
+            console.print("\n".join(problem_line(str(path), p) for p in excluded), highlight=False, markup=False)
+    if excluded:
+        raise typer.Exit(EXIT_PROBLEMS)

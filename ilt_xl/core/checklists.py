@@ -21,7 +21,12 @@
   * rows for new sessions or new tasks are added as ``Open``;
   * a row whose task left the template (or no longer applies to the course), or
     whose session left the Sessions table, is kept as it was, except that an
-    Open one becomes ``Cancelled``: nothing typed is ever deleted.
+    Open one becomes ``Cancelled``: nothing typed is ever deleted;
+  * with a horizon (``since``: AsOfDate less the ChecklistHorizonDays setting), a
+    session delivered or cancelled that ended before ``since`` gets no new rows
+    (years of past sessions would otherwise flood the checklist with Open tasks
+    nobody will do); its rows that hold work (a status other than Open, a
+    DoneDate or a note) are kept as they are, its untouched Open rows are dropped.
 
   Rows come out grouped by session (Sessions order, then sessions only the old
   checklist knows), each session's rows in template order, kept rows without a
@@ -122,17 +127,45 @@ def _canonical_status(status: pd.Series) -> np.ndarray:
     return lower.map(spelled).where(lower.isin(list(spelled)), status.astype(object)).to_numpy(object)
 
 
+def finished_before(sessions: pd.DataFrame, since: object) -> np.ndarray:
+    """True for the sessions delivered or cancelled whose EndDate (StartDate when blank) is before ``since``."""
+    status = _lower(sessions["Status"])
+    end = pd.to_datetime(sessions["EndDate"], errors="coerce").fillna(pd.to_datetime(sessions["StartDate"], errors="coerce"))
+    ended = (end < pd.Timestamp(since).normalize()).to_numpy(bool)
+    return status.isin(["delivered", "cancelled"]).to_numpy() & ended
+
+
+def _holds_work(checklist: pd.DataFrame) -> np.ndarray:
+    """True for the rows someone worked on: a status other than Open, a DoneDate or a note."""
+    status = _lower(checklist["Status"])
+    notes = checklist["Notes"].astype(object).where(checklist["Notes"].notna(), "").astype(str).str.strip()
+    return ((status != "open") | pd.to_datetime(checklist["DoneDate"]).notna() | (notes != "")).to_numpy(bool)
+
+
 def regenerate(
-    existing: pd.DataFrame, sessions: pd.DataFrame, template: pd.DataFrame, as_of: object = None
+    existing: pd.DataFrame, sessions: pd.DataFrame, template: pd.DataFrame, as_of: object = None,
+    since: object = None,
 ) -> pd.DataFrame:
     """The Checklist after the plan or template changed, keeping every row's work (see the module docstring).
 
     ``existing`` is the current Checklist (its DueDate and Overdue columns, if
     any, are ignored: DueDate is recomputed, Overdue too when ``as_of`` is given). Returns :data:`COLUMNS`,
-    plus Overdue ("Overdue" or "") when ``as_of`` is given.
+    plus Overdue ("Overdue" or "") when ``as_of`` is given. ``since`` is the horizon: sessions
+    finished before it (:func:`finished_before`) get no new rows, and lose their untouched ones.
     """
-    fresh = build(sessions, template)
     old = existing.reset_index(drop=True)
+    if since is not None:
+        past = finished_before(sessions, since)
+        past_ids = set(id_key(sessions["SessionId"])[past].dropna())
+        of_past = id_key(old["SessionId"]).isin(past_ids).to_numpy(bool)
+        old = old[~of_past | _holds_work(old)].reset_index(drop=True)
+        old_of_past = id_key(old["SessionId"]).isin(past_ids).to_numpy(bool)
+        kept_past = old[old_of_past].reindex(columns=list(COLUMNS))
+        old = old[~old_of_past].reset_index(drop=True)
+        sessions_now = sessions[~past]
+    else:
+        kept_past, sessions_now = None, sessions
+    fresh = build(sessions_now, template)
     old_key = id_key(old["SessionId"]).fillna("") + "\x1f" + id_key(old["TaskId"]).fillna("")
     new_key = id_key(fresh["SessionId"]).fillna("") + "\x1f" + id_key(fresh["TaskId"]).fillna("")
     # A duplicated (session, task) row in the old checklist: the first one is matched, the others are kept as they are.
@@ -161,8 +194,14 @@ def regenerate(
     orphans.loc[orphans["Status"] == OPEN, "Status"] = CANCELLED
     orphans["DoneDate"] = pd.to_datetime(orphans["DoneDate"])
     orphans["DueDate"] = due_dates(orphans, sessions, template)
+    parts = [out.assign(_orphan=0), orphans.assign(_orphan=1)]
+    if kept_past is not None and len(kept_past):   # past the horizon, worked on: kept as they are
+        kept_past["Status"] = _canonical_status(kept_past["Status"])
+        kept_past["DoneDate"] = pd.to_datetime(kept_past["DoneDate"])
+        kept_past["DueDate"] = due_dates(kept_past, sessions, template)
+        parts.append(kept_past.assign(_orphan=0))
 
-    result = pd.concat([out.assign(_orphan=0), orphans.assign(_orphan=1)], ignore_index=True)
+    result = pd.concat(parts, ignore_index=True)
     session_order = pd.Series(np.arange(len(sessions)), index=id_key(sessions["SessionId"]).to_numpy())
     session_order = session_order[~session_order.index.duplicated()]
     keys = id_key(result["SessionId"])

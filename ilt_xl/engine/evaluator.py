@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.formula_tree import Node, Ref, iter_nodes, parse_formula
+from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
 from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
@@ -35,6 +35,9 @@ class Val:
                                     # cells over the run's rows: lets lookups memoise on it
     origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
                                     # (ROUND(J2:J7,2)): a single cell intersects it like a reference
+    tail: int = 0                   # empty rows below the block that the reference also covers
+                                    # (whole columns, $T:$T, are read down to the used rows only)
+    lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
 
     @property
     def identity(self) -> tuple | None:
@@ -61,6 +64,7 @@ class Ctx:
     rows: np.ndarray                # 1-based rows of the run (length n)
     anchor: int                     # the row the tree's relative references were written for
     col: int
+    env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
 
     @property
     def n(self) -> int:
@@ -82,6 +86,10 @@ class Book:
             self.names[(dn.sheet_scope, dn.name.upper())] = dn.value
         self.name_trees: dict[tuple[int | None, str], Node] = {}
         self.lookup_cache: dict = {}
+        self.facts: dict = {}       # what never changes during a run (which cells hold which formulas)
+        self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
+        # called with (sheet, r0, c0, r1, c1) before a computed reference (OFFSET, INDIRECT) is read
+        self.ensure_computed = lambda *area: None
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
@@ -144,20 +152,28 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     return Block(kind, num, obj)
 
 
+def area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int, tail: int = 0) -> Val:
+    """The value of a reference to an area (1-based inclusive); the book's ``on_read`` hook hears of
+    it first (cycle evaluation computes cells on demand there)."""
+    if ctx.book.on_read is not None:
+        ctx.book.on_read(sheet, r0, c0, r1, c1)
+    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1), tail=tail)
+
+
 def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
     r0, r1 = ref.r0, ref.r1
     if ref.whole_cols:
-        r0, r1 = 1, max(sheet.n_rows, 1)
+        r1 = max(sheet.n_rows, 1)
+        return area_value(ctx, sheet, 1, ref.c0, r1, ref.c1, tail=MAX_ROW - r1)
     if not (ref.rel0 or ref.rel1):
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, r0, ref.c0, r1, ref.c1)
     if ctx.n == 1:
         d = int(ctx.rows[0]) - ctx.anchor
         r0, r1 = r0 + (d if ref.rel0 else 0), r1 + (d if ref.rel1 else 0)
         if r0 < 1 or r1 < 1:
             return Val(Block.errors((1, 1), E_REF))
-        r0, r1 = min(r0, r1), max(r0, r1)
-        return Val(read_area(sheet, r0, ref.c0, r1, ref.c1), False, (sheet, r0, ref.c0, r1, ref.c1))
+        return area_value(ctx, sheet, min(r0, r1), ref.c0, max(r0, r1), ref.c1)
     if not (ref.rel0 and ref.rel1 and r0 == r1 and ref.c0 == ref.c1):
         raise NotVectorisable("a range that moves with the row")
     rows = ctx.rows + (r0 - ctx.anchor)
@@ -196,6 +212,11 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "empty":
         return Val(Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object)))
     if kind == "name":
+        if ctx.env is not None and node.value.upper() in ctx.env:
+            return ctx.env[node.value.upper()]
+        if node.value.upper().startswith("_XLETA_."):
+            from ilt_xl.engine.builtins.lambdas import eta
+            return eta(node.value[8:].upper())
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
             return Val(Block.errors((1, 1), E_NAME))

@@ -166,6 +166,62 @@ def mark_relative_rows(text: str) -> str:
 HOLE = "\u2064"     # invisible plus: marks a reference left out of a formula's template
 
 
+_LAMBDA_WORD = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.])(?:_xlfn\.)?(LAMBDA|LET)\s*\(|'
+                          r'(?<![A-Za-z0-9_.])_xleta\.', re.I)
+
+
+def rewrite_lambdas(text: str) -> str:
+    """LAMBDA, LET, eta lambdas (``_xleta.SUM``) and lambda calls (``LAMBDA(x,x+1)(2)``) in a form the
+    parser reads as plain functions and names: ``_xlfn._xlws.LAMBDA(...)``, ``_XLETA_.SUM``,
+    ``_xlfn._xlws.LAMBDACALL(LAMBDA(...),2)`` (the `formulas` parser compiles its own LAMBDA)."""
+    out, i = [], 0
+    while True:
+        m = _LAMBDA_WORD.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:m.start()])
+        if m.group(0)[0] in "\"'":
+            out.append(m.group(0))
+            i = m.end()
+            continue
+        if m.group(1) is None:
+            out.append("_XLETA_.")
+            i = m.end()
+            continue
+        close = _closing(text, m.end() - 1)
+        inner = rewrite_lambdas(text[m.end():close])
+        call = f"_xlfn._xlws.{m.group(1).upper()}({inner})"
+        i = close + 1
+        if m.group(1).upper() == "LAMBDA" and i < len(text) and text[i] == "(":
+            end = _closing(text, i)
+            args = rewrite_lambdas(text[i + 1:end])
+            call = f"_xlfn._xlws.LAMBDACALL({call}" + (f",{args})" if args.strip() else ")")
+            i = end + 1
+        out.append(call)
+
+
+def _closing(text: str, start: int) -> int:
+    """Index of the parenthesis closing the one at ``start`` (strings skipped); the end if none."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i = text.find('"', i + 1)
+            while i != -1 and text[i + 1:i + 2] == '"':
+                i = text.find('"', i + 2)
+            if i == -1:
+                return len(text)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(text)
+
+
 @functools.lru_cache(maxsize=65536)
 def parse_formula(text: str) -> Node:
     """The tree of formula ``text`` (without the leading '='); raises ``FormulaError`` when unparsable.
@@ -175,6 +231,8 @@ def parse_formula(text: str) -> Node:
     replaced by a hole, each reference on its own, and the references put into the holes. Text the
     template way cannot serve is parsed whole, so errors are the parser's own.
     """
+    if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.")):
+        text = rewrite_lambdas(text)
     refs: list[str] = []
 
     def hole(m: re.Match) -> str:

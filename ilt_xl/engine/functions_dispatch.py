@@ -16,8 +16,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine import lookups
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
-from ilt_xl.engine.workday import fn_workday
-from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0, E_NUM,
+from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0,
                                   error_code)
 
 _PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
@@ -37,12 +36,9 @@ def normalise_name(name: str) -> str:
 
 def call_function(node: Node, ctx: Ctx) -> Val:
     name = normalise_name(node.value)
-    lazy = _LAZY.get(name)
-    if lazy is not None:
-        return lazy(node.args, ctx)
-    fn, takes_thunks = builtins.lookup(name)
+    fn, takes_thunks = builtins.find(name)
     if fn is not None and takes_thunks:
-        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a)) for a in node.args], ctx)
+        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
@@ -51,9 +47,22 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     vec = _VECTORISED.get(name)
     if vec is not None:
         return vec(args, ctx)
-    if name in ("OFFSET", "INDIRECT", "CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (volatile reference function)")
+    lam = _lambda_named(node.value, ctx)
+    if lam is not None:
+        return lam(args, ctx)
+    if name in ("CELL", "INFO"):
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
     return _call_formulas(name, args, ctx)
+
+
+def _lambda_named(name: str, ctx: Ctx):
+    """The LAMBDA a LET name or a defined name (``MYLAMBDA(2,1)``) holds, else None."""
+    if ctx.env is not None and name.upper() in ctx.env:
+        return ctx.env[name.upper()].lam
+    tree = ctx.book.name_tree(name, ctx.sheet) if "." not in name else None
+    if tree is None or tree.kind != "fn" or normalise_name(tree.value) != "LAMBDA":
+        return None
+    return evaluate(tree, ctx).lam
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
@@ -189,137 +198,6 @@ def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
     return Val(Block.from_objects(out.reshape(-1, 1)), True)
 
 
-# ---- lazy / selecting functions ------------------------------------------------------------------------
-
-def _select(cond_block: Block, yes: Val, no: Val, per_row: bool) -> Val:
-    """Elementwise choice; the condition must be boolean-like (numbers: non-zero is TRUE)."""
-    k = cond_block.kind
-    truth = cond_block.num != 0
-    cond_err = k == ERR
-    bad_text = k == STR
-    shape = np.broadcast_shapes(cond_block.shape, yes.shape, no.shape)
-    def b(x):
-        return np.broadcast_to(x, shape)
-    yk, nk = b(yes.block.kind), b(no.block.kind)
-    t = b(truth)
-    kind = np.where(t, yk, nk).astype(np.int8)
-    num = np.where(t, b(yes.block.num), b(no.block.num))
-    yo = b(yes.block.obj) if yes.block.obj is not None else np.empty(shape, object)
-    no_ = b(no.block.obj) if no.block.obj is not None else np.empty(shape, object)
-    obj = np.where(t, yo, no_)
-    if cond_err.any() or bad_text.any():
-        ce, bt = b(cond_err), b(bad_text)
-        obj = obj.copy()
-        obj[ce] = b(cond_block.obj)[ce]
-        obj[bt] = E_VALUE
-        kind[ce | bt] = ERR
-    return Val(Block(kind, num, obj), per_row)
-
-
-def _fn_if(args: tuple, ctx: Ctx) -> Val:
-    cond = evaluate(args[0], ctx)
-    yes = evaluate(args[1], ctx) if len(args) > 1 and not _is_omitted(args[1]) else Val(Block.numbers([[0.0]]))
-    if len(args) > 2:
-        no = evaluate(args[2], ctx) if not _is_omitted(args[2]) else Val(Block.numbers([[0.0]]))
-    else:
-        no = Val(Block(np.full((1, 1), BOOL, np.int8), np.zeros((1, 1))))
-    if len(args) > 1 and _is_omitted(args[1]):
-        yes = Val(Block.numbers([[0.0]]))
-    per_row = cond.per_row or yes.per_row or no.per_row
-    for v in (cond, yes, no):
-        if per_row and not v.per_row and v.shape != (1, 1):
-            raise NotVectorisable("IF with an array branch")
-    if not per_row and cond.shape == (1, 1) and cond.block.kind[0, 0] != ERR:
-        # scalar condition: evaluate only the chosen branch's value (already computed; choose it)
-        pass
-    return _select(cond.block, yes, no, per_row)
-
-
-def _fn_iferror(args: tuple, ctx: Ctx, only_na: bool = False) -> Val:
-    v = evaluate(args[0], ctx)
-    alt = evaluate(args[1], ctx) if len(args) > 1 and not _is_omitted(args[1]) else Val(Block.numbers([[0.0]]))
-    per_row = v.per_row or alt.per_row
-    if per_row and ((not v.per_row and v.shape != (1, 1)) or (not alt.per_row and alt.shape != (1, 1))):
-        raise NotVectorisable("IFERROR with arrays")
-    is_err = v.block.kind == ERR
-    if only_na and is_err.any():
-        is_err = is_err & np.array([[o is E_NA or str(o) == "#N/A" for o in row] for row in v.block.obj], dtype=bool).reshape(is_err.shape)
-    cond = Block(np.full(is_err.shape, BOOL, np.int8), is_err.astype(float))
-    return _select(cond, alt, v, per_row)
-
-
-def _fn_and_or(args: tuple, ctx: Ctx, is_and: bool) -> Val:
-    vals = [evaluate(a, ctx) for a in args]
-    per_row = _per_row_any(vals)
-    n = ctx.n if per_row else 1
-    acc = np.full((n, 1), is_and)
-    seen = np.zeros((n, 1), bool)
-    err = np.empty((n, 1), object)
-    err_mask = np.zeros((n, 1), bool)
-    for v in vals:
-        k, num = v.block.kind, v.block.num
-        if v.per_row:
-            usable = (k == NUM) | (k == BOOL) | ((k == EMPTY) & (v.ref is None))
-            truth = num != 0
-            e = k == ERR
-            new = e & ~err_mask
-            err[new] = v.block.obj[new]
-            err_mask |= e
-            seen |= usable
-            acc = (acc & (truth | ~usable)) if is_and else (acc | (truth & usable))
-        else:
-            usable = (k == NUM) | (k == BOOL)
-            if v.ref is None and v.shape == (1, 1) and k[0, 0] == STR:
-                txt = v.block.obj[0, 0].upper()
-                if txt not in ("TRUE", "FALSE"):
-                    return Val(Block.errors((1, 1), E_VALUE))
-                usable, num = np.array([[True]]), np.array([[1.0 if txt == "TRUE" else 0.0]])
-            if (k == ERR).any():
-                first = v.block.obj[k == ERR][0]
-                err[~err_mask] = first
-                err_mask[:] = True
-            if usable.any():
-                seen[:] = True
-                vals_ = num[usable] != 0
-                acc = (acc & bool(vals_.all())) if is_and else (acc | bool(vals_.any()))
-    kind = np.where(err_mask, ERR, np.where(seen, BOOL, ERR)).astype(np.int8)
-    err[~seen & ~err_mask] = E_VALUE
-    return Val(Block(kind, acc.astype(float), err), per_row)
-
-
-def _fn_not(args: tuple, ctx: Ctx) -> Val:
-    v = evaluate(args[0], ctx)
-    num, m, e = co.to_numbers(v.block)
-    out = Block(np.full(num.shape, BOOL, np.int8), (num == 0).astype(float), np.empty(num.shape, object))
-    if m is not None:
-        out.kind[m], out.obj[m] = ERR, e[m]
-    return Val(out, v.per_row)
-
-
-def _fn_ifs(args: tuple, ctx: Ctx) -> Val:
-    if len(args) % 2:
-        return Val(Block.errors((1, 1), E_VALUE))
-    result = Val(Block.errors((1, 1), E_NA))
-    for i in range(len(args) - 2, -1, -2):
-        cond = evaluate(args[i], ctx)
-        yes = evaluate(args[i + 1], ctx)
-        per_row = cond.per_row or yes.per_row or result.per_row
-        result = _select(cond.block, yes, result, per_row)
-    return result
-
-
-_LAZY = {
-    "IF": _fn_if,
-    "IFERROR": _fn_iferror,
-    "IFNA": lambda a, c: _fn_iferror(a, c, only_na=True),
-    "AND": lambda a, c: _fn_and_or(a, c, True),
-    "OR": lambda a, c: _fn_and_or(a, c, False),
-    "NOT": _fn_not,
-    "IFS": _fn_ifs,
-    "WORKDAY": fn_workday,  # reads its holidays argument's tree (each row's INDEX(..):INDEX(..) block)
-}
-
-
 # ---- vectorised built-ins -------------------------------------------------------------------------------
 
 def _type_test(pred):
@@ -443,7 +321,7 @@ def _fn_rows_cols(which: str):
         a = args[0]
         if a.per_row:
             return Val(Block.numbers([[1.0]]))
-        return Val(Block.numbers([[float(a.shape[0] if which == "ROWS" else a.shape[1])]]))
+        return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
     return fn
 
 
@@ -452,28 +330,6 @@ def _fn_n(args: list[Val], ctx: Ctx) -> Val:
     num = np.where((b.kind == NUM) | (b.kind == BOOL), b.num, 0.0)
     err = b.kind == ERR
     return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)
-
-
-def _fn_choose(args: list[Val], ctx: Ctx) -> Val:
-    idx, options = args[0], args[1:]
-    if idx.shape != (1, 1) and not idx.per_row:
-        raise NotVectorisable("CHOOSE with an array index")
-    num, m, e = co.to_numbers(idx.block)
-    k = np.trunc(num)
-    if not idx.per_row:
-        if m is not None:
-            return Val(Block.errors((1, 1), e[0, 0]))
-        i = int(k[0, 0])
-        return options[i - 1] if 1 <= i <= len(options) else Val(Block.errors((1, 1), E_VALUE))
-    result = Val(Block.errors((1, 1), E_VALUE))
-    for i, opt in enumerate(options, start=1):
-        if not opt.per_row and opt.shape != (1, 1):
-            raise NotVectorisable("CHOOSE of arrays per row")
-        cond = Block(np.full(k.shape, BOOL, np.int8), (k == i).astype(float))
-        result = _select(cond, opt, result, True)
-    if m is not None:
-        result.block.kind[m], result.block.obj[m] = ERR, e[m]
-    return result
 
 
 def _fn_trim(args: list[Val], ctx: Ctx) -> Val:
@@ -487,31 +343,23 @@ def _fn_trim(args: list[Val], ctx: Ctx) -> Val:
     return Val(blk, args[0].per_row)
 
 
-_SUBTOTAL = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT", 9: "SUM"}
-
-
-def _fn_subtotal(args: list[Val], ctx: Ctx) -> Val:
-    """SUBTOTAL(f, ranges...): hidden rows are not known headlessly, so 1xx codes equal their x."""
-    code = args[0]
-    if code.per_row or code.shape != (1, 1) or code.block.kind[0, 0] != NUM:
-        return Val(Block.errors((1, 1), E_VALUE))
-    name = _SUBTOTAL.get(int(code.block.num[0, 0]) % 100)
-    if name is None:
-        return Val(Block.errors((1, 1), E_VALUE))
+def call_with_values(name: str, args: list[Val], ctx: Ctx) -> Val:
+    """Call the worksheet function ``name`` on values already evaluated (SUBTOTAL's functions)."""
+    fn, takes_thunks = builtins.find(name)
+    if fn is not None and not takes_thunks:
+        return fn(args, ctx)
     vec = _VECTORISED.get(name)
-    return vec(args[1:], ctx) if vec is not None else _call_formulas(name, args[1:], ctx)
+    return vec(args, ctx) if vec is not None else _call_formulas(name, args, ctx)
 
 
 _VECTORISED = {
     "TRIM": _fn_trim,
-    "SUBTOTAL": _fn_subtotal,
     "N": _fn_n,
     "T": lambda args, ctx: Val(Block(np.where(args[0].block.kind == ERR, ERR, STR).astype(np.int8),
                                      np.zeros(args[0].shape),
                                      np.where(np.isin(args[0].block.kind, (STR, ERR)), args[0].block.obj, "")),
                                args[0].per_row),
     "NA": lambda args, ctx: Val(Block.errors((1, 1), E_NA)),
-    "CHOOSE": _fn_choose,
     "ISERROR": _type_test(lambda b: b.kind == ERR),
     "ISERR": _type_test(lambda b: (b.kind == ERR) & ~_is_na(b)),
     "ISNA": _type_test(_is_na),

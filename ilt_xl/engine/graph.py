@@ -65,6 +65,8 @@ def build_runs(model: WorkbookModel) -> list[Run]:
         for s, e in zip(starts, ends):
             i = order[s]
             area = parse_area(f.array_refs[i]) if f.array_refs[i] else None
+            if area is None and not f.texts[i]:
+                continue        # <f ca="1"/> inside an array formula's area: the array's master computes it
             runs.append(Run(sheet, int(cols[s]), rows[s:e].copy(), f.texts[i], area))
     return runs
 

@@ -180,38 +180,88 @@ def _ifs(kind: str, has_target: bool):
         else:
             target, pairs = None, args
         if kind in ("SUMIF", "AVERAGEIF", "COUNTIF"):
-            # single-criterion forms: (range, criterion[, sum_range])
+            # single-criterion forms: (range, criterion[, sum_range]); a sum range of another size
+            # is read from its first cell over the criterion range's size, as Excel does
             rng, crit = args[0], args[1]
             target = args[2] if len(args) > 2 else (rng if kind != "COUNTIF" else None)
             if target is not None and target.shape != rng.shape and target.ref is not None:
                 sheet, r0, c0, _, _ = target.ref
                 from ilt_xl.engine.evaluator import read_area
-                target = Val(read_area(sheet, r0, c0, r0 + rng.shape[0] - 1, c0 + rng.shape[1] - 1))
+                target = Val(read_area(sheet, r0, c0, r0 + rng.shape[0] - 1, c0 + rng.shape[1] - 1), tail=rng.tail)
             pairs = [rng, crit]
-        if len(pairs) % 2:
+        if len(pairs) % 2 or not pairs:
             return Val(Block.errors((1, 1), E_VALUE))
-        ranges, crits = pairs[0::2], pairs[1::2]
-        shape = ranges[0].shape
+        ranges, crits = list(pairs[0::2]), list(pairs[1::2])
         for r in ranges + ([target] if target is not None else []):
             if r.per_row:
                 raise NotVectorisable("a per-row range in a *IFS function")
-            if r.shape != shape:
-                return Val(Block.errors((1, 1), E_VALUE))
-        base = np.ones(shape, bool)
-        varying = []
-        for r, c in zip(ranges, crits):
-            if c.per_row:
-                varying.append((r, c))
-            elif c.shape == (1, 1):
-                b = c.block
-                base &= _fixed_criterion_mask(ctx, r, b)
-            else:
-                raise NotVectorisable("an array criterion")
-        agg = _Aggregator(kind, target)
-        if not varying:
-            return Val(agg.block_for_masks([base]), False)
-        return _ifs_per_row(ctx, agg, base, varying)
+        aligned = _aligned(ranges + ([target] if target is not None else []))
+        if aligned is None:
+            return Val(Block.errors((1, 1), E_VALUE))
+        ranges, target = aligned[:len(ranges)], (aligned[-1] if target is not None else None)
+        arrays = [i for i, c in enumerate(crits) if not c.per_row and c.shape != (1, 1)]
+        if arrays:
+            return _array_criteria(kind, ctx, ranges, crits, target, arrays)
+        return _ifs_masks(kind, ctx, ranges, crits, target)
     return fn
+
+
+def _aligned(vals: list[Val]) -> list[Val] | None:
+    """The ranges of a *IFS call padded to one height: a whole column is read down to its sheet's
+    used rows only, so ranges on different sheets differ until padded with empty cells (their
+    ``tail`` still counts the rest). None when the ranges are not the same size."""
+    height = max(v.shape[0] for v in vals)
+    total = {v.shape[0] + v.tail for v in vals}
+    if len(total) != 1 or len({v.shape[1] for v in vals}) != 1:
+        return None
+    out = []
+    for v in vals:
+        extra = height - v.shape[0]
+        if extra:
+            b = v.block
+            pad = ((0, extra), (0, 0))
+            obj = np.pad(b.obj, pad, constant_values=None)
+            v = Val(Block(np.pad(b.kind, pad), np.pad(b.num, pad), obj), False, None, tail=v.tail - extra)
+        out.append(v)
+    return out
+
+
+def _ifs_masks(kind: str, ctx: Ctx, ranges: list[Val], crits: list[Val], target: Val | None) -> Val:
+    base = np.ones(ranges[0].shape, bool)
+    varying = []
+    for r, c in zip(ranges, crits):
+        if c.per_row:
+            varying.append((r, c))
+        else:
+            base &= _fixed_criterion_mask(ctx, r, c.block)
+    agg = _Aggregator(kind, target)
+    tail = ranges[0].tail
+    if not varying:
+        blank = bool(tail) and agg.kind.startswith("COUNT") and all(_matches_blank(c.block) for c in crits)
+        return Val(agg.block_for_masks([base], extra=tail if blank else 0), False)
+    if tail and agg.kind.startswith("COUNT"):
+        raise NotVectorisable("whole columns counted with per-row criteria")
+    return _ifs_per_row(ctx, agg, base, varying)
+
+
+def _matches_blank(crit: Block) -> bool:
+    """Whether a criterion matches an empty cell (the cells below a whole column's used rows)."""
+    empty = Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object))
+    obj = crit.obj[0, 0] if crit.kind[0, 0] in (STR, ERR) else None
+    return bool(criterion_mask(empty, int(crit.kind[0, 0]), float(crit.num[0, 0]), obj)[0, 0])
+
+
+def _array_criteria(kind: str, ctx: Ctx, ranges, crits, target, arrays: list[int]) -> Val:
+    """A criterion given as an array (``COUNTIF(A:A, {"x","y"})``): one result per element."""
+    if any(c.per_row for c in crits):
+        raise NotVectorisable("an array criterion with per-row criteria")
+    shape = np.broadcast_shapes(*[crits[i].shape for i in arrays])
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        one = [Val(c.block.take(*[slice(min(i, s - 1), min(i, s - 1) + 1) for i, s in zip(idx, c.shape)]))
+               if j in arrays else c for j, c in enumerate(crits)]
+        out[idx] = _ifs_masks(kind, ctx, ranges, one, target).block.value()
+    return Val(Block.from_objects(out))
 
 
 def _fixed_criterion_mask(ctx: Ctx, rng: Val, crit: Block) -> np.ndarray:
@@ -235,25 +285,28 @@ class _Aggregator:
             err = b.kind == ERR
             self.errors = (err, b.obj) if err.any() else None
 
-    def one(self, mask: np.ndarray):
+    def one(self, mask: np.ndarray, extra: int = 0):
         if self.errors is not None and (mask & self.errors[0]).any():
             return self.errors[1][mask & self.errors[0]][0]
         if self.kind.startswith("COUNT"):
-            return float(mask.sum())
+            return float(mask.sum() + extra)
+        if self.kind in ("MINIFS", "MAXIFS"):       # numbers only; none is 0
+            nums = self.values[mask & self.is_num]
+            return float(nums.min() if self.kind == "MINIFS" else nums.max()) if len(nums) else 0.0
         s = float(self.values[mask].sum())
         if self.kind.startswith("AVERAGE"):
             c = float((mask & self.is_num).sum())
             return E_DIV0 if c == 0 else s / c
         return s
 
-    def block_for_masks(self, masks: list[np.ndarray]) -> Block:
-        return Block.from_objects(np.array([[self.one(m)] for m in masks], dtype=object))
+    def block_for_masks(self, masks: list[np.ndarray], extra: int = 0) -> Block:
+        return Block.from_objects(np.array([[self.one(m, extra)] for m in masks], dtype=object))
 
 
 def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tuple[Val, Val]]) -> Val:
     n = ctx.n
     crit_blocks = [c.block for _, c in varying]
-    plain = np.ones(n, bool)
+    plain = np.full(n, agg.kind not in ("MINIFS", "MAXIFS"))     # the hash path sums and counts
     for _, c in varying:
         plain &= _cached(ctx, "plain", (c,), lambda: _plain_criteria(c.block))
     out = np.empty(n, dtype=object)
@@ -531,19 +584,11 @@ def _fn_index(args: list[Val], ctx: Ctx) -> Val:
     return Val(out, per_row, ref)
 
 
-def _fn_xlookup(args: list[Val], ctx: Ctx) -> Val:
-    from ilt_xl.engine.functions_dispatch import _call_formulas
-    look, arr, ret = args[0], args[1], args[2]
-    missing = args[3] if len(args) > 3 and not (args[3].shape == (1, 1) and args[3].block.kind[0, 0] == EMPTY) else None
-    modes = [a for a in args[4:6]]
-    for m in modes:
-        if m.per_row or m.shape != (1, 1) or (m.block.kind[0, 0] != EMPTY and m.block.num[0, 0] not in (0.0, 1.0)):
-            return _call_formulas("XLOOKUP", args, ctx)
-    if len(modes) > 1 and modes[1].block.kind[0, 0] != EMPTY and modes[1].block.num[0, 0] != 1.0:
-        return _call_formulas("XLOOKUP", args, ctx)
-    vec = _vector_of(arr)
-    if vec is None or ret.per_row or (not look.per_row and look.shape != (1, 1)):
-        return _call_formulas("XLOOKUP", args, ctx)
+def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) -> Val:
+    """XLOOKUP's exact match, first to last, of one key or a key per row (hash positions, memoised)."""
+    vec = arr
+    if not look.per_row and look.block.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), look.block.obj[0, 0]))
     pos, wild = _first_positions(ctx, vec, look)
     pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
     q = look.block.objects().ravel()
@@ -555,6 +600,8 @@ def _fn_xlookup(args: list[Val], ctx: Ctx) -> Val:
     n_ret = ret.shape[1] if vertical else ret.shape[0]
     if (ret.shape[0] if vertical else ret.shape[1]) != len(vec.block.kind.ravel()):
         return Val(Block.errors((1, 1), E_VALUE))
+    if not look.per_row and pos[0] < 0:     # not found: if_not_found as it is (a range spills whole)
+        return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
     if n_ret != 1:
         if look.per_row:
             raise NotVectorisable("XLOOKUP returning a row per row")
@@ -609,8 +656,9 @@ VECTORISED = {
     "SUMIF": _ifs("SUMIF", False),
     "AVERAGEIF": _ifs("AVERAGEIF", False),
     "COUNTIF": _ifs("COUNTIF", False),
+    "MINIFS": _ifs("MINIFS", True),
+    "MAXIFS": _ifs("MAXIFS", True),
     "MATCH": _fn_match,
     "INDEX": _fn_index,
-    "XLOOKUP": _fn_xlookup,
     "VLOOKUP": _fn_vlookup,
 }

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -241,8 +242,10 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
 
 
 def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport) -> None:
-    """Runs that depend on each other: evaluate cell by cell in cell-dependency order."""
+    """Runs that depend on each other: evaluate cell by cell in cell-dependency order; cells on a
+    cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`)."""
     from ilt_xl.engine.cell_order import TooComplex, order_cells
+    from ilt_xl.engine.cycle_eval import OnDemand
     live = [rid for rid in comp if runs[rid].problem is None]
     for rid in comp:
         if runs[rid].problem is not None:
@@ -256,27 +259,52 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
             _fail(runs[rid], runs[rid].rows, f"circular or row-by-row dependencies too complex to order ({exc})",
                   report, E_NA)
         return
-    per_run: dict[int, list[int]] = {}
-    for group in circular:
-        for j in group:
-            per_run.setdefault(cells[j][0], []).append(j)
-    for rid, members in per_run.items():
-        names = ", ".join(f"{runs[cells[j][0]].sheet.name}!{column_letter(runs[cells[j][0]].col)}{cells[j][1]}"
-                          for j in sorted(members)[:20]) + (" ..." if len(members) > 20 else "")
-        rows = np.array(sorted(cells[j][1] for j in members))
-        _fail(runs[rid], rows, f"circular reference: {names}", report, E_NA)
+    singles = [Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree)
+               for rid, r in cells]
+
+    def compute(j: int) -> None:
+        rid, r = cells[j]
+        one = singles[j]
+        try:
+            _store(one, one.rows, evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col)))
+        except Exception as exc:
+            _fail(one, one.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
+
+    def value(j: int) -> float | None:
+        grid, (_, c, r) = singles[j].sheet.grid, coords[j]
+        return float(grid.num[r - 1, c - 1]) if grid.kind[r - 1, c - 1] == NUM else None
+
     book_cache, book.lookup_cache = book.lookup_cache, None   # ranges change while the group is evaluated
+    demand = OnDemand(coords, compute)
     try:
-        for j in order:
-            rid, r = cells[j]
-            run = runs[rid]
-            one = Run(run.sheet, run.col, np.array([r]), run.text, None, run.tree)
-            try:
-                _store(one, one.rows, evaluate(run.tree, Ctx(book, run.sheet, one.rows, int(run.rows[0]), run.col)))
-            except Exception as exc:
-                _fail(one, one.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
+        if circular:
+            book.on_read = demand.on_read
+        demand.run_all(order + [j for group in circular for j in group])
+        if demand.circular and model_iteration(book) is not None:
+            demand.iterate(*model_iteration(book), value)
+        elif demand.circular:
+            _report_circular(sorted(demand.circular), cells, singles, runs, report)
     finally:
+        book.on_read = None
         book.lookup_cache = book_cache
+
+
+def _report_circular(members: list[int], cells, singles: list[Run], runs: list[Run], report: RecalcReport) -> None:
+    """Cells on a circle with iterative calculation off: 0, as Excel leaves them, and reported
+    (Excel warns of them too), per run."""
+    per_run: dict[int, list[int]] = {}
+    for j in members:
+        _store(singles[j], singles[j].rows, Val(Block.numbers([[0.0]])))
+        per_run.setdefault(cells[j][0], []).append(j)
+    for rid, js in per_run.items():
+        names = ", ".join(f"{singles[j].sheet.name}!{column_letter(singles[j].col)}{cells[j][1]}" for j in js[:20])
+        first = singles[js[0]]
+        report.problems.append(Problem(f"{first.sheet.name}!{column_letter(first.col)}{cells[js[0]][1]}", len(js),
+                                       runs[rid].text, f"circular reference: {names}" + (" ..." if len(js) > 20 else "")))
+
+
+def model_iteration(book: Book) -> tuple[int, float] | None:
+    return book.model.iteration
 
 
 def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
@@ -311,11 +339,31 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     for rid, run in enumerate(runs):
         for area in run.reads:
             edges[rid] |= index.writers(*area)
-    for comp in strongly_connected(len(runs), edges):
+    components = strongly_connected(len(runs), edges)
+    state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+    comp_of = np.empty(len(runs), np.int64)
+    for k, comp in enumerate(components):
+        comp_of[comp] = k
+
+    def evaluate_component(k: int) -> None:
+        state[k] = 1
+        comp = components[k]
         if len(comp) == 1 and comp[0] not in edges[comp[0]]:
             _evaluate_run(runs[comp[0]], book, report)
         else:
             _evaluate_cycle(comp, runs, book, report)
+        state[k] = 2
+
+    def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+        # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
+        for rid in index.writers(sheet, r0, c0, r1, c1):
+            if state[comp_of[rid]] == 0:
+                evaluate_component(int(comp_of[rid]))
+
+    book.ensure_computed = ensure_computed
+    for k in range(len(components)):
+        if state[k] == 0:
+            evaluate_component(k)
     report.runs = len(runs)
     report.cells_computed = int(sum(len(s.formulas.rows) for s in model.sheets))
     _collect_errors(model, report)
@@ -329,24 +377,30 @@ def default_output(path: str | Path) -> Path:
 
 
 def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
-                today: dt.date | None = None, registry: dict | None = None) -> RecalcReport:
+                today: dt.date | None = None, registry: dict | None = None,
+                phase: Callable[[str], None] | None = None) -> RecalcReport:
     """Recalculate the workbook at ``path`` and write the result to ``output``.
 
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
     replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
     formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
-    when the output cannot be written (nothing partial is left behind).
+    when the output cannot be written (nothing partial is left behind). ``phase``, when given,
+    is told when loading, computing and writing start (the command line's progress display).
     """
     from ilt_xl.engine.writeback import write_values
     out = Path(output) if output is not None else default_output(path)
     report = RecalcReport(str(path), str(out))
+    phase = phase or (lambda name: None)
     with gc_paused():
         t0 = time.perf_counter()
+        phase("Loading")
         model = load_workbook_model(path)
         t1 = time.perf_counter()
+        phase("Computing")
         compute(model, today, report, registry)
         t2 = time.perf_counter()
+        phase("Writing")
         write_values(path, out, model, values_only=values_only)
         t3 = time.perf_counter()
     report.seconds_load, report.seconds_compute, report.seconds_write = t1 - t0, t2 - t1, t3 - t2

@@ -2,7 +2,8 @@
 
 A scenario is a list of changes to the planner's input tables:
 
-* ``fx``: ``("USD", 0.10)`` moves every rate of USD (units per EUR) by +10%; the ECB rates the
+* ``fx``: ``("USD", 0.10)`` makes USD 10% stronger against EUR (one USD buys 10% more EUR, so
+  USD costs weigh 10% more in EUR): every USD rate (units per EUR) is divided by 1.10; the ECB rates the
   sessions use are written into the FX table first (as the ``fx`` macro does), so the change
   reaches every conversion, not only the manual rows;
 * ``cancel_below``: Planned and Confirmed sessions whose occupancy is below the threshold are
@@ -57,7 +58,18 @@ def parse_fx(text: str) -> tuple[str, float]:
     ccy = ccy.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", ccy):
         raise ValueError(f"expected a 3-letter ISO currency code, got {ccy!r}")
-    return ccy, parse_percent(pct)
+    if ccy == "EUR":
+        raise ValueError("EUR is the base every rate is quoted against; move the other currencies instead "
+                         "(EUR 10% stronger is every other currency at -9.09%)")
+    change = parse_percent(pct)
+    if change <= -1:
+        raise ValueError(f"a currency cannot lose 100% or more of its value, got {pct.strip()!r}")
+    return ccy, change
+
+
+def describe_fx(code: str, change: float) -> str:
+    """``("USD", 0.10)`` -> ``"USD 10% stronger against EUR"``: the direction, said in words."""
+    return f"{code} {abs(change) * 100:.4g}% {'stronger' if change >= 0 else 'weaker'} against EUR"
 
 
 def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict[str, pd.DataFrame]:
@@ -72,7 +84,8 @@ def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict
         ccy = fx_table["Currency"].astype(str).str.strip().str.upper()
         for code, change in scenario.fx:
             hit = ccy == code
-            fx_table.loc[hit, "PerEUR"] = pd.to_numeric(fx_table.loc[hit, "PerEUR"]) * (1.0 + change)
+            # stronger: fewer units of it per EUR, so its amounts convert to more EUR
+            fx_table.loc[hit, "PerEUR"] = pd.to_numeric(fx_table.loc[hit, "PerEUR"]) / (1.0 + change)
         out["FX"] = changed["FX"] = fx_table
     if scenario.room_rate is not None:
         rooms = out["Rooms"]

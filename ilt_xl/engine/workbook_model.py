@@ -8,6 +8,7 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +71,8 @@ class Sheet:
     # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
     pieces: list[bytes] | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
+    hidden_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # 1-based, sorted
+    auto_filter: tuple[int, int, int, int] | None = None     # the sheet's autoFilter area, if any
 
     @property
     def n_rows(self) -> int:
@@ -86,6 +89,7 @@ class WorkbookModel:
     sheets: list[Sheet]
     names: list[DefinedName]       # sheet_scope indexes WorkbookModel.sheets (chartsheets included)
     tables: dict[str, Table]       # by upper-case name
+    iteration: tuple[int, float] | None = None   # (iterateCount, iterateDelta) when calcPr iterate="1"
 
     def sheet(self, name: str) -> Sheet | None:
         low = name.lower()
@@ -216,6 +220,23 @@ def _table(pkg: XlsxPackage, info) -> Table:
                  header_rows=info.header_rows, totals_rows=info.totals_rows, columns=list(info.column_names))
 
 
+# <row r="7" ... hidden="1">: rows hidden by hand or by a filter (SUBTOTAL's 1xx codes skip them)
+_HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="([0-9]+)"')
+_AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+
+
+def _hidden_rows(data: bytes) -> np.ndarray:
+    return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(data)), dtype=np.int64)
+
+
+def _auto_filter(data: bytes) -> tuple[int, int, int, int] | None:
+    m = _AUTO_FILTER.search(data)
+    try:
+        return parse_area(m.group(1).decode()) if m else None
+    except ValueError:
+        return None
+
+
 def load_workbook_model(path) -> WorkbookModel:
     """Read sheets, values, formulas, defined names and tables of the xlsx/xlsm at ``path``.
 
@@ -242,17 +263,31 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             try:
-                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name)
+                data = pkg.zip.read(part)
+                cells = scan_sheet_xml(data, pkg.path, name)
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
                 # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
                 raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
             sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
+            sheet.hidden_rows, sheet.auto_filter = _hidden_rows(data), _auto_filter(data)
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
                 sheet.pieces, sheet.part_crc = cells.pieces, (info.CRC, info.file_size)
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
-    return WorkbookModel(str(path), sheets, names, tables)
+    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")))
+
+
+def _iteration(calc_pr) -> tuple[int, float] | None:
+    """Excel's iterative calculation settings (File > Options > Formulas), when switched on."""
+    if calc_pr is None or calc_pr.get("iterate", "0").lower() not in ("1", "true"):
+        return None
+    try:
+        count = int(calc_pr.get("iterateCount", "100"))
+        delta = float(calc_pr.get("iterateDelta", "0.001"))
+    except ValueError:
+        count, delta = 100, 0.001
+    return max(1, min(count, 32767)), max(delta, 0.0)

@@ -101,6 +101,8 @@ SETTINGS = (
     ),
     Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank.",
             minimum=0, maximum=366),
+    Setting("ChecklistHorizonDays", T.INT, 30, "Checklist refreshes create tasks for sessions not yet delivered or "
+            "delivered (or cancelled) within this many days before AsOfDate; older ones get none.", minimum=0),
 )
 
 COURSES = Table(

@@ -95,7 +95,8 @@ def build_planner(path: str | Path, data: object = None, *, as_of: dt.date | Non
     n_units = len(tables["BusinessUnits"]) if "BusinessUnits" in tables else 0
     write_dashboard(wb, currencies=currencies, business_unit_rows=max(8, n_units))
     write_tools_sheet(wb)
-    add_xlwings_conf_sheet(wb)
+    add_xlwings_conf_sheet(wb).sheet_state = "hidden"  # technical: classic xlwings reads it hidden too
+    wb.active = wb.sheetnames.index("Dashboard")       # a planner opens on its summary
     path = Path(path)
     wb.save(path)
     try:
@@ -206,8 +207,7 @@ def _write_table(wb: Workbook, table: Table, frame: pd.DataFrame | None) -> None
     for index, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = _width(column)
     ws.freeze_panes = "B2" if table.name == "Sessions" else "A2"
-    styles.landscape(ws)
-    ws.print_title_rows = "1:1"
+    styles.print_table(ws)
     ws.append([_header_cell(ws, column) for column in table.columns])
     # One styled template row; sheet_rows.fill_tables puts the data rows in its place.
     ws.append([_body_cell(ws, table, column) for column in table.columns])
@@ -233,6 +233,7 @@ def _write_command_sheet(wb: Workbook, name: str, columns: tuple[str, ...], froz
     """An empty table of ``columns`` with one blank row, as :func:`ilt_xl.workbook.new_sheet.add_table_sheet` makes it."""
     ws = wb.create_sheet(name)
     ws.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
+    styles.print_table(ws, key_columns=max(frozen_columns, 1))
     ws.append(list(columns))
     ws.append([])
     ref = f"A1:{get_column_letter(len(columns))}2"
@@ -268,6 +269,8 @@ def _body_cell(ws, table: Table, column: Column) -> WriteOnlyCell:
     """The styled cell reused for every row of ``column``; a calculated column holds its formula."""
     cell = WriteOnlyCell(ws, table.formula_of(column.name) if column.calculated else None)
     cell.number_format = column.format
+    if not column.type.is_numeric and column.type not in (ColumnType.DATE, ColumnType.TIME, ColumnType.BOOL):
+        cell.alignment = styles.TEXT_ALIGNMENT
     if column.calculated:
         cell.fill = styles.CALCULATED_FILL
         cell.protection = styles.LOCKED

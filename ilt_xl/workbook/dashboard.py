@@ -94,6 +94,7 @@ def write_dashboard(wb, *, currencies: list[str], business_unit_rows: int) -> No
     """Add the Dashboard sheet (after the tables) with its KPIs, helper ranges and charts."""
     ws = wb.create_sheet(SHEET)
     ws.sheet_properties.tabColor = "7030A0"
+    ws.sheet_view.tabSelected = True  # the tab the planner opens on (the builder makes it the active one)
     styles.landscape(ws, fit_width=True)
     ws.column_dimensions["A"].width = 46
     for col in YEAR_COLUMNS + YOY_COLUMNS:

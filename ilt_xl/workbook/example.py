@@ -39,7 +39,7 @@ RATES = {
     "USD": (1.08, 1.08, 1.05, 1.10),
     "GBP": (0.87, 0.85, 0.84, 0.86),
     "CHF": (0.97, 0.95, 0.94, 0.93),
-    "NAD": (19.9, 19.8, 19.4, 19.6),
+    "ZAR": (19.9, 19.8, 20.4, 20.6),
 }
 YEARS = (2023, 2024, 2025, 2026)
 
@@ -50,7 +50,7 @@ COUNTRIES = {
     "GB": ("GBP", ("London City",)),
     "US": ("USD", ("New York Midtown", "Chicago Loop")),
     "CH": ("CHF", ("Zurich Oerlikon",)),
-    "NA": ("NAD", ("Windhoek Centre",)),
+    "ZA": ("ZAR", ("Johannesburg Sandton",)),
 }
 BUSINESS_UNITS = (
     ("SALES", "Sales", "CC-1100"), ("OPS", "Operations", "CC-1200"), ("FIN", "Finance", "CC-1300"),
@@ -438,10 +438,10 @@ USD_TREASURY_FROM = "2026-01-01"
 
 
 def _fx() -> pd.DataFrame:
-    """Manual quarterly treasury rates: GBP, CHF and NAD (no ECB rate at all) throughout, USD from 2026."""
+    """Manual quarterly treasury rates (the treasury's, not the ECB's): GBP, CHF and ZAR throughout, USD from 2026."""
     quarters = pd.date_range("2023-01-01", "2026-10-01", freq="QS")
     rows = [(d, cur, RATES[cur][YEARS.index(d.year)], "Treasury quarterly rate")
-            for d in quarters for cur in ("USD", "GBP", "CHF", "NAD")
+            for d in quarters for cur in ("USD", "GBP", "CHF", "ZAR")
             if cur != "USD" or d >= pd.Timestamp(USD_TREASURY_FROM)]
     return pd.DataFrame(rows, columns=["Date", "Currency", "PerEUR", "Source"])
 

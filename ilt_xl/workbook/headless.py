@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ilt_xl.workbook import macros
-from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale
+from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
 from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows
 
@@ -65,8 +65,14 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
         rows = rows[[c for c in rows.columns if str(c).upper() not in computed]]
     location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
     if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
-        set_color_scale(editor, location, len(macros.AVAILABILITY_KEYS) + 1, rows.shape[1], 2, max(len(rows), 1) + 1,
-                        low=0, high=macros.FULL_WEEK_DAYS)
+        keys = len(macros.AVAILABILITY_KEYS)
+        set_color_scale(editor, location, keys + 1, rows.shape[1], 2, max(len(rows), 1) + 1,
+                        low=0, high=macros.FULL_WEEK_DAYS, over=macros.FULL_WEEK_DAYS + 2)
+        # Full names and whole week dates: each column as wide as its longest text
+        widths = {i + 1: min(max([len(str(c))] + [len(str(v)) for v in rows[c]]) + 3, 60)
+                  for i, c in enumerate(rows.columns[:keys])}
+        widths.update({i + 1: 11 for i in range(keys, rows.shape[1])})
+        set_column_widths(editor, location, widths)
 
 
 def run_macro(name: str, source: str | Path, target: str | Path) -> MacroRun:

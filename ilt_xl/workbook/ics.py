@@ -7,17 +7,22 @@ One VEVENT per session the resource holds:
 - **timed** otherwise: the first day from StartTime to EndTime, repeated daily
   with ``RRULE:FREQ=DAILY;COUNT=<days>`` for a multi-day session, so each day
   shows its teaching hours (one event spanning the days would block the nights).
-  Times are *floating* (no time zone): they mean the local time wherever the
-  session runs, as the planner states them.
+  Times are local to where the session runs, with its ``TZID`` (and the VTIMEZONE it
+  names): the room's TimeZone column when it has one, else the zone of the session's
+  Country when all of that country's zones keep the same time (DE, FR, GB, ZA...).
+  A session in a country with several time zones (US, CA, AU, ES...) and no room time
+  zone is written *floating* (no zone): a guessed zone would put it hours off;
 - ``UID`` is ``<SessionId>@<planner id>.ilt-xl``, the planner id being a short
   hash of the planner's name (or ``--planner-id``), so re-exporting updates the
   events a calendar imported instead of duplicating them;
 - ``STATUS`` is TENTATIVE (Planned), CONFIRMED (Confirmed, Delivered) or
   CANCELLED, so a calendar that imported a session drops it once cancelled;
-- ``DTSTAMP`` and ``LAST-MODIFIED`` are the export time, and ``SEQUENCE`` the
-  minutes from 2020-01-01 to it: every export is a newer revision, which is what
-  makes clients accept moved or cancelled sessions (unchanged ones are simply
-  rewritten identically);
+- ``SEQUENCE``, ``DTSTAMP`` and ``LAST-MODIFIED`` change only when the event does: the
+  event's content (everything but those three) is hashed into ``X-ILT-XL-CONTENT``;
+  re-exported over an earlier calendar (the command's default), an unchanged event keeps
+  its SEQUENCE and stamps byte for byte, a changed one gets SEQUENCE + 1 and the export
+  time; a first export starts at SEQUENCE 0;
+- ``DESCRIPTION`` lists only what is known (no empty "Room:" for an external venue);
 - text comes from the workbook and is written as iCalendar TEXT (commas,
   semicolons and line breaks escaped by the icalendar package, other control
   characters removed), so no cell can inject properties or components.
@@ -25,10 +30,12 @@ One VEVENT per session the resource holds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pandas as pd
 from icalendar import Calendar, Event
@@ -37,7 +44,8 @@ from ilt_xl.atomic_write import atomic_target
 from ilt_xl.core.sessions import id_key
 
 PRODID = "-//ilt-xl//ILT planner//EN"
-_SEQUENCE_EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+CONTENT = "X-ILT-XL-CONTENT"
+_STAMPS = ("DTSTAMP", "LAST-MODIFIED", "SEQUENCE", CONTENT)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _STATUS = {"planned": "TENTATIVE", "confirmed": "CONFIRMED", "delivered": "CONFIRMED", "cancelled": "CANCELLED"}
 _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -94,24 +102,100 @@ def _time(value: object) -> dt.time | None:
     return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
 
 
+@functools.cache
+def _zones_by_country() -> dict[str, tuple[str, ...]]:
+    """Country code -> its IANA zones, from the tz database's ``zone.tab`` (shipped by the
+    ``tzdata`` package, which pandas installs, or by the system)."""
+    from importlib import resources as ir
+
+    try:
+        text = ir.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        text = Path("/usr/share/zoneinfo/zone.tab").read_text(encoding="utf-8")
+    zones: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, _, zone, *_ = line.split("\t")
+            zones.setdefault(code.upper(), []).append(zone)
+    return {code: tuple(z) for code, z in zones.items()}
+
+
+@functools.cache
+def country_zone(country: str) -> ZoneInfo | None:
+    """The time zone of ``country`` when all its zones keep the same time (winter and summer
+    offsets alike, as Berlin and Busingen); None for an unknown country or one with several."""
+    zones = _zones_by_country().get(country.strip().upper(), ())
+    offsets = {(ZoneInfo(z).utcoffset(dt.datetime(2025, 1, 15)), ZoneInfo(z).utcoffset(dt.datetime(2025, 7, 15)))
+               for z in zones}
+    return ZoneInfo(zones[0]) if len(offsets) == 1 else None
+
+
+@functools.cache
+def named_zone(name: str) -> ZoneInfo | None:
+    """The IANA zone ``name`` (``America/Chicago``), or None when it is blank or unknown."""
+    name = name.strip()
+    if not name or name not in available_timezones():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def session_zone(room_zone: str, country: str) -> ZoneInfo | None:
+    """Where a session's times are local: its room's zone, else its country's single zone."""
+    return named_zone(room_zone) or country_zone(country)
+
+
+def previous_events(path: Path) -> dict[str, Event]:
+    """The events of an earlier export at ``path`` by UID; none when there is none or it cannot be read."""
+    try:
+        parsed = Calendar.from_ical(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {str(e.get("UID")): e for e in parsed.walk("VEVENT") if e.get("UID")}
+
+
+def _stamp(event: Event, before: Event | None, now: dt.datetime) -> None:
+    """Add SEQUENCE, DTSTAMP and LAST-MODIFIED: kept from ``before`` when the content is the same."""
+    digest = hashlib.sha256(event.to_ical()).hexdigest()[:16]
+    if before is not None and str(before.get(CONTENT, "")) == digest:
+        for name in _STAMPS[:3]:
+            if name in before:
+                event[name] = before[name]
+        event.add(CONTENT.lower(), digest)
+        return
+    sequence = int(before.get("SEQUENCE", -1)) + 1 if before is not None else 0
+    event.add("dtstamp", now)
+    event.add("last-modified", now)
+    event.add("sequence", sequence)
+    event.add(CONTENT.lower(), digest)
+
+
 def calendar_for(
     tables: dict[str, pd.DataFrame],
     resource: Resource,
     planner: str,
     now: dt.datetime | None = None,
+    previous: dict[str, Event] | None = None,
 ) -> Calendar:
     """The calendar of ``resource``: one event per session holding it (see the module docstring).
 
     ``planner`` is the planner's id (:func:`planner_id`); ``now`` the export time
-    (UTC; defaults to the current time). Sessions without valid dates are left out.
+    (UTC; defaults to the current time); ``previous`` the events of the earlier export
+    (:func:`previous_events`), whose SEQUENCE and stamps an unchanged event keeps.
+    Sessions without valid dates are left out.
     """
     now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
-    sequence = int((now - _SEQUENCE_EPOCH).total_seconds() // 60)
+    previous = previous or {}
     sessions = tables["Sessions"]
     mine = sessions[(id_key(sessions[resource.column]) == resource.id.casefold()).to_numpy()]
     courses = tables["Courses"].assign(_key=id_key(tables["Courses"]["CourseId"])).drop_duplicates("_key").set_index("_key")
     instructors = {r.id.casefold(): r.name for r in resources(tables, "instructor")}
     rooms = {r.id.casefold(): r.name for r in resources(tables, "room")}
+    room_table = tables["Rooms"]
+    room_zones = ({_text(i).casefold(): _text(z) for i, z in zip(room_table["RoomId"], room_table["TimeZone"])}
+                  if "TimeZone" in room_table else {})
 
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -126,35 +210,35 @@ def calendar_for(
         session_id = _text(s["SessionId"])
         course_key = _text(s["CourseId"]).casefold()
         title = _text(courses["Title"].get(course_key)) if course_key in courses.index else ""
+        room_key = _text(s["RoomId"]).casefold()
+        uid = f"{session_id}@{planner}.ilt-xl"
         event = Event()
-        event.add("uid", f"{session_id}@{planner}.ilt-xl")
-        event.add("dtstamp", now)
-        event.add("last-modified", now)
-        event.add("sequence", sequence)
+        event.add("uid", uid)
         event.add("summary", f"{title or _text(s['CourseId'])} ({session_id})")
         begins, ends = _time(s.get("StartTime")), _time(s.get("EndTime"))
         days = (end - start).days + 1
         if begins is not None and ends is not None and ends > begins:
-            event.add("dtstart", dt.datetime.combine(start, begins))
-            event.add("dtend", dt.datetime.combine(start, ends))
+            zone = session_zone(room_zones.get(room_key, ""), _text(s.get("Country")))
+            event.add("dtstart", dt.datetime.combine(start, begins, tzinfo=zone))
+            event.add("dtend", dt.datetime.combine(start, ends, tzinfo=zone))
             if days > 1:
                 event.add("rrule", {"freq": "daily", "count": days})
         else:
             event.add("dtstart", start)
             event.add("dtend", end + dt.timedelta(days=1))
         event.add("status", _STATUS.get(_text(s["Status"]).casefold(), "TENTATIVE"))
-        room = rooms.get(_text(s["RoomId"]).casefold(), _text(s["RoomId"]))
+        room = rooms.get(room_key, _text(s["RoomId"]))
         place = ", ".join(p for p in (room, _text(s["Site"]), _text(s["Country"])) if p)
         if place:
             event.add("location", place)
-        details = [
-            f"Session: {session_id}", f"Course: {_text(s['CourseId'])} {title}".strip(),
-            f"Status: {_text(s['Status'])}",
-            f"Instructor: {instructors.get(_text(s['InstructorId']).casefold(), _text(s['InstructorId']))}",
-            f"Room: {room}",
-        ]
-        event.add("description", "\n".join(details))
+        instructor = instructors.get(_text(s["InstructorId"]).casefold(), _text(s["InstructorId"]))
+        details = [("Session", session_id), ("Course", f"{_text(s['CourseId'])} {title}".strip()),
+                   ("Status", _text(s["Status"])), ("Instructor", instructor),
+                   ("Room", room), ("Site", "" if room else _text(s["Site"]))]
+        event.add("description", "\n".join(f"{label}: {value}" for label, value in details if value))
+        _stamp(event, previous.get(uid), now)
         cal.add_component(event)
+    cal.add_missing_timezones()
     return cal
 
 

@@ -74,9 +74,11 @@ def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
 
 
 def checklist_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work."""
-    existing = tables["Checklist"]
-    return checklists.regenerate(existing, tables["Sessions"], tables["ChecklistTemplate"])
+    """The Checklist regenerated from Sessions and ChecklistTemplate, keeping each row's work; sessions
+    finished more than ChecklistHorizonDays before AsOfDate get no new tasks."""
+    s = _settings(settings)
+    since = pd.Timestamp(s["AsOfDate"]).normalize() - pd.Timedelta(days=int(s["ChecklistHorizonDays"]))
+    return checklists.regenerate(tables["Checklist"], tables["Sessions"], tables["ChecklistTemplate"], since=since)
 
 
 def budget_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
@@ -153,8 +155,8 @@ def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABIL
     """Booked days of every instructor and room in each ISO week, from the as-of week on.
 
     Rows: every instructor (Kind "Instructor") then every room (Kind "Room"),
-    each with its Name; columns ``YYYY-Www`` for ``weeks`` consecutive ISO weeks
-    starting with the week of AsOfDate. A cell counts the calendar days of
+    each with its Name; one column per week for ``weeks`` consecutive weeks starting with the
+    week of AsOfDate, headed by the week's Monday (``YYYY-MM-DD``). A cell counts the calendar days of
     non-cancelled sessions holding the resource that fall in the week (0 when
     free; above 5 when a weekend is booked too, or when double-booked).
     """
@@ -162,8 +164,7 @@ def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABIL
     as_of = pd.Timestamp(s["AsOfDate"]).normalize()
     first_monday = (as_of - pd.Timedelta(days=as_of.weekday())).to_datetime64().astype("datetime64[D]")
     mondays = first_monday + 7 * np.arange(weeks)
-    iso = pd.DatetimeIndex(mondays).isocalendar()
-    labels = [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])]
+    labels = [str(monday) for monday in mondays]  # the week's Monday, YYYY-MM-DD: read at a glance
     sessions = tables["Sessions"]
     live = (sessions["Status"].astype(str).str.strip().str.lower() != "cancelled").to_numpy()
     start = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
@@ -234,6 +235,6 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
     Macro("holidays", "Holidays", "Write the public holidays of the sessions' countries and years into the Holidays tab, "
           "keeping rows you added.", holiday_rows, created=True),
-    Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x ISO weeks, booked days.",
+    Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over.",
           availability_rows, reshape=True, created=True),
 )}

@@ -77,11 +77,17 @@ def _free_table_id(editor: PackageEditor) -> int:
     return max(ids, default=0) + 1
 
 
-def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
-                    first_row: int, last_row: int, *, low: float = 0, high: float = 5) -> None:
-    """Make ``table``'s sheet show a white-to-red colour scale over the given block (replacing an earlier one).
+FREE, BOOKED, OVERBOOKED = "FFC6EFCE", "FFFFD966", "FFF8696B"
+"""Availability's colours: green for a free week, amber for a fully booked one, red past it."""
 
-    Values at or below ``low`` are white, at or above ``high`` red. Only a
+
+def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
+                    first_row: int, last_row: int, *, low: float = 0, high: float = 5,
+                    over: float | None = None) -> None:
+    """Make ``table``'s sheet show a colour scale over the given block (replacing an earlier one).
+
+    Values at or below ``low`` are green (free), at ``high`` amber (booked), at or above ``over``
+    red (over-booked); without ``over``, white at ``low`` to red at ``high``. Only a
     colour-scale rule written here before (any colour scale on that sheet whose
     range starts in the block's first cell) is replaced; other rules stay.
     """
@@ -91,9 +97,14 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
     text = re.sub(rf'<conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">(?:(?!</conditionalFormatting>).)*?'
                   r"<colorScale>.*?</conditionalFormatting>", "", text, flags=re.S)
     priorities = [int(p) for p in re.findall(r'<cfRule\b[^>]*\bpriority="(\d+)"', text)]
+    if over is None:
+        scale = (f'<cfvo type="num" val="{low:g}"/><cfvo type="num" val="{high:g}"/>'
+                 '<color rgb="FFFFFFFF"/><color rgb="FFF8696B"/>')
+    else:
+        scale = (f'<cfvo type="num" val="{low:g}"/><cfvo type="num" val="{high:g}"/><cfvo type="num" val="{over:g}"/>'
+                 f'<color rgb="{FREE}"/><color rgb="{BOOKED}"/><color rgb="{OVERBOOKED}"/>')
     rule = (f'<conditionalFormatting sqref="{sqref}"><cfRule type="colorScale" priority="{max(priorities, default=0) + 1}">'
-            f'<colorScale><cfvo type="num" val="{low:g}"/><cfvo type="num" val="{high:g}"/>'
-            '<color rgb="FFFFFFFF"/><color rgb="FFF8696B"/></colorScale></cfRule></conditionalFormatting>')
+            f'<colorScale>{scale}</colorScale></cfRule></conditionalFormatting>')
     # CT_Worksheet order: conditionalFormatting comes after these and before the elements below.
     following = ("dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
                  "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
@@ -106,3 +117,13 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
         found = [m.start() for name in following if (m := re.search(rf"<{name}\b", text))]
         at = min(found) if found else text.rindex("</worksheet>")
     editor.write(table.sheet_part, text[:at] + rule + text[at:])
+
+
+def set_column_widths(editor: PackageEditor, table: TableLocation, widths: dict[int, float]) -> None:
+    """Give the columns of ``table``'s sheet these widths (column number -> characters), replacing its ``<cols>``."""
+    text = editor.text(table.sheet_part)
+    cols = "<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                              for c, w in sorted(widths.items())) + "</cols>"
+    text = re.sub(r"<cols>.*?</cols>|<cols/>", "", text, count=1, flags=re.S)
+    at = text.index("<sheetData")  # CT_Worksheet: cols comes just before sheetData
+    editor.write(table.sheet_part, text[:at] + cols + text[at:])

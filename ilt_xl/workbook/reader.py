@@ -214,7 +214,7 @@ class _Reader:
         for reason in np.unique(why[flagged]):
             mask = wrong & (why == reason)
             self.problems.extend(problems_from_mask(
-                loc, mask, rows, column.name, raw, expected, f"{column.name} must be {expected}: {reason}"))
+                loc, mask, rows, column.name, raw, expected, reason))
 
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}
@@ -222,9 +222,10 @@ class _Reader:
     def _setting(self, setting: Setting) -> object:
         name = self.pkg.defined_name(setting.name)
         if name is None:
+            # The default is a working value, so the planner still computes: tell, do not refuse.
             self._problem(SETTINGS_SHEET, f"the named cell {setting.name} is missing; "
-                          f"its default {setting.default!r} is used", f"a named cell {setting.name}",
-                          column=setting.name)
+                          f"its default {setting.default!r} is used", f"a cell named {setting.name} on {SETTINGS_SHEET}",
+                          column=setting.name, severity=WARNING)
             return setting.default
         try:
             sheet, ref = split_sheet_reference(name.value)
@@ -245,7 +246,7 @@ class _Reader:
             return setting.default
         if typed.wrong[0]:
             expected = _EXPECTED[setting.type.value]
-            self._problem(self.pkg.sheet(sheet).name, f"{setting.name} must be {expected}: {typed.why[0]}",
+            self._problem(self.pkg.sheet(sheet).name, str(typed.why[0]),
                           expected, column=setting.name, cell=cell, value=raw)
             return setting.default
         value = typed.values[0]

@@ -19,6 +19,9 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 INPUT_HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 CALCULATED_HEADER_FILL = PatternFill("solid", fgColor="595959")
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+# Text one character in from the left, so that it never touches a right-aligned number beside it
+# ("2023 SALES" read as one value); numbers keep Excel's right alignment.
+TEXT_ALIGNMENT = Alignment(horizontal="left", indent=1)
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")
 SECTION_FONT = Font(bold=True, size=12, color="1F3864")
@@ -31,8 +34,21 @@ WARNING = DifferentialStyle(font=Font(color="9C5700"), fill=PatternFill("solid",
 
 
 def landscape(ws, fit_width: bool = False) -> None:
-    """Print ``ws`` in landscape, optionally scaled to one page wide."""
+    """Print ``ws`` in landscape (on the printer's paper), optionally scaled to one page wide (as many
+    pages down as it takes)."""
     ws.page_setup.orientation = "landscape"
     if fit_width:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def print_table(ws, key_columns: int = 1) -> None:
+    """Print a table sheet ready to read on paper: landscape, one page wide, the header row and the
+    first ``key_columns`` columns (the ids) repeated on every page, narrow margins, page numbers."""
+    landscape(ws, fit_width=True)
+    ws.print_title_rows = "1:1"
+    if key_columns:
+        ws.print_title_cols = f"A:{chr(ord('A') + key_columns - 1)}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top, ws.page_margins.bottom, ws.page_margins.footer = 0.6, 0.8, 0.3
+    ws.oddFooter.center.text = "&A - page &P of &N"

@@ -119,7 +119,7 @@ def _column_problems(planner: Planner, table: Table, column: Column, frame: pd.D
     if column.minimum is not None:
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
         add(filled & (numbers < column.minimum), f"a value of at least {column.minimum:g}",
-            f"{column.name} must not be below {column.minimum:g}")
+            f"{column.name} is below {column.minimum:g}")
     return out
 
 
@@ -222,7 +222,8 @@ def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
 def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Series:
     """``table[value]`` for each of ``keys`` (``""`` where the key is blank or unknown)."""
     mapping = table.drop_duplicates(key).set_index(key)[value]
-    return keys.map(mapping).fillna("").astype(object)
+    found = keys.map(mapping).astype(object)  # object first: filling a float column with "" is refused by pandas 4
+    return found.where(found.notna(), "")
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:

@@ -117,7 +117,7 @@ def _formula_cells(sheet) -> list[tuple[int, int, str]]:
         if area:
             r0, c0, r1, c1 = parse_area(area)
             out += [(rr, cc, "{" + text + "}") for rr in range(r0, r1 + 1) for cc in range(c0, c1 + 1)]
-        else:
+        elif text:              # an empty <f/> is a cell of an array formula's area, listed with it
             out.append((r, c, text))
     return out
 

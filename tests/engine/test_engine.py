@@ -155,11 +155,13 @@ def test_unsupported_function_and_bad_reference_are_located(tmp_path):
     ws.append(["K", "V"])
     ws.append(["a", 1])
     ws.add_table(Table(displayName="T", ref="A1:B2"))
-    ws["D5"] = '=OFFSET(A1,1,0)'
+    ws["D5"] = '=CELL("filename",A1)'
     ws["D6"] = "=SUM(T[Nope])"
+    ws["D7"] = "=OFFSET(A1,1,1)"
     report, out = _recalc(wb, tmp_path)
     by_cell = {p.cell: p.reason for p in report.problems}
-    assert "OFFSET is not supported" in by_cell["Sheet!D5"]
+    assert "CELL is not supported" in by_cell["Sheet!D5"]
+    assert "Sheet!D7" not in by_cell and _values(out, "Sheet")["D7"].value == 1
     assert "has no column 'Nope'" in by_cell["Sheet!D6"]
     assert _values(out, "Sheet")["D6"].value == "#NAME?"
 

@@ -23,12 +23,14 @@ def test_recalc_writes_the_default_copy_and_never_the_input(tmp_path):
     src = tmp_path / "plan.xlsx"
     _book(src)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    res = runner.invoke(app, ["recalc", str(src), "--today", "2025-01-02"])
+    # 80 columns, as a pipe has: the summary is still one line, whatever the temporary path's length
+    res = runner.invoke(app, ["recalc", str(src), "--today", "2025-01-02"], env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
     out = tmp_path / "plan.recalc.xlsx"
     assert openpyxl.load_workbook(out, data_only=True).active["A2"].value == 20
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
-    assert "1 formula cells" in res.output
+    [summary] = res.output.splitlines()
+    assert f"{src} -> {out}: 1 formula cell in 1 run" in summary
 
 
 def test_recalc_refuses_to_overwrite_the_input_without_in_place(tmp_path):

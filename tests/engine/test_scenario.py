@@ -79,8 +79,11 @@ def test_fx_scenario_moves_the_currency_rates(planner, tmp_path):
     got = _table(target, "FX")
     is_usd = (expected["Currency"].astype(str).str.upper() == "USD").to_numpy()
     assert is_usd.any()
-    want = expected["PerEUR"].to_numpy(float) * np.where(is_usd, 1.1, 1.0)
+    # USD 10% stronger against EUR: 1.10 times fewer USD per EUR, so USD costs weigh more in EUR
+    want = expected["PerEUR"].to_numpy(float) / np.where(is_usd, 1.1, 1.0)
     assert got["PerEUR"].to_numpy(float) == pytest.approx(want)
+    assert sc.describe_fx("USD", 0.10) == "USD 10% stronger against EUR"
+    assert sc.describe_fx("GBP", -0.025) == "GBP 2.5% weaker against EUR"
 
 
 def test_scenario_never_replaces_files_already_in_out_without_force(planner, tmp_path):
@@ -93,7 +96,7 @@ def test_scenario_never_replaces_files_already_in_out_without_force(planner, tmp
     again = runner.invoke(app, args)
     assert again.exit_code == 3
     said = " ".join(again.output.split())       # the console wraps long lines
-    assert "3 file(s) already exist" in said and "use --force to replace them" in said
+    assert "3 files already exist" in said and "use --force to replace them" in said
     assert (out / "plan.scenarios.csv").read_text() == "the analyst's own notes\n"      # nothing touched
     assert {p.name for p in out.iterdir()} == set(before)
     forced = runner.invoke(app, [*args, "--force"])

@@ -23,6 +23,7 @@ import xlwings as xw
 from xlwings import server
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # this checkout's udfs and ilt_xl, whatever else is installed
 
 
 def load_main():

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from ilt_xl.functions import REGISTRY, SPECS
 from ilt_xl.schema import PLANNER
@@ -76,6 +76,19 @@ def _with_text_id(book: dict) -> dict:
     old = sheet["values"][1][0]
     for s in book["sheets"]:
         s["values"] = [[TEXT_ID if v == old else v for v in row] for row in s["values"]]
+    return book
+
+
+def _with_stale_availability(book: dict, rows: int = 300, columns: int = 60) -> dict:
+    """The Availability table larger than the new one (more weeks, more resources): old values everywhere."""
+    book = copy.deepcopy(book)
+    sheet = next(s for s in book["sheets"] if s["name"] == "Availability")
+    header = ["Kind", "Resource", "Name"] + [f"old{i}" for i in range(columns - 3)]
+    sheet["values"] = [header] + [["old"] * columns for _ in range(rows - 1)]
+    table = next(t for t in sheet["tables"] if t["name"] == "Availability")
+    last = get_column_letter(columns)
+    table.update(range_address=f"A1:{last}{rows}", header_row_range_address=f"A1:{last}1",
+                 data_body_range_address=f"A2:{last}{rows}")
     return book
 
 
@@ -134,8 +147,9 @@ def lite(tmp_path_factory) -> dict:
         "no-availability": _without_sheet(example, "Availability"),
         "sheet-scoped": payload(EXAMPLE, sheet_scoped=tuple(s.name for s in PLANNER.settings)),
         "text-id": _with_text_id(example),
+        "stale-availability": _with_stale_availability(example),
     }
-    variants = ("no-availability", "sheet-scoped", "text-id")  # each checks what the Availability script meets
+    variants = ("no-availability", "sheet-scoped", "text-id", "stale-availability")  # each checks what the Availability script meets
     job = {"books": books, "only": {label: ["ilt_refresh_availability"] for label in variants}, "calls": _calls()}
     (folder / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
@@ -239,6 +253,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
 
 def test_every_script_takes_the_book_and_runs(lite):
     assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted(SCRIPTS)
+    assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
                 if "error" in r}
     assert failures == {}
@@ -260,6 +275,16 @@ def test_availability_creates_its_table_on_a_planner_without_it(lite, tmp_path):
     cells = _after(book, actions)
     assert "Availability" in cells.sheets
     _compare(cells.table("Availability"), _twin_rows(EXAMPLE, "availability", tmp_path), "Availability")
+
+
+def test_a_smaller_availability_leaves_nothing_of_the_old_one(lite, tmp_path):
+    book = lite["job"]["books"]["stale-availability"]
+    cells = _after(book, lite["scripts"]["stale-availability"]["ilt_refresh_availability"]["actions"])
+    _compare(cells.table("Availability"), _twin_rows(EXAMPLE, "availability", tmp_path), "Availability")
+    at = cells.sheets.index("Availability")
+    min_col, min_row, max_col, max_row = range_boundaries(cells.tables[at]["Availability"])
+    outside = {k: v for k, v in cells.cells[at].items() if not (min_row - 1 <= k[0] < max_row and min_col - 1 <= k[1] < max_col)}
+    assert max_row < 300 and max_col < 60 and outside == {}
 
 
 def test_settings_as_sheet_scoped_names_are_read(lite):

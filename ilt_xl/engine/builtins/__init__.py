@@ -6,7 +6,7 @@
     @builtin("IF", lazy=True)
     def if_(args: list[Thunk], ctx: Ctx) -> Val: ...        # receives thunks: evaluates what it needs
 
-:func:`lookup` answers the dispatcher (:mod:`ilt_xl.engine.functions_dispatch`); the category
+:func:`find` answers the dispatcher (:mod:`ilt_xl.engine.functions_dispatch`); the category
 modules are imported on first use. Built-ins receive values, never the tree.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("dates", "engineering", "info", "math")
+CATEGORIES = ("aggregate", "dates", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference",
+              "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _LAZY: dict[str, Callable] = {}
@@ -37,16 +38,18 @@ def builtin(*names: str, lazy: bool = False):
 
 @dataclass(frozen=True)
 class Thunk:
-    """An argument not evaluated yet: call it for its value. ``omitted`` for an empty argument (``IF(A1,,2)``)."""
+    """An argument not evaluated yet: call it for its value. ``omitted`` for an empty argument
+    (``IF(A1,,2)``); ``node`` is its tree (LET and LAMBDA evaluate it in a scope of their own)."""
 
     evaluate: Callable
     omitted: bool = False
+    node: object = None
 
     def __call__(self):
         return self.evaluate()
 
 
-def lookup(name: str) -> tuple[Callable | None, bool]:
+def find(name: str) -> tuple[Callable | None, bool]:
     """(the built-in called ``name``, whether it takes thunks), or (None, False)."""
     global _loaded
     if not _loaded:
@@ -60,5 +63,5 @@ def lookup(name: str) -> tuple[Callable | None, bool]:
 
 
 def names() -> set[str]:
-    lookup("")
+    find("")
     return set(_EAGER) | set(_LAZY)

@@ -5,7 +5,7 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import Val, broadcast_pair, lined_up_area
-from ilt_xl.engine.values import EMPTY, Block
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, Block, E_VALUE
 
 
 def numbers_of(v: Val):
@@ -13,10 +13,10 @@ def numbers_of(v: Val):
     return co.to_numbers(v.block)
 
 
-def elementwise(fn, *args: Val, default=None) -> Val:
+def elementwise(fn, *args: Val, default=None, booleans: bool = True) -> Val:
     """``fn(*number arrays)`` over broadcast arguments; errors of the arguments (leftmost first)
     and NaN/inf results (#NUM!) laid over the result. ``default`` replaces omitted trailing
-    arguments (an empty 1x1 value)."""
+    arguments (an empty 1x1 value); ``booleans=False`` makes TRUE/FALSE #VALUE! (DEC2BIN, RANDBETWEEN)."""
     vals = list(args)
     if default is not None:
         vals = [Val(Block.numbers([[d]])) if d is not None and (v is None or _omitted(v)) else v
@@ -25,12 +25,24 @@ def elementwise(fn, *args: Val, default=None) -> Val:
     for other in vals[1:]:
         per_row = broadcast_pair(vals[0], other) or per_row
     parts = [co.to_numbers(v.block) for v in vals]
+    if not booleans:
+        parts = [_no_booleans(v.block, *p) for v, p in zip(vals, parts)]
     with np.errstate(all="ignore"):
         out = fn(*[p[0] for p in parts])
     out = np.asarray(out, dtype=np.float64)
     if out.ndim < 2:
         out = out.reshape(1, 1) if out.ndim == 0 else out.reshape(-1, 1)
     return Val(co.number_block(out, *[(p[1], p[2]) for p in parts]), per_row, origin=lined_up_area(out.shape, *vals))
+
+
+def _no_booleans(b: Block, num, mask, errs):
+    """(numbers, error mask, errors) with booleans made #VALUE! (errors before them kept)."""
+    bools = b.kind == BOOL
+    if not bools.any():
+        return num, mask, errs
+    mask = bools if mask is None else (mask | bools)
+    errs = np.where(bools & ~(b.kind == ERR), E_VALUE, errs if errs is not None else None)
+    return num, mask, errs
 
 
 def _omitted(v: Val) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
-from ilt_xl.engine.values import EMPTY, ERR, E_NUM, E_VALUE, STR, Block
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, E_NUM, E_VALUE, STR, Block
 
 
 def _dec2base(base: int):
@@ -33,6 +33,10 @@ def _dec2base(base: int):
         given = len(vals) > 1 and not (vals[1].shape == (1, 1) and vals[1].block.kind[0, 0] == EMPTY)
         per_row = broadcast_pair(vals[0], vals[1]) if given else vals[0].per_row
         num, m, e = co.to_numbers(vals[0].block)
+        bools = vals[0].block.kind == BOOL          # TRUE is no number here: #VALUE!
+        if bools.any():
+            m = bools if m is None else m | bools
+            e = np.where(bools, E_VALUE, e if e is not None else None)
         not_number = m & (vals[0].block.kind == STR) if m is not None else np.zeros(num.shape, bool)
         pl, pm, pe = co.to_numbers(vals[1].block) if given else (np.zeros((1, 1)), None, None)
         shape = np.broadcast_shapes(num.shape, pl.shape)

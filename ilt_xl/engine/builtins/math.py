@@ -16,15 +16,18 @@ _MAX_DIGITS = 340
 
 
 def at_digits(x: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
-    """``x`` rounded ('round': half away from zero), rounded up ('up': away from zero) or
-    truncated ('down') at ``digits`` decimals, on the 15 significant digits Excel works with."""
+    """``x`` rounded ('round': half away from zero), rounded up ('up': away from zero) or down
+    ('down': toward zero) at ``digits`` decimals, on the 15 significant digits Excel works with;
+    'trunc' drops the digits as stored (TRUNC(-0.39999999999999997,1) is -0.3 in Excel)."""
     x, d = np.broadcast_arrays(np.asarray(x, np.float64), np.trunc(np.asarray(digits, np.float64)))
     d = np.clip(d, -_MAX_DIGITS, _MAX_DIGITS)
     if mode == "round":
         out = co.excel_round(x, np.clip(d, -308, 308))
     else:
         scale = 10.0 ** np.clip(d, -308, 308)
-        y = co.excel_round(np.abs(x) * scale, 9)     # 8.000000000000002 is 8: not rounded up to 9
+        y = np.abs(x) * scale
+        if mode != "trunc":
+            y = co.excel_round(y, 9)     # 8.000000000000002 is 8: not rounded up to 9
         step = np.ceil(y) if mode == "up" else np.floor(y)
         out = np.sign(x) * step / scale
     # digits beyond the number's precision keep it; digits before its first digit give 0
@@ -51,7 +54,7 @@ def rounddown(args: list[Val], ctx: Ctx) -> Val:
 @builtin("TRUNC")
 def trunc(args: list[Val], ctx: Ctx) -> Val:
     digits = args[1] if len(args) > 1 else None
-    return elementwise(lambda x, d: at_digits(x, d, "down"), args[0], digits, default=(None, 0.0))
+    return elementwise(lambda x, d: at_digits(x, d, "trunc"), args[0], digits, default=(None, 0.0))
 
 
 @builtin("QUOTIENT")
@@ -77,4 +80,4 @@ def randbetween(args: list[Val], ctx: Ctx) -> Val:
         bad = lo > hi
         r = np.random.random(np.broadcast_shapes(lo.shape, hi.shape))
         return np.where(bad, np.nan, lo + np.floor(r * (np.where(bad, lo, hi) - lo + 1)))
-    return elementwise(draw, args[0], args[1])
+    return elementwise(draw, args[0], args[1], booleans=False)

@@ -49,3 +49,14 @@ def test_a_range_in_a_single_cell_intersects_the_formula_row():
     got = values({"A1": 1.2, "A2": 2.4, "A3": 3.6, "B2": "=ROUND(A1:A3*2,0)", "B5": "=ROUND(A1:A3,0)",
                   "C1": "=@A1:A3"})
     assert got["B2"] == 5.0 and got["B5"] == "#VALUE!" and got["C1"] == 1.2
+
+
+def test_trunc_drops_the_digits_as_stored_while_rounddown_works_on_15_digits():
+    # 0.3-0.7 is -0.39999999999999997 in binary floating point; Excel's TRUNC(...,1) of it is -0.3
+    got = values({"A1": "=0.3-0.7", "B1": "=TRUNC(A1,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
+    assert (got["B1"], got["C1"]) == (-0.3, 8.0)
+
+
+def test_booleans_are_no_numbers_for_randbetween():
+    got = values({"A1": True, "B1": "=RANDBETWEEN(A1,3)"})
+    assert got["B1"] == "#VALUE!"

@@ -1,4 +1,4 @@
-"""WORKDAY(start, days, [holidays]) over a whole run of rows.
+"""Working-day built-ins: WORKDAY(start, days, [holidays]) over a whole run of rows.
 
 The holidays are either one fixed range for every row, or each row's own block of one column,
 written ``INDEX(col,MATCH(…,0)):INDEX(col,MATCH(…,1))`` (the planner's due dates: the rows of
@@ -19,6 +19,7 @@ import numpy as np
 from ilt_xl.core.calendar import step_workdays
 from ilt_xl.core.serial_dates import FIRST_DATE, LAST_DATE, datetime64_to_serial, serial_to_datetime64
 from ilt_xl.engine import coercion as co
+from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NUM, E_REF, E_VALUE
@@ -27,15 +28,16 @@ _WEEKDAYS = "1111100"
 _NO_ERRORS = (None, None)
 
 
-def fn_workday(nodes: tuple, ctx: Ctx) -> Val:
-    """WORKDAY for the run of ``ctx`` (a lazy function: the holidays argument is looked at unevaluated)."""
-    if not 2 <= len(nodes) <= 3:
+@builtin("WORKDAY", lazy=True)
+def workday(args: list[Thunk], ctx: Ctx) -> Val:
+    """WORKDAY for the run of ``ctx`` (lazy: the holidays argument's tree is looked at before it is evaluated)."""
+    if not 2 <= len(args) <= 3:
         return Val(Block.errors((1, 1), E_VALUE))
-    start, days = evaluate(nodes[0], ctx), evaluate(nodes[1], ctx)
+    start, days = args[0](), args[1]()
     if start.shape != (1, 1) and not start.per_row or days.shape != (1, 1) and not days.per_row:
         raise NotVectorisable("WORKDAY over an array")
-    if len(nodes) == 3 and nodes[2].kind != "empty":
-        group, blocks, hol_errors = _holiday_blocks(nodes[2], ctx)
+    if len(args) == 3 and not args[2].omitted:
+        group, blocks, hol_errors = _holiday_blocks(args[2], ctx)
     else:
         group, blocks, hol_errors = np.zeros(1, dtype=np.intp), [Block.numbers(np.zeros((0, 1)))], _NO_ERRORS
     per_row = start.per_row or days.per_row or len(group) > 1
@@ -70,17 +72,18 @@ def _flat(a: np.ndarray | None, n: int) -> np.ndarray | None:
     return None if a is None else np.broadcast_to(a.reshape(-1), n)
 
 
-def _holiday_blocks(node: Node, ctx: Ctx) -> tuple[np.ndarray, list[Block], tuple]:
+def _holiday_blocks(arg: Thunk, ctx: Ctx) -> tuple[np.ndarray, list[Block], tuple]:
     """(block index per row, the distinct holiday blocks, (error mask, errors) per row or (None, None))."""
     from ilt_xl.engine.functions_dispatch import normalise_name
 
-    ends = node.args if node.kind == "op" and node.value == ":" else ()
+    node: Node | None = arg.node
+    ends = node.args if node is not None and node.kind == "op" and node.value == ":" else ()
     if len(ends) == 2 and all(e.kind == "fn" and normalise_name(e.value) == "INDEX" and len(e.args) == 2 for e in ends):
         areas = [evaluate(e.args[0], ctx) for e in ends]
         a, b = areas
         if a.ref is not None and not a.per_row and a.identity == b.identity and a.shape[1] == 1:
             return _blocks_of_column(a, [evaluate(e.args[1], ctx) for e in ends], ctx)
-    value = evaluate(node, ctx)
+    value = arg()
     if value.per_row:
         raise NotVectorisable("WORKDAY holidays varying by row")
     return np.zeros(1, dtype=np.intp), [value.block], _NO_ERRORS

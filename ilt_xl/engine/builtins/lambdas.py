@@ -1,0 +1,182 @@
+"""LET, LAMBDA and the functions that call lambdas: MAP, BYROW, BYCOL, SCAN, REDUCE, MAKEARRAY.
+
+A LAMBDA is a value (:attr:`Val.lam`) holding its parameters, body and the names in scope where
+it was written; calling it evaluates the body with the parameters bound. LET binds its names in
+order, each value seeing the names before it. ``_xleta.SUM`` (an eta lambda, Excel's shorthand
+for ``LAMBDA(x, SUM(x))``) calls the built-in with the lambda's arguments.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ilt_xl.engine.builtins import Thunk, builtin
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
+from ilt_xl.engine.values import ERR, NUM, Block, E_VALUE
+
+
+def _value_error() -> Val:
+    return Val(Block.errors((1, 1), E_VALUE))
+
+
+class Lambda:
+    """A LAMBDA's parameters (upper case), body and the LET/LAMBDA names it was written among."""
+
+    def __init__(self, params: list[str], body, env: dict | None):
+        self.params, self.body, self.env = params, body, env
+
+    def __call__(self, args: list[Val], ctx: Ctx) -> Val:
+        if len(args) != len(self.params):
+            return _value_error()
+        env = dict(self.env or {})
+        env.update(zip(self.params, args))
+        return evaluate(self.body, dataclasses.replace(ctx, env=env))
+
+
+class Eta:
+    """``_xleta.NAME``: the built-in NAME as a lambda."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, args: list[Val], ctx: Ctx) -> Val:
+        from ilt_xl.engine.functions_dispatch import call_with_values
+        return call_with_values(self.name, args, ctx)
+
+
+def _as_lambda(lam) -> Val:
+    return Val(Block.errors((1, 1), E_VALUE), lam=lam)
+
+
+def eta(name: str) -> Val:
+    return _as_lambda(Eta(name))
+
+
+@builtin("LAMBDA", lazy=True)
+def lambda_(args: list[Thunk], ctx: Ctx) -> Val:
+    if not args or any(a.node.kind != "name" for a in args[:-1]):
+        return _value_error()
+    return _as_lambda(Lambda([a.node.value.upper() for a in args[:-1]], args[-1].node, ctx.env))
+
+
+@builtin("LAMBDACALL")
+def lambda_call(args: list[Val], ctx: Ctx) -> Val:
+    """``LAMBDA(x, x+1)(2)``: the lambda called in place."""
+    if not args or args[0].lam is None:
+        return _value_error()
+    return args[0].lam(args[1:], ctx)
+
+
+@builtin("LET", lazy=True)
+def let(args: list[Thunk], ctx: Ctx) -> Val:
+    if len(args) < 3 or len(args) % 2 == 0 or any(a.node.kind != "name" for a in args[:-1:2]):
+        return _value_error()
+    env = dict(ctx.env or {})
+    scoped = dataclasses.replace(ctx, env=env)
+    for name, value in zip(args[:-1:2], args[1:-1:2]):
+        env[name.node.value.upper()] = evaluate(value.node, scoped)
+    return evaluate(args[-1].node, scoped)
+
+
+# ---- functions taking lambdas ----------------------------------------------------------------------------
+
+def _lambda_arg(v: Val):
+    return v.lam
+
+
+def _element(b: Block, i: int, j: int) -> Val:
+    return Val(b.take(slice(i, i + 1), slice(j, j + 1)))
+
+
+def _scalar_result(v: Val):
+    """A lambda's result as one element (an array result is #VALUE!: Excel's #CALC!)."""
+    if v.lam is not None or v.shape != (1, 1):
+        return E_VALUE
+    return v.block.value(0, 0)
+
+
+def _fixed(args: list[Val]) -> None:
+    if any(a.per_row for a in args):
+        raise NotVectorisable("a lambda helper over per-row values")
+
+
+@builtin("MAP")
+def map_(args: list[Val], ctx: Ctx) -> Val:
+    _fixed(args)
+    if len(args) < 2 or args[-1].lam is None:
+        return _value_error()
+    arrays, lam = args[:-1], args[-1].lam
+    shape = np.broadcast_shapes(*[a.shape for a in arrays]) if len({a.shape for a in arrays}) <= 1 else None
+    if shape is None:
+        return _value_error()
+    out = np.empty(shape, dtype=object)
+    for i, j in np.ndindex(shape):
+        out[i, j] = _scalar_result(lam([_element(a.block, i, j) for a in arrays], ctx))
+    return Val(Block.from_objects(out))
+
+
+def _by(args: list[Val], ctx: Ctx, rows: bool) -> Val:
+    _fixed(args)
+    if len(args) != 2 or args[1].lam is None:
+        return _value_error()
+    a, lam = args[0], args[1].lam
+    n = a.shape[0] if rows else a.shape[1]
+    out = np.empty((n, 1) if rows else (1, n), dtype=object)
+    for k in range(n):
+        part = a.block.take(slice(k, k + 1)) if rows else a.block.take(slice(None), slice(k, k + 1))
+        out[(k, 0) if rows else (0, k)] = _scalar_result(lam([Val(part)], ctx))
+    return Val(Block.from_objects(out))
+
+
+@builtin("BYROW")
+def byrow(args: list[Val], ctx: Ctx) -> Val:
+    return _by(args, ctx, rows=True)
+
+
+@builtin("BYCOL")
+def bycol(args: list[Val], ctx: Ctx) -> Val:
+    return _by(args, ctx, rows=False)
+
+
+def _fold(args: list[Val], ctx: Ctx, keep: bool) -> Val:
+    _fixed(args)
+    if len(args) != 3 or args[2].lam is None:
+        return _value_error()
+    acc, a, lam = args[0], args[1], args[2].lam
+    out = np.empty(a.shape, dtype=object)
+    for i, j in np.ndindex(a.shape):       # row by row, as Excel walks the array
+        acc = lam([acc, _element(a.block, i, j)], ctx)
+        if acc.lam is not None or acc.shape != (1, 1):
+            acc = _value_error()
+        out[i, j] = acc.block.value(0, 0)
+    return Val(Block.from_objects(out)) if keep else acc
+
+
+@builtin("REDUCE")
+def reduce_(args: list[Val], ctx: Ctx) -> Val:
+    return _fold(args, ctx, keep=False)
+
+
+@builtin("SCAN")
+def scan(args: list[Val], ctx: Ctx) -> Val:
+    return _fold(args, ctx, keep=True)
+
+
+@builtin("MAKEARRAY")
+def makearray(args: list[Val], ctx: Ctx) -> Val:
+    _fixed(args)
+    if len(args) != 3 or args[2].lam is None or args[0].shape != (1, 1) or args[1].shape != (1, 1):
+        return _value_error()
+    size = []
+    for v in args[:2]:
+        if v.block.kind[0, 0] == ERR:
+            return Val(Block.errors((1, 1), v.block.obj[0, 0]))
+        if v.block.kind[0, 0] != NUM or not 1 <= v.block.num[0, 0] < 1048577:
+            return _value_error()
+        size.append(int(v.block.num[0, 0]))
+    lam = args[2].lam
+    out = np.empty(tuple(size), dtype=object)
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = _scalar_result(lam([Val(Block.numbers([[i + 1.0]])), Val(Block.numbers([[j + 1.0]]))], ctx))
+    return Val(Block.from_objects(out))

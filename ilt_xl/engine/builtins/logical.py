@@ -1,0 +1,222 @@
+"""Logical built-ins: IF, IFS, IFERROR, IFNA, CHOOSE (lazy: a scalar condition evaluates only the
+branch it picks, so a branch that would fail, or read a cell on a circular path, is never
+touched), AND, OR, NOT.
+
+Over a run of rows (a calculated column) the condition varies by row: both branches are then
+evaluated once for the whole run and picked from row by row.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.builtins import Thunk, builtin
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.values import BOOL, ERR, NUM, STR, Block, E_NA, E_VALUE
+
+def _zero() -> Val:
+    return Val(Block.numbers([[0.0]]))
+
+
+def _false() -> Val:
+    return Val(Block(np.full((1, 1), BOOL, np.int8), np.zeros((1, 1))))
+
+
+def _arg(args: list[Thunk], i: int, missing, omitted=_zero) -> Val:
+    """Argument ``i``: ``missing()`` when not given, ``omitted()`` when given empty (``IF(A1,,2)``)."""
+    if i >= len(args):
+        return missing()
+    return omitted() if args[i].omitted else args[i]()
+
+
+def select(cond: Block, yes: Val, no: Val, per_row: bool) -> Val:
+    """Elementwise choice; the condition must be boolean-like (numbers: non-zero is TRUE,
+    text is #VALUE!, errors pass through)."""
+    k = cond.kind
+    shape = np.broadcast_shapes(cond.shape, yes.shape, no.shape)
+
+    def b(x):
+        return np.broadcast_to(x, shape)
+    t = b(cond.num != 0)
+    kind = np.where(t, b(yes.block.kind), b(no.block.kind)).astype(np.int8)
+    num = np.where(t, b(yes.block.num), b(no.block.num))
+    yo = b(yes.block.obj) if yes.block._obj is not None else np.empty(shape, object)
+    no_ = b(no.block.obj) if no.block._obj is not None else np.empty(shape, object)
+    obj = np.where(t, yo, no_)
+    cond_err, bad_text = b(k == ERR), b(k == STR)
+    if cond_err.any() or bad_text.any():
+        obj = obj.copy()
+        obj[cond_err] = b(cond.obj)[cond_err]
+        obj[bad_text] = E_VALUE
+        kind[cond_err | bad_text] = ERR
+    return Val(Block(kind, num, obj), per_row)
+
+
+def _truth(v: Val) -> bool | Val:
+    """A scalar condition as True/False, or the error value it gives."""
+    k = v.block.kind[0, 0]
+    if k == ERR:
+        return Val(Block.errors((1, 1), v.block.obj[0, 0]))
+    if k == STR:
+        text = str(v.block.obj[0, 0]).upper()
+        return text == "TRUE" if text in ("TRUE", "FALSE") else Val(Block.errors((1, 1), E_VALUE))
+    return bool(v.block.num[0, 0] != 0)
+
+
+def _scalar(v: Val) -> bool:
+    return not v.per_row and v.shape == (1, 1)
+
+
+@builtin("IF", lazy=True)
+def if_(args: list[Thunk], ctx: Ctx) -> Val:
+    if not args:
+        return Val(Block.errors((1, 1), E_VALUE))
+    cond = args[0]()
+    if _scalar(cond):
+        truth = _truth(cond)
+        if isinstance(truth, Val):
+            return truth
+        return _arg(args, 1, _zero) if truth else _arg(args, 2, _false)
+    yes, no = _arg(args, 1, _zero), _arg(args, 2, _false)
+    per_row = cond.per_row or yes.per_row or no.per_row
+    for v in (cond, yes, no):
+        if per_row and not v.per_row and v.shape != (1, 1):
+            raise NotVectorisable("IF with an array branch")
+    return select(cond.block, yes, no, per_row)
+
+
+def _iferror(args: list[Thunk], only_na: bool) -> Val:
+    if len(args) < 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    v = args[0]()
+    is_err = v.block.kind == ERR
+    if only_na and is_err.any():
+        is_err = is_err & np.vectorize(lambda o: str(o) == "#N/A", otypes=[bool])(v.block.obj)
+    if not v.per_row and not is_err.any():
+        return v
+    alt = _arg(args, 1, _zero)
+    per_row = v.per_row or alt.per_row
+    if per_row and ((not v.per_row and v.shape != (1, 1)) or (not alt.per_row and alt.shape != (1, 1))):
+        raise NotVectorisable("IFERROR with arrays")
+    cond = Block(np.full(is_err.shape, BOOL, np.int8), is_err.astype(float))
+    return select(cond, alt, v, per_row)
+
+
+@builtin("IFERROR", lazy=True)
+def iferror(args: list[Thunk], ctx: Ctx) -> Val:
+    return _iferror(args, only_na=False)
+
+
+@builtin("IFNA", lazy=True)
+def ifna(args: list[Thunk], ctx: Ctx) -> Val:
+    return _iferror(args, only_na=True)
+
+
+@builtin("IFS", lazy=True)
+def ifs(args: list[Thunk], ctx: Ctx) -> Val:
+    if len(args) % 2 or not args:
+        return Val(Block.errors((1, 1), E_VALUE))
+    for i in range(0, len(args), 2):
+        cond = args[i]()
+        if not _scalar(cond):
+            break           # varies by row (or is an array): the pairs from here are picked per row
+        truth = _truth(cond)
+        if isinstance(truth, Val):
+            return truth
+        if truth:
+            return _arg(args, i + 1, _zero)
+    else:
+        return Val(Block.errors((1, 1), E_NA))
+    result = Val(Block.errors((1, 1), E_NA))
+    for j in range(len(args) - 2, i - 1, -2):
+        c = cond if j == i else args[j]()
+        yes = _arg(args, j + 1, _zero)
+        result = select(c.block, yes, result, c.per_row or yes.per_row or result.per_row)
+    return result
+
+
+@builtin("CHOOSE", lazy=True)
+def choose(args: list[Thunk], ctx: Ctx) -> Val:
+    if len(args) < 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    idx = args[0]()
+    options = args[1:]
+    num, m, e = co.to_numbers(idx.block)
+    k = np.trunc(num)
+    if _scalar(idx):
+        if m is not None:
+            return Val(Block.errors((1, 1), e[0, 0]))
+        i = int(k[0, 0]) if np.isfinite(k[0, 0]) else 0
+        return _arg(options, i - 1, _zero) if 1 <= i <= len(options) else Val(Block.errors((1, 1), E_VALUE))
+    if not idx.per_row:
+        raise NotVectorisable("CHOOSE with an array index")
+    result = Val(Block.errors((1, 1), E_VALUE))
+    for i, thunk in enumerate(options, start=1):
+        opt = _zero() if thunk.omitted else thunk()
+        if not opt.per_row and opt.shape != (1, 1):
+            raise NotVectorisable("CHOOSE of arrays per row")
+        cond = Block(np.full(k.shape, BOOL, np.int8), (k == i).astype(float))
+        result = select(cond, opt, result, True)
+    if m is not None:
+        result.block.kind[m], result.block.obj[m] = ERR, e[m]
+    return result
+
+
+def _and_or(vals: list[Val], ctx: Ctx, is_and: bool) -> Val:
+    """AND/OR: numbers and booleans count; text and empty cells are ignored (a text argument
+    "TRUE"/"FALSE" is read as the boolean); the first error wins; nothing to count is #VALUE!."""
+    per_row = any(v.per_row for v in vals)
+    n = ctx.n if per_row else 1
+    acc = np.full((n, 1), is_and)
+    seen = np.zeros((n, 1), bool)
+    err = np.empty((n, 1), object)
+    err_mask = np.zeros((n, 1), bool)
+    for v in vals:
+        k, num = v.block.kind, v.block.num
+        if v.ref is None and v.shape == (1, 1) and k[0, 0] == STR:
+            text = str(v.block.obj[0, 0]).upper()
+            if text not in ("TRUE", "FALSE"):
+                continue                    # AND(TRUE,"0") is TRUE: the text is left out
+            k, num = np.full((1, 1), BOOL, np.int8), np.array([[1.0 if text == "TRUE" else 0.0]])
+        if v.per_row:
+            usable = (k == NUM) | (k == BOOL)
+            e = k == ERR
+            new = e & ~err_mask
+            err[new] = v.block.obj[new]
+            err_mask |= e
+        else:
+            usable = (k == NUM) | (k == BOOL)
+            e = k == ERR
+            if e.any():
+                err[~err_mask] = v.block.obj[e][0]
+                err_mask[:] = True
+            if not usable.any():
+                continue
+            usable, num = np.array([[True]]), np.array([[float(np.all(num[usable] != 0) if is_and
+                                                                else np.any(num[usable] != 0))]])
+        truth = num != 0
+        seen |= usable
+        acc = (acc & (truth | ~usable)) if is_and else (acc | (truth & usable))
+    kind = np.where(err_mask, ERR, np.where(seen, BOOL, ERR)).astype(np.int8)
+    err[~seen & ~err_mask] = E_VALUE
+    return Val(Block(kind, acc.astype(float), err), per_row)
+
+
+@builtin("AND")
+def and_(args: list[Val], ctx: Ctx) -> Val:
+    return _and_or(args, ctx, True)
+
+
+@builtin("OR")
+def or_(args: list[Val], ctx: Ctx) -> Val:
+    return _and_or(args, ctx, False)
+
+
+@builtin("NOT")
+def not_(args: list[Val], ctx: Ctx) -> Val:
+    v = args[0]
+    num, m, e = co.to_numbers(v.block)
+    out = Block(np.full(num.shape, BOOL, np.int8), (num == 0).astype(float), np.empty(num.shape, object))
+    if m is not None:
+        out.kind[m], out.obj[m] = ERR, e[m]
+    return Val(out, v.per_row)

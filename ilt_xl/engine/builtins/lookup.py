@@ -1,0 +1,107 @@
+"""Lookup built-ins: XLOOKUP with every match mode (0 exact, -1 exact or next smaller, 1 exact or
+next larger, 2 wildcard) and search mode (1 first to last, -1 last to first, 2/-2 binary search
+over ascending/descending data).
+
+The common case (exact match, first to last, a vector of keys) takes the memoised hash path of
+:mod:`ilt_xl.engine.lookups`; the other modes scan the lookup vector for each key.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import lookups
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
+
+
+def _mode(v: Val | None, default: int, allowed: tuple) -> int | None:
+    """An integer mode argument (None when not one of ``allowed``)."""
+    if v is None or (v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY):
+        return default
+    if v.per_row or v.shape != (1, 1) or v.block.kind[0, 0] not in (NUM, BOOL):
+        return None
+    m = int(np.trunc(v.block.num[0, 0]))
+    return m if m in allowed else None
+
+
+def _rank(kind: int, num: float, obj):
+    """(type class, comparable value): numbers < text < booleans, text case-insensitively."""
+    if kind == NUM:
+        return 0, float(num)
+    if kind == STR:
+        return 1, str(obj).lower()
+    if kind == BOOL:
+        return 2, bool(num)
+    return None
+
+
+def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -> int:
+    """0-based position in the flattened ``keys`` that XLOOKUP/XMATCH returns, -1 for none."""
+    if kind == EMPTY:
+        kind, num = NUM, 0.0
+    want = _rank(kind, num, obj)
+    k, n = keys.kind.ravel(), keys.num.ravel()
+    o = keys.obj.ravel() if keys._obj is not None else np.empty(len(k), object)
+    order = range(len(k)) if search in (1, 2) else range(len(k) - 1, -1, -1)
+    if match == 2 and kind == STR:
+        rx = lookups._wildcard_regex(str(obj))
+        return next((i for i in order if k[i] == STR and rx.match(o[i])), -1)
+    best, best_key = -1, None
+    for i in order:
+        have = _rank(k[i], n[i], o[i])
+        if have is None or have[0] != want[0]:
+            continue            # other types never match, nor count as smaller or larger
+        if have[1] == want[1]:
+            return i
+        if match == -1 and have[1] < want[1] and (best_key is None or have[1] > best_key):
+            best, best_key = i, have[1]
+        elif match == 1 and have[1] > want[1] and (best_key is None or have[1] < best_key):
+            best, best_key = i, have[1]
+    return best
+
+
+@builtin("XLOOKUP")
+def xlookup(args: list[Val], ctx: Ctx) -> Val:
+    if len(args) < 3:
+        return Val(Block.errors((1, 1), E_VALUE))
+    look, arr, ret = args[0], args[1], args[2]
+    missing = args[3] if len(args) > 3 and not _omitted(args[3]) else None
+    match = _mode(args[4] if len(args) > 4 else None, 0, (0, -1, 1, 2))
+    search = _mode(args[5] if len(args) > 5 else None, 1, (1, -1, 2, -2))
+    if match is None or search is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if arr.per_row or ret.per_row or (arr.shape[0] != 1 and arr.shape[1] != 1):
+        if arr.per_row or ret.per_row:
+            raise NotVectorisable("XLOOKUP over per-row arrays")
+        return Val(Block.errors((1, 1), E_VALUE))
+    if match == 0 and search == 1 and (look.per_row or look.shape == (1, 1)):
+        return lookups.xlookup_exact(look, arr, ret, missing, ctx)
+    if look.per_row:
+        raise NotVectorisable("XLOOKUP with a search mode, per row")
+    vertical = arr.shape[1] == 1
+    length = arr.shape[0] if vertical else arr.shape[1]
+    if (ret.shape[0] if vertical else ret.shape[1]) != length:
+        return Val(Block.errors((1, 1), E_VALUE))
+    lb = look.block
+    if look.shape == (1, 1) and lb.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), lb.obj[0, 0]))
+    found = [-1 if lb.kind[idx] == ERR else position(arr.block, int(lb.kind[idx]), float(lb.num[idx]), lb.obj[idx] if lb.kind[idx] in (STR, ERR) else None,
+                      match, search) for idx in np.ndindex(lb.shape)]
+    if look.shape == (1, 1):
+        p = found[0]
+        if p < 0:
+            return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
+        return Val(ret.block.take(slice(p, p + 1)) if vertical else ret.block.take(slice(None), slice(p, p + 1)))
+    flat_ret = ret.block.objects().reshape(-1) if (ret.shape[1] == 1 or ret.shape[0] == 1) else None
+    if flat_ret is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    alt = missing.block.value() if missing is not None else E_NA
+    out = np.empty(lb.shape, dtype=object)
+    for idx, p in zip(np.ndindex(lb.shape), found):
+        out[idx] = lb.obj[idx] if lb.kind[idx] == ERR else flat_ret[p] if p >= 0 else alt
+    return Val(Block.from_objects(out))
+
+
+def _omitted(v: Val) -> bool:
+    return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None

@@ -1,0 +1,135 @@
+"""References computed by formulas: OFFSET and INDIRECT.
+
+The dependency graph cannot know which cells they read, so the area is computed first and the
+formulas writing into it are evaluated on demand (``book.ensure_computed``) before it is read.
+Both are volatile in Excel; the engine recomputes every formula on every run anyway.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, area_value
+from ilt_xl.engine.formula_tree import MAX_ROW, parse_formula
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_REF, E_VALUE
+from ilt_xl.xlsx import column_letter
+
+MAX_COL = 16384
+
+
+def read_computed(ctx: Ctx, sheet, r0: int, c0: int, r1: int, c1: int) -> Val:
+    """The value of an area a formula computed (#REF! off the grid)."""
+    if not (1 <= r0 <= r1 <= MAX_ROW and 1 <= c0 <= c1 <= MAX_COL):
+        return Val(Block.errors((1, 1), E_REF))
+    ctx.book.ensure_computed(sheet, r0, c0, r1, c1)
+    return area_value(ctx, sheet, r0, c0, r1, c1)
+
+
+def _whole_number(v: Val | None, default: int | None):
+    """An integer argument (truncated), the default when omitted, or an error Val."""
+    if v is None or (v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None):
+        return default
+    if v.per_row:
+        raise NotVectorisable("OFFSET with per-row sizes")
+    if v.shape != (1, 1):
+        return Val(Block.errors((1, 1), E_VALUE))
+    num, m, e = co.to_numbers(v.block)
+    if m is not None:
+        return Val(Block.errors((1, 1), e[0, 0]))
+    return int(np.trunc(num[0, 0]))
+
+
+@builtin("OFFSET")
+def offset(args: list[Val], ctx: Ctx) -> Val:
+    if len(args) < 3:
+        return Val(Block.errors((1, 1), E_VALUE))
+    base = args[0]
+    if base.per_row:
+        raise NotVectorisable("OFFSET of a per-row reference")
+    if base.ref is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    sheet, r0, c0, r1, c1 = base.ref
+    parts = [_whole_number(args[1], 0), _whole_number(args[2], 0),
+             _whole_number(args[3] if len(args) > 3 else None, r1 - r0 + 1),
+             _whole_number(args[4] if len(args) > 4 else None, c1 - c0 + 1)]
+    for p in parts:
+        if isinstance(p, Val):
+            return p
+    rows, cols, height, width = parts
+    if height == 0 or width == 0:
+        return Val(Block.errors((1, 1), E_REF))
+    top, left = r0 + rows, c0 + cols
+    # a negative height or width extends up or left from the moved corner
+    nr0, nr1 = (top, top + height - 1) if height > 0 else (top + height + 1, top)
+    nc0, nc1 = (left, left + width - 1) if width > 0 else (left + width + 1, left)
+    return read_computed(ctx, sheet, nr0, nc0, nr1, nc1)
+
+
+_R1C1 = re.compile(r"^R(\[-?\d+\]|\d+)?C(\[-?\d+\]|\d+)?(?::R(\[-?\d+\]|\d+)?C(\[-?\d+\]|\d+)?)?$", re.I)
+
+
+def _r1c1_to_a1(text: str, row: int, col: int) -> str | None:
+    """``R2C3``/``R[-1]C``/``R1C1:R2C2`` (relative to the formula's cell) as A1, None if not R1C1."""
+    sheet, _, ref = text.rpartition("!")
+    m = _R1C1.match(ref.strip())
+    if not m:
+        return None
+    out = []
+    for rs, cs in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        if rs is None and cs is None and out:
+            break
+        r = row if rs is None else (row + int(rs[1:-1]) if rs.startswith("[") else int(rs))
+        c = col if cs is None else (col + int(cs[1:-1]) if cs.startswith("[") else int(cs))
+        if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL):
+            return "#REF!"
+        out.append(f"${column_letter(c)}${r}")
+    return (sheet + "!" if sheet else "") + ":".join(out)
+
+
+@builtin("INDIRECT")
+def indirect(args: list[Val], ctx: Ctx) -> Val:
+    if not args:
+        return Val(Block.errors((1, 1), E_VALUE))
+    v = args[0]
+    if v.per_row or v.shape != (1, 1):
+        if v.per_row:
+            raise NotVectorisable("INDIRECT per row")
+        return Val(Block.errors((1, 1), E_VALUE))
+    k = v.block.kind[0, 0]
+    if k == ERR:
+        return Val(Block.errors((1, 1), v.block.obj[0, 0]))
+    if k not in (STR, NUM, BOOL):
+        return Val(Block.errors((1, 1), E_REF))
+    text = str(v.block.value(0, 0)).strip()
+    a1 = True
+    if len(args) > 1 and args[1].shape == (1, 1) and args[1].block.kind[0, 0] in (NUM, BOOL):
+        a1 = bool(args[1].block.num[0, 0])
+    if not a1:
+        text = _r1c1_to_a1(text, int(ctx.rows[0]), ctx.col) or "#REF!"
+    return _reference(ctx, text)
+
+
+def _reference(ctx: Ctx, text: str) -> Val:
+    """The area ``text`` names: an A1 reference (sheet-qualified or not), a defined name or a table
+    reference; #REF! for anything else."""
+    from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
+    if not text or text.startswith("=") or text.upper() == "#REF!":
+        return Val(Block.errors((1, 1), E_REF))
+    try:
+        tree = parse_formula(rewrite(text, ctx.book.model.tables, ctx.sheet.name, int(ctx.rows[0]), ctx.col))
+    except (StructuredRefError, Exception):        # anything unparsable is no reference
+        return Val(Block.errors((1, 1), E_REF))
+    if tree.kind == "name":
+        tree = ctx.book.name_tree(tree.value, ctx.sheet)
+    if tree is None or tree.kind != "ref":
+        return Val(Block.errors((1, 1), E_REF))
+    ref = tree.value
+    try:
+        sheet = ctx.book.sheet(ref.sheet, ctx.sheet)
+    except EvalError:
+        return Val(Block.errors((1, 1), E_REF))
+    r1 = max(sheet.n_rows, 1) if ref.whole_cols else ref.r1
+    return read_computed(ctx, sheet, ref.r0, ref.c0, r1, ref.c1)

@@ -1,0 +1,79 @@
+"""Refresh everything: every macro twin, in dependency order, then a full recalculation, one write.
+
+``refresh("plan.xlsx", "plan.out.xlsx")`` reads and validates the planner once, computes each
+macro's rows from the tables as the earlier macros left them (the FX rows the allocation
+converts with, the Conflicts rows Sessions' ConflictFlag reads), rewrites those tables in one
+in-memory package, and lets the engine recalculate it into ``target``: the file a user opens has
+its tabs and every formula's value in step. The macros' package is staged in a private temporary
+folder; ``target`` itself is written once, atomically.
+
+A planner with errors is refused before anything is computed or written, as each twin refuses
+it (:class:`~ilt_xl.workbook.headless.PlannerHasErrors`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ilt_xl.workbook import macros
+from ilt_xl.workbook.headless import PlannerHasErrors, write_rows
+
+ORDER = ("fx", "holidays", "checklist", "conflicts", "availability", "allocate", "budget", "forecast")
+"""Macros in the order they run: rates and holidays first (costs and due dates use them), the tabs
+built from sessions next, then allocation, then the budget and forecast that sum it. A macro not
+named here (a new one) runs after these."""
+
+
+def macro_order() -> list[str]:
+    """The macros of :data:`ilt_xl.workbook.macros.MACROS` in the order a refresh runs them."""
+    known = [name for name in ORDER if name in macros.MACROS]
+    return known + [name for name in macros.MACROS if name not in ORDER]
+
+
+@dataclass(frozen=True)
+class RefreshRun:
+    """What a refresh did: rows written per table, the recalculation's report, the reader's problems."""
+
+    tables: dict[str, int]
+    recalc: object
+    problems: list
+
+
+def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = None,
+            phase: Callable[[str], None] | None = None) -> RefreshRun:
+    """Run every macro on ``source``, recalculate, and write the result to ``target`` (may be ``source``).
+
+    Raises :class:`~ilt_xl.xlsx.WorkbookError` for an unusable file, :class:`PlannerHasErrors`
+    (nothing written) when the planner has errors, ``ValueError`` for settings the core refuses,
+    :class:`~ilt_xl.workbook.package_editor.OutputError` or ``OSError`` when ``target`` cannot be written.
+    """
+    from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workbook.package_editor import PackageEditor
+    from ilt_xl.workbook.reader import read_planner
+
+    phase = phase or (lambda name: None)
+    target = Path(target)
+    phase(f"Reading {Path(source).name}")
+    planner = read_planner(source)
+    if any(p.is_error for p in planner.problems):
+        raise PlannerHasErrors("refresh", planner.problems)
+    tables = dict(planner.tables)
+    editor = PackageEditor(source)
+    written: dict[str, int] = {}
+    for name in macro_order():
+        macro = macros.MACROS[name]
+        phase(f"Refreshing {macro.table}")
+        rows = macro.rows(tables, planner.settings)
+        write_rows(editor, name, macro.table, rows)
+        if not macro.reshape:
+            tables[macro.table] = rows  # what the next macros read, as a twin run after this one would
+        written[macro.table] = len(rows)
+    with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
+        staged = Path(folder) / target.name
+        editor.save(staged)
+        report = recalculate(staged, target, today=today, phase=lambda name: phase(f"Recalculating: {name.lower()}"))
+    report.source = str(source)
+    return RefreshRun(written, report, planner.problems)

@@ -1,0 +1,48 @@
+"""Criteria (COUNTIF/SUMIFS/AVERAGEIF/MINIFS/MAXIFS share one matcher) and SUBTOTAL."""
+from formula_values import values
+
+CELLS = {"A1": "x", "A3": 3, "A4": "3", "A5": "b", "A6": True,
+         "B1": 1, "B2": 2, "B3": 3, "B4": 4, "B5": 5, "B6": 6, "Data!A1": "x", "Data!A2": "y"}
+
+
+def _eval(formulas: dict) -> dict:
+    got = values({**CELLS, **formulas}, extra_sheets=("Data",))
+    return {k: got[k] for k in formulas}
+
+
+def test_criteria():
+    got = _eval({
+        "D1": '=COUNTIF(A1:A6,"<>")',        # non-blank cells
+        "D2": '=COUNTIF(A1:A6,"=")',         # blank cells only
+        "D3": '=COUNTIF(A1:A6,"")',          # blank cells (and empty text)
+        "D4": '=COUNTIF(A1:A6,3)',           # the number and the numeric text
+        "D5": '=COUNTIF(A1:A6,">2")',        # numbers only
+        "D6": '=COUNTIF(A1:A6,"?")',         # one-character texts
+        "D7": '=COUNTIF(A1:A6,"~?")',
+        "D8": '=COUNTIF(A1:A6,TRUE)',
+        "D9": '=MINIFS(B1:B6,A1:A6,"<>")',
+        "D10": '=MAXIFS(B1:B6,A1:A6,"x")',
+        "D11": '=MAXIFS(B1:B6,A1:A6,"nothing")',
+        "D12": '=SUM(COUNTIF(A1:A6,{"x","b"}))',
+        "D13": '=AVERAGEIF(A1:A6,"<>x",B1:B6)',
+        "D14": '=SUMIF(A1:A6,"<>3",B1:B6)',
+    })
+    assert got == {"D1": 5.0, "D2": 1.0, "D3": 1.0, "D4": 2.0, "D5": 1.0, "D6": 3.0, "D7": 0.0, "D8": 1.0,
+                   "D9": 1.0, "D10": 1.0, "D11": 0.0, "D12": 2.0, "D13": 4.0, "D14": 14.0}
+
+
+def test_whole_columns_count_the_empty_rows_below_the_used_ones():
+    got = _eval({"D1": '=COUNTIF(A:A,"")', "D2": '=COUNTIF($A:$A,"<>")', "D3": "=ROWS(A:A)",
+                 "D4": '=SUMIFS(B:B,Data!A:A,"x")', "D5": '=COUNTIFS(A:A,"",B:B,"")'})
+    # A holds 5 values in 6 rows: 1,048,576 - 5 rows are blank; B has one blank row fewer
+    assert got == {"D1": 1048571.0, "D2": 5.0, "D3": 1048576.0, "D4": 1.0, "D5": 1048570.0}
+
+
+def test_subtotal_skips_hidden_rows_for_1xx_and_other_subtotals_always():
+    cells = {"A1": 1, "A2": 2, "A3": 4, "A4": "=SUBTOTAL(9,A1:A3)", "A5": 8, "A6": "=SUBTOTAL(9,A1:A5)",
+             "B1": "=SUBTOTAL(109,A1:A5)", "B2": "=SUBTOTAL(103,A1:A5)", "B3": "=SUBTOTAL(101,A1:A5)",
+             "B4": "=SUBTOTAL(12,A1:A5)", "B5": "=SUM(A1:A6)", "B6": "=SUBTOTAL(9,{1,2})"}
+    got = values(cells, hidden_rows=(2,))
+    assert (got["A4"], got["A6"]) == (7.0, 15.0)             # a manually hidden row counts for code 9
+    assert (got["B1"], got["B2"], got["B3"]) == (13.0, 3.0, 13 / 3)
+    assert (got["B4"], got["B5"], got["B6"]) == ("#VALUE!", 37.0, "#VALUE!")

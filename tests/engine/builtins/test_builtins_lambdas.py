@@ -1,0 +1,42 @@
+"""LET, LAMBDA (in place, in LET, as a defined name) and the functions that call lambdas."""
+import pytest
+
+from formula_values import value
+
+CELLS = dict(A1=2.5, B1=1, B2=2, C1=3, C2=4)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=_xlfn.LET(_xlpm.x,1,_xlpm.y,A1,232+_xlpm.x+_xlpm.y)", 235.5),
+    ("=_xlfn.LET(_xlpm.x,2,_xlpm.y,_xlpm.x*10,_xlpm.y+_xlpm.x)", 22.0),      # later names see earlier ones
+    ("=_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x*_xlpm.y)(3,4)", 12.0),
+    ("=_xlfn.LAMBDA(_xlpm.x,_xlpm.x)(1,2)", "#VALUE!"),                         # wrong number of arguments
+    ("=_xlfn.LAMBDA(A1+1)()", 3.5),
+    ("=_xlfn.LET(_xlpm.f,_xlfn.LAMBDA(_xlpm.x,_xlpm.x*2),_xlpm.f(21))", 42.0),
+    ("=SUM(_xlfn.BYROW(B1:C2,_xleta.SUM))", 10.0),
+    ("=INDEX(_xlfn.BYCOL(B1:C2,_xlfn.LAMBDA(_xlpm.c,MAX(_xlpm.c))),1,2)", 4.0),
+    ("=SUM(_xlfn.MAP(B1:C2,_xlfn.LAMBDA(_xlpm.a,_xlpm.a^2)))", 30.0),
+    ("=_xlfn.REDUCE(,B1:C2,_xlfn.LAMBDA(_xlpm.a,_xlpm.b,_xlpm.a+_xlpm.b^2))", 30.0),
+    # SCAN walks row by row: 1, 1+3, 4+2, 6+4
+    ("=INDEX(_xlfn.SCAN(0,B1:C2,_xlfn.LAMBDA(_xlpm.a,_xlpm.b,_xlpm.a+_xlpm.b)),2,1)", 6.0),
+    ("=SUM(_xlfn.MAKEARRAY(2,3,_xlfn.LAMBDA(_xlpm.r,_xlpm.c,_xlpm.r*_xlpm.c)))", 18.0),
+])
+def test_lambdas(formula, expected):
+    assert value(formula, **CELLS) == expected
+
+
+def test_a_defined_name_holding_a_lambda_is_callable(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    wb = openpyxl.Workbook()
+    wb.defined_names["HYPOT"] = DefinedName("HYPOT", attr_text="_xlfn.LAMBDA(_xlpm.a,_xlpm.b,SQRT(_xlpm.a^2+_xlpm.b^2))")
+    wb.active["A1"] = "=HYPOT(3,4)"
+    wb.save(tmp_path / "l.xlsx")
+    model = load_workbook_model(tmp_path / "l.xlsx")
+    compute(model, dt.date(2024, 1, 1))
+    assert model.sheets[0].grid.num[0, 0] == 5.0

@@ -1,0 +1,73 @@
+"""IF/IFS/IFERROR/IFNA/CHOOSE evaluate only what they pick; AND/OR as Excel reads their arguments."""
+import pytest
+
+from formula_values import value, values
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=IF(TRUE,1,2)", 1.0), ("=IF(0,1)", False), ("=IF(1,,2)", 0.0), ('=IF("TRUE",1,2)', 1.0),
+    ('=IF("x",1,2)', "#VALUE!"), ("=IF(1/0,1,2)", "#DIV/0!"),
+    ("=IFERROR(1/0,5)", 5.0), ("=IFERROR(3,1/0)", 3.0), ("=IFNA(NA(),7)", 7.0), ("=IFNA(1/0,7)", "#DIV/0!"),
+    ("=_xlfn.IFS(FALSE,1,TRUE,2)", 2.0), ("=_xlfn.IFS(FALSE,1)", "#N/A"), ("=_xlfn.IFS(1/0,1,TRUE,2)", "#DIV/0!"),
+    ("=CHOOSE(2,1/0,7,1/0)", 7.0), ("=CHOOSE(4,1,2)", "#VALUE!"),
+    ('=AND(TRUE,"0")', True),                 # text arguments are left out...
+    ('=AND(TRUE,"0",#REF!)', "#REF!"),        # ... errors are not
+    ('=AND("x")', "#VALUE!"),                 # nothing left to test
+    ('=AND("TRUE",1)', True), ('=OR(FALSE,"FALSE")', False), ("=OR(0,2)", True), ("=AND(1,0)", False),
+])
+def test_logical(formula, expected):
+    assert value(formula) == expected
+
+
+def test_lazy_branches_never_evaluate_the_other_side():
+    # the branch not taken would read a circular cell; Excel never evaluates it
+    got = values({"A1": False, "B1": "=IF(A1,B1,1)", "C1": "=CHOOSE(1,5,C1)", "D1": "=IFERROR(2,D1)"})
+    assert (got["B1"], got["C1"], got["D1"]) == (1.0, 5.0, 2.0)
+
+
+def test_and_over_ranges_ignores_text_and_blanks():
+    got = values({"A1": True, "A2": "x", "A4": 1, "B1": "=AND(A1:A4)", "B2": "=AND(A2:A3)", "B3": "=OR(A2,FALSE)"})
+    assert (got["B1"], got["B2"], got["B3"]) == (True, "#VALUE!", False)
+
+
+def test_a_real_circle_is_zero_and_reported_when_iteration_is_off():
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["C1"] = True, "=IF(A1,C1,1)", "=B1+1"
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(Path(tmp) / "c.xlsx")
+        model = load_workbook_model(Path(tmp) / "c.xlsx")
+    report = compute(model, dt.date(2024, 1, 1))
+    grid = model.sheets[0].grid
+    assert (grid.num[0, 1], grid.num[0, 2]) == (0.0, 0.0)
+    assert "circular reference" in " ".join(str(p) for p in report.problems)
+
+
+def test_iterative_calculation_converges_as_excel_when_the_file_asks_for_it():
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    # x = 1 + x/2 converges to 2; each pass halves the distance
+    ws["A1"] = "=1+A1/2"
+    wb.calculation.iterate, wb.calculation.iterateCount, wb.calculation.iterateDelta = True, 100, 1e-9
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(Path(tmp) / "i.xlsx")
+        model = load_workbook_model(Path(tmp) / "i.xlsx")
+    assert model.iteration == (100, 1e-9)
+    report = compute(model, dt.date(2024, 1, 1))
+    assert report.problems == [] and abs(model.sheets[0].grid.num[0, 0] - 2.0) < 1e-8

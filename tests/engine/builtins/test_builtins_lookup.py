@@ -1,0 +1,33 @@
+"""XLOOKUP's match and search modes on hand-made arrays (results as Excel documents them, and as
+the conformance workbooks' cached values show)."""
+import pytest
+
+from formula_values import value, values
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=_xlfn.XLOOKUP(2,{-1.1,2.1,3.1,4.1},{1,2,3,4},"none",1)', 2.0),        # exact or next larger
+    ('=_xlfn.XLOOKUP(2,{-1.1,2.1,3.1,4.1},{1,2,3,4},"none",-1)', 1.0),       # exact or next smaller
+    ('=_xlfn.XLOOKUP(-2,{"a",2.1,"b",4.1},{"L","ML","MR","R"},3,1)', "ML"),  # other types are skipped
+    ('=_xlfn.XLOOKUP(-2,{"b",4.1,"a",1.1},{"L","ML","MR","R"},2,1)', "R"),   # the smallest larger, not the first
+    ('=_xlfn.XLOOKUP(3,{1,2,3,3,5},{1,2,3,4,5},,0,-1)', 4.0),                # last to first
+    ('=_xlfn.XLOOKUP(3,{1,2,3,3,5},{1,2,3,4,5},,0,1)', 3.0),
+    ('=_xlfn.XLOOKUP(3,{1,2,3,3,5},{1,2,3,4,5},,0,2)', 3.0),                 # binary search, ascending
+    ('=_xlfn.XLOOKUP(3,{5,3,2,1},{1,2,3,4},,0,-2)', 2.0),                    # binary search, descending
+    ('=_xlfn.XLOOKUP("B*",{"a","bc","bd"},{1,2,3},,2)', 2.0),               # wildcards, case-insensitive
+    ('=_xlfn.XLOOKUP("b*",{"a","bc","bd"},{1,2,3},,2,-1)', 3.0),
+    ('=_xlfn.XLOOKUP("b*",{"a","bc","b*"},{1,2,3})', 3.0),                  # without mode 2, * is literal
+    ("=_xlfn.XLOOKUP(9,{1,2},{1,2})", "#N/A"),                               # omitted if_not_found
+    ('=_xlfn.XLOOKUP(9,{1,2},{1,2},"none")', "none"),
+    ("=_xlfn.XLOOKUP(9,{1,2},{1,2},,3)", "#VALUE!"),
+    ("=_xlfn.XLOOKUP(1/0,{1,2},{1,2})", "#DIV/0!"),
+])
+def test_xlookup(formula, expected):
+    assert value(formula) == expected
+
+
+def test_xlookup_per_row_keys_take_the_hash_path():
+    got = values({"A1": "a", "A2": "b", "A3": "z", "B1": '=_xlfn.XLOOKUP(A1,D1:D2,E1:E2)',
+                  "B2": '=_xlfn.XLOOKUP(A2,D1:D2,E1:E2)', "B3": '=_xlfn.XLOOKUP(A3,D1:D2,E1:E2)',
+                  "D1": "A", "D2": "B", "E1": 10, "E2": 20})
+    assert (got["B1"], got["B2"], got["B3"]) == (10.0, 20.0, "#N/A")

@@ -1,0 +1,19 @@
+"""OFFSET and INDIRECT: the area is computed, the formulas writing it are evaluated first."""
+from formula_values import values
+
+
+def test_offset_and_indirect():
+    cells = {"A1": 1, "A2": 2, "A3": 3, "B1": "=A1*10", "B2": "=A2*10", "B3": "=A3*10", "Data!A1": 7,
+             "D1": "=SUM(OFFSET(A1,1,1,2,1))", "D2": "=OFFSET(A1,2,0)", "D3": "=SUM(OFFSET(A3,0,0,-3))",
+             "D4": "=OFFSET(A1,-1,0)", "D5": '=INDIRECT("B"&2)', "D6": '=SUM(INDIRECT("A1:A3"))',
+             "D7": '=INDIRECT("Data!A1")', "D8": '=INDIRECT("R2C2",FALSE)', "D9": '=INDIRECT("R[-8]C[-2]",FALSE)',
+             "D11": "=ROWS(OFFSET(A1,0,0,3,2))", "D12": "=OFFSET(A1,0,0,0,1)", "D13": '=OFFSET("A1",0,0)'}
+    got = values(cells, extra_sheets=("Data",))
+    assert [got[f"D{i}"] for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13)] == \
+        [50.0, 3.0, 6.0, "#REF!", 20.0, 6.0, 7.0, 20.0, 10.0, 3.0, "#REF!", "#VALUE!"]
+
+
+def test_cells_read_through_indirect_are_computed_before_they_are_read():
+    # nothing in E1's formula names E2:E3, so only the on-demand evaluation orders them first
+    got = values({"D1": 49, "E1": '=SUM(INDIRECT("E"&2&":E"&3))', "E2": "=D1+1", "E3": "=E2*2"})
+    assert (got["E1"], got["E2"], got["E3"]) == (150.0, 50.0, 100.0)
