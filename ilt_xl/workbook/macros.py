@@ -33,7 +33,7 @@ import pandas as pd
 from ilt_xl.core import calendar, checklists, fx, plan, resources
 from ilt_xl.core.allocation import allocate
 from ilt_xl.core.fx import ECB_ROW_SOURCE
-from ilt_xl.core.sessions import session_table, setting
+from ilt_xl.core.sessions import lookup, session_table, setting
 from ilt_xl.schema import PLANNER
 
 Tables = Mapping[str, pd.DataFrame]
@@ -99,12 +99,14 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     s = _settings(settings)
     current = tables["FX"]
     manual = current[current["Source"] != ECB_ROW_SOURCE]  # exactly as FX[Applies] tells them apart
-    sessions = session_table(tables, s)
+    sessions = tables["Sessions"]
     if s["FxDatePolicy"] == "BudgetRateDate" and s["BudgetRateDate"] is not None:
         dates = np.full(len(sessions), np.datetime64(pd.Timestamp(s["BudgetRateDate"]).date(), "D"))
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
-    currencies = sessions["Currency"].astype(object).where(sessions["Currency"].notna(), "").astype(str).str.strip().str.upper()
+    # A session's currency is its course's (Sessions[Currency]); an unknown course has none.
+    course, found = lookup(sessions["CourseId"], tables["Courses"], "CourseId", ["Currency"])
+    currencies = course["Currency"].astype(object).where(course["Currency"].notna() & found, "").astype(str).str.strip().str.upper()
     legs_ccy = np.concatenate([currencies.to_numpy(object), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)])
     legs_date = np.concatenate([dates, dates])
     wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
