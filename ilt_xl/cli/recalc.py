@@ -310,7 +310,7 @@ def scenario(
     force: bool = typer.Option(False, "--force", help="Replace what-if copies and the diff report already in --out."),
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
-    from ilt_xl.engine import scenario as sc
+    from ilt_xl import scenario as sc
 
     day = parse_today(today)
     try:
@@ -398,7 +398,7 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
     import pandas as pd
 
     from ilt_xl.atomic_write import atomic_target
-    from ilt_xl.engine import scenario as sc
+    from ilt_xl import scenario as sc
 
     out_dir.mkdir(parents=True, exist_ok=True)
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
 
 
@@ -139,7 +140,6 @@ def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     if text.any() and b.shape == (1, 1) and kb.flat[0] == STR and a.shape == ka.shape:
         # the common case: a column of texts against one text; compare each distinct text once
         y = b.obj[0, 0].lower()
-        from ilt_xl.engine.lookups import map_unique
         cmp = map_unique(np.where(text & (ka == STR), a.obj, None),
                          lambda u: 0 if u is None else (u.lower() > y) - (u.lower() < y), dtype=np.int64)
         cmp = cmp.reshape(ka.shape)

@@ -197,6 +197,15 @@ def eval_ref(ref: Ref, ctx: Ctx) -> Val:
 
 # ---- evaluation ------------------------------------------------------------------------------------
 
+# operators and functions register how they evaluate their nodes ("op", "fn"): they build on this
+# module, so it does not import them
+_HANDLERS: dict = {}
+
+
+def register_node(kind: str, handler) -> None:
+    _HANDLERS[kind] = handler
+
+
 def evaluate(node: Node, ctx: Ctx) -> Val:
     kind = node.kind
     if kind == "ref":
@@ -214,22 +223,16 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "name":
         if ctx.env is not None and node.value.upper() in ctx.env:
             return ctx.env[node.value.upper()]
-        if node.value.upper().startswith("_XLETA_."):
-            from ilt_xl.engine.builtins.lambdas import eta
-            return eta(node.value[8:].upper())
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
             return Val(Block.errors((1, 1), E_NAME))
         return evaluate(tree, ctx)
     if kind == "array":
         return _array_constant(node, ctx)
-    if kind == "op":
-        from ilt_xl.engine.operators import apply_operator
-        return apply_operator(node, ctx)
-    if kind == "fn":
-        from ilt_xl.engine.functions_dispatch import call_function
-        return call_function(node, ctx)
-    raise EvalError(f"unknown node {kind}")
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        raise EvalError(f"no evaluator for {kind!r} nodes (import ilt_xl.engine.recalc, which loads them)")
+    return handler(node, ctx)
 
 
 def _array_constant(node: Node, ctx: Ctx) -> Val:

@@ -166,14 +166,15 @@ def mark_relative_rows(text: str) -> str:
 HOLE = "\u2064"     # invisible plus: marks a reference left out of a formula's template
 
 
-_LAMBDA_WORD = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.])(?:_xlfn\.)?(LAMBDA|LET)\s*\(|'
+_LAMBDA_WORD = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.])(?:_xlfn\.)?(LAMBDA|LET|ANCHORARRAY)\s*\(|'
                           r'(?<![A-Za-z0-9_.])_xleta\.', re.I)
 
 
 def rewrite_lambdas(text: str) -> str:
-    """LAMBDA, LET, eta lambdas (``_xleta.SUM``) and lambda calls (``LAMBDA(x,x+1)(2)``) in a form the
-    parser reads as plain functions and names: ``_xlfn._xlws.LAMBDA(...)``, ``_XLETA_.SUM``,
-    ``_xlfn._xlws.LAMBDACALL(LAMBDA(...),2)`` (the `formulas` parser compiles its own LAMBDA)."""
+    """LAMBDA, LET, ANCHORARRAY (``A1#``), eta lambdas (``_xleta.SUM``) and lambda calls
+    (``LAMBDA(x,x+1)(2)``) in a form the parser reads as plain functions and names:
+    ``_xlfn._xlws.LAMBDA(...)``, ``_xlfn._xlws.ETA("SUM")``, ``_xlfn._xlws.LAMBDACALL(LAMBDA(...),2)`` (the
+    `formulas` parser compiles its own LAMBDA, and makes ANCHORARRAY a name without its sheet)."""
     out, i = [], 0
     while True:
         m = _LAMBDA_WORD.search(text, i)
@@ -185,9 +186,11 @@ def rewrite_lambdas(text: str) -> str:
             out.append(m.group(0))
             i = m.end()
             continue
-        if m.group(1) is None:
-            out.append("_XLETA_.")
-            i = m.end()
+        if m.group(1) is None:     # _xleta.SUM -> ETA("SUM")
+            name = re.match(r"[A-Za-z_][A-Za-z0-9_.]*", text[m.end():])
+            word = name.group(0) if name else ""
+            out.append(f'_xlfn._xlws.ETA("{word}")')
+            i = m.end() + len(word)
             continue
         close = _closing(text, m.end() - 1)
         inner = rewrite_lambdas(text[m.end():close])
@@ -231,7 +234,7 @@ def parse_formula(text: str) -> Node:
     replaced by a hole, each reference on its own, and the references put into the holes. Text the
     template way cannot serve is parsed whole, so errors are the parser's own.
     """
-    if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.")):
+    if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.", "ANCHORARRAY")):
         text = rewrite_lambdas(text)
     refs: list[str] = []
 

@@ -9,15 +9,14 @@ import functools
 import re
 
 import numpy as np
-import schedula as sh
 
 from ilt_xl.engine import builtins
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine import lookups
-from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas, from_result, per_row_any
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate, register_node
 from ilt_xl.engine.formula_tree import Node
-from ilt_xl.engine.values import (BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_NAME, E_VALUE, E_DIV0,
-                                  error_code)
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_VALUE
 
 _PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
 _XLDUDF = re.compile(r"^_XLDUDF_[A-Z0-9]+_(ILT_[A-Z0-9_]+)$")
@@ -52,7 +51,7 @@ def call_function(node: Node, ctx: Ctx) -> Val:
         return lam(args, ctx)
     if name in ("CELL", "INFO"):
         raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
-    return _call_formulas(name, args, ctx)
+    return call_formulas(name, args, ctx)
 
 
 def _lambda_named(name: str, ctx: Ctx):
@@ -71,31 +70,6 @@ def _is_omitted(node: Node) -> bool:
     return node.kind == "empty"
 
 
-def _per_row_any(args: list[Val]) -> bool:
-    return any(a.per_row for a in args)
-
-
-def to_python(v: Val):
-    """A Val as what plain Python functions expect: a scalar or a 2-D object array (None = empty)."""
-    if v.block.shape == (1, 1) and v.ref is None:
-        return v.block.value()
-    return v.block.objects()
-
-
-def _from_result(result, per_row: bool, n: int) -> Val:
-    """A function's Python/numpy result as a Val (error strings become errors)."""
-    if isinstance(result, np.ndarray):
-        arr = np.asarray(result, dtype=object)
-        if arr.ndim == 0:
-            return Val(Block.from_objects(np.array([[arr[()]]], dtype=object)))
-        if per_row:
-            return Val(Block.from_objects(arr.reshape(n, 1)), True)
-        if arr.ndim == 1:
-            arr = arr.reshape(-1, 1)
-        return Val(Block.from_objects(arr))
-    return Val(Block.from_objects(np.array([[result]], dtype=object)))
-
-
 def _registry_values(b: Block) -> np.ndarray:
     """Block values as the registry expects them: Python objects, errors as Excel error strings."""
     out = b.objects()
@@ -107,7 +81,7 @@ def _registry_values(b: Block) -> np.ndarray:
 
 def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
     func, spec = ctx.book.registry[name]
-    per_row = _per_row_any(args)
+    per_row = per_row_any(args)
     spills = bool(getattr(spec, "spills", False))
     if per_row and spills:
         raise NotVectorisable("a spilling function with per-row arguments")
@@ -129,73 +103,7 @@ def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
         if arr.ndim == 0:
             arr = np.full(ctx.n, arr[()], dtype=object)
         return Val(Block.from_objects(arr.reshape(ctx.n, 1)), True)
-    return _from_result(result, False, ctx.n)
-
-
-def _formulas_arg(v):
-    """Adapt one Python value to the conventions of the `formulas` functions."""
-    if isinstance(v, np.ndarray):
-        out = v.copy()
-        for idx in zip(*np.nonzero(np.equal(v, None))):
-            out[idx] = sh.EMPTY
-        return out
-    return sh.EMPTY if v is None else v
-
-
-_FORMULAS_FUNCS: dict = {}
-_FORMULAS_LOADED: set[str] = set()
-
-
-def _formulas_function(name: str):
-    """The `formulas` implementation of ``name``; its modules are imported one at a time, the
-    statistics module (which pulls in scipy, seconds to import) last."""
-    import formulas.functions as ff
-    keys = (name, f"_XLFN.{name}", f"_XLFN._XLWS.{name}")
-    modules = sorted(ff.SUBMODULES, key=lambda m: m.endswith("stat"))
-    for mod in [None] + modules:
-        if any(key in _FORMULAS_FUNCS for key in keys):
-            break
-        if mod is None or mod in _FORMULAS_LOADED:
-            continue
-        import importlib
-        _FORMULAS_FUNCS.update(importlib.import_module(mod, ff.__name__).FUNCTIONS)
-        _FORMULAS_LOADED.add(mod)
-    _FORMULAS_FUNCS.update(ff.FUNCTIONS)
-    found = next((_FORMULAS_FUNCS[k] for k in keys if k in _FORMULAS_FUNCS), None)
-    if isinstance(found, dict):          # compile-time description; its 'function' is the callable
-        found = found.get("function") if "extra_inputs" not in found else None
-    return found
-
-
-def _call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
-    func = _formulas_function(name)
-    if func is None:
-        return Val(Block.errors((1, 1), E_NAME))
-    per_row = _per_row_any(args)
-
-    def one(values):
-        try:
-            res = func(*[_formulas_arg(v) for v in values])
-        except Exception as exc:  # formulas raises its own types for bad arguments
-            code = error_code(getattr(exc, "args", [None])[0]) if getattr(exc, "args", None) else None
-            return code or E_VALUE
-        if isinstance(res, np.ndarray) and res.size == 1:
-            res = res.ravel()[0]
-        if res is sh.EMPTY:
-            return 0.0
-        return res
-
-    if not per_row:
-        return _from_result(one([to_python(a) for a in args]), False, ctx.n)
-    cols = [a.block.objects().reshape(-1) if a.per_row else None for a in args]
-    fixed = [None if a.per_row else to_python(a) for a in args]
-    out = np.empty(ctx.n, dtype=object)
-    for i in range(ctx.n):
-        r = one([cols[j][i] if cols[j] is not None else fixed[j] for j in range(len(args))])
-        if isinstance(r, np.ndarray):
-            raise NotVectorisable(f"{name} returned an array for one row")
-        out[i] = r
-    return Val(Block.from_objects(out.reshape(-1, 1)), True)
+    return from_result(result, False, ctx.n)
 
 
 # ---- vectorised built-ins -------------------------------------------------------------------------------
@@ -222,7 +130,7 @@ def _aggregate(kind: str):
             return aggregate(args, ctx)
 
     def aggregate(args: list[Val], ctx: Ctx) -> Val:
-        per_row = _per_row_any(args)
+        per_row = per_row_any(args)
         n = ctx.n if per_row else 1
         total, count = np.zeros((n, 1)), np.zeros((n, 1))
         low, high, prod = np.full((n, 1), np.inf), np.full((n, 1), -np.inf), np.ones((n, 1))
@@ -349,7 +257,12 @@ def call_with_values(name: str, args: list[Val], ctx: Ctx) -> Val:
     if fn is not None and not takes_thunks:
         return fn(args, ctx)
     vec = _VECTORISED.get(name)
-    return vec(args, ctx) if vec is not None else _call_formulas(name, args, ctx)
+    return vec(args, ctx) if vec is not None else call_formulas(name, args, ctx)
+
+
+# built-ins and the evaluator reach the dispatcher through these hooks, not by importing it
+builtins.set_dispatcher(call_with_values)
+register_node("fn", call_function)
 
 
 _VECTORISED = {

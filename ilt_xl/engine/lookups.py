@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
+from ilt_xl.engine.distinct import map_unique
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_REF, E_VALUE, ERRORS
 
 _OPS = ("<=", ">=", "<>", "=", "<", ">")
@@ -38,23 +40,6 @@ def equality_key(kind: int, num: float, obj) -> object:
     if kind == ERR:
         return "e:" + str(obj)
     return None
-
-
-def map_unique(values: np.ndarray, fn, dtype=object) -> np.ndarray:
-    """``fn`` applied to each distinct element of ``values`` (hash-factorised), spread back.
-
-    Text columns repeat few distinct values, so per-value Python work runs per distinct value.
-    Elements that are None map to ``fn(None)``.
-    """
-    flat = np.asarray(values, dtype=object).ravel()
-    if len(flat) == 0:
-        return np.zeros(0, dtype=dtype)
-    codes, uniq = pd.factorize(flat, use_na_sentinel=True)
-    mapped = np.empty(len(uniq) + 1, dtype=dtype)
-    mapped[:len(uniq)] = [fn(u) for u in uniq]
-    if (codes < 0).any():
-        mapped[len(uniq)] = fn(None)
-    return mapped[codes]
 
 
 def _has_wildcard(text: str) -> bool:
@@ -186,7 +171,6 @@ def _ifs(kind: str, has_target: bool):
             target = args[2] if len(args) > 2 else (rng if kind != "COUNTIF" else None)
             if target is not None and target.shape != rng.shape and target.ref is not None:
                 sheet, r0, c0, _, _ = target.ref
-                from ilt_xl.engine.evaluator import read_area
                 target = Val(read_area(sheet, r0, c0, r0 + rng.shape[0] - 1, c0 + rng.shape[1] - 1), tail=rng.tail)
             pairs = [rng, crit]
         if len(pairs) % 2 or not pairs:
@@ -492,7 +476,6 @@ def _approximate_positions(ctx: Ctx, vec: Val, look: Val) -> np.ndarray | None:
 
 
 def _fn_match(args: list[Val], ctx: Ctx) -> Val:
-    from ilt_xl.engine.functions_dispatch import _call_formulas
     look, rng = args[0], args[1]
     mtype = args[2] if len(args) > 2 else None
     if mtype is not None and (mtype.per_row or mtype.shape != (1, 1)):
@@ -500,7 +483,7 @@ def _fn_match(args: list[Val], ctx: Ctx) -> Val:
     t = 1.0 if mtype is None or mtype.block.kind[0, 0] == EMPTY else float(mtype.block.num[0, 0])
     vec = _vector_of(rng)
     if vec is None or (not look.per_row and look.shape != (1, 1)):
-        return _call_formulas("MATCH", args, ctx)
+        return call_formulas("MATCH", args, ctx)
     if t == 0:
         pos, wild = _first_positions(ctx, vec, look)
         pos = pos.copy()
@@ -510,7 +493,7 @@ def _fn_match(args: list[Val], ctx: Ctx) -> Val:
     else:
         pos = _approximate_positions(ctx, vec, look) if t > 0 else None
         if pos is None:
-            return _call_formulas("MATCH", args, ctx)
+            return call_formulas("MATCH", args, ctx)
     flat = look.block.obj.ravel()
     k = look.block.kind.ravel()
     kind = np.where(pos >= 0, NUM, ERR).astype(np.int8)
@@ -631,13 +614,12 @@ def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) 
 
 
 def _fn_vlookup(args: list[Val], ctx: Ctx) -> Val:
-    from ilt_xl.engine.functions_dispatch import _call_formulas
     look, table, col = args[0], args[1], args[2]
     approx = args[3] if len(args) > 3 else None
     exact = approx is not None and not approx.per_row and approx.shape == (1, 1) and \
         approx.block.kind[0, 0] in (NUM, BOOL) and approx.block.num[0, 0] == 0
     if not exact or table.per_row or col.per_row or col.shape != (1, 1):
-        return _call_formulas("VLOOKUP", args, ctx)
+        return call_formulas("VLOOKUP", args, ctx)
     ci = int(col.block.num[0, 0])
     if ci < 1:
         return Val(Block.errors((1, 1), E_VALUE))

@@ -6,7 +6,7 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate,
-                                     implicit_intersection, lined_up_area, read_area)
+                                     implicit_intersection, lined_up_area, read_area, register_node)
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NUM, E_VALUE
 
@@ -104,3 +104,6 @@ def _range_op(node: Node, ctx: Ctx) -> Val:
     r0, c0 = min(a.ref[1], b.ref[1]), min(a.ref[2], b.ref[2])
     r1, c1 = max(a.ref[3], b.ref[3]), max(a.ref[4], b.ref[4])
     return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1))
+
+
+register_node("op", apply_operator)        # the evaluator reaches operators through this hook

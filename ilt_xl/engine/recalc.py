@@ -20,6 +20,7 @@ import pandas as pd
 
 from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
                                      implicit_intersection)
+from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.structured_refs import StructuredRefError, rewrite

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ilt_xl.cli import app
-from ilt_xl.engine import scenario as sc
+from ilt_xl import scenario as sc
 
 runner = CliRunner()
 TODAY = "2026-03-01"

@@ -15,10 +15,11 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "dates", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference",
+CATEGORIES = ("aggregate", "dates", "dynamic", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference",
               "workdays")
 
 _EAGER: dict[str, Callable] = {}
+_dispatch: Callable | None = None
 _LAZY: dict[str, Callable] = {}
 _loaded = False
 
@@ -60,6 +61,18 @@ def find(name: str) -> tuple[Callable | None, bool]:
     if fn is not None:
         return fn, True
     return _EAGER.get(name), False
+
+
+def set_dispatcher(call: Callable) -> None:
+    """The dispatcher (:mod:`ilt_xl.engine.functions_dispatch`) registers how to call any function
+    by name; built-ins that call others (SUBTOTAL, eta lambdas) go through it."""
+    global _dispatch
+    _dispatch = call
+
+
+def call_by_name(name: str, args: list, ctx):
+    """The worksheet function ``name`` called on evaluated arguments."""
+    return _dispatch(name, args, ctx)
 
 
 def names() -> set[str]:

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, NUM, Block, E_VALUE
 
@@ -58,7 +58,6 @@ def _visible(ctx: Ctx, v: Val, skip_hidden: bool) -> Val:
 
 @builtin("SUBTOTAL")
 def subtotal(args: list[Val], ctx: Ctx) -> Val:
-    from ilt_xl.engine.functions_dispatch import call_with_values
     if len(args) < 2:
         return Val(Block.errors((1, 1), E_VALUE))
     code = args[0]
@@ -70,4 +69,4 @@ def subtotal(args: list[Val], ctx: Ctx) -> Val:
     name = _FUNCTIONS.get(n - 100 if n > 100 else n)
     if name is None or any(a.ref is None for a in args[1:]):
         return Val(Block.errors((1, 1), E_VALUE))
-    return call_with_values(name, [_visible(ctx, a, n > 100) for a in args[1:]], ctx)
+    return call_by_name(name, [_visible(ctx, a, n > 100) for a in args[1:]], ctx)

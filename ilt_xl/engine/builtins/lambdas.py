@@ -11,9 +11,9 @@ import dataclasses
 
 import numpy as np
 
-from ilt_xl.engine.builtins import Thunk, builtin
+from ilt_xl.engine.builtins import Thunk, builtin, call_by_name
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
-from ilt_xl.engine.values import ERR, NUM, Block, E_VALUE
+from ilt_xl.engine.values import ERR, NUM, STR, Block, E_VALUE
 
 
 def _value_error() -> Val:
@@ -41,16 +41,19 @@ class Eta:
         self.name = name
 
     def __call__(self, args: list[Val], ctx: Ctx) -> Val:
-        from ilt_xl.engine.functions_dispatch import call_with_values
-        return call_with_values(self.name, args, ctx)
+        return call_by_name(self.name, args, ctx)
 
 
 def _as_lambda(lam) -> Val:
     return Val(Block.errors((1, 1), E_VALUE), lam=lam)
 
 
-def eta(name: str) -> Val:
-    return _as_lambda(Eta(name))
+@builtin("ETA")
+def eta(args: list[Val], ctx: Ctx) -> Val:
+    """``_xleta.SUM`` (read as ``ETA("SUM")``): the built-in as a lambda."""
+    if len(args) != 1 or args[0].block.kind[0, 0] != STR:
+        return _value_error()
+    return _as_lambda(Eta(str(args[0].block.obj[0, 0]).upper()))
 
 
 @builtin("LAMBDA", lazy=True)
