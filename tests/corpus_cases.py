@@ -269,7 +269,8 @@ CASES: list[Case] = [
          clean(check=outcome(0, "sheet Sessions is hidden"), validate=outcome(0, "Problems written (2 rows)"))),
     Case("missing_setting_name", "structure", "the name ReportingCurrency is not defined",
          planner_with(drop_names=("ReportingCurrency",)),
-         clean(check=outcome(0, "ReportingCurrency"), validate=outcome(0, "Problems written (1 row)"))),
+         clean(check=outcome(0, "ReportingCurrency"), validate=outcome(0, "Problems written (1 row)"),
+               recalc=outcome(1, "Sessions!AR2 (+2 in column AR): #NAME?"), batch=outcome(1, "recalculated"))),
     # Values
     Case("text_in_number", "values", "Rooms capacity 'many'",
          planner_with(set_value("Rooms", 1, "Capacity", "many")), problem("E3")),
