@@ -44,12 +44,16 @@ def test_size_and_variety(example, t):
     assert t["BusinessUnits"]["BusinessUnit"].nunique() >= 5
     assert t["Rooms"]["Country"].nunique() >= 6 and "ZA" in set(t["Rooms"]["Country"])  # a real code, not NA (test_reader keeps NA)
     assert t["Courses"]["Currency"].nunique() >= 4
-    assert len(t["Instructors"]) == 40 and len(t["Rooms"]) == 20
+    assert len(t["Instructors"]) == 12 and len(t["Rooms"]) == 20
     assert set(t["Instructors"]["Kind"]) == {"Internal", "External"}
     assert ((s["EndDate"] - s["StartDate"]).dt.days > 0).mean() > 0.3  # multi-day sessions
     assert len(t["ChecklistTemplate"]) == 10 and set(t["ChecklistTemplate"]["Phase"]) == {"Before", "During", "After"}
     budget = t["Budget"]
-    assert len(budget) == len(YEARS) * len(t["BusinessUnits"])
+    # The plan's years, and next year's budgets set from the forecast.
+    assert len(budget) == (len(YEARS) + 1) * len(t["BusinessUnits"])
+    proposed = budget[budget["Year"] == AS_OF.year + 1]
+    assert (proposed["Budget"] == np.round(proposed["ForecastP50"], -3)).all() and proposed["Budget"].gt(0).all()
+    budget = budget[budget["Year"] <= AS_OF.year]
     spend = budget[["Actual", "Committed", "Forecast"]].sum(axis=1)
     assert (budget.loc[budget["Year"] < AS_OF.year, "Actual"] > 0).all()
     assert ((budget["Budget"] / spend).between(0.85, 1.25)).all()  # budgets near what the plan costs
@@ -151,11 +155,12 @@ def test_workbook_keeps_country_codes_and_real_dates(tmp_path, example):
 
 
 def test_twenty_thousand_sessions_build_quickly(tmp_path):
-    start = time.perf_counter()
+    # CPU time of this process: other work on the machine does not count against it.
+    start = time.process_time()
     example = make_example(sessions=20_000)
-    generated = time.perf_counter()
+    generated = time.process_time()
     path = build_planner(tmp_path / "big.xlsx", example)
-    done = time.perf_counter()
+    done = time.process_time()
     assert len(example.tables["Sessions"]) == 20_000 and example.tables["Sessions"]["SessionId"].is_unique
     assert set(example.tables["Sessions"]["StartDate"].dt.year) == set(YEARS)
     check_entered_costs(example.tables)
@@ -181,3 +186,21 @@ def test_example_passes_the_planner_checks(tmp_path, sessions, seed):
     planner = read_planner(build_planner(tmp_path / "e.xlsx", make_example(sessions, seed)))
     assert [p for p in planner.problems if p.is_error] == []
     assert len(planner.sessions) == sessions
+
+
+def test_history_worth_forecasting(t, example):
+    """Quiet Augusts and Decembers, growing courses, demand for next year, trainers 50-70% used."""
+    from ilt_xl.core.kpis import kpis_by_year
+
+    s = t["Sessions"]
+    per_month = s.groupby(s["StartDate"].dt.month).size() / len(YEARS)
+    busy = per_month.drop([7, 8, 12]).mean()
+    assert per_month[8] < 0.4 * busy and per_month[12] < 0.6 * busy
+    by_year = s.groupby([s["CourseId"], s["StartDate"].dt.year]).size().unstack(fill_value=0)
+    cloud_data = t["Courses"].loc[t["Courses"]["Skill"].isin(["Cloud", "Data"]), "CourseId"]
+    assert by_year.loc[cloud_data, 2026].sum() > 1.4 * by_year.loc[cloud_data, 2024].sum()
+    demand = t["Demand"]
+    assert (demand["Period"].dt.year == AS_OF.year + 1).all() and set(demand["Status"]) == {"Approved", "Requested"}
+    kpis = kpis_by_year(t, example.settings)
+    assert kpis.loc[2024:2025, "InstructorUtilisation"].between(0.5, 0.7).all(), kpis["InstructorUtilisation"]
+    assert len(t["Forecast"]) and len(t["ForecastMonths"]) == 18

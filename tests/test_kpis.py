@@ -76,3 +76,38 @@ def test_unknown_cost_makes_money_kpis_unknown():
     t["Sessions"].loc[0, "CourseId"] = "X9"
     got = kpis_by_year(t, SETTINGS).loc[2023]
     assert np.isnan(got.TotalCost) and np.isnan(got.CostPerLearner) and got.SessionsDelivered == 2
+
+
+def test_no_show_rate_and_fill_of_delivered_sessions():
+    y23 = kpis_by_year(tables(), SETTINGS).loc[2023]
+    # A: 5 registered, 4 attended, 10 seats (room R1); C: 2 and 2, 20 seats (no room: the course maximum).
+    assert y23.NoShowRate == pytest.approx(1 - 6 / 7) and y23.Fill == pytest.approx(6 / 30)
+
+
+def test_year_to_date_compares_the_same_part_of_each_year():
+    got = kpis_by_year(tables(), SETTINGS, through=D("2024-03-31"))
+    # 2023 to March 31: only A (B, cancelled on 2023-04-03, and C come later); 2024 to March 31: D.
+    assert got.loc[2023, "SessionsDelivered"] == 1 and got.loc[2023, "SessionsCancelled"] == 0
+    assert got.loc[2024, "SessionsDelivered"] == 1
+    # Utilisation against the available days of that part of the year: 91 of 366 days of 2024 (leap year).
+    assert got.loc[2023, "InstructorUtilisation"] == pytest.approx(2 / (30 * 91 / 366))
+
+
+def test_year_to_date_on_the_example_at_the_as_of_date():
+    """At 2026-06-15 the 2026 figures are compared with 2025-01-01..2025-06-15, rates in points."""
+    from ilt_xl.core.kpis import RATES
+    from ilt_xl.workbook.example import make_example
+
+    example = make_example()
+    s = example.tables["Sessions"]
+    report = kpi_report(example.tables, example.settings, through=D("2026-06-15")).set_index(["Year", "KPI"])
+    for year, last in ((2025, "2025-06-15"), (2026, "2026-06-15")):
+        window = s[(s["StartDate"] >= f"{year}-01-01") & (s["StartDate"] <= last)]
+        assert report.loc[(year, "SessionsDelivered"), "Value"] == (window["Status"] == "Delivered").sum()
+        assert report.loc[(year, "CancellationRate"), "Value"] == pytest.approx((window["Status"] == "Cancelled").mean())
+    row = report.loc[(2026, "SessionsDelivered")]
+    assert row.Previous == report.loc[(2025, "SessionsDelivered"), "Value"]
+    assert 0.8 < row.Value / row.Previous < 1.25  # not the -50% of a part-year against a full one
+    rate = report.loc[(2026, "CancellationRate")]
+    assert rate.Change == pytest.approx(rate.Value - report.loc[(2025, "CancellationRate"), "Value"])
+    assert "CancellationRate" in RATES and "NoShowRate" in RATES

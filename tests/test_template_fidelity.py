@@ -330,12 +330,22 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
             return ""  # IFERROR(AVERAGEIFS(...), "")
         return sum(values) / len(values)
 
+    def edate(d: dt.date, months: int) -> dt.date:  # EDATE: the same day, clamped to the month's end
+        y, m = divmod(d.month - 1 + months, 12)
+        first = dt.date(d.year + y, m + 1, 1)
+        last = (month_start(first.year, first.month + 1) - dt.timedelta(days=1)).day
+        return first.replace(day=min(d.day, last))
+
+    to_date = [edate(as_of, -12 * (len(years) - 1 - i)) for i in range(len(years))]
     delivered = s["Status"] == "Delivered"
     kpi: dict[str, list] = {}
-    for lo, hi in bounds:
-        y = in_range(lo, hi)
+    periods = [(lo, (s["StartNum"] >= num(lo)) & (s["StartNum"] <= num(end)), "") for (lo, _), end in zip(bounds, to_date)]
+    periods += [(lo, in_range(lo, hi), " (full year)") for lo, hi in bounds[:-1]]
+    for lo, y, suffix in periods:
         n_all, n_cancel = int(y.sum()), int((y & (s["Status"] == "Cancelled")).sum())
         learners, hours = total("Learners", y & delivered), total("LearnerHours", y & delivered)
+        registered, attended = total("Registered", y & delivered), total("Attended", y & delivered)
+        seats = total("Capacity", y & delivered)
         try:  # pandas sum of the registry's conversions; SUMIFS shows the first error it meets
             cost = total("CostReporting", y & delivered)
             per_learner = "" if learners == 0 else cost / learners
@@ -348,13 +358,21 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
             "Sessions in the year (any status)": n_all,
             "Cancellation rate (cancelled / all)": "" if n_all == 0 else n_cancel / n_all,
             "Average occupancy of delivered sessions": average("Occupancy", y & delivered),
+            "No-show rate (1 - attended / registered, delivered)": "" if registered == 0 else 1 - attended / registered,
+            "Fill of delivered sessions (attended / seats)": "" if seats == 0 else attended / seats,
             "Learners (attended, delivered sessions)": learners,
             "Learner-hours (delivered sessions)": hours,
             f"Cost of delivered sessions in {rc} (converted)": cost,
             f"Cost per learner in {rc}": per_learner,
             f"Cost per learner-hour in {rc}": per_hour,
         }.items():
-            kpi.setdefault(key, []).append(value)
+            kpi.setdefault(key + suffix, []).append(value)
+    rates = {"Cancellation rate (cancelled / all)", "Average occupancy of delivered sessions",
+             "No-show rate (1 - attended / registered, delivered)", "Fill of delivered sessions (attended / seats)"}
+    rates |= {r + " (full year)" for r in rates}
+
+    def points(prev, cur):
+        return "" if isinstance(prev, str) or isinstance(cur, str) else (cur - prev) * 100
 
     def yoy(prev, cur):
         if isinstance(prev, str) and prev.startswith("#"):
@@ -370,24 +388,26 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
         exp[f"{col}4"] = years[i]
         exp[f"{col}5"] = dt.datetime.combine(bounds[i][0], dt.time())
         exp[f"{col}6"] = dt.datetime.combine(bounds[i][1], dt.time())
+        exp[f"{col}7"] = dt.datetime.combine(to_date[i], dt.time())
     for i, col in enumerate(yoy_cols):
         exp[f"{col}4"] = f"YoY {years[i + 1]}"
 
-    def put_row(r, values):
+    def put_row(r, values, change=yoy):
         for col, v in zip(year_cols, values):
             exp[f"{col}{r}"] = v
         for col, prev, cur in zip(yoy_cols, values, values[1:]):
-            exp[f"{col}{r}"] = yoy(prev, cur)
+            exp[f"{col}{r}"] = change(prev, cur)
 
     # KPI rows: found by their label (a formula label's expected text is checked too).
     for r in range(1, ws.max_row + 1):
         label = ws.cell(r, 1).value
         text = label
         if isinstance(label, str) and label.startswith('="'):
-            text = label.split('"')[1] + rc + (label.split('"')[3] if label.count('"') > 3 else "")
+            pieces = label.split('"')
+            text = pieces[1] + rc + "".join(pieces[3::2])
             exp[f"A{r}"] = text
         if text in kpi:
-            put_row(r, kpi[text])
+            put_row(r, kpi[text], points if text in rates else yoy)
 
     # Delivered cost by currency: the rows under the block's heading until a blank row.
     r = next(r for v, r in rows.items() if isinstance(v, str) and v.startswith("Delivered session cost by currency")) + 1
@@ -420,6 +440,21 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
             mask = (budget["Year"] == years[-1]) & (budget["BusinessUnit"] == unit)
             exp[f"{col}{r}"] = "" if unit == "" else float(sum(num(v) for v in budget.loc[mask, field]))
         r += 1
+
+    # Forecast by month: the ForecastMonths rows, blank beyond them.
+    months = read_table(wb["ForecastMonths"], "ForecastMonths")
+    months = months[[not blank(v) for v in months["Period"]]].reset_index(drop=True)
+    r0 = rows["Forecast month"]
+    for i in range(dashboard.FORECAST_ROWS):
+        r = r0 + 1 + i
+        if i < len(months):
+            m = months.iloc[i]
+            exp[f"A{r}"] = m["Period"]
+            exp[f"B{r}"], exp[f"D{r}"], exp[f"E{r}"] = m["LearnersP10"], m["LearnersP50"], m["LearnersP90"]
+            exp[f"C{r}"] = m["LearnersP90"] - m["LearnersP10"]
+        else:
+            for col in "ABCDE":
+                exp[f"{col}{r}"] = ""
     return exp
 
 

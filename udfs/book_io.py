@@ -173,3 +173,15 @@ def write_frame(book: Any, name: str, rows: pd.DataFrame, *, reshape: bool) -> N
         add_table(book, name, rows)
     else:
         write_rows(table, rows, reshape=reshape)
+
+
+def run_forecast_in_book(book: Any) -> int:
+    """Run the forecast on ``book`` (:func:`ilt_xl.workbook.forecast_macro.forecast_frames`) and write the
+    Forecast and ForecastMonths tabs and Budget's projection; returns the Forecast rows written."""
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    tables, settings = read_tables(book)
+    _, frames = forecast_frames(tables, settings)
+    for name, rows in frames.items():
+        write_frame(book, name, rows, reshape=False)
+    return len(frames["Forecast"])

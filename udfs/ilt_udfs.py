@@ -63,6 +63,14 @@ def ilt_refresh_availability() -> None:
 
 
 @xw.sub
+def ilt_forecast() -> None:
+    """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
+    book = xw.Book.caller()
+    rows = book_io.run_forecast_in_book(book)
+    book.app.status_bar = f"ilt-xl forecast: {rows} rows written"
+
+
+@xw.sub
 def ilt_validate() -> None:
     """Write the problems of the saved workbook to the Problems sheet (save first: the file is read)."""
     from ilt_xl.workbook.macros import PROBLEMS, problem_rows

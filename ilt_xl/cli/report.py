@@ -1,6 +1,7 @@
 """``ilt-xl report [PATH]``: what a planner says, at a glance.
 
-KPIs by year with the change on the year before, budget against actual, committed
+KPIs by fiscal year (earlier years in full, this year to the as-of date against the same
+part of last year, rates changing in points), budget against actual, committed
 and forecast, the sessions at risk and the conflicts, all computed by the core
 from the workbook's input tables (no Excel needed). Without PATH it reports on
 the example planner.
@@ -29,7 +30,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_examp
 _KPI_FORMATS = {
     "CancellationRate": "{:.1%}", "AverageOccupancy": "{:.1%}", "InstructorUtilisation": "{:.1%}",
     "RoomUtilisation": "{:.1%}", "SessionsDelivered": "{:,.0f}", "SessionsCancelled": "{:,.0f}",
-    "Learners": "{:,.0f}", "LearnerHours": "{:,.0f}",
+    "Learners": "{:,.0f}", "LearnerHours": "{:,.0f}", "NoShowRate": "{:.1%}", "Fill": "{:.1%}",
 }
 
 
@@ -57,21 +58,38 @@ def _number(value: float, kpi: str = "") -> str:
     return _KPI_FORMATS.get(kpi, "{:,.2f}").format(value)
 
 
-def _change(ratio: float) -> str:
+def _change(kpi: str, change: float, ratio: float) -> str:
+    """A rate moves in percentage points; any other KPI by its relative change."""
+    from ilt_xl.core.kpis import RATES
+
+    if kpi in RATES:
+        return "" if pd.isna(change) else f"{change * 100:+.1f} pp"
     return "" if pd.isna(ratio) else f"{ratio:+.1%}"
 
 
-def _kpi_section(kpis: pd.DataFrame, currency: str) -> Section:
-    years = sorted(kpis.Year.unique())
-    change = f"{years[-1]} vs {years[-2]}" if len(years) > 1 else "change"
+def _kpi_section(full: pd.DataFrame, to_date: pd.DataFrame, currency: str, as_of: pd.Timestamp) -> Section:
+    """Earlier fiscal years in full, labelled so; then this year to the as-of date against the same
+    part of last year, with the change (rates in points)."""
+    current = int(to_date.Year.max()) if len(to_date) else as_of.year
+    full_years = [y for y in sorted(full.Year.unique()) if y < current]
+    same = [y for y in sorted(to_date.Year.unique()) if y >= current - 1]
+    cutoff = {y: as_of - pd.DateOffset(years=current - y) for y in same}
+    headers = [f"{y} full year" for y in full_years] + [f"{y} to {cutoff[y]:%Y-%m-%d}" for y in same]
+    change = f"{same[-1]} vs {same[0]}, same period" if len(same) > 1 else "change"
+    full_v, to_date_v = (f.set_index(["KPI", "Year"]) for f in (full, to_date))
     rows = []
-    for kpi, group in kpis.groupby("KPI", sort=False):
-        by_year = group.set_index("Year")
-        rows.append([_label(kpi), *(_number(by_year.Value.get(y), kpi) for y in years),
-                     _change(by_year.ChangeRatio.get(years[-1]))])
-    return Section(f"KPIs by year (money in {currency}; 'constant' at the previous year's rates)",
-                   [Column("KPI")] + [Column(str(y), numeric=True) for y in years] + [Column(change, numeric=True)],
-                   rows, _records(kpis))
+    for kpi in full.KPI.unique():
+        values = [full_v.Value.get((kpi, y)) for y in full_years] + [to_date_v.Value.get((kpi, y)) for y in same]
+        last = to_date_v.loc[(kpi, same[-1])] if same else None
+        rows.append([_label(kpi), *(_number(v, kpi) for v in values),
+                     "" if last is None or len(same) < 2 else _change(kpi, last.Change, last.ChangeRatio)])
+    records = _records(pd.concat([full[full.Year.isin(full_years)].assign(Period="full year"),
+                                  to_date[to_date.Year.isin(same)].assign(Period="to date")], ignore_index=True))
+    return Section(f"KPIs by fiscal year: earlier years in full, {current} to {as_of:%Y-%m-%d} against the same "
+                   f"part of {current - 1} (money in {currency}; 'constant' at the previous year's rates; "
+                   "rates change in points)",
+                   [Column("KPI")] + [Column(h, numeric=True) for h in headers] + [Column(change, numeric=True)],
+                   rows, records)
 
 
 def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
@@ -155,7 +173,7 @@ def report(
     from ilt_xl.core.kpis import kpi_report
     from ilt_xl.core.plan import budget_table
     from ilt_xl.core.resources import conflicts
-    from ilt_xl.core.sessions import session_table
+    from ilt_xl.core.sessions import session_table, setting
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.xlsx import WorkbookError
 
@@ -171,9 +189,12 @@ def report(
         steps.next("Computing sessions")
         sessions = session_table(tables, settings)
         currency = str(settings.get("ReportingCurrency") or "EUR")
+        as_of_date = pd.Timestamp(setting(settings, "AsOfDate")).normalize()
         sections: dict[str, Section | str] = {}
         for key, what, make in (
-            ("kpis", "KPIs", lambda: _kpi_section(kpi_report(tables, settings, sessions), currency)),
+            ("kpis", "KPIs", lambda: _kpi_section(kpi_report(tables, settings, sessions),
+                                                  kpi_report(tables, settings, sessions, through=as_of_date), currency,
+                                                  as_of_date)),
             ("budget", "budget", lambda: _budget_section(budget_table(tables, settings, sessions), currency)),
             ("at_risk", "sessions at risk", lambda: _at_risk_section(sessions)),
             ("conflicts", "conflicts", lambda: _conflict_section(conflicts(tables, settings, sessions))),

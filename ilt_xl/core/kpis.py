@@ -8,6 +8,8 @@ SessionsDelivered           Delivered sessions
 SessionsCancelled           Cancelled sessions
 CancellationRate            cancelled / all sessions of the year (every status)
 AverageOccupancy            mean Occupancy of the delivered sessions (errors skipped)
+NoShowRate                  1 - attended / registered, delivered sessions
+Fill                        attended / capacity, delivered sessions (seats actually used)
 Learners                    sum of Learners of the delivered sessions (attended)
 LearnerHours                sum of their LearnerHours
 TotalCost                   sum of their SessionCost in the reporting currency, each at
@@ -25,12 +27,19 @@ InstructorUtilisation       delivered training days of all instructors / their
 RoomUtilisation             delivered days in all rooms / their working days
 ==========================  ==========================================================
 
+Year to date: with ``through`` (a date, normally AsOfDate), every fiscal year counts only
+its sessions that start by the same day of its year as ``through`` (2025-01-01..2025-06-15
+against 2026-01-01..2026-06-15), and the utilisations compare with the available or
+working days of that part of the year (prorated by calendar days), so a part-year is
+compared with the same part of earlier years, never with their full years.
+
 The year-over-year columns compare a year with the year before: Previous is
 the previous year's value of the same KPI, except for the constant-currency
 KPIs, whose Previous is the previous year's *actual* figure (this year's
 volume at last year's rates against last year as reported, so that the change
 excludes exchange-rate moves). Change = Value - Previous, ChangeRatio =
-Value / Previous - 1 (NaN when Previous is 0 or unknown).
+Value / Previous - 1 (NaN when Previous is 0 or unknown). For the rates (:data:`RATES`) the
+change that means something is Change, in points (x 100), not ChangeRatio.
 
 Money KPIs are NaN when a delivered session's cost is an error in the workbook
 or a rate is missing: an unknown amount is never counted as 0.
@@ -43,17 +52,21 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import fx
-from ilt_xl.core.fiscal_years import fiscal_year, year_end
+from ilt_xl.core.fiscal_years import fiscal_year, year_end, year_start
 from ilt_xl.core.resources import instructor_utilisation, room_utilisation
 from ilt_xl.core.sessions import session_table, setting
 
 KPIS = (
-    "SessionsDelivered", "SessionsCancelled", "CancellationRate", "AverageOccupancy", "Learners", "LearnerHours",
+    "SessionsDelivered", "SessionsCancelled", "CancellationRate", "AverageOccupancy", "NoShowRate", "Fill",
+    "Learners", "LearnerHours",
     "TotalCost", "CostPerLearner", "CostPerLearnerHour",
     "TotalCostConstant", "CostPerLearnerConstant", "CostPerLearnerHourConstant",
     "InstructorUtilisation", "RoomUtilisation",
 )
 """KPI names, in report order."""
+
+RATES = ("CancellationRate", "AverageOccupancy", "NoShowRate", "Fill", "InstructorUtilisation", "RoomUtilisation")
+"""The KPIs that are shares: their change is reported in percentage points."""
 
 CONSTANT_OF = {
     "TotalCostConstant": "TotalCost",
@@ -73,17 +86,43 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
         return (num / den).where(den != 0)
 
 
+def _same_part_of_year(starts: np.ndarray, through: pd.Timestamp, start_month: int) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each date falls in its fiscal year no later than ``through`` falls in its own,
+    share of its year that part covers)."""
+    def position(dates):
+        dates = np.asarray(dates, dtype="datetime64[D]")
+        months = dates.astype("datetime64[M]")
+        into = (months.astype("int64") - (start_month - 1)) % 12
+        return into, (dates - months.astype("datetime64[D]")).astype("int64")
+
+    into, day = position(starts)
+    t_into, t_day = position(np.array([through.to_datetime64()]))
+    inside = (into < t_into[0]) | ((into == t_into[0]) & (day <= t_day[0]))
+    year = fiscal_year(np.array([through.to_datetime64()], dtype="datetime64[D]"), start_month)
+    first = year_start(year, start_month)[0]
+    elapsed = (np.datetime64(through.date(), "D") - first).astype("int64") + 1
+    length = (year_end(year, start_month)[0] - first).astype("int64") + 1
+    return inside & ~np.isnat(np.asarray(starts, dtype="datetime64[D]")), elapsed / length
+
+
 def kpis_by_year(
-    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None,
+    *, through: object = None,
 ) -> pd.DataFrame:
     """The KPIs (columns, in :data:`KPIS` order) per fiscal year (index ``Year``, ascending).
 
-    ``sessions`` is the Sessions table with calculated columns (computed when omitted).
+    ``sessions`` is the Sessions table with calculated columns (computed when omitted). With
+    ``through`` (a date), each year only up to the same day as ``through`` (year to date; see the
+    module docstring).
     """
     if sessions is None:
         sessions = session_table(tables, settings)
     s = sessions.reset_index(drop=True)
     start_month = int(setting(settings, "FiscalYearStartMonth"))
+    part = 1.0
+    if through is not None:
+        keep, part = _same_part_of_year(s["StartDate"].to_numpy("datetime64[D]"), pd.Timestamp(through), start_month)
+        s = s[keep].reset_index(drop=True)
     reporting = str(setting(settings, "ReportingCurrency"))
     manual = tables.get("FX")
     manual = manual if manual is not None and not manual.empty else None
@@ -104,6 +143,11 @@ def kpis_by_year(
     d = s[status == "delivered"].reset_index(drop=True)
     d_year = year[status == "delivered"]
     out["AverageOccupancy"] = pd.Series(d["Occupancy"].to_numpy("float64")).groupby(d_year).mean().reindex(years).to_numpy()
+    registered = _sum_or_nan(d["Registered"], d_year).reindex(years, fill_value=0.0)
+    attended = _sum_or_nan(d["Attended"], d_year).reindex(years, fill_value=0.0)
+    seats = _sum_or_nan(d["Capacity"], d_year).reindex(years, fill_value=0.0)
+    out["NoShowRate"] = (1.0 - _ratio(attended, registered)).to_numpy()
+    out["Fill"] = _ratio(attended, seats).to_numpy()
     out["Learners"] = _sum_or_nan(d["Learners"], d_year).reindex(years, fill_value=0.0).to_numpy()
     out["LearnerHours"] = _sum_or_nan(d["LearnerHours"], d_year).reindex(years, fill_value=0.0).to_numpy()
 
@@ -119,10 +163,10 @@ def kpis_by_year(
 
     inst = instructor_utilisation(s, tables["Instructors"], settings, start_month=start_month, years=list(years))
     inst = inst.groupby("Year")[["TrainingDays", "AvailableDays"]].sum().reindex(years)
-    out["InstructorUtilisation"] = _ratio(inst["TrainingDays"], inst["AvailableDays"])
+    out["InstructorUtilisation"] = _ratio(inst["TrainingDays"], inst["AvailableDays"] * part)
     rooms = room_utilisation(s, tables["Rooms"], start_month=start_month, years=list(years))
     rooms = rooms.groupby("Year")[["BookedDays", "WorkingDays"]].sum().reindex(years)
-    out["RoomUtilisation"] = _ratio(rooms["BookedDays"], rooms["WorkingDays"])
+    out["RoomUtilisation"] = _ratio(rooms["BookedDays"], rooms["WorkingDays"] * part)
     return out[list(KPIS)]
 
 
@@ -146,7 +190,9 @@ def year_over_year(by_year: pd.DataFrame) -> pd.DataFrame:
 
 
 def kpi_report(
-    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
+    tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None,
+    *, through: object = None,
 ) -> pd.DataFrame:
-    """``year_over_year(kpis_by_year(...))``: every KPI of every year with its year-over-year change."""
-    return year_over_year(kpis_by_year(tables, settings, sessions))
+    """``year_over_year(kpis_by_year(...))``: every KPI of every year (to date with ``through``)
+    with its change on the year before."""
+    return year_over_year(kpis_by_year(tables, settings, sessions, through=through))

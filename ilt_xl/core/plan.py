@@ -39,6 +39,8 @@ from ilt_xl.core.sessions import id_key, session_table, setting
 from ilt_xl.schema.planner import BUDGET
 
 FIGURES = ("Actual", "Committed", "Forecast")
+FORECAST_FIGURES = ("ForecastP50", "ForecastP90")
+"""Budget columns the forecast command writes (:mod:`ilt_xl.core.forecast`); the budget command keeps them."""
 _STATUS_FIGURE = {"delivered": "Actual", "confirmed": "Committed"}
 _REPEAT = "\x00#"   # joins a duplicate SessionId to its row position (no typed id holds a NUL)
 
@@ -180,5 +182,9 @@ def budget_table(
         out[figure] = out[figure].astype("float64")
     budget_amount = pd.to_numeric(out["Budget"], errors="coerce").fillna(0.0)
     out["Variance"] = budget_amount - out[list(FIGURES)].sum(axis=1, min_count=len(FIGURES))
+    # The forecast command's projection is kept as it stands (added rows have none).
+    for column in FORECAST_FIGURES:
+        kept = tables["Budget"][column] if column in tables["Budget"].columns else pd.Series(np.nan, index=tables["Budget"].index)
+        out[column] = pd.to_numeric(kept, errors="coerce").reset_index(drop=True).reindex(out.index).to_numpy("float64")
     return out[list(BUDGET.column_names)]
 

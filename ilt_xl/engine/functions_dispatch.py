@@ -215,8 +215,9 @@ def _fn_row_col(which: str):
         a = args[0]
         if a.per_row:
             raise NotVectorisable("ROW/COLUMN of a per-row reference")
-        if a.ref is None:
-            return Val(Block.errors((1, 1), E_VALUE))
+        if a.ref is None:       # an error (#NULL! of an empty intersection) passes through
+            err = a.shape == (1, 1) and a.block.kind[0, 0] == ERR
+            return Val(Block.errors((1, 1), a.block.obj[0, 0] if err else E_VALUE))
         _, r0, c0, r1, c1 = a.ref
         if which == "ROW":
             return Val(Block.numbers(np.arange(r0, r1 + 1, dtype=float).reshape(-1, 1)))
@@ -229,12 +230,16 @@ def _fn_rows_cols(which: str):
         a = args[0]
         if a.per_row:
             return Val(Block.numbers([[1.0]]))
+        if a.ref is None and a.shape == (1, 1) and a.block.kind[0, 0] == ERR:
+            return a                    # ROWS(A1:B1 C1:D1): the empty intersection's #NULL!
         return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
     return fn
 
 
 def _fn_n(args: list[Val], ctx: Ctx) -> Val:
     b = args[0].block
+    if args[0].ref is not None and b.shape != (1, 1):
+        b = b.take(slice(0, 1), slice(0, 1))        # N of an area reads its first cell
     num = np.where((b.kind == NUM) | (b.kind == BOOL), b.num, 0.0)
     err = b.kind == ERR
     return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)

@@ -6,9 +6,9 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate,
-                                     implicit_intersection, lined_up_area, read_area, register_node)
+                                     implicit_intersection, lined_up_area, register_node, area_value)
 from ilt_xl.engine.formula_tree import Node
-from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NUM, E_VALUE
+from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NULL, E_NUM, E_VALUE
 
 _ARITH = {"+", "-", "*", "/", "^"}
 _COMPARE = {"=": lambda s: s == 0, "<>": lambda s: s != 0, "<": lambda s: s < 0,
@@ -20,7 +20,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
     if op == ":":
         return _range_op(node, ctx)
     if op == " ":
-        raise EvalError("the intersection operator (space) is not supported")
+        return _intersection(node, ctx)
     if op == ",":
         raise EvalError("reference unions (A1,B2) are not supported")
     args = [evaluate(a, ctx) for a in node.args]
@@ -94,16 +94,42 @@ def _fill(shape, err) -> np.ndarray:
     return out
 
 
-def _range_op(node: Node, ctx: Ctx) -> Val:
+def _two_refs(node: Node, ctx: Ctx):
+    """The areas of a reference operator's operands, or the error Val to return."""
     a, b = (evaluate(x, ctx) for x in node.args)
     if a.per_row or b.per_row:
-        raise NotVectorisable("range operator")
-    if a.ref is None or b.ref is None or a.ref[0] is not b.ref[0]:
+        raise NotVectorisable("a reference operator over a run")
+    for v in (a, b):
+        if v.ref is None:
+            k = v.block.kind
+            return Val(Block.errors((1, 1), v.block.obj[0, 0] if k.shape == (1, 1) and k[0, 0] == ERR else E_VALUE))
+    if a.ref[0] is not b.ref[0]:
         return Val(Block.errors((1, 1), E_VALUE))
-    sheet = a.ref[0]
-    r0, c0 = min(a.ref[1], b.ref[1]), min(a.ref[2], b.ref[2])
-    r1, c1 = max(a.ref[3], b.ref[3]), max(a.ref[4], b.ref[4])
-    return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1))
+    return a.ref, b.ref
+
+
+def _range_op(node: Node, ctx: Ctx) -> Val:
+    """``A1:B2`` between references: the smallest area holding both."""
+    refs = _two_refs(node, ctx)
+    if isinstance(refs, Val):
+        return refs
+    (sheet, *a), (_, *b) = refs
+    r0, c0 = min(a[0], b[0]), min(a[1], b[1])
+    r1, c1 = max(a[2], b[2]), max(a[3], b[3])
+    return area_value(ctx, sheet, r0, c0, r1, c1)
+
+
+def _intersection(node: Node, ctx: Ctx) -> Val:
+    """``B2:E5 C3:D4`` (a space): the cells both areas hold; #NULL! when none."""
+    refs = _two_refs(node, ctx)
+    if isinstance(refs, Val):
+        return refs
+    (sheet, *a), (_, *b) = refs
+    r0, c0 = max(a[0], b[0]), max(a[1], b[1])
+    r1, c1 = min(a[2], b[2]), min(a[3], b[3])
+    if r0 > r1 or c0 > c1:
+        return Val(Block.errors((1, 1), E_NULL))
+    return area_value(ctx, sheet, r0, c0, r1, c1)
 
 
 register_node("op", apply_operator)        # the evaluator reaches operators through this hook

@@ -17,8 +17,9 @@ EMPTY, NUM, STR, BOOL, ERR = 0, 1, 2, 3, 4
 ERRORS: dict[str, XlError] = dict(Error.errors)
 for _code in ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"):
     ERRORS.setdefault(_code, XlError(_code))
-E_NA, E_VALUE, E_DIV0, E_REF, E_NAME, E_NUM = (
-    ERRORS["#N/A"], ERRORS["#VALUE!"], ERRORS["#DIV/0!"], ERRORS["#REF!"], ERRORS["#NAME?"], ERRORS["#NUM!"])
+E_NA, E_VALUE, E_DIV0, E_REF, E_NAME, E_NUM, E_NULL = (
+    ERRORS["#N/A"], ERRORS["#VALUE!"], ERRORS["#DIV/0!"], ERRORS["#REF!"], ERRORS["#NAME?"], ERRORS["#NUM!"],
+    ERRORS["#NULL!"])
 
 
 def error_code(value: object) -> str | None:

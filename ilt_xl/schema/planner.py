@@ -29,6 +29,8 @@ FX_DATE_POLICIES = ("SessionStart", "BudgetRateDate")
 PHASES = ("Before", "During", "After")
 ANCHORS = ("Start", "End")
 TASK_STATUSES = ("Open", "Done", "Cancelled")
+DEMAND_STATUSES = ("Requested", "Approved")
+FORECAST_BASES = ("Model", "Demand")
 INSTRUCTOR_KINDS = ("Internal", "External")
 GO_NO_GO = ("Go", "At risk", "Open", "Delivered", "Cancelled")
 CONFLICT_KINDS = (
@@ -99,6 +101,8 @@ SETTINGS = (
         "The planner's 'today' for go/no-go and overdue tasks. Type a date to freeze it; the template uses TODAY().",
         formula="=TODAY()",
     ),
+    Setting("TargetFill", T.PERCENT, 0.8, "Share of a session's capacity the forecast plans to fill when it counts the sessions needed.",
+            minimum=0.05, maximum=1),
     Setting("DefaultAvailableDays", T.INT, 220, "Training days a year an instructor is available when the Instructors row leaves it blank.",
             minimum=0, maximum=366),
     Setting("ChecklistHorizonDays", T.INT, 30, "Checklist refreshes create tasks for sessions not yet delivered or "
@@ -393,9 +397,76 @@ BUDGET = Table(
         Column("Forecast", T.MONEY, "Cost of planned sessions at forecast headcount (written by the budget command)."),
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
                formula="=[@Budget]-([@Actual]+[@Committed]+[@Forecast])"),
+        Column("ForecastP50", T.MONEY, "Projected cost of the learners the forecast command expects in the year's "
+               "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it."),
+        Column("ForecastP90", T.MONEY, "The same projection's 90th percentile: 9 in 10 chances the cost stays below it "
+               "(written by the forecast command)."),
     ),
     tab_color="A5A5A5",
     row_key="Year",
+)
+
+DEMAND = Table(
+    "Demand",
+    "Training requests gathered before sessions exist: learners needed per month, course, business unit and country.",
+    (
+        Column("Period", T.DATE, "Month the learners are needed in (its first day; any day counts for its month).", required=True),
+        Column("CourseId", T.ID, "Course requested.", required=True, references="Courses.CourseId"),
+        Column("BusinessUnit", T.ID, "Business unit asking.", required=True, references="BusinessUnits.BusinessUnit"),
+        Column("Country", T.COUNTRY, "ISO 3166 country code of the learners.", required=True),
+        Column("Learners", T.INT, "Learners needed.", required=True, minimum=0),
+        Column("Status", T.TEXT, "Requested, or Approved (only approved demand enters the forecast).",
+               required=True, allowed=DEMAND_STATUSES),
+        Column("Source", T.TEXT, "Where the request comes from (skills survey, BU plan, regulation, ...).", width=30),
+    ),
+    tab_color="70AD47",
+)
+
+_BAND = "P10, P50 and P90: 1 in 10 chances below, the median, 1 in 10 chances above"
+
+FORECAST = Table(
+    "Forecast",
+    "Learners, sessions and cost expected per month, course, business unit and country, with their range "
+    f"({_BAND}); written by the forecast command.",
+    (
+        Column("Period", T.DATE, "First day of the month."),
+        Column("CourseId", T.ID, "Course."),
+        Column("BusinessUnit", T.ID, "Business unit of the learners."),
+        Column("Country", T.COUNTRY, "Country of the learners."),
+        Column("LearnersP10", T.NUMBER, "Learners (attended), 10th percentile.", number_format="0.0"),
+        Column("LearnersP50", T.NUMBER, "Learners (attended), median.", number_format="0.0"),
+        Column("LearnersP90", T.NUMBER, "Learners (attended), 90th percentile.", number_format="0.0"),
+        Column("SessionsP50", T.NUMBER, "Sessions to plan for the median learners: registrations (learners raised by the "
+               "no-show rate) / (capacity x TargetFill), raised by the cancellation rate.", number_format="0.00"),
+        Column("CostP10", T.MONEY, "Cost in the reporting currency at P10 learners: the sessions that run x the course's "
+               "usual fixed cost + variable cost x registrations."),
+        Column("CostP50", T.MONEY, "Cost at P50 learners, reporting currency."),
+        Column("CostP90", T.MONEY, "Cost at P90 learners, reporting currency."),
+        Column("Currency", T.CURRENCY, "Reporting currency of the cost."),
+        Column("Basis", T.TEXT, "Model (trend and seasonality of delivered sessions) or Demand (approved requests).",
+               allowed=FORECAST_BASES),
+    ),
+    written_by="forecast",
+    tab_color="7030A0",
+)
+
+FORECAST_MONTHS = Table(
+    "ForecastMonths",
+    f"The forecast's monthly totals over every course and business unit ({_BAND} of the total itself, "
+    "not sums of the rows' percentiles); written by the forecast command, charted on the Dashboard.",
+    (
+        Column("Period", T.DATE, "First day of the month."),
+        Column("LearnersP10", T.NUMBER, "Learners, 10th percentile.", number_format="0.0"),
+        Column("LearnersP50", T.NUMBER, "Learners, median.", number_format="0.0"),
+        Column("LearnersP90", T.NUMBER, "Learners, 90th percentile.", number_format="0.0"),
+        Column("SessionsP50", T.NUMBER, "Sessions to plan for the median learners.", number_format="0.0"),
+        Column("CostP10", T.MONEY, "Cost, 10th percentile, reporting currency."),
+        Column("CostP50", T.MONEY, "Cost, median."),
+        Column("CostP90", T.MONEY, "Cost, 90th percentile."),
+        Column("Currency", T.CURRENCY, "Reporting currency."),
+    ),
+    written_by="forecast",
+    tab_color="7030A0",
 )
 
 CONFLICTS = Table(
@@ -419,7 +490,7 @@ PLANNER = Schema(
     settings=SETTINGS,
     tables=(
         COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX, HOLIDAYS,
-        CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS,
+        CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
     ),
 )
 """The planner schema. Sheets come in this order, after Settings and before Dashboard."""

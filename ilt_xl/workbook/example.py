@@ -25,6 +25,7 @@ from ilt_xl.core import checklists
 from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
+from ilt_xl.core.sessions import session_table
 from ilt_xl.workbook.macros import fx_rows, holiday_rows
 
 AS_OF = dt.date(2026, 6, 15)
@@ -42,6 +43,12 @@ RATES = {
     "ZAR": (19.9, 19.8, 20.4, 20.6),
 }
 YEARS = (2023, 2024, 2025, 2026)
+# Sessions a month, relative: quiet in August and at Christmas, busy in spring and autumn.
+SEASON = (1.0, 1.15, 1.2, 1.1, 1.1, 1.0, 0.7, 0.15, 1.2, 1.25, 1.15, 0.4)
+# Yearly growth of the courses of a skill (others stay roughly flat).
+GROWTH = {"Data": 0.25, "Cloud": 0.3, "Leadership": 0.08, "Negotiation": -0.1}
+# Courses launched after the first year: title -> month index (0 = January of the first year).
+LAUNCHED = {"Cloud Security": 20, "SQL Basics": 26}
 
 # Country -> (currency, sites).
 COUNTRIES = {
@@ -115,7 +122,7 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     scale = max(1.0, sessions / DEFAULT_SESSIONS)
     courses = _courses()
     rooms = _rooms(rng, int(round(20 * scale)))
-    instructors = _instructors(rng, int(round(40 * scale)))
+    instructors = _instructors(rng, int(round(12 * scale)))
     equipment = pd.DataFrame(EQUIPMENT, columns=["EquipmentId", "Type", "Quantity", "DayRate"]).assign(Currency="EUR")
     # Pools grow with the plan; a session still books a share of the base pool.
     equipment["Quantity"] *= int(np.ceil(scale))
@@ -123,6 +130,7 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     sess = _sessions(rng, sessions, courses, rooms, instructors, equipment)
     enrol = _enrolments(rng, sess, business_units)
     sess = sess.drop(columns=["_registered", "_capacity", "_week"])
+    _set_availability(rng, instructors, sess)
     tables = {
         "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
         "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
@@ -132,9 +140,13 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     # As if the user had run the fx, holidays, budget and conflicts commands.
     tables["FX"] = _with_stale_ecb_row(fx_rows(tables, settings))
     tables["Holidays"] = holiday_rows(tables, settings)
-    tables["Budget"] = _budget(rng, tables, settings)
-    tables["Conflicts"] = conflicts(tables, settings)
+    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
+    computed = session_table(tables, settings)
+    tables["Budget"] = _budget(rng, tables, settings, computed)
+    tables["Conflicts"] = conflicts(tables, settings, computed)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])
+    tables["Demand"] = _demand(rng, courses)
+    _forecast(tables, settings, computed)
     return Example(tables=tables, settings=settings)
 
 
@@ -182,10 +194,16 @@ def _rooms(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Part-time trainers (subject experts who teach some days a year) and contractors.
+
+    Instructor ``k`` has skills ``k`` and ``3k + 1`` (mod the skill count) and sometimes a third,
+    so every skill has at least two people once there are as many instructors as skills.
+    """
     skills = np.array(list(CATALOGUE))
-    # Two or three skills each, every skill covered by several people.
-    first = np.arange(n) % len(skills)
-    second = (first + 1 + rng.integers(0, len(skills) - 1, size=n)) % len(skills)
+    k = np.arange(n)
+    first = k % len(skills)
+    second = (3 * k + 1) % len(skills)
+    second = np.where(second == first, (first + 1) % len(skills), second)
     third = (first + 3 + rng.integers(0, len(skills) - 3, size=n)) % len(skills)
     has_third = rng.random(n) < 0.4
     skill_text = [
@@ -196,8 +214,8 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
     home = rng.choice(list(COUNTRIES), size=n, p=[0.3, 0.15, 0.15, 0.2, 0.12, 0.08])
     currency = np.array([COUNTRIES[c][0] for c in home], dtype=object)
     day_rate_eur = np.where(external, rng.integers(90, 180, size=n) * 10, rng.integers(40, 70, size=n) * 10)
-    available = np.where(external, rng.choice([60, 80, 100], size=n), np.nan)
-    available[~external & (rng.random(n) < 0.3)] = 180
+    # Relative shares of the teaching for now: :func:`_set_availability` sizes them to the plan.
+    available = np.where(external, rng.choice([20, 30, 40], size=n), rng.choice([30, 40, 50, 60], size=n)).astype(float)
     return pd.DataFrame({
         "InstructorId": [f"I{k + 1:03d}" for k in range(n)],
         "Name": [f"{FIRST_NAMES[k % len(FIRST_NAMES)]} {LAST_NAMES[(k * 7) % len(LAST_NAMES)]}" for k in range(n)],
@@ -208,29 +226,106 @@ def _instructors(rng: np.random.Generator, n: int) -> pd.DataFrame:
     })
 
 
+def _set_availability(rng: np.random.Generator, instructors: pd.DataFrame, sessions: pd.DataFrame) -> None:
+    """Each instructor's available days: their busiest year's booked days (sessions not cancelled, the
+    planned year included) at 68-85% utilisation, in fives, as a training manager sizes part-time
+    trainers' time (so the delivered years come out around 50-70%)."""
+    live = sessions[sessions["Status"] != "Cancelled"]
+    days = (live["EndDate"] - live["StartDate"]).dt.days + 1
+    booked = days.groupby([live["InstructorId"], live["StartDate"].dt.year]).sum().groupby(level=0).max()
+    peak = booked.reindex(instructors["InstructorId"], fill_value=0).to_numpy(float)
+    target = rng.uniform(0.68, 0.85, size=len(instructors))
+    instructors["AvailableDaysPerYear"] = np.maximum(5.0, np.ceil(peak / target / 5.0) * 5.0)
+
+
 # ----------------------------------------------------------------------------- sessions
+
+
+def _course_plan(rng: np.random.Generator, n: int, courses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(course, month) of each of ``n`` sessions, months counted from January of the first year.
+
+    Each course runs to a cadence, as a training calendar does: its expected sessions a month are
+    its popularity x the month's :data:`SEASON` factor x its yearly :data:`GROWTH` compounded, from
+    its launch (:data:`LAUNCHED`) on. The sessions are placed by systematic rounding of the
+    running expectation (phases spread over the courses), so a course's count over any stretch of
+    months is within one of its expectation while single months vary; the total is then made exactly ``n``.
+    """
+    months = 12 * len(YEARS)
+    t = np.arange(months)
+    skill = courses["Skill"].to_numpy()
+    growth = np.array([GROWTH.get(s, 0.0) for s in skill]) + rng.uniform(-0.03, 0.03, size=len(courses))
+    popularity = rng.uniform(0.6, 1.4, size=len(courses))
+    launch = np.array([LAUNCHED.get(title, 0) for title in courses["Title"]])
+    expected = (popularity[:, None] * np.array(SEASON)[t % 12][None, :]
+                * (1.0 + growth[:, None]) ** (t[None, :] / 12.0) * (t[None, :] >= launch[:, None]))
+    expected *= n / expected.sum()
+    # Phases spread evenly over the courses (in random order), as a calendar spreads its courses.
+    phase = (rng.permutation(len(courses)) + rng.random(len(courses))) / len(courses)
+    running = np.floor(np.cumsum(expected, axis=1) + phase[:, None])
+    counts = np.diff(running, axis=1, prepend=0.0).astype(int)   # the phase is below 1: nothing before month 0
+    short = n - counts.sum()
+    flat = counts.reshape(-1)
+    if short > 0:
+        flat[rng.choice(flat.size, size=short, replace=False, p=expected.reshape(-1) / expected.sum())] += 1
+    elif short < 0:
+        flat[rng.choice(flat.size, size=-short, replace=False, p=flat / flat.sum())] -= 1
+    cell = np.repeat(np.arange(flat.size), flat)
+    return cell // months, cell % months
+
+
+SHIFTS = tuple(s for k in range(9) for s in ((k, -k) if k else (0,)))   # the nearest weeks first
+
+
+def _assign_instructors(rng, week, course, duration, courses, instructors, n_weeks):
+    """An instructor for each session (processed in week order): one who has the course's skill and
+    teaches nothing else that week, the least used for their share (AvailableDaysPerYear, relative
+    at this stage) first, so the load is even. A week with nobody free moves the session to the
+    nearest week with someone free."""
+    skill_sets = [set(s.split(",")) for s in instructors["Skills"]]
+    eligible = [np.flatnonzero([skill in have for have in skill_sets]) for skill in courses["Skill"]]
+    available = instructors["AvailableDaysPerYear"].to_numpy(float)
+    year_of_week = ((FIRST_MONDAY + 7 * np.arange(n_weeks).astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+                    - YEARS[0])
+    monday_month = (FIRST_MONDAY + 7 * np.arange(n_weeks).astype("timedelta64[D]")).astype("datetime64[M]").astype(int)
+    # The weeks to try for each week: those of its month first (the plan's month stays), then the nearest others.
+    tries = {}
+    for w in range(n_weeks):
+        near = [w + k for k in SHIFTS if 0 <= w + k < n_weeks]
+        tries[w] = sorted(near, key=lambda v, w=w: (monday_month[v] != monday_month[w], abs(v - w)))
+    busy = np.zeros((len(instructors), n_weeks), dtype=bool)
+    used = np.zeros((len(instructors), len(YEARS)))
+    week = week.copy()
+    instr = np.empty(len(week), dtype=int)
+    jitter = rng.random((len(week), len(instructors))) * 0.02
+    for i in np.argsort(week, kind="stable"):
+        candidates = eligible[course[i]]
+        for w in tries[week[i]]:
+            ok = candidates[~busy[candidates, w]]
+            if len(ok):
+                break
+        else:
+            raise ValueError("the example's instructors cannot teach that many sessions")  # pragma: no cover
+        y = year_of_week[w]
+        pick = ok[np.argmin((used[ok, y] + duration[i]) / available[ok] + jitter[i, ok])]
+        week[i], instr[i] = w, pick
+        busy[pick, w] = True
+        used[pick, y] += duration[i]
+    return week, instr
 
 
 def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
     n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7)  # whole Mon-Fri weeks up to LAST_DAY
-    n_instr = len(instructors)
-    if n > n_instr * n_weeks:
-        raise ValueError(f"at most {n_instr * n_weeks} sessions fit the example's calendar")
-    # Distinct (instructor, week) slots: nobody teaches twice in a week by accident.
-    slots = np.sort(rng.choice(n_instr * n_weeks, size=n, replace=False) % (n_instr * n_weeks))
-    week = slots % n_weeks
-    instr = slots // n_weeks
+    course, month = _course_plan(rng, n, courses)
+    # A week whose Monday falls in the session's month.
+    mondays = FIRST_MONDAY + 7 * np.arange(n_weeks).astype("timedelta64[D]")
+    monday_month = mondays.astype("datetime64[M]").astype(int) - (YEARS[0] - 1970) * 12
+    first_week = np.searchsorted(monday_month, month, side="left")
+    weeks_in_month = np.searchsorted(monday_month, month, side="right") - first_week
+    week = np.minimum(first_week + (rng.random(n) * np.maximum(weeks_in_month, 1)).astype(int), n_weeks - 1)
+    duration = courses["DurationDays"].to_numpy()[course]
+    week, instr = _assign_instructors(rng, week, course, duration, courses, instructors, n_weeks)
     order = np.argsort(week, kind="stable")
-    week, instr = week[order], instr[order]
-
-    # A course the instructor can teach: padded table of eligible courses per instructor.
-    skill_sets = [set(s.split(",")) for s in instructors["Skills"]]
-    course_skill = courses["Skill"].to_numpy()
-    eligible = [np.flatnonzero([cs in skills for cs in course_skill]) for skills in skill_sets]
-    width = max(len(e) for e in eligible)
-    padded = np.array([np.resize(e, width) for e in eligible])
-    counts = np.array([len(e) for e in eligible])
-    course = padded[instr, (rng.random(n) * counts[instr]).astype(int)]
+    week, instr, course = week[order], instr[order], course[order]
 
     duration = courses["DurationDays"].to_numpy()[course]
     start_offset = (rng.random(n) * (6 - duration)).astype(int)  # Mon.., ends by Friday
@@ -239,7 +334,14 @@ def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
 
     # Rooms dealt out within each week; about one session in ten goes to an external venue.
     rank = np.arange(n) - np.searchsorted(week, week, side="left")
-    room = (rank + rng.integers(0, len(rooms), size=n_weeks)[week]) % len(rooms)
+    # Coordinators book a room that fits: within a week, the courses with the most seats get the
+    # biggest rooms (dealt from a random start among rooms of similar size).
+    seats = courses["MaxLearners"].to_numpy()[course]
+    by_seats = np.lexsort((-seats, week))
+    fit_rank = np.empty(n, dtype=int)
+    fit_rank[by_seats] = rank
+    room_order = np.argsort(-rooms["Capacity"].to_numpy(), kind="stable")
+    room = room_order[(fit_rank + rng.integers(0, 3, size=n_weeks)[week]) % len(rooms)]
     external_venue = (rank >= len(rooms)) | (rng.random(n) < 0.1)
     room_ids = np.where(external_venue, "", rooms["RoomId"].to_numpy()[room]).astype(object)
     country = np.where(external_venue, rng.choice(list(COUNTRIES), size=n), rooms["Country"].to_numpy()[room]).astype(object)
@@ -318,7 +420,7 @@ def _status_and_fill(rng, start, capacity, course_min):
     as_of = np.datetime64(AS_OF)
     past = start < as_of
     lead = (start - as_of).astype(int)
-    fill = np.clip(rng.beta(6, 2, size=n), 0.15, 1.0)
+    fill = np.clip(rng.beta(10, 3, size=n), 0.15, 1.0)
     # Future sessions fill up as they approach.
     fill = np.where(past, fill, fill * np.clip(1.1 - lead / 240, 0.1, 1.0))
     registered = np.floor(fill * capacity + rng.random(n)).astype(int)
@@ -342,6 +444,8 @@ def _plant_conflicts(frame: pd.DataFrame, courses, instructors, rooms, equipment
     """
     ok = frame[(frame["RoomId"] != "") & (frame["EquipmentId"] == "") & (frame["Status"] != "Cancelled")]
     pairs = ok.groupby("_week").head(2).groupby("_week").filter(lambda g: len(g) == 2)
+    # Weeks where the simulators are already booked would hold a third, unplanned clash.
+    pairs = pairs[~pairs["_week"].isin(frame.loc[frame["EquipmentId"] == "EQ-SIM", "_week"])]
     weeks = pairs["_week"].unique()
     if len(weeks) < 4:
         return
@@ -477,7 +581,7 @@ def _checklist(sessions: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     return rows.drop(columns=["DueDate"])
 
 
-def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> pd.DataFrame:
+def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object], sessions: pd.DataFrame) -> pd.DataFrame:
     """Budget per year and business unit in the reporting currency, with the figures the budget
     command writes (actual, committed, forecast), as if the user had run it.
 
@@ -488,8 +592,43 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -
     """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])
     skeleton = grid.to_frame(index=False).assign(Country="", Budget=0.0)
-    figures = budget_table({**tables, "Budget": skeleton}, settings, include_unbudgeted=False)
+    figures = budget_table({**tables, "Budget": skeleton}, settings, sessions, include_unbudgeted=False)
     figures = figures.drop(columns=["Variance"])
     spend = figures[["Actual", "Committed", "Forecast"]].fillna(0).sum(axis=1).to_numpy()
     figures["Budget"] = np.round(np.maximum(spend, 5000.0) * rng.uniform(0.9, 1.2, size=len(figures)), -3)
     return figures
+
+
+# Training requests for next year: (skill, business unit, country, month, status, source).
+DEMAND = (
+    ("Cloud", "IT", "DE", 2, "Approved", "IT cloud migration plan 2027"),
+    ("Cloud", "RND", "US", 3, "Approved", "R&D platform roadmap"),
+    ("Data", "FIN", "GB", 2, "Approved", "Finance analytics programme"),
+    ("Data", "SALES", "FR", 4, "Requested", "Skills survey 2026"),
+    ("Compliance", "OPS", "DE", 1, "Approved", "Annual compliance calendar"),
+    ("Safety", "OPS", "US", 5, "Requested", "Site safety audit follow-up"),
+    ("Leadership", "HR", "CH", 9, "Approved", "New managers cohort 2027"),
+    ("Sales", "SALES", "NA", 10, "Requested", "Sales kick-off plan"),
+)
+
+
+def _forecast(tables: dict[str, pd.DataFrame], settings: dict[str, object], sessions: pd.DataFrame) -> None:
+    """As if the user had run the forecast command, then set next year's budgets from its P50 (in thousands)."""
+    from ilt_xl.workbook.forecast_macro import forecast_frames
+
+    frames = forecast_frames(tables, settings, sessions=sessions)[1]
+    tables["Forecast"], tables["ForecastMonths"] = frames["Forecast"], frames["ForecastMonths"]
+    budget = frames["Budget"]
+    proposed = budget["Year"] > AS_OF.year
+    budget.loc[proposed, "Budget"] = np.round(budget.loc[proposed, "ForecastP50"].fillna(0.0), -3)
+    tables["Budget"] = budget
+
+
+def _demand(rng: np.random.Generator, courses: pd.DataFrame) -> pd.DataFrame:
+    """A few requests for the year after the as-of date, as business units send them in."""
+    rows = []
+    for skill, unit, country, month, status, source in DEMAND:
+        ids = courses.loc[courses["Skill"] == skill, "CourseId"].to_numpy()
+        rows.append((pd.Timestamp(AS_OF.year + 1, month, 1), ids[rng.integers(0, len(ids))], unit, country,
+                     int(rng.integers(2, 9) * 5), status, source))
+    return pd.DataFrame(rows, columns=["Period", "CourseId", "BusinessUnit", "Country", "Learners", "Status", "Source"])

@@ -66,6 +66,9 @@ class Planner:
     allocation: pd.DataFrame
     budget: pd.DataFrame
     conflicts: pd.DataFrame
+    demand: pd.DataFrame
+    forecast: pd.DataFrame
+    forecast_months: pd.DataFrame
     settings: dict[str, object]
     problems: list[Problem] = field(default_factory=list)
     layouts: dict[str, TableLayout] = field(default_factory=dict)

@@ -49,6 +49,7 @@ SCRIPTS = {  # Lite script -> command-line twin
     "ilt_refresh_fx": "fx", "ilt_refresh_budget": "budget", "ilt_refresh_availability": "availability",
     "ilt_refresh_holidays": "holidays",
 }
+FORECAST_SCRIPT = "ilt_forecast"  # twin: ilt-xl forecast PATH -o OUT (three tables)
 ERROR_TYPES = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
                "Ref": "#REF!", "Value": "#VALUE!"}
 TEXT_ID = "00123"
@@ -252,7 +253,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
 # Scripts
 
 def test_every_script_takes_the_book_and_runs(lite):
-    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted(SCRIPTS)
+    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, FORECAST_SCRIPT])
     assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
                 if "error" in r}
@@ -266,6 +267,23 @@ def test_script_writes_the_rows_of_its_command_line_twin(lite, label, path, scri
     table = macros.MACROS[command].table
     cells = _after(lite["job"]["books"][label], lite["scripts"][label][script]["actions"])
     _compare(cells.table(table), _twin_rows(path, command, tmp_path), table)
+
+
+@pytest.mark.parametrize("label,path", [("example", EXAMPLE), ("template", TEMPLATE)])
+def test_forecast_script_writes_the_rows_of_its_command_line_twin(lite, label, path, tmp_path):
+    from typer.testing import CliRunner
+
+    from ilt_xl.cli import app
+
+    out = tmp_path / "forecast.xlsx"
+    result = CliRunner().invoke(app, ["forecast", str(path), "-o", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    cells = _after(lite["job"]["books"][label], lite["scripts"][label][FORECAST_SCRIPT]["actions"])
+    wb = openpyxl.load_workbook(out)
+    for table in ("Forecast", "ForecastMonths", "Budget"):
+        ws = next(ws for ws in wb.worksheets if table in ws.tables)
+        twin = [[c.value for c in row] for row in ws[ws.tables[table].ref]]
+        _compare(cells.table(table), twin, table)
 
 
 def test_availability_creates_its_table_on_a_planner_without_it(lite, tmp_path):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, E_NA, E_VALUE, STR, Block
 
@@ -50,6 +50,20 @@ def sheet(args: list[Val], ctx: Ctx) -> Val:
         found = ctx.book.sheets.get(str(v.block.obj[0, 0]).lower())
         return Val(Block.numbers([[_sheet_number(ctx, found)]]) if found is not None else Block.errors((1, 1), E_NA))
     return Val(Block.errors((1, 1), E_VALUE))
+
+
+@builtin("ISREF", lazy=True)
+def isref(args: list[Thunk], ctx: Ctx) -> Val:
+    """TRUE for a reference (a cell, an area, a name or function giving one), else FALSE."""
+    if len(args) != 1 or args[0].omitted:
+        return Val(Block.errors((1, 1), E_VALUE))
+    node = args[0].node
+    if node.kind == "ref":
+        return Val(_booleans(np.ones((1, 1), bool)))
+    if node.kind not in ("name", "fn", "op"):
+        return Val(_booleans(np.zeros((1, 1), bool)))
+    v = args[0]()
+    return Val(_booleans(np.full((1, 1), v.ref is not None or v.cells is not None)))
 
 
 @builtin("SHEETS")

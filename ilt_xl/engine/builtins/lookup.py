@@ -105,3 +105,59 @@ def xlookup(args: list[Val], ctx: Ctx) -> Val:
 
 def _omitted(v: Val) -> bool:
     return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None
+
+
+def last_not_above(keys: Block, kind: int, num: float, obj) -> int:
+    """LOOKUP's approximate match, by Excel's binary search: the last value not larger than the
+    lookup value when the values are sorted; values of other types are stepped over (the search
+    compares with the next value of the lookup value's type to the right). On unsorted values,
+    what that search finds, as Excel. -1 for none."""
+    if kind == EMPTY:
+        kind, num = NUM, 0.0
+    want = _rank(kind, num, obj)
+    k, n = keys.kind.ravel(), keys.num.ravel()
+    o = keys.obj.ravel() if keys._obj is not None else np.empty(len(k), object)
+    lo, hi, best = 0, len(k) - 1, -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        # a value of another type in the middle: the search looks right of it for one of the type
+        j = next((i for i in range(mid, hi + 1) if (r := _rank(k[i], n[i], o[i])) and r[0] == want[0]), None)
+        if j is not None and _rank(k[j], n[j], o[j])[1] == want[1]:
+            return j                    # an exact hit ends the search
+        if j is not None and _rank(k[j], n[j], o[j])[1] < want[1]:
+            best, lo = j, j + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+@builtin("LOOKUP")
+def lookup_(args: list[Val], ctx: Ctx) -> Val:
+    """LOOKUP(value, vector[, result]) and LOOKUP(value, array): the array form searches the first
+    row of an array wider than tall, else the first column, and returns the last row/column. An
+    array of lookup values gives an array of results."""
+    if len(args) not in (2, 3):
+        return Val(Block.errors((1, 1), E_VALUE))
+    if any(a.per_row for a in args):
+        raise NotVectorisable("LOOKUP per row")
+    arr = args[1].block
+    rows, cols = arr.shape
+    wide = cols > rows          # an area searched by its first row, else by its first column
+    keys = arr.take(slice(0, 1)) if wide else arr.take(slice(None), slice(0, 1))
+    if len(args) == 2:
+        result = arr.take(slice(rows - 1, rows)) if wide else arr.take(slice(None), slice(cols - 1, cols))
+    elif 1 not in args[2].shape:
+        return Val(Block.errors((1, 1), E_NA))      # a result vector must be one row or column
+    else:
+        result = args[2].block
+    flat = result.objects().ravel()
+    lb = args[0].block
+    out = np.empty(lb.shape, dtype=object)
+    for idx in np.ndindex(lb.shape):
+        k = int(lb.kind[idx])
+        if k == ERR:
+            out[idx] = lb.obj[idx]
+            continue
+        p = last_not_above(keys, k, float(lb.num[idx]), lb.obj[idx] if k == STR else None)
+        out[idx] = flat[p] if 0 <= p < len(flat) else E_NA
+    return Val(Block.from_objects(out))

@@ -13,3 +13,11 @@ def test_isformula_sheet_and_sheets():
 def test_text_that_looks_like_an_error_stays_text():
     got = values({"A1": '="#N/A"', "A2": "=ISTEXT(A1)", "A3": "=ISNA(A1)", "A4": '=A1&"!"'})
     assert (got["A1"], got["A2"], got["A3"], got["A4"]) == ("#N/A", True, False, "#N/A!")
+
+
+def test_isref_n_and_the_intersection_operator():
+    got = values({"A1": 1, "A2": 2, "B1": 10, "B2": 20,
+                  "D1": "=ISREF(A1)", "D2": "=ISREF(OFFSET(A1,1,1))", "D3": '=ISREF("A1")', "D4": "=ISREF(1)",
+                  "D5": "=SUM(A1:B2 B1:B5)", "D6": "=A1:A2 B1:B2", "D7": "=ROWS(A1:A2 B1:B2)", "D8": "=N(B1:B2)",
+                  "D9": "=ROW(A1:B9 B2:C3)"})
+    assert [got[f"D{i}"] for i in range(1, 10)] == [True, True, False, False, 30.0, "#NULL!", "#NULL!", 10.0, 2.0]

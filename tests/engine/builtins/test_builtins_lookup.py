@@ -31,3 +31,18 @@ def test_xlookup_per_row_keys_take_the_hash_path():
                   "B2": '=_xlfn.XLOOKUP(A2,D1:D2,E1:E2)', "B3": '=_xlfn.XLOOKUP(A3,D1:D2,E1:E2)',
                   "D1": "A", "D2": "B", "E1": 10, "E2": 20})
     assert (got["B1"], got["B2"], got["B3"]) == (10.0, 20.0, "#N/A")
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=LOOKUP(2.5,{-1.1,2.1,3.1,4.1},{"L","ML","MR","R"})', "ML"),
+    ('=LOOKUP(-5,{-1.1,2.1,3.1,4.1},{"L","ML","MR","R"})', "#N/A"),
+    ('=LOOKUP(20,{"a",2.1,"b",4.1},{"L","ML","MR","R"})', "R"),     # text is stepped over
+    ('=LOOKUP(2.5,{"b",4.1,"a",1.1},{"L","ML","MR","R"})', "#N/A"),   # Excel's binary search, unsorted data
+    ('=LOOKUP(4.1,{"b",4.1,"a",1.1},{"L","ML","MR","R"})', "ML"),     # an exact hit ends it
+    ('=LOOKUP(3,{1,2,3;10,20,30})', 30.0),                            # wider than tall: first row, last row
+    ('=LOOKUP(2,{1,10;2,20;3,30})', 20.0),                            # taller: first column, last column
+    ('=LOOKUP(2,{1,10;2,20},{5,6;7,8})', "#N/A"),                     # a result that is no vector
+    ("=SUM(LOOKUP({1,3},{1,2,3},{10,20,30}))", 40.0),                 # an array of keys
+])
+def test_lookup(formula, expected):
+    assert value(formula) == expected
