@@ -29,7 +29,11 @@ def double_booked(tmp_path_factory) -> tuple[Path, str, str]:
     planner = read_planner(EXAMPLE)
     sessions = planner.sessions
     future = sessions[(sessions["Status"] == "Confirmed") & (sessions["StartDate"] > pd.Timestamp(TODAY))]
-    a, b = future.index[0], future[future["InstructorId"] != future.loc[future.index[0], "InstructorId"]].index[0]
+    # b takes a's instructor and dates; both instructors bill in the same currency, so b stays valid
+    currency = planner.instructors.set_index("InstructorId")["Currency"]
+    a = future.index[0]
+    same = future["InstructorId"].map(currency) == currency[future.loc[a, "InstructorId"]]
+    b = future[same & (future["InstructorId"] != future.loc[a, "InstructorId"])].index[0]
     edited = sessions.copy()
     edited.loc[b, ["InstructorId", "StartDate", "EndDate"]] = edited.loc[a, ["InstructorId", "StartDate", "EndDate"]]
     editor = PackageEditor(EXAMPLE)

@@ -154,6 +154,8 @@ ROOMS = Table(
         Column("Capacity", T.INT, "Seats.", required=True, minimum=0),
         Column("DayRate", T.MONEY, "Cost per day booked, in the room's currency.", required=True, minimum=0),
         Column("Currency", T.CURRENCY, "Currency of the day rate.", required=True, allowed=CURRENCIES),
+        Column("TimeZone", T.TEXT, "IANA time zone of the site, such as America/Chicago, for calendars; "
+               "needed only where the country has several zones (US, CA, AU...).", width=20),
     ),
     tab_color="4472C4",
 )
@@ -480,7 +482,7 @@ CONFLICTS = Table(
         Column("FirstDay", T.DATE, "First day of the clash."),
         Column("LastDay", T.DATE, "Last day of the clash."),
         Column("Days", T.INT, "Days in clash."),
-        Column("Detail", T.TEXT, "Explanation.", width=40),
+        Column("Detail", T.TEXT, "Explanation.", width=52),
     ),
     written_by="conflicts",
     tab_color="C00000",
