@@ -29,7 +29,13 @@ def double_booked(tmp_path_factory) -> tuple[Path, str, str]:
     planner = read_planner(EXAMPLE)
     sessions = planner.sessions
     future = sessions[(sessions["Status"] == "Confirmed") & (sessions["StartDate"] > pd.Timestamp(TODAY))]
-    a, b = future.index[0], future[future["InstructorId"] != future.loc[future.index[0], "InstructorId"]].index[0]
+    # b takes a's instructor: one priced in b's course currency, so that the move is valid (a fee in another
+    # currency would have to be entered converted).
+    fee_currency = planner.instructors.set_index("InstructorId")["Currency"]
+    course_currency = planner.courses.set_index("CourseId")["Currency"]
+    a = future.index[0]
+    b = future[(future["InstructorId"] != future.loc[a, "InstructorId"])
+               & (future["CourseId"].map(course_currency) == fee_currency[future.loc[a, "InstructorId"]])].index[0]
     edited = sessions.copy()
     edited.loc[b, ["InstructorId", "StartDate", "EndDate"]] = edited.loc[a, ["InstructorId", "StartDate", "EndDate"]]
     editor = PackageEditor(EXAMPLE)

@@ -331,9 +331,10 @@ BUDGET = Table(
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
                formula="=[@Budget]-([@Actual]+[@Committed]+[@Forecast])"),
         Column("ForecastP50", T.MONEY, "Projected cost of the learners the forecast command expects in the year's "
-               "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it."),
+               "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it.",
+               added_later=True),
         Column("ForecastP90", T.MONEY, "The same projection's 90th percentile: 9 in 10 chances the cost stays below it "
-               "(written by the forecast command)."),
+               "(written by the forecast command).", added_later=True),
     ),
     tab_color="A5A5A5",
 )
@@ -352,6 +353,7 @@ DEMAND = Table(
         Column("Source", T.TEXT, "Where the request comes from (skills survey, BU plan, regulation, ...).", width=30),
     ),
     tab_color="70AD47",
+    added_later=True,
 )
 
 _BAND = "P10, P50 and P90: 1 in 10 chances below, the median, 1 in 10 chances above"
@@ -380,6 +382,7 @@ FORECAST = Table(
     ),
     written_by="forecast",
     tab_color="7030A0",
+    added_later=True,
 )
 
 FORECAST_MONTHS = Table(
@@ -399,6 +402,7 @@ FORECAST_MONTHS = Table(
     ),
     written_by="forecast",
     tab_color="7030A0",
+    added_later=True,
 )
 
 CONFLICTS = Table(

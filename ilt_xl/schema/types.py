@@ -73,6 +73,8 @@ class Column:
     formula: str | None = None
     number_format: str | None = None
     width: int | None = None
+    added_later: bool = False
+    """A column planners made before it existed lack: reading them only warns (``ilt-xl new`` adds it)."""
 
     @property
     def calculated(self) -> bool:
@@ -108,6 +110,8 @@ class Table:
     columns: tuple[Column, ...]
     written_by: str | None = None
     tab_color: str | None = None
+    added_later: bool = False
+    """A table planners made before it existed lack: reading them only warns, and reads it empty."""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

@@ -108,6 +108,11 @@ class _Reader:
                               f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
             return info
         if sheet is None:
+            if table.added_later:  # a planner made before the table existed: read it as empty
+                self._problem(table.name, f"sheet {table.name} is missing (the planner predates it; it is read as "
+                              "empty): rebuild the planner with `ilt-xl new` to get it",
+                              f"a sheet {table.name} holding table {table.name}", severity=WARNING)
+                return None
             self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None
         others = [t.name for t in self.pkg.tables if t.sheet == sheet.name]
@@ -196,10 +201,11 @@ class _Reader:
         # A calculated column is the workbook's own view: ilt-xl computes it from the inputs, so a
         # planner made before the column existed (CostReporting, say) still reads; it is only told.
         lacks = ("; the workbook does not show it (ilt-xl computes it from the inputs): "
-                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else "")
+                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated
+                 else "; the planner predates it: rebuild it with `ilt-xl new` to get it" if column.added_later else "")
         self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}{lacks}",
                       f"a column named {column.name}", column=column.name, value=close[0] if close else None,
-                      severity=WARNING if column.calculated else ERROR)
+                      severity=WARNING if column.calculated or column.added_later else ERROR)
 
     def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
         if not wrong.any():

@@ -258,6 +258,11 @@ def calculated_columns(package: PackageEditor, table: str) -> set[str]:
     return {c.name.upper() for c in _TablePart(package, package.table(table)).columns if c.formula is not None}
 
 
+def table_column_names(package: PackageEditor, table: str) -> list[str]:
+    """The column names of ``table`` in this file, in order."""
+    return [c.name for c in _TablePart(package, package.table(table)).columns]
+
+
 def replace_table_rows(
     package: PackageEditor,
     table: str,
