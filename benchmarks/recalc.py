@@ -4,8 +4,12 @@
     python benchmarks/recalc.py PLAN.xlsx       # or times an existing workbook
     python benchmarks/recalc.py --sessions 5000 --formulas-cap 300
 
-Engines: ilt-xl (in process: its first call, then the best of --warm-runs more as a batch worker
-sees it; and the ``ilt-xl recalc`` command line in a fresh process including Python start-up),
+The floor first: a plain ``zipfile`` copy of the same file (inflate and deflate every part, as
+any tool that rewrites a workbook must), timed side by side with ilt-xl in the same run, in
+process and from the command line (a fresh Python for each), with the ratio recalc / copy and the
+command line's peak memory. Engines: ilt-xl (in process: its first call, then the best of
+--warm-runs more as a batch worker sees it; and the ``ilt-xl recalc`` command line in a fresh
+process including Python start-up),
 ``formulas.ExcelModel`` (load, calculate, write; in a subprocess capped at ``--formulas-cap``
 seconds, reported as "> cap"; it cannot read structured references, so it is given an A1 twin of
 the workbook whose formulas are the same cells with their references rewritten), and LibreOffice headless forced to recalculate everything
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +37,45 @@ xl = formulas.ExcelModel().loads(sys.argv[1]).finish()
 xl.calculate()
 xl.write(dirpath=sys.argv[2])
 """
+
+
+def zip_copy(source: str | Path, target: str | Path) -> None:
+    """A plain zipfile copy: every part inflated and deflated again (zlib's default level)."""
+    import zipfile
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED)
+
+
+def time_zip_copy(path: Path, out: Path) -> float:
+    """Seconds of :func:`zip_copy` in this process."""
+    t = time.perf_counter()
+    zip_copy(path, out)
+    return time.perf_counter() - t
+
+
+def time_zip_copy_cli(path: Path, out: Path) -> float:
+    """Seconds of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import recalc; recalc.zip_copy(*sys.argv[1:])"
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path), str(out)], check=True)
+    return time.perf_counter() - t
+
+
+def floor_ratios(path: Path, folder: Path, rounds: int = 3) -> None:
+    """recalc / plain copy, in process and from the command line, interleaved so both see the same
+    machine; the best of ``rounds`` each, and the command line's peak memory."""
+    copy_in, ours_in, copy_cli, ours_cli = [], [], [], []
+    for _ in range(rounds):
+        copy_in.append(time_zip_copy(path, folder / "copy.xlsx"))
+        ours_in.append(time_ilt_xl(path, folder / "ours.xlsx")[0])
+        copy_cli.append(time_zip_copy_cli(path, folder / "copy_cli.xlsx"))
+        ours_cli.append(time_ilt_xl_cli(path, folder / "ours_cli.xlsx"))
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"plain zip copy (in process):     {min(copy_in):6.2f} s   ilt-xl recalc in process {min(ours_in):.2f} s: "
+          f"ratio {min(ours_in) / min(copy_in):.2f}")
+    print(f"plain zip copy (fresh Python):   {min(copy_cli):6.2f} s   ilt-xl recalc command line {min(ours_cli):.2f} s: "
+          f"ratio {min(ours_cli) / min(copy_cli):.2f}; peak memory of a child {peak:.0f} MB")
 
 
 def build_example(folder: Path, sessions: int) -> Path:
@@ -56,8 +100,10 @@ def time_ilt_xl_warm(path: Path, out: Path, runs: int) -> tuple[float, float]:
 
 
 def time_ilt_xl_cli(path: Path, out: Path) -> float:
+    script = Path(sys.executable).with_name("ilt-xl")        # this environment's, whatever PATH says
     t = time.perf_counter()
-    subprocess.run(["ilt-xl", "recalc", str(path), "-o", str(out)], capture_output=True, text=True)
+    subprocess.run([str(script) if script.exists() else "ilt-xl", "recalc", str(path), "-o", str(out), "--force"],
+                   capture_output=True, text=True)
     return time.perf_counter() - t
 
 
@@ -138,6 +184,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20000)
     parser.add_argument("--formulas-cap", type=float, default=300.0)
     parser.add_argument("--skip-formulas", action="store_true", help="do not run formulas.ExcelModel")
+    parser.add_argument("--floor-only", action="store_true", help="only recalc against the plain zip copy")
     parser.add_argument("--lo-cap", type=float, default=900.0, help="seconds before LibreOffice is given up")
     parser.add_argument("--lo-runs", type=int, default=1, choices=(1, 2), help="1: cold only; 2: cold then warm")
     parser.add_argument("--warm-runs", type=int, default=3, help="in-process runs after the first (best is reported)")
@@ -153,6 +200,9 @@ def main() -> None:
             path = build_example(tmp, args.sessions)
             print(f"built {path.name} ({args.sessions} sessions) in {time.perf_counter() - t:.1f} s")
         print(f"workbook: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        floor_ratios(path, tmp)
+        if args.floor_only:
+            return
         first, report = time_ilt_xl(path, tmp / "ours.xlsx")
         print(f"ilt-xl (in process, first call): {first:6.2f} s   load {report.seconds_load:.2f}, compute "
               f"{report.seconds_compute:.2f}, write {report.seconds_write:.2f}; {report.cells_computed} formula "

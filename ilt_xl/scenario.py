@@ -43,15 +43,19 @@ _PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)%$")
 
 
 def parse_percent(text: str) -> float:
-    """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form."""
+    """``'+10%'`` -> 0.10, ``'-5%'`` -> -0.05; raises ``ValueError`` with the expected form, and for a
+    change below -100% (a price or rate cannot go below zero)."""
     m = _PERCENT.match(text.strip())
     if not m:
         raise ValueError(f"expected a percentage such as +10% or -5%, got {text!r}")
-    return float(m.group(1)) / 100.0
+    change = float(m.group(1)) / 100.0
+    if change < -1:
+        raise ValueError(f"{text.strip()} would make it negative; give a change of -100% or more")
+    return change
 
 
-def parse_fx(text: str) -> tuple[str, float]:
-    """``'USD=+10%'`` -> ('USD', 0.10)."""
+def parse_fx(text: str, known: set[str] | None = None) -> tuple[str, float]:
+    """``'USD=+10%'`` -> ('USD', 0.10). ``known``: the currencies the planner can convert (others refused)."""
     if "=" not in text:
         raise ValueError(f"expected CURRENCY=+N% (e.g. USD=+10%), got {text!r}")
     ccy, pct = text.split("=", 1)
@@ -61,10 +65,19 @@ def parse_fx(text: str) -> tuple[str, float]:
     if ccy == "EUR":
         raise ValueError("EUR is the base every rate is quoted against; move the other currencies instead "
                          "(EUR 10% stronger is every other currency at -9.09%)")
+    if known is not None and ccy not in known:
+        raise ValueError(f"unknown currency {ccy} in --fx {text.strip()} (neither an ECB currency nor in the FX table)")
     change = parse_percent(pct)
     if change <= -1:
         raise ValueError(f"a currency cannot lose 100% or more of its value, got {pct.strip()!r}")
     return ccy, change
+
+
+def check_cancel_below(threshold: float) -> float:
+    """The occupancy threshold of ``--cancel-below``: a fraction from 0 to 1 (0.5 = 50%)."""
+    if not np.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"--cancel-below takes an occupancy from 0 to 1 (0.5 = 50%), got {threshold!r}")
+    return threshold
 
 
 def describe_fx(code: str, change: float) -> str:

@@ -95,16 +95,22 @@ def write_planner(
     hidden_sheets: tuple[str, ...] = (),
     drop_names: tuple[str, ...] = (),
     origin: tuple[int, int] = (1, 1),
+    date1904: bool = False,
 ) -> Path:
     """Write a planner to ``path``; the keyword arguments break its structure.
 
     ``origin`` is the (row, column) of each table's header's first cell, so tests can
     check that the reader follows the table definitions rather than assuming A1.
+    ``date1904`` saves it in the 1904 date system (``<workbookPr date1904="1">``, dates stored as
+    days since 1904-01-01), as Mac Excel did by default.
     """
     rows = planner_rows() if rows is None else rows
     settings = planner_settings() if settings is None else settings
     table_names, drop_columns, rename_columns = table_names or {}, drop_columns or {}, rename_columns or {}
     wb = Workbook()
+    if date1904:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
+        wb.epoch = CALENDAR_MAC_1904
     ws = wb.active
     ws.title = "Settings"
     ws.append(["Setting", "Value"])

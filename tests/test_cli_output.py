@@ -69,7 +69,7 @@ def test_report_in_a_pipe_never_cuts_money_and_reports_around_a_bad_cell(tmp_pat
     path = bw.write_planner(tmp_path / "p.xlsx", rows)
     result = runner.invoke(app, ["report", str(path)])
     assert result.exit_code == 1, result.output
-    assert "…" not in result.output and "KPIs by year" in result.output and "Budget by year" in result.output
+    assert "…" not in result.output and "KPIs by fiscal year" in result.output and "Budget by year" in result.output
     assert f"{path}: Sessions!J3: RoomId: error:" in result.output.split("Not reported")[1]
     report = json.loads(runner.invoke(app, ["report", str(path), "--format", "json"]).stdout)
     assert report["sessions"] == 2 and [p["cell"] for p in report["not_reported"]] == ["J3"]

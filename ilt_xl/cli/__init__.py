@@ -10,4 +10,7 @@ from ilt_xl.cli import commands_registered  # noqa: F401
 
 def main() -> None:
     """Entry point of the ``ilt-xl`` console script."""
+    from ilt_xl.atomic_write import install_signal_cleanup
+
+    install_signal_cleanup()   # a stopped command removes its temporary files
     app()

@@ -79,6 +79,23 @@ def refuse_unusable(exc) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def refuse_output_is_input(source, target, in_place_option: bool = True) -> None:
+    """Exit with EXIT_CANNOT_WRITE when ``target`` is ``source`` itself (by name, or through a link)
+    without ``--in-place``: the one rule of every command that writes beside its input."""
+    import os
+    from pathlib import Path
+
+    source, target = Path(source), Path(target)
+    try:
+        same = os.path.samefile(source, target)
+    except OSError:
+        same = Path(os.path.realpath(source)) == Path(os.path.realpath(target))
+    if same:
+        hint = "pass --in-place to rewrite the input, or name another output" if in_place_option else "name another output"
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] it is the input; {hint}.", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
 def refuse_existing(path) -> NoReturn:
     """Refuse to replace ``path`` without ``--force`` (exit 3), in the words every command uses."""
     err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] it already exists; use --force to replace it.",

@@ -16,7 +16,8 @@ workbook). Exit codes as in :mod:`ilt_xl.cli.app`:
   sheet (that is its job), prints the same listing, and exits 1 when an error
   was found, 0 when there are only warnings or none;
 - 2: unusable input (not a workbook, or a table the command writes is missing);
-- 3: the output cannot be written (it exists without ``--force``, or no permission).
+- 3: the output cannot be written (it exists without ``--force``, it is PATH itself without
+  ``--in-place``, it is not a regular file, no permission, or PATH changed while the command ran).
 """
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ from rich.markup import escape
 
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
-    refuse_unusable,
+    refuse_output_is_input, refuse_unusable,
 )
 from ilt_xl.cli.check import print_problems
-from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json
+from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json, records
 from ilt_xl.cli.progress import QUIET, Steps
 from ilt_xl.workbook.headless import COMMANDS
 
@@ -52,16 +53,15 @@ def default_output(path: Path) -> Path:
 
 
 def output_target(path: Path, output: Path | None, in_place: bool, force: bool) -> Path:
-    """Where a command that rewrites a planner writes; exits 2 or 3 (nothing written) when it may not."""
+    """Where a command that rewrites a planner writes; exits 2 (-o with --in-place) or 3 (the output is the
+    input, or exists without --force), nothing written, when it may not."""
     if in_place and output is not None:
         err_console.print("[bold red]Give either --in-place or -o, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
     if in_place:
         return path
     target = output or default_output(path)
-    if target.resolve() == path.resolve():
-        err_console.print("[bold red]The output is the input; use --in-place to rewrite it.[/]")
-        raise typer.Exit(EXIT_BAD_INPUT)
+    refuse_output_is_input(path, target)
     if target.exists() and not force:
         refuse_existing(target)
     return target
@@ -81,7 +81,8 @@ def run(name: str, path: Path, output: Path | None, in_place: bool, force: bool,
     if format is Format.json:
         print_json(console, {"file": str(path), "output": str(target), "macro": name, "table": result.table,
                              "rows": result.rows, "errors": errors, "warnings": warnings,
-                             **({"problems": [p.to_dict() for p in result.problems]} if name == "validate" else {})})
+                             **({"problems": [p.to_dict() for p in result.problems]} if name == "validate" else {}),
+                             **({"conflicts": records(result.written)} if name == "conflicts" else {})})
     else:
         if name == "validate":
             print_problems(str(path), result.problems, limit=0)

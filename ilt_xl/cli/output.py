@@ -85,6 +85,13 @@ def plain_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[s
     return "\n".join([title, line([c.name for c in columns]), *(line(row) for row in rows)])
 
 
+def records(frame) -> list[dict]:
+    """A DataFrame's rows, JSON-ready: dates as ISO text, blanks and NaN as null, numpy numbers as numbers."""
+    from ilt_xl.workbook.problems import json_value
+
+    return [{str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def print_json(console: Console, document: object) -> None:
     """``document`` as JSON: indented on a terminal, one line elsewhere (for jq and log lines)."""
     text = json.dumps(document, indent=2 if console.is_terminal else None, ensure_ascii=False, default=str)

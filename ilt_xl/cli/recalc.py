@@ -8,31 +8,43 @@ cluster when ``--scheduler`` is given; a workbook that fails is reported and ski
 a planner with errors (listed as ``check`` lists them).
 None of them replaces a file already there unless ``--force`` is given.
 
-Exit codes: 0 all computed without error values, 1 some cells are errors or formulas could not be
-evaluated (or, for batch, some workbooks failed; for scenario, the planner has errors),
-2 unusable input, 3 output not writable or already present (without ``--force``).
+Exit codes (recalc and batch):
+  0  every formula cell was computed (cells holding error values such as #DIV/0! are results:
+     they are listed for information);
+  1  some cells could not be computed: they keep the value Excel cached (unknown function,
+     external link, formula beyond Excel's limits, time limit ...; listed with their reason) or
+     sit on a circular reference; or, with ``--strict``, some cells hold error values; for batch,
+     also a workbook that failed (a batch that cannot write keeps none of its copies); for scenario, a planner with errors;
+  2  unusable input (not a workbook, damaged sheet XML ...);
+  3  output not writable, already present (without ``--force``), the input itself (without
+     ``--in-place``), or an extension that does not match the content (macros in an .xlsx name).
 """
 from __future__ import annotations
 
 import datetime as dt
 import glob as globmod
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ilt_xl.cli.app import (
-    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
-    reason_of, refuse_unusable,
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, reason_of,
+    refuse_existing, refuse_output_is_input, refuse_unusable,
 )
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Files, Steps
+from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT
 
 _MAX_LISTED = 15
 
 
 TODAY = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today).")
+TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0, help="Seconds for evaluating a workbook's formulas "
+                       "(0: no limit); cells not evaluated by then keep their cached values and are listed.")
+STRICT = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values (#DIV/0! ...).")
 
 
 def parse_today(value: str | None) -> dt.date | None:
@@ -45,36 +57,57 @@ def parse_today(value: str | None) -> dt.date | None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def refuse_unreadable(path: Path) -> None:
+    """Exit 2 up front when ``path`` is missing or not a regular file (a FIFO would block the read)."""
+    from ilt_xl.xlsx import WorkbookError, not_regular_reason
+
+    reason = not_regular_reason(path)
+    if reason:
+        refuse_unusable(WorkbookError(path, reason))
+
+
 def report_record(report) -> dict:
-    """One recalculation as ``--format json`` gives it."""
+    """One recalculation as ``--format json`` gives it: every cell kept as cached with its reason,
+    every group of error values."""
     return {"source": report.source, "output": str(report.output), "cells": report.cells_computed,
+            "formula_cells": report.formula_cells, "kept_as_cached": report.kept_count,
+            "circular": report.circular_count, "kept_by_reason": report.kept_by_kind(),
             "runs": report.runs, "runs_vectorised": report.runs_vectorised,
             "seconds": {"load": round(report.seconds_load, 3), "compute": round(report.seconds_compute, 3),
                         "write": round(report.seconds_write, 3)},
-            "not_evaluated": [{"cell": p.cell, "cells": p.cells, "formula": p.formula, "reason": p.reason}
-                              for p in report.problems],
+            "not_evaluated": [p.as_dict() for p in report.problems],
             "error_cells": [{"sheet": e.sheet, "column": e.column, "error": e.error, "count": e.count, "first": e.first}
                             for e in report.error_cells]}
 
 
+def kept_summary(report) -> str:
+    """``1 kept as cached (unknown function FOO: 1)``, and the cells on circular references."""
+    kinds = ", ".join(f"{k}: {n:,}" for k, n in report.kept_by_kind().items())
+    circular = (f", {report.circular_count:,} on circular references (0, as Excel without iterative calculation)"
+                if report.circular_count else "")
+    return f"{report.kept_count:,} kept as cached" + (f" ({kinds})" if kinds else "") + circular
+
+
 def print_report(report) -> None:
-    """The summary of one recalculation: cells computed, problems, cells in error, time."""
+    """The summary of one recalculation: cells computed, cells kept as cached and why, cells
+    holding error values, time."""
     console.print(
         f"Recalculated {escape(report.source)} -> {escape(str(report.output))}: "
-        f"{plural(report.cells_computed, 'formula cell')} in {plural(report.runs, 'run')} "
+        f"{plural(report.cells_computed, 'cell')} computed, {escape(kept_summary(report))}; "
+        f"{plural(report.formula_cells, 'formula cell')} in {plural(report.runs, 'run')} "
         f"({report.runs_vectorised:,} vectorised) in {report.seconds:.2f} s "
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{plural(len(report.problems), 'formula')} could not be evaluated:[/]",
-                      highlight=False)
+        console.print(f"[bold red]{plural(report.kept_count + report.circular_count, 'cell')} could not be computed "
+                      "(kept as cached with Excel's value, or on a circular reference):[/]", highlight=False)
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
             console.print(f"  ... and {len(report.problems) - _MAX_LISTED:,} more")
     if report.error_cells:
-        console.print(f"[yellow]{plural(report.error_count, 'cell holds', 'cells hold')} error values:[/]",
-                      highlight=False)
+        console.print(f"[yellow]{plural(report.error_count, 'computed cell holds', 'computed cells hold')} "
+                      "error values (results, listed for information):[/]", highlight=False)
         for e in report.error_cells[:_MAX_LISTED]:
             console.print(f"  {escape(str(e))}", highlight=False)
         if len(report.error_cells) > _MAX_LISTED:
@@ -85,6 +118,7 @@ def print_report(report) -> None:
     ("ilt-xl recalc plan.xlsx", "writes plan.recalc.xlsx with every value computed"),
     ("ilt-xl recalc plan.xlsx --in-place --today 2026-06-15", "rewrites plan.xlsx, TODAY() fixed"),
     ("ilt-xl recalc plan.xlsx -o values.xlsx --values-only --format json", "values only; a JSON summary"),
+    ("ilt-xl recalc their.xlsx --timeout 60 --strict", "at most a minute; exit 1 on error values too"),
 ))
 def recalc(
     path: Path = typer.Argument(..., help="The workbook to recalculate (.xlsx or .xlsm)."),
@@ -93,10 +127,21 @@ def recalc(
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = TODAY,
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    timeout: float = TIMEOUT,
+    strict: bool = STRICT,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
-    """Recompute every formula (ILT_* functions and structured references included) without Excel."""
+    """Recompute every formula (ILT_* functions and structured references included) without Excel.
+
+    A cell the engine cannot evaluate (unknown function, link to another workbook, over --timeout
+    ...) keeps the value Excel cached and is listed with its reason; cells depending on it use
+    that value. Exit 0: every cell computed (error values such as #DIV/0! are results, listed);
+    1: cells kept as cached or on a circular reference, or error values with --strict;
+    2: unusable input; 3: output not writable, already present, the input without --in-place,
+    or an extension not matching the content (.xlsm vs .xlsx).
+    """
+    from ilt_xl.atomic_write import locked_for_update
     from ilt_xl.engine.recalc import default_output, recalculate
     from ilt_xl.xlsx import WorkbookError
 
@@ -104,19 +149,17 @@ def recalc(
     if in_place and output is not None:
         err_console.print("[bold red]Give either -o or --in-place, not both.[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
-    if not path.is_file():
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    refuse_unreadable(path)
     target = path if in_place else (output or default_output(path))
-    if not in_place and target.resolve() == path.resolve():
-        err_console.print(f"[bold red]Refusing to overwrite the input {escape(str(path))}:[/] pass --in-place.",
-                          highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
+    if not in_place:
+        refuse_output_is_input(path, target)
     if not in_place and target.exists() and not force:
         refuse_existing(target)
+    refuse_mismatched_suffix(path, target)
     try:
-        with Steps(quiet, total=3) as steps:
-            report = recalculate(path, target, values_only=values_only, today=day,
+        # --in-place: other ilt-xl commands rewriting the same file wait for this one (no lost update)
+        with Steps(quiet, total=3) as steps, locked_for_update(path) if in_place else nullcontext():
+            report = recalculate(path, target, values_only=values_only, today=day, timeout=timeout,
                                  phase=lambda name: steps.next(f"{name} {path.name}"))
     except WorkbookError as exc:
         refuse_unusable(exc)
@@ -129,34 +172,81 @@ def recalc(
                           f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
                           "Please report it with the file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    code = exit_code(report.kept_count + report.circular_count, report.error_count, strict)
     if format is Format.json:
-        print_json(console, report_record(report))
+        print_json(console, report_record(report) | {"exit_code": code})
     else:
         print_report(report)
-    raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
+    raise typer.Exit(code)
 
 
-def recalc_one(source: str, out_dir: str, values_only: bool, today: dt.date | None, refresh: bool = False) -> dict:
-    """Recalculate (or, with ``refresh``, refresh) one workbook of a batch; never raises (the failure
-    is returned as text)."""
+def exit_code(not_computed: int, errors: int, strict: bool) -> int:
+    """1 when cells could not be computed (kept as cached, circular), or error values exist under
+    ``--strict``; else 0."""
+    return EXIT_PROBLEMS if not_computed or (strict and errors) else EXIT_OK
+
+
+_MACRO_SUFFIXES = (".xlsm", ".xltm")
+
+
+def refuse_mismatched_suffix(source: Path, target: Path) -> None:
+    """Exit 3 when ``target``'s extension does not match what ``source`` holds: Excel refuses to
+    open macro-enabled content under an .xlsx name, and a plain workbook under an .xlsm name."""
+    from ilt_xl.xlsx.safezip import SafeZip
+    try:
+        with SafeZip(source) as package:
+            has_macros = b"macroEnabled.main+xml" in package.read("[Content_Types].xml")
+    except Exception:           # not a usable zip: the reader refuses it with the located reason
+        return
+    if has_macros != (target.suffix.lower() in _MACRO_SUFFIXES):
+        kind, want = ("a macro-enabled workbook", ".xlsm") if has_macros else ("a workbook without macros", ".xlsx")
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(str(source))} is {kind}; "
+                          f"give the output a {want} name so Excel opens it.", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
+def recalc_one(source: str, target: str, values_only: bool, today: dt.date | None, refresh: bool = False,
+               timeout: float | None = DEFAULT_TIMEOUT) -> dict:
+    """Recalculate (or, with ``refresh``, refresh) one workbook of a batch into ``target``; never raises
+    (the failure is returned as text, with ``write`` True when the output could not be written rather
+    than the input used)."""
     from ilt_xl.engine.recalc import recalculate
     from ilt_xl.workbook.headless import PlannerHasErrors
+    from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.workbook.refresh import refresh as refresh_planner
+    from ilt_xl.xlsx import WorkbookError
 
-    target = Path(out_dir) / Path(source).name
     try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         if refresh:
             r = refresh_planner(source, target, today=today).recalc
         else:
-            r = recalculate(source, target, values_only=values_only, today=today)
+            r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
     except PlannerHasErrors as exc:
         errors = sum(p.is_error for p in exc.problems)
         return {"source": source, "ok": False,
                 "error": f"the planner has {plural(errors, 'error')} (`ilt-xl check {source}` lists them)"}
+    except WorkbookError as exc:
+        return {"source": source, "ok": False, "error": exc.reason}
+    except (OSError, OutputError) as exc:   # disk full, permission: the output, not this workbook, is the problem
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return {"source": source, "ok": False, "write": True, "error": f"cannot write {target}: {reason}"}
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    kept = r.kept_by_kind() | ({"circular reference": r.circular_count} if r.circular_count else {})
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "problems": len(r.problems), "errors": r.error_count, "seconds": round(r.seconds, 3)}
+            "kept": r.kept_count + r.circular_count, "kept_by_reason": kept, "errors": r.error_count,
+            "seconds": round(r.seconds, 3)}
+
+
+def batch_targets(pattern: str, sources: list[str], out: Path) -> list[Path]:
+    """Where each of ``sources`` (matches of ``pattern``) is written in ``out``: its path below the
+    pattern's fixed folder (``in/**/plan.xlsx`` -> ``OUT/a/plan.xlsx``, ``OUT/b/plan.xlsx``), so two
+    inputs of one name never share an output and each output names its input."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if globmod.has_magic(part)), len(parts) - 1)
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    return [out / Path(os.path.relpath(s, root)) for s in sources]
 
 
 def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
@@ -179,7 +269,8 @@ def _refuse_existing(out: Path, targets: list[Path], force: bool) -> None:
 ))
 def batch(
     pattern: str = typer.Argument(..., help="Workbooks to recalculate, as a glob pattern ('plans/*.xlsx')."),
-    out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same file names)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the recalculated copies (same names and sub-folders "
+                             "as below the pattern's fixed folder)."),
     workers: int = typer.Option(None, "--workers", min=1, help="Local worker processes "
                                 f"(default: the CPU count, {os.cpu_count() or 1} here)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address tcp://HOST:PORT "
@@ -189,10 +280,16 @@ def batch(
     values_only: bool = typer.Option(False, "--values-only", help="Write values in place of formulas."),
     today: str = TODAY,
     force: bool = typer.Option(False, "--force", help="Replace copies already in --out."),
+    timeout: float = TIMEOUT,
+    strict: bool = STRICT,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
-    """Recalculate (or refresh) many workbooks, on local processes or a Dask cluster; a bad one is reported and skipped."""
+    """Recalculate (or refresh) many workbooks, on local processes or a Dask cluster; a bad one is reported and skipped.
+
+    Exit 0 when every cell of every workbook was computed (error values are results); 1 when a
+    workbook failed or cells could not be computed (kept as cached, circular), or error values
+    exist with --strict; 2 no workbook matches; 3 outputs not writable or already there."""
     day = parse_today(today)
     if refresh and values_only:
         err_console.print("[bold red]Give either --refresh or --values-only, not both:[/] a refreshed planner "
@@ -204,30 +301,48 @@ def batch(
         raise typer.Exit(EXIT_BAD_INPUT)
     if scheduler:
         _require_dask()
-    out.mkdir(parents=True, exist_ok=True)
-    if any((out / Path(s).name).resolve() == Path(s).resolve() for s in sources):
-        err_console.print("[bold red]--out is the input folder: the inputs would be overwritten.[/]")
-        raise typer.Exit(EXIT_CANNOT_WRITE)
-    _refuse_existing(out, [out / Path(s).name for s in sources], force)
+    targets = batch_targets(pattern, sources, out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err_console.print(f"[bold red]Cannot create the --out folder {escape(str(out))}:[/] "
+                          f"{escape(exc.strerror or str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE) from None
+    for source, target in zip(sources, targets):
+        refuse_output_is_input(source, target, in_place_option=False)
+    _refuse_existing(out, targets, force)
+    existed = {t for t in targets if t.exists()}
     results = []
     verb = "Refreshing" if refresh else "Recalculating"
     with Files(quiet, len(sources), verb) as progress:
-        for result in _run_batch(sources, str(out), values_only, day, workers, scheduler, refresh, progress):
+        for result in _run_batch(list(zip(sources, map(str, targets))), values_only, day, workers, scheduler, refresh,
+                                 progress, timeout):
             results.append(result)
+            if result.get("write"):
+                break                    # the output folder cannot take more: stop, remove this run's copies
             progress.done()
             if format is not Format.json:
                 _print_result(result)
+    unwritable = next((r for r in results if r.get("write")), None)
+    if unwritable is not None:
+        done = {r["output"] for r in results if r["ok"]}
+        for t in targets:                # all or nothing: the copies this run made are removed
+            if str(t) in done or t not in existed:
+                t.unlink(missing_ok=True)
+        err_console.print(f"[bold red]Batch stopped, nothing kept:[/] {escape(unwritable['error'])}", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
     failed = [r for r in results if not r["ok"]]
-    with_errors = [r for r in results if r["ok"] and (r["problems"] or r["errors"])]
-    cells = sum(r.get("cells", 0) for r in results)
+    done = [r for r in results if r["ok"]]
+    cells, kept, errors = (sum(r[k] for r in done) for k in ("cells", "kept", "errors"))
+    code = EXIT_PROBLEMS if failed else exit_code(kept, errors, strict)
     if format is Format.json:
-        print_json(console, {"workbooks": len(results), "failed": len(failed), "with_errors": len(with_errors),
-                             "cells": cells, "results": results})
+        print_json(console, {"workbooks": len(results), "failed": len(failed), "cells": cells, "kept_as_cached": kept,
+                             "error_values": errors, "exit_code": code, "results": results})
     else:
-        console.print(f"{len(results) - len(failed)} of {plural(len(results), 'workbook')} "
-                      f"{'refreshed' if refresh else 'recalculated'} ({plural(cells, 'formula cell')}); "
-                      f"{len(failed):,} failed; {len(with_errors):,} with cells in error.", highlight=False)
-    raise typer.Exit(EXIT_PROBLEMS if failed or with_errors else EXIT_OK)
+        console.print(f"{len(done)} of {plural(len(results), 'workbook')} "
+                      f"{'refreshed' if refresh else 'recalculated'}: {plural(cells, 'cell')} computed, {kept:,} kept as "
+                      f"cached, {plural(errors, 'error value')}; {len(failed):,} failed.", highlight=False)
+    raise typer.Exit(code)
 
 
 def _print_result(result: dict) -> None:
@@ -236,10 +351,11 @@ def _print_result(result: dict) -> None:
         err_console.print(f"[bold red]Skipped {escape(result['source'])}:[/] {escape(result['error'])}",
                           highlight=False)
         return
-    trouble = (f"; {plural(result['problems'], 'formula')} not evaluated, {plural(result['errors'], 'error cell')}"
-               if result["problems"] or result["errors"] else "")
+    reasons = ", ".join(f"{k}: {n:,}" for k, n in result["kept_by_reason"].items())
+    trouble = (f"; {result['kept']:,} kept as cached" + (f" ({reasons})" if reasons else "")
+               + f", {plural(result['errors'], 'error value')}" if result["kept"] or result["errors"] else "")
     console.print(f"{escape(result['source'])} -> {escape(result['output'])}: "
-                  f"{plural(result['cells'], 'formula cell')} in {result['seconds']:.2f} s{escape(trouble)}",
+                  f"{plural(result['cells'], 'cell')} computed in {result['seconds']:.2f} s{escape(trouble)}",
                   highlight=False)
 
 
@@ -253,10 +369,10 @@ def _require_dask() -> None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _run_batch(sources, out_dir, values_only, day, workers, scheduler, refresh, progress):
-    """Yield one result per workbook as it completes (local processes or Dask), naming the
-    workbooks in work on ``progress``."""
-    pending = list(sources)
+def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, timeout):
+    """Yield one result per (source, target) job as it completes (local processes or Dask), naming the
+    workbooks in work on ``progress``; when the caller stops early, jobs not yet started are cancelled."""
+    pending = [s for s, _ in jobs]
     if scheduler:
         from dask.distributed import Client, as_completed
         try:
@@ -265,8 +381,9 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler, refresh, 
             err_console.print(f"[bold red]Cannot reach the Dask scheduler {escape(scheduler)}:[/] {escape(str(exc))}",
                               highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        futures = []
         try:
-            futures = [client.submit(recalc_one, s, out_dir, values_only, day, refresh, pure=False) for s in sources]
+            futures = [client.submit(recalc_one, s, t, values_only, day, refresh, timeout, pure=False) for s, t in jobs]
             progress.working_on(Path(s).name for s in pending)
             for fut in as_completed(futures):
                 result = fut.result()
@@ -274,24 +391,28 @@ def _run_batch(sources, out_dir, values_only, day, workers, scheduler, refresh, 
                 progress.working_on(Path(s).name for s in pending)
                 yield result
         finally:
+            client.cancel(futures)
             client.close()
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed as done
     n = workers or os.cpu_count() or 1
-    if n == 1 or len(sources) == 1:
-        for s in sources:
+    if n == 1 or len(jobs) == 1:
+        for s, t in jobs:
             progress.working_on([Path(s).name])
-            yield recalc_one(s, out_dir, values_only, day, refresh)
+            yield recalc_one(s, t, values_only, day, refresh, timeout)
         return
-    n = min(n, len(sources))
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(recalc_one, s, out_dir, values_only, day, refresh) for s in sources]
+    n = min(n, len(jobs))
+    pool = ProcessPoolExecutor(max_workers=n)
+    try:
+        futures = [pool.submit(recalc_one, s, t, values_only, day, refresh, timeout) for s, t in jobs]
         progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
             result = fut.result()
             pending.remove(result["source"])
             progress.working_on(Path(s).name for s in pending[:n])  # the pool takes them in order
             yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @app.command(epilog=examples(
@@ -308,44 +429,56 @@ def scenario(
     room_rate: str = typer.Option(None, "--room-rate", help="Move every room day rate, e.g. +5%."),
     today: str = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD."),
     force: bool = typer.Option(False, "--force", help="Replace what-if copies and the diff report already in --out."),
+    quiet: bool = QUIET,
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl import scenario as sc
 
     day = parse_today(today)
     try:
-        changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in (sc.parse_fx(x) for x in fx)]
+        fx_changes = [sc.parse_fx(x) for x in fx]    # syntax first; the currencies once the planner is read
         if cancel_below is not None:
-            changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
-        if room_rate is not None:
-            r = sc.parse_percent(room_rate)
-            changes.append(sc.Scenario(f"room-rate{r:+.0%}", room_rate=r))
+            sc.check_cancel_below(cancel_below)
+        room_change = sc.parse_percent(room_rate) if room_rate is not None else None
     except ValueError as exc:
-        err_console.print(f"[bold red]Bad scenario option:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _bad_option(exc)
+    changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in fx_changes]
+    if cancel_below is not None:
+        changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
+    if room_change is not None:
+        changes.append(sc.Scenario(f"room-rate{room_change:+.0%}", room_rate=room_change))
     if not changes:
         err_console.print("[bold red]Give at least one change:[/] --fx, --cancel-below or --room-rate.")
         raise typer.Exit(EXIT_BAD_INPUT)
     if len(changes) > 1:
         changes.append(sc.Scenario("combined", fx=tuple(p for c in changes for p in c.fx),
-                                   cancel_below=cancel_below,
-                                   room_rate=next((c.room_rate for c in changes if c.room_rate is not None), None)))
-    if not path.is_file():
-        err_console.print(f"[bold red]Cannot read {escape(str(path))}:[/] no such file.", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+                                   cancel_below=cancel_below, room_rate=room_change))
+    refuse_unreadable(path)
     baseline, targets, diff = _scenario_files(path, out_dir, changes)
     _refuse_existing(out_dir, [baseline, *targets, diff], force)
     planner = _read_valid_planner(path)
+    try:
+        from ilt_xl.workbook.validate import known_currencies
+        for x in fx:
+            sc.parse_fx(x, known_currencies(planner))
+    except ValueError as exc:
+        _bad_option(exc)
     written: list[Path] = []
     created_dir = not out_dir.exists()
     try:
-        _write_scenarios(path, out_dir, planner, changes, day, written)
+        with Steps(quiet, total=len(changes) + 2) as steps:
+            _write_scenarios(path, out_dir, planner, changes, day, written, steps.next)
     except BaseException as exc:
         for p in written:               # a failed run leaves no partial set of copies behind
             p.unlink(missing_ok=True)
         if created_dir and out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()
         _scenario_failure(exc, path, out_dir)
+
+
+def _bad_option(exc: ValueError) -> None:
+    err_console.print(f"[bold red]Bad scenario option:[/] {escape(str(exc))}", highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _read_valid_planner(path: Path):
@@ -392,21 +525,24 @@ def _scenario_files(path: Path, out_dir: Path, changes: list) -> tuple[Path, lis
             out_dir / f"{stem}.scenarios.csv")
 
 
-def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path]) -> None:
+def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path],
+                     phase=lambda name: None) -> None:
     """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
     appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
     import pandas as pd
 
-    from ilt_xl.atomic_write import atomic_target
     from ilt_xl import scenario as sc
+    from ilt_xl.csv_export import write_csv
 
     out_dir.mkdir(parents=True, exist_ok=True)
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
+    phase("Baseline")
     sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day, planner)
     written.append(baseline_path)
     baseline = sc.figures(baseline_path)
     for change, target in zip(changes, targets):
+        phase(f"What-if {change.name}")
         report = sc.write_scenario(path, target, change, day, planner)
         written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)
@@ -423,7 +559,6 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
                     [[row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
                       f"{row['Change']:+,.2f}"] for _, row in shown.iterrows()])
     report_frame = pd.concat(frames, ignore_index=True)
-    with atomic_target(diff) as tmp:
-        report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]].to_csv(tmp, index=False)
+    write_csv(report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]], diff)
     written.append(diff)
     console.print(f"Diff report: {escape(str(diff))}", highlight=False)

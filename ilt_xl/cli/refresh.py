@@ -15,11 +15,11 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ilt_xl.cli.app import EXIT_OK, EXIT_PROBLEMS, app, console
+from ilt_xl.cli.app import app, console
 from ilt_xl.cli.macros import FORCE, IN_PLACE, OUTPUT, PATH, output_target, refusals
 from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json
 from ilt_xl.cli.progress import QUIET, Steps
-from ilt_xl.cli.recalc import TODAY, parse_today, print_report, report_record
+from ilt_xl.cli.recalc import TODAY, exit_code, parse_today, print_report, report_record
 
 
 @app.command(epilog=examples(
@@ -47,4 +47,4 @@ def refresh(path: Path = PATH, output: Path = OUTPUT, in_place: bool = IN_PLACE,
                       + (f"; {plural(warnings, 'warning')} (`ilt-xl check` lists them)" if warnings else ""),
                       highlight=False)
         print_report(report)
-    raise typer.Exit(EXIT_PROBLEMS if report.problems or report.error_cells else EXIT_OK)
+    raise typer.Exit(exit_code(report.kept_count + report.circular_count, report.error_count, False))

@@ -23,7 +23,7 @@ from rich.markup import escape
 
 from ilt_xl.cli.app import EXIT_PROBLEMS, app, console, reason_of, refuse_unusable
 from ilt_xl.cli.check import problem_line
-from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
+from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table, records
 from ilt_xl.cli.progress import QUIET, Steps
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_example.xlsx"
@@ -87,13 +87,13 @@ def _kpi_section(full: pd.DataFrame, to_date: pd.DataFrame, currency: str, as_of
         last = to_date_v.loc[(kpi, current)] if (kpi, current) in to_date_v.index else None
         rows.append([_label(kpi), *(_number(v, kpi) for v in values),
                      "" if last is None else _change(kpi, last.Change, last.ChangeRatio)])
-    records = _records(pd.concat([full[full.Year.isin(full_years)].assign(Period="full year"),
+    rows_json = records(pd.concat([full[full.Year.isin(full_years)].assign(Period="full year"),
                                   to_date[to_date.Year.isin(same)].assign(Period="to date")], ignore_index=True))
     return Section(f"KPIs by year (fiscal): earlier years in full, {current} to {as_of:%Y-%m-%d} against the same "
                    f"part of {current - 1} (money in {currency}; 'constant' at the previous year's rates; "
                    "rates change in points)",
                    [Column("KPI")] + [Column(h, numeric=True) for h in headers] + [Column(change, numeric=True)],
-                   rows, records)
+                   rows, rows_json)
 
 
 def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
@@ -102,7 +102,7 @@ def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
     return Section(f"Budget by year, all business units ({currency})",
                    [Column("Year")] + [Column(f, numeric=True) for f in figures],
                    [[str(year), *(_number(row[f]) for f in figures)] for year, row in totals.iterrows()],
-                   _records(totals.reset_index()))
+                   records(totals.reset_index()))
 
 
 _AT_RISK = ["SessionId", "CourseId", "StartDate", "Country", "Registered", "Capacity", "Status"]
@@ -115,7 +115,7 @@ def _at_risk_section(sessions: pd.DataFrame) -> Section:
             for row in at_risk.itertuples()]
     return Section(f"Sessions at risk ({len(at_risk)}): under their minimum close to the start",
                    [Column(c, numeric=c in ("Registered", "Capacity")) for c in _AT_RISK], rows,
-                   _records(at_risk[_AT_RISK]))
+                   records(at_risk[_AT_RISK]))
 
 
 _CONFLICT = ["Kind", "Resource", "SessionA", "SessionB", "Detail"]
@@ -124,14 +124,7 @@ _CONFLICT = ["Kind", "Resource", "SessionA", "SessionB", "Detail"]
 def _conflict_section(conflicts: pd.DataFrame) -> Section:
     return Section(f"Conflicts ({len(conflicts)})", [Column(c) for c in _CONFLICT],
                    [[str(row[c]) for c in _CONFLICT] for _, row in conflicts.iterrows()],
-                   _records(conflicts[_CONFLICT]))
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: dates as ISO text, blanks and NaN as null, numpy numbers as numbers."""
-    from ilt_xl.workbook.problems import json_value
-
-    return [{str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+                   records(conflicts[_CONFLICT]))
 
 
 @dataclass

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ilt_xl.core import fx
 from ilt_xl.core.rounding import from_minor, largest_remainder_grouped, minor_units, minor_units_of, to_minor
+from ilt_xl.core.sessions import id_key
 
 METHODS = ("headcount", "attended", "equal", "learner_hours")
 UNALLOCATED = "(unallocated)"
@@ -61,7 +62,10 @@ def _keys(sessions: pd.DataFrame, method: str) -> np.ndarray:
 
 
 def _first_position(session_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Index in ``session_ids`` of each ``wanted`` id's first occurrence; -1 when absent."""
+    """Index in ``session_ids`` of each ``wanted`` id's first occurrence, matched as Excel's lookups
+    match (ignoring case, :func:`~ilt_xl.core.sessions.id_key`); -1 when absent."""
+    session_ids = id_key(pd.Series(session_ids, dtype=object)).to_numpy(object)
+    wanted = id_key(pd.Series(wanted, dtype=object)).to_numpy(object)
     first = np.flatnonzero(~pd.Index(session_ids).duplicated(keep="first"))
     position = pd.Index(session_ids[first]).get_indexer(wanted)
     return np.append(first, -1)[position]   # -1 (absent) picks the appended -1

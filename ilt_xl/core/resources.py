@@ -117,7 +117,8 @@ def double_bookings(sessions: pd.DataFrame, resource_column: str, kind: str) -> 
     common_first, common_last = overlaps.common_days(first, last, a, b)
     ids, resource = s["SessionId"].to_numpy(object), s[resource_column].to_numpy(object)
     days = common_last - common_first + 1
-    detail = _text(resource[a], " booked by ", ids[a], " and ", ids[b], " on ", days, " common day(s)")
+    detail = _text(resource[a], " booked by ", ids[a], " and ", ids[b], " on ", days,
+                   np.where(days == 1, " common day", " common days").astype(object))
     return _frame(kind, resource[a], ids[a], ids[b], common_first, common_last, days, detail)
 
 

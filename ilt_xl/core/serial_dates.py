@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+DATE1904_OFFSET = 1462
+"""Days from 1899-12-30 to 1904-01-01: a workbook saved with ``date1904`` (Mac Excel's old default)
+stores each date as its 1900-system serial minus this."""
 # the dates Excel can show (serials 1 to 2,958,465); outside them a date result is #NUM!
 FIRST_DATE = np.datetime64("1900-01-01", "D")
 LAST_DATE = np.datetime64("9999-12-31", "D")

@@ -87,13 +87,20 @@ def blank(values: pd.Series) -> np.ndarray:
     return (values.isna() | (values.astype(str) == "")).to_numpy()
 
 
+def id_text_key(value: object) -> str:
+    """One id as a lookup key, compared as Excel compares text: ignoring case by each character's
+    lower case (``lower()``, not ``casefold()``: Excel keeps ``Weiß`` and ``WEISS`` apart), spaces and
+    invisible characters counted."""
+    return str(value).lower()
+
+
 def id_key(values: pd.Series) -> pd.Series:
     """Ids as lookup keys: Excel's MATCH, SUMIFS and COUNTIF compare text case-insensitively.
 
     Blank (NaN/None) stays NaN. Each distinct id is lowered once.
     """
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    lowered = np.array([str(u).lower() for u in uniques] + [np.nan], dtype=object)
+    lowered = np.array([id_text_key(u) for u in uniques] + [np.nan], dtype=object)
     return pd.Series(lowered[codes], index=values.index)
 
 

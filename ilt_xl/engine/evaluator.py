@@ -23,7 +23,12 @@ class NotVectorisable(Exception):
 
 
 class EvalError(Exception):
-    """A formula the engine cannot evaluate (unsupported feature); the message says why."""
+    """A formula the engine cannot evaluate (unsupported feature); the message says why and
+    ``kind`` groups it in summaries (``unknown function SEQUENCE``); its cells keep their cached values."""
+
+    def __init__(self, message: str, kind: str = "unsupported construct"):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -225,7 +230,7 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
             return ctx.env[node.value.upper()]
         tree = ctx.book.name_tree(node.value, ctx.sheet)
         if tree is None:
-            return Val(Block.errors((1, 1), E_NAME))
+            return Val(Block.errors((1, 1), E_NAME))     # a name the workbook does not define: Excel's #NAME?
         return evaluate(tree, ctx)
     if kind == "array":
         return _array_constant(node, ctx)

@@ -39,6 +39,15 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
     args = [evaluate(a, ctx) for a in node.args]
+    if ctx.book.model.date1904:
+        from ilt_xl.engine.date_system import call_in_1904
+        return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(node, name, fn, moved, ctx))
+    return _call_evaluated(node, name, fn, args, ctx)
+
+
+def _call_evaluated(node: Node, name: str, fn, args: list[Val], ctx: Ctx) -> Val:
+    """A function whose arguments are evaluated already: an ILT_* function, a built-in, or the
+    `formulas` library's."""
     if name in ctx.book.registry:
         return _call_ilt(name, args, ctx)
     if fn is not None:
@@ -50,7 +59,8 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     if lam is not None:
         return lam(args, ctx)
     if name in ("CELL", "INFO"):
-        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)")
+        raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)",
+                        f"unsupported function {name}")
     return call_formulas(name, args, ctx)
 
 

@@ -26,7 +26,7 @@ class Run:
     text: str                            # formula text of the first cell (without '=')
     array_area: tuple | None = None      # (r0, c0, r1, c1) of an array formula
     tree: Node | None = None
-    problem: str | None = None           # why the run cannot be evaluated
+    problem: tuple[str, str] | None = None   # why the run cannot be evaluated: (kind, reason)
     reads: list[tuple] = field(default_factory=list)   # (Sheet, r0, c0, r1, c1)
 
     @property

@@ -23,25 +23,48 @@ from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val,
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
-from ilt_xl.engine.structured_refs import StructuredRefError, rewrite
-from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA, E_NAME, E_VALUE
+from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
+from ilt_xl.engine.structured_refs import ExternalLinkError, StructuredRefError, rewrite
+from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA
 from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
 from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
 
 
+EXCERPT = 60   # characters of a formula shown in a message
+
+
+def excerpt(formula: str) -> str:
+    """The formula, or its first characters and its length when it is long (never a whole page)."""
+    if len(formula) <= EXCERPT:
+        return formula
+    return f"{formula[:EXCERPT]}... ({len(formula):,} characters)"
+
+
 @dataclass
 class Problem:
-    """A formula the engine could not evaluate as written: where, what and why."""
+    """Formula cells the engine could not evaluate: where, what and why. They keep the value
+    Excel cached (cells that depend on them read it), so the output is never worse than the input.
+
+    ``kind`` groups the reasons in summaries: ``unknown function SEQUENCE``, ``external link``,
+    ``time limit``, ``formula too deep``, ``unsupported construct`` ... Cells on a circular
+    reference are the exception (``kept`` False): without iterative calculation they are 0, as
+    Excel leaves them, and listed as a problem of the workbook (Excel warns of them too)."""
 
     cell: str          # Sheet!A1 (first cell of the run)
     cells: int         # how many cells share the problem
     formula: str
     reason: str
+    kind: str = "unsupported construct"
+    kept: bool = True
 
     def __str__(self) -> str:
         more = f" (and {self.cells - 1} more cells of the column)" if self.cells > 1 else ""
-        return f"{self.cell}{more}: ={self.formula}: {self.reason}"
+        return f"{self.cell}{more}: ={excerpt(self.formula)}: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {"cell": self.cell, "cells": self.cells, "formula": excerpt(self.formula), "kind": self.kind,
+                "reason": self.reason, "kept_as_cached": self.kept}
 
 
 _ERROR_MEANING = {
@@ -78,8 +101,11 @@ class RecalcReport:
     cells_computed: int = 0
     runs: int = 0
     runs_vectorised: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)     # cells kept as cached, and why
     error_cells: list[ErrorCells] = field(default_factory=list)
+    formula_cells: int = 0
+    # (sheet, rows, cols) of the cells kept as cached, marked in the model when computing ends
+    kept_at: list[tuple] = field(default_factory=list, repr=False)
     seconds_load: float = 0.0
     seconds_compute: float = 0.0
     seconds_write: float = 0.0
@@ -92,22 +118,60 @@ class RecalcReport:
     def error_count(self) -> int:
         return sum(e.count for e in self.error_cells)
 
+    @property
+    def kept_count(self) -> int:
+        """Formula cells that keep the value Excel cached."""
+        return sum(p.cells for p in self.problems if p.kept)
 
-def _serial(day: dt.date) -> float:
-    return float((day - dt.date(1899, 12, 30)).days)
+    @property
+    def circular_count(self) -> int:
+        """Formula cells on a circular reference (0 without iterative calculation, as in Excel)."""
+        return sum(p.cells for p in self.problems if not p.kept)
+
+    def kept_by_kind(self) -> dict[str, int]:
+        """Cells kept as cached per reason kind, most cells first."""
+        out: dict[str, int] = {}
+        for p in self.problems:
+            if not p.kept:
+                continue
+            out[p.kind] = out.get(p.kind, 0) + p.cells
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+
+def _serial(day: dt.date, date1904: bool = False) -> float:
+    """``day`` as a serial of the workbook's date system."""
+    return float((day - (dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30))).days)
+
+
+# Excel's own limits: a longer or deeper formula cannot come from Excel, and refusing it up front
+# keeps the parser and the evaluator from spending minutes (or the stack) on it
+MAX_FORMULA_CHARS = 8192
+MAX_DEPTH = 2000
 
 
 def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     """Rewrite structured references, parse, and list the areas the run reads."""
     anchor = int(run.rows[0])
+    if len(run.text) > MAX_FORMULA_CHARS:
+        run.problem = ("formula too long", f"{len(run.text):,} characters, over Excel's limit of "
+                                           f"{MAX_FORMULA_CHARS:,}")
+        return
     try:
         text = rewrite(run.text, model.tables, run.sheet.name, anchor, run.col)
         run.tree = parse_formula(text)
+    except ExternalLinkError as exc:
+        run.problem = ("external link", str(exc))
+        return
     except StructuredRefError as exc:
-        run.problem = f"structured reference: {exc}"
+        run.problem = ("structured reference", str(exc))
         return
     except Exception as exc:  # formulas' parser raises its own error types
-        run.problem = f"cannot parse the formula ({type(exc).__name__}: {exc})"
+        run.problem = ("cannot parse", f"cannot parse the formula ({type(exc).__name__}: {str(exc)[:200]})")
+        return
+    depth = tree_depth(run.tree)
+    if depth > MAX_DEPTH:
+        run.problem = ("formula too deep", f"nested {depth:,} levels deep (the engine evaluates up to {MAX_DEPTH})")
         return
     lo, hi = int(run.rows[0]) - anchor, int(run.rows[-1]) - anchor
     seen_names: set[str] = set()
@@ -117,7 +181,7 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
         for ref in collect_refs(tree):
             sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
             if sheet is None:
-                run.problem = f"reference to a sheet that does not exist: {ref.sheet!r}"
+                run.problem = ("missing sheet", f"reference to a sheet that does not exist: {ref.sheet!r}")
                 return
             r0, r1 = ref.r0, ref.r1
             if ref.whole_cols:
@@ -131,8 +195,11 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
             seen_names.add(name.upper())
             try:
                 sub = book.name_tree(name, run.sheet)
+            except ExternalLinkError as exc:
+                run.problem = ("external link", f"defined name {name}: {exc}")
+                return
             except Exception as exc:
-                run.problem = f"defined name {name}: {exc}"
+                run.problem = ("defined name", f"defined name {name}: {str(exc)[:200]}")
                 return
             if sub is not None:
                 trees.append(sub)
@@ -184,39 +251,69 @@ def _store(run: Run, rows: np.ndarray, val: Val) -> None:
     grid.obj[r, c] = b.obj[:, 0] if b.obj is not None else None
 
 
-def _evaluate_run(run: Run, book: Book, report: RecalcReport) -> None:
+def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> None:
     if run.problem is not None:
-        _fail(run, run.rows, run.problem, report, E_NAME)
+        _keep(run, run.rows, *run.problem, report)
         return
     anchor = int(run.rows[0])
-    try:
-        if len(run.rows) > 1:
-            try:
+    if len(run.rows) > 1:
+        try:
+            with clock.armed():
                 val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col))
-                _store(run, run.rows, val)
-                report.runs_vectorised += 1
+            _store(run, run.rows, val)
+            report.runs_vectorised += 1
+            return
+        except NotVectorisable:
+            pass
+        except (Exception, TimeLimit) as exc:
+            if _keep_failed(run, run.rows, exc, report):
                 return
-            except NotVectorisable:
-                pass
-        for r in run.rows:
-            one = np.array([r])
-            _store(run, one, evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col)))
-    except (EvalError, StructuredRefError) as exc:
-        _fail(run, run.rows, str(exc), report, E_NAME)
-    except RecursionError:
-        _fail(run, run.rows, "formula nested too deeply", report, E_VALUE)
-    except Exception as exc:  # an engine defect must still name the cell, never crash the batch
-        _fail(run, run.rows, f"engine error {type(exc).__name__}: {exc}", report, E_VALUE)
+    for i, r in enumerate(run.rows):
+        if clock.over():
+            _keep(run, run.rows[i:], *clock.reason(), report)
+            return
+        one = np.array([r])
+        try:
+            with clock.armed():
+                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col))
+            _store(run, one, val)
+        except (Exception, TimeLimit) as exc:
+            _keep_failed(run, one, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
 
 
-def _fail(run: Run, rows, reason: str, report: RecalcReport, error) -> None:
-    report.problems.append(Problem(f"{run.sheet.name}!{column_letter(run.col)}{int(rows[0])}", len(rows), run.text, reason))
-    r0, c0, r1, c1 = run.area if run.array_area is not None else (int(rows[0]), run.col, int(rows[-1]), run.col)
-    sl = (slice(r0 - 1, r1), slice(c0 - 1, c1))
-    if run.array_area is None:
-        sl = (np.asarray(rows) - 1, run.col - 1)
-    run.sheet.grid.kind[sl] = ERR
-    run.sheet.grid.obj[sl] = error
+def _keep_failed(run: Run, rows, exc: BaseException, report: RecalcReport) -> bool:
+    """Keep ``rows`` of ``run`` as cached for the failure ``exc`` (and say so); False for
+    :class:`NotVectorisable`, which only means "evaluate cell by cell"."""
+    if isinstance(exc, NotVectorisable):
+        return False
+    if isinstance(exc, TimeLimit):
+        _keep(run, rows, *exc.args, report)
+    elif isinstance(exc, EvalError):
+        _keep(run, rows, exc.kind, str(exc), report)
+    elif isinstance(exc, StructuredRefError):
+        _keep(run, rows, "structured reference", str(exc), report)
+    elif isinstance(exc, RecursionError):
+        _keep(run, rows, "formula too deep", "nested too deeply (defined names or formulas within each other)", report)
+    else:   # an engine defect must still name the cell, never crash the batch nor write a wrong value
+        _keep(run, rows, "engine error", f"engine error {type(exc).__name__}: {str(exc)[:200]}", report)
+    return True
+
+
+def _keep(run: Run, rows, kind: str, reason: str, report: RecalcReport) -> None:
+    """Cells the engine cannot evaluate keep the value Excel cached: recorded, the grid untouched."""
+    rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+    if len(rows) == 0:
+        return
+    if report.problems and report.problems[-1].kept:     # the next cells of a column failing alike: one entry
+        last, (sheet, last_rows, cols) = report.problems[-1], report.kept_at[-1]
+        if (sheet is run.sheet and cols[0] == run.col and last.kind == kind and last.reason == reason
+                and last.formula == run.text and int(last_rows[-1]) + 1 == int(rows[0])):
+            last.cells += len(rows)
+            report.kept_at[-1] = (sheet, np.concatenate([last_rows, rows]), np.full(last.cells, run.col, np.int64))
+            return
+    report.problems.append(Problem(f"{run.sheet.name}!{column_letter(run.col)}{int(rows[0])}", len(rows), run.text,
+                                   reason, kind))
+    report.kept_at.append((run.sheet, rows, np.full(len(rows), run.col, np.int64)))
 
 
 def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
@@ -242,7 +339,7 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
     return out
 
 
-def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport) -> None:
+def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport, clock: Clock) -> None:
     """Runs that depend on each other: evaluate cell by cell in cell-dependency order; cells on a
     cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`)."""
     from ilt_xl.engine.cell_order import TooComplex, order_cells
@@ -250,15 +347,15 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
     live = [rid for rid in comp if runs[rid].problem is None]
     for rid in comp:
         if runs[rid].problem is not None:
-            _fail(runs[rid], runs[rid].rows, runs[rid].problem, report, E_NAME)
+            _keep(runs[rid], runs[rid].rows, *runs[rid].problem, report)
     cells = [(rid, int(r)) for rid in live for r in runs[rid].rows]
     coords = [(runs[rid].sheet.index, runs[rid].col, r) for rid, r in cells]
     try:
         order, circular = order_cells(coords, [_cell_areas(runs[rid], r, book) for rid, r in cells])
     except TooComplex as exc:
         for rid in live:
-            _fail(runs[rid], runs[rid].rows, f"circular or row-by-row dependencies too complex to order ({exc})",
-                  report, E_NA)
+            _keep(runs[rid], runs[rid].rows, "circular reference",
+                  f"circular or row-by-row dependencies too complex to order ({exc})", report)
         return
     singles = [Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree)
                for rid, r in cells]
@@ -266,10 +363,15 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
     def compute(j: int) -> None:
         rid, r = cells[j]
         one = singles[j]
+        if clock.over():
+            _keep(one, one.rows, *clock.reason(), report)
+            return
         try:
-            _store(one, one.rows, evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col)))
-        except Exception as exc:
-            _fail(one, one.rows, f"{type(exc).__name__}: {exc}", report, E_VALUE)
+            with clock.armed():
+                val = evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col))
+            _store(one, one.rows, val)
+        except (Exception, TimeLimit) as exc:
+            _keep_failed(one, one.rows, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
 
     def value(j: int) -> float | None:
         grid, (_, c, r) = singles[j].sheet.grid, coords[j]
@@ -301,7 +403,8 @@ def _report_circular(members: list[int], cells, singles: list[Run], runs: list[R
         names = ", ".join(f"{singles[j].sheet.name}!{column_letter(singles[j].col)}{cells[j][1]}" for j in js[:20])
         first = singles[js[0]]
         report.problems.append(Problem(f"{first.sheet.name}!{column_letter(first.col)}{cells[js[0]][1]}", len(js),
-                                       runs[rid].text, f"circular reference: {names}" + (" ..." if len(js) > 20 else "")))
+                                       runs[rid].text, f"circular reference: {names}" + (" ..." if len(js) > 20 else ""),
+                                       "circular reference", kept=False))
 
 
 def model_iteration(book: Book) -> tuple[int, float] | None:
@@ -314,7 +417,8 @@ def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
         f = sheet.formulas
         if len(f.rows) == 0:
             continue
-        bad = np.flatnonzero(sheet.grid.kind[f.rows - 1, f.cols - 1] == ERR)
+        err = sheet.grid.kind[f.rows - 1, f.cols - 1] == ERR
+        bad = np.flatnonzero(err if f.kept is None else err & ~f.kept)    # a kept cell's error is Excel's
         if len(bad) == 0:
             continue
         rows, cols = f.rows[bad], f.cols[bad]
@@ -327,48 +431,70 @@ def _collect_errors(model: WorkbookModel, report: RecalcReport) -> None:
 
 
 def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcReport | None = None,
-            registry: dict | None = None) -> RecalcReport:
-    """Evaluate every formula of ``model`` in place (its sheet grids receive the values)."""
+            registry: dict | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> RecalcReport:
+    """Evaluate every formula of ``model`` in place (its sheet grids receive the values).
+
+    Cells that cannot be evaluated (unknown function, external link, circular reference, over
+    ``timeout`` seconds ...) keep the value Excel cached and are listed in ``report.problems``;
+    ``sheet.formulas.kept`` marks them for write-back."""
     report = report or RecalcReport(model.path, None)
     today = today or dt.date.today()
-    book = Book(model, _serial(today), registry=registry)
+    clock = Clock(timeout)
+    book = Book(model, _serial(today, model.date1904), registry=registry)
     runs = build_runs(model)
-    for run in runs:        # the grids already span array areas (workbook_model._build_grid)
-        _prepare(run, model, book)
-    index = AreaIndex(runs)
-    edges = [set() for _ in runs]
-    for rid, run in enumerate(runs):
-        for area in run.reads:
-            edges[rid] |= index.writers(*area)
-    components = strongly_connected(len(runs), edges)
-    state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
-    comp_of = np.empty(len(runs), np.int64)
-    for k, comp in enumerate(components):
-        comp_of[comp] = k
+    with clock.alarm(), deeper_recursion():
+        for run in runs:        # the grids already span array areas (workbook_model._build_grid)
+            if clock.over():
+                run.problem = clock.reason()
+                continue
+            _prepare(run, model, book)
+        index = AreaIndex(runs)
+        edges = [set() for _ in runs]
+        for rid, run in enumerate(runs):
+            for area in run.reads:
+                edges[rid] |= index.writers(*area)
+        components = strongly_connected(len(runs), edges)
+        state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+        comp_of = np.empty(len(runs), np.int64)
+        for k, comp in enumerate(components):
+            comp_of[comp] = k
 
-    def evaluate_component(k: int) -> None:
-        state[k] = 1
-        comp = components[k]
-        if len(comp) == 1 and comp[0] not in edges[comp[0]]:
-            _evaluate_run(runs[comp[0]], book, report)
-        else:
-            _evaluate_cycle(comp, runs, book, report)
-        state[k] = 2
+        def evaluate_component(k: int) -> None:
+            state[k] = 1
+            comp = components[k]
+            if len(comp) == 1 and comp[0] not in edges[comp[0]]:
+                _evaluate_run(runs[comp[0]], book, report, clock)
+            else:
+                _evaluate_cycle(comp, runs, book, report, clock)
+            state[k] = 2
 
-    def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
-        # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
-        for rid in index.writers(sheet, r0, c0, r1, c1):
-            if state[comp_of[rid]] == 0:
-                evaluate_component(int(comp_of[rid]))
+        def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+            # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
+            for rid in index.writers(sheet, r0, c0, r1, c1):
+                if state[comp_of[rid]] == 0:
+                    evaluate_component(int(comp_of[rid]))
 
-    book.ensure_computed = ensure_computed
-    for k in range(len(components)):
-        if state[k] == 0:
-            evaluate_component(k)
+        book.ensure_computed = ensure_computed
+        for k in range(len(components)):
+            if state[k] == 0:
+                evaluate_component(k)
     report.runs = len(runs)
-    report.cells_computed = int(sum(len(s.formulas.rows) for s in model.sheets))
+    report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
+    _mark_kept(model, report)
+    report.cells_computed = report.formula_cells - report.kept_count - report.circular_count
     _collect_errors(model, report)
     return report
+
+
+def _mark_kept(model: WorkbookModel, report: RecalcReport) -> None:
+    """``formulas.kept`` of every sheet from the cells the report lists as kept."""
+    by_sheet: dict[int, list] = {}
+    for sheet, rows, cols in report.kept_at:
+        by_sheet.setdefault(sheet.index, []).append(rows * (1 << 15) + cols)
+    for sheet in model.sheets:
+        f = sheet.formulas
+        codes = by_sheet.get(sheet.index)
+        f.kept = None if codes is None else np.isin(f.rows * (1 << 15) + f.cols, np.concatenate(codes))
 
 
 def default_output(path: str | Path) -> Path:
@@ -379,12 +505,14 @@ def default_output(path: str | Path) -> Path:
 
 def recalculate(path: str | Path, output: str | Path | None = None, *, values_only: bool = False,
                 today: dt.date | None = None, registry: dict | None = None,
-                phase: Callable[[str], None] | None = None) -> RecalcReport:
+                timeout: float | None = DEFAULT_TIMEOUT, phase: Callable[[str], None] | None = None) -> RecalcReport:
     """Recalculate the workbook at ``path`` and write the result to ``output``.
 
     ``output`` defaults to ``<stem>.recalc<suffix>`` next to the input; the input is only
     replaced when ``output`` is the same path (the CLI's ``--in-place``). ``values_only`` writes
     formulas replaced by their values. ``today`` fixes TODAY()/NOW() for reproducible results.
+    Evaluation stops after ``timeout`` seconds (None: no limit): the cells not evaluated by then
+    keep their cached values and are listed as kept ("time limit").
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for unusable input and ``OSError``
     when the output cannot be written (nothing partial is left behind). ``phase``, when given,
     is told when loading, computing and writing start (the command line's progress display).
@@ -399,7 +527,7 @@ def recalculate(path: str | Path, output: str | Path | None = None, *, values_on
         model = load_workbook_model(path)
         t1 = time.perf_counter()
         phase("Computing")
-        compute(model, today, report, registry)
+        compute(model, today, report, registry, timeout)
         t2 = time.perf_counter()
         phase("Writing")
         write_values(path, out, model, values_only=values_only)

@@ -22,13 +22,14 @@ from ilt_xl.xlsx.package import NS_MAIN
 
 # A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
 # the first formula cell, then per cell: its reference (b"AB12"), the other attributes of <c>, the
-# whole <f> element, and the text up to the next formula cell (FIELDS pieces per cell).
-# Possessive quantifiers (*+) spare the regex engine from backtracking through the attributes
-# of every value cell it tries.
+# whole <f> element, the cached value's text (None when there is none) and the text up to the
+# next formula cell (FIELDS pieces per cell). The cached <v> may carry attributes
+# (xml:space="preserve" on text). Possessive quantifiers (*+) spare the regex engine from
+# backtracking through the attributes of every value cell it tries.
 FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)>'
-    rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v>[^<]*+</v>|<v\s*/>)?</c>')
-FIELDS = 4
+    rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v(?:\s[^>]*+)?>([^<]*+)</v>|<v\s*/>)?</c>')
+FIELDS = 5
 
 _F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
 _VALUE_CELL = re.compile(
@@ -39,6 +40,40 @@ _EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
 _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 _M = f"{{{NS_MAIN}}}"
+
+
+# Text in cells is OOXML's ST_Xstring: a character XML 1.0 cannot hold (control characters,
+# U+FFFE/U+FFFF, lone surrogates) is written _xHHHH_, and an underscore that would read as the
+# start of such an escape is itself escaped as _x005F_ (what Excel writes and reads).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_XSTRING_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def encode_xstring(text: str) -> str:
+    """``text`` as cell text XML can hold (before entity escaping)."""
+    if "_x" in text:
+        text = _ESCAPE_LOOKALIKE.sub("_x005F_", text)
+    return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def decode_xstring(text: str) -> str:
+    """Cell text as read from XML with its ``_xHHHH_`` escapes decoded."""
+    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def decode_xstrings(texts: list[str]) -> list[str]:
+    """:func:`decode_xstring` of many texts, with one look for an escape in all of them."""
+    return [decode_xstring(t) for t in texts] if "_x" in "\x00".join(texts) else texts
+
+
+def _tags_balanced(data: bytes) -> bool:
+    """A structural check of XML text (a few passes of bytes.count): every element opened is
+    closed and the text ends with the root's end tag. Well-formed XML always passes (text holding
+    a literal "/>" aside); a part that fails goes through the full XML parser, which names what
+    is wrong. Unclosed or stray tags and truncated parts cannot slip through."""
+    opened = data.count(b"<") - data.count(b"</") - data.count(b"<?") - data.count(b"<!")
+    return opened == data.count(b"</") + data.count(b"/>") and data.rstrip().endswith(b"worksheet>")
 
 
 def unescape(b: bytes) -> str:
@@ -70,8 +105,10 @@ class ScannedCells:
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
     f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
     f_shared: list[bool]          # per formula cell: part of a shared formula
-    # FORMULA_CELL.split of the part, whose formula cells are exactly those above (fast path only)
+    # FORMULA_CELL.split of the part (or its tolerant twin, see cut_formula_cells), whose formula
+    # cells are exactly those above; None when the part still has to be cut for write-back
     pieces: list[bytes] | None
+    cut: Cut | None = None        # the tolerant cut whose pieces these are (careful path only)
 
 
 def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
@@ -111,6 +148,16 @@ def _refuse_off_grid(rows: np.ndarray, cols: np.ndarray) -> None:
         raise ValueError(f"cell reference {column_letter(int(cols[i]))}{int(rows[i])} lies outside Excel's grid")
 
 
+def _types(attrs: Sequence[bytes]) -> np.ndarray:
+    """The t attribute (b"" when absent) of each cell whose attributes are ``attrs``, worked out
+    once per distinct attribute text."""
+    if not len(attrs):
+        return np.zeros(0, object)
+    codes, distinct = pd.factorize(np.asarray(attrs, dtype=object))
+    t = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in distinct], dtype=object)
+    return t[codes]
+
+
 def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
     """(codes, attributes, texts) of the ``<f>`` elements, each distinct element parsed once: a
     calculated column repeats one element on every row."""
@@ -123,21 +170,27 @@ def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], li
     return codes, attrs, texts
 
 
-def _cells_accounted(rest: bytes, start: int, end: int, n_found: int) -> bool:
-    """Whether ``n_found`` value and empty cells are all the ``<c>`` elements of rest[start:end]."""
-    n_cells = rest.count(b"<c", start, end)
-    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>:
-    # look for those (a whole extra pass) only when some are left over
-    if n_found != n_cells and b"></c>" in rest:
-        n_found += len(_EMPTY_CELL_LONG.findall(rest, start, end))
+def _cells_accounted(skeleton: bytes) -> bool:
+    """Whether the ``<c>`` elements left in sheetData once the value cells are cut out are all
+    empty cells (``<c r="A1" s="2"/>``, ``<c r="A1"></c>``)."""
+    n_cells = skeleton.count(b"<c")
+    n_empty = len(_EMPTY_CELL.findall(skeleton))
+    # each <c> start matches at most one pattern, so cells left over can only be <c ...></c>
+    if n_empty != n_cells and b"></c>" in skeleton:
+        n_empty += len(_EMPTY_CELL_LONG.findall(skeleton))
     # every cell starts with "<c"; so may a few rich-text elements (<color ...>), whose cells then
     # are left over and go the careful way
-    return n_found == n_cells
+    return n_empty == n_cells
 
 
 def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
-    falls back to ElementTree when needed. DTDs were refused when the package was opened."""
+    falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
+    were refused when the package was opened.
+
+    The formula and value cells the patterns match are well-formed by construction; what is
+    left (rows, the elements around sheetData) is small and checked for balanced tags, so a
+    malformed part never slips through the fast path."""
     pieces = FORMULA_CELL.split(data)
     rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
     start = rest.find(b"<sheetData")
@@ -146,13 +199,13 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
         return _scan_sheet_xml_slow(data, path, sheet)
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
-    values = _VALUE_CELL.findall(rest, start, end)
-    if not _cells_accounted(rest, start, end, len(values) + len(_EMPTY_CELL.findall(rest, start, end))):
+    cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
+    skeleton = b"".join(cut[0::5])
+    if not _cells_accounted(skeleton) or not _tags_balanced(rest[:start] + skeleton + rest[end:]):
         return _scan_sheet_xml_slow(data, path, sheet)
-    refs, attrs, v_text, inline = zip(*values) if values else ((),) * 4
-    attrs_codes, attrs_u = pd.factorize(np.asarray(attrs, dtype=object)) if values else (np.zeros(0, np.int64), [])
-    t_u = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs_u], dtype=object)
-    v_types = t_u[attrs_codes] if values else np.zeros(0, object)
+    values = len(cut) > 1
+    refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
+    v_types = _types(attrs)
     v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
              if values else np.zeros(0, object))
     codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
@@ -161,6 +214,13 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     ft = np.asarray(f_texts, dtype=object)
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
     (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
+    # the values Excel cached in the formula cells join the value cells: they are what a cell the
+    # engine cannot evaluate keeps, and what the cells that depend on it read
+    c_types, c_raw = _types(pieces[2::FIELDS]), np.empty(len(f_rows), dtype=object)
+    c_raw[:] = pieces[4::FIELDS]
+    cached = np.not_equal(c_raw, None) & ((c_raw != b"") | (c_types == b"str"))
+    v_rows, v_cols = np.concatenate([v_rows, f_rows[cached]]), np.concatenate([v_cols, f_cols[cached]])
+    v_types, v_raw = np.concatenate([v_types, c_types[cached]]), np.concatenate([v_raw, c_raw[cached]])
     return ScannedCells(
         v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
@@ -198,7 +258,7 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
                 fr.append(r_c); fc.append(col)
                 fa.append({k: f.get(k) for k in ("t", "ref", "si") if f.get(k) is not None})
                 ft.append(f.text or "")
-            elif v is not None or is_ is not None:
+            if (v is not None and (v.text or c.get("t") == "str")) or (f is None and is_ is not None):
                 t = (c.get("t") or "").encode()
                 vr.append(r_c); vc.append(col); vt.append(t)
                 if is_ is not None:
@@ -208,9 +268,71 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
     for rows, cols in ((vr, vc), (fr, fc)):
         _refuse_off_grid(np.array(rows, np.int64), np.array(cols, np.int64))
+    cut = None
+    if fr:
+        try:
+            cut = cut_formula_cells(data)
+        except ValueError:
+            pass            # write-back names the problem if it ever comes to writing this part
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=None)
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut)
+
+
+@dataclass
+class Cut:
+    """A worksheet part cut around its formula cells like ``FORMULA_CELL.split`` cuts it, for parts
+    in any layout Excel reads (pretty-printed, namespace-prefixed, attributes in any order or
+    quoting). ``opens`` holds per cell what comes before its reference (``<x:c s="3" r="``) and
+    ``prefix`` the namespace prefix of the cell elements (``b"x:"``, or ``b""``)."""
+
+    pieces: list[bytes]
+    opens: list[bytes]
+    prefix: bytes
+
+    def prefixed(self, xml: bytes) -> bytes:
+        """``xml`` written by write-back (``<v>..</v></c>``, ``<is><t>..``) in this part's prefix."""
+        return in_prefix(xml, self.prefix)
+
+
+def in_prefix(xml: bytes, prefix: bytes) -> bytes:
+    """Cell XML written by write-back (``<v>..</v></c>``, ``<is><t>..``) with the elements in
+    ``prefix`` (``b"x:"``); unchanged for ``b""``."""
+    return _OWN_ELEMENT.sub(b"<\\1" + prefix + b"\\2", xml) if prefix else xml
+
+
+_OWN_ELEMENT = re.compile(rb"<(/?)(v|is|t|c)(?=[\s/>])")
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def cut_formula_cells(data: bytes) -> Cut:
+    """:class:`Cut` of a worksheet part; ``ValueError`` when a formula cell has no reference."""
+    root = _ROOT.search(data)
+    prefix = root.group(1) + b":" if root and root.group(1) else b""
+    p = re.escape(prefix)
+    cell = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + p + rb"c\s*>)", re.S)
+    f_el = re.compile(rb"<" + p + rb"f(?=[\s/>])[^>]*?(?:/>|>[^<]*</" + p + rb"f\s*>)")
+    v_el = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>([^<]*)</" + p + rb"v\s*>")
+    pieces: list = []
+    opens: list[bytes] = []
+    last = 0
+    for m in cell.finditer(data):
+        body = m.group(2)
+        fm = f_el.search(body) if body else None
+        if fm is None:
+            continue
+        attrs = [(k, a if a or not b else b.replace(b'"', b"&quot;")) for k, a, b in _ATTRIBUTE.findall(m.group(1))]
+        ref = next((a for k, a in attrs if k == b"r"), None)
+        if ref is None:
+            raise ValueError(f"a formula cell without a reference (r attribute) near byte {m.start()}")
+        vm = v_el.search(body)
+        pieces += [data[last:m.start()], ref.strip(), b"".join(b" " + k + b'="' + a + b'"' for k, a in attrs if k != b"r"),
+                   fm.group(0), vm.group(1) if vm else None]
+        opens.append(b"<" + prefix + b'c r="')
+        last = m.end()
+    pieces.append(data[last:])
+    return Cut(pieces, opens, prefix)
 
 
 def string_item_text(el, ns: str = _M) -> str:
@@ -218,5 +340,5 @@ def string_item_text(el, ns: str = _M) -> str:
     ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
     t = el.find(f"{ns}t")
     if t is not None:
-        return t.text or ""
-    return "".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None)
+        return decode_xstring(t.text or "")
+    return decode_xstring("".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None))

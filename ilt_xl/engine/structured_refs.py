@@ -20,6 +20,10 @@ class StructuredRefError(ValueError):
     """A structured reference that cannot be resolved; the message names it and says why."""
 
 
+class ExternalLinkError(StructuredRefError):
+    """A reference into another workbook (``[1]Sheet1!$A$1``), which the engine cannot read."""
+
+
 _SPECIALS = {"#all", "#data", "#headers", "#totals", "#this row"}
 _IDENT = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\")
 
@@ -215,7 +219,8 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
                 del out[k:]
             else:
                 if spec[1:2].isdigit():
-                    raise StructuredRefError(f"{spec}: references to other workbooks are not supported")
+                    raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
+                                            "the engine reads only this workbook")
                 table = _table_at(tables, sheet, row, col)
                 if table is None:
                     raise StructuredRefError(f"{spec}: a table-less structured reference outside any table")

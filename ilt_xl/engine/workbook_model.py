@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ilt_xl.engine.sheet_scan import ScannedCells, scan_sheet_xml, string_item_text, unescape, unescape_all
+from ilt_xl.engine.sheet_scan import Cut, ScannedCells, decode_xstrings, scan_sheet_xml, string_item_text, unescape, unescape_all
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
@@ -57,6 +57,8 @@ class FormulaCells:
     texts: list[str]              # formula text without '=' (shared formulas expanded)
     array_refs: list[str | None]  # the ref of an array formula (t="array"), else None
     shared: list[bool]            # True for cells written as part of a shared formula
+    # per cell: True when the engine could not evaluate it and it keeps the value Excel cached
+    kept: np.ndarray | None = None
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Sheet:
     # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
     pieces: list[bytes] | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
+    cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
     hidden_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # 1-based, sorted
     auto_filter: tuple[int, int, int, int] | None = None     # the sheet's autoFilter area, if any
 
@@ -90,6 +93,7 @@ class WorkbookModel:
     names: list[DefinedName]       # sheet_scope indexes WorkbookModel.sheets (chartsheets included)
     tables: dict[str, Table]       # by upper-case name
     iteration: tuple[int, float] | None = None   # (iterateCount, iterateDelta) when calcPr iterate="1"
+    date1904: bool = False         # <workbookPr date1904="1">: serials count days from 1904-01-01
 
     def sheet(self, name: str) -> Sheet | None:
         low = name.lower()
@@ -149,7 +153,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     if is_text.any():
         idx = np.flatnonzero(is_text)
         texts = np.empty(len(idx), dtype=object)
-        texts[:] = unescape_all(raw[idx].tolist())
+        texts[:] = decode_xstrings(unescape_all(raw[idx].tolist()))
         kind[rr[idx], cc[idx]] = STR
         obj[rr[idx], cc[idx]] = texts
     is_bool = types == b"b"
@@ -257,6 +261,8 @@ def load_workbook_model(path) -> WorkbookModel:
         for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
             name = sh_el.get("name", "")
             kind, part = wb_rels.get(sh_el.get(f"{{{NS_DOC_REL}}}id", ""), ("", ""))
+            if kind == "worksheet":
+                part = pkg.zip.stored_name(part)      # write-back finds the part under this name
             if kind != "worksheet":
                 # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
                 sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
@@ -274,11 +280,13 @@ def load_workbook_model(path) -> WorkbookModel:
             sheet.hidden_rows, sheet.auto_filter = _hidden_rows(data), _auto_filter(data)
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
-                sheet.pieces, sheet.part_crc = cells.pieces, (info.CRC, info.file_size)
+                sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
-    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")))
+    pr = root.find(f"{_M}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
+    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")), date1904)
 
 
 def _iteration(calc_pr) -> tuple[int, float] | None:

@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
-from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, cell_refs
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, Cut, cell_refs, cut_formula_cells, encode_xstring, in_prefix
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.safezip import SafeZip
 from ilt_xl.xlsx.zip_members import copy_compressed, write_deflated
 
-_VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(?:<v>[^<]*</v>|<v\s*/>)</c>')
 _T_ATTR = re.compile(rb'\s+t="[^"]*"')
 # the t attribute a written value cell gets, indexed by the type codes of value_parts
 _TYPE_ATTRS = (b"", b' t="b"', b' t="e"', b' t="str"', b' t="inlineStr"')
@@ -58,7 +57,8 @@ def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
 def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:
     """``before`` + the XML-escaped text of each object + ``after``, escaped once per distinct text."""
     codes, distinct = pd.factorize(objs)
-    texts = np.array([before + escape(str(o)).encode("utf-8") + after for o in distinct] or [b""], dtype=object)
+    texts = np.array([before + escape(encode_xstring(str(o))).encode("utf-8") + after for o in distinct] or [b""],
+                     dtype=object)
     return texts[codes]
 
 
@@ -92,18 +92,37 @@ def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: b
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
     """The sheet part with every formula cell's cached value filled (or its formula replaced)."""
-    return b"".join(patch_pieces(FORMULA_CELL.split(data), sheet, values_only, source))
+    return b"".join(_patch(data, sheet, values_only, source))
 
 
-def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
-    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split, with every
-    formula cell's cached value filled (or its formula replaced), as consecutive segments.
+def _patch(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
+    """:func:`patch_pieces` of a part read again: cut fast when its formula cells are all in the
+    usual layout, else tolerantly (pretty-printed, prefixed, attributes in another order)."""
+    parts = FORMULA_CELL.split(data)
+    f = sheet.formulas
+    if len(parts) // FIELDS == len(f.rows) and all(map(np.array_equal, cell_refs(parts[1::FIELDS]), (f.rows, f.cols))):
+        return patch_pieces(parts, sheet, values_only, source)
+    try:
+        cut = cut_formula_cells(data)
+    except ValueError as exc:
+        raise WorkbookError(source, f"sheet {sheet.name}: {exc}; nothing was written") from exc
+    return patch_pieces(cut.pieces, sheet, values_only, source, cut)
+
+
+def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path,
+                 cut: Cut | None = None) -> Iterator[bytes]:
+    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split (or as the
+    tolerant ``cut`` of a part in another layout), with every formula cell's cached value filled
+    (or its formula replaced), as consecutive segments. Formula cells the engine kept (see
+    :attr:`~ilt_xl.engine.workbook_model.FormulaCells.kept`) keep their cached value as it was.
 
     The formula cells appear in the part in the order the scanner listed them, so their new
     values are computed for all cells at once and joined in between the pieces. The part is
     checked before the first segment is produced; ``source`` names the workbook in an error.
     """
-    refs, attrs, f_els = (parts[i::FIELDS] for i in range(1, FIELDS))
+    if cut is not None:
+        parts = cut.pieces
+    refs, attrs, f_els = parts[1::FIELDS], parts[2::FIELDS], parts[3::FIELDS]
     f = sheet.formulas
     n = len(f.rows)
     # a fresh cut (not the very one the formula cells were read from) must line up with them
@@ -111,6 +130,12 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
         raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(refs)} could be patched "
                             "(unusual XML layout); nothing was written")
     t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
+    if f.kept is not None and not values_only:
+        # a kept cell without a cached value stays without one (not a made-up 0)
+        none = f.kept & (sheet.grid.kind[f.rows - 1, f.cols - 1] == EMPTY)
+        t[none], v[none] = _NUMBER, b"</c>"
+    if cut is not None and cut.prefix:
+        v = np.array([cut.prefixed(x) for x in v.tolist()] or [b""], dtype=object)[:n]
     # the attributes after the reference, the old t replaced by the new one, once per distinct pair
     attr_codes, distinct_attrs = pd.factorize(np.asarray(attrs, dtype=object))
     pairs, pair_of = np.unique(attr_codes * len(_TYPE_ATTRS) + t, return_inverse=True)
@@ -120,87 +145,124 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
     out: list[bytes] = [b""] * (6 * n + 1)
     out[0] = parts[0]
-    out[1::6] = [b'<c r="'] * n
+    out[1::6] = cut.opens if cut is not None else [b'<c r="'] * n
     out[2::6] = refs
     out[3::6] = middles[pair_of].tolist()
     out[4::6] = [b""] * n if values_only else f_els
     out[5::6] = v.tolist()
     out[6::6] = parts[FIELDS::FIELDS]
     if f.array_refs.count(None) != n:
-        return iter([_patch_array_areas(b"".join(out), sheet)])
+        return iter([_patch_array_areas(b"".join(out), sheet, cut.prefix if cut is not None else b"")])
     # segments of a few MB, so deflating the first ones overlaps joining the next
     return (b"".join(out[i: i + _SEGMENT_PIECES]) for i in range(0, len(out), _SEGMENT_PIECES))
 
 
-_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
+_AREA_PATTERNS: dict[bytes, tuple] = {}
 
 
-def _patch_array_areas(data: bytes, sheet: Sheet) -> bytes:
+def _area_patterns(prefix: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """(any cell with a value or none, a row with its content, a row's start) in the part's prefix."""
+    if prefix not in _AREA_PATTERNS:
+        p = re.escape(prefix)
+        _AREA_PATTERNS[prefix] = (
+            re.compile(rb"<" + p + rb'c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*?)(?:/>|>(?:<' + p + rb"v>[^<]*</" + p
+                       + rb"v>|<" + p + rb"v\s*/>|<" + p + rb"is>.*?</" + p + rb"is>)?</" + p + rb"c>)", re.S),
+            re.compile(rb"<" + p + rb'row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</' + p + rb"row>)", re.S),
+            re.compile(rb"<" + p + rb'c r="([A-Z]{1,3})[0-9]+"'))
+    return _AREA_PATTERNS[prefix]
+
+
+def _patch_array_areas(data: bytes, sheet: Sheet, prefix: bytes = b"") -> bytes:
     """Cells inside an array formula's area other than its anchor hold plain values: refresh the
-    ones present and insert the missing ones (openpyxl writes the anchor cell only)."""
-    areas = [parse_area(a) for a in sheet.formulas.array_refs if a]
-    anchors = set(zip(sheet.formulas.rows.tolist(), sheet.formulas.cols.tolist()))
-    wanted = {(r, c) for r0, c0, r1, c1 in areas for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - anchors
-
-    def cell_xml(r: int, c: int) -> bytes:
-        t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
-        return f'<c r="{column_letter(c)}{r}"'.encode() + _TYPE_ATTRS[t[0]] + b">" + v[0] + b"</c>"
-
-    def repl(m: re.Match) -> bytes:
-        r, c = int(m.group(2)), column_index(m.group(1).decode())
-        if (r, c) not in wanted:
-            return m.group(0)
-        wanted.discard((r, c))
-        t, v = value_parts(sheet, np.array([r]), np.array([c]), True)
-        return (b'<c r="' + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + _TYPE_ATTRS[t[0]] + b">"
-                + v[0] + b"</c>")
-
-    data = _VALUE_CELL.sub(repl, data)
-    if not wanted:
+    ones present and insert the missing ones (openpyxl writes the anchor cell only). One pass over
+    the cells, one over the rows that miss cells, one to add missing rows: linear in the part."""
+    f = sheet.formulas
+    mask = np.zeros(sheet.grid.shape, bool)        # the grid spans every array area
+    for ref in set(a for a in f.array_refs if a):
+        r0, c0, r1, c1 = parse_area(ref)
+        mask[r0 - 1:r1, c0 - 1:c1] = True
+    mask[f.rows - 1, f.cols - 1] = False           # anchors are formula cells, patched already
+    rows, cols = np.nonzero(mask)                  # row by row, columns ascending
+    if len(rows) == 0:
         return data
-    by_row: dict[int, list[int]] = {}
-    for r, c in sorted(wanted):
-        by_row.setdefault(r, []).append(c)
+    index = np.full(mask.shape, -1, np.int64)
+    index[rows, cols] = np.arange(len(rows))
+    rows, cols = rows + 1, cols + 1
+    t, v = value_parts(sheet, rows, cols, True)
+    done = np.zeros(len(rows), bool)
+    cell_re, row_re, cell_start = _area_patterns(prefix)
+    open_c, close_c = b"<" + prefix + b'c r="', b"</" + prefix + b"c>"
 
-    def row_repl(m: re.Match) -> bytes:
-        r = int(m.group(1))
-        cols = by_row.pop(r, None)
-        if not cols:
+    def cell_xml(i: int) -> bytes:
+        xml = open_c + f"{column_letter(int(cols[i]))}{int(rows[i])}".encode() + b'"' + _TYPE_ATTRS[t[i]] + b">"
+        return xml + in_prefix(v[i], prefix) + close_c
+
+    def refresh(m: re.Match) -> bytes:
+        r, c = int(m.group(2)), column_index(m.group(1).decode())
+        i = index[r - 1, c - 1] if r <= index.shape[0] and c <= index.shape[1] else -1
+        if i < 0:
             return m.group(0)
-        whole = m.group(0)
-        if whole.endswith(b"/>"):
-            return whole[:-2] + b">" + b"".join(cell_xml(r, c) for c in cols) + b"</row>"
-        body = m.group(2)
-        start = m.start(2) - m.start(0)
-        pieces = []
-        for c in cols:
-            insert_at = len(body)
-            for cm in _CELL_REF.finditer(body):
-                if column_index(cm.group(1).decode()) > c:
-                    insert_at = cm.start()
-                    break
-            pieces.append((insert_at, cell_xml(r, c)))
-        for at, xml in sorted(pieces, key=lambda p: -p[0]):
-            body = body[:at] + xml + body[at:]
-        return whole[:start] + body + b"</row>"
+        done[i] = True
+        return (open_c + m.group(1) + m.group(2) + b'"' + _T_ATTR.sub(b"", m.group(3)) + _TYPE_ATTRS[t[i]] + b">"
+                + in_prefix(v[i], prefix) + close_c)
 
-    data = _ROW.sub(row_repl, data)
-    if by_row:   # rows that do not exist yet, in row order before the rows that follow them
-        new_rows = {r: f'<row r="{r}">'.encode() + b"".join(cell_xml(r, c) for c in cols) + b"</row>"
-                    for r, cols in by_row.items()}
+    data = cell_re.sub(refresh, data)
+    missing: dict[int, list[int]] = {}
+    for i in np.flatnonzero(~done).tolist():
+        missing.setdefault(int(rows[i]), []).append(i)
+    if not missing:
+        return data
 
-        def insert_rows(m: re.Match) -> bytes:
-            r = int(m.group(1))
-            before = [new_rows.pop(k) for k in sorted(k for k in list(new_rows) if k < r)]
-            return b"".join(before) + m.group(0)
+    def fill_row(m: re.Match) -> bytes:
+        idx = missing.pop(int(m.group(1)), None)
+        if idx is None:
+            return m.group(0)
+        whole, body = m.group(0), m.group(2)
+        if body is None:                           # <row r="5"/>
+            return whole[:-2] + b">" + b"".join(map(cell_xml, idx)) + b"</" + prefix + b"row>"
+        out, pos, k = [], 0, 0
+        for cm in cell_start.finditer(body):       # merge the new cells in, by column
+            if k == len(idx):
+                break
+            c = column_index(cm.group(1).decode())
+            if cols[idx[k]] < c:
+                out.append(body[pos:cm.start()])
+                pos = cm.start()
+                while k < len(idx) and cols[idx[k]] < c:
+                    out.append(cell_xml(idx[k]))
+                    k += 1
+        out += [body[pos:], *map(cell_xml, idx[k:])]
+        start, end = m.start(2) - m.start(0), m.end(2) - m.start(0)
+        return whole[:start] + b"".join(out) + whole[end:]
 
-        data = _ROW.sub(insert_rows, data)
-        rest = b"".join(new_rows[k] for k in sorted(new_rows))
-        if rest:
-            data = data.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
-            data = data.replace(b"</sheetData>", rest + b"</sheetData>", 1)
-    return data
+    data = row_re.sub(fill_row, data)
+    if not missing:
+        return data
+    new_rows = [(r, b"<" + prefix + f'row r="{r}">'.encode() + b"".join(map(cell_xml, missing[r]))
+                 + b"</" + prefix + b"row>") for r in sorted(missing)]
+    out, pos, k = [], 0, 0
+    for m in re.finditer(b"<" + re.escape(prefix) + rb'row r="([0-9]+)"', data):   # rows that do not exist yet
+        if k == len(new_rows):
+            break
+        r = int(m.group(1))
+        if new_rows[k][0] < r:
+            out.append(data[pos:m.start()])
+            pos = m.start()
+            while k < len(new_rows) and new_rows[k][0] < r:
+                out.append(new_rows[k][1])
+                k += 1
+    rest = b"".join(x for _, x in new_rows[k:])
+    tail = data[pos:]
+    if rest:
+        empty = b"<" + prefix + b"sheetData/>"
+        if empty in tail:
+            tail = tail.replace(empty, b"<" + prefix + b"sheetData>" + rest + b"</" + prefix + b"sheetData>", 1)
+        else:
+            end = tail.rfind(b"</" + prefix + b"sheetData>")
+            tail = tail[:end] + rest + tail[end:]
+    return b"".join(out) + tail
+
+
 
 
 _BIG_PART = 1 << 20
@@ -220,8 +282,8 @@ def _patched(package: SafeZip, info: zipfile.ZipInfo, sheet: Sheet, values_only:
     """The sheet part patched, from the pieces kept at loading when it is the same part (same
     CRC-32 and size), so a big sheet is neither inflated nor scanned twice."""
     if sheet.pieces is not None and sheet.part_crc == (info.CRC, info.file_size):
-        return patch_pieces(sheet.pieces, sheet, values_only, source)
-    return patch_pieces(FORMULA_CELL.split(package.read(info.filename)), sheet, values_only, source)
+        return patch_pieces(sheet.pieces, sheet, values_only, source, sheet.cut)
+    return _patch(package.read(info.filename), sheet, values_only, source)
 
 
 def write_values(source: str | Path, output: str | Path, model: WorkbookModel, values_only: bool = False) -> None:

@@ -127,6 +127,8 @@ ROOMS = Table(
         Column("Capacity", T.INT, "Seats.", required=True, minimum=0),
         Column("DayRate", T.MONEY, "Cost per day booked, in the room's currency.", required=True, minimum=0),
         Column("Currency", T.CURRENCY, "Currency of the day rate.", required=True, allowed=CURRENCIES),
+        Column("TimeZone", T.TEXT, "IANA time zone of the site, such as America/Chicago, for calendars; "
+               "needed only where the country has several zones (US, CA, AU...).", width=20),
     ),
     tab_color="4472C4",
 )
@@ -331,10 +333,9 @@ BUDGET = Table(
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
                formula="=[@Budget]-([@Actual]+[@Committed]+[@Forecast])"),
         Column("ForecastP50", T.MONEY, "Projected cost of the learners the forecast command expects in the year's "
-               "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it.",
-               added_later=True),
+               "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it."),
         Column("ForecastP90", T.MONEY, "The same projection's 90th percentile: 9 in 10 chances the cost stays below it "
-               "(written by the forecast command).", added_later=True),
+               "(written by the forecast command)."),
     ),
     tab_color="A5A5A5",
 )
@@ -416,7 +417,7 @@ CONFLICTS = Table(
         Column("FirstDay", T.DATE, "First day of the clash."),
         Column("LastDay", T.DATE, "Last day of the clash."),
         Column("Days", T.INT, "Days in clash."),
-        Column("Detail", T.TEXT, "Explanation.", width=40),
+        Column("Detail", T.TEXT, "Explanation.", width=52),
     ),
     written_by="conflicts",
     tab_color="C00000",

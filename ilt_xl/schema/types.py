@@ -73,8 +73,6 @@ class Column:
     formula: str | None = None
     number_format: str | None = None
     width: int | None = None
-    added_later: bool = False
-    """A column planners made before it existed lack: reading them only warns (``ilt-xl new`` adds it)."""
 
     @property
     def calculated(self) -> bool:

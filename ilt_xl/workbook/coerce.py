@@ -21,13 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core.serial_dates import serial_to_datetime64
+from ilt_xl.core.serial_dates import DATE1904_OFFSET, serial_to_datetime64
 from ilt_xl.schema import ColumnType
 
 # A bare number in a date column is taken as a serial only if it is a plausible planner date
 # (1950-01-01 .. 2199-12-31); 5 or 20240101 is a typing slip, not a date.
 _FIRST_SERIAL, _LAST_SERIAL = 18_264.0, 109_574.0
 _EXACT_INT = 2.0 ** 53
+_FIRST_NS = np.datetime64(pd.Timestamp.min.ceil("D").date(), "us")
+_LAST_NS = np.datetime64(pd.Timestamp.max.floor("D").date(), "us")
 _type_of = np.frompyfunc(type, 1, 1)
 
 
@@ -42,8 +44,9 @@ class Coerced:
     why: np.ndarray
 
 
-def coerce(raw: np.ndarray, kind: ColumnType) -> Coerced:
-    """Type ``raw`` (1-D object array of calamine values) as ``kind``."""
+def coerce(raw: np.ndarray, kind: ColumnType, date1904: bool = False) -> Coerced:
+    """Type ``raw`` (1-D object array of calamine values) as ``kind``; ``date1904``: a bare serial in
+    a date column counts days from 1904-01-01 (the workbook's date system), not from 1899-12-30."""
     raw = np.asarray(raw, dtype=object)
     types = _type_of(raw) if raw.size else np.empty(0, dtype=object)
     is_str = types == str
@@ -52,7 +55,7 @@ def coerce(raw: np.ndarray, kind: ColumnType) -> Coerced:
     if kind.is_numeric:
         return _numeric(raw, types, blank, why, kind is ColumnType.INT)
     if kind is ColumnType.DATE:
-        return _date(raw, types, blank, why)
+        return _date(raw, types, blank, why, DATE1904_OFFSET if date1904 else 0)
     if kind is ColumnType.TIME:
         return _time(raw, types, blank, why)
     if kind is ColumnType.BOOL:
@@ -85,22 +88,30 @@ def _numeric(raw, types, blank, why, whole: bool) -> Coerced:
     return Coerced(typed, blank, wrong, why)
 
 
-def _date(raw, types, blank, why) -> Coerced:
+def _date(raw, types, blank, why, offset: int) -> Coerced:
     is_date = (types == dt.date) | (types == dt.datetime)
     is_num = (types == float) | (types == int)
     serial = np.full(raw.shape, np.nan)
-    serial[is_num] = raw[is_num].astype("float64")
+    serial[is_num] = raw[is_num].astype("float64") + offset   # as a 1900-system serial
     is_serial = is_num & (serial >= _FIRST_SERIAL) & (serial <= _LAST_SERIAL)
     values = np.full(raw.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
     if is_serial.any():
         values[is_serial] = serial_to_datetime64(serial[is_serial]).astype("datetime64[ns]")
+    beyond = np.zeros(raw.shape, bool)
     if is_date.any():
-        values[is_date] = pd.to_datetime(pd.Series(raw[is_date], dtype=object)).to_numpy("datetime64[ns]")
+        # numpy holds any date of Excel's (to 9999-12-31) in microseconds; pandas' nanoseconds end in 2262
+        exact = np.array(raw[is_date].tolist(), dtype="datetime64[us]")
+        fits = (exact >= _FIRST_NS) & (exact <= _LAST_NS)
+        beyond[np.flatnonzero(is_date)[~fits]] = True
+        values[np.flatnonzero(is_date)[fits]] = exact[fits].astype("datetime64[ns]")
+        is_date &= ~beyond
     wrong = ~blank & ~is_date & ~is_serial
     why[wrong & (types == str)] = "the cell holds text that looks like a date, not a real date"
     why[wrong & is_num] = "the number is not a date serial"
     why[wrong & (types == bool)] = "the cell holds TRUE/FALSE"
     why[wrong & ((types == dt.time) | (types == dt.timedelta))] = "the cell holds a time without a date"
+    why[beyond] = (f"the date is outside {_FIRST_NS.astype('datetime64[D]')} to {_LAST_NS.astype('datetime64[D]')}, "
+                   "the dates ilt-xl computes with (an open end such as 9999-12-31 cannot be costed: give the real date)")
     return Coerced(values, blank, wrong, why)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor
+from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, prefix_of
 
 STYLES_PART = "xl/styles.xml"
 # Built-in number formats that are dates or times (ECMA-376 §18.8.30).
@@ -59,17 +59,18 @@ class StyleBook:
 
     def _append_date_style(self) -> str:
         text = self.package.text(STYLES_PART)
+        x = prefix_of(text, "styleSheet")     # "x:" in files the Open XML SDK wrote
         fmt_id = max([163, *self._codes]) + 1
-        fmt = f'<numFmt numFmtId="{fmt_id}" formatCode="{_ISO_DATE}"/>'
-        if "<numFmts" in text:
-            text = re.sub(r"<numFmts\b[^>]*>", lambda m: m.group(0), text, count=1)
-            text = text.replace("</numFmts>", fmt + "</numFmts>", 1)
-            text = re.sub(r'(<numFmts\b[^>]*count=")(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", text, count=1)
+        fmt = f'<{x}numFmt numFmtId="{fmt_id}" formatCode="{_ISO_DATE}"/>'
+        if f"<{x}numFmts" in text:
+            text = text.replace(f"</{x}numFmts>", fmt + f"</{x}numFmts>", 1)
+            text = re.sub(rf'(<{x}numFmts\b[^>]*count=")(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", text, count=1)
         else:
-            text = re.sub(r"(<styleSheet\b[^>]*>)", lambda m: m.group(1) + f'<numFmts count="1">{fmt}</numFmts>', text, count=1)
-        xf = f'<xf numFmtId="{fmt_id}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        text = re.sub(r"</cellXfs>", xf + "</cellXfs>", text, count=1)
-        text = re.sub(r'(<cellXfs\b[^>]*count=")(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", text, count=1)
+            text = re.sub(rf"(<{x}styleSheet\b[^>]*>)", lambda m: m.group(1) + f'<{x}numFmts count="1">{fmt}</{x}numFmts>',
+                          text, count=1)
+        xf = f'<{x}xf numFmtId="{fmt_id}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        text = re.sub(rf"</{x}cellXfs>", xf + f"</{x}cellXfs>", text, count=1)
+        text = re.sub(rf'(<{x}cellXfs\b[^>]*count=")(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", text, count=1)
         self._codes[fmt_id] = _ISO_DATE
         self._formats.append(fmt_id)
         self._text = text

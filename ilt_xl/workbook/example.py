@@ -57,6 +57,9 @@ COUNTRIES = {
     "CH": ("CHF", ("Zurich Oerlikon",)),
     "ZA": ("ZAR", ("Johannesburg Sandton",)),
 }
+# Sites in a country with several time zones name theirs (calendars need it); elsewhere the
+# country's one zone is used.
+SITE_ZONES = {"New York Midtown": "America/New_York", "Chicago Loop": "America/Chicago"}
 BUSINESS_UNITS = (
     ("SALES", "Sales", "CC-1100"), ("OPS", "Operations", "CC-1200"), ("FIN", "Finance", "CC-1300"),
     ("HR", "People & Culture", "CC-1400"), ("RND", "Research & Development", "CC-1500"),
@@ -186,6 +189,7 @@ def _rooms(rng: np.random.Generator, n: int) -> pd.DataFrame:
         "Site": site, "Country": country, "Capacity": capacity,
         "DayRate": np.round(day_rate_eur * rate(currency, np.full(n, 2025)), 0),
         "Currency": currency,
+        "TimeZone": [SITE_ZONES.get(x, "") for x in site],
     })
 
 

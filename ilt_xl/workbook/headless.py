@@ -12,11 +12,13 @@ exception: writing the problems is its job.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from ilt_xl.atomic_write import locked_for_update
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
@@ -28,13 +30,15 @@ COMMANDS = (*macros.MACROS, "validate")
 
 @dataclass(frozen=True)
 class MacroRun:
-    """What a run did: the table written, its row count, the parts changed, the reader's problems."""
+    """What a run did: the table written, its row count, the parts changed, the reader's problems,
+    and the rows themselves (``written``)."""
 
     macro: str
     table: str
     rows: int
     changed_parts: tuple[str, ...]
     problems: list
+    written: pd.DataFrame | None = None
 
 
 class PlannerHasErrors(Exception):
@@ -43,7 +47,7 @@ class PlannerHasErrors(Exception):
     def __init__(self, macro: str, problems: list) -> None:
         self.macro, self.problems = macro, problems
         errors = sum(p.is_error for p in problems)
-        super().__init__(f"{macro} refused: the planner has {errors} error(s)")
+        super().__init__(f"{macro} refused: the planner has {errors} error{'' if errors == 1 else 's'}")
 
 
 def compute(name: str, planner) -> tuple[str, pd.DataFrame]:
@@ -64,10 +68,10 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
     if not reshape:
         computed = calculated_columns(editor, table)  # Checklist.DueDate: a formula now, typed in older planners
         rows = rows[[c for c in rows.columns if str(c).upper() not in computed]]
-        if table in PLANNER.table_names:  # a planner made before a column was added (Budget.ForecastP50) lacks it
+        if table in PLANNER.table_names:  # an optional column the file lacks (Budget.ForecastP50 in an older planner)
             present = {c.upper() for c in table_column_names(editor, table)}
-            later = {c.name.upper() for c in PLANNER.table(table).columns if c.added_later}
-            rows = rows[[c for c in rows.columns if str(c).upper() in present or str(c).upper() not in later]]
+            optional = {c.name.upper() for c in PLANNER.table(table).columns if not c.required}
+            rows = rows[[c for c in rows.columns if str(c).upper() in present or str(c).upper() not in optional]]
     location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
     if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
         keys = len(macros.AVAILABILITY_KEYS)
@@ -83,20 +87,39 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
 def run_macro(name: str, source: str | Path, target: str | Path) -> MacroRun:
     """Run macro ``name`` on the planner ``source`` and save the result to ``target`` (may be ``source``).
 
+    Rewriting ``source`` itself holds an advisory lock on it from the read to the replace (a second
+    ilt-xl command on the same file waits its turn), and refuses with
+    :class:`~ilt_xl.atomic_write.FileChanged` when another program changed the file meanwhile.
+
     Raises :class:`ilt_xl.xlsx.WorkbookError` for an unusable file or table,
     :class:`PlannerHasErrors` (nothing written) when the planner has errors and ``name`` is not
     ``validate``, ``ValueError`` for settings the core refuses, and
     :class:`ilt_xl.workbook.package_editor.OutputError` when ``target`` cannot be written.
     """
-    from ilt_xl.workbook.reader import read_planner
-
     if name not in COMMANDS:
         raise ValueError(f"unknown macro {name!r}; macros: {', '.join(COMMANDS)}")
+    if same_file(source, target):
+        with locked_for_update(source) as unchanged:
+            return _run(name, source, target, unchanged)
+    return _run(name, source, target, lambda: None)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` are one file (through links too); False when either is missing."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _run(name: str, source: str | Path, target: str | Path, unchanged) -> MacroRun:
+    from ilt_xl.workbook.reader import read_planner
+
     planner = read_planner(source)
     if name != "validate" and any(p.is_error for p in planner.problems):
         raise PlannerHasErrors(name, planner.problems)
     table, rows = compute(name, planner)
     editor = PackageEditor(source)
     write_rows(editor, name, table, rows)
-    editor.save(target)
-    return MacroRun(name, table, len(rows), tuple(sorted(editor.changed)), planner.problems)
+    editor.save(target, before_replace=unchanged)
+    return MacroRun(name, table, len(rows), tuple(sorted(editor.changed)), planner.problems, rows)

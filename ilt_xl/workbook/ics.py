@@ -32,7 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import os
 import re
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -41,14 +44,13 @@ import pandas as pd
 from icalendar import Calendar, Event
 
 from ilt_xl.atomic_write import atomic_target
-from ilt_xl.core.sessions import id_key
+from ilt_xl.core.sessions import id_key, id_text_key
 
 PRODID = "-//ilt-xl//ILT planner//EN"
 CONTENT = "X-ILT-XL-CONTENT"
 _STAMPS = ("DTSTAMP", "LAST-MODIFIED", "SEQUENCE", CONTENT)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _STATUS = {"planned": "TENTATIVE", "confirmed": "CONFIRMED", "delivered": "CONFIRMED", "cancelled": "CANCELLED"}
-_UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,25 @@ class Resource:
         return "InstructorId" if self.kind == "instructor" else "RoomId"
 
     def file_name(self) -> str:
-        return f"{self.kind}-{_UNSAFE_FILE.sub('_', self.id) or 'blank'}.ics"
+        """``instructor-ID.ics``, ID spelled by :func:`file_safe`."""
+        return f"{self.kind}-{file_safe(self.id) or 'blank'}.ics"
+
+
+_NAME_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+_MAX_ENCODED = 200      # bytes: file names may hold 255, the kind and suffix need the rest
+
+
+def file_safe(text: str) -> str:
+    """``text`` for a file name: every character but ASCII letters, digits, ``_``, ``-`` and ``.``
+    percent-encoded as UTF-8 (``I/01`` -> ``I%2F01``, ``I 01`` -> ``I%2001``), so distinct ids give
+    distinct names on every file system and ``urllib.parse.unquote`` gives the id back. A text whose
+    spelling is longer than a file name allows is cut and ended with ``~`` and a hash of the whole."""
+    encoded = "".join(ch if ch in _NAME_SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in text)
+    if len(encoded) <= _MAX_ENCODED:
+        return encoded
+    cut = encoded[: _MAX_ENCODED - 17]
+    cut = cut[: cut.rfind("%")] if "%" in cut[-2:] else cut      # never half an escape
+    return f"{cut}~{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
 
 
 def planner_id(name: str) -> str:
@@ -82,13 +102,17 @@ def resources(tables: dict[str, pd.DataFrame], kind: str) -> list[Resource]:
     """Every instructor or room of the repository, in table order."""
     table, key = ("Instructors", "InstructorId") if kind == "instructor" else ("Rooms", "RoomId")
     frame = tables[table]
-    return [Resource(kind, _text(i), _text(n)) for i, n in zip(frame[key], frame["Name"]) if _text(i)]
+    found: dict[str, Resource] = {}
+    for i, n in zip(frame[key], frame["Name"]):
+        if _text(i):     # ids differing in case are one id in Excel (ilt-xl check reports them): first kept
+            found.setdefault(id_text_key(_text(i)), Resource(kind, _text(i), _text(n)))
+    return list(found.values())
 
 
 def find_resource(tables: dict[str, pd.DataFrame], kind: str, resource_id: str) -> Resource | None:
-    """The instructor or room ``resource_id`` (case-insensitive), or None."""
-    wanted = resource_id.strip().casefold()
-    return next((r for r in resources(tables, kind) if r.id.casefold() == wanted), None)
+    """The instructor or room ``resource_id`` (case-insensitive, as Excel compares ids), or None."""
+    wanted = id_text_key(resource_id.strip())
+    return next((r for r in resources(tables, kind) if id_text_key(r.id) == wanted), None)
 
 
 def _time(value: object) -> dt.time | None:
@@ -189,12 +213,12 @@ def calendar_for(
     now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     previous = previous or {}
     sessions = tables["Sessions"]
-    mine = sessions[(id_key(sessions[resource.column]) == resource.id.casefold()).to_numpy()]
+    mine = sessions[(id_key(sessions[resource.column].map(_text)) == id_text_key(resource.id)).to_numpy()]
     courses = tables["Courses"].assign(_key=id_key(tables["Courses"]["CourseId"])).drop_duplicates("_key").set_index("_key")
-    instructors = {r.id.casefold(): r.name for r in resources(tables, "instructor")}
-    rooms = {r.id.casefold(): r.name for r in resources(tables, "room")}
+    instructors = {id_text_key(r.id): r.name for r in resources(tables, "instructor")}
+    rooms = {id_text_key(r.id): r.name for r in resources(tables, "room")}
     room_table = tables["Rooms"]
-    room_zones = ({_text(i).casefold(): _text(z) for i, z in zip(room_table["RoomId"], room_table["TimeZone"])}
+    room_zones = ({id_text_key(_text(i)): _text(z) for i, z in zip(room_table["RoomId"], room_table["TimeZone"])}
                   if "TimeZone" in room_table else {})
 
     cal = Calendar()
@@ -208,9 +232,9 @@ def calendar_for(
             continue
         start, end = start.date(), end.date()
         session_id = _text(s["SessionId"])
-        course_key = _text(s["CourseId"]).casefold()
+        course_key = id_text_key(_text(s["CourseId"]))
         title = _text(courses["Title"].get(course_key)) if course_key in courses.index else ""
-        room_key = _text(s["RoomId"]).casefold()
+        room_key = id_text_key(_text(s["RoomId"]))
         uid = f"{session_id}@{planner}.ilt-xl"
         event = Event()
         event.add("uid", uid)
@@ -231,7 +255,7 @@ def calendar_for(
         place = ", ".join(p for p in (room, _text(s["Site"]), _text(s["Country"])) if p)
         if place:
             event.add("location", place)
-        instructor = instructors.get(_text(s["InstructorId"]).casefold(), _text(s["InstructorId"]))
+        instructor = instructors.get(id_text_key(_text(s["InstructorId"])), _text(s["InstructorId"]))
         details = [("Session", session_id), ("Course", f"{_text(s['CourseId'])} {title}".strip()),
                    ("Status", _text(s["Status"])), ("Instructor", instructor),
                    ("Room", room), ("Site", "" if room else _text(s["Site"]))]
@@ -247,3 +271,25 @@ def write_calendar(calendar: Calendar, path: Path) -> Path:
     with atomic_target(path) as temp:
         temp.write_bytes(calendar.to_ical())
     return path
+
+
+def write_calendars(calendars: Iterable[tuple[Calendar, str]], folder: Path) -> list[Path]:
+    """Write every (calendar, file name) into ``folder``, all or nothing: each is written into a
+    hidden staging folder inside ``folder`` first, and only when all are complete are they moved
+    into place (a full disk or a stop leaves the calendars there were before, and no partial set).
+    Returns the paths written; raises ``OSError`` when the folder cannot take them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ics-", suffix=".tmp", dir=folder) as staging:
+        staged = []
+        for calendar, name in calendars:
+            path = Path(staging) / name
+            path.write_bytes(calendar.to_ical())
+            staged.append(path)
+        names = [p.name for p in staged]
+        if len(set(names)) != len(names):
+            raise ValueError("two calendars would share one file name")   # file_safe makes this impossible
+        moved = []
+        for path in staged:
+            os.replace(path, folder / path.name)
+            moved.append(folder / path.name)
+    return moved

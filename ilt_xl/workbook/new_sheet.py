@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ilt_xl.workbook.package_editor import (
     CT_TABLE, CT_WORKSHEET, NS_DOC_REL, NS_MAIN, REL_TABLE, REL_WORKSHEET, PackageEditor, TableLocation,
-    free_part_name,
+    free_part_name, insert_before_end, prefix_of,
 )
 from ilt_xl.xlsx import cell_address, column_letter
 
@@ -61,10 +61,10 @@ def add_table_sheet(editor: PackageEditor, sheet: str, columns: list[str], *, fr
     editor.add_content_type(table_part, CT_TABLE)
     rel_id = editor.add_relationship(editor.workbook_part, REL_WORKSHEET, sheet_part)
     workbook = editor.text(editor.workbook_part)
-    sheet_ids = [int(v) for v in re.findall(r'<sheet\b[^>]*\bsheetId="(\d+)"', workbook)]
-    element = (f'<sheet name={quoteattr(sheet)} sheetId="{max(sheet_ids, default=0) + 1}" '
+    sheet_ids = [int(v) for v in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bsheetId="(\d+)"', workbook)]
+    element = (f'<{prefix_of(workbook, "sheets")}sheet name={quoteattr(sheet)} sheetId="{max(sheet_ids, default=0) + 1}" '
                f'r:id="{rel_id}" xmlns:r="{NS_DOC_REL}"/>')
-    editor.write(editor.workbook_part, workbook.replace("</sheets>", element + "</sheets>", 1))
+    editor.write(editor.workbook_part, insert_before_end(workbook, "sheets", element))
     location = TableLocation(sheet, sheet, sheet_part, table_part)
     editor.register(sheet, sheet_part, location)
     return location
@@ -92,38 +92,42 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
     range starts in the block's first cell) is replaced; other rules stay.
     """
     text = editor.text(table.sheet_part)
+    x = prefix_of(text, "worksheet")           # the sheet's own prefix ("x:" as the Open XML SDK writes)
     start = cell_address(first_row, first_column)
     sqref = start if (first_row, first_column) == (last_row, last_column) else f"{start}:{column_letter(last_column)}{last_row}"
-    text = re.sub(rf'<conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">(?:(?!</conditionalFormatting>).)*?'
-                  r"<colorScale>.*?</conditionalFormatting>", "", text, flags=re.S)
-    priorities = [int(p) for p in re.findall(r'<cfRule\b[^>]*\bpriority="(\d+)"', text)]
+    text = re.sub(rf'<{x}conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">(?:(?!</{x}conditionalFormatting>).)*?'
+                  rf"<{x}colorScale>.*?</{x}conditionalFormatting>", "", text, flags=re.S)
+    priorities = [int(p) for p in re.findall(r'<(?:\w+:)?cfRule\b[^>]*\bpriority="(\d+)"', text)]
     if over is None:
-        scale = (f'<cfvo type="num" val="{low:g}"/><cfvo type="num" val="{high:g}"/>'
-                 '<color rgb="FFFFFFFF"/><color rgb="FFF8696B"/>')
+        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
+                 f'<{x}color rgb="FFFFFFFF"/><{x}color rgb="FFF8696B"/>')
     else:
-        scale = (f'<cfvo type="num" val="{low:g}"/><cfvo type="num" val="{high:g}"/><cfvo type="num" val="{over:g}"/>'
-                 f'<color rgb="{FREE}"/><color rgb="{BOOKED}"/><color rgb="{OVERBOOKED}"/>')
-    rule = (f'<conditionalFormatting sqref="{sqref}"><cfRule type="colorScale" priority="{max(priorities, default=0) + 1}">'
-            f'<colorScale>{scale}</colorScale></cfRule></conditionalFormatting>')
+        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
+                 f'<{x}cfvo type="num" val="{over:g}"/>'
+                 f'<{x}color rgb="{FREE}"/><{x}color rgb="{BOOKED}"/><{x}color rgb="{OVERBOOKED}"/>')
+    rule = (f'<{x}conditionalFormatting sqref="{sqref}"><{x}cfRule type="colorScale" '
+            f'priority="{max(priorities, default=0) + 1}"><{x}colorScale>{scale}</{x}colorScale></{x}cfRule>'
+            f"</{x}conditionalFormatting>")
     # CT_Worksheet order: conditionalFormatting comes after these and before the elements below.
     following = ("dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
                  "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
                  "drawing", "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls",
                  "webPublishItems", "tableParts", "extLst")
-    earlier = list(re.finditer(r"</conditionalFormatting>", text))
+    earlier = list(re.finditer(rf"</{x}conditionalFormatting>", text))
     if earlier:
         at = earlier[-1].end()
     else:
-        found = [m.start() for name in following if (m := re.search(rf"<{name}\b", text))]
-        at = min(found) if found else text.rindex("</worksheet>")
+        found = [m.start() for name in following if (m := re.search(rf"<{x}{name}\b", text))]
+        at = min(found) if found else text.rindex(f"</{x}worksheet>")
     editor.write(table.sheet_part, text[:at] + rule + text[at:])
 
 
 def set_column_widths(editor: PackageEditor, table: TableLocation, widths: dict[int, float]) -> None:
     """Give the columns of ``table``'s sheet these widths (column number -> characters), replacing its ``<cols>``."""
     text = editor.text(table.sheet_part)
-    cols = "<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
-                              for c, w in sorted(widths.items())) + "</cols>"
-    text = re.sub(r"<cols>.*?</cols>|<cols/>", "", text, count=1, flags=re.S)
-    at = text.index("<sheetData")  # CT_Worksheet: cols comes just before sheetData
+    x = prefix_of(text, "worksheet")
+    cols = f"<{x}cols>" + "".join(f'<{x}col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                                  for c, w in sorted(widths.items())) + f"</{x}cols>"
+    text = re.sub(rf"<{x}cols>.*?</{x}cols>|<{x}cols/>", "", text, count=1, flags=re.S)
+    at = text.index(f"<{x}sheetData")  # CT_Worksheet: cols comes just before sheetData
     editor.write(table.sheet_part, text[:at] + cols + text[at:])

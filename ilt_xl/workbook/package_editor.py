@@ -18,12 +18,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from xml.sax.saxutils import quoteattr
 
 import defusedxml.ElementTree as safe_et
 
 from ilt_xl.atomic_write import atomic_target
 from ilt_xl.xlsx import WorkbookError, open_xlsx
+from ilt_xl.xlsx.safezip import xml_damage
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -60,6 +62,23 @@ class TableLocation:
     table_part: str
 
 
+def prefix_of(text: str, element: str) -> str:
+    """The namespace prefix (``"x:"`` or ``""``) the part ``text`` writes ``element`` with: files written
+    by the Open XML SDK spell every SpreadsheetML element ``x:name``, and an element added without it
+    would belong to no namespace (readers would not see it)."""
+    m = re.search(rf"<(\w+:)?{element}\b", text)
+    return (m.group(1) or "") if m else ""
+
+
+def insert_before_end(text: str, element: str, addition: str) -> str:
+    """``text`` with ``addition`` just before the closing tag of ``element`` (any prefix)."""
+    closing = list(re.finditer(rf"</(?:\w+:)?{element}\s*>", text))
+    if not closing:
+        raise ValueError(f"no </{element}> in the part")
+    at = closing[-1].start()
+    return text[:at] + addition + text[at:]
+
+
 def rels_name(part: str) -> str:
     """The relationships part of ``part``: ``xl/workbook.xml`` -> ``xl/_rels/workbook.xml.rels``."""
     folder, base = posixpath.split(part)
@@ -83,23 +102,43 @@ class PackageEditor:
             self._infos = {info.filename: info for info in package.zip.zip.infolist()}
             self._data = {name: package.zip.read(name) for name in self._infos}
             self.workbook_part = package.workbook_part
+            self.date1904 = package.date1904
             sheet_parts = {s.name: s.part for s in package.sheets}
             self._tables = {t.name.casefold(): TableLocation(t.name, t.sheet, sheet_parts[t.sheet], t.part)
                             for t in package.tables}
             self._sheets = dict(sheet_parts)
         self.changed: set[str] = set()
+        self._refuse_damaged_parts()
+
+    def _refuse_damaged_parts(self) -> None:
+        """Refuse a package whose XML parts (worksheets aside: the reader checks every one) are not
+        well-formed: they would be copied into the output, which must be a valid workbook."""
+        sheets = set(self._sheets.values())
+        for name, data in self._data.items():
+            if name.endswith((".xml", ".rels")) and name not in sheets and (damage := xml_damage(data)):
+                raise WorkbookError(self.path, f"part {name} is damaged: its XML is not well-formed "
+                                               f"(parser says: {damage})")
 
     # -- parts ---------------------------------------------------------------------------------
     @property
     def names(self) -> list[str]:
         return list(self._data)
 
+    def stored_name(self, name: str) -> str:
+        """The name ``name`` is stored under: OPC part names compare case-insensitively, so a
+        relationship to ``worksheets/Sheet7.xml`` finds ``worksheets/sheet7.xml`` (``name`` itself
+        when no part matches)."""
+        if name in self._data:
+            return name
+        folded = name.casefold()
+        return next((n for n in self._data if n.casefold() == folded), name)
+
     def has(self, name: str) -> bool:
-        return name in self._data
+        return self.stored_name(name) in self._data
 
     def read(self, name: str) -> bytes:
         try:
-            return self._data[name]
+            return self._data[self.stored_name(name)]
         except KeyError as exc:
             raise WorkbookError(self.path, f"part {name} is missing from the package") from exc
 
@@ -124,29 +163,31 @@ class PackageEditor:
         """Replace (or add) part ``name``; only such parts differ in the saved file."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        name = self.stored_name(name)
         if self._data.get(name) != data:
             self._data[name] = data
             self.changed.add(name)
 
     def remove(self, name: str) -> None:
         """Delete part ``name`` with its content-type override and the workbook's relationship to it."""
+        name = self.stored_name(name)
         if name not in self._data:
             return
         del self._data[name]
         self.changed.add(name)
         types = self.text("[Content_Types].xml")
-        self.write("[Content_Types].xml", re.sub(rf'<Override\b[^>]*PartName="/{re.escape(name)}"[^>]*/>', "", types))
+        self.write("[Content_Types].xml", re.sub(rf'<(?:\w+:)?Override\b[^>]*PartName="/{re.escape(name)}"[^>]*/>', "", types))
         owner = rels_name(self.workbook_part)
         for rel in self.relationships(self.workbook_part):
             if rel.target == name:
                 text = self.text(owner)
-                self.write(owner, re.sub(rf'<Relationship\b[^>]*\bId="{re.escape(rel.id)}"[^>]*/>', "", text))
+                self.write(owner, re.sub(rf'<(?:\w+:)?Relationship\b[^>]*\bId="{re.escape(rel.id)}"[^>]*/>', "", text))
 
     # -- relationships and workbook structure -------------------------------------------------
     def relationships(self, part: str) -> list[Relationship]:
         """The relationships of ``part`` (empty when it has none)."""
         name = rels_name(part)
-        if name not in self._data:
+        if not self.has(name):
             return []
         folder = posixpath.dirname(part)
         out = []
@@ -166,13 +207,14 @@ class PackageEditor:
         while f"rId{number}" in taken:
             number += 1
         rel_id = f"rId{number}"
-        element = (f'<Relationship Id="{rel_id}" Type={quoteattr(rel_type)} '
-                   f'Target={quoteattr(_relative(part, target_part))}/>')
-        if name in self._data:
+        if self.has(name):
             text = self.text(name)
-            closing = text.rindex("</Relationships>")
-            self.write(name, text[:closing] + element + text[closing:])
+            element = (f'<{prefix_of(text, "Relationships")}Relationship Id="{rel_id}" Type={quoteattr(rel_type)} '
+                       f'Target={quoteattr(_relative(part, target_part))}/>')
+            self.write(name, insert_before_end(text, "Relationships", element))
         else:
+            element = (f'<Relationship Id="{rel_id}" Type={quoteattr(rel_type)} '
+                       f'Target={quoteattr(_relative(part, target_part))}/>')
             self.write(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                              f'<Relationships xmlns="{NS_PKG_REL}">{element}</Relationships>')
         return rel_id
@@ -182,10 +224,9 @@ class PackageEditor:
         text = self.text("[Content_Types].xml")
         if f'PartName="/{part}"' in text:
             return
-        closing = text.rindex("</Types>")
-        self.write("[Content_Types].xml", text[:closing]
-                   + f'<Override PartName={quoteattr("/" + part)} ContentType={quoteattr(content_type)}/>'
-                   + text[closing:])
+        self.write("[Content_Types].xml", insert_before_end(
+            text, "Types", f'<{prefix_of(text, "Types")}Override PartName={quoteattr("/" + part)} '
+                           f'ContentType={quoteattr(content_type)}/>'))
 
     def sheets(self) -> dict[str, str]:
         """Worksheet name -> worksheet part, in workbook order (chart sheets left out)."""
@@ -209,25 +250,33 @@ class PackageEditor:
             self._tables[table.name.casefold()] = table
 
     # -- output --------------------------------------------------------------------------------
-    def save(self, target: str | Path) -> Path:
+    def save(self, target: str | Path, before_replace: Callable[[], None] | None = None) -> Path:
         """Write the package to ``target`` atomically; unchanged parts keep their bytes and order.
+        ``before_replace()`` runs once the new file is complete, just before it replaces ``target``
+        (it may raise to abandon the write).
 
-        Raises :class:`OutputError` when the target folder cannot take the file.
+        Raises :class:`OutputError` when the target folder cannot take the file (or is not a regular file).
         """
         target = Path(target)
         try:
-            with atomic_target(target) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as out:
-                for name, data in self._data.items():
-                    info = self._infos.get(name)
-                    if info is None:
-                        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                        info.compress_type = zipfile.ZIP_DEFLATED
-                    else:
-                        info = _fresh_info(info)
-                    out.writestr(info, data)
+            with atomic_target(target) as temp:
+                self._write_zip(temp)
+                if before_replace is not None:
+                    before_replace()
         except OSError as exc:
             raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
         return target
+
+    def _write_zip(self, temp: Path) -> None:
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, data in self._data.items():
+                info = self._infos.get(name)
+                if info is None:
+                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                else:
+                    info = _fresh_info(info)
+                out.writestr(info, data)
 
 
 def _fresh_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

@@ -7,6 +7,7 @@ Python loop.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -69,8 +70,26 @@ def display_value(value: object) -> str:
     shown = json_value(value)
     if shown is None:
         return "(blank)"
-    text = str(shown)
+    text = visible(str(shown))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_INVISIBLE = re.compile(r"[^\S ]|[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                        r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\uffff]")
+
+
+def invisible_characters(text: str) -> list[str]:
+    """The characters of ``text`` a reader cannot see or tell apart from a space: controls, line
+    breaks, tabs, no-break and other odd spaces, zero-width and direction marks, the BOM."""
+    return [ch for ch in text if _INVISIBLE.match(ch) or not (ch.isprintable() or ch == " ")]
+
+
+def visible(text: str) -> str:
+    """``text`` with every invisible character spelled as a Python escape (``'I001\\u200b'``),
+    so a message shows why two ids that look alike differ."""
+    if text.isprintable() and not _INVISIBLE.search(text):
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if ch in invisible_characters(ch) else ch for ch in text)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
         reader = _Reader(pkg)
         frames = {t.name: reader.table(t) for t in PLANNER.tables}
         settings = reader.settings()
+        reader.check_sheets()
     planner = Planner(
         path=path,
         **{attribute_name(name): frame for name, frame in frames.items()},
@@ -156,7 +157,7 @@ class _Reader:
         data = {}
         for column in table.columns:
             raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
-            typed = coerce(raw, column.type)
+            typed = coerce(raw, column.type, self.pkg.date1904)
             if not column.calculated:
                 self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
             data[column.name] = typed.values
@@ -200,12 +201,14 @@ class _Reader:
         hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
         # A calculated column is the workbook's own view: ilt-xl computes it from the inputs, so a
         # planner made before the column existed (CostReporting, say) still reads; it is only told.
+        # An optional input column added after the planner was made (Rooms.TimeZone, say) reads as
+        # blank, as the column would if it were there and empty: told, not refused.
         lacks = ("; the workbook does not show it (ilt-xl computes it from the inputs): "
-                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated
-                 else "; the planner predates it: rebuild it with `ilt-xl new` to get it" if column.added_later else "")
+                 "rebuild the planner with `ilt-xl new` to get its formula" if column.calculated else
+                 "; it is optional and read as blank" if not column.required else "")
         self._problem(info.sheet, f"table {table.name} has no column {column.name}{hint}{lacks}",
                       f"a column named {column.name}", column=column.name, value=close[0] if close else None,
-                      severity=WARNING if column.calculated or column.added_later else ERROR)
+                      severity=WARNING if column.calculated or not column.required else ERROR)
 
     def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
         if not wrong.any():
@@ -216,6 +219,14 @@ class _Reader:
             mask = wrong & (why == reason)
             self.problems.extend(problems_from_mask(
                 loc, mask, rows, column.name, raw, expected, reason))
+
+    def check_sheets(self) -> None:
+        """Refuse the workbook when any worksheet is not well-formed XML: calamine reads a damaged
+        sheet leniently (half a row, a cell less), and the commands copy the sheets they do not
+        rewrite into their output, which must be a valid workbook."""
+        for sheet in self.pkg.sheets:
+            if self.pkg.zip.has(sheet.part):
+                self.pkg.zip.require_well_formed(sheet.part, f"sheet {sheet.name}")
 
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}
@@ -242,7 +253,7 @@ class _Reader:
         cell = f"{column_letter(col)}{row}"
         self.setting_cells[setting.name] = (self.pkg.sheet(sheet).name, cell)
         raw = self._sheet_values(sheet, row).cell(row, col)
-        typed = coerce(np.array([raw], dtype=object), setting.type)
+        typed = coerce(np.array([raw], dtype=object), setting.type, self.pkg.date1904)
         if typed.blank[0]:
             return setting.default
         if typed.wrong[0]:

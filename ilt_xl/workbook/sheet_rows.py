@@ -21,11 +21,11 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from ilt_xl.core.serial_dates import datetime64_to_serial
 from ilt_xl.schema import Column, ColumnType, Table
+from ilt_xl.xlsx.xml_text import XML_INVALID, xml_text
 
 PINNED_TIME = (2026, 1, 1, 0, 0, 0)
 _PINNED_W3CDTF = "2026-01-01T00:00:00Z"
@@ -51,10 +51,10 @@ def cell_bodies(series: pd.Series | None, column: Column, n: int) -> list[str]:
     text = series.astype(object)
     blank = text.isna().to_numpy() | (text == "").to_numpy()
     text = text.where(~blank, "").astype(str)
-    illegal = text.str.contains(ILLEGAL_CHARACTERS_RE).to_numpy()
-    if illegal.any():
-        raise ValueError(f"row {int(np.argmax(illegal)) + 1} holds a control character, which a workbook cannot store")
     escaped = text.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
+    special = text.str.contains(r"_x[0-9A-Fa-f]{4}_|" + XML_INVALID.pattern).to_numpy()
+    if special.any():   # rare: spelled _xHHHH_ as Excel does, cell by cell
+        escaped = escaped.where(~special, text.map(xml_text))
     spaced = (text != text.str.strip()).to_numpy()
     return [
         "/>" if b else f' t="inlineStr"><is><t{_PRESERVE if p else ""}>{e}</t></is></c>'

@@ -40,17 +40,15 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core.serial_dates import datetime64_to_serial, to_serial
+from ilt_xl.core.serial_dates import DATE1904_OFFSET, datetime64_to_serial, to_serial
 from ilt_xl.workbook.date_styles import StyleBook
-from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation
+from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation, prefix_of
 from ilt_xl.xlsx.cells import CellRange, cell_address, column_index, column_letter
 from ilt_xl.xlsx.errors import WorkbookError
+from ilt_xl.xlsx.xml_text import xml_text
 
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _CELL_REF = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
-# Characters XML 1.0 cannot hold (and CR, which XML turns into LF); OOXML spells them _xHHHH_ (and a literal "_xHHHH_" as "_x005F_xHHHH_").
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]")
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,12 +140,6 @@ class _SheetXml:
 # ---------------------------------------------------------------------------------------------
 # Values to cells
 # ---------------------------------------------------------------------------------------------
-def _xml_text(text: str) -> str:
-    text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
-    text = _XML_INVALID.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
-    return escape(text)
-
-
 def _number_text(number: float) -> str:
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
@@ -155,43 +147,48 @@ def _number_text(number: float) -> str:
 
 
 class _CellWriter:
-    """Turns one Python value into the XML of one cell (style given by its column)."""
+    """Turns one Python value into the XML of one cell (style given by its column), every element in
+    the sheet's own namespace prefix (``x:c``/``x:v`` where the part is written that way), dates as
+    serials of the workbook's date system (``date_offset`` days are subtracted: 1462 for 1904)."""
 
-    def __init__(self, prefix: str) -> None:
-        self.c = f"{prefix}c"
+    def __init__(self, prefix: str, date_offset: int = 0) -> None:
+        self.c, self.v, self.f = f"{prefix}c", f"{prefix}v", f"{prefix}f"
+        self.inline = f"<{prefix}is><{prefix}t{{space}}>{{text}}</{prefix}t></{prefix}is>"
+        self.date_offset = date_offset
 
     def cell(self, ref: str, style: str, value: Any, date_style: str) -> str:
-        c = self.c
+        c, v = self.c, self.v
         if value is None or value is pd.NaT or value is pd.NA:
             return f'<{c} r="{ref}"{style}/>'
         if isinstance(value, (bool, np.bool_)):
-            return f'<{c} r="{ref}"{style} t="b"><v>{int(value)}</v></{c}>'
+            return f'<{c} r="{ref}"{style} t="b"><{v}>{int(value)}</{v}></{c}>'
         if isinstance(value, (int, float, np.integer, np.floating)):
             number = float(value)
             if np.isnan(number):
                 return f'<{c} r="{ref}"{style}/>'
             if np.isinf(number):
-                return f'<{c} r="{ref}"{style} t="e"><v>#NUM!</v></{c}>'
-            return f'<{c} r="{ref}"{style}><v>{_number_text(number)}</v></{c}>'
+                return f'<{c} r="{ref}"{style} t="e"><{v}>#NUM!</{v}></{c}>'
+            return f'<{c} r="{ref}"{style}><{v}>{_number_text(number)}</{v}></{c}>'
         if isinstance(value, (dt.datetime, dt.date, pd.Timestamp, np.datetime64)):
             if pd.isna(value):
                 return f'<{c} r="{ref}"{style}/>'
-            return f'<{c} r="{ref}"{date_style}><v>{_number_text(to_serial(value))}</v></{c}>'
+            return f'<{c} r="{ref}"{date_style}><{v}>{_number_text(to_serial(value) - self.date_offset)}</{v}></{c}>'
         if isinstance(value, dt.time):
             fraction = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
-            return f'<{c} r="{ref}"{date_style}><v>{_number_text(fraction)}</v></{c}>'
+            return f'<{c} r="{ref}"{date_style}><{v}>{_number_text(fraction)}</{v}></{c}>'
         text = str(value)
         if text == "":
             return f'<{c} r="{ref}"{style}/>'
         space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-        return f'<{c} r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></{c}>'
+        return f'<{c} r="{ref}"{style} t="inlineStr">{self.inline.format(space=space, text=xml_text(text))}</{c}>'
 
 
-def _column_values(series: pd.Series) -> np.ndarray:
-    """A column as an object array of plain values; datetime columns become serial floats."""
+def _column_values(series: pd.Series, date_offset: int = 0) -> np.ndarray:
+    """A column as an object array of plain values; datetime columns become serial floats (of the
+    1904 date system when ``date_offset`` is 1462)."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.to_numpy(dtype="datetime64[ns]")
-        serials = datetime64_to_serial(values.astype("datetime64[D]"))
+        serials = datetime64_to_serial(values.astype("datetime64[D]")) - date_offset
         fraction = (values - values.astype("datetime64[D]")).astype("int64") / 86_400e9
         out = np.asarray(serials + np.where(np.isnat(values), 0, fraction), dtype=object)
         out[np.isnat(values)] = None
@@ -333,7 +330,7 @@ def replace_table_rows(
         row = sheet.rows.get(number)
         if row is not None:
             row.cells = [c for c in row.cells if c.column not in span]
-    writer = _CellWriter(sheet.prefix)
+    writer = _CellWriter(sheet.prefix, DATE1904_OFFSET if package.date1904 else 0)
     row_numbers = np.arange(first_row, new_last + 1)
     grid = np.empty((count, len(columns)), dtype=object)
     frame_columns = {str(c).upper(): c for c in frame.columns}
@@ -348,8 +345,10 @@ def replace_table_rows(
         if source is None or len(frame) == 0:
             grid[:, i] = np.frompyfunc(lambda ref, s=style: f'<{writer.c} r="{ref}"{s}/>', 1, 1)(refs)
             continue
-        values = _column_values(frame[source])
+        values = _column_values(frame[source], writer.date_offset)
         date_style = style if styles.is_date(column_styles[i]) else f' s="{styles.date_style()}"'
+        if pd.api.types.is_datetime64_any_dtype(frame[source].dtype):
+            style = date_style      # serials of a date column must show as dates, whatever the template row says
         grid[:, i] = np.frompyfunc(lambda ref, v, s=style, d=date_style: writer.cell(ref, s, v, d), 2, 1)(refs, values)
 
     row_attrs = template_row.attrs if template_row else ""
@@ -457,10 +456,10 @@ def _shared_master(sheet: _SheetXml, si: str | None):
 def _formula_cells(writer: _CellWriter, refs: np.ndarray, style: str, formula, rows: np.ndarray) -> np.ndarray:
     """Cells of a calculated column: the same text on every row unless it holds A1 references."""
     text, origin = formula
-    c = writer.c
+    c, f = writer.c, writer.f
     if origin is None or _shifted(text, origin, 1) == text:
-        return np.char.add(np.char.add(f'<{c} r="', refs.astype(str)), f'"{style}><f>{text}</f></{c}>').astype(object)
-    return np.array([f'<{c} r="{ref}"{style}><f>{_shifted(text, origin, int(row) - _row_of(origin))}</f></{c}>'
+        return np.char.add(np.char.add(f'<{c} r="', refs.astype(str)), f'"{style}><{f}>{text}</{f}></{c}>').astype(object)
+    return np.array([f'<{c} r="{ref}"{style}><{f}>{_shifted(text, origin, int(row) - _row_of(origin))}</{f}></{c}>'
                      for ref, row in zip(refs, rows)], dtype=object)
 
 
@@ -468,14 +467,14 @@ def _row_of(ref: str) -> int:
     return int(_CELL_REF.match(ref).group(2))
 
 
-def _shifted(xml_text: str, origin: str, rows: int) -> str:
+def _shifted(formula_xml: str, origin: str, rows: int) -> str:
     """Formula XML text moved down ``rows`` rows from ``origin`` (relative A1 references shift)."""
     from xml.sax.saxutils import unescape
 
     from openpyxl.formula.translate import Translator
 
     letters = _CELL_REF.match(origin).group(1)
-    moved = Translator("=" + unescape(xml_text), origin=origin).translate_formula(f"{letters}{_row_of(origin) + rows}")
+    moved = Translator("=" + unescape(formula_xml), origin=origin).translate_formula(f"{letters}{_row_of(origin) + rows}")
     return escape(moved[1:])
 
 
@@ -578,7 +577,7 @@ def _retitle_columns(text: str, columns: list[_TableColumn]) -> str:
         if found:
             parts.append(found[0])
         else:
-            parts.append(f'<{p}tableColumn id="{next_id}" name="{escape(column.name, {chr(34): "&quot;"})}"/>')
+            parts.append(f'<{p}tableColumn id="{next_id}" name="{xml_text(column.name, attribute=True)}"/>')
             next_id += 1
     # Excel wants ids unique; kept columns keep theirs, new ones follow the largest.
     return text[: block.start()] + f'<{p}tableColumns count="{len(columns)}">{"".join(parts)}</{p}tableColumns>' + text[block.end():]
@@ -605,11 +604,12 @@ def _prune_calc_chain(package: PackageEditor, info: TableLocation, span: range, 
         row, column = int(ref.group(2)), column_index(ref.group(1))
         rewritten = column in span and (first_row <= row < end_row or row == header_row)
         if not rewritten:
-            return m.group(0) if "i" in attrs else m.group(0).replace("<c", f'<c i="{sheet}"', 1)
+            return m.group(0) if "i" in attrs else m.group(0).replace(f"<{x}c", f'<{x}c i="{sheet}"', 1)
         return ""
 
-    pruned = re.sub(r"<c\b([^>]*?)/>", keep, text)
-    if re.search(r"<c\b", pruned):
+    x = prefix_of(text, "calcChain")
+    pruned = re.sub(rf"<{x}c\b([^>]*?)/>", keep, text)
+    if re.search(rf"<{x}c\b", pruned):
         package.write("xl/calcChain.xml", pruned)
     else:  # an empty chain is invalid: drop the part, Excel rebuilds it
         package.remove("xl/calcChain.xml")

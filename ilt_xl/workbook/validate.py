@@ -16,10 +16,14 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import fx
+from ilt_xl.csv_export import FORMULA_START
 from ilt_xl.core.allocation import UNALLOCATED
+from ilt_xl.core.sessions import id_key
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Table
 from ilt_xl.workbook.planner import Planner, attribute_name
-from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
+from ilt_xl.workbook.problems import (
+    ERROR, WARNING, Location, Problem, invisible_characters, problems_from_mask, visible,
+)
 from ilt_xl.xlsx import parse_cell
 
 _CODE_PATTERNS = {ColumnType.CURRENCY: (r"[A-Z]{3}", "a 3-letter ISO 4217 currency code such as EUR"),
@@ -46,7 +50,23 @@ def validate(planner: Planner) -> list[Problem]:
     out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
     out += _setting_problems(planner, currencies)
+    out += _time_zone_rules(planner)
     return out
+
+
+def _time_zone_rules(planner: Planner) -> list[Problem]:
+    """A room's TimeZone must be an IANA zone name, or its calendars fall back to the country's zone."""
+    from zoneinfo import available_timezones
+
+    located = _located(planner, "Rooms")
+    if located is None or "TimeZone" not in located[1].column_letters:
+        return []
+    rooms, loc = located
+    zones = rooms["TimeZone"].astype(object).where(rooms["TimeZone"].notna(), "").astype(str).str.strip()
+    bad = ((zones != "") & ~zones.isin(available_timezones())).to_numpy()
+    return problems_from_mask(loc, bad, rooms.index.to_numpy(), "TimeZone", zones.to_numpy(object),
+                              "an IANA time zone such as Europe/Berlin or America/Chicago",
+                              lambda v: f"{v!r} is not a time zone; calendars use the country's", WARNING)
 
 
 def ordered(problems: list[Problem]) -> list[Problem]:
@@ -105,21 +125,59 @@ def _column_problems(planner: Planner, table: Table, column: Column, frame: pd.D
             lambda v: f"{v!r} is not a valid {column.name} code")
     if column.references:
         keys = _keys(planner, column)
-        if keys is not None:
-            add(filled & ~series.isin(keys).to_numpy(),
+        if keys is not None:   # matched as Excel's MATCH and the core match: ignoring case
+            add(filled & ~id_key(series).isin(set(id_key(keys))).to_numpy(),
                 f"an existing {column.referenced_column} of {column.referenced_table}",
-                lambda v: f"{column.name} {v!r} is not in {column.referenced_table}")
+                lambda v: f"{column.name} {_shown(v)} is not in {column.referenced_table}")
     if column.unique:
-        dup = filled & series.duplicated(keep="first").to_numpy()
+        # Excel's lookups (MATCH, SUMIFS, COUNTIF) take S00001 and s00001 for one id.
+        key = id_key(series)
+        dup = filled & key.duplicated(keep="first").to_numpy()
         if dup.any():
-            first = pd.Series(rows[filled & ~dup], index=series[filled & ~dup].to_numpy())
-            first = first[~first.index.duplicated()]
-            add(dup, f"a {column.name} used once",
-                lambda v: f"duplicate {column.name} {v!r} (first used in row {first.get(v, '?')})")
+            first_rows = pd.Series(rows[filled & ~dup], index=key[filled & ~dup].to_numpy())
+            first_values = pd.Series(series[filled & ~dup].to_numpy(), index=first_rows.index)
+
+            def duplicate(v: object) -> str:
+                k = str(v).lower()
+                same = "" if first_values.get(k) == v else f" as {_shown(first_values.get(k))}; Excel compares ids ignoring case"
+                return f"duplicate {column.name} {_shown(v)} (first used in row {first_rows.get(k, '?')}{same})"
+            add(dup, f"a {column.name} used once", duplicate)
+    if column.type is ColumnType.ID and (column.unique or column.references):
+        out += _id_hygiene(series, filled, rows, column, loc)
     if column.minimum is not None:
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
         add(filled & (numbers < column.minimum), f"a value of at least {column.minimum:g}",
             f"{column.name} is below {column.minimum:g}")
+    return out
+
+
+def _shown(value: object) -> str:
+    """A value quoted for a message, invisible characters spelled out (``'I001\\u200b'``)."""
+    return f"'{visible(value)}'" if isinstance(value, str) else repr(value)
+
+
+def _id_hygiene(series: pd.Series, filled: np.ndarray, rows: np.ndarray, column: Column, loc: Location) -> list[Problem]:
+    """Warnings on ids that look like another id but are not: leading or trailing spaces and invisible
+    characters (Excel's lookups count them, so 'S1 ' finds nothing under 'S1'), and ids a spreadsheet
+    would take for a formula when they are exported to CSV (OWASP CSV injection)."""
+    distinct = pd.unique(series[filled])
+    spaced = [v for v in distinct if v != v.strip(" ")]
+    hidden = [v for v in distinct if invisible_characters(v)]
+    formula = [v for v in distinct if v.startswith(FORMULA_START)]
+    out = problems_from_mask(
+        loc, filled & series.isin(spaced).to_numpy(), rows, column.name, series, "an id without spaces around it",
+        lambda v: f"{column.name} {_shown(v)} has a space before or after it; Excel's lookups count it, so it does not "
+                  f"match {_shown(v.strip(' '))}", WARNING)
+    out += problems_from_mask(
+        loc, filled & series.isin(hidden).to_numpy(), rows, column.name, series, "an id of visible characters only",
+        lambda v: f"{column.name} {_shown(v)} holds invisible characters "
+                  f"({', '.join(sorted({f'U+{ord(c):04X}' for c in invisible_characters(v)}))}); it looks like "
+                  f"{_shown(''.join(c for c in v if c not in invisible_characters(v)))} but does not match it", WARNING)
+    out += problems_from_mask(
+        loc, filled & series.isin(formula).to_numpy(), rows, column.name, series,
+        "an id not beginning with = + - @ or a tab",
+        lambda v: f"{column.name} {_shown(v)} begins like a formula; exported to CSV it could run as one in a spreadsheet "
+                  "(exports escape it with a leading ')", WARNING)
     return out
 
 

@@ -7,11 +7,13 @@
 """
 from ilt_xl.xlsx.cells import CellRange, cell_address, column_index, column_letter, parse_cell, split_sheet_reference
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.package import DefinedName, SheetInfo, TableColumn, TableInfo, XlsxPackage, open_xlsx
+from ilt_xl.xlsx.package import (
+    DefinedName, SheetInfo, TableColumn, TableInfo, XlsxPackage, not_regular_reason, open_xlsx,
+)
 from ilt_xl.xlsx.values import SheetValues, read_sheet_values
 
 __all__ = [
     "CellRange", "DefinedName", "SheetInfo", "SheetValues", "TableColumn", "TableInfo", "WorkbookError",
-    "XlsxPackage", "cell_address", "column_index", "column_letter", "open_xlsx", "parse_cell",
+    "XlsxPackage", "cell_address", "column_index", "column_letter", "not_regular_reason", "open_xlsx", "parse_cell",
     "read_sheet_values", "split_sheet_reference",
 ]

@@ -8,6 +8,7 @@ defusedxml (never from guessed positions).
 from __future__ import annotations
 
 import posixpath
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -101,7 +102,12 @@ class XlsxPackage:
         self._calamine = None  # opened by ilt_xl.xlsx.values when cell values are first read
         self.workbook_part = self._workbook_part()
         root = self.zip.xml(self.workbook_part)
+        if root.tag != f"{_M}workbook":
+            raise self._refuse(_not_transitional(self.workbook_part, root.tag))
         rels = self.rels_of(self.workbook_part)
+        pr = root.find(f"{_M}workbookPr")
+        # Mac workbooks may count days from 1904-01-01: serial 0 is then 1904-01-01, not 1899-12-30.
+        self.date1904: bool = pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
         self.sheets: tuple[SheetInfo, ...] = self._sheets(root, rels)
         self.defined_names: tuple[DefinedName, ...] = self._defined_names(root)
         self.tables: tuple[TableInfo, ...] = tuple(t for s in self.sheets for t in self._tables_of(s))
@@ -137,7 +143,7 @@ class XlsxPackage:
         """Relationships of ``part``: id -> (type suffix such as ``worksheet``, target part name).
         External targets are left out."""
         folder, base = posixpath.split(part)
-        rels_part = posixpath.join(folder, "_rels", base + ".rels")
+        rels_part = self.zip.stored_name(posixpath.join(folder, "_rels", base + ".rels"))
         if not self.zip.has(rels_part):
             return {}
         out: dict[str, tuple[str, str]] = {}
@@ -146,7 +152,7 @@ class XlsxPackage:
                 continue
             target = rel.get("Target", "")
             full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-            out[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
+            out[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], self.zip.stored_name(full))
         return out
 
     def _refuse(self, reason: str) -> WorkbookError:
@@ -208,8 +214,31 @@ class XlsxPackage:
         return out
 
 
+def _not_transitional(part: str, tag: str) -> str:
+    if tag.startswith("{http://purl.oclc.org/ooxml/"):
+        return ("this is a Strict Open XML workbook, which ilt-xl does not read; in Excel, save it as "
+                "'Excel Workbook (*.xlsx)' (not 'Strict Open XML Spreadsheet')")
+    return f"the workbook part {part} is not a SpreadsheetML workbook (its root element is {tag})"
+
+
 def _text(el: Element | None) -> str | None:
     return None if el is None else (el.text or "")
+
+
+def not_regular_reason(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (missing, a folder, a FIFO or device that would block or
+    never end), or None for a regular file (symbolic links followed)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"the file cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "this is a folder, not a workbook file"
+    if not stat.S_ISREG(mode):
+        return "this is not a regular file (a pipe, socket or device), not a workbook file"
+    return None
 
 
 def open_xlsx(path: str | Path, *, other_readers: bool = True) -> XlsxPackage:
@@ -223,10 +252,9 @@ def open_xlsx(path: str | Path, *, other_readers: bool = True) -> XlsxPackage:
     workbook; a truncated or corrupt zip; a zip bomb; XML with a DTD (entity attacks).
     """
     path = Path(path)
-    if not path.exists():
-        raise WorkbookError(path, "no such file")
-    if path.is_dir():
-        raise WorkbookError(path, "this is a folder, not a workbook file")
+    reason = not_regular_reason(path)
+    if reason:
+        raise WorkbookError(path, reason)
     try:
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)

@@ -17,12 +17,13 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from xml.parsers import expat
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_et
 
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.zip_members import data_offset
+from ilt_xl.xlsx.zip_members import data_offset, fast_zlib
 
 MAX_PART_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 2 << 30
@@ -33,6 +34,17 @@ _PROLOG_BYTES = 64 << 10
 _CHUNK = 1 << 20
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
+
+
+def xml_damage(data: bytes) -> str | None:
+    """Why ``data`` is not well-formed XML (expat's message), or None when it is. No tree is built,
+    so a 50 MB sheet is checked in a fraction of a second; DTDs never get here (refused on opening)."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return str(exc)
+    return None
 
 
 class SafeZip:
@@ -70,15 +82,31 @@ class SafeZip:
     def names(self) -> list[str]:
         return self.zip.namelist()
 
+    def stored_name(self, name: str) -> str:
+        """The name part ``name`` is stored under in the zip (OPC part names compare
+        case-insensitively: a relationship to ``sheet7.xml`` may find ``Sheet7.xml``); ``name``
+        itself when no part matches."""
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
+        return info.filename if info is not None else name
+
     def has(self, name: str) -> bool:
-        return name in self.zip.NameToInfo
+        """Whether part ``name`` is in the zip (OPC part names compare case-insensitively)."""
+        return name in self.zip.NameToInfo or name.casefold() in self._folded
 
     def _refuse(self, reason: str) -> WorkbookError:
         return WorkbookError(self.path, reason)
 
     def _check_declared_sizes(self) -> None:
         total = 0
+        self._folded: dict[str, zipfile.ZipInfo] = {}
         for info in self.zip.infolist():
+            # OPC part names are case-insensitive: two entries of one name (in any case) leave
+            # readers to pick one of them at random, so the package is refused.
+            folded = info.filename.casefold()
+            if folded in self._folded:
+                raise self._refuse(f"part {info.filename} is stored twice in the zip (a damaged or tampered "
+                                   "package: readers would disagree on which copy counts)")
+            self._folded[folded] = info
             if info.flag_bits & 0x1:
                 raise self._refuse(f"part {info.filename} is encrypted inside the zip; save the workbook without a password")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -155,19 +183,48 @@ class SafeZip:
             raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
 
     def _info(self, name: str) -> zipfile.ZipInfo:
-        try:
-            return self.zip.getinfo(name)
-        except KeyError as exc:
-            raise self._refuse(f"part {name} is missing from the package") from exc
+        info = self.zip.NameToInfo.get(name) or self._folded.get(name.casefold())
+        if info is None:
+            raise self._refuse(f"part {name} is missing from the package")
+        return info
 
     def read(self, name: str) -> bytes:
         """The bytes of part ``name`` (never more than it declares; a CRC mismatch is refused)."""
         info = self._info(name)
+        if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x01:
+            return self._inflate(info)
         try:
             with self.zip.open(info) as fh:
                 return fh.read()
         except _CORRUPT as exc:
             raise self._refuse(f"part {name} is corrupt ({exc})") from exc
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
+        """A deflated part inflated in one call (ISA-L where installed), never past the size it
+        declares; a size or CRC-32 that does not match is refused as a corrupt part."""
+        try:
+            start = data_offset(self.zip.fp, info)
+            if start is None:
+                raise self._refuse(f"part {info.filename} has a damaged local header")
+            self.zip.fp.seek(start)
+            raw = self.zip.fp.read(info.compress_size)
+            inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
+            data = inflater.decompress(raw, info.file_size + 1)
+        except _CORRUPT + (fast_zlib.error,) as exc:
+            raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+        if len(data) > info.file_size:
+            raise self._refuse(f"part {info.filename} inflates beyond the {info.file_size:,} bytes it declares: "
+                               "refused as a possible zip bomb")
+        if len(data) < info.file_size or fast_zlib.crc32(data) != info.CRC:
+            raise self._refuse(f"part {info.filename} is corrupt (its size or CRC-32 does not match the directory)")
+        return data
+
+    def require_well_formed(self, name: str, what: str) -> None:
+        """Refuse the file when part ``name`` (``what`` names it for a user: "sheet Notes") is not
+        well-formed XML: a lenient reader would take half of it, and a copy of it would be damaged."""
+        damage = xml_damage(self.read(name))
+        if damage:
+            raise self._refuse(f"{what} ({name}) is damaged: its XML is not well-formed (parser says: {damage})")
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""

@@ -19,10 +19,12 @@ from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.package import XlsxPackage
 
 MAX_CELLS = 20_000_000           # calamine holds ~32 bytes a cell: about 640 MB at most
-_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})')
-_TWO_LETTERS = re.compile(rb'<c r="[A-Z]{2}\d')
-# One pass finds every row number and any three-letter column (beyond ZZ).
-_ROWS_AND_WIDE_CELLS = re.compile(rb'<row r="(\d+)"|<c r="[A-Z]{3}\d')
+# A cell with content: an opening <c> tag that is not self-closed (a formatted empty cell, even at
+# XFD1048576, is <c r=".." s=".."/> and costs calamine nothing).
+_CONTENT_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
+_WIDE_CONTENT_CELL = re.compile(rb'<(?:\w+:)?c r="[A-Z]{2,3}\d+"[^>]*(?<!/)>')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row r="(\d+)"')
+_TAIL = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,36 @@ class SheetValues:
         return out
 
 
+def _last_content_row(data: bytes) -> int:
+    """The lowest row holding a cell with content. Cells come in row order, so the last one is found
+    near the end; a row numbered further down (formatted but empty, or out of order in a crafted
+    file) makes every cell be looked at."""
+    size, last = _TAIL, 0
+    while True:
+        start = max(len(data) - size, 0)
+        found = [int(m.group(2)) for m in _CONTENT_CELL.finditer(data, start)]
+        if found or start == 0:
+            last = max(found, default=0)
+            break
+        size *= 4
+    if max(map(int, _ROW_NUMBER.findall(data)), default=0) > last:
+        last = max((int(m.group(2)) for m in _CONTENT_CELL.finditer(data)), default=0)
+    return last
+
+
 def _check_extent(pkg: XlsxPackage, sheet: str, part: str) -> None:
-    """Refuse a sheet whose cells span more than MAX_CELLS: calamine would allocate them all."""
+    """Refuse a sheet whose cells with content span more than MAX_CELLS: calamine would allocate
+    them all. Formatted empty cells and rows do not count (calamine skips them too)."""
     data = pkg.zip.read(part)
-    found = _ROWS_AND_WIDE_CELLS.findall(data)
-    rows = [int(r) for r in found if r]
-    last_row = max(rows, default=0)
+    last_row = _last_content_row(data)
     # Bound the width cheaply by the longest column letters present; count exactly only when needed.
-    width = 702 if len(rows) == len(found) else 16_384
-    if width == 702 and _TWO_LETTERS.search(data) is None:
-        width = 26
+    width = 26 if _WIDE_CONTENT_CELL.search(data) is None else 16_384
     if last_row * width > MAX_CELLS:
-        widest = max(set(_CELL_COLUMN.findall(data)), key=lambda s: (len(s), s), default=b"A")
-        width = column_index(widest.decode())
+        width = max((column_index(c.decode()) for c in set(m.group(1) for m in _CONTENT_CELL.finditer(data))),
+                    default=1)
     if last_row * width > MAX_CELLS:
         raise WorkbookError(
-            pkg.path, f"sheet {sheet} spans {last_row:,} rows x {width:,} columns, "
+            pkg.path, f"sheet {sheet} spans {last_row:,} rows x {width:,} columns of cells with content, "
                       f"over the {MAX_CELLS:,}-cell limit of this reader")
 
 

@@ -30,7 +30,7 @@ def test_recalc_writes_the_default_copy_and_never_the_input(tmp_path):
     assert openpyxl.load_workbook(out, data_only=True).active["A2"].value == 20
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
     [summary] = res.output.splitlines()
-    assert f"{src} -> {out}: 1 formula cell in 1 run" in summary
+    assert f"{src} -> {out}: 1 cell computed, 0 kept as cached; 1 formula cell in 1 run" in summary
 
 
 def test_recalc_refuses_to_overwrite_the_input_without_in_place(tmp_path):
@@ -49,8 +49,10 @@ def test_recalc_reports_error_cells_and_bad_input(tmp_path):
     wb.active["A1"] = "=1/0"
     wb.save(src)
     res = runner.invoke(app, ["recalc", str(src)])
-    assert res.exit_code == 1
+    assert res.exit_code == 0, res.output          # an error value is a result: listed, not a failure
     assert "Sheet!A1" in res.output and "#DIV/0!" in res.output
+    res = runner.invoke(app, ["recalc", str(src), "--strict", "--force"])
+    assert res.exit_code == 1
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     res = runner.invoke(app, ["recalc", str(bad)])

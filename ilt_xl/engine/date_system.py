@@ -1,0 +1,74 @@
+"""Workbooks in the 1904 date system (``<workbookPr date1904="1">``, Mac Excel's old default).
+
+Their serials count days from 1904-01-01 = 0, 1,462 days fewer than the 1900 system's for the
+same day. The built-ins compute in the 1900 system, so for such a workbook the dispatcher shifts
+the date arguments of date functions up by 1,462 and their date results back down:
+``=DATE(2024,1,1)`` is 43,830 in a 1904 workbook, ``=YEAR(0)`` is 1904, ``=WORKDAY(...)`` counts
+the right weekdays. Durations (``=B1-A1``), times and everything else need no shift; TODAY()
+and NOW() are given in the workbook's system by :class:`~ilt_xl.engine.evaluator.Book`.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ilt_xl.engine.evaluator import Ctx, Val
+from ilt_xl.engine.values import NUM, STR, Block
+
+SHIFT_1904 = 1462       # serial of 1904-01-01 in the 1900 system
+
+# function -> (positions of its date arguments, whether its result is a date)
+_DATE_FUNCTIONS: dict[str, tuple[tuple[int, ...], bool]] = {
+    "DATE": ((), True), "DATEVALUE": ((), True),
+    "YEAR": ((0,), False), "MONTH": ((0,), False), "DAY": ((0,), False), "WEEKDAY": ((0,), False),
+    "WEEKNUM": ((0,), False), "ISOWEEKNUM": ((0,), False),
+    "EDATE": ((0,), True), "EOMONTH": ((0,), True),
+    "WORKDAY": ((0, 2), True), "WORKDAY.INTL": ((0, 3), True),
+    "NETWORKDAYS": ((0, 1, 2), False), "NETWORKDAYS.INTL": ((0, 1, 3), False),
+    "DATEDIF": ((0, 1), False), "YEARFRAC": ((0, 1), False), "DAYS360": ((0, 1), False), "DAYS": ((0, 1), False),
+}
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def date_function(name: str, registry: dict) -> tuple[tuple[int, ...], bool] | None:
+    """(date argument positions, returns a date) of ``name`` when the 1904 system concerns it."""
+    found = _DATE_FUNCTIONS.get(name)
+    if found is not None or name not in registry:
+        return found
+    spec = registry[name][1]        # an ILT_* function: its spec says which arguments are dates
+    if spec is None or spec.range_args:
+        # a range may mix dates with other numbers (ILT_FX's rates): left as the sheet holds it,
+        # and its scalar dates too, so that they compare alike
+        return None
+    positions = tuple(i for i, a in enumerate(spec.args) if a.kind == "date")
+    return (positions, spec.returns_date) if positions or spec.returns_date else None
+
+
+def shift(val: Val, by: float) -> Val:
+    """``val`` with its numbers moved by ``by`` days (text, booleans, errors and blanks unchanged)."""
+    b = val.block
+    num = np.where(b.kind == NUM, b.num + by, b.num)
+    return Val(Block(b.kind, num, b._obj), val.per_row)
+
+
+def _text_format_is_date(fmt: Val) -> bool:
+    """Whether TEXT's format shows a date (d, m or y outside quotes; m beside h or s is minutes,
+    which a whole-day shift leaves alone anyway)."""
+    b = fmt.block
+    if b.shape != (1, 1) or b.kind[0, 0] != STR:
+        return True
+    return bool(re.search(r"[dmy]", _QUOTED.sub("", str(b.obj[0, 0])), re.I))
+
+
+def call_in_1904(name: str, args: list[Val], ctx: Ctx, call) -> Val:
+    """``call(args)`` for a workbook in the 1904 system: date arguments in, date results out shifted."""
+    if name == "TEXT" and len(args) >= 2 and _text_format_is_date(args[1]):
+        return call([shift(args[0], SHIFT_1904), *args[1:]])
+    plan = date_function(name, ctx.book.registry)
+    if plan is None:
+        return call(args)
+    positions, returns_date = plan
+    moved = [shift(a, SHIFT_1904) if i in positions else a for i, a in enumerate(args)]
+    result = call(moved)
+    return shift(result, -SHIFT_1904) if returns_date else result

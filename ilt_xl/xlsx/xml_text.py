@@ -1,0 +1,23 @@
+"""Text as SpreadsheetML stores it: characters XML 1.0 cannot hold spelled ``_xHHHH_``.
+
+XML 1.0 has no way to write most control characters (U+0000-U+001F but tab and line feed), nor
+U+FFFE/U+FFFF; a carriage return would be read back as a line feed. Excel stores each as
+``_xHHHH_`` (ECMA-376 Part 1, §22.4.2.4 ST_Xstring) and a literal ``_xHHHH_`` as ``_x005F_xHHHH_``,
+and so does every part ilt-xl writes: a cell ``=CHAR(1)`` never makes a sheet unreadable.
+"""
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]")
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_SURROGATE = re.compile("[\ud800-\udfff]")      # unpaired halves cannot be encoded at all
+
+
+def xml_text(text: str, attribute: bool = False) -> str:
+    """``text`` as XML character data (or, with ``attribute``, a double-quoted attribute value)."""
+    text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    text = XML_INVALID.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    return escape(text, {'"': "&quot;", "\n": "&#10;", "\t": "&#9;"} if attribute else {})

@@ -1,0 +1,383 @@
+"""Issue 14's rules on the workbook readers and writers and the CLI's read and write paths, each
+checked against an independent reading (calamine, openpyxl, the file system), beside the corpus
+(tests/corpus, one case per rule) which checks every command's exit code and message."""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+import python_calamine
+from typer.testing import CliRunner
+
+import broken_workbooks as bw
+from corpus_cases import x_prefixed
+from ilt_xl.atomic_write import (
+    STALE_SECONDS, FileChanged, NotRegularFile, atomic_target, locked_for_update, remove_stale_temporaries,
+)
+from ilt_xl.cli import app
+from ilt_xl.csv_export import safe_frame
+from ilt_xl.workbook.ics import Resource, file_safe
+
+HERE = Path(__file__).resolve().parent
+RUNNER = CliRunner()
+TODAY = "2024-06-01"
+
+
+def invoke(*args: str):
+    result = RUNNER.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, " ".join(result.output.split())     # rich wraps at the terminal's width
+
+
+@pytest.fixture(scope="module")
+def planner(tmp_path_factory) -> Path:
+    return bw.write_planner(tmp_path_factory.mktemp("planner") / "plan.xlsx")
+
+
+def copy(src: Path, dst: Path) -> Path:
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+def table_rows(path: Path, sheet: str, reader: str) -> list[list]:
+    """The cells of ``sheet`` below its header, as calamine or openpyxl reads them (blank as None)."""
+    if reader == "calamine":
+        rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+        return [[None if v == "" else v for v in r] for r in rows[1:]]
+    ws = openpyxl.load_workbook(path)[sheet]
+    return [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+
+
+# Writes: links, devices, interrupted writers -------------------------------------------------------
+
+def test_a_symlinked_target_is_written_through_and_stays_a_link(tmp_path):
+    real = tmp_path / "real" / "plan.xlsx"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(real)
+    with atomic_target(link) as temp:
+        temp.write_bytes(b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["plan.xlsx"]
+
+
+def test_in_place_through_a_symlink_rewrites_the_target(planner, tmp_path):
+    real = copy(planner, tmp_path / "plan.xlsx")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(real)
+    code, out = invoke("checklist", link, "--in-place")
+    assert code == 0, out
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert any(r[0] == "S3" for r in table_rows(real, "Checklist", "calamine"))
+
+
+def test_devices_and_folders_are_refused_as_targets(planner, tmp_path):
+    with pytest.raises(NotRegularFile):
+        with atomic_target("/dev/null"):
+            pass
+    code, out = invoke("checklist", planner, "-o", "/dev/null", "--force")
+    assert code == 3 and "not a regular file" in out
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    (tmp_path / "folder.xlsx").mkdir()
+    code, out = invoke("allocate", planner, "-o", tmp_path / "folder.xlsx", "--force")
+    assert code == 3, out
+
+
+def test_stale_temporaries_are_removed_but_not_a_live_writers(tmp_path):
+    target = tmp_path / "plan.xlsx"
+    stale, fresh, live = (tmp_path / f".plan.xlsx.{n}.tmp" for n in ("stale1", "fresh1", "live1"))
+    for p in (stale, fresh, live):
+        p.write_bytes(b"half")
+    old = time.time() - 2 * STALE_SECONDS
+    os.utime(stale, (old, old))
+    os.utime(live, (old, old))
+    holder = os.open(live, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)          # another process writing it
+    try:
+        assert remove_stale_temporaries(target) == [stale]
+    finally:
+        os.close(holder)
+    assert not stale.exists() and fresh.exists() and live.exists()
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
+    script = textwrap.dedent(f"""
+        import time
+        from ilt_xl.atomic_write import atomic_target, install_signal_cleanup
+        install_signal_cleanup()
+        with atomic_target({str(tmp_path / 'plan.xlsx')!r}) as temp:
+            temp.write_bytes(b"half")
+            print("writing", flush=True)
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    assert [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+# Reads: FIFOs and devices --------------------------------------------------------------------------
+
+def test_a_fifo_named_xlsx_is_refused_up_front_by_every_command(tmp_path):
+    fifo = tmp_path / "plan.xlsx"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    jobs = [{"id": " ".join(a), "argv": a} for a in (
+        ["check", str(fifo)], ["validate", str(fifo), "-o", str(out / "v.xlsx")], ["report", str(fifo)],
+        ["ics", str(fifo), "--all", str(out / "cal")], ["recalc", str(fifo), "-o", str(out / "r.xlsx")],
+        ["scenario", str(fifo), "--out", str(out / "s"), "--room-rate", "+5%"])]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
+                    str(tmp_path / "results.json")], timeout=120, check=True)
+    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
+        assert r["crash"] is None and r["exit"] == 2, (job, r)
+        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert not out.exists()
+
+
+# Concurrent in-place runs ----------------------------------------------------------------------------
+
+def test_two_in_place_commands_at_once_lose_no_update(planner, tmp_path):
+    expected = copy(planner, tmp_path / "sequential.xlsx")
+    for command in ("allocate", "budget"):
+        assert invoke(command, expected, "--in-place")[0] == 0
+    shared = copy(planner, tmp_path / "shared.xlsx")
+    script = Path(sys.executable).parent / "ilt-xl"
+    procs = [subprocess.Popen([str(script), command, str(shared), "--in-place"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for command in ("allocate", "budget")]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stdout.read()
+    for sheet in ("Allocation", "Budget"):
+        assert table_rows(shared, sheet, "calamine") == table_rows(expected, sheet, "calamine"), sheet
+
+
+def test_a_file_changed_by_another_program_during_an_update_is_not_overwritten(tmp_path):
+    target = tmp_path / "plan.xlsx"
+    target.write_bytes(b"first")
+    with locked_for_update(target) as unchanged:
+        unchanged()                                  # nothing happened yet
+        target.write_bytes(b"saved by Excel meanwhile")
+        with pytest.raises(FileChanged):
+            unchanged()
+
+
+# Date systems and namespaces: every written cell read back by two readers -------------------------
+
+MACROS = ("checklist", "allocate", "conflicts", "fx", "budget", "availability")
+TABLE_OF = {"checklist": "Checklist", "allocate": "Allocation", "conflicts": "Conflicts", "fx": "FX",
+            "budget": "Budget", "availability": "Availability"}
+
+
+@pytest.fixture(scope="module")
+def outputs_1900(planner, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("out1900")
+    out = {}
+    for macro in MACROS:
+        out[macro] = folder / f"{macro}.xlsx"
+        code, text = invoke(macro, planner, "-o", out[macro])
+        assert code == 0, text
+    return out
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_the_1904_date_system_gives_the_same_dates(outputs_1900, tmp_path, reader):
+    """A Mac workbook (dates counted from 1904) gets every date the 1900 planner gets: read by
+    calamine and openpyxl, which both honour the workbook's date system."""
+    mac = bw.write_planner(tmp_path / "mac.xlsx", date1904=True)
+    for macro in MACROS:
+        target = tmp_path / f"{macro}.xlsx"
+        code, text = invoke(macro, mac, "-o", target)
+        assert code == 0, text
+        got, want = (table_rows(p, TABLE_OF[macro], reader) for p in (target, outputs_1900[macro]))
+        assert got == want, macro
+    with zipfile.ZipFile(tmp_path / "fx.xlsx") as a, zipfile.ZipFile(outputs_1900["fx"]) as b:
+        serial = lambda z: float(__import__("re").search(rb'<c r="A2"[^>]*><v>([^<]+)</v>', z.read(
+            "xl/worksheets/sheet9.xml")).group(1))
+        assert serial(b) - serial(a) == 1462       # the same day, in the other count
+
+
+def test_bare_serials_in_date_columns_follow_the_date_system(tmp_path):
+    from ilt_xl.workbook.reader import read_planner
+
+    def with_bare_start(path: Path, date1904: bool) -> Path:
+        bw.write_planner(path, date1904=date1904)      # S1 starts 2024-03-04: 45355, or 43893 from 1904
+        return bw.replace_in_part(path, "xl/worksheets/sheet7.xml", b'<c r="D2" s="1" t="n">', b'<c r="D2" t="n">')
+    for date1904 in (False, True):
+        planner = read_planner(with_bare_start(tmp_path / f"bare{date1904}.xlsx", date1904))
+        assert str(planner.sessions["StartDate"].iloc[0].date()) == "2024-03-04"
+
+
+@pytest.fixture(scope="module")
+def prefixed_planner(planner, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("prefixed") / "plan.xlsx"
+    with zipfile.ZipFile(planner) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, x_prefixed(data) if info.filename.startswith("xl/") else data)
+    return path
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_x_prefixed_parts_are_written_in_their_own_prefix(prefixed_planner, outputs_1900, tmp_path, reader):
+    cells = 0
+    for macro in MACROS:
+        target = tmp_path / f"{macro}.xlsx"
+        code, text = invoke(macro, prefixed_planner, "-o", target)
+        assert code == 0, text
+        rows = table_rows(target, TABLE_OF[macro], reader)
+        assert rows == table_rows(outputs_1900[macro], TABLE_OF[macro], reader), macro
+        cells += sum(v is not None for r in rows for v in r)
+        with zipfile.ZipFile(target) as zf:
+            for name in zf.namelist():
+                xml = zf.read(name)
+                if name.startswith("xl/worksheets/") and b"<x:worksheet" in xml:     # parts added keep their own
+                    assert b"<c " not in xml and b"<v>" not in xml and b"<is>" not in xml, (macro, name)
+    assert cells > 100
+
+
+def test_characters_xml_cannot_hold_are_written_escaped(tmp_path):
+    rows = bw.planner_rows()
+    rows["ChecklistTemplate"][0]["Task"] = "Book room"
+    path = bw.write_planner(tmp_path / "plan.xlsx", rows)
+    bw.replace_in_part(path, "xl/worksheets/sheet10.xml", b"<t>Book room</t>", b"<t>Book_x0001_room_xFFFF_ _x005F_x0041_</t>")
+    wanted = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("ChecklistTemplate").to_python()[1][1]
+    assert "\x01" in wanted
+    code, text = invoke("checklist", path, "-o", tmp_path / "out.xlsx")
+    assert code == 0, text
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as zf:
+        sheet = zf.read("xl/worksheets/sheet11.xml")
+    from xml.etree import ElementTree
+    ElementTree.fromstring(sheet)
+    got = table_rows(tmp_path / "out.xlsx", "Checklist", "calamine")
+    assert wanted in {r[2] for r in got}        # new rows take the template's task, read back exactly
+
+
+# Names of outputs ---------------------------------------------------------------------------------
+
+IDS = ["I/01", "I:01", "I 01", "I_01", "I%01", "I-Weiß", "I-WEISS", "..", "CON", "Ünïcödé 🎓", "a" * 300, "a" * 301]
+
+
+def test_calendar_file_names_are_distinct_and_give_the_id_back():
+    names = [Resource("instructor", i, "").file_name() for i in IDS]
+    assert len({n.lower() for n in names}) == len(IDS)          # distinct even on a case-insensitive disk
+    for i, name in zip(IDS, names):
+        assert len(name.encode()) <= 255 and "/" not in name and not name.startswith(".")
+        if "~" not in name:
+            assert unquote(name[len("instructor-"):-len(".ics")]) == i
+    assert file_safe("I/01") == "I%2F01"
+
+
+def test_ics_all_writes_one_calendar_per_id_and_counts_the_files(tmp_path):
+    rows = bw.planner_rows()
+    template = rows["Instructors"][1]
+    rows["Instructors"] += [dict(template, InstructorId=i, Name=f"N{n}") for n, i in enumerate(IDS[:7])]
+    rows["Sessions"][1]["InstructorId"] = "i-weiß"              # Excel's lookups ignore case
+    path = bw.write_planner(tmp_path / "plan.xlsx", rows)
+    code, out = invoke("ics", path, "--all", tmp_path / "cal")
+    files = sorted(p.name for p in (tmp_path / "cal").iterdir())
+    assert code == 0 and f"{len(files)} calendars written" in out
+    assert len(files) == 2 + 7 + 3
+    weiss = (tmp_path / "cal" / "instructor-I-Wei%C3%9F.ics").read_text()
+    assert "S2@" in weiss and "S2@" not in (tmp_path / "cal" / "instructor-I-WEISS.ics").read_text()
+
+
+def test_batch_keeps_inputs_of_one_name_apart(planner, tmp_path):
+    for folder in ("a", "b/c"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        copy(planner, tmp_path / "in" / folder / "plan.xlsx")
+    code, out = invoke("batch", f"{tmp_path}/in/**/plan.xlsx", "--out", tmp_path / "out", "--workers", "1",
+                       "--today", TODAY)
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.xlsx"))
+    assert written == ["a/plan.xlsx", "b/c/plan.xlsx"] and "2 of 2 workbooks recalculated" in out, out
+
+
+# The output cannot be written ---------------------------------------------------------------------
+
+def test_batch_into_a_folder_that_cannot_be_made_exits_3(planner, tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    code, out = invoke("batch", str(planner), "--out", tmp_path / "file" / "out")
+    assert code == 3 and "Cannot create the --out folder" in out and "Not a directory" in out
+
+
+def test_batch_on_a_full_disk_exits_3_and_keeps_nothing(planner, tmp_path, monkeypatch):
+    import ilt_xl.engine.recalc as recalc
+    for n in range(3):
+        copy(planner, tmp_path / f"plan{n}.xlsx")
+    real, calls = recalc.recalculate, []
+
+    def filling(source, target, **kw):
+        calls.append(source)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target, **kw)
+    monkeypatch.setattr(recalc, "recalculate", filling)
+    code, out = invoke("batch", f"{tmp_path}/plan*.xlsx", "--out", tmp_path / "out", "--workers", "1")
+    assert code == 3 and "No space left" in out, out
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_ics_all_on_a_full_disk_writes_none_and_keeps_the_old_calendars(planner, tmp_path, monkeypatch):
+    folder = tmp_path / "cal"
+    assert invoke("ics", planner, "--all", folder)[0] == 0
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    written = []
+    real = Path.write_bytes
+
+    def filling(self, data):
+        written.append(self)
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+    monkeypatch.setattr(Path, "write_bytes", filling)
+    code, out = invoke("ics", planner, "--all", folder)
+    assert code == 3 and "No space left" in out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize("command", ["checklist", "validate", "ics"])
+def test_the_output_being_the_input_exits_3(planner, tmp_path, command):
+    path = copy(planner, tmp_path / "plan.xlsx")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(path)
+    before = path.read_bytes()
+    for target in (path, link):
+        args = ["--instructor", "I1", "-o", target] if command == "ics" else ["-o", target, "--force"]
+        code, out = invoke(command, path, *args)
+        assert code == 3 and "it is the input" in out, out
+    assert path.read_bytes() == before
+
+
+# Scenario options and CSV --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option", [["--fx", "XYZ=+10%"], ["--fx", "USD=-150%"], ["--fx", "USD=-100%"],
+                                    ["--fx", "EUR=+5%"], ["--cancel-below", "nan"], ["--cancel-below", "50"],
+                                    ["--cancel-below", "-0.1"], ["--room-rate", "-150%"], ["--room-rate", "+5"]])
+def test_bad_scenario_options_exit_2_writing_nothing(planner, tmp_path, option):
+    code, out = invoke("scenario", planner, "--out", tmp_path / "s", *option)
+    assert code == 2 and "Bad scenario option" in out, out
+    assert not (tmp_path / "s").exists()
+
+
+def test_csv_cells_that_begin_like_formulas_are_escaped_and_numbers_kept():
+    import pandas as pd
+    frame = pd.DataFrame({"Key": ["=SALES", "+1", "-x", "@SUM(A1)", "\tx", "\rx", "plain", "-"],
+                          "Change": [-1.5, 2.0, -3.0, 0.0, 1.0, 1.0, 1.0, 1.0]})
+    safe = safe_frame(frame)
+    assert safe["Key"].tolist() == ["'=SALES", "'+1", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "plain", "'-"]
+    assert safe["Change"].tolist() == frame["Change"].tolist()
