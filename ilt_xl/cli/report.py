@@ -89,7 +89,7 @@ def _kpi_section(full: pd.DataFrame, to_date: pd.DataFrame, currency: str, as_of
                      "" if last is None else _change(kpi, last.Change, last.ChangeRatio)])
     rows_json = records(pd.concat([full[full.Year.isin(full_years)].assign(Period="full year"),
                                   to_date[to_date.Year.isin(same)].assign(Period="to date")], ignore_index=True))
-    return Section(f"KPIs by year (fiscal): earlier years in full, {current} to {as_of:%Y-%m-%d} against the same "
+    return Section(f"KPIs by fiscal year: earlier years in full, {current} to {as_of:%Y-%m-%d} against the same "
                    f"part of {current - 1} (money in {currency}; 'constant' at the previous year's rates; "
                    "rates change in points)",
                    [Column("KPI")] + [Column(h, numeric=True) for h in headers] + [Column(change, numeric=True)],
