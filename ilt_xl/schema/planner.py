@@ -319,7 +319,7 @@ HOLIDAYS = Table(
     ),
     written_by="holidays",
     tab_color="FFC000",
-    optional=True,
+    added_later=True,
 )
 
 CHECKLIST_TEMPLATE = Table(
@@ -422,6 +422,7 @@ DEMAND = Table(
         Column("Source", T.TEXT, "Where the request comes from (skills survey, BU plan, regulation, ...).", width=30),
     ),
     tab_color="70AD47",
+    added_later=True,
 )
 
 _BAND = "P10, P50 and P90: 1 in 10 chances below, the median, 1 in 10 chances above"
@@ -450,6 +451,7 @@ FORECAST = Table(
     ),
     written_by="forecast",
     tab_color="7030A0",
+    added_later=True,
 )
 
 FORECAST_MONTHS = Table(
@@ -469,6 +471,7 @@ FORECAST_MONTHS = Table(
     ),
     written_by="forecast",
     tab_color="7030A0",
+    added_later=True,
 )
 
 CONFLICTS = Table(

@@ -102,9 +102,7 @@ class Table:
     ``written_by`` names the command that fills the table (its rows are not typed
     by hand); ``None`` means users type the rows. A row whose ``row_key`` cell is
     blank is an empty row: every calculated column shows a blank there, not an
-    error (:meth:`formula_of` wraps the formulas). An ``optional`` table may be
-    missing from a planner made before it existed: reading warns, and its
-    command adds the sheet.
+    error (:meth:`formula_of` wraps the formulas).
     """
 
     name: str
@@ -113,7 +111,8 @@ class Table:
     written_by: str | None = None
     tab_color: str | None = None
     row_key: str | None = None
-    optional: bool = False
+    added_later: bool = False
+    """A table planners made before it existed lack: reading them only warns, and reads it empty."""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

@@ -108,12 +108,13 @@ class _Reader:
                 self._problem(info.sheet, f"table {table.name} was found on sheet {info.sheet}, "
                               f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
             return info
-        if sheet is None and table.optional:
-            self._problem(table.name, f"sheet {table.name} is missing (a planner made before it existed): "
-                          f"`ilt-xl {table.written_by}` adds it", f"a sheet {table.name} holding table {table.name}",
-                          severity=WARNING)
-            return None
         if sheet is None:
+            if table.added_later:  # a planner made before the table existed: read it as empty
+                adds = (f"`ilt-xl {table.written_by}` adds it" if table.written_by
+                        else "rebuild the planner with `ilt-xl new` to get it")
+                self._problem(table.name, f"sheet {table.name} is missing (the planner predates it; it is read as "
+                              f"empty): {adds}", f"a sheet {table.name} holding table {table.name}", severity=WARNING)
+                return None
             self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None
         others = [t.name for t in self.pkg.tables if t.sheet == sheet.name]
