@@ -46,19 +46,6 @@ UNLISTED = sorted(p.name for p in CORPUS.iterdir() if p.is_file() and p.name != 
 KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
-def _known(files: str, commands: str, reason: str) -> None:
-    for f in files.split():
-        for c in commands.split():
-            KNOWN_FAILURES[(f, c)] = reason
-
-
-# The engine's own reading of a sheet (engine-io's part of issue 14, item 19): remove once it lands.
-_known("malformed_unread_sheet.xlsx", "recalc batch",
-       "the engine copies a sheet holding no formula without parsing it, so its broken XML reaches the output")
-_known("prefixed_namespaces.xlsx", "recalc scenario",
-       "the engine's write-back does not patch x:-prefixed formula cells ('unusual XML layout', exit 2)")
-
-
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -264,3 +264,21 @@ def test_an_empty_planner_forecasts_nobody(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["rows"] == [] and [m["learners_p50"] for m in data["months"]] == [0.0, 0.0, 0.0]
+
+
+def test_a_planner_made_before_the_forecast_tabs_still_reads(tmp_path):
+    """The tabs and Budget columns added for the forecast are only warned about when missing, so older planners
+    keep working with every other command; the forecast itself refuses to write into them (exit 2)."""
+    from ilt_xl.workbook.reader import read_planner
+
+    path = build_planner(tmp_path / "old.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for name in ("Demand", "Forecast", "ForecastMonths"):
+        del wb[name]
+    wb.save(path)
+    planner = read_planner(path)
+    assert [p for p in planner.problems if p.is_error] == []
+    assert {p.sheet for p in planner.problems} >= {"Demand", "Forecast", "ForecastMonths"}
+    assert planner.demand.empty
+    result = CliRunner().invoke(app, ["forecast", str(path), "-o", str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 2 and "Forecast" in result.output

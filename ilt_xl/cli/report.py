@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.markup import escape
@@ -67,22 +68,25 @@ def _change(kpi: str, change: float, ratio: float) -> str:
     return "" if pd.isna(ratio) else f"{ratio:+.1%}"
 
 
-def _kpi_section(full: pd.DataFrame, to_date: pd.DataFrame, currency: str, as_of: pd.Timestamp) -> Section:
+def _kpi_section(full: pd.DataFrame, to_date: pd.DataFrame, currency: str, as_of: pd.Timestamp,
+                 start_month: int) -> Section:
     """Earlier fiscal years in full, labelled so; then this year to the as-of date against the same
     part of last year, with the change (rates in points)."""
-    current = int(to_date.Year.max()) if len(to_date) else as_of.year
+    from ilt_xl.core.fiscal_years import fiscal_year
+
+    current = int(fiscal_year(np.array([as_of.to_datetime64()], dtype="datetime64[D]"), start_month)[0])
     full_years = [y for y in sorted(full.Year.unique()) if y < current]
-    same = [y for y in sorted(to_date.Year.unique()) if y >= current - 1]
+    same = [current - 1, current]
     cutoff = {y: as_of - pd.DateOffset(years=current - y) for y in same}
     headers = [f"{y} full year" for y in full_years] + [f"{y} to {cutoff[y]:%Y-%m-%d}" for y in same]
-    change = f"{same[-1]} vs {same[0]}, same period" if len(same) > 1 else "change"
+    change = f"{current} vs {current - 1}, same period"
     full_v, to_date_v = (f.set_index(["KPI", "Year"]) for f in (full, to_date))
     rows = []
     for kpi in full.KPI.unique():
         values = [full_v.Value.get((kpi, y)) for y in full_years] + [to_date_v.Value.get((kpi, y)) for y in same]
-        last = to_date_v.loc[(kpi, same[-1])] if same else None
+        last = to_date_v.loc[(kpi, current)] if (kpi, current) in to_date_v.index else None
         rows.append([_label(kpi), *(_number(v, kpi) for v in values),
-                     "" if last is None or len(same) < 2 else _change(kpi, last.Change, last.ChangeRatio)])
+                     "" if last is None else _change(kpi, last.Change, last.ChangeRatio)])
     rows_json = records(pd.concat([full[full.Year.isin(full_years)].assign(Period="full year"),
                                   to_date[to_date.Year.isin(same)].assign(Period="to date")], ignore_index=True))
     return Section(f"KPIs by fiscal year: earlier years in full, {current} to {as_of:%Y-%m-%d} against the same "
@@ -187,7 +191,7 @@ def report(
         for key, what, make in (
             ("kpis", "KPIs", lambda: _kpi_section(kpi_report(tables, settings, sessions),
                                                   kpi_report(tables, settings, sessions, through=as_of_date), currency,
-                                                  as_of_date)),
+                                                  as_of_date, int(setting(settings, "FiscalYearStartMonth")))),
             ("budget", "budget", lambda: _budget_section(budget_table(tables, settings, sessions), currency)),
             ("at_risk", "sessions at risk", lambda: _at_risk_section(sessions)),
             ("conflicts", "conflicts", lambda: _conflict_section(conflicts(tables, settings, sessions))),

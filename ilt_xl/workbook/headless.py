@@ -23,7 +23,8 @@ from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
-from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows
+from ilt_xl.schema import PLANNER
+from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows, table_column_names
 
 COMMANDS = (*macros.MACROS, "validate")
 
@@ -69,6 +70,10 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
     if not reshape:
         computed = calculated_columns(editor, table)  # Checklist.DueDate: a formula now, typed in older planners
         rows = rows[[c for c in rows.columns if str(c).upper() not in computed]]
+        if table in PLANNER.table_names:  # an optional column the file lacks (Budget.ForecastP50 in an older planner)
+            present = {c.upper() for c in table_column_names(editor, table)}
+            optional = {c.name.upper() for c in PLANNER.table(table).columns if not c.required}
+            rows = rows[[c for c in rows.columns if str(c).upper() in present or str(c).upper() not in optional]]
     location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
     if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
         keys = len(macros.AVAILABILITY_KEYS)

@@ -109,8 +109,13 @@ class _Reader:
                               f"not on sheet {table.name}", f"the table on sheet {table.name}", severity=WARNING)
             return info
         if sheet is None:
-            if not table.optional:  # an optional table is newer than some planners: they simply have none
-                self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
+            if table.added_later:  # a planner made before the table existed: read it as empty
+                adds = (f"`ilt-xl {table.written_by}` adds it" if table.written_by
+                        else "rebuild the planner with `ilt-xl new` to get it")
+                self._problem(table.name, f"sheet {table.name} is missing (the planner predates it; it is read as "
+                              f"empty): {adds}", f"a sheet {table.name} holding table {table.name}", severity=WARNING)
+                return None
+            self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None
         others = [t.name for t in self.pkg.tables if t.sheet == sheet.name]
         hint = f" (it holds table {', '.join(others)}: rename it to {table.name})" if others else ""

@@ -48,6 +48,7 @@ SCRIPTS = {  # Lite script -> command-line twin
     "ilt_refresh_checklist": "checklist", "ilt_build_allocation": "allocate", "ilt_check_conflicts": "conflicts",
     "ilt_refresh_fx": "fx", "ilt_refresh_budget": "budget", "ilt_refresh_availability": "availability",
     "ilt_optimise": "optimise", "ilt_merge_advice": "merge-advice",
+    "ilt_refresh_holidays": "holidays",
 }
 APPLY = "ilt_apply_proposals"  # writes four tables: compared with `ilt-xl apply` on a planner with proposals
 FORECAST_SCRIPT = "ilt_forecast"  # twin: ilt-xl forecast PATH -o OUT (three tables)

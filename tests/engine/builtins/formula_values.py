@@ -46,16 +46,8 @@ def value(formula: str, **cells) -> object:
 
 
 def _plain(grid, i, j):
-    from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM
+    """Block.value of a cell, with an error as its code text (None outside the grid)."""
+    from ilt_xl.engine.values import ERR
     if i >= grid.shape[0] or j >= grid.shape[1]:
         return None
-    k = grid.kind[i, j]
-    if k == NUM:
-        return float(grid.num[i, j])
-    if k == BOOL:
-        return bool(grid.num[i, j])
-    if k == EMPTY:
-        return None
-    if k == ERR:
-        return str(grid.obj[i, j])
-    return grid.obj[i, j]
+    return str(grid.obj[i, j]) if grid.kind[i, j] == ERR else grid.value(i, j)
