@@ -122,3 +122,37 @@ def test_refusals_and_bad_options(planner_file, tmp_path):
     not_a_workbook = tmp_path / "bad.xlsx"
     not_a_workbook.write_text("not a workbook")
     assert runner.invoke(app, ["apply", str(not_a_workbook), "-o", str(tmp_path / "x.xlsx")]).exit_code == 2
+
+
+def test_json_documents_hold_the_figures_and_rows_written(planner_file, tmp_path):
+    """--format json (with --quiet): one JSON document per command whose figures agree with the rows it wrote."""
+    import json
+
+    proposed, merged, applied = tmp_path / "proposed.xlsx", tmp_path / "merged.xlsx", tmp_path / "applied.xlsx"
+    result = runner.invoke(app, ["optimise", str(planner_file), "-o", str(proposed), "--format", "json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["file"], doc["output"], doc["status"], doc["currency"]) == (str(planner_file), str(proposed), "optimal", "EUR")
+    written = read_planner(proposed).proposals
+    assert [p["SessionId"] for p in doc["proposals"]] == written["SessionId"].tolist()
+    assert doc["proposed"] == (written["Outcome"] == "Proposed").sum() > 0
+    assert doc["saving"] == pytest.approx(doc["cost_before"] - doc["cost_after"], abs=0.011)
+    assert doc["saving"] == pytest.approx(written["Saving"].sum(), abs=0.01)
+    assert [u["SessionId"] for u in doc["unstaffable"]] == written.loc[written["Outcome"] == "Infeasible", "SessionId"].tolist()
+
+    result = runner.invoke(app, ["merge-advice", str(proposed), "-o", str(merged), "--within-days", "30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    merges = read_planner(merged).proposals.query("Kind == 'Merge'")
+    assert doc["merges"] == len(merges) == len(doc["proposals"]) > 0
+    assert doc["saving"] == pytest.approx(merges["Saving"].sum(), abs=0.005)
+    assert doc["learners_moved"] == merges["LearnersMoved"].sum()
+
+    result = runner.invoke(app, ["apply", str(merged), "-o", str(applied), "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    after = read_planner(applied)
+    assert doc["applied"] == (after.proposals["Outcome"] == "Applied").sum() > 0
+    assert doc["skipped"] == (after.proposals["Outcome"] == "Skipped").sum()
+    assert doc["learners_before"] == doc["learners_after"] == after.enrolments["Registered"].sum()
+    assert len(doc["conflicts"]) == len(after.conflicts)

@@ -229,7 +229,11 @@ def proposal_rows(tables: Tables, settings: Settings, kind: str, new: pd.DataFra
     outcome = current["Outcome"].astype(object).where(current["Outcome"].notna(), "").astype(str)
     replaced = (current["Kind"].astype(str) == kind).to_numpy() & outcome.isin(["", "Proposed", "Infeasible"]).to_numpy()
     kept = current.loc[~replaced, list(new.columns)]
-    return pd.concat([kept, new], ignore_index=True) if len(kept) else new.reset_index(drop=True)
+    if not len(kept) or not len(new):
+        return (new if not len(kept) else kept).reset_index(drop=True)
+    # A column blank in one kind (MergeInto of Assign rows) takes its dtype from the other kind
+    both = [frame.dropna(axis=1, how="all") for frame in (kept, new)]
+    return pd.concat(both, ignore_index=True).reindex(columns=new.columns)
 
 
 def optimise_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
