@@ -11,6 +11,7 @@ import numpy as np
 
 from ilt_xl.engine import lookups
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
@@ -21,7 +22,7 @@ def _mode(v: Val | None, default: int, allowed: tuple) -> int | None:
         return default
     if v.per_row or v.shape != (1, 1) or v.block.kind[0, 0] not in (NUM, BOOL):
         return None
-    m = int(np.trunc(v.block.num[0, 0]))
+    m = int(np.floor(v.block.num[0, 0]))       # Excel takes INT of a mode: -1.1 is -2
     return m if m in allowed else None
 
 
@@ -37,31 +38,66 @@ def _rank(kind: int, num: float, obj):
 
 
 def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -> int:
-    """0-based position in the flattened ``keys`` that XLOOKUP/XMATCH returns, -1 for none."""
-    if kind == EMPTY:
+    """0-based position in the flattened ``keys`` that XLOOKUP/XMATCH returns, -1 for none.
+
+    Values of another type than the lookup value never match nor count as smaller or larger. An
+    empty lookup value is 0 for an exact match; for an approximate one it ranks above every
+    value, as blanks sort after everything in Excel."""
+    blank = kind == EMPTY and match in (-1, 1)
+    if kind == EMPTY and not blank:
         kind, num = NUM, 0.0
-    want = _rank(kind, num, obj)
+    want = (3, 0.0) if blank else _rank(kind, num, obj)
     k, n = keys.kind.ravel(), keys.num.ravel()
     o = keys.obj.ravel() if keys._obj is not None else np.empty(len(k), object)
-    order = range(len(k)) if search in (1, 2) else range(len(k) - 1, -1, -1)
     if match == 2 and kind == STR:
         rx = lookups._wildcard_regex(str(obj))
+        order = range(len(k)) if search == 1 else range(len(k) - 1, -1, -1)
         return next((i for i in order if k[i] == STR and rx.match(o[i])), -1)
-    best, best_key = -1, None
-    for i in order:
+
+    if search in (2, -2):       # halving compares across types in Excel's order (numbers < text < booleans)
+        return _binary(lambda i: _rank(k[i], n[i], o[i]), len(k), want, match, descending=search == -2)
+
+    def rank(i):
         have = _rank(k[i], n[i], o[i])
-        if have is None or have[0] != want[0]:
-            continue            # other types never match, nor count as smaller or larger
-        if have[1] == want[1]:
+        return have if have is not None and (blank or have[0] == want[0]) else None
+    best, best_key = -1, None
+    for i in (range(len(k)) if search == 1 else range(len(k) - 1, -1, -1)):
+        have = rank(i)
+        if have is None:
+            continue
+        if have == want:
             return i
-        if match == -1 and have[1] < want[1] and (best_key is None or have[1] > best_key):
-            best, best_key = i, have[1]
-        elif match == 1 and have[1] > want[1] and (best_key is None or have[1] < best_key):
-            best, best_key = i, have[1]
+        if match == -1 and have < want and (best_key is None or have > best_key):
+            best, best_key = i, have
+        elif match == 1 and have > want and (best_key is None or have < best_key):
+            best, best_key = i, have
     return best
 
 
+def _binary(rank, length: int, want, match: int, descending: bool) -> int:
+    """Excel's binary search (search_mode 2 / -2) over values taken as sorted ascending or
+    descending; on unsorted values, what the halving finds. Errors are stepped over to the right."""
+    lo, hi, smaller, larger = 0, length - 1, -1, -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        j = next((i for i in range(mid, hi + 1) if rank(i) is not None), None)
+        if j is None:
+            hi = mid - 1
+            continue
+        have = rank(j)
+        if have == want:
+            return j
+        if have < want:
+            smaller = j
+            lo, hi = (lo, mid - 1) if descending else (j + 1, hi)
+        else:
+            larger = j
+            lo, hi = (j + 1, hi) if descending else (lo, mid - 1)
+    return smaller if match == -1 else larger if match == 1 else -1
+
+
 @builtin("XLOOKUP")
+@lifted(3, 4, 5, also=(0,))      # if_not_found and the modes take one value each
 def xlookup(args: list[Val], ctx: Ctx) -> Val:
     if len(args) < 3:
         return Val(Block.errors((1, 1), E_VALUE))
@@ -69,8 +105,10 @@ def xlookup(args: list[Val], ctx: Ctx) -> Val:
     missing = args[3] if len(args) > 3 and not _omitted(args[3]) else None
     match = _mode(args[4] if len(args) > 4 else None, 0, (0, -1, 1, 2))
     search = _mode(args[5] if len(args) > 5 else None, 1, (1, -1, 2, -2))
-    if match is None or search is None:
-        return Val(Block.errors((1, 1), E_VALUE))
+    if look.shape == (1, 1) and look.block.kind[0, 0] == ERR:
+        return Val(look.block)          # the lookup value's error comes before the modes' checks
+    if match is None or search is None or (match == 2 and search in (2, -2)):
+        return Val(Block.errors((1, 1), E_VALUE))     # no wildcards in a binary search
     if arr.per_row or ret.per_row or (arr.shape[0] != 1 and arr.shape[1] != 1):
         if arr.per_row or ret.per_row:
             raise NotVectorisable("XLOOKUP over per-row arrays")
