@@ -88,5 +88,5 @@ def ics(
         write_calendar(calendar, target)
     except OSError as exc:
         _fail(f"Cannot write the calendar: {exc.strerror or exc} ({exc.filename or ''})", EXIT_CANNOT_WRITE)
-    events = len(calendar.walk("VEVENT"))
+    events = len(calendar.events)
     console.print(f"{escape(str(target))}: {plural(events, 'session')} of {kind} {escape(resource.id)}", highlight=False)
