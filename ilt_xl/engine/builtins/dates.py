@@ -47,6 +47,17 @@ builtin("MONTH")(_part(1))
 builtin("DAY")(_part(2))
 
 
+@builtin("TODAY")
+def today(args: list[Val], ctx: Ctx) -> Val:
+    # the run's date (recalc --today, or the clock), the same for every cell
+    return Val(Block.numbers([[ctx.book.today]]))
+
+
+@builtin("NOW")
+def now(args: list[Val], ctx: Ctx) -> Val:
+    return Val(Block.numbers([[ctx.book.now]]))
+
+
 def date_serial(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """DATE's serial (NaN where Excel gives #NUM!): years 0..1899 are 1900 + year, months and days
     overflow into the next ones, and February 1900 has the phantom 29th."""
