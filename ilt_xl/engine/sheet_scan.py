@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,27 +218,40 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
+
+    With ``read_again`` (which gives the part's bytes again) the part is let go once it is cut into
+    pieces, which hold a copy of it: for a caller that keeps no reference of its own, a 100 MB
+    part is then not held twice while its cells are read; the careful path reads it again.
 
     The formula and value cells the patterns match are well-formed by construction; what is
     left (rows, the elements around sheetData) is small and checked for balanced tags, so a
     malformed part never slips through the fast path."""
     pieces = FORMULA_CELL.split(data)
-    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
+    if len(pieces) > 1:
+        rest = b"".join(pieces[0::FIELDS])
+        if read_again is not None:
+            del data
+    else:
+        rest = data
+
+    def careful() -> ScannedCells:
+        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
+
     start = rest.find(b"<sheetData")
     if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return careful()
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
     cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
     skeleton = b"".join(cut[0::5])
     around = rest[:start] + skeleton + rest[end:]
     if not _cells_accounted(skeleton) or not _tags_balanced(around):
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return careful()
     refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
     v_types = cell_types(attrs)
     v_raw = np.empty(len(refs), dtype=object)
