@@ -193,12 +193,15 @@ def cached_values(pieces: list[bytes], which: list[int]) -> tuple[np.ndarray, np
     return held, types, raw
 
 
-def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
-    """(codes, attributes, texts) of the ``<f>`` elements, each distinct element parsed once: a
-    calculated column repeats one element on every row."""
-    if not f_elements:
+def _formula_fields(pieces: list[bytes], at: int) -> tuple[np.ndarray, list[dict], list[str]]:
+    """(codes, attributes, texts) of the ``<f>`` elements ``pieces[at::FIELDS]``, each distinct
+    element parsed once: a calculated column repeats one element on every row. The pieces then
+    share one bytes object per distinct element (the formula text is most of a planner's sheet:
+    100 MB held once per row would be held once per column)."""
+    if len(pieces) <= at:
         return np.zeros(0, np.int64), [], []
-    codes, uniq = pd.factorize(np.asarray(f_elements, dtype=object))
+    codes, uniq = pd.factorize(np.asarray(pieces[at::FIELDS], dtype=object))
+    pieces[at::FIELDS] = uniq[codes].tolist()
     matches = [_F_ELEMENT.match(u) for u in uniq]
     attrs = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(m.group(1))} for m in matches]
     texts = unescape_all([m.group(2) or b"" for m in matches])
@@ -256,7 +259,7 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     v_types = cell_types(attrs)
     v_raw = np.empty(len(refs), dtype=object)
     v_raw[:] = [v if v is not None else t for v, t in zip(v_text, inline)]    # whichever the cell holds
-    codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
+    codes, f_attrs, f_texts = _formula_fields(pieces, 3)
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
     ft = np.asarray(f_texts, dtype=object)
