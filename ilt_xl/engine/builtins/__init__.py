@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 CATEGORIES = ("aggregate", "conditional", "dates", "dynamic", "engineering", "info", "lambdas", "logical", "lookup", "math",
-              "reference", "text", "workdays")
+              "pivot", "reference", "text", "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _dispatch: Callable | None = None
