@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,9 @@ _EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
 _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 _M = f"{{{NS_MAIN}}}"
+# <row r="7" ... hidden="1">: rows hidden by hand or by a filter (SUBTOTAL's 1xx codes skip them)
+_HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="([0-9]+)"')
+_AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
 # Text in cells is OOXML's ST_Xstring: a character XML 1.0 cannot hold (control characters,
@@ -109,6 +112,24 @@ class ScannedCells:
     # cells are exactly those above; None when the part still has to be cut for write-back
     pieces: list[bytes] | None
     cut: Cut | None = None        # the tolerant cut whose pieces these are (careful path only)
+    # the part's XML other than its cells (rows, autoFilter ...): small, searched for what
+    # SUBTOTAL needs instead of the whole part
+    around_cells: bytes = b""
+    # whether the values Excel cached in the formula cells are among the value cells; the fast path
+    # leaves them in the pieces (read only for the cells the engine keeps: see
+    # workbook_model.load_cached_values), the careful path lists them with the value cells
+    cached_in_values: bool = True
+
+    @property
+    def hidden_rows(self) -> np.ndarray:
+        """Rows (1-based, sorted) hidden by hand or by a filter."""
+        return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(self.around_cells)), dtype=np.int64)
+
+    @property
+    def auto_filter(self) -> bytes | None:
+        """The ref of the sheet's autoFilter (b"A1:D9"), if any."""
+        m = _AUTO_FILTER.search(self.around_cells)
+        return m.group(1) if m else None
 
 
 def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
@@ -148,7 +169,7 @@ def _refuse_off_grid(rows: np.ndarray, cols: np.ndarray) -> None:
         raise ValueError(f"cell reference {column_letter(int(cols[i]))}{int(rows[i])} lies outside Excel's grid")
 
 
-def _types(attrs: Sequence[bytes]) -> np.ndarray:
+def cell_types(attrs: Sequence[bytes]) -> np.ndarray:
     """The t attribute (b"" when absent) of each cell whose attributes are ``attrs``, worked out
     once per distinct attribute text."""
     if not len(attrs):
@@ -158,12 +179,29 @@ def _types(attrs: Sequence[bytes]) -> np.ndarray:
     return t[codes]
 
 
-def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
-    """(codes, attributes, texts) of the ``<f>`` elements, each distinct element parsed once: a
-    calculated column repeats one element on every row."""
-    if not f_elements:
+def cached_values(pieces: list[bytes], which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values Excel cached in the formula cells ``which`` (their order in ``pieces``, a
+    :data:`FORMULA_CELL` split): (whether each holds one, its t attribute, its raw ``<v>`` text).
+    ``<v/>`` holds none; ``<v></v>`` holds empty text when t="str"."""
+    values = [pieces[4 + FIELDS * i] for i in which]
+    types = cell_types([pieces[2 + FIELDS * i] for i in which])
+    held = np.fromiter(map(bool, values), bool, len(values))
+    empty_text = np.flatnonzero(~held & (types == b"str")).tolist()
+    held[empty_text] = [values[i] is not None for i in empty_text]
+    raw = np.empty(len(values), dtype=object)
+    raw[:] = values
+    return held, types, raw
+
+
+def _formula_fields(pieces: list[bytes], at: int) -> tuple[np.ndarray, list[dict], list[str]]:
+    """(codes, attributes, texts) of the ``<f>`` elements ``pieces[at::FIELDS]``, each distinct
+    element parsed once: a calculated column repeats one element on every row. The pieces then
+    share one bytes object per distinct element (the formula text is most of a planner's sheet:
+    100 MB held once per row would be held once per column)."""
+    if len(pieces) <= at:
         return np.zeros(0, np.int64), [], []
-    codes, uniq = pd.factorize(np.asarray(f_elements, dtype=object))
+    codes, uniq = pd.factorize(np.asarray(pieces[at::FIELDS], dtype=object))
+    pieces[at::FIELDS] = uniq[codes].tolist()
     matches = [_F_ELEMENT.match(u) for u in uniq]
     attrs = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(m.group(1))} for m in matches]
     texts = unescape_all([m.group(2) or b"" for m in matches])
@@ -183,49 +221,55 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
+
+    With ``read_again`` (which gives the part's bytes again) the part is let go once it is cut into
+    pieces, which hold a copy of it: for a caller that keeps no reference of its own, a 100 MB
+    part is then not held twice while its cells are read; the careful path reads it again.
 
     The formula and value cells the patterns match are well-formed by construction; what is
     left (rows, the elements around sheetData) is small and checked for balanced tags, so a
     malformed part never slips through the fast path."""
     pieces = FORMULA_CELL.split(data)
-    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
+    if len(pieces) > 1:
+        rest = b"".join(pieces[0::FIELDS])
+        if read_again is not None:
+            del data
+    else:
+        rest = data
+
+    def careful() -> ScannedCells:
+        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
+
     start = rest.find(b"<sheetData")
     if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return careful()
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
     cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
     skeleton = b"".join(cut[0::5])
-    if not _cells_accounted(skeleton) or not _tags_balanced(rest[:start] + skeleton + rest[end:]):
-        return _scan_sheet_xml_slow(data, path, sheet)
-    values = len(cut) > 1
+    around = rest[:start] + skeleton + rest[end:]
+    if not _cells_accounted(skeleton) or not _tags_balanced(around):
+        return careful()
     refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
-    v_types = _types(attrs)
-    v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
-             if values else np.zeros(0, object))
-    codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
+    v_types = cell_types(attrs)
+    v_raw = np.empty(len(refs), dtype=object)
+    v_raw[:] = [v if v is not None else t for v, t in zip(v_text, inline)]    # whichever the cell holds
+    codes, f_attrs, f_texts = _formula_fields(pieces, 3)
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
     ft = np.asarray(f_texts, dtype=object)
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
     (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
-    # the values Excel cached in the formula cells join the value cells: they are what a cell the
-    # engine cannot evaluate keeps, and what the cells that depend on it read
-    c_types, c_raw = _types(pieces[2::FIELDS]), np.empty(len(f_rows), dtype=object)
-    c_raw[:] = pieces[4::FIELDS]
-    cached = np.not_equal(c_raw, None) & ((c_raw != b"") | (c_types == b"str"))
-    v_rows, v_cols = np.concatenate([v_rows, f_rows[cached]]), np.concatenate([v_cols, f_cols[cached]])
-    v_types, v_raw = np.concatenate([v_types, c_types[cached]]), np.concatenate([v_raw, c_raw[cached]])
     return ScannedCells(
         v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
-        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces,
+        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around, cached_in_values=False,
     )
 
 
@@ -276,7 +320,8 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
             pass            # write-back names the problem if it ever comes to writing this part
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut)
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut,
+                        around_cells=data)
 
 
 @dataclass
