@@ -12,7 +12,7 @@ from icalendar import Calendar
 from typer.testing import CliRunner
 
 from ilt_xl.cli.app import app
-from ilt_xl.workbook.ics import Resource, calendar_for, planner_id
+from ilt_xl.workbook.ics import Resource, calendar_for, planner_id, stamps_in
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 LATER = NOW + dt.timedelta(days=2)
@@ -40,7 +40,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     }
 
 
-def _events(calendar: Calendar) -> dict[str, object]:
+def _events(calendar) -> dict[str, object]:
     parsed = Calendar.from_ical(calendar.to_ical())
     return {str(e["UID"]): e for e in parsed.walk("VEVENT")}
 
@@ -59,12 +59,12 @@ def test_sequence_and_stamps_change_only_when_the_event_does():
     first = calendar_for(_tables(), ana, pid, NOW)
     assert {int(e["SEQUENCE"]) for e in _events(first).values()} == {0}
     # re-exported two days later over the first export, nothing changed: byte for byte the same
-    same = calendar_for(_tables(), ana, pid, LATER, previous=_events(first))
+    same = calendar_for(_tables(), ana, pid, LATER, previous=stamps_in(first.to_ical()))
     assert same.to_ical() == first.to_ical()
     # S2 moves by a week: only its SEQUENCE goes up (and its stamps are the export time)
     moved = _tables()
     moved["Sessions"].loc[1, ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
-    after = _events(calendar_for(moved, ana, pid, LATER, previous=_events(same)))
+    after = _events(calendar_for(moved, ana, pid, LATER, previous=stamps_in(same.to_ical())))
     before = _events(same)
     s2 = f"S2@{pid}.ilt-xl"
     assert int(after[s2]["SEQUENCE"]) == 1 and after[s2]["DTSTAMP"].dt == LATER
@@ -174,3 +174,15 @@ def test_cli_writes_one_calendar_or_all(planner, tmp_path):
     assert runner.invoke(app, ["ics", str(tmp_path / "missing.xlsx"), "--room", "R1"]).exit_code == 2
     room = str(tables["Rooms"]["RoomId"].iloc[0])
     assert runner.invoke(app, ["ics", str(planner), "--room", room, "-o", str(tmp_path / "no" / "x.ics")]).exit_code == 3
+
+
+def test_long_and_non_ascii_text_is_folded_at_75_octets_and_reads_back_whole():
+    pid = planner_id("p")
+    tables = _tables()
+    title = "Führung für Fortgeschrittene 🚀, Teil; zwei\\drei " * 4
+    tables["Courses"].loc[0, "Title"] = title
+    raw = calendar_for(tables, Resource("instructor", "I1", "Zoë Øster"), pid, NOW).to_ical()
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n")), "RFC 5545: lines of at most 75 octets"
+    s1 = _events(calendar_for(tables, Resource("instructor", "I1", "Zoë Øster"), pid, NOW))[f"S1@{pid}.ilt-xl"]
+    assert str(s1["SUMMARY"]) == f"{title.strip()} (S1)"
+    assert str(Calendar.from_ical(raw)["X-WR-CALNAME"]) == "ILT sessions: Zoë Øster (I1)"

@@ -51,7 +51,8 @@ def ics(
 ) -> None:
     """Export sessions as RFC 5545 calendars (.ics), per instructor or room, with stable UIDs."""
     from ilt_xl.workbook.ics import (
-        calendar_for, find_resource, planner_id, previous_events, resources, write_calendar, write_calendars,
+        PlannerIndex, calendar_for, find_resource, planner_id, previous_events, resources, write_calendar,
+        write_calendars,
     )
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.xlsx import WorkbookError
@@ -69,8 +70,10 @@ def ics(
     uid_scope = planner_id(planner_name or path.stem)
     try:
         if all_dir is not None:
+            index = PlannerIndex.of(tables)
             written = write_calendars(
-                ((calendar_for(tables, r, uid_scope, previous=previous_events(all_dir / r.file_name())), r.file_name())
+                ((calendar_for(tables, r, uid_scope, previous=previous_events(all_dir / r.file_name()), index=index),
+                  r.file_name())
                  for kind in ("instructor", "room") for r in resources(tables, kind)), all_dir)
             console.print(f"{plural(len(written), 'calendar')} written to {escape(str(all_dir))}", highlight=False)
             raise typer.Exit(EXIT_OK)
@@ -85,5 +88,5 @@ def ics(
         write_calendar(calendar, target)
     except OSError as exc:
         _fail(f"Cannot write the calendar: {exc.strerror or exc} ({exc.filename or ''})", EXIT_CANNOT_WRITE)
-    events = len(calendar.walk("VEVENT"))
+    events = len(calendar.events)
     console.print(f"{escape(str(target))}: {plural(events, 'session')} of {kind} {escape(resource.id)}", highlight=False)

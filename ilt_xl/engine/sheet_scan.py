@@ -40,6 +40,9 @@ _EMPTY_CELL_LONG = re.compile(rb'<c [^>/]*>(?:<v\s*/>)?</c>')
 _T_ATTR = re.compile(rb'\bt="(\w+)"')
 _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 _M = f"{{{NS_MAIN}}}"
+# <row r="7" ... hidden="1">: rows hidden by hand or by a filter (SUBTOTAL's 1xx codes skip them)
+_HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="([0-9]+)"')
+_AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
 # Text in cells is OOXML's ST_Xstring: a character XML 1.0 cannot hold (control characters,
@@ -109,6 +112,20 @@ class ScannedCells:
     # cells are exactly those above; None when the part still has to be cut for write-back
     pieces: list[bytes] | None
     cut: Cut | None = None        # the tolerant cut whose pieces these are (careful path only)
+    # the part's XML other than its cells (rows, autoFilter ...): small, searched for what
+    # SUBTOTAL needs instead of the whole part
+    around_cells: bytes = b""
+
+    @property
+    def hidden_rows(self) -> np.ndarray:
+        """Rows (1-based, sorted) hidden by hand or by a filter."""
+        return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(self.around_cells)), dtype=np.int64)
+
+    @property
+    def auto_filter(self) -> bytes | None:
+        """The ref of the sheet's autoFilter (b"A1:D9"), if any."""
+        m = _AUTO_FILTER.search(self.around_cells)
+        return m.group(1) if m else None
 
 
 def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
@@ -201,13 +218,13 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     end = len(rest) if end < start else end
     cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
     skeleton = b"".join(cut[0::5])
-    if not _cells_accounted(skeleton) or not _tags_balanced(rest[:start] + skeleton + rest[end:]):
+    around = rest[:start] + skeleton + rest[end:]
+    if not _cells_accounted(skeleton) or not _tags_balanced(around):
         return _scan_sheet_xml_slow(data, path, sheet)
-    values = len(cut) > 1
     refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
     v_types = _types(attrs)
-    v_raw = (np.where(v_types == b"inlineStr", np.asarray(inline, dtype=object), np.asarray(v_text, dtype=object))
-             if values else np.zeros(0, object))
+    v_raw = np.empty(len(refs), dtype=object)
+    v_raw[:] = [v if v is not None else t for v, t in zip(v_text, inline)]    # whichever the cell holds
     codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
@@ -216,16 +233,19 @@ def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
     (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
     # the values Excel cached in the formula cells join the value cells: they are what a cell the
     # engine cannot evaluate keeps, and what the cells that depend on it read
-    c_types, c_raw = _types(pieces[2::FIELDS]), np.empty(len(f_rows), dtype=object)
-    c_raw[:] = pieces[4::FIELDS]
-    cached = np.not_equal(c_raw, None) & ((c_raw != b"") | (c_types == b"str"))
+    c_types, c_values = _types(pieces[2::FIELDS]), pieces[4::FIELDS]
+    c_raw = np.empty(len(f_rows), dtype=object)
+    c_raw[:] = c_values
+    cached = np.fromiter(map(bool, c_values), bool, len(c_values))     # a value, not None nor b""
+    empty_text = np.flatnonzero(~cached & (c_types == b"str")).tolist()
+    cached[empty_text] = [c_values[i] is not None for i in empty_text]  # <v></v> of t="str": ""
     v_rows, v_cols = np.concatenate([v_rows, f_rows[cached]]), np.concatenate([v_cols, f_cols[cached]])
     v_types, v_raw = np.concatenate([v_types, c_types[cached]]), np.concatenate([v_raw, c_raw[cached]])
     return ScannedCells(
         v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
-        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces,
+        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around,
     )
 
 
@@ -276,7 +296,8 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
             pass            # write-back names the problem if it ever comes to writing this part
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut)
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut,
+                        around_cells=data)
 
 
 @dataclass

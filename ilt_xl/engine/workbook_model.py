@@ -8,7 +8,6 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -224,19 +223,9 @@ def _table(pkg: XlsxPackage, info) -> Table:
                  header_rows=info.header_rows, totals_rows=info.totals_rows, columns=list(info.column_names))
 
 
-# <row r="7" ... hidden="1">: rows hidden by hand or by a filter (SUBTOTAL's 1xx codes skip them)
-_HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="([0-9]+)"')
-_AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
-
-
-def _hidden_rows(data: bytes) -> np.ndarray:
-    return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(data)), dtype=np.int64)
-
-
-def _auto_filter(data: bytes) -> tuple[int, int, int, int] | None:
-    m = _AUTO_FILTER.search(data)
+def _auto_filter(ref: bytes | None) -> tuple[int, int, int, int] | None:
     try:
-        return parse_area(m.group(1).decode()) if m else None
+        return parse_area(ref.decode()) if ref else None
     except ValueError:
         return None
 
@@ -277,7 +266,7 @@ def load_workbook_model(path) -> WorkbookModel:
                 # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
                 raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
             sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
-            sheet.hidden_rows, sheet.auto_filter = _hidden_rows(data), _auto_filter(data)
+            sheet.hidden_rows, sheet.auto_filter = cells.hidden_rows, _auto_filter(cells.auto_filter)
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
                 sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)

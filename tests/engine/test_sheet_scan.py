@@ -72,3 +72,19 @@ def test_cell_references_outside_excels_grid_are_refused_not_wrapped_around():
     for bad in (b"B0", b"XFE1", b"A1048577"):
         with pytest.raises(ValueError, match=f"{bad.decode()} lies outside Excel's grid"):
             scan_sheet_xml(sheet.replace(b"B0", bad), "p.xlsx", "Data")
+
+
+def test_hidden_rows_and_the_auto_filter_are_read_from_the_xml_around_the_cells():
+    part = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            b'<row r="1"><c r="A1" t="str"><f>"&lt;row r=""9"" hidden=""1""&gt;"</f><v></v></c></row>'
+            b'<row r="2" hidden="1"><c r="A2"><v>2</v></c></row>'
+            b'<row r="3"><c r="A3"><v>3</v></c></row>'
+            b'<row r="4" spans="1:1" hidden="true"><c r="A4"><f>A3</f><v>3</v></c></row>'
+            b'</sheetData><autoFilter ref="A1:A4"/></worksheet>')
+    fast = scan_sheet_xml(part, "hand.xlsx", "Sheet1")
+    assert fast.pieces is not None and fast.cut is None             # the fast path read it
+    assert fast.hidden_rows.tolist() == [2, 4] and fast.auto_filter == b"A1:A4"
+    careful = scan_sheet_xml(part.replace(b'<c r="A3">', b'<c s="0" r="A3">'), "hand.xlsx", "Sheet1")
+    assert careful.cut is not None                                   # the ElementTree path
+    assert careful.hidden_rows.tolist() == [2, 4] and careful.auto_filter == b"A1:A4"
+    assert scan_sheet_xml(part.replace(b'<autoFilter ref="A1:A4"/>', b""), "h", "S").auto_filter is None

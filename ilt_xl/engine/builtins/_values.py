@@ -26,7 +26,7 @@ def elementwise(fn, *args: Val, default=None, booleans: bool = True) -> Val:
         per_row = broadcast_pair(vals[0], other) or per_row
     parts = [co.to_numbers(v.block) for v in vals]
     if not booleans:
-        parts = [_no_booleans(v.block, *p) for v, p in zip(vals, parts)]
+        parts = [booleans_as_errors(v.block, *p) for v, p in zip(vals, parts)]
     with np.errstate(all="ignore"):
         out = fn(*[p[0] for p in parts])
     out = np.asarray(out, dtype=np.float64)
@@ -35,7 +35,7 @@ def elementwise(fn, *args: Val, default=None, booleans: bool = True) -> Val:
     return Val(co.number_block(out, *[(p[1], p[2]) for p in parts]), per_row, origin=lined_up_area(out.shape, *vals))
 
 
-def _no_booleans(b: Block, num, mask, errs):
+def booleans_as_errors(b: Block, num, mask, errs):
     """(numbers, error mask, errors) with booleans made #VALUE! (errors before them kept)."""
     bools = b.kind == BOOL
     if not bools.any():

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins._values import booleans_as_errors, elementwise
 from ilt_xl.engine.evaluator import Ctx, Val
+from ilt_xl.engine.values import ERR, Block, E_NUM, E_VALUE
 
 _BASE = np.datetime64("1899-12-30", "D")
 _LAST = 2958465          # 9999-12-31
@@ -45,6 +47,17 @@ builtin("MONTH")(_part(1))
 builtin("DAY")(_part(2))
 
 
+@builtin("TODAY")
+def today(args: list[Val], ctx: Ctx) -> Val:
+    # the run's date (recalc --today, or the clock), the same for every cell
+    return Val(Block.numbers([[ctx.book.today]]))
+
+
+@builtin("NOW")
+def now(args: list[Val], ctx: Ctx) -> Val:
+    return Val(Block.numbers([[ctx.book.now]]))
+
+
 def date_serial(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """DATE's serial (NaN where Excel gives #NUM!): years 0..1899 are 1900 + year, months and days
     overflow into the next ones, and February 1900 has the phantom 29th."""
@@ -64,3 +77,89 @@ def date(args: list[Val], ctx: Ctx) -> Val:
     return elementwise(date_serial, args[0], args[1], args[2])
 
 
+
+
+# ---- YEARFRAC ------------------------------------------------------------------------------------------
+
+def _leap(year: np.ndarray) -> np.ndarray:
+    """Leap years of Excel's calendar, which has a 29 February 1900."""
+    return ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0) | (year == 1900)
+
+
+def _end_of_february(month: np.ndarray, day: np.ndarray, year: np.ndarray) -> np.ndarray:
+    return (month == 2) & (day == np.where(_leap(year), 29, 28))
+
+
+def _days_360(y1, m1, d1, y2, m2, d2) -> np.ndarray:
+    return (y2 - y1) * 360.0 + (m2 - m1) * 30.0 + (d2 - d1)
+
+
+def _us_30_360(s1, s2) -> np.ndarray:
+    """Basis 0 (US/NASD 30/360) as YEARFRAC applies it: the end of February counts as the 30th
+    (for the end date only when the start is one too), a 31st end date becomes the 30th when the
+    start is the 30th or 31st, a 31st start becomes the 30th."""
+    y1, m1, d1 = serial_parts(s1)
+    y2, m2, d2 = serial_parts(s2)
+    feb1, feb2 = _end_of_february(m1, d1, y1), _end_of_february(m2, d2, y2)
+    d2 = np.where(feb1 & feb2, 30, d2)
+    d1 = np.where(feb1, 30, d1)
+    d2 = np.where((d2 == 31) & (d1 >= 30), 30, d2)
+    d1 = np.where(d1 == 31, 30, d1)
+    return _days_360(y1, m1, d1, y2, m2, d2) / 360.0
+
+
+def _european_30_360(s1, s2) -> np.ndarray:
+    y1, m1, d1 = serial_parts(s1)
+    y2, m2, d2 = serial_parts(s2)
+    return _days_360(y1, m1, np.minimum(d1, 30), y2, m2, np.minimum(d2, 30)) / 360.0
+
+
+def _actual_actual(s1, s2) -> np.ndarray:
+    """Basis 1: within a year (start to the same day a year later at most) the days over 366 when
+    a 29 February lies between the dates (or the year is a leap one), else 365; over more years,
+    the days over the average length of the calendar years the dates span."""
+    y1, m1, d1 = serial_parts(s1)
+    y2, m2, d2 = serial_parts(s2)
+    within = (y1 == y2) | ((y2 == y1 + 1) & ((m1 > m2) | ((m1 == m2) & (d1 >= d2))))
+    feb29_1 = _leap(y1) & (s1 <= date_serial(y1, 2, 29))
+    feb29_2 = _leap(y2) & (s2 >= date_serial(y2, 2, 29))
+    same_year = np.where(_leap(y1), 366.0, 365.0)
+    next_year = np.where(feb29_1 | feb29_2, 366.0, 365.0)
+    one_year = np.where(y1 == y2, same_year, next_year)
+    average = (date_serial(y2 + 1, 1, 1) - date_serial(y1, 1, 1)) / (y2 - y1 + 1.0)
+    return (s2 - s1) / np.where(within, one_year, average)
+
+
+_BASES = (_us_30_360, _actual_actual, lambda s1, s2: (s2 - s1) / 360.0,
+          lambda s1, s2: (s2 - s1) / 365.0, _european_30_360)
+
+
+@builtin("YEARFRAC")
+def yearfrac(args: list[Val], ctx: Ctx) -> Val:
+    """YEARFRAC(start, end, [basis]): the dates are truncated and taken in order; Excel checks the
+    basis first (its error, then #NUM! outside 0..4), then the dates (their errors, then #NUM!
+    outside 0..9999-12-31); TRUE/FALSE are #VALUE!."""
+    if len(args) not in (2, 3):
+        return Val(Block.errors((1, 1), E_VALUE))
+    basis = args[2] if len(args) == 3 else Val(Block.numbers([[0.0]]))
+    start, end = args[0], args[1]
+
+    def compute(b, s, e):
+        b, s, e = np.trunc(b), np.trunc(s), np.trunc(e)
+        bad = (b < 0) | (b > 4) | (s < 0) | (s > _LAST) | (e < 0) | (e > _LAST)
+        b = np.where(bad, 0, b).astype(np.int64)
+        s1, s2 = np.where(bad, 0, np.minimum(s, e)), np.where(bad, 0, np.maximum(s, e))
+        out = np.select([b == k for k in range(5)], [f(s1, s2) for f in _BASES])
+        return np.where(bad, np.nan, out)
+
+    result = elementwise(compute, basis, start, end, booleans=False)
+    # a basis outside 0..4 is #NUM! even when a date is an error: Excel checks the basis first
+    num, mask, _ = booleans_as_errors(basis.block, *co.to_numbers(basis.block))
+    wrong = (np.trunc(num) < 0) | (np.trunc(num) > 4)
+    if mask is not None:
+        wrong &= ~mask
+    if wrong.any():
+        wrong = np.broadcast_to(wrong, result.shape)
+        result.block.kind[wrong] = ERR
+        result.block.obj[wrong] = E_NUM
+    return result

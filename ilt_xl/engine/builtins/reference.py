@@ -1,4 +1,5 @@
-"""References computed by formulas: OFFSET and INDIRECT.
+"""References computed by formulas (OFFSET and INDIRECT), and where references are (ROW, COLUMN,
+ROWS, COLUMNS).
 
 The dependency graph cannot know which cells they read, so the area is computed first and the
 formulas writing into it are evaluated on demand (``book.ensure_computed``) before it is read.
@@ -133,3 +134,43 @@ def _reference(ctx: Ctx, text: str) -> Val:
         return Val(Block.errors((1, 1), E_REF))
     r1 = max(sheet.n_rows, 1) if ref.whole_cols else ref.r1
     return read_computed(ctx, sheet, ref.r0, ref.c0, r1, ref.c1)
+
+
+# ---- ROW, COLUMN, ROWS, COLUMNS ----------------------------------------------------------------------
+
+def _fn_row_col(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if not args:
+            if which == "ROW":
+                if ctx.n == 1:
+                    return Val(Block.numbers([[float(ctx.rows[0])]]))
+                return Val(Block.numbers(ctx.rows.astype(float).reshape(-1, 1)), True)
+            return Val(Block.numbers([[float(ctx.col)]]))
+        a = args[0]
+        if a.per_row:
+            raise NotVectorisable("ROW/COLUMN of a per-row reference")
+        if a.ref is None:       # an error (#NULL! of an empty intersection) passes through
+            err = a.shape == (1, 1) and a.block.kind[0, 0] == ERR
+            return Val(Block.errors((1, 1), a.block.obj[0, 0] if err else E_VALUE))
+        _, r0, c0, r1, c1 = a.ref
+        if which == "ROW":
+            return Val(Block.numbers(np.arange(r0, r1 + 1, dtype=float).reshape(-1, 1)))
+        return Val(Block.numbers(np.arange(c0, c1 + 1, dtype=float).reshape(1, -1)))
+    return fn
+
+
+def _fn_rows_cols(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        a = args[0]
+        if a.per_row:
+            return Val(Block.numbers([[1.0]]))
+        if a.ref is None and a.shape == (1, 1) and a.block.kind[0, 0] == ERR:
+            return a                    # ROWS(A1:B1 C1:D1): the empty intersection's #NULL!
+        return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
+    return fn
+
+
+for _which in ("ROW", "COLUMN"):
+    builtin(_which)(_fn_row_col(_which))
+for _which in ("ROWS", "COLUMNS"):
+    builtin(_which)(_fn_rows_cols(_which))

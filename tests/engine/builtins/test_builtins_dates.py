@@ -27,3 +27,34 @@ from formula_values import value
 ])
 def test_dates(formula, expected):
     assert value(formula) == expected
+
+
+# YEARFRAC: expectations from Excel's documented day-count bases (0 US 30/360, 1 actual/actual,
+# 2 actual/360, 3 actual/365, 4 European 30/360), computed by hand
+@pytest.mark.parametrize("formula, expected", [
+    ("=YEARFRAC(DATE(2004,2,29),DATE(2005,2,28),0)", 1.0),          # both ends of February: 30th
+    ("=YEARFRAC(DATE(2001,1,31),DATE(2001,3,31),0)", 60 / 360),      # 31st start and end: 30th
+    ("=YEARFRAC(DATE(2001,1,29),DATE(2001,3,31),0)", 62 / 360),      # a 31st end stays after a 29th
+    ("=YEARFRAC(DATE(2001,1,29),DATE(2001,3,31),4)", 61 / 360),      # European: every 31st is the 30th
+    ("=YEARFRAC(DATE(2004,2,29),DATE(2005,2,28),1)", 365 / 366),     # a 29 February in the span
+    ("=YEARFRAC(DATE(2005,1,1),DATE(2005,7,1),1)", 181 / 365),
+    ("=YEARFRAC(DATE(2001,2,28),DATE(2004,2,29),1)", 1096 / (1461 / 4)),   # over years: the average
+    ("=YEARFRAC(DATE(2003,1,1),DATE(2001,1,2),2)", 729 / 360),       # dates in either order
+    ("=YEARFRAC(DATE(2003,1,1),DATE(2001,1,2),3)", 729 / 365),
+    ("=YEARFRAC(0,200)", 198 / 360),                                 # serial 0 is 1900-01-00
+    ("=YEARFRAC(1,200,5)", "#NUM!"),
+    ("=YEARFRAC(-1,200)", "#NUM!"),
+    ("=YEARFRAC(1,2958466)", "#NUM!"),
+    ("=YEARFRAC(1/0,200,-1)", "#NUM!"),                              # the basis is checked first
+    ("=YEARFRAC(1/0,200,0)", "#DIV/0!"),
+    ('=YEARFRAC(1,200,"x")', "#VALUE!"),
+    ("=YEARFRAC(1,200,TRUE)", "#VALUE!"),
+])
+def test_yearfrac(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
+def test_today_and_now_are_the_runs_date():
+    from direct_calls import TODAY, call
+    assert call("TODAY") == call("NOW") == TODAY

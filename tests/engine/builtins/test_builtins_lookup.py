@@ -46,3 +46,32 @@ def test_xlookup_per_row_keys_take_the_hash_path():
 ])
 def test_lookup(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # a mode is taken as INT: -1.1 is -2 (binary search, descending), which on ascending data ends
+    # at the last value (the conformance workbook's cached value)
+    ('=_xlfn.XLOOKUP(-1.1,{-1.1,2.1,3.1,4.1},{"L","ML","MR","R"},1,1,-1.1)', "R"),
+    # the halving compares across types in Excel's sort order: TRUE is larger than any number
+    ('=_xlfn.XLOOKUP(4,{TRUE,4.1,FALSE,1.1},{"L","ML","MR","R"},1,1,2)', "L"),
+    ('=_xlfn.XLOOKUP("b",{TRUE,4.1,FALSE,1.1},{"L","ML","MR","R"},1,1,2)', "MR"),
+    ('=_xlfn.XLOOKUP("b*",{"a","bc"},{1,2},,2,2)', "#VALUE!"),          # no wildcards in a binary search
+    ("=_xlfn.XLOOKUP(1/0,{1,2},{1,2},,3)", "#DIV/0!"),                  # the lookup error comes first
+    ('=_xlfn.XLOOKUP(Z9,{-1.1,2.1,3.1,4.1},{"L","ML","MR","R"},1,-1)', "R"),   # a blank ranks above all
+    ('=_xlfn.XLOOKUP(Z9,{-1.1,2.1,3.1,4.1},{"L","ML","MR","R"},1,1)', 1.0),
+])
+def test_xlookup_modes_as_excel(formula, expected):
+    assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # an array where XLOOKUP takes one value: evaluated per element, the arrays broadcast
+    ('=INDEX(_xlfn.XLOOKUP(5,{1,4,7},{"a","b","c"},"none",{-1;1;0}),1)', "b"),
+    ('=INDEX(_xlfn.XLOOKUP(5,{1,4,7},{"a","b","c"},"none",{-1;1;0}),2)', "c"),
+    ('=INDEX(_xlfn.XLOOKUP(5,{1,4,7},{"a","b","c"},"none",{-1;1;0}),3)', "none"),
+    ("=ROWS(_xlfn.XLOOKUP({1,2},{1,2},{10,20},,{0;0;0}))*10+COLUMNS(_xlfn.XLOOKUP({1,2},{1,2},{10,20},,{0;0;0}))", 32.0),
+    ("=INDEX(_xlfn.XLOOKUP({1,2},{1,2},{10,20},,{0;0;0}),3,2)", 20.0),
+    ("=INDEX(_xlfn.XLOOKUP({1,2},{1,2},{10,20},,{0,0,0}),1,3)", "#N/A"),   # beyond an array's size
+])
+def test_lifted_arguments(formula, expected):
+    assert value(formula) == expected

@@ -17,3 +17,13 @@ def test_cells_read_through_indirect_are_computed_before_they_are_read():
     # nothing in E1's formula names E2:E3, so only the on-demand evaluation orders them first
     got = values({"D1": 49, "E1": '=SUM(INDIRECT("E"&2&":E"&3))', "E2": "=D1+1", "E3": "=E2*2"})
     assert (got["E1"], got["E2"], got["E3"]) == (150.0, 50.0, 100.0)
+
+
+def test_row_column_rows_columns_from_the_table():
+    from direct_calls import arg, call
+    area = arg([[1, 2], [3, 4], [5, 6]], area=True, at=(3, 2))      # B3:C5
+    assert (call("ROW", area), call("COLUMN", area)) == ([[3.0], [4.0], [5.0]], [[2.0, 3.0]])
+    assert (call("ROWS", area), call("COLUMNS", area)) == (3.0, 2.0)
+    assert call("ROW", rows=(7, 8)) == [[7.0], [8.0]]                 # the formula's own rows
+    assert call("COLUMN", col=4) == 4.0
+    assert call("ROW", arg(5)) == "#VALUE!"                           # not a reference
