@@ -34,6 +34,7 @@ S1_FIXED = ECB.convert(386, "GBP", "EUR", START) + ECB.convert(682, "USD", "EUR"
 # S2: two days, 4 units of an EUR pool at 15 a unit-day and 3 of a GBP pool at 10: units x rate x days.
 S2_FIXED = 4 * 15 * 2 + ECB.convert(3 * 10 * 2, "GBP", "EUR", dt.date(2024, 3, 5))
 VARIABLE = 10.0  # per registered learner, EUR
+S5_START = dt.date(2024, 3, 5)
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -47,12 +48,15 @@ def _tables() -> dict[str, pd.DataFrame]:
     equipment = pd.DataFrame({"EquipmentId": ["EQ1", "EQ2"], "Type": ["Laptops", "VR kits"], "Quantity": [20, 5],
                               "DayRate": [15.0, 10.0], "Currency": ["EUR", "GBP"]})
     sessions = pd.DataFrame({
-        "SessionId": ["S1", "S2", "S3", "S4"], "CourseId": "C1",
-        "Status": ["Delivered", "Delivered", "Cancelled", "Delivered"],
-        "StartDate": pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-11", "2024-03-05"]),
-        "EndDate": pd.to_datetime(["2024-03-04", "2024-03-06", "2024-03-11", "2024-03-06"]),
-        "Country": ["GB", "DE", "GB", "DE"], "RoomId": ["R1", "", "R1", ""], "InstructorId": ["I1", "", "I1", ""],
-        "EquipmentId": ["", "EQ1", "", "EQ2"], "EquipmentUnits": [np.nan, 4, np.nan, 3],
+        "SessionId": ["S1", "S2", "S3", "S4", "S5"], "CourseId": "C1",
+        "Status": ["Delivered", "Delivered", "Cancelled", "Delivered", "Planned"],
+        "StartDate": pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-11", "2024-03-05", "2024-03-05"]),
+        "EndDate": pd.to_datetime(["2024-03-04", "2024-03-06", "2024-03-11", "2024-03-06", "2024-03-05"]),
+        "Country": ["GB", "DE", "GB", "DE", "GB"], "RoomId": ["R1", "", "R1", "", ""],
+        "InstructorId": ["I1", "", "I1", "", ""], "EquipmentId": ["", "EQ1", "", "EQ2", ""],
+        "EquipmentUnits": [np.nan, 4, np.nan, 3, np.nan],
+        # S5: an EUR course run in GBP: its 100 of other cost are GBP, the course's prices converted to GBP
+        "CurrencyEntered": ["", "", "", "", "GBP"], "OtherFixedCost": [np.nan, np.nan, np.nan, np.nan, 100.0],
     })
     enrolments = pd.DataFrame({"SessionId": ["S1", "S1", "S2", "S3"], "BusinessUnit": ["A", "B", "A", "A"],
                                "Country": ["DE", "FR", "DE", "DE"], "Registered": [5, 3, 2, 4], "Attended": [5, 3, 2, 0]})
@@ -85,6 +89,10 @@ def test_resources_are_converted_from_their_currency_on_the_start_date_and_equip
     assert s.at["S2", "EquipmentCost"] == pytest.approx(120.0, rel=1e-12)
     assert s.at["S4", "EquipmentCost"] == pytest.approx(ECB.convert(60, "GBP", "EUR", dt.date(2024, 3, 5)), rel=1e-12)
     assert s.at["S2", "FixedCost"] == 120.0
+    assert s.at["S5", "Currency"] == "GBP" and s.at["S5", "FixedCost"] == 100.0
+    assert s.at["S5", "VariableCostPerLearner"] == pytest.approx(ECB.convert(VARIABLE, "EUR", "GBP", S5_START), rel=1e-12)
+    assert s.at["S5", "PricePerLearner"] == pytest.approx(ECB.convert(500, "EUR", "GBP", S5_START), rel=1e-12)
+    assert s.at["S5", "CostReporting"] == round(ECB.convert(100, "GBP", "EUR", S5_START) + 1e-9, 2)
     # CostReporting is rounded to the cent, half away from zero
     assert s.at["S1", "CostReporting"] == round(S1_FIXED + 8 * VARIABLE + 1e-9, 2)
 
@@ -104,15 +112,18 @@ def test_the_workbook_converts_and_charges_natively(tmp_path):
         assert rows["S2"]["EquipmentCost"] == pytest.approx(120.0, rel=1e-12), by
         assert rows["S4"]["FixedCost"] == pytest.approx(ECB.convert(60, "GBP", "EUR", dt.date(2024, 3, 5)), rel=1e-12), by
         assert rows["S1"]["CostReporting"] == round(S1_FIXED + 8 * VARIABLE + 1e-9, 2), by
+        assert rows["S5"]["VariableCostPerLearner"] == pytest.approx(ECB.convert(VARIABLE, "EUR", "GBP", S5_START),
+                                                                     rel=1e-12), by
+        assert rows["S5"]["CostReporting"] == round(ECB.convert(100, "GBP", "EUR", S5_START) + 1e-9, 2), by
 
 
 def test_a_cancelled_session_leaves_the_ledger():
     ledger = macros.allocation_rows(_tables(), SETTINGS)
-    assert set(ledger["SessionId"]) == {"S1", "S2", "S4"}
+    assert set(ledger["SessionId"]) == {"S1", "S2", "S4", "S5"}
     s = session_table(_tables(), SETTINGS).set_index("SessionId")
     # each session's lines sum to its CostReporting, to the cent
     by_session = ledger.groupby("SessionId")["AmountReporting"].agg(math.fsum).round(2)
-    assert by_session.to_dict() == s.loc[["S1", "S2", "S4"], "CostReporting"].to_dict()
+    assert by_session.to_dict() == s.loc[["S1", "S2", "S4", "S5"], "CostReporting"].to_dict()
 
 
 def test_a_whole_bu_row_beside_country_rows_counts_only_the_other_countries():

@@ -239,10 +239,14 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     out["FixedCost"] = costs.fixed_cost(out["RoomCost"], out["InstructorCost"], out["EquipmentCost"], _number(s["OtherFixedCost"]))
     err["FixedCost"] = _first_error(err["RoomCost"], err["InstructorCost"], err["EquipmentCost"])
 
-    out["VariableCostPerLearner"] = _zero_blank(course["VariableCostPerLearner"])
-    err["VariableCostPerLearner"] = na_course
+    # The course's money is in its currency: converted when the session has a currency of its own.
+    course_factor, course_factor_error = _to_session(
+        np.where(course_found, _text(course["Currency"]), ""), out["Currency"], err["Currency"], out["FxDate"], fx_table)
+    course_money_error = _first_error(na_course, course_factor_error)
+    out["VariableCostPerLearner"] = _zero_blank(course["VariableCostPerLearner"]) * course_factor
+    err["VariableCostPerLearner"] = course_money_error
     out["VariableCost"] = costs.variable_cost(out["VariableCostPerLearner"], out["Registered"])
-    err["VariableCost"] = na_course
+    err["VariableCost"] = err["VariableCostPerLearner"]
     out["SessionCost"] = costs.session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["Registered"])
     err["SessionCost"] = _first_error(err["FixedCost"], err["VariableCost"])
 
@@ -257,17 +261,17 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
         no_hours, np.nan, costs.cost_per_learner_hour(out["SessionCost"], np.where(no_hours, 1, out["LearnerHours"])))
     err["CostPerLearnerHour"] = np.where(no_hours, None, _first_error(err["LearnerHours"], err["SessionCost"]))
 
-    out["PricePerLearner"] = _zero_blank(course["PricePerLearner"])
-    err["PricePerLearner"] = na_course
+    out["PricePerLearner"] = _zero_blank(course["PricePerLearner"]) * course_factor
+    err["PricePerLearner"] = course_money_error
     out["BreakEvenLearners"] = costs.break_even(out["FixedCost"], out["PricePerLearner"], out["VariableCostPerLearner"])
     # IF(price<=variable, NA(), ROUNDUP(fixed/…)): the comparison is evaluated first.
     err["BreakEvenLearners"] = _first_error(
-        na_course, _where(out["PricePerLearner"] <= out["VariableCostPerLearner"], xe.NA), err["FixedCost"]
+        course_money_error, _where(out["PricePerLearner"] <= out["VariableCostPerLearner"], xe.NA), err["FixedCost"]
     )
     out["MinSessionCost"] = costs.min_session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["BreakEvenLearners"])
-    err["MinSessionCost"] = _first_error(err["FixedCost"], na_course, err["BreakEvenLearners"])
+    err["MinSessionCost"] = _first_error(err["FixedCost"], course_money_error, err["BreakEvenLearners"])
     out["MaxSessionCost"] = costs.max_session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["Capacity"])
-    err["MaxSessionCost"] = _first_error(err["FixedCost"], na_course, err["Capacity"])
+    err["MaxSessionCost"] = _first_error(err["FixedCost"], course_money_error, err["Capacity"])
 
     out["GoNoGo"], err["GoNoGo"] = _go_no_go(status, out["Registered"], course, course_found, s["StartDate"], settings)
 
@@ -389,16 +393,17 @@ def _to_session(
     return rate, error
 
 
-CONVERTED_FROM = ("Currency", "RoomId", "InstructorId", "EquipmentId")
-"""What :func:`converted_currencies` returns the currencies of, in order: the session's own, its room's, instructor's
-and equipment's."""
+CONVERTED_FROM = ("Currency", "CourseId", "RoomId", "InstructorId", "EquipmentId")
+"""What :func:`converted_currencies` returns the currencies of, in order: the session's own, its course's (when the
+session has a currency of its own), its room's, instructor's and equipment's."""
 
 
 def converted_currencies(tables: Mapping[str, pd.DataFrame]) -> list[np.ndarray]:
     """Per session, the currencies its costs are converted from (:data:`CONVERTED_FROM`), each an upper-case array
     aligned to Sessions ("" for none): the session's own (CurrencyEntered, else its course's; converted to the
-    reporting currency) and those of the room, instructor and equipment whose day rates it is charged (converted to
-    the session's: Sessions[RoomCost], [InstructorCost], [EquipmentCost])."""
+    reporting currency), and, converted to the session's, its course's when it has a currency of its own (variable
+    cost and price per learner) and those of the room, instructor and equipment whose day rates it is charged
+    (Sessions[RoomCost], [InstructorCost], [EquipmentCost])."""
     sessions = tables["Sessions"]
 
     def upper(values: pd.Series) -> np.ndarray:
@@ -406,7 +411,8 @@ def converted_currencies(tables: Mapping[str, pd.DataFrame]) -> list[np.ndarray]
 
     course, found = lookup(sessions["CourseId"], tables["Courses"], "CourseId", ["Currency"])
     entered = upper(sessions["CurrencyEntered"]) if "CurrencyEntered" in sessions else np.full(len(sessions), "", dtype=object)
-    out = [np.where(entered != "", entered, np.where(found, upper(course["Currency"]), ""))]
+    course_currency = np.where(found, upper(course["Currency"]), "")
+    out = [np.where(entered != "", entered, course_currency), np.where(entered != "", course_currency, "")]
     for table, key, typed in (("Rooms", "RoomId", "RoomCostEntered"), ("Instructors", "InstructorId", "InstructorFeeEntered"),
                               ("Equipment", "EquipmentId", None)):
         priced, found = lookup(sessions[key], tables[table], key, ["Currency"])

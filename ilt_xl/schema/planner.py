@@ -87,6 +87,12 @@ def _resource_cost(table: str, key: str, days: str) -> str:
     return f"{rate}*{days}*" + _to_session_currency(_lookup(table, "Currency", key, key))
 
 
+def _course_money(column: str) -> str:
+    """An amount of the session's course, converted from the course currency to the session's (a session with
+    its own CurrencyEntered)."""
+    return _course(column) + "*" + _to_session_currency(_course("Currency"))
+
+
 def _decimals(currency: str) -> str:
     """The decimals of ``currency``'s minor unit (ISO 4217: JPY 0, KWD 3, most 2), as ROUND takes them."""
     by_units = {u: sorted(c for c, n in MINOR_UNITS.items() if n == u) for u in sorted(set(MINOR_UNITS.values()))}
@@ -263,8 +269,9 @@ SESSIONS = Table(
                + _resource_cost("Equipment", "EquipmentId", "[@Days]") + ")"),
         Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost.",
                formula="=[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]"),
-        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner.",
-               formula="=" + _course("VariableCostPerLearner")),
+        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner, converted to the session "
+               "currency at FxDate when the session has its own.",
+               formula="=" + _course_money("VariableCostPerLearner")),
         Column("VariableCost", T.MONEY, "Variable cost per learner x registered.",
                formula="=[@VariableCostPerLearner]*[@Registered]"),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
@@ -273,7 +280,8 @@ SESSIONS = Table(
                formula='=IF([@Learners]=0,"",[@SessionCost]/[@Learners])'),
         Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours; blank while there are none.",
                formula='=IF([@LearnerHours]=0,"",[@SessionCost]/[@LearnerHours])'),
-        Column("PricePerLearner", T.MONEY, "The course's internal price per learner.", formula="=" + _course("PricePerLearner")),
+        Column("PricePerLearner", T.MONEY, "The course's internal price per learner, in the session currency (as "
+               "VariableCostPerLearner).", formula="=" + _course_money("PricePerLearner")),
         Column("BreakEvenLearners", T.INT, "Learners whose price covers the fixed cost; #N/A when the price does not exceed the variable cost.",
                formula="=IF([@PricePerLearner]<=[@VariableCostPerLearner],NA(),"
                "ROUNDUP([@FixedCost]/([@PricePerLearner]-[@VariableCostPerLearner]),0))"),

@@ -274,9 +274,9 @@ def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
         failed[checked] = ~wanted.ok
         lacking[checked] = wanted.ok & ~(shown.ok & np.isclose(shown.rate, wanted.rate, rtol=1e-12, atol=0))
         cost = np.full(len(sessions), "", dtype=object)
-        cost[:] = ("the cost of session " + ids + " (" + codes.astype(str) + ")" if what == "Currency" else
-                   "the day rate of " + sessions[what].astype(str).to_numpy(object) + " (" + codes.astype(str)
-                   + ") of session " + ids)
+        priced = {"Currency": "the cost of session ", "CourseId": "the prices of course "}.get(what, "the day rate of ")
+        cost[:] = (priced + ids + " (" + codes.astype(str) + ")" if what == "Currency" else
+                   priced + sessions[what].astype(str).to_numpy(object) + " (" + codes.astype(str) + ") of session " + ids)
         reasons = np.full(len(sessions), "", dtype=object)
         reasons[checked] = np.where(wanted.ok, "", wanted.reason.astype(str))
         messages = np.full(len(sessions), "", dtype=object)
