@@ -1,5 +1,7 @@
 """OFFSET and INDIRECT: the area is computed, the formulas writing it are evaluated first."""
-from formula_values import values
+import pytest
+
+from formula_values import value, values
 
 
 def test_offset_and_indirect():
@@ -27,3 +29,15 @@ def test_row_column_rows_columns_from_the_table():
     assert call("ROW", rows=(7, 8)) == [[7.0], [8.0]]                 # the formula's own rows
     assert call("COLUMN", col=4) == 4.0
     assert call("ROW", arg(5)) == "#VALUE!"                           # not a reference
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=AREAS(C4:F4)", 1.0),
+    ("=AREAS((D4:G4,I4:J4,K4:N4))", 3.0),                    # a union: its parts
+    ("=AREAS(((F4:G4,G4:I4,F6:G6,G6:I6) G3:G11))", 4.0),     # intersection distributes over a union
+    ("=AREAS((E4:H4 J4:K4 L4:O4))", "#NULL!"),               # nothing in common
+    ("=AREAS(OFFSET(A1,1,1,2,2))", 1.0),
+    ('=AREAS("A1")', "#VALUE!"),
+])
+def test_areas(formula, expected):
+    assert value(formula) == expected
