@@ -10,10 +10,11 @@ first, so an assignment for a session merged away is skipped.
   not be cancelled), and the source is Cancelled. Learners are conserved.
 - **Assign**: InstructorId, RoomId (and Site, the room's) and the dates (shifted
   together, keeping the length) take the proposed values. A changed instructor's
-  fee, and a changed room's cost, are entered in the session currency when the
-  resource is priced in another currency (day rate x days at the session's rate
-  date, to the cent), and left blank otherwise (the workbook then uses the day
-  rate); OtherFixedCost moves by the travel the change adds or removes.
+  fee, and a changed room's cost, are left blank (an amount entered for the
+  previous one is cleared): the workbook then prices the new resource at its day
+  rate x days, converted from its currency to the session's through the FX table,
+  as the optimiser costed it; OtherFixedCost moves by the travel the change adds
+  or removes.
 
 Returns the new tables; nothing else changes.
 """
@@ -25,7 +26,6 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import fx
 from ilt_xl.core.merge import MERGE
 from ilt_xl.core.optimise import ASSIGN, PROPOSED, Options, _index_of, _prepare, at
 
@@ -132,14 +132,11 @@ def _apply_assignments(tables, settings, sessions, proposals, assign, row, statu
     new_r = _index_of(_text(proposals["ProposedRoom"]).to_numpy(object)[assign], plan.r_ids)
     shift = (_day(proposals["ProposedStart"])[assign] - _day(sessions["StartDate"])[rows]).astype("int64")
     shift = np.where(np.isnat(_day(proposals["ProposedStart"])[assign]), 0, shift)
-    ccy = _session_currency(tables, sessions).to_numpy(object)[rows]
-    days = (_day(sessions["EndDate"])[rows] - _day(sessions["StartDate"])[rows]).astype("int64") + 1
-    when = plan.rate_date[rows]
+    blank = np.full(len(rows), np.nan)
 
     instructor_changed = (new_i >= 0) & (new_i != plan.cur_i[rows])
-    fee = _fee(at(plan.i_rate, new_i, 0.0) * days, at(plan.i_ccy, new_i, ""), ccy, when, plan.manual)
     _set(sessions, "InstructorId", rows, instructor_changed, at(plan.i_ids, new_i, ""))
-    _set(sessions, "InstructorFeeEntered", rows, instructor_changed, fee)
+    _set(sessions, "InstructorFeeEntered", rows, instructor_changed, blank)
     travel_before = _travels(plan, plan.cur_i[rows], rows) * plan.travel[rows]
     travel_after = _travels(plan, np.where(new_i >= 0, new_i, plan.cur_i[rows]), rows) * plan.travel[rows]
     delta = np.round((travel_after - travel_before) / plan.session_rate[rows], 2)
@@ -149,34 +146,15 @@ def _apply_assignments(tables, settings, sessions, proposals, assign, row, statu
     _set(sessions, "OtherFixedCost", rows, moved_travel, np.where(new_other > 0, np.round(new_other, 2), np.nan))
 
     room_changed = (new_r >= 0) & (new_r != plan.cur_r[rows])
-    room_cost = _fee(at(plan.r_rate, new_r, 0.0) * days, at(plan.r_ccy, new_r, ""), ccy, when, plan.manual)
     _set(sessions, "RoomId", rows, room_changed, at(plan.r_ids, new_r, ""))
     _set(sessions, "Site", rows, room_changed, at(plan.r_site, new_r, ""))
-    _set(sessions, "RoomCostEntered", rows, room_changed, room_cost)
+    _set(sessions, "RoomCostEntered", rows, room_changed, blank)
 
     moved = shift != 0
     for column in ("StartDate", "EndDate"):
         new_day = _day(sessions[column])[rows] + shift.astype("timedelta64[D]")
         _set(sessions, column, rows, moved, pd.to_datetime(new_day).to_numpy())
     outcome[assign] = APPLIED
-
-
-
-def _session_currency(tables, sessions: pd.DataFrame) -> pd.Series:
-    courses = tables["Courses"]
-    by_course = pd.Series(_text(courses["Currency"]).to_numpy(object), index=_text(courses["CourseId"]).str.lower()).groupby(level=0).first()
-    return _text(sessions["CourseId"]).str.lower().map(by_course).fillna("")
-
-
-def _fee(amount: np.ndarray, currency: np.ndarray, session_ccy: np.ndarray, when: np.ndarray, manual) -> np.ndarray:
-    """``amount`` in ``currency`` entered in the session currency, to the cent; NaN (blank: the workbook's
-    day rate x days) where the currencies are the same."""
-    same = pd.Series(currency).str.upper().to_numpy(object) == pd.Series(session_ccy).str.upper().to_numpy(object)
-    out = np.full(len(amount), np.nan)
-    if (~same).any():
-        used = fx.rates(currency[~same], session_ccy[~same], when[~same], manual)
-        out[~same] = np.round(amount[~same] * used.rate, 2)
-    return out
 
 
 def _travels(plan, instructor: np.ndarray, rows: np.ndarray) -> np.ndarray:
