@@ -63,7 +63,9 @@ CASES = {
                                         "enter the room cost in EUR"),
     "instructor priced in another currency": (edit("Sessions", 2, InstructorId="I2"),
                                               {("error", "Sessions", "Q4", "InstructorFeeEntered")}, "in GBP but"),
-    "zero FX rate": (edit("FX", 0, PerEUR=0), {("error", "FX", "C2", "PerEUR")}, "rate"),
+    # ... and the GBP session S2 is left without a rate in the FX tab (the workbook shows #N/A there).
+    "zero FX rate": (edit("FX", 0, PerEUR=0), {("error", "FX", "C2", "PerEUR"), ("warning", "Sessions", "D3", "StartDate")},
+                     "rate"),
     "attended above registered": (edit("Enrolments", 0, Attended=9), {("warning", "Enrolments", "E2", "Attended")}, "above"),
     "setting not allowed": (setting("AllocationMethod", "weird"), {("error", "Settings", "B5", "AllocationMethod")}, "allowed"),
     "setting of the wrong type": (setting("GoNoGoLeadDays", "two weeks"), {("error", "Settings", "B6", "GoNoGoLeadDays")}, "whole number"),
@@ -126,6 +128,8 @@ def test_all_problems_in_one_pass(tmp_path):
         change, located, _ = CASES[name]
         change(rows, settings)
         expected |= located
+    # With an unknown reporting currency no conversion is checked: zero FX rate's warning on S2 is not given.
+    expected.discard(("warning", "Sessions", "D3", "StartDate"))
     planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows, settings))
     assert {(p.severity, p.sheet, p.cell, p.column) for p in planner.problems} == expected
     assert len(planner.errors) == len(together)
@@ -150,3 +154,38 @@ def test_session_cost_that_cannot_be_converted_is_a_warning_naming_the_row(tmp_p
     # A manual rate dated before the session settles it.
     rows["FX"].append(dict(Date=dt.date(1990, 1, 1), Currency="GBP", PerEUR=0.7, Source="Treasury"))
     assert read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems == []
+
+
+def test_fx_tab_lacking_the_ecb_rate_a_session_needs_is_a_warning(tmp_path):
+    """The workbook converts with the FX tab alone: a session no manual row decides needs its ECB row there."""
+    import numpy as np
+
+    from ilt_xl.core import fx
+
+    rows = bw.planner_rows()
+    rows["FX"] = [r for r in rows["FX"] if r["Currency"] != "GBP"]   # S2 (GBP, 2024-05-06) is left to the ECB
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    assert [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems] == [("warning", "Sessions", "D3", "StartDate")]
+    assert "session S2 (GBP) shows #N/A: the FX tab lacks the ECB rate of its StartDate" in planner.problems[0].message
+    # An older ECB row: the workbook would convert at it.
+    rows["FX"].append(dict(Date=dt.date(2024, 1, 2), Currency="GBP", PerEUR=0.86, Source=fx.ECB_ROW_SOURCE))
+    planner = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows))
+    assert "session S2 (GBP) converts at an older row of the FX tab" in planner.problems[0].message
+    # The row the fx command writes settles it: the ECB's publication on or before 2024-05-06.
+    per_eur, published, _, _ = fx.ecb_table().lookup(np.array(["GBP"], dtype=object), np.array(["2024-05-06"], dtype="datetime64[D]"))
+    rows["FX"].append(dict(Date=published[0].item(), Currency="GBP", PerEUR=float(per_eur[0]), Source=fx.ECB_ROW_SOURCE))
+    assert read_planner(bw.write_planner(tmp_path / "r.xlsx", rows)).problems == []
+
+
+def test_holidays_out_of_country_order_or_missing_a_country_are_warnings(tmp_path):
+    rows = bw.planner_rows()
+    rows["Holidays"] = rows["Holidays"][-2:] + rows["Holidays"][:-2]   # two NA rows moved before DE
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    problems = [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems]
+    assert problems == [("warning", "Holidays", "A4", "Country")]
+    assert "not sorted by country here (DE after NA)" in planner.problems[0].message
+    rows = bw.planner_rows()
+    rows["Holidays"] = [r for r in rows["Holidays"] if r["Country"] != "DE"]   # S1 (DE) has a checklist row
+    planner = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows))
+    assert [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems] == [("warning", "Sessions", "H2", "Country")]
+    assert "the Holidays tab has no rows for DE" in planner.problems[0].message

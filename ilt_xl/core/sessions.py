@@ -15,16 +15,19 @@ way Excel does (the first erroneous operand, left to right, wins):
 - ``#N/A``: the session's CourseId, RoomId or InstructorId is not in its table
   (MATCH fails) and the formula needs it, and BreakEvenLearners (with
   MinSessionCost) when the price does not exceed the variable cost (``NA()``);
-- ``#DIV/0!``: Occupancy with capacity 0, CostPerLearner with 0 learners,
-  CostPerLearnerHour with 0 learner-hours;
+- ``#DIV/0!``: Occupancy with capacity 0 (CostPerLearner with 0 learners and
+  CostPerLearnerHour with 0 learner-hours are blank: NaN with no error);
 - ``#VALUE!``: Days when EndDate is before StartDate or a date is missing. The
   workbook computes a meaningless non-positive Days there instead; validation
   rejects such rows, and the core refuses to cost them.
-- CostReporting (``ILT_FX``) shows SessionCost's or Currency's error, else
-  ``#N/A`` where no rate converts the session's currency to ReportingCurrency
-  on the rate date (:mod:`ilt_xl.core.fx`: the FX table's rows first, then
-  ECB). The rate date is the StartDate, or BudgetRateDate when FxDatePolicy is
-  BudgetRateDate; a blank one is serial 0 (1899-12-30), before every rate.
+- FxRate shows Currency's error, else ``#N/A`` where the FX table has no rate
+  converting the session's currency to ReportingCurrency on FxDate (the FX
+  table alone, as the workbook's lookups see it, with
+  :meth:`ilt_xl.core.fx.RateTable.from_frame`'s precedence: the latest manual
+  row, else the latest ECB row, on or before the date). FxDate is the
+  StartDate, or BudgetRateDate when FxDatePolicy is BudgetRateDate; a blank one
+  is serial 0 (1899-12-30), before every rate. CostReporting is SessionCost x
+  FxRate, the first error of the two winning.
 
 Excel semantics kept on purpose: id lookups, SUMIFS and COUNTIF match ids
 case-insensitively and the first matching repository row wins; status tests are
@@ -54,7 +57,10 @@ CALCULATED = tuple(c.name for c in SESSIONS.calculated_columns)
 """The calculated columns of Sessions, in schema order."""
 
 TEXT_COLUMNS = ("Currency", "GoNoGo", "ConflictFlag")
-"""Calculated columns holding text; every other calculated column is numeric."""
+"""Calculated columns holding text."""
+
+DATE_COLUMNS = ("FxDate",)
+"""Calculated columns holding dates (datetime64); every other calculated column is numeric."""
 
 CONFLICT = "Conflict"
 
@@ -224,12 +230,14 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     out["Occupancy"] = costs.occupancy(out["Registered"], out["Capacity"])
     err["Occupancy"] = _first_error(err["Capacity"], _where(out["Capacity"] == 0, xe.DIV0))
-    out["CostPerLearner"] = costs.cost_per_learner(out["SessionCost"], out["Learners"])
-    err["CostPerLearner"] = _first_error(err["SessionCost"], _where(out["Learners"] == 0, xe.DIV0))
-    out["CostPerLearnerHour"] = costs.cost_per_learner_hour(out["SessionCost"], out["LearnerHours"])
-    err["CostPerLearnerHour"] = _first_error(
-        err["SessionCost"], err["LearnerHours"], _where(out["LearnerHours"] == 0, xe.DIV0)
-    )
+    # IF(learners=0,"",cost/learners): blank (NaN, no error) while there are none.
+    no_learners = out["Learners"] == 0
+    out["CostPerLearner"] = np.where(no_learners, np.nan, costs.cost_per_learner(out["SessionCost"], np.where(no_learners, 1, out["Learners"])))
+    err["CostPerLearner"] = np.where(no_learners, None, err["SessionCost"])
+    no_hours = (out["LearnerHours"] == 0) & np.equal(err["LearnerHours"], None)
+    out["CostPerLearnerHour"] = np.where(
+        no_hours, np.nan, costs.cost_per_learner_hour(out["SessionCost"], np.where(no_hours, 1, out["LearnerHours"])))
+    err["CostPerLearnerHour"] = np.where(no_hours, None, _first_error(err["LearnerHours"], err["SessionCost"]))
 
     out["PricePerLearner"] = _zero_blank(course["PricePerLearner"])
     err["PricePerLearner"] = na_course
@@ -245,17 +253,17 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     out["GoNoGo"], err["GoNoGo"] = _go_no_go(status, out["Registered"], course, course_found, s["StartDate"], settings)
 
-    out["CostReporting"], err["CostReporting"] = _cost_reporting(
-        out["SessionCost"], _first_error(err["SessionCost"], err["Currency"]), out["Currency"], s["StartDate"],
-        tables.get("FX"), settings,
-    )
+    out["FxDate"], out["FxRate"], err["FxRate"] = _fx_rate(out["Currency"], err["Currency"], s["StartDate"], tables.get("FX"), settings)
+    err["FxDate"] = none
+    out["CostReporting"] = out["SessionCost"] * out["FxRate"]
+    err["CostReporting"] = _first_error(err["SessionCost"], err["FxRate"])
 
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
     err["ConflictFlag"] = none
 
     errors = pd.DataFrame({c: err[c] for c in CALCULATED}, index=s.index, dtype=object)
     for name in CALCULATED:
-        if name not in TEXT_COLUMNS:
+        if name not in TEXT_COLUMNS + DATE_COLUMNS:
             out[name] = np.where(np.equal(errors[name].to_numpy(), None), out[name], np.nan).astype("float64")
     inputs = s[[c.name for c in SESSIONS.input_columns]]
     values = pd.concat([inputs, pd.DataFrame({c: out[c] for c in CALCULATED}, index=s.index)], axis=1)
@@ -305,11 +313,11 @@ def _go_no_go(
 _SERIAL_ZERO = np.datetime64("1899-12-30", "D")
 
 
-def _cost_reporting(
-    session_cost: np.ndarray, upstream: np.ndarray, currency: np.ndarray, start: pd.Series,
-    manual: pd.DataFrame | None, settings: Mapping[str, object],
-) -> tuple[np.ndarray, np.ndarray]:
-    """ILT_FX(SessionCost, Currency, ReportingCurrency, rate date, FX[[Date]:[PerEUR]]) per session."""
+def _fx_rate(
+    currency: np.ndarray, currency_error: np.ndarray, start: pd.Series, fx_table: pd.DataFrame | None,
+    settings: Mapping[str, object],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(FxDate as datetime64[D], FxRate, FxRate's error) per session: the workbook's FX lookups on the FX table."""
     if str(setting(settings, "FxDatePolicy")).strip().lower() == "budgetratedate":
         budget_date = settings.get("BudgetRateDate")
         day = _SERIAL_ZERO if budget_date is None or pd.isna(budget_date) else np.datetime64(pd.Timestamp(budget_date).date(), "D")
@@ -317,16 +325,14 @@ def _cost_reporting(
     else:
         dates = start.to_numpy("datetime64[D]")
         dates = np.where(np.isnat(dates), _SERIAL_ZERO, dates)
-    ok = np.equal(upstream, None)
-    codes = np.where(ok, currency, "")
-    # Only sessions whose operands are values need a rate (an erroneous operand wins anyway).
-    table = fx.RateTable.from_frame(manual) if manual is not None and len(manual) else None
-    used = fx.rates(codes[ok], str(setting(settings, "ReportingCurrency")), dates[ok], table)
-    value = np.full(len(start), np.nan)
-    value[ok] = session_cost[ok] * used.rate
-    error = upstream.copy()
+    ok = np.equal(currency_error, None)
+    table = fx.RateTable.from_frame(fx_table) if fx_table is not None and len(fx_table) else None
+    used = fx.rates(np.where(ok, currency, "")[ok], str(setting(settings, "ReportingCurrency")), dates[ok], table, ecb=False)
+    rate = np.full(len(start), np.nan)
+    rate[ok] = used.rate
+    error = currency_error.copy()
     error[np.flatnonzero(ok)[~used.ok]] = xe.NA
-    return value, error
+    return dates, rate, error
 
 
 def _conflict_flag(session_ids: pd.Series, conflicts: pd.DataFrame | None) -> np.ndarray:

@@ -2,10 +2,25 @@
 
 Formulas use the short ``[@Column]`` form for this-row references; the builder
 writes them in the long form Excel stores (see :meth:`Table.formula_of`). They use
-only functions that both Excel 2016+ and LibreOffice 7.4 know.
+only functions that both Excel 2010+ and LibreOffice 7.4 know, and no ILT_* function:
+the planner computes in any Excel or LibreOffice, with or without the add-in.
+
+Two lookups need care:
+
+- FX: the FX table holds manual rows and the ECB rows the fx command writes.
+  ``FX[Applies]`` is FALSE for an ECB row dated on or after a manual row of its
+  currency (the manual rate wins) and for a row without a usable rate;
+  ``FX[LookupKey]`` numbers the applying rows of a currency by date
+  ("USD#3": the third). A rate on a date is then the row whose key is the
+  currency and the count of applying rows of that currency on or before the
+  date: exact MATCHes and COUNTIFS, so the table needs no sorting.
+- Holidays: WORKDAY takes the block of the session country's rows,
+  ``INDEX(Holidays[Date],MATCH(c,…,0)):INDEX(Holidays[Date],MATCH(c,…,1))``, so
+  the Holidays table is kept sorted by country (the holidays command sorts it).
 """
 from __future__ import annotations
 
+from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.schema.types import Column, ColumnType as T, Schema, Setting, Table
 
 STATUSES = ("Planned", "Confirmed", "Delivered", "Cancelled")
@@ -52,6 +67,18 @@ def _session(column: str) -> str:
 
 def _task(column: str) -> str:
     return _lookup("ChecklistTemplate", column, "TaskId", "TaskId")
+
+
+def _per_eur(currency: str) -> str:
+    """Units of ``currency`` per 1 EUR at the row's FxDate, from the FX table (#N/A when it has none)."""
+    applying_on_or_before = f'COUNTIFS(FX[Currency],{currency},FX[Date],"<="&[@FxDate],FX[Applies],TRUE)'
+    return f'IF({currency}="EUR",1,INDEX(FX[PerEUR],MATCH({currency}&"#"&{applying_on_or_before},FX[LookupKey],0)))'
+
+
+def _holidays_of(country: str) -> str:
+    """The block of ``country``'s rows of Holidays[Date] (the table is sorted by country); #N/A when it has none."""
+    return (f"INDEX(Holidays[Date],MATCH({country},Holidays[Country],0))"
+            f":INDEX(Holidays[Date],MATCH({country},Holidays[Country],1))")
 
 
 SETTINGS = (
@@ -209,8 +236,10 @@ SESSIONS = Table(
                formula="=[@VariableCostPerLearner]*[@Registered]"),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
         Column("Occupancy", T.PERCENT, "Fill rate: registered / capacity.", formula="=[@Registered]/[@Capacity]"),
-        Column("CostPerLearner", T.MONEY, "Session cost / learners.", formula="=[@SessionCost]/[@Learners]"),
-        Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours.", formula="=[@SessionCost]/[@LearnerHours]"),
+        Column("CostPerLearner", T.MONEY, "Session cost / learners; blank while there are none.",
+               formula='=IF([@Learners]=0,"",[@SessionCost]/[@Learners])'),
+        Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours; blank while there are none.",
+               formula='=IF([@LearnerHours]=0,"",[@SessionCost]/[@LearnerHours])'),
         Column("PricePerLearner", T.MONEY, "The course's internal price per learner.", formula="=" + _course("PricePerLearner")),
         Column("BreakEvenLearners", T.INT, "Learners whose price covers the fixed cost; #N/A when the price does not exceed the variable cost.",
                formula="=IF([@PricePerLearner]<=[@VariableCostPerLearner],NA(),"
@@ -223,15 +252,21 @@ SESSIONS = Table(
                formula='=IF([@Status]="Cancelled","Cancelled",IF([@Status]="Delivered","Delivered",'
                'IF([@Registered]>=' + _course("MinLearners") + ',"Go",'
                'IF([@StartDate]-AsOfDate<=GoNoGoLeadDays,"At risk","Open"))))'),
-        Column("CostReporting", T.MONEY,
-               "Session cost in the reporting currency: ILT_FX at the session start (or the budget rate date), "
-               "manual FX rows first, else ECB.",
-               formula="=ILT_FX([@SessionCost],[@Currency],ReportingCurrency,"
-               'IF(FxDatePolicy="BudgetRateDate",BudgetRateDate,[@StartDate]),FX[[Date]:[PerEUR]])'),
+        Column("FxDate", T.DATE, "Date the session's cost is converted at: its start, or BudgetRateDate under that FxDatePolicy.",
+               formula='=IF(FxDatePolicy="BudgetRateDate",BudgetRateDate,[@StartDate])'),
+        Column("FxRate", T.NUMBER,
+               "Units of the reporting currency per 1 session currency at FxDate, from the FX table: the latest manual "
+               "rate on or before it, else the latest ECB row; cross rates through EUR. #N/A when the table has no rate "
+               "(run the fx command).",
+               formula="=IF([@Currency]=ReportingCurrency,1," + _per_eur("ReportingCurrency") + "/"
+               + _per_eur("[@Currency]") + ")", number_format="0.000000"),
+        Column("CostReporting", T.MONEY, "Session cost in the reporting currency: SessionCost x FxRate.",
+               formula="=[@SessionCost]*[@FxRate]"),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),
     tab_color="70AD47",
+    row_key="SessionId",
 )
 
 ENROLMENTS = Table(
@@ -248,16 +283,43 @@ ENROLMENTS = Table(
     tab_color="70AD47",
 )
 
+_ECB_ROW = f'"{ECB_ROW_SOURCE}"'
 FX = Table(
     "FX",
-    "Manual dated FX rates. They override the ECB reference rates on and after their date.",
+    "Dated FX rates the planner converts at: the ECB reference rates the fx command writes (Source "
+    f"'{ECB_ROW_SOURCE}') and your manual rows (any other Source), which win over ECB rows "
+    "on and after their date.",
     (
-        Column("Date", T.DATE, "Date from which the rate applies.", required=True),
+        Column("Date", T.DATE, "Date from which the rate applies (an ECB row: the day the ECB published it).", required=True),
         Column("Currency", T.CURRENCY, "Currency quoted.", required=True),
         Column("PerEUR", T.NUMBER, "Units of the currency per 1 EUR.", required=True, minimum=0, number_format="0.0000"),
-        Column("Source", T.TEXT, "Where the rate comes from (treasury, budget rate, ...).", required=True),
+        Column("Source", T.TEXT, "Where the rate comes from (treasury, budget rate, ...; the fx command's ECB rows say so).",
+               required=True, width=30),
+        Column("Applies", T.BOOL,
+               "FALSE for an ECB row dated on or after a manual rate of its currency (the manual rate wins), "
+               "and for a row without a date or a positive rate.",
+               formula=f'=AND(ISNUMBER([@Date]),ISNUMBER([@PerEUR]),[@PerEUR]>0,OR([@Source]<>{_ECB_ROW},'
+               f'COUNTIFS(FX[Currency],[@Currency],FX[Date],"<="&[@Date],FX[Source],"<>"&{_ECB_ROW},FX[PerEUR],">0")=0))'),
+        Column("LookupKey", T.TEXT,
+               "Currency#n: this row is the n-th applying rate of its currency by date; what the Sessions FxRate looks up.",
+               formula='=IF([@Applies],[@Currency]&"#"&COUNTIFS(FX[Currency],[@Currency],FX[Date],"<="&[@Date],FX[Applies],TRUE),"")'),
     ),
     tab_color="FFC000",
+    row_key="Currency",
+)
+
+HOLIDAYS = Table(
+    "Holidays",
+    "Public holidays of the sessions' countries, sorted by country then date (the checklist's due dates "
+    "take each country's block of rows); written by the holidays command, which keeps rows you add.",
+    (
+        Column("Country", T.COUNTRY, "ISO 3166 country code (optionally with a subdivision, DE-BY).", required=True),
+        Column("Date", T.DATE, "The holiday.", required=True),
+        Column("Name", T.TEXT, "What it is (from the holidays package, or your own).", width=34),
+    ),
+    written_by="holidays",
+    tab_color="FFC000",
+    added_later=True,
 )
 
 CHECKLIST_TEMPLATE = Table(
@@ -284,9 +346,13 @@ CHECKLIST = Table(
         Column("Task", T.TEXT, "What to do.", width=36),
         Column("Phase", T.TEXT, "Before, During or After.", allowed=PHASES),
         Column("OwnerTeam", T.TEXT, "Team that owns the task."),
-        Column("DueDate", T.DATE, "Due date: ILT_DUEDATE from the session's start or end, in its country's working days.",
-               formula="=ILT_DUEDATE(IF(" + _task("Anchor") + '="End",' + _session("EndDate") + "," + _session("StartDate")
-               + ")," + _task("OffsetWorkdays") + "," + _session("Country") + ")"),
+        Column("Country", T.COUNTRY, "The session's country: its holidays (Holidays tab) are not working days.",
+               formula="=" + _session("Country")),
+        Column("DueDate", T.DATE,
+               "Due date: WORKDAY from the session's start or end, in its country's working days (#N/A when the "
+               "Holidays tab lacks the country: run the holidays command).",
+               formula="=WORKDAY(IF(" + _task("Anchor") + '="End",' + _session("EndDate") + "," + _session("StartDate")
+               + ")," + _task("OffsetWorkdays") + "," + _holidays_of("[@Country]") + ")"),
         Column("Status", T.TEXT, "Open, Done or Cancelled.", required=True, allowed=TASK_STATUSES),
         Column("DoneDate", T.DATE, "When it was done."),
         Column("Notes", T.TEXT, "Free text.", width=30),
@@ -295,6 +361,7 @@ CHECKLIST = Table(
     ),
     written_by="checklist",
     tab_color="FFC000",
+    row_key="SessionId",
 )
 
 ALLOCATION = Table(
@@ -338,6 +405,7 @@ BUDGET = Table(
                "(written by the forecast command)."),
     ),
     tab_color="A5A5A5",
+    row_key="Year",
 )
 
 DEMAND = Table(
@@ -426,7 +494,7 @@ CONFLICTS = Table(
 PLANNER = Schema(
     settings=SETTINGS,
     tables=(
-        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX,
+        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX, HOLIDAYS,
         CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
     ),
 )

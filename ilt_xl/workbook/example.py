@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import checklists
+from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
 from ilt_xl.core.sessions import session_table
+from ilt_xl.workbook.macros import fx_rows, holiday_rows
 
 AS_OF = dt.date(2026, 6, 15)
 FIRST_MONDAY = np.datetime64("2023-01-02")
@@ -138,7 +140,9 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
         "ChecklistTemplate": _checklist_template(courses),
     }
     settings = {"AsOfDate": AS_OF}
-    # As if the user had run the budget and conflicts commands.
+    # As if the user had run the fx, holidays, budget and conflicts commands.
+    tables["FX"] = _with_stale_ecb_row(fx_rows(tables, settings))
+    tables["Holidays"] = holiday_rows(tables, settings)
     # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
     computed = session_table(tables, settings)
     tables["Budget"] = _budget(rng, tables, settings, computed)
@@ -537,12 +541,27 @@ def _enrolments(rng, sess: pd.DataFrame, business_units: pd.DataFrame) -> pd.Dat
 # ----------------------------------------------------------------------------- FX, checklist, budget
 
 
+# The first manual USD rate: before it, USD sessions convert at the ECB rates the fx command writes.
+USD_TREASURY_FROM = "2026-01-01"
+
+
 def _fx() -> pd.DataFrame:
-    """Manual quarterly treasury rates for the non-EUR currencies (the treasury's rates, not the ECB's)."""
+    """Manual quarterly treasury rates (the treasury's, not the ECB's): GBP, CHF and ZAR throughout, USD from 2026."""
     quarters = pd.date_range("2023-01-01", "2026-10-01", freq="QS")
     rows = [(d, cur, RATES[cur][YEARS.index(d.year)], "Treasury quarterly rate")
-            for d in quarters for cur in ("USD", "GBP", "CHF", "ZAR")]
+            for d in quarters for cur in ("USD", "GBP", "CHF", "ZAR")
+            if cur != "USD" or d >= pd.Timestamp(USD_TREASURY_FROM)]
     return pd.DataFrame(rows, columns=["Date", "Currency", "PerEUR", "Source"])
+
+
+def _with_stale_ecb_row(fx: pd.DataFrame) -> pd.DataFrame:
+    """The FX table as a planner in use holds it: plus an ECB row an earlier fx run wrote before the
+    treasury's 2026 USD rates were typed (the ECB's USD rate of 2026-02-02, fixed here so the example
+    never depends on the bundled history's end). The manual rates win over it (its Applies is FALSE);
+    the next fx run drops it."""
+    stale = pd.DataFrame({"Date": [pd.Timestamp("2026-02-02")], "Currency": ["USD"], "PerEUR": [1.184],
+                          "Source": [ECB_ROW_SOURCE]})
+    return pd.concat([fx, stale], ignore_index=True)
 
 
 def _checklist_template(courses: pd.DataFrame) -> pd.DataFrame:
@@ -570,8 +589,9 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object], s
     """Budget per year and business unit in the reporting currency, with the figures the budget
     command writes (actual, committed, forecast), as if the user had run it.
 
-    Every conversion uses the example's manual FX rows (they start before the first session),
-    so the figures never depend on the bundled ECB history. Each budget is the year's cost of
+    Every conversion uses the FX table's rows (manual ones, and the ECB ones the fx command
+    wrote for the USD sessions before the treasury's rates), so the figures never depend on
+    the bundled ECB history beyond them. Each budget is the year's cost of
     the business unit, give or take 10-20 %, in thousands.
     """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])

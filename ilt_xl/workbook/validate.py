@@ -49,6 +49,7 @@ def validate(planner: Planner) -> list[Problem]:
     out += _conversion_rules(planner, currencies)
     out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
+    out += _holiday_rules(planner)
     out += _setting_problems(planner, currencies)
     out += _time_zone_rules(planner)
     return out
@@ -246,9 +247,15 @@ def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
 
 
 def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
-    """A warning per session whose cost cannot be converted to the reporting currency: no manual
-    (FX table) nor ECB rate on or before the date the FxDatePolicy gives. Sessions whose currency
-    or date is missing or unknown are left out: that is reported where it is typed."""
+    """A warning per session whose cost the planner cannot convert as design.md says, at the date the
+    FxDatePolicy gives (its StartDate column is named):
+
+    - no rate at all: no manual row (FX table) nor ECB rate on or before the date;
+    - the FX table lacks the rate: the workbook's formulas read the FX table alone, so where a manual
+      row does not decide, the table needs the ECB row the fx command writes; without it the session
+      shows #N/A, or converts at an older row of the table.
+
+    Sessions whose currency or date is missing or unknown are left out: that is reported where it is typed."""
     found = _located(planner, "Sessions")
     reporting = planner.settings.get("ReportingCurrency")
     if found is None or not isinstance(reporting, str) or reporting not in currencies:
@@ -262,19 +269,58 @@ def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
     checked = (currency.isin(currencies) & dates.notna()).to_numpy()
     if not checked.any():
         return []
-    manual = planner.fx if len(planner.fx) else None
-    used = fx.rates(currency[checked].to_numpy(object), reporting, dates[checked].to_numpy("datetime64[D]"), manual)
-    failed = np.zeros(len(sessions), dtype=bool)
-    failed[checked] = ~used.ok
-    messages = np.full(len(sessions), "", dtype=object)
-    reasons = np.full(len(sessions), "", dtype=object)
-    reasons[checked] = np.where(used.ok, "", used.reason.astype(str))
+    table = planner.fx if len(planner.fx) else None
+    manual = planner.fx[planner.fx["Source"] != fx.ECB_ROW_SOURCE] if table is not None else None
+    codes, days = currency[checked].to_numpy(object), dates[checked].to_numpy("datetime64[D]")
+    wanted = fx.rates(codes, reporting, days, manual if manual is not None and len(manual) else None)
+    shown = fx.rates(codes, reporting, days, table, ecb=False)
+    failed, lacking = np.zeros(len(sessions), dtype=bool), np.zeros(len(sessions), dtype=bool)
+    failed[checked] = ~wanted.ok
+    lacking[checked] = wanted.ok & ~(shown.ok & np.isclose(shown.rate, wanted.rate, rtol=1e-12, atol=0))
     when = "BudgetRateDate" if by_budget_date else "StartDate"
-    messages[failed] = ("the cost of session " + sessions["SessionId"].to_numpy(object)[failed].astype(str) + " ("
-                        + currency.to_numpy(object)[failed].astype(str) + ") cannot be converted to " + reporting
-                        + " at its " + when + ": " + reasons[failed].astype(str))
-    return problems_from_mask(loc, failed, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
-                              f"an FX rate (the FX table or the ECB) on or before the {when}", messages, WARNING)
+    ids = sessions["SessionId"].to_numpy(object).astype(str)
+    codes_all = currency.to_numpy(object).astype(str)
+    reasons = np.full(len(sessions), "", dtype=object)
+    reasons[checked] = np.where(wanted.ok, "", wanted.reason.astype(str))
+    messages = np.full(len(sessions), "", dtype=object)
+    messages[failed] = ("the cost of session " + ids[failed] + " (" + codes_all[failed] + ") cannot be converted to "
+                        + reporting + " at its " + when + ": " + reasons[failed].astype(str))
+    shown_as = np.full(len(sessions), "", dtype=object)
+    shown_as[checked] = np.where(shown.ok, "converts at an older row of the FX tab", "shows #N/A")
+    messages[lacking] = ("session " + ids[lacking] + " (" + codes_all[lacking] + ") " + shown_as[lacking].astype(str)
+                         + ": the FX tab lacks the ECB rate of its " + when + " (`ilt-xl fx` adds it)")
+    return problems_from_mask(loc, failed | lacking, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
+                              f"an FX rate in the FX tab on or before the {when}", messages, WARNING)
+
+
+def _holiday_rules(planner: Planner) -> list[Problem]:
+    """Warnings where the checklist's native due dates would go wrong: a Holidays row out of country order
+    (each country's block is found with MATCH(…,1), which needs the rows sorted by country), and a session
+    whose country has no Holidays rows (its due dates show #N/A). `ilt-xl holidays` fixes both."""
+    found = _located(planner, "Holidays")
+    if found is None:
+        return []
+    holidays, loc = found
+    codes = holidays["Country"].astype(str).str.strip().str.upper().to_numpy(object)
+    unsorted = np.zeros(len(codes), dtype=bool)
+    unsorted[1:] = codes[1:] < codes[:-1]
+    previous = np.concatenate([[""], codes[:-1]]).astype(object)
+    out = problems_from_mask(
+        loc, unsorted, holidays.index.to_numpy(), "Country", holidays["Country"], "rows sorted by country",
+        "Holidays are not sorted by country here (" + codes.astype(str) + " after " + previous.astype(str)
+        + "): due dates read each country's block of rows; `ilt-xl holidays` sorts them", WARNING)
+    sessions = _located(planner, "Sessions")
+    if sessions is None or not len(planner.checklist):
+        return out
+    frame, s_loc = sessions
+    countries = frame["Country"].astype(str)
+    pattern, _ = _CODE_PATTERNS[ColumnType.COUNTRY]   # a code typed wrong is reported where it is typed
+    with_checklist = frame["SessionId"].astype(str).str.lower().isin(set(planner.checklist["SessionId"].astype(str).str.lower()))
+    missing = (countries.str.fullmatch(pattern) & ~countries.isin(set(codes)) & with_checklist).to_numpy()
+    return out + problems_from_mask(
+        s_loc, missing, frame.index.to_numpy(), "Country", frame["Country"], "a country with rows in the Holidays tab",
+        "the Holidays tab has no rows for " + countries.to_numpy(object).astype(str)
+        + ": this session's checklist due dates show #N/A (`ilt-xl holidays` adds its holidays)", WARNING)
 
 
 def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Series:

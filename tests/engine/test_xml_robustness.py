@@ -136,3 +136,15 @@ def test_an_array_area_without_cached_values_is_filled_in_one_pass(tmp_path):
     assert ws.cell(5000, 2).value == 9
     part = read_part(tmp_path / "out.xlsx").decode()
     assert part.count('<c r="A3"') == 1 and part.count('<c r="A5000" ph="1">') == 1     # refreshed, not doubled
+
+
+def test_a_column_times_a_row_spans_a_16384_cell_array_area(tmp_path):
+    """ROW(column) * COLUMN(row) broadcasts both ways, as in Excel; the area has no cached values
+    and is written whole (one pass, however many cells)."""
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f t="array" ref="A1:P1024">'
+                                                  'ROW(Z1:Z1024)*COLUMN(Z1:AO1)</f></c></row>'})
+    report = recalculate(src, tmp_path / "out.xlsx")
+    assert report.problems == [] and report.error_cells == []
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True)["S"]
+    assert (ws["A1"].value, ws["C5"].value, ws["P1024"].value) == (26, 5 * 28, 1024 * 41)
+    assert sum(1 for row in ws.iter_rows() for c in row if c.value is not None) == 16384

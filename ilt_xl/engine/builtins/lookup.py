@@ -262,6 +262,36 @@ def _vector_of(rng: Val) -> Val | None:
     return rng
 
 
+def _sorted_keys(rng: Block) -> tuple[int, np.ndarray] | None:
+    """(kind, ascending keys) of a vector of numbers only or texts only (lower-cased), sorted ascending;
+    None otherwise (mixed, blank or unsorted: left to the `formulas` implementation)."""
+    k = rng.kind.ravel()
+    if len(k) == 0 or not ((k == NUM).all() or (k == STR).all()):
+        return None
+    kind = int(k[0])
+    keys = rng.num.ravel() if kind == NUM else pd.Series(rng.obj.ravel(), dtype=object).str.lower().to_numpy(object)
+    if len(keys) > 1 and not (keys[:-1] <= keys[1:]).all():
+        return None
+    return kind, keys
+
+
+def _approximate_positions(ctx: Ctx, vec: Val, look: Val) -> np.ndarray | None:
+    """MATCH(look, vec, 1) on a sorted vector, 0-based (-1: #N/A): the last element not above the lookup
+    value, of the same kind (Excel's binary search on sorted data lands on the last of equal elements)."""
+    sorted_keys = memoised(ctx, "sorted", (vec,), lambda: _sorted_keys(vec.block))
+    qk = look.block.kind.ravel()
+    if sorted_keys is None or not np.isin(qk, (NUM, STR, EMPTY, ERR)).all():
+        return None
+    kind, keys = sorted_keys
+    pos = np.full(len(qk), -1, dtype=np.intp)
+    same = qk == kind
+    if same.any():
+        q = look.block.num.ravel()[same] if kind == NUM else \
+            pd.Series(look.block.obj.ravel()[same], dtype=object).str.lower().to_numpy(object)
+        pos[same] = np.searchsorted(keys, q, side="right") - 1
+    return pos
+
+
 @builtin("MATCH")
 def match(args: list[Val], ctx: Ctx) -> Val:
     look, rng = args[0], args[1]
@@ -270,13 +300,18 @@ def match(args: list[Val], ctx: Ctx) -> Val:
         raise NotVectorisable("per-row match type")
     t = 1.0 if mtype is None or mtype.block.kind[0, 0] == EMPTY else float(mtype.block.num[0, 0])
     vec = _vector_of(rng)
-    if t != 0 or vec is None or (not look.per_row and look.shape != (1, 1)):
+    if vec is None or (not look.per_row and look.shape != (1, 1)):
         return call_formulas("MATCH", args, ctx)
-    pos, wild = _first_positions(ctx, vec, look)
-    pos = pos.copy()
     flat = look.block.obj.ravel()
-    for i in np.flatnonzero(wild):
-        pos[i] = _wild_position(vec.block, flat[i])
+    if t == 0:
+        pos, wild = _first_positions(ctx, vec, look)
+        pos = pos.copy()
+        for i in np.flatnonzero(wild):
+            pos[i] = _wild_position(vec.block, flat[i])
+    else:
+        pos = _approximate_positions(ctx, vec, look) if t > 0 else None
+        if pos is None:
+            return call_formulas("MATCH", args, ctx)
     k = look.block.kind.ravel()
     kind = np.where(pos >= 0, NUM, ERR).astype(np.int8)
     obj = np.empty(len(pos), dtype=object)
