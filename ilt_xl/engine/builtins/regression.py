@@ -3,7 +3,7 @@
 - ``known_y`` is a column (each row an observation, ``known_x`` a column per variable), a row
   (each ``known_x`` row a variable) or an area (``known_x`` the same shape, one variable);
   ``known_x`` omitted is 1, 2, 3... Sizes that do not fit are #REF!; a value that is no number
-  is #VALUE!.
+  (an error value too) is #VALUE!.
 - ``const`` FALSE forces the intercept to 0 (and the total sum of squares is then taken from 0,
   not from the mean).
 - A variable that adds nothing (constant, or a combination of the ones before it) is left out of
@@ -33,9 +33,9 @@ class _Error(Exception):
 
 
 def _numbers(v: Val) -> np.ndarray:
+    """The numbers of a data argument; anything else in it (text, a boolean, a blank, an error
+    value) makes the result #VALUE!, as Excel-saved workbooks show for every error code."""
     b = v.block
-    if (b.kind == ERR).any():
-        raise _Error(b.obj[b.kind == ERR][0])
     if (b.kind != NUM).any():
         raise _Error(E_VALUE)
     return b.num.astype(np.float64)
@@ -57,7 +57,7 @@ def _flag(v: Val | None, default: bool) -> bool:
         return default
     b = v.block
     if b.kind[0, 0] == ERR:
-        raise _Error(b.obj[0, 0])
+        raise _Error(E_VALUE)       # an error value as a flag is #VALUE!, whichever it is
     num, m, _ = co.to_numbers(b.take(slice(0, 1), slice(0, 1)))
     if m is not None:
         raise _Error(E_VALUE)

@@ -37,3 +37,9 @@ def test_linest_several_variables_last_first():
         cells[f"{col}3"] = 3 * x1 - 2 * x2 + 1
     got = [value(f"=INDEX(LINEST(A3:D3,A1:D2),1,{i})", **cells) for i in (1, 2, 3)]
     assert got == pytest.approx([-2.0, 3.0, 1.0])
+
+
+@pytest.mark.parametrize("formula", ["=LINEST({1,2,3},{1,2,1/0})", "=LINEST({1,2,3},{1,2,3},NA())",
+                                     "=TREND({1,2,3},{1,2,3},{1,NA()})"])
+def test_error_values_in_the_data_are_value_errors(formula):
+    assert value(formula) == "#VALUE!"
