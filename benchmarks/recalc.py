@@ -47,35 +47,48 @@ def zip_copy(source: str | Path, target: str | Path) -> None:
             zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED)
 
 
-def time_zip_copy(path: Path, out: Path) -> float:
-    """Seconds of :func:`zip_copy` in this process."""
-    t = time.perf_counter()
+def time_zip_copy(path: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of :func:`zip_copy` in this process."""
+    t, c = time.perf_counter(), time.process_time()
     zip_copy(path, out)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
-def time_zip_copy_cli(path: Path, out: Path) -> float:
-    """Seconds of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
+def _child_cpu() -> float:
+    """CPU seconds (user + system) the finished child processes have used so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_zip_copy_cli(path: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
     code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import recalc; recalc.zip_copy(*sys.argv[1:])"
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _child_cpu()
     subprocess.run([sys.executable, "-c", code, str(path), str(out)], check=True)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, _child_cpu() - c
 
 
 def floor_ratios(path: Path, folder: Path, rounds: int = 3) -> None:
     """recalc / plain copy, in process and from the command line, interleaved so both see the same
-    machine; the best of ``rounds`` each, and the command line's peak memory."""
+    machine; the best of ``rounds`` each, wall time and CPU time (all threads; on a machine shared
+    with other work the CPU time moves less), and the command line's peak memory."""
     copy_in, ours_in, copy_cli, ours_cli = [], [], [], []
     for _ in range(rounds):
         copy_in.append(time_zip_copy(path, folder / "copy.xlsx"))
-        ours_in.append(time_ilt_xl(path, folder / "ours.xlsx")[0])
+        c = time.process_time()
+        ours_in.append((time_ilt_xl(path, folder / "ours.xlsx")[0], time.process_time() - c))
         copy_cli.append(time_zip_copy_cli(path, folder / "copy_cli.xlsx"))
-        ours_cli.append(time_ilt_xl_cli(path, folder / "ours_cli.xlsx"))
+        c = _child_cpu()
+        ours_cli.append((time_ilt_xl_cli(path, folder / "ours_cli.xlsx"), _child_cpu() - c))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"plain zip copy (in process):     {min(copy_in):6.2f} s   ilt-xl recalc in process {min(ours_in):.2f} s: "
-          f"ratio {min(ours_in) / min(copy_in):.2f}")
-    print(f"plain zip copy (fresh Python):   {min(copy_cli):6.2f} s   ilt-xl recalc command line {min(ours_cli):.2f} s: "
-          f"ratio {min(ours_cli) / min(copy_cli):.2f}; peak memory of a child {peak:.0f} MB")
+
+    def line(what: str, copy: list, ours: list, tail: str = "") -> None:
+        (cw, cc), (ow, oc) = [(min(w for w, _ in runs), min(c for _, c in runs)) for runs in (copy, ours)]
+        print(f"{what}: copy {cw:.2f} s (CPU {cc:.2f} s), recalc {ow:.2f} s (CPU {oc:.2f} s): "
+              f"ratio {ow / cw:.2f} wall, {oc / cc:.2f} CPU{tail}")
+    line("plain zip copy vs ilt-xl recalc, in process", copy_in, ours_in)
+    line("plain zip copy vs ilt-xl recalc, command line (a fresh Python each)", copy_cli, ours_cli,
+         f"; peak memory of a child {peak:.0f} MB")
 
 
 def build_example(folder: Path, sessions: int) -> Path:

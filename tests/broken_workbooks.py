@@ -27,6 +27,14 @@ from ilt_xl.schema import PLANNER
 D = dt.date
 
 
+def _holidays(countries: tuple[str, ...], year: int) -> list[dict]:
+    """The Holidays rows the holidays command writes: each country's public holidays, sorted by country then date."""
+    import holidays
+
+    return [dict(Country=c, Date=d, Name=name) for c in sorted(countries)
+            for d, name in sorted(holidays.country_holidays(c, years=year).items())]
+
+
 def planner_rows() -> dict[str, list[dict]]:
     """The rows of a small valid planner, table name -> list of {column: value} (inputs only)."""
     return {
@@ -67,6 +75,7 @@ def planner_rows() -> dict[str, list[dict]]:
         ],
         "FX": [dict(Date=D(2024, 1, 1), Currency="GBP", PerEUR=0.86, Source="treasury"),
                dict(Date=D(2024, 1, 1), Currency="NAD", PerEUR=20.1, Source="treasury")],
+        "Holidays": _holidays(("DE", "GB", "NA"), 2024),
         "ChecklistTemplate": [dict(TaskId="T1", Task="Book room", Phase="Before", Anchor="Start", OffsetWorkdays=-10,
                                    OwnerTeam="Logistics")],
         "Checklist": [dict(SessionId="S1", TaskId="T1", Task="Book room", Phase="Before", OwnerTeam="Logistics",

@@ -268,7 +268,7 @@ def test_an_empty_planner_forecasts_nobody(tmp_path):
 
 def test_a_planner_made_before_the_forecast_tabs_still_reads(tmp_path):
     """The tabs and Budget columns added for the forecast are only warned about when missing, so older planners
-    keep working with every other command; the forecast itself refuses to write into them (exit 2)."""
+    keep working with every other command; the forecast adds its two tabs to such a planner."""
     from ilt_xl.workbook.reader import read_planner
 
     path = build_planner(tmp_path / "old.xlsx")
@@ -280,5 +280,8 @@ def test_a_planner_made_before_the_forecast_tabs_still_reads(tmp_path):
     assert [p for p in planner.problems if p.is_error] == []
     assert {p.sheet for p in planner.problems} >= {"Demand", "Forecast", "ForecastMonths"}
     assert planner.demand.empty
-    result = CliRunner().invoke(app, ["forecast", str(path), "-o", str(tmp_path / "out.xlsx")])
-    assert result.exit_code == 2 and "Forecast" in result.output
+    result = CliRunner().invoke(app, ["forecast", str(path), "--horizon", "3", "-o", str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 0, result.output
+    after = read_planner(tmp_path / "out.xlsx")
+    assert {p.sheet for p in after.problems} & {"Forecast", "ForecastMonths"} == set()
+    assert len(after.tables["ForecastMonths"]) == 3

@@ -77,8 +77,9 @@ def _assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("macro,table,expected", [
+    # Cancelled sessions are not charged: the ledger holds the others.
     ("allocate", "Allocation", lambda p, s: allocate(
-        session_table(p.tables, s), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
+        session_table(p.tables, s).query("Status != 'Cancelled'"), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
         s["BudgetRateDate"], p.fx)),
     ("conflicts", "Conflicts", lambda p, s: resources.conflicts(p.tables, s)),
     ("checklist", "Checklist", lambda p, s: checklists.regenerate(
@@ -135,7 +136,7 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
     edited_sessions.loc[future[0], ["StartDate", "EndDate"]] += pd.Timedelta(days=7)
     edited_sessions.loc[future[1], "Status"] = "Cancelled"
     editor = PackageEditor(first)
-    replace_table_rows(editor, "Checklist", checklist.drop(columns="Overdue"))
+    replace_table_rows(editor, "Checklist", checklist.drop(columns=["Country", "Overdue"]))
     replace_table_rows(editor, "Sessions", edited_sessions[[c.name for c in PLANNER.table("Sessions").input_columns]])
     edited = tmp_path / "edited.xlsx"
     editor.save(edited)
@@ -174,7 +175,8 @@ def test_checklist_rerun_keeps_user_edits_moves_open_tasks_and_cancels(planner_f
 def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
     planner = read_planner(planner_file, validate=False)
     # The treasury's ZAR rows stay among the manual rows.
-    nad = planner.fx[planner.fx["Currency"] == "ZAR"].reset_index(drop=True)
+    inputs = [c.name for c in PLANNER.table("FX").input_columns]
+    nad = planner.fx.loc[planner.fx["Currency"] == "ZAR", inputs].reset_index(drop=True)
     manual = pd.concat([pd.DataFrame({"Date": [pd.Timestamp("2025-01-01")], "Currency": ["USD"], "PerEUR": [1.5],
                                       "Source": ["Treasury budget rate"]}), nad], ignore_index=True)
     editor = PackageEditor(planner_file)
@@ -185,7 +187,7 @@ def test_fx_writes_ecb_rates_used_and_keeps_manual_rows(planner_file, tmp_path):
     run_macro("fx", edited, out)
     assert _changed(_parts(edited), _parts(out)) <= _table_parts(edited, "FX")
     table = read_planner(out, validate=False).fx.reset_index(drop=True)
-    assert table.iloc[:len(manual)].values.tolist() == manual.values.tolist(), "the manual rows come first, unchanged"
+    assert table[inputs].iloc[:len(manual)].values.tolist() == manual.values.tolist(), "the manual rows come first, unchanged"
     ecb = table[table["Source"] == ECB_ROW_SOURCE]
     assert len(ecb) > 0
     # Independent check: each written rate is the ECB rate of its own publication date.
@@ -363,12 +365,16 @@ def test_libreoffice_opens_twin_outputs(planner_file, tmp_path):
     assert len(availability) - 1 == len(expected.instructors) + len(expected.rooms)
     checklist = list(wb["Checklist"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in checklist] == expected.checklist["SessionId"].tolist()
-    # DueDate calls ILT_DUEDATE, which LibreOffice lacks: an error on every written row shows the formula is
-    # there (its values are checked against the registry in test_template_fidelity); Overdue follows it on
-    # open tasks and is blank on closed ones (it never looks at a closed task's due date).
-    assert all(isinstance(r[5], str) and r[5].startswith("#") for r in checklist)
-    assert all(r[9] == (r[5] if r[6] == "Open" else None) for r in checklist)
-    assert {r[6] for r in checklist} >= {"Open", "Done"}
+    # Country and DueDate are native formulas (WORKDAY over the Holidays tab): LibreOffice computes them on
+    # every written row, as the core's calendar gives them; Overdue is set on open tasks due before AsOfDate.
+    due = checklists.due_dates(expected.checklist, expected.sessions, expected.checklist_template)
+    country = expected.sessions.set_index("SessionId")["Country"]
+    as_of = pd.Timestamp(expected.settings["AsOfDate"])
+    assert [r[5] for r in checklist] == country.loc[expected.checklist["SessionId"]].tolist()
+    assert [pd.Timestamp(r[6]) for r in checklist] == list(pd.to_datetime(due))
+    assert [r[10] for r in checklist] == ["Overdue" if r[7] == "Open" and pd.Timestamp(r[6]) < as_of else None
+                                          for r in checklist]
+    assert {r[7] for r in checklist} >= {"Open", "Done"} and "Overdue" in {r[10] for r in checklist}
     # A native calculated column is computed by LibreOffice on every row the budget twin wrote.
     budget = list(wb["Budget"].iter_rows(min_row=2, values_only=True))
     written = expected_budget = expected.budget

@@ -208,7 +208,7 @@ def test_the_1904_date_system_gives_the_same_dates(outputs_1900, tmp_path, reade
         assert got == want, macro
     with zipfile.ZipFile(tmp_path / "fx.xlsx") as a, zipfile.ZipFile(outputs_1900["fx"]) as b:
         serial = lambda z: float(__import__("re").search(rb'<c r="A2"[^>]*><v>([^<]+)</v>', z.read(
-            "xl/worksheets/sheet9.xml")).group(1))
+            bw.sheet_part("FX"))).group(1))
         assert serial(b) - serial(a) == 1462       # the same day, in the other count
 
 
@@ -217,7 +217,7 @@ def test_bare_serials_in_date_columns_follow_the_date_system(tmp_path):
 
     def with_bare_start(path: Path, date1904: bool) -> Path:
         bw.write_planner(path, date1904=date1904)      # S1 starts 2024-03-04: 45355, or 43893 from 1904
-        return bw.replace_in_part(path, "xl/worksheets/sheet7.xml", b'<c r="D2" s="1" t="n">', b'<c r="D2" t="n">')
+        return bw.replace_in_part(path, bw.sheet_part("Sessions"), b'<c r="D2" s="1" t="n">', b'<c r="D2" t="n">')
     for date1904 in (False, True):
         planner = read_planner(with_bare_start(tmp_path / f"bare{date1904}.xlsx", date1904))
         assert str(planner.sessions["StartDate"].iloc[0].date()) == "2024-03-04"
@@ -255,13 +255,13 @@ def test_characters_xml_cannot_hold_are_written_escaped(tmp_path):
     rows = bw.planner_rows()
     rows["ChecklistTemplate"][0]["Task"] = "Book room"
     path = bw.write_planner(tmp_path / "plan.xlsx", rows)
-    bw.replace_in_part(path, "xl/worksheets/sheet10.xml", b"<t>Book room</t>", b"<t>Book_x0001_room_xFFFF_ _x005F_x0041_</t>")
+    bw.replace_in_part(path, bw.sheet_part("ChecklistTemplate"), b"<t>Book room</t>", b"<t>Book_x0001_room_xFFFF_ _x005F_x0041_</t>")
     wanted = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("ChecklistTemplate").to_python()[1][1]
     assert "\x01" in wanted
     code, text = invoke("checklist", path, "-o", tmp_path / "out.xlsx")
     assert code == 0, text
     with zipfile.ZipFile(tmp_path / "out.xlsx") as zf:
-        sheet = zf.read("xl/worksheets/sheet11.xml")
+        sheet = zf.read(bw.sheet_part("Checklist"))
     from xml.etree import ElementTree
     ElementTree.fromstring(sheet)
     got = table_rows(tmp_path / "out.xlsx", "Checklist", "calamine")

@@ -32,11 +32,19 @@ def test_long_form_formulas_name_real_tables_and_columns(table):
             assert ref_column in PLANNER.table(ref_table).column_names, (table.name, column.name, ref_table, ref_column)
 
 
-def test_this_row_expands_to_long_form():
+def test_this_row_expands_to_long_form_and_a_blank_row_key_gives_a_blank():
     sessions = PLANNER.table("Sessions")
     assert sessions.formula_of("Occupancy") == (
-        "=Sessions[[#This Row],[Registered]]/Sessions[[#This Row],[Capacity]]"
+        '=IF(Sessions[[#This Row],[SessionId]]="","",Sessions[[#This Row],[Registered]]/Sessions[[#This Row],[Capacity]])'
     )
+    assert PLANNER.table("Courses").row_key is None  # no calculated column: nothing to wrap
+
+
+def test_every_table_with_calculated_columns_has_a_row_key():
+    """So that a blank row of the template shows blanks, not errors, in every calculated column."""
+    for table in PLANNER.tables:
+        if table.calculated_columns:
+            assert table.row_key in table.column_names and table.column(table.row_key).required, table.name
 
 
 def test_named_settings_used_in_formulas_exist():

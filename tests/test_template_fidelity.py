@@ -1,16 +1,18 @@
-"""LibreOffice as the independent oracle of the planner's native formulas; the registry for ILT_* ones.
+"""LibreOffice as the independent oracle of the planner's native formulas, and the ilt-xl engine against both.
 
 The template and the example are built fresh, recalculated in full by LibreOffice headless and by
 the ilt-xl engine, and EVERY formula cell of every sheet is compared with the same quantity
 computed here, row by row in plain Python/pandas from the input columns (Excel semantics: a blank
 is 0 in arithmetic, errors propagate, IF evaluates one branch). Numbers must agree to 1e-9
-relative; error values and texts must be identical.
+relative; error values and texts must be identical. The engine's value of every formula cell must
+equal LibreOffice's too.
 
-LibreOffice does not know the ILT_* functions. The cells that depend on them (derived by
-``ilt_dependencies`` and asserted to be exactly Sessions.CostReporting, Checklist.DueDate and
-Overdue, and the Dashboard's converted money KPIs) are checked instead against values computed
-with ``ilt_xl.functions.REGISTRY`` called directly and pandas sums, as the ilt-xl engine's
-recalculation of the same file holds them.
+No planner formula calls an ILT_* function: FX rates are looked up in the FX table (the manual
+rate on or before the date wins, else the ECB row; computed here from the design's wording, not
+from the workbook's key columns) and due dates are WORKDAY over the Holidays table (compared with
+the core's calendar through ``ILT_DUEDATE``, which reads the holidays package itself). The
+optional Tools sheet is the one place the add-in's functions appear: LibreOffice shows its note
+there, the engine the registry's value.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ilt_dependencies import ilt_cells, ilt_columns
 from libreoffice import recalculate_with_libreoffice, soffice_available
 
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.functions import REGISTRY
+from ilt_xl.core.fx import ECB_ROW_SOURCE
+from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import dashboard
 from ilt_xl.workbook.builder import build_planner
 from ilt_xl.workbook.example import make_example
@@ -37,6 +40,8 @@ pytestmark = [
 ]
 
 NA, DIV0 = "#N/A", "#DIV/0!"
+TOOLS = "Tools"
+CENTS = {"EUR": 2, "USD": 2, "GBP": 2, "JPY": 0}  # ISO 4217 minor units of the reporting currencies built here
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -65,41 +70,53 @@ def workbooks(tmp_path_factory):
     }
 
 
-# The cells LibreOffice cannot compute, as the schema and the Dashboard's layout make them.
-ILT_COLUMNS = {("Sessions", "CostReporting"), ("Checklist", "DueDate"), ("Checklist", "Overdue")}
-ILT_KPIS = ("cost", "cost_per_learner", "cost_per_hour")
-
-
-def expected_ilt_dashboard_cells() -> set[str]:
-    keys = [k for k, *_ in dashboard.KPIS]
-    to_date = [dashboard.KPI_FIRST_ROW + keys.index(key) for key in ILT_KPIS]
-    full = [dashboard.FULL_FIRST_ROW + keys.index(key) for key in ILT_KPIS]
-    return ({f"{col}{r}" for r in to_date for col in dashboard.YEAR_COLUMNS + dashboard.YOY_COLUMNS}
-            | {f"{col}{r}" for r in full for col in dashboard.YEAR_COLUMNS[:-1] + dashboard.YOY_COLUMNS[:-1]})
-
-
-def test_ilt_dependencies_are_exactly_the_expected_cells(workbooks):
-    """A new dependency on an ILT_* function must be added here knowingly, never drop out of a comparison."""
-    assert ilt_columns() == ILT_COLUMNS
+def test_no_planner_formula_calls_an_ilt_function(workbooks):
+    """The planner computes without the add-in: ILT_ appears nowhere but on the optional Tools sheet
+    (cells, table column formulas, defined names, validations and conditional formats)."""
     for built, _, _ in workbooks.values():
-        assert ilt_cells(built["Dashboard"], ILT_COLUMNS) == expected_ilt_dashboard_cells()
-        for table, sheet in (("Sessions", "Sessions"), ("Checklist", "Checklist"), ("Budget", "Budget")):
-            ws = built[sheet]
-            headers = [c.value for c in ws[1]]
-            want = {c.coordinate for c in formula_cells(ws) if (table, headers[c.column - 1]) in ILT_COLUMNS}
-            assert ilt_cells(ws, ILT_COLUMNS) == want
+        found = [f"{ws.title}!{c.coordinate}" for ws in built.worksheets if ws.title != TOOLS
+                 for c in formula_cells(ws) if "ILT_" in c.value.upper()]
+        found += [f"{ws.title} table {t.name}" for ws in built.worksheets for t in ws.tables.values()
+                  for col in t.tableColumns
+                  if col.calculatedColumnFormula is not None and "ILT_" in col.calculatedColumnFormula.attr_text.upper()]
+        found += [f"name {n}" for n, d in built.defined_names.items() if "ILT_" in str(d.attr_text).upper()]
+        found += [f"{ws.title} validation {v.sqref}" for ws in built.worksheets for v in ws.data_validations.dataValidation
+                  if "ILT_" in f"{v.formula1}{v.formula2}".upper()]
+        found += [f"{ws.title} format {cf.sqref}" for ws in built.worksheets for cf in ws.conditional_formatting
+                  for r in cf.rules if any("ILT_" in str(f).upper() for f in r.formula)]
+        assert not found
 
 
-def oracle_of(ws, ilt: set[str], lo, engine):
-    """The workbook a cell's value is read from: the engine's for an ILT-dependent cell, LibreOffice's otherwise."""
-    return lambda coordinate: (engine if coordinate in ilt else lo)[ws.title][coordinate].value
+def value_of(ws, lo):
+    """The cell values LibreOffice computed for sheet ``ws``."""
+    return lambda coordinate: lo[ws.title][coordinate].value
 
 
-def fx_range(wb) -> np.ndarray:
-    """FX[[Date]:[PerEUR]] as Excel hands it to ILT_FX: dates as serials."""
+def fx_rates(wb) -> tuple[pd.DataFrame, list]:
+    """The FX table as typed, and its usable rows (date serial, CURRENCY, per EUR, source, table order)."""
     fx = read_table(wb["FX"], "FX")
-    return np.array([[num(d) if not blank(d) else None, c, p] for d, c, p in zip(fx["Date"], fx["Currency"], fx["PerEUR"])],
-                    dtype=object)
+    usable = [(num(d), str(c).strip().upper(), float(p), src, i) for i, (d, c, p, src)
+              in enumerate(zip(fx["Date"], fx["Currency"], fx["PerEUR"], fx["Source"]))
+              if isinstance(d, dt.datetime) and not blank(c) and isinstance(p, (int, float)) and p > 0]
+    return fx, usable
+
+
+def per_eur(rates: list, currency, day: float) -> float:
+    """design.md: a manual rate on or before the date wins, the latest such one (the first row of that
+    date); otherwise the ECB row on or before it, the latest; EUR is 1; else #N/A."""
+    currency = str(currency).strip().upper()
+    if currency == "EUR":
+        return 1.0
+    for manual in (True, False):
+        hits = [r for r in rates if r[1] == currency and (r[3] != ECB_ROW_SOURCE) == manual and r[0] <= day]
+        if hits:
+            latest = max(r[0] for r in hits)
+            return next(r[2] for r in hits if r[0] == latest)
+    raise XlError(NA)
+
+
+def serial_date(serial: float) -> dt.datetime:
+    return dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)
 
 
 def registry(name: str, *args):
@@ -143,6 +160,12 @@ def blank(v) -> bool:
     return v is None or v == ""
 
 
+def excel_round(value: float, digits: int) -> float:
+    """ROUND: half away from zero, on the decimal the value shows (0.285 -> 0.29)."""
+    scaled = round(abs(value) * 10 ** digits, 6)
+    return math.copysign(math.floor(scaled + 0.5), value) / 10 ** digits
+
+
 def div(a: float, b: float) -> float:
     if b == 0:
         raise XlError(DIV0)
@@ -184,6 +207,7 @@ def compute(funcs: dict) -> dict:
 def expected_sessions(wb) -> list[dict]:
     courses = read_table(wb["Courses"], "Courses")
     rooms = read_table(wb["Rooms"], "Rooms")
+    equipment = read_table(wb["Equipment"], "Equipment")
     instructors = read_table(wb["Instructors"], "Instructors")
     enrol = read_table(wb["Enrolments"], "Enrolments")
     conflicts = read_table(wb["Conflicts"], "Conflicts")
@@ -191,7 +215,7 @@ def expected_sessions(wb) -> list[dict]:
     as_of = setting(wb, "AsOfDate")
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     lead = num(setting(wb, "GoNoGoLeadDays"))
-    rates = fx_range(wb)
+    _, rates = fx_rates(wb)
     reporting = setting(wb, "ReportingCurrency")
     by_budget_date, budget_date = setting(wb, "FxDatePolicy") == "BudgetRateDate", setting(wb, "BudgetRateDate")
 
@@ -201,8 +225,18 @@ def expected_sessions(wb) -> list[dict]:
     rows = []
     # Rows as dicts: pandas 3's iterrows infers a str row from text cells and turns None into NaN.
     for s in sessions.to_dict("records"):
+        if blank(s["SessionId"]):  # an empty row: every calculated column is blank
+            rows.append({c.name: "" for c in PLANNER.table("Sessions").calculated_columns} | {"_input": s})
+            continue
+
         def course(col, s=s):
             return lambda g: lookup(courses, "CourseId", s["CourseId"], col)
+
+        def to_session(g, currency):
+            """Units of the session currency per 1 ``currency`` at FxDate (1 when blank or the same)."""
+            if blank(currency) or str(currency).upper() == str(g("Currency")).upper():
+                return 1.0
+            return per_eur(rates, g("Currency"), g("FxDate")) / per_eur(rates, currency, g("FxDate"))
 
         def rate_cost(entered, key, table, key_col, s=s):
             def f(g):
@@ -210,8 +244,15 @@ def expected_sessions(wb) -> list[dict]:
                     return num(s[entered])
                 if blank(s[key]):
                     return 0.0
-                return num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
+                day_rate = num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
+                return day_rate * to_session(g, lookup(table, key_col, s[key], "Currency"))
             return f
+
+        def equipment_cost(g, s=s):
+            if blank(s["EquipmentId"]):
+                return 0.0
+            day_rate = num(s["EquipmentUnits"]) * num(lookup(equipment, "EquipmentId", s["EquipmentId"], "DayRate")) * g("Days")
+            return day_rate * to_session(g, lookup(equipment, "EquipmentId", s["EquipmentId"], "Currency"))
 
         def capacity(g, s=s):
             if not blank(s["CapacityOverride"]):
@@ -240,7 +281,8 @@ def expected_sessions(wb) -> list[dict]:
             return "Conflict" if not blank(s["SessionId"]) and named > 0 else ""
 
         rows.append(compute({
-            "Currency": course("Currency"),
+            "Currency": (lambda g, s=s: s["CurrencyEntered"]) if not blank(s["CurrencyEntered"]) else course("Currency"),
+            "FxDate": lambda g, s=s: num(budget_date if by_budget_date else s["StartDate"]),
             "Days": lambda g, s=s: num(s["EndDate"]) - num(s["StartDate"]) + 1,
             "HoursPerDay": lambda g, f=course("HoursPerDay"): num(f(g)),
             "Registered": lambda g, s=s: enrol_sum("Registered", s["SessionId"]),
@@ -250,20 +292,23 @@ def expected_sessions(wb) -> list[dict]:
             "Capacity": capacity,
             "RoomCost": rate_cost("RoomCostEntered", "RoomId", rooms, "RoomId"),
             "InstructorCost": rate_cost("InstructorFeeEntered", "InstructorId", instructors, "InstructorId"),
-            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + num(s["OtherFixedCost"]),
-            "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"): num(f(g)),
+            "EquipmentCost": equipment_cost,
+            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + g("EquipmentCost") + num(s["OtherFixedCost"]),
+            "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"), c=course("Currency"):
+                num(f(g)) * to_session(g, c(g)),
             "VariableCost": lambda g: g("VariableCostPerLearner") * g("Registered"),
             "SessionCost": lambda g: g("FixedCost") + g("VariableCost"),
             "Occupancy": lambda g: div(g("Registered"), g("Capacity")),
-            "CostPerLearner": lambda g: div(g("SessionCost"), g("Learners")),
-            "CostPerLearnerHour": lambda g: div(g("SessionCost"), g("LearnerHours")),
-            "PricePerLearner": lambda g, f=course("PricePerLearner"): num(f(g)),
+            "CostPerLearner": lambda g: "" if g("Learners") == 0 else div(g("SessionCost"), g("Learners")),
+            "CostPerLearnerHour": lambda g: "" if g("LearnerHours") == 0 else div(g("SessionCost"), g("LearnerHours")),
+            "PricePerLearner": lambda g, f=course("PricePerLearner"), c=course("Currency"): num(f(g)) * to_session(g, c(g)),
             "BreakEvenLearners": break_even,
             "MinSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("BreakEvenLearners"),
             "MaxSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("Capacity"),
             "GoNoGo": go_no_go,
-            "CostReporting": lambda g, s=s: registry("ILT_FX", g("SessionCost"), g("Currency"), reporting,
-                                                     num(budget_date if by_budget_date else s["StartDate"]), rates),
+            "FxRate": lambda g: 1.0 if str(g("Currency")).upper() == str(reporting).upper() else
+            per_eur(rates, reporting, g("FxDate")) / per_eur(rates, g("Currency"), g("FxDate")),
+            "CostReporting": lambda g: excel_round(g("SessionCost") * g("FxRate"), CENTS[reporting]),
             "ConflictFlag": conflict_flag,
         }) | {"_input": s})
     return rows
@@ -440,13 +485,17 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
 
 
 def same(expected, got) -> bool:
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return expected is got
     if expected == "" or expected is None:
         return got is None or got == ""
     if isinstance(expected, str):
         return got == expected
     if isinstance(expected, dt.datetime):
         return got == expected
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
+    if isinstance(got, dt.datetime):  # a date-formatted cell, expected as its serial
+        got = num(got)
+    if not isinstance(got, (int, float)):
         return False
     return math.isclose(float(expected), float(got), rel_tol=1e-9, abs_tol=1e-12)
 
@@ -463,16 +512,14 @@ def test_sessions_formulas_match_independent_computation(workbooks, name):
     expected = expected_sessions(built)
     cells = formula_cells(ws)
     assert len(cells) == len(expected) * sum(1 for h in headers if h in expected[0])
-    ilt = ilt_cells(ws, ILT_COLUMNS)
-    value = oracle_of(ws, ilt, recalculated, engine)
+    value = value_of(ws, recalculated)
     mismatches = []
     for cell in cells:
         column = headers[cell.column - 1]
         want = expected[cell.row - 2][column]
         got = value(cell.coordinate)
         if not same(want, got):
-            by = "engine" if cell.coordinate in ilt else "LibreOffice"
-            mismatches.append(f"{cell.coordinate} {column}: {by} {got!r}, expected {want!r}")
+            mismatches.append(f"{cell.coordinate} {column}: LibreOffice {got!r}, expected {want!r}")
     assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
 
 
@@ -484,11 +531,9 @@ def test_dashboard_formulas_match_independent_computation(workbooks, name):
     cells = formula_cells(ws)
     uncovered = [c.coordinate for c in cells if c.coordinate not in expected]
     assert not uncovered, f"Dashboard formula cells without an independent expectation: {uncovered}"
-    ilt = ilt_cells(ws, ILT_COLUMNS)
-    value = oracle_of(ws, ilt, recalculated, engine)
+    value = value_of(ws, recalculated)
     mismatches = [
-        f"{c.coordinate} {ws.cell(c.row, 1).value!r}: {'engine' if c.coordinate in ilt else 'LibreOffice'} "
-        f"{value(c.coordinate)!r}, expected {expected[c.coordinate]!r}"
+        f"{c.coordinate} {ws.cell(c.row, 1).value!r}: LibreOffice {value(c.coordinate)!r}, expected {expected[c.coordinate]!r}"
         for c in cells if not same(expected[c.coordinate], value(c.coordinate))
     ]
     assert not mismatches, f"{len(mismatches)} of {len(cells)} cells differ:\n" + "\n".join(mismatches[:20])
@@ -503,54 +548,123 @@ def test_example_exercises_errors_and_every_go_no_go_state(workbooks):
     assert {"Go", "At risk", "Delivered", "Cancelled"} <= go
     flags = {lo.cell(r, headers.index("ConflictFlag") + 1).value for r in range(2, lo.max_row + 1)}
     assert "Conflict" in flags  # the Conflicts tab names the planted sessions
+    learners = [lo.cell(r, headers.index("Learners") + 1).value for r in range(2, lo.max_row + 1)]
     cost_per_learner = [lo.cell(r, headers.index("CostPerLearner") + 1).value for r in range(2, lo.max_row + 1)]
-    assert DIV0 in cost_per_learner  # sessions with no learners yet
+    assert 0 in learners and DIV0 not in cost_per_learner  # sessions with no learners yet: blank, not #DIV/0!
+    fx = [lo.cell(r, headers.index("FxRate") + 1).value for r in range(2, lo.max_row + 1)]
+    assert {1} < set(fx) and NA not in fx  # converted sessions, none without a rate
+    applies = [c.value for c in recalculated["FX"]["E"][1:]]
+    assert {True, False} <= set(applies)  # a superseded ECB row is there
     occupancy = [lo.cell(r, headers.index("Occupancy") + 1).value for r in range(2, lo.max_row + 1)]
     assert any(isinstance(v, float) and v > 1 for v in occupancy)  # the planted over-capacity session
 
 
+def column_cells(ws, table: str, column: str) -> list[str]:
+    """Coordinates of ``column``'s cells in the data rows of ``table`` (on sheet ``ws``)."""
+    from openpyxl.utils import get_column_letter
+    letter = get_column_letter([c.value for c in ws[1]].index(column) + 1)
+    return [f"{letter}{r}" for r in range(2, ws.max_row + 1)]
+
+
 @pytest.mark.parametrize("name", ["template", "example"])
 def test_remaining_formula_cells_match(workbooks, name):
-    """Budget variance, checklist due dates and overdue flags, the Settings formulas: every other formula cell."""
+    """Budget variance, FX keys, checklist countries, due dates and overdue flags, the Settings formulas,
+    the Tools sheet: every other formula cell."""
     built, recalculated, engine = workbooks[name]
     as_of = setting(built, "AsOfDate")
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
     expected: dict[tuple[str, str], object] = {}
     budget = read_table(built["Budget"], "Budget")
-    for i, b in enumerate(budget.to_dict("records")):
-        expected[("Budget", f"H{i + 2}")] = num(b["Budget"]) - (num(b["Actual"]) + num(b["Committed"]) + num(b["Forecast"]))
+    for ref, b in zip(column_cells(built["Budget"], "Budget", "Variance"), budget.to_dict("records")):
+        expected[("Budget", ref)] = "" if blank(b["Year"]) else \
+            num(b["Budget"]) - (num(b["Actual"]) + num(b["Committed"]) + num(b["Forecast"]))
+    fx, rates = fx_rates(built)
+    applying = {r[4] for r in rates if r[3] != ECB_ROW_SOURCE or
+                not any(m[1] == r[1] and m[3] != ECB_ROW_SOURCE and m[0] <= r[0] for m in rates)}
+    for i, (applies_ref, key_ref) in enumerate(zip(column_cells(built["FX"], "FX", "Applies"),
+                                                   column_cells(built["FX"], "FX", "LookupKey"))):
+        currency = fx["Currency"][i]
+        if blank(currency):
+            expected[("FX", applies_ref)] = expected[("FX", key_ref)] = ""
+            continue
+        expected[("FX", applies_ref)] = i in applying
+        n = sum(1 for r in rates if r[4] in applying and r[1] == str(currency).upper() and r[0] <= num(fx["Date"][i]))
+        expected[("FX", key_ref)] = f"{currency}#{n}" if i in applying else ""
     checklist = read_table(built["Checklist"], "Checklist")
     sessions = read_table(built["Sessions"], "Sessions")
     template = read_table(built["ChecklistTemplate"], "ChecklistTemplate")
-    for i, c in enumerate(checklist.to_dict("records")):
-        def due(g, c=c):
+    ws = built["Checklist"]
+    for c, country_ref, due_ref, overdue_ref in zip(checklist.to_dict("records"), column_cells(ws, "Checklist", "Country"),
+                                                         column_cells(ws, "Checklist", "DueDate"),
+                                                         column_cells(ws, "Checklist", "Overdue")):
+        if blank(c["SessionId"]):
+            expected[("Checklist", country_ref)] = expected[("Checklist", due_ref)] = expected[("Checklist", overdue_ref)] = ""
+            continue
+
+        def due(g, c=c):  # the core's calendar (the holidays package), not the workbook's Holidays tab
             at_end = str(lookup(template, "TaskId", c["TaskId"], "Anchor")).lower() == "end"
             anchor = lookup(sessions, "SessionId", c["SessionId"], "EndDate" if at_end else "StartDate")
             offset = num(lookup(template, "TaskId", c["TaskId"], "OffsetWorkdays"))
-            country = lookup(sessions, "SessionId", c["SessionId"], "Country")
-            return registry("ILT_DUEDATE", num(anchor), offset, country)
+            return registry("ILT_DUEDATE", num(anchor), offset, g("Country"))
 
         def overdue(g, c=c):
             if c["Status"] != "Open":  # the formula never looks at a closed task's due date
                 return ""
             return "Overdue" if g("DueDate") < num(as_of) else ""
 
-        row = compute({"DueDate": due, "Overdue": overdue})
-        expected[("Checklist", f"F{i + 2}")] = (dt.datetime(1899, 12, 30) + dt.timedelta(days=row["DueDate"])
-                                                if isinstance(row["DueDate"], float) else row["DueDate"])
-        expected[("Checklist", f"J{i + 2}")] = row["Overdue"]
+        row = compute({"Country": lambda g, c=c: lookup(sessions, "SessionId", c["SessionId"], "Country"),
+                       "DueDate": due, "Overdue": overdue})
+        expected[("Checklist", country_ref)] = row["Country"]
+        expected[("Checklist", due_ref)] = serial_date(row["DueDate"]) if isinstance(row["DueDate"], float) else row["DueDate"]
+        expected[("Checklist", overdue_ref)] = row["Overdue"]
     if setting(built, "AsOfDate") == "=TODAY()":
         expected[("Settings", "B8")] = dt.datetime.combine(as_of, dt.time())
-    cells = [(ws.title, c.coordinate) for ws in built.worksheets if ws.title not in ("Sessions", "Dashboard")
+    cells = [(ws.title, c.coordinate) for ws in built.worksheets if ws.title not in ("Sessions", "Dashboard", TOOLS)
              for c in formula_cells(ws)]
     assert sorted(cells) == sorted(expected)
-    ilt = {(ws.title, ref) for ws in built.worksheets for ref in ilt_cells(ws, ILT_COLUMNS)}
-
-    def value(s, ref):
-        return (engine if (s, ref) in ilt else recalculated)[s][ref].value
-
-    mismatches = [f"{s}!{ref}: {'engine' if (s, ref) in ilt else 'LibreOffice'} {value(s, ref)!r}, "
-                  f"expected {expected[(s, ref)]!r}" for s, ref in cells if not same(expected[(s, ref)], value(s, ref))]
+    mismatches = [f"{s}!{ref}: LibreOffice {recalculated[s][ref].value!r}, expected {expected[(s, ref)]!r}"
+                  for s, ref in cells if not same(expected[(s, ref)], recalculated[s][ref].value)]
     if name == "example":  # the comparison means something: due dates, done and overdue tasks are there
-        assert {"Overdue", ""} <= {expected[k] for k in expected if k[0] == "Checklist" and k[1].startswith("J")}
+        assert {"Overdue", ""} <= {expected[k] for k in expected if k[0] == "Checklist" and k[1].startswith("K")}
+        assert {True, False} <= {expected[k] for k in expected if k[0] == "FX" and k[1].startswith("E")}
     assert not mismatches, "\n".join(mismatches)
+
+
+# The Tools sheet's examples, computed by hand (2026-03-02 is a Monday).
+TOOLS_RESULTS = {
+    "ILT_ALLOCATE": 166.67, "ILT_AVAILABLE": "T2", "ILT_BREAKEVEN": 14, "ILT_CONFLICTS": "T1",
+    "ILT_COSTPERLEARNER": 290, "ILT_DAYS": 5, "ILT_DUEDATE": dt.datetime(2026, 12, 28), "ILT_FX": 1000 / 1.08,
+    "ILT_FXRATE": 1.08 / 0.86, "ILT_GONOGO": "At risk", "ILT_LEARNERHOURS": 168, "ILT_OCCUPANCY": 0.9,
+    "ILT_SESSIONCOST": 5800, "ILT_UTILIZATION": 0.3, "ILT_WORKDAYS": 15,
+}
+
+
+@pytest.mark.parametrize("name", ["template", "example"])
+def test_tools_sheet_shows_the_note_without_the_add_in_and_the_values_with_it(workbooks, name):
+    """LibreOffice (no add-in) shows the note in every Result cell, never #NAME?; the engine, which has the
+    functions, shows each example's hand-computed value."""
+    from ilt_xl.workbook.tools_sheet import NEEDS_ADDIN
+
+    built, recalculated, engine = workbooks[name]
+    ws = built[TOOLS]
+    cells = formula_cells(ws)
+    functions = [ws.cell(c.row, 1).value.split("(")[0] for c in cells]
+    assert sorted(functions) == sorted(REGISTRY) == sorted(TOOLS_RESULTS)
+    assert [recalculated[TOOLS][c.coordinate].value for c in cells] == [NEEDS_ADDIN] * len(cells)
+    wrong = [(f, engine[TOOLS][c.coordinate].value) for f, c in zip(functions, cells)
+             if not same(TOOLS_RESULTS[f], engine[TOOLS][c.coordinate].value)]
+    assert not wrong
+
+
+@pytest.mark.parametrize("name", ["template", "example"])
+def test_engine_equals_libreoffice_in_every_formula_cell(workbooks, name):
+    """`ilt-xl recalc` and LibreOffice agree on every formula cell; no cell shows #NAME? in LibreOffice."""
+    built, recalculated, engine = workbooks[name]
+    every = [(ws.title, c.coordinate) for ws in built.worksheets for c in formula_cells(ws)]
+    names = [f"{s}!{ref}" for s, ref in every if recalculated[s][ref].value == "#NAME?"]
+    cells = [(s, ref) for s, ref in every if s != TOOLS]  # Tools: the add-in's (test above)
+    differ = [f"{s}!{ref}: engine {engine[s][ref].value!r}, LibreOffice {recalculated[s][ref].value!r}"
+              for s, ref in cells if not same(engine[s][ref].value, recalculated[s][ref].value)]
+    print(f"{name}: {len(cells)} formula cells compared, {len(differ)} differ; {len(names)} #NAME? in {len(every)}")
+    assert len(cells) > (100 if name == "template" else 10_000)
+    assert not names and not differ, "\n".join((names + differ)[:20])

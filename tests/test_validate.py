@@ -30,7 +30,7 @@ def add_row(table: str, **values):
 # case -> (edit, {(severity, sheet, cell, column)}, a word of the message)
 # Row 2 is the first data row; Sessions columns: A SessionId, B CourseId, C Status, D StartDate, E EndDate,
 # F StartTime, G EndTime, H Country, J RoomId, K InstructorId, P RoomCostEntered, Q InstructorFeeEntered,
-# R OtherFixedCost, S AllocationKey. Settings values sit in column B from row 2, in schema order.
+# R OtherFixedCost, S AllocationKey, T CurrencyEntered. Settings values sit in column B from row 2, in schema order.
 CASES = {
     "text in an int column": (edit("Courses", 0, DurationDays="two"), {("error", "Courses", "D2", "DurationDays")}, "text"),
     "text in a money column": (edit("Rooms", 1, DayRate="300 GBP"), {("error", "Rooms", "F3", "DayRate")}, "text"),
@@ -59,11 +59,9 @@ CASES = {
     "negative count": (edit("Enrolments", 2, Registered=-1), {("error", "Enrolments", "D4", "Registered")}, "below 0"),
     "zero duration": (edit("Courses", 0, DurationDays=0), {("error", "Courses", "D2", "DurationDays")}, "below 1"),
     "min above max learners": (edit("Courses", 0, MinLearners=20), {("error", "Courses", "F2", "MinLearners")}, "MaxLearners"),
-    "room priced in another currency": (edit("Sessions", 0, RoomId="R2"), {("error", "Sessions", "P2", "RoomCostEntered")},
-                                        "enter the room cost in EUR"),
-    "instructor priced in another currency": (edit("Sessions", 2, InstructorId="I2"),
-                                              {("error", "Sessions", "Q4", "InstructorFeeEntered")}, "in GBP but"),
-    "zero FX rate": (edit("FX", 0, PerEUR=0), {("error", "FX", "C2", "PerEUR")}, "rate"),
+    # ... and the GBP session S2 is left without a rate in the FX tab (the workbook shows #N/A there).
+    "zero FX rate": (edit("FX", 0, PerEUR=0), {("error", "FX", "C2", "PerEUR"), ("warning", "Sessions", "D3", "StartDate")},
+                     "rate"),
     "attended above registered": (edit("Enrolments", 0, Attended=9), {("warning", "Enrolments", "E2", "Attended")}, "above"),
     "setting not allowed": (setting("AllocationMethod", "weird"), {("error", "Settings", "B5", "AllocationMethod")}, "allowed"),
     "setting of the wrong type": (setting("GoNoGoLeadDays", "two weeks"), {("error", "Settings", "B6", "GoNoGoLeadDays")}, "whole number"),
@@ -96,10 +94,35 @@ def test_currency_quoted_in_fx_is_known(tmp_path):
     assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
 
 
-def test_entered_cost_settles_a_currency_mismatch(tmp_path):
+def test_resources_in_another_currency_are_converted_and_a_missing_rate_is_told(tmp_path):
+    """A GBP room and a GBP instructor on EUR sessions: the workbook converts their day rates at the FX tab's
+    rate (no cost to type in, no problem); without a GBP row the conversion is named, per session and resource."""
     rows = bw.planner_rows()
-    rows["Sessions"][0].update(RoomId="R2", RoomCostEntered=250)
+    rows["Sessions"][0].update(RoomId="R2")
+    rows["Sessions"][2].update(InstructorId="I2")
     assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
+    rows["FX"] = [r for r in rows["FX"] if r["Currency"] != "GBP"]
+    said = {(p.severity, p.cell, p.message) for p in read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems}
+    assert ("warning", "D2", "the day rate of R2 (GBP) of session S1 shows #N/A: the FX tab lacks the ECB rate of its "
+            "StartDate (`ilt-xl fx` adds it)") in said
+    assert any(cell == "D4" and "the day rate of I2 (GBP) of session S3 shows #N/A" in m for _, cell, m in said), said
+
+
+def test_session_currency_entered_overrides_the_courses(tmp_path):
+    rows = bw.planner_rows()
+    rows["Sessions"][0].update(CurrencyEntered="NAD")  # a currency the FX tab quotes: known
+    assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
+    rows["Sessions"][0].update(CurrencyEntered="nad")
+    problems = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems
+    assert [(p.severity, p.cell, p.column) for p in problems] == [("error", "T2", "CurrencyEntered")]
+
+
+def test_budget_mixing_a_whole_bu_row_and_country_rows_is_told(tmp_path):
+    rows = bw.planner_rows()
+    rows["Budget"].append(dict(Year=2024, BusinessUnit="BU1", Country=None, Budget=5000))  # BU1 DE has a row
+    problems = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems
+    assert [(p.severity, p.sheet, p.cell) for p in problems] == [("warning", "Budget", "C3")]
+    assert "business unit BU1 has both a whole-BU row and country rows (DE) in 2024" in problems[0].message
 
 
 def test_nan_and_infinity_are_wrong(tmp_path):
@@ -126,6 +149,8 @@ def test_all_problems_in_one_pass(tmp_path):
         change, located, _ = CASES[name]
         change(rows, settings)
         expected |= located
+    # With an unknown reporting currency no conversion is checked: zero FX rate's warning on S2 is not given.
+    expected.discard(("warning", "Sessions", "D3", "StartDate"))
     planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows, settings))
     assert {(p.severity, p.sheet, p.cell, p.column) for p in planner.problems} == expected
     assert len(planner.errors) == len(together)
@@ -150,3 +175,38 @@ def test_session_cost_that_cannot_be_converted_is_a_warning_naming_the_row(tmp_p
     # A manual rate dated before the session settles it.
     rows["FX"].append(dict(Date=dt.date(1990, 1, 1), Currency="GBP", PerEUR=0.7, Source="Treasury"))
     assert read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems == []
+
+
+def test_fx_tab_lacking_the_ecb_rate_a_session_needs_is_a_warning(tmp_path):
+    """The workbook converts with the FX tab alone: a session no manual row decides needs its ECB row there."""
+    import numpy as np
+
+    from ilt_xl.core import fx
+
+    rows = bw.planner_rows()
+    rows["FX"] = [r for r in rows["FX"] if r["Currency"] != "GBP"]   # S2 (GBP, 2024-05-06) is left to the ECB
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    assert [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems] == [("warning", "Sessions", "D3", "StartDate")]
+    assert "session S2 (GBP) shows #N/A: the FX tab lacks the ECB rate of its StartDate" in planner.problems[0].message
+    # An older ECB row: the workbook would convert at it.
+    rows["FX"].append(dict(Date=dt.date(2024, 1, 2), Currency="GBP", PerEUR=0.86, Source=fx.ECB_ROW_SOURCE))
+    planner = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows))
+    assert "session S2 (GBP) converts at an older row of the FX tab" in planner.problems[0].message
+    # The row the fx command writes settles it: the ECB's publication on or before 2024-05-06.
+    per_eur, published, _, _ = fx.ecb_table().lookup(np.array(["GBP"], dtype=object), np.array(["2024-05-06"], dtype="datetime64[D]"))
+    rows["FX"].append(dict(Date=published[0].item(), Currency="GBP", PerEUR=float(per_eur[0]), Source=fx.ECB_ROW_SOURCE))
+    assert read_planner(bw.write_planner(tmp_path / "r.xlsx", rows)).problems == []
+
+
+def test_holidays_out_of_country_order_or_missing_a_country_are_warnings(tmp_path):
+    rows = bw.planner_rows()
+    rows["Holidays"] = rows["Holidays"][-2:] + rows["Holidays"][:-2]   # two NA rows moved before DE
+    planner = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows))
+    problems = [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems]
+    assert problems == [("warning", "Holidays", "A4", "Country")]
+    assert "not sorted by country here (DE after NA)" in planner.problems[0].message
+    rows = bw.planner_rows()
+    rows["Holidays"] = [r for r in rows["Holidays"] if r["Country"] != "DE"]   # S1 (DE) has a checklist row
+    planner = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows))
+    assert [(p.severity, p.sheet, p.cell, p.column) for p in planner.problems] == [("warning", "Sessions", "H2", "Country")]
+    assert "the Holidays tab has no rows for DE" in planner.problems[0].message

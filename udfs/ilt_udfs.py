@@ -80,3 +80,9 @@ def ilt_validate() -> None:
     rows = problem_rows(read_planner(book.fullname).problems)
     book_io.write_frame(book, PROBLEMS, rows, reshape=True)
     book.app.status_bar = f"ilt-xl validate: {len(rows)} problem(s) of the saved file"
+
+
+@xw.sub
+def ilt_refresh_holidays() -> None:
+    """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
+    _run("holidays")

@@ -172,7 +172,7 @@ def forecast(
 
     if target is not None:
         try:
-            write_tables(path, target, frames)
+            write_tables(path, target, frames, created=list(frames))
         except WorkbookError as exc:
             refuse_unusable(exc)
         except OutputError as exc:

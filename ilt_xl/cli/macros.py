@@ -1,4 +1,4 @@
-"""``ilt-xl checklist|allocate|conflicts|fx|budget|availability|validate PATH``: the macros, headless.
+"""``ilt-xl checklist|allocate|conflicts|fx|holidays|budget|availability|validate PATH``: the macros, headless.
 
 Each command does to a file what its button does in Excel, rewriting only its
 own table (every other part of the workbook is copied byte for byte).
@@ -41,6 +41,8 @@ _HELP = {
     "allocate": "Build the Allocation ledger: each session's cost split over its enrolment lines.",
     "conflicts": "Fill the Conflicts tab: double bookings, skill mismatches, capacity, available days.",
     "fx": "Write the ECB rates the sessions use into the FX tab (with their source), keeping manual rows.",
+    "holidays": "Write the public holidays of the sessions' countries and years into the Holidays tab (sorted by "
+                "country, as the due dates need), keeping rows you added.",
     "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
     "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over-booked.",
     "validate": "Write every problem of the planner to a Problems sheet.",

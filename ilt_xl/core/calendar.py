@@ -35,14 +35,10 @@ def _split(country: str) -> tuple[str, str | None]:
 
 
 @functools.lru_cache(maxsize=256)
-def holiday_dates(country: str, first_year: int, last_year: int) -> np.ndarray:
-    """Public holidays of ``country`` in the years first_year..last_year (sorted datetime64[D]).
-
-    ``country`` is an upper-case ISO code, optionally "CC-SUB"; "" gives none.
-    Raises :class:`UnknownCountry` for a code the ``holidays`` package lacks.
-    """
+def _holidays(country: str, first_year: int, last_year: int) -> dict:
+    """{date: name} of ``country``'s public holidays in first_year..last_year (see :func:`holiday_dates`)."""
     if not country:
-        return np.array([], dtype="datetime64[D]")
+        return {}
     import holidays
 
     code, subdivision = _split(country)
@@ -50,7 +46,38 @@ def holiday_dates(country: str, first_year: int, last_year: int) -> np.ndarray:
         calendar = holidays.country_holidays(code, subdiv=subdivision, years=range(first_year, last_year + 1))
     except NotImplementedError as err:
         raise UnknownCountry(f"unknown country {country}: the holidays package has no calendar for it") from err
-    return np.array(sorted(calendar), dtype="datetime64[D]")
+    return dict(calendar)
+
+
+@functools.lru_cache(maxsize=256)
+def holiday_dates(country: str, first_year: int, last_year: int) -> np.ndarray:
+    """Public holidays of ``country`` in the years first_year..last_year (sorted datetime64[D]).
+
+    ``country`` is an upper-case ISO code, optionally "CC-SUB"; "" gives none.
+    Raises :class:`UnknownCountry` for a code the ``holidays`` package lacks.
+    """
+    return np.array(sorted(_holidays(country, first_year, last_year)), dtype="datetime64[D]")
+
+
+def holiday_table(countries: list[str], first_year: int, last_year: int) -> tuple[pd.DataFrame, list[str]]:
+    """(Country, Date, Name) of every public holiday of ``countries`` in first_year..last_year, sorted by
+    country then date, and the countries the ``holidays`` package does not know (left out).
+
+    Codes are upper-cased and stripped; blanks and repeats are dropped.
+    """
+    frames, unknown = [], []
+    for country in sorted({str(c).strip().upper() for c in countries} - {""}):
+        try:
+            days = _holidays(country, first_year, last_year)
+        except UnknownCountry:
+            unknown.append(country)
+            continue
+        frames.append(pd.DataFrame({"Country": country, "Date": pd.to_datetime(list(days)), "Name": list(days.values())}))
+    columns = ["Country", "Date", "Name"]
+    if not frames:
+        return pd.DataFrame({"Country": [], "Date": pd.to_datetime([]), "Name": []}, columns=columns), unknown
+    table = pd.concat(frames, ignore_index=True).sort_values(["Country", "Date"], kind="stable", ignore_index=True)
+    return table[columns], unknown
 
 
 @functools.lru_cache(maxsize=256)
@@ -139,12 +166,19 @@ def workday(
         except UnknownCountry as err:
             reasons[index == i] = str(err)
             continue
-        step = offsets[rows].astype("int64")
-        # Excel steps from the anchor's own day: a weekend anchor moving forward
-        # first falls back to the previous working day, and moving backward to
-        # the next one, so that step 1 lands on the first working day after it.
-        forward = np.busday_offset(anchor[rows], step, roll="backward", busdaycal=calendar)
-        backward = np.busday_offset(anchor[rows], step, roll="forward", busdaycal=calendar)
-        due[rows] = np.where(step > 0, forward, np.where(step < 0, backward, anchor[rows]))
-    due[(due < FIRST_DATE) | (due > LAST_DATE)] = np.datetime64("NaT")
+        due[rows] = step_workdays(anchor[rows], offsets[rows], calendar)
     return due, reasons
+
+
+def step_workdays(anchor: np.ndarray, offsets: np.ndarray, calendar: np.busdaycalendar) -> np.ndarray:
+    """Excel's WORKDAY stepping: ``anchor`` (datetime64[D]) moved by whole ``offsets`` working days of
+    ``calendar``; offset 0 keeps the anchor. NaT where the result falls outside Excel's dates (#NUM!)."""
+    step = offsets.astype("int64")
+    # Excel steps from the anchor's own day: a weekend anchor moving forward
+    # first falls back to the previous working day, and moving backward to
+    # the next one, so that step 1 lands on the first working day after it.
+    forward = np.busday_offset(anchor, step, roll="backward", busdaycal=calendar)
+    backward = np.busday_offset(anchor, step, roll="forward", busdaycal=calendar)
+    due = np.where(step > 0, forward, np.where(step < 0, backward, anchor))
+    due[(due < FIRST_DATE) | (due > LAST_DATE)] = np.datetime64("NaT")
+    return due

@@ -46,9 +46,10 @@ from ilt_xl.core.sessions import id_key, lookup
 from ilt_xl.schema.planner import CHECKLIST
 
 OPEN, DONE, CANCELLED = "Open", "Done", "Cancelled"
-COLUMNS = tuple(c.name for c in CHECKLIST.columns if c.name != "Overdue")
+COLUMNS = tuple(c.name for c in CHECKLIST.columns if not c.calculated or c.name == "DueDate")
 """Checklist columns the core gives: the input columns and DueDate (see :func:`due_dates`).
-Overdue is left to :func:`overdue`; a writer leaves out the columns the workbook computes."""
+Overdue is left to :func:`overdue` and Country is the session's; a writer leaves out the columns
+the workbook computes."""
 
 _TEMPLATE_FIELDS = ("Task", "Phase", "OwnerTeam")
 

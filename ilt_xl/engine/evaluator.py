@@ -261,8 +261,8 @@ def broadcast_pair(a: Val, b: Val) -> bool:
             raise NotVectorisable("a per-row value combined with an array")
     if a.shape != b.shape and a.shape != (1, 1) and b.shape != (1, 1):
         # Excel pads mismatched arrays with #N/A; rare in planners: evaluate per cell
-        if not (a.shape[0] in (1, b.shape[0]) and a.shape[1] in (1, b.shape[1])) and \
-           not (b.shape[0] in (1, a.shape[0]) and b.shape[1] in (1, a.shape[1])):
+        # each axis alike or one of them 1 (a column times a row spans both, as in Excel)
+        if not all(x == y or 1 in (x, y) for x, y in zip(a.shape, b.shape)):
             raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
     return a.per_row or b.per_row
 

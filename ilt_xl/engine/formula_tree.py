@@ -92,8 +92,8 @@ class _TreeBuilder:
 def _operand(token) -> Node:
     if isinstance(token, ErrorToken):
         return Node("err", ERRORS.get(token.name.upper(), E_NAME))
-    if isinstance(token, String):
-        return Node("str", token.name)
+    if isinstance(token, String):       # the tokenizer keeps a doubled quote doubled: "a""b" is a"b
+        return Node("str", token.name.replace('""', '"'))
     if isinstance(token, Number):
         up = token.name.upper()
         if up in ("TRUE", "FALSE"):

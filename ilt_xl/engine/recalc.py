@@ -26,7 +26,7 @@ from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
 from ilt_xl.engine.structured_refs import ExternalLinkError, StructuredRefError, rewrite
 from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA
-from ilt_xl.engine.workbook_model import WorkbookModel, load_workbook_model
+from ilt_xl.engine.workbook_model import WorkbookModel, formula_positions, load_cached_values, load_workbook_model
 from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
 
@@ -304,6 +304,7 @@ def _keep(run: Run, rows, kind: str, reason: str, report: RecalcReport) -> None:
     rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
     if len(rows) == 0:
         return
+    load_cached_values(run.sheet, formula_positions(run.sheet.formulas, rows, run.col))
     if report.problems and report.problems[-1].kept:     # the next cells of a column failing alike: one entry
         last, (sheet, last_rows, cols) = report.problems[-1], report.kept_at[-1]
         if (sheet is run.sheet and cols[0] == run.col and last.kind == kind and last.reason == reason
@@ -345,6 +346,8 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
     from ilt_xl.engine.cell_order import TooComplex, order_cells
     from ilt_xl.engine.cycle_eval import OnDemand
     live = [rid for rid in comp if runs[rid].problem is None]
+    for rid in live:        # a circle starts from the values Excel cached, as iterative calculation does
+        load_cached_values(runs[rid].sheet, formula_positions(runs[rid].sheet.formulas, runs[rid].rows, runs[rid].col))
     for rid in comp:
         if runs[rid].problem is not None:
             _keep(runs[rid], runs[rid].rows, *runs[rid].problem, report)

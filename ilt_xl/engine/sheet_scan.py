@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,10 @@ class ScannedCells:
     # the part's XML other than its cells (rows, autoFilter ...): small, searched for what
     # SUBTOTAL needs instead of the whole part
     around_cells: bytes = b""
+    # whether the values Excel cached in the formula cells are among the value cells; the fast path
+    # leaves them in the pieces (read only for the cells the engine keeps: see
+    # workbook_model.load_cached_values), the careful path lists them with the value cells
+    cached_in_values: bool = True
 
     @property
     def hidden_rows(self) -> np.ndarray:
@@ -165,7 +169,7 @@ def _refuse_off_grid(rows: np.ndarray, cols: np.ndarray) -> None:
         raise ValueError(f"cell reference {column_letter(int(cols[i]))}{int(rows[i])} lies outside Excel's grid")
 
 
-def _types(attrs: Sequence[bytes]) -> np.ndarray:
+def cell_types(attrs: Sequence[bytes]) -> np.ndarray:
     """The t attribute (b"" when absent) of each cell whose attributes are ``attrs``, worked out
     once per distinct attribute text."""
     if not len(attrs):
@@ -175,12 +179,29 @@ def _types(attrs: Sequence[bytes]) -> np.ndarray:
     return t[codes]
 
 
-def _formula_fields(f_elements: list[bytes]) -> tuple[np.ndarray, list[dict], list[str]]:
-    """(codes, attributes, texts) of the ``<f>`` elements, each distinct element parsed once: a
-    calculated column repeats one element on every row."""
-    if not f_elements:
+def cached_values(pieces: list[bytes], which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values Excel cached in the formula cells ``which`` (their order in ``pieces``, a
+    :data:`FORMULA_CELL` split): (whether each holds one, its t attribute, its raw ``<v>`` text).
+    ``<v/>`` holds none; ``<v></v>`` holds empty text when t="str"."""
+    values = [pieces[4 + FIELDS * i] for i in which]
+    types = cell_types([pieces[2 + FIELDS * i] for i in which])
+    held = np.fromiter(map(bool, values), bool, len(values))
+    empty_text = np.flatnonzero(~held & (types == b"str")).tolist()
+    held[empty_text] = [values[i] is not None for i in empty_text]
+    raw = np.empty(len(values), dtype=object)
+    raw[:] = values
+    return held, types, raw
+
+
+def _formula_fields(pieces: list[bytes], at: int) -> tuple[np.ndarray, list[dict], list[str]]:
+    """(codes, attributes, texts) of the ``<f>`` elements ``pieces[at::FIELDS]``, each distinct
+    element parsed once: a calculated column repeats one element on every row. The pieces then
+    share one bytes object per distinct element (the formula text is most of a planner's sheet:
+    100 MB held once per row would be held once per column)."""
+    if len(pieces) <= at:
         return np.zeros(0, np.int64), [], []
-    codes, uniq = pd.factorize(np.asarray(f_elements, dtype=object))
+    codes, uniq = pd.factorize(np.asarray(pieces[at::FIELDS], dtype=object))
+    pieces[at::FIELDS] = uniq[codes].tolist()
     matches = [_F_ELEMENT.match(u) for u in uniq]
     attrs = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(m.group(1))} for m in matches]
     texts = unescape_all([m.group(2) or b"" for m in matches])
@@ -200,52 +221,55 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str) -> ScannedCells:
+def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
+
+    With ``read_again`` (which gives the part's bytes again) the part is let go once it is cut into
+    pieces, which hold a copy of it: for a caller that keeps no reference of its own, a 100 MB
+    part is then not held twice while its cells are read; the careful path reads it again.
 
     The formula and value cells the patterns match are well-formed by construction; what is
     left (rows, the elements around sheetData) is small and checked for balanced tags, so a
     malformed part never slips through the fast path."""
     pieces = FORMULA_CELL.split(data)
-    rest = b"".join(pieces[0::FIELDS]) if len(pieces) > 1 else data
+    if len(pieces) > 1:
+        rest = b"".join(pieces[0::FIELDS])
+        if read_again is not None:
+            del data
+    else:
+        rest = data
+
+    def careful() -> ScannedCells:
+        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
+
     start = rest.find(b"<sheetData")
     if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return careful()
     end = rest.rfind(b"</sheetData>")
     end = len(rest) if end < start else end
     cut = _VALUE_CELL.split(rest[start:end])    # text between, then per cell: r, attributes, <v>, inline
     skeleton = b"".join(cut[0::5])
     around = rest[:start] + skeleton + rest[end:]
     if not _cells_accounted(skeleton) or not _tags_balanced(around):
-        return _scan_sheet_xml_slow(data, path, sheet)
+        return careful()
     refs, attrs, v_text, inline = cut[1::5], cut[2::5], cut[3::5], cut[4::5]
-    v_types = _types(attrs)
+    v_types = cell_types(attrs)
     v_raw = np.empty(len(refs), dtype=object)
     v_raw[:] = [v if v is not None else t for v, t in zip(v_text, inline)]    # whichever the cell holds
-    codes, f_attrs, f_texts = _formula_fields(pieces[3::FIELDS])
+    codes, f_attrs, f_texts = _formula_fields(pieces, 3)
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
     ft = np.asarray(f_texts, dtype=object)
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
     (v_rows, v_cols), (f_rows, f_cols) = cell_refs(refs), cell_refs(pieces[1::FIELDS])
-    # the values Excel cached in the formula cells join the value cells: they are what a cell the
-    # engine cannot evaluate keeps, and what the cells that depend on it read
-    c_types, c_values = _types(pieces[2::FIELDS]), pieces[4::FIELDS]
-    c_raw = np.empty(len(f_rows), dtype=object)
-    c_raw[:] = c_values
-    cached = np.fromiter(map(bool, c_values), bool, len(c_values))     # a value, not None nor b""
-    empty_text = np.flatnonzero(~cached & (c_types == b"str")).tolist()
-    cached[empty_text] = [c_values[i] is not None for i in empty_text]  # <v></v> of t="str": ""
-    v_rows, v_cols = np.concatenate([v_rows, f_rows[cached]]), np.concatenate([v_cols, f_cols[cached]])
-    v_types, v_raw = np.concatenate([v_types, c_types[cached]]), np.concatenate([v_raw, c_raw[cached]])
     return ScannedCells(
         v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
-        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around,
+        f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around, cached_in_values=False,
     )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ilt_xl.engine.sheet_scan import Cut, ScannedCells, decode_xstrings, scan_sheet_xml, string_item_text, unescape, unescape_all
+from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_xstrings, scan_sheet_xml, string_item_text,
+                                      unescape, unescape_all)
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
@@ -58,6 +59,7 @@ class FormulaCells:
     shared: list[bool]            # True for cells written as part of a shared formula
     # per cell: True when the engine could not evaluate it and it keeps the value Excel cached
     kept: np.ndarray | None = None
+    order: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)   # see formula_positions
 
 
 @dataclass
@@ -73,6 +75,9 @@ class Sheet:
     pieces: list[bytes] | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
     cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
+    # (the shared strings, the workbook's path) while the values Excel cached in the formula cells
+    # are still only in the pieces: the grid gets them when a cell is kept (load_cached_values)
+    cached_pending: tuple[list[str], str] | None = field(default=None, repr=False)
     hidden_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # 1-based, sorted
     auto_filter: tuple[int, int, int, int] | None = None     # the sheet's autoFilter area, if any
 
@@ -121,12 +126,60 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     all_cols = np.concatenate([cells.v_cols, cells.f_cols, [a[3] for a in areas]]).astype(np.int64)
     shape = (int(all_rows.max()), int(all_cols.max())) if len(all_rows) else (0, 0)
     check_extent(shape, path, sheet)
-    kind = np.zeros(shape, np.int8)
-    num = np.zeros(shape, np.float64)
-    obj = np.empty(shape, dtype=object)
-    types = np.asarray(cells.v_types, dtype="S9") if len(cells.v_types) else np.zeros(0, "S9")
-    rr, cc = cells.v_rows - 1, cells.v_cols - 1
-    raw = np.asarray(cells.v_raw, dtype=object)
+    grid = Block(np.zeros(shape, np.int8), np.zeros(shape, np.float64), np.empty(shape, dtype=object))
+    put_values(grid, cells.v_rows, cells.v_cols, cells.v_types, cells.v_raw, sst, path, sheet)
+    # formulas: expand shared formulas into each cell
+    texts = list(cells.f_texts)
+    if any(shared):
+        from ilt_xl.engine.a1_shift import shift_formula
+        masters = {}
+        for j in np.flatnonzero(shared):
+            if texts[j]:
+                masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), texts[j])
+        for j in np.flatnonzero(shared):
+            if not texts[j]:
+                si = cells.f_attrs[j].get("si", "")
+                if si not in masters:
+                    raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
+                                        f"shared formula si={si} has no master cell")
+                r0, c0, text = masters[si]
+                texts[j] = shift_formula(text, int(cells.f_rows[j]) - r0, int(cells.f_cols[j]) - c0)
+    return grid, FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
+
+
+def formula_positions(formulas: FormulaCells, rows: np.ndarray, col: int) -> np.ndarray:
+    """Where the formula cells at ``rows`` of column ``col`` are in ``formulas`` (each is one)."""
+    if formulas.order is None:          # sorted by (column, row) once, then each question is a search
+        keys = formulas.cols * (1 << 21) + formulas.rows
+        order = np.argsort(keys, kind="stable")
+        formulas.order = (keys[order], order)
+    keys, order = formulas.order
+    return order[np.searchsorted(keys, col * (1 << 21) + np.asarray(rows, dtype=np.int64))]
+
+
+def load_cached_values(sheet: Sheet, which: np.ndarray | None = None) -> None:
+    """Put the values Excel cached in the formula cells ``which`` (positions in ``sheet.formulas``;
+    None: all) into the grid, where the scan left them in the sheet's pieces. Only for cells that
+    are not computed: the cells the engine keeps, and those a circle starts from."""
+    if sheet.cached_pending is None:
+        return
+    strings, path = sheet.cached_pending
+    f = sheet.formulas
+    which = np.arange(len(f.rows)) if which is None else np.asarray(which, dtype=np.int64)
+    held, types, raw = cached_values(sheet.pieces, which.tolist())
+    at = which[held]
+    put_values(sheet.grid, f.rows[at], f.cols[at], types[held], raw[held], strings, path, sheet.name)
+    if len(which) == len(f.rows):
+        sheet.cached_pending = None
+
+
+def put_values(grid: Block, rows, cols, types, raw, sst: list[str], path, sheet: str) -> None:
+    """Write cells into ``grid`` from their XML: rows/cols 1-based, their t attribute (b"" when
+    absent) and raw ``<v>`` or inline text, typed as the t attribute says (vectorised by type)."""
+    kind, num, obj = grid.kind, grid.num, grid.obj
+    types = np.asarray(types, dtype="S9") if len(types) else np.zeros(0, "S9")
+    rr, cc = np.asarray(rows) - 1, np.asarray(cols) - 1
+    raw = np.asarray(raw, dtype=object)
     is_num = (types == b"") | (types == b"n")
     if is_num.any():
         idx = np.flatnonzero(is_num)
@@ -168,23 +221,6 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
         elif t == b"d":
             from ilt_xl.core.serial_dates import to_serial
             kind[r, c], num[r, c] = NUM, to_serial(unescape(v))
-    # formulas: expand shared formulas into each cell
-    texts = list(cells.f_texts)
-    if any(shared):
-        from ilt_xl.engine.a1_shift import shift_formula
-        masters = {}
-        for j in np.flatnonzero(shared):
-            if texts[j]:
-                masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), texts[j])
-        for j in np.flatnonzero(shared):
-            if not texts[j]:
-                si = cells.f_attrs[j].get("si", "")
-                if si not in masters:
-                    raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
-                                        f"shared formula si={si} has no master cell")
-                r0, c0, text = masters[si]
-                texts[j] = shift_formula(text, int(cells.f_rows[j]) - r0, int(cells.f_cols[j]) - c0)
-    return Block(kind, num, obj), FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
 
 
 # ---- workbook-level parts -------------------------------------------------------------------------
@@ -258,8 +294,8 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             try:
-                data = pkg.zip.read(part)
-                cells = scan_sheet_xml(data, pkg.path, name)
+                # no reference kept here: the scan lets the part go once it holds it in pieces
+                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
@@ -270,6 +306,8 @@ def load_workbook_model(path) -> WorkbookModel:
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
                 sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
+                if not cells.cached_in_values:
+                    sheet.cached_pending = (sst, str(pkg.path))
             sheets.append(sheet)
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}

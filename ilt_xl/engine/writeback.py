@@ -42,16 +42,15 @@ def _wrapped(texts: list[str], before: str, after: str) -> list[bytes]:
 
 def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
     """``<v>`` elements of numbers, each followed by ``close``: the shortest text that reads back
-    to the same double (integers without '.0')."""
-    whole = (x == np.trunc(x)) & (np.abs(x) < 1e15)
-    out = np.empty(len(x), dtype=object)
-    tail = "</v>" + close.decode()
-    out[whole] = _wrapped(list(map(str, x[whole].astype(np.int64).tolist())), "<v>", tail)
-    # repr is the shortest round-trip text; it runs once per distinct value
-    distinct, where = np.unique(x[~whole], return_inverse=True)
-    texts = np.array(_wrapped(list(map(repr, distinct.tolist())), "<v>", tail) or [b""], dtype=object)
-    out[~whole] = texts[where]
-    return out
+    to the same double (integers without '.0'), worked out once per distinct number (a column of
+    computed values repeats a few)."""
+    distinct, where = np.unique(x, return_inverse=True)
+    whole = (distinct == np.trunc(distinct)) & (np.abs(distinct) < 1e15)
+    texts = np.empty(len(distinct), dtype=object)
+    texts[whole] = list(map(str, distinct[whole].astype(np.int64).tolist()))
+    texts[~whole] = list(map(repr, distinct[~whole].tolist()))       # repr: the shortest round trip
+    wrapped = np.array(_wrapped(texts.tolist(), "<v>", "</v>" + close.decode()) or [b""], dtype=object)
+    return wrapped[where.reshape(-1)]
 
 
 def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:

@@ -2,10 +2,26 @@
 
 Formulas use the short ``[@Column]`` form for this-row references; the builder
 writes them in the long form Excel stores (see :meth:`Table.formula_of`). They use
-only functions that both Excel 2016+ and LibreOffice 7.4 know.
+only functions that both Excel 2010+ and LibreOffice 7.4 know, and no ILT_* function:
+the planner computes in any Excel or LibreOffice, with or without the add-in.
+
+Two lookups need care:
+
+- FX: the FX table holds manual rows and the ECB rows the fx command writes.
+  ``FX[Applies]`` is FALSE for an ECB row dated on or after a manual row of its
+  currency (the manual rate wins) and for a row without a usable rate;
+  ``FX[LookupKey]`` numbers the applying rows of a currency by date
+  ("USD#3": the third). A rate on a date is then the row whose key is the
+  currency and the count of applying rows of that currency on or before the
+  date: exact MATCHes and COUNTIFS, so the table needs no sorting.
+- Holidays: WORKDAY takes the block of the session country's rows,
+  ``INDEX(Holidays[Date],MATCH(c,…,0)):INDEX(Holidays[Date],MATCH(c,…,1))``, so
+  the Holidays table is kept sorted by country (the holidays command sorts it).
 """
 from __future__ import annotations
 
+from ilt_xl.core.fx import ECB_ROW_SOURCE
+from ilt_xl.core.rounding import MINOR_UNITS
 from ilt_xl.schema.types import Column, ColumnType as T, Schema, Setting, Table
 
 STATUSES = ("Planned", "Confirmed", "Delivered", "Cancelled")
@@ -52,6 +68,45 @@ def _session(column: str) -> str:
 
 def _task(column: str) -> str:
     return _lookup("ChecklistTemplate", column, "TaskId", "TaskId")
+
+
+def _per_eur(currency: str) -> str:
+    """Units of ``currency`` per 1 EUR at the row's FxDate, from the FX table (#N/A when it has none)."""
+    applying_on_or_before = f'COUNTIFS(FX[Currency],{currency},FX[Date],"<="&[@FxDate],FX[Applies],TRUE)'
+    return f'IF({currency}="EUR",1,INDEX(FX[PerEUR],MATCH({currency}&"#"&{applying_on_or_before},FX[LookupKey],0)))'
+
+
+def _to_session_currency(currency: str) -> str:
+    """Units of the session's currency per 1 ``currency`` at the row's FxDate (1 when the same or blank)."""
+    return f'IF(OR({currency}="",{currency}=[@Currency]),1,{_per_eur("[@Currency]")}/{_per_eur(currency)})'
+
+
+def _resource_cost(table: str, key: str, days: str) -> str:
+    """A resource's day rate x ``days``, converted from the resource's currency to the session's."""
+    rate = _lookup(table, "DayRate", key, key)
+    return f"{rate}*{days}*" + _to_session_currency(_lookup(table, "Currency", key, key))
+
+
+def _course_money(column: str) -> str:
+    """An amount of the session's course, converted from the course currency to the session's (a session with
+    its own CurrencyEntered)."""
+    return _course(column) + "*" + _to_session_currency(_course("Currency"))
+
+
+def _decimals(currency: str) -> str:
+    """The decimals of ``currency``'s minor unit (ISO 4217: JPY 0, KWD 3, most 2), as ROUND takes them."""
+    by_units = {u: sorted(c for c, n in MINOR_UNITS.items() if n == u) for u in sorted(set(MINOR_UNITS.values()))}
+    formula = "2"
+    for units, codes in by_units.items():
+        listed = ",".join(f'"{c}"' for c in codes)
+        formula = f"IF(ISNUMBER(MATCH({currency},{{{listed}}},0)),{units},{formula})"
+    return formula
+
+
+def _holidays_of(country: str) -> str:
+    """The block of ``country``'s rows of Holidays[Date] (the table is sorted by country); #N/A when it has none."""
+    return (f"INDEX(Holidays[Date],MATCH({country},Holidays[Country],0))"
+            f":INDEX(Holidays[Date],MATCH({country},Holidays[Country],1))")
 
 
 SETTINGS = (
@@ -141,7 +196,7 @@ EQUIPMENT = Table(
         Column("Type", T.TEXT, "What it is.", required=True),
         Column("Quantity", T.INT, "Units in the pool.", required=True, minimum=0),
         Column("DayRate", T.MONEY, "Cost per unit and day.", minimum=0),
-        Column("Currency", T.CURRENCY, "Currency of the day rate.", allowed=CURRENCIES),
+        Column("Currency", T.CURRENCY, "Currency of the day rate; blank: the session's.", allowed=CURRENCIES),
     ),
     tab_color="4472C4",
 )
@@ -176,13 +231,18 @@ SESSIONS = Table(
         Column("EquipmentUnits", T.INT, "Units of the equipment booked.", minimum=0),
         Column("ForecastLearners", T.INT, "Expected headcount while learners are not yet registered.", minimum=0),
         Column("CapacityOverride", T.INT, "Seats if different from the room and course limits.", minimum=0),
-        Column("RoomCostEntered", T.MONEY, "Room cost if known; blank uses the room's day rate x days.", minimum=0),
-        Column("InstructorFeeEntered", T.MONEY, "Instructor fee if known; blank uses the day rate x days.", minimum=0),
-        Column("OtherFixedCost", T.MONEY, "Travel, venue package and other fixed cost.", minimum=0),
+        Column("RoomCostEntered", T.MONEY, "Room cost if known, in the session currency; blank uses the room's day "
+               "rate x days, converted.", minimum=0),
+        Column("InstructorFeeEntered", T.MONEY, "Instructor fee if known, in the session currency; blank uses the "
+               "day rate x days, converted.", minimum=0),
+        Column("OtherFixedCost", T.MONEY, "Travel, venue package and other fixed cost, in the session currency.", minimum=0),
         Column("AllocationKey", T.TEXT, "Allocation key for this session; blank uses the AllocationMethod setting.", allowed=ALLOCATION_KEYS),
+        Column("CurrencyEntered", T.CURRENCY, "Currency of the session's money (the costs entered here included) "
+               "if not its course's; blank uses the course's.", allowed=CURRENCIES),
         Column("Notes", T.TEXT, "Free text.", width=30),
         # Calculated columns.
-        Column("Currency", T.CURRENCY, "Currency of the session's money: the course's.", formula="=" + _course("Currency")),
+        Column("Currency", T.CURRENCY, "Currency of the session's money: CurrencyEntered, else the course's.",
+               formula='=IF([@CurrencyEntered]<>"",[@CurrencyEntered],' + _course("Currency") + ")"),
         Column("Days", T.INT, "Calendar days from start to end inclusive.", formula="=[@EndDate]-[@StartDate]+1"),
         Column("HoursPerDay", T.NUMBER, "The course's teaching hours per day.", formula="=" + _course("HoursPerDay")),
         Column("Registered", T.INT, "Learners registered (sum of the enrolment lines).",
@@ -195,23 +255,33 @@ SESSIONS = Table(
         Column("Capacity", T.INT, "Seats: the override, else the smaller of room capacity and course maximum.",
                formula='=IF([@CapacityOverride]<>"",[@CapacityOverride],IF([@RoomId]="",' + _course("MaxLearners")
                + ",MIN(" + _lookup("Rooms", "Capacity", "RoomId", "RoomId") + "," + _course("MaxLearners") + ")))"),
-        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days.",
+        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days, converted from the room's "
+               "currency to the session's at FxDate (FX table).",
                formula='=IF([@RoomCostEntered]<>"",[@RoomCostEntered],IF([@RoomId]="",0,'
-               + _lookup("Rooms", "DayRate", "RoomId", "RoomId") + "*[@Days]))"),
-        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days.",
+               + _resource_cost("Rooms", "RoomId", "[@Days]") + "))"),
+        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days, converted "
+               "from the instructor's currency to the session's at FxDate (FX table).",
                formula='=IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],IF([@InstructorId]="",0,'
-               + _lookup("Instructors", "DayRate", "InstructorId", "InstructorId") + "*[@Days]))"),
-        Column("FixedCost", T.MONEY, "Room + instructor + other fixed cost.",
-               formula="=[@RoomCost]+[@InstructorCost]+[@OtherFixedCost]"),
-        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner.",
-               formula="=" + _course("VariableCostPerLearner")),
+               + _resource_cost("Instructors", "InstructorId", "[@Days]") + "))"),
+        Column("EquipmentCost", T.MONEY, "Equipment units x the pool's day rate x days, converted from its currency "
+               "(blank: the session's) to the session's at FxDate.",
+               formula='=IF([@EquipmentId]="",0,[@EquipmentUnits]*'
+               + _resource_cost("Equipment", "EquipmentId", "[@Days]") + ")"),
+        Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost.",
+               formula="=[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]"),
+        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner, converted to the session "
+               "currency at FxDate when the session has its own.",
+               formula="=" + _course_money("VariableCostPerLearner")),
         Column("VariableCost", T.MONEY, "Variable cost per learner x registered.",
                formula="=[@VariableCostPerLearner]*[@Registered]"),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
         Column("Occupancy", T.PERCENT, "Fill rate: registered / capacity.", formula="=[@Registered]/[@Capacity]"),
-        Column("CostPerLearner", T.MONEY, "Session cost / learners.", formula="=[@SessionCost]/[@Learners]"),
-        Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours.", formula="=[@SessionCost]/[@LearnerHours]"),
-        Column("PricePerLearner", T.MONEY, "The course's internal price per learner.", formula="=" + _course("PricePerLearner")),
+        Column("CostPerLearner", T.MONEY, "Session cost / learners; blank while there are none.",
+               formula='=IF([@Learners]=0,"",[@SessionCost]/[@Learners])'),
+        Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours; blank while there are none.",
+               formula='=IF([@LearnerHours]=0,"",[@SessionCost]/[@LearnerHours])'),
+        Column("PricePerLearner", T.MONEY, "The course's internal price per learner, in the session currency (as "
+               "VariableCostPerLearner).", formula="=" + _course_money("PricePerLearner")),
         Column("BreakEvenLearners", T.INT, "Learners whose price covers the fixed cost; #N/A when the price does not exceed the variable cost.",
                formula="=IF([@PricePerLearner]<=[@VariableCostPerLearner],NA(),"
                "ROUNDUP([@FixedCost]/([@PricePerLearner]-[@VariableCostPerLearner]),0))"),
@@ -223,15 +293,22 @@ SESSIONS = Table(
                formula='=IF([@Status]="Cancelled","Cancelled",IF([@Status]="Delivered","Delivered",'
                'IF([@Registered]>=' + _course("MinLearners") + ',"Go",'
                'IF([@StartDate]-AsOfDate<=GoNoGoLeadDays,"At risk","Open"))))'),
-        Column("CostReporting", T.MONEY,
-               "Session cost in the reporting currency: ILT_FX at the session start (or the budget rate date), "
-               "manual FX rows first, else ECB.",
-               formula="=ILT_FX([@SessionCost],[@Currency],ReportingCurrency,"
-               'IF(FxDatePolicy="BudgetRateDate",BudgetRateDate,[@StartDate]),FX[[Date]:[PerEUR]])'),
+        Column("FxDate", T.DATE, "Date the session's cost is converted at: its start, or BudgetRateDate under that FxDatePolicy.",
+               formula='=IF(FxDatePolicy="BudgetRateDate",BudgetRateDate,[@StartDate])'),
+        Column("FxRate", T.NUMBER,
+               "Units of the reporting currency per 1 session currency at FxDate, from the FX table: the latest manual "
+               "rate on or before it, else the latest ECB row; cross rates through EUR. #N/A when the table has no rate "
+               "(run the fx command).",
+               formula="=IF([@Currency]=ReportingCurrency,1," + _per_eur("ReportingCurrency") + "/"
+               + _per_eur("[@Currency]") + ")", number_format="0.000000"),
+        Column("CostReporting", T.MONEY, "Session cost in the reporting currency: SessionCost x FxRate, rounded to "
+               "the currency's minor unit (cents), as the Allocation ledger and Budget count it.",
+               formula="=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")"),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),
     tab_color="70AD47",
+    row_key="SessionId",
 )
 
 ENROLMENTS = Table(
@@ -248,16 +325,43 @@ ENROLMENTS = Table(
     tab_color="70AD47",
 )
 
+_ECB_ROW = f'"{ECB_ROW_SOURCE}"'
 FX = Table(
     "FX",
-    "Manual dated FX rates. They override the ECB reference rates on and after their date.",
+    "Dated FX rates the planner converts at: the ECB reference rates the fx command writes (Source "
+    f"'{ECB_ROW_SOURCE}') and your manual rows (any other Source), which win over ECB rows "
+    "on and after their date.",
     (
-        Column("Date", T.DATE, "Date from which the rate applies.", required=True),
+        Column("Date", T.DATE, "Date from which the rate applies (an ECB row: the day the ECB published it).", required=True),
         Column("Currency", T.CURRENCY, "Currency quoted.", required=True),
         Column("PerEUR", T.NUMBER, "Units of the currency per 1 EUR.", required=True, minimum=0, number_format="0.0000"),
-        Column("Source", T.TEXT, "Where the rate comes from (treasury, budget rate, ...).", required=True),
+        Column("Source", T.TEXT, "Where the rate comes from (treasury, budget rate, ...; the fx command's ECB rows say so).",
+               required=True, width=30),
+        Column("Applies", T.BOOL,
+               "FALSE for an ECB row dated on or after a manual rate of its currency (the manual rate wins), "
+               "and for a row without a date or a positive rate.",
+               formula=f'=AND(ISNUMBER([@Date]),ISNUMBER([@PerEUR]),[@PerEUR]>0,OR([@Source]<>{_ECB_ROW},'
+               f'COUNTIFS(FX[Currency],[@Currency],FX[Date],"<="&[@Date],FX[Source],"<>"&{_ECB_ROW},FX[PerEUR],">0")=0))'),
+        Column("LookupKey", T.TEXT,
+               "Currency#n: this row is the n-th applying rate of its currency by date; what the Sessions FxRate looks up.",
+               formula='=IF([@Applies],[@Currency]&"#"&COUNTIFS(FX[Currency],[@Currency],FX[Date],"<="&[@Date],FX[Applies],TRUE),"")'),
     ),
     tab_color="FFC000",
+    row_key="Currency",
+)
+
+HOLIDAYS = Table(
+    "Holidays",
+    "Public holidays of the sessions' countries, sorted by country then date (the checklist's due dates "
+    "take each country's block of rows); written by the holidays command, which keeps rows you add.",
+    (
+        Column("Country", T.COUNTRY, "ISO 3166 country code (optionally with a subdivision, DE-BY).", required=True),
+        Column("Date", T.DATE, "The holiday.", required=True),
+        Column("Name", T.TEXT, "What it is (from the holidays package, or your own).", width=34),
+    ),
+    written_by="holidays",
+    tab_color="FFC000",
+    added_later=True,
 )
 
 CHECKLIST_TEMPLATE = Table(
@@ -284,9 +388,13 @@ CHECKLIST = Table(
         Column("Task", T.TEXT, "What to do.", width=36),
         Column("Phase", T.TEXT, "Before, During or After.", allowed=PHASES),
         Column("OwnerTeam", T.TEXT, "Team that owns the task."),
-        Column("DueDate", T.DATE, "Due date: ILT_DUEDATE from the session's start or end, in its country's working days.",
-               formula="=ILT_DUEDATE(IF(" + _task("Anchor") + '="End",' + _session("EndDate") + "," + _session("StartDate")
-               + ")," + _task("OffsetWorkdays") + "," + _session("Country") + ")"),
+        Column("Country", T.COUNTRY, "The session's country: its holidays (Holidays tab) are not working days.",
+               formula="=" + _session("Country")),
+        Column("DueDate", T.DATE,
+               "Due date: WORKDAY from the session's start or end, in its country's working days (#N/A when the "
+               "Holidays tab lacks the country: run the holidays command).",
+               formula="=WORKDAY(IF(" + _task("Anchor") + '="End",' + _session("EndDate") + "," + _session("StartDate")
+               + ")," + _task("OffsetWorkdays") + "," + _holidays_of("[@Country]") + ")"),
         Column("Status", T.TEXT, "Open, Done or Cancelled.", required=True, allowed=TASK_STATUSES),
         Column("DoneDate", T.DATE, "When it was done."),
         Column("Notes", T.TEXT, "Free text.", width=30),
@@ -295,6 +403,7 @@ CHECKLIST = Table(
     ),
     written_by="checklist",
     tab_color="FFC000",
+    row_key="SessionId",
 )
 
 ALLOCATION = Table(
@@ -338,6 +447,7 @@ BUDGET = Table(
                "(written by the forecast command)."),
     ),
     tab_color="A5A5A5",
+    row_key="Year",
 )
 
 DEMAND = Table(
@@ -426,7 +536,7 @@ CONFLICTS = Table(
 PLANNER = Schema(
     settings=SETTINGS,
     tables=(
-        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX,
+        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX, HOLIDAYS,
         CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
     ),
 )

@@ -100,7 +100,9 @@ class Table:
     """A planner sheet holding one Excel table of the same name.
 
     ``written_by`` names the command that fills the table (its rows are not typed
-    by hand); ``None`` means users type the rows.
+    by hand); ``None`` means users type the rows. A row whose ``row_key`` cell is
+    blank is an empty row: every calculated column shows a blank there, not an
+    error (:meth:`formula_of` wraps the formulas).
     """
 
     name: str
@@ -108,6 +110,7 @@ class Table:
     columns: tuple[Column, ...]
     written_by: str | None = None
     tab_color: str | None = None
+    row_key: str | None = None
     added_later: bool = False
     """A table planners made before it existed lack: reading them only warns, and reads it empty."""
 
@@ -115,6 +118,8 @@ class Table:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"table {self.name} declares a column twice")
+        if self.row_key is not None and self.row_key not in names:
+            raise ValueError(f"table {self.name} has no row key column {self.row_key}")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -140,10 +145,13 @@ class Table:
 
     def formula_of(self, name: str) -> str:
         """The column's formula in the long form Excel stores in files:
-        ``[@X]`` becomes ``Table[[#This Row],[X]]``."""
+        ``[@X]`` becomes ``Table[[#This Row],[X]]``; wrapped in ``IF(key="","",…)``
+        when the table has a ``row_key``."""
         formula = self.column(name).formula
         if formula is None:
             raise ValueError(f"{self.name}.{name} is not calculated")
+        if self.row_key is not None:
+            formula = f'=IF([@{self.row_key}]="","",{formula[1:]})'
         return _THIS_ROW.sub(lambda m: f"{self.name}[[#This Row],[{m.group(1).strip('[]')}]]", formula)
 
 

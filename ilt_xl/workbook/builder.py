@@ -35,6 +35,7 @@ from ilt_xl.workbook.dashboard import write_dashboard
 from ilt_xl.workbook.macros import AVAILABILITY, AVAILABILITY_KEYS, PROBLEM_COLUMNS, PROBLEMS
 from ilt_xl.workbook.new_sheet import TABLE_STYLE as COMMAND_TABLE_STYLE
 from ilt_xl.workbook.sheet_rows import fill_tables
+from ilt_xl.workbook.tools_sheet import write_tools_sheet
 from ilt_xl.workbook.xlwings_conf import add_xlwings_conf_sheet
 
 SETTINGS_SHEET = "Settings"
@@ -93,6 +94,7 @@ def build_planner(path: str | Path, data: object = None, *, as_of: dt.date | Non
     currencies = _dashboard_currencies(tables, settings)
     n_units = len(tables["BusinessUnits"]) if "BusinessUnits" in tables else 0
     write_dashboard(wb, currencies=currencies, business_unit_rows=max(8, n_units))
+    write_tools_sheet(wb)
     add_xlwings_conf_sheet(wb).sheet_state = "hidden"  # technical: classic xlwings reads it hidden too
     wb.active = wb.sheetnames.index("Dashboard")       # a planner opens on its summary
     path = Path(path)

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import checklists
+from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
 from ilt_xl.core.sessions import session_table
+from ilt_xl.workbook.macros import fx_rows, holiday_rows
 
 AS_OF = dt.date(2026, 6, 15)
 FIRST_MONDAY = np.datetime64("2023-01-02")
@@ -138,7 +140,9 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
         "ChecklistTemplate": _checklist_template(courses),
     }
     settings = {"AsOfDate": AS_OF}
-    # As if the user had run the budget and conflicts commands.
+    # As if the user had run the fx, holidays, budget and conflicts commands.
+    tables["FX"] = _with_stale_ecb_row(fx_rows(tables, settings))
+    tables["Holidays"] = holiday_rows(tables, settings)
     # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
     computed = session_table(tables, settings)
     tables["Budget"] = _budget(rng, tables, settings, computed)
@@ -375,42 +379,39 @@ def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
         "EquipmentUnits": units,
         "ForecastLearners": np.where(future, np.maximum(course_min, np.round(capacity * 0.75)), np.nan),
         "CapacityOverride": np.nan,
-        "RoomCostEntered": np.nan, "InstructorFeeEntered": np.nan, "OtherFixedCost": np.nan,
+        "CurrencyEntered": "", "RoomCostEntered": np.nan, "InstructorFeeEntered": np.nan, "OtherFixedCost": np.nan,
         "AllocationKey": np.where(rng.random(n) < 0.05, "attended", "").astype(object),
         "Notes": "",
         "_registered": registered, "_capacity": capacity, "_week": week,
     })
     extras = rng.integers(25, 90, size=n) * 10.0, rng.integers(120, 300, size=n) * 10.0
     _plant_conflicts(frame, courses, instructors, rooms, equipment)
-    _fixed_costs(frame, courses, instructors, rooms, *extras)
+    _fixed_costs(frame, courses, instructors, *extras)
     return frame
 
 
-def _fixed_costs(frame, courses, instructors, rooms, travel_eur, venue_eur_per_day) -> None:
-    """Fill the entered costs, in the course's currency, from the final bookings.
+def _fixed_costs(frame, courses, instructors, travel_eur, venue_eur_per_day) -> None:
+    """Set each session's currency and its other fixed costs, from the final bookings.
 
-    A room or instructor paid in another currency than the course's gets its cost entered,
-    converted at that year's rate; travel (instructor abroad) and venue packages (no room)
-    go to OtherFixedCost.
+    A session runs in its course's currency, except every tenth one held in a country of another
+    currency, which is booked in that country's (CurrencyEntered). Rooms and instructors are charged
+    at their day rates in their own currencies (the workbook converts them), so no cost is entered
+    for them; travel (instructor abroad) and venue packages (no room) go to OtherFixedCost, in the
+    session currency at that year's rate.
     """
     course = courses.set_index("CourseId")
     course_cur = course.loc[frame["CourseId"], "Currency"].to_numpy()
+    country_cur = np.array([COUNTRIES[c][0] for c in frame["Country"]], dtype=object)
+    local = (np.arange(len(frame)) % 10 == 3) & (country_cur != course_cur)
+    frame["CurrencyEntered"] = np.where(local, country_cur, "").astype(object)
+    session_cur = np.where(local, country_cur, course_cur)
     year = frame["StartDate"].dt.year.to_numpy()
     days = ((frame["EndDate"] - frame["StartDate"]).dt.days + 1).to_numpy()
-    to_course = rate(course_cur, year)
     has_room = (frame["RoomId"] != "").to_numpy()
-    room = rooms.set_index("RoomId").reindex(frame["RoomId"].where(has_room, rooms["RoomId"].iloc[0]))
-    room_cur = room["Currency"].to_numpy()
-    frame["RoomCostEntered"] = np.where(
-        has_room & (room_cur != course_cur),
-        np.round(room["DayRate"].to_numpy() * days / rate(room_cur, year) * to_course, 2), np.nan)
     instr = instructors.set_index("InstructorId").loc[frame["InstructorId"]]
-    instr_cur = instr["Currency"].to_numpy()
-    frame["InstructorFeeEntered"] = np.where(
-        instr_cur != course_cur,
-        np.round(instr["DayRate"].to_numpy() * days / rate(instr_cur, year) * to_course, 2), np.nan)
     travels = instr["HomeCountry"].to_numpy() != frame["Country"].to_numpy()
-    other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days)) * to_course, 2)
+    other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days))
+                     * rate(session_cur, year), 2)
     frame["OtherFixedCost"] = np.where(other > 0, other, np.nan)
 
 
@@ -537,12 +538,27 @@ def _enrolments(rng, sess: pd.DataFrame, business_units: pd.DataFrame) -> pd.Dat
 # ----------------------------------------------------------------------------- FX, checklist, budget
 
 
+# The first manual USD rate: before it, USD sessions convert at the ECB rates the fx command writes.
+USD_TREASURY_FROM = "2026-01-01"
+
+
 def _fx() -> pd.DataFrame:
-    """Manual quarterly treasury rates for the non-EUR currencies (the treasury's rates, not the ECB's)."""
+    """Manual quarterly treasury rates (the treasury's, not the ECB's): GBP, CHF and ZAR throughout, USD from 2026."""
     quarters = pd.date_range("2023-01-01", "2026-10-01", freq="QS")
     rows = [(d, cur, RATES[cur][YEARS.index(d.year)], "Treasury quarterly rate")
-            for d in quarters for cur in ("USD", "GBP", "CHF", "ZAR")]
+            for d in quarters for cur in ("USD", "GBP", "CHF", "ZAR")
+            if cur != "USD" or d >= pd.Timestamp(USD_TREASURY_FROM)]
     return pd.DataFrame(rows, columns=["Date", "Currency", "PerEUR", "Source"])
+
+
+def _with_stale_ecb_row(fx: pd.DataFrame) -> pd.DataFrame:
+    """The FX table as a planner in use holds it: plus an ECB row an earlier fx run wrote before the
+    treasury's 2026 USD rates were typed (the ECB's USD rate of 2026-02-02, fixed here so the example
+    never depends on the bundled history's end). The manual rates win over it (its Applies is FALSE);
+    the next fx run drops it."""
+    stale = pd.DataFrame({"Date": [pd.Timestamp("2026-02-02")], "Currency": ["USD"], "PerEUR": [1.184],
+                          "Source": [ECB_ROW_SOURCE]})
+    return pd.concat([fx, stale], ignore_index=True)
 
 
 def _checklist_template(courses: pd.DataFrame) -> pd.DataFrame:
@@ -570,8 +586,9 @@ def _budget(rng, tables: dict[str, pd.DataFrame], settings: dict[str, object], s
     """Budget per year and business unit in the reporting currency, with the figures the budget
     command writes (actual, committed, forecast), as if the user had run it.
 
-    Every conversion uses the example's manual FX rows (they start before the first session),
-    so the figures never depend on the bundled ECB history. Each budget is the year's cost of
+    Every conversion uses the FX table's rows (manual ones, and the ECB ones the fx command
+    wrote for the USD sessions before the treasury's rates), so the figures never depend on
+    the bundled ECB history beyond them. Each budget is the year's cost of
     the business unit, give or take 10-20 %, in thousands.
     """
     grid = pd.MultiIndex.from_product([YEARS, [b[0] for b in BUSINESS_UNITS]], names=["Year", "BusinessUnit"])

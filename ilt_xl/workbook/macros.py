@@ -13,6 +13,9 @@ Regeneration keeps what users typed:
   and Notes, moves open tasks, marks a cancelled session's tasks Cancelled;
 - fx: manual rows (any Source but :data:`ECB_ROW_SOURCE`) are kept as they are,
   and the ECB rows the sessions use are rewritten after them;
+- holidays: the public holidays of the sessions' countries and years are
+  written, sorted by country then date; rows you added (a company closing day)
+  are kept in their place in that order;
 - budget: the user's rows and Budget values are kept; Actual, Committed and
   Forecast are recomputed (:func:`ilt_xl.core.plan.budget_table`); year x BU
   (x country) combinations with cost but no row are added with Budget 0;
@@ -27,16 +30,18 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import checklists, fx, plan, resources
+from ilt_xl.core import calendar, checklists, fx, plan, resources
 from ilt_xl.core.allocation import allocate
-from ilt_xl.core.sessions import session_table, setting
+from ilt_xl.core.fx import ECB_ROW_SOURCE
+from ilt_xl.core.sessions import converted_currencies, session_table, setting
 from ilt_xl.schema import PLANNER
 
 Tables = Mapping[str, pd.DataFrame]
 Settings = Mapping[str, object]
 
-ECB_ROW_SOURCE = "ECB reference rate (ilt-xl fx)"
-"""Source of the FX rows the fx macro writes; rows with any other Source are the user's."""
+HOLIDAY_YEAR_MARGIN = 1
+"""Holidays are written for the sessions' years and this many years on each side (checklist tasks fall weeks
+before a session's start or after its end)."""
 AVAILABILITY = "Availability"
 AVAILABILITY_KEYS = ["Kind", "Resource", "Name"]
 AVAILABILITY_WEEKS = 52
@@ -59,8 +64,11 @@ def _ledger(tables: Tables, settings: Settings) -> pd.DataFrame:
 
 
 def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Allocation ledger of every session (:func:`ilt_xl.core.allocation.allocate`)."""
-    return _ledger(tables, settings)
+    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled:
+    a cancelled session is not charged (Budget leaves it out too)."""
+    sessions = tables["Sessions"]
+    live = sessions["Status"].astype(object).where(sessions["Status"].notna(), "").astype(str).str.strip().str.lower() != "cancelled"
+    return _ledger({**tables, "Sessions": sessions[live.to_numpy()]}, settings)
 
 
 def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
@@ -86,22 +94,22 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     """The FX table: the user's rows, then the ECB rates the sessions' costs are converted at.
 
     For each session (cancelled ones too: their cost may still be reported) and
-    each leg of its conversion to the reporting currency, at the date the FX
+    each leg of its conversions (its resources' currencies to its own, its own to
+    the reporting currency), at the date the FX
     policy gives, the ECB rate is written when no manual row on or before that
     date decides it. Rows are (rate publication date, currency, PerEUR,
     :data:`ECB_ROW_SOURCE`), one per distinct pair, sorted by currency and date.
     """
     s = _settings(settings)
     current = tables["FX"]
-    manual = current[current["Source"].astype(str).str.strip() != ECB_ROW_SOURCE]
-    sessions = session_table(tables, s)
+    manual = current[current["Source"] != ECB_ROW_SOURCE]  # exactly as FX[Applies] tells them apart
+    sessions = tables["Sessions"]
     if s["FxDatePolicy"] == "BudgetRateDate" and s["BudgetRateDate"] is not None:
         dates = np.full(len(sessions), np.datetime64(pd.Timestamp(s["BudgetRateDate"]).date(), "D"))
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
-    currencies = sessions["Currency"].astype(object).where(sessions["Currency"].notna(), "").astype(str).str.strip().str.upper()
-    legs_ccy = np.concatenate([currencies.to_numpy(object), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)])
-    legs_date = np.concatenate([dates, dates])
+    legs = [*converted_currencies(tables), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)]
+    legs_ccy, legs_date = np.concatenate(legs), np.tile(dates, len(legs))
     wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
     legs_ccy, legs_date = legs_ccy[wanted], legs_date[wanted]
     decided = np.zeros(len(legs_ccy), dtype=bool)
@@ -116,6 +124,34 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     }).drop_duplicates(["Currency", "Date"]).sort_values(["Currency", "Date"], kind="stable")
     kept = manual[["Date", "Currency", "PerEUR", "Source"]]
     return pd.concat([kept, ecb], ignore_index=True) if len(kept) else ecb.reset_index(drop=True)
+
+
+def holiday_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Holidays table: public holidays of every session's country (``holidays`` package) in the sessions'
+    years widened by :data:`HOLIDAY_YEAR_MARGIN`, and the rows already there that the package does not list
+    (a closing day you added), sorted by country (upper-case) then date.
+
+    A country the package does not know gets no rows: its sessions' due dates show #N/A, as ILT_DUEDATE does.
+    """
+    sessions = tables["Sessions"]
+    days = pd.concat([pd.to_datetime(sessions[c], errors="coerce") for c in ("StartDate", "EndDate")]).dropna()
+    countries = sessions["Country"].dropna().astype(str).tolist()
+    if days.empty:
+        generated = pd.DataFrame({"Country": [], "Date": pd.to_datetime([]), "Name": []})
+    else:
+        first, last = int(days.dt.year.min()) - HOLIDAY_YEAR_MARGIN, int(days.dt.year.max()) + HOLIDAY_YEAR_MARGIN
+        generated, _ = calendar.holiday_table(countries, first, last)
+    current = tables.get("Holidays")
+    if current is None or current.empty:
+        return generated.reset_index(drop=True)
+    kept = current[["Country", "Date", "Name"]].assign(
+        Country=current["Country"].astype(object).where(current["Country"].notna(), "").astype(str).str.strip().str.upper(),
+        Date=pd.to_datetime(current["Date"], errors="coerce"),
+    )
+    listed = pd.MultiIndex.from_frame(generated[["Country", "Date"]])
+    kept = kept[~pd.MultiIndex.from_frame(kept[["Country", "Date"]]).isin(listed)]
+    rows = pd.concat([generated, kept], ignore_index=True) if len(kept) else generated
+    return rows.sort_values(["Country", "Date"], kind="stable", ignore_index=True)
 
 
 def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABILITY_WEEKS) -> pd.DataFrame:
@@ -200,6 +236,8 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("budget", "Budget", "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
           budget_rows),
     Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
+    Macro("holidays", "Holidays", "Write the public holidays of the sessions' countries and years into the Holidays tab, "
+          "keeping rows you added.", holiday_rows, created=True),
     Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over.",
           availability_rows, reshape=True, created=True),
 )}

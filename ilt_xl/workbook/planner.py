@@ -60,6 +60,7 @@ class Planner:
     sessions: pd.DataFrame
     enrolments: pd.DataFrame
     fx: pd.DataFrame
+    holidays: pd.DataFrame
     checklist_template: pd.DataFrame
     checklist: pd.DataFrame
     allocation: pd.DataFrame

@@ -108,9 +108,10 @@ class _Reader:
             return info
         if sheet is None:
             if table.added_later:  # a planner made before the table existed: read it as empty
+                adds = (f"`ilt-xl {table.written_by}` adds it" if table.written_by
+                        else "rebuild the planner with `ilt-xl new` to get it")
                 self._problem(table.name, f"sheet {table.name} is missing (the planner predates it; it is read as "
-                              "empty): rebuild the planner with `ilt-xl new` to get it",
-                              f"a sheet {table.name} holding table {table.name}", severity=WARNING)
+                              f"empty): {adds}", f"a sheet {table.name} holding table {table.name}", severity=WARNING)
                 return None
             self._problem(table.name, f"sheet {table.name} is missing", f"a sheet {table.name} holding table {table.name}")
             return None

@@ -43,6 +43,7 @@ import pandas as pd
 from ilt_xl.core.serial_dates import DATE1904_OFFSET, datetime64_to_serial, to_serial
 from ilt_xl.workbook.date_styles import StyleBook
 from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation, prefix_of
+from ilt_xl.workbook.new_sheet import add_table_sheet
 from ilt_xl.xlsx.cells import CellRange, cell_address, column_index, column_letter
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.xml_text import xml_text
@@ -384,14 +385,19 @@ def write_tables(
     frames: Mapping[str, pd.DataFrame],
     *,
     reshape: Sequence[str] = (),
+    created: Sequence[str] = (),
 ) -> PackageEditor:
     """Copy ``source`` to ``target`` with the rows of each table in ``frames`` replaced.
 
-    ``target`` may equal ``source`` (in place); the write is atomic either way.
-    Returns the package (its ``changed`` set names the rewritten parts).
+    A ``created`` table the workbook lacks (a planner made before it existed) is
+    added as a new sheet first. ``target`` may equal ``source`` (in place); the
+    write is atomic either way. Returns the package (its ``changed`` set names the
+    rewritten parts).
     """
     package = PackageEditor(source)
     for name, frame in frames.items():
+        if name in created and not package.has_table(name):
+            add_table_sheet(package, name, [str(c) for c in frame.columns])
         replace_table_rows(package, name, frame, reshape=name in reshape)
     package.save(target)
     return package

@@ -88,8 +88,9 @@ def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, segments: Itera
     at compression ``level``. Full chunks are deflated by worker threads while ``segments`` (a
     generator, say) is still producing the rest."""
     held: list[bytes] = []
-    held_size, size, jobs = 0, 0, []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool, ThreadPoolExecutor(max_workers=1) as checksum:
+    held_size, size, jobs, checks, waited = 0, 0, [], [], 0
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=1) as checksum:
         crc = checksum.submit(int)          # one worker chains the CRC-32 over the chunks, in order
         for segment in segments:
             held.append(segment)
@@ -102,7 +103,14 @@ def write_deflated(zout: zipfile.ZipFile, info: zipfile.ZipInfo, segments: Itera
                 piece = memoryview(data)[start: start + CHUNK]
                 jobs.append(pool.submit(_deflate_piece, piece, level, False))
                 crc = checksum.submit(lambda p=piece, c=crc: fast_zlib.crc32(p, c.result()))
+                checks.append(crc)
             size += cut
+            # a chunk stays in memory until deflated and checksummed: when the workers fall behind
+            # (a busy machine), wait for them rather than hold the whole member
+            while len(jobs) - waited > 2 * workers:
+                jobs[waited].result()
+                checks[waited].result()
+                waited += 1
             held, held_size = [data[cut:]], len(data) - cut
         last = b"".join(held)
         if not jobs:      # one chunk or less: exactly what zipfile itself writes

@@ -135,7 +135,7 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
         strings = []
         if "xl/sharedStrings.xml" in z.namelist():
             root = ET.fromstring(z.read("xl/sharedStrings.xml"))
-            strings = ["".join(t.text or "" for t in si.iter(_NS + "t") if not _in_phonetic(si, t))
+            strings = [_unescape("".join(t.text or "" for t in si.iter(_NS + "t") if not _in_phonetic(si, t)))
                        for si in root.findall(_NS + "si")]
         root = ET.fromstring(z.read(part))
     out = {}
@@ -146,13 +146,13 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
         t, v = c.get("t", "n"), c.find(_NS + "v")
         text = v.text if v is not None else None
         if t == "inlineStr":
-            value = "".join(x.text or "" for x in c.iter(_NS + "t"))
+            value = _unescape("".join(x.text or "" for x in c.iter(_NS + "t")))
         elif text is None:
             value = None
         elif t == "s":
             value = strings[int(text)]
         elif t == "str":
-            value = text
+            value = _unescape(text)
         elif t == "b":
             value = text.strip() in ("1", "true")
         elif t == "e":
@@ -161,6 +161,14 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
             value = float(text)
         out[(int(m.group(2)), column_index(m.group(1)))] = value
     return out
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """OOXML's escape of characters XML cannot hold (``_x0001_`` is U+0001; ``_x005F_`` a literal _)."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _in_phonetic(si, t) -> bool:

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from ilt_xl.engine.recalc import recalculate
-from ilt_xl.engine.workbook_model import load_workbook_model
+from ilt_xl.engine.workbook_model import load_cached_values, load_workbook_model
 
 from handmade import write_xlsx
 
@@ -42,6 +42,7 @@ def test_dates_are_computed_in_the_workbooks_date_system(tmp_path, date1904):
     assert report.problems == [] and report.error_cells == []
     model = load_workbook_model(tmp_path / "out.xlsx")
     assert model.date1904 is date1904
+    load_cached_values(model.sheets[0])             # the values written, as cached in the output
     grid = model.sheets[0].grid
     got = {ref: (grid.obj if isinstance(want(s), str) else grid.num)[0, ord(ref[0]) - 65]
            for ref, (_, want) in FORMULAS.items()}
@@ -58,7 +59,9 @@ def test_ilt_date_functions_follow_the_workbooks_date_system(tmp_path):
         src = write_xlsx(tmp_path / f"in{date1904}.xlsx", {"S": rows}, date1904=date1904)
         report = recalculate(src, tmp_path / f"out{date1904}.xlsx", today=dt.date(2024, 1, 1))
         assert report.problems == [] and report.error_cells == []
-        grid = load_workbook_model(tmp_path / f"out{date1904}.xlsx").sheets[0].grid
+        sheet = load_workbook_model(tmp_path / f"out{date1904}.xlsx").sheets[0]
+        load_cached_values(sheet)
+        grid = sheet.grid
         got[date1904] = (grid.num[0, 1] - s, grid.num[0, 2])       # due date relative to A1, workdays
     assert got[True] == got[False]
     assert got[False][1] == 22          # January 2024 in Germany: 23 weekdays, New Year's Day off

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from ilt_xl.cli import app
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.engine.sheet_scan import decode_xstring, encode_xstring
-from ilt_xl.engine.workbook_model import load_workbook_model
+from ilt_xl.engine.workbook_model import load_cached_values, load_workbook_model
 
 from handmade import NS, read_part, write_xlsx
 
@@ -79,6 +79,7 @@ def test_part_names_differing_in_case_are_found(tmp_path):
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "out.xlsx")])
     assert res.exit_code == 0, res.output
     out = load_workbook_model(tmp_path / "out.xlsx").sheets[0]      # openpyxl reads names case-sensitively
+    load_cached_values(out)                                          # the values written
     assert out.part == "xl/worksheets/Sheet1.xml" and out.grid.num[0, 1] == 20
 
 
@@ -106,7 +107,9 @@ def test_text_xml_cannot_hold_is_written_as_excel_escapes(tmp_path):
         _well_formed_parts(out)
         part = read_part(out).decode()
         assert "_x0001_x" in part and "_xFFFF_" in part and "_x005F_x0041_" in part
-        cells = load_workbook_model(out).sheets[0].grid.obj[0, :3].tolist()     # read back, decoded
+        back = load_workbook_model(out).sheets[0]
+        load_cached_values(back)                                    # the values written, read back decoded
+        cells = back.grid.obj[0, :3].tolist()
         assert cells == ["\x01x", "\uffff", "_x0041_"]
 
 
@@ -133,3 +136,15 @@ def test_an_array_area_without_cached_values_is_filled_in_one_pass(tmp_path):
     assert ws.cell(5000, 2).value == 9
     part = read_part(tmp_path / "out.xlsx").decode()
     assert part.count('<c r="A3"') == 1 and part.count('<c r="A5000" ph="1">') == 1     # refreshed, not doubled
+
+
+def test_a_column_times_a_row_spans_a_16384_cell_array_area(tmp_path):
+    """ROW(column) * COLUMN(row) broadcasts both ways, as in Excel; the area has no cached values
+    and is written whole (one pass, however many cells)."""
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f t="array" ref="A1:P1024">'
+                                                  'ROW(Z1:Z1024)*COLUMN(Z1:AO1)</f></c></row>'})
+    report = recalculate(src, tmp_path / "out.xlsx")
+    assert report.problems == [] and report.error_cells == []
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True)["S"]
+    assert (ws["A1"].value, ws["C5"].value, ws["P1024"].value) == (26, 5 * 28, 1024 * 41)
+    assert sum(1 for row in ws.iter_rows() for c in row if c.value is not None) == 16384

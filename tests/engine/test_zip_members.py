@@ -65,3 +65,32 @@ def test_copy_compressed_keeps_the_compressed_bytes(tmp_path):
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
         assert b.read("part.xml") == data
         assert b.getinfo("part.xml").compress_size == a.getinfo("part.xml").compress_size
+
+
+def test_a_producer_ahead_of_busy_workers_waits_for_them(monkeypatch):
+    """Chunks not deflated yet stay in memory: when the workers fall behind (a busy machine), the
+    segments are not read ahead without bound (2 chunks per worker in flight at most)."""
+    import threading
+    release, produced, seen = threading.Event(), [0], []
+    real = zip_members._deflate_piece
+
+    def slow(piece, level, last):
+        release.wait(30)
+        return real(piece, level, last)
+
+    def segments():
+        for _ in range(100):
+            produced[0] += 1
+            yield b"x" * 1000                  # one chunk per segment
+
+    def watch():
+        import time
+        time.sleep(0.5)
+        seen.append(produced[0])
+        release.set()
+    monkeypatch.setattr(zip_members, "_deflate_piece", slow)
+    threading.Thread(target=watch).start()
+    data = _write(segments(), monkeypatch, chunk=1000, cpus=1)
+    assert seen[0] <= 5                         # 2 in flight, plus the ones being joined and cut
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.read("xl/worksheets/sheet1.xml") == b"x" * 100_000

@@ -47,6 +47,7 @@ TEMPLATE = ROOT / "workbooks" / "ilt_planner.xlsx"
 SCRIPTS = {  # Lite script -> command-line twin
     "ilt_refresh_checklist": "checklist", "ilt_build_allocation": "allocate", "ilt_check_conflicts": "conflicts",
     "ilt_refresh_fx": "fx", "ilt_refresh_budget": "budget", "ilt_refresh_availability": "availability",
+    "ilt_refresh_holidays": "holidays",
 }
 FORECAST_SCRIPT = "ilt_forecast"  # twin: ilt-xl forecast PATH -o OUT (three tables)
 ERROR_TYPES = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",

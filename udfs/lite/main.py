@@ -53,6 +53,12 @@ def ilt_refresh_availability(book: xw.Book):
 
 
 @script
+def ilt_refresh_holidays(book: xw.Book):
+    """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
+    book_io.run_in_book(book, "holidays")
+
+
+@script
 def ilt_forecast(book: xw.Book):
     """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
     book_io.run_forecast_in_book(book)

@@ -15,7 +15,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "dates", "dynamic", "engineering", "info", "lambdas", "logical", "lookup", "math", "reference")
+CATEGORIES = ("aggregate", "complex_numbers", "conditional", "dates", "dynamic", "engineering", "info", "lambdas",
+              "logical", "lookup", "math", "pivot", "reference", "text", "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _dispatch: Callable | None = None

@@ -1,4 +1,4 @@
-"""SUBTOTAL: an aggregate over references that leaves out hidden and filtered rows and the
+"""SUM, MIN, MAX, AVERAGE, PRODUCT, and SUBTOTAL: an aggregate over references that leaves out hidden and filtered rows and the
 results of other SUBTOTAL/AGGREGATE cells, as Excel does.
 
 Codes 1-11 leave out rows a filter hides (hidden rows inside the sheet's autoFilter or a table);
@@ -11,9 +11,11 @@ import re
 
 import numpy as np
 
+from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
+from ilt_xl.engine.builtins.formulas_bridge import per_row_any
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, EMPTY, NUM, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_VALUE
 
 _FUNCTIONS = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT", 7: "STDEV", 8: "STDEVP",
               9: "SUM", 10: "VAR", 11: "VARP"}
@@ -70,3 +72,58 @@ def subtotal(args: list[Val], ctx: Ctx) -> Val:
     if name is None or any(a.ref is None for a in args[1:]):
         return Val(Block.errors((1, 1), E_VALUE))
     return call_by_name(name, [_visible(ctx, a, n > 100) for a in args[1:]], ctx)
+
+
+def _aggregate(kind: str):
+    """SUM/MIN/MAX/AVERAGE/PRODUCT: references and arrays count numbers only; typed values are coerced."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        with np.errstate(all="ignore"):   # overflow gives inf, which becomes #NUM! as in Excel
+            return aggregate(args, ctx)
+
+    def aggregate(args: list[Val], ctx: Ctx) -> Val:
+        per_row = per_row_any(args)
+        n = ctx.n if per_row else 1
+        total, count = np.zeros((n, 1)), np.zeros((n, 1))
+        low, high, prod = np.full((n, 1), np.inf), np.full((n, 1), -np.inf), np.ones((n, 1))
+        errs = []
+        for a in args:
+            b = a.block
+            if a.per_row:
+                ok = b.kind == NUM
+                x = np.where(ok, b.num, 0.0)
+                s, c, lo, hi, p = x, ok, np.where(ok, b.num, np.inf), np.where(ok, b.num, -np.inf), np.where(ok, b.num, 1.0)
+                errs.append((b.kind == ERR, b.obj))
+            elif a.ref is not None or b.shape != (1, 1):
+                ok = b.kind == NUM
+                v = b.num[ok]
+                s, c = v.sum(), float(len(v))
+                lo, hi, p = (v.min() if len(v) else np.inf), (v.max() if len(v) else -np.inf), v.prod()
+                e = b.kind == ERR
+                if e.any():
+                    errs.append((np.ones((n, 1), bool), np.full((n, 1), b.obj[e][0], dtype=object)))
+            else:
+                num, m, e = co.to_numbers(b)
+                x = float(num[0, 0])
+                s, c, lo, hi, p = x, 1.0, x, x, x
+                if m is not None:
+                    errs.append((np.broadcast_to(m, (n, 1)), np.broadcast_to(e, (n, 1))))
+            total, count = total + s, count + c
+            low, high, prod = np.minimum(low, lo), np.maximum(high, hi), prod * p
+        extra = []
+        if kind == "SUM":
+            out = total
+        elif kind == "PRODUCT":
+            out = np.where(count > 0, prod, 0.0)
+        elif kind == "MIN":
+            out = np.where(count > 0, low, 0.0)
+        elif kind == "MAX":
+            out = np.where(count > 0, high, 0.0)
+        else:
+            out = total / np.where(count > 0, count, 1.0)
+            extra.append((count == 0, np.full((n, 1), E_DIV0, dtype=object)))
+        return Val(co.number_block(out, *errs, *extra), per_row)
+    return fn
+
+
+for _kind in ("SUM", "MIN", "MAX", "AVERAGE", "PRODUCT"):
+    builtin(_kind)(_aggregate(_kind))

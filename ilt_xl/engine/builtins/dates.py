@@ -47,6 +47,17 @@ builtin("MONTH")(_part(1))
 builtin("DAY")(_part(2))
 
 
+@builtin("TODAY")
+def today(args: list[Val], ctx: Ctx) -> Val:
+    # the run's date (recalc --today, or the clock), the same for every cell
+    return Val(Block.numbers([[ctx.book.today]]))
+
+
+@builtin("NOW")
+def now(args: list[Val], ctx: Ctx) -> Val:
+    return Val(Block.numbers([[ctx.book.now]]))
+
+
 def date_serial(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """DATE's serial (NaN where Excel gives #NUM!): years 0..1899 are 1900 + year, months and days
     overflow into the next ones, and February 1900 has the phantom 29th."""
@@ -103,20 +114,41 @@ def _european_30_360(s1, s2) -> np.ndarray:
     return _days_360(y1, m1, np.minimum(d1, 30), y2, m2, np.minimum(d2, 30)) / 360.0
 
 
+def _real_dates(serial: np.ndarray) -> np.ndarray:
+    """Serials as calendar dates (datetime64[D]); the phantom 29 February 1900 is 1 March."""
+    return _BASE + np.where(serial < 60, serial + 1, serial).astype(np.int64)
+
+
+def _ymd(dates: np.ndarray):
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1
+    return year, month, day
+
+
 def _actual_actual(s1, s2) -> np.ndarray:
-    """Basis 1: within a year (start to the same day a year later at most) the days over 366 when
-    a 29 February lies between the dates (or the year is a leap one), else 365; over more years,
-    the days over the average length of the calendar years the dates span."""
-    y1, m1, d1 = serial_parts(s1)
-    y2, m2, d2 = serial_parts(s2)
-    within = (y1 == y2) | ((y2 == y1 + 1) & ((m1 > m2) | ((m1 == m2) & (d1 >= d2))))
-    feb29_1 = _leap(y1) & (s1 <= date_serial(y1, 2, 29))
-    feb29_2 = _leap(y2) & (s2 >= date_serial(y2, 2, 29))
-    same_year = np.where(_leap(y1), 366.0, 365.0)
-    next_year = np.where(feb29_1 | feb29_2, 366.0, 365.0)
-    one_year = np.where(y1 == y2, same_year, next_year)
-    average = (date_serial(y2 + 1, 1, 1) - date_serial(y1, 1, 1)) / (y2 - y1 + 1.0)
-    return (s2 - s1) / np.where(within, one_year, average)
+    """Basis 1, on the real calendar (1900 is not a leap year here, unlike Excel's serials): within
+    a year (start to the same day a year later at most) the days over 366 when a 29 February lies
+    between the dates (or both are in one leap year), else 365; over more years, the days over the
+    average length of the calendar years the dates span."""
+    d1, d2 = _real_dates(s1), _real_dates(s2)
+    (y1, m1, dd1), (y2, m2, dd2) = _ymd(d1), _ymd(d2)
+    leap1, leap2 = _real_leap(y1), _real_leap(y2)
+    within = (y1 == y2) | ((y2 == y1 + 1) & ((m1 > m2) | ((m1 == m2) & (dd1 >= dd2))))
+    feb29_1 = leap1 & ((m1 < 2) | ((m1 == 2) & (dd1 <= 29)))
+    feb29_2 = leap2 & ((m2 > 2) | ((m2 == 2) & (dd2 == 29)))
+    one_year = np.where(y1 == y2, np.where(leap1, 366.0, 365.0), np.where(feb29_1 | feb29_2, 366.0, 365.0))
+    span = (_year_start(y2 + 1) - _year_start(y1)).astype(np.float64) / (y2 - y1 + 1.0)
+    days = (d2 - d1).astype(np.float64)
+    return days / np.where(within, one_year, span)
+
+
+def _real_leap(year: np.ndarray) -> np.ndarray:
+    return ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+
+
+def _year_start(year: np.ndarray) -> np.ndarray:
+    return (np.clip(year, 1, 10000) - 1970).astype("datetime64[Y]").astype("datetime64[D]")
 
 
 _BASES = (_us_30_360, _actual_actual, lambda s1, s2: (s2 - s1) / 360.0,
@@ -127,9 +159,10 @@ _BASES = (_us_30_360, _actual_actual, lambda s1, s2: (s2 - s1) / 360.0,
 def yearfrac(args: list[Val], ctx: Ctx) -> Val:
     """YEARFRAC(start, end, [basis]): the dates are truncated and taken in order; Excel checks the
     basis first (its error, then #NUM! outside 0..4), then the dates (their errors, then #NUM!
-    outside 0..9999-12-31); TRUE/FALSE are #VALUE!."""
-    if len(args) not in (2, 3):
-        return Val(Block.errors((1, 1), E_VALUE))
+    outside 0..9999-12-31); TRUE/FALSE are #VALUE!, and so is a range or an array (an Analysis
+    ToolPak function: Excel does not apply it per element)."""
+    if len(args) not in (2, 3) or any(a.shape != (1, 1) and not a.per_row for a in args):
+        return Val(Block.errors((1, 1), E_VALUE))       # a range or an array is #VALUE!, not lifted
     basis = args[2] if len(args) == 3 else Val(Block.numbers([[0.0]]))
     start, end = args[0], args[1]
 

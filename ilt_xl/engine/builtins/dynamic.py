@@ -64,7 +64,7 @@ def sequence(args: list[Val], ctx: Ctx) -> Val:
 _ERROR_ORDER = {"#NULL!": 1, "#DIV/0!": 2, "#VALUE!": 3, "#REF!": 4, "#NAME?": 5, "#NUM!": 6, "#N/A": 7}
 
 
-def _sort_key(kind: int, num: float, obj):
+def sort_key(kind: int, num: float, obj):
     """Excel's ascending order: numbers, text (case-insensitive), booleans, errors (by their
     codes' order: #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A), then blanks."""
     if kind == NUM:
@@ -80,7 +80,7 @@ def _sort_key(kind: int, num: float, obj):
 
 def _keys(b: Block) -> list:
     o = b.obj.ravel()
-    return [_sort_key(int(k), float(n), o[i]) for i, (k, n) in enumerate(zip(b.kind.ravel(), b.num.ravel()))]
+    return [sort_key(int(k), float(n), o[i]) for i, (k, n) in enumerate(zip(b.kind.ravel(), b.num.ravel()))]
 
 
 def _ordered(keys: list[list], orders: list[int]) -> list[int]:

@@ -1,11 +1,13 @@
-"""Information built-ins about the workbook itself: ISFORMULA, SHEET, SHEETS."""
+"""Information built-ins: what a value is (ISNUMBER, ISTEXT, ISBLANK, ISERROR ... N, NA), and about
+the workbook itself (ISFORMULA, SHEET, SHEETS)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, E_NA, E_VALUE, STR, Block
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, E_NA, E_VALUE, STR, Block
 
 
 def _formula_mask(ctx: Ctx, sheet, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
@@ -71,3 +73,40 @@ def sheets(args: list[Val], ctx: Ctx) -> Val:
     if not args:
         return Val(Block.numbers([[float(len(ctx.book.model.sheets))]]))
     return Val(Block.numbers([[1.0]]) if args[0].ref is not None else Block.errors((1, 1), E_VALUE))
+
+
+def _type_test(pred):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        v = args[0]
+        res = pred(v.block)
+        return Val(Block(np.full(res.shape, BOOL, np.int8), res.astype(float)), v.per_row)
+    return fn
+
+
+def _is_na(b: Block) -> np.ndarray:
+    out = np.zeros(b.shape, bool)
+    for idx in zip(*np.nonzero(b.kind == ERR)):
+        out[idx] = str(b.obj[idx]) == "#N/A"
+    return out
+
+
+for _name, _test in (("ISERROR", lambda b: b.kind == ERR), ("ISERR", lambda b: (b.kind == ERR) & ~_is_na(b)),
+                     ("ISNA", _is_na), ("ISBLANK", lambda b: b.kind == EMPTY), ("ISNUMBER", lambda b: b.kind == NUM),
+                     ("ISTEXT", lambda b: b.kind == STR), ("ISNONTEXT", lambda b: b.kind != STR),
+                     ("ISLOGICAL", lambda b: b.kind == BOOL)):
+    builtin(_name)(_type_test(_test))
+
+
+@builtin("N")
+def n(args: list[Val], ctx: Ctx) -> Val:
+    b = args[0].block
+    if args[0].ref is not None and b.shape != (1, 1):
+        b = b.take(slice(0, 1), slice(0, 1))        # N of an area reads its first cell
+    num = np.where((b.kind == NUM) | (b.kind == BOOL), b.num, 0.0)
+    err = b.kind == ERR
+    return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)
+
+
+@builtin("NA")
+def na(args: list[Val], ctx: Ctx) -> Val:
+    return Val(Block.errors((1, 1), E_NA))

@@ -3,17 +3,21 @@ next larger, 2 wildcard) and search mode (1 first to last, -1 last to first, 2/-
 over ascending/descending data).
 
 The common case (exact match, first to last, a vector of keys) takes the memoised hash path of
-:mod:`ilt_xl.engine.lookups`; the other modes scan the lookup vector for each key.
+the MATCH section below; the other modes scan the lookup vector for each key.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ilt_xl.engine import lookups
+from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_regex
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
+from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
 
 
 def _mode(v: Val | None, default: int, allowed: tuple) -> int | None:
@@ -50,7 +54,7 @@ def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -
     k, n = keys.kind.ravel(), keys.num.ravel()
     o = keys.obj.ravel() if keys._obj is not None else np.empty(len(k), object)
     if match == 2 and kind == STR:
-        rx = lookups._wildcard_regex(str(obj))
+        rx = wildcard_regex(str(obj))
         order = range(len(k)) if search == 1 else range(len(k) - 1, -1, -1)
         return next((i for i in order if k[i] == STR and rx.match(o[i])), -1)
 
@@ -114,7 +118,7 @@ def xlookup(args: list[Val], ctx: Ctx) -> Val:
             raise NotVectorisable("XLOOKUP over per-row arrays")
         return Val(Block.errors((1, 1), E_VALUE))
     if match == 0 and search == 1 and (look.per_row or look.shape == (1, 1)):
-        return lookups.xlookup_exact(look, arr, ret, missing, ctx)
+        return xlookup_exact(look, arr, ret, missing, ctx)
     if look.per_row:
         raise NotVectorisable("XLOOKUP with a search mode, per row")
     vertical = arr.shape[1] == 1
@@ -199,3 +203,248 @@ def lookup_(args: list[Val], ctx: Ctx) -> Val:
         p = last_not_above(keys, k, float(lb.num[idx]), lb.obj[idx] if k == STR else None)
         out[idx] = flat[p] if 0 <= p < len(flat) else E_NA
     return Val(Block.from_objects(out))
+
+
+# ---- MATCH / INDEX / VLOOKUP, and XLOOKUP's exact match: hashed positions, memoised -----------------
+
+def _exact_keys(b: Block) -> np.ndarray:
+    """Keys for exact lookups: numbers match numbers only, text case-insensitively."""
+    k = b.kind.ravel()
+    out = np.empty(k.shape, dtype=object)
+    nums = k == NUM
+    out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
+    obj = b.obj.ravel()
+    strs = k == STR
+    if strs.any():
+        codes, distinct = pd.factorize(obj[strs], use_na_sentinel=False)
+        out[strs] = ("s:" + pd.Series(distinct, dtype=object).astype(str).str.lower()).to_numpy(dtype=object)[codes]
+    for i in np.flatnonzero(~nums & ~strs):
+        kk = k[i]
+        out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
+            ("e:" + str(obj[i])) if kk == ERR else None
+    return out
+
+
+def _first_positions(ctx: Ctx, rng: Val, look: Val) -> tuple[np.ndarray, np.ndarray]:
+    """0-based position of the first exact match of each element of ``look`` in ``rng`` (-1 if none),
+    and a mask of the elements that must be answered by wildcard search. Memoised: calculated
+    columns repeat the same lookup (``MATCH([@CourseId], Courses[CourseId], 0)``) many times."""
+    def index():
+        keys = _exact_keys(rng.block)
+        s = pd.Series(np.arange(len(keys)), index=pd.Index(keys, dtype=object))
+        s = s[~s.index.isna()]
+        return s[~s.index.duplicated(keep="first")]
+
+    def positions():
+        found = memoised(ctx, "exact", (rng,), index)
+        q = _exact_keys(look.block)
+        pos = found.index.get_indexer(pd.Index(q, dtype=object))
+        pos = np.where(pos >= 0, found.to_numpy()[np.maximum(pos, 0)], -1) if len(found) else np.full(len(q), -1)
+        qk = look.block.kind.ravel()
+        wild = (qk == STR) & map_unique(np.where(qk == STR, look.block.obj.ravel(), None),
+                                        lambda u: isinstance(u, str) and has_wildcard(u), dtype=bool)
+        return pos, wild
+    return memoised(ctx, "positions", (rng, look), positions)
+
+
+def _wild_position(rng: Block, pattern: str) -> int:
+    rx = wildcard_regex(pattern)
+    k, obj = rng.kind.ravel(), rng.obj.ravel() if rng.obj is not None else None
+    for i in np.flatnonzero(k == STR):
+        if rx.match(obj[i]):
+            return int(i)
+    return -1
+
+
+def _vector_of(rng: Val) -> Val | None:
+    if rng.per_row or (rng.shape[0] != 1 and rng.shape[1] != 1):
+        return None
+    return rng
+
+
+def _sorted_keys(rng: Block) -> tuple[int, np.ndarray] | None:
+    """(kind, ascending keys) of a vector of numbers only or texts only (lower-cased), sorted ascending;
+    None otherwise (mixed, blank or unsorted: left to the `formulas` implementation)."""
+    k = rng.kind.ravel()
+    if len(k) == 0 or not ((k == NUM).all() or (k == STR).all()):
+        return None
+    kind = int(k[0])
+    keys = rng.num.ravel() if kind == NUM else pd.Series(rng.obj.ravel(), dtype=object).str.lower().to_numpy(object)
+    if len(keys) > 1 and not (keys[:-1] <= keys[1:]).all():
+        return None
+    return kind, keys
+
+
+def _approximate_positions(ctx: Ctx, vec: Val, look: Val) -> np.ndarray | None:
+    """MATCH(look, vec, 1) on a sorted vector, 0-based (-1: #N/A): the last element not above the lookup
+    value, of the same kind (Excel's binary search on sorted data lands on the last of equal elements)."""
+    sorted_keys = memoised(ctx, "sorted", (vec,), lambda: _sorted_keys(vec.block))
+    qk = look.block.kind.ravel()
+    if sorted_keys is None or not np.isin(qk, (NUM, STR, EMPTY, ERR)).all():
+        return None
+    kind, keys = sorted_keys
+    pos = np.full(len(qk), -1, dtype=np.intp)
+    same = qk == kind
+    if same.any():
+        q = look.block.num.ravel()[same] if kind == NUM else \
+            pd.Series(look.block.obj.ravel()[same], dtype=object).str.lower().to_numpy(object)
+        pos[same] = np.searchsorted(keys, q, side="right") - 1
+    return pos
+
+
+@builtin("MATCH")
+def match(args: list[Val], ctx: Ctx) -> Val:
+    look, rng = args[0], args[1]
+    mtype = args[2] if len(args) > 2 else None
+    if mtype is not None and (mtype.per_row or mtype.shape != (1, 1)):
+        raise NotVectorisable("per-row match type")
+    t = 1.0 if mtype is None or mtype.block.kind[0, 0] == EMPTY else float(mtype.block.num[0, 0])
+    vec = _vector_of(rng)
+    if vec is None or (not look.per_row and look.shape != (1, 1)):
+        return call_formulas("MATCH", args, ctx)
+    flat = look.block.obj.ravel()
+    if t == 0:
+        pos, wild = _first_positions(ctx, vec, look)
+        pos = pos.copy()
+        for i in np.flatnonzero(wild):
+            pos[i] = _wild_position(vec.block, flat[i])
+    else:
+        pos = _approximate_positions(ctx, vec, look) if t > 0 else None
+        if pos is None:
+            return call_formulas("MATCH", args, ctx)
+    k = look.block.kind.ravel()
+    kind = np.where(pos >= 0, NUM, ERR).astype(np.int8)
+    obj = np.empty(len(pos), dtype=object)
+    obj[pos < 0] = E_NA
+    errs = k == ERR
+    if errs.any():      # the lookup value's own error, in its canonical object
+        obj[errs] = [ERRORS.get(str(e), e) for e in flat[errs]]
+        kind[errs] = ERR
+    obj[k == EMPTY], kind[k == EMPTY] = E_NA, ERR
+    num = np.where(kind == NUM, pos + 1.0, 0.0)
+    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row)
+
+
+@builtin("INDEX")
+def index(args: list[Val], ctx: Ctx) -> Val:
+    rng = args[0]
+    if rng.per_row:
+        raise NotVectorisable("INDEX over a per-row range")
+    row = args[1] if len(args) > 1 else None
+    col = args[2] if len(args) > 2 else None
+    nr, nc = rng.shape
+    per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
+
+    def idx_of(v: Val | None, limit: int, default_one: bool):
+        if v is None or (v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and not v.per_row):
+            return np.zeros(1), None, None
+        num, m, e = co.to_numbers(v.block)
+        return np.trunc(num.ravel()), (m.ravel() if m is not None else None), (e.ravel() if e is not None else None)
+
+    r, rm, re_ = idx_of(row, nr, False)
+    c, cm, ce = idx_of(col, nc, False)
+    if nr == 1 and col is None and row is not None:
+        r, c = np.zeros_like(r), r          # INDEX(row_vector, n) picks the n-th column
+    valid = np.ones(np.broadcast_shapes(r.shape, c.shape), bool)
+    for m in (rm, cm):
+        if m is not None:
+            valid &= ~np.broadcast_to(m, valid.shape)
+    rz, cz = np.broadcast_to(r == 0, valid.shape), np.broadcast_to(c == 0, valid.shape)
+    if (rz & valid).any() and nr > 1 or (cz & valid).any() and nc > 1:
+        if per_row:
+            raise NotVectorisable("INDEX returning a whole row/column per row")
+        rr = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))
+        cc = slice(None) if c[0] == 0 else slice(int(c[0]) - 1, int(c[0]))
+        if (r[0] > nr) or (c[0] > nc) or r[0] < 0 or c[0] < 0:
+            return Val(Block.errors((1, 1), E_REF))
+        sub = rng.block.take(rr, cc)
+        ref = None
+        if rng.ref is not None:
+            sheet, r0, c0, r1, c1 = rng.ref
+            ref = (sheet, r0 + (rr.start or 0), c0 + (cc.start or 0), r0 + (rr.stop or nr) - 1, c0 + (cc.stop or nc) - 1)
+        return Val(sub, False, ref)
+    r = np.where(r == 0, 1, r)
+    c = np.where(c == 0, 1, c)
+    r, c = np.broadcast_arrays(r, c)
+    bad = (r < 1) | (r > nr) | (c < 1) | (c > nc)
+    ri, ci = np.clip(r, 1, nr).astype(int) - 1, np.clip(c, 1, nc).astype(int) - 1
+    b = rng.block
+    kind = b.kind[ri, ci].copy()
+    num = b.num[ri, ci].copy()
+    obj = (b.obj[ri, ci] if b.obj is not None else np.empty(len(ri), object)).copy()
+    kind[bad], obj[bad] = ERR, E_REF
+    for m, e in ((cm, ce), (rm, re_)):
+        if m is not None:
+            m = np.broadcast_to(m, kind.shape)
+            kind[m], obj[m] = ERR, np.broadcast_to(e, kind.shape)[m]
+    out = Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1))
+    ref = None
+    if not per_row and rng.ref is not None and not bad[0]:
+        sheet, r0, c0, _, _ = rng.ref
+        ref = (sheet, r0 + int(ri[0]), c0 + int(ci[0]), r0 + int(ri[0]), c0 + int(ci[0]))
+    return Val(out, per_row, ref)
+
+
+def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) -> Val:
+    """XLOOKUP's exact match, first to last, of one key or a key per row (hash positions, memoised)."""
+    vec = arr
+    if not look.per_row and look.block.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), look.block.obj[0, 0]))
+    pos, wild = _first_positions(ctx, vec, look)
+    pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
+    q = look.block.objects().ravel()
+    for i in np.flatnonzero(wild):
+        low = str(q[i]).lower()
+        hits = [j for j, o in enumerate(vec.block.objects().ravel()) if isinstance(o, str) and o.lower() == low]
+        pos[i] = hits[0] if hits else -1
+    vertical = vec.shape[1] == 1
+    n_ret = ret.shape[1] if vertical else ret.shape[0]
+    if (ret.shape[0] if vertical else ret.shape[1]) != len(vec.block.kind.ravel()):
+        return Val(Block.errors((1, 1), E_VALUE))
+    if not look.per_row and pos[0] < 0:     # not found: if_not_found as it is (a range spills whole)
+        return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
+    if n_ret != 1:
+        if look.per_row:
+            raise NotVectorisable("XLOOKUP returning a row per row")
+        p = int(pos[0])
+        if p < 0:
+            return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
+        return Val(ret.block.take(slice(p, p + 1)) if vertical else ret.block.take(slice(None), slice(p, p + 1)))
+    flat_ret = Block(ret.block.kind.reshape(-1), ret.block.num.reshape(-1),
+                     ret.block.obj.reshape(-1) if ret.block.obj is not None else np.empty(ret.block.kind.size, object))
+    p = np.maximum(pos, 0)
+    kind = flat_ret.kind[p].copy()
+    num = flat_ret.num[p].copy()
+    obj = flat_ret.obj[p].copy()
+    nf = pos < 0
+    if nf.any():
+        if missing is None:
+            kind[nf], obj[nf] = ERR, E_NA
+        else:
+            mb = missing.block
+            mk, mn = np.broadcast_to(mb.kind.reshape(-1), kind.shape), np.broadcast_to(mb.num.reshape(-1), kind.shape)
+            mo = np.broadcast_to(mb.obj.reshape(-1) if mb.obj is not None else np.empty(mb.kind.size, object), kind.shape)
+            kind[nf], num[nf], obj[nf] = mk[nf], mn[nf], mo[nf]
+    lk = look.block.kind.ravel()
+    e = lk == ERR
+    kind[e], obj[e] = ERR, look.block.obj.ravel()[e]
+    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row or (missing is not None and missing.per_row))
+
+
+@builtin("VLOOKUP")
+def vlookup(args: list[Val], ctx: Ctx) -> Val:
+    look, table, col = args[0], args[1], args[2]
+    approx = args[3] if len(args) > 3 else None
+    exact = approx is not None and not approx.per_row and approx.shape == (1, 1) and \
+        approx.block.kind[0, 0] in (NUM, BOOL) and approx.block.num[0, 0] == 0
+    if not exact or table.per_row or col.per_row or col.shape != (1, 1):
+        return call_formulas("VLOOKUP", args, ctx)
+    ci = int(col.block.num[0, 0])
+    if ci < 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if ci > table.shape[1]:
+        return Val(Block.errors((1, 1), E_REF))
+    first = Val(table.block.take(slice(None), slice(0, 1)), False, None if table.ref is None else
+                (table.ref[0], table.ref[1], table.ref[2], table.ref[3], table.ref[2]))
+    idx = match([look, first, Val(Block.numbers([[0.0]]))], ctx)
+    return index([Val(table.block.take(slice(None), slice(ci - 1, ci))), idx], ctx)

@@ -1,5 +1,5 @@
 """Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
-RAND, RANDBETWEEN."""
+RAND, RANDBETWEEN, INT, ABS, MOD."""
 from __future__ import annotations
 
 import numpy as np
@@ -59,9 +59,13 @@ def trunc(args: list[Val], ctx: Ctx) -> Val:
 
 @builtin("QUOTIENT")
 def quotient(args: list[Val], ctx: Ctx) -> Val:
-    out = elementwise(lambda n, d: np.trunc(n / np.where(d == 0, 1.0, d)), args[0], args[1])
-    zero = np.broadcast_to(co.to_numbers(args[1].block)[0] == 0, out.shape) & (out.block.kind != ERR)
-    if zero.any():          # dividing by zero is #DIV/0! (errors of the arguments come first)
+    return _by_zero_div0(elementwise(lambda n, d: np.trunc(n / np.where(d == 0, 1.0, d)), args[0], args[1]), args[1])
+
+
+def _by_zero_div0(out: Val, divisor: Val) -> Val:
+    """``out`` with #DIV/0! where ``divisor`` is 0 (errors of the arguments come first)."""
+    zero = np.broadcast_to(co.to_numbers(divisor.block)[0] == 0, out.shape) & (out.block.kind != ERR)
+    if zero.any():
         out.block.kind[zero], out.block.obj[zero] = ERR, E_DIV0
     return out
 
@@ -81,3 +85,21 @@ def randbetween(args: list[Val], ctx: Ctx) -> Val:
         r = np.random.random(np.broadcast_shapes(lo.shape, hi.shape))
         return np.where(bad, np.nan, lo + np.floor(r * (np.where(bad, lo, hi) - lo + 1)))
     return elementwise(draw, args[0], args[1], booleans=False)
+
+
+@builtin("INT")
+def int_(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(np.floor, args[0])
+
+
+@builtin("ABS")
+def abs_(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(np.abs, args[0])
+
+
+@builtin("MOD")
+def mod(args: list[Val], ctx: Ctx) -> Val:
+    """The remainder with the divisor's sign (MOD(-3,2) is 1, MOD(3,-2) is -1); MOD(n,0) is #DIV/0!."""
+    divisor = args[1] if len(args) > 1 else None
+    out = elementwise(lambda n, d: n - d * np.floor(n / np.where(d == 0, 1.0, d)), args[0], divisor, default=(None, 0.0))
+    return _by_zero_div0(out, divisor if divisor is not None else Val(Block.numbers([[0.0]])))

@@ -1,4 +1,5 @@
-"""References computed by formulas: OFFSET and INDIRECT.
+"""References computed by formulas (OFFSET and INDIRECT), and where references are (ROW, COLUMN,
+ROWS, COLUMNS).
 
 The dependency graph cannot know which cells they read, so the area is computed first and the
 formulas writing into it are evaluated on demand (``book.ensure_computed``) before it is read.
@@ -14,7 +15,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, area_value
 from ilt_xl.engine.formula_tree import MAX_ROW, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NULL, E_REF, E_VALUE
 from ilt_xl.xlsx import column_letter
 
 MAX_COL = 16384
@@ -133,3 +134,92 @@ def _reference(ctx: Ctx, text: str) -> Val:
         return Val(Block.errors((1, 1), E_REF))
     r1 = max(sheet.n_rows, 1) if ref.whole_cols else ref.r1
     return read_computed(ctx, sheet, ref.r0, ref.c0, r1, ref.c1)
+
+
+# ---- ROW, COLUMN, ROWS, COLUMNS ----------------------------------------------------------------------
+
+def _fn_row_col(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if not args:
+            if which == "ROW":
+                if ctx.n == 1:
+                    return Val(Block.numbers([[float(ctx.rows[0])]]))
+                return Val(Block.numbers(ctx.rows.astype(float).reshape(-1, 1)), True)
+            return Val(Block.numbers([[float(ctx.col)]]))
+        a = args[0]
+        if a.per_row:
+            raise NotVectorisable("ROW/COLUMN of a per-row reference")
+        if a.ref is None:       # an error (#NULL! of an empty intersection) passes through
+            err = a.shape == (1, 1) and a.block.kind[0, 0] == ERR
+            return Val(Block.errors((1, 1), a.block.obj[0, 0] if err else E_VALUE))
+        _, r0, c0, r1, c1 = a.ref
+        if which == "ROW":
+            return Val(Block.numbers(np.arange(r0, r1 + 1, dtype=float).reshape(-1, 1)))
+        return Val(Block.numbers(np.arange(c0, c1 + 1, dtype=float).reshape(1, -1)))
+    return fn
+
+
+def _fn_rows_cols(which: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        a = args[0]
+        if a.per_row:
+            return Val(Block.numbers([[1.0]]))
+        if a.ref is None and a.shape == (1, 1) and a.block.kind[0, 0] == ERR:
+            return a                    # ROWS(A1:B1 C1:D1): the empty intersection's #NULL!
+        return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))
+    return fn
+
+
+for _which in ("ROW", "COLUMN"):
+    builtin(_which)(_fn_row_col(_which))
+for _which in ("ROWS", "COLUMNS"):
+    builtin(_which)(_fn_rows_cols(_which))
+
+
+# ---- AREAS -----------------------------------------------------------------------------------------------
+
+def _areas(node, ctx: Ctx) -> list | Val:
+    """The areas a reference expression stands for: a union (``(A1,B2:C3)``) lists its parts, an
+    intersection (``A1:C3 B2:D4``) the non-empty overlaps of its sides' areas (#NULL! for none);
+    anything else is evaluated and must be a reference (#VALUE! otherwise)."""
+    from ilt_xl.engine.evaluator import evaluate
+    if node.kind == "op" and node.value == ",":
+        out: list = []
+        for part in node.args:
+            got = _areas(part, ctx)
+            if isinstance(got, Val):
+                return got
+            out += got
+        return out
+    if node.kind == "op" and node.value == " ":
+        left, right = (_areas(a, ctx) for a in node.args)
+        for side in (left, right):
+            if isinstance(side, Val):
+                return side
+        out = []
+        for sa, *a in left:
+            for sb, *b in right:
+                r0, c0, r1, c1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+                if sa is sb and r0 <= r1 and c0 <= c1:
+                    out.append((sa, r0, c0, r1, c1))
+        return out or Val(Block.errors((1, 1), E_NULL))
+    if node.kind == "name" and not (ctx.env and node.value.upper() in ctx.env):
+        tree = ctx.book.name_tree(node.value, ctx.sheet)
+        if tree is not None:
+            return _areas(tree, ctx)
+    v = evaluate(node, ctx)
+    if v.per_row:
+        raise NotVectorisable("AREAS over a run")
+    if v.ref is not None:
+        return [v.ref]
+    k = v.block.kind
+    return Val(Block.errors((1, 1), v.block.obj[0, 0] if k.shape == (1, 1) and k[0, 0] == ERR else E_VALUE))
+
+
+@builtin("AREAS", lazy=True)
+def areas(args: list, ctx: Ctx) -> Val:
+    """AREAS(reference): how many areas the reference has."""
+    if len(args) != 1 or args[0].omitted:
+        return Val(Block.errors((1, 1), E_VALUE))
+    got = _areas(args[0].node, ctx)
+    return got if isinstance(got, Val) else Val(Block.numbers([[float(len(got))]]))

@@ -46,3 +46,19 @@ def test_subtotal_skips_hidden_rows_for_1xx_and_other_subtotals_always():
     assert (got["A4"], got["A6"]) == (7.0, 15.0)             # a manually hidden row counts for code 9
     assert (got["B1"], got["B2"], got["B3"]) == (13.0, 3.0, 13 / 3)
     assert (got["B4"], got["B5"], got["B6"]) == ("#VALUE!", 37.0, "#VALUE!")
+
+
+def test_per_row_criteria_hashed_give_what_each_row_scanned_alone_gives():
+    """A calculated column's SUMIFS/COUNTIFS (a criterion per row) is answered by one hash grouping;
+    each row must get what the reference scan gives that row on its own."""
+    from direct_calls import arg, call
+    keys = arg(["a", "b", "A", 1, "1"], area=True)
+    amounts = arg([1, 2, 4, 8, 16], area=True, at=(1, 2))
+    wanted = ["a", "1", "c", ">0", "b*", 1]
+    rows = tuple(range(1, len(wanted) + 1))
+    per_row = arg(wanted, per_row=True)
+    # case-insensitive text; 1 matches the number and the numeric text; ">0" numbers only; a wildcard
+    assert call("SUMIFS", amounts, keys, per_row, rows=rows) == [[5.0], [24.0], [0.0], [8.0], [2.0], [24.0]]
+    assert [call("SUMIFS", amounts, keys, arg(w)) for w in wanted] == [5.0, 24.0, 0.0, 8.0, 2.0, 24.0]
+    assert call("COUNTIFS", keys, per_row, rows=rows) == [[2.0], [2.0], [0.0], [1.0], [1.0], [2.0]]
+    assert call("AVERAGEIFS", amounts, keys, per_row, rows=rows)[:3] == [[2.5], [12.0], ["#DIV/0!"]]

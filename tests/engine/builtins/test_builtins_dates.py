@@ -53,3 +53,8 @@ def test_dates(formula, expected):
 def test_yearfrac(formula, expected):
     got = value(formula)
     assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
+def test_today_and_now_are_the_runs_date():
+    from direct_calls import TODAY, call
+    assert call("TODAY") == call("NOW") == TODAY

@@ -20,3 +20,23 @@ from formula_values import value
 ])
 def test_dec2base(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Excel's text of a complex number: 15 significant digits per part (the conformance workbook's values)
+    ("27142327967.108967-23653126953.378967j", "27142327967.109-23653126953.379j"),
+    ("6.924426746138675E-05-1.0000587395115328j", "0.0000692442674613868-1.00005873951153j"),
+    ("1.2823399588845422E-06+4.33496947416312E-06j", "1.28233995888454E-06+4.33496947416312E-06j"),
+    ("3.821267573376839E-22-j", "3.82126757337684E-22-j"),
+    ("0.010604783470337102-1.0357466377649955i", "0.0106047834703371-1.035746637765i"),
+    ("(3+0j)", "(3+0j)"),          # not a complex number's text: unchanged
+    ("4j", "4j"), ("-1j", "-j"), ("2.5", "2.5"), ("1e+16", "1E+16"),
+])
+def test_complex_text_as_excel_writes_it(text, expected):
+    from ilt_xl.engine.builtins.complex_numbers import excel_complex
+    assert excel_complex(text) == expected
+
+
+def test_complex_functions_write_excel_text():
+    assert value('=IMSUM("1.5+2j","0.25-4.125j")') == "1.75-2.125j"
+    assert value('=IMPRODUCT("i","i")') == "-1"

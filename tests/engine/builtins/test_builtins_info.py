@@ -21,3 +21,21 @@ def test_isref_n_and_the_intersection_operator():
                   "D5": "=SUM(A1:B2 B1:B5)", "D6": "=A1:A2 B1:B2", "D7": "=ROWS(A1:A2 B1:B2)", "D8": "=N(B1:B2)",
                   "D9": "=ROW(A1:B9 B2:C3)"})
     assert [got[f"D{i}"] for i in range(1, 10)] == [True, True, False, False, 30.0, "#NULL!", "#NULL!", 10.0, 2.0]
+
+
+def test_type_tests_n_and_na_from_the_table():
+    from direct_calls import arg, call
+    cells = arg([1, "1", True, None, "#N/A", "#DIV/0!"], area=True)
+    column = {name: [row[0] for row in call(name, cells)] for name in
+              ("ISNUMBER", "ISTEXT", "ISNONTEXT", "ISLOGICAL", "ISBLANK", "ISERROR", "ISERR", "ISNA")}
+    assert column == {"ISNUMBER": [True, False, False, False, False, False],
+                      "ISTEXT": [False, True, False, False, False, False],
+                      "ISNONTEXT": [True, False, True, True, True, True],
+                      "ISLOGICAL": [False, False, True, False, False, False],
+                      "ISBLANK": [False, False, False, True, False, False],
+                      "ISERROR": [False, False, False, False, True, True],
+                      "ISERR": [False, False, False, False, False, True],
+                      "ISNA": [False, False, False, False, True, False]}
+    assert [call("N", arg(v)) for v in (7, True, "7", "#DIV/0!")] == [7.0, 1.0, 0.0, "#DIV/0!"]
+    assert call("N", arg([[5, 6]], area=True)) == 5.0          # an area: its first cell
+    assert call("NA") == "#N/A"

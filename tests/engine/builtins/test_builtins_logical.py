@@ -71,3 +71,8 @@ def test_iterative_calculation_converges_as_excel_when_the_file_asks_for_it():
     assert model.iteration == (100, 1e-9)
     report = compute(model, dt.date(2024, 1, 1))
     assert report.problems == [] and abs(model.sheets[0].grid.num[0, 0] - 2.0) < 1e-8
+
+
+def test_a_doubled_quote_in_a_text_literal_is_one_quote():
+    from formula_values import value
+    assert value('=LEN("a""b")') == 3.0 and value('="say ""hi"""') == 'say "hi"'

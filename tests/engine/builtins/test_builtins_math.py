@@ -60,3 +60,14 @@ def test_trunc_drops_the_digits_as_stored_while_rounddown_works_on_15_digits():
 def test_booleans_are_no_numbers_for_randbetween():
     got = values({"A1": True, "B1": "=RANDBETWEEN(A1,3)"})
     assert got["B1"] == "#VALUE!"
+
+
+def test_int_abs_and_mod_from_the_table():
+    from direct_calls import arg, call
+    assert (call("INT", arg(8.9)), call("INT", arg(-8.9)), call("INT", arg(True)), call("INT", arg("x"))) == \
+        (8.0, -9.0, 1.0, "#VALUE!")
+    assert (call("ABS", arg(-4)), call("ABS", arg("-2"))) == (4.0, 2.0)
+    # MOD takes the divisor's sign (Excel's documentation: MOD(3,2) 1, MOD(-3,2) 1, MOD(3,-2) -1, MOD(-3,-2) -1)
+    assert [call("MOD", arg(n), arg(d)) for n, d in ((3, 2), (-3, 2), (3, -2), (-3, -2))] == [1.0, 1.0, -1.0, -1.0]
+    assert (call("MOD", arg(3), arg(0)), call("MOD", arg("#N/A"), arg(0))) == ("#DIV/0!", "#N/A")
+    assert call("MOD", arg([5, 6, 7], per_row=True), arg(3), rows=(1, 2, 3)) == [[2.0], [0.0], [1.0]]

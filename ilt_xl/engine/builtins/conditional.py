@@ -1,5 +1,5 @@
-"""Conditional aggregates and lookups: SUMIFS/COUNTIFS/AVERAGEIFS (and the single-criterion forms),
-MATCH, INDEX, XLOOKUP and VLOOKUP.
+"""Conditional aggregates: SUMIFS/COUNTIFS/AVERAGEIFS/MINIFS/MAXIFS and the single-criterion forms
+(SUMIF/COUNTIF/AVERAGEIF), with the criteria matcher and the memo the lookup built-ins share.
 
 When the key varies by row (``[@SessionId]``) and the match is a plain equality, the whole run
 is answered with one hash grouping (pandas) instead of one scan per row; any row whose key is an
@@ -13,11 +13,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from ilt_xl.engine import coercion as co
-from ilt_xl.engine.builtins.formulas_bridge import call_formulas
+from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_REF, E_VALUE, ERRORS
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_VALUE, ERRORS
 
 _OPS = ("<=", ">=", "<>", "=", "<", ">")
 
@@ -42,11 +41,11 @@ def equality_key(kind: int, num: float, obj) -> object:
     return None
 
 
-def _has_wildcard(text: str) -> bool:
+def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text or "~" in text
 
 
-def _wildcard_regex(pattern: str) -> re.Pattern:
+def wildcard_regex(pattern: str) -> re.Pattern:
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
@@ -126,8 +125,8 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
                 return False
             x = u.lower()
             return {"<": x < low, "<=": x <= low, ">": x > low, ">=": x >= low}[op]
-    elif _has_wildcard(text):
-        rx = _wildcard_regex(text)
+    elif has_wildcard(text):
+        rx = wildcard_regex(text)
         def test(u):
             return isinstance(u, str) and rx.match(u) is not None
     else:
@@ -137,7 +136,7 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
     return ~out if op == "<>" else out
 
 
-def _cached(ctx: Ctx, what: str | tuple, vals: tuple[Val, ...], build):
+def memoised(ctx: Ctx, what: str | tuple, vals: tuple[Val, ...], build):
     """Per-workbook memo of work on values read straight from cells (keys, indexes, lookup
     positions), keyed on what they were read from (:attr:`Val.identity`). Cells are final once read,
     since the runs writing them were evaluated first; cycles switch the memo off
@@ -253,7 +252,7 @@ def _fixed_criterion_mask(ctx: Ctx, rng: Val, crit: Block) -> np.ndarray:
     the same questions (``Sessions[Status], "Delivered"``) from many cells."""
     kind, num = int(crit.kind[0, 0]), float(crit.num[0, 0])
     obj = crit.obj[0, 0] if kind in (STR, ERR) else None
-    return _cached(ctx, ("criterion", kind, num, obj), (rng,), lambda: criterion_mask(rng.block, kind, num, obj))
+    return memoised(ctx, ("criterion", kind, num, obj), (rng,), lambda: criterion_mask(rng.block, kind, num, obj))
 
 
 class _Aggregator:
@@ -292,7 +291,7 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     crit_blocks = [c.block for _, c in varying]
     plain = np.full(n, agg.kind not in ("MINIFS", "MAXIFS"))     # the hash path sums and counts
     for _, c in varying:
-        plain &= _cached(ctx, "plain", (c,), lambda: _plain_criteria(c.block))
+        plain &= memoised(ctx, "plain", (c,), lambda: _plain_criteria(c.block))
     out = np.empty(n, dtype=object)
     if plain.any():
         out[plain] = _hash_answer(ctx, agg, base, varying, np.flatnonzero(plain))
@@ -307,7 +306,7 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
 def _plain_criteria(b: Block) -> np.ndarray:
     """Which criteria of a per-row block are plain equalities (no operator, no wildcard)."""
     def plain_text(u) -> bool:
-        return isinstance(u, str) and u != "" and u[0] not in "<>=" and not _has_wildcard(u)
+        return isinstance(u, str) and u != "" and u[0] not in "<>=" and not has_wildcard(u)
     k = b.kind[:, 0]
     texts = map_unique(np.where(k == STR, b.obj[:, 0], None), plain_text, dtype=bool)
     return (k == NUM) | (k == BOOL) | ((k == STR) & texts)
@@ -347,8 +346,8 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
     cells = np.flatnonzero(base.ravel())
     columns = []
     for r, c in varying:
-        col_codes, uniques = pd.factorize(_cached(ctx, "keys", (r,), lambda: _keys_of(r.block))[cells])
-        wanted = _cached(ctx, "keys", (c,), lambda: _keys_of(c.block))[rows_idx]
+        col_codes, uniques = pd.factorize(memoised(ctx, "keys", (r,), lambda: _keys_of(r.block))[cells])
+        wanted = memoised(ctx, "keys", (c,), lambda: _keys_of(c.block))[rows_idx]
         columns.append((col_codes, pd.Index(uniques, dtype=object).get_indexer(wanted), len(uniques)))
     valid = np.logical_and.reduce([col_codes >= 0 for col_codes, _, _ in columns])
     cells = cells[valid]
@@ -365,7 +364,7 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
 def _hash_answer(ctx, agg: _Aggregator, base, varying, rows_idx) -> np.ndarray:
     """The aggregate for each queried row (plain equality criteria) by grouping the cells once."""
     if base.all():      # the grouping depends on the ranges and criteria only: memoise it
-        cells, codes, query, n_groups = _cached(ctx, "groups", tuple(v for pair in varying for v in pair),
+        cells, codes, query, n_groups = memoised(ctx, "groups", tuple(v for pair in varying for v in pair),
                                                 lambda: _groups(ctx, base, varying, rows_idx))
     else:
         cells, codes, query, n_groups = _groups(ctx, base, varying, rows_idx)
@@ -388,223 +387,7 @@ def _hash_answer(ctx, agg: _Aggregator, base, varying, rows_idx) -> np.ndarray:
     return out
 
 
-# ---- MATCH / INDEX / XLOOKUP / VLOOKUP -------------------------------------------------------------------
-
-def _exact_keys(b: Block) -> np.ndarray:
-    """Keys for exact lookups: numbers match numbers only, text case-insensitively."""
-    k = b.kind.ravel()
-    out = np.empty(k.shape, dtype=object)
-    nums = k == NUM
-    out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
-    obj = b.obj.ravel()
-    strs = k == STR
-    if strs.any():
-        codes, distinct = pd.factorize(obj[strs], use_na_sentinel=False)
-        out[strs] = ("s:" + pd.Series(distinct, dtype=object).astype(str).str.lower()).to_numpy(dtype=object)[codes]
-    for i in np.flatnonzero(~nums & ~strs):
-        kk = k[i]
-        out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
-            ("e:" + str(obj[i])) if kk == ERR else None
-    return out
-
-
-def _first_positions(ctx: Ctx, rng: Val, look: Val) -> tuple[np.ndarray, np.ndarray]:
-    """0-based position of the first exact match of each element of ``look`` in ``rng`` (-1 if none),
-    and a mask of the elements that must be answered by wildcard search. Memoised: calculated
-    columns repeat the same lookup (``MATCH([@CourseId], Courses[CourseId], 0)``) many times."""
-    def index():
-        keys = _exact_keys(rng.block)
-        s = pd.Series(np.arange(len(keys)), index=pd.Index(keys, dtype=object))
-        s = s[~s.index.isna()]
-        return s[~s.index.duplicated(keep="first")]
-
-    def positions():
-        found = _cached(ctx, "exact", (rng,), index)
-        q = _exact_keys(look.block)
-        pos = found.index.get_indexer(pd.Index(q, dtype=object))
-        pos = np.where(pos >= 0, found.to_numpy()[np.maximum(pos, 0)], -1) if len(found) else np.full(len(q), -1)
-        qk = look.block.kind.ravel()
-        wild = (qk == STR) & map_unique(np.where(qk == STR, look.block.obj.ravel(), None),
-                                        lambda u: isinstance(u, str) and _has_wildcard(u), dtype=bool)
-        return pos, wild
-    return _cached(ctx, "positions", (rng, look), positions)
-
-
-def _wild_position(rng: Block, pattern: str) -> int:
-    rx = _wildcard_regex(pattern)
-    k, obj = rng.kind.ravel(), rng.obj.ravel() if rng.obj is not None else None
-    for i in np.flatnonzero(k == STR):
-        if rx.match(obj[i]):
-            return int(i)
-    return -1
-
-
-def _vector_of(rng: Val) -> Val | None:
-    if rng.per_row or (rng.shape[0] != 1 and rng.shape[1] != 1):
-        return None
-    return rng
-
-
-def _fn_match(args: list[Val], ctx: Ctx) -> Val:
-    look, rng = args[0], args[1]
-    mtype = args[2] if len(args) > 2 else None
-    if mtype is not None and (mtype.per_row or mtype.shape != (1, 1)):
-        raise NotVectorisable("per-row match type")
-    t = 1.0 if mtype is None or mtype.block.kind[0, 0] == EMPTY else float(mtype.block.num[0, 0])
-    vec = _vector_of(rng)
-    if t != 0 or vec is None or (not look.per_row and look.shape != (1, 1)):
-        return call_formulas("MATCH", args, ctx)
-    pos, wild = _first_positions(ctx, vec, look)
-    pos = pos.copy()
-    flat = look.block.obj.ravel()
-    for i in np.flatnonzero(wild):
-        pos[i] = _wild_position(vec.block, flat[i])
-    k = look.block.kind.ravel()
-    kind = np.where(pos >= 0, NUM, ERR).astype(np.int8)
-    obj = np.empty(len(pos), dtype=object)
-    obj[pos < 0] = E_NA
-    errs = k == ERR
-    if errs.any():      # the lookup value's own error, in its canonical object
-        obj[errs] = [ERRORS.get(str(e), e) for e in flat[errs]]
-        kind[errs] = ERR
-    obj[k == EMPTY], kind[k == EMPTY] = E_NA, ERR
-    num = np.where(kind == NUM, pos + 1.0, 0.0)
-    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row)
-
-
-def _fn_index(args: list[Val], ctx: Ctx) -> Val:
-    rng = args[0]
-    if rng.per_row:
-        raise NotVectorisable("INDEX over a per-row range")
-    row = args[1] if len(args) > 1 else None
-    col = args[2] if len(args) > 2 else None
-    nr, nc = rng.shape
-    per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
-
-    def idx_of(v: Val | None, limit: int, default_one: bool):
-        if v is None or (v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and not v.per_row):
-            return np.zeros(1), None, None
-        num, m, e = co.to_numbers(v.block)
-        return np.trunc(num.ravel()), (m.ravel() if m is not None else None), (e.ravel() if e is not None else None)
-
-    r, rm, re_ = idx_of(row, nr, False)
-    c, cm, ce = idx_of(col, nc, False)
-    if nr == 1 and col is None and row is not None:
-        r, c = np.zeros_like(r), r          # INDEX(row_vector, n) picks the n-th column
-    valid = np.ones(np.broadcast_shapes(r.shape, c.shape), bool)
-    for m in (rm, cm):
-        if m is not None:
-            valid &= ~np.broadcast_to(m, valid.shape)
-    rz, cz = np.broadcast_to(r == 0, valid.shape), np.broadcast_to(c == 0, valid.shape)
-    if (rz & valid).any() and nr > 1 or (cz & valid).any() and nc > 1:
-        if per_row:
-            raise NotVectorisable("INDEX returning a whole row/column per row")
-        rr = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))
-        cc = slice(None) if c[0] == 0 else slice(int(c[0]) - 1, int(c[0]))
-        if (r[0] > nr) or (c[0] > nc) or r[0] < 0 or c[0] < 0:
-            return Val(Block.errors((1, 1), E_REF))
-        sub = rng.block.take(rr, cc)
-        ref = None
-        if rng.ref is not None:
-            sheet, r0, c0, r1, c1 = rng.ref
-            ref = (sheet, r0 + (rr.start or 0), c0 + (cc.start or 0), r0 + (rr.stop or nr) - 1, c0 + (cc.stop or nc) - 1)
-        return Val(sub, False, ref)
-    r = np.where(r == 0, 1, r)
-    c = np.where(c == 0, 1, c)
-    r, c = np.broadcast_arrays(r, c)
-    bad = (r < 1) | (r > nr) | (c < 1) | (c > nc)
-    ri, ci = np.clip(r, 1, nr).astype(int) - 1, np.clip(c, 1, nc).astype(int) - 1
-    b = rng.block
-    kind = b.kind[ri, ci].copy()
-    num = b.num[ri, ci].copy()
-    obj = (b.obj[ri, ci] if b.obj is not None else np.empty(len(ri), object)).copy()
-    kind[bad], obj[bad] = ERR, E_REF
-    for m, e in ((cm, ce), (rm, re_)):
-        if m is not None:
-            m = np.broadcast_to(m, kind.shape)
-            kind[m], obj[m] = ERR, np.broadcast_to(e, kind.shape)[m]
-    out = Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1))
-    ref = None
-    if not per_row and rng.ref is not None and not bad[0]:
-        sheet, r0, c0, _, _ = rng.ref
-        ref = (sheet, r0 + int(ri[0]), c0 + int(ci[0]), r0 + int(ri[0]), c0 + int(ci[0]))
-    return Val(out, per_row, ref)
-
-
-def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) -> Val:
-    """XLOOKUP's exact match, first to last, of one key or a key per row (hash positions, memoised)."""
-    vec = arr
-    if not look.per_row and look.block.kind[0, 0] == ERR:
-        return Val(Block.errors((1, 1), look.block.obj[0, 0]))
-    pos, wild = _first_positions(ctx, vec, look)
-    pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
-    q = look.block.objects().ravel()
-    for i in np.flatnonzero(wild):
-        low = str(q[i]).lower()
-        hits = [j for j, o in enumerate(vec.block.objects().ravel()) if isinstance(o, str) and o.lower() == low]
-        pos[i] = hits[0] if hits else -1
-    vertical = vec.shape[1] == 1
-    n_ret = ret.shape[1] if vertical else ret.shape[0]
-    if (ret.shape[0] if vertical else ret.shape[1]) != len(vec.block.kind.ravel()):
-        return Val(Block.errors((1, 1), E_VALUE))
-    if not look.per_row and pos[0] < 0:     # not found: if_not_found as it is (a range spills whole)
-        return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
-    if n_ret != 1:
-        if look.per_row:
-            raise NotVectorisable("XLOOKUP returning a row per row")
-        p = int(pos[0])
-        if p < 0:
-            return missing if missing is not None else Val(Block.errors((1, 1), E_NA))
-        return Val(ret.block.take(slice(p, p + 1)) if vertical else ret.block.take(slice(None), slice(p, p + 1)))
-    flat_ret = Block(ret.block.kind.reshape(-1), ret.block.num.reshape(-1),
-                     ret.block.obj.reshape(-1) if ret.block.obj is not None else np.empty(ret.block.kind.size, object))
-    p = np.maximum(pos, 0)
-    kind = flat_ret.kind[p].copy()
-    num = flat_ret.num[p].copy()
-    obj = flat_ret.obj[p].copy()
-    nf = pos < 0
-    if nf.any():
-        if missing is None:
-            kind[nf], obj[nf] = ERR, E_NA
-        else:
-            mb = missing.block
-            mk, mn = np.broadcast_to(mb.kind.reshape(-1), kind.shape), np.broadcast_to(mb.num.reshape(-1), kind.shape)
-            mo = np.broadcast_to(mb.obj.reshape(-1) if mb.obj is not None else np.empty(mb.kind.size, object), kind.shape)
-            kind[nf], num[nf], obj[nf] = mk[nf], mn[nf], mo[nf]
-    lk = look.block.kind.ravel()
-    e = lk == ERR
-    kind[e], obj[e] = ERR, look.block.obj.ravel()[e]
-    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row or (missing is not None and missing.per_row))
-
-
-def _fn_vlookup(args: list[Val], ctx: Ctx) -> Val:
-    look, table, col = args[0], args[1], args[2]
-    approx = args[3] if len(args) > 3 else None
-    exact = approx is not None and not approx.per_row and approx.shape == (1, 1) and \
-        approx.block.kind[0, 0] in (NUM, BOOL) and approx.block.num[0, 0] == 0
-    if not exact or table.per_row or col.per_row or col.shape != (1, 1):
-        return call_formulas("VLOOKUP", args, ctx)
-    ci = int(col.block.num[0, 0])
-    if ci < 1:
-        return Val(Block.errors((1, 1), E_VALUE))
-    if ci > table.shape[1]:
-        return Val(Block.errors((1, 1), E_REF))
-    first = Val(table.block.take(slice(None), slice(0, 1)), False, None if table.ref is None else
-                (table.ref[0], table.ref[1], table.ref[2], table.ref[3], table.ref[2]))
-    idx = _fn_match([look, first, Val(Block.numbers([[0.0]]))], ctx)
-    return _fn_index([Val(table.block.take(slice(None), slice(ci - 1, ci))), idx], ctx)
-
-
-VECTORISED = {
-    "SUMIFS": _ifs("SUMIFS", True),
-    "AVERAGEIFS": _ifs("AVERAGEIFS", True),
-    "COUNTIFS": _ifs("COUNTIFS", False),
-    "SUMIF": _ifs("SUMIF", False),
-    "AVERAGEIF": _ifs("AVERAGEIF", False),
-    "COUNTIF": _ifs("COUNTIF", False),
-    "MINIFS": _ifs("MINIFS", True),
-    "MAXIFS": _ifs("MAXIFS", True),
-    "MATCH": _fn_match,
-    "INDEX": _fn_index,
-    "VLOOKUP": _fn_vlookup,
-}
+# registered once each, like every built-in (see ilt_xl.engine.builtins)
+for _name, _has_target in (("SUMIFS", True), ("AVERAGEIFS", True), ("COUNTIFS", False), ("SUMIF", False),
+                           ("AVERAGEIF", False), ("COUNTIF", False), ("MINIFS", True), ("MAXIFS", True)):
+    builtin(_name)(_ifs(_name, _has_target))

@@ -1,0 +1,71 @@
+"""Complex-number built-ins (IMSUM, IMSIN, ... COMPLEX): the `formulas` library computes them;
+their text is written as Excel writes a complex number.
+
+Excel gives each part 15 significant digits, without trailing zeros, in plain decimals from 1E-5
+up to 1E15 and as ``1.82483860060804E-11`` outside; a coefficient of 1 is left out (``3-j``) and
+a zero part is left out (``2``, ``4i``); the suffix is the one of the inputs (i or j).
+"""
+from __future__ import annotations
+
+import re
+
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
+from ilt_xl.engine.evaluator import Ctx, Val
+from ilt_xl.engine.values import STR, Block
+
+_TEXT_RESULTS = ("COMPLEX", "IMCONJUGATE", "IMCOS", "IMCOSH", "IMCOT", "IMCSC", "IMCSCH", "IMDIV", "IMEXP", "IMLN",
+                 "IMLOG10", "IMLOG2", "IMPOWER", "IMPRODUCT", "IMSEC", "IMSECH", "IMSIN", "IMSINH", "IMSQRT", "IMSUB",
+                 "IMSUM", "IMTAN")
+_COMPLEX = re.compile(r"^[0-9eE.+\-]*[ij]?$")
+
+
+def excel_part(x: float) -> str:
+    """One part of a complex number as Excel writes it (15 significant digits)."""
+    if x == 0:
+        return "0"
+    digits = f"{x:.14e}"
+    mantissa, exp = digits.split("e")
+    exponent = int(exp)
+    if -5 <= exponent < 15:
+        text = f"{x:.{max(14 - exponent, 0)}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}E{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
+
+
+def excel_complex(text: str) -> str:
+    """A complex number's text (as Python or the `formulas` library writes it) as Excel writes it;
+    text that is no complex number is returned as it is."""
+    if not _COMPLEX.match(text) or not text:
+        return text
+    suffix = "i" if text.endswith("i") else "j"
+    try:
+        z = complex(text.replace("i", "j"))
+    except ValueError:
+        return text
+    re_, im = z.real, z.imag
+    if im == 0:
+        return excel_part(re_)
+    coef = "" if abs(im) == 1 else excel_part(abs(im))
+    imag = f"{'-' if im < 0 else ''}{coef}{suffix}"
+    if re_ == 0:
+        return imag
+    return f"{excel_part(re_)}{'' if im < 0 else '+'}{imag}"
+
+
+def _rewritten(name: str):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        out = call_formulas(name, args, ctx)
+        b = out.block
+        text = b.kind == STR
+        if not text.any():
+            return out
+        obj = b.obj.copy()
+        obj[text] = [excel_complex(str(t)) for t in b.obj[text]]
+        return Val(Block(b.kind, b.num, obj), out.per_row)
+    return fn
+
+
+for _name in _TEXT_RESULTS:
+    builtin(_name)(_rewritten(_name))

@@ -1,0 +1,59 @@
+"""Text built-ins: TRIM, T and VALUETOTEXT (the rest of the text functions go through the `formulas` bridge)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ilt_xl.engine import coercion as co
+from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.lifting import lifted
+from ilt_xl.engine.evaluator import Ctx, Val
+from ilt_xl.engine.values import EMPTY, ERR, STR, Block, E_VALUE
+
+
+@builtin("TRIM")
+def trim(args: list[Val], ctx: Ctx) -> Val:
+    texts, m, e = co.to_texts(args[0].block)
+    out = np.empty(texts.shape, dtype=object)
+    for idx in np.ndindex(texts.shape):
+        out[idx] = " ".join(part for part in texts[idx].split(" ") if part)
+    blk = Block(np.full(texts.shape, STR, np.int8), np.zeros(texts.shape), out)
+    if m is not None:
+        blk.kind[m], blk.obj[m] = ERR, e[m]
+    return Val(blk, args[0].per_row)
+
+
+@builtin("T")
+def t(args: list[Val], ctx: Ctx) -> Val:
+    """Text stays, errors pass through, anything else is empty text. Of a reference to several
+    cells (in an array formula) Excel takes the first cell."""
+    b = args[0].block
+    if args[0].ref is not None and b.shape != (1, 1):
+        b = b.take(slice(0, 1), slice(0, 1))
+    kind = np.where(b.kind == ERR, ERR, STR).astype(np.int8)
+    return Val(Block(kind, np.zeros(b.shape), np.where(np.isin(b.kind, (STR, ERR)), b.obj, "")), args[0].per_row)
+
+
+@builtin("VALUETOTEXT")
+@lifted(1, also=(0,))
+def valuetotext(args: list[Val], ctx: Ctx) -> Val:
+    """VALUETOTEXT(value, [format]): any value as text, errors included (``#N/A`` as text); format
+    1 (strict) puts text in quotes, doubling the quotes inside."""
+    if len(args) not in (1, 2):
+        return Val(Block.errors((1, 1), E_VALUE))
+    strict = 0
+    if len(args) == 2 and not (args[1].shape == (1, 1) and args[1].block.kind[0, 0] == EMPTY):
+        f = args[1].block
+        if f.kind[0, 0] == ERR:
+            return Val(f)
+        num, m, _ = co.to_numbers(f)
+        if m is not None or np.trunc(num[0, 0]) not in (0, 1):
+            return Val(Block.errors((1, 1), E_VALUE))
+        strict = int(np.trunc(num[0, 0]))
+    b = args[0].block
+    texts, _, _ = co.to_texts(b)
+    err = b.kind == ERR
+    texts[err] = [str(e) for e in b.obj[err]]
+    if strict:
+        text = b.kind == STR
+        texts[text] = ['"' + str(t).replace('"', '""') + '"' for t in b.obj[text]]
+    return Val(Block(np.full(b.shape, STR, np.int8), np.zeros(b.shape), texts), args[0].per_row)

@@ -1,0 +1,36 @@
+"""SUM, MIN, MAX, AVERAGE, PRODUCT called from the table on hand-made values (Excel's documented
+rules: in a reference only numbers count; values typed as arguments are coerced)."""
+import pytest
+
+from direct_calls import arg, call
+
+AREA = arg([1, "2", True, None, 4], area=True)      # text, booleans and empty cells of a reference are skipped
+
+
+@pytest.mark.parametrize("name, expected", [("SUM", 5.0), ("MIN", 1.0), ("MAX", 4.0), ("AVERAGE", 2.5),
+                                            ("PRODUCT", 4.0)])
+def test_an_area_counts_its_numbers_only(name, expected):
+    assert call(name, AREA) == expected
+
+
+def test_typed_arguments_are_coerced():
+    assert call("SUM", AREA, arg("2"), arg(True)) == 8.0            # "2" and TRUE typed in count
+    assert call("SUM", arg("x")) == "#VALUE!"
+    assert call("MAX", arg(-1), arg("-3")) == -1.0
+
+
+def test_no_numbers_at_all():
+    text_only = arg(["x", None], area=True)
+    assert [call(n, text_only) for n in ("SUM", "MIN", "MAX", "PRODUCT")] == [0.0, 0.0, 0.0, 0.0]
+    assert call("AVERAGE", text_only) == "#DIV/0!"
+
+
+def test_an_error_in_the_area_is_the_result():
+    assert call("SUM", arg([1, "#N/A", 2], area=True)) == "#N/A"
+    assert call("MIN", arg([1, "#DIV/0!"], area=True), arg(0)) == "#DIV/0!"
+
+
+def test_per_row_arguments_give_one_result_per_row():
+    got = call("SUM", arg([1, 2, 3], per_row=True), arg(10), arg([[1, 1]], area=True), rows=(4, 5, 6))
+    assert got == [[13.0], [14.0], [15.0]]
+    assert call("AVERAGE", arg([1, "x", None], per_row=True), arg(3), rows=(1, 2, 3)) == [[2.0], [3.0], [3.0]]

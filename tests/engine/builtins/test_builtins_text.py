@@ -1,0 +1,34 @@
+"""TRIM and T called from the table on hand-made values (Excel's documented results)."""
+import pytest
+from direct_calls import arg, call
+
+
+def test_trim_keeps_single_spaces_between_words():
+    assert call("TRIM", arg("  First Quarter   Earnings ")) == "First Quarter Earnings"
+    assert call("TRIM", arg(12)) == "12"                      # a number as its text
+    assert call("TRIM", arg("#N/A")) == "#N/A"                # errors pass through
+    assert call("TRIM", arg([" a", "b  c "], per_row=True), rows=(1, 2)) == [["a"], ["b c"]]
+
+
+def test_t_keeps_text_and_errors_only():
+    assert [call("T", arg(v)) for v in ("Rainfall", 19, True, "#REF!")] == ["Rainfall", "", "", "#REF!"]
+
+
+def test_t_of_a_reference_to_several_cells_takes_the_first():
+    from formula_values import values
+    got = values({"A1": "x", "B1": 2, "D1": "=ROWS(T(A1:B1))", "D2": "=T(A1:B1)&\"!\""})
+    assert got["D1"] == 1.0 and got["D2"] == "x!"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=_xlfn.VALUETOTEXT(1/0)", "#DIV/0!"),           # an error becomes its text
+    ("=_xlfn.VALUETOTEXT(2.5)", "2.5"),
+    ("=_xlfn.VALUETOTEXT(TRUE,1)", "TRUE"),
+    ('=_xlfn.VALUETOTEXT("a""b",1)', '"a""b"'),       # strict: quoted, inner quotes doubled
+    ('=_xlfn.VALUETOTEXT("ab",0)', "ab"),
+    ('=_xlfn.VALUETOTEXT("ab",2)', "#VALUE!"),
+    ('=INDEX(_xlfn.VALUETOTEXT({1,"x"},{0;1}),2,2)', '"x"'),   # lifted over arrays
+])
+def test_valuetotext(formula, expected):
+    from formula_values import value
+    assert value(formula) == expected
