@@ -229,6 +229,8 @@ class _Reader:
     def _setting(self, setting: Setting) -> object:
         name = self.pkg.defined_name(setting.name)
         if name is None:
+            if setting.optional:  # newer than some planners: they use the default
+                return setting.default
             # The default is a working value, so the planner still computes: tell, do not refuse.
             self._problem(SETTINGS_SHEET, f"the named cell {setting.name} is missing; "
                           f"its default {setting.default!r} is used", f"a cell named {setting.name} on {SETTINGS_SHEET}",

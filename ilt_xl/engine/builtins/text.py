@@ -57,3 +57,58 @@ def valuetotext(args: list[Val], ctx: Ctx) -> Val:
         text = b.kind == STR
         texts[text] = ['"' + str(t).replace('"', '""') + '"' for t in b.obj[text]]
     return Val(Block(np.full(b.shape, STR, np.int8), np.zeros(b.shape), texts), args[0].per_row)
+
+
+# ---- BAHTTEXT ------------------------------------------------------------------------------------------
+
+_THAI_DIGITS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
+_THAI_PLACES = ("", "สิบ", "ร้อย", "พัน", "หมื่น", "แสน")
+
+
+def _thai_below_million(n: int, more_before: bool) -> str:
+    """Thai words of 0 < n < 1,000,000: the tens' one is สิบ and two ยี่สิบ; a final one after
+    other digits (``more_before``: a higher group too) is เอ็ด."""
+    digits = [int(d) for d in str(n)]
+    out = []
+    for i, d in enumerate(digits):
+        place = len(digits) - 1 - i
+        if d == 0:
+            continue
+        if place == 1:
+            out.append("สิบ" if d == 1 else "ยี่สิบ" if d == 2 else _THAI_DIGITS[d] + "สิบ")
+        elif place == 0:
+            out.append("เอ็ด" if d == 1 and (n >= 10 or more_before) else _THAI_DIGITS[d])
+        else:
+            out.append(_THAI_DIGITS[d] + _THAI_PLACES[place])
+    return "".join(out)
+
+
+def thai_words(n: int) -> str:
+    """Thai words of a whole number >= 1 (millions repeat: ล้าน)."""
+    millions, rest = divmod(n, 1_000_000)
+    head = thai_words(millions) + "ล้าน" if millions else ""
+    return head + (_thai_below_million(rest, bool(millions)) if rest else "")
+
+
+def bahttext_of(x: float) -> str:
+    """BAHTTEXT of one number: baht and satang (rounded to 2 decimals) in Thai words, ถ้วน when
+    there are no satang, ลบ before a negative amount."""
+    cents = int(co.excel_round(np.array([abs(x) * 100]), 0)[0])
+    baht, satang = divmod(cents, 100)
+    text = ""
+    if baht or not satang:
+        text = (thai_words(baht) if baht else _THAI_DIGITS[0]) + "บาท"
+    text += thai_words(satang) + "สตางค์" if satang else "ถ้วน"
+    return ("ลบ" if x < 0 and cents else "") + text
+
+
+@builtin("BAHTTEXT")
+def bahttext(args: list[Val], ctx: Ctx) -> Val:
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    b = args[0].block
+    num, m, e = co.to_numbers(b)
+    out = np.empty(b.shape, dtype=object)
+    for idx in np.ndindex(b.shape):
+        out[idx] = e[idx] if m is not None and m[idx] else bahttext_of(float(num[idx]))
+    return Val(Block.from_objects(out), args[0].per_row)

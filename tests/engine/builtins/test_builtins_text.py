@@ -32,3 +32,16 @@ def test_t_of_a_reference_to_several_cells_takes_the_first():
 def test_valuetotext(formula, expected):
     from formula_values import value
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("number, expected", [
+    (1234, "หนึ่งพันสองร้อยสามสิบสี่บาทถ้วน"),         # Excel's documentation example
+    (157, "หนึ่งร้อยห้าสิบเจ็ดบาทถ้วน"), (65.8, "หกสิบห้าบาทแปดสิบสตางค์"),   # the conformance workbook's
+    (-1, "ลบหนึ่งบาทถ้วน"), (0, "ศูนย์บาทถ้วน"),
+    (21, "ยี่สิบเอ็ดบาทถ้วน"), (101, "หนึ่งร้อยเอ็ดบาทถ้วน"), (11, "สิบเอ็ดบาทถ้วน"),   # Thai number words
+    (1_000_000, "หนึ่งล้านบาทถ้วน"), (2_000_001, "สองล้านเอ็ดบาทถ้วน"),
+    (0.25, "ยี่สิบห้าสตางค์"), (1.005, "หนึ่งบาทหนึ่งสตางค์"),    # satang rounded half away from zero
+])
+def test_bahttext(number, expected):
+    from formula_values import value
+    assert value(f"=BAHTTEXT({number})") == expected
