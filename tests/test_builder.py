@@ -17,7 +17,7 @@ from ilt_xl.workbook.builder import build_planner
 # Functions both Excel 2010+ and LibreOffice 7.4 know: the planner uses no other (and no ILT_* function).
 PORTABLE_FUNCTIONS = {
     "AND", "AVERAGEIFS", "CHOOSE", "COUNTIF", "COUNTIFS", "DATE", "EDATE", "IF", "IFERROR", "INDEX", "ISNUMBER",
-    "ISTEXT", "MATCH", "MIN", "MONTH", "N", "NA", "OR", "ROUNDUP", "SUMIFS", "T", "TODAY", "WORKDAY", "YEAR",
+    "ISTEXT", "MATCH", "MIN", "MONTH", "N", "NA", "OR", "ROUND", "ROUNDUP", "SUMIFS", "T", "TODAY", "WORKDAY", "YEAR",
 }
 TOOLS = "Tools"  # the optional sheet showing the add-in's functions
 

@@ -34,6 +34,11 @@ def planner() -> dict[str, pd.DataFrame]:
         "InstructorId": ["I1"], "Name": ["Ann"], "Kind": ["Internal"], "Skills": ["excel"], "DayRate": [800.0],
         "Currency": ["EUR"], "HomeCountry": ["DE"], "AvailableDaysPerYear": [np.nan],
     })
+    # A GBP equipment pool; a USD session in an EUR room with it converts both at its start date (FX tab).
+    equipment = pd.DataFrame({"EquipmentId": ["EQ1"], "Type": ["VR kit"], "Quantity": [10], "DayRate": [20.0],
+                              "Currency": ["GBP"]})
+    fx_rows = pd.DataFrame({"Date": pd.to_datetime(["2024-01-01", "2024-01-01"]), "Currency": ["USD", "GBP"],
+                            "PerEUR": [1.10, 0.85], "Source": ["Treasury", "Treasury"]})
     enrolments = pd.DataFrame({
         "SessionId": ["S1", "S1", "s3"], "BusinessUnit": ["A", "B", "A"], "Country": ["DE", "FR", "DE"],
         "Registered": [5, 3, 6], "Attended": [4, 3, np.nan], "LearnerId": ["", "", ""],
@@ -42,7 +47,7 @@ def planner() -> dict[str, pd.DataFrame]:
         dict(SessionId="S1", CourseId="C1", Status="Delivered", StartDate="2024-03-04", EndDate="2024-03-06",
              Country="DE", RoomId="R1", InstructorId="I1", OtherFixedCost=100.0),
         dict(SessionId="S2", CourseId="C2", Status="Planned", StartDate="2024-05-01", EndDate="2024-05-01",
-             Country="NA", RoomId="R2", InstructorId=""),
+             Country="NA", RoomId="R2", InstructorId="", EquipmentId="EQ1", EquipmentUnits=2),
         dict(SessionId="S3", CourseId="X9", Status="Confirmed", StartDate="2024-06-03", EndDate="2024-06-04",
              Country="DE", RoomId="R404", CapacityOverride=15, InstructorFeeEntered=500.0),
         dict(SessionId="S4", CourseId="c1", Status="Cancelled", StartDate="2024-07-01", EndDate="2024-07-02",
@@ -50,7 +55,7 @@ def planner() -> dict[str, pd.DataFrame]:
     ])
     conflicts = pd.DataFrame({"Kind": ["Room double-booked"], "Resource": ["R9"], "SessionA": ["S8"], "SessionB": ["s4"]})
     return {"Sessions": sessions, "Courses": courses, "Rooms": rooms, "Instructors": instructors,
-            "Enrolments": enrolments, "Conflicts": conflicts}
+            "Equipment": equipment, "Enrolments": enrolments, "Conflicts": conflicts, "FX": fx_rows}
 
 
 SETTINGS = {"AsOfDate": D("2024-04-20"), "GoNoGoLeadDays": 14}
@@ -60,25 +65,27 @@ BLANK = "(blank)"  # the workbook shows "": NaN and no error in the core
 EXPECTED = {
     # S1: delivered, 3 days, room 10 seats at 300, instructor 800/day, other 100; 8 registered, 7 attended.
     "S1": dict(Currency="EUR", Days=3, HoursPerDay=7, Registered=8, Attended=7, Learners=7, LearnerHours=147,
-               Capacity=10, RoomCost=900, InstructorCost=2400, FixedCost=3400, VariableCostPerLearner=50,
+               Capacity=10, RoomCost=900, InstructorCost=2400, EquipmentCost=0, FixedCost=3400, VariableCostPerLearner=50,
                VariableCost=400, SessionCost=3800, Occupancy=0.8, CostPerLearner=3800 / 7,
                CostPerLearnerHour=3800 / 147, PricePerLearner=500, BreakEvenLearners=8, MinSessionCost=3800,
                MaxSessionCost=3900, GoNoGo="Delivered", ConflictFlag=""),
-    # S2: room of 0 seats, nobody registered, price = variable cost, 11 days before start.
+    # S2: room of 0 seats, nobody registered, price = variable cost, 11 days before start. In USD: the room's
+    # 100 EUR are 100 x 1.10 = 110 USD; 2 GBP kits x 20 x 1 day = 40 GBP = 40 / 0.85 x 1.10 USD.
     "S2": dict(Currency="USD", Days=1, HoursPerDay=6, Registered=0, Attended=0, Learners=0, LearnerHours=0,
-               Capacity=0, RoomCost=100, InstructorCost=0, FixedCost=100, VariableCostPerLearner=40,
-               VariableCost=0, SessionCost=100, Occupancy=DIV0, CostPerLearner=BLANK, CostPerLearnerHour=BLANK,
-               PricePerLearner=40, BreakEvenLearners=NA, MinSessionCost=NA, MaxSessionCost=100,
+               Capacity=0, RoomCost=110, InstructorCost=0, EquipmentCost=40 / 0.85 * 1.10, FixedCost=110 + 40 / 0.85 * 1.10,
+               VariableCostPerLearner=40, VariableCost=0, SessionCost=110 + 40 / 0.85 * 1.10, Occupancy=DIV0,
+               CostPerLearner=BLANK, CostPerLearnerHour=BLANK, PricePerLearner=40, BreakEvenLearners=NA,
+               MinSessionCost=NA, MaxSessionCost=110 + 40 / 0.85 * 1.10,
                GoNoGo="At risk", ConflictFlag=""),
     # S3: unknown course and room; capacity overridden, fee entered; enrolment keyed "s3".
     "S3": dict(Currency=NA, Days=2, HoursPerDay=NA, Registered=6, Attended=0, Learners=6, LearnerHours=NA,
-               Capacity=15, RoomCost=NA, InstructorCost=500, FixedCost=NA, VariableCostPerLearner=NA,
+               Capacity=15, RoomCost=NA, InstructorCost=500, EquipmentCost=0, FixedCost=NA, VariableCostPerLearner=NA,
                VariableCost=NA, SessionCost=NA, Occupancy=0.4, CostPerLearner=NA, CostPerLearnerHour=NA,
                PricePerLearner=NA, BreakEvenLearners=NA, MinSessionCost=NA, MaxSessionCost=NA,
                GoNoGo=NA, ConflictFlag=""),
     # S4: ids in other case, no room, cancelled, named by the Conflicts tab.
     "S4": dict(Currency="EUR", Days=2, HoursPerDay=7, Registered=0, Attended=0, Learners=0, LearnerHours=0,
-               Capacity=12, RoomCost=0, InstructorCost=1600, FixedCost=1600, VariableCostPerLearner=50,
+               Capacity=12, RoomCost=0, InstructorCost=1600, EquipmentCost=0, FixedCost=1600, VariableCostPerLearner=50,
                VariableCost=0, SessionCost=1600, Occupancy=0.0, CostPerLearner=BLANK, CostPerLearnerHour=BLANK,
                PricePerLearner=500, BreakEvenLearners=4, MinSessionCost=1800, MaxSessionCost=2200,
                GoNoGo="Cancelled", ConflictFlag="Conflict"),

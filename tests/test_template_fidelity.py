@@ -41,6 +41,7 @@ pytestmark = [
 
 NA, DIV0 = "#N/A", "#DIV/0!"
 TOOLS = "Tools"
+CENTS = {"EUR": 2, "USD": 2, "GBP": 2, "JPY": 0}  # ISO 4217 minor units of the reporting currencies built here
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -159,6 +160,12 @@ def blank(v) -> bool:
     return v is None or v == ""
 
 
+def excel_round(value: float, digits: int) -> float:
+    """ROUND: half away from zero, on the decimal the value shows (0.285 -> 0.29)."""
+    scaled = round(abs(value) * 10 ** digits, 6)
+    return math.copysign(math.floor(scaled + 0.5), value) / 10 ** digits
+
+
 def div(a: float, b: float) -> float:
     if b == 0:
         raise XlError(DIV0)
@@ -200,6 +207,7 @@ def compute(funcs: dict) -> dict:
 def expected_sessions(wb) -> list[dict]:
     courses = read_table(wb["Courses"], "Courses")
     rooms = read_table(wb["Rooms"], "Rooms")
+    equipment = read_table(wb["Equipment"], "Equipment")
     instructors = read_table(wb["Instructors"], "Instructors")
     enrol = read_table(wb["Enrolments"], "Enrolments")
     conflicts = read_table(wb["Conflicts"], "Conflicts")
@@ -224,14 +232,27 @@ def expected_sessions(wb) -> list[dict]:
         def course(col, s=s):
             return lambda g: lookup(courses, "CourseId", s["CourseId"], col)
 
+        def to_session(g, currency):
+            """Units of the session currency per 1 ``currency`` at FxDate (1 when blank or the same)."""
+            if blank(currency) or str(currency).upper() == str(g("Currency")).upper():
+                return 1.0
+            return per_eur(rates, g("Currency"), g("FxDate")) / per_eur(rates, currency, g("FxDate"))
+
         def rate_cost(entered, key, table, key_col, s=s):
             def f(g):
                 if not blank(s[entered]):
                     return num(s[entered])
                 if blank(s[key]):
                     return 0.0
-                return num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
+                day_rate = num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
+                return day_rate * to_session(g, lookup(table, key_col, s[key], "Currency"))
             return f
+
+        def equipment_cost(g, s=s):
+            if blank(s["EquipmentId"]):
+                return 0.0
+            day_rate = num(s["EquipmentUnits"]) * num(lookup(equipment, "EquipmentId", s["EquipmentId"], "DayRate")) * g("Days")
+            return day_rate * to_session(g, lookup(equipment, "EquipmentId", s["EquipmentId"], "Currency"))
 
         def capacity(g, s=s):
             if not blank(s["CapacityOverride"]):
@@ -260,7 +281,8 @@ def expected_sessions(wb) -> list[dict]:
             return "Conflict" if not blank(s["SessionId"]) and named > 0 else ""
 
         rows.append(compute({
-            "Currency": course("Currency"),
+            "Currency": (lambda g, s=s: s["CurrencyEntered"]) if not blank(s["CurrencyEntered"]) else course("Currency"),
+            "FxDate": lambda g, s=s: num(budget_date if by_budget_date else s["StartDate"]),
             "Days": lambda g, s=s: num(s["EndDate"]) - num(s["StartDate"]) + 1,
             "HoursPerDay": lambda g, f=course("HoursPerDay"): num(f(g)),
             "Registered": lambda g, s=s: enrol_sum("Registered", s["SessionId"]),
@@ -270,22 +292,23 @@ def expected_sessions(wb) -> list[dict]:
             "Capacity": capacity,
             "RoomCost": rate_cost("RoomCostEntered", "RoomId", rooms, "RoomId"),
             "InstructorCost": rate_cost("InstructorFeeEntered", "InstructorId", instructors, "InstructorId"),
-            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + num(s["OtherFixedCost"]),
-            "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"): num(f(g)),
+            "EquipmentCost": equipment_cost,
+            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + g("EquipmentCost") + num(s["OtherFixedCost"]),
+            "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"), c=course("Currency"):
+                num(f(g)) * to_session(g, c(g)),
             "VariableCost": lambda g: g("VariableCostPerLearner") * g("Registered"),
             "SessionCost": lambda g: g("FixedCost") + g("VariableCost"),
             "Occupancy": lambda g: div(g("Registered"), g("Capacity")),
             "CostPerLearner": lambda g: "" if g("Learners") == 0 else div(g("SessionCost"), g("Learners")),
             "CostPerLearnerHour": lambda g: "" if g("LearnerHours") == 0 else div(g("SessionCost"), g("LearnerHours")),
-            "PricePerLearner": lambda g, f=course("PricePerLearner"): num(f(g)),
+            "PricePerLearner": lambda g, f=course("PricePerLearner"), c=course("Currency"): num(f(g)) * to_session(g, c(g)),
             "BreakEvenLearners": break_even,
             "MinSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("BreakEvenLearners"),
             "MaxSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("Capacity"),
             "GoNoGo": go_no_go,
-            "FxDate": lambda g, s=s: num(budget_date if by_budget_date else s["StartDate"]),
             "FxRate": lambda g: 1.0 if str(g("Currency")).upper() == str(reporting).upper() else
             per_eur(rates, reporting, g("FxDate")) / per_eur(rates, g("Currency"), g("FxDate")),
-            "CostReporting": lambda g: g("SessionCost") * g("FxRate"),
+            "CostReporting": lambda g: excel_round(g("SessionCost") * g("FxRate"), CENTS[reporting]),
             "ConflictFlag": conflict_flag,
         }) | {"_input": s})
     return rows

@@ -30,7 +30,7 @@ def add_row(table: str, **values):
 # case -> (edit, {(severity, sheet, cell, column)}, a word of the message)
 # Row 2 is the first data row; Sessions columns: A SessionId, B CourseId, C Status, D StartDate, E EndDate,
 # F StartTime, G EndTime, H Country, J RoomId, K InstructorId, P RoomCostEntered, Q InstructorFeeEntered,
-# R OtherFixedCost, S AllocationKey. Settings values sit in column B from row 2, in schema order.
+# R OtherFixedCost, S AllocationKey, T CurrencyEntered. Settings values sit in column B from row 2, in schema order.
 CASES = {
     "text in an int column": (edit("Courses", 0, DurationDays="two"), {("error", "Courses", "D2", "DurationDays")}, "text"),
     "text in a money column": (edit("Rooms", 1, DayRate="300 GBP"), {("error", "Rooms", "F3", "DayRate")}, "text"),
@@ -59,10 +59,6 @@ CASES = {
     "negative count": (edit("Enrolments", 2, Registered=-1), {("error", "Enrolments", "D4", "Registered")}, "below 0"),
     "zero duration": (edit("Courses", 0, DurationDays=0), {("error", "Courses", "D2", "DurationDays")}, "below 1"),
     "min above max learners": (edit("Courses", 0, MinLearners=20), {("error", "Courses", "F2", "MinLearners")}, "MaxLearners"),
-    "room priced in another currency": (edit("Sessions", 0, RoomId="R2"), {("error", "Sessions", "P2", "RoomCostEntered")},
-                                        "enter the room cost in EUR"),
-    "instructor priced in another currency": (edit("Sessions", 2, InstructorId="I2"),
-                                              {("error", "Sessions", "Q4", "InstructorFeeEntered")}, "in GBP but"),
     # ... and the GBP session S2 is left without a rate in the FX tab (the workbook shows #N/A there).
     "zero FX rate": (edit("FX", 0, PerEUR=0), {("error", "FX", "C2", "PerEUR"), ("warning", "Sessions", "D3", "StartDate")},
                      "rate"),
@@ -98,10 +94,35 @@ def test_currency_quoted_in_fx_is_known(tmp_path):
     assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
 
 
-def test_entered_cost_settles_a_currency_mismatch(tmp_path):
+def test_resources_in_another_currency_are_converted_and_a_missing_rate_is_told(tmp_path):
+    """A GBP room and a GBP instructor on EUR sessions: the workbook converts their day rates at the FX tab's
+    rate (no cost to type in, no problem); without a GBP row the conversion is named, per session and resource."""
     rows = bw.planner_rows()
-    rows["Sessions"][0].update(RoomId="R2", RoomCostEntered=250)
+    rows["Sessions"][0].update(RoomId="R2")
+    rows["Sessions"][2].update(InstructorId="I2")
     assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
+    rows["FX"] = [r for r in rows["FX"] if r["Currency"] != "GBP"]
+    said = {(p.severity, p.cell, p.message) for p in read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems}
+    assert ("warning", "D2", "the day rate of R2 (GBP) of session S1 shows #N/A: the FX tab lacks the ECB rate of its "
+            "StartDate (`ilt-xl fx` adds it)") in said
+    assert any(cell == "D4" and "the day rate of I2 (GBP) of session S3 shows #N/A" in m for _, cell, m in said), said
+
+
+def test_session_currency_entered_overrides_the_courses(tmp_path):
+    rows = bw.planner_rows()
+    rows["Sessions"][0].update(CurrencyEntered="NAD")  # a currency the FX tab quotes: known
+    assert read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems == []
+    rows["Sessions"][0].update(CurrencyEntered="nad")
+    problems = read_planner(bw.write_planner(tmp_path / "q.xlsx", rows)).problems
+    assert [(p.severity, p.cell, p.column) for p in problems] == [("error", "T2", "CurrencyEntered")]
+
+
+def test_budget_mixing_a_whole_bu_row_and_country_rows_is_told(tmp_path):
+    rows = bw.planner_rows()
+    rows["Budget"].append(dict(Year=2024, BusinessUnit="BU1", Country=None, Budget=5000))  # BU1 DE has a row
+    problems = read_planner(bw.write_planner(tmp_path / "p.xlsx", rows)).problems
+    assert [(p.severity, p.sheet, p.cell) for p in problems] == [("warning", "Budget", "C3")]
+    assert "business unit BU1 has both a whole-BU row and country rows (DE) in 2024" in problems[0].message
 
 
 def test_nan_and_infinity_are_wrong(tmp_path):

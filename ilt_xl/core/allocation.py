@@ -23,7 +23,9 @@ with BusinessUnit "(unallocated)" carrying the fixed cost: nothing is dropped.
 Reporting-currency amounts use ``ilt_xl.core.fx`` at the session's StartDate
 (policy "SessionStart") or at one budget rate date ("BudgetRateDate"); a
 session's AmountReporting lines are again split by largest remainder from the
-converted session total. Where no rate exists, Rate and AmountReporting are
+converted session total: its unrounded cost x rate, rounded once to the
+reporting currency's minor unit (as Sessions[CostReporting] and the KPIs), so
+every total of the reported cost agrees to the cent. Where no rate exists, Rate and AmountReporting are
 NaN and RateSource holds "#N/A: " and the reason.
 """
 from __future__ import annotations
@@ -182,13 +184,19 @@ def allocate(
     })
     ledger = ledger.iloc[np.argsort(row_session, kind="stable")].reset_index(drop=True)
     row_session = np.sort(row_session, kind="stable")
-    return _with_reporting(ledger, row_session, sessions, currency, reporting_currency, fx_date_policy, budget_rate_date, manual_rates)
+    # The session's cost before rounding: its reporting total is that converted, then rounded once (the rule of
+    # Sessions[CostReporting] and the KPIs), so the ledger, Budget and the report agree to the cent.
+    unrounded = _numbers(sessions["FixedCost"]) + _numbers(sessions["VariableCostPerLearner"]) * np.bincount(
+        s_index, weights=registered, minlength=n_sessions)
+    return _with_reporting(ledger, row_session, sessions, unrounded, currency, reporting_currency, fx_date_policy,
+                           budget_rate_date, manual_rates)
 
 
 def _with_reporting(
     ledger: pd.DataFrame,
     row_session: np.ndarray,
     sessions: pd.DataFrame,
+    session_cost: np.ndarray,
     session_currency: np.ndarray,
     reporting_currency: str,
     fx_date_policy: str,
@@ -204,8 +212,7 @@ def _with_reporting(
     used = fx.rates(session_currency, reporting_currency, dates, manual_rates)
 
     decimals = minor_units(reporting_currency)
-    session_amount = np.bincount(row_session, weights=ledger["Amount"].to_numpy(), minlength=len(sessions))
-    converted = session_amount * used.rate
+    converted = session_cost * used.rate
     ok = used.ok & np.isfinite(converted)
     totals = to_minor(np.where(ok, converted, 0.0), decimals)
     amounts = ledger["Amount"].to_numpy()

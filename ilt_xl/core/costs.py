@@ -72,10 +72,13 @@ def day_rate_cost(entered: ArrayLike, day_rate: ArrayLike, days: ArrayLike) -> n
     return np.where(np.isnan(entered), default, entered)
 
 
-def fixed_cost(room_cost: ArrayLike, instructor_cost: ArrayLike, other_fixed: ArrayLike) -> np.ndarray:
-    """Room cost + instructor cost + other fixed cost; a missing part counts 0."""
-    parts = np.stack(np.broadcast_arrays(_f(room_cost), _f(instructor_cost), _f(other_fixed)))
-    return np.nansum(parts, axis=0)
+def fixed_cost(*parts: ArrayLike) -> np.ndarray:
+    """The sum of the fixed-cost parts (room, instructor, equipment, other), left to right; a missing part counts 0."""
+    arrays = np.broadcast_arrays(*(np.nan_to_num(_f(p), nan=0.0) for p in parts))
+    total = arrays[0].copy()
+    for part in arrays[1:]:
+        total = total + part
+    return total
 
 
 def variable_cost(variable_per_learner: ArrayLike, registered: ArrayLike) -> np.ndarray:

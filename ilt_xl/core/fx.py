@@ -117,7 +117,9 @@ class RateTable:
         # As FX[Applies]: the source compared exactly (COUNTIFS), the currency case-insensitively.
         ecb = (rows["Source"] == ECB_ROW_SOURCE).to_numpy()
         first_manual = rows[~ecb].groupby("Currency")["Date"].min()
-        superseded = ecb & (rows["Date"] >= rows["Currency"].map(first_manual)).to_numpy()
+        # reindex, not map: with no manual row at all pandas 3 cannot map through the empty date Series
+        since = first_manual.reindex(rows["Currency"].to_numpy()).to_numpy("datetime64[D]")
+        superseded = ecb & (rows["Date"].to_numpy("datetime64[D]") >= since)
         rows = rows[~superseded].drop_duplicates(["Currency", "Date"], keep="first")
         return cls.from_rows(rows["Currency"], rows["Date"].to_numpy("datetime64[D]"), rows["PerEUR"],
                              rows["Source"].str.strip().to_numpy(dtype=object))

@@ -13,7 +13,7 @@ Fill                        attended / capacity, delivered sessions (seats actua
 Learners                    sum of Learners of the delivered sessions (attended)
 LearnerHours                sum of their LearnerHours
 TotalCost                   sum of their SessionCost in the reporting currency, each at
-                            the rate of its StartDate (actual FX)
+                            the rate of its StartDate (actual FX) and rounded to the cent
 CostPerLearner              TotalCost / Learners
 CostPerLearnerHour          TotalCost / LearnerHours
 TotalCostConstant           the same sessions' SessionCost at *constant currency*: every
@@ -54,7 +54,7 @@ import pandas as pd
 from ilt_xl.core import fx
 from ilt_xl.core.fiscal_years import fiscal_year, year_end, year_start
 from ilt_xl.core.resources import instructor_utilisation, room_utilisation
-from ilt_xl.core.sessions import session_table, setting
+from ilt_xl.core.sessions import money, session_table, setting
 
 KPIS = (
     "SessionsDelivered", "SessionsCancelled", "CancellationRate", "AverageOccupancy", "NoShowRate", "Fill",
@@ -156,7 +156,10 @@ def kpis_by_year(
     actual, _ = fx.convert(cost, currency, reporting, d["StartDate"].to_numpy("datetime64[D]"), manual)
     constant, _ = fx.convert(cost, currency, reporting, year_end(d_year - 1, start_month), manual)
     for name, amounts in (("TotalCost", actual), ("TotalCostConstant", constant)):
-        out[name] = _sum_or_nan(pd.Series(amounts), d_year).reindex(years, fill_value=0.0).to_numpy()
+        # Each session rounded to the cent, then summed (and the float sum re-rounded): the rule of
+        # Sessions[CostReporting], the Allocation ledger and Budget, so the figures agree to the cent.
+        total = _sum_or_nan(pd.Series(money(amounts, reporting)), d_year).reindex(years, fill_value=0.0).to_numpy()
+        out[name] = money(total, reporting)
     for suffix in ("", "Constant"):
         out["CostPerLearner" + suffix] = _ratio(out["TotalCost" + suffix], out["Learners"])
         out["CostPerLearnerHour" + suffix] = _ratio(out["TotalCost" + suffix], out["LearnerHours"])

@@ -20,8 +20,11 @@ see ``ilt_xl.core.fiscal_years``). A figure is NaN when one of its amounts is
 unknown: a session whose cost the workbook shows as an error (unknown course,
 room, instructor), or a missing FX rate; nothing unknown is silently counted as 0.
 
-Budget rows with a blank Country cover the whole business unit (all its
-countries); rows with a Country cover that country only. Variance = Budget -
+Budget rows with a blank Country cover the whole business unit; rows with a
+Country cover that country only. A business unit's budget is meant to be
+either one row or country rows (``check`` warns about a mix); where a year
+has both, the whole-BU row covers only the countries without a row of their
+own, so no cost is counted twice and the rows add up to the BU's total. Variance = Budget -
 (Actual + Committed + Forecast), as the workbook's formula, blanks counting 0.
 """
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pandas as pd
 
 from ilt_xl.core import allocation
 from ilt_xl.core.fiscal_years import fiscal_year
-from ilt_xl.core.sessions import id_key, session_table, setting
+from ilt_xl.core.sessions import id_key, money, session_table, setting
 from ilt_xl.schema.planner import BUDGET
 
 FIGURES = ("Actual", "Committed", "Forecast")
@@ -162,9 +165,13 @@ def budget_table(
 
     out = budget.copy()
     covered = np.zeros(len(figures), dtype=bool)
-    for level, rows in (("bu", whole_bu), ("country", ~whole_bu)):
+    # A figure whose country has a row of its own is counted there only, never also on a whole-BU row of its
+    # year and business unit (that row covers the BU's other countries): no cost is counted twice.
+    own_row = pd.MultiIndex.from_frame(f_key).isin(pd.MultiIndex.from_frame(b_key[~whole_bu].dropna(subset=["Year"])))
+    for level, rows in (("country", ~whole_bu), ("bu", whole_bu)):
         on = ["Year", "bu"] if level == "bu" else ["Year", "bu", "country"]
-        joined = b_key[rows].reset_index().merge(f_key.reset_index(), on=on, suffixes=("", "_f"))
+        candidates = f_key[~own_row] if level == "bu" else f_key
+        joined = b_key[rows].reset_index().merge(candidates.reset_index(), on=on, suffixes=("", "_f"))
         covered[joined["index_f"].to_numpy()] = True
         for figure in FIGURES:
             values = figures[figure].to_numpy("float64")[joined["index_f"].to_numpy()]
@@ -178,8 +185,9 @@ def budget_table(
     if include_unbudgeted and (~covered).any():
         extra = figures[~covered].assign(Budget=0.0)
         out = pd.concat([out, extra[["Year", "BusinessUnit", "Country", "Budget", *FIGURES]]], ignore_index=True)
-    for figure in FIGURES:
-        out[figure] = out[figure].astype("float64")
+    reporting = str(setting(settings, "ReportingCurrency"))
+    for figure in FIGURES:  # sums of cents, re-rounded: the same figure the report and the Dashboard show
+        out[figure] = money(out[figure].astype("float64").to_numpy(), reporting)
     budget_amount = pd.to_numeric(out["Budget"], errors="coerce").fillna(0.0)
     out["Variance"] = budget_amount - out[list(FIGURES)].sum(axis=1, min_count=len(FIGURES))
     # The forecast command's projection is kept as it stands (added rows have none).

@@ -51,6 +51,7 @@ import pandas as pd
 
 from ilt_xl.core import costs, fx
 from ilt_xl.core import excel_errors as xe
+from ilt_xl.core.rounding import from_minor, minor_units, to_minor
 from ilt_xl.schema.planner import PLANNER, SESSIONS
 
 CALCULATED = tuple(c.name for c in SESSIONS.calculated_columns)
@@ -151,6 +152,15 @@ def _where(mask: np.ndarray, code: str) -> np.ndarray:
     return np.where(mask, code, None).astype(object)
 
 
+def _repository(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """A repository table with every schema column (a frame built by hand may leave optional ones out, or the
+    whole Equipment table): what is missing reads as blank, as an empty cell does."""
+    columns = list(PLANNER.table(name).column_names)
+    frame = tables.get(name)
+    return pd.DataFrame(columns=columns) if frame is None else frame.reindex(columns=list(frame.columns) + [
+        c for c in columns if c not in frame.columns])
+
+
 def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object]) -> SessionTable:
     """The Sessions table with every calculated column, and each calculated cell's Excel error.
 
@@ -167,13 +177,18 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
         s["CourseId"], tables["Courses"], "CourseId",
         ["Currency", "HoursPerDay", "MaxLearners", "MinLearners", "VariableCostPerLearner", "PricePerLearner"],
     )
-    room, room_found = lookup(s["RoomId"], tables["Rooms"], "RoomId", ["Capacity", "DayRate"])
-    instructor, instructor_found = lookup(s["InstructorId"], tables["Instructors"], "InstructorId", ["DayRate"])
+    room, room_found = lookup(s["RoomId"], _repository(tables, "Rooms"), "RoomId", ["Capacity", "DayRate", "Currency"])
+    instructor, instructor_found = lookup(s["InstructorId"], _repository(tables, "Instructors"), "InstructorId",
+                                          ["DayRate", "Currency"])
+    equipment, equipment_found = lookup(s["EquipmentId"], _repository(tables, "Equipment"), "EquipmentId",
+                                        ["DayRate", "Currency"])
     na_course = _where(~course_found, xe.NA)
 
-    currency = course["Currency"].astype(object).where(course["Currency"].notna(), "").to_numpy()
-    out["Currency"] = np.where(course_found, currency, xe.NA)
-    err["Currency"] = na_course
+    # CurrencyEntered, else the course's (looked up only when none is entered).
+    entered_currency = _text(s["CurrencyEntered"]) if "CurrencyEntered" in s else np.full(n, "", dtype=object)
+    own = entered_currency != ""
+    out["Currency"] = np.where(own, entered_currency, np.where(course_found, _text(course["Currency"]), xe.NA))
+    err["Currency"] = np.where(own, None, na_course)
 
     out["Days"] = costs.calendar_days(s["StartDate"].to_numpy("datetime64[D]"), s["EndDate"].to_numpy("datetime64[D]"))
     err["Days"] = _where(np.isnan(out["Days"]), xe.VALUE)
@@ -201,30 +216,37 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     capacity_lookup = _first_error(_where(~no_room & ~room_found, xe.NA), na_course)
     err["Capacity"] = np.where(np.isnan(override), capacity_lookup, None)
 
-    room_entered = _number(s["RoomCostEntered"])
-    out["RoomCost"] = costs.day_rate_cost(room_entered, np.where(no_room, np.nan, _zero_blank(room["DayRate"])), out["Days"])
-    err["RoomCost"] = np.where(
-        np.isnan(room_entered) & ~no_room, _first_error(_where(~room_found, xe.NA), err["Days"]), None
-    )
+    # Resources are priced in their own currency: converted to the session's at FxDate, as the workbook does.
+    out["FxDate"] = _fx_dates(s["StartDate"], settings)
+    fx_table = _rate_table(tables.get("FX"))
+    for column, key, entered, found, repo in (
+        ("RoomCost", "RoomId", "RoomCostEntered", room_found, room),
+        ("InstructorCost", "InstructorId", "InstructorFeeEntered", instructor_found, instructor),
+    ):
+        typed, booked = _number(s[entered]), ~blank(s[key])
+        factor, factor_error = _to_session(_text(repo["Currency"]), out["Currency"], err["Currency"], out["FxDate"], fx_table)
+        derived = np.isnan(typed) & booked
+        # rate x days x factor, in the workbook's order of operations
+        out[column] = np.where(derived, _zero_blank(repo["DayRate"]) * out["Days"] * factor, np.nan_to_num(typed, nan=0.0))
+        err[column] = np.where(derived, _first_error(_where(~found, xe.NA), err["Days"], factor_error), None)
 
-    fee_entered = _number(s["InstructorFeeEntered"])
-    no_instructor = blank(s["InstructorId"])
-    out["InstructorCost"] = costs.day_rate_cost(
-        fee_entered, np.where(no_instructor, np.nan, _zero_blank(instructor["DayRate"])), out["Days"]
-    )
-    err["InstructorCost"] = np.where(
-        np.isnan(fee_entered) & ~no_instructor,
-        _first_error(_where(~instructor_found, xe.NA), err["Days"]),
-        None,
-    )
+    booked = ~blank(s["EquipmentId"]) if "EquipmentId" in s else np.zeros(n, dtype=bool)
+    factor, factor_error = _to_session(_text(equipment["Currency"]), out["Currency"], err["Currency"], out["FxDate"], fx_table)
+    units = np.nan_to_num(_number(s["EquipmentUnits"]), nan=0.0) if "EquipmentUnits" in s else np.zeros(n)
+    out["EquipmentCost"] = np.where(booked, units * _zero_blank(equipment["DayRate"]) * out["Days"] * factor, 0.0)
+    err["EquipmentCost"] = np.where(booked, _first_error(_where(~equipment_found, xe.NA), err["Days"], factor_error), None)
 
-    out["FixedCost"] = costs.fixed_cost(out["RoomCost"], out["InstructorCost"], _number(s["OtherFixedCost"]))
-    err["FixedCost"] = _first_error(err["RoomCost"], err["InstructorCost"])
+    out["FixedCost"] = costs.fixed_cost(out["RoomCost"], out["InstructorCost"], out["EquipmentCost"], _number(s["OtherFixedCost"]))
+    err["FixedCost"] = _first_error(err["RoomCost"], err["InstructorCost"], err["EquipmentCost"])
 
-    out["VariableCostPerLearner"] = _zero_blank(course["VariableCostPerLearner"])
-    err["VariableCostPerLearner"] = na_course
+    # The course's money is in its currency: converted when the session has a currency of its own.
+    course_factor, course_factor_error = _to_session(
+        np.where(course_found, _text(course["Currency"]), ""), out["Currency"], err["Currency"], out["FxDate"], fx_table)
+    course_money_error = _first_error(na_course, course_factor_error)
+    out["VariableCostPerLearner"] = _zero_blank(course["VariableCostPerLearner"]) * course_factor
+    err["VariableCostPerLearner"] = course_money_error
     out["VariableCost"] = costs.variable_cost(out["VariableCostPerLearner"], out["Registered"])
-    err["VariableCost"] = na_course
+    err["VariableCost"] = err["VariableCostPerLearner"]
     out["SessionCost"] = costs.session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["Registered"])
     err["SessionCost"] = _first_error(err["FixedCost"], err["VariableCost"])
 
@@ -239,23 +261,25 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
         no_hours, np.nan, costs.cost_per_learner_hour(out["SessionCost"], np.where(no_hours, 1, out["LearnerHours"])))
     err["CostPerLearnerHour"] = np.where(no_hours, None, _first_error(err["LearnerHours"], err["SessionCost"]))
 
-    out["PricePerLearner"] = _zero_blank(course["PricePerLearner"])
-    err["PricePerLearner"] = na_course
+    out["PricePerLearner"] = _zero_blank(course["PricePerLearner"]) * course_factor
+    err["PricePerLearner"] = course_money_error
     out["BreakEvenLearners"] = costs.break_even(out["FixedCost"], out["PricePerLearner"], out["VariableCostPerLearner"])
     # IF(price<=variable, NA(), ROUNDUP(fixed/…)): the comparison is evaluated first.
     err["BreakEvenLearners"] = _first_error(
-        na_course, _where(out["PricePerLearner"] <= out["VariableCostPerLearner"], xe.NA), err["FixedCost"]
+        course_money_error, _where(out["PricePerLearner"] <= out["VariableCostPerLearner"], xe.NA), err["FixedCost"]
     )
     out["MinSessionCost"] = costs.min_session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["BreakEvenLearners"])
-    err["MinSessionCost"] = _first_error(err["FixedCost"], na_course, err["BreakEvenLearners"])
+    err["MinSessionCost"] = _first_error(err["FixedCost"], course_money_error, err["BreakEvenLearners"])
     out["MaxSessionCost"] = costs.max_session_cost(out["FixedCost"], out["VariableCostPerLearner"], out["Capacity"])
-    err["MaxSessionCost"] = _first_error(err["FixedCost"], na_course, err["Capacity"])
+    err["MaxSessionCost"] = _first_error(err["FixedCost"], course_money_error, err["Capacity"])
 
     out["GoNoGo"], err["GoNoGo"] = _go_no_go(status, out["Registered"], course, course_found, s["StartDate"], settings)
 
-    out["FxDate"], out["FxRate"], err["FxRate"] = _fx_rate(out["Currency"], err["Currency"], s["StartDate"], tables.get("FX"), settings)
+    reporting = str(setting(settings, "ReportingCurrency"))
+    out["FxRate"], err["FxRate"] = _to_session(np.full(n, "", dtype=object), out["Currency"], err["Currency"], out["FxDate"],
+                                               fx_table, to=reporting)
     err["FxDate"] = none
-    out["CostReporting"] = out["SessionCost"] * out["FxRate"]
+    out["CostReporting"] = money(out["SessionCost"] * out["FxRate"], reporting)
     err["CostReporting"] = _first_error(err["SessionCost"], err["FxRate"])
 
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
@@ -313,26 +337,88 @@ def _go_no_go(
 _SERIAL_ZERO = np.datetime64("1899-12-30", "D")
 
 
-def _fx_rate(
-    currency: np.ndarray, currency_error: np.ndarray, start: pd.Series, fx_table: pd.DataFrame | None,
-    settings: Mapping[str, object],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(FxDate as datetime64[D], FxRate, FxRate's error) per session: the workbook's FX lookups on the FX table."""
+def money(amounts: np.ndarray, currency: str) -> np.ndarray:
+    """Amounts rounded to ``currency``'s minor unit, half away from zero as ROUND does (NaN stays NaN):
+    the one rounding rule of every reported cost (Sessions[CostReporting], ledger, Budget, KPIs)."""
+    amounts = np.asarray(amounts, dtype="float64")
+    decimals = minor_units(currency)
+    finite = np.isfinite(amounts)
+    out = np.full(amounts.shape, np.nan)
+    out[finite] = from_minor(to_minor(amounts[finite], decimals), decimals)
+    return out
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """A text column's cells, stripped, blanks as ""."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip().to_numpy(object)
+
+
+def _fx_dates(start: pd.Series, settings: Mapping[str, object]) -> np.ndarray:
+    """FxDate per session (datetime64[D]): StartDate, or BudgetRateDate under that policy; a blank one is serial 0."""
     if str(setting(settings, "FxDatePolicy")).strip().lower() == "budgetratedate":
         budget_date = settings.get("BudgetRateDate")
         day = _SERIAL_ZERO if budget_date is None or pd.isna(budget_date) else np.datetime64(pd.Timestamp(budget_date).date(), "D")
-        dates = np.full(len(start), day)
+        return np.full(len(start), day)
+    dates = start.to_numpy("datetime64[D]")
+    return np.where(np.isnat(dates), _SERIAL_ZERO, dates)
+
+
+def _rate_table(fx_table: pd.DataFrame | None) -> fx.RateTable | None:
+    return fx.RateTable.from_frame(fx_table) if fx_table is not None and len(fx_table) else None
+
+
+def _to_session(
+    currency: np.ndarray, session_currency: np.ndarray, session_error: np.ndarray, dates: np.ndarray,
+    table: fx.RateTable | None, to: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(units of the session's currency per 1 ``currency``, its error) at each FxDate, from the FX table alone, as
+    the workbook's lookups: 1 where ``currency`` is blank or the session's own. With ``to``, the session's currency
+    is converted to ``to`` instead (FxRate). The session currency's error wins; a missing rate is #N/A."""
+    ok = np.equal(session_error, None)
+    codes = np.char.upper(currency.astype(str))
+    session = np.char.upper(np.where(ok, session_currency, "").astype(str))
+    if to is None:
+        frm, target = codes, session
+        needed = ok & (codes != "") & (codes != session)
     else:
-        dates = start.to_numpy("datetime64[D]")
-        dates = np.where(np.isnat(dates), _SERIAL_ZERO, dates)
-    ok = np.equal(currency_error, None)
-    table = fx.RateTable.from_frame(fx_table) if fx_table is not None and len(fx_table) else None
-    used = fx.rates(np.where(ok, currency, "")[ok], str(setting(settings, "ReportingCurrency")), dates[ok], table, ecb=False)
-    rate = np.full(len(start), np.nan)
-    rate[ok] = used.rate
-    error = currency_error.copy()
-    error[np.flatnonzero(ok)[~used.ok]] = xe.NA
-    return dates, rate, error
+        frm, target = session, np.full(len(session), str(to).strip().upper())
+        needed = ok & (session != target)
+    rate = np.ones(len(currency))
+    error = np.where(ok, None, session_error).astype(object)
+    if needed.any():
+        used = fx.rates(frm[needed], target[needed], dates[needed], table, ecb=False)
+        rate[needed] = used.rate
+        error[np.flatnonzero(needed)[~used.ok]] = xe.NA
+    rate[~ok] = np.nan
+    return rate, error
+
+
+CONVERTED_FROM = ("Currency", "CourseId", "RoomId", "InstructorId", "EquipmentId")
+"""What :func:`converted_currencies` returns the currencies of, in order: the session's own, its course's (when the
+session has a currency of its own), its room's, instructor's and equipment's."""
+
+
+def converted_currencies(tables: Mapping[str, pd.DataFrame]) -> list[np.ndarray]:
+    """Per session, the currencies its costs are converted from (:data:`CONVERTED_FROM`), each an upper-case array
+    aligned to Sessions ("" for none): the session's own (CurrencyEntered, else its course's; converted to the
+    reporting currency), and, converted to the session's, its course's when it has a currency of its own (variable
+    cost and price per learner) and those of the room, instructor and equipment whose day rates it is charged
+    (Sessions[RoomCost], [InstructorCost], [EquipmentCost])."""
+    sessions = tables["Sessions"]
+
+    def upper(values: pd.Series) -> np.ndarray:
+        return np.char.upper(_text(values).astype(str)).astype(object)
+
+    course, found = lookup(sessions["CourseId"], tables["Courses"], "CourseId", ["Currency"])
+    entered = upper(sessions["CurrencyEntered"]) if "CurrencyEntered" in sessions else np.full(len(sessions), "", dtype=object)
+    course_currency = np.where(found, upper(course["Currency"]), "")
+    out = [np.where(entered != "", entered, course_currency), np.where(entered != "", course_currency, "")]
+    for table, key, typed in (("Rooms", "RoomId", "RoomCostEntered"), ("Instructors", "InstructorId", "InstructorFeeEntered"),
+                              ("Equipment", "EquipmentId", None)):
+        priced, found = lookup(sessions[key], tables[table], key, ["Currency"])
+        charged = found & (sessions[typed].isna().to_numpy() if typed else True)
+        out.append(np.where(charged, upper(priced["Currency"]), ""))
+    return out
 
 
 def _conflict_flag(session_ids: pd.Series, conflicts: pd.DataFrame | None) -> np.ndarray:

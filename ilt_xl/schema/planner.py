@@ -21,6 +21,7 @@ Two lookups need care:
 from __future__ import annotations
 
 from ilt_xl.core.fx import ECB_ROW_SOURCE
+from ilt_xl.core.rounding import MINOR_UNITS
 from ilt_xl.schema.types import Column, ColumnType as T, Schema, Setting, Table
 
 STATUSES = ("Planned", "Confirmed", "Delivered", "Cancelled")
@@ -73,6 +74,33 @@ def _per_eur(currency: str) -> str:
     """Units of ``currency`` per 1 EUR at the row's FxDate, from the FX table (#N/A when it has none)."""
     applying_on_or_before = f'COUNTIFS(FX[Currency],{currency},FX[Date],"<="&[@FxDate],FX[Applies],TRUE)'
     return f'IF({currency}="EUR",1,INDEX(FX[PerEUR],MATCH({currency}&"#"&{applying_on_or_before},FX[LookupKey],0)))'
+
+
+def _to_session_currency(currency: str) -> str:
+    """Units of the session's currency per 1 ``currency`` at the row's FxDate (1 when the same or blank)."""
+    return f'IF(OR({currency}="",{currency}=[@Currency]),1,{_per_eur("[@Currency]")}/{_per_eur(currency)})'
+
+
+def _resource_cost(table: str, key: str, days: str) -> str:
+    """A resource's day rate x ``days``, converted from the resource's currency to the session's."""
+    rate = _lookup(table, "DayRate", key, key)
+    return f"{rate}*{days}*" + _to_session_currency(_lookup(table, "Currency", key, key))
+
+
+def _course_money(column: str) -> str:
+    """An amount of the session's course, converted from the course currency to the session's (a session with
+    its own CurrencyEntered)."""
+    return _course(column) + "*" + _to_session_currency(_course("Currency"))
+
+
+def _decimals(currency: str) -> str:
+    """The decimals of ``currency``'s minor unit (ISO 4217: JPY 0, KWD 3, most 2), as ROUND takes them."""
+    by_units = {u: sorted(c for c, n in MINOR_UNITS.items() if n == u) for u in sorted(set(MINOR_UNITS.values()))}
+    formula = "2"
+    for units, codes in by_units.items():
+        listed = ",".join(f'"{c}"' for c in codes)
+        formula = f"IF(ISNUMBER(MATCH({currency},{{{listed}}},0)),{units},{formula})"
+    return formula
 
 
 def _holidays_of(country: str) -> str:
@@ -168,7 +196,7 @@ EQUIPMENT = Table(
         Column("Type", T.TEXT, "What it is.", required=True),
         Column("Quantity", T.INT, "Units in the pool.", required=True, minimum=0),
         Column("DayRate", T.MONEY, "Cost per unit and day.", minimum=0),
-        Column("Currency", T.CURRENCY, "Currency of the day rate.", allowed=CURRENCIES),
+        Column("Currency", T.CURRENCY, "Currency of the day rate; blank: the session's.", allowed=CURRENCIES),
     ),
     tab_color="4472C4",
 )
@@ -203,13 +231,18 @@ SESSIONS = Table(
         Column("EquipmentUnits", T.INT, "Units of the equipment booked.", minimum=0),
         Column("ForecastLearners", T.INT, "Expected headcount while learners are not yet registered.", minimum=0),
         Column("CapacityOverride", T.INT, "Seats if different from the room and course limits.", minimum=0),
-        Column("RoomCostEntered", T.MONEY, "Room cost if known; blank uses the room's day rate x days.", minimum=0),
-        Column("InstructorFeeEntered", T.MONEY, "Instructor fee if known; blank uses the day rate x days.", minimum=0),
-        Column("OtherFixedCost", T.MONEY, "Travel, venue package and other fixed cost.", minimum=0),
+        Column("RoomCostEntered", T.MONEY, "Room cost if known, in the session currency; blank uses the room's day "
+               "rate x days, converted.", minimum=0),
+        Column("InstructorFeeEntered", T.MONEY, "Instructor fee if known, in the session currency; blank uses the "
+               "day rate x days, converted.", minimum=0),
+        Column("OtherFixedCost", T.MONEY, "Travel, venue package and other fixed cost, in the session currency.", minimum=0),
         Column("AllocationKey", T.TEXT, "Allocation key for this session; blank uses the AllocationMethod setting.", allowed=ALLOCATION_KEYS),
+        Column("CurrencyEntered", T.CURRENCY, "Currency of the session's money (the costs entered here included) "
+               "if not its course's; blank uses the course's.", allowed=CURRENCIES),
         Column("Notes", T.TEXT, "Free text.", width=30),
         # Calculated columns.
-        Column("Currency", T.CURRENCY, "Currency of the session's money: the course's.", formula="=" + _course("Currency")),
+        Column("Currency", T.CURRENCY, "Currency of the session's money: CurrencyEntered, else the course's.",
+               formula='=IF([@CurrencyEntered]<>"",[@CurrencyEntered],' + _course("Currency") + ")"),
         Column("Days", T.INT, "Calendar days from start to end inclusive.", formula="=[@EndDate]-[@StartDate]+1"),
         Column("HoursPerDay", T.NUMBER, "The course's teaching hours per day.", formula="=" + _course("HoursPerDay")),
         Column("Registered", T.INT, "Learners registered (sum of the enrolment lines).",
@@ -222,16 +255,23 @@ SESSIONS = Table(
         Column("Capacity", T.INT, "Seats: the override, else the smaller of room capacity and course maximum.",
                formula='=IF([@CapacityOverride]<>"",[@CapacityOverride],IF([@RoomId]="",' + _course("MaxLearners")
                + ",MIN(" + _lookup("Rooms", "Capacity", "RoomId", "RoomId") + "," + _course("MaxLearners") + ")))"),
-        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days.",
+        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days, converted from the room's "
+               "currency to the session's at FxDate (FX table).",
                formula='=IF([@RoomCostEntered]<>"",[@RoomCostEntered],IF([@RoomId]="",0,'
-               + _lookup("Rooms", "DayRate", "RoomId", "RoomId") + "*[@Days]))"),
-        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days.",
+               + _resource_cost("Rooms", "RoomId", "[@Days]") + "))"),
+        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days, converted "
+               "from the instructor's currency to the session's at FxDate (FX table).",
                formula='=IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],IF([@InstructorId]="",0,'
-               + _lookup("Instructors", "DayRate", "InstructorId", "InstructorId") + "*[@Days]))"),
-        Column("FixedCost", T.MONEY, "Room + instructor + other fixed cost.",
-               formula="=[@RoomCost]+[@InstructorCost]+[@OtherFixedCost]"),
-        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner.",
-               formula="=" + _course("VariableCostPerLearner")),
+               + _resource_cost("Instructors", "InstructorId", "[@Days]") + "))"),
+        Column("EquipmentCost", T.MONEY, "Equipment units x the pool's day rate x days, converted from its currency "
+               "(blank: the session's) to the session's at FxDate.",
+               formula='=IF([@EquipmentId]="",0,[@EquipmentUnits]*'
+               + _resource_cost("Equipment", "EquipmentId", "[@Days]") + ")"),
+        Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost.",
+               formula="=[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]"),
+        Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner, converted to the session "
+               "currency at FxDate when the session has its own.",
+               formula="=" + _course_money("VariableCostPerLearner")),
         Column("VariableCost", T.MONEY, "Variable cost per learner x registered.",
                formula="=[@VariableCostPerLearner]*[@Registered]"),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
@@ -240,7 +280,8 @@ SESSIONS = Table(
                formula='=IF([@Learners]=0,"",[@SessionCost]/[@Learners])'),
         Column("CostPerLearnerHour", T.MONEY, "Session cost / learner-hours; blank while there are none.",
                formula='=IF([@LearnerHours]=0,"",[@SessionCost]/[@LearnerHours])'),
-        Column("PricePerLearner", T.MONEY, "The course's internal price per learner.", formula="=" + _course("PricePerLearner")),
+        Column("PricePerLearner", T.MONEY, "The course's internal price per learner, in the session currency (as "
+               "VariableCostPerLearner).", formula="=" + _course_money("PricePerLearner")),
         Column("BreakEvenLearners", T.INT, "Learners whose price covers the fixed cost; #N/A when the price does not exceed the variable cost.",
                formula="=IF([@PricePerLearner]<=[@VariableCostPerLearner],NA(),"
                "ROUNDUP([@FixedCost]/([@PricePerLearner]-[@VariableCostPerLearner]),0))"),
@@ -260,8 +301,9 @@ SESSIONS = Table(
                "(run the fx command).",
                formula="=IF([@Currency]=ReportingCurrency,1," + _per_eur("ReportingCurrency") + "/"
                + _per_eur("[@Currency]") + ")", number_format="0.000000"),
-        Column("CostReporting", T.MONEY, "Session cost in the reporting currency: SessionCost x FxRate.",
-               formula="=[@SessionCost]*[@FxRate]"),
+        Column("CostReporting", T.MONEY, "Session cost in the reporting currency: SessionCost x FxRate, rounded to "
+               "the currency's minor unit (cents), as the Allocation ledger and Budget count it.",
+               formula="=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")"),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),

@@ -379,42 +379,39 @@ def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:
         "EquipmentUnits": units,
         "ForecastLearners": np.where(future, np.maximum(course_min, np.round(capacity * 0.75)), np.nan),
         "CapacityOverride": np.nan,
-        "RoomCostEntered": np.nan, "InstructorFeeEntered": np.nan, "OtherFixedCost": np.nan,
+        "CurrencyEntered": "", "RoomCostEntered": np.nan, "InstructorFeeEntered": np.nan, "OtherFixedCost": np.nan,
         "AllocationKey": np.where(rng.random(n) < 0.05, "attended", "").astype(object),
         "Notes": "",
         "_registered": registered, "_capacity": capacity, "_week": week,
     })
     extras = rng.integers(25, 90, size=n) * 10.0, rng.integers(120, 300, size=n) * 10.0
     _plant_conflicts(frame, courses, instructors, rooms, equipment)
-    _fixed_costs(frame, courses, instructors, rooms, *extras)
+    _fixed_costs(frame, courses, instructors, *extras)
     return frame
 
 
-def _fixed_costs(frame, courses, instructors, rooms, travel_eur, venue_eur_per_day) -> None:
-    """Fill the entered costs, in the course's currency, from the final bookings.
+def _fixed_costs(frame, courses, instructors, travel_eur, venue_eur_per_day) -> None:
+    """Set each session's currency and its other fixed costs, from the final bookings.
 
-    A room or instructor paid in another currency than the course's gets its cost entered,
-    converted at that year's rate; travel (instructor abroad) and venue packages (no room)
-    go to OtherFixedCost.
+    A session runs in its course's currency, except every tenth one held in a country of another
+    currency, which is booked in that country's (CurrencyEntered). Rooms and instructors are charged
+    at their day rates in their own currencies (the workbook converts them), so no cost is entered
+    for them; travel (instructor abroad) and venue packages (no room) go to OtherFixedCost, in the
+    session currency at that year's rate.
     """
     course = courses.set_index("CourseId")
     course_cur = course.loc[frame["CourseId"], "Currency"].to_numpy()
+    country_cur = np.array([COUNTRIES[c][0] for c in frame["Country"]], dtype=object)
+    local = (np.arange(len(frame)) % 10 == 3) & (country_cur != course_cur)
+    frame["CurrencyEntered"] = np.where(local, country_cur, "").astype(object)
+    session_cur = np.where(local, country_cur, course_cur)
     year = frame["StartDate"].dt.year.to_numpy()
     days = ((frame["EndDate"] - frame["StartDate"]).dt.days + 1).to_numpy()
-    to_course = rate(course_cur, year)
     has_room = (frame["RoomId"] != "").to_numpy()
-    room = rooms.set_index("RoomId").reindex(frame["RoomId"].where(has_room, rooms["RoomId"].iloc[0]))
-    room_cur = room["Currency"].to_numpy()
-    frame["RoomCostEntered"] = np.where(
-        has_room & (room_cur != course_cur),
-        np.round(room["DayRate"].to_numpy() * days / rate(room_cur, year) * to_course, 2), np.nan)
     instr = instructors.set_index("InstructorId").loc[frame["InstructorId"]]
-    instr_cur = instr["Currency"].to_numpy()
-    frame["InstructorFeeEntered"] = np.where(
-        instr_cur != course_cur,
-        np.round(instr["DayRate"].to_numpy() * days / rate(instr_cur, year) * to_course, 2), np.nan)
     travels = instr["HomeCountry"].to_numpy() != frame["Country"].to_numpy()
-    other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days)) * to_course, 2)
+    other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days))
+                     * rate(session_cur, year), 2)
     frame["OtherFixedCost"] = np.where(other > 0, other, np.nan)
 
 

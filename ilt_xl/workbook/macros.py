@@ -33,7 +33,7 @@ import pandas as pd
 from ilt_xl.core import calendar, checklists, fx, plan, resources
 from ilt_xl.core.allocation import allocate
 from ilt_xl.core.fx import ECB_ROW_SOURCE
-from ilt_xl.core.sessions import lookup, session_table, setting
+from ilt_xl.core.sessions import converted_currencies, session_table, setting
 from ilt_xl.schema import PLANNER
 
 Tables = Mapping[str, pd.DataFrame]
@@ -64,8 +64,11 @@ def _ledger(tables: Tables, settings: Settings) -> pd.DataFrame:
 
 
 def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Allocation ledger of every session (:func:`ilt_xl.core.allocation.allocate`)."""
-    return _ledger(tables, settings)
+    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled:
+    a cancelled session is not charged (Budget leaves it out too)."""
+    sessions = tables["Sessions"]
+    live = sessions["Status"].astype(object).where(sessions["Status"].notna(), "").astype(str).str.strip().str.lower() != "cancelled"
+    return _ledger({**tables, "Sessions": sessions[live.to_numpy()]}, settings)
 
 
 def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
@@ -91,7 +94,8 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     """The FX table: the user's rows, then the ECB rates the sessions' costs are converted at.
 
     For each session (cancelled ones too: their cost may still be reported) and
-    each leg of its conversion to the reporting currency, at the date the FX
+    each leg of its conversions (its resources' currencies to its own, its own to
+    the reporting currency), at the date the FX
     policy gives, the ECB rate is written when no manual row on or before that
     date decides it. Rows are (rate publication date, currency, PerEUR,
     :data:`ECB_ROW_SOURCE`), one per distinct pair, sorted by currency and date.
@@ -104,11 +108,8 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
         dates = np.full(len(sessions), np.datetime64(pd.Timestamp(s["BudgetRateDate"]).date(), "D"))
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
-    # A session's currency is its course's (Sessions[Currency]); an unknown course has none.
-    course, found = lookup(sessions["CourseId"], tables["Courses"], "CourseId", ["Currency"])
-    currencies = course["Currency"].astype(object).where(course["Currency"].notna() & found, "").astype(str).str.strip().str.upper()
-    legs_ccy = np.concatenate([currencies.to_numpy(object), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)])
-    legs_date = np.concatenate([dates, dates])
+    legs = [*converted_currencies(tables), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)]
+    legs_ccy, legs_date = np.concatenate(legs), np.tile(dates, len(legs))
     wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
     legs_ccy, legs_date = legs_ccy[wanted], legs_date[wanted]
     decided = np.zeros(len(legs_ccy), dtype=bool)

@@ -45,10 +45,11 @@ def validate(planner: Planner) -> list[Problem]:
                 out += _column_problems(planner, table, column, frame, loc, currencies,
                                         already.get((loc.sheet, column.name), ()))
     out += _not_above(planner, "Courses", "MinLearners", "MaxLearners")
-    out += _session_rules(planner, currencies)
+    out += _session_rules(planner)
     out += _conversion_rules(planner, currencies)
     out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
+    out += _budget_hierarchy_rules(planner)
     out += _holiday_rules(planner)
     out += _setting_problems(planner, currencies)
     out += _time_zone_rules(planner)
@@ -214,7 +215,7 @@ def _not_above(planner: Planner, table: str, low: str, high: str, severity: str 
         f"{low} no greater than {high}", lambda v: f"{low} {v} is above {high}", severity)
 
 
-def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
+def _session_rules(planner: Planner) -> list[Problem]:
     found = _located(planner, "Sessions")
     if found is None:
         return []
@@ -227,35 +228,22 @@ def _session_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
     out += problems_from_mask(
         loc, (both & (sessions["EndTime"] <= sessions["StartTime"])).to_numpy(), rows, "EndTime",
         sessions["EndTime"], "an EndTime after the StartTime", "EndTime is not after StartTime")
-    session_currency = _lookup(sessions["CourseId"], planner.courses, "CourseId", "Currency")
-    for resource, key, entered in (("Rooms", "RoomId", "RoomCostEntered"),
-                                   ("Instructors", "InstructorId", "InstructorFeeEntered")):
-        table = getattr(planner, attribute_name(resource))
-        priced_in = _lookup(sessions[key], table, key, "Currency")
-        # An unknown currency is reported where it is typed; comparing it here would only echo it.
-        mismatch = (priced_in.isin(currencies) & session_currency.isin(currencies)
-                    & (priced_in != session_currency) & sessions[entered].isna()).to_numpy()
-        what = "room" if resource == "Rooms" else "instructor"
-        messages = pd.Series("", index=sessions.index, dtype=object)
-        m = mismatch
-        messages[m] = (what + " " + sessions[key][m] + " is priced in " + priced_in[m] + " but the session (course "
-                       + sessions["CourseId"][m] + ") is in " + session_currency[m] + ": enter the " + what
-                       + " cost in " + session_currency[m] + " in " + entered)
-        out += problems_from_mask(loc, mismatch, rows, entered, sessions[entered],
-                                  "the cost entered in the session currency", messages)
     return out
 
 
 def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
-    """A warning per session whose cost the planner cannot convert as design.md says, at the date the
-    FxDatePolicy gives (its StartDate column is named):
+    """A warning per session and conversion the planner cannot make as design.md says, at the date the
+    FxDatePolicy gives (its StartDate column is named): the session's currency to the reporting currency, and
+    the currency of each room, instructor or equipment whose day rate it is charged to the session's currency.
 
     - no rate at all: no manual row (FX table) nor ECB rate on or before the date;
     - the FX table lacks the rate: the workbook's formulas read the FX table alone, so where a manual
       row does not decide, the table needs the ECB row the fx command writes; without it the session
       shows #N/A, or converts at an older row of the table.
 
-    Sessions whose currency or date is missing or unknown are left out: that is reported where it is typed."""
+    Currencies or dates missing or unknown are left out: that is reported where they are typed."""
+    from ilt_xl.core.sessions import CONVERTED_FROM, converted_currencies
+
     found = _located(planner, "Sessions")
     reporting = planner.settings.get("ReportingCurrency")
     if found is None or not isinstance(reporting, str) or reporting not in currencies:
@@ -265,32 +253,68 @@ def _conversion_rules(planner: Planner, currencies: set[str]) -> list[Problem]:
     by_budget_date = planner.settings.get("FxDatePolicy") == "BudgetRateDate" and budget_date is not None
     dates = (pd.Series(pd.Timestamp(budget_date), index=sessions.index) if by_budget_date
              else pd.to_datetime(sessions["StartDate"], errors="coerce"))
-    currency = _lookup(sessions["CourseId"], planner.courses, "CourseId", "Currency")
-    checked = (currency.isin(currencies) & dates.notna()).to_numpy()
-    if not checked.any():
-        return []
     table = planner.fx if len(planner.fx) else None
     manual = planner.fx[planner.fx["Source"] != fx.ECB_ROW_SOURCE] if table is not None else None
-    codes, days = currency[checked].to_numpy(object), dates[checked].to_numpy("datetime64[D]")
-    wanted = fx.rates(codes, reporting, days, manual if manual is not None and len(manual) else None)
-    shown = fx.rates(codes, reporting, days, table, ecb=False)
-    failed, lacking = np.zeros(len(sessions), dtype=bool), np.zeros(len(sessions), dtype=bool)
-    failed[checked] = ~wanted.ok
-    lacking[checked] = wanted.ok & ~(shown.ok & np.isclose(shown.rate, wanted.rate, rtol=1e-12, atol=0))
+    manual = manual if manual is not None and len(manual) else None
     when = "BudgetRateDate" if by_budget_date else "StartDate"
     ids = sessions["SessionId"].to_numpy(object).astype(str)
-    codes_all = currency.to_numpy(object).astype(str)
-    reasons = np.full(len(sessions), "", dtype=object)
-    reasons[checked] = np.where(wanted.ok, "", wanted.reason.astype(str))
-    messages = np.full(len(sessions), "", dtype=object)
-    messages[failed] = ("the cost of session " + ids[failed] + " (" + codes_all[failed] + ") cannot be converted to "
-                        + reporting + " at its " + when + ": " + reasons[failed].astype(str))
-    shown_as = np.full(len(sessions), "", dtype=object)
-    shown_as[checked] = np.where(shown.ok, "converts at an older row of the FX tab", "shows #N/A")
-    messages[lacking] = ("session " + ids[lacking] + " (" + codes_all[lacking] + ") " + shown_as[lacking].astype(str)
-                         + ": the FX tab lacks the ECB rate of its " + when + " (`ilt-xl fx` adds it)")
-    return problems_from_mask(loc, failed | lacking, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
-                              f"an FX rate in the FX tab on or before the {when}", messages, WARNING)
+    legs = converted_currencies(planner.tables)
+    own = legs[0]
+    out: list[Problem] = []
+    for what, codes in zip(CONVERTED_FROM, legs):
+        target = np.full(len(sessions), reporting, dtype=object) if what == "Currency" else own
+        checked = (pd.Series(codes).isin(currencies) & pd.Series(target).isin(currencies)).to_numpy() & dates.notna().to_numpy()
+        checked &= codes != target
+        if not checked.any():
+            continue
+        days = dates[checked].to_numpy("datetime64[D]")
+        wanted = fx.rates(codes[checked], target[checked], days, manual)
+        shown = fx.rates(codes[checked], target[checked], days, table, ecb=False)
+        failed, lacking = np.zeros(len(sessions), dtype=bool), np.zeros(len(sessions), dtype=bool)
+        failed[checked] = ~wanted.ok
+        lacking[checked] = wanted.ok & ~(shown.ok & np.isclose(shown.rate, wanted.rate, rtol=1e-12, atol=0))
+        cost = np.full(len(sessions), "", dtype=object)
+        priced = {"Currency": "the cost of session ", "CourseId": "the prices of course "}.get(what, "the day rate of ")
+        cost[:] = (priced + ids + " (" + codes.astype(str) + ")" if what == "Currency" else
+                   priced + sessions[what].astype(str).to_numpy(object) + " (" + codes.astype(str) + ") of session " + ids)
+        reasons = np.full(len(sessions), "", dtype=object)
+        reasons[checked] = np.where(wanted.ok, "", wanted.reason.astype(str))
+        messages = np.full(len(sessions), "", dtype=object)
+        messages[failed] = (cost[failed] + " cannot be converted to " + target[failed].astype(str) + " at its " + when
+                            + ": " + reasons[failed].astype(str))
+        shown_as = np.full(len(sessions), "", dtype=object)
+        shown_as[checked] = np.where(shown.ok, "converts at an older row of the FX tab", "shows #N/A")
+        messages[lacking] = (cost[lacking] + " " + shown_as[lacking].astype(str) + ": the FX tab lacks the ECB rate of its "
+                             + when + " (`ilt-xl fx` adds it)")
+        out += problems_from_mask(loc, failed | lacking, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
+                                  f"an FX rate in the FX tab on or before the {when}", messages, WARNING)
+    return out
+
+
+def _budget_hierarchy_rules(planner: Planner) -> list[Problem]:
+    """A warning on each whole-BU Budget row (blank Country) whose year and business unit also have country rows:
+    a business unit's budget is one row or country rows. The budget command counts each cost once (the whole-BU
+    row takes only the countries without a row of their own), but the row's Budget is then read as the rest of the
+    business unit, which is rarely what was meant."""
+    found = _located(planner, "Budget")
+    if found is None:
+        return []
+    budget, loc = found
+    bu = id_key(budget["BusinessUnit"].astype(object).where(budget["BusinessUnit"].notna(), ""))
+    country = budget["Country"].astype(object).where(budget["Country"].notna(), "").astype(str).str.strip()
+    whole = (country == "").to_numpy()
+    year = budget["Year"].astype(object).astype(str)
+    key = year + "|" + bu.astype(str)
+    with_countries = set(key[~whole])
+    mixed = whole & key.isin(with_countries).to_numpy()
+    countries = country[~whole].groupby(key[~whole]).agg(lambda c: ", ".join(sorted(set(c))))
+    messages = pd.Series("", index=budget.index, dtype=object)
+    messages[mixed] = ("business unit " + budget["BusinessUnit"][mixed].astype(str) + " has both a whole-BU row and "
+                       "country rows (" + key[mixed].map(countries).astype(str) + ") in " + year[mixed]
+                       + ": this row counts only its other countries, so nothing is counted twice; keep one kind")
+    return problems_from_mask(loc, mixed, budget.index.to_numpy(), "Country", budget["Country"],
+                              "one budget row per business unit and year, or one per country, not both",
+                              messages, WARNING)
 
 
 def _holiday_rules(planner: Planner) -> list[Problem]:
