@@ -7,7 +7,9 @@ A scenario is a list of changes to the planner's input tables:
   sessions use are written into the FX table first (as the ``fx`` macro does), so the change
   reaches every conversion, not only the manual rows;
 * ``cancel_below``: Planned and Confirmed sessions whose occupancy is below the threshold are
-  Cancelled;
+  Cancelled, and their learners (enrolment lines) move to a session of the same course and country
+  starting within a fortnight that has the seats (:func:`ilt_xl.core.merge.plan_merges`, the merge
+  advisor's pairing); learners with no such session are dropped with theirs;
 * ``room_rate``: every room day rate moves by the given fraction.
 
 The Allocation ledger and the Budget's Actual/Committed/Forecast are then regenerated with the
@@ -105,9 +107,22 @@ def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict
         rooms["DayRate"] = pd.to_numeric(rooms["DayRate"], errors="coerce") * (1.0 + scenario.room_rate)
         changed["Rooms"] = rooms
     if scenario.cancel_below is not None:
+        from ilt_xl.core.merge import DEFAULT_WITHIN_DAYS, plan_merges
+
         sessions = out["Sessions"]
-        occupancy = pd.to_numeric(session_table(out, settings)["Occupancy"], errors="coerce").to_numpy()
-        low = sessions["Status"].isin(ACTIVE).to_numpy() & (np.nan_to_num(occupancy, nan=0.0) < scenario.cancel_below)
+        computed = session_table(out, settings)
+        occupancy = pd.to_numeric(computed["Occupancy"], errors="coerce").to_numpy()
+        active = sessions["Status"].isin(ACTIVE).to_numpy()
+        low = active & (np.nan_to_num(occupancy, nan=0.0) < scenario.cancel_below)
+        moves = plan_merges(computed, low, active & ~low, DEFAULT_WITHIN_DAYS)
+        if len(moves):
+            ids = computed["SessionId"].astype(str).to_numpy(object)
+            target_of = dict(zip(pd.Series(ids[moves["source"].to_numpy()]).str.lower(), ids[moves["target"].to_numpy()]))
+            enrolments = out["Enrolments"]
+            key = enrolments["SessionId"].astype(str).str.lower()
+            moving = key.isin(list(target_of)).to_numpy()
+            enrolments.loc[moving, "SessionId"] = key[moving].map(target_of).to_numpy(object)
+            changed["Enrolments"] = enrolments
         sessions.loc[low, "Status"] = "Cancelled"
         changed["Sessions"] = sessions
     changed["Allocation"] = macros.allocation_rows(out, settings)
@@ -163,11 +178,17 @@ def figures(path: Path) -> pd.DataFrame:
     total_learners = float(learners[ok].sum())
     rows = [("Cost per learner", "all active sessions",
              float(cost[ok].sum()) / total_learners if total_learners else np.nan),
-            ("Sessions", "active", float(live.sum()))]
+            ("Sessions", "active", float(live.sum())),
+            ("Learners", "registered in active sessions", float(pd.to_numeric(s.loc[live, "Registered"], errors="coerce").sum()))]
     alloc = t["Allocation"]
     if len(alloc):
         by_bu = pd.to_numeric(alloc["AmountReporting"], errors="coerce").groupby(alloc["BusinessUnit"].astype(str)).sum()
         rows += [("BU charge", bu, float(v)) for bu, v in by_bu.items()]
+        # The ledger keeps cancelled sessions' lines; what a business unit pays for sessions that run:
+        status = pd.Series(s["Status"].astype(str).to_numpy(), index=s["SessionId"].astype(str).str.lower())
+        runs = (alloc["SessionId"].astype(str).str.lower().map(status[~status.index.duplicated()]) != "Cancelled").to_numpy()
+        running = pd.to_numeric(alloc["AmountReporting"], errors="coerce")[runs].groupby(alloc["BusinessUnit"].astype(str)[runs]).sum()
+        rows += [("BU cost of active sessions", bu, float(v)) for bu, v in running.items()]
     budget = t["Budget"]
     if len(budget):
         variance = pd.to_numeric(budget["Variance"], errors="coerce")

@@ -10,7 +10,8 @@ family, the exit code of the contract in :mod:`ilt_xl.cli.app` and a substring o
 message that locates the problem (sheet, cell, column, or the file's defect):
 
 - ``check``: the reader and validator (0 clean, 1 problems, 2 unusable);
-- ``macros``: each headless macro twin (checklist, allocate, ... validate);
+- ``macros``: each headless macro twin (checklist, allocate, ... validate), and optimise, merge-advice and
+  apply, which rewrite a planner under the same contract (they refuse a planner with errors, listing them);
 - ``recalc`` / ``batch``: the engine;
 - ``ics``: ``ilt-xl ics --all``.
 
@@ -509,7 +510,7 @@ def build(directory: Path = CORPUS) -> list[Case]:
     manifest = {
         "about": "Hostile and malformed planners (issue 6). Rebuild with: python tests/corpus_cases.py",
         "families": {"check": ["check"], "macros": ["checklist", "allocate", "conflicts", "fx", "holidays", "budget",
-                                                    "availability", "validate"],
+                                                    "availability", "validate", "optimise", "merge-advice", "apply"],
                      "recalc": ["recalc"], "batch": ["batch"], "scenario": ["scenario"], "ics": ["ics"],
                      "refresh": ["refresh"]},
         "cases": [{"file": c.file, "category": c.category, "what": c.what, "expect": c.expect or clean()}

@@ -362,7 +362,10 @@ def test_libreoffice_opens_twin_outputs(planner_file, tmp_path):
     wb = openpyxl.load_workbook(copy, data_only=True)
     availability = list(wb["Availability"].iter_rows(values_only=True))
     assert list(availability[0][:3]) == ["Kind", "Resource", "Name"]
-    assert len(availability) - 1 == len(expected.instructors) + len(expected.rooms)
+    leave_rows = sum(r[0] == "Leave" for r in availability[1:])
+    assert len(availability) - 1 == len(expected.instructors) + len(expected.rooms) + leave_rows
+    # The example's leave after its as-of date: one row per resource on leave in the window.
+    assert leave_rows == expected.unavailability.loc[expected.unavailability["To"] >= "2026-06-15", "Resource"].nunique() > 0
     checklist = list(wb["Checklist"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in checklist] == expected.checklist["SessionId"].tolist()
     # Country and DueDate are native formulas (WORKDAY over the Holidays tab): LibreOffice computes them on

@@ -175,6 +175,24 @@ def write_frame(book: Any, name: str, rows: pd.DataFrame, *, reshape: bool) -> N
         write_rows(table, rows, reshape=reshape)
 
 
+def apply_in_book(book: Any) -> tuple[int, int]:
+    """``ilt-xl apply`` on ``book``: the accepted Proposals rows into Sessions and Enrolments, Conflicts
+    refreshed, each row's Outcome recorded; returns (applied, skipped)."""
+    from ilt_xl.core.proposals import apply_proposals
+    from ilt_xl.core.resources import conflicts
+
+    tables, settings = read_tables(book)
+    done = apply_proposals(tables, settings)
+    after = {**tables, "Sessions": done.sessions, "Enrolments": done.enrolments}
+    for name, frame in (("Sessions", done.sessions), ("Enrolments", done.enrolments),
+                        ("Conflicts", conflicts(after, settings)), ("Proposals", done.proposals)):
+        frame = frame[[c.name for c in PLANNER.table(name).input_columns]].copy()
+        for column in frame.columns[[pd.api.types.is_timedelta64_dtype(t) for t in frame.dtypes]]:
+            frame[column] = frame[column] / pd.Timedelta(days=1)  # a time of day as Excel holds it: a fraction of a day
+        write_frame(book, name, frame, reshape=False)
+    return done.applied, done.skipped
+
+
 def run_forecast_in_book(book: Any) -> int:
     """Run the forecast on ``book`` (:func:`ilt_xl.workbook.forecast_macro.forecast_frames`) and write the
     Forecast and ForecastMonths tabs and Budget's projection; returns the Forecast rows written."""

@@ -63,6 +63,26 @@ def ilt_refresh_availability() -> None:
 
 
 @xw.sub
+def ilt_optimise() -> None:
+    """Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab)."""
+    _run("optimise")
+
+
+@xw.sub
+def ilt_merge_advice() -> None:
+    """Propose merging under-filled Planned sessions into another of the same course (Proposals tab)."""
+    _run("merge-advice")
+
+
+@xw.sub
+def ilt_apply_proposals() -> None:
+    """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
+    book = xw.Book.caller()
+    applied, skipped = book_io.apply_in_book(book)
+    book.app.status_bar = f"ilt-xl apply: {applied} proposal(s) applied, {skipped} skipped"
+
+
+@xw.sub
 def ilt_forecast() -> None:
     """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
     book = xw.Book.caller()

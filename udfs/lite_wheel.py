@@ -9,8 +9,8 @@ gets its own light distribution, ``ilt-xl-lite``, built from the same source:
 - the same packages, ``ilt_xl`` and ``udfs``, Python files only;
 - the same version as ``pyproject.toml``;
 - requiring only what the Lite path imports, with ``pyproject.toml``'s own ranges:
-  numpy and pandas (Pyodide's), holidays and currencyconverter (pure wheels), statsmodels
-  (Pyodide's, for the forecast macro).
+  numpy, pandas and scipy (Pyodide's; scipy for the optimise macro), holidays and currencyconverter
+  (pure wheels), statsmodels (Pyodide's, for the forecast macro).
 
 The wheel is written directly (a zip with ``*.dist-info``), so building needs no build
 backend and no network, and the same source gives the same bytes (fixed timestamps).
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "ilt-xl-lite"
 PACKAGES = ("ilt_xl", "udfs")
-LITE_DEPENDENCIES = ("numpy", "pandas", "holidays", "currencyconverter", "statsmodels")
+LITE_DEPENDENCIES = ("numpy", "pandas", "scipy", "holidays", "currencyconverter", "statsmodels")
 TAG = "py3-none-any"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip epoch: a reproducible wheel
 

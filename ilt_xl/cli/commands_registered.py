@@ -7,6 +7,7 @@ from ilt_xl.cli import forecast  # noqa: F401
 from ilt_xl.cli import ics  # noqa: F401
 from ilt_xl.cli import macros  # noqa: F401
 from ilt_xl.cli import new  # noqa: F401
+from ilt_xl.cli import optimise  # noqa: F401
 from ilt_xl.cli import recalc  # noqa: F401
 from ilt_xl.cli import refresh  # noqa: F401
 from ilt_xl.cli import report  # noqa: F401

@@ -149,4 +149,5 @@ def macros_help(name: str) -> str:
 
 
 for _name in COMMANDS:
-    _register(_name)
+    if _name in _HELP:  # optimise and merge-advice take options: ilt_xl.cli.optimise registers them
+        _register(_name)

@@ -553,11 +553,15 @@ def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, wri
                          + ([f"room day rates {change.room_rate:+.1%}"] if change.room_rate is not None else []))
         console.print(f"Wrote {escape(str(target))} ({escape(said)}; {plural(report.cells_computed, 'formula cell')} "
                       f"recalculated, {plural(len(comparison.rows), 'figure')} changed)", highlight=False)
-        shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "BU charge"])]
+        shown = comparison.rows[comparison.rows["Figure"].isin(["Cost per learner", "Sessions", "Learners", "BU charge"])]
         print_table(console, f"{change.name} vs baseline",
                     [Column("Figure"), Column("Key")] + [Column(c, numeric=True) for c in ("Baseline", "WhatIf", "Change")],
                     [[row["Figure"], str(row["Key"]), f"{row['Baseline']:,.2f}", f"{row['WhatIf']:,.2f}",
                       f"{row['Change']:+,.2f}"] for _, row in shown.iterrows()])
+        charges = comparison.rows[comparison.rows["Figure"] == "BU cost of active sessions"]
+        if change.cancel_below is not None and len(charges):
+            console.print("Saving per business unit: " + ", ".join(
+                f"{escape(str(k))} {-c:,.2f}" for k, c in zip(charges["Key"], charges["Change"])), highlight=False)
     report_frame = pd.concat(frames, ignore_index=True)
     write_csv(report_frame[["Scenario", "Figure", "Key", "Baseline", "WhatIf", "Change"]], diff)
     written.append(diff)

@@ -164,10 +164,12 @@ def kpis_by_year(
         out["CostPerLearner" + suffix] = _ratio(out["TotalCost" + suffix], out["Learners"])
         out["CostPerLearnerHour" + suffix] = _ratio(out["TotalCost" + suffix], out["LearnerHours"])
 
-    inst = instructor_utilisation(s, tables["Instructors"], settings, start_month=start_month, years=list(years))
+    leave = tables.get("Unavailability")
+    inst = instructor_utilisation(s, tables["Instructors"], settings, start_month=start_month, years=list(years),
+                                  unavailability=leave)
     inst = inst.groupby("Year")[["TrainingDays", "AvailableDays"]].sum().reindex(years)
     out["InstructorUtilisation"] = _ratio(inst["TrainingDays"], inst["AvailableDays"] * part)
-    rooms = room_utilisation(s, tables["Rooms"], start_month=start_month, years=list(years))
+    rooms = room_utilisation(s, tables["Rooms"], start_month=start_month, years=list(years), unavailability=leave)
     rooms = rooms.groupby("Year")[["BookedDays", "WorkingDays"]].sum().reindex(years)
     out["RoomUtilisation"] = _ratio(rooms["BookedDays"], rooms["WorkingDays"] * part)
     return out[list(KPIS)]

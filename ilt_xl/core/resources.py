@@ -17,7 +17,10 @@ SessionA, SessionB, FirstDay, LastDay, Days, Detail):
 - **Instructor over available days**: an instructor's booked days in a calendar
   year exceed AvailableDaysPerYear (DefaultAvailableDays when blank). SessionA
   is the session during which the limit is passed, FirstDay the first day over
-  it, LastDay the instructor's last booked day that year, Days the excess.
+  it, LastDay the instructor's last booked day that year, Days the excess;
+- **Leave clash**: a session holding an instructor or room on a day the
+  Unavailability table says it is unavailable (leave, closure); one row per
+  session and Unavailability row, the days being those they share.
 
 Cancelled sessions never conflict. Ids match case-insensitively. Single-session
 kinds leave SessionB blank. Days are whole days: two half-day sessions in the
@@ -37,15 +40,16 @@ import pandas as pd
 
 from ilt_xl.core import overlaps
 from ilt_xl.core.calendar import working_days
-from ilt_xl.core.fiscal_years import split_by_year, year_end, year_start
+from ilt_xl.core.fiscal_years import fiscal_year, split_by_year, year_end, year_start
 from ilt_xl.core.sessions import id_key, lookup, session_table, setting
 from ilt_xl.schema.planner import CONFLICT_KINDS, CONFLICTS
 
 COLUMNS = CONFLICTS.column_names
 (INSTRUCTOR_DOUBLE, ROOM_DOUBLE, EQUIPMENT_OVER, SKILL_MISMATCH, OVER_CAPACITY,
- CAPACITY_ABOVE_ROOM, OVER_AVAILABLE) = CONFLICT_KINDS
+ CAPACITY_ABOVE_ROOM, OVER_AVAILABLE, LEAVE_CLASH) = CONFLICT_KINDS
 
-_EPOCH = np.datetime64("1970-01-01", "D")
+_EPOCH = EPOCH = np.datetime64("1970-01-01", "D")  # day numbers count from here
+_NO_DAY = np.iinfo("int64").min // 4  # the day number of a missing date: never a valid range
 
 
 def active(sessions: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +66,7 @@ def _status_in(sessions: pd.DataFrame, statuses: tuple[str, ...]) -> np.ndarray:
 def _day_numbers(values: pd.Series) -> np.ndarray:
     days = values.to_numpy("datetime64[D]")
     out = (days - _EPOCH).astype("int64")
-    out[np.isnat(days)] = np.iinfo("int64").min // 4  # never a valid range
+    out[np.isnat(days)] = _NO_DAY
     return out
 
 
@@ -270,6 +274,54 @@ def over_available_days(sessions: pd.DataFrame, instructors: pd.DataFrame, setti
                   first, last, excess, detail)
 
 
+def leave_days(unavailability: pd.DataFrame | None) -> pd.DataFrame:
+    """The usable rows of the Unavailability table: Resource, first and last day (epoch day numbers), Reason.
+
+    Rows without a resource or dates, or ending before they start, are left out (validation reports them).
+    """
+    if unavailability is None or unavailability.empty:
+        return pd.DataFrame({"Resource": pd.Series([], dtype=object), "first": np.zeros(0, "int64"),
+                             "last": np.zeros(0, "int64"), "Reason": pd.Series([], dtype=object)})
+    first = _day_numbers(pd.to_datetime(unavailability["From"], errors="coerce"))
+    last = _day_numbers(pd.to_datetime(unavailability["To"], errors="coerce"))
+    resource = unavailability["Resource"].astype(object).where(unavailability["Resource"].notna(), "").astype(str).str.strip()
+    ok = (resource != "").to_numpy() & (first > _NO_DAY) & (last >= first)
+    reason = unavailability["Reason"].astype(object).where(unavailability["Reason"].notna(), "").astype(str)
+    return pd.DataFrame({"Resource": resource.to_numpy(object)[ok], "first": first[ok], "last": last[ok],
+                         "Reason": reason.to_numpy(object)[ok]})
+
+
+def leave_clashes(sessions: pd.DataFrame, unavailability: pd.DataFrame | None) -> pd.DataFrame:
+    """Non-cancelled sessions holding an instructor or room on days it is unavailable (Conflicts rows)."""
+    leave = leave_days(unavailability)
+    parts = [_frame(LEAVE_CLASH, [], [], None, [], [], [], [])]
+    if leave.empty:
+        return parts[0]
+    live = active(sessions)
+    on_leave = set(id_key(leave["Resource"]))
+    for column in ("InstructorId", "RoomId"):
+        # Only sessions holding a resource with leave, and the leave rows, in one sweep: the pairs mixing one of each.
+        s = live[id_key(live[column]).isin(on_leave).to_numpy()].reset_index(drop=True)
+        first, last = _day_numbers(s["StartDate"]), _day_numbers(s["EndDate"])
+        held = np.concatenate([s[column].to_numpy(object), leave["Resource"].to_numpy(object)])
+        codes = overlaps.resource_codes(held)
+        starts = np.concatenate([first, leave["first"].to_numpy("int64")])
+        ends = np.concatenate([last, leave["last"].to_numpy("int64")])
+        a, b = overlaps.overlap_pairs(codes, starts, ends)
+        mixed = (a < len(s)) != (b < len(s))
+        a, b = a[mixed], b[mixed]
+        session, row = np.where(a < len(s), a, b), np.where(a < len(s), b, a) - len(s)
+        common_first, common_last = overlaps.common_days(starts, ends, session, row + len(s))
+        resource = s[column].to_numpy(object)[session]
+        days = common_last - common_first + 1
+        reason = leave["Reason"].to_numpy(object)[row]
+        detail = _text(resource, " unavailable (", np.where(reason == "", "Unavailability", reason), ") on ", days,
+                       " day(s) of ", s["SessionId"].to_numpy(object)[session])
+        parts.append(_frame(LEAVE_CLASH, resource, s["SessionId"].to_numpy(object)[session], None,
+                            common_first, common_last, days, detail))
+    return pd.concat(parts, ignore_index=True)
+
+
 def conflicts(
     tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], sessions: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -287,11 +339,29 @@ def conflicts(
         skill_mismatches(sessions, tables["Courses"], tables["Instructors"]),
         capacity_problems(sessions, tables["Rooms"]),
         over_available_days(sessions, tables["Instructors"], settings),
+        leave_clashes(sessions, tables.get("Unavailability")),
     ]
     out = pd.concat(parts, ignore_index=True)
     kind_order = out["Kind"].map({k: i for i, k in enumerate(CONFLICT_KINDS)})
     order = np.lexsort((out["SessionA"].astype(str), out["FirstDay"].to_numpy(), out["Resource"].astype(str), kind_order))
     return out.iloc[order].reset_index(drop=True)
+
+
+def leave_weekdays_by_year(unavailability: pd.DataFrame | None, start_month: int = 1) -> pd.Series:
+    """Weekdays (Mon-Fri) each resource is unavailable per (fiscal) year: index (lower-case id, Year).
+
+    Overlapping Unavailability rows of a resource count their common days once.
+    """
+    leave = leave_days(unavailability)
+    first = EPOCH + leave["first"].to_numpy("int64").astype("timedelta64[D]")
+    last = EPOCH + leave["last"].to_numpy("int64").astype("timedelta64[D]")
+    length = (last - first).astype("int64") + 1
+    row = np.repeat(np.arange(len(leave)), length)
+    day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)).astype("timedelta64[D]")
+    days = pd.DataFrame({"key": id_key(leave["Resource"]).to_numpy(object)[row], "day": day})
+    days = days[np.is_busday(days["day"].to_numpy("datetime64[D]"))].drop_duplicates()
+    years = fiscal_year(days["day"].to_numpy("datetime64[D]"), start_month)
+    return days.groupby([days["key"].to_numpy(object), years]).size().astype("float64").rename_axis(["key", "Year"])
 
 
 def instructor_utilisation(
@@ -301,6 +371,7 @@ def instructor_utilisation(
     statuses: tuple[str, ...] = ("Delivered",),
     start_month: int = 1,
     years: list[int] | None = None,
+    unavailability: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Training days / available days per instructor and (fiscal) year.
 
@@ -308,6 +379,8 @@ def instructor_utilisation(
     training days by default). Rows: every instructor for every year of
     ``years`` (default: the years with such days); columns InstructorId, Year,
     TrainingDays, AvailableDays, Utilisation (NaN for 0 available days).
+    AvailableDays is AvailableDaysPerYear less the weekdays of the instructor's
+    ``unavailability`` rows (leave) in that year, never below 0.
     """
     counted = sessions[_status_in(sessions, statuses)]
     pieces = booked_days_by_year(counted.reset_index(drop=True), "InstructorId", start_month)
@@ -317,7 +390,8 @@ def instructor_utilisation(
     grid = pd.MultiIndex.from_product([available.index, years], names=["key", "Year"])
     out = pd.DataFrame(index=grid).reset_index()
     out["TrainingDays"] = days.reindex(grid, fill_value=0).to_numpy("float64")
-    out["AvailableDays"] = available.reindex(out["key"]).to_numpy("float64")
+    leave = leave_weekdays_by_year(unavailability, start_month).reindex(pd.MultiIndex.from_frame(out[["key", "Year"]]))
+    out["AvailableDays"] = np.maximum(available.reindex(out["key"]).to_numpy("float64") - leave.fillna(0).to_numpy(), 0)
     ids = pd.Series(instructors["InstructorId"].to_numpy(object), index=id_key(instructors["InstructorId"]).to_numpy())
     out.insert(0, "InstructorId", ids[~ids.index.duplicated()].reindex(out["key"]).to_numpy(object))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -331,12 +405,13 @@ def room_utilisation(
     statuses: tuple[str, ...] = ("Delivered",),
     start_month: int = 1,
     years: list[int] | None = None,
+    unavailability: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Booked days / working days per room and (fiscal) year.
 
     Booked days are the days of sessions whose Status is in ``statuses``;
     working days are Mon-Fri minus the room country's public holidays in that
-    year. Rows: every room for every year of ``years`` (default: the years with
+    year, less the weekdays the room is closed (its ``unavailability`` rows). Rows: every room for every year of ``years`` (default: the years with
     such days); columns RoomId, Year, BookedDays, WorkingDays, Utilisation.
     """
     counted = sessions[_status_in(sessions, statuses)]
@@ -351,6 +426,8 @@ def room_utilisation(
     country = unique_rooms.set_index("key")["Country"].reindex(out["key"]).fillna("").to_numpy(object)
     year = out["Year"].to_numpy("int64")
     out["WorkingDays"], _ = working_days(year_start(year, start_month), year_end(year, start_month), country)
+    closed = leave_weekdays_by_year(unavailability, start_month).reindex(pd.MultiIndex.from_frame(out[["key", "Year"]]))
+    out["WorkingDays"] = np.maximum(out["WorkingDays"] - closed.fillna(0).to_numpy(), 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["Utilisation"] = np.where(out["WorkingDays"] > 0, out["BookedDays"] / out["WorkingDays"], np.nan)
     return out.drop(columns="key")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NAME, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 
 
@@ -259,12 +259,34 @@ def broadcast_pair(a: Val, b: Val) -> bool:
     for x, y in ((a, b), (b, a)):
         if x.per_row and y.shape != (1, 1):
             raise NotVectorisable("a per-row value combined with an array")
-    if a.shape != b.shape and a.shape != (1, 1) and b.shape != (1, 1):
-        # Excel pads mismatched arrays with #N/A; rare in planners: evaluate per cell
-        # each axis alike or one of them 1 (a column times a row spans both, as in Excel)
-        if not all(x == y or 1 in (x, y) for x, y in zip(a.shape, b.shape)):
-            raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
+    # a column against a row spreads over both (A1:A3*B1:D1 is 3x3); sizes that differ otherwise
+    # are padded with #N/A first by the operators (pad_pair)
+    if any(x != y and x != 1 and y != 1 for x, y in zip(a.shape, b.shape)):
+        raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
     return a.per_row or b.per_row
+
+
+def pad_pair(a: Val, b: Val) -> tuple[Val, Val]:
+    """Two arrays an operator combines, each grown with #N/A to the other's size along a dimension
+    where neither is 1 (Excel's rule: {1,2,3}+{10,20} is {11,22,#N/A})."""
+    if a.per_row or b.per_row:
+        return a, b
+    target = tuple(max(x, y) if x != y and x != 1 and y != 1 else None for x, y in zip(a.shape, b.shape))
+    if target == (None, None):
+        return a, b
+    return _padded(a, target), _padded(b, target)
+
+
+def _padded(v: Val, target: tuple) -> Val:
+    rows = target[0] if target[0] is not None and v.shape[0] != 1 else v.shape[0]
+    cols = target[1] if target[1] is not None and v.shape[1] != 1 else v.shape[1]
+    if (rows, cols) == v.shape:
+        return v
+    b = v.block
+    out = Block.errors((rows, cols), E_NA)
+    r, c = b.shape
+    out.kind[:r, :c], out.num[:r, :c], out.obj[:r, :c] = b.kind, b.num, b.obj
+    return Val(out)
 
 
 def implicit_intersection(val: Val, row: int, col: int) -> Block:

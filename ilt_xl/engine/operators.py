@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate,
+from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate, pad_pair,
                                      implicit_intersection, lined_up_area, register_node, area_value)
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NULL, E_NUM, E_VALUE
@@ -38,7 +38,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
         if ctx.n != 1:
             raise NotVectorisable("@ over a run")
         return Val(implicit_intersection(a, int(ctx.rows[0]), ctx.col))
-    a, b = args
+    a, b = pad_pair(*args)
     per_row = broadcast_pair(a, b)
     if op in _ARITH:
         na, ma, ea = co.to_numbers(a.block)

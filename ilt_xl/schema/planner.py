@@ -42,7 +42,11 @@ CONFLICT_KINDS = (
     "Over capacity",
     "Capacity above room",
     "Instructor over available days",
+    "Leave clash",
 )
+ACCEPT = ("Yes", "No")
+PROPOSAL_KINDS = ("Assign", "Merge")
+PROPOSAL_OUTCOMES = ("Proposed", "Applied", "Skipped", "Infeasible")
 UNALLOCATED = "(unallocated)"
 
 # ECB reference currencies (those the bundled ECB history quotes today) and EUR.
@@ -135,6 +139,9 @@ SETTINGS = (
             minimum=0, maximum=366),
     Setting("ChecklistHorizonDays", T.INT, 30, "Checklist refreshes create tasks for sessions not yet delivered or "
             "delivered (or cancelled) within this many days before AsOfDate; older ones get none.", minimum=0),
+    Setting("DefaultTravelCost", T.MONEY, 500,
+            "Travel cost of one session, in the reporting currency, when the instructor's home country is not the "
+            "session's and the TravelCosts table has no row for the session's country.", minimum=0, optional=True),
 )
 
 COURSES = Table(
@@ -210,6 +217,31 @@ BUSINESS_UNITS = Table(
         Column("CostCentre", T.TEXT, "Cost centre charged."),
     ),
     tab_color="4472C4",
+)
+
+UNAVAILABILITY = Table(
+    "Unavailability",
+    "Days an instructor is on leave (or a room is closed): no session may use the resource then.",
+    (
+        Column("Resource", T.ID, "InstructorId or RoomId concerned.", required=True),
+        Column("From", T.DATE, "First day unavailable.", required=True),
+        Column("To", T.DATE, "Last day unavailable (same as From for one day).", required=True),
+        Column("Reason", T.TEXT, "Leave, training, sick leave, maintenance, ...", width=30),
+    ),
+    tab_color="4472C4",
+    added_later=True,
+)
+
+TRAVEL_COSTS = Table(
+    "TravelCosts",
+    "Travel cost of one session for an instructor who comes from another country, per session country.",
+    (
+        Column("Country", T.COUNTRY, "ISO 3166 country code of the session.", required=True, unique=True),
+        Column("Cost", T.MONEY, "Travel and lodging per session, in the row's currency.", required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the cost.", required=True, allowed=CURRENCIES),
+    ),
+    tab_color="4472C4",
+    added_later=True,
 )
 
 SESSIONS = Table(
@@ -533,11 +565,41 @@ CONFLICTS = Table(
     tab_color="C00000",
 )
 
+PROPOSALS = Table(
+    "Proposals",
+    "Changes proposed by the optimise and merge-advice commands; `ilt-xl apply` writes the accepted ones into Sessions "
+    "and Enrolments. Costs are in the reporting currency.",
+    (
+        Column("Kind", T.TEXT, "Assign (instructor, room, date) or Merge (learners moved to another session).",
+               allowed=PROPOSAL_KINDS),
+        Column("SessionId", T.ID, "Session concerned."),
+        Column("CurrentInstructor", T.ID, "Instructor booked now."),
+        Column("ProposedInstructor", T.ID, "Instructor proposed."),
+        Column("CurrentRoom", T.ID, "Room booked now (blank: external venue)."),
+        Column("ProposedRoom", T.ID, "Room proposed."),
+        Column("CurrentStart", T.DATE, "Start date now."),
+        Column("ProposedStart", T.DATE, "Start date proposed (the session keeps its length)."),
+        Column("MergeInto", T.ID, "For a merge: the session that takes the learners (this one is then cancelled)."),
+        Column("LearnersMoved", T.INT, "For a merge: registered learners moved."),
+        Column("CostBefore", T.MONEY, "Cost the proposal changes, now: instructor fee, room, travel (merge: the fixed cost)."),
+        Column("CostAfter", T.MONEY, "The same cost once the proposal is applied."),
+        Column("Saving", T.MONEY, "CostBefore - CostAfter."),
+        Column("Rule", T.TEXT, "What decided the proposal.", width=44),
+        Column("Accept", T.TEXT, "Yes to apply the row with `ilt-xl apply`, No to leave the session as it is.",
+               allowed=ACCEPT),
+        Column("Outcome", T.TEXT, "Proposed, Applied, Skipped (the reason in Rule), or Infeasible (nobody can staff it: the reason in Rule).", allowed=PROPOSAL_OUTCOMES),
+    ),
+    written_by="optimise",
+    tab_color="7030A0",
+    added_later=True,
+)
+
 PLANNER = Schema(
     settings=SETTINGS,
     tables=(
         COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX, HOLIDAYS,
         CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
+        UNAVAILABILITY, TRAVEL_COSTS, PROPOSALS,
     ),
 )
 """The planner schema. Sheets come in this order, after Settings and before Dashboard."""

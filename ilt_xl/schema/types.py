@@ -157,7 +157,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Setting:
-    """A named cell on the Settings sheet. ``formula`` overrides ``default``."""
+    """A named cell on the Settings sheet. ``formula`` overrides ``default``; an ``optional``
+    setting came after the first planners, which read it as its default (with a warning)."""
 
     name: str
     type: ColumnType
@@ -167,6 +168,7 @@ class Setting:
     formula: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)

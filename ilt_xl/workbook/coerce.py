@@ -124,12 +124,21 @@ def _seconds(value: object) -> float:
 _seconds_of = np.frompyfunc(_seconds, 1, 1)
 
 
+_DAY_ZERO = dt.date(1899, 12, 30)  # serial 0: a time-only cell read as a datetime (xlwings) carries this date
+
+
 def _time(raw, types, blank, why) -> Coerced:
     is_clock = (types == dt.time) | (types == dt.timedelta)
+    is_datetime = types == dt.datetime
+    if is_datetime.any():
+        is_datetime[is_datetime] = np.array([v.date() == _DAY_ZERO for v in raw[is_datetime]], dtype=bool)
     is_num = (types == float) | (types == int)
     seconds = np.full(raw.shape, np.nan)
     if is_clock.any():
         seconds[is_clock] = _seconds_of(raw[is_clock]).astype("float64")
+    if is_datetime.any():
+        seconds[is_datetime] = _seconds_of(np.array([v.time() for v in raw[is_datetime]], dtype=object)).astype("float64")
+        is_clock = is_clock | is_datetime
     fraction = np.full(raw.shape, np.nan)
     fraction[is_num] = raw[is_num].astype("float64")
     is_fraction = is_num & (fraction >= 0) & (fraction < 1)

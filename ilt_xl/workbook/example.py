@@ -132,12 +132,15 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     business_units = pd.DataFrame(BUSINESS_UNITS, columns=["BusinessUnit", "Name", "CostCentre"])
     sess = _sessions(rng, sessions, courses, rooms, instructors, equipment)
     enrol = _enrolments(rng, sess, business_units)
+    # Leave comes from its own generator, so adding it left every other table as it was.
+    leave = _unavailability(np.random.default_rng([seed, 12]), sess, instructors, rooms)
     sess = sess.drop(columns=["_registered", "_capacity", "_week"])
     _set_availability(rng, instructors, sess)
     tables = {
         "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
         "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
         "ChecklistTemplate": _checklist_template(courses),
+        "Unavailability": leave, "TravelCosts": _travel_costs(),
     }
     settings = {"AsOfDate": AS_OF}
     # As if the user had run the fx, holidays, budget and conflicts commands.
@@ -495,6 +498,53 @@ def _move(frame: pd.DataFrame, target: int, source: int) -> None:
     monday = start - pd.Timedelta(days=start.weekday())
     first = monday + pd.Timedelta(days=min(start.weekday(), 4 - length))
     frame.at[target, "StartDate"], frame.at[target, "EndDate"] = first, first + pd.Timedelta(days=length)
+
+
+# ----------------------------------------------------------------------------- leave and travel
+
+LEAVE_REASONS = ("Annual leave", "Annual leave", "Parental leave", "Conference", "Sick leave")
+# Travel and lodging of one session for an instructor from abroad, per session country.
+TRAVEL_COSTS = (("DE", 450.0, "EUR"), ("FR", 450.0, "EUR"), ("GB", 400.0, "GBP"), ("US", 950.0, "USD"),
+                ("CH", 550.0, "CHF"), ("NA", 16000.0, "ZAR"))
+
+
+def _unavailability(rng, sess: pd.DataFrame, instructors: pd.DataFrame, rooms: pd.DataFrame) -> pd.DataFrame:
+    """One leave of one or two weeks for about one instructor in eight, and one room closure.
+
+    Each leave falls in weeks where the resource has no live session, so it adds no conflict:
+    it only narrows what the optimiser may propose.
+    """
+    live = sess["Status"].to_numpy() != "Cancelled"
+    n_weeks = int((LAST_DAY - FIRST_MONDAY).astype(int) // 7)
+    future = FIRST_MONDAY + (np.arange(n_weeks) * 7).astype("timedelta64[D]") > np.datetime64(AS_OF)
+    chosen = np.sort(rng.choice(len(instructors), size=max(3, len(instructors) // 8), replace=False))
+    wanted = [(column, ids, reason) for column, ids, reason in (
+        ("InstructorId", instructors["InstructorId"].to_numpy(object)[chosen],
+         np.resize(np.array(LEAVE_REASONS, dtype=object), len(chosen))),
+        ("RoomId", rooms["RoomId"].to_numpy(object)[:1], np.array(["Maintenance (painting)"], dtype=object)))]
+    rows = []
+    for column, ids, reasons in wanted:
+        # busy[k, w]: resource ids[k] holds a live session in week w.
+        holder = pd.Index(ids).get_indexer(sess[column].to_numpy(object))
+        hit = live & (holder >= 0)
+        busy = np.zeros((len(ids), n_weeks + 1), dtype=bool)
+        busy[holder[hit], np.minimum(sess["_week"].to_numpy()[hit], n_weeks)] = True
+        length = 1 + (rng.random(len(ids)) < 0.4)
+        for k in range(len(ids)):
+            free = ~busy[k, :n_weeks] & (~busy[k, 1:] if length[k] == 2 else True)
+            if length[k] == 2:
+                free[-1] = False
+            pool = np.flatnonzero(free & future) if (free & future).any() and rng.random() < 0.8 else np.flatnonzero(free)
+            if not len(pool):
+                continue
+            monday = FIRST_MONDAY + np.timedelta64(7 * int(rng.choice(pool)), "D")
+            rows.append((ids[k], pd.Timestamp(monday), pd.Timestamp(monday + np.timedelta64(7 * (length[k] - 1) + 4, "D")),
+                         reasons[k]))
+    return pd.DataFrame(rows, columns=["Resource", "From", "To", "Reason"])
+
+
+def _travel_costs() -> pd.DataFrame:
+    return pd.DataFrame(TRAVEL_COSTS, columns=["Country", "Cost", "Currency"])
 
 
 # ----------------------------------------------------------------------------- enrolments

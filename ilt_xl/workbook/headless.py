@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ilt_xl.atomic_write import locked_for_update
+from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
@@ -64,7 +65,8 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
     reshape = name != "validate" and macros.MACROS[name].reshape
     if created and not editor.has_table(table):
         frozen = len(macros.AVAILABILITY_KEYS) if table == macros.AVAILABILITY else 0
-        add_table_sheet(editor, table, [str(c) for c in rows.columns], frozen_columns=frozen)
+        lists = {c.name: c.allowed for c in PLANNER.table(table).columns if c.allowed} if table in PLANNER.table_names else {}
+        add_table_sheet(editor, table, [str(c) for c in rows.columns], frozen_columns=frozen, lists=lists)
     if not reshape:
         computed = calculated_columns(editor, table)  # Checklist.DueDate: a formula now, typed in older planners
         rows = rows[[c for c in rows.columns if str(c).upper() not in computed]]

@@ -155,13 +155,16 @@ def holiday_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
 
 
 def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABILITY_WEEKS) -> pd.DataFrame:
-    """Booked days of every instructor and room in each ISO week, from the as-of week on.
+    """Booked days of every instructor and room in each ISO week, from the as-of week on, then leave.
 
     Rows: every instructor (Kind "Instructor") then every room (Kind "Room"),
-    each with its Name; one column per week for ``weeks`` consecutive weeks starting with the
-    week of AsOfDate, headed by the week's Monday (``YYYY-MM-DD``). A cell counts the calendar days of
-    non-cancelled sessions holding the resource that fall in the week (0 when
-    free; above 5 when a weekend is booked too, or when double-booked).
+    each with its Name, then one row (Kind "Leave") per instructor or room with
+    an Unavailability row in the window; one column per week for ``weeks``
+    consecutive weeks starting with the week of AsOfDate, headed by the week's Monday
+    (``YYYY-MM-DD``). A booking cell counts the calendar days of non-cancelled sessions
+    holding the resource that fall in the week (0 when free; above 5 when a weekend is
+    booked too, or when double-booked); a leave cell counts the weekdays (Mon-Fri) it is
+    unavailable.
     """
     s = _settings(settings)
     as_of = pd.Timestamp(s["AsOfDate"]).normalize()
@@ -173,27 +176,79 @@ def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABIL
     start = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
     end = pd.to_datetime(sessions["EndDate"], errors="coerce").to_numpy("datetime64[D]")
     ok = live & ~np.isnat(start) & ~np.isnat(end) & (end >= start)
-    first, last = start[ok], end[ok]
+    row, week = _week_of_days(start[ok], end[ok], first_monday)
+    parts = []
+    names = {}
+    for kind, column, repo, key in (("Instructor", "InstructorId", "Instructors", "InstructorId"), ("Room", "RoomId", "Rooms", "RoomId")):
+        ids = sessions[column].astype(object).where(sessions[column].notna(), "").astype(str).str.strip().to_numpy(object)[ok]
+        repository = tables[repo]
+        keys = repository[key].astype(str).str.strip()
+        names.update(zip(keys.str.upper(), zip(keys, repository["Name"].to_numpy(object))))
+        parts.append(_week_grid(kind, ids[row], week, weeks, keys.to_numpy(object), repository["Name"].to_numpy(object), labels))
+    leave = resources.leave_days(tables.get("Unavailability"))
+    if len(leave):
+        days = resources.EPOCH + leave[["first", "last"]].to_numpy("int64").astype("timedelta64[D]")
+        row, week, weekday = _week_of_days(days[:, 0], days[:, 1], first_monday, weekdays=True)
+        held = leave["Resource"].to_numpy(object)[row][weekday]
+        shown = [names.get(r.upper(), (r, "")) for r in pd.unique(pd.Series(held[(week[weekday] >= 0) & (week[weekday] < weeks)]).str.upper())]
+        if shown:
+            parts.append(_week_grid("Leave", held, week[weekday], weeks, np.array([k for k, _ in shown], dtype=object),
+                                    np.array([n for _, n in shown], dtype=object), labels))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _week_of_days(first: np.ndarray, last: np.ndarray, first_monday: np.datetime64, weekdays: bool = False):
+    """Every day of the ranges first..last: (range index, week number from ``first_monday``[, is Mon-Fri])."""
     length = (last - first).astype("int64") + 1
     row = np.repeat(np.arange(len(first)), length)
     day = first[row] + (np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length))
     week = ((day - first_monday).astype("int64")) // 7
-    in_window = (week >= 0) & (week < weeks)
-    parts = []
-    for kind, column, repo, key in (("Instructor", "InstructorId", "Instructors", "InstructorId"), ("Room", "RoomId", "Rooms", "RoomId")):
-        ids = sessions[column].astype(object).where(sessions[column].notna(), "").astype(str).str.strip().to_numpy(object)[ok]
-        resource = ids[row]
-        counted = in_window & (resource != "")
-        booked = pd.crosstab(pd.Series(resource[counted]).str.upper(), week[counted])
-        repository = tables[repo]
-        keys = repository[key].astype(str).str.strip()
-        grid = booked.reindex(index=keys.str.upper().to_numpy(), columns=range(weeks), fill_value=0).fillna(0)
-        frame = pd.DataFrame(grid.to_numpy("int64"), columns=labels)
-        frame.insert(0, "Name", repository["Name"].to_numpy(object))
-        frame.insert(0, "Resource", keys.to_numpy(object))
-        frame.insert(0, "Kind", kind)
-        parts.append(frame)
-    return pd.concat(parts, ignore_index=True)
+    if weekdays:
+        return row, week, ((day - first_monday).astype("int64") % 7) < FULL_WEEK_DAYS
+    return row, week
+
+
+def _week_grid(kind: str, resource: np.ndarray, week: np.ndarray, weeks: int, keys: np.ndarray, names: np.ndarray,
+               labels: list[str]) -> pd.DataFrame:
+    """Rows ``kind``, one per key: days of ``resource`` (matched case-insensitively) per week of the window."""
+    counted = (week >= 0) & (week < weeks) & (resource != "")
+    booked = pd.crosstab(pd.Series(resource[counted]).str.upper(), week[counted])
+    grid = booked.reindex(index=pd.Series(keys).str.upper().to_numpy(), columns=range(weeks), fill_value=0).fillna(0)
+    frame = pd.DataFrame(grid.to_numpy("int64"), columns=labels)
+    frame.insert(0, "Name", names)
+    frame.insert(0, "Resource", keys)
+    frame.insert(0, "Kind", kind)
+    return frame
+
+
+def proposal_rows(tables: Tables, settings: Settings, kind: str, new: pd.DataFrame) -> pd.DataFrame:
+    """The Proposals table with ``new`` in place of the rows of ``kind`` (Assign or Merge) that were not
+    applied; the other kind's rows, and rows already applied or skipped, stay (a record of what was done)."""
+    current = tables.get("Proposals")
+    if current is None or current.empty:
+        return new.reset_index(drop=True)
+    outcome = current["Outcome"].astype(object).where(current["Outcome"].notna(), "").astype(str)
+    replaced = (current["Kind"].astype(str) == kind).to_numpy() & outcome.isin(["", "Proposed", "Infeasible"]).to_numpy()
+    kept = current.loc[~replaced, list(new.columns)]
+    if not len(kept) or not len(new):
+        return (new if not len(kept) else kept).reset_index(drop=True)
+    # A column blank in one kind (MergeInto of Assign rows) takes its dtype from the other kind
+    both = [frame.dropna(axis=1, how="all") for frame in (kept, new)]
+    return pd.concat(both, ignore_index=True).reindex(columns=new.columns)
+
+
+def optimise_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """Proposals of :func:`ilt_xl.core.optimise.optimise` with its default options (the macro's; the command has options)."""
+    from ilt_xl.core.optimise import ASSIGN, optimise
+
+    return proposal_rows(tables, settings, ASSIGN, optimise(tables, settings).proposals)
+
+
+def merge_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """Proposals of :func:`ilt_xl.core.merge.merge_advice` with its default options."""
+    from ilt_xl.core.merge import MERGE, merge_advice
+
+    return proposal_rows(tables, settings, MERGE, merge_advice(tables, settings))
 
 
 def problem_rows(problems: list) -> pd.DataFrame:
@@ -218,7 +273,9 @@ class Macro:
     """One macro: the table it writes and how its rows are computed.
 
     ``reshape`` tables change columns from run to run (Availability's weeks);
-    ``created`` tables are added as a new sheet when the workbook lacks them.
+    ``created`` tables are added as a new sheet when the workbook lacks them;
+    ``refreshed`` macros are run by ``ilt-xl refresh`` (not the optimiser and the
+    merge advisor: they propose, and take their time).
     """
 
     name: str
@@ -227,6 +284,7 @@ class Macro:
     rows: Callable[[Tables, Settings], pd.DataFrame]
     reshape: bool = False
     created: bool = False
+    refreshed: bool = True
 
 
 MACROS: dict[str, Macro] = {m.name: m for m in (
@@ -240,4 +298,8 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
           "keeping rows you added.", holiday_rows, created=True),
     Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over.",
           availability_rows, reshape=True, created=True),
+    Macro("optimise", "Proposals", "Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab).",
+          optimise_rows, created=True, refreshed=False),
+    Macro("merge-advice", "Proposals", "Propose merging under-filled Planned sessions into another of the same course.",
+          merge_rows, created=True, refreshed=False),
 )}

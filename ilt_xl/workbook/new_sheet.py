@@ -21,11 +21,13 @@ from ilt_xl.xlsx import cell_address, column_letter
 TABLE_STYLE = "TableStyleMedium2"
 
 
-def add_table_sheet(editor: PackageEditor, sheet: str, columns: list[str], *, frozen_columns: int = 0) -> TableLocation:
+def add_table_sheet(editor: PackageEditor, sheet: str, columns: list[str], *, frozen_columns: int = 0,
+                    lists: dict[str, tuple[str, ...]] | None = None) -> TableLocation:
     """Append sheet ``sheet`` with an Excel table of the same name and ``columns``; returns where it is.
 
-    The header row is frozen (and the first ``frozen_columns`` columns). Raises
-    ``ValueError`` when a sheet of that name exists.
+    The header row is frozen (and the first ``frozen_columns`` columns). ``lists`` gives columns a
+    drop-down of allowed values (data validation on the data row, which grows with the rows written).
+    Raises ``ValueError`` when a sheet of that name exists.
     """
     if sheet.casefold() in {s.casefold() for s in editor.sheets()}:
         raise ValueError(f"sheet {sheet} already exists")
@@ -45,7 +47,7 @@ def add_table_sheet(editor: PackageEditor, sheet: str, columns: list[str], *, fr
         f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_DOC_REL}"><dimension ref="{ref}"/>'
         f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
-        f'<sheetData><row r="1">{header}</row><row r="2"/></sheetData>'
+        f'<sheetData><row r="1">{header}</row><row r="2"/></sheetData>{_list_validations(columns, lists or {})}'
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         '<tableParts count="1"><tablePart r:id="rId1"/></tableParts></worksheet>'))
     editor.add_relationship(sheet_part, REL_TABLE, table_part)
@@ -68,6 +70,14 @@ def add_table_sheet(editor: PackageEditor, sheet: str, columns: list[str], *, fr
     location = TableLocation(sheet, sheet, sheet_part, table_part)
     editor.register(sheet, sheet_part, location)
     return location
+
+
+def _list_validations(columns: list[str], lists: dict[str, tuple[str, ...]]) -> str:
+    rules = "".join(
+        f'<dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="{cell_address(2, columns.index(name) + 1)}">'
+        f'<formula1>{escape(chr(34) + ",".join(values) + chr(34))}</formula1></dataValidation>'
+        for name, values in lists.items() if name in columns)
+    return f'<dataValidations count="{rules.count("<dataValidation ")}">{rules}</dataValidations>' if rules else ""
 
 
 def _free_table_id(editor: PackageEditor) -> int:

@@ -69,6 +69,9 @@ class Planner:
     demand: pd.DataFrame
     forecast: pd.DataFrame
     forecast_months: pd.DataFrame
+    unavailability: pd.DataFrame
+    travel_costs: pd.DataFrame
+    proposals: pd.DataFrame
     settings: dict[str, object]
     problems: list[Problem] = field(default_factory=list)
     layouts: dict[str, TableLayout] = field(default_factory=dict)

@@ -30,7 +30,7 @@ named here (a new one) runs after these."""
 def macro_order() -> list[str]:
     """The macros of :data:`ilt_xl.workbook.macros.MACROS` in the order a refresh runs them."""
     known = [name for name in ORDER if name in macros.MACROS]
-    return known + [name for name in macros.MACROS if name not in ORDER]
+    return known + [name for name, macro in macros.MACROS.items() if name not in ORDER and macro.refreshed]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ def validate(planner: Planner) -> list[Problem]:
     out += _conversion_rules(planner, currencies)
     out += _not_above(planner, "Enrolments", "Attended", "Registered", WARNING)
     out += _fx_rules(planner)
+    out += _not_above(planner, "Unavailability", "From", "To")
+    out += _unavailability_resources(planner)
     out += _budget_hierarchy_rules(planner)
     out += _holiday_rules(planner)
     out += _setting_problems(planner, currencies)
@@ -352,6 +354,21 @@ def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> pd.Se
     mapping = table.drop_duplicates(key).set_index(key)[value]
     found = keys.map(mapping).astype(object)  # object first: filling a float column with "" is refused by pandas 4
     return found.where(found.notna(), "")
+
+
+def _unavailability_resources(planner: Planner) -> list[Problem]:
+    """An error per Unavailability row whose Resource is neither an InstructorId nor a RoomId
+    (compared case-insensitively, as the conflicts and the optimiser match ids)."""
+    found = _located(planner, "Unavailability")
+    if found is None:
+        return []
+    leave, loc = found
+    known = set(planner.instructors["InstructorId"].astype(str).str.lower()) | set(planner.rooms["RoomId"].astype(str).str.lower())
+    resource = leave["Resource"].astype(str)
+    unknown = ((resource != "") & ~resource.str.lower().isin(known)).to_numpy()
+    return problems_from_mask(loc, unknown, leave.index.to_numpy(), "Resource", leave["Resource"],
+                              "an InstructorId of Instructors or a RoomId of Rooms",
+                              lambda v: f"Resource {v!r} is neither an instructor nor a room")
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:

@@ -47,8 +47,10 @@ TEMPLATE = ROOT / "workbooks" / "ilt_planner.xlsx"
 SCRIPTS = {  # Lite script -> command-line twin
     "ilt_refresh_checklist": "checklist", "ilt_build_allocation": "allocate", "ilt_check_conflicts": "conflicts",
     "ilt_refresh_fx": "fx", "ilt_refresh_budget": "budget", "ilt_refresh_availability": "availability",
+    "ilt_optimise": "optimise", "ilt_merge_advice": "merge-advice",
     "ilt_refresh_holidays": "holidays",
 }
+APPLY = "ilt_apply_proposals"  # writes four tables: compared with `ilt-xl apply` on a planner with proposals
 FORECAST_SCRIPT = "ilt_forecast"  # twin: ilt-xl forecast PATH -o OUT (three tables)
 ERROR_TYPES = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
                "Ref": "#REF!", "Value": "#VALUE!"}
@@ -138,6 +140,13 @@ def _calls() -> list[dict]:
     return calls
 
 
+def _proposed(folder: Path) -> Path:
+    """The example with the optimiser's proposals in its Proposals tab (what `ilt-xl optimise` writes)."""
+    target = folder / "proposed.xlsx"
+    assert run_macro("optimise", EXAMPLE, target).rows > 0
+    return target
+
+
 @pytest.fixture(scope="module")
 def lite(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("lite")
@@ -149,9 +158,11 @@ def lite(tmp_path_factory) -> dict:
         "sheet-scoped": payload(EXAMPLE, sheet_scoped=tuple(s.name for s in PLANNER.settings)),
         "text-id": _with_text_id(example),
         "stale-availability": _with_stale_availability(example),
+        "proposed": payload(_proposed(folder)),
     }
     variants = ("no-availability", "sheet-scoped", "text-id", "stale-availability")  # each checks what the Availability script meets
-    job = {"books": books, "only": {label: ["ilt_refresh_availability"] for label in variants}, "calls": _calls()}
+    only = {label: ["ilt_refresh_availability"] for label in variants} | {"proposed": [APPLY]}
+    job = {"books": books, "only": only, "calls": _calls()}
     (folder / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "udfs" / "lite_probe.py"), str(folder / "job.json"),
@@ -231,6 +242,9 @@ def _same_cell(lite_value, twin_value) -> bool:
     if isinstance(twin_value, dt.datetime):
         text = twin_value.date().isoformat() if twin_value.time() == dt.time(0) else twin_value.isoformat(sep=" ")
         return lite_value == text  # xlwings sends dates as ISO text, which Excel reads as the date
+    if isinstance(twin_value, dt.time):  # a time of day is written as the fraction of a day Excel holds
+        seconds = twin_value.hour * 3600 + twin_value.minute * 60 + twin_value.second
+        return isinstance(lite_value, (int, float)) and math.isclose(lite_value, seconds / 86400, abs_tol=1e-9)
     if isinstance(twin_value, bool) or isinstance(lite_value, bool):
         return lite_value == twin_value
     return isinstance(lite_value, (int, float)) and math.isclose(lite_value, twin_value, rel_tol=1e-12, abs_tol=1e-9)
@@ -253,7 +267,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
 # Scripts
 
 def test_every_script_takes_the_book_and_runs(lite):
-    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, FORECAST_SCRIPT])
+    assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, APPLY, FORECAST_SCRIPT])
     assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
                 if "error" in r}
@@ -267,6 +281,20 @@ def test_script_writes_the_rows_of_its_command_line_twin(lite, label, path, scri
     table = macros.MACROS[command].table
     cells = _after(lite["job"]["books"][label], lite["scripts"][label][script]["actions"])
     _compare(cells.table(table), _twin_rows(path, command, tmp_path), table)
+
+
+def test_apply_writes_what_the_command_line_apply_writes(lite, tmp_path):
+    from ilt_xl.workbook.proposals import apply_file
+
+    cells = _after(lite["job"]["books"]["proposed"], lite["scripts"]["proposed"][APPLY]["actions"])
+    applied = tmp_path / "applied.xlsx"
+    run = apply_file(_proposed(tmp_path), applied)
+    assert run.applied > 0
+    wb = openpyxl.load_workbook(applied)
+    for table in ("Sessions", "Enrolments", "Conflicts", "Proposals"):
+        ws = next(w for w in wb.worksheets if table in w.tables)
+        twin = [[c.value for c in row] for row in ws[ws.tables[table].ref]]
+        _compare(cells.table(table), twin, table)
 
 
 @pytest.mark.parametrize("label,path", [("example", EXAMPLE), ("template", TEMPLATE)])

@@ -89,7 +89,7 @@ def test_wheel_is_pure_python_with_only_the_lite_dependencies(wheel):
     assert not [n for n in names if not n.endswith((".py", "py.typed")) and ".dist-info/" not in n]
     assert "udfs/wrappers.py" in names and "ilt_xl/functions/registry.py" in names and "udfs/book_io.py" in names
     requires = [l.split(": ", 1)[1] for l in _metadata(wheel) if l.startswith("Requires-Dist:")]
-    assert [canonicalize_name(Requirement(r).name) for r in requires] == ["numpy", "pandas", "holidays", "currencyconverter",
+    assert [canonicalize_name(Requirement(r).name) for r in requires] == ["numpy", "pandas", "scipy", "holidays", "currencyconverter",
                                                                            "statsmodels"]
     pyproject = {canonicalize_name(Requirement(r).name): str(Requirement(r).specifier) for r in lite_wheel.project()["dependencies"]}
     assert all(str(Requirement(r).specifier) == pyproject[canonicalize_name(Requirement(r).name)] for r in requires)

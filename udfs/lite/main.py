@@ -53,6 +53,24 @@ def ilt_refresh_availability(book: xw.Book):
 
 
 @script
+def ilt_optimise(book: xw.Book):
+    """Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab)."""
+    book_io.run_in_book(book, "optimise")
+
+
+@script
+def ilt_merge_advice(book: xw.Book):
+    """Propose merging under-filled Planned sessions into another of the same course (Proposals tab)."""
+    book_io.run_in_book(book, "merge-advice")
+
+
+@script
+def ilt_apply_proposals(book: xw.Book):
+    """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
+    book_io.apply_in_book(book)
+
+
+@script
 def ilt_refresh_holidays(book: xw.Book):
     """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
     book_io.run_in_book(book, "holidays")

@@ -12,8 +12,9 @@ import dataclasses
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin, call_by_name
+from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
-from ilt_xl.engine.values import ERR, NUM, STR, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, ERR, NUM, STR, Block, E_VALUE
 
 
 def _value_error() -> Val:
@@ -167,6 +168,7 @@ def scan(args: list[Val], ctx: Ctx) -> Val:
 
 
 @builtin("MAKEARRAY")
+@lifted(0, 1)           # arrays of sizes: one MAKEARRAY per element (each shows its first value)
 def makearray(args: list[Val], ctx: Ctx) -> Val:
     _fixed(args)
     if len(args) != 3 or args[2].lam is None or args[0].shape != (1, 1) or args[1].shape != (1, 1):
@@ -175,9 +177,10 @@ def makearray(args: list[Val], ctx: Ctx) -> Val:
     for v in args[:2]:
         if v.block.kind[0, 0] == ERR:
             return Val(Block.errors((1, 1), v.block.obj[0, 0]))
-        if v.block.kind[0, 0] != NUM or not 1 <= v.block.num[0, 0] < 1048577:
+        n = float(v.block.num[0, 0])        # TRUE counts as 1; 2.3 is no size (#VALUE!)
+        if v.block.kind[0, 0] not in (NUM, BOOL) or not 1 <= n < 1048577 or n != int(n):
             return _value_error()
-        size.append(int(v.block.num[0, 0]))
+        size.append(int(n))
     lam = args[2].lam
     out = np.empty(tuple(size), dtype=object)
     for i, j in np.ndindex(out.shape):

@@ -355,7 +355,9 @@ def index(args: list[Val], ctx: Ctx) -> Val:
             raise NotVectorisable("INDEX returning a whole row/column per row")
         rr = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))
         cc = slice(None) if c[0] == 0 else slice(int(c[0]) - 1, int(c[0]))
-        if (r[0] > nr) or (c[0] > nc) or r[0] < 0 or c[0] < 0:
+        if r[0] < 0 or c[0] < 0:            # a negative position is #VALUE!, one past the end #REF!
+            return Val(Block.errors((1, 1), E_VALUE))
+        if (r[0] > nr) or (c[0] > nc):
             return Val(Block.errors((1, 1), E_REF))
         sub = rng.block.take(rr, cc)
         ref = None
@@ -373,6 +375,8 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     num = b.num[ri, ci].copy()
     obj = (b.obj[ri, ci] if b.obj is not None else np.empty(len(ri), object)).copy()
     kind[bad], obj[bad] = ERR, E_REF
+    negative = (r < 0) | (c < 0)
+    obj[negative] = E_VALUE
     for m, e in ((cm, ce), (rm, re_)):
         if m is not None:
             m = np.broadcast_to(m, kind.shape)

@@ -40,3 +40,13 @@ def test_a_defined_name_holding_a_lambda_is_callable(tmp_path):
     model = load_workbook_model(tmp_path / "l.xlsx")
     compute(model, dt.date(2024, 1, 1))
     assert model.sheets[0].grid.num[0, 0] == 5.0
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # sizes given as an array: one MAKEARRAY per element, each showing its first value
+    ("=INDEX(_xlfn.MAKEARRAY({2,3},1,_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x*10+_xlpm.y)),1,2)", 11.0),
+    ("=_xlfn.MAKEARRAY(TRUE,1,_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x+1+_xlpm.y))", 3.0),   # TRUE is 1
+    ("=_xlfn.MAKEARRAY(2.3,1,_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x))", "#VALUE!"),       # not a whole number
+])
+def test_makearray_sizes(formula, expected):
+    assert value(formula) == expected

@@ -75,3 +75,12 @@ def test_xlookup_modes_as_excel(formula, expected):
 ])
 def test_lifted_arguments(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=INDEX({1,2;3,4},-1,1)", "#VALUE!"),          # a negative position: #VALUE! (the fixtures' values)
+    ("=INDEX({1,2;3,4},1,-1)", "#VALUE!"),
+    ("=INDEX({1,2;3,4},3,1)", "#REF!"),             # past the end: #REF!
+])
+def test_index_positions_out_of_the_array(formula, expected):
+    assert value(formula) == expected

@@ -71,3 +71,14 @@ def test_int_abs_and_mod_from_the_table():
     assert [call("MOD", arg(n), arg(d)) for n, d in ((3, 2), (-3, 2), (3, -2), (-3, -2))] == [1.0, 1.0, -1.0, -1.0]
     assert (call("MOD", arg(3), arg(0)), call("MOD", arg("#N/A"), arg(0))) == ("#DIV/0!", "#N/A")
     assert call("MOD", arg([5, 6, 7], per_row=True), arg(3), rows=(1, 2, 3)) == [[2.0], [0.0], [1.0]]
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=INDEX({1;2;3}*{10,20},3,2)", 60.0),          # a column against a row spreads over both
+    ("=SUM({1;2}*{1,1,1})", 9.0),
+    ("=INDEX({1,2,3}+{10,20},1,2)", 22.0),
+    ("=INDEX({1,2,3}+{10,20},1,3)", "#N/A"),        # beyond the shorter array: #N/A
+    ('=INDEX({1,2,3}&{"a","b"},1,3)', "#N/A"),
+])
+def test_operators_broadcast_as_excel(formula, expected):
+    assert value(formula) == expected

@@ -32,3 +32,33 @@ def test_t_of_a_reference_to_several_cells_takes_the_first():
 def test_valuetotext(formula, expected):
     from formula_values import value
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("number, expected", [
+    (1234, "หนึ่งพันสองร้อยสามสิบสี่บาทถ้วน"),         # Excel's documentation example
+    (157, "หนึ่งร้อยห้าสิบเจ็ดบาทถ้วน"), (65.8, "หกสิบห้าบาทแปดสิบสตางค์"),   # the conformance workbook's
+    (-1, "ลบหนึ่งบาทถ้วน"), (0, "ศูนย์บาทถ้วน"),
+    (21, "ยี่สิบเอ็ดบาทถ้วน"), (101, "หนึ่งร้อยเอ็ดบาทถ้วน"), (11, "สิบเอ็ดบาทถ้วน"),   # Thai number words
+    (1_000_000, "หนึ่งล้านบาทถ้วน"), (2_000_001, "สองล้านเอ็ดบาทถ้วน"),
+    (0.25, "ยี่สิบห้าสตางค์"), (1.005, "หนึ่งบาทหนึ่งสตางค์"),    # satang rounded half away from zero
+])
+def test_bahttext(number, expected):
+    from formula_values import value
+    assert value(f"=BAHTTEXT({number})") == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # a format's sections: positive;negative;zero;text, the negative one without a sign of its own
+    ('=TEXT(-1,"w;x;z")', "x"), ('=TEXT(0,"w;x;z")', "z"), ('=TEXT(1,"w;x;z")', "w"),
+    ('=TEXT(0,"w;x;z@")', "w"),            # a last section with @ is for text
+    ('=TEXT(-1,"w;x@")', "-w"),            # one section for numbers: negatives get the sign
+    ('=TEXT(-1,"")', "-"), ('=TEXT(1,"")', ""),
+    ('=TEXT(-1234.5,"#,##0.00;(#,##0.00)")', "(1,234.50)"),
+    ('=TEXT("ab","0;0;0;""<""@"">""")', "<ab>"), ('=TEXT("ab","0.0")', "ab"),
+    ("=TEXT(1.23,0)", "1"),                # a number as the format is its text
+    ('=TEXT(TRUE,"0.0")', "TRUE"),
+    ('=TEXT(1/0,"0")', "#DIV/0!"),
+])
+def test_text_sections(formula, expected):
+    from formula_values import value
+    assert value(formula) == expected
