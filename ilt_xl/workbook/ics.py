@@ -288,6 +288,8 @@ def _event_bodies(tables: dict[str, pd.DataFrame], titles: dict[str, str], instr
     is put together once per session, since an event is the same in its instructor's and its room's
     calendar."""
     s = tables["Sessions"]
+    if s.empty:
+        return [], [], []
     text = {c: s[c].map(_text).to_numpy(object) if c in s else np.full(len(s), "", object)
             for c in ("SessionId", "CourseId", "Status", "Country", "Site", "RoomId", "InstructorId")}
     first = pd.to_datetime(s["StartDate"], errors="coerce").to_numpy("datetime64[D]")

@@ -2,8 +2,9 @@
 counterpart of the read-only :class:`ilt_xl.xlsx.XlsxPackage`).
 
 Commands that change a user's workbook (the headless twins of the macros)
-read every zip part, replace only the parts they change, and write a new zip
-in which every other part is the same bytes in the same order. Nothing is
+read the zip parts they need, replace only the parts they change, and write a new zip
+in which every other part is the same bytes in the same order (copied in pieces from the
+source, never held whole: a 200,000-session planner's Sessions sheet inflates to a gigabyte). Nothing is
 re-serialised through a spreadsheet model, so charts, shapes, VBA, slicers,
 styles and anything else Excel stored survive untouched.
 
@@ -98,24 +99,33 @@ class PackageEditor:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with open_xlsx(self.path) as package:
+        # Kept open until saved (or closed): a part is read when first asked for.
+        self._source = package = open_xlsx(self.path)
+        try:
             self._infos = {info.filename: info for info in package.zip.zip.infolist()}
-            self._data = {name: package.zip.read(name) for name in self._infos}
+            self._data: dict[str, bytes | None] = dict.fromkeys(self._infos)    # None: not read, unchanged
             self.workbook_part = package.workbook_part
             self.date1904 = package.date1904
             sheet_parts = {s.name: s.part for s in package.sheets}
             self._tables = {t.name.casefold(): TableLocation(t.name, t.sheet, sheet_parts[t.sheet], t.part)
                             for t in package.tables}
             self._sheets = dict(sheet_parts)
-        self.changed: set[str] = set()
-        self._refuse_damaged_parts()
+            self.changed: set[str] = set()
+            self._refuse_damaged_parts()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let go of the source file (done by :meth:`save`); parts not read by then cannot be."""
+        self._source.close()
 
     def _refuse_damaged_parts(self) -> None:
         """Refuse a package whose XML parts (worksheets aside: the reader checks every one) are not
         well-formed: they would be copied into the output, which must be a valid workbook."""
         sheets = set(self._sheets.values())
-        for name, data in self._data.items():
-            if name.endswith((".xml", ".rels")) and name not in sheets and (damage := xml_damage(data)):
+        for name in list(self._data):
+            if name.endswith((".xml", ".rels")) and name not in sheets and (damage := xml_damage(self.read(name))):
                 raise WorkbookError(self.path, f"part {name} is damaged: its XML is not well-formed "
                                                f"(parser says: {damage})")
 
@@ -137,10 +147,13 @@ class PackageEditor:
         return self.stored_name(name) in self._data
 
     def read(self, name: str) -> bytes:
-        try:
-            return self._data[self.stored_name(name)]
-        except KeyError as exc:
-            raise WorkbookError(self.path, f"part {name} is missing from the package") from exc
+        name = self.stored_name(name)
+        if name not in self._data:
+            raise WorkbookError(self.path, f"part {name} is missing from the package")
+        data = self._data[name]
+        if data is None:
+            data = self._data[name] = self._source.zip.read(name)
+        return data
 
     def text(self, name: str) -> str:
         """Part ``name`` decoded as UTF-8 XML (Excel writes nothing else)."""
@@ -164,7 +177,7 @@ class PackageEditor:
         if isinstance(data, str):
             data = data.encode("utf-8")
         name = self.stored_name(name)
-        if self._data.get(name) != data:
+        if name not in self._data or self.read(name) != data:
             self._data[name] = data
             self.changed.add(name)
 
@@ -261,10 +274,13 @@ class PackageEditor:
         try:
             with atomic_target(target) as temp:
                 self._write_zip(temp)
+                self.close()        # before the new file takes the place of the source (in place)
                 if before_replace is not None:
                     before_replace()
         except OSError as exc:
             raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
+        finally:
+            self.close()
         return target
 
     def _write_zip(self, temp: Path) -> None:
@@ -276,7 +292,13 @@ class PackageEditor:
                     info.compress_type = zipfile.ZIP_DEFLATED
                 else:
                     info = _fresh_info(info)
-                out.writestr(info, data)
+                if data is not None:
+                    out.writestr(info, data)
+                    continue
+                info.file_size = self._infos[name].file_size    # lets zipfile choose zip64 for a huge part
+                with out.open(info, "w") as part:
+                    for chunk in self._source.zip.chunks(name):
+                        part.write(chunk)
 
 
 def _fresh_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

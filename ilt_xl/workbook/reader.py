@@ -9,7 +9,6 @@ the values. A file that is not a usable workbook raises :class:`WorkbookError`.
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +19,11 @@ from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
 from ilt_xl.xlsx import (
-    CellRange, SheetValues, TableInfo, XlsxPackage, column_letter, open_xlsx, parse_cell,
+    CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
 )
 
 SETTINGS_SHEET = "Settings"
-_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([^"]*)"')
 
 
 def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
@@ -180,18 +178,13 @@ class _Reader:
                 f"cells {merged} are merged inside table {info.name}; only the first keeps its value"))
 
     def _merged_ranges(self, sheet: str) -> list[CellRange]:
-        # <mergeCells> follows <sheetData>: search from the end of the part, once per sheet.
         if sheet not in self._merged:
-            part = self.pkg.sheet(sheet).part
-            data = self.pkg.zip.read(part)
-            start = data.rfind(b"<mergeCells")
-            found = _MERGE_REF.findall(data, start) if start >= 0 else []
             ranges = []
-            for ref in found:
+            for ref in self.pkg.scan(self.pkg.sheet(sheet).part).merged:
                 try:
-                    ranges.append(CellRange.parse(ref.decode("ascii")))
+                    ranges.append(CellRange.parse(ref))
                 except ValueError:
-                    self._problem(sheet, f"a merged range {ref.decode('ascii', 'replace')!r} is not a cell range",
+                    self._problem(sheet, f"a merged range {ref!r} is not a cell range",
                                   "a range such as B3:C3", severity=WARNING)
             self._merged[sheet] = ranges
         return self._merged[sheet]
@@ -226,8 +219,9 @@ class _Reader:
         sheet leniently (half a row, a cell less), and the commands copy the sheets they do not
         rewrite into their output, which must be a valid workbook."""
         for sheet in self.pkg.sheets:
-            if self.pkg.zip.has(sheet.part):
-                self.pkg.zip.require_well_formed(sheet.part, f"sheet {sheet.name}")
+            if self.pkg.zip.has(sheet.part) and (damage := self.pkg.scan(sheet.part).damage):
+                raise WorkbookError(self.pkg.path, f"sheet {sheet.name} ({sheet.part}) is damaged: its XML is not "
+                                               f"well-formed (parser says: {damage})")
 
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -82,10 +82,14 @@ def _day_fraction(value: object) -> float:
     return float(value)
 
 
-def body_rows_xml(table: Table, frame: pd.DataFrame, styles: Mapping[str, int]) -> str:
-    """The ``<row>`` elements 2..n+1 of ``table`` holding ``frame``; ``styles`` maps column letter to style id."""
+_CHUNK_ROWS = 5_000     # rows built and written at a time: memory stays flat however long the table
+
+
+def body_rows_xml(table: Table, frame: pd.DataFrame, styles: Mapping[str, int], first_row: int = 2) -> str:
+    """The ``<row>`` elements of ``table`` holding ``frame``, the first numbered ``first_row``;
+    ``styles`` maps column letter to style id."""
     n = len(frame)
-    rows = [str(r) for r in range(2, n + 2)]
+    rows = [str(r) for r in range(first_row, first_row + n)]
     columns = []
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
@@ -104,6 +108,13 @@ def body_rows_xml(table: Table, frame: pd.DataFrame, styles: Mapping[str, int]) 
     return "".join(f'<row r="{r}">' + "".join(cells) + "</row>" for r, cells in zip(rows, zip(*columns)))
 
 
+def _body_chunks(table: Table, frame: pd.DataFrame, styles: Mapping[str, int]) -> Iterator[bytes]:
+    """The body rows as UTF-8, :data:`_CHUNK_ROWS` rows at a time (a 200,000-session table's rows
+    built at once took gigabytes: every cell a string, formulas spelled out in each)."""
+    for start in range(0, len(frame), _CHUNK_ROWS):
+        yield body_rows_xml(table, frame.iloc[start:start + _CHUNK_ROWS], styles, first_row=start + 2).encode("utf-8")
+
+
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip part name, from workbook.xml and its relationships."""
     rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -112,14 +123,28 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return {s.get("name"): targets[s.get(f"{_REL}id")] for s in workbook.iter(f"{_MAIN}sheet")}
 
 
-def _replace_template_row(sheet_xml: str, table: Table, frame: pd.DataFrame) -> str:
+def _write_filled_sheet(out: zipfile.ZipFile, info: zipfile.ZipInfo, sheet_xml: str, table: Table,
+                        frame: pd.DataFrame) -> None:
+    """Write the sheet part ``info`` into ``out`` with ``frame``'s rows in place of the template row,
+    streamed: the part is never whole in memory."""
     start = sheet_xml.index('<row r="2"')
     end = sheet_xml.index("</row>", start) + len("</row>")
     styles = {letter: int(s) for letter, s in _STYLE.findall(sheet_xml[start:end])}
-    sheet_xml = sheet_xml[:start] + body_rows_xml(table, frame, styles) + sheet_xml[end:]
     # Readers that trust the used range (read-only openpyxl, some viewers) find it here.
     dimension = f'<dimension ref="A1:{get_column_letter(len(table.columns))}{len(frame) + 1}" />'
-    return sheet_xml.replace("<sheetViews>", dimension + "<sheetViews>", 1)
+    head = sheet_xml[:start].replace("<sheetViews>", dimension + "<sheetViews>", 1).encode("utf-8")
+    chunks = _body_chunks(table, frame, styles)
+    first = next(chunks, b"")
+    # A part past 2 GiB needs the zip64 extension, which must be chosen before writing; the first
+    # chunk's size, with a margin, tells (small planners keep the plain zip entry, byte for byte).
+    rows_per_byte = min(len(frame), _CHUNK_ROWS) / max(len(first), 1)
+    large = len(frame) / rows_per_byte * 1.5 > zipfile.ZIP64_LIMIT
+    with out.open(info, "w", force_zip64=large) as part:
+        part.write(head)
+        part.write(first)
+        for chunk in chunks:
+            part.write(chunk)
+        part.write(sheet_xml[end:].encode("utf-8"))
 
 
 def fill_tables(path: str | Path, filled: Mapping[str, tuple[Table, pd.DataFrame]]) -> None:
@@ -130,14 +155,16 @@ def fill_tables(path: str | Path, filled: Mapping[str, tuple[Table, pd.DataFrame
         parts = _sheet_parts(archive)
         entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
     replaced = {parts[name]: (table, frame) for name, (table, frame) in filled.items()}
+    # Level 1 deflates the long, repetitive formula XML several times faster than the default.
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as out:
         for info, data in entries:
-            if info.filename in replaced:
-                data = _replace_template_row(data.decode("utf-8"), *replaced[info.filename]).encode("utf-8")
-            elif info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + _PINNED_W3CDTF.encode(), data)
             pinned = zipfile.ZipInfo(info.filename, date_time=PINNED_TIME)
             pinned.compress_type = zipfile.ZIP_DEFLATED
             pinned.external_attr = info.external_attr
-            # Level 1 deflates the long, repetitive formula XML several times faster than the default.
-            out.writestr(pinned, data, compresslevel=1)
+            pinned._compresslevel = 1     # ZipFile.open() takes the level from the entry (no public setter before 3.13)
+            if info.filename in replaced:
+                _write_filled_sheet(out, pinned, data.decode("utf-8"), *replaced[info.filename])
+                continue
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + _PINNED_W3CDTF.encode(), data)
+            out.writestr(pinned, data)

@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element
 
 from ilt_xl.xlsx.cells import CellRange
 from ilt_xl.xlsx.errors import WorkbookError
+from ilt_xl.xlsx.part_scan import PartScan, scan_part
 from ilt_xl.xlsx.safezip import SafeZip
 from ilt_xl.xlsx.sniff import non_zip_reason
 
@@ -100,6 +101,7 @@ class XlsxPackage:
         self.path = path
         self.zip = zip_
         self._calamine = None  # opened by ilt_xl.xlsx.values when cell values are first read
+        self._scans: dict[str, PartScan] = {}
         self.workbook_part = self._workbook_part()
         root = self.zip.xml(self.workbook_part)
         if root.tag != f"{_M}workbook":
@@ -123,6 +125,13 @@ class XlsxPackage:
             self._calamine.close()
             self._calamine = None
         self.zip.close()
+
+    def scan(self, part: str) -> PartScan:
+        """The :class:`~ilt_xl.xlsx.part_scan.PartScan` of worksheet part ``part``, made once (one
+        streamed pass: the part is never whole in memory)."""
+        if part not in self._scans:
+            self._scans[part] = scan_part(self.zip.chunks(part), lambda: self.zip.chunks(part))
+        return self._scans[part]
 
     def sheet(self, name: str) -> SheetInfo | None:
         """The sheet named ``name`` (Excel compares tab names case-insensitively), or None."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 import zlib
 from pathlib import Path
 from xml.parsers import expat
@@ -32,6 +33,7 @@ _RATIO_FLOOR = 1 << 20          # small parts may compress absurdly well (a run 
 _DEFLATE_MAX_RATIO = 1032
 _PROLOG_BYTES = 64 << 10
 _CHUNK = 1 << 20
+_SCAN_CHUNK = 8 << 20
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
@@ -219,12 +221,16 @@ class SafeZip:
             raise self._refuse(f"part {info.filename} is corrupt (its size or CRC-32 does not match the directory)")
         return data
 
-    def require_well_formed(self, name: str, what: str) -> None:
-        """Refuse the file when part ``name`` (``what`` names it for a user: "sheet Notes") is not
-        well-formed XML: a lenient reader would take half of it, and a copy of it would be damaged."""
-        damage = xml_damage(self.read(name))
-        if damage:
-            raise self._refuse(f"{what} ({name}) is damaged: its XML is not well-formed (parser says: {damage})")
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """Part ``name`` inflated a few MiB at a time, for a part too big to hold whole; never past
+        the size it declares, and a CRC-32 that does not match is refused (at the end)."""
+        info = self._info(name)
+        try:
+            with self.zip.open(info) as fh:
+                while chunk := fh.read(_SCAN_CHUNK):
+                    yield chunk
+        except _CORRUPT as exc:
+            raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""

@@ -8,25 +8,15 @@ span an absurd area (one stray cell at XFD1048576) is refused before it is read.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import python_calamine as calamine
 
-from ilt_xl.xlsx.cells import column_index
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.package import XlsxPackage
 
 MAX_CELLS = 20_000_000           # calamine holds ~32 bytes a cell: about 640 MB at most
-# A cell with content: an opening <c> tag that is not self-closed (a formatted empty cell, even at
-# XFD1048576, is <c r=".." s=".."/> and costs calamine nothing).
-_CONTENT_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
-_WIDE_CONTENT_CELL = re.compile(rb'<(?:\w+:)?c r="[A-Z]{2,3}\d+"[^>]*(?<!/)>')
-_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row r="(\d+)"')
-_TAIL = 1 << 16
-
-
 @dataclass(frozen=True)
 class SheetValues:
     """Values of rows 1..``grid.shape[0]`` of a sheet; ``grid[r-1, c-1]`` is Excel cell (r, c)."""
@@ -48,33 +38,11 @@ class SheetValues:
         return out
 
 
-def _last_content_row(data: bytes) -> int:
-    """The lowest row holding a cell with content. Cells come in row order, so the last one is found
-    near the end; a row numbered further down (formatted but empty, or out of order in a crafted
-    file) makes every cell be looked at."""
-    size, last = _TAIL, 0
-    while True:
-        start = max(len(data) - size, 0)
-        found = [int(m.group(2)) for m in _CONTENT_CELL.finditer(data, start)]
-        if found or start == 0:
-            last = max(found, default=0)
-            break
-        size *= 4
-    if max(map(int, _ROW_NUMBER.findall(data)), default=0) > last:
-        last = max((int(m.group(2)) for m in _CONTENT_CELL.finditer(data)), default=0)
-    return last
-
-
 def _check_extent(pkg: XlsxPackage, sheet: str, part: str) -> None:
     """Refuse a sheet whose cells with content span more than MAX_CELLS: calamine would allocate
     them all. Formatted empty cells and rows do not count (calamine skips them too)."""
-    data = pkg.zip.read(part)
-    last_row = _last_content_row(data)
-    # Bound the width cheaply by the longest column letters present; count exactly only when needed.
-    width = 26 if _WIDE_CONTENT_CELL.search(data) is None else 16_384
-    if last_row * width > MAX_CELLS:
-        width = max((column_index(c.decode()) for c in set(m.group(1) for m in _CONTENT_CELL.finditer(data))),
-                    default=1)
+    scan = pkg.scan(part)
+    last_row, width = scan.last_content_row, scan.last_content_column
     if last_row * width > MAX_CELLS:
         raise WorkbookError(
             pkg.path, f"sheet {sheet} spans {last_row:,} rows x {width:,} columns of cells with content, "

@@ -291,6 +291,8 @@ def _summary(row_fields: Val, col_fields: Val | None, values: Val, function: Val
                         "unsupported argument of GROUPBY/PIVOTBY")
     skip = 1 if h in (1, 3) else 0
     records = _kept(filter_, n, skip) + skip
+    if not len(records):
+        raise _Invalid()                # nothing to group (Excel's #CALC!, #VALUE! here)
     rel = _one_integer(relative_to, 0)
     if rel not in (0, 1, 2, 3, 4):
         raise _Invalid()

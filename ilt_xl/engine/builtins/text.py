@@ -1,13 +1,18 @@
-"""Text built-ins: TRIM, T and VALUETOTEXT (the rest of the text functions go through the `formulas` bridge)."""
+"""Text built-ins: TRIM, T, VALUETOTEXT, BAHTTEXT and TEXT's sections (the rest of the text
+functions go through the `formulas` bridge)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
+from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
-from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import EMPTY, ERR, STR, Block, E_VALUE
+from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
 
 
 @builtin("TRIM")
@@ -112,3 +117,135 @@ def bahttext(args: list[Val], ctx: Ctx) -> Val:
     for idx in np.ndindex(b.shape):
         out[idx] = e[idx] if m is not None and m[idx] else bahttext_of(float(num[idx]))
     return Val(Block.from_objects(out), args[0].per_row)
+
+
+# ---- TEXT: choosing the section of a format -----------------------------------------------------------
+
+_CONDITION = re.compile(r"\[\s*[<>=]")
+
+
+def format_sections(code: str) -> list[str]:
+    """A number format split at its ``;`` (not those in quotes or after a backslash)."""
+    out, part, quoted, i = [], [], False, 0
+    while i < len(code):
+        ch = code[i]
+        if ch == "\\" and i + 1 < len(code):
+            part.append(code[i:i + 2])
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        if ch == ";" and not quoted:
+            out.append("".join(part))
+            part = []
+        else:
+            part.append(ch)
+        i += 1
+    out.append("".join(part))
+    return out
+
+
+def _has_at(section: str) -> bool:
+    return "@" in re.sub(r'"[^"]*"|\\.', "", section)
+
+
+def choose_section(number: float, code: str) -> tuple[float, str]:
+    """(the number to format, the one-section format) by Excel's rule: positive;negative;zero;text.
+    A negative number formatted by its own section shows no minus sign of its own; a last
+    section holding @ is the text section, not one for numbers."""
+    sections = format_sections(code)
+    if len(sections) > 1 and _has_at(sections[-1]):
+        sections = sections[:-1]
+    if len(sections) == 1:
+        return number, sections[0]
+    if number < 0:
+        return -number, sections[1]
+    if number == 0 and len(sections) >= 3:
+        return number, sections[2]
+    return number, sections[0]
+
+
+def _text_section(code: str) -> str | None:
+    sections = format_sections(code)
+    return sections[-1] if len(sections) > 1 and _has_at(sections[-1]) else (
+        sections[0] if len(sections) == 1 and _has_at(sections[0]) else None)
+
+
+@builtin("TEXT")
+def text_(args: list[Val], ctx: Ctx) -> Val:
+    """TEXT(value, format_text): the `formulas` library formats one section; which section, and
+    a number given as the format (``TEXT(1.23, 0)`` is ``TEXT(1.23, "0")``), follow Excel."""
+    if len(args) != 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    value, fmt = args
+    per_row = broadcast_pair(value, fmt)
+    vb, fb = value.block, fmt.block
+    shape = np.broadcast_shapes(vb.shape, fb.shape)
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        v = vb.take(*(slice(0, 1) if n == 1 else slice(i, i + 1) for i, n in zip(idx, vb.shape)))
+        f = fb.take(*(slice(0, 1) if n == 1 else slice(i, i + 1) for i, n in zip(idx, fb.shape)))
+        out[idx] = _text_one(v, f, ctx)
+    return Val(_text_block(out), per_row)
+
+
+def _text_one(v: Block, f: Block, ctx: Ctx):
+    if f.kind[0, 0] == ERR:
+        return v.obj[0, 0] if v.kind[0, 0] == ERR else f.obj[0, 0]
+    if v.kind[0, 0] == ERR:
+        return v.obj[0, 0]
+    if v.kind[0, 0] == BOOL:            # TRUE/FALSE are not numbers to format
+        return "TRUE" if v.num[0, 0] else "FALSE"
+    code = str(co.to_texts(f)[0][0, 0])
+    if _CONDITION.search(code):
+        return _formatted(v.value(0, 0), code, ctx)
+    if v.kind[0, 0] == STR:
+        try:
+            float(str(v.obj[0, 0]).strip())
+        except ValueError:              # text that is no number: the text section, else itself
+            section = _text_section(code)
+            return v.obj[0, 0] if section is None else text_section(str(v.obj[0, 0]), section)
+    number = float(co.to_numbers(v)[0][0, 0])
+    shown, section = choose_section(number, code)
+    return _formatted(shown, section, ctx)
+
+
+def text_section(text: str, section: str) -> str:
+    """Text through a format's text section: @ is the text, quoted and backslashed characters are
+    literal, ``_x`` leaves a space, ``*x`` (fill) and [colour] are not shown."""
+    out, i = [], 0
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = len(section) if end < 0 else end
+            out.append(section[i + 1:end])
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < len(section):
+            out.append(section[i + 1])
+        elif ch == "_" and i + 1 < len(section):
+            out.append(" ")
+        elif ch == "*" and i + 1 < len(section):
+            pass
+        elif ch == "[":
+            end = section.find("]", i)
+            i = len(section) if end < 0 else end + 1
+            continue
+        else:
+            out.append(text if ch == "@" else ch)
+            i += 1
+            continue
+        i += 2
+    return "".join(out)
+
+
+def _formatted(value, section: str, ctx: Ctx):
+    got = call_formulas("TEXT", [Val(Block.scalar(value)), Val(Block.scalar(section))], ctx).block
+    return got.obj[0, 0] if got.kind[0, 0] in (STR, ERR) else got.value(0, 0)
+
+
+def _text_block(out: np.ndarray) -> Block:
+    """Texts and errors (errors are objects, not text that reads like one)."""
+    kind = np.array([[ERR if isinstance(v, XlError) else STR for v in row] for row in out], dtype=np.int8)
+    return Block(kind, np.zeros(out.shape), out)

@@ -70,6 +70,7 @@ def test_pivotby_percentof_relative_to(relative_to, east_a):
     ("=_xlfn.GROUPBY(A2:A7,C2:C7,_xleta.SUM,0,3)", "#VALUE!"),  # a depth past the fields
     ("=_xlfn.GROUPBY(A2:A7,C2:C7,_xleta.SUM,0,1,3)", "#VALUE!"),  # a sort column past the fields
     ("=_xlfn.GROUPBY(A2:A7,C2:C7,_xleta.SUM,0,1,1,{1;0;1;0;1;1})", "East"),
+    ("=_xlfn.GROUPBY(A2:A7,C2:C7,_xleta.SUM,0,1,1,C2:C7>100)", "#VALUE!"),   # no record kept
     ("=_xlfn.PERCENTOF({1,2},{1,2,3,4})", 0.3),
     ("=_xlfn.PERCENTOF({1,2},{0})", "#DIV/0!"),
     ("=_xlfn.PERCENTOF({1,2},1/0)", "#NUM!"),                   # Excel's code for an error in the data

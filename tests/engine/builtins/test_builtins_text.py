@@ -45,3 +45,20 @@ def test_valuetotext(formula, expected):
 def test_bahttext(number, expected):
     from formula_values import value
     assert value(f"=BAHTTEXT({number})") == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # a format's sections: positive;negative;zero;text, the negative one without a sign of its own
+    ('=TEXT(-1,"w;x;z")', "x"), ('=TEXT(0,"w;x;z")', "z"), ('=TEXT(1,"w;x;z")', "w"),
+    ('=TEXT(0,"w;x;z@")', "w"),            # a last section with @ is for text
+    ('=TEXT(-1,"w;x@")', "-w"),            # one section for numbers: negatives get the sign
+    ('=TEXT(-1,"")', "-"), ('=TEXT(1,"")', ""),
+    ('=TEXT(-1234.5,"#,##0.00;(#,##0.00)")', "(1,234.50)"),
+    ('=TEXT("ab","0;0;0;""<""@"">""")', "<ab>"), ('=TEXT("ab","0.0")', "ab"),
+    ("=TEXT(1.23,0)", "1"),                # a number as the format is its text
+    ('=TEXT(TRUE,"0.0")', "TRUE"),
+    ('=TEXT(1/0,"0")', "#DIV/0!"),
+])
+def test_text_sections(formula, expected):
+    from formula_values import value
+    assert value(formula) == expected

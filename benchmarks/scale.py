@@ -1,0 +1,75 @@
+"""Benchmark: each command's CPU time and peak memory on a large planner (issue 14, item 15: every
+command on 200,000 sessions within 2 GB and in linear time).
+
+    python benchmarks/scale.py                          # builds a 20,000-session example first
+    python benchmarks/scale.py --sessions 200000        # the issue's size (building it takes minutes)
+    python benchmarks/scale.py PLAN.xlsx --commands check ics report
+
+Each command runs in a fresh process (``ilt_xl.cli.main``), one after the other, so its
+peak resident memory is its own (``getrusage(RUSAGE_CHILDREN)`` of a process that has only that
+child). Prints, per command, the exit code, user+system CPU seconds, microseconds of CPU per
+session (equal figures at two sizes mean linear time) and the peak in MB against the 2 GB goal.
+Figures measured are kept in ``benchmarks/scale.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+COMMANDS = {
+    "check": ["check", "{plan}"],
+    "report": ["report", "{plan}"],
+    "ics": ["ics", "{plan}", "--all", "{out}/calendars"],
+    "conflicts": ["conflicts", "{plan}", "-o", "{out}/conflicts.xlsx"],
+    "checklist": ["checklist", "{plan}", "-o", "{out}/checklist.xlsx"],
+    "allocate": ["allocate", "{plan}", "-o", "{out}/allocate.xlsx"],
+    "recalc": ["recalc", "{plan}", "-o", "{out}/recalc.xlsx"],
+    "refresh": ["refresh", "{plan}", "-o", "{out}/refresh.xlsx"],
+}
+GOAL_MB = 2048
+
+
+def measure(args: list[str]) -> tuple[int, float, float]:
+    """(exit code, CPU seconds, peak MB) of ``ilt-xl ARGS`` in a child process of its own."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],\n"
+        "                   capture_output=True)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(r.returncode, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    exit_code, cpu, peak = done.stdout.split()
+    return int(exit_code), float(cpu), float(peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("plan", nargs="?", type=Path, help="an existing planner (default: build the example)")
+    parser.add_argument("--sessions", type=int, default=20_000)
+    parser.add_argument("--commands", nargs="+", default=list(COMMANDS), choices=list(COMMANDS))
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        plan = options.plan
+        if plan is None:
+            plan = Path(folder) / "plan.xlsx"
+            code, cpu, peak = measure(["new", str(plan), "--example", "--sessions", str(options.sessions), "-q"])
+            print(f"{'new --example':14} exit {code}  {cpu:8.1f} s CPU  {peak:7.0f} MB")
+        from ilt_xl.workbook.reader import read_planner
+
+        sessions = len(read_planner(plan, validate=False).tables["Sessions"])
+        print(f"{plan}: {sessions:,} sessions")
+        for name in options.commands:
+            out = Path(tempfile.mkdtemp(dir=folder))
+            args = [a.format(plan=plan, out=out) for a in COMMANDS[name]]
+            code, cpu, peak = measure(args)
+            verdict = "within" if peak <= GOAL_MB else "OVER"
+            print(f"{name:14} exit {code}  {cpu:8.1f} s CPU  {cpu / sessions * 1e6:6.0f} us/session  "
+                  f"{peak:7.0f} MB ({verdict} {GOAL_MB} MB)")
+
+
+if __name__ == "__main__":
+    main()
