@@ -26,8 +26,10 @@ import defusedxml.ElementTree as safe_et
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.zip_members import data_offset, fast_zlib
 
-MAX_PART_BYTES = 1 << 30
-MAX_TOTAL_BYTES = 2 << 30
+# A 200,000-session planner's Sessions sheet inflates to about 1.2 GB (48 columns), read streamed;
+# bombs are caught by the ratio and honest-size checks long before these sizes.
+MAX_PART_BYTES = 2 << 30
+MAX_TOTAL_BYTES = 4 << 30
 MAX_RATIO = 1000
 _RATIO_FLOOR = 1 << 20          # small parts may compress absurdly well (a run of blanks)
 _DEFLATE_MAX_RATIO = 1032
