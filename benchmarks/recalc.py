@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import resource
 import subprocess
 import sys
 import tempfile
@@ -54,41 +53,53 @@ def time_zip_copy(path: Path, out: Path) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
-def _child_cpu() -> float:
-    """CPU seconds (user + system) the finished child processes have used so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# Runs a command and prints its peak memory (MB) and CPU seconds. A child's peak memory as its
+# parent sees it includes the parent's own size when the child was started (Linux counts the
+# memory the child shared before exec), so the command is started from this small process, not
+# from the benchmark, which holds workbooks of its own.
+_MEASURED = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], capture_output=True)     # recalc exits 1 when cells are kept: still timed
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(u.ru_maxrss / 1024, u.ru_utime + u.ru_stime)
+"""
 
 
-def time_zip_copy_cli(path: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
+def run_measured(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak memory in MB) of ``command`` in a process of its own."""
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _MEASURED, *command], check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    peak, cpu = map(float, done.stdout.split())
+    return wall, cpu, peak
+
+
+def time_zip_copy_cli(path: Path, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak MB) of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
     code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import recalc; recalc.zip_copy(*sys.argv[1:])"
-    t, c = time.perf_counter(), _child_cpu()
-    subprocess.run([sys.executable, "-c", code, str(path), str(out)], check=True)
-    return time.perf_counter() - t, _child_cpu() - c
+    return run_measured([sys.executable, "-c", code, str(path), str(out)])
 
 
 def floor_ratios(path: Path, folder: Path, rounds: int = 3) -> None:
     """recalc / plain copy, in process and from the command line, interleaved so both see the same
     machine; the best of ``rounds`` each, wall time and CPU time (all threads; on a machine shared
-    with other work the CPU time moves less), and the command line's peak memory."""
+    with other work the CPU time moves less), and each command line's peak memory."""
     copy_in, ours_in, copy_cli, ours_cli = [], [], [], []
     for _ in range(rounds):
         copy_in.append(time_zip_copy(path, folder / "copy.xlsx"))
         c = time.process_time()
         ours_in.append((time_ilt_xl(path, folder / "ours.xlsx")[0], time.process_time() - c))
         copy_cli.append(time_zip_copy_cli(path, folder / "copy_cli.xlsx"))
-        c = _child_cpu()
-        ours_cli.append((time_ilt_xl_cli(path, folder / "ours_cli.xlsx"), _child_cpu() - c))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ours_cli.append(time_ilt_xl_cli(path, folder / "ours_cli.xlsx"))
 
-    def line(what: str, copy: list, ours: list, tail: str = "") -> None:
-        (cw, cc), (ow, oc) = [(min(w for w, _ in runs), min(c for _, c in runs)) for runs in (copy, ours)]
+    def line(what: str, copy: list, ours: list) -> None:
+        (cw, cc), (ow, oc) = [(min(r[0] for r in runs), min(r[1] for r in runs)) for runs in (copy, ours)]
+        peaks = "" if len(ours[0]) < 3 else \
+            f"; peak memory: copy {max(r[2] for r in copy):.0f} MB, recalc {max(r[2] for r in ours):.0f} MB"
         print(f"{what}: copy {cw:.2f} s (CPU {cc:.2f} s), recalc {ow:.2f} s (CPU {oc:.2f} s): "
-              f"ratio {ow / cw:.2f} wall, {oc / cc:.2f} CPU{tail}")
+              f"ratio {ow / cw:.2f} wall, {oc / cc:.2f} CPU{peaks}")
     line("plain zip copy vs ilt-xl recalc, in process", copy_in, ours_in)
-    line("plain zip copy vs ilt-xl recalc, command line (a fresh Python each)", copy_cli, ours_cli,
-         f"; peak memory of a child {peak:.0f} MB")
+    line("plain zip copy vs ilt-xl recalc, command line (a fresh Python each)", copy_cli, ours_cli)
 
 
 def build_example(folder: Path, sessions: int) -> Path:
@@ -112,12 +123,10 @@ def time_ilt_xl_warm(path: Path, out: Path, runs: int) -> tuple[float, float]:
     return times[0], times[len(times) // 2]
 
 
-def time_ilt_xl_cli(path: Path, out: Path) -> float:
+def time_ilt_xl_cli(path: Path, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak MB) of ``ilt-xl recalc`` in a fresh process."""
     script = Path(sys.executable).with_name("ilt-xl")        # this environment's, whatever PATH says
-    t = time.perf_counter()
-    subprocess.run([str(script) if script.exists() else "ilt-xl", "recalc", str(path), "-o", str(out), "--force"],
-                   capture_output=True, text=True)
-    return time.perf_counter() - t
+    return run_measured([str(script) if script.exists() else "ilt-xl", "recalc", str(path), "-o", str(out), "--force"])
 
 
 def a1_twin(path: Path, target: Path) -> Path:
@@ -223,7 +232,7 @@ def main() -> None:
         ours, median = time_ilt_xl_warm(path, tmp / "ours.xlsx", args.warm_runs)
         print(f"ilt-xl (in process, warm):       {ours:6.2f} s   best of {args.warm_runs} (median {median:.2f} s), "
               "as in a batch worker")
-        cli = time_ilt_xl_cli(path, tmp / "ours_cli.xlsx")
+        cli = time_ilt_xl_cli(path, tmp / "ours_cli.xlsx")[0]
         print(f"ilt-xl recalc (CLI):             {cli:6.2f} s   (a fresh process: Python start-up and imports included)")
         for run in ("cold", "warm")[: args.lo_runs]:
             lo = time_libreoffice(path, tmp / f"lo_{run}", args.lo_cap)
@@ -243,7 +252,7 @@ def same_size(folder: Path, sessions: int, cap: float) -> None:
     """formulas and ilt-xl on a smaller example that formulas can finish: a measured ratio, not a bound."""
     path = build_example(folder, sessions)
     ours, _ = time_ilt_xl_warm(path, folder / f"ours_{sessions}.xlsx", 3)
-    cli = time_ilt_xl_cli(path, folder / f"ours_cli_{sessions}.xlsx")
+    cli = time_ilt_xl_cli(path, folder / f"ours_cli_{sessions}.xlsx")[0]
     f = time_formulas(a1_twin(path, folder / f"a1_twin_{sessions}.xlsx"), folder / f"formulas_{sessions}", cap)
     print(f"same workbook at {sessions} sessions: formulas {_seconds(f, cap)}, ilt-xl warm {ours:.2f} s "
           f"({_ratio(f, cap, ours)}), ilt-xl CLI {cli:.2f} s ({_ratio(f, cap, cli)})")

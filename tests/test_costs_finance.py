@@ -155,3 +155,36 @@ def test_report_dashboard_and_budget_give_the_same_totals_to_the_cent():
     assert len(by_year) >= 3
     for year, total in by_year.items():
         assert total == budget[year] == dashboard[year], year
+
+
+def _planned(lines: list[dict]) -> dict[str, pd.DataFrame]:
+    """One planned session P1: 900 EUR fixed, 10 EUR per learner, 9 learners expected, and ``lines``."""
+    tables = _tables()
+    tables["Sessions"] = _as_read("Sessions", pd.DataFrame({
+        "SessionId": ["P1"], "CourseId": "C1", "Status": "Planned", "StartDate": pd.to_datetime(["2024-09-02"]),
+        "EndDate": pd.to_datetime(["2024-09-02"]), "Country": "DE", "ForecastLearners": [9], "OtherFixedCost": [900.0]}))
+    tables["Enrolments"] = _as_read("Enrolments", pd.DataFrame(
+        [{"SessionId": "P1", "Country": "DE", "Registered": 0, **line} for line in lines]))
+    return tables
+
+
+def _forecast(tables) -> dict[str, float]:
+    lines = plan.cost_ledgers(tables, SETTINGS)
+    return lines.groupby("BusinessUnit")["AmountReporting"].sum().round(2).to_dict()
+
+
+def test_forecast_is_charged_by_expected_learners_and_the_rest_is_unallocated():
+    # 1 of 9 expected learners registered: A pays 1/9 of 900 + 9 x 10 = 990, not all of it
+    assert _forecast(_planned([dict(BusinessUnit="A", Registered=1)])) == {"A": 110.0, "(unallocated)": 880.0}
+    # seats reserved by A (4, one of them registered) and B (5): nothing left unallocated
+    assert _forecast(_planned([dict(BusinessUnit="A", Registered=1, Reserved=4), dict(BusinessUnit="B", Reserved=5)])) \
+        == {"A": 440.0, "B": 550.0}
+    # reservations beyond the forecast raise it: 11 learners, 900 + 110 = 1,010 split 6:5 to the cent
+    got = _forecast(_planned([dict(BusinessUnit="A", Reserved=6), dict(BusinessUnit="B", Reserved=5)]))
+    assert got == {"A": 550.91, "B": 459.09} and round(sum(got.values()), 2) == 1010.0
+    # no line at all: the whole forecast is unallocated, and listed by session
+    tables = _planned([])
+    tables["Enrolments"] = tables["Enrolments"].iloc[0:0]
+    assert _forecast(tables) == {"(unallocated)": 990.0}
+    listed = plan.unallocated_forecast(plan.cost_ledgers(tables, SETTINGS), session_table(tables, SETTINGS))
+    assert listed[["SessionId", "Amount"]].to_dict("records") == [{"SessionId": "P1", "Amount": 990.0}]

@@ -76,7 +76,11 @@ def _registered(t):
 
 def test_enrolment_lines_are_consistent(t):
     e, s = t["Enrolments"], t["Sessions"]
-    assert (e["Registered"] > 0).all()
+    reserving = e["Reserved"].fillna(0) > 0  # seats reserved on planned sessions before names exist
+    assert ((e["Registered"] > 0) | reserving).all()
+    status = s.set_index("SessionId")["Status"].reindex(e["SessionId"]).to_numpy()
+    assert (status[reserving.to_numpy()] == "Planned").all() and reserving.sum() > 20
+    assert (e.loc[reserving, "Reserved"] >= e.loc[reserving, "Registered"]).all()
     assert set(e["SessionId"]) <= set(s["SessionId"])
     status = s.set_index("SessionId")["Status"].reindex(e["SessionId"]).to_numpy()
     assert e.loc[status == "Delivered", "Attended"].notna().all()

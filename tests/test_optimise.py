@@ -220,7 +220,8 @@ def test_example_optimise_then_apply(example, move_days):
     # Locked sessions (anything not Planned) are unchanged, column for column.
     before_s = t["Sessions"].reset_index(drop=True)
     locked = (before_s["Status"] != "Planned").to_numpy()
-    pd.testing.assert_frame_equal(done.sessions.reset_index(drop=True)[locked], before_s[locked])
+    # (values, not dtypes: applying a room change turns the whole Site column from str to object)
+    pd.testing.assert_frame_equal(done.sessions.reset_index(drop=True)[locked], before_s[locked], check_dtype=False)
     # The sessions it assigned have no double booking, skill mismatch, leave clash or capacity problem.
     found = conflicts(after, settings)
     touched = set(p["SessionId"])

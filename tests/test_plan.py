@@ -56,21 +56,22 @@ def test_budget_vs_actual_committed_forecast():
     assert rows[(2024, "A", "")] == (780.0, 0.0, 0.0, 220.0)
     # S4: planned, F = 1 registered, 200 USD at 2 USD/EUR.
     assert rows[(2024, "B", "FR")] == (260.0, 0.0, 100.0, 140.0)
-    # S3: 300 + 10 forecast learners x 10, all on its only line.
-    assert rows[(2025, "a", "")] == (0.0, 0.0, 400.0, -100.0)
+    # S3: 300 + 10 forecast learners x 10 = 400; its only line registered 2 of the 10: 80, the rest unallocated.
+    assert rows[(2025, "a", "")] == (0.0, 0.0, 80.0, 220.0)
+    assert rows[(2025, "(unallocated)", "")] == (0.0, 0.0, 320.0, -320.0)
     # S6 has an unknown course: its cost is unknown, so is C's actual.
     actual, committed, forecast, variance = rows[(2024, "C", "")]
     assert np.isnan(actual) and np.isnan(variance) and committed == 0.0
     # S2 has no enrolment lines: committed, unallocated, unbudgeted.
     assert rows[(2024, "(unallocated)", "")] == (0.0, 500.0, 0.0, -500.0)
-    assert len(got) == 5  # S5 (cancelled) counts nowhere
+    assert len(got) == 6  # S5 (cancelled) counts nowhere
 
 
 def test_fiscal_year_start_month_moves_sessions_between_years():
     figures = plan_figures(tables(), {**SETTINGS, "FiscalYearStartMonth": 7})
     by = figures.set_index(["Year", "BusinessUnit", "Country"])
     assert by.loc[(2023, "A", "DE"), "Actual"] == 780.0  # Feb 2024 is in FY 2023 (Jul 2023 - Jun 2024)
-    assert by.loc[(2024, "A", "DE"), "Forecast"] == 400.0  # Mar 2025 is in FY 2024
+    assert by.loc[(2024, "A", "DE"), "Forecast"] == 80.0  # Mar 2025 is in FY 2024 (2 of its 10 learners)
     assert by.loc[(2024, "B", "FR"), "Forecast"] == 100.0
 
 

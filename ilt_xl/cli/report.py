@@ -105,6 +105,14 @@ def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
                    records(totals.reset_index()))
 
 
+def _unallocated_section(unallocated: pd.DataFrame, currency: str) -> Section:
+    rows = [[row.SessionId, row.CourseId, f"{row.StartDate:%Y-%m-%d}", _number(row.ForecastLearners, "Learners"),
+             _number(row.Amount)] for row in unallocated.itertuples()]
+    return Section(f"Forecast not allocated ({len(unallocated)} planned sessions; reserve seats in Enrolments), {currency}",
+                   [Column("SessionId"), Column("CourseId"), Column("StartDate"), Column("ForecastLearners", numeric=True),
+                    Column("Unallocated", numeric=True)], rows, records(unallocated))
+
+
 _AT_RISK = ["SessionId", "CourseId", "StartDate", "Country", "Registered", "Capacity", "Status"]
 
 
@@ -168,7 +176,7 @@ def report(
     A row with an error is left out of the figures and listed under "Not reported" (exit 1); the rest is reported.
     """
     from ilt_xl.core.kpis import kpi_report
-    from ilt_xl.core.plan import budget_table
+    from ilt_xl.core.plan import budget_table, cost_ledgers, unallocated_forecast
     from ilt_xl.core.resources import conflicts
     from ilt_xl.core.sessions import session_table, setting
     from ilt_xl.workbook.reader import read_planner
@@ -193,6 +201,8 @@ def report(
                                                   kpi_report(tables, settings, sessions, through=as_of_date), currency,
                                                   as_of_date, int(setting(settings, "FiscalYearStartMonth")))),
             ("budget", "budget", lambda: _budget_section(budget_table(tables, settings, sessions), currency)),
+            ("unallocated", "forecast not allocated", lambda: _unallocated_section(
+                unallocated_forecast(cost_ledgers(tables, settings, sessions), sessions), currency)),
             ("at_risk", "sessions at risk", lambda: _at_risk_section(sessions)),
             ("conflicts", "conflicts", lambda: _conflict_section(conflicts(tables, settings, sessions))),
         ):

@@ -6,13 +6,16 @@ date and source, per the FxDatePolicy setting):
 
 - **Actual**: the ledger amounts of Delivered sessions;
 - **Committed**: the ledger amounts of Confirmed sessions;
-- **Forecast**: Planned sessions at forecast headcount. The rule: a planned
-  session's forecast cost is FixedCost + VariableCostPerLearner x F, where F is
-  its ForecastLearners, or its Registered learners when ForecastLearners is
-  blank. That whole cost is split over the session's enrolment lines by
-  registered headcount (whatever the session's AllocationKey: a forecast
-  scales today's registrations, and planned sessions have no attendance yet);
-  a planned session without registered lines forecasts to "(unallocated)".
+- **Forecast**: Planned sessions at forecast headcount. Each enrolment line
+  expects the larger of its Reserved seats and its Registered learners; a
+  planned session expects F learners: its ForecastLearners (its Registered
+  learners when blank), or more when its lines expect more. Its forecast cost
+  FixedCost + VariableCostPerLearner x F is split by expected learners: each
+  line its own, and the learners no line accounts for (F less the lines'
+  expectations) to "(unallocated)" (whatever the session's AllocationKey: a
+  forecast has no attendance yet). So a session with 1 of 9 expected learners
+  registered charges that line 1/9 and leaves 8/9 unallocated, listed by
+  session, until seats are reserved.
 - Cancelled sessions count nowhere.
 
 A session belongs to the fiscal year of its StartDate (FiscalYearStartMonth;
@@ -65,10 +68,34 @@ def _status(status: pd.Series) -> pd.Series:
     return status.astype(object).where(status.notna(), "").astype(str).str.strip().str.lower()
 
 
-def forecast_learners(sessions: pd.DataFrame) -> np.ndarray:
-    """F of the forecast rule: ForecastLearners when entered, else Registered."""
+def forecast_learners(sessions: pd.DataFrame, expected: np.ndarray | None = None) -> np.ndarray:
+    """F of the forecast rule: ForecastLearners when entered, else Registered; at least ``expected`` (the learners
+    the session's enrolment lines expect, :func:`expected_lines`) when given."""
     forecast = pd.to_numeric(sessions["ForecastLearners"], errors="coerce").to_numpy("float64")
-    return np.where(np.isnan(forecast), pd.to_numeric(sessions["Registered"], errors="coerce").to_numpy("float64"), forecast)
+    f = np.where(np.isnan(forecast), pd.to_numeric(sessions["Registered"], errors="coerce").to_numpy("float64"), forecast)
+    return f if expected is None else np.fmax(f, expected)
+
+
+def expected_lines(enrolments: pd.DataFrame) -> pd.DataFrame:
+    """The enrolment lines with Registered replaced by the learners each expects: the larger of its Reserved seats
+    and its Registered learners (a blank counts 0)."""
+    registered = pd.to_numeric(enrolments["Registered"], errors="coerce").fillna(0.0)
+    reserved = (pd.to_numeric(enrolments["Reserved"], errors="coerce").fillna(0.0) if "Reserved" in enrolments
+                else pd.Series(0.0, index=enrolments.index))
+    return enrolments.assign(Registered=np.fmax(registered, reserved).to_numpy("float64"))
+
+
+def _forecast_lines(planned: pd.DataFrame, enrolments: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """(the planned sessions' lines by expected learners plus one "(unallocated)" line per session for the learners
+    no line accounts for, each session's F)."""
+    lines = expected_lines(enrolments)
+    by_session = lines.groupby(id_key(lines["SessionId"]).to_numpy(), sort=False)["Registered"].sum()
+    expected = id_key(planned["SessionId"]).map(by_session).fillna(0.0).to_numpy("float64")
+    f = forecast_learners(planned, expected)
+    rest = np.nan_to_num(f - expected, nan=0.0)
+    open_seats = pd.DataFrame({"SessionId": planned["SessionId"].to_numpy(object)[rest > 0],
+                               "BusinessUnit": allocation.UNALLOCATED, "Country": "", "Registered": rest[rest > 0]})
+    return pd.concat([lines, open_seats], ignore_index=True), f
 
 
 def cost_ledgers(
@@ -99,11 +126,13 @@ def cost_ledgers(
     method = str(setting(settings, "AllocationMethod"))
     booked = sessions[status.isin(list(_STATUS_FIGURE)).to_numpy()]
     planned = sessions[(status == "planned").to_numpy()]
-    forecast_cost = planned["FixedCost"].to_numpy("float64") + planned["VariableCostPerLearner"].to_numpy("float64") * forecast_learners(planned)
+    forecast_lines, f = _forecast_lines(planned, tables["Enrolments"])
+    forecast_cost = planned["FixedCost"].to_numpy("float64") + planned["VariableCostPerLearner"].to_numpy("float64") * f
     as_forecast = planned.assign(FixedCost=forecast_cost, VariableCostPerLearner=0.0, AllocationKey="")
     parts = []
     for frame, figure in ((booked, None), (as_forecast, "Forecast")):
-        ledger = _allocate(frame, tables, settings, "headcount" if figure else method)
+        lines = forecast_lines if figure else tables["Enrolments"]
+        ledger = _allocate(frame, {**tables, "Enrolments": lines}, settings, "headcount" if figure else method)
         info = frame.assign(_key=id_key(frame["SessionId"])).drop_duplicates("_key").set_index("_key")
         key = id_key(ledger["SessionId"]).to_numpy(object)
         cost = (info["FixedCost"] if figure else info["SessionCost"]).reindex(key).to_numpy("float64")
@@ -115,6 +144,19 @@ def cost_ledgers(
     if repeat.any():
         lines["SessionId"] = lines["SessionId"].astype(str).str.partition(_REPEAT)[0]
     return lines
+
+
+def unallocated_forecast(ledgers: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
+    """The planned sessions whose forecast is partly "(unallocated)" (from :func:`cost_ledgers`' lines), for a
+    coordinator to reserve seats on: SessionId, CourseId, StartDate, ForecastLearners and the Amount left
+    unallocated (reporting currency), by start date."""
+    open_lines = ledgers[(ledgers["Figure"] == "Forecast") & (ledgers["BusinessUnit"] == allocation.UNALLOCATED)]
+    amounts = open_lines.groupby("SessionId", sort=False)["AmountReporting"].sum()
+    info = sessions.drop_duplicates("SessionId").set_index("SessionId").reindex(amounts.index)
+    out = pd.DataFrame({"SessionId": amounts.index, "CourseId": info["CourseId"].to_numpy(object),
+                        "StartDate": info["StartDate"].to_numpy(), "ForecastLearners": info["ForecastLearners"].to_numpy(),
+                        "Amount": amounts.to_numpy("float64")})
+    return out.sort_values(["StartDate", "SessionId"], kind="stable", ignore_index=True)
 
 
 def _nan_aware_sum(frame: pd.DataFrame, by: list[str], value: str) -> pd.Series:

@@ -345,7 +345,8 @@ SESSIONS = Table(
 
 ENROLMENTS = Table(
     "Enrolments",
-    "Headcount per session, business unit and country; a learner id when one is known.",
+    "Headcount per session, business unit and country (registered, attended, or seats reserved before names "
+    "exist); a learner id when one is known.",
     (
         Column("SessionId", T.ID, "Session.", required=True, references="Sessions.SessionId"),
         Column("BusinessUnit", T.ID, "Business unit sending the learners.", required=True, references="BusinessUnits.BusinessUnit"),
@@ -353,6 +354,8 @@ ENROLMENTS = Table(
         Column("Registered", T.INT, "Learners registered.", required=True, minimum=0),
         Column("Attended", T.INT, "Learners who attended (after delivery).", minimum=0),
         Column("LearnerId", T.TEXT, "Learner id, when the line is one known learner."),
+        Column("Reserved", T.INT, "Seats reserved for the business unit (and country) before learners have names: a "
+               "planned session's forecast is charged by the larger of reserved and registered.", minimum=0),
     ),
     tab_color="70AD47",
 )

@@ -131,7 +131,7 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     equipment["Quantity"] *= int(np.ceil(scale))
     business_units = pd.DataFrame(BUSINESS_UNITS, columns=["BusinessUnit", "Name", "CostCentre"])
     sess = _sessions(rng, sessions, courses, rooms, instructors, equipment)
-    enrol = _enrolments(rng, sess, business_units)
+    enrol = _with_reservations(sess, _enrolments(rng, sess, business_units))
     # Leave comes from its own generator, so adding it left every other table as it was.
     leave = _unavailability(np.random.default_rng([seed, 12]), sess, instructors, rooms)
     sess = sess.drop(columns=["_registered", "_capacity", "_week"])
@@ -583,6 +583,26 @@ def _enrolments(rng, sess: pd.DataFrame, business_units: pd.DataFrame) -> pd.Dat
         "BusinessUnit": unit, "Country": country,
         "Registered": lines, "Attended": attended, "LearnerId": learner,
     })
+
+
+def _with_reservations(sess: pd.DataFrame, enrol: pd.DataFrame) -> pd.DataFrame:
+    """Seats business units reserved on planned sessions before learners have names, so the forecast is charged
+    to them: a line registered short of its session's ForecastLearners reserves its share of them, and a planned
+    session nobody registered for gets one reserving line (its country's, a business unit taken in turn). Every
+    fifth planned session is left as it is: its forecast stays partly "(unallocated)", listed by session."""
+    planned = (sess["Status"] == "Planned").to_numpy() & (np.arange(len(sess)) % 5 != 0)
+    expected = pd.Series(sess["ForecastLearners"].to_numpy("float64"), index=sess["SessionId"])[planned]
+    registered = enrol.groupby("SessionId")["Registered"].sum()
+    scale = (expected / registered.reindex(expected.index)).reindex(enrol["SessionId"]).to_numpy("float64")
+    reserved = np.floor(enrol["Registered"].to_numpy("float64") * np.where(scale > 1, scale, np.nan))
+    out = enrol.assign(Reserved=reserved)
+    nobody = expected[~expected.index.isin(registered.index)]
+    units = np.array([u[0] for u in BUSINESS_UNITS], dtype=object)
+    country = sess.set_index("SessionId")["Country"].reindex(nobody.index).to_numpy(object)
+    added = pd.DataFrame({"SessionId": nobody.index.to_numpy(object), "BusinessUnit": units[np.arange(len(nobody)) % len(units)],
+                          "Country": country, "Registered": 0, "Attended": np.nan, "LearnerId": "",
+                          "Reserved": nobody.to_numpy("float64")})
+    return pd.concat([out, added], ignore_index=True) if len(added) else out
 
 
 # ----------------------------------------------------------------------------- FX, checklist, budget
