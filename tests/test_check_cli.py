@@ -95,8 +95,8 @@ def test_unexpected_failure_is_reported_not_hidden(tmp_path, monkeypatch):
 
 def test_json_values_blank_numbers_as_null(tmp_path):
     rows = bw.planner_rows()
-    rows["Sessions"][0]["RoomId"] = "R2"           # GBP room, EUR course, no cost entered
+    rows["Rooms"][0]["DayRate"] = None             # a required number left blank
     report = json.loads(run(str(bw.write_planner(tmp_path / "p.xlsx", rows)), "--format", "json").stdout)
     [problem] = report["problems"]
-    assert (problem["cell"], problem["value"]) == ("P2", None)
-    assert "enter the room cost in EUR" in problem["message"]
+    assert (problem["sheet"], problem["cell"], problem["value"]) == ("Rooms", "F2", None)
+    assert problem["message"] == "DayRate is required in Rooms"

@@ -35,6 +35,7 @@ def new(
     """Write a new planner workbook: the empty template, or an example with --example."""
     from ilt_xl.workbook.builder import write_planner_atomically
     from ilt_xl.workbook.example import DEFAULT_SEED, DEFAULT_SESSIONS, make_example
+    from ilt_xl.xlsx import WorkbookError
 
     if not example and (sessions is not None or seed is not None):
         given = " and ".join(o for o, v in (("--sessions", sessions), ("--seed", seed)) if v is not None)
@@ -72,6 +73,10 @@ def new(
             err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] {escape(exc.strerror or str(exc))}",
                               highlight=False)
             raise typer.Exit(EXIT_CANNOT_WRITE) from None
+        except WorkbookError as exc:   # the engine cannot take the workbook built (too large): nothing written
+            err_console.print(f"[bold red]Cannot compute the example's formulas, nothing written:[/] "
+                              f"{escape(exc.reason)}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     what = f"example planner ({plural(len(data.tables['Sessions']), 'session')}, seed {seed})" if example else "empty planner"
     console.print(f"Wrote {what} to {escape(str(path))}", highlight=False)
 

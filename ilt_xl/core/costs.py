@@ -1,9 +1,10 @@
 """Session arithmetic: days, learners, costs, occupancy, break-even and go/no-go.
 
 The formulas of design.md §2, vectorised over columns (numpy arrays or pandas
-Series; results are numpy arrays). All money of a session is in its course's
-currency, so nothing here converts. An undefined result is NaN; each docstring
-names the Excel error the worksheet function shows in its place.
+Series; results are numpy arrays). Amounts come in one currency, the session's
+(:mod:`ilt_xl.core.sessions` converts resources' day rates first), so nothing here
+converts. An undefined result is NaN; each docstring names the Excel error the
+worksheet function shows in its place.
 """
 from __future__ import annotations
 

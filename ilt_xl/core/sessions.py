@@ -20,6 +20,10 @@ way Excel does (the first erroneous operand, left to right, wins):
 - ``#VALUE!``: Days when EndDate is before StartDate or a date is missing. The
   workbook computes a meaningless non-positive Days there instead; validation
   rejects such rows, and the core refuses to cost them.
+- RoomCost, InstructorCost and EquipmentCost convert a day rate from the
+  resource's currency to the session's at FxDate, VariableCostPerLearner and
+  PricePerLearner from the course's (a session with its own CurrencyEntered),
+  with the FX table's rates as FxRate below: ``#N/A`` where it has none.
 - FxRate shows Currency's error, else ``#N/A`` where the FX table has no rate
   converting the session's currency to ReportingCurrency on FxDate (the FX
   table alone, as the workbook's lookups see it, with

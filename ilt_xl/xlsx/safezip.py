@@ -26,9 +26,12 @@ import defusedxml.ElementTree as safe_et
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.zip_members import data_offset, fast_zlib
 
-MAX_PART_BYTES = 1 << 30
-MAX_TOTAL_BYTES = 2 << 30
+# A 200,000-session planner's Sessions sheet inflates to about 1.2 GB (48 columns), read streamed;
+# bombs are caught by the ratio and honest-size checks long before these sizes.
+MAX_PART_BYTES = 2 << 30
+MAX_TOTAL_BYTES = 4 << 30
 MAX_RATIO = 1000
+_PLAIN_RATIO = 50          # spreadsheet XML deflates 10-25 times; far beyond that is a forged size
 _RATIO_FLOOR = 1 << 20          # small parts may compress absurdly well (a run of blanks)
 _DEFLATE_MAX_RATIO = 1032
 _PROLOG_BYTES = 64 << 10
@@ -113,6 +116,12 @@ class SafeZip:
                 raise self._refuse(f"part {info.filename} is encrypted inside the zip; save the workbook without a password")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise self._refuse(f"part {info.filename} uses an unsupported compression method ({info.compress_type})")
+            if info.file_size > MAX_PART_BYTES and info.file_size <= _PLAIN_RATIO * max(info.compress_size, 1):
+                # compressed as XML compresses: a genuinely huge sheet, not a bomb
+                raise self._refuse(
+                    f"part {info.filename} inflates to {info.file_size:,} bytes, over the {MAX_PART_BYTES:,} "
+                    "bytes this reader takes in one part: the workbook is too large (split the planner, by year "
+                    "for instance)")
             if info.file_size > MAX_PART_BYTES:
                 raise self._refuse(
                     f"part {info.filename} declares {info.file_size:,} bytes uncompressed, over the "
