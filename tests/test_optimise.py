@@ -202,8 +202,10 @@ def example():
     return make_example()
 
 
-@pytest.mark.parametrize("move_days", [0, 2])
-def test_example_optimise_then_apply(example, move_days):
+@pytest.mark.parametrize("seed, move_days", [(None, 0), (None, 2), (7, 0), (31, 2)])
+def test_example_optimise_then_apply(example, seed, move_days):
+    """The committed example, and examples drawn from other seeds."""
+    example = example if seed is None else make_example(seed=seed)
     t, settings = dict(example.tables), example.settings
     result = optimise(t, settings, Options(move_days=move_days))
     assert result.status == "optimal"
