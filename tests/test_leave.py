@@ -72,8 +72,58 @@ def test_availability_shows_leave_weekdays_per_week():
     assert rows["Kind"].tolist() == ["Instructor", "Instructor", "Room", "Room", "Leave"]
     on_leave = rows.iloc[-1]
     assert (on_leave["Resource"], on_leave["Name"]) == ("I2", "Ivo")
-    # Wed-Fri of week 1, Mon-Fri of week 2 (the weekend is not counted), Fri 1 March in week 9.
-    assert on_leave.iloc[3:].tolist() == [3, 5, 0, 0, 0, 0, 0, 0, 1, 0]
+    # Wed-Fri of week 1, Mon-Fri of week 2 (the weekend is not counted), Fri 1 March in week 9; blank otherwise.
+    assert pd.to_numeric(on_leave.iloc[3:]).fillna(-1).tolist() == [3, 5, -1, -1, -1, -1, -1, -1, 1, -1]
     assert np.array_equal(availability_rows(planner() | {"Instructors": tables["Instructors"], "Rooms": tables["Rooms"]},
                                             {"AsOfDate": D("2024-01-01")}, weeks=10).iloc[:, 3:].to_numpy(),
-                          rows.iloc[:4, 3:].to_numpy())
+                          rows.iloc[:4, 3:].to_numpy(), equal_nan=True)
+    # A week with nothing booked is blank, never 0.
+    assert not (rows.iloc[:, 3:] == 0).any().any()
+
+
+def test_availability_tab_colours_the_weeks_with_leave(tmp_path):
+    """On the example planner: the first rule of the week grid (blue, stopping the others) holds exactly in the
+    weeks an instructor or room has weekday leave by the Unavailability table, on its row and its Leave row;
+    a blank week of a resource is green (free); booked weeks keep the colour scale."""
+    import re
+    from pathlib import Path
+
+    import openpyxl
+
+    from ilt_xl.workbook.headless import run_macro
+    from ilt_xl.workbook.new_sheet import FREE, LEAVE
+    from ilt_xl.workbook.reader import read_planner
+
+    example = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
+    out = tmp_path / "out.xlsx"
+    run_macro("availability", example, out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Availability"]
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    n, weeks = len(grid), grid[0][3:]
+    (block,) = [cf for cf in ws.conditional_formatting if str(cf.sqref).startswith("D2")]
+    assert str(block.sqref) == f"D2:{openpyxl.utils.get_column_letter(len(grid[0]))}{n}"
+    leave_rule, free_rule, scale = sorted(block.rules, key=lambda r: r.priority)
+    assert (leave_rule.type, free_rule.type, scale.type) == ("expression", "expression", "colorScale")
+    assert leave_rule.stopIfTrue and free_rule.stopIfTrue
+    fills = [wb._differential_styles[r.dxfId].fill.bgColor.rgb for r in (leave_rule, free_rule)]
+    assert fills == [LEAVE, FREE]
+    # The leave rule read as written (its ranges and anchors), evaluated at every cell of the grid ...
+    kinds, resources, first_row, week = re.fullmatch(
+        r'COUNTIFS\(\$A\$2:\$A\$(\d+),"Leave",\$B\$2:\$B\$(\d+),\$B(\d+),D\$2:D\$(\d+),">0"\)>0', leave_rule.formula[0]).groups()
+    assert {int(kinds), int(resources), int(week)} == {n} and first_row == "2"
+    leave_rows = {r[1]: r for r in grid[1:] if r[0] == "Leave"}
+    coloured = {(r[1], weeks[c]) for r in grid[1:] for c in range(len(weeks))
+                if r[1] in leave_rows and (leave_rows[r[1]][3 + c] or 0) > 0}
+    # ... against the weekday leave of each resource per week, straight from the Unavailability table.
+    leave_table = read_planner(example).unavailability
+    mondays = pd.to_datetime(pd.Series(weeks))
+    expected = set()
+    for row in leave_table.itertuples():
+        days = pd.bdate_range(row.From, row.To)
+        for monday in mondays[mondays.isin(days.to_period("W-SUN").start_time)]:
+            expected.add((row.Resource, monday.strftime("%Y-%m-%d")))
+    assert coloured == expected and expected
+    # The rule colours the resource's own row too (same Resource): each Leave row has its instructor or room row.
+    assert set(leave_rows) <= {r[1] for r in grid[1:] if r[0] in ("Instructor", "Room")}
+    assert free_rule.formula[0] == 'AND($A2<>"Leave",D2="")'

@@ -44,7 +44,8 @@ _HELP = {
     "holidays": "Write the public holidays of the sessions' countries and years into the Holidays tab (sorted by "
                 "country, as the due dates need), keeping rows you added.",
     "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
-    "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over-booked.",
+    "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days (blank when free), "
+                    "coloured free/booked/over-booked, weeks with leave in blue.",
     "validate": "Write every problem of the planner to a Problems sheet.",
 }
 

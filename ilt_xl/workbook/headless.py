@@ -21,7 +21,7 @@ import pandas as pd
 from ilt_xl.atomic_write import locked_for_update
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
-from ilt_xl.workbook.new_sheet import add_table_sheet, set_color_scale, set_column_widths
+from ilt_xl.workbook.new_sheet import add_table_sheet, set_availability_colours, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows, table_column_names
@@ -77,8 +77,8 @@ def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame)
     location = replace_table_rows(editor, table, rows, reshape=reshape or (created and name == "validate"))
     if table == macros.AVAILABILITY and rows.shape[1] > len(macros.AVAILABILITY_KEYS):
         keys = len(macros.AVAILABILITY_KEYS)
-        set_color_scale(editor, location, keys + 1, rows.shape[1], 2, max(len(rows), 1) + 1,
-                        low=0, high=macros.FULL_WEEK_DAYS, over=macros.FULL_WEEK_DAYS + 2)
+        set_availability_colours(editor, location, keys + 1, rows.shape[1], max(len(rows), 1) + 1,
+                                 full_week=macros.FULL_WEEK_DAYS, over=macros.FULL_WEEK_DAYS + 2)
         # Full names and whole week dates: each column as wide as its longest text
         widths = {i + 1: min(max([len(str(c))] + [len(str(v)) for v in rows[c]]) + 3, 60)
                   for i, c in enumerate(rows.columns[:keys])}

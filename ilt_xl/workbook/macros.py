@@ -162,9 +162,10 @@ def availability_rows(tables: Tables, settings: Settings, weeks: int = AVAILABIL
     an Unavailability row in the window; one column per week for ``weeks``
     consecutive weeks starting with the week of AsOfDate, headed by the week's Monday
     (``YYYY-MM-DD``). A booking cell counts the calendar days of non-cancelled sessions
-    holding the resource that fall in the week (0 when free; above 5 when a weekend is
+    holding the resource that fall in the week (blank when free; above 5 when a weekend is
     booked too, or when double-booked); a leave cell counts the weekdays (Mon-Fri) it is
-    unavailable.
+    unavailable (blank when none). The headless twin colours the weeks with leave apart
+    (:func:`ilt_xl.workbook.new_sheet.set_availability_colours`).
     """
     s = _settings(settings)
     as_of = pd.Timestamp(s["AsOfDate"]).normalize()
@@ -214,7 +215,8 @@ def _week_grid(kind: str, resource: np.ndarray, week: np.ndarray, weeks: int, ke
     counted = (week >= 0) & (week < weeks) & (resource != "")
     booked = pd.crosstab(pd.Series(resource[counted]).str.upper(), week[counted])
     grid = booked.reindex(index=pd.Series(keys).str.upper().to_numpy(), columns=range(weeks), fill_value=0).fillna(0)
-    frame = pd.DataFrame(grid.to_numpy("int64"), columns=labels)
+    days = grid.to_numpy("float64")
+    frame = pd.DataFrame(np.where(days == 0, np.nan, days), columns=labels)  # nothing: a blank cell, not a 0
     frame.insert(0, "Name", names)
     frame.insert(0, "Resource", keys)
     frame.insert(0, "Kind", kind)
@@ -296,7 +298,7 @@ MACROS: dict[str, Macro] = {m.name: m for m in (
     Macro("fx", "FX", "Write the ECB rates the sessions use into the FX tab, keeping manual rows.", fx_rows),
     Macro("holidays", "Holidays", "Write the public holidays of the sessions' countries and years into the Holidays tab, "
           "keeping rows you added.", holiday_rows, created=True),
-    Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over.",
+    Macro("availability", AVAILABILITY, "Refresh the Availability tab: instructors and rooms x weeks, booked days, coloured free/booked/over/leave.",
           availability_rows, reshape=True, created=True),
     Macro("optimise", "Proposals", "Propose instructors and rooms for the Planned sessions at the lowest cost (Proposals tab).",
           optimise_rows, created=True, refreshed=False),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape, quoteattr
 
+from ilt_xl.workbook.date_styles import STYLES_PART
 from ilt_xl.workbook.package_editor import (
     CT_TABLE, CT_WORKSHEET, NS_DOC_REL, NS_MAIN, REL_TABLE, REL_WORKSHEET, PackageEditor, TableLocation,
     free_part_name, insert_before_end, prefix_of,
@@ -87,37 +88,39 @@ def _free_table_id(editor: PackageEditor) -> int:
     return max(ids, default=0) + 1
 
 
-FREE, BOOKED, OVERBOOKED = "FFC6EFCE", "FFFFD966", "FFF8696B"
-"""Availability's colours: green for a free week, amber for a fully booked one, red past it."""
+FREE, BOOKED, OVERBOOKED, LEAVE = "FFC6EFCE", "FFFFD966", "FFF8696B", "FF9BC2E6"
+"""Availability's colours: green for a free week, amber for a fully booked one, red past it, blue for leave."""
 
+def set_availability_colours(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
+                             last_row: int, *, full_week: float, over: float) -> None:
+    """Colour Availability's week grid (``first_column``..``last_column``, rows 2..``last_row``), replacing the
+    rules written here before (any conditional format whose range starts in the grid's first cell; others stay).
 
-def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: int, last_column: int,
-                    first_row: int, last_row: int, *, low: float = 0, high: float = 5,
-                    over: float | None = None) -> None:
-    """Make ``table``'s sheet show a colour scale over the given block (replacing an earlier one).
-
-    Values at or below ``low`` are green (free), at ``high`` amber (booked), at or above ``over``
-    red (over-booked); without ``over``, white at ``low`` to red at ``high``. Only a
-    colour-scale rule written here before (any colour scale on that sheet whose
-    range starts in the block's first cell) is replaced; other rules stay.
+    In order, the first that holds wins (native rules, computed by Excel and LibreOffice as the cells change):
+    a week with leave (the resource's Leave row has days there, and that Leave row itself) is blue; a blank week
+    of an instructor or room is free (green); a booked week goes from green through amber at ``full_week`` days
+    to red at ``over`` (a colour scale). Columns 1 and 2 hold Kind and Resource.
     """
     text = editor.text(table.sheet_part)
     x = prefix_of(text, "worksheet")           # the sheet's own prefix ("x:" as the Open XML SDK writes)
-    start = cell_address(first_row, first_column)
-    sqref = start if (first_row, first_column) == (last_row, last_column) else f"{start}:{column_letter(last_column)}{last_row}"
-    text = re.sub(rf'<{x}conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">(?:(?!</{x}conditionalFormatting>).)*?'
-                  rf"<{x}colorScale>.*?</{x}conditionalFormatting>", "", text, flags=re.S)
-    priorities = [int(p) for p in re.findall(r'<(?:\w+:)?cfRule\b[^>]*\bpriority="(\d+)"', text)]
-    if over is None:
-        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
-                 f'<{x}color rgb="FFFFFFFF"/><{x}color rgb="FFF8696B"/>')
-    else:
-        scale = (f'<{x}cfvo type="num" val="{low:g}"/><{x}cfvo type="num" val="{high:g}"/>'
-                 f'<{x}cfvo type="num" val="{over:g}"/>'
-                 f'<{x}color rgb="{FREE}"/><{x}color rgb="{BOOKED}"/><{x}color rgb="{OVERBOOKED}"/>')
-    rule = (f'<{x}conditionalFormatting sqref="{sqref}"><{x}cfRule type="colorScale" '
-            f'priority="{max(priorities, default=0) + 1}"><{x}colorScale>{scale}</{x}colorScale></{x}cfRule>'
-            f"</{x}conditionalFormatting>")
+    start = cell_address(2, first_column)
+    sqref = f"{start}:{column_letter(last_column)}{last_row}" if (last_row, last_column) != (2, first_column) else start
+    text = re.sub(rf'<{x}conditionalFormatting sqref="{start}(?::[A-Z]+\d+)?">.*?</{x}conditionalFormatting>', "",
+                  text, flags=re.S)
+    first = priority = max([int(p) for p in re.findall(r'<(?:\w+:)?cfRule\b[^>]*\bpriority="(\d+)"', text)], default=0)
+    cell, kinds, resources = start, f"$A$2:$A${last_row}", f"$B$2:$B${last_row}"
+    week = f"{column_letter(first_column)}$2:{column_letter(first_column)}${last_row}"
+    on_leave = f'COUNTIFS({kinds},"Leave",{resources},$B2,{week},">0")>0'
+    free = f'AND($A2<>"Leave",{cell}="")'
+    rules = []
+    for formula, colour in ((on_leave, LEAVE), (free, FREE)) if editor.has(STYLES_PART) else ():
+        priority += 1
+        rules.append(f'<{x}cfRule type="expression" dxfId="{dxf_fill(editor, colour)}" priority="{priority}" '
+                     f'stopIfTrue="1"><{x}formula>{escape(formula)}</{x}formula></{x}cfRule>')
+    scale = (f'<{x}cfvo type="num" val="0"/><{x}cfvo type="num" val="{full_week:g}"/><{x}cfvo type="num" val="{over:g}"/>'
+             f'<{x}color rgb="{FREE}"/><{x}color rgb="{BOOKED}"/><{x}color rgb="{OVERBOOKED}"/>')
+    rules.append(f'<{x}cfRule type="colorScale" priority="{first + 3}"><{x}colorScale>{scale}</{x}colorScale></{x}cfRule>')
+    rule = f'<{x}conditionalFormatting sqref="{sqref}">{"".join(rules)}</{x}conditionalFormatting>'
     # CT_Worksheet order: conditionalFormatting comes after these and before the elements below.
     following = ("dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
                  "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
@@ -130,6 +133,29 @@ def set_color_scale(editor: PackageEditor, table: TableLocation, first_column: i
         found = [m.start() for name in following if (m := re.search(rf"<{x}{name}\b", text))]
         at = min(found) if found else text.rindex(f"</{x}worksheet>")
     editor.write(table.sheet_part, text[:at] + rule + text[at:])
+
+
+def dxf_fill(editor: PackageEditor, rgb: str) -> int:
+    """Index of a differential style (what conditional formats apply) filling with ``rgb`` and nothing else:
+    an existing one, else one appended to styles.xml (which changes only then)."""
+    text = editor.text(STYLES_PART)
+    x = prefix_of(text, "styleSheet")
+    block = re.search(rf"<{x}dxfs\b[^>]*?(?:/>|>(.*?)</{x}dxfs>)", text, flags=re.S)
+    dxfs = re.findall(rf"<{x}dxf\s*/>|<{x}dxf>.*?</{x}dxf>", block.group(1) or "", flags=re.S) if block else []
+    for index, dxf in enumerate(dxfs):
+        if f'rgb="{rgb}"' in dxf and "bgColor" in dxf and not re.search(rf"<{x}(?:font|numFmt|border)\b", dxf):
+            return index
+    dxfs.append(f'<{x}dxf><{x}fill><{x}patternFill patternType="solid"><{x}bgColor rgb="{rgb}"/></{x}patternFill>'
+                f"</{x}fill></{x}dxf>")
+    element = f'<{x}dxfs count="{len(dxfs)}">{"".join(dxfs)}</{x}dxfs>'
+    if block:
+        text = text[:block.start()] + element + text[block.end():]
+    else:  # CT_Stylesheet order: dxfs come before these
+        found = [m.start() for name in ("tableStyles", "colors", "extLst") if (m := re.search(rf"<{x}{name}\b", text))]
+        at = min(found) if found else text.rindex(f"</{x}styleSheet>")
+        text = text[:at] + element + text[at:]
+    editor.write(STYLES_PART, text)
+    return len(dxfs) - 1
 
 
 def set_column_widths(editor: PackageEditor, table: TableLocation, widths: dict[int, float]) -> None:
