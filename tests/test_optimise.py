@@ -222,8 +222,7 @@ def test_example_optimise_then_apply(example, seed, move_days):
     # Locked sessions (anything not Planned) are unchanged, column for column.
     before_s = t["Sessions"].reset_index(drop=True)
     locked = (before_s["Status"] != "Planned").to_numpy()
-    # (values, not dtypes: applying a room change turns the whole Site column from str to object)
-    pd.testing.assert_frame_equal(done.sessions.reset_index(drop=True)[locked], before_s[locked], check_dtype=False)
+    pd.testing.assert_frame_equal(done.sessions.reset_index(drop=True)[locked], before_s[locked])
     # The sessions it assigned have no double booking, skill mismatch, leave clash or capacity problem.
     found = conflicts(after, settings)
     touched = set(p["SessionId"])
@@ -351,3 +350,42 @@ def test_decomposed_example_is_within_its_gap_of_the_monolithic_optimum(example)
 def test_decompose_is_for_the_cost_objective_only():
     with pytest.raises(ValueError, match="cost objective"):
         Options(objective="balance", decompose=True)
+
+
+# ----------------------------------------------------------------------------- apply keeps the columns' dtypes
+
+
+@pytest.mark.parametrize("text_dtype", [object, "string", pd.StringDtype("python", na_value=np.nan)])
+def test_apply_keeps_each_columns_dtype(example, text_dtype):
+    """Applying rooms, instructors and dates keeps Sessions' dtypes: a text column stays the text dtype it was
+    (pandas 3 reads text as ``str``, the last parameter), dates stay dates, amounts stay floats."""
+    t, settings = dict(example.tables), example.settings
+    sessions = t["Sessions"].copy()
+    texts = ["SessionId", "Status", "Country", "Site", "RoomId", "InstructorId"]
+    sessions = sessions.astype({c: text_dtype for c in texts})
+    t["Sessions"] = sessions
+    p = optimise(t, settings, Options(move_days=2)).proposals
+    p = p[p["Outcome"] == "Proposed"]
+    assert (p["ProposedRoom"] != p["CurrentRoom"]).any() and (p["ProposedStart"] != p["CurrentStart"]).any()
+    done = apply_proposals({**t, "Proposals": p}, settings)
+    assert done.sessions.dtypes.to_dict() == sessions.dtypes.to_dict()
+    moved = done.sessions.set_index("SessionId").loc[p["SessionId"]]
+    assert (moved["RoomId"].to_numpy(object) == p["ProposedRoom"].to_numpy(object)).all()
+    assert (moved["StartDate"].to_numpy() == p["ProposedStart"].to_numpy()).all()
+
+
+def test_apply_writes_a_room_into_a_blank_roomid_column():
+    """A RoomId column with no value at all is read as numbers (NaN): the room applied is kept as text."""
+    t = tables(
+        sessions=[dict(SessionId="S1", CourseId="C1", Status="Planned", StartDate="2025-03-03", EndDate="2025-03-03",
+                       Country="DE", RoomId="R1", InstructorId="I1", ForecastLearners=5)],
+        instructors=[("I1", "Excel", 100, "EUR", "DE", None)],
+        rooms=[("R1", "B", "DE", 20, 90, "EUR"), ("R2", "B", "DE", 20, 10, "EUR")],
+    )
+    p = optimise(t, SETTINGS).proposals
+    assert p["ProposedRoom"].tolist() == ["R2"]
+    blank = t["Sessions"].assign(RoomId=np.nan, Site=np.nan)
+    p = p.assign(CurrentRoom="")
+    done = apply_proposals({**t, "Sessions": blank, "Proposals": p}, SETTINGS)
+    assert done.applied == 1
+    assert done.sessions["RoomId"].tolist() == ["R2"] and done.sessions["Site"].tolist() == ["B"]
