@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 CATEGORIES = ("aggregate", "complex_numbers", "conditional", "dates", "dynamic", "engineering", "info", "lambdas",
-              "logical", "lookup", "math", "pivot", "reference", "regression", "text", "workdays")
+              "logical", "lookup", "math", "pivot", "reference", "regression", "statistics", "text",
+              "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _dispatch: Callable | None = None
