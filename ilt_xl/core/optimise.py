@@ -509,8 +509,12 @@ def optimise(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
         slack = sessions[solved["unstaffed"]]
         if not len(slack):
             break
-        unstaffable.update({int(s): "competes with other sessions for the same few free instructors or rooms"
-                            for s in slack})
+        # They keep their assignment, so they hold it while the others are planned again. Block by block, the
+        # slack is the plan's, not a proof that no plan staffs them all.
+        why = "competes with other sessions for the same few free instructors or rooms"
+        if solved["blocks"] > 1:
+            why += " (in the plan found block by block; a longer time limit may staff it)"
+        unstaffable.update({int(s): why for s in slack})
         solved = None
     return _result(p, in_scope, unstaffable, solved, options, time.perf_counter() - started)
 
@@ -621,7 +625,8 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
         coupling = np.zeros(n_rows, dtype=bool)
         for first, n in cap_rows:
             coupling[first:first + n] = True
-        by_blocks = decompose.solve_by_blocks(model, coupling, u0 + np.arange(n_s), time_limit, options.gap)
+        greedy = _greedy(model, o, p.first[o.session], p.has_room[o.session], session_row, oi_o, or_o, n_x, n_y, u0)
+        by_blocks = decompose.solve_by_blocks(model, coupling, u0 + np.arange(n_s), time_limit, options.gap, greedy)
         # Optimal when the bound proves it (to the gap asked); else the best plan the blocks made, and its gap.
         out.update(status="optimal" if by_blocks.gap <= options.gap + 1e-9 else "decomposed", gap=by_blocks.gap,
                    blocks=by_blocks.blocks, bound=by_blocks.bound)
@@ -655,6 +660,56 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
 
 _KEEP = 0.001
 _MOVE = 0.01
+
+
+def _greedy(model: decompose.Model, o: _Options, starts, roomed, session_row, oi_o, or_o, n_x: int, n_y: int, u0: int):
+    """A feasible plan of one block, for a block whose MILP finds none in its time: session by session in date
+    order, the least-moved date option, then the cheapest instructor and room that keep every <= row (a day,
+    available days, equipment) within its bound; a session with none stays unstaffed (its slack)."""
+    csc = model.a.tocsc()
+    inequality = np.isinf(model.lb)
+    z0 = n_x + n_y
+    # Candidates of each option, cheapest first.
+    x_order = np.lexsort((model.c[:n_x], oi_o))
+    y_order = n_x + np.lexsort((model.c[n_x:z0], or_o))
+    x_start = np.searchsorted(oi_o[x_order], np.arange(len(o.session) + 1))
+    y_start = np.searchsorted(or_o[y_order - n_x], np.arange(len(o.session) + 1))
+
+    def plan(cols: np.ndarray, row_ub: np.ndarray) -> np.ndarray:
+        x = np.zeros(len(model.c))
+        activity = np.zeros(len(row_ub))
+
+        def fits(var: int) -> bool:
+            rows = csc.indices[csc.indptr[var]:csc.indptr[var + 1]]
+            add = csc.data[csc.indptr[var]:csc.indptr[var + 1]]
+            return bool((~inequality[rows] | (activity[rows] + add <= row_ub[rows] + 1e-9)).all())
+
+        def take(*variables: int) -> None:
+            for var in variables:
+                rows = csc.indices[csc.indptr[var]:csc.indptr[var + 1]]
+                activity[rows] += csc.data[csc.indptr[var]:csc.indptr[var + 1]]
+                x[var] = 1.0
+
+        options = cols[(cols >= z0) & (cols < u0)] - z0
+        options = options[np.lexsort((np.abs(o.offset[options]), session_row[options], starts[options]))]
+        done = set()
+        for k in options:
+            s = int(session_row[k])
+            if s in done or not fits(z0 + k):
+                continue
+            teacher = next((v for v in x_order[x_start[k]:x_start[k + 1]] if fits(v)), None)
+            rooms = y_order[y_start[k]:y_start[k + 1]]
+            room = next((v for v in rooms if fits(v)), None)
+            if teacher is None or (roomed[k] and room is None):
+                continue
+            take(z0 + k, teacher, *([room] if room is not None else []))
+            done.add(s)
+        staffed = np.fromiter(done, dtype="int64", count=len(done))
+        slack = cols[cols >= u0]
+        x[slack] = ~np.isin(slack - u0, staffed)
+        return x[cols]
+
+    return plan
 
 
 def _equipment_rows(p: _Plan, o: _Options, c: _Candidates, z0: int, block) -> None:
