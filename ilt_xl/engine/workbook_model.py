@@ -129,22 +129,43 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     grid = Block(np.zeros(shape, np.int8), np.zeros(shape, np.float64), np.empty(shape, dtype=object))
     put_values(grid, cells.v_rows, cells.v_cols, cells.v_types, cells.v_raw, sst, path, sheet)
     # formulas: expand shared formulas into each cell
-    texts = list(cells.f_texts)
+    texts = cells.f_texts
     if any(shared):
-        from ilt_xl.engine.a1_shift import shift_formula
-        masters = {}
-        for j in np.flatnonzero(shared):
-            if texts[j]:
-                masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), texts[j])
-        for j in np.flatnonzero(shared):
-            if not texts[j]:
-                si = cells.f_attrs[j].get("si", "")
-                if si not in masters:
-                    raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
-                                        f"shared formula si={si} has no master cell")
-                r0, c0, text = masters[si]
-                texts[j] = shift_formula(text, int(cells.f_rows[j]) - r0, int(cells.f_cols[j]) - c0)
+        texts = _expand_shared(cells, path, sheet)
     return grid, FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
+
+
+def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
+    """The formula text of every formula cell, a shared formula's dependents given their master's
+    text moved by their offset. A master without A1 references (a table's calculated column of
+    structured references) means the same text in every cell: its dependents share the master's
+    string object, so 5 million cells of a 200,000-row table hold 27 texts, not 5 million copies."""
+    from ilt_xl.engine.a1_shift import shift_formula
+    texts = np.empty(len(cells.f_texts), dtype=object)
+    texts[:] = cells.f_texts
+    shared = np.asarray(cells.f_shared, dtype=bool)
+    masters = {}
+    for j in np.flatnonzero(shared & (texts != "")).tolist():
+        text = texts[j]
+        moves = shift_formula(text, 1, 1) != text
+        masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), text, moves)
+    dependents = np.flatnonzero(shared & (texts == ""))
+    sis = np.empty(len(dependents), dtype=object)
+    sis[:] = [cells.f_attrs[j].get("si", "") for j in dependents.tolist()]
+    groups, of_cell = np.unique(sis, return_inverse=True) if len(sis) else ((), np.zeros(0, np.int64))
+    for k, si in enumerate(groups):
+        which = dependents[of_cell == k]
+        if si not in masters:
+            j = int(which[0])
+            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
+                                f"shared formula si={si} has no master cell")
+        r0, c0, text, moves = masters[si]
+        if not moves:
+            texts[which] = text     # one string object for the whole group
+            continue
+        texts[which] = [shift_formula(text, r - r0, c - c0)
+                        for r, c in zip(cells.f_rows[which].tolist(), cells.f_cols[which].tolist())]
+    return texts.tolist()
 
 
 def formula_positions(formulas: FormulaCells, rows: np.ndarray, col: int) -> np.ndarray:
