@@ -428,3 +428,20 @@ def test_greedy_block_plans_respect_available_days(monkeypatch):
         assert (days <= cap).all(), (seed, days, cap)
         at_limit += int((days == cap).sum())
     assert at_limit >= 10   # the limit binds
+
+
+def test_effective_dated_rates_price_the_candidates():
+    """A Rates row raises I1's rate from 1 March: before it I1 (100) is the cheapest, from it I2 (150)."""
+    t = tables(
+        sessions=[dict(SessionId=f"S{k}", CourseId="C1", Status="Planned", StartDate=day, EndDate=day, Country="DE",
+                       RoomId="R1", InstructorId="I3", ForecastLearners=5)
+                  for k, day in enumerate(["2025-02-24", "2025-03-03"])],
+        instructors=[("I1", "Excel", 100, "EUR", "DE", None), ("I2", "Excel", 150, "EUR", "DE", None),
+                     ("I3", "Excel", 900, "EUR", "DE", None)],
+        rooms=[("R1", "B", "DE", 20, 10, "EUR")],
+    )
+    t["Rates"] = pd.DataFrame({"ResourceType": ["Instructor"], "ResourceId": ["i1"], "ValidFrom": [D("2025-03-01")],
+                               "DayRate": [500.0], "Currency": ["EUR"]})
+    got = optimise(t, SETTINGS, Options(gap=0)).proposals.set_index("SessionId")
+    assert got["ProposedInstructor"].to_dict() == {"S0": "I1", "S1": "I2"}
+    assert got["CostAfter"].to_dict() == {"S0": 100 + 10, "S1": 150 + 10}

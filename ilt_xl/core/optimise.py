@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ilt_xl.core import decompose, fx, overlaps
+from ilt_xl.core import decompose, fx, overlaps, rates
 from ilt_xl.core.calendar import working_days, workday
 from ilt_xl.core.resources import EPOCH, available_days, leave_days
 from ilt_xl.core.sessions import id_key, session_table, setting
@@ -194,6 +194,7 @@ class _Plan:
     leave_r: pd.DataFrame
     reporting: str
     manual: object
+    rates: pd.DataFrame | None  # the Rates history (effective-dated day rates)
     as_of: int
 
 
@@ -248,7 +249,7 @@ def _prepare(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
         r_site=_text(rooms["Site"]), e_quantity=_number(equipment["Quantity"], 0),
         leave_i=leave.assign(index=_index_of(leave["Resource"].to_numpy(object), _text(instructors["InstructorId"]))),
         leave_r=leave.assign(index=_index_of(leave["Resource"].to_numpy(object), _text(rooms["RoomId"]))),
-        reporting=reporting, manual=manual, as_of=as_of,
+        reporting=reporting, manual=manual, as_of=as_of, rates=tables.get("Rates"),
     )
 
 
@@ -387,7 +388,7 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
 
     days = (o.last - o.first + 1).astype("float64")[:, None]
     s = o.session
-    cost_i = p.i_rate[None, :] * _rates_by_currency(p, s, p.i_ccy) * days
+    cost_i = _day_rates(p, o, "Instructor", p.i_ids, p.i_rate, p.i_ccy) * days
     travels = (p.i_home[None, :] != "") & (p.i_home[None, :] != p.country[s][:, None])
     cost_i = cost_i + np.where(travels, p.travel[s][:, None], 0.0)
     instructor = skilled & ~on_leave & ~booked & ~out_of_days & ~np.isnan(cost_i)
@@ -396,11 +397,31 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
     in_country = p.r_country[None, :] == p.country[s][:, None]
     seats = p.r_capacity[None, :] >= p.need[s][:, None]
     room_taken = (_held(busy_r, lo, o.first, o.last).T > 0) | (_held(leave_r, lo, o.first, o.last).T > 0)
-    cost_r = p.r_rate[None, :] * _rates_by_currency(p, s, p.r_ccy) * days
+    cost_r = _day_rates(p, o, "Room", p.r_ids, p.r_rate, p.r_ccy) * days
     room = in_country & seats & ~room_taken & p.has_room[s][:, None] & ~np.isnan(cost_r)
     _keep_current(cost_r, p.cur_r[s], p.room_cost_now[s])
     return _Candidates(instructor, room, skilled, on_leave, booked, out_of_days, in_country, seats, room_taken,
                        cap, years, year_days, lo, width, locked_units, cost_i, cost_r)
+
+
+def _day_rates(p: _Plan, o: _Options, kind: str, ids: np.ndarray, rate: np.ndarray, currency: np.ndarray) -> np.ndarray:
+    """(options x resources) day rate in the reporting currency: the Rates row valid on the option's start where the
+    resource has a history (:mod:`ilt_xl.core.rates`, as the workbook's day-rate columns), else its own DayRate."""
+    out = rate[None, :] * _rates_by_currency(p, o.session, currency)
+    if p.rates is None or p.rates.empty or not len(ids) or not len(o.session):
+        return out
+    listed = pd.Series(_text(p.rates["ResourceId"])).str.lower()
+    dated = np.flatnonzero(pd.Series(ids, dtype=object).str.lower().isin(listed).to_numpy())
+    if not len(dated):
+        return out
+    # Only the few resources with a history: every (option, such resource) pair, looked up at once.
+    pair_o, pair_r = np.repeat(np.arange(len(o.session)), len(dated)), np.tile(dated, len(o.session))
+    starts = pd.Series((EPOCH + o.first[pair_o].astype("timedelta64[D]")).astype("datetime64[ns]"))
+    used = rates.effective_rates(kind, pd.Series(ids[pair_r], dtype=object), starts, p.rates)
+    factor = _to_reporting(used.currency, p.rate_date[o.session[pair_o]], p.reporting, p.manual)
+    hit = used.from_history
+    out[pair_o[hit], pair_r[hit]] = np.nan_to_num(used.day_rate[hit], nan=0.0) * factor[hit]
+    return out
 
 
 def _rates_by_currency(p: _Plan, session: np.ndarray, currencies: np.ndarray) -> np.ndarray:
