@@ -70,6 +70,7 @@ class Ctx:
     anchor: int                     # the row the tree's relative references were written for
     col: int
     env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
+    area: tuple | None = None       # (rows, cols) of the array formula's area, for an array formula
 
     @property
     def n(self) -> int:
@@ -275,6 +276,11 @@ def pad_pair(a: Val, b: Val) -> tuple[Val, Val]:
     if target == (None, None):
         return a, b
     return _padded(a, target), _padded(b, target)
+
+
+def pad_to(v: Val, shape: tuple[int, int]) -> Val:
+    """``v`` grown with #N/A to ``shape`` along each dimension where it is neither 1 nor larger."""
+    return _padded(v, tuple(t if 1 != n < t else None for n, t in zip(v.shape, shape)))
 
 
 def _padded(v: Val, target: tuple) -> Val:

@@ -205,6 +205,14 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
                 trees.append(sub)
 
 
+def _area_shape(run: Run) -> tuple[int, int] | None:
+    """(rows, cols) of an array formula's area, else None."""
+    if run.array_area is None:
+        return None
+    r0, c0, r1, c1 = run.array_area
+    return r1 - r0 + 1, c1 - c0 + 1
+
+
 def _store(run: Run, rows: np.ndarray, val: Val) -> None:
     """Write a run's (or one cell's) result into the sheet grid. A formula's value is never empty:
     a result that is an empty cell (``=A1`` of a blank A1, ``{=B:B}``) is 0, as in Excel."""
@@ -259,7 +267,7 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
     if len(run.rows) > 1:
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col))
+                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run)))
             _store(run, run.rows, val)
             report.runs_vectorised += 1
             return
@@ -275,7 +283,7 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
         one = np.array([r])
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col))
+                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run)))
             _store(run, one, val)
         except (Exception, TimeLimit) as exc:
             _keep_failed(run, one, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
@@ -371,7 +379,8 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
             return
         try:
             with clock.armed():
-                val = evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col))
+                val = evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col,
+                                             area=_area_shape(one)))
             _store(one, one.rows, val)
         except (Exception, TimeLimit) as exc:
             _keep_failed(one, one.rows, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, pad_to
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, E_NA, E_VALUE, STR, Block
 
@@ -78,6 +78,10 @@ def sheets(args: list[Val], ctx: Ctx) -> Val:
 def _type_test(pred):
     def fn(args: list[Val], ctx: Ctx) -> Val:
         v = args[0]
+        if ctx.area is not None and not v.per_row:
+            # in an array formula Excel tests each cell of the area: beyond a smaller array the
+            # element is #N/A, so {=ISNA(A1:A2)} over three cells ends with TRUE, not #N/A
+            v = pad_to(v, ctx.area)
         res = pred(v.block)
         return Val(Block(np.full(res.shape, BOOL, np.int8), res.astype(float)), v.per_row)
     return fn

@@ -39,3 +39,20 @@ def test_type_tests_n_and_na_from_the_table():
     assert [call("N", arg(v)) for v in (7, True, "7", "#DIV/0!")] == [7.0, 1.0, 0.0, "#DIV/0!"]
     assert call("N", arg([[5, 6]], area=True)) == 5.0          # an area: its first cell
     assert call("NA") == "#N/A"
+
+
+def test_type_tests_in_an_array_formula_larger_than_their_range():
+    # Excel tests each cell of the area: past the end of A1:A2 the element is #N/A, so ISNA gives
+    # TRUE and ISBLANK FALSE there (not #N/A, as an operator's result would be)
+    from openpyxl.worksheet.formula import ArrayFormula
+    got = values({"A1": 1, "A2": None,
+                  "B1": ArrayFormula("B1:B3", "=ISNA(A1:A2)"), "B2": None, "B3": None,
+                  "C1": ArrayFormula("C1:C3", "=ISBLANK(A1:A2)"), "C2": None, "C3": None,
+                  "D1": ArrayFormula("D1:D3", "=ISERR(A1:A2)"), "D2": None, "D3": None,
+                  "E1": ArrayFormula("E1:E3", "=A1:A2+1"), "E2": None, "E3": None,
+                  "F1": ArrayFormula("F1:F2", "=ISNUMBER(A1)"), "F2": None})
+    assert [got[f"B{i}"] for i in (1, 2, 3)] == [False, False, True]
+    assert [got[f"C{i}"] for i in (1, 2, 3)] == [False, True, False]
+    assert [got[f"D{i}"] for i in (1, 2, 3)] == [False, False, False]
+    assert [got[f"E{i}"] for i in (1, 2, 3)] == [2.0, 1.0, "#N/A"]
+    assert [got[f"F{i}"] for i in (1, 2)] == [True, True]          # a single cell spreads over the area
