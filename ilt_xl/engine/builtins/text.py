@@ -315,3 +315,41 @@ def _text_block(out: np.ndarray) -> Block:
     """Texts and errors (errors are objects, not text that reads like one)."""
     kind = np.array([[ERR if isinstance(v, XlError) else STR for v in row] for row in out], dtype=np.int8)
     return Block(kind, np.zeros(out.shape), out)
+
+
+@builtin("VALUE")
+def value_(args: list[Val], ctx: Ctx) -> Val:
+    """VALUE as the `formulas` library reads numbers and dates, but a text that is only a time is
+    that time of day 0 (VALUE("12:00") is 0.5, not today at noon), by Excel's reading of times."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    b = args[0].block
+    own = {idx: _own_reading(str(b.obj[idx])) for idx in zip(*np.nonzero(b.kind == STR))}
+    own = {idx: got for idx, got in own.items() if got is not False}
+    out = call_formulas("VALUE", args, ctx)
+    if not own or out.block.kind.shape != b.shape:
+        return out
+    kind, num, obj = out.block.kind.copy(), out.block.num.copy(), out.block.objects().copy()
+    for idx, got in own.items():
+        kind[idx], num[idx], obj[idx] = (ERR, 0.0, E_VALUE) if got is None else (NUM, got, None)
+    return Val(Block(kind, num, obj), out.per_row)
+
+
+# a number as text: sign, currency, thousands in groups of three, decimals, exponent, percent
+_NUMBER_TEXT = re.compile(r"\s*([+-]?)\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?(?:[eE]([+-]?\d+))?\s*(%?)\s*")
+
+
+def _own_reading(text: str) -> float | None | bool:
+    """What Excel reads in a time-only text, or a number with thousands separators, a currency
+    sign or a percent (None: no number); False leaves the text to the `formulas` library
+    (plain numbers, dates)."""
+    if looks_like_time(text):
+        return parse_time_text(text)
+    found = _NUMBER_TEXT.fullmatch(text)
+    if found is None or not set(text) & set(",%$"):
+        return False
+    sign, whole, decimals, exponent, percent = found.groups()
+    if not whole and not (decimals and len(decimals) > 1):
+        return False
+    x = float(whole.replace(",", "") + (decimals or "")) * 10.0 ** int(exponent or 0)
+    return (-x if sign == "-" else x) / (100.0 if percent else 1.0)

@@ -104,3 +104,21 @@ def test_text_times_and_formats(number, fmt, expected):
 ])
 def test_text_reads_text_as_value_does(text, expected):
     assert value(f'=TEXT("{text}","0.00000")') == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=VALUE("12:00")', 0.5),                  # a time alone is a time of day 0, not today's
+    ('=VALUE("23:99")', 1479 / 1440),
+    ('=VALUE("25:61")', "#VALUE!"),
+    ('=VALUE("1,000")', 1000.0),               # thousands separators, not a date
+    ('=VALUE("-1,234.5")', -1234.5),
+    ('=VALUE("$1,000,000")', 1000000.0),
+    ('=VALUE("12%")', 0.12),
+    ('=VALUE("2024-01-31 12:00")', 45322.5),
+    ('=SUM(1,"2024-01-31")', 45323.0),         # typed text is read as VALUE reads it
+    ('=MAX("12:00",0.25)', 0.5),
+    ('=AVERAGE("1,000",0)', 500.0),
+])
+def test_value_reads_times_and_separators(formula, expected):
+    got = value(formula)
+    assert got == (pytest.approx(expected) if isinstance(expected, float) else expected)
