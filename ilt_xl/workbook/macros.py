@@ -30,7 +30,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import calendar, checklists, fx, plan, resources
+from ilt_xl.core import calendar, checklists, cost_lines, fx, plan, resources
 from ilt_xl.core.allocation import allocate
 from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.sessions import converted_currencies, session_table, setting
@@ -109,7 +109,9 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
     legs = [*converted_currencies(tables), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)]
-    legs_ccy, legs_date = np.concatenate(legs), np.tile(dates, len(legs))
+    line_ccy, line_date = cost_lines.converted_legs(tables, dates)
+    legs_ccy = np.concatenate([*legs, line_ccy])
+    legs_date = np.concatenate([np.tile(dates, len(legs)), line_date])
     wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
     legs_ccy, legs_date = legs_ccy[wanted], legs_date[wanted]
     decided = np.zeros(len(legs_ccy), dtype=bool)
