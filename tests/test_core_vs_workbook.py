@@ -55,6 +55,11 @@ def _with_error_cases():
             s.loc[row, "CourseId"] = course
     e = example.tables["Enrolments"]
     example.tables["Enrolments"] = e[~e["SessionId"].isin(s.loc[s.index[7:12], "SessionId"])]  # nobody registered
+    # Rate history: a pool charged in USD from a date, and an instructor's row typed in another case.
+    pool, who = example.tables["Equipment"]["EquipmentId"].iat[0], s["InstructorId"].iat[12]
+    example.tables["Rates"] = pd.DataFrame({
+        "ResourceType": ["Equipment", "Instructor"], "ResourceId": [pool, str(who).lower()],
+        "ValidFrom": pd.to_datetime(["2024-01-01", "2023-06-01"]), "DayRate": [12.5, 901.0], "Currency": ["USD", "EUR"]})
     c = example.tables["Courses"]
     c.loc[c.index[0], "PricePerLearner"] = c.loc[c.index[0], "VariableCostPerLearner"]  # break-even #N/A
     return example

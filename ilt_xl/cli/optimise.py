@@ -74,11 +74,14 @@ def optimise_command(
             "file": str(path), "output": str(target), "scope": scope, "objective": objective, "status": result.status,
             "gap": None if result.gap is None else float(result.gap), "seconds": round(float(result.seconds), 3),
             "sessions": int(result.sessions), "variables": int(result.variables), "constraints": int(result.constraints),
+            "blocks": int(result.blocks),
             "currency": currency, "cost_before": round(float(result.cost_before), 2),
             "cost_after": round(float(result.cost_after), 2), "saving": float(result.saving), "proposed": proposed, "proposals": records(result.proposals),
             "unstaffable": records(result.unstaffable)})
         raise typer.Exit(code)
     gap = f", gap {result.gap:.2%}" if result.gap is not None else ""
+    if result.blocks > 1:
+        gap += f" (solved in {result.blocks} blocks; the gap is to the LP bound)"
     console.print(f"Optimised {result.sessions} Planned session(s) ({scope}, {objective}) in {result.seconds:.1f} s: "
                   f"{result.status}{gap}; {result.variables} variables, {result.constraints} constraints.", highlight=False)
     if result.sessions:

@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ilt_xl.core import fx, overlaps
+from ilt_xl.core import decompose, fx, overlaps
 from ilt_xl.core.calendar import working_days, workday
 from ilt_xl.core.resources import EPOCH, available_days, leave_days
 from ilt_xl.core.sessions import id_key, session_table, setting
@@ -70,8 +70,11 @@ class Options:
     time_limit: float = 60.0
     move_days: int = 0
     gap: float = 1e-4
+    decompose: bool | None = None   # solve block by block (ilt_xl.core.decompose); None: when the model is large
 
     def __post_init__(self) -> None:
+        if self.decompose and self.objective != "cost":
+            raise ValueError("only the cost objective can be solved block by block")
         if self.scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {self.scope!r}")
         if self.objective not in OBJECTIVES:
@@ -90,7 +93,9 @@ class Result:
     that cannot be staffed, Outcome Infeasible). ``cost_before``/``cost_after``: the
     modelled cost of the sessions in scope now and with every proposal applied.
     ``status``: "optimal", "time limit" (the best plan found; ``gap`` says how far
-    from optimal it may be), "nothing to plan" or "no plan found in the time limit".
+    from optimal it may be), "decomposed" (a large model solved block by block, ``blocks``
+    of them: the plan is feasible and ``gap`` is proven by the LP bound, see
+    :mod:`ilt_xl.core.decompose`), "nothing to plan" or "no plan found in the time limit".
     """
 
     proposals: pd.DataFrame
@@ -103,6 +108,7 @@ class Result:
     unstaffable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["SessionId", "Reason"]))
     variables: int = 0
     constraints: int = 0
+    blocks: int = 1
 
     @property
     def saving(self) -> float:
@@ -489,7 +495,11 @@ def optimise(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
         if len(stuck):
             unstaffable.update({int(s): _why(p, o, c, s) for s in stuck})
             continue
-        solved = _solve(p, o, c, sessions, options, _left(options, started), prune=True)
+        if _by_blocks(options, c):
+            # The bound comes from the whole model's LP, so candidates are not pruned (see ilt_xl.core.decompose).
+            solved = _solve(p, o, c, sessions, options, _left(options, started), prune=False, decomposed=True)
+        else:
+            solved = _solve(p, o, c, sessions, options, _left(options, started), prune=True)
         if solved["x"] is not None and not solved["exact"]:
             # The pruned model may have missed a plan (see _prune): the whole model, in the time left.
             whole = _solve(p, o, c, sessions, options, _left(options, started), prune=False)
@@ -505,6 +515,17 @@ def optimise(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
     return _result(p, in_scope, unstaffable, solved, options, time.perf_counter() - started)
 
 
+# Candidate (session, resource) pairs above which the cost model is solved block by block: one MILP over them all
+# takes minutes (the 20,000-session example's 424,000 pairs found no plan in 60 s), its blocks a few seconds each.
+_DECOMPOSE_ABOVE = 40_000
+
+
+def _by_blocks(options: Options, c: _Candidates) -> bool:
+    if options.decompose is not None:
+        return options.decompose
+    return options.objective == "cost" and int(c.instructor.sum() + c.room.sum()) > _DECOMPOSE_ABOVE
+
+
 def _left(options: Options, started: float) -> float:
     return max(options.time_limit - (time.perf_counter() - started), 1.0)
 
@@ -515,7 +536,7 @@ def _rows_of(keys: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options: Options, time_limit: float,
-           prune: bool) -> dict:
+           prune: bool, decomposed: bool = False) -> dict:
     """Build and solve the model; ``exact`` in the answer says whether pruning candidates (if done) was safe:
     every session staffed and no instructor at the limit of their available days."""
     n_o = len(o.session)
@@ -594,14 +615,26 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
         objective, integrality, upper = _balance(p, o, c, oi_o, oi_i, cost, objective, integrality, upper, x0, block)
         n_var = len(objective)
     a = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var))
-    result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(n_var), upper),
-                  constraints=LinearConstraint(a, np.concatenate(lb), np.concatenate(ub)),
-                  options={"time_limit": float(time_limit), "mip_rel_gap": options.gap, "disp": False})
-    out = {"x": None, "status": result.status, "message": result.message, "variables": n_var, "constraints": n_rows,
-           "gap": getattr(result, "mip_gap", None)}
-    if result.x is None:
-        return out
-    v = np.round(result.x).astype(bool)
+    model = decompose.Model(objective, a, np.concatenate(lb), np.concatenate(ub), integrality, upper)
+    out = {"x": None, "variables": n_var, "constraints": n_rows, "blocks": 1}
+    if decomposed:
+        coupling = np.zeros(n_rows, dtype=bool)
+        for first, n in cap_rows:
+            coupling[first:first + n] = True
+        by_blocks = decompose.solve_by_blocks(model, coupling, u0 + np.arange(n_s), time_limit, options.gap)
+        # Optimal when the bound proves it (to the gap asked); else the best plan the blocks made, and its gap.
+        out.update(status="optimal" if by_blocks.gap <= options.gap + 1e-9 else "decomposed", gap=by_blocks.gap,
+                   blocks=by_blocks.blocks, bound=by_blocks.bound)
+        solution = by_blocks.x
+    else:
+        result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(n_var), upper),
+                      constraints=LinearConstraint(a, model.lb, model.ub),
+                      options={"time_limit": float(time_limit), "mip_rel_gap": options.gap, "disp": False})
+        out.update(status="optimal" if result.status == 0 else "time limit", gap=getattr(result, "mip_gap", None))
+        solution = result.x
+        if solution is None:
+            return out
+    v = np.round(solution).astype(bool)
     z = v[z0:z0 + n_o]
     chosen_i = np.full(n_o, -1)
     chosen_i[oi_o[v[x0:x0 + n_x]]] = oi_i[v[x0:x0 + n_x]]
@@ -611,10 +644,10 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
     pair_cost_i[oi_o[v[x0:x0 + n_x]]] = cost_i[v[x0:x0 + n_x]]
     pair_cost_r = np.zeros(n_o)
     pair_cost_r[or_o[v[y0:y0 + n_y]]] = cost_r[v[y0:y0 + n_y]]
-    activity = a @ np.round(result.x)
+    activity = a @ np.round(solution)
     upper_bound = np.concatenate(ub)
     at_limit = any((activity[first:first + n] >= upper_bound[first:first + n] - 1e-9).any() for first, n in cap_rows)
-    out.update(x=result.x, option=z, instructor=chosen_i, room=chosen_r, cost_i=pair_cost_i, cost_r=pair_cost_r,
+    out.update(x=solution, option=z, instructor=chosen_i, room=chosen_r, cost_i=pair_cost_i, cost_r=pair_cost_r,
                options=o, unstaffed=v[u0:u0 + n_s], sessions=sessions,
                exact=not prune or not (v[u0:u0 + n_s].any() or at_limit))
     return out
@@ -684,9 +717,7 @@ def _status(solved: dict | None) -> tuple[str, float | None]:
         return "nothing to plan", None
     if solved["x"] is None:
         return "no plan found in the time limit", None
-    if solved["status"] == 0:
-        return "optimal", solved["gap"]
-    return "time limit", solved["gap"]
+    return solved["status"], solved["gap"]
 
 
 def _result(p: _Plan, in_scope, unstaffable: dict[int, str], solved, options: Options, seconds: float) -> Result:
@@ -716,6 +747,7 @@ def _result(p: _Plan, in_scope, unstaffable: dict[int, str], solved, options: Op
         cost_before=float(np.round(before[scope].sum(), 2)), cost_after=float(np.round(after[scope].sum(), 2)),
         unstaffable=unstaffable_frame,
         variables=solved["variables"] if solved else 0, constraints=solved["constraints"] if solved else 0,
+        blocks=solved["blocks"] if solved else 1,
     )
 
 

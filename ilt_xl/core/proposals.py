@@ -163,12 +163,22 @@ def _travels(plan, instructor: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _set(sessions: pd.DataFrame, column: str, rows: np.ndarray, mask: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` (where ``mask``) into ``column`` at positions ``rows``, keeping the column's dtype when it
+    can hold them: a text column stays text (pandas 3's ``str`` stays ``str``), numbers and dates stay so. A column
+    read as numbers because it was blank gets text as text (was: coerced to NaN, the room id lost)."""
     if not mask.any():
         return
     target = sessions.index[rows[mask]]
     values = np.asarray(values)[mask]
-    if sessions[column].dtype.kind in "fiM" and values.dtype == object:
-        values = pd.to_numeric(values, errors="coerce")
-    if sessions[column].dtype.kind not in "fiuM":
-        sessions[column] = sessions[column].astype(object)
+    current = sessions[column]
+    text = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "empty" and bool((values != "").any())
+    if text and current.dtype.kind in "fiubM":
+        if current.notna().any():
+            values = pd.to_numeric(values, errors="coerce")   # text cannot go in a column of numbers
+        else:
+            # A blank column: hold the text in what pandas infers for text (object on pandas 2, str on 3).
+            widened = current.astype(object)
+            widened.loc[target] = values
+            sessions[column] = widened.infer_objects()
+            return
     sessions.loc[target, column] = values

@@ -20,9 +20,11 @@ way Excel does (the first erroneous operand, left to right, wins):
 - ``#VALUE!``: Days when EndDate is before StartDate or a date is missing. The
   workbook computes a meaningless non-positive Days there instead; validation
   rejects such rows, and the core refuses to cost them.
-- RoomCost, InstructorCost and EquipmentCost convert a day rate from the
-  resource's currency to the session's at FxDate, VariableCostPerLearner and
-  PricePerLearner from the course's (a session with its own CurrencyEntered),
+- RoomDayRate, InstructorDayRate and EquipmentDayRate are the day rate valid on
+  StartDate (``ilt_xl.core.rates``: the Rates history, else the resource's own
+  row), converted from its currency to the session's at FxDate; RoomCost,
+  InstructorCost and EquipmentCost multiply them. VariableCostPerLearner and
+  PricePerLearner convert from the course's (a session with its own CurrencyEntered),
   with the FX table's rates as FxRate below: ``#N/A`` where it has none.
 - FxRate shows Currency's error, else ``#N/A`` where the FX table has no rate
   converting the session's currency to ReportingCurrency on FxDate (the FX
@@ -53,7 +55,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import cost_lines, costs, fx
+from ilt_xl.core import cost_lines, costs, fx, rates
 from ilt_xl.core import excel_errors as xe
 from ilt_xl.core.rounding import from_minor, minor_units, to_minor
 from ilt_xl.schema.planner import PLANNER, SESSIONS
@@ -220,7 +222,8 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     capacity_lookup = _first_error(_where(~no_room & ~room_found, xe.NA), na_course)
     err["Capacity"] = np.where(np.isnan(override), capacity_lookup, None)
 
-    # Resources are priced in their own currency: converted to the session's at FxDate, as the workbook does.
+    # Resources are charged the day rate valid on the start (Rates, else their own table's), in its currency,
+    # converted to the session's at FxDate, as the workbook does.
     out["FxDate"] = _fx_dates(s["StartDate"], settings)
     err["FxDate"] = none
     fx_table = _rate_table(tables.get("FX"))
@@ -234,22 +237,27 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
                                                   "FxDate": out["FxDate"], "Learners": out["Learners"], "FxRate": out["FxRate"]}),
         pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}), fx_table, reporting)
     line_sums = cost_lines.session_sums(lines, s["SessionId"])
-    for column, key, entered, found, repo in (
-        ("RoomCost", "RoomId", "RoomCostEntered", room_found, room),
-        ("InstructorCost", "InstructorId", "InstructorFeeEntered", instructor_found, instructor),
+    history = rates.rates_by_kind(s, tables)
+    for column, key, found, repo in (
+        ("RoomDayRate", "RoomId", room_found, room),
+        ("InstructorDayRate", "InstructorId", instructor_found, instructor),
+        ("EquipmentDayRate", "EquipmentId", equipment_found, equipment),
     ):
-        typed, booked = _number(s[entered]), ~blank(s[key])
-        factor, factor_error = _to_session(_text(repo["Currency"]), out["Currency"], err["Currency"], out["FxDate"], fx_table)
-        derived = np.isnan(typed) & booked
-        # rate x days x factor, in the workbook's order of operations
-        out[column] = np.where(derived, _zero_blank(repo["DayRate"]) * out["Days"] * factor, np.nan_to_num(typed, nan=0.0))
-        err[column] = np.where(derived, _first_error(_where(~found, xe.NA), err["Days"], factor_error), None)
-
-    booked = ~blank(s["EquipmentId"]) if "EquipmentId" in s else np.zeros(n, dtype=bool)
-    factor, factor_error = _to_session(_text(equipment["Currency"]), out["Currency"], err["Currency"], out["FxDate"], fx_table)
+        used, booked = history[key], (~blank(s[key]) if key in s else np.zeros(n, dtype=bool))
+        currency = np.where(used.from_history, used.currency, _text(repo["Currency"]))
+        day_rate = np.where(used.from_history, np.nan_to_num(used.day_rate, nan=0.0), _zero_blank(repo["DayRate"]))
+        factor, factor_error = _to_session(currency, out["Currency"], err["Currency"], out["FxDate"], fx_table)
+        out[column] = np.where(booked, day_rate * factor, 0.0)
+        err[column] = np.where(booked, _first_error(_where(~found & ~used.from_history, xe.NA), factor_error), None)
+    for column, entered, day_rate in (("RoomCost", "RoomCostEntered", "RoomDayRate"),
+                                      ("InstructorCost", "InstructorFeeEntered", "InstructorDayRate")):
+        typed = _number(s[entered])
+        derived = np.isnan(typed)
+        out[column] = np.where(derived, out[day_rate] * out["Days"], typed)
+        err[column] = np.where(derived, _first_error(err[day_rate], err["Days"]), None)
     units = np.nan_to_num(_number(s["EquipmentUnits"]), nan=0.0) if "EquipmentUnits" in s else np.zeros(n)
-    out["EquipmentCost"] = np.where(booked, units * _zero_blank(equipment["DayRate"]) * out["Days"] * factor, 0.0)
-    err["EquipmentCost"] = np.where(booked, _first_error(_where(~equipment_found, xe.NA), err["Days"], factor_error), None)
+    out["EquipmentCost"] = units * out["EquipmentDayRate"] * out["Days"]
+    err["EquipmentCost"] = _first_error(err["EquipmentDayRate"], err["Days"])
 
     for column, category in (("RoomCost", "room"), ("InstructorCost", "instructor"), ("EquipmentCost", "equipment")):
         entered = line_sums.counts[category] > 0
@@ -426,8 +434,9 @@ def converted_currencies(tables: Mapping[str, pd.DataFrame]) -> list[np.ndarray]
     """Per session, the currencies its costs are converted from (:data:`CONVERTED_FROM`), each an upper-case array
     aligned to Sessions ("" for none): the session's own (CurrencyEntered, else its course's; converted to the
     reporting currency), and, converted to the session's, its course's when it has a currency of its own (variable
-    cost and price per learner) and those of the room, instructor and equipment whose day rates it is charged
-    (Sessions[RoomCost], [InstructorCost], [EquipmentCost])."""
+    cost and price per learner) and those of the day rates of the room, instructor and equipment it is charged,
+    valid on its start (Rates, else the resource's own; Sessions[RoomDayRate], [InstructorDayRate],
+    [EquipmentDayRate])."""
     sessions = tables["Sessions"]
 
     def upper(values: pd.Series) -> np.ndarray:
@@ -437,11 +446,14 @@ def converted_currencies(tables: Mapping[str, pd.DataFrame]) -> list[np.ndarray]
     entered = upper(sessions["CurrencyEntered"]) if "CurrencyEntered" in sessions else np.full(len(sessions), "", dtype=object)
     course_currency = np.where(found, upper(course["Currency"]), "")
     out = [np.where(entered != "", entered, course_currency), np.where(entered != "", course_currency, "")]
-    for table, key, typed in (("Rooms", "RoomId", "RoomCostEntered"), ("Instructors", "InstructorId", "InstructorFeeEntered"),
-                              ("Equipment", "EquipmentId", None)):
-        priced, found = lookup(sessions[key], tables[table], key, ["Currency"])
-        charged = found & (sessions[typed].isna().to_numpy() if typed else True)
-        out.append(np.where(charged, upper(priced["Currency"]), ""))
+    history = rates.rates_by_kind(sessions, tables)
+    for table, key in (("Rooms", "RoomId"), ("Instructors", "InstructorId"), ("Equipment", "EquipmentId")):
+        priced, found = lookup(sessions[key], _repository(tables, table), key, ["Currency"])
+        used = history[key]
+        # The day-rate columns convert even where a cost is typed (they show the rate), so they need the rate too.
+        charged = found | used.from_history
+        currency = np.where(used.from_history, np.char.upper(used.currency.astype(str)).astype(object), upper(priced["Currency"]))
+        out.append(np.where(charged, currency, ""))
     return out
 
 

@@ -91,10 +91,25 @@ def _to_session_currency(currency: str, session: str = "[@Currency]") -> str:
     return f'IF(OR({currency}="",{currency}={session}),1,{_per_eur(session)}/{_per_eur(currency)})'
 
 
-def _resource_cost(table: str, key: str, days: str) -> str:
-    """A resource's day rate x ``days``, converted from the resource's currency to the session's."""
-    rate = _lookup(table, "DayRate", key, key)
-    return f"{rate}*{days}*" + _to_session_currency(_lookup(table, "Currency", key, key))
+RESOURCE_TYPES = ("Instructor", "Room", "Equipment")
+"""Rates[ResourceType]: whose day rate a rate-history row sets (the table of the same name, plural)."""
+
+
+def _rate_row(kind: str, key: str) -> str:
+    """The key of the Rates row valid on the session's start for its ``kind`` resource (``Rates[LookupKey]``):
+    the n-th row of the resource by ValidFrom, n the count of its rows valid from on or before the start."""
+    valid = f'COUNTIFS(Rates[ResourceType],"{kind}",Rates[ResourceId],[@{key}],Rates[ValidFrom],"<="&[@StartDate])'
+    return f'"{kind}|"&[@{key}]&"#"&{valid}', valid
+
+
+def _effective_day_rate(kind: str, table: str, key: str) -> str:
+    """The ``kind`` resource's day rate valid on the session's start, converted to the session's currency: the
+    latest Rates row valid from on or before the start, else the resource table's own DayRate (and Currency)."""
+    row_key, valid = _rate_row(kind, key)
+    row = f"MATCH({row_key},Rates[LookupKey],0)"
+    history = f"INDEX(Rates[DayRate],{row})*" + _to_session_currency(f"INDEX(Rates[Currency],{row})")
+    own = _lookup(table, "DayRate", key, key) + "*" + _to_session_currency(_lookup(table, "Currency", key, key))
+    return f'=IF([@{key}]="",0,IF({valid}>0,{history},{own}))'
 
 
 def _course_money(column: str) -> str:
@@ -267,6 +282,29 @@ TRAVEL_COSTS = Table(
     added_later=True,
 )
 
+RATES = Table(
+    "Rates",
+    "Day-rate history of instructors, rooms and equipment: a session is charged the rate valid on its start date "
+    "(the latest row of its resource valid from on or before it); a resource with no row valid yet keeps its own "
+    "table's DayRate. The rows need no order.",
+    (
+        Column("ResourceType", T.TEXT, "Instructor, Room or Equipment.", required=True, allowed=RESOURCE_TYPES),
+        Column("ResourceId", T.ID, "InstructorId, RoomId or EquipmentId whose rate changes.", required=True),
+        Column("ValidFrom", T.DATE, "First start date the rate applies to.", required=True),
+        Column("DayRate", T.MONEY, "Day rate (equipment: per unit) from that date, in the row's currency.",
+               required=True, minimum=0),
+        Column("Currency", T.CURRENCY, "Currency of the day rate.", required=True, allowed=CURRENCIES),
+        Column("Notes", T.TEXT, "Why the rate changed (contract renewal, new price list, ...).", width=30),
+        Column("LookupKey", T.TEXT, "Type|Id#n: this row is the resource's n-th by ValidFrom; what the Sessions "
+               "day-rate columns look up.",
+               formula='=[@ResourceType]&"|"&[@ResourceId]&"#"&COUNTIFS(Rates[ResourceType],[@ResourceType],'
+               'Rates[ResourceId],[@ResourceId],Rates[ValidFrom],"<="&[@ValidFrom])'),
+    ),
+    tab_color="4472C4",
+    row_key="ResourceId",
+    added_later=True,
+)
+
 SESSIONS = Table(
     "Sessions",
     "One row per delivery of a course: the building block of the plan.",
@@ -310,18 +348,22 @@ SESSIONS = Table(
         Column("Capacity", T.INT, "Seats: the override, else the smaller of room capacity and course maximum.",
                formula='=IF([@CapacityOverride]<>"",[@CapacityOverride],IF([@RoomId]="",' + _course("MaxLearners")
                + ",MIN(" + _lookup("Rooms", "Capacity", "RoomId", "RoomId") + "," + _course("MaxLearners") + ")))"),
-        Column("RoomCost", T.MONEY, "Room cost entered, else the room's day rate x days, converted from the room's "
-               "currency to the session's at FxDate (FX table).",
-               formula="=" + _line_or_derived("room", 'IF([@RoomCostEntered]<>"",[@RoomCostEntered],IF([@RoomId]="",0,'
-                                              + _resource_cost("Rooms", "RoomId", "[@Days]") + "))")),
-        Column("InstructorCost", T.MONEY, "Instructor fee entered, else the instructor's day rate x days, converted "
-               "from the instructor's currency to the session's at FxDate (FX table).",
+        Column("RoomDayRate", T.MONEY, "The room's day rate valid on StartDate (the latest Rates row of the room "
+               "valid from on or before it, else the Rooms row's), converted from its currency to the session's at "
+               "FxDate (FX table); 0 without a room.", formula=_effective_day_rate("Room", "Rooms", "RoomId")),
+        Column("InstructorDayRate", T.MONEY, "The instructor's day rate valid on StartDate (Rates, else the "
+               "Instructors row), in the session currency, as RoomDayRate.",
+               formula=_effective_day_rate("Instructor", "Instructors", "InstructorId")),
+        Column("EquipmentDayRate", T.MONEY, "The equipment pool's day rate per unit valid on StartDate (Rates, else "
+               "the Equipment row, whose blank currency is the session's), in the session currency, as RoomDayRate.",
+               formula=_effective_day_rate("Equipment", "Equipment", "EquipmentId")),
+        Column("RoomCost", T.MONEY, "A room line's amount, else the room cost entered, else RoomDayRate x days.",
+               formula="=" + _line_or_derived("room", 'IF([@RoomCostEntered]<>"",[@RoomCostEntered],[@RoomDayRate]*[@Days])')),
+        Column("InstructorCost", T.MONEY, "An instructor line's amount, else the fee entered, else InstructorDayRate x days.",
                formula="=" + _line_or_derived("instructor", 'IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],'
-                                              'IF([@InstructorId]="",0,' + _resource_cost("Instructors", "InstructorId", "[@Days]") + "))")),
-        Column("EquipmentCost", T.MONEY, "Equipment units x the pool's day rate x days, converted from its currency "
-               "(blank: the session's) to the session's at FxDate.",
-               formula="=" + _line_or_derived("equipment", 'IF([@EquipmentId]="",0,[@EquipmentUnits]*'
-                                              + _resource_cost("Equipment", "EquipmentId", "[@Days]") + ")")),
+                                              "[@InstructorDayRate]*[@Days])")),
+        Column("EquipmentCost", T.MONEY, "An equipment line's amount, else units x EquipmentDayRate x days.",
+               formula="=" + _line_or_derived("equipment", "[@EquipmentUnits]*[@EquipmentDayRate]*[@Days]")),
         Column("LinesCost", T.MONEY, "The session's SessionCosts lines other than room, instructor, equipment and "
                "cancellation fee (travel, catering, materials, venue, other), each in force, in the session currency.",
                formula="=" + _lines()),
@@ -688,7 +730,7 @@ PLANNER = Schema(
     tables=(
         COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, SESSION_COSTS, FX, HOLIDAYS,
         CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
-        UNAVAILABILITY, TRAVEL_COSTS, PROPOSALS,
+        UNAVAILABILITY, TRAVEL_COSTS, RATES, PROPOSALS,
     ),
 )
 """The planner schema. Sheets come in this order, after Settings and before Dashboard."""

@@ -140,7 +140,7 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
         "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
         "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
         "ChecklistTemplate": _checklist_template(courses),
-        "Unavailability": leave, "TravelCosts": _travel_costs(),
+        "Unavailability": leave, "TravelCosts": _travel_costs(), "Rates": _rate_history(instructors, rooms),
     }
     settings = {"AsOfDate": AS_OF}
     # As if the user had run the fx, holidays, budget and conflicts commands.
@@ -541,6 +541,23 @@ def _unavailability(rng, sess: pd.DataFrame, instructors: pd.DataFrame, rooms: p
             rows.append((ids[k], pd.Timestamp(monday), pd.Timestamp(monday + np.timedelta64(7 * (length[k] - 1) + 4, "D")),
                          reasons[k]))
     return pd.DataFrame(rows, columns=["Resource", "From", "To", "Reason"])
+
+
+# Rate history: (instructor or room position, valid from, raise on its own table's rate, why).
+RATE_CHANGES = (("Instructor", 0, "2025-07-01", 0.08, "Contract renewal"),
+                ("Instructor", 0, "2026-01-01", 0.12, "Yearly price list"),
+                ("Room", 0, "2026-01-01", 0.05, "Venue price list"))
+
+
+def _rate_history(instructors: pd.DataFrame, rooms: pd.DataFrame) -> pd.DataFrame:
+    """The Rates tab: the first instructor's day rate raised mid-2025 and again in 2026, the first room's in 2026
+    (each raise on the table's own rate, which stays the rate before the first row)."""
+    rows = []
+    for kind, k, valid_from, rise, why in RATE_CHANGES:
+        table, key = (instructors, "InstructorId") if kind == "Instructor" else (rooms, "RoomId")
+        rows.append((kind, table[key].iat[k], pd.Timestamp(valid_from), float(np.round(table["DayRate"].iat[k] * (1 + rise), 0)),
+                     table["Currency"].iat[k], why))
+    return pd.DataFrame(rows, columns=["ResourceType", "ResourceId", "ValidFrom", "DayRate", "Currency", "Notes"])
 
 
 def _travel_costs() -> pd.DataFrame:

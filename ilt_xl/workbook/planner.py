@@ -72,6 +72,7 @@ class Planner:
     forecast_months: pd.DataFrame
     unavailability: pd.DataFrame
     travel_costs: pd.DataFrame
+    rates: pd.DataFrame
     proposals: pd.DataFrame
     settings: dict[str, object]
     problems: list[Problem] = field(default_factory=list)

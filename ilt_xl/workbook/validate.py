@@ -51,6 +51,7 @@ def validate(planner: Planner) -> list[Problem]:
     out += _fx_rules(planner)
     out += _not_above(planner, "Unavailability", "From", "To")
     out += _unavailability_resources(planner)
+    out += _rate_history_rules(planner)
     out += _budget_hierarchy_rules(planner)
     out += _holiday_rules(planner)
     out += _setting_problems(planner, currencies)
@@ -369,6 +370,32 @@ def _unavailability_resources(planner: Planner) -> list[Problem]:
     return problems_from_mask(loc, unknown, leave.index.to_numpy(), "Resource", leave["Resource"],
                               "an InstructorId of Instructors or a RoomId of Rooms",
                               lambda v: f"Resource {v!r} is neither an instructor nor a room")
+
+
+def _rate_history_rules(planner: Planner) -> list[Problem]:
+    """Rates rows: an error per row whose ResourceId is not in the table its ResourceType names, and a warning per
+    row sharing its resource and ValidFrom with an earlier row (the sessions use the earlier row only)."""
+    from ilt_xl.core.rates import RESOURCES
+
+    found = _located(planner, "Rates")
+    if found is None or not len(found[0]):
+        return []
+    rates, loc = found
+    kind = rates["ResourceType"].astype(str).str.strip().str.lower()
+    resource = id_key(rates["ResourceId"].astype(str))
+    unknown = np.zeros(len(rates), dtype=bool)
+    for name, table, key in RESOURCES:
+        ids = set(id_key(planner.tables[table][key].astype(str)))
+        unknown |= ((kind == name.lower()) & (rates["ResourceId"].astype(str) != "") & ~resource.isin(ids)).to_numpy()
+    out = problems_from_mask(loc, unknown, rates.index.to_numpy(), "ResourceId", rates["ResourceId"],
+                             "an id of the table its ResourceType names (Instructors, Rooms or Equipment)",
+                             lambda v: f"ResourceId {v!r} is not in the table its ResourceType names")
+    dated = pd.to_datetime(rates["ValidFrom"], errors="coerce")
+    twice = (pd.DataFrame({"k": kind, "r": resource, "d": dated}).duplicated(keep="first") & dated.notna()).to_numpy()
+    return out + problems_from_mask(loc, twice, rates.index.to_numpy(), "ValidFrom", rates["ValidFrom"],
+                                    "one row per resource and ValidFrom",
+                                    "an earlier row sets the same resource's rate from the same date: sessions use "
+                                    "that one, and this row is ignored", WARNING)
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:

@@ -8,7 +8,9 @@ import numpy as np
 from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins import builtin, call_by_name
+from ilt_xl.engine.builtins._time_format import (LAST_SERIAL, format_time, is_date_section, looks_like_time,
+                                                 parse_time_text, time_only)
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
@@ -199,15 +201,79 @@ def _text_one(v: Block, f: Block, ctx: Ctx):
     code = str(co.to_texts(f)[0][0, 0])
     if _CONDITION.search(code):
         return _formatted(v.value(0, 0), code, ctx)
+    if not _valid_format(code):
+        return E_VALUE
     if v.kind[0, 0] == STR:
-        try:
-            float(str(v.obj[0, 0]).strip())
-        except ValueError:              # text that is no number: the text section, else itself
+        number = _text_number(str(v.obj[0, 0]), ctx)
+        if number is None:              # text that is no number: the text section, else itself
             section = _text_section(code)
             return v.obj[0, 0] if section is None else text_section(str(v.obj[0, 0]), section)
-    number = float(co.to_numbers(v)[0][0, 0])
+    else:
+        number = float(co.to_numbers(v)[0][0, 0])
     shown, section = choose_section(number, code)
-    return _formatted(shown, section, ctx)
+    if time_only(section):
+        got = format_time(shown, section)
+        return E_VALUE if got is None else got
+    if is_date_section(section) and not 0 <= shown < LAST_SERIAL:
+        return E_VALUE                  # no date before 1900 or after 9999
+    return _formatted(shown, _number_section(section), ctx)
+
+
+def _valid_format(code: str) -> bool:
+    """Excel refuses (#VALUE!) a format whose text placeholder @ shares a section with digits or
+    dates, or stands in another section than the fourth of a four-section format."""
+    sections = format_sections(code)
+    if len(sections) == 4 and any(_has_at(s) for s in sections[:3]):
+        return False
+    return not any(_has_at(s) and (_DIGITS.search(_literals_out(s)) or is_date_section(s)) for s in sections)
+
+
+def _text_number(text: str, ctx: Ctx) -> float | None:
+    """The number TEXT formats for a text value, read as VALUE reads it (a time such as 23:99 is
+    1.027 days; a date or date and time its serial), else None."""
+    if looks_like_time(text):
+        return parse_time_text(text)
+    try:
+        return float(text.strip())
+    except ValueError:
+        pass
+    got = call_by_name("VALUE", [Val(Block.scalar(text))], ctx).block
+    return float(got.num[0, 0]) if got.kind[0, 0] == NUM else None
+
+
+def _number_section(section: str) -> str:
+    """A number section as the formatter expects it: fills (*x) are never shown by TEXT, and a
+    section without a digit before its decimal point (.##) still shows the whole part (#.##)."""
+    out, i, first = [], 0, None
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = len(section) if end < 0 else end
+            out.append(section[i:end + 1])
+            i = end + 1
+            continue
+        if ch in "\\_" and i + 1 < len(section):
+            out.append(section[i:i + 2])
+            i += 2
+            continue
+        if ch == "*" and i + 1 < len(section):
+            i += 2
+            continue
+        if first is None and ch in "0#?.":
+            first = ch
+            if ch == ".":
+                out.append("#")
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _literals_out(section: str) -> str:
+    return re.sub(r'"[^"]*"?|\\.|\[[^\]]*\]', "", section)
+
+
+_DIGITS = re.compile(r"[0#?]")
 
 
 def text_section(text: str, section: str) -> str:

@@ -1,6 +1,7 @@
 """TRIM and T called from the table on hand-made values (Excel's documented results)."""
 import pytest
 from direct_calls import arg, call
+from formula_values import value
 
 
 def test_trim_keeps_single_spaces_between_words():
@@ -62,3 +63,44 @@ def test_bahttext(number, expected):
 def test_text_sections(formula, expected):
     from formula_values import value
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("number, fmt, expected", [
+    (1.5, "[h]:mm", "36:00"),                  # elapsed hours run past a day
+    (1.5, "[mm]:ss", "2160:00"),
+    (1.5, "[s]", "129600"),
+    (-1, "[h]", "-24"),                        # a lone elapsed count keeps the sign
+    (-1, "[h]:mm", "#VALUE!"),                 # any other negative time is refused
+    (-1, "h", "#VALUE!"),
+    (0.75, "h:mm AM/PM", "6:00 PM"),
+    (0.0, "h:mm a/p", "12:00 a"),
+    (130.33332, "h:mm", "7:59"),               # 7:59:58.8 rounds to 7:59:59, minutes are cut
+    (130.33332, "h:mm:ss", "7:59:59"),
+    (1.5 / 86400, "[s].0", "1.5"),
+    (1.25 / 86400, "s.00", "1.25"),
+    (2958465.5, "h", "12"),                    # 9999-12-31 noon
+    (2958466, "h", "#VALUE!"),                 # past 9999
+    (2958466, "yyyy", "#VALUE!"),
+    (2958466, "[h]", "71003184"),              # an elapsed count has no such limit
+    (-1, "yyyy", "#VALUE!"),
+    (1234.56, ".##", "1234.56"),               # no digit before the point: the whole part still shows
+    (0.5, ".#", ".5"),
+    (1234.56, "$*x#,##0", "$1,235"),           # TEXT shows no fill
+    (5, '0"x"@', "#VALUE!"),                   # @ with digits in one section
+    (5, '0;0;0@;@', "#VALUE!"),                # @ outside the fourth section
+])
+def test_text_times_and_formats(number, fmt, expected):
+    assert value(f'=TEXT({number!r},"{fmt.replace(chr(34), chr(34) * 2)}")') == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("23:99", "1.02708"),                      # 23 hours 99 minutes
+    ("0:0:9999", "0.11573"),
+    ("59:9999.5", "0.15671"),                  # minutes and decimal seconds
+    ("23:59.", "0.99931"),
+    ("24:99", "24:99"),                        # no time: the text itself
+    ("23:60:00", "23:60:00"),
+    ("2007-02-03 19:08:07", "39116.79730"),    # a date and time reads as its serial
+])
+def test_text_reads_text_as_value_does(text, expected):
+    assert value(f'=TEXT("{text}","0.00000")') == expected
