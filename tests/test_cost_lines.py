@@ -18,7 +18,7 @@ import pytest
 from libreoffice import recalculate_with_libreoffice, soffice_available
 from test_costs_finance import ECB, SETTINGS, START, VARIABLE, _as_read, _tables
 
-from ilt_xl.core import cost_lines
+from ilt_xl.core import cost_lines, kpis, plan
 from ilt_xl.core.sessions import session_table_with_errors
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.workbook import macros
@@ -28,7 +28,7 @@ S2_START = dt.date(2024, 3, 5)
 TRAVEL_GBP = 240.0
 CATERING_EUR = 12.5          # per learner
 ROOM_LINE_USD = 300.0        # replaces S1's GBP room day rate
-FEE_EUR = 150.0              # S3 is cancelled: charged this fee only
+FEE_EUR = 100.01             # S3 is cancelled: charged this fee only, split 4:2 over two BUs
 
 
 def _with_lines() -> dict[str, pd.DataFrame]:
@@ -48,6 +48,9 @@ def _with_lines() -> dict[str, pd.DataFrame]:
         "InvoiceDate": pd.to_datetime([pd.NaT, pd.NaT, "2024-03-20", pd.NaT, pd.NaT, pd.NaT]),
     }))
     tables["FX"] = macros.fx_rows(tables, {})  # the fx command: now the lines' GBP and USD legs too
+    tables["Enrolments"] = _as_read("Enrolments", pd.concat([tables["Enrolments"], pd.DataFrame({
+        "SessionId": ["S3"], "BusinessUnit": ["B"], "Country": ["FR"], "Registered": [2], "Attended": [0]})],
+        ignore_index=True))
     return tables
 
 
@@ -118,3 +121,19 @@ def test_the_workbook_composes_sessions_from_lines_natively(tmp_path):
         assert lines[1]["Quantity"] == 2, by
         assert lines[0]["AmountSession"] == pytest.approx(ECB.convert(TRAVEL_GBP, "GBP", "EUR", S2_START), rel=1e-12), by
         assert math.isclose(lines[0]["AmountReporting"], round(lines[0]["AmountSession"] + 1e-9, 2)), by
+
+
+def test_a_cancelled_session_charges_only_its_fee_allocated_to_the_cent():
+    tables = _with_lines()
+    ledger = macros.allocation_rows(tables, SETTINGS)
+    fee = ledger[ledger["SessionId"] == "S3"].set_index("BusinessUnit")
+    # 100.01 by headcount 4:2 = 66.6733 + 33.3367: largest remainder gives the cent to B
+    assert fee["Amount"].to_dict() == {"A": 66.67, "B": 33.34}
+    assert fee["VariableAmount"].to_dict() == {"A": 0.0, "B": 0.0}
+    assert fee["AmountReporting"].to_dict() == {"A": 66.67, "B": 33.34}
+    # Budget counts the fee under Actual; the report's total cost and the Dashboard's formula count it too
+    sessions = session_table_with_errors(tables, SETTINGS).values
+    budget = plan.budget_table(tables, SETTINGS, sessions)
+    delivered = sessions.loc[sessions["Status"] == "Delivered", "CostReporting"].sum()
+    assert round(budget["Actual"].sum(), 2) == round(delivered + FEE_EUR, 2)
+    assert kpis.kpis_by_year(tables, SETTINGS, sessions).loc[2024, "TotalCost"] == round(delivered + FEE_EUR, 2)

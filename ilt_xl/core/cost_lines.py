@@ -171,3 +171,15 @@ def converted_legs(tables: dict[str, pd.DataFrame], session_dates: np.ndarray) -
     currency = np.char.upper(session_core.text_cells(lines["Currency"]).astype(str)).astype(object)
     dates = np.asarray(session_dates, dtype="datetime64[D]")
     return np.where(found, currency, ""), (dates[row] if len(dates) else np.full(len(lines), np.datetime64("NaT", "D")))
+
+
+def charged(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The sessions (Sessions with calculated columns) the ledger charges: every one not cancelled, and the cancelled
+    ones with a cancellation fee (non-zero, or unknown: an error the ledger then shows as unknown). A cancelled
+    session's FixedCost is its fee and its variable cost per learner 0: the fee is all it is charged, allocated by
+    the session's key like any fixed cost."""
+    cancelled = _lower(sessions["Status"]) == "cancelled"
+    fee = sessions["CancellationFee"].to_numpy("float64")
+    kept = sessions[~cancelled | np.isnan(fee) | (fee != 0)]
+    cancelled_kept = (_lower(kept["Status"]) == "cancelled")
+    return kept.assign(VariableCostPerLearner=np.where(cancelled_kept, 0.0, kept["VariableCostPerLearner"].to_numpy("float64")))

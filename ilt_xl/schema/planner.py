@@ -599,7 +599,8 @@ BUDGET = Table(
         Column("BusinessUnit", T.ID, "Business unit.", required=True, references="BusinessUnits.BusinessUnit"),
         Column("Country", T.COUNTRY, "Country; blank for the whole business unit."),
         Column("Budget", T.MONEY, "Budget, in the reporting currency.", required=True, minimum=0),
-        Column("Actual", T.MONEY, "Allocated cost of delivered sessions (written by the budget command)."),
+        Column("Actual", T.MONEY, "Allocated cost of delivered sessions and cancelled sessions' cancellation fees "
+               "(written by the budget command)."),
         Column("Committed", T.MONEY, "Allocated cost of confirmed sessions (written by the budget command)."),
         Column("Forecast", T.MONEY, "Cost of planned sessions at forecast headcount (written by the budget command)."),
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",

@@ -54,21 +54,15 @@ def _settings(settings: Settings) -> dict[str, object]:
     return {s.name: setting(settings, s.name) for s in PLANNER.settings}
 
 
-def _ledger(tables: Tables, settings: Settings) -> pd.DataFrame:
+def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled, and
+    of the cancelled ones' cancellation fees (:func:`ilt_xl.core.cost_lines.charged`), as Budget counts them."""
     s = _settings(settings)
-    sessions = session_table(tables, s)
+    sessions = cost_lines.charged(session_table(tables, s))
     return allocate(
         sessions, tables["Enrolments"], method=str(s["AllocationMethod"]), reporting_currency=str(s["ReportingCurrency"]),
         fx_date_policy=str(s["FxDatePolicy"]), budget_rate_date=s["BudgetRateDate"], manual_rates=tables["FX"],
     )
-
-
-def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled:
-    a cancelled session is not charged (Budget leaves it out too)."""
-    sessions = tables["Sessions"]
-    live = sessions["Status"].astype(object).where(sessions["Status"].notna(), "").astype(str).str.strip().str.lower() != "cancelled"
-    return _ledger({**tables, "Sessions": sessions[live.to_numpy()]}, settings)
 
 
 def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
