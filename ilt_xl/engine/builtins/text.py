@@ -14,7 +14,7 @@ from ilt_xl.engine.builtins._time_format import (LAST_SERIAL, format_time, is_da
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 
 @builtin("TRIM")
@@ -353,3 +353,50 @@ def _own_reading(text: str) -> float | None | bool:
         return False
     x = float(whole.replace(",", "") + (decimals or "")) * 10.0 ** int(exponent or 0)
     return (-x if sign == "-" else x) / (100.0 if percent else 1.0)
+
+
+@builtin("REGEXEXTRACT")
+@lifted(0, 1, 2, 3)
+def regexextract(args: list[Val], ctx: Ctx) -> Val:
+    """REGEXEXTRACT(text, pattern, [return_mode], [case_sensitivity]): the first match (mode 0),
+    every match as a row (1), or the first match's capture groups as a row (2; a group that took
+    part in no match is #N/A, a pattern without groups #VALUE!); no match is #N/A.
+    Case sensitivity 1 ignores case."""
+    if not 2 <= len(args) <= 4:
+        return Val(Block.errors((1, 1), E_VALUE))
+    parts = []
+    for a in args:
+        b = a.block
+        if b.kind[0, 0] == ERR:
+            return Val(Block.errors((1, 1), b.obj[0, 0]))
+        parts.append(b)
+    text = str(co.to_texts(parts[0])[0][0, 0])
+    pattern = str(co.to_texts(parts[1])[0][0, 0])
+    mode = _small_int(parts[2]) if len(parts) > 2 else 0
+    ignore_case = _small_int(parts[3]) if len(parts) > 3 else 0
+    if mode not in (0, 1, 2) or ignore_case not in (0, 1):
+        return Val(Block.errors((1, 1), E_VALUE))
+    try:
+        regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if mode == 2 and regex.groups == 0:
+        return Val(Block.errors((1, 1), E_VALUE))
+    found = regex.search(text)
+    if found is None:
+        return Val(Block.errors((1, 1), E_NA))
+    if mode == 0:
+        return Val(Block.scalar(found.group(0)))
+    if mode == 1:
+        row = [m.group(0) for m in regex.finditer(text)]
+    else:
+        row = [E_NA if g is None else g for g in found.groups()]
+    return Val(Block.from_objects(np.array([row], dtype=object)))
+
+
+def _small_int(b: Block) -> int | None:
+    """An option's whole number (blank is 0), None when it is no number."""
+    if b.kind[0, 0] == EMPTY:
+        return 0
+    num, m, _ = co.to_numbers(b)
+    return None if m is not None else int(np.trunc(num[0, 0]))

@@ -122,3 +122,19 @@ def test_text_reads_text_as_value_does(text, expected):
 def test_value_reads_times_and_separators(formula, expected):
     got = value(formula)
     assert got == (pytest.approx(expected) if isinstance(expected, float) else expected)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+")', "Dylan"),            # Excel's example: first match
+    ('=INDEX(_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+",1),1,2)', "Williams"),   # every match, as a row
+    ('=COLUMNS(_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+",1))', 2.0),
+    ('=INDEX(_xlfn.REGEXEXTRACT("DylanWilliams","([A-Z][a-z]+)([A-Z][a-z]+)",2),1,2)', "Williams"),  # groups
+    ('=INDEX(_xlfn.REGEXEXTRACT("b","(a)?(b)",2),1,1)', "#N/A"),               # a group without a match
+    ('=_xlfn.REGEXEXTRACT("abc","b",2)', "#VALUE!"),                           # mode 2 needs a group
+    ('=_xlfn.REGEXEXTRACT("abc","x")', "#N/A"),
+    ('=_xlfn.REGEXEXTRACT("ABC","b")', "#N/A"),                                # case counts by default
+    ('=_xlfn.REGEXEXTRACT("ABC","b",0,1)', "B"),
+    ('=_xlfn.REGEXEXTRACT("abc","(")', "#VALUE!"),
+])
+def test_regexextract(formula, expected):
+    assert value(formula) == expected
