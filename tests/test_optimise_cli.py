@@ -133,6 +133,7 @@ def test_json_documents_hold_the_figures_and_rows_written(planner_file, tmp_path
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert (doc["file"], doc["output"], doc["status"], doc["currency"]) == (str(planner_file), str(proposed), "optimal", "EUR")
+    assert doc["blocks"] == 1   # the example is small: one MILP
     written = read_planner(proposed).proposals
     assert [p["SessionId"] for p in doc["proposals"]] == written["SessionId"].tolist()
     assert doc["proposed"] == (written["Outcome"] == "Proposed").sum() > 0
