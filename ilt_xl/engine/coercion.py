@@ -89,19 +89,20 @@ def general_text(x: float) -> str:
 
 
 def to_texts(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(texts as object array, error mask, errors) for concatenation and text functions."""
-    out = np.empty(b.shape, dtype=object)
+    """(texts as object array, error mask, errors) for concatenation and text functions; each
+    distinct number is formatted once (a calculated column's dates and ids repeat)."""
     k = b.kind
-    for idx in np.ndindex(k.shape):
-        kk = k[idx]
-        if kk == STR:
-            out[idx] = b.obj[idx]
-        elif kk == NUM:
-            out[idx] = general_text(float(b.num[idx]))
-        elif kk == BOOL:
-            out[idx] = "TRUE" if b.num[idx] else "FALSE"
-        else:
-            out[idx] = ""
+    out = np.full(k.shape, "", dtype=object)
+    texts = k == STR
+    if texts.any():
+        out[texts] = b.obj[texts]
+    numbers = k == NUM
+    if numbers.any():
+        distinct, where = np.unique(b.num[numbers], return_inverse=True)
+        out[numbers] = np.array([general_text(x) for x in distinct.tolist()], dtype=object)[where.reshape(-1)]
+    booleans = k == BOOL
+    if booleans.any():
+        out[booleans] = np.where(b.num[booleans] != 0, "TRUE", "FALSE").astype(object)
     m, e = error_parts(b)
     return out, m, e
 
