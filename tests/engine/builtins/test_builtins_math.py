@@ -55,9 +55,9 @@ def test_trunc_cuts_the_15_digits_excel_keeps():
     # Excel-saved values (formulas' test.xlsx, EXTRA!C24, C54, C64): the number shifted by the digits
     # is rounded to 15 significant digits, then cut: -7.999999999999998 is -8, -3.9999999999999947
     # (-3.99999999999999|47) stays below 4
-    got = values({"A1": -0.7999999999999998, "A2": -0.49999999999999956, "A3": -0.39999999999999947,
-                  "B1": "=TRUNC(A1,1)", "B2": "=TRUNC(A2,1)", "B3": "=TRUNC(A3,1)",
-                  "C1": "=ROUNDDOWN(8.000000000000002,0)"})
+    # (the numbers are typed in the formulas: openpyxl would write the cells with 16 digits only)
+    got = values({"B1": "=TRUNC(-0.7999999999999998,1)", "B2": "=TRUNC(-0.49999999999999956,1)",
+                  "B3": "=TRUNC(-0.39999999999999947,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
     assert (got["B1"], got["B2"], got["B3"], got["C1"]) == (-0.8, -0.5, -0.3, 8.0)
 
 
