@@ -113,12 +113,16 @@ def excel_round(x: np.ndarray, digits: np.ndarray | float) -> np.ndarray:
     d = np.trunc(np.asarray(digits, dtype=np.float64))
     scale = 10.0 ** d
     y = np.abs(x) * scale
+    r = np.floor(significant_15(y) + 0.5)
+    return np.sign(x) * r / scale
+
+
+def significant_15(y: np.ndarray) -> np.ndarray:
+    """Non-negative ``y`` rounded to the 15 significant digits Excel works with."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.where(y > 0, np.floor(np.log10(np.where(y > 0, y, 1.0))) + 1, 0)
         s15 = 10.0 ** (15 - mag)
-        y15 = np.where(y > 0, np.rint(y * s15) / s15, 0.0)
-        r = np.floor(y15 + 0.5)
-        return np.sign(x) * r / scale
+        return np.where(y > 0, np.rint(y * s15) / s15, 0.0)
 
 
 def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
