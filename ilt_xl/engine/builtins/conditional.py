@@ -302,16 +302,30 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
         out[rest[ranked]] = counts.astype(float).tolist()
         rest = rest[~ranked]
     # the reference scan, once per distinct combination of criteria (rows repeat them)
-    answers: dict[tuple, object] = {}
-    for i in rest.tolist():
-        crit = tuple(_criterion_of(b, i) for b in crit_blocks)
-        if crit not in answers:
+    if len(rest):
+        firsts, which = _distinct_rows(crit_blocks, rest)
+        answers = np.empty(len(firsts), dtype=object)
+        for j, i in enumerate(rest[firsts].tolist()):
             m = base.copy()
-            for (r, _), c in zip(varying, crit):
-                m &= criterion_mask(r.block, *c)
-            answers[crit] = agg.one(m)
-        out[i] = answers[crit]
+            for (r, _), b in zip(varying, crit_blocks):
+                m &= criterion_mask(r.block, *_criterion_of(b, i))
+            answers[j] = agg.one(m)
+        out[rest] = answers[which]
     return Val(Block.from_objects(out.reshape(-1, 1)), True)
+
+
+def _distinct_rows(blocks: list[Block], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (of ``rows``) with distinct criteria in ``blocks``, as what :func:`_criterion_of`
+    reads: (position of each distinct combination's first row, combination of each row)."""
+    columns = []
+    for b in blocks:
+        k = b.kind[rows, 0]
+        texts = np.isin(k, (STR, ERR))
+        objs = pd.factorize(np.where(texts, b.obj[rows, 0], None), use_na_sentinel=True)[0]
+        nums = np.where(np.isin(k, (NUM, BOOL)), b.num[rows, 0], 0.0).view(np.int64)
+        columns += [k.astype(np.int64), objs, nums]
+    _, firsts, which = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
+    return firsts, which.reshape(-1)
 
 
 def _criterion_of(b: Block, i: int) -> tuple:
