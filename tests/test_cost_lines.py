@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -23,8 +24,10 @@ from ilt_xl.core.sessions import session_table_with_errors
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.builder import build_planner
+from ilt_xl.workbook.reader import read_planner
 
 S2_START = dt.date(2024, 3, 5)
+EXAMPLE = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
 TRAVEL_GBP = 240.0
 CATERING_EUR = 12.5          # per learner
 ROOM_LINE_USD = 300.0        # replaces S1's GBP room day rate
@@ -137,3 +140,54 @@ def test_a_cancelled_session_charges_only_its_fee_allocated_to_the_cent():
     delivered = sessions.loc[sessions["Status"] == "Delivered", "CostReporting"].sum()
     assert round(budget["Actual"].sum(), 2) == round(delivered + FEE_EUR, 2)
     assert kpis.kpis_by_year(tables, SETTINGS, sessions).loc[2024, "TotalCost"] == round(delivered + FEE_EUR, 2)
+
+
+def test_check_locates_every_bad_line(tmp_path):
+    tables = _with_lines()
+    bad = _as_read("SessionCosts", pd.DataFrame({
+        "SessionId": ["S9", "S2", "S2", "S1", "S5", "S1", "S1"],
+        "Category": ["travel", "Travel", "venue", "venue", "catering", "cancellation fee", "materials"],
+        "Basis": "fixed", "Currency": ["EUR", "EUR", "", "EUR", "EUR", "EUR", "JPY"],
+        "Estimated": 10.0, "Actual": [np.nan, np.nan, np.nan, 50.0, 20.0, np.nan, np.nan],
+        "InvoiceNumber": ["", "", "", "INV-9", "INV-10", "", ""],
+        "InvoiceDate": pd.to_datetime([pd.NaT, pd.NaT, pd.NaT, pd.NaT, "2024-03-01", pd.NaT, pd.NaT]),
+    }))
+    tables["SessionCosts"] = pd.concat([tables["SessionCosts"], bad], ignore_index=True)  # rows 8-14 of the sheet
+    planner = read_planner(build_planner(tmp_path / "bad.xlsx", tables, as_of=dt.date(2024, 6, 30)))
+    found = {(p.cell, p.severity): p.message for p in planner.problems if p.sheet == "SessionCosts"}
+    assert "Sessions" in found[("A8", "error")]                     # S9 (and the first S9 line, row 7)
+    assert "Travel" in found[("B9", "error")]                       # categories are the drop-down's, lower case
+    assert "required" in found[("E10", "error")]                    # a line needs its currency
+    assert "InvoiceDate" in found[("K11", "error")]                 # an invoice without its date
+    assert "not yet delivered" in found[("I12", "warning")]         # actual on S5, Planned
+    assert "cancelled" in found[("B13", "warning")]                 # a fee on S1, delivered: not counted
+    assert "lacks the rate" in found[("E14", "warning")]            # JPY: the FX tab has no JPY rate
+    assert ("A7", "error") in found
+    assert len(found) == 8, found
+
+
+def test_the_example_shows_cost_lines_in_mixed_currencies_with_pos_invoices_and_a_fee():
+    planner = read_planner(EXAMPLE)
+    lines, sessions = planner.session_costs, planner.sessions.set_index("SessionId")
+    status = sessions.loc[lines["SessionId"], "Status"].to_numpy()
+    session_currency = session_table_with_errors(planner.tables, planner.settings).values.set_index(
+        "SessionId").loc[lines["SessionId"], "Currency"].to_numpy()
+    assert {"travel", "catering", "venue", "cancellation fee"} <= set(lines["Category"])
+    # an EUR session with a GBP travel line
+    assert ((lines["Category"] == "travel") & (lines["Currency"] == "GBP") & (session_currency == "EUR")).any()
+    assert (lines["Basis"] == "per learner").any()
+    fee = (lines["Category"] == "cancellation fee").to_numpy()
+    assert fee.any() and (status[fee] == "Cancelled").all()
+    ordered = lines["PONumber"] != ""
+    assert (ordered[np.isin(status, ("Confirmed", "Delivered")) & ~fee]).all()
+    assert not ordered[status == "Planned"].any()
+    invoiced = (lines["InvoiceNumber"] != "").to_numpy()
+    assert invoiced.any() and set(status[invoiced]) <= {"Delivered", "Cancelled"}
+    assert lines.loc[invoiced, "InvoiceDate"].notna().all()
+    assert not [p for p in planner.problems if p.sheet == "SessionCosts"]
+    # the fee is in the ledger, allocated to the cent
+    ledger = macros.allocation_rows(planner.tables, planner.settings)
+    charged = session_table_with_errors(planner.tables, planner.settings).values.set_index("SessionId")
+    for session in lines.loc[fee, "SessionId"]:
+        assert round(ledger.loc[ledger["SessionId"] == session, "AmountReporting"].sum(), 2) == \
+            charged.at[session, "CostReporting"] > 0
