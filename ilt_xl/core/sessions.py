@@ -311,8 +311,10 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     out["CostReporting"] = money(out["SessionCost"] * out["FxRate"], reporting)
     err["CostReporting"] = _first_error(err["SessionCost"], err["FxRate"])
 
+    # The stages of the lines the session is charged: a cancelled one's fees, any other's other lines.
     for stage in cost_lines.STAGES:
-        out["Lines" + stage], err["Lines" + stage] = line_sums.amounts[stage], line_sums.errors[stage]
+        out["Lines" + stage] = np.where(cancelled, line_sums.amounts[stage + cost_lines.FEE_STAGE], line_sums.amounts[stage])
+        err["Lines" + stage] = np.where(cancelled, line_sums.errors[stage + cost_lines.FEE_STAGE], line_sums.errors[stage])
 
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
     err["ConflictFlag"] = none
