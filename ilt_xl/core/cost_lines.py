@@ -80,7 +80,10 @@ def line_table(
     row = np.where(found, looked["_row"].fillna(-1).to_numpy(), -1).astype(int)
 
     def of_session(errors: pd.Series) -> np.ndarray:
-        return np.where(found, errors.to_numpy(object)[row], xe.NA)
+        # None where the session's cell is a value (a str column built from errors and None may hold NaN instead)
+        cells = errors.to_numpy(object)
+        cells = np.where(pd.isna(cells), None, cells).astype(object)
+        return np.where(found, cells[row] if len(cells) else None, xe.NA).astype(object)
 
     out: dict[str, np.ndarray] = {}
     err: dict[str, np.ndarray] = {}

@@ -235,7 +235,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     lines = cost_lines.line_table(
         tables.get("SessionCosts"), pd.DataFrame({"SessionId": s["SessionId"], "Currency": out["Currency"],
                                                   "FxDate": out["FxDate"], "Learners": out["Learners"], "FxRate": out["FxRate"]}),
-        pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}), fx_table, reporting)
+        pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}, dtype=object), fx_table, reporting)
     line_sums = cost_lines.session_sums(lines, s["SessionId"])
     history = rates.rates_by_kind(s, tables)
     for column, key, found, repo in (
