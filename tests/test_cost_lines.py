@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -23,8 +24,10 @@ from ilt_xl.core.sessions import session_table_with_errors
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.builder import build_planner
+from ilt_xl.workbook.reader import read_planner
 
 S2_START = dt.date(2024, 3, 5)
+EXAMPLE = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
 TRAVEL_GBP = 240.0
 CATERING_EUR = 12.5          # per learner
 ROOM_LINE_USD = 300.0        # replaces S1's GBP room day rate
@@ -137,3 +140,111 @@ def test_a_cancelled_session_charges_only_its_fee_allocated_to_the_cent():
     delivered = sessions.loc[sessions["Status"] == "Delivered", "CostReporting"].sum()
     assert round(budget["Actual"].sum(), 2) == round(delivered + FEE_EUR, 2)
     assert kpis.kpis_by_year(tables, SETTINGS, sessions).loc[2024, "TotalCost"] == round(delivered + FEE_EUR, 2)
+
+
+def test_check_locates_every_bad_line(tmp_path):
+    tables = _with_lines()
+    bad = _as_read("SessionCosts", pd.DataFrame({
+        "SessionId": ["S9", "S2", "S2", "S1", "S5", "S1", "S1"],
+        "Category": ["travel", "Travel", "venue", "venue", "catering", "cancellation fee", "materials"],
+        "Basis": "fixed", "Currency": ["EUR", "EUR", "", "EUR", "EUR", "EUR", "JPY"],
+        "Estimated": 10.0, "Actual": [np.nan, np.nan, np.nan, 50.0, 20.0, np.nan, np.nan],
+        "InvoiceNumber": ["", "", "", "INV-9", "INV-10", "", ""],
+        "InvoiceDate": pd.to_datetime([pd.NaT, pd.NaT, pd.NaT, pd.NaT, "2024-03-01", pd.NaT, pd.NaT]),
+    }))
+    tables["SessionCosts"] = pd.concat([tables["SessionCosts"], bad], ignore_index=True)  # rows 8-14 of the sheet
+    planner = read_planner(build_planner(tmp_path / "bad.xlsx", tables, as_of=dt.date(2024, 6, 30)))
+    found = {(p.cell, p.severity): p.message for p in planner.problems if p.sheet == "SessionCosts"}
+    assert "Sessions" in found[("A8", "error")]                     # S9 (and the first S9 line, row 7)
+    assert "Travel" in found[("B9", "error")]                       # categories are the drop-down's, lower case
+    assert "required" in found[("E10", "error")]                    # a line needs its currency
+    assert "InvoiceDate" in found[("K11", "error")]                 # an invoice without its date
+    assert "not yet delivered" in found[("I12", "warning")]         # actual on S5, Planned
+    assert "cancelled" in found[("B13", "warning")]                 # a fee on S1, delivered: not counted
+    assert "lacks the rate" in found[("E14", "warning")]            # JPY: the FX tab has no JPY rate
+    assert ("A7", "error") in found
+    assert len(found) == 8, found
+
+
+def test_the_example_shows_cost_lines_in_mixed_currencies_with_pos_invoices_and_a_fee():
+    planner = read_planner(EXAMPLE)
+    lines, sessions = planner.session_costs, planner.sessions.set_index("SessionId")
+    status = sessions.loc[lines["SessionId"], "Status"].to_numpy()
+    session_currency = session_table_with_errors(planner.tables, planner.settings).values.set_index(
+        "SessionId").loc[lines["SessionId"], "Currency"].to_numpy()
+    assert {"travel", "catering", "venue", "cancellation fee"} <= set(lines["Category"])
+    # an EUR session with a GBP travel line
+    assert ((lines["Category"] == "travel") & (lines["Currency"] == "GBP") & (session_currency == "EUR")).any()
+    assert (lines["Basis"] == "per learner").any()
+    fee = (lines["Category"] == "cancellation fee").to_numpy()
+    assert fee.any() and (status[fee] == "Cancelled").all()
+    ordered = lines["PONumber"] != ""
+    assert (ordered[np.isin(status, ("Confirmed", "Delivered")) & ~fee]).all()
+    assert not ordered[status == "Planned"].any()
+    invoiced = (lines["InvoiceNumber"] != "").to_numpy()
+    assert invoiced.any() and set(status[invoiced]) <= {"Delivered", "Cancelled"}
+    assert lines.loc[invoiced, "InvoiceDate"].notna().all()
+    assert not [p for p in planner.problems if p.sheet == "SessionCosts"]
+    # the fee is in the ledger, allocated to the cent
+    ledger = macros.allocation_rows(planner.tables, planner.settings)
+    charged = session_table_with_errors(planner.tables, planner.settings).values.set_index("SessionId")
+    for session in lines.loc[fee, "SessionId"]:
+        assert round(ledger.loc[ledger["SessionId"] == session, "AmountReporting"].sum(), 2) == \
+            charged.at[session, "CostReporting"] > 0
+
+
+def _with_ledger_and_budget() -> dict[str, pd.DataFrame]:
+    tables = _with_lines()
+    # S1: A/DE 5 + B/FR 3; S2: A/DE 2; S3 (cancelled): A/DE 4 + B/FR 2. A has a DE row (its whole-BU row then
+    # counts nothing), B a whole-BU row only (its FR lines count there).
+    tables["Budget"] = _as_read("Budget", pd.DataFrame({"Year": [2024, 2024, 2024], "BusinessUnit": ["A", "A", "B"],
+                                                        "Country": ["", "DE", ""], "Budget": [1000.0, 500.0, 800.0]}))
+    tables["Allocation"] = _as_read("Allocation", macros.allocation_rows(tables, SETTINGS))
+    return tables
+
+
+def _budget_expected() -> dict[tuple[str, str], dict[str, float]]:
+    room_actual = ECB.convert(ROOM_LINE_USD, "USD", "EUR", START)
+    room_committed = ECB.convert(320, "USD", "EUR", START)
+    s2_estimated = ECB.convert(250, "GBP", "EUR", S2_START) + 2 * CATERING_EUR
+    s2_committed = ECB.convert(TRAVEL_GBP, "GBP", "EUR", S2_START)
+    cents = lambda x: round(x + 1e-9, 2)  # noqa: E731 (half up, as ROUND on these positive amounts)
+    return {
+        ("A", "DE"): {"LinesActual": cents(5 / 8 * room_actual),
+                      "LinesCommitted": cents(5 / 8 * room_committed) + cents(s2_committed) + cents(4 / 6 * FEE_EUR),
+                      "LinesEstimated": cents(5 / 8 * 280 * room_committed / 320) + cents(s2_estimated) + cents(4 / 6 * 200)},
+        ("A", ""): {"LinesActual": 0.0, "LinesCommitted": 0.0, "LinesEstimated": 0.0},
+        ("B", ""): {"LinesActual": cents(3 / 8 * room_actual),
+                    "LinesCommitted": cents(3 / 8 * room_committed) + cents(2 / 6 * FEE_EUR)},
+    }
+
+
+def test_budget_rows_show_the_lines_stages_allocated_to_them():
+    tables = _with_ledger_and_budget()
+    sessions = session_table_with_errors(tables, SETTINGS).values
+    ledger, figures = cost_lines.budget_lines(tables["Allocation"], sessions, tables["Budget"], SETTINGS)
+    assert list(ledger["BudgetCountry"]) == ["DE" if bu == "A" else "(all)" for bu in tables["Allocation"]["BusinessUnit"]]
+    got = figures.set_axis(pd.MultiIndex.from_frame(tables["Budget"][["BusinessUnit", "Country"]]))
+    for row, expected in _budget_expected().items():
+        for column, value in expected.items():
+            assert got.at[row, column] == pytest.approx(value, abs=1e-9), (row, column)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) is not installed")
+def test_the_workbook_allocates_the_lines_stages_to_budget_rows_natively(tmp_path):
+    tables = _with_ledger_and_budget()
+    src = build_planner(tmp_path / "budget.xlsx", tables, as_of=dt.date(2024, 6, 30))
+    recalculate(src, tmp_path / "engine.xlsx", today=dt.date(2024, 6, 30))
+    books = {"LibreOffice": openpyxl.load_workbook(recalculate_with_libreoffice(src, tmp_path / "lo"), data_only=True),
+             "engine": openpyxl.load_workbook(tmp_path / "engine.xlsx", data_only=True)}
+    sessions = session_table_with_errors(tables, SETTINGS).values
+    _, core = cost_lines.budget_lines(tables["Allocation"], sessions, tables["Budget"], SETTINGS)
+    for by, wb in books.items():
+        rows = {(r["BusinessUnit"], r["Country"] or ""): r for r in _sheet(wb, "Budget")}
+        for row, expected in _budget_expected().items():
+            for column, value in expected.items():
+                assert rows[row][column] == pytest.approx(value, abs=1e-9), (by, row, column)
+        for i, row in enumerate(rows.values()):
+            for column in core.columns:
+                assert row[column] == pytest.approx(core.iloc[i][column], abs=1e-9), (by, i, column)

@@ -150,8 +150,12 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
         moves = shift_formula(text, 1, 1) != text
         masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), text, moves)
     dependents = np.flatnonzero(shared & (texts == ""))
-    sis = np.empty(len(dependents), dtype=object)
-    sis[:] = [cells.f_attrs[j].get("si", "") for j in dependents.tolist()]
+    # the dependents of one shared formula share one attribute dict (one <f> text): read each once
+    ids = np.fromiter(map(id, cells.f_attrs), np.int64, len(cells.f_attrs))[dependents]
+    distinct, first, which = np.unique(ids, return_index=True, return_inverse=True)
+    si_of = np.empty(len(distinct), dtype=object)
+    si_of[:] = [cells.f_attrs[j].get("si", "") for j in dependents[first].tolist()]
+    sis = si_of[which.reshape(-1)]
     groups, of_cell = np.unique(sis, return_inverse=True) if len(sis) else ((), np.zeros(0, np.int64))
     for k, si in enumerate(groups):
         which = dependents[of_cell == k]
@@ -315,8 +319,8 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             try:
-                # no reference kept here: the scan lets the part go once it holds it in pieces
-                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
+                # streamed: the part is never whole in memory (the careful path reads it again)
+                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
