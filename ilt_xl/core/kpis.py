@@ -154,6 +154,9 @@ def kpis_by_year(
     cost = d["SessionCost"].to_numpy("float64")
     currency = d["Currency"].astype(object).where(d["Currency"].notna(), "").to_numpy(object)
     actual, _ = fx.convert(cost, currency, reporting, d["StartDate"].to_numpy("datetime64[D]"), manual)
+    if "FrozenCostReporting" in d:  # a closed session's cost is the one `ilt-xl close` stored
+        frozen = pd.to_numeric(d["FrozenCostReporting"], errors="coerce").to_numpy("float64")
+        actual = np.where(np.isnan(frozen), actual, frozen)
     constant, _ = fx.convert(cost, currency, reporting, year_end(d_year - 1, start_month), manual)
     for name, amounts in (("TotalCost", actual), ("TotalCostConstant", constant)):
         # Each session rounded to the cent, then summed (and the float sum re-rounded): the rule of
