@@ -22,10 +22,11 @@ the sessions being planned, an instructor or a room holds one session a day, and
 with moved dates an equipment pool never exceeds its quantity.
 
 Cost, in the reporting currency (rates of :func:`ilt_xl.core.fx.rates` at each
-session's rate date, as CostReporting converts it): instructor day rate x days,
+session's rate date, as CostReporting converts it): instructor day rate x days (the rate valid on the
+option's first day: the instructor's Rates history, else its own DayRate, :mod:`ilt_xl.core.rates`),
 plus travel when the instructor's home country is not the session's (the
 TravelCosts row of the session's country, else the DefaultTravelCost setting),
-plus room day rate x days. The current instructor and room cost what the session
+plus room day rate x days (likewise). The current instructor and room cost what the session
 costs today (InstructorCost and RoomCost, so an entered fee stays). ``cost``
 minimises the total; ``balance`` minimises the spread of utilisation (each
 instructor's booked days / available days per year, against the year's average),
@@ -51,6 +52,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ilt_xl.core import decompose, fx, overlaps
 from ilt_xl.core.calendar import working_days, workday
+from ilt_xl.core.rates import effective_rates
 from ilt_xl.core.resources import EPOCH, available_days, leave_days
 from ilt_xl.core.sessions import id_key, session_table, setting
 from ilt_xl.schema.planner import PROPOSALS
@@ -195,6 +197,7 @@ class _Plan:
     reporting: str
     manual: object
     as_of: int
+    rates: pd.DataFrame | None = None   # the Rates history
 
 
 def _prepare(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], options: Options) -> _Plan:
@@ -248,7 +251,7 @@ def _prepare(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
         r_site=_text(rooms["Site"]), e_quantity=_number(equipment["Quantity"], 0),
         leave_i=leave.assign(index=_index_of(leave["Resource"].to_numpy(object), _text(instructors["InstructorId"]))),
         leave_r=leave.assign(index=_index_of(leave["Resource"].to_numpy(object), _text(rooms["RoomId"]))),
-        reporting=reporting, manual=manual, as_of=as_of,
+        reporting=reporting, manual=manual, as_of=as_of, rates=tables.get("Rates"),
     )
 
 
@@ -387,7 +390,7 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
 
     days = (o.last - o.first + 1).astype("float64")[:, None]
     s = o.session
-    cost_i = p.i_rate[None, :] * _rates_by_currency(p, s, p.i_ccy) * days
+    cost_i = _with_history(p.i_rate[None, :] * _rates_by_currency(p, s, p.i_ccy) * days, p, o, "Instructor", p.i_ids)
     travels = (p.i_home[None, :] != "") & (p.i_home[None, :] != p.country[s][:, None])
     cost_i = cost_i + np.where(travels, p.travel[s][:, None], 0.0)
     instructor = skilled & ~on_leave & ~booked & ~out_of_days & ~np.isnan(cost_i)
@@ -396,7 +399,7 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
     in_country = p.r_country[None, :] == p.country[s][:, None]
     seats = p.r_capacity[None, :] >= p.need[s][:, None]
     room_taken = (_held(busy_r, lo, o.first, o.last).T > 0) | (_held(leave_r, lo, o.first, o.last).T > 0)
-    cost_r = p.r_rate[None, :] * _rates_by_currency(p, s, p.r_ccy) * days
+    cost_r = _with_history(p.r_rate[None, :] * _rates_by_currency(p, s, p.r_ccy) * days, p, o, "Room", p.r_ids)
     room = in_country & seats & ~room_taken & p.has_room[s][:, None] & ~np.isnan(cost_r)
     _keep_current(cost_r, p.cur_r[s], p.room_cost_now[s])
     return _Candidates(instructor, room, skilled, on_leave, booked, out_of_days, in_country, seats, room_taken,
@@ -409,6 +412,25 @@ def _rates_by_currency(p: _Plan, session: np.ndarray, currencies: np.ndarray) ->
     by_code = np.column_stack([_to_reporting(np.full(len(session), ccy, dtype=object), p.rate_date[session],
                                              p.reporting, p.manual) for ccy in uniques]) if len(uniques) else np.zeros((len(session), 0))
     return by_code[:, codes] if len(codes) else np.zeros((len(session), 0))
+
+
+def _with_history(cost: np.ndarray, p: _Plan, o: _Options, kind: str, ids: np.ndarray) -> np.ndarray:
+    """``cost`` (date options x resources) with the columns of the resources that have Rates rows recomputed at
+    the rate valid on each option's first day, converted as the others; one pass per such resource (a few)."""
+    history = p.rates
+    if history is None or not len(history):
+        return cost
+    listed = set(history.loc[history["ResourceType"].astype(str).str.strip().str.lower() == kind.lower(), "ResourceId"]
+                 .astype(str).str.lower())
+    starts = pd.Series(EPOCH + o.first.astype("timedelta64[D]"))
+    days = (o.last - o.first + 1).astype("float64")
+    for r in np.flatnonzero(pd.Series(ids, dtype=object).astype(str).str.lower().isin(listed).to_numpy()):
+        used = effective_rates(kind, pd.Series(np.full(len(starts), ids[r], dtype=object)), starts, history)
+        if used.from_history.any():
+            currency = np.where(used.from_history, used.currency, p.reporting).astype(object)
+            per_unit = _to_reporting(currency, p.rate_date[o.session], p.reporting, p.manual)
+            cost[:, r] = np.where(used.from_history, np.nan_to_num(used.day_rate) * per_unit * days, cost[:, r])
+    return cost
 
 
 def _keep_current(cost: np.ndarray, current: np.ndarray, now: np.ndarray) -> None:
