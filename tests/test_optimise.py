@@ -9,7 +9,7 @@ import pytest
 
 from ilt_xl.core.optimise import Options, _prepare, optimise
 from ilt_xl.core.proposals import apply_proposals
-from ilt_xl.core.resources import conflicts
+from ilt_xl.core.resources import available_days, conflicts
 from ilt_xl.schema.planner import SESSIONS
 from ilt_xl.workbook.example import make_example
 
@@ -389,3 +389,59 @@ def test_apply_writes_a_room_into_a_blank_roomid_column():
     done = apply_proposals({**t, "Sessions": blank, "Proposals": p}, SETTINGS)
     assert done.applied == 1
     assert done.sessions["RoomId"].tolist() == ["R2"] and done.sessions["Site"].tolist() == ["B"]
+
+
+def test_greedy_block_plans_are_feasible_and_their_gap_honest(example, monkeypatch):
+    """With no time for any block MILP, every block takes its greedy plan: still a full, conflict-free plan,
+    never cheaper than the optimum, and no further from it than the gap reported."""
+    import ilt_xl.core.decompose as decompose
+
+    t, settings = dict(example.tables), example.settings
+    whole = optimise(t, settings, Options(gap=0))
+    monkeypatch.setattr(decompose, "_MIN_SECONDS", float("inf"))
+    greedy = optimise(t, settings, Options(decompose=True))
+    assert greedy.status == "decomposed" and greedy.blocks > 1
+    assert set(greedy.unstaffable["SessionId"]) == set(whole.unstaffable["SessionId"])
+    assert whole.cost_after - 0.01 <= greedy.cost_after <= whole.cost_after + greedy.gap * greedy.cost_after + 0.1
+    p = greedy.proposals[greedy.proposals["Outcome"] == "Proposed"]
+    done = apply_proposals({**t, "Proposals": p}, settings)
+    found = conflicts({**t, "Sessions": done.sessions, "Enrolments": done.enrolments}, settings)
+    bad = found[found["SessionA"].isin(p["SessionId"]) | found["SessionB"].isin(p["SessionId"])]
+    assert bad.empty, bad
+
+
+def test_greedy_block_plans_respect_available_days(monkeypatch):
+    """Greedy plans again, on plans whose instructors have only a few days each (which conflicts does not check):
+    after apply, nobody works more days than they are available."""
+    import ilt_xl.core.decompose as decompose
+
+    monkeypatch.setattr(decompose, "_MIN_SECONDS", float("inf"))
+    at_limit = 0
+    for seed in range(20):
+        t = _weeks_plan(np.random.default_rng(seed), tight=True)
+        result = optimise(t, SETTINGS, Options(decompose=True))
+        p = result.proposals[result.proposals["Outcome"] == "Proposed"]
+        done = apply_proposals({**t, "Proposals": p}, SETTINGS)
+        s = done.sessions
+        days = ((s["EndDate"] - s["StartDate"]).dt.days + 1).groupby(s["InstructorId"]).sum()
+        cap = t["Instructors"].set_index("InstructorId")["AvailableDaysPerYear"].reindex(days.index)
+        assert (days <= cap).all(), (seed, days, cap)
+        at_limit += int((days == cap).sum())
+    assert at_limit >= 10   # the limit binds
+
+
+def test_effective_dated_rates_price_the_candidates():
+    """A Rates row raises I1's rate from 1 March: before it I1 (100) is the cheapest, from it I2 (150)."""
+    t = tables(
+        sessions=[dict(SessionId=f"S{k}", CourseId="C1", Status="Planned", StartDate=day, EndDate=day, Country="DE",
+                       RoomId="R1", InstructorId="I3", ForecastLearners=5)
+                  for k, day in enumerate(["2025-02-24", "2025-03-03"])],
+        instructors=[("I1", "Excel", 100, "EUR", "DE", None), ("I2", "Excel", 150, "EUR", "DE", None),
+                     ("I3", "Excel", 900, "EUR", "DE", None)],
+        rooms=[("R1", "B", "DE", 20, 10, "EUR")],
+    )
+    t["Rates"] = pd.DataFrame({"ResourceType": ["Instructor"], "ResourceId": ["i1"], "ValidFrom": [D("2025-03-01")],
+                               "DayRate": [500.0], "Currency": ["EUR"]})
+    got = optimise(t, SETTINGS, Options(gap=0)).proposals.set_index("SessionId")
+    assert got["ProposedInstructor"].to_dict() == {"S0": "I1", "S1": "I2"}
+    assert got["CostAfter"].to_dict() == {"S0": 100 + 10, "S1": 150 + 10}

@@ -16,19 +16,20 @@ link); a month or two of sessions each on the 20,000-session example.
 2. **Plan**: the blocks are solved as MILPs one after the other, each minimising its cost plus
    the LP's price of what it takes from the coupling rows, within what the blocks before it
    left of those rows. Every block's plan is feasible, so their union is: a plan always exists
-   (a block whose MILP finds nothing in its share of the time takes the all-slack point).
+   (a block whose MILP finds nothing in its share of the time takes the caller's greedy plan).
 3. **Gap**: (cost of the plan - bound) / cost of the plan, as HiGHS reports a MIP gap. With no
    coupling row binding, each block solved to its gap is the whole model solved to it.
 
 Contract of the model: rows are equalities or ``<=`` rows (lower bound -inf); coupling rows
 are ``<=`` rows with nonnegative coefficients (so what is left of them is their bound less what
-earlier blocks use); setting the ``slack`` variables of a block to 1 and the rest to 0 satisfies
-its local rows.
+earlier blocks use); ``slack`` variables above 0.5 mark a block's plan as leaving something
+undone (a session unstaffed), which a block then tries to avoid by borrowing from later blocks.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy import sparse
@@ -36,9 +37,11 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
 # Share of the time the LP bound may take; the blocks get the rest, less what the descent passes keep.
-_LP_SHARE = 0.5
+_LP_SHARE = 0.4
 _DESCENT_SHARE = 0.3
 _PASSES = 3
+# A block MILP given less time than this is not started: its greedy plan is taken.
+_MIN_SECONDS = 0.3
 # Improving a plan that already has a proven gap stops at this share of the time limit: a margin for the rest of
 # the command (writing the Proposals) on a busy machine.
 _DESCENT_UNTIL = 0.6
@@ -93,8 +96,13 @@ def _lp(m: Model, rows: np.ndarray, cols: np.ndarray, time_limit: float):
     return float(res.fun), duals, res.x
 
 
-def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limit: float, gap: float) -> Solution:
-    """The plan and bound described in the module docstring, within ``time_limit`` seconds (about)."""
+def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limit: float, gap: float,
+                    greedy: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Solution:
+    """The plan and bound described in the module docstring, within ``time_limit`` seconds (about).
+
+    ``greedy(cols, row_ub)``: a feasible plan of the block ``cols`` (its values) within the row bounds ``row_ub``,
+    for a block whose MILP finds no plan in its share of the time.
+    """
     started = time.perf_counter()
     n_var = len(m.c)
     label = blocks_of(m.a, ~coupling)
@@ -127,12 +135,15 @@ def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limi
         if duals is None:
             block_bound, _, _ = _lp(m, local_rows[k], cols, 1.0)
             bound += block_bound if block_bound is not None else float(np.minimum(m.c[cols], 0).sum())
-        share = max((time_limit - (time.perf_counter() - started)) * len(cols) / vars_left * (1 - _DESCENT_SHARE), 0.2)
+        share = (time_limit - (time.perf_counter() - started)) * len(cols) / vars_left * (1 - _DESCENT_SHARE)
         vars_left -= len(cols)
-        x[cols] = _block_plan(m, local_rows[k], cols, coupling_a[:, cols], left - reserved[k], price[cols], slack, share, gap)
-        if (x[np.intersect1d(cols, slack)] > 0.5).any():
-            # The block could not staff a session within its share: let it borrow from later blocks.
-            x[cols] = _block_plan(m, local_rows[k], cols, coupling_a[:, cols], left, price[cols], slack, share, gap)
+        for limit in (left - reserved[k], left):   # the second: borrow from later blocks to staff every session
+            row_ub = m.ub.astype("float64").copy()
+            row_ub[coupling_rows] = limit
+            x[cols] = _block_plan(m, local_rows[k], cols, coupling_a[:, cols], limit, price[cols], share, gap,
+                                  fallback=lambda: greedy(cols, row_ub))
+            if not (x[np.intersect1d(cols, slack)] > 0.5).any():
+                break
         left -= coupling_a[:, cols] @ x[cols]
 
     # Block coordinate descent: each block again, at its true cost, within what all the others use now. A block's
@@ -153,7 +164,7 @@ def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limi
                 break
             mine = coupling_a[:, cols] @ x[cols]
             trial = _block_plan(m, local_rows[k], cols, coupling_a[:, cols], m.ub[coupling_rows] - used + mine,
-                                np.zeros(len(cols)), slack, remaining, gap, fallback=x[cols])
+                                np.zeros(len(cols)), remaining, gap, fallback=lambda: x[cols])
             if m.c[cols] @ trial < m.c[cols] @ x[cols] - 1e-9:
                 x[cols] = trial
                 used += coupling_a[:, cols] @ trial - mine
@@ -166,15 +177,25 @@ def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limi
                     blocks=len(groups), bound_from=bound_from)
 
 
-def _block_plan(m: Model, local_rows, cols, coupling_a, left, price, slack, time_limit, gap, fallback=None) -> np.ndarray:
-    """One block's MILP: its cost plus the price of the coupling rows it uses, within what is left of them."""
-    used = np.flatnonzero(coupling_a.getnnz(axis=1))
-    a = sparse.vstack([m.a[local_rows][:, cols], coupling_a[used]]).tocsr()
-    lb = np.concatenate([m.lb[local_rows], np.full(len(used), -np.inf)])
-    ub = np.concatenate([m.ub[local_rows], np.maximum(left[used], 0)])
-    res = milp(m.c[cols] + price, integrality=m.integrality[cols], bounds=Bounds(np.zeros(len(cols)), m.upper[cols]),
-               constraints=LinearConstraint(a, lb, ub),
-               options={"time_limit": float(time_limit), "mip_rel_gap": gap, "disp": False})
-    if res.x is not None:
-        return np.where(m.integrality[cols] == 1, np.round(res.x), res.x)
-    return np.isin(cols, slack).astype("float64") if fallback is None else fallback
+def _block_plan(m: Model, local_rows, cols, coupling_a, left, price, time_limit, gap, fallback) -> np.ndarray:
+    """One block's MILP: its cost plus the price of the coupling rows it uses, within what is left of them.
+
+    Unless the MILP proves its plan optimal, ``fallback()`` (a greedy plan, or the block's current one) is taken
+    when it is cheaper: a MILP stopped early may hold only its first incumbent, which leaves sessions to the slack.
+    """
+    objective = m.c[cols] + price
+    found = None
+    if time_limit >= _MIN_SECONDS:
+        used = np.flatnonzero(coupling_a.getnnz(axis=1))
+        a = sparse.vstack([m.a[local_rows][:, cols], coupling_a[used]]).tocsr()
+        lb = np.concatenate([m.lb[local_rows], np.full(len(used), -np.inf)])
+        ub = np.concatenate([m.ub[local_rows], np.maximum(left[used], 0)])
+        res = milp(objective, integrality=m.integrality[cols], bounds=Bounds(np.zeros(len(cols)), m.upper[cols]),
+                   constraints=LinearConstraint(a, lb, ub),
+                   options={"time_limit": float(time_limit), "mip_rel_gap": gap, "disp": False})
+        if res.x is not None:
+            found = np.where(m.integrality[cols] == 1, np.round(res.x), res.x)
+            if res.status == 0:
+                return found
+    other = fallback()
+    return other if found is None or objective @ other < objective @ found else found

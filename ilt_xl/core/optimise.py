@@ -22,11 +22,10 @@ the sessions being planned, an instructor or a room holds one session a day, and
 with moved dates an equipment pool never exceeds its quantity.
 
 Cost, in the reporting currency (rates of :func:`ilt_xl.core.fx.rates` at each
-session's rate date, as CostReporting converts it): instructor day rate x days (the rate valid on the
-option's first day: the instructor's Rates history, else its own DayRate, :mod:`ilt_xl.core.rates`),
+session's rate date, as CostReporting converts it): instructor day rate x days,
 plus travel when the instructor's home country is not the session's (the
 TravelCosts row of the session's country, else the DefaultTravelCost setting),
-plus room day rate x days (likewise). The current instructor and room cost what the session
+plus room day rate x days. The current instructor and room cost what the session
 costs today (InstructorCost and RoomCost, so an entered fee stays). ``cost``
 minimises the total; ``balance`` minimises the spread of utilisation (each
 instructor's booked days / available days per year, against the year's average),
@@ -50,9 +49,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ilt_xl.core import decompose, fx, overlaps
+from ilt_xl.core import decompose, fx, overlaps, rates
 from ilt_xl.core.calendar import working_days, workday
-from ilt_xl.core.rates import effective_rates
 from ilt_xl.core.resources import EPOCH, available_days, leave_days
 from ilt_xl.core.sessions import id_key, session_table, setting
 from ilt_xl.schema.planner import PROPOSALS
@@ -196,8 +194,8 @@ class _Plan:
     leave_r: pd.DataFrame
     reporting: str
     manual: object
+    rates: pd.DataFrame | None  # the Rates history (effective-dated day rates)
     as_of: int
-    rates: pd.DataFrame | None = None   # the Rates history
 
 
 def _prepare(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], options: Options) -> _Plan:
@@ -390,7 +388,7 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
 
     days = (o.last - o.first + 1).astype("float64")[:, None]
     s = o.session
-    cost_i = _with_history(p.i_rate[None, :] * _rates_by_currency(p, s, p.i_ccy) * days, p, o, "Instructor", p.i_ids)
+    cost_i = _day_rates(p, o, "Instructor", p.i_ids, p.i_rate, p.i_ccy) * days
     travels = (p.i_home[None, :] != "") & (p.i_home[None, :] != p.country[s][:, None])
     cost_i = cost_i + np.where(travels, p.travel[s][:, None], 0.0)
     instructor = skilled & ~on_leave & ~booked & ~out_of_days & ~np.isnan(cost_i)
@@ -399,11 +397,31 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
     in_country = p.r_country[None, :] == p.country[s][:, None]
     seats = p.r_capacity[None, :] >= p.need[s][:, None]
     room_taken = (_held(busy_r, lo, o.first, o.last).T > 0) | (_held(leave_r, lo, o.first, o.last).T > 0)
-    cost_r = _with_history(p.r_rate[None, :] * _rates_by_currency(p, s, p.r_ccy) * days, p, o, "Room", p.r_ids)
+    cost_r = _day_rates(p, o, "Room", p.r_ids, p.r_rate, p.r_ccy) * days
     room = in_country & seats & ~room_taken & p.has_room[s][:, None] & ~np.isnan(cost_r)
     _keep_current(cost_r, p.cur_r[s], p.room_cost_now[s])
     return _Candidates(instructor, room, skilled, on_leave, booked, out_of_days, in_country, seats, room_taken,
                        cap, years, year_days, lo, width, locked_units, cost_i, cost_r)
+
+
+def _day_rates(p: _Plan, o: _Options, kind: str, ids: np.ndarray, rate: np.ndarray, currency: np.ndarray) -> np.ndarray:
+    """(options x resources) day rate in the reporting currency: the Rates row valid on the option's start where the
+    resource has a history (:mod:`ilt_xl.core.rates`, as the workbook's day-rate columns), else its own DayRate."""
+    out = rate[None, :] * _rates_by_currency(p, o.session, currency)
+    if p.rates is None or p.rates.empty or not len(ids) or not len(o.session):
+        return out
+    listed = pd.Series(_text(p.rates["ResourceId"])).str.lower()
+    dated = np.flatnonzero(pd.Series(ids, dtype=object).str.lower().isin(listed).to_numpy())
+    if not len(dated):
+        return out
+    # Only the few resources with a history: every (option, such resource) pair, looked up at once.
+    pair_o, pair_r = np.repeat(np.arange(len(o.session)), len(dated)), np.tile(dated, len(o.session))
+    starts = pd.Series((EPOCH + o.first[pair_o].astype("timedelta64[D]")).astype("datetime64[ns]"))
+    used = rates.effective_rates(kind, pd.Series(ids[pair_r], dtype=object), starts, p.rates)
+    factor = _to_reporting(used.currency, p.rate_date[o.session[pair_o]], p.reporting, p.manual)
+    hit = used.from_history
+    out[pair_o[hit], pair_r[hit]] = np.nan_to_num(used.day_rate[hit], nan=0.0) * factor[hit]
+    return out
 
 
 def _rates_by_currency(p: _Plan, session: np.ndarray, currencies: np.ndarray) -> np.ndarray:
@@ -412,25 +430,6 @@ def _rates_by_currency(p: _Plan, session: np.ndarray, currencies: np.ndarray) ->
     by_code = np.column_stack([_to_reporting(np.full(len(session), ccy, dtype=object), p.rate_date[session],
                                              p.reporting, p.manual) for ccy in uniques]) if len(uniques) else np.zeros((len(session), 0))
     return by_code[:, codes] if len(codes) else np.zeros((len(session), 0))
-
-
-def _with_history(cost: np.ndarray, p: _Plan, o: _Options, kind: str, ids: np.ndarray) -> np.ndarray:
-    """``cost`` (date options x resources) with the columns of the resources that have Rates rows recomputed at
-    the rate valid on each option's first day, converted as the others; one pass per such resource (a few)."""
-    history = p.rates
-    if history is None or not len(history):
-        return cost
-    listed = set(history.loc[history["ResourceType"].astype(str).str.strip().str.lower() == kind.lower(), "ResourceId"]
-                 .astype(str).str.lower())
-    starts = pd.Series(EPOCH + o.first.astype("timedelta64[D]"))
-    days = (o.last - o.first + 1).astype("float64")
-    for r in np.flatnonzero(pd.Series(ids, dtype=object).astype(str).str.lower().isin(listed).to_numpy()):
-        used = effective_rates(kind, pd.Series(np.full(len(starts), ids[r], dtype=object)), starts, history)
-        if used.from_history.any():
-            currency = np.where(used.from_history, used.currency, p.reporting).astype(object)
-            per_unit = _to_reporting(currency, p.rate_date[o.session], p.reporting, p.manual)
-            cost[:, r] = np.where(used.from_history, np.nan_to_num(used.day_rate) * per_unit * days, cost[:, r])
-    return cost
 
 
 def _keep_current(cost: np.ndarray, current: np.ndarray, now: np.ndarray) -> None:
@@ -531,8 +530,12 @@ def optimise(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
         slack = sessions[solved["unstaffed"]]
         if not len(slack):
             break
-        unstaffable.update({int(s): "competes with other sessions for the same few free instructors or rooms"
-                            for s in slack})
+        # They keep their assignment, so they hold it while the others are planned again. Block by block, the
+        # slack is the plan's, not a proof that no plan staffs them all.
+        why = "competes with other sessions for the same few free instructors or rooms"
+        if solved["blocks"] > 1:
+            why += " (in the plan found block by block; a longer time limit may staff it)"
+        unstaffable.update({int(s): why for s in slack})
         solved = None
     return _result(p, in_scope, unstaffable, solved, options, time.perf_counter() - started)
 
@@ -643,7 +646,8 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
         coupling = np.zeros(n_rows, dtype=bool)
         for first, n in cap_rows:
             coupling[first:first + n] = True
-        by_blocks = decompose.solve_by_blocks(model, coupling, u0 + np.arange(n_s), time_limit, options.gap)
+        greedy = _greedy(model, o, p.first[o.session], p.has_room[o.session], session_row, oi_o, or_o, n_x, n_y, u0)
+        by_blocks = decompose.solve_by_blocks(model, coupling, u0 + np.arange(n_s), time_limit, options.gap, greedy)
         # Optimal when the bound proves it (to the gap asked); else the best plan the blocks made, and its gap.
         out.update(status="optimal" if by_blocks.gap <= options.gap + 1e-9 else "decomposed", gap=by_blocks.gap,
                    blocks=by_blocks.blocks, bound=by_blocks.bound)
@@ -677,6 +681,56 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
 
 _KEEP = 0.001
 _MOVE = 0.01
+
+
+def _greedy(model: decompose.Model, o: _Options, starts, roomed, session_row, oi_o, or_o, n_x: int, n_y: int, u0: int):
+    """A feasible plan of one block, for a block whose MILP finds none in its time: session by session in date
+    order, the least-moved date option, then the cheapest instructor and room that keep every <= row (a day,
+    available days, equipment) within its bound; a session with none stays unstaffed (its slack)."""
+    csc = model.a.tocsc()
+    inequality = np.isinf(model.lb)
+    z0 = n_x + n_y
+    # Candidates of each option, cheapest first.
+    x_order = np.lexsort((model.c[:n_x], oi_o))
+    y_order = n_x + np.lexsort((model.c[n_x:z0], or_o))
+    x_start = np.searchsorted(oi_o[x_order], np.arange(len(o.session) + 1))
+    y_start = np.searchsorted(or_o[y_order - n_x], np.arange(len(o.session) + 1))
+
+    def plan(cols: np.ndarray, row_ub: np.ndarray) -> np.ndarray:
+        x = np.zeros(len(model.c))
+        activity = np.zeros(len(row_ub))
+
+        def fits(var: int) -> bool:
+            rows = csc.indices[csc.indptr[var]:csc.indptr[var + 1]]
+            add = csc.data[csc.indptr[var]:csc.indptr[var + 1]]
+            return bool((~inequality[rows] | (activity[rows] + add <= row_ub[rows] + 1e-9)).all())
+
+        def take(*variables: int) -> None:
+            for var in variables:
+                rows = csc.indices[csc.indptr[var]:csc.indptr[var + 1]]
+                activity[rows] += csc.data[csc.indptr[var]:csc.indptr[var + 1]]
+                x[var] = 1.0
+
+        options = cols[(cols >= z0) & (cols < u0)] - z0
+        options = options[np.lexsort((np.abs(o.offset[options]), session_row[options], starts[options]))]
+        done = set()
+        for k in options:
+            s = int(session_row[k])
+            if s in done or not fits(z0 + k):
+                continue
+            teacher = next((v for v in x_order[x_start[k]:x_start[k + 1]] if fits(v)), None)
+            rooms = y_order[y_start[k]:y_start[k + 1]]
+            room = next((v for v in rooms if fits(v)), None)
+            if teacher is None or (roomed[k] and room is None):
+                continue
+            take(z0 + k, teacher, *([room] if room is not None else []))
+            done.add(s)
+        staffed = np.fromiter(done, dtype="int64", count=len(done))
+        slack = cols[cols >= u0]
+        x[slack] = ~np.isin(slack - u0, staffed)
+        return x[cols]
+
+    return plan
 
 
 def _equipment_rows(p: _Plan, o: _Options, c: _Candidates, z0: int, block) -> None:

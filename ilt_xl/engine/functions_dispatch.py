@@ -54,7 +54,7 @@ def _call_evaluated(node: Node, name: str, fn, args: list[Val], ctx: Ctx) -> Val
     lam = _lambda_named(node.value, ctx)
     if lam is not None:
         return lam(args, ctx)
-    if name in ("CELL", "INFO"):
+    if name == "INFO":
         raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)",
                         f"unsupported function {name}")
     return call_formulas(name, args, ctx)

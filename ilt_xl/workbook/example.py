@@ -310,7 +310,7 @@ def _assign_instructors(rng, week, course, duration, courses, instructors, n_wee
     used = np.zeros((len(instructors), len(YEARS)))
     week = week.copy()
     instr = np.empty(len(week), dtype=int)
-    jitter = rng.random((len(week), len(instructors))) * 0.02
+    jitter = _RowDraws(rng, len(week), len(instructors))
     for i in np.argsort(week, kind="stable"):
         candidates = eligible[course[i]]
         for w in tries[week[i]]:
@@ -320,11 +320,33 @@ def _assign_instructors(rng, week, course, duration, courses, instructors, n_wee
         else:
             raise ValueError("the example's instructors cannot teach that many sessions")  # pragma: no cover
         y = year_of_week[w]
-        pick = ok[np.argmin((used[ok, y] + duration[i]) / available[ok] + jitter[i, ok])]
+        pick = ok[np.argmin((used[ok, y] + duration[i]) / available[ok] + jitter.row(i, int(ok.max()) + 1)[ok] * 0.02)]
         week[i], instr[i] = w, pick
         busy[pick, w] = True
         used[pick, y] += duration[i]
     return week, instr
+
+
+class _RowDraws:
+    """The ``rows`` x ``width`` uniform draws ``rng.random((rows, width))`` would give, one row at a
+    time and in any order, without holding them (200,000 sessions x 4,000 instructors are 6.4 GB):
+    row ``i`` is read from a copy of the generator moved on ``i * width`` draws (one 64-bit step
+    per double), and ``rng`` itself moves on past all of them, as if they had been drawn."""
+
+    def __init__(self, rng: np.random.Generator, rows: int, width: int) -> None:
+        self.start, self.width = rng.bit_generator.state, width
+        rng.bit_generator.advance(rows * width)
+        # advance() drops the half-used 32-bit draw the generator may hold, which drawing doubles keeps
+        moved = rng.bit_generator.state
+        moved["has_uint32"], moved["uinteger"] = self.start["has_uint32"], self.start["uinteger"]
+        rng.bit_generator.state = moved
+
+    def row(self, i: int, count: int) -> np.ndarray:
+        """The first ``count`` draws of row ``i``."""
+        bits = type(np.random.default_rng().bit_generator)()
+        bits.state = self.start
+        bits.advance(int(i) * self.width)
+        return np.random.Generator(bits).random(count)
 
 
 def _sessions(rng, n, courses, rooms, instructors, equipment) -> pd.DataFrame:

@@ -160,7 +160,7 @@ def test_unsupported_function_and_bad_reference_are_located(tmp_path):
     ws["D7"] = "=OFFSET(A1,1,1)"
     report, out = _recalc(wb, tmp_path)
     by_cell = {p.cell: p.reason for p in report.problems}
-    assert "CELL is not supported" in by_cell["Sheet!D5"]
+    assert "CELL('filename') is not supported" in by_cell["Sheet!D5"]
     assert "Sheet!D7" not in by_cell and _values(out, "Sheet")["D7"].value == 1
     assert "has no column 'Nope'" in by_cell["Sheet!D6"]
     # no value was cached (openpyxl wrote the file): none is made up, the cell stays without one

@@ -15,9 +15,9 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "complex_numbers", "conditional", "dates", "dynamic", "engineering", "financial",
-              "info", "lambdas", "logical", "lookup", "math", "pivot", "reference", "regression", "statistics",
-              "text", "workdays")
+CATEGORIES = ("aggregate", "complex_numbers", "conditional", "dates", "dynamic", "engineering", "ets",
+              "financial", "info", "lambdas", "logical", "lookup", "math", "pivot", "reference", "regression",
+              "statistics", "text", "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _dispatch: Callable | None = None

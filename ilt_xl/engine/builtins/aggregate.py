@@ -15,7 +15,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins.formulas_bridge import per_row_any
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_VALUE
 
 _FUNCTIONS = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT", 7: "STDEV", 8: "STDEVP",
               9: "SUM", 10: "VAR", 11: "VARP"}
@@ -74,6 +74,17 @@ def subtotal(args: list[Val], ctx: Ctx) -> Val:
     return call_by_name(name, [_visible(ctx, a, n > 100) for a in args[1:]], ctx)
 
 
+def _typed_number(a: Val, ctx: Ctx):
+    """(numbers, error mask, errors) of a value typed as an argument: text is read as VALUE reads
+    it, so a date or time text counts as its serial (SUM(1,"2024-01-31"))."""
+    num, m, e = co.to_numbers(a.block)
+    if m is not None and a.block.kind[0, 0] == STR:
+        got = call_by_name("VALUE", [a], ctx).block
+        if got.kind[0, 0] == NUM:
+            return got.num, None, None
+    return num, m, e
+
+
 def _aggregate(kind: str):
     """SUM/MIN/MAX/AVERAGE/PRODUCT: references and arrays count numbers only; typed values are coerced."""
     def fn(args: list[Val], ctx: Ctx) -> Val:
@@ -102,7 +113,7 @@ def _aggregate(kind: str):
                 if e.any():
                     errs.append((np.ones((n, 1), bool), np.full((n, 1), b.obj[e][0], dtype=object)))
             else:
-                num, m, e = co.to_numbers(b)
+                num, m, e = _typed_number(a, ctx)
                 x = float(num[0, 0])
                 s, c, lo, hi, p = x, 1.0, x, x, x
                 if m is not None:

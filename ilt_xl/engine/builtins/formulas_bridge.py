@@ -73,16 +73,7 @@ def _formulas_function(name: str):
     return found
 
 
-# The library fits these with statsmodels (when installed, as forecasting makes it): seconds per cell
-# (a file of 84 such cells took over 3 minutes) for a fit that is not Excel's AAA ETS, so they keep
-# Excel's cached value instead
-_NOT_EXCELS_FIT = frozenset({"FORECAST.ETS", "FORECAST.ETS.CONFINT", "FORECAST.ETS.SEASONALITY", "FORECAST.ETS.STAT"})
-
-
 def call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
-    if name in _NOT_EXCELS_FIT:
-        raise EvalError(f"{name} is not evaluated: the formulas library's exponential smoothing is not Excel's "
-                        "and takes seconds per cell", f"unsupported function {name}")
     func = _formulas_function(name)
     if func is None:    # the cell keeps Excel's value rather than a made-up #NAME?
         raise EvalError(f"unknown function {name}", f"unknown function {name}")

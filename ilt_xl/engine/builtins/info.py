@@ -1,13 +1,14 @@
 """Information built-ins: what a value is (ISNUMBER, ISTEXT, ISBLANK, ISERROR ... N, NA), and about
-the workbook itself (ISFORMULA, SHEET, SHEETS)."""
+the workbook itself (ISFORMULA, SHEET, SHEETS, CELL)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, pad_to
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, pad_to
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, E_NA, E_VALUE, STR, Block
+from ilt_xl.xlsx import column_letter
 
 
 def _formula_mask(ctx: Ctx, sheet, r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
@@ -114,3 +115,45 @@ def n(args: list[Val], ctx: Ctx) -> Val:
 @builtin("NA")
 def na(args: list[Val], ctx: Ctx) -> Val:
     return Val(Block.errors((1, 1), E_NA))
+
+
+# CELL's info types that describe the cell itself; the others (format, width, color, protect,
+# prefix, parentheses, filename) describe Excel's state and keep the cached value
+_CELL_TYPES = ("address", "col", "row", "contents", "type")
+
+
+@builtin("CELL")
+def cell(args: list[Val], ctx: Ctx) -> Val:
+    """CELL(info_type, reference) for address, col, row, contents and type, of the reference's
+    first cell. Without a reference Excel reads the cell last changed, which a file does not say."""
+    if not args or len(args) > 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    info = args[0].block
+    if info.shape != (1, 1) or info.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), info.obj[0, 0] if info.kind[0, 0] == ERR else E_VALUE))
+    kind = str(info.obj[0, 0]).strip().lower() if info.kind[0, 0] == STR else None
+    if kind is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if kind not in _CELL_TYPES or len(args) < 2:
+        raise EvalError(f"CELL({kind!r}) is not supported: it describes Excel's own state, not the workbook",
+                        "unsupported function CELL")
+    target = args[1]
+    if target.per_row:
+        raise NotVectorisable("CELL of a cell that moves with the row")
+    if target.ref is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    sheet, r0, c0, _, _ = target.ref
+    first = target.block.take(slice(0, 1), slice(0, 1))
+    if kind == "address":
+        if sheet is not ctx.sheet:     # Excel adds the workbook's file name: not in the file
+            raise EvalError("CELL('address') of another sheet is not supported: it names the workbook file",
+                            "unsupported function CELL")
+        return Val(Block.scalar(f"${column_letter(c0)}${r0}"))
+    if kind in ("col", "row"):
+        return Val(Block.numbers([[float(c0 if kind == "col" else r0)]]))
+    if kind == "type":
+        k = first.kind[0, 0]
+        return Val(Block.scalar("b" if k == EMPTY else "l" if k == STR else "v"))
+    if first.kind[0, 0] == EMPTY:
+        raise EvalError("CELL('contents') of a blank cell is not supported", "unsupported function CELL")
+    return Val(first)

@@ -214,9 +214,24 @@ def or_(args: list[Val], ctx: Ctx) -> Val:
 
 @builtin("NOT")
 def not_(args: list[Val], ctx: Ctx) -> Val:
+    """NOT of a number or logical value; text is #VALUE! (even "1" in a cell), except TRUE or
+    FALSE typed as text in the formula."""
     v = args[0]
-    num, m, e = co.to_numbers(v.block)
+    b = v.block
+    num, m, e = co.to_numbers(b)
+    texts = b.kind == STR
+    if texts.any():
+        typed = v.ref is None and v.cells is None and not v.per_row
+        num = num.copy()
+        m = np.zeros(b.shape, bool) if m is None else m.copy()
+        e = np.empty(b.shape, object) if e is None else e.copy()
+        for idx in zip(*np.nonzero(texts)):
+            word = str(b.obj[idx]).strip().upper()
+            if typed and word in ("TRUE", "FALSE"):
+                num[idx], m[idx] = float(word == "TRUE"), False
+            else:
+                m[idx], e[idx] = True, E_VALUE
     out = Block(np.full(num.shape, BOOL, np.int8), (num == 0).astype(float), np.empty(num.shape, object))
-    if m is not None:
+    if m is not None and m.any():
         out.kind[m], out.obj[m] = ERR, e[m]
     return Val(out, v.per_row)

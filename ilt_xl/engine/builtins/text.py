@@ -14,7 +14,7 @@ from ilt_xl.engine.builtins._time_format import (LAST_SERIAL, format_time, is_da
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 
 @builtin("TRIM")
@@ -315,3 +315,88 @@ def _text_block(out: np.ndarray) -> Block:
     """Texts and errors (errors are objects, not text that reads like one)."""
     kind = np.array([[ERR if isinstance(v, XlError) else STR for v in row] for row in out], dtype=np.int8)
     return Block(kind, np.zeros(out.shape), out)
+
+
+@builtin("VALUE")
+def value_(args: list[Val], ctx: Ctx) -> Val:
+    """VALUE as the `formulas` library reads numbers and dates, but a text that is only a time is
+    that time of day 0 (VALUE("12:00") is 0.5, not today at noon), by Excel's reading of times."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    b = args[0].block
+    own = {idx: _own_reading(str(b.obj[idx])) for idx in zip(*np.nonzero(b.kind == STR))}
+    own = {idx: got for idx, got in own.items() if got is not False}
+    out = call_formulas("VALUE", args, ctx)
+    if not own or out.block.kind.shape != b.shape:
+        return out
+    kind, num, obj = out.block.kind.copy(), out.block.num.copy(), out.block.objects().copy()
+    for idx, got in own.items():
+        kind[idx], num[idx], obj[idx] = (ERR, 0.0, E_VALUE) if got is None else (NUM, got, None)
+    return Val(Block(kind, num, obj), out.per_row)
+
+
+# a number as text: sign, currency, thousands in groups of three, decimals, exponent, percent
+_NUMBER_TEXT = re.compile(r"\s*([+-]?)\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?(?:[eE]([+-]?\d+))?\s*(%?)\s*")
+
+
+def _own_reading(text: str) -> float | None | bool:
+    """What Excel reads in a time-only text, or a number with thousands separators, a currency
+    sign or a percent (None: no number); False leaves the text to the `formulas` library
+    (plain numbers, dates)."""
+    if looks_like_time(text):
+        return parse_time_text(text)
+    found = _NUMBER_TEXT.fullmatch(text)
+    if found is None or not set(text) & set(",%$"):
+        return False
+    sign, whole, decimals, exponent, percent = found.groups()
+    if not whole and not (decimals and len(decimals) > 1):
+        return False
+    x = float(whole.replace(",", "") + (decimals or "")) * 10.0 ** int(exponent or 0)
+    return (-x if sign == "-" else x) / (100.0 if percent else 1.0)
+
+
+@builtin("REGEXEXTRACT")
+@lifted(0, 1, 2, 3)
+def regexextract(args: list[Val], ctx: Ctx) -> Val:
+    """REGEXEXTRACT(text, pattern, [return_mode], [case_sensitivity]): the first match (mode 0),
+    every match as a row (1), or the first match's capture groups as a row (2; a group that took
+    part in no match is #N/A, a pattern without groups #VALUE!); no match is #N/A.
+    Case sensitivity 1 ignores case."""
+    if not 2 <= len(args) <= 4:
+        return Val(Block.errors((1, 1), E_VALUE))
+    parts = []
+    for a in args:
+        b = a.block
+        if b.kind[0, 0] == ERR:
+            return Val(Block.errors((1, 1), b.obj[0, 0]))
+        parts.append(b)
+    text = str(co.to_texts(parts[0])[0][0, 0])
+    pattern = str(co.to_texts(parts[1])[0][0, 0])
+    mode = _small_int(parts[2]) if len(parts) > 2 else 0
+    ignore_case = _small_int(parts[3]) if len(parts) > 3 else 0
+    if mode not in (0, 1, 2) or ignore_case not in (0, 1):
+        return Val(Block.errors((1, 1), E_VALUE))
+    try:
+        regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if mode == 2 and regex.groups == 0:
+        return Val(Block.errors((1, 1), E_VALUE))
+    found = regex.search(text)
+    if found is None:
+        return Val(Block.errors((1, 1), E_NA))
+    if mode == 0:
+        return Val(Block.scalar(found.group(0)))
+    if mode == 1:
+        row = [m.group(0) for m in regex.finditer(text)]
+    else:
+        row = [E_NA if g is None else g for g in found.groups()]
+    return Val(Block.from_objects(np.array([row], dtype=object)))
+
+
+def _small_int(b: Block) -> int | None:
+    """An option's whole number (blank is 0), None when it is no number."""
+    if b.kind[0, 0] == EMPTY:
+        return 0
+    num, m, _ = co.to_numbers(b)
+    return None if m is not None else int(np.trunc(num[0, 0]))

@@ -56,3 +56,13 @@ def test_type_tests_in_an_array_formula_larger_than_their_range():
     assert [got[f"D{i}"] for i in (1, 2, 3)] == [False, False, False]
     assert [got[f"E{i}"] for i in (1, 2, 3)] == [2.0, 1.0, "#N/A"]
     assert [got[f"F{i}"] for i in (1, 2)] == [True, True]          # a single cell spreads over the area
+
+
+def test_cell_describes_the_referenced_cell():
+    got = values({"B2": 7, "B3": "text", "C1": '=CELL("contents",B2)', "C2": '=CELL("address",B3)',
+                  "C3": '=CELL("row",A3:B9)', "C4": '=CELL("col",B3)', "C5": '=CELL("type",B2)',
+                  "C6": '=CELL("type",B3)', "C7": '=CELL("type",A9)', "C8": '=CELL("contents",B3)',
+                  "C9": '=CELL("nonsense",B3)', "C10": "=CELL(1,B3)"})
+    assert (got["C1"], got["C2"], got["C3"], got["C4"]) == (7.0, "$B$3", 3.0, 2.0)
+    assert (got["C5"], got["C6"], got["C7"], got["C8"]) == ("v", "l", "b", "text")
+    assert got["C10"] == "#VALUE!"

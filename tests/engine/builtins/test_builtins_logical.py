@@ -76,3 +76,11 @@ def test_iterative_calculation_converges_as_excel_when_the_file_asks_for_it():
 def test_a_doubled_quote_in_a_text_literal_is_one_quote():
     from formula_values import value
     assert value('=LEN("a""b")') == 3.0 and value('="say ""hi"""') == 'say "hi"'
+
+
+def test_not_of_text_is_an_error_unless_typed_true_or_false():
+    from formula_values import values
+    got = values({"A1": "1", "A2": "0", "B1": "=NOT(A1)", "B2": "=NOT(A2)", "B3": '=NOT("TRUE")',
+                  "B4": '=NOT("false")', "B5": '=NOT("1")', "B6": "=NOT(0)", "B7": "=NOT(2.3)", "B8": "=NOT(A9)"})
+    assert (got["B1"], got["B2"], got["B3"], got["B4"], got["B5"]) == ("#VALUE!", "#VALUE!", False, True, "#VALUE!")
+    assert (got["B6"], got["B7"], got["B8"]) == (True, False, True)

@@ -104,3 +104,37 @@ def test_text_times_and_formats(number, fmt, expected):
 ])
 def test_text_reads_text_as_value_does(text, expected):
     assert value(f'=TEXT("{text}","0.00000")') == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=VALUE("12:00")', 0.5),                  # a time alone is a time of day 0, not today's
+    ('=VALUE("23:99")', 1479 / 1440),
+    ('=VALUE("25:61")', "#VALUE!"),
+    ('=VALUE("1,000")', 1000.0),               # thousands separators, not a date
+    ('=VALUE("-1,234.5")', -1234.5),
+    ('=VALUE("$1,000,000")', 1000000.0),
+    ('=VALUE("12%")', 0.12),
+    ('=VALUE("2024-01-31 12:00")', 45322.5),
+    ('=SUM(1,"2024-01-31")', 45323.0),         # typed text is read as VALUE reads it
+    ('=MAX("12:00",0.25)', 0.5),
+    ('=AVERAGE("1,000",0)', 500.0),
+])
+def test_value_reads_times_and_separators(formula, expected):
+    got = value(formula)
+    assert got == (pytest.approx(expected) if isinstance(expected, float) else expected)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+")', "Dylan"),            # Excel's example: first match
+    ('=INDEX(_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+",1),1,2)', "Williams"),   # every match, as a row
+    ('=COLUMNS(_xlfn.REGEXEXTRACT("DylanWilliams","[A-Z][a-z]+",1))', 2.0),
+    ('=INDEX(_xlfn.REGEXEXTRACT("DylanWilliams","([A-Z][a-z]+)([A-Z][a-z]+)",2),1,2)', "Williams"),  # groups
+    ('=INDEX(_xlfn.REGEXEXTRACT("b","(a)?(b)",2),1,1)', "#N/A"),               # a group without a match
+    ('=_xlfn.REGEXEXTRACT("abc","b",2)', "#VALUE!"),                           # mode 2 needs a group
+    ('=_xlfn.REGEXEXTRACT("abc","x")', "#N/A"),
+    ('=_xlfn.REGEXEXTRACT("ABC","b")', "#N/A"),                                # case counts by default
+    ('=_xlfn.REGEXEXTRACT("ABC","b",0,1)', "B"),
+    ('=_xlfn.REGEXEXTRACT("abc","(")', "#VALUE!"),
+])
+def test_regexextract(formula, expected):
+    assert value(formula) == expected
