@@ -21,6 +21,8 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
+STORED = ("ClosedOn", "FrozenCurrency", "FrozenFixedCost", "FrozenVariableCost", "FrozenFxRate", "FrozenCostReporting")
+"""The Sessions columns `ilt-xl close` writes."""
 FROZEN = {"FrozenCurrency": "Currency", "FrozenFixedCost": "FixedCost", "FrozenVariableCost": "VariableCost",
           "FrozenFxRate": "FxRate", "FrozenCostReporting": "CostReporting"}
 """Stored column of Sessions -> the calculated column whose figure it freezes."""
@@ -60,18 +62,19 @@ def open_mask(sessions: pd.DataFrame, settings: Mapping[str, object]) -> np.ndar
 def unfrozen(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """``tables`` with Sessions' stored figures blanked: what the sessions compute today."""
     sessions = tables["Sessions"]
-    blanks = {c: ("" if c == "FrozenCurrency" else np.nan) for c in [*FROZEN, CLOSED_ON] if c in sessions}
+    blanks = {c: ("" if c == "FrozenCurrency" else np.nan) for c in STORED if c in sessions}
     return {**tables, "Sessions": sessions.assign(**blanks)}
 
 
 def close(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], through: dt.date,
-          today: dt.date, reopen: bool = False) -> Closing:
+          today: dt.date, reopen: bool = False, computed=None) -> Closing:
     """Close every month through ``through`` (a month end); see the module docstring.
 
     Sessions already frozen keep their figures. With ``reopen``, ``through`` may be before ClosedThrough: the
     sessions starting after it lose their stored figures (they compute again). Raises ``ValueError`` (with what
     to do) for a date that is not a month end, a move back without ``reopen``, and a session to freeze whose
-    figures are errors (an unknown resource, a missing FX rate): nothing is frozen then.
+    figures are errors (an unknown resource, a missing FX rate): nothing is frozen then. ``computed``: the
+    :class:`~ilt_xl.core.sessions.SessionTable` of ``unfrozen(tables)``, when the caller has it already.
     """
     from ilt_xl.core.sessions import session_table_with_errors
 
@@ -89,9 +92,10 @@ def close(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], th
     reopening = frozen & (start > pd.Timestamp(through)).to_numpy()
     to_freeze = (start <= pd.Timestamp(through)).to_numpy() & ~frozen
     kept = frozen & ~reopening
-    stored = {c: _stored(sessions, c) for c in [*FROZEN, CLOSED_ON]}
+    stored = {c: _stored(sessions, c) for c in STORED}
     if to_freeze.any():
-        computed = session_table_with_errors(unfrozen(tables), settings)
+        if computed is None:
+            computed = session_table_with_errors(unfrozen(tables), settings)
         _refuse_errors(sessions, computed.errors, to_freeze)
         for column, figure in FROZEN.items():
             now = computed.values[figure].to_numpy()

@@ -19,9 +19,9 @@ from ilt_xl.xlsx.errors import WorkbookError
 
 
 def closed_tables(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], through: dt.date,
-                  today: dt.date, reopen: bool = False) -> periods.Closing:
-    """:func:`ilt_xl.core.periods.close` (the one code path of the command, the macro and the example)."""
-    return periods.close(tables, settings, through, today, reopen)
+                  today: dt.date, reopen: bool = False, computed=None) -> periods.Closing:
+    """:func:`ilt_xl.core.periods.close` (the one code path of the command and the example)."""
+    return periods.close(tables, settings, through, today, reopen, computed)
 
 
 def close_planner(source: str | Path, target: str | Path, through: dt.date, today: dt.date,
@@ -52,7 +52,7 @@ def _close(source, target, through, today, reopen, unchanged):
                                           "closed periods; rebuild it with `ilt-xl new` and copy the rows over")
     editor = PackageEditor(source)
     present = {c.upper() for c in table_column_names(editor, "Sessions")}
-    lacking = [c for c in [*periods.FROZEN, periods.CLOSED_ON] if c.upper() not in present]
+    lacking = [c for c in periods.STORED if c.upper() not in present]
     if lacking:
         raise WorkbookError(Path(source), f"table Sessions has no column {', '.join(lacking)}: the planner predates "
                                           "closed periods; add the columns (or rebuild it with `ilt-xl new`)")

@@ -27,7 +27,8 @@ from ilt_xl.core import checklists
 from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
-from ilt_xl.core.sessions import session_table
+from ilt_xl.core.periods import STORED
+from ilt_xl.core.sessions import session_table_with_errors
 from ilt_xl.workbook.closing import closed_tables
 from ilt_xl.workbook.macros import fx_rows, holiday_rows
 
@@ -150,11 +151,13 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     # As if the user had run the fx, holidays, budget and conflicts commands.
     tables["FX"] = _with_stale_ecb_row(fx_rows(tables, settings))
     tables["Holidays"] = holiday_rows(tables, settings)
-    # 2023-2025 closed at the year-end close, as `ilt-xl close --through 2025-12-31` does.
-    tables["Sessions"] = closed_tables(tables, settings, CLOSED_THROUGH, CLOSED_ON).sessions
+    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads), then
+    # 2023-2025 closed at the year-end close, as `ilt-xl close --through 2025-12-31` does: the stored figures are
+    # those computed, so the table stays right once they are added.
+    computed = session_table_with_errors(tables, settings)
+    tables["Sessions"] = closed_tables(tables, settings, CLOSED_THROUGH, CLOSED_ON, computed=computed).sessions
     settings["ClosedThrough"] = CLOSED_THROUGH
-    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
-    computed = session_table(tables, settings)
+    computed = computed.values.assign(**{c: tables["Sessions"][c].to_numpy() for c in STORED})
     tables["Budget"] = _budget(rng, tables, settings, computed)
     tables["Conflicts"] = conflicts(tables, settings, computed)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])
