@@ -149,9 +149,10 @@ def test_report_dashboard_and_budget_give_the_same_totals_to_the_cent():
     sessions = session_table(tables, settings)
     by_year = kpis.kpis_by_year(tables, settings, sessions)["TotalCost"]
     budget = plan.budget_table(tables, settings, sessions).groupby("Year")["Actual"].agg(math.fsum).round(2)
-    delivered = sessions[sessions["Status"] == "Delivered"]
-    # the Dashboard's SUMIFS of Sessions[CostReporting] by year
-    dashboard = delivered.groupby(delivered["StartDate"].dt.year)["CostReporting"].agg(math.fsum).round(2)
+    charged = sessions[(sessions["Status"] == "Delivered")
+                       | ((sessions["Status"] == "Cancelled") & (sessions["CancellationFee"] != 0))]
+    # the Dashboard's SUMIFS of Sessions[CostReporting] by year: delivered sessions and cancellation fees
+    dashboard = charged.groupby(charged["StartDate"].dt.year)["CostReporting"].agg(math.fsum).round(2)
     assert len(by_year) >= 3
     for year, total in by_year.items():
         assert total == budget[year] == dashboard[year], year

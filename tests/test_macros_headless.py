@@ -76,11 +76,19 @@ def _assert_frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
                     == e.astype(object).where(e.notna(), "").astype(str).tolist()), column
 
 
+def _fees_of_cancelled_only(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The sessions not cancelled, and the cancelled ones with a fee, charged the fee alone (no variable cost)."""
+    cancelled = sessions["Status"] == "Cancelled"
+    kept = ~cancelled | (sessions["CancellationFee"] != 0)
+    assert (kept & cancelled).any(), "the example has a cancellation fee"
+    return sessions[kept].assign(VariableCostPerLearner=sessions["VariableCostPerLearner"].where(~cancelled, 0.0)[kept])
+
+
 @pytest.mark.parametrize("macro,table,expected", [
-    # Cancelled sessions are not charged: the ledger holds the others.
+    # Cancelled sessions are charged their cancellation fee only: the ledger holds the others and those fees.
     ("allocate", "Allocation", lambda p, s: allocate(
-        session_table(p.tables, s).query("Status != 'Cancelled'"), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"], s["FxDatePolicy"],
-        s["BudgetRateDate"], p.fx)),
+        _fees_of_cancelled_only(session_table(p.tables, s)), p.enrolments, s["AllocationMethod"], s["ReportingCurrency"],
+        s["FxDatePolicy"], s["BudgetRateDate"], p.fx)),
     ("conflicts", "Conflicts", lambda p, s: resources.conflicts(p.tables, s)),
     ("checklist", "Checklist", lambda p, s: checklists.regenerate(
         p.checklist, p.sessions, p.checklist_template,

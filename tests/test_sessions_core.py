@@ -85,9 +85,10 @@ EXPECTED = {
                GoNoGo=NA, ConflictFlag=""),
     # S4: ids in other case, no room, cancelled, named by the Conflicts tab.
     "S4": dict(Currency="EUR", Days=2, HoursPerDay=7, Registered=0, Attended=0, Learners=0, LearnerHours=0,
-               Capacity=12, RoomCost=0, InstructorCost=1600, EquipmentCost=0, FixedCost=1600, VariableCostPerLearner=50,
-               VariableCost=0, SessionCost=1600, Occupancy=0.0, CostPerLearner=BLANK, CostPerLearnerHour=BLANK,
-               PricePerLearner=500, BreakEvenLearners=4, MinSessionCost=1800, MaxSessionCost=2200,
+               # cancelled: charged its cancellation fee lines only (it has none)
+               Capacity=12, RoomCost=0, InstructorCost=1600, EquipmentCost=0, FixedCost=0, VariableCostPerLearner=50,
+               VariableCost=0, SessionCost=0, Occupancy=0.0, CostPerLearner=BLANK, CostPerLearnerHour=BLANK,
+               PricePerLearner=500, BreakEvenLearners=0, MinSessionCost=0, MaxSessionCost=600,
                GoNoGo="Cancelled", ConflictFlag="Conflict"),
 }
 

@@ -36,15 +36,15 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
 
-# Share of the time the LP bound may take; the blocks get the rest, less what the descent passes keep.
+# Shares of the time limit: the LP bound may take the first 40%; the blocks' first plans are made by 55% (a block
+# left with too little time takes its greedy plan); improving them stops at 60%: a margin for the rest of the command
+# (writing the Proposals) on a busy machine.
 _LP_SHARE = 0.4
-_DESCENT_SHARE = 0.3
+_FIRST_PASS_UNTIL = 0.55
+_DESCENT_UNTIL = 0.6
 _PASSES = 3
 # A block MILP given less time than this is not started: its greedy plan is taken.
 _MIN_SECONDS = 0.3
-# Improving a plan that already has a proven gap stops at this share of the time limit: a margin for the rest of
-# the command (writing the Proposals) on a busy machine.
-_DESCENT_UNTIL = 0.6
 
 
 @dataclass
@@ -135,7 +135,7 @@ def solve_by_blocks(m: Model, coupling: np.ndarray, slack: np.ndarray, time_limi
         if duals is None:
             block_bound, _, _ = _lp(m, local_rows[k], cols, 1.0)
             bound += block_bound if block_bound is not None else float(np.minimum(m.c[cols], 0).sum())
-        share = (time_limit - (time.perf_counter() - started)) * len(cols) / vars_left * (1 - _DESCENT_SHARE)
+        share = (time_limit * _FIRST_PASS_UNTIL - (time.perf_counter() - started)) * len(cols) / vars_left
         vars_left -= len(cols)
         for limit in (left - reserved[k], left):   # the second: borrow from later blocks to staff every session
             row_ub = m.ub.astype("float64").copy()

@@ -12,8 +12,9 @@ NoShowRate                  1 - attended / registered, delivered sessions
 Fill                        attended / capacity, delivered sessions (seats actually used)
 Learners                    sum of Learners of the delivered sessions (attended)
 LearnerHours                sum of their LearnerHours
-TotalCost                   sum of their SessionCost in the reporting currency, each at
-                            the rate of its StartDate (actual FX) and rounded to the cent
+TotalCost                   sum of their SessionCost and of the cancelled sessions'
+                            cancellation fees in the reporting currency, each at the
+                            rate of its StartDate (actual FX) and rounded to the cent
 CostPerLearner              TotalCost / Learners
 CostPerLearnerHour          TotalCost / LearnerHours
 TotalCostConstant           the same sessions' SessionCost at *constant currency*: every
@@ -51,7 +52,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import fx
+from ilt_xl.core import cost_lines, fx
 from ilt_xl.core.fiscal_years import fiscal_year, year_end, year_start
 from ilt_xl.core.resources import instructor_utilisation, room_utilisation
 from ilt_xl.core.sessions import money, session_table, setting
@@ -151,17 +152,20 @@ def kpis_by_year(
     out["Learners"] = _sum_or_nan(d["Learners"], d_year).reindex(years, fill_value=0.0).to_numpy()
     out["LearnerHours"] = _sum_or_nan(d["LearnerHours"], d_year).reindex(years, fill_value=0.0).to_numpy()
 
-    cost = d["SessionCost"].to_numpy("float64")
-    currency = d["Currency"].astype(object).where(d["Currency"].notna(), "").to_numpy(object)
-    actual, _ = fx.convert(cost, currency, reporting, d["StartDate"].to_numpy("datetime64[D]"), manual)
-    if "FrozenCostReporting" in d:  # a closed session's cost is the one `ilt-xl close` stored
-        frozen = pd.to_numeric(d["FrozenCostReporting"], errors="coerce").to_numpy("float64")
+    # The cost of the delivered sessions and the cancelled ones' cancellation fees, as Budget's Actual counts them.
+    paid = s.index.isin(cost_lines.charged(s[(status == "delivered") | (status == "cancelled")]).index)
+    c, c_year = s[paid], year[paid]
+    cost = c["SessionCost"].to_numpy("float64")
+    currency = c["Currency"].astype(object).where(c["Currency"].notna(), "").to_numpy(object)
+    actual, _ = fx.convert(cost, currency, reporting, c["StartDate"].to_numpy("datetime64[D]"), manual)
+    if "FrozenCostReporting" in c:  # a closed session's cost is the one `ilt-xl close` stored
+        frozen = pd.to_numeric(c["FrozenCostReporting"], errors="coerce").to_numpy("float64")
         actual = np.where(np.isnan(frozen), actual, frozen)
-    constant, _ = fx.convert(cost, currency, reporting, year_end(d_year - 1, start_month), manual)
+    constant, _ = fx.convert(cost, currency, reporting, year_end(c_year - 1, start_month), manual)
     for name, amounts in (("TotalCost", actual), ("TotalCostConstant", constant)):
         # Each session rounded to the cent, then summed (and the float sum re-rounded): the rule of
         # Sessions[CostReporting], the Allocation ledger and Budget, so the figures agree to the cent.
-        total = _sum_or_nan(pd.Series(money(amounts, reporting)), d_year).reindex(years, fill_value=0.0).to_numpy()
+        total = _sum_or_nan(pd.Series(money(amounts, reporting)), c_year).reindex(years, fill_value=0.0).to_numpy()
         out[name] = money(total, reporting)
     for suffix in ("", "Constant"):
         out["CostPerLearner" + suffix] = _ratio(out["TotalCost" + suffix], out["Learners"])

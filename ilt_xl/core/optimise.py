@@ -37,6 +37,10 @@ per date option, and a slack per session whose big cost makes staffing a session
 always worth more than any saving. Sessions with no candidate at all (and those a
 first solve could not staff) keep their current assignment, are treated as
 locked, and are reported with the reason (:attr:`Result.unstaffable`).
+
+Day rates are the ones valid on each date option's start (the Rates history, :mod:`ilt_xl.core.rates`), as the
+workbook charges them. A cost model with more than ``_DECOMPOSE_ABOVE`` candidate pairs is solved block by block
+(:mod:`ilt_xl.core.decompose`): a plan always, and a gap proven by the LP relaxation's bound.
 """
 from __future__ import annotations
 

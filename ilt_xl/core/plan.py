@@ -4,7 +4,7 @@ All figures are in the reporting currency and come from allocation ledgers
 (``ilt_xl.core.allocation``: shares, largest-remainder rounding and FX with rate
 date and source, per the FxDatePolicy setting):
 
-- **Actual**: the ledger amounts of Delivered sessions;
+- **Actual**: the ledger amounts of Delivered sessions and of cancelled sessions' fees;
 - **Committed**: the ledger amounts of Confirmed sessions;
 - **Forecast**: Planned sessions at forecast headcount. Each enrolment line
   expects the larger of its Reserved seats and its Registered learners; a
@@ -16,7 +16,8 @@ date and source, per the FxDatePolicy setting):
   forecast has no attendance yet). So a session with 1 of 9 expected learners
   registered charges that line 1/9 and leaves 8/9 unallocated, listed by
   session, until seats are reserved.
-- Cancelled sessions count nowhere.
+- Cancelled sessions count only their cancellation fee (``Sessions[CancellationFee]``), under Actual: the
+  fee is incurred, and allocated by the session's key like any fixed cost.
 
 A session belongs to the fiscal year of its StartDate (FiscalYearStartMonth;
 see ``ilt_xl.core.fiscal_years``). A figure is NaN when one of its amounts is
@@ -39,7 +40,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import allocation
+from ilt_xl.core import allocation, cost_lines
 from ilt_xl.core.fiscal_years import fiscal_year
 from ilt_xl.core.sessions import id_key, money, session_table, setting
 from ilt_xl.schema.planner import BUDGET
@@ -47,7 +48,8 @@ from ilt_xl.schema.planner import BUDGET
 FIGURES = ("Actual", "Committed", "Forecast")
 FORECAST_FIGURES = ("ForecastP50", "ForecastP90")
 """Budget columns the forecast command writes (:mod:`ilt_xl.core.forecast`); the budget command keeps them."""
-_STATUS_FIGURE = {"delivered": "Actual", "confirmed": "Committed"}
+_STATUS_FIGURE = {"delivered": "Actual", "confirmed": "Committed", "cancelled": "Actual"}
+"""A cancelled session's cancellation fee is incurred: Actual (cost_lines.charged keeps only the fee)."""
 _REPEAT = "\x00#"   # joins a duplicate SessionId to its row position (no typed id holds a NUL)
 
 
@@ -124,7 +126,7 @@ def cost_ledgers(
         sessions = sessions.assign(SessionId=ids)
     status = _status(sessions["Status"])
     method = str(setting(settings, "AllocationMethod"))
-    booked = sessions[status.isin(list(_STATUS_FIGURE)).to_numpy()]
+    booked = cost_lines.charged(sessions[status.isin(list(_STATUS_FIGURE)).to_numpy()])
     planned = sessions[(status == "planned").to_numpy()]
     forecast_lines, f = _forecast_lines(planned, tables["Enrolments"])
     forecast_cost = planned["FixedCost"].to_numpy("float64") + planned["VariableCostPerLearner"].to_numpy("float64") * f

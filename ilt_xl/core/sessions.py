@@ -55,7 +55,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import costs, fx, rates
+from ilt_xl.core import cost_lines, costs, fx, rates
 from ilt_xl.core import excel_errors as xe
 from ilt_xl.core.rounding import from_minor, minor_units, to_minor
 from ilt_xl.schema.planner import PLANNER, SESSIONS
@@ -228,7 +228,19 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     # Resources are charged the day rate valid on the start (Rates, else their own table's), in its currency,
     # converted to the session's at FxDate, as the workbook does.
     out["FxDate"] = _fx_dates(s["StartDate"], settings)
+    err["FxDate"] = none
     fx_table = _rate_table(tables.get("FX"))
+    reporting = str(setting(settings, "ReportingCurrency"))
+    out["FxRate"], err["FxRate"] = _to_session(np.full(n, "", dtype=object), out["Currency"], err["Currency"], out["FxDate"],
+                                               fx_table, to=reporting)
+    out["FxRate"], err["FxRate"] = _frozen_number(s, "FrozenFxRate", out["FxRate"], err["FxRate"])
+    # The session's cost lines (SessionCosts), in its currency: a room, instructor or equipment line replaces the
+    # derived figure below.
+    lines = cost_lines.line_table(
+        tables.get("SessionCosts"), pd.DataFrame({"SessionId": s["SessionId"], "Currency": out["Currency"],
+                                                  "FxDate": out["FxDate"], "Learners": out["Learners"], "FxRate": out["FxRate"]}),
+        pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}), fx_table, reporting)
+    line_sums = cost_lines.session_sums(lines, s["SessionId"])
     history = rates.rates_by_kind(s, tables)
     for column, key, found, repo in (
         ("RoomDayRate", "RoomId", room_found, room),
@@ -251,8 +263,18 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     out["EquipmentCost"] = units * out["EquipmentDayRate"] * out["Days"]
     err["EquipmentCost"] = _first_error(err["EquipmentDayRate"], err["Days"])
 
-    out["FixedCost"] = costs.fixed_cost(out["RoomCost"], out["InstructorCost"], out["EquipmentCost"], _number(s["OtherFixedCost"]))
-    err["FixedCost"] = _first_error(err["RoomCost"], err["InstructorCost"], err["EquipmentCost"])
+    for column, category in (("RoomCost", "room"), ("InstructorCost", "instructor"), ("EquipmentCost", "equipment")):
+        entered = line_sums.counts[category] > 0
+        out[column] = np.where(entered, line_sums.amounts[category], out[column])
+        err[column] = np.where(entered, line_sums.errors[category], err[column])
+    out["LinesCost"], err["LinesCost"] = line_sums.amounts[cost_lines.OTHER], line_sums.errors[cost_lines.OTHER]
+    fee = cost_lines.CANCELLATION_FEE
+    out["CancellationFee"], err["CancellationFee"] = line_sums.amounts[fee], line_sums.errors[fee]
+    cancelled = np.char.lower(status.astype(str)) == "cancelled"
+    out["FixedCost"] = np.where(cancelled, out["CancellationFee"], costs.fixed_cost(
+        out["RoomCost"], out["InstructorCost"], out["EquipmentCost"], _number(s["OtherFixedCost"]), out["LinesCost"]))
+    err["FixedCost"] = np.where(cancelled, err["CancellationFee"], _first_error(
+        err["RoomCost"], err["InstructorCost"], err["EquipmentCost"], err["LinesCost"]))
     out["FixedCost"], err["FixedCost"] = _frozen_number(s, "FrozenFixedCost", out["FixedCost"], err["FixedCost"])
 
     # The course's money is in its currency: converted when the session has a currency of its own.
@@ -261,8 +283,8 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     course_money_error = _first_error(na_course, course_factor_error)
     out["VariableCostPerLearner"] = _zero_blank(course["VariableCostPerLearner"]) * course_factor
     err["VariableCostPerLearner"] = course_money_error
-    out["VariableCost"] = costs.variable_cost(out["VariableCostPerLearner"], out["Registered"])
-    err["VariableCost"] = err["VariableCostPerLearner"]
+    out["VariableCost"] = np.where(cancelled, 0.0, costs.variable_cost(out["VariableCostPerLearner"], out["Registered"]))
+    err["VariableCost"] = np.where(cancelled, None, err["VariableCostPerLearner"])
     out["VariableCost"], err["VariableCost"] = _frozen_number(s, "FrozenVariableCost", out["VariableCost"], err["VariableCost"])
     out["SessionCost"] = out["FixedCost"] + out["VariableCost"]
     err["SessionCost"] = _first_error(err["FixedCost"], err["VariableCost"])
@@ -292,15 +314,13 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     out["GoNoGo"], err["GoNoGo"] = _go_no_go(status, out["Registered"], course, course_found, s["StartDate"], settings)
 
-    reporting = str(setting(settings, "ReportingCurrency"))
-    out["FxRate"], err["FxRate"] = _to_session(np.full(n, "", dtype=object), out["Currency"], err["Currency"], out["FxDate"],
-                                               fx_table, to=reporting)
-    out["FxRate"], err["FxRate"] = _frozen_number(s, "FrozenFxRate", out["FxRate"], err["FxRate"])
-    err["FxDate"] = none
     out["CostReporting"] = money(out["SessionCost"] * out["FxRate"], reporting)
     err["CostReporting"] = _first_error(err["SessionCost"], err["FxRate"])
     out["CostReporting"], err["CostReporting"] = _frozen_number(s, "FrozenCostReporting", out["CostReporting"],
                                                                 err["CostReporting"])
+
+    for stage in cost_lines.STAGES:
+        out["Lines" + stage], err["Lines" + stage] = line_sums.amounts[stage], line_sums.errors[stage]
 
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
     err["ConflictFlag"] = none
@@ -464,3 +484,10 @@ def _conflict_flag(session_ids: pd.Series, conflicts: pd.DataFrame | None) -> np
     named = pd.concat([id_key(conflicts["SessionA"]), id_key(conflicts["SessionB"])]).dropna()
     flagged = id_key(session_ids).isin(set(named)).to_numpy()
     return np.where(flagged, CONFLICT, "").astype(object)
+
+
+# Shared with ilt_xl.core.cost_lines, whose lines are converted as the sessions' resources are.
+text_cells = _text
+first_error = _first_error
+convert_to_session = _to_session
+SERIAL_ZERO = _SERIAL_ZERO

@@ -7,6 +7,7 @@ zero after rounding to 15 significant digits).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
@@ -34,6 +35,14 @@ def first_errors(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.
     return None if mask is None else (mask, errs)
 
 
+def _number_in(text) -> float | None:
+    """The number a text reads as (spaces around it ignored), or None."""
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        return None
+
+
 def to_numbers(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(numbers, error mask or None, errors) for arithmetic: empty is 0, TRUE is 1, numeric text coerced."""
     k = b.kind
@@ -44,15 +53,19 @@ def to_numbers(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | No
     if not bad.any():
         return num, None, None
     errs = np.empty(k.shape, dtype=object)
-    mask = np.zeros(k.shape, dtype=bool)
-    for idx in zip(*np.nonzero(bad)):
-        if k[idx] == ERR:
-            mask[idx], errs[idx] = True, b.obj[idx]
-        else:
-            try:
-                num[idx] = float(str(b.obj[idx]).strip())
-            except ValueError:
-                mask[idx], errs[idx] = True, E_VALUE
+    mask = k == ERR
+    errs[mask] = b.obj[mask]
+    texts = k == STR
+    if texts.any():     # each distinct text read once (a column repeats its texts)
+        codes, distinct = pd.factorize(b.obj[texts], use_na_sentinel=False)
+        read = [_number_in(u) for u in distinct]
+        value = np.array([x if x is not None else 0.0 for x in read] or [0.0], float)[codes]
+        unread = np.array([x is None for x in read] or [False], bool)[codes]
+        num[texts] = np.where(unread, num[texts], value)
+        bad = np.zeros(k.shape, bool)
+        bad[texts] = unread
+        mask |= bad
+        errs[bad] = E_VALUE
     return num, (mask if mask.any() else None), errs
 
 
@@ -89,19 +102,20 @@ def general_text(x: float) -> str:
 
 
 def to_texts(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(texts as object array, error mask, errors) for concatenation and text functions."""
-    out = np.empty(b.shape, dtype=object)
+    """(texts as object array, error mask, errors) for concatenation and text functions; each
+    distinct number is formatted once (a calculated column's dates and ids repeat)."""
     k = b.kind
-    for idx in np.ndindex(k.shape):
-        kk = k[idx]
-        if kk == STR:
-            out[idx] = b.obj[idx]
-        elif kk == NUM:
-            out[idx] = general_text(float(b.num[idx]))
-        elif kk == BOOL:
-            out[idx] = "TRUE" if b.num[idx] else "FALSE"
-        else:
-            out[idx] = ""
+    out = np.full(k.shape, "", dtype=object)
+    texts = k == STR
+    if texts.any():
+        out[texts] = b.obj[texts]
+    numbers = k == NUM
+    if numbers.any():
+        distinct, where = np.unique(b.num[numbers], return_inverse=True)
+        out[numbers] = np.array([general_text(x) for x in distinct.tolist()], dtype=object)[where.reshape(-1)]
+    booleans = k == BOOL
+    if booleans.any():
+        out[booleans] = np.where(b.num[booleans] != 0, "TRUE", "FALSE").astype(object)
     m, e = error_parts(b)
     return out, m, e
 
@@ -112,12 +126,16 @@ def excel_round(x: np.ndarray, digits: np.ndarray | float) -> np.ndarray:
     d = np.trunc(np.asarray(digits, dtype=np.float64))
     scale = 10.0 ** d
     y = np.abs(x) * scale
+    r = np.floor(significant_15(y) + 0.5)
+    return np.sign(x) * r / scale
+
+
+def significant_15(y: np.ndarray) -> np.ndarray:
+    """Non-negative ``y`` rounded to the 15 significant digits Excel works with."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.where(y > 0, np.floor(np.log10(np.where(y > 0, y, 1.0))) + 1, 0)
         s15 = 10.0 ** (15 - mag)
-        y15 = np.where(y > 0, np.rint(y * s15) / s15, 0.0)
-        r = np.floor(y15 + 0.5)
-        return np.sign(x) * r / scale
+        return np.where(y > 0, np.rint(y * s15) / s15, 0.0)
 
 
 def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
@@ -140,9 +158,17 @@ def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     if text.any() and b.shape == (1, 1) and kb.flat[0] == STR and a.shape == ka.shape:
         # the common case: a column of texts against one text; compare each distinct text once
         y = b.obj[0, 0].lower()
-        cmp = map_unique(np.where(text & (ka == STR), a.obj, None),
-                         lambda u: 0 if u is None else (u.lower() > y) - (u.lower() < y), dtype=np.int64)
-        cmp = cmp.reshape(ka.shape)
+        texts = text & (ka == STR)
+        if y == "":         # ``[@Id]=""`` in every calculated column: any text but "" is greater
+            cmp = np.zeros(ka.shape, np.int64)
+            cmp[texts] = a.obj[texts] != ""
+        else:
+            def order(u) -> int:
+                if u is None:
+                    return 0
+                x = u.lower()
+                return (x > y) - (x < y)
+            cmp = map_unique(np.where(texts, a.obj, None), order, dtype=np.int64).reshape(ka.shape)
         empty_vs_text = text & (ka == EMPTY)
         sign[text] = cmp[text]
         sign[empty_vs_text] = -1 if y else 0

@@ -75,9 +75,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
         ta, ma, ea = co.to_texts(a.block)
         tb, mb, eb = co.to_texts(b.block)
         ta, tb = np.broadcast_arrays(ta, tb)
-        out_obj = np.empty(ta.shape, dtype=object)
-        for idx in np.ndindex(ta.shape):
-            out_obj[idx] = ta[idx] + tb[idx]
+        out_obj = np.add(ta, tb, dtype=object)       # str + str for each element, looped in C
         out = Block(np.full(ta.shape, STR, np.int8), np.zeros(ta.shape), out_obj)
         merged = co.first_errors((ma, ea), (mb, eb))
         if merged is not None:

@@ -47,6 +47,11 @@ CONFLICT_KINDS = (
 ACCEPT = ("Yes", "No")
 PROPOSAL_KINDS = ("Assign", "Merge")
 PROPOSAL_OUTCOMES = ("Proposed", "Applied", "Skipped", "Infeasible")
+COST_CATEGORIES = ("room", "instructor", "equipment", "travel", "catering", "materials", "venue", "cancellation fee", "other")
+DERIVED_CATEGORIES = ("room", "instructor", "equipment")
+"""Categories whose lines replace the cost Sessions derives from the resource tables."""
+CANCELLATION_FEE = "cancellation fee"
+COST_BASES = ("fixed", "per learner")
 UNALLOCATED = "(unallocated)"
 
 # ECB reference currencies (those the bundled ECB history quotes today) and EUR.
@@ -80,9 +85,10 @@ def _per_eur(currency: str) -> str:
     return f'IF({currency}="EUR",1,INDEX(FX[PerEUR],MATCH({currency}&"#"&{applying_on_or_before},FX[LookupKey],0)))'
 
 
-def _to_session_currency(currency: str) -> str:
-    """Units of the session's currency per 1 ``currency`` at the row's FxDate (1 when the same or blank)."""
-    return f'IF(OR({currency}="",{currency}=[@Currency]),1,{_per_eur("[@Currency]")}/{_per_eur(currency)})'
+def _to_session_currency(currency: str, session: str = "[@Currency]") -> str:
+    """Units of the session's currency (``session``) per 1 ``currency`` at the row's FxDate (1 when the same or
+    blank)."""
+    return f'IF(OR({currency}="",{currency}={session}),1,{_per_eur(session)}/{_per_eur(currency)})'
 
 
 RESOURCE_TYPES = ("Instructor", "Room", "Equipment")
@@ -116,6 +122,23 @@ def _frozen_or(stored: str, formula: str) -> str:
     """``formula`` (with its "="), unless the session is closed: then the figure the close command stored in
     ``stored`` (``ilt_xl.core.periods``), so later edits of rates, FX or repository rows change no closed figure."""
     return f'=IF([@{stored}]<>"",[@{stored}],{formula[1:]})'
+
+
+def _lines(category: str | None = None, count: bool = False) -> str:
+    """SUMIFS (or COUNTIFS) of the session's SessionCosts lines in force, in its currency: of one ``category``, or,
+    without one, of every category that neither replaces a derived cost nor is a cancellation fee."""
+    if category is not None:
+        criteria = f'SessionCosts[Category],"{category}"'
+    else:
+        criteria = ",".join(f'SessionCosts[Category],"<>{c}"' for c in (*DERIVED_CATEGORIES, CANCELLATION_FEE))
+    if count:
+        return f"COUNTIFS(SessionCosts[SessionId],[@SessionId],{criteria})"
+    return f"SUMIFS(SessionCosts[AmountSession],SessionCosts[SessionId],[@SessionId],{criteria})"
+
+
+def _line_or_derived(category: str, derived: str) -> str:
+    """The session's lines of ``category`` when it has any, else the ``derived`` figure."""
+    return f"IF({_lines(category, count=True)}>0,{_lines(category)},{derived})"
 
 
 def _decimals(currency: str) -> str:
@@ -353,19 +376,28 @@ SESSIONS = Table(
         Column("EquipmentDayRate", T.MONEY, "The equipment pool's day rate per unit valid on StartDate (Rates, else "
                "the Equipment row, whose blank currency is the session's), in the session currency, as RoomDayRate.",
                formula=_effective_day_rate("Equipment", "Equipment", "EquipmentId")),
-        Column("RoomCost", T.MONEY, "Room cost entered, else RoomDayRate x days.",
-               formula='=IF([@RoomCostEntered]<>"",[@RoomCostEntered],[@RoomDayRate]*[@Days])'),
-        Column("InstructorCost", T.MONEY, "Instructor fee entered, else InstructorDayRate x days.",
-               formula='=IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],[@InstructorDayRate]*[@Days])'),
-        Column("EquipmentCost", T.MONEY, "Equipment units x EquipmentDayRate x days.",
-               formula="=[@EquipmentUnits]*[@EquipmentDayRate]*[@Days]"),
-        Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost (FrozenFixedCost once closed).",
-               formula=_frozen_or("FrozenFixedCost", "=[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]")),
+        Column("RoomCost", T.MONEY, "A room line's amount, else the room cost entered, else RoomDayRate x days.",
+               formula="=" + _line_or_derived("room", 'IF([@RoomCostEntered]<>"",[@RoomCostEntered],[@RoomDayRate]*[@Days])')),
+        Column("InstructorCost", T.MONEY, "An instructor line's amount, else the fee entered, else InstructorDayRate x days.",
+               formula="=" + _line_or_derived("instructor", 'IF([@InstructorFeeEntered]<>"",[@InstructorFeeEntered],'
+                                              "[@InstructorDayRate]*[@Days])")),
+        Column("EquipmentCost", T.MONEY, "An equipment line's amount, else units x EquipmentDayRate x days.",
+               formula="=" + _line_or_derived("equipment", "[@EquipmentUnits]*[@EquipmentDayRate]*[@Days]")),
+        Column("LinesCost", T.MONEY, "The session's SessionCosts lines other than room, instructor, equipment and "
+               "cancellation fee (travel, catering, materials, venue, other), each in force, in the session currency.",
+               formula="=" + _lines()),
+        Column("CancellationFee", T.MONEY, "The session's cancellation-fee lines in force, in the session currency: "
+               "all a cancelled session is charged.", formula="=" + _lines(CANCELLATION_FEE)),
+        Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost + cost lines; a cancelled "
+               "session's cancellation fee only (FrozenFixedCost once closed).",
+               formula=_frozen_or("FrozenFixedCost", '=IF([@Status]="Cancelled",[@CancellationFee],'
+                                  "[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]+[@LinesCost])")),
         Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner, converted to the session "
                "currency at FxDate when the session has its own.",
                formula="=" + _course_money("VariableCostPerLearner")),
-        Column("VariableCost", T.MONEY, "Variable cost per learner x registered (FrozenVariableCost once closed).",
-               formula=_frozen_or("FrozenVariableCost", "=[@VariableCostPerLearner]*[@Registered]")),
+        Column("VariableCost", T.MONEY, "Variable cost per learner x registered; 0 for a cancelled session "
+               "(FrozenVariableCost once closed).",
+               formula=_frozen_or("FrozenVariableCost", '=IF([@Status]="Cancelled",0,[@VariableCostPerLearner]*[@Registered])')),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
         Column("Occupancy", T.PERCENT, "Fill rate: registered / capacity.", formula="=[@Registered]/[@Capacity]"),
         Column("CostPerLearner", T.MONEY, "Session cost / learners; blank while there are none.",
@@ -397,6 +429,12 @@ SESSIONS = Table(
                "the currency's minor unit (cents), as the Allocation ledger and Budget count it (FrozenCostReporting "
                "once closed).",
                formula=_frozen_or("FrozenCostReporting", "=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")")),
+        Column("LinesEstimated", T.MONEY, "Estimated amounts of the session's SessionCosts lines, in its currency.",
+               formula="=SUMIFS(SessionCosts[EstimatedSession],SessionCosts[SessionId],[@SessionId])"),
+        Column("LinesCommitted", T.MONEY, "Committed (ordered) amounts of the session's lines, in its currency.",
+               formula="=SUMIFS(SessionCosts[CommittedSession],SessionCosts[SessionId],[@SessionId])"),
+        Column("LinesActual", T.MONEY, "Actual (invoiced) amounts of the session's lines, in its currency.",
+               formula="=SUMIFS(SessionCosts[ActualSession],SessionCosts[SessionId],[@SessionId])"),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),
@@ -419,6 +457,56 @@ ENROLMENTS = Table(
                "planned session's forecast is charged by the larger of reserved and registered.", minimum=0),
     ),
     tab_color="70AD47",
+)
+
+def _stage(column: str) -> str:
+    """A line's ``column`` amount (Estimated, Committed or Actual) x quantity, in the session currency."""
+    return f"=[@{column}]*[@Quantity]*[@Rate]"
+
+
+SESSION_COSTS = Table(
+    "SessionCosts",
+    "Cost lines of sessions, each in its own currency: estimated, then committed (purchase order), then actual "
+    "(invoice). A room, instructor or equipment line replaces the cost derived from the resource tables; a "
+    "cancelled session is charged its cancellation-fee lines only.",
+    (
+        Column("SessionId", T.ID, "Session charged.", required=True, references="Sessions.SessionId"),
+        Column("Category", T.TEXT, "What the cost is for.", required=True, allowed=COST_CATEGORIES, width=16),
+        Column("Basis", T.TEXT, "fixed (the amount once) or per learner (x the session's learners: attended once "
+               "delivered, registered before).", required=True, allowed=COST_BASES),
+        Column("Supplier", T.TEXT, "Who is paid."),
+        Column("Currency", T.CURRENCY, "Currency of the line's amounts.", required=True, allowed=CURRENCIES),
+        Column("Estimated", T.MONEY, "Estimated amount, in the line's currency.", minimum=0),
+        Column("Committed", T.MONEY, "Amount ordered (purchase order), in the line's currency.", minimum=0),
+        Column("PONumber", T.TEXT, "Purchase order number."),
+        Column("Actual", T.MONEY, "Amount invoiced, in the line's currency.", minimum=0),
+        Column("InvoiceNumber", T.TEXT, "Supplier's invoice number."),
+        Column("InvoiceDate", T.DATE, "Date of the invoice."),
+        # Calculated columns.
+        Column("SessionCurrency", T.CURRENCY, "The session's currency.", formula="=" + _session("Currency")),
+        Column("FxDate", T.DATE, "The session's FxDate: the date the line is converted at.",
+               formula="=" + _session("FxDate")),
+        Column("Quantity", T.NUMBER, "1 for a fixed line, the session's learners for a per-learner line.",
+               formula='=IF([@Basis]="per learner",' + _session("Learners") + ",1)"),
+        Column("Rate", T.NUMBER, "Units of the session currency per 1 unit of the line's at FxDate, from the FX table "
+               "(as the resource day rates are converted); #N/A when it has no rate.",
+               formula="=" + _to_session_currency("[@Currency]", "[@SessionCurrency]"), number_format="0.000000"),
+        Column("Stage", T.TEXT, "Actual when invoiced, else Committed when ordered, else Estimated: the amount in force.",
+               formula='=IF([@Actual]<>"","Actual",IF([@Committed]<>"","Committed","Estimated"))'),
+        Column("EstimatedSession", T.MONEY, "Estimated x quantity, in the session currency.", formula=_stage("Estimated")),
+        Column("CommittedSession", T.MONEY, "Committed x quantity, in the session currency.", formula=_stage("Committed")),
+        Column("ActualSession", T.MONEY, "Actual x quantity, in the session currency.", formula=_stage("Actual")),
+        Column("AmountSession", T.MONEY, "The amount in force (actual, else committed, else estimated) x quantity, "
+               "in the session currency: what the session is charged.",
+               formula='=IF([@Stage]="Actual",[@ActualSession],IF([@Stage]="Committed",[@CommittedSession],'
+               "[@EstimatedSession]))"),
+        Column("AmountReporting", T.MONEY, "AmountSession in the reporting currency at the session's FxRate, rounded "
+               "to the cent.",
+               formula="=ROUND([@AmountSession]*" + _session("FxRate") + "," + _decimals("ReportingCurrency") + ")"),
+    ),
+    tab_color="70AD47",
+    row_key="SessionId",
+    added_later=True,
 )
 
 _ECB_ROW = f'"{ECB_ROW_SOURCE}"'
@@ -532,7 +620,8 @@ BUDGET = Table(
         Column("BusinessUnit", T.ID, "Business unit.", required=True, references="BusinessUnits.BusinessUnit"),
         Column("Country", T.COUNTRY, "Country; blank for the whole business unit."),
         Column("Budget", T.MONEY, "Budget, in the reporting currency.", required=True, minimum=0),
-        Column("Actual", T.MONEY, "Allocated cost of delivered sessions (written by the budget command)."),
+        Column("Actual", T.MONEY, "Allocated cost of delivered sessions and cancelled sessions' cancellation fees "
+               "(written by the budget command)."),
         Column("Committed", T.MONEY, "Allocated cost of confirmed sessions (written by the budget command)."),
         Column("Forecast", T.MONEY, "Cost of planned sessions at forecast headcount (written by the budget command)."),
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
@@ -661,7 +750,7 @@ PROPOSALS = Table(
 PLANNER = Schema(
     settings=SETTINGS,
     tables=(
-        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, FX, HOLIDAYS,
+        COURSES, INSTRUCTORS, ROOMS, EQUIPMENT, BUSINESS_UNITS, SESSIONS, ENROLMENTS, SESSION_COSTS, FX, HOLIDAYS,
         CHECKLIST_TEMPLATE, CHECKLIST, ALLOCATION, BUDGET, CONFLICTS, DEMAND, FORECAST, FORECAST_MONTHS,
         UNAVAILABILITY, TRAVEL_COSTS, RATES, PROPOSALS,
     ),

@@ -69,8 +69,9 @@ KPIS = (
      "=SUMIFS(Sessions[Learners]," + _DELIVERED + ",{y})"),
     ("learner_hours", "Learner-hours (delivered sessions)", COUNT,
      "=SUMIFS(Sessions[LearnerHours]," + _DELIVERED + ",{y})"),
-    ("cost", "=\"Cost of delivered sessions in \"&ReportingCurrency&\" (converted)\"", MONEY,
-     "=SUMIFS(Sessions[CostReporting]," + _DELIVERED + ",{y})"),
+    ("cost", "=\"Cost of delivered sessions and cancellation fees in \"&ReportingCurrency&\" (converted)\"", MONEY,
+     "=SUMIFS(Sessions[CostReporting]," + _DELIVERED + ",{y})+SUMIFS(Sessions[CostReporting],Sessions[Status],"
+     '"Cancelled",Sessions[CancellationFee],"<>0",{y})'),
     ("cost_per_learner", "=\"Cost per learner in \"&ReportingCurrency", RATIO,
      '=IF({learners}=0,"",{cost}/{learners})'),
     ("cost_per_hour", "=\"Cost per learner-hour in \"&ReportingCurrency", RATIO,

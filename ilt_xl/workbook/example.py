@@ -141,11 +141,14 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     leave = _unavailability(np.random.default_rng([seed, 12]), sess, instructors, rooms)
     sess = sess.drop(columns=["_registered", "_capacity", "_week"])
     _set_availability(rng, instructors, sess)
+    # Cost lines come from their own generator too: adding them left the other tables' draws as they were.
+    session_costs = _session_costs(np.random.default_rng([seed, 13]), sess, instructors)
     tables = {
         "Courses": courses, "Instructors": instructors, "Rooms": rooms, "Equipment": equipment,
         "BusinessUnits": business_units, "Sessions": sess, "Enrolments": enrol, "FX": _fx(),
         "ChecklistTemplate": _checklist_template(courses),
         "Unavailability": leave, "TravelCosts": _travel_costs(), "Rates": _rate_history(instructors, rooms),
+        "SessionCosts": session_costs,
     }
     settings = {"AsOfDate": AS_OF}
     # As if the user had run the fx, holidays, budget and conflicts commands.
@@ -448,6 +451,69 @@ def _fixed_costs(frame, courses, instructors, travel_eur, venue_eur_per_day) -> 
     other = np.round((np.where(travels, travel_eur, 0) + np.where(has_room, 0, venue_eur_per_day * days))
                      * rate(session_cur, year), 2)
     frame["OtherFixedCost"] = np.where(other > 0, other, np.nan)
+
+
+LINES_FROM = np.datetime64("2026-01-01")
+"""Sessions from this day on (the open fiscal year) have their travel and venue as SessionCosts lines; earlier ones
+keep them in OtherFixedCost, as entered before the table existed."""
+
+
+def _session_costs(rng, sess: pd.DataFrame, instructors: pd.DataFrame) -> pd.DataFrame:
+    """The open year's cost lines, as coordinators and finance enter them (and ``sess``'s OtherFixedCost cleared
+    where they take its place), in mixed currencies:
+
+    - travel of an instructor from abroad, fixed, in the instructor's currency (an EUR session with a GBP line);
+    - the venue package of a session without a room, fixed, in the country's currency;
+    - catering per learner for about a third of the sessions, in the country's currency;
+    - a cancellation fee on about half the cancelled sessions, in the country's currency.
+
+    Every line is estimated; those of Confirmed and Delivered sessions (and the fees) are ordered: Committed
+    within 5% of the estimate, with a PO number; those of delivered sessions (and the fees of sessions whose start
+    has passed) are invoiced a few days later, when that day is on or before AS_OF: Actual, invoice number and date.
+    """
+    n = len(sess)
+    start = sess["StartDate"].to_numpy("datetime64[D]")
+    end = sess["EndDate"].to_numpy("datetime64[D]")
+    days = (end - start).astype(int) + 1
+    status = sess["Status"].to_numpy(object)
+    country_cur = np.array([COUNTRIES[c][0] for c in sess["Country"]], dtype=object)
+    instr = instructors.set_index("InstructorId").loc[sess["InstructorId"]]
+    # Every draw made for every session, whatever is kept: the lines stay the same when one rule changes.
+    travel_eur, venue_eur, catering_eur, fee_eur = (rng.integers(25, 90, n) * 10.0, rng.integers(120, 300, n) * 10.0,
+                                                    rng.integers(12, 30, n) * 1.0, rng.integers(15, 60, n) * 10.0)
+    catered, fee_due = rng.random(n) < 0.35, rng.random(n) < 0.5
+    ordered, invoiced, lag = rng.uniform(0.95, 1.05, (4, n)), rng.uniform(0.97, 1.03, (4, n)), rng.integers(3, 20, (4, n))
+    open_year = start >= LINES_FROM
+    live = status != "Cancelled"
+    kinds = (
+        ("travel", "fixed", "TravelDesk", instr["Currency"].to_numpy(object), travel_eur,
+         open_year & live & (instr["HomeCountry"].to_numpy() != sess["Country"].to_numpy())),
+        ("venue", "fixed", "Conference hotel", country_cur, venue_eur * days, open_year & live & (sess["RoomId"] == "").to_numpy()),
+        ("catering", "per learner", "Catering Co", country_cur, catering_eur * days, open_year & live & catered),
+        ("cancellation fee", "fixed", "Venue", country_cur, fee_eur, open_year & ~live & fee_due),
+    )
+    parts = []
+    for k, (category, basis, supplier, currency, amount_eur, kept) in enumerate(kinds):
+        i = np.flatnonzero(kept)
+        estimated = np.round(amount_eur[i] * rate(currency[i], np.full(i.size, 2026)), 0)
+        fee = category == "cancellation fee"
+        is_ordered = fee | np.isin(status[i], ("Confirmed", "Delivered"))
+        committed = np.where(is_ordered, np.round(estimated * ordered[k, i], 2), np.nan)
+        invoice_day = (start[i] if fee else end[i]) + lag[k, i].astype("timedelta64[D]")
+        is_invoiced = (fee | (status[i] == "Delivered")) & (invoice_day <= np.datetime64(AS_OF))
+        actual = np.where(is_invoiced, np.round(committed * invoiced[k, i], 2), np.nan)
+        number = np.char.mod("%05d", i + 1).astype(object) + f"-{k + 1}"
+        parts.append(pd.DataFrame({
+            "SessionId": sess["SessionId"].to_numpy(object)[i], "Category": category, "Basis": basis,
+            "Supplier": supplier, "Currency": currency[i], "Estimated": estimated, "Committed": committed,
+            "PONumber": np.where(is_ordered, "PO-" + number, ""), "Actual": actual,
+            "InvoiceNumber": np.where(is_invoiced, "INV-" + number, ""),
+            "InvoiceDate": np.where(is_invoiced, invoice_day, np.datetime64("NaT")).astype("datetime64[ns]"),
+        }))
+    sess.loc[open_year, "OtherFixedCost"] = np.nan
+    lines = pd.concat(parts, ignore_index=True)
+    order = np.argsort(lines["SessionId"].to_numpy(str), kind="stable")
+    return lines.iloc[order].reset_index(drop=True)
 
 
 def _status_and_fill(rng, start, capacity, course_min):

@@ -30,7 +30,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ilt_xl.core import calendar, checklists, fx, plan, resources
+from ilt_xl.core import calendar, checklists, cost_lines, fx, plan, resources
 from ilt_xl.core.allocation import allocate
 from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.sessions import converted_currencies, session_table, setting
@@ -54,21 +54,15 @@ def _settings(settings: Settings) -> dict[str, object]:
     return {s.name: setting(settings, s.name) for s in PLANNER.settings}
 
 
-def _ledger(tables: Tables, settings: Settings) -> pd.DataFrame:
+def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
+    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled, and
+    of the cancelled ones' cancellation fees (:func:`ilt_xl.core.cost_lines.charged`), as Budget counts them."""
     s = _settings(settings)
-    sessions = session_table(tables, s)
+    sessions = cost_lines.charged(session_table(tables, s))
     return allocate(
         sessions, tables["Enrolments"], method=str(s["AllocationMethod"]), reporting_currency=str(s["ReportingCurrency"]),
         fx_date_policy=str(s["FxDatePolicy"]), budget_rate_date=s["BudgetRateDate"], manual_rates=tables["FX"],
     )
-
-
-def allocation_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
-    """The Allocation ledger (:func:`ilt_xl.core.allocation.allocate`) of every session that is not cancelled:
-    a cancelled session is not charged (Budget leaves it out too)."""
-    sessions = tables["Sessions"]
-    live = sessions["Status"].astype(object).where(sessions["Status"].notna(), "").astype(str).str.strip().str.lower() != "cancelled"
-    return _ledger({**tables, "Sessions": sessions[live.to_numpy()]}, settings)
 
 
 def conflict_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
@@ -109,7 +103,9 @@ def fx_rows(tables: Tables, settings: Settings) -> pd.DataFrame:
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy("datetime64[D]")
     legs = [*converted_currencies(tables), np.full(len(sessions), str(s["ReportingCurrency"]).upper(), dtype=object)]
-    legs_ccy, legs_date = np.concatenate(legs), np.tile(dates, len(legs))
+    line_ccy, line_date = cost_lines.converted_legs(tables, dates)
+    legs_ccy = np.concatenate([*legs, line_ccy])
+    legs_date = np.concatenate([np.tile(dates, len(legs)), line_date])
     wanted = (legs_ccy != fx.EUR) & (legs_ccy != "") & ~np.isnat(legs_date)
     legs_ccy, legs_date = legs_ccy[wanted], legs_date[wanted]
     decided = np.zeros(len(legs_ccy), dtype=bool)

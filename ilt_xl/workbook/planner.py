@@ -59,6 +59,7 @@ class Planner:
     business_units: pd.DataFrame
     sessions: pd.DataFrame
     enrolments: pd.DataFrame
+    session_costs: pd.DataFrame
     fx: pd.DataFrame
     holidays: pd.DataFrame
     checklist_template: pd.DataFrame

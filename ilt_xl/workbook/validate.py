@@ -20,6 +20,7 @@ from ilt_xl.csv_export import FORMULA_START
 from ilt_xl.core.allocation import UNALLOCATED
 from ilt_xl.core.sessions import id_key
 from ilt_xl.schema import CURRENCIES, PLANNER, Column, ColumnType, Table
+from ilt_xl.workbook.cost_line_rules import cost_line_rules
 from ilt_xl.workbook.planner import Planner, attribute_name
 from ilt_xl.workbook.problems import (
     ERROR, WARNING, Location, Problem, invisible_characters, problems_from_mask, visible,
@@ -53,6 +54,7 @@ def validate(planner: Planner) -> list[Problem]:
     out += _unavailability_resources(planner)
     out += _rate_history_rules(planner)
     out += _closed_period_rules(planner)
+    out += cost_line_rules(planner)
     out += _budget_hierarchy_rules(planner)
     out += _holiday_rules(planner)
     out += _setting_problems(planner, currencies)

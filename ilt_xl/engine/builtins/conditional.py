@@ -16,6 +16,7 @@ import pandas as pd
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
+from ilt_xl.engine.ranked_counts import OPERATORS, ranked_counts
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_VALUE, ERRORS
 
 _OPS = ("<=", ">=", "<>", "=", "<", ">")
@@ -295,21 +296,111 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     out = np.empty(n, dtype=object)
     if plain.any():
         out[plain] = _hash_answer(ctx, agg, base, varying, np.flatnonzero(plain))
-    for i in np.flatnonzero(~plain):
-        m = base.copy()
-        for (r, _), b in zip(varying, crit_blocks):
-            m &= criterion_mask(r.block, int(b.kind[i, 0]), float(b.num[i, 0]), b.obj[i, 0] if b.obj is not None else None)
-        out[i] = agg.one(m)
+    rest = np.flatnonzero(~plain)
+    if len(rest) and agg.kind.startswith("COUNT"):
+        ranked, counts = _ranked_answer(ctx, base, varying, rest)
+        out[rest[ranked]] = counts.astype(float).tolist()
+        rest = rest[~ranked]
+    # the reference scan, once per distinct combination of criteria (rows repeat them)
+    if len(rest):
+        firsts, which = _distinct_rows(crit_blocks, rest)
+        answers = np.empty(len(firsts), dtype=object)
+        for j, i in enumerate(rest[firsts].tolist()):
+            m = base.copy()
+            for (r, _), b in zip(varying, crit_blocks):
+                m &= criterion_mask(r.block, *_criterion_of(b, i))
+            answers[j] = agg.one(m)
+        out[rest] = answers[which]
     return Val(Block.from_objects(out.reshape(-1, 1)), True)
 
 
+def _distinct_rows(blocks: list[Block], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (of ``rows``) with distinct criteria in ``blocks``, as what :func:`_criterion_of`
+    reads: (position of each distinct combination's first row, combination of each row)."""
+    columns = []
+    for b in blocks:
+        k = b.kind[rows, 0]
+        texts = np.isin(k, (STR, ERR))
+        objs = pd.factorize(np.where(texts, b.obj[rows, 0], None), use_na_sentinel=True)[0]
+        nums = np.where(np.isin(k, (NUM, BOOL)), b.num[rows, 0], 0.0).view(np.int64)
+        columns += [k.astype(np.int64), objs, nums]
+    _, firsts, which = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
+    return firsts, which.reshape(-1)
+
+
+def _criterion_of(b: Block, i: int) -> tuple:
+    """(kind, number, object) of row ``i``'s criterion: what :func:`criterion_mask` reads of it."""
+    kind = int(b.kind[i, 0])
+    return kind, float(b.num[i, 0]) if kind in (NUM, BOOL) else 0.0, b.obj[i, 0] if kind in (STR, ERR) else None
+
+
+def _comparisons(b: Block) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of a per-row criterion block: the index in :data:`OPERATORS` of its comparison
+    with a number (``"<=45292"``, read as :func:`criterion_mask` reads it), or -1; and the number."""
+    def parse(u) -> tuple[int, float]:
+        op = next((o for o in _OPS if u.startswith(o)), None) if isinstance(u, str) else None
+        if op not in OPERATORS:
+            return -1, 0.0
+        try:
+            bound = float(u[len(op):])
+        except ValueError:
+            return -1, 0.0
+        return (-1, 0.0) if np.isnan(bound) else (OPERATORS.index(op), bound)
+    k = b.kind[:, 0]
+    codes, distinct = pd.factorize(np.where(k == STR, b.obj[:, 0], None), use_na_sentinel=False)
+    parsed = [parse(u) for u in distinct]
+    ops = np.array([p[0] for p in parsed] or [-1], np.int8)[codes]
+    bounds = np.array([p[1] for p in parsed] or [0.0], float)[codes]
+    return ops, bounds
+
+
+def _ranked_answer(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]],
+                   rows_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """COUNTIFS of the rows whose per-row criteria are plain equalities but one, a comparison with
+    a number (``Rates[ValidFrom], "<="&[@StartDate]``): the cells grouped by the equalities' keys,
+    then counted by binary search (:func:`ranked_counts`). (which of ``rows_idx`` were answered,
+    their counts); the others are left to the scan."""
+    answered = np.zeros(len(rows_idx), bool)
+    comparisons = [memoised(ctx, "comparisons", (c,), lambda: _comparisons(c.block)) for _, c in varying]
+    plains = [memoised(ctx, "plain", (c,), lambda: _plain_criteria(c.block)) for _, c in varying]
+    for j, (ops, bounds) in enumerate(comparisons):
+        if (ops[rows_idx] < 0).all():
+            continue
+        answered = ops[rows_idx] >= 0
+        for k, p in enumerate(plains):
+            if k != j:
+                answered &= p[rows_idx]
+        break
+    if not answered.any():
+        return answered, np.zeros(0)
+    rows = rows_idx[answered]
+    equalities = varying[:j] + varying[j + 1:]
+    if equalities:
+        cells, codes, query, _ = _groups(ctx, base, equalities, rows)
+    else:
+        cells = np.flatnonzero(base.ravel())
+        codes, query = np.zeros(len(cells), np.int64), np.zeros(len(rows), np.int64)
+    compared = varying[j][0].block
+    numeric = compared.kind.ravel()[cells] == NUM        # a comparison with a number meets numbers only
+    counts = ranked_counts(codes[numeric], compared.num.ravel()[cells][numeric], query, ops[rows], bounds[rows])
+    return answered, counts
+
+
 def _plain_criteria(b: Block) -> np.ndarray:
-    """Which criteria of a per-row block are plain equalities (no operator, no wildcard)."""
+    """Which criteria of a per-row block are plain equalities (no operator, no wildcard; an empty
+    cell is one: it matches what 0 matches, see :func:`criterion_mask`)."""
     def plain_text(u) -> bool:
         return isinstance(u, str) and u != "" and u[0] not in "<>=" and not has_wildcard(u)
     k = b.kind[:, 0]
     texts = map_unique(np.where(k == STR, b.obj[:, 0], None), plain_text, dtype=bool)
-    return (k == NUM) | (k == BOOL) | ((k == STR) & texts)
+    return (k == NUM) | (k == BOOL) | (k == EMPTY) | ((k == STR) & texts)
+
+
+def _criterion_keys(b: Block) -> np.ndarray:
+    """Equality keys of a per-row criterion block: an empty cell asks for 0 (:func:`criterion_mask`)."""
+    keys = _keys_of(b)
+    keys[b.kind.ravel() == EMPTY] = 0.0
+    return keys
 
 
 def _keys_of(b: Block) -> np.ndarray:
@@ -347,7 +438,7 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
     columns = []
     for r, c in varying:
         col_codes, uniques = pd.factorize(memoised(ctx, "keys", (r,), lambda: _keys_of(r.block))[cells])
-        wanted = memoised(ctx, "keys", (c,), lambda: _keys_of(c.block))[rows_idx]
+        wanted = memoised(ctx, "criterion keys", (c,), lambda: _criterion_keys(c.block))[rows_idx]
         columns.append((col_codes, pd.Index(uniques, dtype=object).get_indexer(wanted), len(uniques)))
     valid = np.logical_and.reduce([col_codes >= 0 for col_codes, _, _ in columns])
     cells = cells[valid]

@@ -11,8 +11,9 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import Thunk, builtin
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, ERR, NUM, STR, Block, E_NA, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 def _zero() -> Val:
     return Val(Block.numbers([[0.0]]))
@@ -235,3 +236,43 @@ def not_(args: list[Val], ctx: Ctx) -> Val:
     if m is not None and m.any():
         out.kind[m], out.obj[m] = ERR, e[m]
     return Val(out, v.per_row)
+
+
+def _switch_equal(a: Block, b: Block) -> bool:
+    """SWITCH's match: numbers by value, text ignoring case, logical values by value, never
+    across types; an empty cell is the number 0 (SWITCH(FALSE, blank, ...) does not match)."""
+    kinds = [NUM if k == EMPTY else k for k in (a.kind[0, 0], b.kind[0, 0])]
+    if kinds[0] != kinds[1]:
+        return False
+    if kinds[0] == STR:
+        return str(a.obj[0, 0]).lower() == str(b.obj[0, 0]).lower()
+    return bool(a.num[0, 0] == b.num[0, 0])
+
+
+@builtin("SWITCH", lazy=True)
+def switch(args: list[Thunk], ctx: Ctx) -> Val:
+    """SWITCH(expression, value1, result1, ..., [default]): the result of the first value equal
+    to the expression, else the default, else #N/A; only the chosen result is evaluated."""
+    if len(args) < 3:
+        return Val(Block.errors((1, 1), E_VALUE))
+    expr = _arg(args, 0, _zero)
+    if expr.per_row:
+        raise NotVectorisable("SWITCH per row")
+    pairs = args[1:]
+    default = pairs[-1] if len(pairs) % 2 else None
+    if expr.shape != (1, 1):          # an array to switch on: element by element
+        return call_formulas("SWITCH", [expr] + [_arg(pairs, i, _zero) for i in range(len(pairs))], ctx)
+    if expr.block.kind[0, 0] == ERR:
+        return expr
+    for i in range(0, len(pairs) - (1 if default is not None else 0), 2):
+        candidate = _arg(pairs, i, _zero)
+        if candidate.per_row:
+            raise NotVectorisable("SWITCH per row")
+        b = candidate.block
+        if b.shape != (1, 1):
+            return call_formulas("SWITCH", [expr] + [_arg(pairs, k, _zero) for k in range(len(pairs))], ctx)
+        if b.kind[0, 0] == ERR:
+            return candidate
+        if _switch_equal(expr.block, b):
+            return _arg(pairs, i + 1, _zero)
+    return _arg(pairs, len(pairs) - 1, _zero) if default is not None else Val(Block.errors((1, 1), E_NA))

@@ -14,7 +14,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
-from ilt_xl.engine.builtins.lifting import lifted
+from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
 from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
@@ -333,6 +333,14 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     row = args[1] if len(args) > 1 else None
     col = args[2] if len(args) > 2 else None
     nr, nc = rng.shape
+    if len(args) > 3 and args[3].shape == (1, 1) and args[3].block.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), args[3].block.obj[0, 0]))     # area_num's error
+    if nr > 1 and nc > 1 and col is None and row is not None:
+        if rng.ref is not None:         # a reference of rows and columns needs both positions
+            return Val(Block.errors((1, 1), E_REF))
+        if not row.per_row and row.shape != (1, 1):
+            # INDEX(array, {1;2}) is INDEX(array, 1) and INDEX(array, 2), each showing its first element
+            return apply_per_element(index, args, [1], ctx)
     per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
 
     def idx_of(v: Val | None, limit: int, default_one: bool):

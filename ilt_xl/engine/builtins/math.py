@@ -18,7 +18,9 @@ _MAX_DIGITS = 340
 def at_digits(x: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
     """``x`` rounded ('round': half away from zero), rounded up ('up': away from zero) or down
     ('down': toward zero) at ``digits`` decimals, on the 15 significant digits Excel works with;
-    'trunc' drops the digits as stored (TRUNC(-0.39999999999999997,1) is -0.3 in Excel)."""
+    'trunc' cuts the shifted number rounded to 15 significant digits, as Excel saves it:
+    TRUNC(-0.7999999999999998,1) is -0.8 (-7.99999999999999|8), TRUNC(-0.39999999999999947,1) is
+    -0.3 (-3.99999999999999|47)."""
     x, d = np.broadcast_arrays(np.asarray(x, np.float64), np.trunc(np.asarray(digits, np.float64)))
     d = np.clip(d, -_MAX_DIGITS, _MAX_DIGITS)
     if mode == "round":
@@ -26,8 +28,8 @@ def at_digits(x: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
     else:
         scale = 10.0 ** np.clip(d, -308, 308)
         y = np.abs(x) * scale
-        if mode != "trunc":
-            y = co.excel_round(y, 9)     # 8.000000000000002 is 8: not rounded up to 9
+        # 8.000000000000002 is 8 (not rounded up to 9); TRUNC cuts the 15 digits Excel keeps
+        y = co.excel_round(y, 9) if mode != "trunc" else co.significant_15(y)
         step = np.ceil(y) if mode == "up" else np.floor(y)
         out = np.sign(x) * step / scale
     # digits beyond the number's precision keep it; digits before its first digit give 0

@@ -62,3 +62,38 @@ def test_per_row_criteria_hashed_give_what_each_row_scanned_alone_gives():
     assert [call("SUMIFS", amounts, keys, arg(w)) for w in wanted] == [5.0, 24.0, 0.0, 8.0, 2.0, 24.0]
     assert call("COUNTIFS", keys, per_row, rows=rows) == [[2.0], [2.0], [0.0], [1.0], [1.0], [2.0]]
     assert call("AVERAGEIFS", amounts, keys, per_row, rows=rows)[:3] == [[2.5], [12.0], ["#DIV/0!"]]
+
+
+def test_per_row_comparisons_counted_by_search_give_what_each_row_scanned_alone_gives():
+    """COUNTIFS with an equality and a comparison per row (``"<="&[@StartDate]``, the planner's rate
+    and FX lookups) is counted by binary search over sorted cells; each row must get what the
+    reference scan gives it alone, whatever the operator, ties, numeric text, booleans and blanks."""
+    import random
+
+    from direct_calls import arg, call
+    rng = random.Random(16)
+    keys = [rng.choice(["a", "B", "b", 1, "1", True, None]) for _ in range(60)]
+    dates = [rng.choice([1.0, 2.0, 2.0, 3.5, "2", True, None, -1.0]) for _ in range(60)]
+    wanted_keys = [rng.choice(["a", "b", "1", 1, "zz"]) for _ in range(40)]
+    bounds = [rng.choice(["<=2", "<2", ">2", ">=2", "<= 3.5", ">-1", "<=x", "<>2", "=2", ">=1e0", 2.0]) for _ in range(40)]
+    rows = tuple(range(1, 41))
+    key_range, date_range = arg([[k] for k in keys], area=True), arg([[d] for d in dates], area=True, at=(1, 2))
+    per_row = call("COUNTIFS", key_range, arg(wanted_keys, per_row=True), date_range, arg(bounds, per_row=True), rows=rows)
+    alone = [[call("COUNTIFS", key_range, arg(k), date_range, arg(b))] for k, b in zip(wanted_keys, bounds)]
+    assert per_row == alone
+    only_dates = call("COUNTIF", date_range, arg(bounds, per_row=True), rows=rows)
+    assert only_dates == [[call("COUNTIF", date_range, arg(b))] for b in bounds]
+    assert len({c for [c] in alone}) > 4
+
+
+def test_per_row_empty_criteria_hashed_match_what_zero_matches():
+    """An empty cell as a row's criterion matches what 0 matches (numbers 0 and the text "0"), in the
+    hashed and searched paths as in the scan."""
+    from direct_calls import arg, call
+    keys = arg([[0], ["0"], [None], [""], [False], [1]], area=True)
+    dates = arg([[1], [2], [3], [4], [5], [6]], area=True, at=(1, 2))
+    wanted, bounds, rows = arg([None, 1, None], per_row=True), arg(["<=1", "<=9", ">1"], per_row=True), (1, 2, 3)
+    assert call("COUNTIFS", keys, wanted, rows=rows) == [[2.0], [1.0], [2.0]] == \
+        [[call("COUNTIFS", keys, arg(w))] for w in (None, 1, None)]
+    assert call("COUNTIFS", keys, wanted, dates, bounds, rows=rows) == [[1.0], [1.0], [1.0]] == \
+        [[call("COUNTIFS", keys, arg(w), dates, arg(b))] for w, b in zip((None, 1, None), ("<=1", "<=9", ">1"))]

@@ -84,3 +84,22 @@ def test_not_of_text_is_an_error_unless_typed_true_or_false():
                   "B4": '=NOT("false")', "B5": '=NOT("1")', "B6": "=NOT(0)", "B7": "=NOT(2.3)", "B8": "=NOT(A9)"})
     assert (got["B1"], got["B2"], got["B3"], got["B4"], got["B5"]) == ("#VALUE!", "#VALUE!", False, True, "#VALUE!")
     assert (got["B6"], got["B7"], got["B8"]) == (True, False, True)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=_xlfn.SWITCH(2,1,"one",2,"two","other")', "two"),
+    ('=_xlfn.SWITCH(3,1,"one",2,"two","other")', "other"),
+    ('=_xlfn.SWITCH(3,1,"one",2,"two")', "#N/A"),             # no default
+    ('=_xlfn.SWITCH("UPPER","upper","match")', "match"),      # text ignores case
+    ('=_xlfn.SWITCH(1,"1","text",TRUE,"bool",1,"number")', "number"),   # never across types
+    ('=_xlfn.SWITCH(1,1,"ok",2,1/0)', "ok"),                 # only the chosen result is evaluated
+    ('=_xlfn.SWITCH(1/0,1,"one")', "#DIV/0!"),
+    ('=_xlfn.SWITCH(1,2)', "#VALUE!"),
+])
+def test_switch(formula, expected):
+    assert value(formula) == expected
+
+
+def test_switch_on_blank_is_zero_not_false():
+    got = values({"A1": False, "C1": "=_xlfn.SWITCH(A1,B1,\"match\")", "C2": "=_xlfn.SWITCH(0,B1,\"zero\")"})
+    assert (got["C1"], got["C2"]) == ("#N/A", "zero")

@@ -1,5 +1,6 @@
 """MATCH, INDEX and VLOOKUP called from the table on hand-made values (Excel's documented rules)."""
 from direct_calls import arg, call
+from formula_values import values
 
 KEYS = arg(["b", "A", "c", "a"], area=True)
 TABLE = arg([["a", 1], ["b", 2], ["c", 3]], area=True)
@@ -23,3 +24,18 @@ def test_vlookup_exact():
     assert call("VLOOKUP", arg("q"), TABLE, arg(2), arg(0)) == "#N/A"
     assert call("VLOOKUP", arg("b"), TABLE, arg(3), arg(0)) == "#REF!"   # beyond the table's columns
     assert call("VLOOKUP", arg("b"), TABLE, arg(0), arg(0)) == "#VALUE!"
+
+
+def test_index_rules_for_two_dimensional_sources():
+    from openpyxl.worksheet.formula import ArrayFormula
+    got = values({"A1": 1, "B1": 2, "A2": 3, "B2": 4, "D1": 3, "D2": 2, "D3": 1,
+                  "F1": "=INDEX(A1:B2,2)",                         # a 2-D reference needs a column: #REF!
+                  "F2": "=INDEX(A1:B2,2,1)",
+                  "F3": "=INDEX({2,3;4,5},1,1,1/0)",               # area_num's error
+                  # an array of rows: each picks its row, which shows its first element
+                  "G1": ArrayFormula("G1:G3", "=INDEX({2,3;4,5},D1:D3)"), "G2": None, "G3": None,
+                  "H1": ArrayFormula("H1:I1", "=INDEX({2,3;4,5},{1,2})"), "I1": None,
+                  "J1": ArrayFormula("J1:K1", "=INDEX({2,3;4,5},2)"), "K1": None})    # one row: the whole row
+    assert (got["F1"], got["F2"], got["F3"]) == ("#REF!", 3.0, "#DIV/0!")
+    assert [got["G1"], got["G2"], got["G3"]] == ["#REF!", 4.0, 2.0]
+    assert [got["H1"], got["I1"], got["J1"], got["K1"]] == [2.0, 4.0, 4.0, 5.0]

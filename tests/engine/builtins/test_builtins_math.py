@@ -51,10 +51,14 @@ def test_a_range_in_a_single_cell_intersects_the_formula_row():
     assert got["B2"] == 5.0 and got["B5"] == "#VALUE!" and got["C1"] == 1.2
 
 
-def test_trunc_drops_the_digits_as_stored_while_rounddown_works_on_15_digits():
-    # 0.3-0.7 is -0.39999999999999997 in binary floating point; Excel's TRUNC(...,1) of it is -0.3
-    got = values({"A1": "=0.3-0.7", "B1": "=TRUNC(A1,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
-    assert (got["B1"], got["C1"]) == (-0.3, 8.0)
+def test_trunc_cuts_the_15_digits_excel_keeps():
+    # Excel-saved values (formulas' test.xlsx, EXTRA!C24, C54, C64): the number shifted by the digits
+    # is rounded to 15 significant digits, then cut: -7.999999999999998 is -8, -3.9999999999999947
+    # (-3.99999999999999|47) stays below 4
+    # (the numbers are typed in the formulas: openpyxl would write the cells with 16 digits only)
+    got = values({"B1": "=TRUNC(-0.7999999999999998,1)", "B2": "=TRUNC(-0.49999999999999956,1)",
+                  "B3": "=TRUNC(-0.39999999999999947,1)", "C1": "=ROUNDDOWN(8.000000000000002,0)"})
+    assert (got["B1"], got["B2"], got["B3"], got["C1"]) == (-0.8, -0.5, -0.3, 8.0)
 
 
 def test_booleans_are_no_numbers_for_randbetween():
