@@ -92,8 +92,8 @@ def test_drift_names_each_closed_figure_that_would_have_moved():
     tables, settings = _closed()
     assert periods.drift(tables, settings) == []
     moved = {(d.session_id, d.column) for d in periods.drift(_raised(tables), settings)}
-    # S1 and the cancelled S3 are the closed sessions with the instructor: their fixed and reporting costs
-    assert moved == {(sid, column) for sid in ("S1", "S3") for column in ("FixedCost", "CostReporting")}
+    # S1 is the closed session charged for the instructor (the cancelled S3 is charged its fee only)
+    assert moved == {("S1", "FixedCost"), ("S1", "CostReporting")}
 
 
 def test_check_locates_the_moved_figures_and_a_session_left_open_in_a_closed_period(tmp_path):
@@ -107,9 +107,8 @@ def test_check_locates_the_moved_figures_and_a_session_left_open_in_a_closed_per
     path = build_planner(tmp_path / "closed.xlsx", _Data(raised, settings))
     warnings = [p for p in read_planner(path).problems if p.sheet == "Sessions"]
     located = sorted((p.row, p.column, p.severity) for p in warnings)
-    # rows: header 1, S1 on row 2, S3 on row 4, S7 on row 8
-    assert located == [(row, column, "warning") for row in (2, 4) for column in ("FrozenCostReporting", "FrozenFixedCost")] \
-        + [(8, "StartDate", "warning")]
+    # rows: header 1, S1 on row 2, S7 on row 8
+    assert located == [(2, "FrozenCostReporting", "warning"), (2, "FrozenFixedCost", "warning"), (8, "StartDate", "warning")]
     fixed = next(p for p in warnings if p.column == "FrozenFixedCost")
     assert "S1" in fixed.message and "FixedCost" in fixed.message and f"{S1_FIXED:,.2f}" in fixed.message
 
