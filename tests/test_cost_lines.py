@@ -191,3 +191,60 @@ def test_the_example_shows_cost_lines_in_mixed_currencies_with_pos_invoices_and_
     for session in lines.loc[fee, "SessionId"]:
         assert round(ledger.loc[ledger["SessionId"] == session, "AmountReporting"].sum(), 2) == \
             charged.at[session, "CostReporting"] > 0
+
+
+def _with_ledger_and_budget() -> dict[str, pd.DataFrame]:
+    tables = _with_lines()
+    # S1: A/DE 5 + B/FR 3; S2: A/DE 2; S3 (cancelled): A/DE 4 + B/FR 2. A has a DE row (its whole-BU row then
+    # counts nothing), B a whole-BU row only (its FR lines count there).
+    tables["Budget"] = _as_read("Budget", pd.DataFrame({"Year": [2024, 2024, 2024], "BusinessUnit": ["A", "A", "B"],
+                                                        "Country": ["", "DE", ""], "Budget": [1000.0, 500.0, 800.0]}))
+    tables["Allocation"] = _as_read("Allocation", macros.allocation_rows(tables, SETTINGS))
+    return tables
+
+
+def _budget_expected() -> dict[tuple[str, str], dict[str, float]]:
+    room_actual = ECB.convert(ROOM_LINE_USD, "USD", "EUR", START)
+    room_committed = ECB.convert(320, "USD", "EUR", START)
+    s2_estimated = ECB.convert(250, "GBP", "EUR", S2_START) + 2 * CATERING_EUR
+    s2_committed = ECB.convert(TRAVEL_GBP, "GBP", "EUR", S2_START)
+    cents = lambda x: round(x + 1e-9, 2)  # noqa: E731 (half up, as ROUND on these positive amounts)
+    return {
+        ("A", "DE"): {"LinesActual": cents(5 / 8 * room_actual),
+                      "LinesCommitted": cents(5 / 8 * room_committed) + cents(s2_committed) + cents(4 / 6 * FEE_EUR),
+                      "LinesEstimated": cents(5 / 8 * 280 * room_committed / 320) + cents(s2_estimated) + cents(4 / 6 * 200)},
+        ("A", ""): {"LinesActual": 0.0, "LinesCommitted": 0.0, "LinesEstimated": 0.0},
+        ("B", ""): {"LinesActual": cents(3 / 8 * room_actual),
+                    "LinesCommitted": cents(3 / 8 * room_committed) + cents(2 / 6 * FEE_EUR)},
+    }
+
+
+def test_budget_rows_show_the_lines_stages_allocated_to_them():
+    tables = _with_ledger_and_budget()
+    sessions = session_table_with_errors(tables, SETTINGS).values
+    ledger, figures = cost_lines.budget_lines(tables["Allocation"], sessions, tables["Budget"], SETTINGS)
+    assert list(ledger["BudgetCountry"]) == ["DE" if bu == "A" else "(all)" for bu in tables["Allocation"]["BusinessUnit"]]
+    got = figures.set_axis(pd.MultiIndex.from_frame(tables["Budget"][["BusinessUnit", "Country"]]))
+    for row, expected in _budget_expected().items():
+        for column, value in expected.items():
+            assert got.at[row, column] == pytest.approx(value, abs=1e-9), (row, column)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) is not installed")
+def test_the_workbook_allocates_the_lines_stages_to_budget_rows_natively(tmp_path):
+    tables = _with_ledger_and_budget()
+    src = build_planner(tmp_path / "budget.xlsx", tables, as_of=dt.date(2024, 6, 30))
+    recalculate(src, tmp_path / "engine.xlsx", today=dt.date(2024, 6, 30))
+    books = {"LibreOffice": openpyxl.load_workbook(recalculate_with_libreoffice(src, tmp_path / "lo"), data_only=True),
+             "engine": openpyxl.load_workbook(tmp_path / "engine.xlsx", data_only=True)}
+    sessions = session_table_with_errors(tables, SETTINGS).values
+    _, core = cost_lines.budget_lines(tables["Allocation"], sessions, tables["Budget"], SETTINGS)
+    for by, wb in books.items():
+        rows = {(r["BusinessUnit"], r["Country"] or ""): r for r in _sheet(wb, "Budget")}
+        for row, expected in _budget_expected().items():
+            for column, value in expected.items():
+                assert rows[row][column] == pytest.approx(value, abs=1e-9), (by, row, column)
+        for i, row in enumerate(rows.values()):
+            for column in core.columns:
+                assert row[column] == pytest.approx(core.iloc[i][column], abs=1e-9), (by, i, column)

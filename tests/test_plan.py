@@ -49,7 +49,8 @@ SETTINGS = {"ReportingCurrency": "EUR", "FxDatePolicy": "SessionStart", "Allocat
 def test_budget_vs_actual_committed_forecast():
     got = budget_table(tables(), SETTINGS)
     assert list(got.columns) == ["Year", "BusinessUnit", "Country", "Budget", "Actual", "Committed", "Forecast", "Variance",
-                                 "ForecastP50", "ForecastP90"]
+                                 "LinesEstimated", "LinesCommitted", "LinesActual", "ForecastP50", "ForecastP90"]
+    assert (got[["LinesEstimated", "LinesCommitted", "LinesActual"]] == 0).all().all()  # no cost lines, no ledger
     assert got[["ForecastP50", "ForecastP90"]].isna().all().all()  # no forecast run yet
     rows = {(r.Year, r.BusinessUnit, r.Country): (r.Actual, r.Committed, r.Forecast, r.Variance) for r in got.itertuples()}
     # S1: fixed 1000 by headcount 3:1 plus variable 10 per registered learner.

@@ -25,11 +25,14 @@ import pandas as pd
 from ilt_xl.core import excel_errors as xe
 from ilt_xl.core import fx
 from ilt_xl.core import sessions as session_core
-from ilt_xl.schema.planner import CANCELLATION_FEE, DERIVED_CATEGORIES, SESSION_COSTS
+from ilt_xl.core.fiscal_years import fiscal_year
+from ilt_xl.schema.planner import CANCELLATION_FEE, DERIVED_CATEGORIES, SESSION_COSTS, WHOLE_BU
 
 CALCULATED = tuple(c.name for c in SESSION_COSTS.calculated_columns)
 STAGES = ("Estimated", "Committed", "Actual")
 PER_LEARNER = "per learner"
+FEE_STAGE = " of fees"
+"""Suffix of the :func:`session_sums` keys of a stage's cancellation-fee lines (what a cancelled session shows)."""
 OTHER = "other lines"
 """The :func:`session_sums` key of the lines neither derived nor a cancellation fee (Sessions[LinesCost])."""
 
@@ -44,8 +47,9 @@ class LineTable(NamedTuple):
 
 class SessionSums(NamedTuple):
     """Per session (aligned to the Sessions rows): ``amounts[key]`` and ``errors[key]`` for each key of
-    :data:`DERIVED_CATEGORIES`, :data:`CANCELLATION_FEE`, :data:`OTHER` and :data:`STAGES`, and ``counts[category]``
-    of the derived categories' lines (COUNTIFS)."""
+    :data:`DERIVED_CATEGORIES`, :data:`CANCELLATION_FEE`, :data:`OTHER`, :data:`STAGES` (lines other than fees) and
+    each stage + :data:`FEE_STAGE` (fee lines), and ``counts[category]`` of the derived categories' lines
+    (COUNTIFS)."""
 
     amounts: dict[str, np.ndarray]
     errors: dict[str, np.ndarray]
@@ -76,7 +80,10 @@ def line_table(
     row = np.where(found, looked["_row"].fillna(-1).to_numpy(), -1).astype(int)
 
     def of_session(errors: pd.Series) -> np.ndarray:
-        return np.where(found, errors.to_numpy(object)[row], xe.NA)
+        # None where the session's cell is a value (a str column built from errors and None may hold NaN instead)
+        cells = errors.to_numpy(object)
+        cells = np.where(pd.isna(cells), None, cells).astype(object)
+        return np.where(found, cells[row] if len(cells) else None, xe.NA).astype(object)
 
     out: dict[str, np.ndarray] = {}
     err: dict[str, np.ndarray] = {}
@@ -130,7 +137,9 @@ def session_sums(table: LineTable, session_ids: pd.Series) -> SessionSums:
     counts: dict[str, np.ndarray] = {}
     selections = {c: (category == c, "AmountSession") for c in (*DERIVED_CATEGORIES, CANCELLATION_FEE)}
     selections[OTHER] = (~derived_or_fee, "AmountSession")
-    selections.update({stage: (np.ones(len(values), dtype=bool), stage + "Session") for stage in STAGES})
+    fee = category == CANCELLATION_FEE
+    selections.update({stage: (~fee, stage + "Session") for stage in STAGES})
+    selections.update({stage + FEE_STAGE: (fee, stage + "Session") for stage in STAGES})
     for name, (chosen, column) in selections.items():
         amounts[name], sum_errors[name], count = _sum_by(key[chosen], values[column].to_numpy("float64")[chosen],
                                                          errors[column].to_numpy(object)[chosen], wanted)
@@ -183,3 +192,43 @@ def charged(sessions: pd.DataFrame) -> pd.DataFrame:
     kept = sessions[~cancelled | np.isnan(fee) | (fee != 0)]
     cancelled_kept = (_lower(kept["Status"]) == "cancelled")
     return kept.assign(VariableCostPerLearner=np.where(cancelled_kept, 0.0, kept["VariableCostPerLearner"].to_numpy("float64")))
+
+
+def budget_lines(ledger: pd.DataFrame, sessions: pd.DataFrame, budget: pd.DataFrame,
+                 settings: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the Allocation ledger's calculated columns, Budget's LinesEstimated/Committed/Actual), as the workbook's
+    formulas compute them: each ledger line takes its Share of its session's Lines stages, converted at the session's
+    FxRate and rounded to the cent, and counts in the Budget row of its year, business unit and country, or in the
+    business unit's whole-BU row (BudgetCountry :data:`WHOLE_BU`) when its country has no row of its own. A figure is
+    NaN where an amount it adds is unknown (an Excel error there)."""
+    reporting = str(session_core.setting(settings, "ReportingCurrency"))
+    start_month = int(session_core.setting(settings, "FiscalYearStartMonth"))
+    looked, found = session_core.lookup(ledger["SessionId"], sessions, "SessionId",
+                                        ["StartDate", "FxRate", *(f"Lines{stage}" for stage in STAGES)])
+    out = pd.DataFrame(index=ledger.index)
+    year = fiscal_year(pd.to_datetime(looked["StartDate"]).to_numpy("datetime64[D]"), start_month)
+    out["Year"] = np.where(found & (year >= 0), year, np.nan)
+    budget_keys = set(zip(pd.to_numeric(budget["Year"], errors="coerce"), session_core.id_key(budget["BusinessUnit"]),
+                          session_core.id_key(budget["Country"])))
+    country = session_core.text_cells(ledger["Country"])
+    bu_key, country_key = session_core.id_key(ledger["BusinessUnit"]).to_numpy(object), pd.Series(country).str.lower()
+    own_row = np.array([(y, b, c) in budget_keys for y, b, c in zip(out["Year"], bu_key, country_key)], dtype=bool)
+    out["BudgetCountry"] = np.where((country != "") & own_row, country, WHOLE_BU).astype(object)
+    share = pd.to_numeric(ledger["Share"], errors="coerce").to_numpy("float64")
+    rate = looked["FxRate"].to_numpy("float64")
+    for stage in STAGES:
+        out[f"Lines{stage}"] = session_core.money(share * looked[f"Lines{stage}"].to_numpy("float64") * rate, reporting)
+    keys = pd.MultiIndex.from_arrays([out["Year"], bu_key, out["BudgetCountry"].str.lower()])
+    figures = pd.DataFrame(index=budget.index)
+    budget_country = session_core.text_cells(budget["Country"])
+    wanted = pd.MultiIndex.from_arrays([pd.to_numeric(budget["Year"], errors="coerce"),
+                                        session_core.id_key(budget["BusinessUnit"]).to_numpy(object),
+                                        pd.Series(np.where(budget_country == "", WHOLE_BU, budget_country)).str.lower()])
+    for stage in STAGES:
+        amounts = pd.Series(out[f"Lines{stage}"].to_numpy("float64"), index=keys)
+        sums = amounts.groupby(level=[0, 1, 2]).sum(min_count=0)
+        unknown = amounts.isna().groupby(level=[0, 1, 2]).any()
+        sums[unknown.reindex(sums.index).to_numpy()] = np.nan
+        figures[f"Lines{stage}"] = sums.reindex(wanted).fillna(0.0).to_numpy("float64") if len(sums) else 0.0
+        figures.loc[sums.reindex(wanted).isna().to_numpy() & wanted.isin(sums.index), f"Lines{stage}"] = np.nan
+    return out, figures

@@ -201,6 +201,8 @@ def budget_table(
     ``include_unbudgeted``, figures no budget row covers are appended as rows
     with Budget 0, one per Year x BusinessUnit x Country, so no cost is left out.
     """
+    if sessions is None:
+        sessions = session_table(tables, settings)
     figures = plan_figures(tables, settings, sessions)
     budget = tables["Budget"][["Year", "BusinessUnit", "Country", "Budget"]].reset_index(drop=True).copy()
     budget["Country"] = budget["Country"].astype(object).where(budget["Country"].notna(), "")
@@ -236,6 +238,13 @@ def budget_table(
         out[figure] = money(out[figure].astype("float64").to_numpy(), reporting)
     budget_amount = pd.to_numeric(out["Budget"], errors="coerce").fillna(0.0)
     out["Variance"] = budget_amount - out[list(FIGURES)].sum(axis=1, min_count=len(FIGURES))
+    # The cost lines' stages allocated by the Allocation tab as it stands (the workbook's SUMIFS over it).
+    ledger = tables.get("Allocation")
+    if ledger is None or ledger.empty:
+        ledger = pd.DataFrame({c: pd.Series(dtype=object) for c in ("SessionId", "BusinessUnit", "Country", "Share")})
+    stages = cost_lines.budget_lines(ledger, sessions, out, settings)[1]
+    for column in stages.columns:
+        out[column] = stages[column].to_numpy("float64")
     # The forecast command's projection is kept as it stands (added rows have none).
     for column in FORECAST_FIGURES:
         kept = tables["Budget"][column] if column in tables["Budget"].columns else pd.Series(np.nan, index=tables["Budget"].index)

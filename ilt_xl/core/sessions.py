@@ -239,7 +239,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     lines = cost_lines.line_table(
         tables.get("SessionCosts"), pd.DataFrame({"SessionId": s["SessionId"], "Currency": out["Currency"],
                                                   "FxDate": out["FxDate"], "Learners": out["Learners"], "FxRate": out["FxRate"]}),
-        pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}), fx_table, reporting)
+        pd.DataFrame({"Currency": err["Currency"], "FxRate": err["FxRate"]}, dtype=object), fx_table, reporting)
     line_sums = cost_lines.session_sums(lines, s["SessionId"])
     history = rates.rates_by_kind(s, tables)
     for column, key, found, repo in (
@@ -319,8 +319,10 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     out["CostReporting"], err["CostReporting"] = _frozen_number(s, "FrozenCostReporting", out["CostReporting"],
                                                                 err["CostReporting"])
 
+    # The stages of the lines the session is charged: a cancelled one's fees, any other's other lines.
     for stage in cost_lines.STAGES:
-        out["Lines" + stage], err["Lines" + stage] = line_sums.amounts[stage], line_sums.errors[stage]
+        out["Lines" + stage] = np.where(cancelled, line_sums.amounts[stage + cost_lines.FEE_STAGE], line_sums.amounts[stage])
+        err["Lines" + stage] = np.where(cancelled, line_sums.errors[stage + cost_lines.FEE_STAGE], line_sums.errors[stage])
 
     out["ConflictFlag"] = _conflict_flag(s["SessionId"], tables.get("Conflicts"))
     err["ConflictFlag"] = none

@@ -150,8 +150,12 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
         moves = shift_formula(text, 1, 1) != text
         masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), text, moves)
     dependents = np.flatnonzero(shared & (texts == ""))
-    sis = np.empty(len(dependents), dtype=object)
-    sis[:] = [cells.f_attrs[j].get("si", "") for j in dependents.tolist()]
+    # the dependents of one shared formula share one attribute dict (one <f> text): read each once
+    ids = np.fromiter(map(id, cells.f_attrs), np.int64, len(cells.f_attrs))[dependents]
+    distinct, first, which = np.unique(ids, return_index=True, return_inverse=True)
+    si_of = np.empty(len(distinct), dtype=object)
+    si_of[:] = [cells.f_attrs[j].get("si", "") for j in dependents[first].tolist()]
+    sis = si_of[which.reshape(-1)]
     groups, of_cell = np.unique(sis, return_inverse=True) if len(sis) else ((), np.zeros(0, np.int64))
     for k, si in enumerate(groups):
         which = dependents[of_cell == k]

@@ -2,7 +2,8 @@
 
 Only the ``<c>`` elements of formula cells change (their ``t`` attribute and ``<v>``; with
 ``values_only`` the ``<f>`` goes too). Every other zip part is copied unchanged, in the same
-order, with the same compression and metadata (unchanged parts as their very compressed bytes). In values-only mode ``calcChain.xml`` (which
+order, with the same compression and metadata (unchanged parts as their very compressed bytes,
+and so is a sheet whose formula cells all cached the values computed). In values-only mode ``calcChain.xml`` (which
 lists formula cells) is dropped together with its content-type override and relationship.
 The output is written to a temporary file in the target folder and renamed into place, so a
 failure leaves neither a partial file nor a touched input.
@@ -140,6 +141,9 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     pairs, pair_of = np.unique(attr_codes * len(_TYPE_ATTRS) + t, return_inverse=True)
     middles = np.array([b'"' + _T_ATTR.sub(b"", distinct_attrs[p // len(_TYPE_ATTRS)]) + _TYPE_ATTRS[p % len(_TYPE_ATTRS)]
                         + b">" for p in pairs.tolist()] or [b""], dtype=object)
+    if (parts is sheet.pieces and cut is None and not values_only and f.array_refs.count(None) == n
+            and _as_cached(parts, middles[pair_of], v)):
+        return SAME_AS_INPUT
     # one join over interleaved pieces (slice assignments run in C): per cell
     # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
     out: list[bytes] = [b""] * (6 * n + 1)
@@ -154,6 +158,27 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
         return iter([_patch_array_areas(b"".join(out), sheet, cut.prefix if cut is not None else b"")])
     # segments of a few MB, so deflating the first ones overlaps joining the next
     return (b"".join(out[i: i + _SEGMENT_PIECES]) for i in range(0, len(out), _SEGMENT_PIECES))
+
+
+class _SameAsInput(tuple):
+    """What :func:`patch_pieces` gives for a part whose formula cells all hold, as Excel cached
+    them, the values computed: no segment, as the part read is the part to write."""
+
+
+SAME_AS_INPUT = _SameAsInput()
+
+
+def _as_cached(parts: list[bytes], middles: np.ndarray, values: np.ndarray) -> bool:
+    """Whether each formula cell patched (its attributes and t, its ``<v>`` and ``</c>``) would be
+    what the part holds already: a recalculated workbook saved by Excel mostly is (its cached
+    values are right), and then the part need not be joined and deflated again."""
+    old_values = np.asarray(parts[4::FIELDS], dtype=object)
+    if len(old_values) == 0 or np.equal(old_values, None).any():
+        return False
+    attrs = np.asarray(parts[2::FIELDS], dtype=object)
+    if not (np.add(np.add(b'"', attrs, dtype=object), b">", dtype=object) == middles).all():
+        return False
+    return bool((np.add(np.add(b"<v>", old_values, dtype=object), b"</v></c>", dtype=object) == values).all())
 
 
 _AREA_PATTERNS: dict[bytes, tuple] = {}
@@ -303,6 +328,10 @@ def write_values(source: str | Path, output: str | Path, model: WorkbookModel, v
                 continue
             if sheet is not None:
                 segments = _patched(package, info, sheet, values_only, source)
+                if segments is SAME_AS_INPUT:
+                    if copy_compressed(zin, zout, info):
+                        continue
+                    segments = [package.read(info.filename)]
             else:
                 data = package.read(info.filename)
                 segments = [_drop_calc_chain(info.filename, data) if values_only else data]

@@ -51,6 +51,8 @@ COST_CATEGORIES = ("room", "instructor", "equipment", "travel", "catering", "mat
 DERIVED_CATEGORIES = ("room", "instructor", "equipment")
 """Categories whose lines replace the cost Sessions derives from the resource tables."""
 CANCELLATION_FEE = "cancellation fee"
+WHOLE_BU = "(all)"
+"""Allocation[BudgetCountry] of a line counted in its business unit's whole-BU Budget row."""
 COST_BASES = ("fixed", "per learner")
 UNALLOCATED = "(unallocated)"
 
@@ -134,6 +136,13 @@ def _lines(category: str | None = None, count: bool = False) -> str:
     if count:
         return f"COUNTIFS(SessionCosts[SessionId],[@SessionId],{criteria})"
     return f"SUMIFS(SessionCosts[AmountSession],SessionCosts[SessionId],[@SessionId],{criteria})"
+
+
+def _charged_lines(column: str) -> str:
+    """SUMIFS of a SessionCosts ``column`` over the lines the session is charged: a cancelled session's cancellation
+    fees, any other session's other lines."""
+    lines = f"SUMIFS(SessionCosts[{column}],SessionCosts[SessionId],[@SessionId],SessionCosts[Category],"
+    return f'IF([@Status]="Cancelled",{lines}"{CANCELLATION_FEE}"),{lines}"<>{CANCELLATION_FEE}"))'
 
 
 def _line_or_derived(category: str, derived: str) -> str:
@@ -429,12 +438,13 @@ SESSIONS = Table(
                "the currency's minor unit (cents), as the Allocation ledger and Budget count it (FrozenCostReporting "
                "once closed).",
                formula=_frozen_or("FrozenCostReporting", "=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")")),
-        Column("LinesEstimated", T.MONEY, "Estimated amounts of the session's SessionCosts lines, in its currency.",
-               formula="=SUMIFS(SessionCosts[EstimatedSession],SessionCosts[SessionId],[@SessionId])"),
-        Column("LinesCommitted", T.MONEY, "Committed (ordered) amounts of the session's lines, in its currency.",
-               formula="=SUMIFS(SessionCosts[CommittedSession],SessionCosts[SessionId],[@SessionId])"),
-        Column("LinesActual", T.MONEY, "Actual (invoiced) amounts of the session's lines, in its currency.",
-               formula="=SUMIFS(SessionCosts[ActualSession],SessionCosts[SessionId],[@SessionId])"),
+        Column("LinesEstimated", T.MONEY, "Estimated amounts of the SessionCosts lines the session is charged (a "
+               "cancelled one: its cancellation fees; any other: its other lines), in its currency.",
+               formula="=" + _charged_lines("EstimatedSession")),
+        Column("LinesCommitted", T.MONEY, "Committed (ordered) amounts of the same lines, in the session currency.",
+               formula="=" + _charged_lines("CommittedSession")),
+        Column("LinesActual", T.MONEY, "Actual (invoiced) amounts of the same lines, in the session currency.",
+               formula="=" + _charged_lines("ActualSession")),
         Column("ConflictFlag", T.TEXT, "'Conflict' when the Conflicts tab names the session.",
                formula='=IF(COUNTIF(Conflicts[SessionA],[@SessionId])+COUNTIF(Conflicts[SessionB],[@SessionId])>0,"Conflict","")'),
     ),
@@ -607,9 +617,23 @@ ALLOCATION = Table(
         Column("Rate", T.NUMBER, "Units of reporting currency per unit of session currency.", number_format="0.000000"),
         Column("RateSource", T.TEXT, "Where the rate comes from (ECB, or a manual FX row's source)."),
         Column("AmountReporting", T.MONEY, "Amount in the reporting currency."),
+        # Calculated columns: the line's share of its session's cost lines, by stage, for Budget.
+        Column("Year", T.INT, "Fiscal year of the session (of its StartDate, FiscalYearStartMonth).",
+               formula="=YEAR(" + _session("StartDate") + ")-IF(MONTH(" + _session("StartDate")
+               + ")<FiscalYearStartMonth,1,0)"),
+        Column("BudgetCountry", T.TEXT, f"The Budget row the line counts in: its Country when the year and business "
+               f"unit have a row of that country, else {WHOLE_BU} (the whole-BU row).",
+               formula='=IF(AND([@Country]<>"",COUNTIFS(Budget[Year],[@Year],Budget[BusinessUnit],[@BusinessUnit],'
+               f'Budget[Country],[@Country])>0),[@Country],"{WHOLE_BU}")'),
+        *(Column(f"Lines{stage}", T.MONEY, f"Share x the session's Lines{stage}, in the reporting currency at its "
+                 "FxRate, rounded to the cent.",
+                 formula=f"=ROUND([@Share]*{_session('Lines' + stage)}*{_session('FxRate')},"
+                 + _decimals("ReportingCurrency") + ")")
+          for stage in ("Estimated", "Committed", "Actual")),
     ),
     written_by="allocate",
     tab_color="A5A5A5",
+    row_key="SessionId",
 )
 
 BUDGET = Table(
@@ -626,6 +650,13 @@ BUDGET = Table(
         Column("Forecast", T.MONEY, "Cost of planned sessions at forecast headcount (written by the budget command)."),
         Column("Variance", T.MONEY, "Budget - (actual + committed + forecast).",
                formula="=[@Budget]-([@Actual]+[@Committed]+[@Forecast])"),
+        *(Column(f"Lines{stage}", T.MONEY, f"{label} of the cost lines allocated to the row (the Allocation "
+                 "ledger's lines of its year, business unit and country; a whole-BU row: the countries without a row "
+                 "of their own), reporting currency.",
+                 formula=f"=SUMIFS(Allocation[Lines{stage}],Allocation[Year],[@Year],Allocation[BusinessUnit],"
+                 f'[@BusinessUnit],Allocation[BudgetCountry],IF([@Country]="","{WHOLE_BU}",[@Country]))')
+          for stage, label in (("Estimated", "Estimated amounts"), ("Committed", "Committed (ordered) amounts"),
+                               ("Actual", "Actual (invoiced) amounts"))),
         Column("ForecastP50", T.MONEY, "Projected cost of the learners the forecast command expects in the year's "
                "forecast months (median; written by the forecast command). An alternative to Forecast, not added to it."),
         Column("ForecastP90", T.MONEY, "The same projection's 90th percentile: 9 in 10 chances the cost stays below it "

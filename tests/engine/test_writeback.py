@@ -166,3 +166,39 @@ def test_missing_output_folder_is_an_os_error(tmp_path):
     _rich_workbook(src)
     with pytest.raises(OSError):
         recalculate(src, tmp_path / "nope" / "out.xlsx", today=TODAY)
+
+
+def _raw_members(path) -> dict[str, bytes]:
+    """Each member's compressed bytes as stored."""
+    from ilt_xl.xlsx.zip_members import data_offset
+    with zipfile.ZipFile(path) as z:
+        out = {}
+        for info in z.infolist():
+            z.fp.seek(data_offset(z.fp, info))
+            out[info.filename] = z.fp.read(info.compress_size)
+        return out
+
+
+def test_a_sheet_whose_cached_values_are_right_is_copied_as_stored(tmp_path):
+    """A workbook recalculated again (every cached value already what is computed) gets its sheets
+    copied as their compressed bytes, not rewritten; one wrong cached value and the sheet is patched."""
+    src, once, again, twice = (tmp_path / f"{n}.xlsx" for n in ("rich", "once", "again", "twice"))
+    _rich_workbook(src)
+    recalculate(src, once, today=TODAY)
+    # deflated at level 1, which no rewrite of a part this small uses: a sheet rewritten would differ
+    with zipfile.ZipFile(once) as zin, zipfile.ZipFile(again, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+    assert recalculate(again, twice, today=TODAY).problems == []
+    assert _raw_members(twice) == _raw_members(again)
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<v>137.5</v>" in _parts(once)[sheet]
+    wrong = tmp_path / "wrong.xlsx"
+    with zipfile.ZipFile(once) as zin, zipfile.ZipFile(wrong, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, data.replace(b"<v>137.5</v>", b"<v>1</v>") if info.filename == sheet else data)
+    fixed = tmp_path / "fixed.xlsx"
+    recalculate(wrong, fixed, today=TODAY)
+    assert _parts(fixed)[sheet] == _parts(once)[sheet]
+    assert openpyxl.load_workbook(fixed, data_only=True)["Data"]["F1"].value == 137.5
