@@ -319,8 +319,8 @@ def load_workbook_model(path) -> WorkbookModel:
                                     FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
                 continue
             try:
-                # no reference kept here: the scan lets the part go once it holds it in pieces
-                cells = scan_sheet_xml(pkg.zip.read(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
+                # streamed: the part is never whole in memory (the careful path reads it again)
+                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
