@@ -352,7 +352,7 @@ CASES: list[Case] = [
     Case("missing_setting_name", "structure", "the name ReportingCurrency is not defined",
          planner_with(drop_names=("ReportingCurrency",)),
          clean(check=outcome(0, "ReportingCurrency"), validate=outcome(0, "Problems written (1 row)"),
-               recalc=outcome(0, "Sessions!AY2 (+2 in column AY): #NAME?"))),
+               recalc=outcome(0, "Sessions!BE2 (+2 in column BE): #NAME?"))),
     # Values
     Case("text_in_number", "values", "Rooms capacity 'many'",
          planner_with(set_value("Rooms", 1, "Capacity", "many")), problem("E3")),
