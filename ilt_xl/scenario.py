@@ -10,7 +10,12 @@ A scenario is a list of changes to the planner's input tables:
   Cancelled, and their learners (enrolment lines) move to a session of the same course and country
   starting within a fortnight that has the seats (:func:`ilt_xl.core.merge.plan_merges`, the merge
   advisor's pairing); learners with no such session are dropped with theirs;
-* ``room_rate``: every room day rate moves by the given fraction.
+* ``room_rate``: every room day rate moves by the given fraction (the Rooms rows and the rooms' rows of the
+  Rates history).
+
+Scenarios move only open periods: a closed session (``ilt_xl.core.periods``) keeps the figures frozen at
+the close whatever the FX or room rates, and ``cancel_below`` cancels only sessions of open periods, so
+the diff shows no change for closed years.
 
 The Allocation ledger and the Budget's Actual/Committed/Forecast are then regenerated with the
 planner's own macros, the tables are written into a copy with the package editor (other parts
@@ -106,13 +111,19 @@ def apply(scenario: Scenario, tables: dict[str, pd.DataFrame], settings) -> dict
         rooms = out["Rooms"]
         rooms["DayRate"] = pd.to_numeric(rooms["DayRate"], errors="coerce") * (1.0 + scenario.room_rate)
         changed["Rooms"] = rooms
+        history = out.get("Rates")
+        if history is not None and len(history):
+            room_rows = (history["ResourceType"].astype(str).str.strip().str.lower() == "room").to_numpy()
+            moved = pd.to_numeric(history["DayRate"], errors="coerce") * np.where(room_rows, 1.0 + scenario.room_rate, 1.0)
+            out["Rates"] = changed["Rates"] = history.assign(DayRate=moved.to_numpy())
     if scenario.cancel_below is not None:
         from ilt_xl.core.merge import DEFAULT_WITHIN_DAYS, plan_merges
+        from ilt_xl.core.periods import open_mask
 
         sessions = out["Sessions"]
         computed = session_table(out, settings)
         occupancy = pd.to_numeric(computed["Occupancy"], errors="coerce").to_numpy()
-        active = sessions["Status"].isin(ACTIVE).to_numpy()
+        active = sessions["Status"].isin(ACTIVE).to_numpy() & open_mask(sessions, settings)
         low = active & (np.nan_to_num(occupancy, nan=0.0) < scenario.cancel_below)
         moves = plan_merges(computed, low, active & ~low, DEFAULT_WITHIN_DAYS)
         if len(moves):

@@ -352,7 +352,7 @@ CASES: list[Case] = [
     Case("missing_setting_name", "structure", "the name ReportingCurrency is not defined",
          planner_with(drop_names=("ReportingCurrency",)),
          clean(check=outcome(0, "ReportingCurrency"), validate=outcome(0, "Problems written (1 row)"),
-               recalc=outcome(0, "Sessions!AT2 (+2 in column AT): #NAME?"))),
+               recalc=outcome(0, "Sessions!BE2 (+2 in column BE): #NAME?"))),
     # Values
     Case("text_in_number", "values", "Rooms capacity 'many'",
          planner_with(set_value("Rooms", 1, "Capacity", "many")), problem("E3")),
@@ -384,7 +384,7 @@ CASES: list[Case] = [
          planner_with(lambda r: (r["Sessions"][1].update(StartDate=D(1990, 5, 7), EndDate=D(1990, 5, 8)),
                                  r["FX"].clear())),
          clean(check=outcome(0, "cannot be converted to EUR"), validate=outcome(0, "Problems written (1 row)"),
-               recalc=outcome(0, "Sessions!AT3: #N/A"))),
+               recalc=outcome(0, "Sessions!BE3: #N/A"))),
     Case("nan_value", "values", "room capacity <v>NaN</v>",
          patched({sheet("Rooms"): sub(rb"<v>10</v>", b"<v>NaN</v>")}), problem("Capacity")),
     Case("inf_value", "values", "course price <v>INF</v>",

@@ -102,3 +102,25 @@ def test_check_locates_a_rate_of_an_unknown_resource_and_a_repeated_date(tmp_pat
     on_rates = sorted((p.cell, p.severity, p.column) for p in problems if p.sheet == "Rates")
     # row 5 repeats I1's 2024-04-01 (row 2 wins); row 6 names an instructor the table lacks, row 7 one as a room
     assert on_rates == [("B6", "error", "ResourceId"), ("B7", "error", "ResourceId"), ("C5", "warning", "ValidFrom")]
+
+
+def test_the_optimiser_prices_a_candidate_at_the_rate_valid_on_the_session_start():
+    from test_optimise import SETTINGS as OPTIMISE_SETTINGS, tables as optimise_tables
+
+    from ilt_xl.core.optimise import Options, optimise
+
+    t = optimise_tables(
+        sessions=[dict(SessionId="S1", CourseId="C1", Status="Planned", StartDate="2025-03-03", EndDate="2025-03-03",
+                       Country="DE", InstructorId="I1", ForecastLearners=5)],
+        instructors=[("I1", "Excel", 1000, "EUR", "DE", None), ("I2", "Excel", 500, "EUR", "DE", None),
+                     ("I3", "Excel", 700, "EUR", "DE", None)],
+        rooms=[])
+    # I2's 500 became 900 on 2025-02-01 (after the session, it would have been 1200 from 2025-04-01): I3 at 700 wins
+    t["Rates"] = pd.DataFrame({"ResourceType": ["Instructor", "Instructor"], "ResourceId": ["I2", "I2"],
+                               "ValidFrom": pd.to_datetime(["2025-02-01", "2025-04-01"]), "DayRate": [900.0, 1200.0],
+                               "Currency": ["EUR", "EUR"]})
+    row = optimise(t, OPTIMISE_SETTINGS, Options(gap=0)).proposals.iloc[0]
+    assert (row["ProposedInstructor"], row["CostAfter"]) == ("I3", 700.0)
+    t["Rates"] = t["Rates"].assign(ValidFrom=pd.to_datetime(["2025-03-04", "2025-04-01"]))  # not valid yet on the 3rd
+    row = optimise(t, OPTIMISE_SETTINGS, Options(gap=0)).proposals.iloc[0]
+    assert (row["ProposedInstructor"], row["CostAfter"]) == ("I2", 500.0)

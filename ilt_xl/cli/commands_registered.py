@@ -3,6 +3,7 @@
 One line per module; keep the list sorted.
 """
 from ilt_xl.cli import check  # noqa: F401
+from ilt_xl.cli import close  # noqa: F401
 from ilt_xl.cli import forecast  # noqa: F401
 from ilt_xl.cli import ics  # noqa: F401
 from ilt_xl.cli import macros  # noqa: F401

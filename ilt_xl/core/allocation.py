@@ -27,6 +27,10 @@ converted session total: its unrounded cost x rate, rounded once to the
 reporting currency's minor unit (as Sessions[CostReporting] and the KPIs), so
 every total of the reported cost agrees to the cent. Where no rate exists, Rate and AmountReporting are
 NaN and RateSource holds "#N/A: " and the reason.
+
+A closed session (``ilt_xl.core.periods``) is split from the figures `ilt-xl close` stored: its
+FixedCost (already frozen in the Sessions table), FrozenVariableCost, FrozenFxRate (RateSource
+"frozen at close") and FrozenCostReporting, so no later edit moves a closed line.
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ from ilt_xl.core.sessions import id_key
 
 METHODS = ("headcount", "attended", "equal", "learner_hours")
 UNALLOCATED = "(unallocated)"
+FROZEN_SOURCE = "frozen at close"
+"""RateSource of a closed session's lines: the rate `ilt-xl close` stored (Sessions[FrozenFxRate])."""
 LEDGER_COLUMNS = [
     "SessionId", "BusinessUnit", "Country", "Key", "Share", "FixedAmount", "VariableAmount", "Amount",
     "Currency", "RateDate", "Rate", "RateSource", "AmountReporting",
@@ -61,6 +67,13 @@ def _keys(sessions: pd.DataFrame, method: str) -> np.ndarray:
         bad = ", ".join(f"{sid} ({key!r})" for sid, key in zip(sessions["SessionId"].to_numpy()[unknown][:5], keys[unknown][:5]))
         raise ValueError(f"Sessions: AllocationKey must be one of {', '.join(METHODS)}; got {bad}")
     return keys
+
+
+def _stored(sessions: pd.DataFrame, column: str) -> np.ndarray:
+    """A figure `ilt-xl close` stored on closed sessions (NaN where open, or where the frame lacks the column)."""
+    if column not in sessions:
+        return np.full(len(sessions), np.nan)
+    return pd.to_numeric(sessions[column], errors="coerce").to_numpy(dtype="float64")
 
 
 def _first_position(session_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -155,9 +168,9 @@ def allocate(
     decimals = minor_units_of(currency)
     fixed_total = to_minor(_numbers(sessions["FixedCost"]), decimals)
     registered = _numbers(lines["Registered"])
-    variable_total = to_minor(
-        _numbers(sessions["VariableCostPerLearner"]) * np.bincount(s_index, weights=registered, minlength=n_sessions), decimals
-    )
+    variable = _numbers(sessions["VariableCostPerLearner"]) * np.bincount(s_index, weights=registered, minlength=n_sessions)
+    variable = np.where(np.isnan(_stored(sessions, "FrozenVariableCost")), variable, _stored(sessions, "FrozenVariableCost"))
+    variable_total = to_minor(variable, decimals)
 
     weights = _weights(lines, s_index, keys, sessions)
     weight_sum = np.bincount(s_index, weights=weights, minlength=n_sessions)
@@ -186,8 +199,7 @@ def allocate(
     row_session = np.sort(row_session, kind="stable")
     # The session's cost before rounding: its reporting total is that converted, then rounded once (the rule of
     # Sessions[CostReporting] and the KPIs), so the ledger, Budget and the report agree to the cent.
-    unrounded = _numbers(sessions["FixedCost"]) + _numbers(sessions["VariableCostPerLearner"]) * np.bincount(
-        s_index, weights=registered, minlength=n_sessions)
+    unrounded = _numbers(sessions["FixedCost"]) + variable
     return _with_reporting(ledger, row_session, sessions, unrounded, currency, reporting_currency, fx_date_policy,
                            budget_rate_date, manual_rates)
 
@@ -210,9 +222,14 @@ def _with_reporting(
     else:
         dates = pd.to_datetime(sessions["StartDate"], errors="coerce").to_numpy(dtype="datetime64[D]")
     used = fx.rates(session_currency, reporting_currency, dates, manual_rates)
+    # A closed session keeps the rate and reporting cost `ilt-xl close` stored (ilt_xl.core.periods).
+    frozen_rate, frozen_cost = _stored(sessions, "FrozenFxRate"), _stored(sessions, "FrozenCostReporting")
+    kept = ~np.isnan(frozen_rate)
+    used = fx.Rates(rate=np.where(kept, frozen_rate, used.rate), rate_date=used.rate_date,
+                    source=np.where(kept, FROZEN_SOURCE, used.source), reason=np.where(kept, None, used.reason))
 
     decimals = minor_units(reporting_currency)
-    converted = session_cost * used.rate
+    converted = np.where(np.isnan(frozen_cost), session_cost * used.rate, frozen_cost)
     ok = used.ok & np.isfinite(converted)
     totals = to_minor(np.where(ok, converted, 0.0), decimals)
     amounts = ledger["Amount"].to_numpy()

@@ -158,6 +158,9 @@ def kpis_by_year(
     cost = c["SessionCost"].to_numpy("float64")
     currency = c["Currency"].astype(object).where(c["Currency"].notna(), "").to_numpy(object)
     actual, _ = fx.convert(cost, currency, reporting, c["StartDate"].to_numpy("datetime64[D]"), manual)
+    if "FrozenCostReporting" in c:  # a closed session's cost is the one `ilt-xl close` stored
+        frozen = pd.to_numeric(c["FrozenCostReporting"], errors="coerce").to_numpy("float64")
+        actual = np.where(np.isnan(frozen), actual, frozen)
     constant, _ = fx.convert(cost, currency, reporting, year_end(c_year - 1, start_month), manual)
     for name, amounts in (("TotalCost", actual), ("TotalCostConstant", constant)):
         # Each session rounded to the cent, then summed (and the float sum re-rounded): the rule of

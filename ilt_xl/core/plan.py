@@ -130,7 +130,9 @@ def cost_ledgers(
     planned = sessions[(status == "planned").to_numpy()]
     forecast_lines, f = _forecast_lines(planned, tables["Enrolments"])
     forecast_cost = planned["FixedCost"].to_numpy("float64") + planned["VariableCostPerLearner"].to_numpy("float64") * f
-    as_forecast = planned.assign(FixedCost=forecast_cost, VariableCostPerLearner=0.0, AllocationKey="")
+    # A closed planned session (rare) is forecast from its frozen fixed cost and rate, at today's headcount.
+    as_forecast = planned.assign(FixedCost=forecast_cost, VariableCostPerLearner=0.0, AllocationKey="",
+                                 FrozenVariableCost=np.nan, FrozenCostReporting=np.nan)
     parts = []
     for frame, figure in ((booked, None), (as_forecast, "Forecast")):
         lines = forecast_lines if figure else tables["Enrolments"]

@@ -195,6 +195,9 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     own = entered_currency != ""
     out["Currency"] = np.where(own, entered_currency, np.where(course_found, _text(course["Currency"]), xe.NA))
     err["Currency"] = np.where(own, None, na_course)
+    # A closed session keeps the figures `ilt-xl close` stored (ilt_xl.core.periods), whatever it computes now.
+    frozen_currency = _text(s["FrozenCurrency"]) if "FrozenCurrency" in s else np.full(n, "", dtype=object)
+    out["Currency"], err["Currency"] = _frozen(frozen_currency != "", frozen_currency, out["Currency"], err["Currency"])
 
     out["Days"] = costs.calendar_days(s["StartDate"].to_numpy("datetime64[D]"), s["EndDate"].to_numpy("datetime64[D]"))
     err["Days"] = _where(np.isnan(out["Days"]), xe.VALUE)
@@ -230,6 +233,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     reporting = str(setting(settings, "ReportingCurrency"))
     out["FxRate"], err["FxRate"] = _to_session(np.full(n, "", dtype=object), out["Currency"], err["Currency"], out["FxDate"],
                                                fx_table, to=reporting)
+    out["FxRate"], err["FxRate"] = _frozen_number(s, "FrozenFxRate", out["FxRate"], err["FxRate"])
     # The session's cost lines (SessionCosts), in its currency: a room, instructor or equipment line replaces the
     # derived figure below.
     lines = cost_lines.line_table(
@@ -271,6 +275,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
         out["RoomCost"], out["InstructorCost"], out["EquipmentCost"], _number(s["OtherFixedCost"]), out["LinesCost"]))
     err["FixedCost"] = np.where(cancelled, err["CancellationFee"], _first_error(
         err["RoomCost"], err["InstructorCost"], err["EquipmentCost"], err["LinesCost"]))
+    out["FixedCost"], err["FixedCost"] = _frozen_number(s, "FrozenFixedCost", out["FixedCost"], err["FixedCost"])
 
     # The course's money is in its currency: converted when the session has a currency of its own.
     course_factor, course_factor_error = _to_session(
@@ -280,6 +285,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     err["VariableCostPerLearner"] = course_money_error
     out["VariableCost"] = np.where(cancelled, 0.0, costs.variable_cost(out["VariableCostPerLearner"], out["Registered"]))
     err["VariableCost"] = np.where(cancelled, None, err["VariableCostPerLearner"])
+    out["VariableCost"], err["VariableCost"] = _frozen_number(s, "FrozenVariableCost", out["VariableCost"], err["VariableCost"])
     out["SessionCost"] = out["FixedCost"] + out["VariableCost"]
     err["SessionCost"] = _first_error(err["FixedCost"], err["VariableCost"])
 
@@ -310,6 +316,8 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
 
     out["CostReporting"] = money(out["SessionCost"] * out["FxRate"], reporting)
     err["CostReporting"] = _first_error(err["SessionCost"], err["FxRate"])
+    out["CostReporting"], err["CostReporting"] = _frozen_number(s, "FrozenCostReporting", out["CostReporting"],
+                                                                err["CostReporting"])
 
     # The stages of the lines the session is charged: a cancelled one's fees, any other's other lines.
     for stage in cost_lines.STAGES:
@@ -323,7 +331,7 @@ def session_table_with_errors(tables: Mapping[str, pd.DataFrame], settings: Mapp
     for name in CALCULATED:
         if name not in TEXT_COLUMNS + DATE_COLUMNS:
             out[name] = np.where(np.equal(errors[name].to_numpy(), None), out[name], np.nan).astype("float64")
-    inputs = s[[c.name for c in SESSIONS.input_columns]]
+    inputs = s.reindex(columns=[c.name for c in SESSIONS.input_columns])  # a frame made by hand may lack the stored figures
     values = pd.concat([inputs, pd.DataFrame({c: out[c] for c in CALCULATED}, index=s.index)], axis=1)
     values.index = errors.index = index
     return SessionTable(values, errors)
@@ -335,6 +343,19 @@ def session_table(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, obj
     Same as ``session_table_with_errors(tables, settings).values``.
     """
     return session_table_with_errors(tables, settings).values
+
+
+def _frozen(stored: np.ndarray, frozen_values: np.ndarray, values: np.ndarray, errors: np.ndarray):
+    """(values, errors) with the stored figure where ``stored``: IF([@Frozen…]<>"",[@Frozen…],…) shows no error."""
+    return np.where(stored, frozen_values, values), np.where(stored, None, errors).astype(object)
+
+
+def _frozen_number(s: pd.DataFrame, column: str, values: np.ndarray, errors: np.ndarray):
+    """:func:`_frozen` of a stored numeric column of Sessions (absent or blank: open)."""
+    if column not in s:
+        return values, errors
+    stored = _number(s[column])
+    return _frozen(~np.isnan(stored), stored, values, errors)
 
 
 def _go_no_go(

@@ -120,6 +120,12 @@ def _course_money(column: str) -> str:
     return _course(column) + "*" + _to_session_currency(_course("Currency"))
 
 
+def _frozen_or(stored: str, formula: str) -> str:
+    """``formula`` (with its "="), unless the session is closed: then the figure the close command stored in
+    ``stored`` (``ilt_xl.core.periods``), so later edits of rates, FX or repository rows change no closed figure."""
+    return f'=IF([@{stored}]<>"",[@{stored}],{formula[1:]})'
+
+
 def _lines(category: str | None = None, count: bool = False) -> str:
     """SUMIFS (or COUNTIFS) of the session's SessionCosts lines in force, in its currency: of one ``category``, or,
     without one, of every category that neither replaces a derived cost nor is a cancellation fee."""
@@ -186,6 +192,10 @@ SETTINGS = (
             minimum=0, maximum=366),
     Setting("ChecklistHorizonDays", T.INT, 30, "Checklist refreshes create tasks for sessions not yet delivered or "
             "delivered (or cancelled) within this many days before AsOfDate; older ones get none.", minimum=0),
+    Setting("ClosedThrough", T.DATE, None,
+            "Last day of the closed periods (a month end): sessions starting on or before it keep the figures "
+            "`ilt-xl close` froze (Sessions' Frozen columns). Moved by that command; moving it back reopens "
+            "months only with `ilt-xl close --reopen`.", optional=True),
     Setting("DefaultTravelCost", T.MONEY, 500,
             "Travel cost of one session, in the reporting currency, when the instructor's home country is not the "
             "session's and the TravelCosts table has no row for the session's country.", minimum=0, optional=True),
@@ -342,9 +352,18 @@ SESSIONS = Table(
         Column("CurrencyEntered", T.CURRENCY, "Currency of the session's money (the costs entered here included) "
                "if not its course's; blank uses the course's.", allowed=CURRENCIES),
         Column("Notes", T.TEXT, "Free text.", width=30),
+        # Written by `ilt-xl close` (ilt_xl.core.periods): a closed session's figures as they were when closed.
+        Column("ClosedOn", T.DATE, "Day the session's figures were frozen by `ilt-xl close` (blank: open)."),
+        Column("FrozenCurrency", T.CURRENCY, "Currency when closed (written by `ilt-xl close`)."),
+        Column("FrozenFixedCost", T.MONEY, "Fixed cost when closed, in FrozenCurrency (written by `ilt-xl close`)."),
+        Column("FrozenVariableCost", T.MONEY, "Variable cost when closed (written by `ilt-xl close`)."),
+        Column("FrozenFxRate", T.NUMBER, "FX rate to the reporting currency when closed (written by `ilt-xl close`).",
+               number_format="0.000000"),
+        Column("FrozenCostReporting", T.MONEY, "Cost in the reporting currency when closed (written by `ilt-xl close`)."),
         # Calculated columns.
-        Column("Currency", T.CURRENCY, "Currency of the session's money: CurrencyEntered, else the course's.",
-               formula='=IF([@CurrencyEntered]<>"",[@CurrencyEntered],' + _course("Currency") + ")"),
+        Column("Currency", T.CURRENCY, "Currency of the session's money: CurrencyEntered, else the course's "
+               "(FrozenCurrency once closed).",
+               formula=_frozen_or("FrozenCurrency", '=IF([@CurrencyEntered]<>"",[@CurrencyEntered],' + _course("Currency") + ")")),
         Column("Days", T.INT, "Calendar days from start to end inclusive.", formula="=[@EndDate]-[@StartDate]+1"),
         Column("HoursPerDay", T.NUMBER, "The course's teaching hours per day.", formula="=" + _course("HoursPerDay")),
         Column("Registered", T.INT, "Learners registered (sum of the enrolment lines).",
@@ -379,14 +398,15 @@ SESSIONS = Table(
         Column("CancellationFee", T.MONEY, "The session's cancellation-fee lines in force, in the session currency: "
                "all a cancelled session is charged.", formula="=" + _lines(CANCELLATION_FEE)),
         Column("FixedCost", T.MONEY, "Room + instructor + equipment + other fixed cost + cost lines; a cancelled "
-               "session's cancellation fee only.",
-               formula='=IF([@Status]="Cancelled",[@CancellationFee],'
-               "[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]+[@LinesCost])"),
+               "session's cancellation fee only (FrozenFixedCost once closed).",
+               formula=_frozen_or("FrozenFixedCost", '=IF([@Status]="Cancelled",[@CancellationFee],'
+                                  "[@RoomCost]+[@InstructorCost]+[@EquipmentCost]+[@OtherFixedCost]+[@LinesCost])")),
         Column("VariableCostPerLearner", T.MONEY, "The course's variable cost per learner, converted to the session "
                "currency at FxDate when the session has its own.",
                formula="=" + _course_money("VariableCostPerLearner")),
-        Column("VariableCost", T.MONEY, "Variable cost per learner x registered; 0 for a cancelled session.",
-               formula='=IF([@Status]="Cancelled",0,[@VariableCostPerLearner]*[@Registered])'),
+        Column("VariableCost", T.MONEY, "Variable cost per learner x registered; 0 for a cancelled session "
+               "(FrozenVariableCost once closed).",
+               formula=_frozen_or("FrozenVariableCost", '=IF([@Status]="Cancelled",0,[@VariableCostPerLearner]*[@Registered])')),
         Column("SessionCost", T.MONEY, "Fixed + variable cost.", formula="=[@FixedCost]+[@VariableCost]"),
         Column("Occupancy", T.PERCENT, "Fill rate: registered / capacity.", formula="=[@Registered]/[@Capacity]"),
         Column("CostPerLearner", T.MONEY, "Session cost / learners; blank while there are none.",
@@ -411,12 +431,13 @@ SESSIONS = Table(
         Column("FxRate", T.NUMBER,
                "Units of the reporting currency per 1 session currency at FxDate, from the FX table: the latest manual "
                "rate on or before it, else the latest ECB row; cross rates through EUR. #N/A when the table has no rate "
-               "(run the fx command).",
-               formula="=IF([@Currency]=ReportingCurrency,1," + _per_eur("ReportingCurrency") + "/"
-               + _per_eur("[@Currency]") + ")", number_format="0.000000"),
+               "(run the fx command). FrozenFxRate once closed.",
+               formula=_frozen_or("FrozenFxRate", "=IF([@Currency]=ReportingCurrency,1," + _per_eur("ReportingCurrency")
+                                  + "/" + _per_eur("[@Currency]") + ")"), number_format="0.000000"),
         Column("CostReporting", T.MONEY, "Session cost in the reporting currency: SessionCost x FxRate, rounded to "
-               "the currency's minor unit (cents), as the Allocation ledger and Budget count it.",
-               formula="=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")"),
+               "the currency's minor unit (cents), as the Allocation ledger and Budget count it (FrozenCostReporting "
+               "once closed).",
+               formula=_frozen_or("FrozenCostReporting", "=ROUND([@SessionCost]*[@FxRate]," + _decimals("ReportingCurrency") + ")")),
         Column("LinesEstimated", T.MONEY, "Estimated amounts of the SessionCosts lines the session is charged (a "
                "cancelled one: its cancellation fees; any other: its other lines), in its currency.",
                formula="=" + _charged_lines("EstimatedSession")),

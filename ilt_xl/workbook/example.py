@@ -11,7 +11,9 @@ happen; a handful of deliberate conflicts are then planted (see :func:`_plant_co
 The tables the budget, conflicts and checklist commands write are filled too, with the core
 functions those commands use, so the example shows what a planner in use looks like: the
 checklist covers the sessions starting from three weeks before to six weeks after the as-of
-date, with the tasks due before it done, except every fifth (left open, so overdue).
+date, with the tasks due before it done, except every fifth (left open, so overdue). 2023-2025 are
+closed (:data:`CLOSED_THROUGH`, frozen by the close command's own code path), and the Rates tab raises
+an instructor's day rate mid-2025 and in 2026 (:data:`RATE_CHANGES`).
 """
 from __future__ import annotations
 
@@ -25,10 +27,13 @@ from ilt_xl.core import checklists
 from ilt_xl.core.fx import ECB_ROW_SOURCE
 from ilt_xl.core.plan import budget_table
 from ilt_xl.core.resources import conflicts
-from ilt_xl.core.sessions import session_table
+from ilt_xl.core.periods import STORED
+from ilt_xl.core.sessions import session_table_with_errors
+from ilt_xl.workbook.closing import closed_tables
 from ilt_xl.workbook.macros import fx_rows, holiday_rows
 
 AS_OF = dt.date(2026, 6, 15)
+CLOSED_THROUGH, CLOSED_ON = dt.date(2025, 12, 31), dt.date(2026, 1, 9)
 FIRST_MONDAY = np.datetime64("2023-01-02")
 LAST_DAY = np.datetime64("2026-12-31")
 DEFAULT_SESSIONS = 600
@@ -149,8 +154,13 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     # As if the user had run the fx, holidays, budget and conflicts commands.
     tables["FX"] = _with_stale_ecb_row(fx_rows(tables, settings))
     tables["Holidays"] = holiday_rows(tables, settings)
-    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads).
-    computed = session_table(tables, settings)
+    # The calculated columns, once (the Conflicts tab only feeds ConflictFlag, which none of these reads), then
+    # 2023-2025 closed at the year-end close, as `ilt-xl close --through 2025-12-31` does: the stored figures are
+    # those computed, so the table stays right once they are added.
+    computed = session_table_with_errors(tables, settings)
+    tables["Sessions"] = closed_tables(tables, settings, CLOSED_THROUGH, CLOSED_ON, computed=computed).sessions
+    settings["ClosedThrough"] = CLOSED_THROUGH
+    computed = computed.values.assign(**{c: tables["Sessions"][c].to_numpy() for c in STORED})
     tables["Budget"] = _budget(rng, tables, settings, computed)
     tables["Conflicts"] = conflicts(tables, settings, computed)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])

@@ -619,3 +619,31 @@ def _prune_calc_chain(package: PackageEditor, info: TableLocation, span: range, 
         package.write("xl/calcChain.xml", pruned)
     else:  # an empty chain is invalid: drop the part, Excel rebuilds it
         package.remove("xl/calcChain.xml")
+
+
+def write_cell_value(package: PackageEditor, sheet_name: str, ref: str, value: Any) -> None:
+    """Write ``value`` into the one cell ``ref`` of sheet ``sheet_name`` (a setting, say), keeping the cell's
+    style (a date gets a date style when its cell has none); every other cell keeps its exact text."""
+    part = next((p for name, p in package.sheets().items() if name.casefold() == sheet_name.casefold()), None)
+    found = _CELL_REF.match(ref.replace("$", ""))
+    if part is None or found is None:
+        raise WorkbookError(package.path, f"no cell {ref} on a sheet {sheet_name} to write")
+    try:
+        sheet = _SheetXml(package.text(part), f"{package.path}: sheet {sheet_name}")
+    except ValueError as exc:
+        raise WorkbookError(package.path, str(exc)) from exc
+    row, column = int(found.group(2)), column_index(found.group(1))
+    address = cell_address(row, column)
+    line = sheet.rows.setdefault(row, _Row(row, "", [], ""))
+    old = next((c for c in line.cells if c.column == column), None)
+    style_index = _attrs(old.xml.split(">", 1)[0]).get("s") if old is not None else None
+    style = f' s="{style_index}"' if style_index else ""
+    styles = StyleBook(package)
+    date_style = style if styles.is_date(style_index) else f' s="{styles.date_style()}"'
+    xml = _CellWriter(sheet.prefix, DATE1904_OFFSET if package.date1904 else 0).cell(address, style, value, date_style)
+    line.cells = [c for c in line.cells if c.column != column] + [_Cell(column, xml)]
+    text = sheet.render()
+    p = re.escape(sheet.prefix)
+    text = re.sub(rf'(<{p}dimension\b[^>]*\bref=")[^"]*(")', lambda m: m.group(1) + sheet.dimension() + m.group(2), text, count=1)
+    package.write(part, text)
+    styles.save()

@@ -53,6 +53,7 @@ def validate(planner: Planner) -> list[Problem]:
     out += _not_above(planner, "Unavailability", "From", "To")
     out += _unavailability_resources(planner)
     out += _rate_history_rules(planner)
+    out += _closed_period_rules(planner)
     out += cost_line_rules(planner)
     out += _budget_hierarchy_rules(planner)
     out += _holiday_rules(planner)
@@ -398,6 +399,60 @@ def _rate_history_rules(planner: Planner) -> list[Problem]:
                                     "one row per resource and ValidFrom",
                                     "an earlier row sets the same resource's rate from the same date: sessions use "
                                     "that one, and this row is ignored", WARNING)
+
+
+def _closed_period_rules(planner: Planner) -> list[Problem]:
+    """Warnings about closed periods (``ilt_xl.core.periods``):
+
+    - each figure of a closed session that, computed now, differs from the one frozen at the close: an edit
+      after the close (a day rate, the Rates or FX tab, a repository row, the session itself) that would change
+      a closed figure; the frozen figure is kept;
+    - a session starting on or before ClosedThrough without frozen figures (added to a closed period, or
+      closed in a planner predating the close): its figures still move;
+    - a frozen session starting after ClosedThrough (the setting moved back by hand): it stays closed until
+      ``ilt-xl close --reopen``."""
+    from ilt_xl.core import periods
+
+    found = _located(planner, "Sessions")
+    if found is None or not len(found[0]):
+        return []
+    sessions, loc = found
+    out: list[Problem] = []
+    letters = loc.column_letters
+    for d in periods.drift(planner.tables, planner.settings):
+        stored = next(k for k, v in periods.FROZEN.items() if v == d.column)
+        closed_on = sessions.at[d.row, periods.CLOSED_ON]
+        when = f" on {pd.Timestamp(closed_on).date().isoformat()}" if pd.notna(closed_on) else ""
+        places = 6 if d.column == "FxRate" else 2
+
+        def shown(v: object) -> str:
+            return f"{v:,.{places}f}" if isinstance(v, (int, float, np.number)) else _shown(v)
+        numbers = all(isinstance(v, (int, float, np.number)) for v in (d.now, d.frozen))
+        change = f" ({d.now - d.frozen:+,.{places}f})" if numbers else ""
+        out.append(Problem(loc.file, loc.sheet, int(d.row), stored, f"{letters.get(stored, '')}{d.row}" if stored in letters else None,
+                           d.frozen, f"{d.column} as frozen", WARNING,
+                           f"closed session {d.session_id} (frozen{when}): {d.column} computes {shown(d.now)}{change} now "
+                           f"instead of the frozen {shown(d.frozen)}: an input it depends on was edited after the close "
+                           "(a day rate, the Rates or FX tab, a repository row or the session); the frozen figure is kept"))
+    through = planner.settings.get("ClosedThrough")
+    frozen = periods.frozen_mask(sessions)
+    start = pd.to_datetime(sessions["StartDate"], errors="coerce")
+    if through is not None and not pd.isna(through):
+        day = pd.Timestamp(through).date().isoformat()
+        inside = (start <= pd.Timestamp(through)).to_numpy()
+        out += problems_from_mask(loc, inside & ~frozen, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
+                                  f"a start after ClosedThrough ({day}), or frozen figures",
+                                  f"the session starts in a closed period (ClosedThrough {day}) but has no frozen "
+                                  f"figures, so its cost still moves: `ilt-xl close PATH --through {day}` freezes it",
+                                  WARNING)
+    else:
+        day, inside = None, np.zeros(len(sessions), dtype=bool)
+    after = frozen & ~inside & start.notna().to_numpy()
+    out += problems_from_mask(loc, after, sessions.index.to_numpy(), "StartDate", sessions["StartDate"],
+                              "a start on or before ClosedThrough",
+                              f"the session is frozen but starts after ClosedThrough ({day or 'blank'}): it stays "
+                              "closed until `ilt-xl close PATH --through DATE --reopen` reopens it", WARNING)
+    return out
 
 
 def _fx_rules(planner: Planner) -> list[Problem]:
