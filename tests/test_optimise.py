@@ -445,3 +445,39 @@ def test_effective_dated_rates_price_the_candidates():
     got = optimise(t, SETTINGS, Options(gap=0)).proposals.set_index("SessionId")
     assert got["ProposedInstructor"].to_dict() == {"S0": "I1", "S1": "I2"}
     assert got["CostAfter"].to_dict() == {"S0": 100 + 10, "S1": 150 + 10}
+
+
+def test_merge_saving_is_the_fixed_cost_the_merge_removes(example):
+    """A merged-away session still charges its cancellation fees, and the target's per-learner lines grow with the
+    learners moved in: neither is saved. Saving = fixed cost of all sessions before - after applying the merge."""
+    from ilt_xl.core.merge import fixed_cost_reporting, merge_advice
+    from ilt_xl.core.sessions import session_table
+
+    t = {name: frame.copy() for name, frame in example.tables.items()}
+    plain = merge_advice(t, example.settings, within_days=30)
+    moving = plain[plain["LearnersMoved"] > 0].iloc[0]
+    source, target = moving["SessionId"], moving["MergeInto"]
+    lines = t["SessionCosts"].reset_index(drop=True)
+    lines = lines.reindex(range(len(lines) + 2))
+    for k, row in zip((len(lines) - 2, len(lines) - 1), (
+        {"SessionId": source, "Category": "cancellation fee", "Basis": "fixed", "Currency": "EUR", "Estimated": 300.0},
+        {"SessionId": target, "Category": "catering", "Basis": "per learner", "Currency": "EUR", "Estimated": 25.0},
+    )):
+        for column, value in row.items():
+            lines.loc[k, column] = value
+    t["SessionCosts"] = lines
+    rows = merge_advice(t, example.settings, within_days=30)
+    row = rows.set_index("SessionId").loc[source]
+    assert row["Saving"] == pytest.approx(row["CostBefore"] - row["CostAfter"], abs=0.005)
+
+    def total_fixed(tables):
+        s = session_table(tables, example.settings).reset_index(drop=True)
+        return np.nansum(fixed_cost_reporting(s, tables, example.settings))
+
+    applied = apply_proposals({**t, "Proposals": rows}, example.settings)
+    after = {**t, "Sessions": applied.sessions, "Enrolments": applied.enrolments}
+    assert applied.applied == len(rows)
+    assert total_fixed(t) - total_fixed(after) == pytest.approx(rows["Saving"].sum(), abs=0.01 * len(rows))
+    # The fee stays charged, and the target's catering grows by 25 a learner moved (EUR is the reporting currency).
+    assert row["Saving"] == pytest.approx(plain.set_index("SessionId").loc[source, "Saving"] - 300.0
+                                          - 25.0 * row["LearnersMoved"], abs=0.02)

@@ -11,9 +11,16 @@ session move instead of being dropped.
 Greedy, smallest source first: each source goes to the target with the most
 registered learners (the likeliest to run; the nearest start on a tie) that still
 has the seats; a session that receives learners is never merged away itself, and
-one merged away never receives. Saving: the source's fixed cost (room, instructor,
-other fixed), converted to the reporting currency at its rate date; the variable
-cost follows the learners, who take the same course.
+one merged away never receives. Saving: the fixed cost (reporting currency, at each
+session's rate date) that the merge removes, as the core computes it
+(:func:`ilt_xl.core.sessions.session_table`: day rates in force, cost lines, frozen
+figures): the source's and the target's fixed cost before, less theirs once the
+source is Cancelled (it still charges its cancellation-fee lines, which are not
+saved) and its learners are in the target (whose per-learner lines, catering say,
+grow with them). Where several sources go into one target, the target's added
+cost is shared among them in proportion to the learners each moves (per-learner
+lines are linear in learners). The variable cost follows the learners, who take
+the same course.
 """
 from __future__ import annotations
 
@@ -85,6 +92,32 @@ def fixed_cost_reporting(sessions: pd.DataFrame, tables: Mapping[str, pd.DataFra
     return np.where(used.ok, pd.to_numeric(sessions["FixedCost"], errors="coerce").to_numpy("float64") * used.rate, np.nan)
 
 
+def _fixed_after_merging(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], before: np.ndarray,
+                         pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the source's fixed cost once merged away (Cancelled: its cancellation fees) and the target's
+    before plus its share of what it gains with the learners moved in, in the reporting currency, rounded to cents
+    as ``before`` (each session's, rounded) is. Computed by the core on the tables with every merge applied, as ``apply`` does."""
+    src, tgt = pairs["source"].to_numpy("int64"), pairs["target"].to_numpy("int64")
+    if not len(pairs):
+        return before[src], before[tgt]
+    sessions = tables["Sessions"].reset_index(drop=True).copy()
+    enrolments = tables["Enrolments"].copy()
+    ids = _text(sessions["SessionId"]).to_numpy(object)
+    target_of = dict(zip(pd.Series(ids[src]).str.lower(), ids[tgt]))
+    key = _text(enrolments["SessionId"]).str.lower()
+    moving = key.isin(list(target_of)).to_numpy()
+    enrolments.loc[moving, "SessionId"] = key[moving].map(target_of).to_numpy(object)
+    sessions.loc[src, "Status"] = "Cancelled"
+    merged = {**tables, "Sessions": sessions, "Enrolments": enrolments}
+    after = np.round(fixed_cost_reporting(session_table(merged, settings).reset_index(drop=True), merged, settings), 2)
+    # The target's added fixed cost, shared among its sources by the learners each moves (equally if none move).
+    learners = pairs["learners"].to_numpy("float64")
+    total = pd.Series(learners).groupby(tgt).transform("sum").to_numpy("float64")
+    count = pd.Series(learners).groupby(tgt).transform("size").to_numpy("float64")
+    share = np.where(total > 0, learners / np.where(total > 0, total, 1), 1 / count)
+    return after[src], before[tgt] + (after[tgt] - before[tgt]) * share
+
+
 def merge_advice(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], within_days: int = DEFAULT_WITHIN_DAYS,
                  below: float | None = None) -> pd.DataFrame:
     """Proposals rows (Kind Merge) for the under-filled Planned sessions from AsOfDate on.
@@ -119,10 +152,12 @@ def merge_advice(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, obje
     ids = s["SessionId"].to_numpy(object)
     rule = [f"under-filled ({why(a)}): its learners fit in {ids[b]} (same course and country, "
             f"{abs(g)} day(s) {'later' if g > 0 else 'earlier' if g < 0 else 'same day'}, "
-            f"{registered[b]:g} of {capacity[b]:g} seats taken); saves its fixed cost"
+            f"{registered[b]:g} of {capacity[b]:g} seats taken); saves the fixed cost the merge removes (less cancellation fees kept "
+            "and per-learner lines the target gains)"
             for a, b, g in zip(src, tgt, gap)]
+    after_src, after_tgt = _fixed_after_merging(tables, settings, fixed, pairs)
     before = np.round(fixed[src] + fixed[tgt], 2)
-    after = fixed[tgt]
+    after = np.round(after_src + after_tgt, 2)
     frame = pd.DataFrame({
         "Kind": MERGE, "SessionId": ids[src],
         "CurrentInstructor": _text(s["InstructorId"]).to_numpy(object)[src], "ProposedInstructor": "",
