@@ -211,6 +211,8 @@ def expected_sessions(wb) -> list[dict]:
     instructors = read_table(wb["Instructors"], "Instructors")
     enrol = read_table(wb["Enrolments"], "Enrolments")
     conflicts = read_table(wb["Conflicts"], "Conflicts")
+    rate_history = read_table(wb["Rates"], "Rates").to_dict("records")
+    cost_lines = read_table(wb["SessionCosts"], "SessionCosts").to_dict("records")
     sessions = read_table(wb["Sessions"], "Sessions")
     as_of = setting(wb, "AsOfDate")
     as_of = dt.date.today() if as_of == "=TODAY()" else as_of
@@ -238,21 +240,50 @@ def expected_sessions(wb) -> list[dict]:
                 return 1.0
             return per_eur(rates, g("Currency"), g("FxDate")) / per_eur(rates, currency, g("FxDate"))
 
-        def rate_cost(entered, key, table, key_col, s=s):
+        def day_rate(kind, key, table, key_col, s=s):
+            """design: the Rates row of the resource valid on the start date (the latest ValidFrom on or before
+            it, the first such row), else the resource's own DayRate; in the session currency."""
             def f(g):
-                if not blank(s[entered]):
-                    return num(s[entered])
                 if blank(s[key]):
                     return 0.0
-                day_rate = num(lookup(table, key_col, s[key], "DayRate")) * g("Days")
-                return day_rate * to_session(g, lookup(table, key_col, s[key], "Currency"))
+                valid = [r for r in rate_history if r["ResourceType"] == kind and r["ResourceId"] == s[key]
+                         and not blank(r["ValidFrom"]) and num(r["ValidFrom"]) <= num(s["StartDate"])]
+                if valid:
+                    latest = max(num(r["ValidFrom"]) for r in valid)
+                    row = next(r for r in valid if num(r["ValidFrom"]) == latest)
+                    return num(row["DayRate"]) * to_session(g, row["Currency"])
+                return num(lookup(table, key_col, s[key], "DayRate")) * to_session(g, lookup(table, key_col, s[key], "Currency"))
             return f
 
-        def equipment_cost(g, s=s):
-            if blank(s["EquipmentId"]):
-                return 0.0
-            day_rate = num(s["EquipmentUnits"]) * num(lookup(equipment, "EquipmentId", s["EquipmentId"], "DayRate")) * g("Days")
-            return day_rate * to_session(g, lookup(equipment, "EquipmentId", s["EquipmentId"], "Currency"))
+        def lines(g, s=s):
+            """The session's SessionCosts lines in its currency: (category, estimated, committed, actual, in force)."""
+            out = []
+            for line in cost_lines:
+                if blank(line["SessionId"]) or line["SessionId"] != s["SessionId"]:
+                    continue
+                quantity = g("Learners") if str(line["Basis"]).lower() == "per learner" else 1.0
+                rate = to_session(g, line["Currency"])
+                stages = [num(line[k]) * quantity * rate for k in ("Estimated", "Committed", "Actual")]
+                in_force = stages[2] if not blank(line["Actual"]) else stages[1] if not blank(line["Committed"]) else stages[0]
+                out.append((str(line["Category"]).lower(), *stages, in_force))
+            return out
+
+        def from_lines(category, otherwise):
+            """A line of ``category`` replaces the figure derived from the resource tables."""
+            def f(g):
+                entered = [line[-1] for line in lines(g) if line[0] == category]
+                return sum(entered) if entered else otherwise(g)
+            return f
+
+        def rate_cost(entered, rate_column, s=s):
+            return lambda g: num(s[entered]) if not blank(s[entered]) else g(rate_column) * g("Days")
+
+        def stage_total(stage, s=s):
+            fee = s["Status"] == "Cancelled"  # a cancelled session's stages are its fees'
+            return lambda g: sum(line[stage] for line in lines(g) if (line[0] == "cancellation fee") == fee)
+
+        def frozen(column, computed, s=s):
+            return (lambda g: num(s[column])) if not blank(s[column]) else computed
 
         def capacity(g, s=s):
             if not blank(s["CapacityOverride"]):
@@ -281,7 +312,8 @@ def expected_sessions(wb) -> list[dict]:
             return "Conflict" if not blank(s["SessionId"]) and named > 0 else ""
 
         rows.append(compute({
-            "Currency": (lambda g, s=s: s["CurrencyEntered"]) if not blank(s["CurrencyEntered"]) else course("Currency"),
+            "Currency": (lambda g, s=s: s["FrozenCurrency"]) if not blank(s["FrozenCurrency"]) else
+            (lambda g, s=s: s["CurrencyEntered"]) if not blank(s["CurrencyEntered"]) else course("Currency"),
             "FxDate": lambda g, s=s: num(budget_date if by_budget_date else s["StartDate"]),
             "Days": lambda g, s=s: num(s["EndDate"]) - num(s["StartDate"]) + 1,
             "HoursPerDay": lambda g, f=course("HoursPerDay"): num(f(g)),
@@ -290,13 +322,21 @@ def expected_sessions(wb) -> list[dict]:
             "Learners": lambda g, s=s: g("Attended") if s["Status"] == "Delivered" else g("Registered"),
             "LearnerHours": lambda g: g("Learners") * g("Days") * g("HoursPerDay"),
             "Capacity": capacity,
-            "RoomCost": rate_cost("RoomCostEntered", "RoomId", rooms, "RoomId"),
-            "InstructorCost": rate_cost("InstructorFeeEntered", "InstructorId", instructors, "InstructorId"),
-            "EquipmentCost": equipment_cost,
-            "FixedCost": lambda g, s=s: g("RoomCost") + g("InstructorCost") + g("EquipmentCost") + num(s["OtherFixedCost"]),
+            "RoomDayRate": day_rate("Room", "RoomId", rooms, "RoomId"),
+            "InstructorDayRate": day_rate("Instructor", "InstructorId", instructors, "InstructorId"),
+            "EquipmentDayRate": day_rate("Equipment", "EquipmentId", equipment, "EquipmentId"),
+            "RoomCost": from_lines("room", rate_cost("RoomCostEntered", "RoomDayRate")),
+            "InstructorCost": from_lines("instructor", rate_cost("InstructorFeeEntered", "InstructorDayRate")),
+            "EquipmentCost": from_lines("equipment", lambda g, s=s: num(s["EquipmentUnits"]) * g("EquipmentDayRate") * g("Days")),
+            "LinesCost": lambda g: sum(line[-1] for line in lines(g)
+                                       if line[0] not in ("room", "instructor", "equipment", "cancellation fee")),
+            "CancellationFee": lambda g: sum(line[-1] for line in lines(g) if line[0] == "cancellation fee"),
+            "FixedCost": frozen("FrozenFixedCost", lambda g, s=s: g("CancellationFee") if s["Status"] == "Cancelled" else
+                                g("RoomCost") + g("InstructorCost") + g("EquipmentCost") + num(s["OtherFixedCost"]) + g("LinesCost")),
             "VariableCostPerLearner": lambda g, f=course("VariableCostPerLearner"), c=course("Currency"):
                 num(f(g)) * to_session(g, c(g)),
-            "VariableCost": lambda g: g("VariableCostPerLearner") * g("Registered"),
+            "VariableCost": frozen("FrozenVariableCost", lambda g, s=s: 0.0 if s["Status"] == "Cancelled" else
+                                   g("VariableCostPerLearner") * g("Registered")),
             "SessionCost": lambda g: g("FixedCost") + g("VariableCost"),
             "Occupancy": lambda g: div(g("Registered"), g("Capacity")),
             "CostPerLearner": lambda g: "" if g("Learners") == 0 else div(g("SessionCost"), g("Learners")),
@@ -306,9 +346,12 @@ def expected_sessions(wb) -> list[dict]:
             "MinSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("BreakEvenLearners"),
             "MaxSessionCost": lambda g: g("FixedCost") + g("VariableCostPerLearner") * g("Capacity"),
             "GoNoGo": go_no_go,
-            "FxRate": lambda g: 1.0 if str(g("Currency")).upper() == str(reporting).upper() else
-            per_eur(rates, reporting, g("FxDate")) / per_eur(rates, g("Currency"), g("FxDate")),
-            "CostReporting": lambda g: excel_round(g("SessionCost") * g("FxRate"), CENTS[reporting]),
+            "FxRate": frozen("FrozenFxRate", lambda g: 1.0 if str(g("Currency")).upper() == str(reporting).upper() else
+                             per_eur(rates, reporting, g("FxDate")) / per_eur(rates, g("Currency"), g("FxDate"))),
+            "CostReporting": frozen("FrozenCostReporting", lambda g: excel_round(g("SessionCost") * g("FxRate"), CENTS[reporting])),
+            "LinesEstimated": stage_total(1),
+            "LinesCommitted": stage_total(2),
+            "LinesActual": stage_total(3),
             "ConflictFlag": conflict_flag,
         }) | {"_input": s})
     return rows
@@ -369,8 +412,9 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
         learners, hours = total("Learners", y & delivered), total("LearnerHours", y & delivered)
         registered, attended = total("Registered", y & delivered), total("Attended", y & delivered)
         seats = total("Capacity", y & delivered)
+        fees = y & (s["Status"] == "Cancelled") & np.array([not (isinstance(v, (int, float)) and v == 0) for v in s["CancellationFee"]], dtype=bool)
         try:  # pandas sum of the registry's conversions; SUMIFS shows the first error it meets
-            cost = total("CostReporting", y & delivered)
+            cost = total("CostReporting", y & delivered) + total("CostReporting", fees)
             per_learner = "" if learners == 0 else cost / learners
             per_hour = "" if hours == 0 else cost / hours
         except XlError as exc:
@@ -385,7 +429,7 @@ def expected_dashboard(wb, sessions: list[dict]) -> dict[str, object]:
             "Fill of delivered sessions (attended / seats)": "" if seats == 0 else attended / seats,
             "Learners (attended, delivered sessions)": learners,
             "Learner-hours (delivered sessions)": hours,
-            f"Cost of delivered sessions in {rc} (converted)": cost,
+            f"Cost of delivered sessions and cancellation fees in {rc} (converted)": cost,
             f"Cost per learner in {rc}": per_learner,
             f"Cost per learner-hour in {rc}": per_hour,
         }.items():
@@ -566,6 +610,98 @@ def column_cells(ws, table: str, column: str) -> list[str]:
     return [f"{letter}{r}" for r in range(2, ws.max_row + 1)]
 
 
+def expected_cost_tables(wb) -> dict[tuple[str, str], object]:
+    """Rates keys, each SessionCosts line in its session's currency and the reporting one, the ledger's
+    budget line and stages, and Budget's stage totals: from the Sessions oracle and the typed rows."""
+    expected: dict[tuple[str, str], object] = {}
+    by_id: dict = {}
+    for row in expected_sessions(wb):
+        by_id.setdefault(row["_input"]["SessionId"], row)  # MATCH(..., 0): the first row of an id
+    reporting, fsm = setting(wb, "ReportingCurrency"), int(setting(wb, "FiscalYearStartMonth"))
+
+    def session(sid, column):
+        if blank(sid) or sid not in by_id:
+            raise XlError(NA)
+        v = by_id[sid][column]
+        if isinstance(v, str) and v.startswith("#"):
+            raise XlError(v)
+        return v
+
+    def put(sheet, table, frame, cells):
+        for i, row in enumerate(frame.to_dict("records")):
+            for column, value in compute(cells(row)).items():
+                expected[(sheet, column_cells(wb[sheet], table, column)[i])] = value
+
+    rates = read_table(wb["Rates"], "Rates")
+    put("Rates", "Rates", rates, lambda r: {"LookupKey": lambda g: "" if blank(r["ResourceId"]) else
+        f'{r["ResourceType"]}|{r["ResourceId"]}#' + str(sum(
+            1 for t, i, v in zip(rates["ResourceType"], rates["ResourceId"], rates["ValidFrom"])
+            if t == r["ResourceType"] and i == r["ResourceId"] and not blank(v) and num(v) <= num(r["ValidFrom"])))})
+
+    def line_cells(r):
+        if blank(r["SessionId"]):
+            return {c: (lambda g: "") for c in ("SessionCurrency", "FxDate", "Quantity", "Rate", "Stage", "EstimatedSession",
+                                                "CommittedSession", "ActualSession", "AmountSession", "AmountReporting")}
+        sid = r["SessionId"]
+        _, fx = fx_rates(wb)
+
+        def rate(g):
+            if blank(r["Currency"]) or str(r["Currency"]).upper() == str(g("SessionCurrency")).upper():
+                return 1.0
+            return per_eur(fx, g("SessionCurrency"), g("FxDate")) / per_eur(fx, r["Currency"], g("FxDate"))
+        return {
+            "SessionCurrency": lambda g: session(sid, "Currency"),
+            "FxDate": lambda g: session(sid, "FxDate"),
+            "Quantity": lambda g: num(session(sid, "Learners")) if r["Basis"] == "per learner" else 1.0,
+            "Rate": rate,
+            "Stage": lambda g: "Actual" if not blank(r["Actual"]) else "Committed" if not blank(r["Committed"]) else "Estimated",
+            "EstimatedSession": lambda g: num(r["Estimated"]) * g("Quantity") * g("Rate"),
+            "CommittedSession": lambda g: num(r["Committed"]) * g("Quantity") * g("Rate"),
+            "ActualSession": lambda g: num(r["Actual"]) * g("Quantity") * g("Rate"),
+            "AmountSession": lambda g: g(g("Stage") + "Session"),
+            "AmountReporting": lambda g: excel_round(g("AmountSession") * session(sid, "FxRate"), CENTS[reporting]),
+        }
+    put("SessionCosts", "SessionCosts", read_table(wb["SessionCosts"], "SessionCosts"), line_cells)
+
+    budget = read_table(wb["Budget"], "Budget")
+    ledger = read_table(wb["Allocation"], "Allocation")
+    stages = ("LinesEstimated", "LinesCommitted", "LinesActual")
+
+    def ledger_cells(r):
+        sid = r["SessionId"]
+
+        def year(g):
+            start = serial_date(num(session(sid, "_input")["StartDate"]))
+            return float(start.year - (1 if start.month < fsm else 0))
+
+        def budget_country(g):
+            rows = (budget["Year"] == g("Year")) & (budget["BusinessUnit"] == r["BusinessUnit"]) & (budget["Country"] == r["Country"])
+            return r["Country"] if not blank(r["Country"]) and rows.any() else "(all)"
+        cells = {"Year": year, "BudgetCountry": budget_country}
+        for stage in stages:
+            cells[stage] = lambda g, stage=stage: excel_round(num(r["Share"]) * session(sid, stage) * session(sid, "FxRate"),
+                                                              CENTS[reporting])
+        return cells
+
+    ledger_values = []  # each ledger row's values, for Budget's SUMIFS
+    for i, r in enumerate(ledger.to_dict("records")):
+        values = {c: "" for c in ("Year", "BudgetCountry", *stages)} if blank(r["SessionId"]) else compute(ledger_cells(r))
+        ledger_values.append(values | {"BusinessUnit": r["BusinessUnit"]})
+        for column, value in values.items():
+            expected[("Allocation", column_cells(wb["Allocation"], "Allocation", column)[i])] = value
+
+    def stage_total(b, stage):
+        if blank(b["Year"]):
+            return ""
+        country = "(all)" if blank(b["Country"]) else b["Country"]
+        return float(sum(num(v[stage]) for v in ledger_values if v["Year"] == b["Year"] and
+                         v["BusinessUnit"] == b["BusinessUnit"] and v["BudgetCountry"] == country))
+    for i, b in enumerate(budget.to_dict("records")):
+        for stage in stages:
+            expected[("Budget", column_cells(wb["Budget"], "Budget", stage)[i])] = stage_total(b, stage)
+    return expected
+
+
 @pytest.mark.parametrize("name", ["template", "example"])
 def test_remaining_formula_cells_match(workbooks, name):
     """Budget variance, FX keys, checklist countries, due dates and overdue flags, the Settings formulas,
@@ -617,6 +753,7 @@ def test_remaining_formula_cells_match(workbooks, name):
         expected[("Checklist", country_ref)] = row["Country"]
         expected[("Checklist", due_ref)] = serial_date(row["DueDate"]) if isinstance(row["DueDate"], float) else row["DueDate"]
         expected[("Checklist", overdue_ref)] = row["Overdue"]
+    expected |= expected_cost_tables(built)
     if setting(built, "AsOfDate") == "=TODAY()":
         expected[("Settings", "B8")] = dt.datetime.combine(as_of, dt.time())
     cells = [(ws.title, c.coordinate) for ws in built.worksheets if ws.title not in ("Sessions", "Dashboard", TOOLS)
