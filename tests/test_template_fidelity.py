@@ -638,12 +638,13 @@ def expected_cost_tables(wb) -> dict[tuple[str, str], object]:
             1 for t, i, v in zip(rates["ResourceType"], rates["ResourceId"], rates["ValidFrom"])
             if t == r["ResourceType"] and i == r["ResourceId"] and not blank(v) and num(v) <= num(r["ValidFrom"])))})
 
+    _, fx = fx_rates(wb)  # read once for every line
+
     def line_cells(r):
         if blank(r["SessionId"]):
             return {c: (lambda g: "") for c in ("SessionCurrency", "FxDate", "Quantity", "Rate", "Stage", "EstimatedSession",
                                                 "CommittedSession", "ActualSession", "AmountSession", "AmountReporting")}
         sid = r["SessionId"]
-        _, fx = fx_rates(wb)
 
         def rate(g):
             if blank(r["Currency"]) or str(r["Currency"]).upper() == str(g("SessionCurrency")).upper():
