@@ -22,6 +22,7 @@ from ilt_xl.engine.circular_keep import CircularCells
 from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
                                      implicit_intersection)
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
+from ilt_xl.engine.common_subtrees import repeated_subtrees
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
@@ -165,6 +166,11 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     if depth > MAX_DEPTH:
         run.problem = ("formula too deep", f"nested {depth:,} levels deep (the engine evaluates up to {MAX_DEPTH})")
         return
+    # runs of one formula text share its tree (parse_formula's cache): find its repeats once
+    key = ("repeated subtrees", id(run.tree))
+    if key not in book.facts:
+        book.facts[key] = (run.tree, repeated_subtrees(run.tree))     # the tree held: its id stays its own
+    run.repeats = book.facts[key][1]
     lo, hi = int(run.rows[0]) - anchor, int(run.rows[-1]) - anchor
     seen_names: set[str] = set()
     trees = [run.tree]
@@ -259,7 +265,8 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
     if len(run.rows) > 1:
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run)))
+                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run),
+                                             repeats=run.repeats, memo={}))
             _store(run, run.rows, val)
             report.runs_vectorised += 1
             return
@@ -275,7 +282,8 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
         one = np.array([r])
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run)))
+                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run),
+                                             repeats=run.repeats, memo={}))
             _store(run, one, val)
         except (Exception, TimeLimit) as exc:
             _keep_failed(run, one, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)

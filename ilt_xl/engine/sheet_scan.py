@@ -119,6 +119,10 @@ class ScannedCells:
     # leaves them in the pieces (read only for the cells the engine keeps: see
     # workbook_model.load_cached_values), the careful path lists them with the value cells
     cached_in_values: bool = True
+    # per formula cell, which distinct <f> element it holds (f_attrs[i] is distinct[codes[i]]), so
+    # that what depends on the attributes only is worked out once per distinct element; None when
+    # every cell has attributes of its own (the careful path)
+    f_codes: tuple[np.ndarray, list[dict]] | None = None
 
     @property
     def hidden_rows(self) -> np.ndarray:
@@ -332,6 +336,7 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
         f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around, cached_in_values=False,
+        f_codes=(codes, f_attrs),
     )
 
 
