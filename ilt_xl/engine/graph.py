@@ -28,6 +28,7 @@ class Run:
     tree: Node | None = None
     problem: tuple[str, str] | None = None   # why the run cannot be evaluated: (kind, reason)
     reads: list[tuple] = field(default_factory=list)   # (Sheet, r0, c0, r1, c1)
+    repeats: dict | None = None          # the tree's repeated subtrees (common_subtrees)
 
     @property
     def area(self) -> tuple[int, int, int, int]:
