@@ -142,7 +142,7 @@ def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: st
     middles = np.array([b'"' + _T_ATTR.sub(b"", distinct_attrs[p // len(_TYPE_ATTRS)]) + _TYPE_ATTRS[p % len(_TYPE_ATTRS)]
                         + b">" for p in pairs.tolist()] or [b""], dtype=object)
     if (parts is sheet.pieces and cut is None and not values_only and f.array_refs.count(None) == n
-            and _as_cached(parts, middles[pair_of], v)):
+            and _as_cached(parts, [distinct_attrs[p // len(_TYPE_ATTRS)] for p in pairs.tolist()], middles, v)):
         return SAME_AS_INPUT
     # one join over interleaved pieces (slice assignments run in C): per cell
     # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
@@ -168,15 +168,15 @@ class _SameAsInput(tuple):
 SAME_AS_INPUT = _SameAsInput()
 
 
-def _as_cached(parts: list[bytes], middles: np.ndarray, values: np.ndarray) -> bool:
+def _as_cached(parts: list[bytes], pair_attrs: list[bytes], middles: np.ndarray, values: np.ndarray) -> bool:
     """Whether each formula cell patched (its attributes and t, its ``<v>`` and ``</c>``) would be
     what the part holds already: a recalculated workbook saved by Excel mostly is (its cached
-    values are right), and then the part need not be joined and deflated again."""
+    values are right), and then the part need not be joined and deflated again. The attributes
+    are compared once per distinct (attributes, new t) pair: ``pair_attrs`` and ``middles``."""
     old_values = np.asarray(parts[4::FIELDS], dtype=object)
     if len(old_values) == 0 or np.equal(old_values, None).any():
         return False
-    attrs = np.asarray(parts[2::FIELDS], dtype=object)
-    if not (np.add(np.add(b'"', attrs, dtype=object), b">", dtype=object) == middles).all():
+    if any(b'"' + a + b">" != m for a, m in zip(pair_attrs, middles.tolist())):
         return False
     return bool((np.add(np.add(b"<v>", old_values, dtype=object), b"</v></c>", dtype=object) == values).all())
 
