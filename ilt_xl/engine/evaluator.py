@@ -44,6 +44,7 @@ class Val:
     tail: int = 0                   # empty rows below the block that the reference also covers
                                     # (whole columns, $T:$T, are read down to the used rows only)
     lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
+    areas: tuple | None = None      # the areas (reference Vals) of a union (A1:A2,C1:C2); its block is #VALUE!
 
     @property
     def identity(self) -> tuple | None:
