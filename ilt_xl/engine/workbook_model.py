@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ilt_xl.engine.cell_pieces import CellPieces
 from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_xstrings, scan_sheet_xml, string_item_text,
                                       unescape, unescape_all)
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
@@ -72,7 +73,7 @@ class Sheet:
     tables: list[Table] = field(default_factory=list)
     # sheets with formulas: the part cut around its formula cells (sheet_scan.FORMULA_CELL), and
     # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
-    pieces: list[bytes] | None = field(default=None, repr=False)
+    pieces: CellPieces | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
     cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
     # (the shared strings, the workbook's path) while the values Excel cached in the formula cells
