@@ -302,6 +302,10 @@ def match(args: list[Val], ctx: Ctx) -> Val:
     vec = _vector_of(rng)
     if vec is None or (not look.per_row and look.shape != (1, 1)):
         return call_formulas("MATCH", args, ctx)
+    blank = look.block.kind == EMPTY
+    if t != 0 and blank.any():      # an approximate match looks a blank up as 0; an exact one finds nothing
+        b = look.block
+        look = Val(Block(np.where(blank, NUM, b.kind).astype(np.int8), np.where(blank, 0.0, b.num), b.obj), look.per_row)
     flat = look.block.obj.ravel()
     if t == 0:
         pos, wild = _first_positions(ctx, vec, look)
@@ -343,6 +347,9 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     row = args[1] if len(args) > 1 else None
     col = args[2] if len(args) > 2 else None
     nr, nc = rng.shape
+    for v in (row, col):        # a negative position is #VALUE!, whatever else is wrong
+        if v is not None and not v.per_row and v.shape == (1, 1) and v.block.kind[0, 0] == NUM and v.block.num[0, 0] <= -1:
+            return Val(Block.errors((1, 1), E_VALUE))
     if nr > 1 and nc > 1 and col is None and row is not None:
         if rng.ref is not None:         # a reference of rows and columns needs both positions
             return Val(Block.errors((1, 1), E_REF))
