@@ -40,3 +40,65 @@ def test_complex_text_as_excel_writes_it(text, expected):
 def test_complex_functions_write_excel_text():
     assert value('=IMSUM("1.5+2j","0.25-4.125j")') == "1.75-2.125j"
     assert value('=IMPRODUCT("i","i")') == "-1"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # the examples of Excel's documentation of each function
+    ("=BIN2DEC(1100100)", 100.0), ("=BIN2DEC(1111111111)", -1.0),
+    ("=BIN2HEX(11111011,4)", "00FB"), ("=BIN2HEX(1110)", "E"), ("=BIN2HEX(1111111111)", "FFFFFFFFFF"),
+    ("=BIN2OCT(1001,3)", "011"), ("=BIN2OCT(1100100)", "144"), ("=BIN2OCT(1111111111)", "7777777777"),
+    ('=HEX2BIN("F",8)', "00001111"), ('=HEX2BIN("B7")', "10110111"), ('=HEX2BIN("FFFFFFFE00")', "1000000000"),
+    ('=HEX2DEC("A5")', 165.0), ('=HEX2DEC("FFFFFFFF5B")', -165.0), ('=HEX2DEC("3DA408B9")', 1034160313.0),
+    ('=HEX2OCT("F",3)', "017"), ('=HEX2OCT("3B4E")', "35516"), ('=HEX2OCT("FFFFFFFF00")', "7777777400"),
+    ("=OCT2BIN(3,3)", "011"), ("=OCT2BIN(7777777000)", "1000000000"),
+    ("=OCT2DEC(54)", 44.0), ("=OCT2DEC(7777777533)", -165.0),
+    ("=OCT2HEX(100,4)", "0040"), ("=OCT2HEX(7777777533)", "FFFFFFFF5B"),
+    ('=DECIMAL("FF",16)', 255.0), ("=DECIMAL(111,2)", 7.0), ('=DECIMAL("zap",36)', 45745.0),
+    # Excel's rules the conformance workbooks show
+    ('=BIN2HEX(110,"5")', "00006"),             # places given as text that reads as a number
+    ('=HEX2DEC("-A")', "#NUM!"),                # a sign is no digit
+    ("=DECIMAL(111,2.5)", 7.0),                 # the radix is truncated
+    ('=BIN2DEC("12")', "#NUM!"), ("=BIN2DEC(TRUE)", "#VALUE!"), ("=HEX2DEC(1.5)", "#NUM!"),
+    ('=HEX2DEC("10000000000")', "#NUM!"),       # more than ten digits
+    ('=DECIMAL("FF",1)', "#NUM!"), ('=DECIMAL("FF",37)', "#NUM!"),
+    ('=HEX2BIN("200")', "#NUM!"),               # 512 has no ten binary digits
+])
+def test_base_conversions(formula, expected):
+    assert value(formula) == expected
+
+
+def test_base_conversions_take_one_value_not_a_range():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from formula_values import values
+    got = values({"A1": "F", "B1": "1", "C1": ArrayFormula("C1:D1", "=HEX2DEC(A1:B1)"), "D1": None, "C2": "=HEX2DEC(A1)",
+                  "A4": "A", "A5": "B", "B5": "=HEX2DEC(A4:A5)"})       # a plain formula: the range's cell on its row
+    assert (got["C1"], got["D1"], got["C2"], got["B5"]) == ("#VALUE!", "#VALUE!", 15.0, 11.0)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # the examples of Excel's documentation (shown to 9 decimals)
+    ("=BESSELI(1.5,1)", pytest.approx(0.981666428, abs=1e-9)),
+    ("=BESSELJ(1.9,2)", pytest.approx(0.329925829, abs=1e-9)),
+    ("=BESSELK(1.5,1)", pytest.approx(0.277387804, abs=1e-9)),
+    ("=BESSELY(2.5,1)", pytest.approx(0.145918138, abs=1e-9)),
+    # Excel's values to the last digit (formulas/test.xlsx): its approximations, not the true functions
+    ("=BESSELI(2.3,2)", 1.0054316669125958), ("=BESSELI(-1,0)", 1.2660658480342601),
+    ('=BESSELI("3.2",2)', 2.7882984611029293), ("=BESSELJ(1,0)", 0.7651976837548592),
+    ("=BESSELJ(2.3,2)", 0.41391458970875217), ("=BESSELJ(10000000,2.3)", 8.683739567294922e-05),
+    ("=BESSELK(2.3,2)", 0.1617333633782021), ("=BESSELY(2.3,2)", -0.4726168566767928),
+    ("=BESSELY(10000000,2)", -0.00023689922733673244),
+    # Excel's rules
+    ("=BESSELI(0,10000000)", 0.0), ("=BESSELI(2,-1)", "#NUM!"), ("=BESSELK(0,1)", "#NUM!"),
+    ("=BESSELY(-1,0)", "#NUM!"), ("=BESSELI(10000000,2)", "#NUM!"), ("=BESSELI(TRUE,1)", "#VALUE!"),
+])
+def test_bessel(formula, expected):
+    assert value(formula) == expected
+
+
+def test_bessel_of_a_range_in_an_array_formula_is_value_error():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from formula_values import values
+    got = values({"A1": 1, "B1": 2, "C1": ArrayFormula("C1:D1", "=BESSELJ(A1:B1,0)"), "D1": None})
+    assert (got["C1"], got["D1"]) == ("#VALUE!", "#VALUE!")
