@@ -435,17 +435,17 @@ def scenario(
 
     day = parse_today(today)
     try:
-        fx_changes = [sc.parse_fx(x) for x in fx]    # syntax first; the currencies once the planner is read
+        fx_changes = sc.check_fx_changes([sc.parse_fx(x) for x in fx], fx)   # syntax first; the currencies once the planner is read
         if cancel_below is not None:
             sc.check_cancel_below(cancel_below)
         room_change = sc.parse_percent(room_rate) if room_rate is not None else None
     except ValueError as exc:
         _bad_option(exc)
-    changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in fx_changes]
+    changes = [sc.Scenario(f"fx-{c}{sc.percent_label(p)}", fx=((c, p),)) for c, p in fx_changes]
     if cancel_below is not None:
         changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
     if room_change is not None:
-        changes.append(sc.Scenario(f"room-rate{room_change:+.0%}", room_rate=room_change))
+        changes.append(sc.Scenario(f"room-rate{sc.percent_label(room_change)}", room_rate=room_change))
     if not changes:
         err_console.print("[bold red]Give at least one change:[/] --fx, --cancel-below or --room-rate.")
         raise typer.Exit(EXIT_BAD_INPUT)

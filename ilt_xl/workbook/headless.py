@@ -44,10 +44,11 @@ class MacroRun:
 class PlannerHasErrors(Exception):
     """The planner has errors, so the macro refused to run; ``problems`` are the reader's, located."""
 
-    def __init__(self, macro: str, problems: list) -> None:
+    def __init__(self, macro: str, problems: list, detail: str = "") -> None:
         self.macro, self.problems = macro, problems
         errors = sum(p.is_error for p in problems)
-        super().__init__(f"{macro} refused: the planner has {errors} error{'' if errors == 1 else 's'}")
+        super().__init__(f"{macro} refused, nothing written: the planner has {errors} error{'' if errors == 1 else 's'}"
+                         + (f": {detail}" if detail else ""))
 
 
 def compute(name: str, planner) -> tuple[str, pd.DataFrame]:

@@ -82,6 +82,14 @@ def _with_text_id(book: dict) -> dict:
     return book
 
 
+def _with_session_id_in_other_case(book: dict) -> dict:
+    """The second session's id typed as the first one's in lower case (S00001 and s00001: one id to Excel)."""
+    book = copy.deepcopy(book)
+    sheet = next(s for s in book["sheets"] if s["name"] == "Sessions")
+    sheet["values"][2][0] = sheet["values"][1][0].lower()
+    return book
+
+
 def _with_stale_availability(book: dict, rows: int = 300, columns: int = 60) -> dict:
     """The Availability table larger than the new one (more weeks, more resources): old values everywhere."""
     book = copy.deepcopy(book)
@@ -159,9 +167,11 @@ def lite(tmp_path_factory) -> dict:
         "text-id": _with_text_id(example),
         "stale-availability": _with_stale_availability(example),
         "proposed": payload(_proposed(folder)),
+        "case-duplicate": _with_session_id_in_other_case(example),
     }
     variants = ("no-availability", "sheet-scoped", "text-id", "stale-availability")  # each checks what the Availability script meets
-    only = {label: ["ilt_refresh_availability"] for label in variants} | {"proposed": [APPLY]}
+    only = ({label: ["ilt_refresh_availability"] for label in variants} | {"proposed": [APPLY]}
+            | {"case-duplicate": ["ilt_build_allocation", APPLY, FORECAST_SCRIPT]})
     job = {"books": books, "only": only, "calls": _calls()}
     (folder / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
@@ -270,8 +280,18 @@ def test_every_script_takes_the_book_and_runs(lite):
     assert sorted(s["function_name"] for s in lite["scripts_meta"]) == sorted([*SCRIPTS, APPLY, FORECAST_SCRIPT])
     assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
-                if "error" in r}
+                if "error" in r and label != "case-duplicate"}
     assert failures == {}
+
+
+def test_a_planner_with_errors_is_refused_as_by_the_command_line(lite):
+    """As `ilt-xl allocate` refuses it (exit 1), each script refuses a planner with errors, writing
+    nothing and naming the cell: S00001 and s00001 are one session to Excel's SUMIFS."""
+    runs = lite["scripts"]["case-duplicate"]
+    assert set(runs) == {"ilt_build_allocation", APPLY, FORECAST_SCRIPT}
+    for name, run in runs.items():
+        assert "actions" not in run, name
+        assert "refused, nothing written" in run["error"] and "Sessions!A3 duplicate SessionId 's00001'" in run["error"], run
 
 
 @pytest.mark.parametrize("label,path", [("example", EXAMPLE), ("template", TEMPLATE)])
