@@ -176,6 +176,16 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
         return recalculate(staged, target, today=today)
 
 
+def stage(source: Path, folder: Path, scenarios: list[Scenario], planner) -> list[Path]:
+    """Each of ``scenarios`` applied to the planner ``source`` (read: ``planner``), written into ``folder``
+    without recalculating, in order: the planner can then be let go before the recalculations."""
+    staged = []
+    for number, scenario in enumerate(scenarios):
+        staged.append(folder / f"{number}{source.suffix}")
+        _write_changes(source, staged[-1], scenario, planner)
+    return staged
+
+
 def _write_changes(source: Path, staged: Path, scenario: Scenario, planner=None) -> None:
     from ilt_xl.workbook.package_editor import PackageEditor
     from ilt_xl.workbook.reader import read_planner
