@@ -96,15 +96,22 @@ def _first_row(table: Any) -> int:
     return int(re.match(r"\$?[A-Z]+\$?(\d+)", table.range.address.split("!")[-1]).group(1))
 
 
+def _letters(column: int) -> str:
+    """1 -> ``A``, 28 -> ``AB`` (ilt_xl.xlsx has this, but that package needs calamine, which Lite lacks)."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
     """Raise :class:`~ilt_xl.workbook.headless.PlannerHasErrors` (nothing written), its message listing the
     first errors with their cells, when the planner's values have errors, as the command-line twin refuses
     them: a macro run on ids that differ only in case, an unknown currency or an end before a start would
     write rows that Excel's formulas read otherwise (SUMIFS counts S1 and s1 as one session)."""
-    from openpyxl.utils import column_index_from_string, get_column_letter
-
-    from ilt_xl.workbook.headless import PlannerHasErrors
     from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
+    from ilt_xl.workbook.problems import PlannerHasErrors
     from ilt_xl.workbook.validate import validate
 
     layouts: dict[str, TableLayout] = {}
@@ -114,9 +121,9 @@ def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], setting
             if schema is None or schema.name in layouts:
                 continue
             ref = table.range.address.split("!")[-1].replace("$", "")
-            first = column_index_from_string(re.match(r"[A-Z]+", ref).group())
+            first = table.range.column      # 1-based
             header = {str(h).casefold(): i for i, h in enumerate(_grid(table)[0])}
-            letters = {c.name: get_column_letter(first + header[c.name.casefold()])
+            letters = {c.name: _letters(first + header[c.name.casefold()])
                        for c in schema.columns if c.name.casefold() in header}
             layouts[schema.name] = TableLayout(sheet.name, ref, letters)
     planner = Planner(path=Path(book.name), settings=settings, layouts=layouts,
