@@ -71,7 +71,7 @@ def report_record(report) -> dict:
     every group of error values."""
     return {"source": report.source, "output": str(report.output), "cells": report.cells_computed,
             "formula_cells": report.formula_cells, "kept_as_cached": report.kept_count,
-            "circular": report.circular_count, "kept_by_reason": report.kept_by_kind(),
+            "kept_by_reason": report.kept_by_kind(),
             "runs": report.runs, "runs_vectorised": report.runs_vectorised,
             "seconds": {"load": round(report.seconds_load, 3), "compute": round(report.seconds_compute, 3),
                         "write": round(report.seconds_write, 3)},
@@ -81,11 +81,9 @@ def report_record(report) -> dict:
 
 
 def kept_summary(report) -> str:
-    """``1 kept as cached (unknown function FOO: 1)``, and the cells on circular references."""
+    """``1 kept as cached (unknown function FOO: 1)``."""
     kinds = ", ".join(f"{k}: {n:,}" for k, n in report.kept_by_kind().items())
-    circular = (f", {report.circular_count:,} on circular references (0, as Excel without iterative calculation)"
-                if report.circular_count else "")
-    return f"{report.kept_count:,} kept as cached" + (f" ({kinds})" if kinds else "") + circular
+    return f"{report.kept_count:,} kept as cached" + (f" ({kinds})" if kinds else "")
 
 
 def print_report(report) -> None:
@@ -99,8 +97,8 @@ def print_report(report) -> None:
         f"(load {report.seconds_load:.2f}, compute {report.seconds_compute:.2f}, write {report.seconds_write:.2f})",
         highlight=False)
     if report.problems:
-        console.print(f"[bold red]{plural(report.kept_count + report.circular_count, 'cell')} could not be computed "
-                      "(kept as cached with Excel's value, or on a circular reference):[/]", highlight=False)
+        console.print(f"[bold red]{plural(report.kept_count, 'cell')} could not be computed "
+                      "(kept as cached with Excel's value):[/]", highlight=False)
         for p in report.problems[:_MAX_LISTED]:
             console.print(f"  {escape(str(p))}", highlight=False)
         if len(report.problems) > _MAX_LISTED:
@@ -137,7 +135,8 @@ def recalc(
     A cell the engine cannot evaluate (unknown function, link to another workbook, over --timeout
     ...) keeps the value Excel cached and is listed with its reason; cells depending on it use
     that value. Exit 0: every cell computed (error values such as #DIV/0! are results, listed);
-    1: cells kept as cached or on a circular reference, or error values with --strict;
+    1: cells kept as cached (a circular reference without iterative calculation included), or error
+    values with --strict;
     2: unusable input; 3: output not writable, already present, the input without --in-place,
     or an extension not matching the content (.xlsm vs .xlsx).
     """
@@ -172,7 +171,7 @@ def recalc(
                           f"({escape(type(exc).__name__)}: {escape(str(exc))}); nothing written. "
                           "Please report it with the file.", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    code = exit_code(report.kept_count + report.circular_count, report.error_count, strict)
+    code = exit_code(report.kept_count, report.error_count, strict)
     if format is Format.json:
         print_json(console, report_record(report) | {"exit_code": code})
     else:
@@ -233,9 +232,8 @@ def recalc_one(source: str, target: str, values_only: bool, today: dt.date | Non
         return {"source": source, "ok": False, "write": True, "error": f"cannot write {target}: {reason}"}
     except Exception as exc:  # one bad workbook must not stop the batch
         return {"source": source, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    kept = r.kept_by_kind() | ({"circular reference": r.circular_count} if r.circular_count else {})
     return {"source": source, "ok": True, "output": str(target), "cells": r.cells_computed,
-            "kept": r.kept_count + r.circular_count, "kept_by_reason": kept, "errors": r.error_count,
+            "kept": r.kept_count, "kept_by_reason": r.kept_by_kind(), "errors": r.error_count,
             "seconds": round(r.seconds, 3)}
 
 

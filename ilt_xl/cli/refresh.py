@@ -47,4 +47,4 @@ def refresh(path: Path = PATH, output: Path = OUTPUT, in_place: bool = IN_PLACE,
                       + (f"; {plural(warnings, 'warning')} (`ilt-xl check` lists them)" if warnings else ""),
                       highlight=False)
         print_report(report)
-    raise typer.Exit(exit_code(report.kept_count + report.circular_count, report.error_count, False))
+    raise typer.Exit(exit_code(report.kept_count, report.error_count, False))

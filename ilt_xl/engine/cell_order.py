@@ -22,9 +22,9 @@ class TooComplex(Exception):
 class _CellIndex:
     """The group's cells per (sheet, column), sorted by row, for area look-ups."""
 
-    def __init__(self, cells: list[tuple[int, int, int]]):
+    def __init__(self, cells: list[tuple[int, int, int]], ids: list[int] | None = None):
         per: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for i, (s, c, r) in enumerate(cells):
+        for i, (s, c, r) in zip(range(len(cells)) if ids is None else ids, cells):
             per.setdefault((s, c), []).append((r, i))
         self.per = {}
         for key, items in per.items():
@@ -48,13 +48,27 @@ class _CellIndex:
         return out
 
 
-def order_cells(cells: list[tuple[int, int, int]], areas: list[list[tuple]]) -> tuple[list[int], list[list[int]]]:
+def cell_index(cells: list[tuple[int, int, int]], arrays: dict[int, tuple[int, int, int, int]] | None) -> _CellIndex:
+    """The index of ``cells``; ``arrays[i]`` = (r0, c0, r1, c1) when cell i is an array formula
+    filling that area: each cell of the area is found as cell i."""
+    coords, ids = list(cells), list(range(len(cells)))
+    for i, (r0, c0, r1, c1) in (arrays or {}).items():
+        s = cells[i][0]
+        more = [(s, c, r) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (c, r) != cells[i][1:]]
+        coords += more
+        ids += [i] * len(more)
+    return _CellIndex(coords, ids)
+
+
+def order_cells(cells: list[tuple[int, int, int]], areas: list[list[tuple]],
+                arrays: dict[int, tuple[int, int, int, int]] | None = None) -> tuple[list[int], list[list[int]]]:
     """(evaluation order of cell ids, groups of circular cell ids).
 
-    ``cells[i]`` is (sheet index, column, row); ``areas[i]`` the areas cell i reads.
+    ``cells[i]`` is (sheet index, column, row); ``areas[i]`` the areas cell i reads; ``arrays``
+    the areas the array formulas among them fill (see :func:`cell_index`).
     Raises :class:`TooComplex` when an explicit graph would exceed :data:`MAX_EDGES`.
     """
-    index = _CellIndex(cells)
+    index = cell_index(cells, arrays)
     n = len(cells)
     self_reading = np.zeros(n, bool)
     row_ordered = True

@@ -5,8 +5,8 @@ reads B1, so a circle that passes through the branch not taken is no circle. The
 group are therefore computed on demand: reading a cell that is still to be computed computes it
 first; reading a cell that is being computed (further up the same chain) closes a real circle.
 
-Cells on a real circle take Excel's values: with iterative calculation off (the default) they
-stay 0, as Excel leaves them; with ``<calcPr iterate="1" iterateCount iterateDelta>`` the group is
+Cells on a real circle take Excel's values: with iterative calculation off (the default) Excel
+leaves them, and the cells reading them, uncomputed (the caller keeps their cached values); with ``<calcPr iterate="1" iterateCount iterateDelta>`` the group is
 recomputed, each pass reading the values of the pass before, until no cell changes by more than
 iterateDelta or iterateCount passes are done.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ilt_xl.engine.cell_order import _CellIndex
+from ilt_xl.engine.cell_order import cell_index
 
 PENDING, RUNNING, DONE = 0, 1, 2
 # cells computed inside the computation of another, at most: a deeper chain (a column whose every
@@ -29,17 +29,24 @@ class OnDemand:
     each one reads first. ``compute(i)`` evaluates cell i and stores its value; ``value(i)`` reads it
     back (a float, or None when not a number) to measure the change between iterations."""
 
-    def __init__(self, cells: list[tuple[int, int, int]], compute: Callable[[int], None]):
+    def __init__(self, cells: list[tuple[int, int, int]], compute: Callable[[int], None],
+                 areas: dict[int, tuple[int, int, int, int]] | None = None):
+        """``areas[i]`` = (r0, c0, r1, c1): cell i is an array formula filling that area, so
+        reading any cell of it computes cell i."""
         self.cells = cells
-        self.index = _CellIndex(cells)
+        self.index = cell_index(cells, areas)
         self.compute = compute
         self.state = np.zeros(len(cells), np.int8)
         self.stack: list[int] = []
         self.done: list[int] = []            # the order in which the cells were completed
         self.circular: set[int] = set()
+        self.reads: dict[int, set[int]] = {}     # cell -> the cells of the group it read
 
     def on_read(self, sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+        reader = self.stack[-1] if self.stack else None
         for _, ids in self.index.inside((sheet.index, r0, c0, r1, c1)):
+            if reader is not None:
+                self.reads.setdefault(reader, set()).update(ids.tolist())
             state = self.state[ids]
             for i in ids[state == RUNNING].tolist():
                 self.circular.update(self.stack[self.stack.index(i):])

@@ -43,6 +43,7 @@ class Val:
     tail: int = 0                   # empty rows below the block that the reference also covers
                                     # (whole columns, $T:$T, are read down to the used rows only)
     lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
+    areas: tuple | None = None      # the areas (reference Vals) of a union (A1:A2,C1:C2); its block is #VALUE!
 
     @property
     def identity(self) -> tuple | None:
@@ -71,6 +72,10 @@ class Ctx:
     col: int
     env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
     area: tuple | None = None       # (rows, cols) of the array formula's area, for an array formula
+    # the tree's repeated subtrees (common_subtrees.repeated_subtrees) and their values computed so
+    # far, valid for these rows only: a context for other rows needs a memo of its own
+    repeats: dict | None = None
+    memo: dict | None = None
 
     @property
     def n(self) -> int:
@@ -238,7 +243,27 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     handler = _HANDLERS.get(kind)
     if handler is None:
         raise EvalError(f"no evaluator for {kind!r} nodes (import ilt_xl.engine.recalc, which loads them)")
+    if ctx.repeats is not None:
+        number = ctx.repeats.get(id(node))
+        if number is not None:
+            return _once(number, handler, node, ctx)
     return handler(node, ctx)
+
+
+def _once(number: int, handler, node: Node, ctx: Ctx) -> Val:
+    """A repeated subtree's value, computed on its first occurrence. Its arrays are made read-only:
+    a caller changing one in place would change the value every other occurrence sees."""
+    memo = ctx.memo
+    if memo is None:
+        memo = ctx.memo = {}
+    val = memo.get(number)
+    if val is None:
+        val = memo[number] = handler(node, ctx)
+        b = val.block
+        for a in (b.kind, b.num, b._obj):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
+    return val
 
 
 def _array_constant(node: Node, ctx: Ctx) -> Val:

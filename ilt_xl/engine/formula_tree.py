@@ -237,10 +237,13 @@ def parse_formula(text: str) -> Node:
     if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.", "ANCHORARRAY")):
         text = rewrite_lambdas(text)
     refs: list[str] = []
+    chained = []
 
     def hole(m: re.Match) -> str:
         if m.group(2) is None:
             return m.group(0)
+        if text[m.end():m.end() + 1] == ":" or text[m.start() - 1:m.start()] == ":":
+            chained.append(m.group(0))      # B2:E5:name: a hole would swallow the rest of the range
         refs.append(m.group(0))
         return f"'{HOLE}{len(refs) - 1}'!A1"
 
@@ -251,7 +254,7 @@ def parse_formula(text: str) -> Node:
             nodes = [_reference(ref) for ref in refs]
         except Exception:  # formulas raises its own error types; parse whole to get them
             nodes = None
-        if nodes is not None and all(n.kind == "ref" for n in nodes):
+        if nodes is not None and not chained and all(n.kind == "ref" for n in nodes):
             return _fill(tree, nodes)
     return _parse(mark_relative_rows(text))
 

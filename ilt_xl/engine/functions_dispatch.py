@@ -15,6 +15,7 @@ from ilt_xl.engine import builtins
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas, from_result, per_row_any
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate, register_node
 from ilt_xl.engine.formula_tree import Node
+from ilt_xl.engine.reference_unions import read_unions
 from ilt_xl.engine.values import ERR, Block
 
 _PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
@@ -37,7 +38,9 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     fn, takes_thunks = builtins.find(name)
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
-    args = [evaluate(a, ctx) for a in node.args]
+    args = read_unions(name, [evaluate(a, ctx) for a in node.args])
+    if isinstance(args, Val):
+        return args
     if ctx.book.model.date1904:
         from ilt_xl.engine.date_system import call_in_1904
         return call_in_1904(name, args, ctx, lambda moved: _call_evaluated(node, name, fn, moved, ctx))

@@ -28,6 +28,7 @@ class Run:
     tree: Node | None = None
     problem: tuple[str, str] | None = None   # why the run cannot be evaluated: (kind, reason)
     reads: list[tuple] = field(default_factory=list)   # (Sheet, r0, c0, r1, c1)
+    repeats: dict | None = None          # the tree's repeated subtrees (common_subtrees)
 
     @property
     def area(self) -> tuple[int, int, int, int]:
@@ -54,6 +55,14 @@ def build_runs(model: WorkbookModel) -> list[Run]:
         piece = np.ones(n, bool)
         piece[1:] = (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1] + 1) | (texts[1:] != texts[:-1])
         starts = np.flatnonzero(piece)
+        lengths = np.diff(np.append(starts, n))
+        # the same text with relative rows on consecutive rows (each typed, not a shared formula)
+        # is a different formula on each row: =C13 on rows 13 and 14 reads C13 from both
+        split = [k for k in np.flatnonzero(lengths > 1).tolist() if has_relative_rows(texts[starts[k]])]
+        if split:
+            for k in split:
+                piece[starts[k]:starts[k] + lengths[k]] = True
+            starts = np.flatnonzero(piece)
         keys = np.repeat(_piece_keys(texts[starts], rows[starts]), np.diff(np.append(starts, n)))
         if f.array_refs.count(None) != n:
             is_array = np.array([a is not None for a in f.array_refs], dtype=bool)[order]

@@ -22,7 +22,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
     if op == " ":
         return _intersection(node, ctx)
     if op == ",":
-        raise EvalError("reference unions (A1,B2) are not supported")
+        return _union(node, ctx)
     args = [evaluate(a, ctx) for a in node.args]
     if op in ("u-", "u--", "u+", "%"):
         a = args[0]
@@ -117,17 +117,47 @@ def _range_op(node: Node, ctx: Ctx) -> Val:
     return area_value(ctx, sheet, r0, c0, r1, c1)
 
 
+def _union(node: Node, ctx: Ctx) -> Val:
+    """``(A1:A2,C1:C2)``: a reference of several areas. Its value in a cell is #VALUE!; the functions
+    that take references (SUM, COUNT, INDEX, LARGE ...) read its areas (see reference_unions)."""
+    parts: list[Val] = []
+    for x in node.args:
+        v = evaluate(x, ctx)
+        if v.per_row:
+            raise NotVectorisable("a reference union over a run")
+        if v.areas is not None:
+            parts += v.areas
+        elif v.ref is not None:
+            parts.append(v)
+        else:       # a union of something that is not a reference: that value's error, else #VALUE!
+            k = v.block.kind
+            return Val(Block.errors((1, 1), v.block.obj[0, 0] if k.shape == (1, 1) and k[0, 0] == ERR else E_VALUE))
+    return Val(Block.errors((1, 1), E_VALUE), areas=tuple(parts))
+
+
 def _intersection(node: Node, ctx: Ctx) -> Val:
-    """``B2:E5 C3:D4`` (a space): the cells both areas hold; #NULL! when none."""
-    refs = _two_refs(node, ctx)
-    if isinstance(refs, Val):
-        return refs
-    (sheet, *a), (_, *b) = refs
-    r0, c0 = max(a[0], b[0]), max(a[1], b[1])
-    r1, c1 = min(a[2], b[2]), min(a[3], b[3])
-    if r0 > r1 or c0 > c1:
+    """``B2:E5 C3:D4`` (a space): the cells both areas hold; #NULL! when none. A union on either
+    side intersects area by area (``E3:G4 (B2:E5,G2:H5)`` is ``(E3:E4,G3:G4)``)."""
+    a, b = (evaluate(x, ctx) for x in node.args)
+    if a.per_row or b.per_row:
+        raise NotVectorisable("a reference operator over a run")
+    sides = []
+    for v in (a, b):
+        if v.areas is None and v.ref is None:
+            k = v.block.kind
+            return Val(Block.errors((1, 1), v.block.obj[0, 0] if k.shape == (1, 1) and k[0, 0] == ERR else E_VALUE))
+        sides.append([x.ref for x in v.areas] if v.areas is not None else [v.ref])
+    parts = []
+    for sa, *p in sides[0]:
+        for sb, *q in sides[1]:
+            if sa is not sb:
+                return Val(Block.errors((1, 1), E_VALUE))
+            r0, c0, r1, c1 = max(p[0], q[0]), max(p[1], q[1]), min(p[2], q[2]), min(p[3], q[3])
+            if r0 <= r1 and c0 <= c1:
+                parts.append(area_value(ctx, sa, r0, c0, r1, c1))
+    if not parts:
         return Val(Block.errors((1, 1), E_NULL))
-    return area_value(ctx, sheet, r0, c0, r1, c1)
+    return parts[0] if len(parts) == 1 else Val(Block.errors((1, 1), E_VALUE), areas=tuple(parts))
 
 
 register_node("op", apply_operator)        # the evaluator reaches operators through this hook

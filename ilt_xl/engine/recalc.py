@@ -18,9 +18,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ilt_xl.engine.circular_keep import CircularCells
 from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
                                      implicit_intersection)
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
+from ilt_xl.engine.common_subtrees import repeated_subtrees
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
@@ -47,16 +49,14 @@ class Problem:
     Excel cached (cells that depend on them read it), so the output is never worse than the input.
 
     ``kind`` groups the reasons in summaries: ``unknown function SEQUENCE``, ``external link``,
-    ``time limit``, ``formula too deep``, ``unsupported construct`` ... Cells on a circular
-    reference are the exception (``kept`` False): without iterative calculation they are 0, as
-    Excel leaves them, and listed as a problem of the workbook (Excel warns of them too)."""
+    ``time limit``, ``formula too deep``, ``unsupported construct``, ``circular reference`` (with
+    iterative calculation off Excel leaves a circle, and the cells reading it, uncomputed)."""
 
     cell: str          # Sheet!A1 (first cell of the run)
     cells: int         # how many cells share the problem
     formula: str
     reason: str
     kind: str = "unsupported construct"
-    kept: bool = True
 
     def __str__(self) -> str:
         more = f" (and {self.cells - 1} more cells of the column)" if self.cells > 1 else ""
@@ -64,7 +64,7 @@ class Problem:
 
     def as_dict(self) -> dict:
         return {"cell": self.cell, "cells": self.cells, "formula": excerpt(self.formula), "kind": self.kind,
-                "reason": self.reason, "kept_as_cached": self.kept}
+                "reason": self.reason}
 
 
 _ERROR_MEANING = {
@@ -121,19 +121,12 @@ class RecalcReport:
     @property
     def kept_count(self) -> int:
         """Formula cells that keep the value Excel cached."""
-        return sum(p.cells for p in self.problems if p.kept)
-
-    @property
-    def circular_count(self) -> int:
-        """Formula cells on a circular reference (0 without iterative calculation, as in Excel)."""
-        return sum(p.cells for p in self.problems if not p.kept)
+        return sum(p.cells for p in self.problems)
 
     def kept_by_kind(self) -> dict[str, int]:
         """Cells kept as cached per reason kind, most cells first."""
         out: dict[str, int] = {}
         for p in self.problems:
-            if not p.kept:
-                continue
             out[p.kind] = out.get(p.kind, 0) + p.cells
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -173,6 +166,11 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     if depth > MAX_DEPTH:
         run.problem = ("formula too deep", f"nested {depth:,} levels deep (the engine evaluates up to {MAX_DEPTH})")
         return
+    # runs of one formula text share its tree (parse_formula's cache): find its repeats once
+    key = ("repeated subtrees", id(run.tree))
+    if key not in book.facts:
+        book.facts[key] = (run.tree, repeated_subtrees(run.tree))     # the tree held: its id stays its own
+    run.repeats = book.facts[key][1]
     lo, hi = int(run.rows[0]) - anchor, int(run.rows[-1]) - anchor
     seen_names: set[str] = set()
     trees = [run.tree]
@@ -267,7 +265,8 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
     if len(run.rows) > 1:
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run)))
+                val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run),
+                                             repeats=run.repeats, memo={}))
             _store(run, run.rows, val)
             report.runs_vectorised += 1
             return
@@ -283,7 +282,8 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
         one = np.array([r])
         try:
             with clock.armed():
-                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run)))
+                val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run),
+                                             repeats=run.repeats, memo={}))
             _store(run, one, val)
         except (Exception, TimeLimit) as exc:
             _keep_failed(run, one, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
@@ -312,8 +312,15 @@ def _keep(run: Run, rows, kind: str, reason: str, report: RecalcReport) -> None:
     rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
     if len(rows) == 0:
         return
+    if len(rows) > 1 and (np.diff(rows) != 1).any():       # a problem names consecutive cells
+        for part in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+            _keep(run, part, kind, reason, report)
+        return
     load_cached_values(run.sheet, formula_positions(run.sheet.formulas, rows, run.col))
-    if report.problems and report.problems[-1].kept:     # the next cells of a column failing alike: one entry
+    if run.array_area is not None:      # the area's other cells written with <f/> are formula cells too
+        f, (r0, c0, r1, c1) = run.sheet.formulas, run.array_area
+        load_cached_values(run.sheet, np.flatnonzero((f.rows >= r0) & (f.rows <= r1) & (f.cols >= c0) & (f.cols <= c1)))
+    if report.problems:     # the next cells of a column failing alike: one entry
         last, (sheet, last_rows, cols) = report.problems[-1], report.kept_at[-1]
         if (sheet is run.sheet and cols[0] == run.col and last.kind == kind and last.reason == reason
                 and last.formula == run.text and int(last_rows[-1]) + 1 == int(rows[0])):
@@ -348,7 +355,8 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
     return out
 
 
-def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport, clock: Clock) -> None:
+def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport, clock: Clock,
+                    circular: CircularCells) -> None:
     """Runs that depend on each other: evaluate cell by cell in cell-dependency order; cells on a
     cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`)."""
     from ilt_xl.engine.cell_order import TooComplex, order_cells
@@ -361,14 +369,20 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
             _keep(runs[rid], runs[rid].rows, *runs[rid].problem, report)
     cells = [(rid, int(r)) for rid in live for r in runs[rid].rows]
     coords = [(runs[rid].sheet.index, runs[rid].col, r) for rid, r in cells]
+    areas = [_cell_areas(runs[rid], r, book) for rid, r in cells]
+    arrays = {j: runs[rid].array_area for j, (rid, _) in enumerate(cells) if runs[rid].array_area is not None}
+    saved = {}      # array formulas' areas before they are computed, to give back if one is on a circle
+    for j, (r0, c0, r1, c1) in arrays.items():
+        area = runs[cells[j][0]].sheet.grid.take(slice(r0 - 1, r1), slice(c0 - 1, c1))
+        saved[cells[j][0]] = Block(area.kind.copy(), area.num.copy(), area.obj.copy())
     try:
-        order, circular = order_cells(coords, [_cell_areas(runs[rid], r, book) for rid, r in cells])
+        order, cycles = order_cells(coords, areas, arrays)
     except TooComplex as exc:
         for rid in live:
             _keep(runs[rid], runs[rid].rows, "circular reference",
                   f"circular or row-by-row dependencies too complex to order ({exc})", report)
         return
-    singles = [Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, None, runs[rid].tree)
+    singles = [Run(runs[rid].sheet, runs[rid].col, np.array([r]), runs[rid].text, runs[rid].array_area, runs[rid].tree)
                for rid, r in cells]
 
     def compute(j: int) -> None:
@@ -390,33 +404,89 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
         return float(grid.num[r - 1, c - 1]) if grid.kind[r - 1, c - 1] == NUM else None
 
     book_cache, book.lookup_cache = book.lookup_cache, None   # ranges change while the group is evaluated
-    demand = OnDemand(coords, compute)
+    demand = OnDemand(coords, compute, arrays)
     try:
-        if circular:
+        if cycles:
             book.on_read = demand.on_read
-        demand.run_all(order + [j for group in circular for j in group])
+        demand.run_all(order + [j for group in cycles for j in group])
         if demand.circular and model_iteration(book) is not None:
             demand.iterate(*model_iteration(book), value)
-        elif demand.circular:
-            _report_circular(sorted(demand.circular), cells, singles, runs, report)
+        elif demand.circular or circular:
+            _keep_circles(demand, cells, singles, areas, runs, report, circular, saved)
     finally:
         book.on_read = None
         book.lookup_cache = book_cache
 
 
-def _report_circular(members: list[int], cells, singles: list[Run], runs: list[Run], report: RecalcReport) -> None:
-    """Cells on a circle with iterative calculation off: 0, as Excel leaves them, and reported
-    (Excel warns of them too), per run."""
-    per_run: dict[int, list[int]] = {}
-    for j in members:
-        _store(singles[j], singles[j].rows, Val(Block.numbers([[0.0]])))
-        per_run.setdefault(cells[j][0], []).append(j)
-    for rid, js in per_run.items():
-        names = ", ".join(f"{singles[j].sheet.name}!{column_letter(singles[j].col)}{cells[j][1]}" for j in js[:20])
-        first = singles[js[0]]
-        report.problems.append(Problem(f"{first.sheet.name}!{column_letter(first.col)}{cells[js[0]][1]}", len(js),
-                                       runs[rid].text, f"circular reference: {names}" + (" ..." if len(js) > 20 else ""),
-                                       "circular reference", kept=False))
+def _keep_circles(demand, cells: list[tuple[int, int]], singles: list[Run], areas: list[list[tuple]],
+                  runs: list[Run], report: RecalcReport, circular: CircularCells, saved: dict[int, Block]) -> None:
+    """Iterative calculation off: the cells of the group on a circle, and those reading them (or
+    reading cells kept so before), keep the values Excel cached, as Excel leaves them uncomputed."""
+    def name(j: int) -> str:
+        return f"{singles[j].sheet.name}!{column_letter(singles[j].col)}{cells[j][1]}"
+
+    why: dict[int, str] = {j: "" for j in demand.circular}     # cell -> the kept cell it reads ("" on a circle)
+    changed = True
+    while changed:          # the cells of the group reading a kept cell, in the order they were computed
+        changed = False
+        for j in demand.done:
+            if j in why:
+                continue
+            src = next((name(k) for k in sorted(demand.reads.get(j, ())) if k in why and k != j), None)
+            src = src or circular.first_inside(areas[j])
+            if src is not None:
+                why[j], changed = src, True
+    per_run: dict[tuple[int, bool], list[int]] = {}
+    for j in sorted(why):
+        per_run.setdefault((cells[j][0], why[j] == ""), []).append(j)
+    for (rid, on_circle), js in per_run.items():
+        if on_circle:
+            names = ", ".join(name(j) for j in js[:20])
+            reason = f"circular reference: {names}" + (" ..." if len(js) > 20 else "")
+        else:
+            reason = _reads_kept(why[js[0]])
+        _keep_uncomputed(runs[rid], np.array([cells[j][1] for j in js], np.int64), reason, report, circular,
+                         saved.get(rid))
+
+
+def _evaluate_after_circles(run: Run, book: Book, report: RecalcReport, clock: Clock,
+                            circular: CircularCells) -> None:
+    """Evaluate ``run``, but keep its cells that read a cell left uncomputed by a circle (Excel
+    leaves them uncomputed too). A run partly kept is evaluated first, then its kept rows take
+    back their cached values; a run wholly kept is not evaluated (an array formula's area keeps
+    all its cells)."""
+    hits = []
+    if circular and run.problem is None and circular.first_inside([(s.index, *a) for s, *a in run.reads]):
+        hits = [(r, circular.first_inside(_cell_areas(run, r, book))) for r in run.rows.tolist()]
+        hits = [(r, src) for r, src in hits if src is not None]
+    if len(hits) < len(run.rows):
+        _evaluate_run(run, book, report, clock)
+    if hits:
+        _keep_uncomputed(run, np.array([r for r, _ in hits], np.int64), _reads_kept(hits[0][1]), report, circular)
+
+
+def _reads_kept(cell: str) -> str:
+    return f"circular reference: reads {cell}, which Excel leaves uncomputed"
+
+
+def _keep_uncomputed(run: Run, rows: np.ndarray, reason: str, report: RecalcReport, circular: CircularCells,
+                     saved: Block | None = None) -> None:
+    """Cells a circle leaves uncomputed: what the engine computed for them is dropped, they keep the
+    value Excel cached (nothing when there is none), and their readers will be kept too. ``saved``:
+    an array formula's area as it was before it was computed (its cells without <f/> hold values)."""
+    grid = run.sheet.grid
+    if run.array_area is not None:
+        r0, c0, r1, c1 = run.array_area
+        if saved is not None:
+            sl = (slice(r0 - 1, r1), slice(c0 - 1, c1))
+            grid.kind[sl], grid.num[sl], grid.obj[sl] = saved.kind, saved.num, saved.obj
+        cells = [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+    else:
+        cells = [(r, run.col) for r in rows.tolist()]
+        grid.kind[rows - 1, run.col - 1], grid.num[rows - 1, run.col - 1], grid.obj[rows - 1, run.col - 1] = EMPTY, 0.0, None
+    for r, c in cells:
+        circular.add(run.sheet, r, c)
+    _keep(run, rows, "circular reference", reason, report)
 
 
 def model_iteration(book: Book) -> tuple[int, float] | None:
@@ -467,6 +537,7 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
                 edges[rid] |= index.writers(*area)
         components = strongly_connected(len(runs), edges)
         state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+        circular = CircularCells()      # cells left uncomputed by a circle (iterative calculation off)
         comp_of = np.empty(len(runs), np.int64)
         for k, comp in enumerate(components):
             comp_of[comp] = k
@@ -475,9 +546,9 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
             state[k] = 1
             comp = components[k]
             if len(comp) == 1 and comp[0] not in edges[comp[0]]:
-                _evaluate_run(runs[comp[0]], book, report, clock)
+                _evaluate_after_circles(runs[comp[0]], book, report, clock, circular)
             else:
-                _evaluate_cycle(comp, runs, book, report, clock)
+                _evaluate_cycle(comp, runs, book, report, clock, circular)
             state[k] = 2
 
         def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
@@ -493,7 +564,7 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     report.runs = len(runs)
     report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
     _mark_kept(model, report)
-    report.cells_computed = report.formula_cells - report.kept_count - report.circular_count
+    report.cells_computed = report.formula_cells - report.kept_count
     _collect_errors(model, report)
     return report
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ilt_xl.engine.cell_pieces import CellPieces, NulInXml
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
@@ -108,9 +109,9 @@ class ScannedCells:
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
     f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
     f_shared: list[bool]          # per formula cell: part of a shared formula
-    # FORMULA_CELL.split of the part (or its tolerant twin, see cut_formula_cells), whose formula
-    # cells are exactly those above; None when the part still has to be cut for write-back
-    pieces: list[bytes] | None
+    # the part cut around its formula cells (FORMULA_CELL, or its tolerant twin cut_formula_cells),
+    # whose formula cells are exactly those above; None when the part still has to be cut for write-back
+    pieces: CellPieces | None
     cut: Cut | None = None        # the tolerant cut whose pieces these are (careful path only)
     # the part's XML other than its cells (rows, autoFilter ...): small, searched for what
     # SUBTOTAL needs instead of the whole part
@@ -119,6 +120,10 @@ class ScannedCells:
     # leaves them in the pieces (read only for the cells the engine keeps: see
     # workbook_model.load_cached_values), the careful path lists them with the value cells
     cached_in_values: bool = True
+    # per formula cell, which distinct <f> element it holds (f_attrs[i] is distinct[codes[i]]), so
+    # that what depends on the attributes only is worked out once per distinct element; None when
+    # every cell has attributes of its own (the careful path)
+    f_codes: tuple[np.ndarray, list[dict]] | None = None
 
     @property
     def hidden_rows(self) -> np.ndarray:
@@ -179,12 +184,13 @@ def cell_types(attrs: Sequence[bytes]) -> np.ndarray:
     return t[codes]
 
 
-def cached_values(pieces: list[bytes], which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The values Excel cached in the formula cells ``which`` (their order in ``pieces``, a
-    :data:`FORMULA_CELL` split): (whether each holds one, its t attribute, its raw ``<v>`` text).
-    ``<v/>`` holds none; ``<v></v>`` holds empty text when t="str"."""
-    values = [pieces[4 + FIELDS * i] for i in which]
-    types = cell_types([pieces[2 + FIELDS * i] for i in which])
+def cached_values(pieces: CellPieces, which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values Excel cached in the formula cells ``which`` (their order in ``pieces``): (whether
+    each holds one, its t attribute, its raw ``<v>`` text). ``<v/>`` holds none; ``<v></v>``
+    holds empty text when t="str"."""
+    values = pieces.cached(which)
+    codes = pieces.attrs.codes[np.asarray(which, dtype=np.int64)]
+    types = cell_types(pieces.attrs.distinct)[codes] if len(codes) else np.zeros(0, object)
     held = np.fromiter(map(bool, values), bool, len(values))
     empty_text = np.flatnonzero(~held & (types == b"str")).tolist()
     held[empty_text] = [values[i] is not None for i in empty_text]
@@ -193,19 +199,14 @@ def cached_values(pieces: list[bytes], which: list[int]) -> tuple[np.ndarray, np
     return held, types, raw
 
 
-def _formula_fields(pieces: list[bytes], at: int) -> tuple[np.ndarray, list[dict], list[str]]:
-    """(codes, attributes, texts) of the ``<f>`` elements ``pieces[at::FIELDS]``, each distinct
-    element parsed once: a calculated column repeats one element on every row. The pieces then
-    share one bytes object per distinct element (the formula text is most of a planner's sheet:
-    100 MB held once per row would be held once per column)."""
-    if len(pieces) <= at:
-        return np.zeros(0, np.int64), [], []
-    codes, uniq = pd.factorize(np.asarray(pieces[at::FIELDS], dtype=object))
-    pieces[at::FIELDS] = uniq[codes].tolist()
+def _formula_fields(pieces: CellPieces) -> tuple[np.ndarray, list[dict], list[str]]:
+    """(codes, attributes, texts) of the ``<f>`` elements of the formula cells, each distinct
+    element parsed once: a calculated column repeats one element on every row."""
+    uniq = pieces.f_elements.distinct
     matches = [_F_ELEMENT.match(u) for u in uniq]
     attrs = [{k.decode(): x.decode() for k, x in _F_ATTR.findall(m.group(1))} for m in matches]
     texts = unescape_all([m.group(2) or b"" for m in matches])
-    return codes, attrs, texts
+    return pieces.f_elements.codes, attrs, texts
 
 
 _SPAN = 1 << 24      # bytes of sheet XML split at a time
@@ -237,26 +238,28 @@ def _spans(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
     yield carry
 
 
-def _split_formula_cells(data: bytes | Iterable[bytes]) -> list[bytes]:
-    """``FORMULA_CELL.split(data)``, a span of rows at a time, each cell's attributes, ``<f>``
-    element and cached value held once per distinct text: a 200,000-row table's 5 million formula
-    cells repeat a few hundred (split whole, they took 870 MB, now under half)."""
-    pieces: list[bytes] = []
-    pending: list[bytes] = []       # the text between two formula cells may cross spans
-    seen: dict[bytes | None, bytes | None] = {}
+def _split_formula_cells(data: bytes | Iterable[bytes]) -> tuple[CellPieces, np.ndarray, np.ndarray]:
+    """``FORMULA_CELL.split(data)``, a span of rows at a time, as :class:`CellPieces` (column by
+    column, never a list of every cell's pieces), and the rows and columns of the formula cells."""
+    pieces = CellPieces()
+    pending: list[bytes] = []       # the text before a formula cell may cross spans
+    rows, cols = [], []
     for span in _spans(data):
         part = FORMULA_CELL.split(span)
         pending.append(part[0])
         if len(part) > 1:
-            for at in (2, 3, 4):
-                part[at::FIELDS] = [seen.setdefault(x, x) for x in part[at::FIELDS]]
-            pieces.append(b"".join(pending))
-            pieces.extend(part[1:-1])
+            refs = part[1::FIELDS]
+            r, c = cell_refs(refs)
+            rows.append(r)
+            cols.append(c)
+            pieces.add([b"".join(pending), *part[FIELDS:-1:FIELDS]], refs, part[2::FIELDS], part[3::FIELDS],
+                       part[4::FIELDS])
             pending = [part[-1]]
-    if not pieces and isinstance(data, bytes):
-        return [data]               # no formula cell: the part itself, not a copy
-    pieces.append(b"".join(pending))
-    return pieces
+        del part
+    pieces.finish(data if not rows and isinstance(data, bytes) else b"".join(pending))
+    if not rows:
+        return pieces, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return pieces, np.concatenate(rows), np.concatenate(cols)
 
 
 def _cells_accounted(skeleton: bytes) -> bool:
@@ -286,19 +289,22 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     The formula and value cells the patterns match are well-formed by construction; what is
     left (rows, the elements around sheetData) is small and checked for balanced tags, so a
     malformed part never slips through the fast path."""
-    pieces = _split_formula_cells(data)
-    if len(pieces) > 1:
-        rest = b"".join(pieces[0::FIELDS])
-        if read_again is not None:
-            del data
-    else:
-        rest = pieces[0]
-
     def careful() -> ScannedCells:
         return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
 
+    try:
+        pieces, f_rows, f_cols = _split_formula_cells(data)
+    except NulInXml:        # not XML: the careful path says where
+        return careful()
+    if len(pieces):
+        rest = pieces.without_formula_cells()
+        if read_again is not None:
+            del data
+    else:
+        rest = pieces.tail
+
     start = rest.find(b"<sheetData")
-    if start < 0 or len(pieces[0]) < start or (len(pieces) > 1 and b"</sheetData>" not in pieces[-1]):
+    if start < 0 or len(pieces.head) < start or (len(pieces) and b"</sheetData>" not in pieces.tail):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
         return careful()
     end = rest.rfind(b"</sheetData>")
@@ -321,17 +327,17 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     del rest, skeleton, skeletons
     v_rows, v_cols = (np.concatenate([r[k] for r in refs]) for k in (0, 1))
     v_types, v_raw = np.concatenate(types), np.concatenate(raws)
-    codes, f_attrs, f_texts = _formula_fields(pieces, 3)
+    codes, f_attrs, f_texts = _formula_fields(pieces)
     fa = np.empty(len(f_attrs), dtype=object)
     fa[:] = f_attrs
     ft = np.asarray(f_texts, dtype=object)
     f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
-    f_rows, f_cols = cell_refs(pieces[1::FIELDS])
     return ScannedCells(
         v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
         f_rows=f_rows, f_cols=f_cols,
         f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
         f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around, cached_in_values=False,
+        f_codes=(codes, f_attrs),
     )
 
 
@@ -382,7 +388,7 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
             pass            # write-back names the problem if it ever comes to writing this part
     return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
                         np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.pieces if cut else None, cut=cut,
+                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.cells if cut else None, cut=cut,
                         around_cells=data)
 
 
@@ -393,7 +399,7 @@ class Cut:
     quoting). ``opens`` holds per cell what comes before its reference (``<x:c s="3" r="``) and
     ``prefix`` the namespace prefix of the cell elements (``b"x:"``, or ``b""``)."""
 
-    pieces: list[bytes]
+    cells: CellPieces
     opens: list[bytes]
     prefix: bytes
 
@@ -439,7 +445,7 @@ def cut_formula_cells(data: bytes) -> Cut:
         opens.append(b"<" + prefix + b'c r="')
         last = m.end()
     pieces.append(data[last:])
-    return Cut(pieces, opens, prefix)
+    return Cut(CellPieces.from_split(pieces), opens, prefix)
 
 
 def string_item_text(el, ns: str = _M) -> str:

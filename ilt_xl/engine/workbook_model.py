@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ilt_xl.engine.cell_pieces import CellPieces
 from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_xstrings, scan_sheet_xml, string_item_text,
                                       unescape, unescape_all)
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
@@ -72,7 +73,7 @@ class Sheet:
     tables: list[Table] = field(default_factory=list)
     # sheets with formulas: the part cut around its formula cells (sheet_scan.FORMULA_CELL), and
     # the CRC-32 and size its zip entry declares, so write-back patches it without scanning again
-    pieces: list[bytes] | None = field(default=None, repr=False)
+    pieces: CellPieces | None = field(default=None, repr=False)
     part_crc: tuple[int, int] | None = None
     cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
     # (the shared strings, the workbook's path) while the values Excel cached in the formula cells
@@ -150,15 +151,23 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
         moves = shift_formula(text, 1, 1) != text
         masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), text, moves)
     dependents = np.flatnonzero(shared & (texts == ""))
-    # the dependents of one shared formula share one attribute dict (one <f> text): read each once
-    ids = np.fromiter(map(id, cells.f_attrs), np.int64, len(cells.f_attrs))[dependents]
-    distinct, first, which = np.unique(ids, return_index=True, return_inverse=True)
-    si_of = np.empty(len(distinct), dtype=object)
-    si_of[:] = [cells.f_attrs[j].get("si", "") for j in dependents[first].tolist()]
-    sis = si_of[which.reshape(-1)]
-    groups, of_cell = np.unique(sis, return_inverse=True) if len(sis) else ((), np.zeros(0, np.int64))
-    for k, si in enumerate(groups):
-        which = dependents[of_cell == k]
+    # group the dependents by si, read once per distinct <f> element (the scan shares them): a
+    # counting sort of small group numbers, not a sort of 5 million si texts
+    codes, distinct = cells.f_codes or (np.arange(len(cells.f_attrs)), cells.f_attrs)
+    group_of: dict[str, int] = {}
+    group_of_code = np.array([group_of.setdefault(a.get("si", ""), len(group_of)) for a in distinct], np.int64)
+    sis = list(group_of)
+    cell_group = group_of_code[np.asarray(codes)[dependents]]
+    # numpy sorts 16-bit integers by radix, stably: each group's cells stay in their order
+    order = np.argsort(cell_group.astype(np.uint16) if len(sis) <= 1 << 16 else cell_group, kind="stable")
+    sizes = np.bincount(cell_group, minlength=len(sis))
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    for k in sorted(range(len(sis)), key=sis.__getitem__):
+        which = dependents[order[starts[k]:ends[k]]]
+        if not len(which):
+            continue
+        si = sis[k]
         if si not in masters:
             j = int(which[0])
             raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
-from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, Cut, cell_refs, cut_formula_cells, encode_xstring, in_prefix
+from ilt_xl.engine.cell_pieces import CellPieces
+from ilt_xl.engine.sheet_scan import FORMULA_CELL, Cut, cell_refs, cut_formula_cells, encode_xstring, in_prefix
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -98,66 +99,109 @@ def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | 
 def _patch(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> Iterator[bytes]:
     """:func:`patch_pieces` of a part read again: cut fast when its formula cells are all in the
     usual layout, else tolerantly (pretty-printed, prefixed, attributes in another order)."""
-    parts = FORMULA_CELL.split(data)
     f = sheet.formulas
-    if len(parts) // FIELDS == len(f.rows) and all(map(np.array_equal, cell_refs(parts[1::FIELDS]), (f.rows, f.cols))):
-        return patch_pieces(parts, sheet, values_only, source)
     try:
+        pieces = CellPieces.from_split(FORMULA_CELL.split(data))
+        if _lines_up(pieces, f):
+            return patch_pieces(pieces, sheet, values_only, source)
         cut = cut_formula_cells(data)
     except ValueError as exc:
         raise WorkbookError(source, f"sheet {sheet.name}: {exc}; nothing was written") from exc
-    return patch_pieces(cut.pieces, sheet, values_only, source, cut)
+    return patch_pieces(cut.cells, sheet, values_only, source, cut)
 
 
-def patch_pieces(parts: list[bytes], sheet: Sheet, values_only: bool, source: str | Path,
+def _lines_up(pieces: CellPieces, f) -> bool:
+    """Whether the formula cells of ``pieces`` are those of the sheet, in the same order."""
+    if len(pieces) != len(f.rows):
+        return False
+    for i, j, _, refs, _ in pieces.segments():
+        rows, cols = cell_refs(refs)
+        if not (np.array_equal(rows, f.rows[i:j]) and np.array_equal(cols, f.cols[i:j])):
+            return False
+    return True
+
+
+def patch_pieces(pieces: CellPieces, sheet: Sheet, values_only: bool, source: str | Path,
                  cut: Cut | None = None) -> Iterator[bytes]:
-    """The sheet part, given as its :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL` split (or as the
-    tolerant ``cut`` of a part in another layout), with every formula cell's cached value filled
-    (or its formula replaced), as consecutive segments. Formula cells the engine kept (see
+    """The sheet part, given cut around its formula cells (by :data:`~ilt_xl.engine.sheet_scan.FORMULA_CELL`,
+    or by the tolerant ``cut`` of a part in another layout), with every formula cell's cached value
+    filled (or its formula replaced), as consecutive segments. Formula cells the engine kept (see
     :attr:`~ilt_xl.engine.workbook_model.FormulaCells.kept`) keep their cached value as it was.
 
-    The formula cells appear in the part in the order the scanner listed them, so their new
-    values are computed for all cells at once and joined in between the pieces. The part is
-    checked before the first segment is produced; ``source`` names the workbook in an error.
+    The formula cells appear in the part in the order the scanner listed them; their new values
+    are worked out a segment (:data:`~ilt_xl.engine.cell_pieces.CHUNK` cells) at a time and joined
+    in between the pieces, so memory stays that of one segment. The part is checked before the
+    first segment is produced; ``source`` names the workbook in an error.
     """
-    if cut is not None:
-        parts = cut.pieces
-    refs, attrs, f_els = parts[1::FIELDS], parts[2::FIELDS], parts[3::FIELDS]
     f = sheet.formulas
     n = len(f.rows)
     # a fresh cut (not the very one the formula cells were read from) must line up with them
-    if parts is not sheet.pieces and (len(refs) != n or not all(map(np.array_equal, cell_refs(refs), (f.rows, f.cols)))):
-        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(refs)} could be patched "
+    if pieces is not sheet.pieces and not _lines_up(pieces, f):
+        raise WorkbookError(source, f"sheet {sheet.name}: {n} formula cells but {len(pieces)} could be patched "
                             "(unusual XML layout); nothing was written")
-    t, v = value_parts(sheet, f.rows, f.cols, values_only, close=b"</c>")
-    if f.kept is not None and not values_only:
-        # a kept cell without a cached value stays without one (not a made-up 0)
-        none = f.kept & (sheet.grid.kind[f.rows - 1, f.cols - 1] == EMPTY)
-        t[none], v[none] = _NUMBER, b"</c>"
-    if cut is not None and cut.prefix:
-        v = np.array([cut.prefixed(x) for x in v.tolist()] or [b""], dtype=object)[:n]
-    # the attributes after the reference, the old t replaced by the new one, once per distinct pair
-    attr_codes, distinct_attrs = pd.factorize(np.asarray(attrs, dtype=object))
-    pairs, pair_of = np.unique(attr_codes * len(_TYPE_ATTRS) + t, return_inverse=True)
-    middles = np.array([b'"' + _T_ATTR.sub(b"", distinct_attrs[p // len(_TYPE_ATTRS)]) + _TYPE_ATTRS[p % len(_TYPE_ATTRS)]
-                        + b">" for p in pairs.tolist()] or [b""], dtype=object)
-    if (parts is sheet.pieces and cut is None and not values_only and f.array_refs.count(None) == n
-            and _as_cached(parts, middles[pair_of], v)):
+    # a kept cell without a cached value stays without one (not a made-up 0)
+    kept_empty = (f.kept & (sheet.grid.kind[f.rows - 1, f.cols - 1] == EMPTY)
+                  if f.kept is not None and not values_only else None)
+    middles = _Middles(pieces.attrs.distinct)
+
+    def cell_values(i: int, j: int) -> tuple[np.ndarray, list[bytes]]:
+        t, v = value_parts(sheet, f.rows[i:j], f.cols[i:j], values_only, close=b"</c>")
+        if kept_empty is not None:
+            none = kept_empty[i:j]
+            t[none], v[none] = _NUMBER, b"</c>"
+        if cut is not None and cut.prefix:
+            return t, [cut.prefixed(x) for x in v.tolist()]
+        return t, v.tolist()
+
+    arrays = f.array_refs.count(None) != n
+    if (pieces is sheet.pieces and cut is None and not values_only and not arrays
+            and _as_cached(pieces, cell_values, middles)):
         return SAME_AS_INPUT
-    # one join over interleaved pieces (slice assignments run in C): per cell
-    # <c r=" | reference | " attrs t> | <f> | <v>value</v></c> | the text up to the next formula cell
-    out: list[bytes] = [b""] * (6 * n + 1)
-    out[0] = parts[0]
-    out[1::6] = cut.opens if cut is not None else [b'<c r="'] * n
-    out[2::6] = refs
-    out[3::6] = middles[pair_of].tolist()
-    out[4::6] = [b""] * n if values_only else f_els
-    out[5::6] = v.tolist()
-    out[6::6] = parts[FIELDS::FIELDS]
-    if f.array_refs.count(None) != n:
-        return iter([_patch_array_areas(b"".join(out), sheet, cut.prefix if cut is not None else b"")])
-    # segments of a few MB, so deflating the first ones overlaps joining the next
-    return (b"".join(out[i: i + _SEGMENT_PIECES]) for i in range(0, len(out), _SEGMENT_PIECES))
+    segments = _segments(pieces, values_only, cut, cell_values, middles)
+    if arrays:
+        return iter([_patch_array_areas(b"".join(segments), sheet, cut.prefix if cut is not None else b"")])
+    return segments
+
+
+class _Middles:
+    """What goes between a formula cell's reference and its ``<f>``: its other attributes, the old
+    t attribute replaced by the new one (``" s="3" t="str">``), made once per distinct pair."""
+
+    def __init__(self, attrs: list[bytes]) -> None:
+        self.attrs = attrs
+        size = len(attrs) * len(_TYPE_ATTRS)
+        self.table = np.empty(size, dtype=object)
+        self.made = np.zeros(size, bool)
+
+    def of(self, codes: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The middles of cells whose attributes are ``attrs[codes]`` and type codes ``t``."""
+        keys = codes.astype(np.int64) * len(_TYPE_ATTRS) + t
+        for k in np.unique(keys[~self.made[keys]]).tolist():
+            a, code = divmod(k, len(_TYPE_ATTRS))
+            self.table[k] = b'"' + _T_ATTR.sub(b"", self.attrs[a]) + _TYPE_ATTRS[code] + b">"
+            self.made[k] = True
+        return self.table[keys]
+
+
+def _segments(pieces: CellPieces, values_only: bool, cut: Cut | None, cell_values, middles: _Middles) -> Iterator[bytes]:
+    """The patched part, one segment of formula cells (and the text before each) at a time."""
+    f_elements = np.array(pieces.f_elements.distinct or [b""], dtype=object)
+    f_codes, attr_codes = pieces.f_elements.codes, pieces.attrs.codes
+    for i, j, before, refs, _ in pieces.segments():
+        m = j - i
+        t, v = cell_values(i, j)
+        # one join over interleaved pieces (slice assignments run in C): per cell
+        # the text before it | <c r=" | reference | " attrs t> | <f> | <v>value</v></c>
+        out: list[bytes] = [b""] * (6 * m)
+        out[0::6] = before
+        out[1::6] = cut.opens[i:j] if cut is not None else [b'<c r="'] * m
+        out[2::6] = refs
+        out[3::6] = middles.of(attr_codes[i:j], t).tolist()
+        if not values_only:
+            out[4::6] = f_elements[f_codes[i:j]].tolist()
+        out[5::6] = v
+        yield b"".join(out)
+    yield pieces.tail
 
 
 class _SameAsInput(tuple):
@@ -168,17 +212,24 @@ class _SameAsInput(tuple):
 SAME_AS_INPUT = _SameAsInput()
 
 
-def _as_cached(parts: list[bytes], middles: np.ndarray, values: np.ndarray) -> bool:
+def _as_cached(pieces: CellPieces, cell_values, middles: _Middles) -> bool:
     """Whether each formula cell patched (its attributes and t, its ``<v>`` and ``</c>``) would be
     what the part holds already: a recalculated workbook saved by Excel mostly is (its cached
-    values are right), and then the part need not be joined and deflated again."""
-    old_values = np.asarray(parts[4::FIELDS], dtype=object)
-    if len(old_values) == 0 or np.equal(old_values, None).any():
+    values are right), and then the part need not be joined and deflated again. Segment by
+    segment, stopping at the first difference."""
+    if len(pieces) == 0 or pieces.no_value.any():
         return False
-    attrs = np.asarray(parts[2::FIELDS], dtype=object)
-    if not (np.add(np.add(b'"', attrs, dtype=object), b">", dtype=object) == middles).all():
-        return False
-    return bool((np.add(np.add(b"<v>", old_values, dtype=object), b"</v></c>", dtype=object) == values).all())
+    as_read = np.array([b'"' + a + b">" for a in pieces.attrs.distinct], dtype=object)
+    codes = pieces.attrs.codes
+    for i, j, _, _, old in pieces.segments():
+        t, v = cell_values(i, j)
+        if not (as_read[codes[i:j]] == middles.of(codes[i:j], t)).all():
+            return False
+        old_values = np.asarray(old, dtype=object)
+        written = np.add(np.add(b"<v>", old_values, dtype=object), b"</v></c>", dtype=object)
+        if not (written == np.asarray(v, dtype=object)).all():
+            return False
+    return True
 
 
 _AREA_PATTERNS: dict[bytes, tuple] = {}
@@ -290,7 +341,6 @@ def _patch_array_areas(data: bytes, sheet: Sheet, prefix: bytes = b"") -> bytes:
 
 
 _BIG_PART = 1 << 20
-_SEGMENT_PIECES = 6 * 10_000     # ten thousand formula cells
 _CALC_CHAIN_REFERRERS = ("[Content_Types].xml", "xl/_rels/workbook.xml.rels")
 
 

@@ -334,3 +334,17 @@ def test_a_sheet_with_invalid_utf8_is_a_damaged_sheet_not_a_crash(tmp_path):
     src.write_bytes(damaged.getvalue())
     with pytest.raises(WorkbookError, match="sheet Plan is damaged: its cells cannot be read"):
         recalculate(src, tmp_path / "out.xlsx")
+
+
+def test_the_same_typed_text_on_consecutive_rows_reads_the_same_cells(tmp_path):
+    # =C1*10 typed (not filled) into B1:B3 reads C1 from every row, as in Excel
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C1"], ws["C2"], ws["C3"] = 1, 2, 3
+    ws["B1"], ws["B2"], ws["B3"] = "=C1*10", "=C1*10", "=C1*10"
+    ws["E1"] = 4
+    ws["A5"], ws["A6"] = "=SUM(C1:C3:E1)", "=SUM(C1:C2:C3)"     # a range operator on a range
+    report, out = _recalc(wb, tmp_path)
+    got = _values(out, "Sheet")
+    assert [got[f"B{r}"].value for r in (1, 2, 3)] == [10, 10, 10]
+    assert (got["A5"].value, got["A6"].value) == (10, 6)

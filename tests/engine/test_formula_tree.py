@@ -33,6 +33,7 @@ FORMULAS = [
     "$A21,'Sessions'!$E$2:$E$20001,\">=\"&B$5,'Sessions'!$E$2:$E$20001,\"<\"&B$6)",
     "IF(OR(N(C9)=0,ISTEXT(D9)),\"\",D9/C9-1)",
     "'\u2064odd'!A1+1",
+    "SUM(B2:E5:f)", "SUM(f:B2)", "B2:E5:$C$7",      # a range operator on a range: the name stays in the tree
 ]
 
 

@@ -302,6 +302,10 @@ def match(args: list[Val], ctx: Ctx) -> Val:
     vec = _vector_of(rng)
     if vec is None or (not look.per_row and look.shape != (1, 1)):
         return call_formulas("MATCH", args, ctx)
+    blank = look.block.kind == EMPTY
+    if t != 0 and blank.any():      # an approximate match looks a blank up as 0; an exact one finds nothing
+        b = look.block
+        look = Val(Block(np.where(blank, NUM, b.kind).astype(np.int8), np.where(blank, 0.0, b.num), b.obj), look.per_row)
     flat = look.block.obj.ravel()
     if t == 0:
         pos, wild = _first_positions(ctx, vec, look)
@@ -330,11 +334,22 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     rng = args[0]
     if rng.per_row:
         raise NotVectorisable("INDEX over a per-row range")
+    if len(args) > 3 and args[3].shape == (1, 1) and args[3].block.kind[0, 0] == ERR:
+        return Val(Block.errors((1, 1), args[3].block.obj[0, 0]))     # area_num's error
+    if len(args) > 3 and not args[3].per_row and args[3].shape != (1, 1):
+        # INDEX(ref, {1;2}, 1, {2;1}): each area_num, with the row and column in the same place
+        return apply_per_element(index, args, [i for i in (1, 2, 3) if i < len(args) and args[i].shape != (1, 1)], ctx)
+    if len(args) > 3 or rng.areas is not None:
+        rng = _area_numbered(rng, args[3] if len(args) > 3 else None)
+        if rng.ref is None and rng.areas is None and rng.block.kind[0, 0] == ERR and rng.shape == (1, 1):
+            return rng
+        args = [rng, *args[1:3]]
     row = args[1] if len(args) > 1 else None
     col = args[2] if len(args) > 2 else None
     nr, nc = rng.shape
-    if len(args) > 3 and args[3].shape == (1, 1) and args[3].block.kind[0, 0] == ERR:
-        return Val(Block.errors((1, 1), args[3].block.obj[0, 0]))     # area_num's error
+    for v in (row, col):        # a negative position is #VALUE!, whatever else is wrong
+        if v is not None and not v.per_row and v.shape == (1, 1) and v.block.kind[0, 0] == NUM and v.block.num[0, 0] <= -1:
+            return Val(Block.errors((1, 1), E_VALUE))
     if nr > 1 and nc > 1 and col is None and row is not None:
         if rng.ref is not None:         # a reference of rows and columns needs both positions
             return Val(Block.errors((1, 1), E_REF))
@@ -395,6 +410,26 @@ def index(args: list[Val], ctx: Ctx) -> Val:
         sheet, r0, c0, _, _ = rng.ref
         ref = (sheet, r0 + int(ri[0]), c0 + int(ci[0]), r0 + int(ri[0]), c0 + int(ci[0]))
     return Val(out, per_row, ref)
+
+
+def _area_numbered(rng: Val, area_num: Val | None) -> Val:
+    """INDEX's reference form: area ``area_num`` (1 when omitted) of a union, or of a single area
+    (where only 1 is valid): #REF! past the last area, #VALUE! for a number below 1 or an array."""
+    areas = rng.areas if rng.areas is not None else (rng,)
+    if area_num is None or (area_num.shape == (1, 1) and area_num.block.kind[0, 0] == EMPTY and not area_num.per_row):
+        k = 1
+    else:
+        if area_num.per_row:
+            raise NotVectorisable("INDEX with an area_num per row")
+        num, m, e = co.to_numbers(area_num.block)
+        if m is not None and m[0, 0]:
+            return Val(Block.errors((1, 1), e[0, 0]))
+        k = int(np.trunc(num[0, 0]))
+    if k < 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if k > len(areas):
+        return Val(Block.errors((1, 1), E_REF))
+    return areas[k - 1]
 
 
 def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) -> Val:

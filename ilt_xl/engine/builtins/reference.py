@@ -164,6 +164,8 @@ def _fn_rows_cols(which: str):
         a = args[0]
         if a.per_row:
             return Val(Block.numbers([[1.0]]))
+        if a.areas is not None:         # ROWS((A1:A2,C1:C2)): a union has no one size
+            return Val(Block.errors((1, 1), E_REF))
         if a.ref is None and a.shape == (1, 1) and a.block.kind[0, 0] == ERR:
             return a                    # ROWS(A1:B1 C1:D1): the empty intersection's #NULL!
         return Val(Block.numbers([[float(a.shape[0] + a.tail if which == "ROWS" else a.shape[1])]]))

@@ -214,9 +214,41 @@ def _text_one(v: Block, f: Block, ctx: Ctx):
     if time_only(section):
         got = format_time(shown, section)
         return E_VALUE if got is None else got
-    if is_date_section(section) and not 0 <= shown < LAST_SERIAL:
-        return E_VALUE                  # no date before 1900 or after 9999
+    if is_date_section(section):
+        if not 0 <= shown < LAST_SERIAL:
+            return E_VALUE              # no date before 1900 or after 9999
+        if shown < 1:                   # serial 0 is Excel's 0 January 1900 (a Saturday)
+            return _formatted(shown + 1, _day_zero(section), ctx)
     return _formatted(shown, _number_section(section), ctx)
+
+
+def _day_zero(section: str) -> str:
+    """A date section that shows day 0 of January 1900 when given 1 January: its day codes
+    (d, dd) become 0 and 00, its weekday codes (ddd, dddd) Sat and Saturday, as literals."""
+    out, i = [], 0
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = len(section) if end < 0 else end
+            out.append(section[i:end + 1])
+            i = end + 1
+        elif ch == "\\" and i + 1 < len(section):
+            out.append(section[i:i + 2])
+            i += 2
+        elif ch == "[":
+            end = section.find("]", i)
+            end = len(section) if end < 0 else end
+            out.append(section[i:end + 1])
+            i = end + 1
+        elif ch in "dD":
+            n = len(section[i:]) - len(section[i:].lstrip("dD"))
+            out.append('"' + ("0", "00", "Sat", "Saturday")[min(n, 4) - 1] + '"')
+            i += n
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def _valid_format(code: str) -> bool:

@@ -39,3 +39,14 @@ def test_index_rules_for_two_dimensional_sources():
     assert (got["F1"], got["F2"], got["F3"]) == ("#REF!", 3.0, "#DIV/0!")
     assert [got["G1"], got["G2"], got["G3"]] == ["#REF!", 4.0, 2.0]
     assert [got["H1"], got["I1"], got["J1"], got["K1"]] == [2.0, 4.0, 4.0, 5.0]
+
+
+def test_match_looks_a_blank_up_as_zero_when_approximate():
+    got = values({"A1": "=MATCH(B1,{-1.1,2.1,3.1,4.1})", "A2": "=MATCH(B1,{-1.1,0,3.1},0)",
+                  "A3": "=MATCH(B1,{1,2})", "A4": "=MATCH(B1,{0,1},1)"})
+    assert (got["A1"], got["A2"], got["A3"], got["A4"]) == (1.0, "#N/A", "#N/A", 1.0)
+
+
+def test_index_with_a_negative_position_is_value_error_before_anything_else():
+    got = values({"C1": 1, "D2": 2, "A1": "=INDEX(C1:E3,-1)", "A2": "=INDEX(C1:E3,1,-2)", "A3": "=INDEX(C1:E3,-1,9)"})
+    assert (got["A1"], got["A2"], got["A3"]) == ("#VALUE!", "#VALUE!", "#VALUE!")

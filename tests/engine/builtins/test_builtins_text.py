@@ -138,3 +138,16 @@ def test_value_reads_times_and_separators(formula, expected):
 ])
 def test_regexextract(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=TEXT(0,"dd/mm/yyyy")', "00/01/1900"),        # serial 0: Excel's 0 January 1900
+    ('=TEXT(0,"d/m/yyyy")', "0/1/1900"),
+    ('=TEXT(0.5,"dd-mmm hh:mm")', "00-Jan 12:00"),
+    ('=TEXT(0,"dddd, ddd")', "Saturday, Sat"),
+    ('=TEXT(0,"""day"" d")', "day 0"),              # quoted text keeps its d
+    ('=TEXT(0,"""-> ""#.00;-#;""SS""m;""ZERO""@")', "SS1"),     # the zero section is a date section
+    ('=TEXT(1,"dd/mm/yyyy")', "01/01/1900"),
+])
+def test_text_of_serial_zero_is_day_zero_of_january_1900(formula, expected):
+    assert value(formula) == expected

@@ -1,0 +1,164 @@
+"""A worksheet part cut around its formula cells, held column by column.
+
+``FORMULA_CELL.split`` gives five pieces per formula cell (reference, other attributes, ``<f>``,
+cached value, the text up to the next formula cell). Kept as a list, the 8 million formula cells
+of a 200,000-session planner were 40 million list slots and 16 million bytes objects (over 1 GB,
+most of it object headers). Here each kind of piece is a column: the attributes and the ``<f>``
+elements (a few distinct texts repeated on every row) as integer codes, the references, cached
+values and the text before each cell as NUL-joined chunks (XML holds no NUL character), which
+``bytes.split`` cuts apart again, a chunk at a time, at C speed. Write-back works chunk by chunk,
+so no list of every cell's pieces is ever built.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+CHUNK = 10_000       # formula cells per chunk: write-back's segment
+_NUL = b"\x00"
+
+
+class NulInXml(ValueError):
+    """The part holds a NUL character: not XML (and the pieces could not be told apart)."""
+
+
+class ByteColumn:
+    """Many short byte strings (one per formula cell, none holding NUL) as NUL-joined chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def append_chunk(self, items: list[bytes]) -> None:
+        chunk = _NUL.join(items)
+        if chunk.count(_NUL) != len(items) - 1:
+            raise NulInXml("the sheet's XML holds a NUL character")
+        self.chunks.append(chunk)
+
+    def chunk(self, k: int) -> list[bytes]:
+        return self.chunks[k].split(_NUL)
+
+    def joined(self) -> bytes:
+        """Every item, one after the other (without the separators)."""
+        return b"".join(c.replace(_NUL, b"") for c in self.chunks)
+
+
+class Codes:
+    """Byte strings repeated many times (a calculated column's ``<f>``, a style's attributes) as an
+    int32 code per cell into the distinct texts, which are held once."""
+
+    def __init__(self) -> None:
+        self.distinct: list[bytes] = []
+        self._code_of: dict[bytes, int] = {}
+        self._codes: list[np.ndarray] = []
+        self.codes = np.zeros(0, np.int32)
+
+    def append(self, items: list[bytes]) -> None:
+        local, uniq = pd.factorize(np.asarray(items, dtype=object))
+        known = self._code_of
+        ids = np.array([known.setdefault(u, len(known)) for u in uniq.tolist()], dtype=np.int32)
+        self._codes.append(ids[local] if len(local) else np.zeros(0, np.int32))
+
+    def finish(self) -> None:
+        self.distinct = list(self._code_of)
+        self.codes = np.concatenate(self._codes) if self._codes else np.zeros(0, np.int32)
+        self._codes = []
+
+
+@dataclass
+class CellPieces:
+    """The part's text around and of its formula cells. Cell ``i`` is, in the part,
+    ``before[i] <c r="refs[i]" attrs[i]> f_elements[i] <v>values[i]</v></c>``; ``tail`` follows
+    the last one. ``no_value`` marks the cells without a cached ``<v>`` (``<v/>`` or none at all),
+    whose ``values`` item is empty. Chunk ``k`` of every column holds the same cells."""
+
+    before: ByteColumn = field(default_factory=ByteColumn)
+    refs: ByteColumn = field(default_factory=ByteColumn)
+    values: ByteColumn = field(default_factory=ByteColumn)
+    attrs: Codes = field(default_factory=Codes)
+    f_elements: Codes = field(default_factory=Codes)
+    tail: bytes = b""
+    no_value: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # cells per chunk
+    _no_value: list = field(default_factory=list, repr=False)
+
+    def add(self, before: list[bytes], refs: list[bytes], attrs: list[bytes], f_elements: list[bytes],
+            values: list[bytes | None]) -> None:
+        """Append consecutive formula cells, given as the fields of a ``FORMULA_CELL`` split."""
+        for a in range(0, len(refs), CHUNK):
+            b = a + CHUNK
+            vs = values[a:b]
+            none = np.zeros(len(vs), bool)
+            if vs.count(None):
+                held = np.asarray(vs, dtype=object)
+                none = np.equal(held, None)
+                held[none] = b""
+                vs = held.tolist()
+            self._no_value.append(none)
+            self.before.append_chunk(before[a:b])
+            self.refs.append_chunk(refs[a:b])
+            self.values.append_chunk(vs)
+            self.attrs.append(attrs[a:b])
+            self.f_elements.append(f_elements[a:b])
+
+    def finish(self, tail: bytes) -> CellPieces:
+        self.tail = tail
+        self.attrs.finish()
+        self.f_elements.finish()
+        self.sizes = np.array([len(x) for x in self._no_value], dtype=np.int64)
+        self.no_value = np.concatenate(self._no_value) if self._no_value else np.zeros(0, bool)
+        self._no_value = []
+        return self
+
+    @classmethod
+    def from_split(cls, parts: list[bytes], fields: int = 5) -> CellPieces:
+        """From a whole ``FORMULA_CELL.split`` (or a tolerant cut laid out alike)."""
+        pieces = cls()
+        pieces.add([parts[0], *parts[fields:-1:fields]], parts[1::fields], parts[2::fields], parts[3::fields],
+                   parts[4::fields])
+        return pieces.finish(parts[-1])
+
+    def __len__(self) -> int:
+        return len(self.no_value)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """The first cell of each chunk, then the number of cells."""
+        return np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+
+    @property
+    def head(self) -> bytes:
+        """The text before the first formula cell."""
+        return self.before.chunks[0].split(_NUL, 1)[0] if self.before.chunks else self.tail
+
+    def without_formula_cells(self) -> bytes:
+        """The part with every formula cell (and its cached value) cut out."""
+        return self.before.joined() + self.tail
+
+    def cached(self, which: np.ndarray) -> list[bytes | None]:
+        """The ``<v>`` text of the cells ``which`` (None where there is none), read chunk by chunk."""
+        which = np.asarray(which, dtype=np.int64)
+        out: list[bytes | None] = [None] * len(which)
+        if not len(which):
+            return out
+        bounds = self.bounds
+        chunk_of = np.searchsorted(bounds, which, side="right") - 1
+        order = np.argsort(chunk_of, kind="stable")
+        sorted_chunks = chunk_of[order]
+        cut = np.flatnonzero(np.diff(sorted_chunks)) + 1
+        for group in np.split(order, cut):
+            k = int(chunk_of[group[0]])
+            items = self.values.chunk(k)
+            for j, i in zip(group.tolist(), (which[group] - bounds[k]).tolist()):
+                out[j] = items[i]
+        for j in np.flatnonzero(self.no_value[which]).tolist():
+            out[j] = None
+        return out
+
+    def segments(self) -> Iterator[tuple[int, int, list[bytes], list[bytes], list[bytes]]]:
+        """Per chunk: (first cell, end, befores, refs, cached values)."""
+        bounds = self.bounds
+        for k in range(len(self.sizes)):
+            yield int(bounds[k]), int(bounds[k + 1]), self.before.chunk(k), self.refs.chunk(k), self.values.chunk(k)

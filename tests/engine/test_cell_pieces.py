@@ -1,0 +1,57 @@
+"""The part cut around its formula cells, held column by column (ilt_xl.engine.cell_pieces): the
+same cells, cached values and text as one whole FORMULA_CELL.split, however the part arrives
+(streamed spans) and however the cells fall into chunks; write-back gives back the very part."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ilt_xl.engine import cell_pieces, sheet_scan
+from ilt_xl.engine.cell_pieces import CellPieces
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, scan_sheet_xml
+
+
+def _part(rows: int) -> bytes:
+    cells = []
+    for r in range(1, rows + 1):
+        v = b"" if r % 7 == 0 else f"<v>{r * 1.5}</v>".encode()     # some without a cached value
+        text = b'<c r="C%d" t="str"><f>"x"&amp;A%d</f><v></v></c>' % (r, r) if r % 5 == 0 else b""
+        cells.append(b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" s="2"><f>A%d*2</f>%s</c>%s</row>'
+                     % (r, r, r, r, r, v, text))
+    return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            + b"".join(cells) + b"</sheetData></worksheet>")
+
+
+def _as_split(p: CellPieces) -> list:
+    """The pieces as a FORMULA_CELL split: the oracle they are compared with."""
+    out = []
+    values = p.cached(np.arange(len(p)))
+    for k, (i, j, before, refs, _) in enumerate(p.segments()):
+        for n in range(j - i):
+            out += [before[n], refs[n], p.attrs.distinct[p.attrs.codes[i + n]],
+                    p.f_elements.distinct[p.f_elements.codes[i + n]], values[i + n]]
+    return [out[0], *[x for c in range(len(p)) for x in out[FIELDS * c + 1: FIELDS * c + 5] + [
+        out[FIELDS * (c + 1)] if c + 1 < len(p) else p.tail]]] if len(p) else [p.tail]
+
+
+@pytest.mark.parametrize("chunk, span", [(10_000, 1 << 24), (3, 200), (1, 57)])
+def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span):
+    monkeypatch.setattr(cell_pieces, "CHUNK", chunk)
+    monkeypatch.setattr(sheet_scan, "_SPAN", span)
+    part = _part(40)
+    whole = FORMULA_CELL.split(part)
+    streamed = scan_sheet_xml(iter([part[i:i + 100] for i in range(0, len(part), 100)]), "p.xlsx", "S",
+                              read_again=lambda: part)
+    assert streamed.cut is None and len(streamed.pieces) == len(whole) // FIELDS == 48
+    assert _as_split(streamed.pieces) == whole
+    # cells without a cached value are told from an empty one (<v></v> of a text formula)
+    held = streamed.pieces.cached(np.array([7, 5, 0]))
+    assert held == [None, b"", b"1.5"]          # B7 has none, C5 cached empty text, B1 1.5
+    assert streamed.f_rows[:3].tolist() == [1, 2, 3] and streamed.f_cols[:3].tolist() == [2, 2, 2]
+
+
+def test_a_nul_character_sends_the_part_to_the_careful_path_which_refuses_it():
+    from ilt_xl.xlsx import WorkbookError
+    part = _part(3).replace(b"<v>2</v>", b"<v>2\x00</v>")
+    with pytest.raises(WorkbookError, match="not well-formed"):
+        scan_sheet_xml(part, "p.xlsx", "S")
