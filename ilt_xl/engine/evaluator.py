@@ -9,6 +9,7 @@ that run cell by cell with the same code (n = 1).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,12 @@ class Ctx:
     @property
     def n(self) -> int:
         return len(self.rows)
+
+
+def with_rows(ctx: Ctx, rows: np.ndarray) -> Ctx:
+    """``ctx`` for some of its rows (``rows``, ascending): what a lazy branch is evaluated over.
+    The values memoised for the run's rows are not for these: the memo starts empty."""
+    return dataclasses.replace(ctx, rows=rows, memo={})
 
 
 class Book:

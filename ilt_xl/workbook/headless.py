@@ -23,9 +23,7 @@ from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_availability_colours, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
-from ilt_xl.schema import PLANNER
 from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows, table_column_names
-from ilt_xl.xlsx.errors import WorkbookError
 
 COMMANDS = (*macros.MACROS, "validate")
 
@@ -60,24 +58,12 @@ def compute(name: str, planner) -> tuple[str, pd.DataFrame]:
     return macro.table, macro.rows(planner.tables, planner.settings)
 
 
-# Cells one command rewrites in a table at most. The writer holds each cell of the sheet as text
-# (about 330 bytes apiece at its peak): 200,000 sessions' Allocation (6.4 million cells) took
-# 3.3 GB. Over this, the command refuses before writing anything (issue 14: within 2 GB or a
-# clear refusal).
-MAX_WRITTEN_CELLS = 2_000_000
-
-
 def write_rows(editor: PackageEditor, name: str, table: str, rows: pd.DataFrame) -> None:
     """Write ``rows`` into ``table`` of ``editor``, adding the sheet when the macro may create it.
 
-    Refuses (:class:`~ilt_xl.xlsx.WorkbookError`) when the table would exceed
-    :data:`MAX_WRITTEN_CELLS`."""
-    width = max(rows.shape[1], len(table_column_names(editor, table)) if editor.has_table(table) else 0)
-    if len(rows) * width > MAX_WRITTEN_CELLS:
-        raise WorkbookError(editor.path, f"{name} would write {len(rows):,} rows x {width} columns = "
-                                         f"{len(rows) * width:,} cells into table {table}, over the "
-                                         f"{MAX_WRITTEN_CELLS:,} cells a command rewrites within 2 GB of memory; "
-                                         "nothing was written (split the planner, e.g. by year)")
+    The rows are streamed into the sheet when the package is saved (a 200,000-session Allocation,
+    6.4 million cells, within 2 GB); a table that would not fit a worksheet (past row 1,048,576) is
+    refused (:class:`~ilt_xl.xlsx.WorkbookError`) before anything is written."""
     created = name == "validate" or macros.MACROS[name].created
     reshape = name != "validate" and macros.MACROS[name].reshape
     if created and not editor.has_table(table):

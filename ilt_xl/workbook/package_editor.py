@@ -19,7 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from xml.sax.saxutils import quoteattr
 
 import defusedxml.ElementTree as safe_et
@@ -37,6 +37,16 @@ REL_TABLE = NS_DOC_REL + "/table"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
+
+
+@dataclass(frozen=True)
+class StreamedPart:
+    """A part written in pieces when the package is saved: ``chunks()`` yields its bytes (it may be
+    called more than once); ``size_hint`` is a generous estimate of its size (a part past 2 GiB
+    needs zip64, chosen before writing)."""
+
+    chunks: Callable[[], Iterator[bytes]]
+    size_hint: int
 
 
 class OutputError(Exception):
@@ -103,7 +113,8 @@ class PackageEditor:
         self._source = package = open_xlsx(self.path)
         try:
             self._infos = {info.filename: info for info in package.zip.zip.infolist()}
-            self._data: dict[str, bytes | None] = dict.fromkeys(self._infos)    # None: not read, unchanged
+            # None: not read, unchanged; a StreamedPart: made in pieces when saved
+            self._data: dict[str, bytes | StreamedPart | None] = dict.fromkeys(self._infos)
             self.workbook_part = package.workbook_part
             self.date1904 = package.date1904
             sheet_parts = {s.name: s.part for s in package.sheets}
@@ -153,7 +164,28 @@ class PackageEditor:
         data = self._data[name]
         if data is None:
             data = self._data[name] = self._source.zip.read(name)
+        elif isinstance(data, StreamedPart):   # an edit of an edited part: made whole once
+            data = self._data[name] = b"".join(data.chunks())
         return data
+
+    def source_of(self, name: str) -> Callable[[], Iterator[bytes]]:
+        """Part ``name`` as it is now, to be read (more than once) in pieces: for a part too big to
+        hold whole. What it reads stays the same when the part is written afterwards."""
+        name = self.stored_name(name)
+        if name not in self._data:
+            raise WorkbookError(self.path, f"part {name} is missing from the package")
+        data = self._data[name]
+        if data is None:
+            return lambda: self._source.zip.chunks(name)
+        if isinstance(data, StreamedPart):
+            return data.chunks
+        return lambda: iter((data,))
+
+    def write_streamed(self, name: str, chunks: Callable[[], Iterator[bytes]], size_hint: int) -> None:
+        """Replace (or add) part ``name`` with the bytes ``chunks()`` yields when the package is saved."""
+        name = self.stored_name(name)
+        self._data[name] = StreamedPart(chunks, size_hint)
+        self.changed.add(name)
 
     def text(self, name: str) -> str:
         """Part ``name`` decoded as UTF-8 XML (Excel writes nothing else)."""
@@ -292,6 +324,11 @@ class PackageEditor:
                     info.compress_type = zipfile.ZIP_DEFLATED
                 else:
                     info = _fresh_info(info)
+                if isinstance(data, StreamedPart):
+                    with out.open(info, "w", force_zip64=data.size_hint > zipfile.ZIP64_LIMIT // 2) as part:
+                        for chunk in data.chunks():
+                            part.write(chunk)
+                    continue
                 if data is not None:
                     out.writestr(info, data)
                     continue

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -44,7 +44,8 @@ from ilt_xl.core.serial_dates import DATE1904_OFFSET, datetime64_to_serial, to_s
 from ilt_xl.workbook.date_styles import StyleBook
 from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation, prefix_of
 from ilt_xl.workbook.new_sheet import add_table_sheet
-from ilt_xl.xlsx.cells import CellRange, cell_address, column_index, column_letter
+from ilt_xl.workbook.sheet_stream import SheetStream
+from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS, CellRange, cell_address, column_index, column_letter
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.xml_text import xml_text
 
@@ -83,58 +84,75 @@ def _drop_attrs(text: str, names: Iterable[str]) -> str:
     return text
 
 
-class _SheetXml:
-    """The text of a worksheet part cut into: before the rows, the rows, after the rows."""
+class _RowSyntax:
+    """Rows and cells of one worksheet part, in its namespace prefix (``x:row`` where it is written so)."""
 
-    def __init__(self, text: str, where: str) -> None:
-        root = re.search(r"<(?:(\w+):)?worksheet\b", text)
-        if root is None:
-            raise ValueError(f"{where}: not a worksheet part")
-        self.prefix = f"{root.group(1)}:" if root.group(1) else ""
-        p = re.escape(self.prefix)
-        self._row = re.compile(rf"<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)", re.S)
-        self._cell = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)", re.S)
-        data = re.search(rf"<{p}sheetData\b[^>]*?(?:/>|>(.*?)</{p}sheetData>)", text, re.S)
-        if data is None:
-            raise ValueError(f"{where}: the worksheet has no <sheetData>")
-        self.head = text[: data.start()]
-        self.tail = text[data.end():]
-        self.rows: dict[int, _Row] = {}
-        previous = 0
-        for m in self._row.finditer(data.group(1) or ""):
-            attrs = _attrs(m.group(1))
-            number = int(attrs["r"]) if "r" in attrs else previous + 1
-            previous = number
-            self.rows[number] = _Row(number, _drop_attrs(m.group(1), ("r", "spans")), *self._cells(number, m.group(2) or ""))
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        p = re.escape(prefix)
+        self.cell = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)", re.S)
 
-    def _cells(self, row: int, inner: str) -> tuple[list[_Cell], str]:
+    def row(self, number: int, attrs: str, inner: str) -> _Row:
         cells, column = [], 0
-        for m in self._cell.finditer(inner):
+        for m in self.cell.finditer(inner):
             ref = _attrs(m.group(1)).get("r")
             ref_match = _CELL_REF.match(ref or "")
             column = column_index(ref_match.group(1)) if ref_match else column + 1
-            xml = m.group(0) if ref_match else m.group(0).replace("<" + self.prefix + "c", f'<{self.prefix}c r="{cell_address(row, column)}"', 1)
+            xml = m.group(0) if ref_match else m.group(0).replace("<" + self.prefix + "c", f'<{self.prefix}c r="{cell_address(number, column)}"', 1)
             cells.append(_Cell(column, xml))
-        return cells, self._cell.sub("", inner).strip()
+        return _Row(number, _drop_attrs(attrs, ("r", "spans")), cells, self.cell.sub("", inner).strip())
+
+    def render(self, row: _Row, cells: list[_Cell] | None = None) -> str:
+        """The row's XML (cells in column order), or "" for a row with neither content nor attributes."""
+        p = self.prefix
+        cells = row.cells if cells is None else cells
+        body = "".join(c.xml for c in sorted(cells, key=lambda c: c.column)) + row.tail
+        if not body and not row.attrs.strip():
+            return ""
+        return f'<{p}row r="{row.number}"{row.attrs}>{body}</{p}row>' if body else f'<{p}row r="{row.number}"{row.attrs}/>'
+
+
+class _SheetXml:
+    """A (small) worksheet part cut into: before the rows, the rows, after the rows."""
+
+    def __init__(self, data: bytes, path, where: str) -> None:
+        stream = SheetStream((data,), path, where)
+        self.prefix, self.head = stream.prefix, stream.head
+        self.syntax = _RowSyntax(stream.prefix)
+        self.rows: dict[int, _Row] = {n: self.syntax.row(n, attrs, inner) for n, attrs, inner in stream.rows()}
+        self.tail = stream.tail
 
     def render(self) -> str:
-        p = self.prefix
-        parts = []
-        for number in sorted(self.rows):
-            row = self.rows[number]
-            body = "".join(c.xml for c in sorted(row.cells, key=lambda c: c.column)) + row.tail
-            if not body and not row.attrs.strip():
-                continue
-            parts.append(f'<{p}row r="{number}"{row.attrs}>{body}</{p}row>' if body else f'<{p}row r="{number}"{row.attrs}/>')
-        return f"{self.head}<{p}sheetData>{''.join(parts)}</{p}sheetData>{self.tail}"
+        rows = "".join(self.syntax.render(self.rows[n]) for n in sorted(self.rows))
+        return f"{self.head}<{self.prefix}sheetData>{rows}</{self.prefix}sheetData>{self.tail}"
 
     def dimension(self) -> str:
         """The used range of the (edited) rows, as Excel's ``<dimension ref>`` wants it."""
-        rows = [n for n, r in self.rows.items() if r.cells]
-        if not rows:
+        extent = _Extent()
+        for number, row in self.rows.items():
+            for cell in row.cells:
+                extent.add(number, cell.column)
+        return extent.ref()
+
+
+class _Extent:
+    """The used range of a sheet, grown cell by cell (or by blocks)."""
+
+    def __init__(self) -> None:
+        self.bounds: list[int] | None = None     # first row, last row, first column, last column
+
+    def add(self, row: int, column: int, last_row: int | None = None, last_column: int | None = None) -> None:
+        last_row, last_column = last_row or row, last_column or column
+        if self.bounds is None:
+            self.bounds = [row, last_row, column, last_column]
+            return
+        b = self.bounds
+        b[0], b[1], b[2], b[3] = min(b[0], row), max(b[1], last_row), min(b[2], column), max(b[3], last_column)
+
+    def ref(self) -> str:
+        if self.bounds is None:
             return "A1"
-        columns = [c.column for n in rows for c in self.rows[n].cells]
-        first, last = cell_address(min(rows), min(columns)), cell_address(max(rows), max(columns))
+        first, last = cell_address(self.bounds[0], self.bounds[2]), cell_address(self.bounds[1], self.bounds[3])
         return first if first == last else f"{first}:{last}"
 
 
@@ -285,10 +303,6 @@ def replace_table_rows(
     info = package.table(table)
     where = f"sheet {info.sheet}, table {info.name}"
     part = _TablePart(package, info)
-    try:
-        sheet = _SheetXml(package.text(info.sheet_part), f"{package.path}: {where}")
-    except ValueError as exc:
-        raise WorkbookError(package.path, str(exc)) from exc
     styles = StyleBook(package)
 
     old_names = [c.name for c in part.columns]
@@ -306,76 +320,59 @@ def replace_table_rows(
             if column.formula is not None and frame[name].notna().any():
                 raise WorkbookError(package.path, f"{where}: column {name} is calculated; its values come from its formula")
 
-    first_col = part.range.first_column
-    old_last_col = part.range.last_column
-    new_last_col = first_col + len(columns) - 1
-    header_row, first_row = part.range.first_row, part.first_data_row
-    old_last = part.last_data_row
-    count = max(len(frame), 1)
-    new_last = first_row + count - 1
-    span = range(first_col, max(old_last_col, new_last_col) + 1)
+    first_row = part.first_data_row
+    region = _Region(part.range.first_row, first_row, part.last_data_row, first_row + max(len(frame), 1) - 1,
+                     part.totals_rows, part.range.first_column, part.range.last_column,
+                     part.range.first_column + len(columns) - 1, reshape)
+    _refuse_beyond_the_grid(package, where, region)
+    source = package.source_of(info.sheet_part)
+    scan = _scan(source, package.path, where, region, part.range.last_row if part.totals_rows else None)
 
-    template_row = sheet.rows.get(first_row)
+    template_row = scan.rows.get(first_row)
     template_cells = {c.column: c for c in template_row.cells} if template_row else {}
-    column_styles = [_style_of(template_cells.get(first_col + i), styles, first_col + i, sheet) for i in range(len(columns))]
-    formulas = [_formula_of(col, template_cells.get(first_col + i), sheet, where, package) for i, col in enumerate(columns)]
-    totals = sheet.rows.get(part.range.last_row) if part.totals_rows else None
-    totals_cells = [c for c in totals.cells if c.column in span] if totals is not None else []
+    column_styles = [_style_of(template_cells.get(region.first_col + i), region.first_col + i, scan)
+                     for i in range(len(columns))]
+    formulas = [_formula_of(col, template_cells.get(region.first_col + i), scan, where, package)
+                for i, col in enumerate(columns)]
+    totals = scan.rows.get(part.range.last_row) if part.totals_rows else None
+    totals_cells = [c for c in totals.cells if c.column in region.span] if totals is not None else []
+    scan.refuse_conflicts(package.path, where)
 
-    _check_room(sheet, package, where, first_col, old_last_col, new_last_col, header_row, old_last + part.totals_rows,
-                new_last + part.totals_rows, first_row)
-    _check_shared_formulas(sheet, package, where, span, first_row, max(old_last, new_last) + part.totals_rows)
-
-    # Remove the old data (and totals) cells, keep what sits beside the table.
-    for number in range(first_row, max(old_last, new_last) + part.totals_rows + 1):
-        row = sheet.rows.get(number)
-        if row is not None:
-            row.cells = [c for c in row.cells if c.column not in span]
-    writer = _CellWriter(sheet.prefix, DATE1904_OFFSET if package.date1904 else 0)
-    row_numbers = np.arange(first_row, new_last + 1)
-    grid = np.empty((count, len(columns)), dtype=object)
-    frame_columns = {str(c).upper(): c for c in frame.columns}
+    writer = _CellWriter(scan.prefix, DATE1904_OFFSET if package.date1904 else 0)
+    free_si = _free_shared_indexes(scan.si_in_use)
+    makers = []
     for i, column in enumerate(columns):
-        letter = column_letter(first_col + i)
-        refs = np.char.add(letter, row_numbers.astype(str)).astype(object)
+        letter = column_letter(region.first_col + i)
         style = f' s="{column_styles[i]}"' if column_styles[i] else ""
+        source_name = {str(c).upper(): c for c in frame.columns}.get(column.name.upper())
         if formulas[i] is not None:
-            grid[:, i] = _formula_cells(writer, refs, style, formulas[i], row_numbers)
-            continue
-        source = frame_columns.get(column.name.upper())
-        if source is None or len(frame) == 0:
-            grid[:, i] = np.frompyfunc(lambda ref, s=style: f'<{writer.c} r="{ref}"{s}/>', 1, 1)(refs)
-            continue
-        values = _column_values(frame[source], writer.date_offset)
-        date_style = style if styles.is_date(column_styles[i]) else f' s="{styles.date_style()}"'
-        if pd.api.types.is_datetime64_any_dtype(frame[source].dtype):
-            style = date_style      # serials of a date column must show as dates, whatever the template row says
-        grid[:, i] = np.frompyfunc(lambda ref, v, s=style, d=date_style: writer.cell(ref, s, v, d), 2, 1)(refs, values)
+            makers.append(_FormulaCells(writer, letter, style, _formula_at(formulas[i], first_row),
+                                        region, None if region.new_last == first_row else next(free_si)))
+        elif source_name is None or len(frame) == 0:
+            makers.append(_BlankCells(writer, letter, style))
+        else:
+            date_style = style if styles.is_date(column_styles[i]) else f' s="{styles.date_style()}"'
+            if pd.api.types.is_datetime64_any_dtype(frame[source_name].dtype):
+                style = date_style      # serials of a date column must show as dates, whatever the template row says
+            makers.append(_ValueCells(writer, letter, style, date_style, source_name))
 
-    row_attrs = template_row.attrs if template_row else ""
-    for k, number in enumerate(row_numbers.tolist()):
-        row = sheet.rows.setdefault(number, _Row(number, row_attrs, [], ""))
-        row.cells.extend(_Cell(first_col + i, xml) for i, xml in enumerate(grid[k]))
-    if totals is not None:
-        moved = sheet.rows.setdefault(new_last + 1, _Row(new_last + 1, totals.attrs, [], ""))
-        moved.cells.extend(_Cell(c.column, _move_cell(c.xml, c.column, new_last + 1))
-                           for c in totals_cells)
+    moved = _Row(region.new_last + 1, totals.attrs, [_Cell(c.column, _move_cell(c.xml, c.column, region.new_last + 1))
+                                                     for c in totals_cells], "") if totals is not None else None
+    header = None
     if reshape:
-        header = sheet.rows.setdefault(header_row, _Row(header_row, "", [], ""))
-        header_style = next((c.xml for c in header.cells if c.column == first_col), "")
+        old_header = scan.rows.get(region.header_row)
+        header_style = next((c.xml for c in old_header.cells if c.column == region.first_col), "") if old_header else ""
         style = _attrs(header_style.split(">", 1)[0]).get("s") if header_style else None
-        header.cells = [c for c in header.cells if c.column not in span]
-        header.cells.extend(
-            _Cell(first_col + i, writer.cell(cell_address(header_row, first_col + i), f' s="{style}"' if style else "", c.name, ""))
-            for i, c in enumerate(columns))
-
-    table_ref = CellRange(header_row, first_col, new_last + part.totals_rows, new_last_col)
-    sheet_text = _set_dimension(sheet.render(), sheet.prefix, sheet.dimension())
-    sheet_text = _extend_ranges(sheet_text, first_col, old_last_col, first_row, old_last, new_last)
-    package.write(info.sheet_part, sheet_text)
-    package.write(info.table_part, _table_text(part, columns if reshape else None, table_ref, new_last))
+        header = [_Cell(region.first_col + i, writer.cell(cell_address(region.header_row, region.first_col + i),
+                                                          f' s="{style}"' if style else "", c.name, ""))
+                  for i, c in enumerate(columns)]
+    rewrite = _Rewrite(source, package.path, where, region, scan, frame, makers,
+                       template_row.attrs if template_row else "", moved, header)
+    package.write_streamed(info.sheet_part, rewrite.chunks, scan.size + rewrite.estimated_bytes())
+    table_ref = CellRange(region.header_row, region.first_col, region.new_last + part.totals_rows, region.new_last_col)
+    package.write(info.table_part, _table_text(part, columns if reshape else None, table_ref, region.new_last))
     styles.save()
-    _prune_calc_chain(package, info, span, first_row, max(old_last, new_last) + part.totals_rows + 1, header_row if reshape else None)
+    _prune_calc_chain(package, info, region.span, first_row, region.clear_end + 1, region.header_row if reshape else None)
     return info
 
 
@@ -404,14 +401,327 @@ def write_tables(
 
 
 # ---------------------------------------------------------------------------------------------
+# The rewrite, streamed: one pass to learn what the sheet holds, one to write the new part
+# ---------------------------------------------------------------------------------------------
+_BLOCK_ROWS = 5_000     # new rows built at a time: memory stays flat however long the table
+_PIECE_CHARS = 4 << 20  # text gathered before it goes to the zip
+
+
+@dataclass(frozen=True)
+class _Region:
+    """The rows and columns of the table before and after the rewrite."""
+
+    header_row: int
+    first_row: int
+    old_last: int           # last data row before, and after
+    new_last: int
+    totals_rows: int
+    first_col: int
+    old_last_col: int
+    new_last_col: int
+    reshape: bool
+
+    @property
+    def clear_end(self) -> int:
+        """The last row whose table cells are removed (the old or new end, with the totals row)."""
+        return max(self.old_last, self.new_last) + self.totals_rows
+
+    @property
+    def span(self) -> range:
+        return range(self.first_col, max(self.old_last_col, self.new_last_col) + 1)
+
+    def holds(self, row: int) -> bool:
+        return self.first_row <= row <= self.clear_end
+
+    def growth(self) -> list[tuple[int, int, int, int]]:
+        """(top, bottom, left, right) of the cells the table grows over, which must be empty."""
+        old_end, new_end = self.old_last + self.totals_rows, self.new_last + self.totals_rows
+        regions = []
+        if new_end > old_end:
+            regions.append((old_end + 1, new_end, self.first_col, self.new_last_col))
+        if self.new_last_col > self.old_last_col:
+            regions.append((self.header_row, new_end, self.old_last_col + 1, self.new_last_col))
+        return regions
+
+
+def _refuse_beyond_the_grid(package: PackageEditor, where: str, region: _Region) -> None:
+    """A table past Excel's last row or column cannot be written by anyone: refuse before anything is."""
+    last_row = region.new_last + region.totals_rows
+    if last_row > MAX_ROWS or region.new_last_col > MAX_COLUMNS:
+        rows = region.new_last - region.first_row + 1
+        raise WorkbookError(package.path, f"{where}: {rows:,} rows x {region.new_last_col - region.first_col + 1} "
+                                          f"columns would end at row {last_row:,}, column {region.new_last_col:,}, past "
+                                          f"a worksheet's {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns; nothing was "
+                                          "written (split the planner, e.g. by year)")
+
+
+class _RowFilter:
+    """Tells, from a row's text alone, whether every cell of it is rewritten (the usual table row:
+    then no Python object is made per cell)."""
+
+    def __init__(self, prefix: str, region: _Region) -> None:
+        p = re.escape(prefix)
+        self.refs = re.compile(rf'<{p}c\s[^>]*?\br="([A-Z]{{1,3}})\d+"')
+        self.master = re.compile(rf"<{p}f\b[^>]*\bshared\b[^>]*(?<!/)>")
+        self.starts = (f"<{prefix}c ", f"<{prefix}c>", f"<{prefix}c/>")
+        self.ends = (f"</{prefix}c>", "/>")
+        # Growing to the right, the new columns must be checked cell by cell for content.
+        widening = region.new_last_col > region.old_last_col
+        self.letters = frozenset() if widening else frozenset(column_letter(c) for c in region.span)
+
+    def all_rewritten(self, inner: str) -> bool:
+        letters = self.refs.findall(inner)
+        if len(letters) != sum(inner.count(s) for s in self.starts) or not self.letters.issuperset(letters):
+            return False
+        text = inner.strip()
+        if text and (not text.endswith(self.ends) or "<!--" in text or "extLst" in text):
+            return False     # something besides cells (an extLst) stays with the row
+        return self.master.search(inner) is None
+
+
+@dataclass
+class _Scan:
+    """What the first pass learnt: the part's text around the rows, the rows the rewrite needs whole
+    (first data row, totals, header), the used range of what stays, and the shared formulas."""
+
+    prefix: str
+    head: str = ""
+    tail: str = ""
+    size: int = 0
+    rows: dict[int, _Row] = field(default_factory=dict)
+    extent: _Extent = field(default_factory=_Extent)
+    masters: dict[str, tuple[str, str]] = field(default_factory=dict)   # si -> (text, cell), the first
+    masters_inside: dict[str, str] = field(default_factory=dict)        # si -> cell, masters rewritten
+    users_outside: dict[str, str] = field(default_factory=dict)         # si -> cell, shared cells kept
+    growth: list[tuple[int, int, int, int]] = field(default_factory=list)   # see _Region.growth
+    blocked: dict[int, str] = field(default_factory=dict)               # growth region -> first cell with content
+
+    @property
+    def si_in_use(self) -> set[int]:
+        return {int(si) for si in self.users_outside if si and si.isdigit()}
+
+    def refuse_conflicts(self, path, where: str) -> None:
+        """Refuse to grow the table over content, or to delete a shared formula's master that cells
+        outside the rewrite still use."""
+        if self.blocked:
+            region, cell = min(self.blocked.items())
+            raise WorkbookError(path, f"{where}: the table must grow to row {self.growth[region][1]}, column "
+                                      f"{column_letter(self.growth[region][3])}, but cell {cell} below or beside it "
+                                      "holds data; move that content away")
+        for si, master in self.masters_inside.items():
+            if si in self.users_outside:
+                raise WorkbookError(path, f"{where}: cell {self.users_outside[si]} shares the formula of {master} inside "
+                                          "the table; re-enter the formula in that cell and save the workbook in Excel first")
+
+
+def _counted(pieces: Iterable[bytes], scan: _Scan) -> Iterator[bytes]:
+    for piece in pieces:
+        scan.size += len(piece)
+        yield piece
+
+
+def _scan(source, path, where: str, region: _Region, totals_row: int | None) -> _Scan:
+    """First pass over the sheet part (see :class:`_Scan`)."""
+    counted = _Scan("")
+    stream = SheetStream(_counted(source(), counted), path, where)
+    scan = counted
+    scan.prefix, scan.head = stream.prefix, stream.head
+    scan.growth = region.growth()
+    syntax, fast = _RowSyntax(stream.prefix), _RowFilter(stream.prefix, region)
+    whole = {region.first_row, region.header_row, totals_row}
+    old_end = region.old_last + region.totals_rows
+    for number, attrs, inner in stream.rows():
+        inside_rows = region.holds(number)
+        if inside_rows and number not in whole and number <= old_end and fast.all_rewritten(inner):
+            continue
+        row = syntax.row(number, attrs, inner)
+        if number in whole:
+            scan.rows[number] = row
+        for cell in row.cells:
+            inside = inside_rows and cell.column in region.span
+            replaced_header = region.reshape and number == region.header_row and cell.column in region.span
+            if not inside and not replaced_header:
+                scan.extent.add(number, cell.column)
+            for index, (top, bottom, left, right) in enumerate(scan.growth):
+                if top <= number <= bottom and left <= cell.column <= right and cell.has_content:
+                    scan.blocked.setdefault(index, cell_address(number, cell.column))
+            if "f" not in cell.xml:
+                continue
+            formula, text = _formula_text(cell.xml, scan.prefix)
+            if formula.get("t") != "shared":
+                continue
+            si = formula.get("si")
+            if text:
+                scan.masters.setdefault(si, (text, cell_address(number, cell.column)))
+            if inside and text:
+                scan.masters_inside[si] = cell_address(number, cell.column)
+            elif not inside:
+                scan.users_outside.setdefault(si, cell_address(number, cell.column))
+    scan.tail = stream.tail
+    return scan
+
+
+def _free_shared_indexes(taken: set[int]) -> Iterator[int]:
+    """Shared-formula indexes (``si``) no formula that stays uses, smallest first."""
+    index = 0
+    while True:
+        if index not in taken:
+            yield index
+        index += 1
+
+
+class _BlankCells:
+    def __init__(self, writer: _CellWriter, letter: str, style: str) -> None:
+        self.head, self.end = f'<{writer.c} r="{letter}', f'"{style}/>'
+
+    def cells(self, numbers: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+        return np.char.add(np.char.add(self.head, numbers.astype(str)), self.end).astype(object)
+
+
+class _FormulaCells:
+    """A calculated column as one shared formula (its text once, in the first data row), as the
+    builder writes it; a one-row table gets a plain formula."""
+
+    def __init__(self, writer: _CellWriter, letter: str, style: str, text: str, region: _Region, si: int | None) -> None:
+        c, f = writer.c, writer.f
+        first, last = region.first_row, region.new_last
+        self.first = first
+        self.head = f'<{c} r="{letter}'
+        if si is None:
+            self.end = f'"{style}><{f}>{text}</{f}></{c}>'
+            self.master = None
+        else:
+            self.end = f'"{style}><{f} t="shared" si="{si}"/></{c}>'
+            self.master = (f'<{c} r="{letter}{first}"{style}><{f} t="shared" ref="{letter}{first}:{letter}{last}" '
+                           f'si="{si}">{text}</{f}></{c}>')
+
+    def cells(self, numbers: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+        out = np.char.add(np.char.add(self.head, numbers.astype(str)), self.end).astype(object)
+        if self.master is not None and numbers[0] == self.first:
+            out[0] = self.master
+        return out
+
+
+class _ValueCells:
+    def __init__(self, writer: _CellWriter, letter: str, style: str, date_style: str, source) -> None:
+        self.writer, self.letter, self.style, self.date_style, self.source = writer, letter, style, date_style, source
+
+    def cells(self, numbers: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+        refs = np.char.add(self.letter, numbers.astype(str)).astype(object)
+        values = _column_values(frame[self.source], self.writer.date_offset)
+        cell, style, date_style = self.writer.cell, self.style, self.date_style
+        return np.frompyfunc(lambda ref, v: cell(ref, style, v, date_style), 2, 1)(refs, values)
+
+
+class _Rewrite:
+    """The second pass: the sheet part again, row by row, with the table's cells replaced by the
+    frame's (built :data:`_BLOCK_ROWS` at a time), given to the zip in pieces."""
+
+    def __init__(self, source, path, where: str, region: _Region, scan: _Scan, frame: pd.DataFrame, makers: list,
+                 template_attrs: str, totals: _Row | None, header: list[_Cell] | None) -> None:
+        self.source, self.path, self.where, self.region = source, path, where, region
+        self.frame, self.makers, self.template_attrs = frame, makers, template_attrs
+        self.totals, self.header = totals, header
+        extent = scan.extent
+        if makers:
+            extent.add(region.first_row, region.first_col, region.new_last, region.new_last_col)
+        for cell in totals.cells if totals is not None else ():
+            extent.add(totals.number, cell.column)
+        for cell in header or ():
+            extent.add(region.header_row, cell.column)
+        span = region.span
+        self.head = _extend_ranges(_set_dimension(scan.head, scan.prefix, extent.ref()), span.start, region.old_last_col,
+                                   region.first_row, region.old_last, region.new_last)
+        self.tail = _extend_ranges(scan.tail, span.start, region.old_last_col, region.first_row, region.old_last,
+                                   region.new_last)
+        self.prefix = scan.prefix
+
+    def estimated_bytes(self) -> int:
+        """A generous size of the new rows, from the first few (a part past 2 GiB needs zip64, chosen
+        before writing)."""
+        sample = next(self._new_rows(limit=100), None)
+        if sample is None:
+            return 0
+        rows = self.region.new_last - self.region.first_row + 1
+        return int(len("".join(sample[1])) * rows * 1.5)
+
+    def _new_rows(self, limit: int = _BLOCK_ROWS) -> Iterator[tuple[int, list[str]]]:
+        first, last = self.region.first_row, self.region.new_last
+        for start in range(first, last + 1, limit):
+            numbers = np.arange(start, min(start + limit, last + 1))
+            block = self.frame.iloc[start - first:start - first + len(numbers)]
+            grid = np.empty((len(numbers), len(self.makers)), dtype=object)
+            for i, maker in enumerate(self.makers):
+                grid[:, i] = maker.cells(numbers, block)
+            yield from zip(numbers.tolist(), grid.tolist())
+
+    def _added_rows(self) -> Iterator[tuple[int, list[_Cell] | list[str], str]]:
+        """(row, cells added, attributes of the row when the sheet has none) in row order: the header
+        (reshaped), the data rows (cells as XML, in column order), the moved totals row."""
+        if self.header is not None:
+            yield self.region.header_row, self.header, ""
+        for number, cells in self._new_rows():
+            yield number, cells, self.template_attrs
+        if self.totals is not None:
+            yield self.totals.number, self.totals.cells, self.totals.attrs
+
+    def _row(self, number: int, row: _Row | None, added, attrs: str) -> str:
+        p = self.prefix
+        if row is None:
+            row = _Row(number, attrs, [], "")
+        if added and isinstance(added[0], str):
+            if not row.cells:       # the usual row: only the table's cells, already in order
+                return f'<{p}row r="{number}"{row.attrs}>{"".join(added)}{row.tail}</{p}row>'
+            added = [_Cell(self.region.first_col + i, xml) for i, xml in enumerate(added)]
+        return self.syntax.render(row, row.cells + list(added))
+
+    def chunks(self) -> Iterator[bytes]:
+        region, p = self.region, self.prefix
+        stream = SheetStream(self.source(), self.path, self.where)
+        self.syntax = syntax = _RowSyntax(stream.prefix)
+        fast, span = _RowFilter(stream.prefix, region), region.span
+        pieces, size = [self.head, f"<{p}sheetData>"], 0
+        added = self._added_rows()
+        pending = next(added, None)
+        for number, attrs, inner in stream.rows():
+            while pending is not None and pending[0] < number:
+                pieces.append(self._row(pending[0], None, pending[1], pending[2]))
+                pending = next(added, None)
+            if region.holds(number) and fast.all_rewritten(inner):
+                row = _Row(number, _drop_attrs(attrs, ("r", "spans")), [], "")
+            else:
+                row = syntax.row(number, attrs, inner)
+                if region.holds(number) or (region.reshape and number == region.header_row):
+                    row.cells = [c for c in row.cells if c.column not in span]
+            if pending is not None and pending[0] == number:
+                pieces.append(self._row(number, row, pending[1], pending[2]))
+                pending = next(added, None)
+            else:
+                pieces.append(syntax.render(row))
+            size += len(pieces[-1])
+            if size > _PIECE_CHARS:
+                yield "".join(pieces).encode("utf-8")
+                pieces, size = [], 0
+        while pending is not None:
+            pieces.append(self._row(pending[0], None, pending[1], pending[2]))
+            pending = next(added, None)
+            size += len(pieces[-1])
+            if size > _PIECE_CHARS:
+                yield "".join(pieces).encode("utf-8")
+                pieces, size = [], 0
+        pieces.append(f"</{p}sheetData>{self.tail}")
+        yield "".join(pieces).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
 # Helpers of the rewrite
 # ---------------------------------------------------------------------------------------------
-def _style_of(cell: _Cell | None, styles: StyleBook, column: int, sheet: _SheetXml) -> str | None:
+def _style_of(cell: _Cell | None, column: int, scan: "_Scan") -> str | None:
     """The style index of a column's data cells: the first data row's, else the <col> element's."""
     if cell is not None:
         return _attrs(cell.xml.split(">", 1)[0]).get("s")
-    p = re.escape(sheet.prefix)
-    for m in re.finditer(rf"<{p}col\b([^>]*)/?>", sheet.head):
+    p = re.escape(scan.prefix)
+    for m in re.finditer(rf"<{p}col\b([^>]*)/?>", scan.head):
         attrs = _attrs(m.group(1))
         if int(attrs.get("min", 0)) <= column <= int(attrs.get("max", 0)):
             return attrs.get("style")
@@ -425,18 +735,18 @@ def _formula_text(xml: str, prefix: str) -> tuple[dict[str, str], str | None]:
     return _attrs(m.group(1)), m.group(2)
 
 
-def _formula_of(column: _TableColumn, cell: _Cell | None, sheet: _SheetXml, where: str, package: PackageEditor):
-    """(formula XML text, origin row or None) of a calculated column, or None for an input column."""
+def _formula_of(column: _TableColumn, cell: _Cell | None, scan: "_Scan", where: str, package: PackageEditor):
+    """(formula XML text, origin cell or None) of a calculated column, or None for an input column."""
     if column.formula is not None:
         return escape(column.formula), _origin(cell)
     if cell is None:
         return None
-    attrs, text = _formula_text(cell.xml, sheet.prefix)
+    attrs, text = _formula_text(cell.xml, scan.prefix)
     if not attrs and text is None:
         return None
     if text:
         return text, _origin(cell)
-    master = _shared_master(sheet, attrs.get("si"))
+    master = scan.masters.get(attrs.get("si"))
     if master is None:
         raise WorkbookError(package.path, f"{where}: the formula of cell {_ref_of(cell)} refers to a shared formula that is missing")
     return master
@@ -450,23 +760,12 @@ def _ref_of(cell: _Cell) -> str:
     return _attrs(cell.xml.split(">", 1)[0]).get("r", "")
 
 
-def _shared_master(sheet: _SheetXml, si: str | None):
-    for row in sheet.rows.values():
-        for cell in row.cells:
-            attrs, text = _formula_text(cell.xml, sheet.prefix)
-            if attrs.get("t") == "shared" and attrs.get("si") == si and text:
-                return text, _ref_of(cell)
-    return None
-
-
-def _formula_cells(writer: _CellWriter, refs: np.ndarray, style: str, formula, rows: np.ndarray) -> np.ndarray:
-    """Cells of a calculated column: the same text on every row unless it holds A1 references."""
+def _formula_at(formula: tuple[str, str | None], row: int) -> str:
+    """The formula's text as written in ``row`` (relative A1 references moved from its origin)."""
     text, origin = formula
-    c, f = writer.c, writer.f
-    if origin is None or _shifted(text, origin, 1) == text:
-        return np.char.add(np.char.add(f'<{c} r="', refs.astype(str)), f'"{style}><{f}>{text}</{f}></{c}>').astype(object)
-    return np.array([f'<{c} r="{ref}"{style}><{f}>{_shifted(text, origin, int(row) - _row_of(origin))}</{f}></{c}>'
-                     for ref, row in zip(refs, rows)], dtype=object)
+    if origin is None or _row_of(origin) == row:
+        return text
+    return _shifted(text, origin, row - _row_of(origin))
 
 
 def _row_of(ref: str) -> int:
@@ -486,44 +785,6 @@ def _shifted(formula_xml: str, origin: str, rows: int) -> str:
 
 def _move_cell(xml: str, column: int, row: int) -> str:
     return re.sub(r'\sr="[^"]*"', f' r="{cell_address(row, column)}"', xml, count=1)
-
-
-def _check_room(sheet, package, where, first_col, old_last_col, new_last_col, header_row, old_end, new_end, first_row) -> None:
-    """Refuse to grow the table over cells that hold something (the user's data is never overwritten)."""
-    regions = []
-    if new_end > old_end:
-        regions.append((old_end + 1, new_end, first_col, new_last_col))
-    if new_last_col > old_last_col:
-        regions.append((header_row, new_end, old_last_col + 1, new_last_col))
-    for top, bottom, left, right in regions:
-        for number in range(top, bottom + 1):
-            row = sheet.rows.get(number)
-            for cell in row.cells if row else ():
-                if left <= cell.column <= right and cell.has_content:
-                    raise WorkbookError(
-                        package.path,
-                        f"{where}: the table must grow to row {new_end}, column {column_letter(new_last_col)}, "
-                        f"but cell {cell_address(number, cell.column)} below or beside it holds data; move that content away")
-
-
-def _check_shared_formulas(sheet, package, where, span: range, first_row: int, last_row: int) -> None:
-    """Refuse to delete a shared formula's master while cells outside the rewrite still use it."""
-    masters, users = {}, {}
-    for number, row in sheet.rows.items():
-        inside_rows = first_row <= number <= last_row
-        for cell in row.cells:
-            attrs, text = _formula_text(cell.xml, sheet.prefix)
-            if attrs.get("t") != "shared":
-                continue
-            inside = inside_rows and cell.column in span
-            if text and inside:
-                masters[attrs.get("si")] = cell_address(number, cell.column)
-            elif not inside:
-                users.setdefault(attrs.get("si"), cell_address(number, cell.column))
-    for si, master in masters.items():
-        if si in users:
-            raise WorkbookError(package.path, f"{where}: cell {users[si]} shares the formula of {master} inside the table; "
-                                              "re-enter the formula in that cell and save the workbook in Excel first")
 
 
 def _set_dimension(text: str, prefix: str, ref: str) -> str:
@@ -628,10 +889,7 @@ def write_cell_value(package: PackageEditor, sheet_name: str, ref: str, value: A
     found = _CELL_REF.match(ref.replace("$", ""))
     if part is None or found is None:
         raise WorkbookError(package.path, f"no cell {ref} on a sheet {sheet_name} to write")
-    try:
-        sheet = _SheetXml(package.text(part), f"{package.path}: sheet {sheet_name}")
-    except ValueError as exc:
-        raise WorkbookError(package.path, str(exc)) from exc
+    sheet = _SheetXml(package.read(part), package.path, f"sheet {sheet_name}")
     row, column = int(found.group(2)), column_index(found.group(1))
     address = cell_address(row, column)
     line = sheet.rows.setdefault(row, _Row(row, "", [], ""))

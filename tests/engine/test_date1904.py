@@ -28,6 +28,10 @@ FORMULAS = {
     "L1": ("EDATE(A1,1)-A1", lambda s: 31),
     "M1": ("YEAR(0)", lambda s: 1904 if s == JAN1_2024[True] else 1900),
     "N1": ("A1+1", lambda s: s + 1),                          # plain arithmetic: no shift
+    # from Friday 2024-01-05 (WORKDAY is lazy, so it shifts itself): Monday, then Tuesday past a holiday;
+    # unshifted, a 1904 serial read as 1900 is a Saturday and gives s + 6
+    "O1": ("WORKDAY(A1+4,1)", lambda s: s + 7),
+    "P1": ("WORKDAY(A1+4,1,A1+7)", lambda s: s + 8),
 }
 
 

@@ -2,8 +2,9 @@
 branch it picks, so a branch that would fail, or read a cell on a circular path, is never
 touched), AND, OR, NOT.
 
-Over a run of rows (a calculated column) the condition varies by row: both branches are then
-evaluated once for the whole run and picked from row by row.
+Over a run of rows (a calculated column) the condition varies by row: IF then evaluates each
+branch once, for the rows that take it; IFS, IFERROR and CHOOSE evaluate their branches for the
+whole run and pick from them row by row.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate, with_rows
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 def _zero() -> Val:
@@ -23,11 +24,14 @@ def _false() -> Val:
     return Val(Block(np.full((1, 1), BOOL, np.int8), np.zeros((1, 1))))
 
 
-def _arg(args: list[Thunk], i: int, missing, omitted=_zero) -> Val:
-    """Argument ``i``: ``missing()`` when not given, ``omitted()`` when given empty (``IF(A1,,2)``)."""
+def _arg(args: list[Thunk], i: int, missing, omitted=_zero, ctx: Ctx | None = None) -> Val:
+    """Argument ``i``: ``missing()`` when not given, ``omitted()`` when given empty (``IF(A1,,2)``);
+    with ``ctx``, evaluated there (other rows) rather than where the call was made."""
     if i >= len(args):
         return missing()
-    return omitted() if args[i].omitted else args[i]()
+    if args[i].omitted:
+        return omitted()
+    return args[i]() if ctx is None else evaluate(args[i].node, ctx)
 
 
 def select(cond: Block, yes: Val, no: Val, per_row: bool) -> Val:
@@ -78,12 +82,53 @@ def if_(args: list[Thunk], ctx: Ctx) -> Val:
         if isinstance(truth, Val):
             return truth
         return _arg(args, 1, _zero) if truth else _arg(args, 2, _false)
+    if cond.per_row and cond.shape == (ctx.n, 1):
+        return _if_per_row(cond.block, args, ctx)
     yes, no = _arg(args, 1, _zero), _arg(args, 2, _false)
     per_row = cond.per_row or yes.per_row or no.per_row
     for v in (cond, yes, no):
         if per_row and not v.per_row and v.shape != (1, 1):
             raise NotVectorisable("IF with an array branch")
     return select(cond.block, yes, no, per_row)
+
+
+def _if_per_row(cond: Block, args: list[Thunk], ctx: Ctx) -> Val:
+    """IF over a run of rows whose condition varies by row: each branch is evaluated only for the
+    rows that take it (none: not at all), as Excel evaluates one branch per cell, so an error or a
+    slow lookup in the branch a row does not take costs it nothing and never reaches it. A
+    condition that is text is #VALUE!, an error passes through (:func:`select`'s rule)."""
+    k = cond.kind[:, 0]
+    decided = (k != ERR) & (k != STR)
+    true = decided & (cond.num[:, 0] != 0)
+    false = decided & ~true
+    branches = []
+    for take, i, missing in ((true, 1, _zero), (false, 2, _false)):
+        if not take.any():
+            branches.append(None)
+        elif take.all():        # every row: the run's own context (and what it memoised)
+            branches.append(_arg(args, i, missing))
+        else:
+            branches.append(_arg(args, i, missing, ctx=with_rows(ctx, ctx.rows[take])))
+    for v, take in zip(branches, (true, false)):
+        if v is not None and not v.per_row and v.shape != (1, 1):
+            raise NotVectorisable("IF with an array branch")
+    if decided.all() and sum(v is not None for v in branches) == 1:
+        v = next(v for v in branches if v is not None)
+        if v.per_row:
+            return Val(v.block, True)       # the values, not where they were read from
+    n = ctx.n
+    kind = np.full(n, ERR, np.int8)
+    num = np.zeros(n)
+    obj = np.full(n, E_VALUE, dtype=object)
+    for v, take in zip(branches, (true, false)):
+        if v is None:
+            continue
+        b = v.block
+        kind[take], num[take] = b.kind[:, 0], b.num[:, 0]
+        obj[take] = b.obj[:, 0] if b._obj is not None else None
+    errors = k == ERR
+    obj[errors] = cond.obj[:, 0][errors]
+    return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), True)
 
 
 def _iferror(args: list[Thunk], only_na: bool) -> Val:

@@ -11,6 +11,9 @@ checklist command's agree.
 Excel's errors: an error in an argument propagates (start, then days, then holidays); text or a
 logical value among the holidays is #VALUE!; a start before serial 0 or a result outside
 Excel's dates is #NUM!; a block reaching outside its column is #REF!.
+
+WORKDAY is lazy, so the dispatcher's 1904 shift (:mod:`ilt_xl.engine.date_system`) never sees
+it: in a 1904 workbook its start, holidays and result are moved between the systems here.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import numpy as np
 from ilt_xl.core.calendar import step_workdays
 from ilt_xl.core.serial_dates import FIRST_DATE, LAST_DATE, datetime64_to_serial, serial_to_datetime64
 from ilt_xl.engine import coercion as co
+from ilt_xl.engine.date_system import SHIFT_1904
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
@@ -46,16 +50,20 @@ def workday(args: list[Thunk], ctx: Ctx) -> Val:
     d_num, d_mask, d_err = co.to_numbers(days.block)
     s_num, d_num = np.broadcast_to(s_num.reshape(-1), n), np.broadcast_to(np.trunc(d_num.reshape(-1)), n)
     group = np.broadcast_to(group, n)
+    shift = SHIFT_1904 if ctx.book.model.date1904 else 0
+    s_num = s_num + shift
     usable = np.isfinite(s_num) & (s_num >= 0) & (np.abs(d_num) <= (LAST_DATE - FIRST_DATE).astype("int64"))
     anchor = serial_to_datetime64(np.where(usable, s_num, 0.0))
     due = np.full(n, np.nan)
     block_errors = np.full(len(blocks), None, dtype=object)
     for g, b in enumerate(blocks):
-        holidays, block_errors[g] = _holiday_dates(b)
+        holidays, block_errors[g] = _holiday_dates(b, shift)
         rows = (group == g) & usable
         if block_errors[g] is None and rows.any():
             calendar = np.busdaycalendar(weekmask=_WEEKDAYS, holidays=holidays)
-            due[rows] = datetime64_to_serial(step_workdays(anchor[rows], d_num[rows], calendar))
+            due[rows] = datetime64_to_serial(step_workdays(anchor[rows], d_num[rows], calendar)) - shift
+    if shift:
+        due[due < 0] = np.nan           # before 1904-01-01: no date of the workbook (#NUM!)
     row_block_error = block_errors[group]
     errors = co.first_errors(
         (_flat(s_mask, n), _flat(s_err, n)), (_flat(d_mask, n), _flat(d_err, n)),
@@ -105,13 +113,14 @@ def _blocks_of_column(column: Val, positions: list[Val], ctx: Ctx) -> tuple[np.n
     return group.reshape(-1), blocks, (errors if errors else _NO_ERRORS)
 
 
-def _holiday_dates(b: Block) -> tuple[np.ndarray, object]:
-    """(the holidays of a block as datetime64[D], None) or (empty, the Excel error they give)."""
+def _holiday_dates(b: Block, shift: float) -> tuple[np.ndarray, object]:
+    """(the holidays of a block as datetime64[D], None) or (empty, the Excel error they give);
+    ``shift`` moves the block's serials into the 1900 system."""
     kind = b.kind.reshape(-1)
     errs = kind == ERR
     if errs.any():
         return np.array([], dtype="datetime64[D]"), b.obj.reshape(-1)[np.argmax(errs)]
     if ((kind != NUM) & (kind != EMPTY)).any():
         return np.array([], dtype="datetime64[D]"), E_VALUE
-    serials = b.num.reshape(-1)[kind == NUM]
+    serials = b.num.reshape(-1)[kind == NUM] + shift
     return serial_to_datetime64(serials[serials >= 1]), None

@@ -103,3 +103,25 @@ def test_switch(formula, expected):
 def test_switch_on_blank_is_zero_not_false():
     got = values({"A1": False, "C1": "=_xlfn.SWITCH(A1,B1,\"match\")", "C2": "=_xlfn.SWITCH(0,B1,\"zero\")"})
     assert (got["C1"], got["C2"]) == ("#N/A", "zero")
+
+
+def test_if_over_a_column_evaluates_each_branch_for_the_rows_that_take_it():
+    # one run of rows whose condition varies (hand-computed): 1/A is #DIV/0! on row 2, which does
+    # not take it; text is greater than any number, so "x">0 is TRUE and 1/"x" #VALUE!; the error
+    # of row 6 passes through
+    cells = {"A1": 4, "A2": 0, "A3": -2, "A4": 5, "A5": "x", "A6": "=NA()"}
+    cells.update({f"B{r}": f'=IF(A{r}>0,1/A{r},IF(A{r}=0,"zero",A{r}*10))' for r in range(1, 7)})
+    cells.update({f"C{r}": f"=IF(ISNUMBER(A{r}),A{r},#REF!)" for r in range(1, 7)})
+    cells.update({f"D{r}": f'=IF(A{r},"yes","no")' for r in range(1, 7)})     # a text condition is #VALUE!
+    got = values(cells)
+    assert [got[f"B{r}"] for r in range(1, 7)] == [0.25, "zero", -20.0, 0.2, "#VALUE!", "#N/A"]
+    assert [got[f"C{r}"] for r in range(1, 7)] == [4.0, 0.0, -2.0, 5.0, "#REF!", "#REF!"]
+    assert [got[f"D{r}"] for r in range(1, 7)] == ["yes", "no", "yes", "yes", "#VALUE!", "#N/A"]
+
+
+def test_if_over_a_column_never_touches_a_circle_in_the_branch_not_taken():
+    cells = {"A1": 1, "A2": 2, "A3": 0}
+    # B3 would read itself through the first branch: its row takes the other one
+    cells.update({f"B{r}": f"=IF(A{r}>0,SUM(B$3:B$3)+A{r},7)" for r in range(1, 4)})
+    got = values(cells)
+    assert [got[f"B{r}"] for r in range(1, 4)] == [8.0, 9.0, 7.0]
