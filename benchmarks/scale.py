@@ -28,6 +28,10 @@ COMMANDS = {
     "allocate": ["allocate", "{plan}", "-o", "{out}/allocate.xlsx"],
     "recalc": ["recalc", "{plan}", "-o", "{out}/recalc.xlsx"],
     "refresh": ["refresh", "{plan}", "-o", "{out}/refresh.xlsx"],
+    # a baseline and one what-if copy, each recalculated
+    "scenario": ["scenario", "{plan}", "-o", "{out}/scenario", "--room-rate", "+5%"],
+    # the one planner as a batch of one, in one worker process, with no evaluation time limit
+    "batch": ["batch", "{plan}", "--out", "{out}/batch", "--workers", "1", "--timeout", "0"],
 }
 GOAL_MB = 2048
 

@@ -152,6 +152,15 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
     ``planner`` is ``source`` already read (:func:`~ilt_xl.workbook.reader.read_planner`), to read it once
     for several scenarios."""
     from ilt_xl.engine.recalc import recalculate
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        staged = Path(tmp) / target.name
+        _write_changes(source, staged, scenario, planner)
+        # The changed tables and the package are let go by now: the recalculation has the memory.
+        return recalculate(staged, target, today=today)
+
+
+def _write_changes(source: Path, staged: Path, scenario: Scenario, planner=None) -> None:
     from ilt_xl.workbook.package_editor import PackageEditor
     from ilt_xl.workbook.reader import read_planner
     from ilt_xl.workbook.sheet_writer import replace_table_rows
@@ -162,10 +171,7 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
     for table, rows in changed.items():
         cols = [c for c in input_columns(table) if c in rows.columns]
         replace_table_rows(editor, table, rows[cols].reset_index(drop=True))
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        staged = Path(tmp) / target.name
-        editor.save(staged)
-        return recalculate(staged, target, today=today)
+    editor.save(staged)
 
 
 @dataclass

@@ -108,7 +108,7 @@ class ScannedCells:
     f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
     f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
     f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
-    f_shared: list[bool]          # per formula cell: part of a shared formula
+    f_shared: np.ndarray          # per formula cell: part of a shared formula (bool)
     # the part cut around its formula cells (FORMULA_CELL, or its tolerant twin cut_formula_cells),
     # whose formula cells are exactly those above; None when the part still has to be cut for write-back
     pieces: CellPieces | None
@@ -137,13 +137,13 @@ class ScannedCells:
         return m.group(1) if m else None
 
 
-def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], list[bool]]:
+def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], np.ndarray]:
     """Per formula cell (its ``<f>`` attributes being ``distinct[codes[i]]``): the ref of an array
     formula (else None) and whether it is shared, worked out once per distinct attribute set."""
     refs = np.empty(len(distinct), dtype=object)
     refs[:] = [fa.get("ref") if fa.get("t") == "array" else None for fa in distinct]
     shared = np.array([fa.get("t") == "shared" for fa in distinct], dtype=bool)
-    return refs[codes].tolist(), shared[codes].tolist()
+    return refs[codes].tolist(), shared[codes]
 
 
 def cell_refs(refs) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces
 from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_xstrings, scan_sheet_xml, string_item_text,
@@ -57,7 +58,7 @@ class FormulaCells:
     cols: np.ndarray
     texts: list[str]              # formula text without '=' (shared formulas expanded)
     array_refs: list[str | None]  # the ref of an array formula (t="array"), else None
-    shared: list[bool]            # True for cells written as part of a shared formula
+    shared: np.ndarray            # True for cells written as part of a shared formula (bool)
     # per cell: True when the engine could not evaluate it and it keeps the value Excel cached
     kept: np.ndarray | None = None
     order: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)   # see formula_positions
@@ -131,7 +132,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     put_values(grid, cells.v_rows, cells.v_cols, cells.v_types, cells.v_raw, sst, path, sheet)
     # formulas: expand shared formulas into each cell
     texts = cells.f_texts
-    if any(shared):
+    if shared.any():
         texts = _expand_shared(cells, path, sheet)
     return grid, FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
 
@@ -238,10 +239,13 @@ def put_values(grid: Block, rows, cols, types, raw, sst: list[str], path, sheet:
     is_text = (types == b"inlineStr") | (types == b"str")
     if is_text.any():
         idx = np.flatnonzero(is_text)
-        texts = np.empty(len(idx), dtype=object)
-        texts[:] = decode_xstrings(unescape_all(raw[idx].tolist()))
+        # each distinct text decoded once and held once: a table's text columns repeat a few
+        # values (courses, venues, statuses) over every row
+        codes, distinct = pd.factorize(raw[idx])
+        texts = np.empty(len(distinct), dtype=object)
+        texts[:] = decode_xstrings(unescape_all(distinct.tolist()))
         kind[rr[idx], cc[idx]] = STR
-        obj[rr[idx], cc[idx]] = texts
+        obj[rr[idx], cc[idx]] = texts[codes]
     is_bool = types == b"b"
     if is_bool.any():
         idx = np.flatnonzero(is_bool)
@@ -324,8 +328,8 @@ def load_workbook_model(path) -> WorkbookModel:
                 part = pkg.zip.stored_name(part)      # write-back finds the part under this name
             if kind != "worksheet":
                 # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
-                sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
-                                    FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], [])))
+                no_formulas = FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], np.zeros(0, bool))
+                sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))), no_formulas))
                 continue
             try:
                 # streamed: the part is never whole in memory (the careful path reads it again)
@@ -343,6 +347,7 @@ def load_workbook_model(path) -> WorkbookModel:
                 if not cells.cached_in_values:
                     sheet.cached_pending = (sst, str(pkg.path))
             sheets.append(sheet)
+            del cells       # the scan's per-cell lists go before the next sheet is read
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     pr = root.find(f"{_M}workbookPr")

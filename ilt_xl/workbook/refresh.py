@@ -51,11 +51,24 @@ def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = N
     :class:`~ilt_xl.workbook.package_editor.OutputError` or ``OSError`` when ``target`` cannot be written.
     """
     from ilt_xl.engine.recalc import recalculate
-    from ilt_xl.workbook.package_editor import PackageEditor
-    from ilt_xl.workbook.reader import read_planner
 
     phase = phase or (lambda name: None)
     target = Path(target)
+    with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
+        staged = Path(folder) / target.name
+        written, problems = _write_macros(source, staged, phase)
+        # The planner and the rows are let go by now: the recalculation has the memory to itself.
+        report = recalculate(staged, target, today=today, phase=lambda name: phase(f"Recalculating: {name.lower()}"))
+    report.source = str(source)
+    return RefreshRun(written, report, problems)
+
+
+def _write_macros(source: str | Path, staged: Path, phase: Callable[[str], None]) -> tuple[dict[str, int], list]:
+    """Run every macro on ``source`` and save the result to ``staged``: (rows written per table, the
+    reader's problems)."""
+    from ilt_xl.workbook.package_editor import PackageEditor
+    from ilt_xl.workbook.reader import read_planner
+
     phase(f"Reading {Path(source).name}")
     planner = read_planner(source)
     if any(p.is_error for p in planner.problems):
@@ -71,9 +84,5 @@ def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = N
         if not macro.reshape:
             tables[macro.table] = rows  # what the next macros read, as a twin run after this one would
         written[macro.table] = len(rows)
-    with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
-        staged = Path(folder) / target.name
-        editor.save(staged)
-        report = recalculate(staged, target, today=today, phase=lambda name: phase(f"Recalculating: {name.lower()}"))
-    report.source = str(source)
-    return RefreshRun(written, report, planner.problems)
+    editor.save(staged)
+    return written, planner.problems

@@ -34,9 +34,10 @@ def _as_split(p: CellPieces) -> list:
         out[FIELDS * (c + 1)] if c + 1 < len(p) else p.tail]]] if len(p) else [p.tail]
 
 
-@pytest.mark.parametrize("chunk, span", [(10_000, 1 << 24), (3, 200), (1, 57)])
-def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span):
+@pytest.mark.parametrize("chunk, span, plain", [(10_000, 1 << 24, 1 << 30), (3, 200, 1 << 30), (1, 57, 0), (7, 300, 400)])
+def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span, plain):
     monkeypatch.setattr(cell_pieces, "CHUNK", chunk)
+    monkeypatch.setattr(cell_pieces, "PLAIN_BYTES", plain)     # chunks past it are held deflated
     monkeypatch.setattr(sheet_scan, "_SPAN", span)
     part = _part(40)
     whole = FORMULA_CELL.split(part)
@@ -48,6 +49,7 @@ def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span):
     held = streamed.pieces.cached(np.array([7, 5, 0]))
     assert held == [None, b"", b"1.5"]          # B7 has none, C5 cached empty text, B1 1.5
     assert streamed.f_rows[:3].tolist() == [1, 2, 3] and streamed.f_cols[:3].tolist() == [2, 2, 2]
+    assert any(streamed.pieces.before.packed) == (plain < len(part))
 
 
 def test_a_nul_character_sends_the_part_to_the_careful_path_which_refuses_it():
@@ -55,3 +57,19 @@ def test_a_nul_character_sends_the_part_to_the_careful_path_which_refuses_it():
     part = _part(3).replace(b"<v>2</v>", b"<v>2\x00</v>")
     with pytest.raises(WorkbookError, match="not well-formed"):
         scan_sheet_xml(part, "p.xlsx", "S")
+
+
+@pytest.mark.parametrize("values_only", [False, True])     # True: every sheet is patched, none copied
+def test_write_back_is_the_same_whatever_the_chunks_and_their_packing(monkeypatch, tmp_path, values_only):
+    import zipfile
+    from pathlib import Path
+    from ilt_xl.engine.recalc import recalculate
+    example = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_example.xlsx"
+    day = __import__("datetime").date(2026, 1, 5)
+    recalculate(example, tmp_path / "plain.xlsx", today=day, values_only=values_only)
+    monkeypatch.setattr(cell_pieces, "CHUNK", 7)
+    monkeypatch.setattr(cell_pieces, "PLAIN_BYTES", 0)
+    recalculate(example, tmp_path / "packed.xlsx", today=day, values_only=values_only)
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as a, zipfile.ZipFile(tmp_path / "packed.xlsx") as b:
+        assert a.namelist() == b.namelist()
+        assert all(a.read(n) == b.read(n) for n in a.namelist())

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins._values import booleans_as_errors, elementwise
 from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import ERR, Block, E_NUM, E_VALUE
+from ilt_xl.engine.values import ERR, STR, Block, E_NUM, E_VALUE
 
 _BASE = np.datetime64("1899-12-30", "D")
 _LAST = 2958465          # 9999-12-31
@@ -32,13 +32,28 @@ def serial_parts(serial: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return year, month, day
 
 
+def dates_read(v: Val, ctx: Ctx) -> Val:
+    """``v`` with its texts read as VALUE reads them: Excel's date functions take a date written as
+    text (YEAR("1/1/1987 05:00 AM") is 1987); a text that is no date stays text (#VALUE!)."""
+    b = v.block
+    text = b.kind == STR
+    if not text.any():
+        return v
+    got = call_by_name("VALUE", [Val(b)], ctx).block
+    if got.shape != b.shape:
+        return v
+    read = text & (got.kind != ERR)
+    kind = np.where(read, got.kind, b.kind).astype(np.int8)
+    return Val(Block(kind, np.where(read, got.num, b.num), b.obj), v.per_row, v.ref, v.cells, v.origin)
+
+
 def _part(which: int):
     def fn(args: list[Val], ctx: Ctx) -> Val:
         def pick(x):
             bad = (x < 0) | (x >= _LAST + 1)
             part = serial_parts(np.where(bad, 0, x))[which].astype(np.float64)
             return np.where(bad, np.nan, part)
-        return elementwise(pick, args[0])
+        return elementwise(pick, dates_read(args[0], ctx))
     return fn
 
 
@@ -163,8 +178,8 @@ def yearfrac(args: list[Val], ctx: Ctx) -> Val:
     ToolPak function: Excel does not apply it per element)."""
     if len(args) not in (2, 3) or any(a.shape != (1, 1) and not a.per_row for a in args):
         return Val(Block.errors((1, 1), E_VALUE))       # a range or an array is #VALUE!, not lifted
-    basis = args[2] if len(args) == 3 else Val(Block.numbers([[0.0]]))
-    start, end = args[0], args[1]
+    basis = dates_read(args[2], ctx) if len(args) == 3 else Val(Block.numbers([[0.0]]))
+    start, end = dates_read(args[0], ctx), dates_read(args[1], ctx)
 
     def compute(b, s, e):
         b, s, e = np.trunc(b), np.trunc(s), np.trunc(e)

@@ -1,32 +1,37 @@
-"""Engineering built-ins: DEC2BIN, DEC2OCT, DEC2HEX (Excel's ten-digit two's complement)."""
+"""Engineering built-ins: the base conversions DEC2BIN ... HEX2OCT (Excel's ten-digit two's
+complement) and DECIMAL."""
 from __future__ import annotations
 
 import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
+from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair, lined_up_area
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, E_NUM, E_VALUE, STR, Block
 
 
+def _in_base(n: int, places: float | None, base: int):
+    """``n`` in ``base`` (2, 8, 16): negative numbers are ten digits of two's complement (places
+    ignored, but checked). #NUM! for a number outside the ten digits, for places below 1 or over
+    10, or (non-negative numbers) below the digits needed."""
+    limit = base ** 10 // 2             # ten digits: -limit .. limit - 1
+    p = None if places is None else int(np.trunc(places))
+    if not -limit <= n < limit or (p is not None and not 1 <= p <= 10):
+        return E_NUM
+    if n < 0:
+        return np.base_repr(n + 2 * limit, base)
+    text = np.base_repr(n, base)
+    if p is None:
+        return text
+    return E_NUM if p < len(text) else text.rjust(p, "0")
+
+
 def _dec2base(base: int):
-    """DEC2<base>(number[, places]): the number (truncated) in ``base``; negative numbers are ten
-    digits of two's complement. #NUM! for a number outside the ten digits, for places given below
-    1 or over 10, or (non-negative numbers) below the digits needed; then #VALUE! for text."""
-    bits = {2: 1, 8: 3, 16: 4}[base]
-    limit = 2 ** (10 * bits - 1)           # ten digits: -limit .. limit - 1
+    """DEC2<base>(number[, places]): the number (truncated) in ``base`` (see :func:`_in_base`);
+    then #VALUE! for text."""
 
     def one(n: float, places: float | None):
-        n = int(np.trunc(n))
-        p = None if places is None else int(np.trunc(places))
-        if not -limit <= n < limit or (p is not None and not 1 <= p <= 10):
-            return E_NUM
-        if n < 0:
-            return np.base_repr(n + 2 * limit, base)
-        text = np.base_repr(n, base)
-        if p is None:
-            return text
-        return E_NUM if p < len(text) else text.rjust(p, "0")
+        return _in_base(int(np.trunc(n)), places, base)
 
     def fn(args: list[Val], ctx: Ctx) -> Val:
         vals = list(args[:2])
@@ -53,10 +58,122 @@ def _dec2base(base: int):
         if merged is not None:
             mask, errs = (np.broadcast_to(x, shape) for x in merged)
             block.kind[mask], block.obj[mask] = ERR, errs[mask]
-        return Val(block, per_row)
+        return Val(block, per_row, origin=lined_up_area(shape, *args))
     return fn
 
 
 builtin("DEC2BIN")(_dec2base(2))
 builtin("DEC2OCT")(_dec2base(8))
 builtin("DEC2HEX")(_dec2base(16))
+
+
+_BASES = {"BIN": 2, "OCT": 8, "HEX": 16}
+
+
+def _digits_value(value, base: int):
+    """The number a BIN/OCT/HEX argument stands for: its digits (a number is read as the digits it
+    shows), at most ten, read in ``base``; ten digits with the top one set are negative (two's
+    complement). #NUM! for anything else (a sign, a fraction, a foreign digit), #VALUE! for TRUE."""
+    if isinstance(value, bool):
+        return E_VALUE
+    if isinstance(value, float):
+        if value < 0 or value != int(value):
+            return E_NUM
+        value = str(int(value))
+    text = "" if value is None else str(value)
+    if len(text) > 10:
+        return E_NUM
+    if not text:
+        return 0
+    if not text.isalnum():          # int() takes "_", "+", "-" and spaces; Excel does not
+        return E_NUM
+    try:
+        n = int(text, base)
+    except ValueError:
+        return E_NUM
+    return n - base ** 10 if len(text) == 10 and n >= base ** 10 // 2 else n
+
+
+def _from_base(base: int, to: int | None):
+    """<base>2DEC(number) when ``to`` is None, else <base>2<to>(number[, places])."""
+
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if not 1 <= len(args) <= (1 if to is None else 2):
+            return Val(Block.errors((1, 1), E_VALUE))
+        if ctx.area is not None and any(not a.per_row and a.shape != (1, 1) for a in args):
+            return Val(Block.errors((1, 1), E_VALUE))       # one value each: an array formula's range is not lifted
+        vals = list(args)
+        given = len(vals) > 1 and not (vals[1].shape == (1, 1) and vals[1].block.kind[0, 0] == EMPTY)
+        per_row = broadcast_pair(vals[0], vals[1]) if given else vals[0].per_row
+        digits = vals[0].block.objects()
+        if given:       # places: a number, or text that reads as one ("5")
+            pl, pm, pe = co.to_numbers(vals[1].block)
+            bools = vals[1].block.kind == BOOL
+            pm = bools if pm is None else pm | bools
+            pe = np.where(bools, E_VALUE, pe if pe is not None else None)
+        else:
+            pl, pm, pe = np.zeros((1, 1)), np.zeros((1, 1), bool), np.full((1, 1), None, object)
+        shape = np.broadcast_shapes(digits.shape, pl.shape)
+        digits, kinds = np.broadcast_to(digits, shape), np.broadcast_to(vals[0].block.kind, shape)
+        pl, pm, pe = (np.broadcast_to(x, shape) for x in (pl, pm, pe))
+        out = np.empty(shape, dtype=object)
+        for idx in np.ndindex(shape):
+            if kinds[idx] == ERR:
+                out[idx] = digits[idx]
+                continue
+            n = _digits_value(digits[idx], base)
+            if not isinstance(n, int):
+                out[idx] = n
+            elif to is None:
+                out[idx] = float(n)
+            elif pm[idx]:
+                out[idx] = pe[idx]
+            else:
+                out[idx] = _in_base(n, float(pl[idx]) if given else None, to)
+        return Val(Block.from_objects(out), per_row, origin=lined_up_area(shape, *vals))
+    return fn
+
+
+for _src, _base in _BASES.items():
+    builtin(f"{_src}2DEC")(_from_base(_base, None))
+    for _dst, _to in _BASES.items():
+        if _dst != _src:
+            builtin(f"{_src}2{_dst}")(_from_base(_base, _to))
+
+
+@builtin("DECIMAL")
+def decimal(args: list[Val], ctx: Ctx) -> Val:
+    """DECIMAL(text, radix): the text's digits read in radix (truncated, 2 to 36); #NUM! for a
+    radix outside or a digit it does not have, #VALUE! for text over 255 characters."""
+    if len(args) != 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    text, radix = args
+    per_row = broadcast_pair(text, radix)
+    rx, rm, re_ = co.to_numbers(radix.block)
+    shape = np.broadcast_shapes(text.shape, rx.shape)
+    texts, kinds = np.broadcast_to(text.block.objects(), shape), np.broadcast_to(text.block.kind, shape)
+    rx = np.broadcast_to(rx, shape)
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        t, r = texts[idx], int(np.trunc(rx[idx])) if np.isfinite(rx[idx]) else 0
+        if kinds[idx] == ERR:
+            out[idx] = t
+        elif kinds[idx] == BOOL:
+            out[idx] = E_VALUE
+        else:
+            t = "" if t is None else str(int(t)) if isinstance(t, float) and t == int(t) else str(t)
+            if len(t) > 255:
+                out[idx] = E_VALUE
+            elif not 2 <= r <= 36 or (t and not t.isalnum()):
+                out[idx] = E_NUM
+            else:
+                try:
+                    out[idx] = float(int(t, r)) if t else 0.0
+                except ValueError:
+                    out[idx] = E_NUM
+    block = Block.from_objects(out)
+    if rm is not None:      # the radix's own error, after the text's
+        rm, re_ = np.broadcast_to(rm, shape), np.broadcast_to(re_, shape)
+        mask = rm & (kinds != ERR)
+        block.kind[mask], block.obj[mask] = ERR, re_[mask]
+    return Val(block, per_row, origin=lined_up_area(shape, *args))

@@ -112,6 +112,24 @@ def n(args: list[Val], ctx: Ctx) -> Val:
     return Val(co.number_block(num, (err, b.obj) if err.any() else (None, None)), args[0].per_row)
 
 
+_TYPE_OF_KIND = {NUM: 1.0, EMPTY: 1.0, STR: 2.0, BOOL: 4.0, ERR: 16.0}
+
+
+@builtin("TYPE")
+def type_(args: list[Val], ctx: Ctx) -> Val:
+    """TYPE(value): 1 number (or blank), 2 text, 4 logical, 16 error, 64 array (or an area of
+    several cells), 128 a LAMBDA."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    v = args[0]
+    if v.lam is not None:
+        return Val(Block.numbers([[128.0]]))
+    if not v.per_row and v.shape != (1, 1):
+        return Val(Block.numbers([[64.0]]))
+    codes = np.vectorize(_TYPE_OF_KIND.get, otypes=[float])(v.block.kind)
+    return Val(Block.numbers(codes), v.per_row)
+
+
 @builtin("NA")
 def na(args: list[Val], ctx: Ctx) -> Val:
     return Val(Block.errors((1, 1), E_NA))

@@ -151,10 +151,11 @@ def _fold(args: list[Val], ctx: Ctx, keep: bool) -> Val:
     out = np.empty(a.shape, dtype=object)
     for i, j in np.ndindex(a.shape):       # row by row, as Excel walks the array
         acc = lam([acc, _element(a.block, i, j)], ctx)
-        if acc.lam is not None or acc.shape != (1, 1):
-            acc = _value_error()
-        out[i, j] = acc.block.value(0, 0)
-    return Val(Block.from_objects(out)) if keep else acc
+        if acc.lam is not None or (keep and acc.shape != (1, 1)):
+            acc = _value_error()            # SCAN keeps one value per step; REDUCE may carry an array
+        if keep:
+            out[i, j] = acc.block.value(0, 0)
+    return Val(Block.from_objects(out)) if keep else Val(acc.block)
 
 
 @builtin("REDUCE")

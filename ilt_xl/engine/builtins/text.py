@@ -371,12 +371,19 @@ def value_(args: list[Val], ctx: Ctx) -> Val:
 _NUMBER_TEXT = re.compile(r"\s*([+-]?)\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?(?:[eE]([+-]?\d+))?\s*(%?)\s*")
 
 
+# the date of a text written with numbers (7/5/1987, 1987-05-07), its three parts
+_NUMERIC_DATE = re.compile(r"\s*(\d+)([/-])(\d+)\2(\d+)(?![\d/-])")
+
+
 def _own_reading(text: str) -> float | None | bool:
     """What Excel reads in a time-only text, or a number with thousands separators, a currency
     sign or a percent (None: no number); False leaves the text to the `formulas` library
     (plain numbers, dates)."""
     if looks_like_time(text):
         return parse_time_text(text)
+    date = _NUMERIC_DATE.match(text)
+    if date is not None and any(len(g) > 2 and not 1900 <= int(g) <= 9999 for g in date.groups()):
+        return None             # "7/5/1800": Excel reads no year before 1900 or after 9999 in a text
     found = _NUMBER_TEXT.fullmatch(text)
     if found is None or not set(text) & set(",%$"):
         return False

@@ -58,3 +58,23 @@ def test_yearfrac(formula, expected):
 def test_today_and_now_are_the_runs_date():
     from direct_calls import TODAY, call
     assert call("TODAY") == call("NOW") == TODAY
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=YEAR("1/1/1987 05:00 AM")', 1987.0),            # a date written as text, as VALUE reads it
+    ('=MONTH("3/15/2008")', 3.0), ('=DAY("3/15/2008")', 15.0),
+    ('=DAY("x")', "#VALUE!"),                          # text that is no date
+    ('=YEARFRAC("1/1/1987 05:00 AM",345,4)', 86.05833333333334),     # Excel's value (formulas/test.xlsx)
+    ('=YEARFRAC(B1,345,"1/1/1987 05:00 AM")', "#NUM!"),  # a basis read as a date is out of 0..4
+])
+def test_date_functions_read_dates_written_as_text(formula, expected):
+    assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=VALUE("7/5/1800")', "#VALUE!"), ('=YEAR("7/5/1800")', "#VALUE!"),     # no year before 1900 in a text
+    ('=YEAR("7/5/10000")', "#VALUE!"),                                     # nor after 9999
+    ('=VALUE("7/5/1900")', 187.0), ('=VALUE("1987-05-07")', 31904.0), ('=VALUE("7/5/99")', 36346.0),
+])
+def test_dates_written_as_text_are_within_excels_calendar(formula, expected):
+    assert value(formula) == expected

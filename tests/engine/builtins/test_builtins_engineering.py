@@ -40,3 +40,37 @@ def test_complex_text_as_excel_writes_it(text, expected):
 def test_complex_functions_write_excel_text():
     assert value('=IMSUM("1.5+2j","0.25-4.125j")') == "1.75-2.125j"
     assert value('=IMPRODUCT("i","i")') == "-1"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # the examples of Excel's documentation of each function
+    ("=BIN2DEC(1100100)", 100.0), ("=BIN2DEC(1111111111)", -1.0),
+    ("=BIN2HEX(11111011,4)", "00FB"), ("=BIN2HEX(1110)", "E"), ("=BIN2HEX(1111111111)", "FFFFFFFFFF"),
+    ("=BIN2OCT(1001,3)", "011"), ("=BIN2OCT(1100100)", "144"), ("=BIN2OCT(1111111111)", "7777777777"),
+    ('=HEX2BIN("F",8)', "00001111"), ('=HEX2BIN("B7")', "10110111"), ('=HEX2BIN("FFFFFFFE00")', "1000000000"),
+    ('=HEX2DEC("A5")', 165.0), ('=HEX2DEC("FFFFFFFF5B")', -165.0), ('=HEX2DEC("3DA408B9")', 1034160313.0),
+    ('=HEX2OCT("F",3)', "017"), ('=HEX2OCT("3B4E")', "35516"), ('=HEX2OCT("FFFFFFFF00")', "7777777400"),
+    ("=OCT2BIN(3,3)", "011"), ("=OCT2BIN(7777777000)", "1000000000"),
+    ("=OCT2DEC(54)", 44.0), ("=OCT2DEC(7777777533)", -165.0),
+    ("=OCT2HEX(100,4)", "0040"), ("=OCT2HEX(7777777533)", "FFFFFFFF5B"),
+    ('=DECIMAL("FF",16)', 255.0), ("=DECIMAL(111,2)", 7.0), ('=DECIMAL("zap",36)', 45745.0),
+    # Excel's rules the conformance workbooks show
+    ('=BIN2HEX(110,"5")', "00006"),             # places given as text that reads as a number
+    ('=HEX2DEC("-A")', "#NUM!"),                # a sign is no digit
+    ("=DECIMAL(111,2.5)", 7.0),                 # the radix is truncated
+    ('=BIN2DEC("12")', "#NUM!"), ("=BIN2DEC(TRUE)", "#VALUE!"), ("=HEX2DEC(1.5)", "#NUM!"),
+    ('=HEX2DEC("10000000000")', "#NUM!"),       # more than ten digits
+    ('=DECIMAL("FF",1)', "#NUM!"), ('=DECIMAL("FF",37)', "#NUM!"),
+    ('=HEX2BIN("200")', "#NUM!"),               # 512 has no ten binary digits
+])
+def test_base_conversions(formula, expected):
+    assert value(formula) == expected
+
+
+def test_base_conversions_take_one_value_not_a_range():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from formula_values import values
+    got = values({"A1": "F", "B1": "1", "C1": ArrayFormula("C1:D1", "=HEX2DEC(A1:B1)"), "D1": None, "C2": "=HEX2DEC(A1)",
+                  "A4": "A", "A5": "B", "B5": "=HEX2DEC(A4:A5)"})       # a plain formula: the range's cell on its row
+    assert (got["C1"], got["D1"], got["C2"], got["B5"]) == ("#VALUE!", "#VALUE!", 15.0, 11.0)

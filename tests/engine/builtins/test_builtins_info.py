@@ -66,3 +66,11 @@ def test_cell_describes_the_referenced_cell():
     assert (got["C1"], got["C2"], got["C3"], got["C4"]) == (7.0, "$B$3", 3.0, 2.0)
     assert (got["C5"], got["C6"], got["C7"], got["C8"]) == ("v", "l", "b", "text")
     assert got["C10"] == "#VALUE!"
+
+
+def test_type_of_each_kind_of_value():
+    # the examples of Excel's TYPE documentation (A1 "Smith"), then each kind
+    got = values({"A1": "Smith", "B1": "=TYPE(A1)", "B2": '=TYPE("MR. "&A1)', "B3": "=TYPE(2+A1)",
+                  "B4": "=TYPE({1,2;3,4})", "A5": 1, "B5": "=TYPE(A5)", "B6": "=TYPE(A99)", "B7": "=TYPE(TRUE)",
+                  "B8": "=TYPE(A1:A5)", "B9": "=TYPE(_xleta.SUM)", "B10": "=TYPE(_xlfn.LAMBDA(_xlpm.x,_xlpm.x))"})
+    assert [got[f"B{r}"] for r in range(1, 11)] == [2.0, 2.0, 16.0, 64.0, 1.0, 1.0, 4.0, 64.0, 128.0, 128.0]

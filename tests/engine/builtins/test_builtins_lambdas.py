@@ -50,3 +50,16 @@ def test_a_defined_name_holding_a_lambda_is_callable(tmp_path):
 ])
 def test_makearray_sizes(formula, expected):
     assert value(formula) == expected
+
+
+def test_reduce_may_carry_an_array():
+    # REDUCE's accumulator may be an array (Excel: {1,2,3} + 1 + 4 + 9 = {15,16,17}; stacking rows)
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from formula_values import values
+    got = values({"A1": 1, "B1": 2, "C1": 3, "E1": None, "F1": None, "D3": None, "D4": None,
+                  "D1": ArrayFormula("D1:F1", "=_xlfn.REDUCE(A1:C1,{1,2,3},_xlfn.LAMBDA(_xlpm.a,_xlpm.b,_xlpm.a+_xlpm.b^2))"),
+                  "D2": ArrayFormula("D2:D5", "=_xlfn.REDUCE(0,A1:C1,_xlfn.LAMBDA(_xlpm.a,_xlpm.b,_xlfn.VSTACK(_xlpm.a,_xlpm.b)))"),
+                  "D5": None})
+    assert [got[c] for c in ("D1", "E1", "F1")] == [15.0, 16.0, 17.0]
+    assert [got[f"D{r}"] for r in (2, 3, 4, 5)] == [0.0, 1.0, 2.0, 3.0]
