@@ -93,3 +93,39 @@ def test_day_rates_raised_after_the_close_change_no_closed_figure(tmp_path):
     assert budgets[1][closed_years].tolist() == budgets[0][closed_years].tolist()
     check = runner.invoke(app, ["check", str(path), "--format", "json"])
     assert "FrozenFixedCost" in check.stdout
+
+
+def _report(path: Path) -> dict:
+    import json
+
+    return json.loads(runner.invoke(app, ["report", str(path), "--format", "json", "--quiet"]).stdout)
+
+
+def test_reserved_seats_remove_the_unallocated_forecast_of_their_session(tmp_path):
+    """The first session the example's report lists as "(unallocated)" gets a line reserving for IT the forecast
+    learners its lines do not hold: the report no longer lists it, the others stay listed, Budget's 2026 "(unallocated)" Forecast shrinks by
+    exactly the amount listed, IT's grows, and the year's forecast total stays the same to the cent."""
+    from ilt_xl.core.plan import budget_table
+
+    listed = _report(EXAMPLE)["unallocated"]
+    first = listed[0]
+    lines = read_planner(EXAMPLE, validate=False).tables["Enrolments"]
+    lines = lines[lines["SessionId"] == first["SessionId"]]
+    # the seats its lines do not hold yet (a line holds the larger of registered and reserved)
+    free = first["ForecastLearners"] - int(np.maximum(lines["Registered"].fillna(0), lines["Reserved"].fillna(0)).sum())
+    assert free > 0
+    path = _edited(tmp_path, "Enrolments", lambda rows: pd.concat([rows, pd.DataFrame(
+        {"SessionId": [first["SessionId"]], "BusinessUnit": ["IT"], "Country": ["DE"],
+         "Registered": [0], "Reserved": [free]})], ignore_index=True))
+    report = _report(path)
+    assert report["not_reported"] == []
+    after = report["unallocated"]
+    assert [r["SessionId"] for r in after] == [r["SessionId"] for r in listed[1:]]
+    figures = []
+    for p in (EXAMPLE, path):
+        planner = read_planner(p)
+        figures.append(budget_table(planner.tables, planner.settings).set_index(["Year", "BusinessUnit"])["Forecast"])
+    # the unallocated row loses exactly that amount, IT gains it, and 2026's forecast keeps its total, to the cent
+    assert round(figures[0][(2026, "(unallocated)")] - figures[1].get((2026, "(unallocated)"), 0.0), 2) == first["Amount"]
+    assert round(figures[1][(2026, "IT")] - figures[0][(2026, "IT")], 2) == first["Amount"]
+    assert round(math.fsum(figures[1][2026]), 2) == round(math.fsum(figures[0][2026]), 2)
