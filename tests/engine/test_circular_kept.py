@@ -67,3 +67,23 @@ def test_a_circle_without_cached_values_is_left_empty_not_computed(tmp_path):
                                    '<c r="C1"><f>5</f></c></row>')
     assert (v("A1"), v("B1"), v("C1")) == (None, None, 5.0)
     assert report.kept_count == 2
+
+
+def test_recalc_exits_1_and_lists_the_circle_as_kept(tmp_path):
+    import json
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from ilt_xl.cli import app
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": '<row r="1"><c r="A1"><f>B1+1</f><v>3</v></c>'
+                                                 '<c r="B1"><f>A1+1</f><v>4</v></c><c r="C1"><f>A1*10</f><v>30</v></c>'
+                                                 '<c r="D1"><f>2*2</f><v>0</v></c></row>'})
+    res = CliRunner().invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx"), "--format", "json"])
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert data["cells"] == 1 and data["kept_as_cached"] == 3
+    assert data["kept_by_reason"] == {"circular reference": 3}
+    assert any("S!A1" in k["reason"] for k in data["not_evaluated"])
+    got = openpyxl.load_workbook(tmp_path / "o.xlsx", data_only=True)["S"]
+    assert [got[c].value for c in ("A1", "B1", "C1", "D1")] == [3, 4, 30, 4]      # Excel's values kept

@@ -1,12 +1,16 @@
 """Engineering built-ins: the base conversions DEC2BIN ... HEX2OCT (Excel's ten-digit two's
-complement) and DECIMAL."""
+complement), DECIMAL, and the Bessel functions BESSELI/J/K/Y as Excel computes them."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair, lined_up_area
+from ilt_xl.engine.builtins._bessel import bessel_i, bessel_j, bessel_k, bessel_y
+from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, broadcast_pair, implicit_intersection, lined_up_area
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, E_NUM, E_VALUE, STR, Block
 
 
@@ -100,9 +104,9 @@ def _from_base(base: int, to: int | None):
     def fn(args: list[Val], ctx: Ctx) -> Val:
         if not 1 <= len(args) <= (1 if to is None else 2):
             return Val(Block.errors((1, 1), E_VALUE))
-        if ctx.area is not None and any(not a.per_row and a.shape != (1, 1) for a in args):
-            return Val(Block.errors((1, 1), E_VALUE))       # one value each: an array formula's range is not lifted
-        vals = list(args)
+        vals = one_value_each(args, ctx)
+        if isinstance(vals, Val):
+            return vals
         given = len(vals) > 1 and not (vals[1].shape == (1, 1) and vals[1].block.kind[0, 0] == EMPTY)
         per_row = broadcast_pair(vals[0], vals[1]) if given else vals[0].per_row
         digits = vals[0].block.objects()
@@ -177,3 +181,45 @@ def decimal(args: list[Val], ctx: Ctx) -> Val:
         mask = rm & (kinds != ERR)
         block.kind[mask], block.obj[mask] = ERR, re_[mask]
     return Val(block, per_row, origin=lined_up_area(shape, *args))
+
+
+def _bessel(one, positive_x: bool):
+    """BESSEL?(x, n): n truncated, #NUM! below 0; x above 0 for K and Y; #NUM! for an overflow."""
+    def each(x: float, n: float) -> float:
+        n = math.trunc(n) if math.isfinite(n) else -1
+        if n < 0 or (positive_x and x <= 0):
+            return math.nan
+        try:
+            return one(x, n)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.nan
+    vector = np.frompyfunc(each, 2, 1)
+
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if len(args) != 2:
+            return Val(Block.errors((1, 1), E_VALUE))
+        vals = one_value_each(args, ctx)
+        if isinstance(vals, Val):
+            return vals
+        return elementwise(lambda x, n: vector(x, n).astype(np.float64), *vals, booleans=False)
+    return fn
+
+
+def one_value_each(args: list[Val], ctx: Ctx) -> list[Val] | Val:
+    """The arguments of a function that takes one value per argument (the Analysis ToolPak's, as
+    Excel keeps them): in an array formula a range or an array is #VALUE! (not applied element by
+    element); in a plain formula it is intersected with the formula's row or column first."""
+    if all(a.per_row or a.shape == (1, 1) for a in args):
+        return list(args)
+    if ctx.area is not None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if ctx.n != 1:
+        raise NotVectorisable("a range where one value is expected, over a run")
+    return [a if a.per_row or a.shape == (1, 1) else Val(implicit_intersection(a, int(ctx.rows[0]), ctx.col))
+            for a in args]
+
+
+builtin("BESSELI")(_bessel(bessel_i, False))
+builtin("BESSELJ")(_bessel(bessel_j, False))
+builtin("BESSELK")(_bessel(bessel_k, True))
+builtin("BESSELY")(_bessel(bessel_y, True))

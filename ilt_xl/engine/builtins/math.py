@@ -28,8 +28,9 @@ def at_digits(x: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
     else:
         scale = 10.0 ** np.clip(d, -308, 308)
         y = np.abs(x) * scale
-        # 8.000000000000002 is 8 (not rounded up to 9); TRUNC cuts the 15 digits Excel keeps
-        y = co.excel_round(y, 9) if mode != "trunc" else co.significant_15(y)
+        # on the 15 significant digits Excel keeps: 8.000000000000002 is 8 (not rounded up to 9),
+        # and 2.55E-255 stays itself (ROUNDUP(2.55,-255) is 1E+255)
+        y = co.significant_15(y)
         step = np.ceil(y) if mode == "up" else np.floor(y)
         out = np.sign(x) * step / scale
     # digits beyond the number's precision keep it; digits before its first digit give 0

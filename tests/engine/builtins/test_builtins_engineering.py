@@ -74,3 +74,31 @@ def test_base_conversions_take_one_value_not_a_range():
     got = values({"A1": "F", "B1": "1", "C1": ArrayFormula("C1:D1", "=HEX2DEC(A1:B1)"), "D1": None, "C2": "=HEX2DEC(A1)",
                   "A4": "A", "A5": "B", "B5": "=HEX2DEC(A4:A5)"})       # a plain formula: the range's cell on its row
     assert (got["C1"], got["D1"], got["C2"], got["B5"]) == ("#VALUE!", "#VALUE!", 15.0, 11.0)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # the examples of Excel's documentation (shown to 9 decimals)
+    ("=BESSELI(1.5,1)", pytest.approx(0.981666428, abs=1e-9)),
+    ("=BESSELJ(1.9,2)", pytest.approx(0.329925829, abs=1e-9)),
+    ("=BESSELK(1.5,1)", pytest.approx(0.277387804, abs=1e-9)),
+    ("=BESSELY(2.5,1)", pytest.approx(0.145918138, abs=1e-9)),
+    # Excel's values to the last digit (formulas/test.xlsx): its approximations, not the true functions
+    ("=BESSELI(2.3,2)", 1.0054316669125958), ("=BESSELI(-1,0)", 1.2660658480342601),
+    ('=BESSELI("3.2",2)', 2.7882984611029293), ("=BESSELJ(1,0)", 0.7651976837548592),
+    ("=BESSELJ(2.3,2)", 0.41391458970875217), ("=BESSELJ(10000000,2.3)", 8.683739567294922e-05),
+    ("=BESSELK(2.3,2)", 0.1617333633782021), ("=BESSELY(2.3,2)", -0.4726168566767928),
+    ("=BESSELY(10000000,2)", -0.00023689922733673244),
+    # Excel's rules
+    ("=BESSELI(0,10000000)", 0.0), ("=BESSELI(2,-1)", "#NUM!"), ("=BESSELK(0,1)", "#NUM!"),
+    ("=BESSELY(-1,0)", "#NUM!"), ("=BESSELI(10000000,2)", "#NUM!"), ("=BESSELI(TRUE,1)", "#VALUE!"),
+])
+def test_bessel(formula, expected):
+    assert value(formula) == expected
+
+
+def test_bessel_of_a_range_in_an_array_formula_is_value_error():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from formula_values import values
+    got = values({"A1": 1, "B1": 2, "C1": ArrayFormula("C1:D1", "=BESSELJ(A1:B1,0)"), "D1": None})
+    assert (got["C1"], got["D1"]) == ("#VALUE!", "#VALUE!")

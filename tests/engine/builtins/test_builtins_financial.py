@@ -28,3 +28,25 @@ from formula_values import value
 def test_vdb(formula, expected):
     got = value(formula)
     assert got == (pytest.approx(expected, abs=0.005) if isinstance(expected, float) else expected)
+
+
+def test_xirr_is_excels_bisection_not_a_converged_root():
+    # formulas/test.xlsx FINANCIAL: Excel's values for these cash flows with guesses 1, 4 and the
+    # default 0.1 (midpoints of a bisection between 0 and the guess doubled until the sign changes);
+    # the converged root is 0.599319755753...
+    from formula_values import values
+    cells = {"A1": 1, "B1": 99, "C1": 55, "D1": 4, "E1": 9, "A2": -10, "B2": 1, "C2": 5, "D2": 0.0001, "E2": 4.5,
+             "F1": "=XIRR(A2:E2,A1:E1,1)", "F2": "=XIRR(A2:E2,A1:E1,4)", "F3": "=XIRR(A2:E2,A1:E1)",
+             "F4": "=XIRR(A2:E2,A1:E1,-0.1)", "F5": "=XNPV(F1,A2:E2,A1:E1)"}
+    got = values(cells)
+    assert got["F1"] == 0.5993197485804558 == 80439335 / 2 ** 27
+    assert got["F2"] == 0.5993197485804558
+    assert got["F3"] == 0.5993197500705721
+    assert got["F4"] == "#NUM!"                 # a negative guess finds no bracket
+    assert got["F5"] == 4.594164160209857e-09   # Excel's XNPV at its own XIRR, summed in order
+
+
+def test_xirr_with_a_negative_rate_still_finds_it():
+    from formula_values import values
+    got = values({"A1": 45000, "B1": 45365, "A2": -100, "B2": 90, "C1": "=XIRR(A2:B2,A1:B1)"})
+    assert abs(got["C1"] - (-0.1)) < 1e-6

@@ -24,6 +24,10 @@ from formula_values import value, values
     ("=ROUNDUP(-3.14159,1)", -3.2),
     ("=ROUNDDOWN(-3.14159,1)", -3.1),
     ("=ROUNDDOWN(31415.92654,-2)", 31400.0),
+    ("=ROUNDUP(2.55,-255.5)", 1e255),        # Excel's value (formulas/test.xlsx): away from zero, however far
+    ("=ROUNDUP(1E-12,2)", 0.01),
+    ("=ROUNDUP(0.1*3,1)", 0.3),              # 0.30000000000000004 is 0.3 on 15 digits
+    ("=ROUNDDOWN(2.55,-255)", 0.0),
     ("=QUOTIENT(5,2)", 2.0),
     ("=QUOTIENT(-10,3)", -3.0),
     ("=QUOTIENT(1,0)", "#DIV/0!"),
