@@ -80,6 +80,22 @@ def parse_fx(text: str, known: set[str] | None = None) -> tuple[str, float]:
     return ccy, change
 
 
+def check_fx_changes(changes: list[tuple[str, float]], given: list[str]) -> list[tuple[str, float]]:
+    """``changes`` (parsed from ``given``), refused when one currency is moved twice: the combined
+    copy would compound both moves, and the two copies' names could collide."""
+    seen: dict[str, str] = {}
+    for (code, _), text in zip(changes, given):
+        if code in seen:
+            raise ValueError(f"{code} is moved twice (--fx {seen[code]} and --fx {text.strip()}); give one change per currency")
+        seen[code] = text.strip()
+    return changes
+
+
+def percent_label(change: float) -> str:
+    """0.104 -> ``'+10.4%'``: a change as the copy's file name shows it (never rounded to another change)."""
+    return f"{change * 100:+.10g}%"
+
+
 def check_cancel_below(threshold: float) -> float:
     """The occupancy threshold of ``--cancel-below``: a fraction from 0 to 1 (0.5 = 50%)."""
     if not np.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
@@ -158,6 +174,16 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
         _write_changes(source, staged, scenario, planner)
         # The changed tables and the package are let go by now: the recalculation has the memory.
         return recalculate(staged, target, today=today)
+
+
+def stage(source: Path, folder: Path, scenarios: list[Scenario], planner) -> list[Path]:
+    """Each of ``scenarios`` applied to the planner ``source`` (read: ``planner``), written into ``folder``
+    without recalculating, in order: the planner can then be let go before the recalculations."""
+    staged = []
+    for number, scenario in enumerate(scenarios):
+        staged.append(folder / f"{number}{source.suffix}")
+        _write_changes(source, staged[-1], scenario, planner)
+    return staged
 
 
 def _write_changes(source: Path, staged: Path, scenario: Scenario, planner=None) -> None:

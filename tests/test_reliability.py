@@ -367,11 +367,19 @@ def test_the_output_being_the_input_exits_3(planner, tmp_path, command):
 
 @pytest.mark.parametrize("option", [["--fx", "XYZ=+10%"], ["--fx", "USD=-150%"], ["--fx", "USD=-100%"],
                                     ["--fx", "EUR=+5%"], ["--cancel-below", "nan"], ["--cancel-below", "50"],
-                                    ["--cancel-below", "-0.1"], ["--room-rate", "-150%"], ["--room-rate", "+5"]])
+                                    ["--cancel-below", "-0.1"], ["--room-rate", "-150%"], ["--room-rate", "+5"],
+                                    ["--fx", "USD=+10%", "--fx", "usd=-5%"], ["--fx", "GBP=+10%", "--fx", "GBP=+10%"]])
 def test_bad_scenario_options_exit_2_writing_nothing(planner, tmp_path, option):
     code, out = invoke("scenario", planner, "--out", tmp_path / "s", *option)
     assert code == 2 and "Bad scenario option" in out, out
     assert not (tmp_path / "s").exists()
+
+
+def test_scenario_copies_are_named_by_their_exact_change():
+    """+10.4% and +10% were both ``fx-USD+10%``: a copy is named by the change it holds."""
+    from ilt_xl.scenario import percent_label
+    assert [percent_label(p) for p in (0.104, 0.1, -0.05, 0.004, 0.0, 1 / 3)] == [
+        "+10.4%", "+10%", "-5%", "+0.4%", "+0%", "+33.33333333%"]
 
 
 def test_csv_cells_that_begin_like_formulas_are_escaped_and_numbers_kept():

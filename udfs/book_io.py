@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,11 +79,12 @@ def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
         inputs = [position[c.name.casefold()] for c in schema.input_columns if c.name.casefold() in position]
         keep = (raw[:, inputs] != "").any(axis=1) if inputs and len(raw) else np.zeros(len(raw), dtype=bool)
         raw = raw[keep]
+        first_row = _first_row(table) if table is not None else 1
         tables[schema.name] = pd.DataFrame({
             c.name: coerce(raw[:, position[c.name.casefold()]] if c.name.casefold() in position
                            else np.full(len(raw), "", dtype=object), c.type).values
             for c in schema.columns
-        })
+        }, index=pd.Index(first_row + 1 + np.flatnonzero(keep), dtype="int64", name="row"))  # Excel's row numbers, as the file reader's
     settings: dict[str, object] = {}
     for setting in PLANNER.settings:
         try:
@@ -93,6 +95,51 @@ def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
         if not typed.blank[0] and not typed.wrong[0]:
             settings[setting.name] = np.asarray(typed.values)[0]
     return tables, settings
+
+
+def _first_row(table: Any) -> int:
+    """The Excel row number of ``table``'s header."""
+    return int(re.match(r"\$?[A-Z]+\$?(\d+)", table.range.address.split("!")[-1]).group(1))
+
+
+def _letters(column: int) -> str:
+    """1 -> ``A``, 28 -> ``AB`` (ilt_xl.xlsx has this, but that package needs calamine, which Lite lacks)."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
+    """Raise :class:`~ilt_xl.workbook.headless.PlannerHasErrors` (nothing written), its message listing the
+    first errors with their cells, when the planner's values have errors, as the command-line twin refuses
+    them: a macro run on ids that differ only in case, an unknown currency or an end before a start would
+    write rows that Excel's formulas read otherwise (SUMIFS counts S1 and s1 as one session)."""
+    from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
+    from ilt_xl.workbook.problems import PlannerHasErrors
+    from ilt_xl.workbook.validate import validate
+
+    layouts: dict[str, TableLayout] = {}
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            schema = next((t for t in PLANNER.tables if t.name.casefold() == table.name.casefold()), None)
+            if schema is None or schema.name in layouts:
+                continue
+            ref = table.range.address.split("!")[-1].replace("$", "")
+            first = table.range.column      # 1-based
+            header = {str(h).casefold(): i for i, h in enumerate(_grid(table)[0])}
+            letters = {c.name: _letters(first + header[c.name.casefold()])
+                       for c in schema.columns if c.name.casefold() in header}
+            layouts[schema.name] = TableLayout(sheet.name, ref, letters)
+    planner = Planner(path=Path(book.name), settings=settings, layouts=layouts,
+                      **{attribute_name(t): frame for t, frame in tables.items()})
+    problems = validate(planner)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        shown = "; ".join(f"{p.sheet}!{p.cell or ''} {p.message}".replace("! ", " ") for p in errors[:5])
+        more = f" (and {len(errors) - 5} more: ilt-xl check lists them)" if len(errors) > 5 else ""
+        raise PlannerHasErrors(name, problems, f"{shown}{more}")
 
 
 # Text Excel would not keep as text when it is written as if typed: numbers, dates and times
@@ -166,6 +213,7 @@ def add_table(book: Any, name: str, frame: pd.DataFrame) -> None:
 def run_in_book(book: Any, name: str) -> int:
     """Run macro ``name`` (``checklist``, ``allocate``, ...) on ``book``; returns the rows written."""
     tables, settings = read_tables(book)
+    refuse_errors(book, name, tables, settings)
     macro = macros.MACROS[name]
     rows = macro.rows(tables, settings)
     write_frame(book, macro.table, rows, reshape=macro.reshape)
@@ -188,6 +236,7 @@ def apply_in_book(book: Any) -> tuple[int, int]:
     from ilt_xl.core.resources import conflicts
 
     tables, settings = read_tables(book)
+    refuse_errors(book, "apply", tables, settings)
     done = apply_proposals(tables, settings)
     after = {**tables, "Sessions": done.sessions, "Enrolments": done.enrolments}
     for name, frame in (("Sessions", done.sessions), ("Enrolments", done.enrolments),
@@ -215,12 +264,14 @@ def close_in_book(book: Any, today: dt.date | None = None) -> Any:
     The cell has been edited already, so the months closed before are told by the stored figures: a D before the
     month of the latest frozen session would reopen months, which is explicit and left to the command
     (``--reopen``); ValueError then, and for a blank cell, a date that is not a month end or a session to freeze
-    showing an error. Nothing is written when it refuses.
+    showing an error; a planner with errors is refused as by the command (:func:`refuse_errors`). Nothing is
+    written when it refuses.
     """
     from ilt_xl.core.periods import frozen_mask, month_end
     from ilt_xl.workbook.closing import closed_tables
 
     tables, settings = read_tables(book)
+    refuse_errors(book, "close", tables, settings)
     through = settings.get("ClosedThrough")
     if through is None:
         raise ValueError("Settings' ClosedThrough is blank: type the last day of the months to close there "
@@ -248,6 +299,7 @@ def run_forecast_in_book(book: Any) -> int:
     from ilt_xl.workbook.forecast_macro import forecast_frames
 
     tables, settings = read_tables(book)
+    refuse_errors(book, "forecast", tables, settings)
     _, frames = forecast_frames(tables, settings)
     for name, rows in frames.items():
         write_frame(book, name, rows, reshape=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import glob as globmod
 import os
+import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -434,17 +435,17 @@ def scenario(
 
     day = parse_today(today)
     try:
-        fx_changes = [sc.parse_fx(x) for x in fx]    # syntax first; the currencies once the planner is read
+        fx_changes = sc.check_fx_changes([sc.parse_fx(x) for x in fx], fx)   # syntax first; the currencies once the planner is read
         if cancel_below is not None:
             sc.check_cancel_below(cancel_below)
         room_change = sc.parse_percent(room_rate) if room_rate is not None else None
     except ValueError as exc:
         _bad_option(exc)
-    changes = [sc.Scenario(f"fx-{c}{p:+.0%}", fx=((c, p),)) for c, p in fx_changes]
+    changes = [sc.Scenario(f"fx-{c}{sc.percent_label(p)}", fx=((c, p),)) for c, p in fx_changes]
     if cancel_below is not None:
         changes.append(sc.Scenario(f"cancel-below-{cancel_below:g}", cancel_below=cancel_below))
     if room_change is not None:
-        changes.append(sc.Scenario(f"room-rate{room_change:+.0%}", room_rate=room_change))
+        changes.append(sc.Scenario(f"room-rate{sc.percent_label(room_change)}", room_rate=room_change))
     if not changes:
         err_console.print("[bold red]Give at least one change:[/] --fx, --cancel-below or --room-rate.")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -465,7 +466,11 @@ def scenario(
     created_dir = not out_dir.exists()
     try:
         with Steps(quiet, total=len(changes) + 2) as steps:
-            _write_scenarios(path, out_dir, planner, changes, day, written, steps.next)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".scenarios-", dir=out_dir) as folder:
+                staged = sc.stage(path, Path(folder), [sc.Scenario("baseline"), *changes], planner)
+                del planner         # read once for every copy; the recalculations have the memory to themselves
+                _write_scenarios(path, out_dir, staged, changes, day, written, steps.next)
     except BaseException as exc:
         for p in written:               # a failed run leaves no partial set of copies behind
             p.unlink(missing_ok=True)
@@ -523,25 +528,26 @@ def _scenario_files(path: Path, out_dir: Path, changes: list) -> tuple[Path, lis
             out_dir / f"{stem}.scenarios.csv")
 
 
-def _write_scenarios(path: Path, out_dir: Path, planner, changes: list, day, written: list[Path],
+def _write_scenarios(path: Path, out_dir: Path, staged: list[Path], changes: list, day, written: list[Path],
                      phase=lambda name: None) -> None:
-    """Write the baseline, each what-if copy and the diff report into ``out_dir`` (each atomically),
-    appending each file to ``written`` once it is complete; prints one comparison table per scenario."""
+    """Recalculate the ``staged`` baseline and what-if copies (:func:`ilt_xl.scenario.stage`) into
+    ``out_dir`` and write the diff report there (each atomically), appending each file to ``written``
+    once it is complete; prints one comparison table per scenario."""
     import pandas as pd
 
     from ilt_xl import scenario as sc
     from ilt_xl.csv_export import write_csv
+    from ilt_xl.engine.recalc import recalculate
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
     phase("Baseline")
-    sc.write_scenario(path, baseline_path, sc.Scenario("baseline"), day, planner)
+    recalculate(staged[0], baseline_path, today=day)
     written.append(baseline_path)
     baseline = sc.figures(baseline_path)
-    for change, target in zip(changes, targets):
+    for change, target, copy in zip(changes, targets, staged[1:]):
         phase(f"What-if {change.name}")
-        report = sc.write_scenario(path, target, change, day, planner)
+        report = recalculate(copy, target, today=day)
         written.append(target)
         comparison = sc.compare(baseline, sc.figures(target), change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))

@@ -23,6 +23,7 @@ from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.new_sheet import add_table_sheet, set_availability_colours, set_column_widths
 from ilt_xl.workbook.package_editor import PackageEditor
+from ilt_xl.workbook.problems import PlannerHasErrors  # noqa: F401 (raised here; its home is light for xlwings Lite)
 from ilt_xl.workbook.sheet_writer import calculated_columns, replace_table_rows, table_column_names
 
 COMMANDS = (*macros.MACROS, "validate")
@@ -39,15 +40,6 @@ class MacroRun:
     changed_parts: tuple[str, ...]
     problems: list
     written: pd.DataFrame | None = None
-
-
-class PlannerHasErrors(Exception):
-    """The planner has errors, so the macro refused to run; ``problems`` are the reader's, located."""
-
-    def __init__(self, macro: str, problems: list) -> None:
-        self.macro, self.problems = macro, problems
-        errors = sum(p.is_error for p in problems)
-        super().__init__(f"{macro} refused: the planner has {errors} error{'' if errors == 1 else 's'}")
 
 
 def compute(name: str, planner) -> tuple[str, pd.DataFrame]:

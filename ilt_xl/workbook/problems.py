@@ -137,3 +137,13 @@ def problems_from_mask(
             message=text,
         ))
     return out
+
+
+class PlannerHasErrors(Exception):
+    """The planner has errors, so the macro refused to run; ``problems`` are the reader's, located."""
+
+    def __init__(self, macro: str, problems: list, detail: str = "") -> None:
+        self.macro, self.problems = macro, problems
+        errors = sum(p.is_error for p in problems)
+        super().__init__(f"{macro} refused, nothing written: the planner has {errors} error{'' if errors == 1 else 's'}"
+                         + (f": {detail}" if detail else ""))

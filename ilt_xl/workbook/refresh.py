@@ -73,16 +73,17 @@ def _write_macros(source: str | Path, staged: Path, phase: Callable[[str], None]
     planner = read_planner(source)
     if any(p.is_error for p in planner.problems):
         raise PlannerHasErrors("refresh", planner.problems)
-    tables = dict(planner.tables)
+    tables, settings, problems = dict(planner.tables), planner.settings, planner.problems
+    del planner     # a table's rows as read go as soon as the macro's rows replace them below
     editor = PackageEditor(source)
     written: dict[str, int] = {}
     for name in macro_order():
         macro = macros.MACROS[name]
         phase(f"Refreshing {macro.table}")
-        rows = macro.rows(tables, planner.settings)
+        rows = macro.rows(tables, settings)
         write_rows(editor, name, macro.table, rows)
         if not macro.reshape:
             tables[macro.table] = rows  # what the next macros read, as a twin run after this one would
         written[macro.table] = len(rows)
     editor.save(staged)
-    return written, planner.problems
+    return written, problems

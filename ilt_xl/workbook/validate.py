@@ -25,7 +25,6 @@ from ilt_xl.workbook.planner import Planner, attribute_name
 from ilt_xl.workbook.problems import (
     ERROR, WARNING, Location, Problem, invisible_characters, problems_from_mask, visible,
 )
-from ilt_xl.xlsx import parse_cell
 
 _CODE_PATTERNS = {ColumnType.CURRENCY: (r"[A-Z]{3}", "a 3-letter ISO 4217 currency code such as EUR"),
                   ColumnType.COUNTRY: (r"[A-Z]{2}", "a 2-letter ISO 3166 country code such as DE")}
@@ -81,6 +80,12 @@ def ordered(problems: list[Problem]) -> list[Problem]:
     """``problems`` errors first, then by sheet, Excel row and column: the order every listing uses
     (``ilt-xl check``, the macro twins' refusals, the Problems sheet)."""
     return sorted(problems, key=lambda p: (not p.is_error, p.sheet or "", p.row or 0, p.column or ""))
+
+
+def _row_of(cell: str) -> int:
+    """``'B5'`` -> 5 (not :func:`ilt_xl.xlsx.parse_cell`: the ilt_xl.xlsx package needs calamine, which
+    xlwings Lite, where the macros validate too, does not have)."""
+    return int(re.sub(r"\D", "", cell))
 
 
 def known_currencies(planner: Planner) -> set[str]:
@@ -474,7 +479,7 @@ def _setting_problems(planner: Planner, currencies: set[str]) -> list[Problem]:
         value = planner.settings.get(setting.name)
 
         def add(expected: str, message: str) -> None:
-            out.append(Problem(str(planner.path), sheet, parse_cell(cell)[0],
+            out.append(Problem(str(planner.path), sheet, _row_of(cell),
                                setting.name, cell, value, expected, ERROR, message))
 
         if value is None:
@@ -491,6 +496,6 @@ def _setting_problems(planner: Planner, currencies: set[str]) -> list[Problem]:
     if (planner.settings.get("FxDatePolicy") == "BudgetRateDate" and planner.settings.get("BudgetRateDate") is None
             and "BudgetRateDate" in planner.setting_cells):
         sheet, cell = planner.setting_cells["BudgetRateDate"]
-        out.append(Problem(str(planner.path), sheet, parse_cell(cell)[0], "BudgetRateDate",
+        out.append(Problem(str(planner.path), sheet, _row_of(cell), "BudgetRateDate",
                            cell, None, "a date", ERROR, "FxDatePolicy is BudgetRateDate, so BudgetRateDate is required"))
     return out

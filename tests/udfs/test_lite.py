@@ -32,6 +32,7 @@ sys.modules["xlwings"] = lite
 
 import runpy
 namespace = runpy.run_path(sys.argv[1], run_name="lite_main")
+import ilt_xl.workbook.validate  # imported when a script runs: it validates the book first (udfs.book_io.refuse_errors)
 stdlib = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
 compiled = sorted(
     m.__file__ for m in list(sys.modules.values())

@@ -434,22 +434,39 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
     """The cells of ``base`` whose keys are all non-empty, their group (0-based code of their
     distinct combination of keys), and the group each queried row asks for (-1 for none):
     (cells, codes, query, number of groups)."""
+    ranges = [r for r, _ in varying]
+    if base.all():      # the cells' side depends on the ranges only: other columns ask them too
+        cells, codes, steps, n_groups = memoised(ctx, "cell groups", tuple(ranges),
+                                                 lambda: _cell_groups(ctx, base, ranges))
+    else:
+        cells, codes, steps, n_groups = _cell_groups(ctx, base, ranges)
+    query = np.zeros(len(rows_idx), np.int64)
+    for (uniques, size, combined), (_, c) in zip(steps, varying):
+        wanted = memoised(ctx, "criterion keys", (c,), lambda: _criterion_keys(c.block))[rows_idx]
+        col_query = uniques.get_indexer(wanted)
+        looked_up = combined.get_indexer(query * size + col_query)
+        query = np.where((query < 0) | (col_query < 0), -1, looked_up)
+    return cells, codes, query, n_groups
+
+
+def _cell_groups(ctx: Ctx, base: np.ndarray, ranges: list[Val]) -> tuple:
+    """The cells' side of :func:`_groups`: (cells, codes, steps, number of groups), where each step
+    (one per range: its distinct keys, their number, the combinations so far) is what a query
+    replays to find its group."""
     cells = np.flatnonzero(base.ravel())
     columns = []
-    for r, c in varying:
+    for r in ranges:
         col_codes, uniques = pd.factorize(memoised(ctx, "keys", (r,), lambda: _keys_of(r.block))[cells])
-        wanted = memoised(ctx, "criterion keys", (c,), lambda: _criterion_keys(c.block))[rows_idx]
-        columns.append((col_codes, pd.Index(uniques, dtype=object).get_indexer(wanted), len(uniques)))
+        columns.append((col_codes, pd.Index(uniques, dtype=object), len(uniques)))
     valid = np.logical_and.reduce([col_codes >= 0 for col_codes, _, _ in columns])
     cells = cells[valid]
     codes = np.zeros(len(cells), np.int64)
-    query = np.zeros(len(rows_idx), np.int64)
-    for col_codes, col_query, size in columns:
+    steps = []
+    for col_codes, uniques, size in columns:
         # factorizing each combination keeps the codes below len(cells): no overflow
         codes, combined = pd.factorize(codes * size + col_codes[valid])
-        looked_up = pd.Index(combined).get_indexer(query * size + col_query)
-        query = np.where((query < 0) | (col_query < 0), -1, looked_up)
-    return cells, codes, query, int(codes.max()) + 1 if len(codes) else 0
+        steps.append((uniques, size, pd.Index(combined)))
+    return cells, codes, steps, int(codes.max()) + 1 if len(codes) else 0
 
 
 def _hash_answer(ctx, agg: _Aggregator, base, varying, rows_idx) -> np.ndarray:

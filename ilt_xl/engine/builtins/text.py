@@ -222,32 +222,41 @@ def _text_one(v: Block, f: Block, ctx: Ctx):
     return _formatted(shown, _number_section(section), ctx)
 
 
-def _day_zero(section: str) -> str:
-    """A date section that shows day 0 of January 1900 when given 1 January: its day codes
-    (d, dd) become 0 and 00, its weekday codes (ddd, dddd) Sat and Saturday, as literals."""
+def _section_pieces(section: str) -> list[str]:
+    """A format section cut into what it shows: quoted text (with its quotes), an escaped
+    character (\\x), a space the width of a character (_x), a fill (*x), a [bracket], or one
+    character."""
     out, i = [], 0
     while i < len(section):
         ch = section[i]
         if ch == '"':
             end = section.find('"', i + 1)
-            end = len(section) if end < 0 else end
-            out.append(section[i:end + 1])
-            i = end + 1
-        elif ch == "\\" and i + 1 < len(section):
-            out.append(section[i:i + 2])
-            i += 2
+            end = len(section) if end < 0 else end + 1
+        elif ch in "\\_*" and i + 1 < len(section):
+            end = i + 2
         elif ch == "[":
             end = section.find("]", i)
-            end = len(section) if end < 0 else end
-            out.append(section[i:end + 1])
-            i = end + 1
-        elif ch in "dD":
-            n = len(section[i:]) - len(section[i:].lstrip("dD"))
-            out.append('"' + ("0", "00", "Sat", "Saturday")[min(n, 4) - 1] + '"')
-            i += n
+            end = len(section) if end < 0 else end + 1
         else:
-            out.append(ch)
-            i += 1
+            end = i + 1
+        out.append(section[i:end])
+        i = end
+    return out
+
+
+def _day_zero(section: str) -> str:
+    """A date section that shows day 0 of January 1900 when given 1 January: its day codes
+    (d, dd) become 0 and 00, its weekday codes (ddd, dddd) Sat and Saturday, as literals."""
+    out: list[str] = []
+    days = 0
+    for piece in _section_pieces(section) + [""]:
+        if piece in ("d", "D"):
+            days += 1
+            continue
+        if days:
+            out.append('"' + ("0", "00", "Sat", "Saturday")[min(days, 4) - 1] + '"')
+            days = 0
+        out.append(piece)
     return "".join(out)
 
 
@@ -276,28 +285,15 @@ def _text_number(text: str, ctx: Ctx) -> float | None:
 def _number_section(section: str) -> str:
     """A number section as the formatter expects it: fills (*x) are never shown by TEXT, and a
     section without a digit before its decimal point (.##) still shows the whole part (#.##)."""
-    out, i, first = [], 0, None
-    while i < len(section):
-        ch = section[i]
-        if ch == '"':
-            end = section.find('"', i + 1)
-            end = len(section) if end < 0 else end
-            out.append(section[i:end + 1])
-            i = end + 1
+    out, first = [], None
+    for piece in _section_pieces(section):
+        if piece.startswith("*") and len(piece) == 2:
             continue
-        if ch in "\\_" and i + 1 < len(section):
-            out.append(section[i:i + 2])
-            i += 2
-            continue
-        if ch == "*" and i + 1 < len(section):
-            i += 2
-            continue
-        if first is None and ch in "0#?.":
-            first = ch
-            if ch == ".":
+        if first is None and piece in ("0", "#", "?", "."):
+            first = piece
+            if piece == ".":
                 out.append("#")
-        out.append(ch)
-        i += 1
+        out.append(piece)
     return "".join(out)
 
 
