@@ -189,3 +189,32 @@ def test_forecast_is_charged_by_expected_learners_and_the_rest_is_unallocated():
     assert _forecast(tables) == {"(unallocated)": 990.0}
     listed = plan.unallocated_forecast(plan.cost_ledgers(tables, SETTINGS), session_table(tables, SETTINGS))
     assert listed[["SessionId", "Amount"]].to_dict("records") == [{"SessionId": "P1", "Amount": 990.0}]
+
+
+def test_report_dashboard_and_budget_cells_show_the_same_totals_to_the_cent():
+    """The committed example as a user sees it: the Dashboard's full-year cost cells and the sum of Budget's Actual
+    cells (values the engine cached, LibreOffice-checked by the fidelity oracle) and the report's TotalCost (JSON)
+    are one figure per year, to the cent."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from ilt_xl.cli import app
+
+    wb = openpyxl.load_workbook(EXAMPLE, data_only=True)
+    ws = wb["Dashboard"]
+    years = {c.column: c.value for c in ws[4][1:] if isinstance(c.value, int)}
+    row = next(r for r in ws.iter_rows(min_col=1, max_col=1) if str(r[0].value).startswith("Cost of delivered")
+               and str(r[0].value).endswith("(full year)"))[0].row
+    dashboard = {years[col]: round(ws.cell(row, col).value, 2) for col in years if ws.cell(row, col).value is not None}
+    budget = wb["Budget"]
+    header = [c.value for c in budget[1]]
+    actual: dict[int, list[float]] = {}
+    for values in budget.iter_rows(min_row=2, values_only=True):
+        line = dict(zip(header, values))
+        actual.setdefault(line["Year"], []).append(line["Actual"] or 0.0)
+    report = json.loads(CliRunner().invoke(app, ["report", str(EXAMPLE), "--format", "json", "--quiet"]).stdout)
+    total = {k["Year"]: k["Value"] for k in report["kpis"] if k["KPI"] == "TotalCost" and k["Period"] == "full year"}
+    assert sorted(dashboard) == sorted(total) == [2023, 2024, 2025]
+    for year in dashboard:
+        assert dashboard[year] == round(math.fsum(actual[year]), 2) == total[year], year

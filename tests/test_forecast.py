@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from ilt_xl.cli import app
 from ilt_xl.core import fx
-from ilt_xl.core.forecast import MAPE_HISTORY, backtest, default_horizon, forecast
+from ilt_xl.core.forecast import MAPE_HISTORY, QUANTILES, backtest, default_horizon, forecast
+from ilt_xl.core.rounding import rounded
 from ilt_xl.core.sessions import session_table
 from ilt_xl.workbook.builder import build_planner
 from ilt_xl.workbook.example import AS_OF, make_example
@@ -115,6 +116,15 @@ def test_sessions_and_cost_follow_capacity_fill_and_the_course_cost_structure(ex
         cost = running * fixed.reindex(course).to_numpy() + reg * variable.reindex(course).to_numpy()
         np.testing.assert_allclose(big[f"CostP{q}"], cost, rtol=0.02)
     assert (rows["Currency"] == "EUR").all()
+
+
+def test_figures_are_rounded_by_the_noise_free_rule(current):
+    """Each row's learners (0.1) and cost (the cent) are its unrounded quantile rounded by core.rounding's rule,
+    half away from zero, so float noise cannot move a cent between platforms."""
+    q = np.quantile(current.paths, QUANTILES, axis=1).T[current.row_cell] * current.row_weight[:, None]
+    for i, p in enumerate((10, 50, 90)):
+        np.testing.assert_array_equal(current.rows[f"LearnersP{p}"].to_numpy(float), rounded(q[:, i], 1))
+        np.testing.assert_array_equal(current.rows[f"CostP{p}"].to_numpy(float), rounded(q[:, i] * current.row_cost, 2))
 
 
 def test_uses_only_what_was_known_on_the_as_of_date(example):

@@ -114,6 +114,20 @@ def test_twin_writes_the_core_result_and_only_its_table(planner_file, tmp_path, 
     _assert_formulas_on_every_row(out, table, len(want))
 
 
+def test_example_ledger_is_what_allocate_writes(planner_file, tmp_path):
+    """The example ships its Allocation ledger as `ilt-xl allocate` writes it (so Budget's Lines* stages are
+    filled without running a command): running the twin on it changes no row."""
+    out = tmp_path / "out.xlsx"
+    run_macro("allocate", planner_file, out)
+    shipped = read_planner(planner_file, validate=False)
+    again = read_planner(out, validate=False).tables["Allocation"]
+    columns = [c.name for c in PLANNER.table("Allocation").input_columns]
+    _assert_frames_equal(shipped.tables["Allocation"][columns], again[columns])
+    sessions = shipped.sessions
+    charged = sessions.loc[(sessions["Status"] != "Cancelled") | (sessions["CancellationFee"] > 0), "SessionId"]
+    assert set(shipped.tables["Allocation"]["SessionId"]) == set(charged) and len(charged) > 0
+
+
 def _assert_formulas_on_every_row(path: Path, table: str, rows: int) -> None:
     import openpyxl
 

@@ -32,3 +32,67 @@ def test_report_refuses_a_file_that_is_not_a_workbook(tmp_path):
     result = runner.invoke(app, ["report", str(bad)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+STAGES = ("LinesEstimated", "LinesCommitted", "LinesActual")
+
+
+def _budget_cells(path) -> list[dict]:
+    """Budget's rows as the workbook holds them (cached values: the engine's, written by `ilt-xl new`)."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path, data_only=True)["Budget"]
+    ref = ws.tables["Budget"].ref
+    rows = [[c.value for c in row] for row in ws[ref]]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def _stage_line(year, unit, country, values) -> str:
+    return "  ".join([str(year), unit, country or "(all)"]) + " " + " ".join(f"{v:,.2f}" for v in values)
+
+
+def test_report_shows_each_budget_lines_stages_as_budget_cells_show_them():
+    """JSON and plain lines (a pipe) give, per Budget row, the cached values of its Lines* cells to the cent."""
+    import json
+
+    cells = _budget_cells(EXAMPLE)
+    report = json.loads(runner.invoke(app, ["report", "--format", "json", "--quiet"]).stdout)
+    lines = report["budget_lines"]
+    assert len(lines) == len(cells)
+    for got, cell in zip(lines, cells):
+        assert (got["Year"], got["BusinessUnit"], got["Country"] or None) == (cell["Year"], cell["BusinessUnit"], cell["Country"])
+        assert [round(got[s], 2) for s in STAGES] == [round(cell[s], 2) for s in STAGES], cell
+    # estimated -> committed -> actual is visible: some lines are ordered, some invoiced, not all yet
+    assert any(c["LinesActual"] > 0 for c in cells)
+    assert any(c["LinesEstimated"] > c["LinesCommitted"] > c["LinesActual"] > 0 for c in cells)
+    text = runner.invoke(app, ["report", "--quiet"]).output
+    section = text.split("Cost lines by budget line")[1].split("\n\n")[0]
+    for cell in cells:
+        assert re.search(r"\s+".join(re.escape(p) for p in _stage_line(
+            cell["Year"], cell["BusinessUnit"], cell["Country"], [cell[s] for s in STAGES]).split()), section), cell
+
+
+def test_report_stages_of_a_hand_computed_planner(tmp_path):
+    """test_cost_lines' case: lines in GBP, USD and EUR at three stages, a cancelled session's fee, a BU with a
+    country row and one with a whole-BU row; the report's figures are the hand-computed ones."""
+    import datetime as dt
+    import json
+
+    from test_cost_lines import _budget_expected, _with_ledger_and_budget
+
+    from ilt_xl.workbook.builder import build_planner
+
+    path = build_planner(tmp_path / "plan.xlsx", _with_ledger_and_budget(), as_of=dt.date(2024, 6, 30))
+    result = runner.invoke(app, ["report", str(path), "--format", "json", "--quiet"])
+    report = json.loads(result.stdout)
+    # the case's line of an unknown session S9 is an error: reported around (exit 1), as any bad row
+    assert result.exit_code == 1 and [p["value"] for p in report["not_reported"]] == ["S9"]
+    got = {(r["BusinessUnit"], r["Country"] or ""): r for r in report["budget_lines"]}
+    expected = _budget_expected()
+    assert set(got) == set(expected)
+    for row, figures in expected.items():
+        for column, value in figures.items():
+            assert got[row][column] == round(value, 2), (row, column)
+    text = runner.invoke(app, ["report", str(path), "--quiet"]).output
+    a_de = expected[("A", "DE")]
+    assert re.search(r"2024\s+A\s+DE\s+" + r"\s+".join(re.escape(f"{a_de[s]:,.2f}") for s in STAGES), text)

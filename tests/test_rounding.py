@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ilt_xl.core.rounding import (
-    from_minor, largest_remainder, largest_remainder_grouped, minor_units, minor_units_of, to_minor,
+    from_minor, largest_remainder, largest_remainder_grouped, minor_units, minor_units_of, rounded, to_minor,
 )
 
 
@@ -66,3 +66,13 @@ def test_grouped_parts_sum_exactly_per_group(rows, totals):
             assert int(parts[in_group].sum()) == totals[g]
         else:
             assert not parts[in_group].any()
+
+
+def test_rounded_is_noise_proof_where_numpy_round_is_not():
+    """A quantile 1e-11 either side of a half cent (seen between the command line and xlwings Lite:
+    74,505.02 vs 74,505.03) rounds to the same cent, half away from zero as ROUND; NaN stays NaN."""
+    below, above = 74505.025 - 1e-11, 74505.025 + 1e-11
+    assert np.round(below, 2) != np.round(above, 2)  # the noise the rule removes
+    assert rounded([below, above, -below, np.nan], 2).tolist()[:3] == [74505.03, 74505.03, -74505.03]
+    assert np.isnan(rounded([np.nan], 2)[0])
+    assert rounded([0.285, 2.5, 12.25], [2, 0, 1]).tolist() == [0.29, 3.0, 12.3]

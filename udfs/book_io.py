@@ -22,6 +22,7 @@ engine (``xlwings.pro._xlremote``) imposes what this module does:
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,17 @@ def _grid(table: Any) -> tuple[list[str], list[list[Any]]]:
     return header, values[1:]
 
 
-def _named_value(book: Any, name: str) -> Any:
-    """The value of the cell named ``name``, book- or sheet-scoped (``Sheet!Name``); KeyError when absent."""
+def _named_range(book: Any, name: str) -> Any:
+    """The cell named ``name``, book- or sheet-scoped (``Sheet!Name``); KeyError when absent."""
     for candidate in book.names:
         if candidate.name.rsplit("!", 1)[-1].casefold() == name.casefold():
-            return candidate.refers_to_range.value
+            return candidate.refers_to_range
     raise KeyError(name)
+
+
+def _named_value(book: Any, name: str) -> Any:
+    """The value of the cell named ``name`` (:func:`_named_range`); KeyError when absent."""
+    return _named_range(book, name).value
 
 
 def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
@@ -235,11 +241,56 @@ def apply_in_book(book: Any) -> tuple[int, int]:
     after = {**tables, "Sessions": done.sessions, "Enrolments": done.enrolments}
     for name, frame in (("Sessions", done.sessions), ("Enrolments", done.enrolments),
                         ("Conflicts", conflicts(after, settings)), ("Proposals", done.proposals)):
-        frame = frame[[c.name for c in PLANNER.table(name).input_columns]].copy()
-        for column in frame.columns[[pd.api.types.is_timedelta64_dtype(t) for t in frame.dtypes]]:
-            frame[column] = frame[column] / pd.Timedelta(days=1)  # a time of day as Excel holds it: a fraction of a day
-        write_frame(book, name, frame, reshape=False)
+        _write_inputs(book, name, frame)
     return done.applied, done.skipped
+
+
+def _write_inputs(book: Any, name: str, frame: pd.DataFrame) -> None:
+    """The input columns of planner table ``name`` from ``frame`` into the book's table (times of day as Excel
+    holds them)."""
+    frame = frame[[c.name for c in PLANNER.table(name).input_columns]].copy()
+    for column in frame.columns[[pd.api.types.is_timedelta64_dtype(t) for t in frame.dtypes]]:
+        frame[column] = frame[column] / pd.Timedelta(days=1)  # a time of day as Excel holds it: a fraction of a day
+    write_frame(book, name, frame, reshape=False)
+
+
+def close_in_book(book: Any, today: dt.date | None = None) -> Any:
+    """``ilt-xl close --through D`` on ``book``, D being the month end typed in Settings' ClosedThrough: every
+    session starting on or before D that is not frozen yet gets its figures of ``today`` (default: today) stored
+    in Sessions' Frozen* columns and ClosedOn, and ClosedThrough is written back as that date
+    (:func:`ilt_xl.workbook.closing.closed_tables`, the command's code path). Returns the
+    :class:`~ilt_xl.core.periods.Closing`.
+
+    The cell has been edited already, so the months closed before are told by the stored figures: a D before the
+    month of the latest frozen session would reopen months, which is explicit and left to the command
+    (``--reopen``); ValueError then, and for a blank cell, a date that is not a month end or a session to freeze
+    showing an error; a planner with errors is refused as by the command (:func:`refuse_errors`). Nothing is
+    written when it refuses.
+    """
+    from ilt_xl.core.periods import frozen_mask, month_end
+    from ilt_xl.workbook.closing import closed_tables
+
+    tables, settings = read_tables(book)
+    refuse_errors(book, "close", tables, settings)
+    through = settings.get("ClosedThrough")
+    if through is None:
+        raise ValueError("Settings' ClosedThrough is blank: type the last day of the months to close there "
+                         "(a month end, e.g. 2025-12-31), then run the macro again")
+    through = pd.Timestamp(through).date()
+    if not month_end(through):
+        raise ValueError(f"Settings' ClosedThrough {through.isoformat()} is not a month end: periods close by whole "
+                         "months (type the month's last day)")
+    sessions = tables["Sessions"]
+    frozen_starts = pd.to_datetime(sessions["StartDate"], errors="coerce")[frozen_mask(sessions)].dropna()
+    closed = (frozen_starts.max() + pd.offsets.MonthEnd(0)).date() if len(frozen_starts) else None
+    if closed is not None and through < closed:
+        raise ValueError(f"sessions are frozen through {closed.isoformat()}: ClosedThrough {through.isoformat()} "
+                         "would reopen the months after it; reopening is explicit: run `ilt-xl close PLAN.xlsx "
+                         f"--through {through.isoformat()} --reopen` on the saved workbook")
+    closing = closed_tables(tables, {**settings, "ClosedThrough": closed}, through, today or dt.date.today())
+    _write_inputs(book, "Sessions", closing.sessions)
+    _named_range(book, "ClosedThrough").value = dt.datetime.combine(through, dt.time())
+    return closing
 
 
 def run_forecast_in_book(book: Any) -> int:

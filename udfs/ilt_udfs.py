@@ -106,3 +106,11 @@ def ilt_validate() -> None:
 def ilt_refresh_holidays() -> None:
     """Write the public holidays of the sessions' countries and years into the Holidays tab, keeping rows you added."""
     _run("holidays")
+
+
+@xw.sub
+def ilt_close_periods() -> None:
+    """Close the months through the month end typed in Settings' ClosedThrough: their sessions keep their costs, rates and FX."""
+    book = xw.Book.caller()
+    closing = book_io.close_in_book(book)
+    book.app.status_bar = f"ilt-xl close: {closing.frozen} session(s) frozen through {closing.through:%Y-%m-%d}"

@@ -2,7 +2,8 @@
 
 KPIs by fiscal year (earlier years in full, this year to the as-of date against the same
 part of last year, rates changing in points), budget against actual, committed
-and forecast, the sessions at risk and the conflicts, all computed by the core
+and forecast, each budget line's cost lines estimated -> committed -> actual (Budget's Lines
+columns), the sessions at risk and the conflicts, all computed by the core
 from the workbook's input tables (no Excel needed). Without PATH it reports on
 the example planner.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +107,27 @@ def _budget_section(budget: pd.DataFrame, currency: str) -> Section:
                    records(totals.reset_index()))
 
 
+_STAGES = (("LinesEstimated", "Estimated"), ("LinesCommitted", "Committed"), ("LinesActual", "Actual"))
+
+
+def _budget_lines_section(budget: pd.DataFrame, rows: int, currency: str) -> Section:
+    """The cost lines' estimated -> committed -> actual amounts of each of the workbook's ``rows`` Budget rows,
+    the figures of Budget's LinesEstimated/LinesCommitted/LinesActual cells (the Allocation tab's lines summed
+    into the row, :func:`ilt_xl.core.cost_lines.budget_lines`); a whole-BU row shows its country as (all)."""
+    from ilt_xl.core.sessions import money
+    from ilt_xl.schema.planner import WHOLE_BU
+
+    lines = budget.iloc[:rows][["Year", "BusinessUnit", "Country", *(c for c, _ in _STAGES)]]
+    # sums of cents, shown as the cents they are (the cell's SUMIFS carries float noise: 611.9300000000001)
+    lines = lines.assign(**{c: money(lines[c].to_numpy("float64"), currency) for c, _ in _STAGES})
+    table = [[str(row.Year), str(row.BusinessUnit), str(row.Country) or WHOLE_BU,
+              *(_number(getattr(row, column)) for column, _ in _STAGES)] for row in lines.itertuples()]
+    return Section(f"Cost lines by budget line: estimated, committed (ordered), actual (invoiced), {currency} "
+                   "(Budget's Lines columns: the Allocation tab's lines; `ilt-xl allocate` brings it up to date)",
+                   [Column("Year"), Column("BusinessUnit"), Column("Country")]
+                   + [Column(label, numeric=True) for _, label in _STAGES], table, records(lines))
+
+
 def _unallocated_section(unallocated: pd.DataFrame, currency: str) -> Section:
     rows = [[row.SessionId, row.CourseId, f"{row.StartDate:%Y-%m-%d}", _number(row.ForecastLearners, "Learners"),
              _number(row.Amount)] for row in unallocated.itertuples()]
@@ -171,7 +194,7 @@ def report(
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
-    """Report KPIs by year, budget against actual, sessions at risk and conflicts of a planner.
+    """Report KPIs by year, budget against actual, cost line stages, sessions at risk and conflicts of a planner.
 
     A row with an error is left out of the figures and listed under "Not reported" (exit 1); the rest is reported.
     """
@@ -195,12 +218,15 @@ def report(
         sessions = session_table(tables, settings)
         currency = str(settings.get("ReportingCurrency") or "EUR")
         as_of_date = pd.Timestamp(setting(settings, "AsOfDate")).normalize()
+        budget = cache(lambda: budget_table(tables, settings, sessions))  # once for both budget sections
         sections: dict[str, Section | str] = {}
         for key, what, make in (
             ("kpis", "KPIs", lambda: _kpi_section(kpi_report(tables, settings, sessions),
                                                   kpi_report(tables, settings, sessions, through=as_of_date), currency,
                                                   as_of_date, int(setting(settings, "FiscalYearStartMonth")))),
-            ("budget", "budget", lambda: _budget_section(budget_table(tables, settings, sessions), currency)),
+            ("budget", "budget", lambda: _budget_section(budget(), currency)),
+            ("budget_lines", "cost lines by budget line",
+             lambda: _budget_lines_section(budget(), len(tables["Budget"]), currency)),
             ("unallocated", "forecast not allocated", lambda: _unallocated_section(
                 unallocated_forecast(cost_ledgers(tables, settings, sessions), sessions), currency)),
             ("at_risk", "sessions at risk", lambda: _at_risk_section(sessions)),

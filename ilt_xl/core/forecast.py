@@ -37,7 +37,9 @@ No-show and cancellation rates are the course's own, shrunk towards the catalogu
 has few sessions; capacity and fixed cost are the medians of its delivered sessions (the last
 two years); money is converted to the reporting currency at the as-of date's rate. Cost is
 then proportional to learners, so its quantiles are the learners' times the course's cost
-per learner.
+per learner. Every figure is rounded by the one noise-free rule (:func:`ilt_xl.core.rounding.rounded`, money to
+the reporting currency's minor unit), so a quantile a hair's breadth from a half cent rounds the same on every
+platform (the command line and xlwings Lite's Pyodide agree to the cent).
 """
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ import pandas as pd
 
 from ilt_xl.core import fx
 from ilt_xl.core.fiscal_years import fiscal_year, year_end
-from ilt_xl.core.sessions import id_key, session_table, setting
+from ilt_xl.core.rounding import rounded
+from ilt_xl.core.sessions import id_key, money, session_table, setting
 
 SIMULATIONS = 2000
 SEED = 20261130
@@ -450,10 +453,10 @@ def forecast(
         "CourseId": facts.course_id.reindex(rows["course"]).to_numpy(object),
         "BusinessUnit": rows["BusinessUnit"].to_numpy(object),
         "Country": rows["Country"].to_numpy(object),
-        "LearnersP10": np.round(q[:, 0], 1), "LearnersP50": np.round(q[:, 1], 1), "LearnersP90": np.round(q[:, 2], 1),
-        "SessionsP50": np.round(q[:, 1] * per_session, 2),
-        "CostP10": np.round(q[:, 0] * per_cost, 2), "CostP50": np.round(q[:, 1] * per_cost, 2),
-        "CostP90": np.round(q[:, 2] * per_cost, 2),
+        "LearnersP10": rounded(q[:, 0], 1), "LearnersP50": rounded(q[:, 1], 1), "LearnersP90": rounded(q[:, 2], 1),
+        "SessionsP50": rounded(q[:, 1] * per_session, 2),
+        "CostP10": money(q[:, 0] * per_cost, reporting), "CostP50": money(q[:, 1] * per_cost, reporting),
+        "CostP90": money(q[:, 2] * per_cost, reporting),
         "Currency": reporting,
         "Basis": rows["Basis"].to_numpy(object),
     }, columns=list(ROW_COLUMNS))
@@ -507,10 +510,11 @@ def _monthly(result: Forecast) -> pd.DataFrame:
     learners, cost, sessions = (frame.reindex(index.to_numpy(object), fill_value=0.0) for frame in (learners, cost, sessions))
     return pd.DataFrame({
         "Period": index,
-        "LearnersP10": np.round(learners["P10"].to_numpy(float), 1), "LearnersP50": np.round(learners["P50"].to_numpy(float), 1),
-        "LearnersP90": np.round(learners["P90"].to_numpy(float), 1), "SessionsP50": np.round(sessions["P50"].to_numpy(float), 1),
-        "CostP10": np.round(cost["P10"].to_numpy(float), 2), "CostP50": np.round(cost["P50"].to_numpy(float), 2),
-        "CostP90": np.round(cost["P90"].to_numpy(float), 2), "Currency": result.currency,
+        "LearnersP10": rounded(learners["P10"].to_numpy(float), 1), "LearnersP50": rounded(learners["P50"].to_numpy(float), 1),
+        "LearnersP90": rounded(learners["P90"].to_numpy(float), 1), "SessionsP50": rounded(sessions["P50"].to_numpy(float), 1),
+        "CostP10": money(cost["P10"].to_numpy(float), result.currency),
+        "CostP50": money(cost["P50"].to_numpy(float), result.currency),
+        "CostP90": money(cost["P90"].to_numpy(float), result.currency), "Currency": result.currency,
     }, columns=list(MONTH_COLUMNS))
 
 
@@ -546,8 +550,8 @@ def budget_projection(result: Forecast, budget: pd.DataFrame, start_month: int) 
     q = result.pooled_quantiles(joined["b"].to_numpy(), joined["r"].to_numpy(), len(budget), "cost")
     reached = np.zeros(len(budget), dtype=bool)
     reached[joined["b"].to_numpy()] = True
-    out = pd.DataFrame({"ForecastP50": np.where(reached, np.round(q[:, 1], 2), np.nan),
-                        "ForecastP90": np.where(reached, np.round(q[:, 2], 2), np.nan)}, index=budget.index)
+    out = pd.DataFrame({"ForecastP50": np.where(reached, money(q[:, 1], result.currency), np.nan),
+                        "ForecastP90": np.where(reached, money(q[:, 2], result.currency), np.nan)}, index=budget.index)
     covered = pd.MultiIndex.from_frame(b[["year", "bu"]])
     wanted = f[["year", "bu"]].drop_duplicates()
     missing = wanted[~pd.MultiIndex.from_frame(wanted).isin(covered)].sort_values(["year", "bu"])
@@ -559,7 +563,7 @@ def budget_projection(result: Forecast, budget: pd.DataFrame, start_month: int) 
         typed = rows["BusinessUnit"].groupby(f["bu"].to_numpy()).first()
         extra = pd.DataFrame({"Year": missing["year"].to_numpy(), "BusinessUnit": typed.reindex(missing["bu"]).to_numpy(object),
                               "Country": "", "Budget": 0.0,
-                              "ForecastP50": np.round(q[:, 1], 2), "ForecastP90": np.round(q[:, 2], 2)})
+                              "ForecastP50": money(q[:, 1], result.currency), "ForecastP90": money(q[:, 2], result.currency)})
     else:
         extra = pd.DataFrame(columns=["Year", "BusinessUnit", "Country", "Budget", "ForecastP50", "ForecastP90"])
     return out, extra

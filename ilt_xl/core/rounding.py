@@ -53,6 +53,18 @@ def from_minor(units: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
     return np.asarray(units, dtype="float64") / 10.0 ** np.asarray(decimals, dtype="float64")
 
 
+def rounded(values: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
+    """``values`` rounded to ``decimals`` places half away from zero, as Excel's ROUND, after removing binary
+    noise (float64; NaN and infinities stay as they are): a figure 1e-11 from a half cent rounds the same
+    whichever way its last bits fell."""
+    values = np.asarray(values, dtype="float64")
+    finite = np.isfinite(values)
+    out = values.copy()
+    places = np.broadcast_to(np.asarray(decimals), values.shape)[finite]
+    out[finite] = from_minor(to_minor(values[finite], places), places)
+    return out
+
+
 def largest_remainder(total_units: int, weights: npt.ArrayLike) -> np.ndarray:
     """Split ``total_units`` (an integer) over ``weights`` (a 1-D array, all >= 0).
 

@@ -57,7 +57,7 @@ import pandas as pd
 
 from ilt_xl.core import cost_lines, costs, fx, rates
 from ilt_xl.core import excel_errors as xe
-from ilt_xl.core.rounding import from_minor, minor_units, to_minor
+from ilt_xl.core.rounding import minor_units, rounded
 from ilt_xl.schema.planner import PLANNER, SESSIONS
 
 CALCULATED = tuple(c.name for c in SESSIONS.calculated_columns)
@@ -396,11 +396,7 @@ def money(amounts: np.ndarray, currency: str) -> np.ndarray:
     """Amounts rounded to ``currency``'s minor unit, half away from zero as ROUND does (NaN stays NaN):
     the one rounding rule of every reported cost (Sessions[CostReporting], ledger, Budget, KPIs)."""
     amounts = np.asarray(amounts, dtype="float64")
-    decimals = minor_units(currency)
-    finite = np.isfinite(amounts)
-    out = np.full(amounts.shape, np.nan)
-    out[finite] = from_minor(to_minor(amounts[finite], decimals), decimals)
-    return out
+    return np.where(np.isfinite(amounts), rounded(amounts, minor_units(currency)), np.nan)
 
 
 def _text(values: pd.Series) -> np.ndarray:

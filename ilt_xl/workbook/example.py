@@ -8,7 +8,7 @@ starting before it are Delivered or Cancelled, later ones Planned or Confirmed.
 Scheduling draws distinct (instructor, week) slots, so an instructor teaches at most one
 session a week, and rooms are dealt out within each week, so accidental double bookings do not
 happen; a handful of deliberate conflicts are then planted (see :func:`_plant_conflicts`).
-The tables the budget, conflicts and checklist commands write are filled too, with the core
+The tables the allocate, budget, conflicts and checklist commands write are filled too, with the core
 functions those commands use, so the example shows what a planner in use looks like: the
 checklist covers the sessions starting from three weeks before to six weeks after the as-of
 date, with the tasks due before it done, except every fifth (left open, so overdue). 2023-2025 are
@@ -30,7 +30,7 @@ from ilt_xl.core.resources import conflicts
 from ilt_xl.core.periods import STORED
 from ilt_xl.core.sessions import session_table_with_errors
 from ilt_xl.workbook.closing import closed_tables
-from ilt_xl.workbook.macros import fx_rows, holiday_rows
+from ilt_xl.workbook.macros import allocation_rows, fx_rows, holiday_rows
 
 AS_OF = dt.date(2026, 6, 15)
 CLOSED_THROUGH, CLOSED_ON = dt.date(2025, 12, 31), dt.date(2026, 1, 9)
@@ -161,6 +161,8 @@ def make_example(sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED) -> 
     tables["Sessions"] = closed_tables(tables, settings, CLOSED_THROUGH, CLOSED_ON, computed=computed).sessions
     settings["ClosedThrough"] = CLOSED_THROUGH
     computed = computed.values.assign(**{c: tables["Sessions"][c].to_numpy() for c in STORED})
+    # As if the user had run the allocate command: the ledger Budget's Lines* stage columns sum.
+    tables["Allocation"] = allocation_rows(tables, settings)
     tables["Budget"] = _budget(rng, tables, settings, computed)
     tables["Conflicts"] = conflicts(tables, settings, computed)
     tables["Checklist"] = _checklist(tables["Sessions"], tables["ChecklistTemplate"])

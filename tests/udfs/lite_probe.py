@@ -7,13 +7,14 @@ xlwings is imported, so it runs in its own interpreter)::
 
 JOB: ``{"books": {label: office.js payload}, "only": {label: [scripts]}, "calls": [custom-function call data]}``
 (a book not in ``only`` runs every script).
-RESULT: ``{"functions_meta", "scripts_meta", "scripts": {label: {script: {"actions"} or {"error"}}},
+RESULT: ``{"today": [date before, date after the scripts ran], "functions_meta", "scripts_meta", "scripts": {label: {script: {"actions"} or {"error"}}},
 "calls": [{"result"} or {"error"}]}``. Every script runs on a fresh ``xw.Book(json=payload)``.
 """
 from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import importlib.util
 import json
 import sys
@@ -55,7 +56,9 @@ def main(job_path: str, result_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     module = load_main()
     scripts_meta = server.custom_scripts_meta(module)
+    today = dt.date.today().isoformat()  # the close script records today (ClosedOn): the twin is run at it
     result = {
+        "today": [today],
         "functions_meta": server.custom_functions_meta(module),
         "scripts_meta": scripts_meta,
         "scripts": {label: {s["function_name"]: run_script(module, s["function_name"], payload) for s in scripts_meta
@@ -63,6 +66,7 @@ def main(job_path: str, result_path: str) -> None:
                     for label, payload in job["books"].items()},
         "calls": [call_function(module, data) for data in job["calls"]],
     }
+    result["today"].append(dt.date.today().isoformat())  # a run across midnight: ClosedOn is either day
     Path(result_path).write_text(json.dumps(result, default=str))
 
 

@@ -80,3 +80,9 @@ def ilt_refresh_holidays(book: xw.Book):
 def ilt_forecast(book: xw.Book):
     """Forecast learners, sessions and cost with P10/P50/P90: the Forecast tabs and Budget's projection."""
     book_io.run_forecast_in_book(book)
+
+
+@script
+def ilt_close_periods(book: xw.Book):
+    """Close the months through the month end typed in Settings' ClosedThrough: their sessions keep their costs, rates and FX."""
+    book_io.close_in_book(book)
