@@ -25,18 +25,10 @@ from ilt_xl.workbook import sheet_writer
 from ilt_xl.workbook.package_editor import PackageEditor
 from ilt_xl.workbook.sheet_stream import SheetStream
 from ilt_xl.workbook.sheet_writer import replace_table_rows, write_tables
+from tests.test_macros_sheet_writer import _frame
 
 DATA = Path(__file__).resolve().parent / "data" / "streamed_writer"
 EXAMPLE = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
-
-
-def _frame(n: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "SessionId": [f"T{i}" for i in range(n)],
-        "DueDate": pd.date_range("2025-03-03", periods=n, freq="D"),
-        "Status": ["Open", "Done"] * (n // 2) + ["Open"] * (n % 2),
-        "Notes": [f"note {i}" for i in range(n)],
-    })
 
 
 def _every_kind() -> pd.DataFrame:
