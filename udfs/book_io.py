@@ -102,15 +102,6 @@ def _first_row(table: Any) -> int:
     return int(re.match(r"\$?[A-Z]+\$?(\d+)", table.range.address.split("!")[-1]).group(1))
 
 
-def _letters(column: int) -> str:
-    """1 -> ``A``, 28 -> ``AB`` (ilt_xl.xlsx has this, but that package needs calamine, which Lite lacks)."""
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
     """Raise :class:`~ilt_xl.workbook.headless.PlannerHasErrors` (nothing written), its message listing the
     first errors with their cells, when the planner's values have errors, as the command-line twin refuses
@@ -119,6 +110,7 @@ def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], setting
     from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
     from ilt_xl.workbook.problems import PlannerHasErrors
     from ilt_xl.workbook.validate import validate
+    from ilt_xl.xlsx.cells import column_letter
 
     layouts: dict[str, TableLayout] = {}
     for sheet in book.sheets:
@@ -129,7 +121,7 @@ def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], setting
             ref = table.range.address.split("!")[-1].replace("$", "")
             first = table.range.column      # 1-based
             header = {str(h).casefold(): i for i, h in enumerate(_grid(table)[0])}
-            letters = {c.name: _letters(first + header[c.name.casefold()])
+            letters = {c.name: column_letter(first + header[c.name.casefold()])
                        for c in schema.columns if c.name.casefold() in header}
             layouts[schema.name] = TableLayout(sheet.name, ref, letters)
     planner = Planner(path=Path(book.name), settings=settings, layouts=layouts,
