@@ -268,6 +268,44 @@ def test_characters_xml_cannot_hold_are_written_escaped(tmp_path):
     assert wanted in {r[2] for r in got}        # new rows take the template's task, read back exactly
 
 
+DAMAGED_PARTS = {
+    # a flipped byte in a prefix: well-formed to plain expat, not with namespaces (the fuzzer's find)
+    "core": ("docProps/core.xml", lambda data: data.replace(b"<dc:creator>", b"<dX:creator>", 1)),
+    "customXml": ("customXml/item1.xml", None),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_PARTS)
+@pytest.mark.parametrize("command", ["checklist", "allocate", "recalc", "scenario"])
+def test_a_damaged_part_no_reader_needs_is_refused_not_copied(planner, tmp_path, command, damage):
+    part, edit = DAMAGED_PARTS[damage]
+    source = copy(planner, tmp_path / "plan.xlsx")
+    if edit is None:
+        with zipfile.ZipFile(source, "a") as zf:
+            zf.writestr(part, b'<?xml version="1.0" encoding="UTF-8"?><root><item>half')
+    else:
+        _edit_part(source, part, edit)
+    before = source.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {"recalc": ["-o", out / "r.xlsx", "--today", TODAY],
+            "scenario": ["--out", out / "s", "--fx", "GBP=+10%", "--today", TODAY]}.get(command, ["-o", out / "o.xlsx"])
+    code, text = invoke(command, source, *args)
+    assert code == 2, text
+    assert f"{source}: part {part} is damaged: its XML is not well-formed" in text
+    assert not any(out.iterdir()) and source.read_bytes() == before
+
+
+def _edit_part(path: Path, part: str, edit) -> None:
+    with zipfile.ZipFile(path) as zf:
+        parts = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in parts:
+            new = edit(data) if info.filename == part else data
+            assert info.filename != part or new != data
+            zf.writestr(info, new)
+
+
 # Names of outputs ---------------------------------------------------------------------------------
 
 IDS = ["I/01", "I:01", "I 01", "I_01", "I%01", "I-Weiß", "I-WEISS", "..", "CON", "Ünïcödé 🎓", "a" * 300, "a" * 301]

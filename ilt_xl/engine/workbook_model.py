@@ -312,6 +312,8 @@ def load_workbook_model(path) -> WorkbookModel:
     beyond Excel's grid, a sheet over the cell limit.
     """
     with open_xlsx(path, other_readers=False) as pkg:
+        # the parts write-back copies unread must be well-formed; the sheets are checked as they are scanned
+        pkg.refuse_damaged_parts(worksheets=False)
         wb_rels = pkg.rels_of(pkg.workbook_part)
         root = pkg.zip.xml(pkg.workbook_part)
         sst_part = next((t for kind, t in wb_rels.values() if kind == "sharedStrings"), None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from xml.parsers import expat
 
 from ilt_xl.xlsx.cells import column_index
+from ilt_xl.xlsx.safezip import xml_parser
 
 # A cell with content: an opening <c> tag that is not self-closed (a formatted empty cell, even at
 # XFD1048576, is <c r=".." s=".."/> and costs calamine nothing).
@@ -59,7 +60,7 @@ def scan_part(chunks: Iterable[bytes], rescan: Callable[[], Iterable[bytes]]) ->
     """Scan a worksheet part given as ``chunks`` of its bytes; ``rescan()`` gives the chunks again,
     needed only when rows are numbered below the last cell with content (formatted empty rows, or a
     crafted file whose rows are out of order), so every cell must be looked at."""
-    parser = expat.ParserCreate()
+    parser = xml_parser()
     damage: str | None = None
     max_row = widest = 0
     last_with_content = b""     # the last piece holding a cell with content: rows come in order

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 import zlib
 from pathlib import Path
 from xml.parsers import expat
@@ -41,12 +41,21 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
 
-def xml_damage(data: bytes) -> str | None:
-    """Why ``data`` is not well-formed XML (expat's message), or None when it is. No tree is built,
-    so a 50 MB sheet is checked in a fraction of a second; DTDs never get here (refused on opening)."""
-    parser = expat.ParserCreate()
+def xml_parser() -> "expat.XMLParserType":
+    """An expat parser that checks what Excel and ElementTree check: well-formedness *with* XML
+    namespaces (an unbound prefix such as ``<dX:title>`` is an error; plain expat lets it pass)."""
+    return expat.ParserCreate(namespace_separator="}")
+
+
+def xml_damage(data: bytes | Iterable[bytes]) -> str | None:
+    """Why ``data`` (bytes, or consecutive chunks of them) is not well-formed XML (expat's message),
+    or None when it is. No tree is built and chunks are fed as they come, so a part is never whole in
+    memory; DTDs never get here (refused on opening)."""
+    parser = xml_parser()
     try:
-        parser.Parse(data, True)
+        for chunk in [data] if isinstance(data, bytes) else data:
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
     except expat.ExpatError as exc:
         return str(exc)
     return None
