@@ -47,18 +47,37 @@ def xml_parser() -> "expat.XMLParserType":
     return expat.ParserCreate(namespace_separator="}")
 
 
+class XmlCheck:
+    """Well-formedness checked on the way: feed a part's bytes in pieces (or pass its chunks through
+    :meth:`passing`); :attr:`damage` is then expat's complaint, or None when the part is well-formed."""
+
+    def __init__(self) -> None:
+        self._parser = xml_parser()
+        self.damage: str | None = None
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self.damage is None:
+            try:
+                self._parser.Parse(data, final)
+            except expat.ExpatError as exc:
+                self.damage = str(exc)
+
+    def passing(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """``chunks`` unchanged, each checked as it goes by (the end is checked after the last)."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+        self.feed(b"", True)
+
+
 def xml_damage(data: bytes | Iterable[bytes]) -> str | None:
     """Why ``data`` (bytes, or consecutive chunks of them) is not well-formed XML (expat's message),
     or None when it is. No tree is built and chunks are fed as they come, so a part is never whole in
     memory; DTDs never get here (refused on opening)."""
-    parser = xml_parser()
-    try:
-        for chunk in [data] if isinstance(data, bytes) else data:
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        return str(exc)
-    return None
+    check = XmlCheck()
+    for _ in check.passing([data] if isinstance(data, bytes) else data):
+        pass
+    return check.damage
 
 
 class SafeZip:
