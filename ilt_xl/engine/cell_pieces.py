@@ -55,6 +55,10 @@ class ByteColumn:
     def chunk(self, k: int) -> list[bytes]:
         return self._bytes(k).split(_NUL)
 
+    def joined_chunk(self, k: int, separator: bytes) -> bytes:
+        """The items of chunk ``k`` joined by ``separator``."""
+        return self._bytes(k).replace(_NUL, separator)
+
     def joined(self) -> bytes:
         """Every item, one after the other (without the separators)."""
         return b"".join(self._bytes(k).replace(_NUL, b"") for k in range(len(self.chunks)))
