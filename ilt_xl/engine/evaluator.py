@@ -45,6 +45,7 @@ class Val:
                                     # (whole columns, $T:$T, are read down to the used rows only)
     lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
     areas: tuple | None = None      # the areas (reference Vals) of a union (A1:A2,C1:C2); its block is #VALUE!
+    constant_array: bool = False    # an array constant ({1}): an array even with one element
 
     @property
     def identity(self) -> tuple | None:
@@ -282,7 +283,7 @@ def _array_constant(node: Node, ctx: Ctx) -> Val:
     if rows and not isinstance(rows[0], list):
         rows = [rows]
     rows = [r if isinstance(r, list) else [r] for r in rows]
-    return Val(Block.from_objects(np.array(rows, dtype=object)))
+    return Val(Block.from_objects(np.array(rows, dtype=object)), constant_array=True)
 
 
 def broadcast_pair(a: Val, b: Val) -> bool:

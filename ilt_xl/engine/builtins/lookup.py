@@ -353,8 +353,9 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     if nr > 1 and nc > 1 and col is None and row is not None:
         if rng.ref is not None:         # a reference of rows and columns needs both positions
             return Val(Block.errors((1, 1), E_REF))
-        if not row.per_row and row.shape != (1, 1):
+        if not row.per_row and (row.shape != (1, 1) or row.constant_array):
             # INDEX(array, {1;2}) is INDEX(array, 1) and INDEX(array, 2), each showing its first element
+            # (INDEX(array, {1}) too: an array of one position is still an array)
             return apply_per_element(index, args, [1], ctx)
     per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
 
