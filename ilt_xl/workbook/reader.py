@@ -41,7 +41,7 @@ def read_planner(path: str | Path, *, validate: bool = True) -> Planner:
         reader = _Reader(pkg)
         frames = {t.name: reader.table(t) for t in PLANNER.tables}
         settings = reader.settings()
-        reader.check_sheets()
+        reader.check_parts()
     planner = Planner(
         path=path,
         **{attribute_name(name): frame for name, frame in frames.items()},
@@ -214,14 +214,11 @@ class _Reader:
             self.problems.extend(problems_from_mask(
                 loc, mask, rows, column.name, raw, expected, reason))
 
-    def check_sheets(self) -> None:
-        """Refuse the workbook when any worksheet is not well-formed XML: calamine reads a damaged
-        sheet leniently (half a row, a cell less), and the commands copy the sheets they do not
-        rewrite into their output, which must be a valid workbook."""
-        for sheet in self.pkg.sheets:
-            if self.pkg.zip.has(sheet.part) and (damage := self.pkg.scan(sheet.part).damage):
-                raise WorkbookError(self.pkg.path, f"sheet {sheet.name} ({sheet.part}) is damaged: its XML is not "
-                                               f"well-formed (parser says: {damage})")
+    def check_parts(self) -> None:
+        """Refuse the workbook when any XML part is not well-formed: calamine reads a damaged sheet
+        leniently (half a row, a cell less), and the commands copy the parts they do not rewrite
+        into their output, which must be a valid workbook."""
+        self.pkg.refuse_damaged_parts()
 
     def settings(self) -> dict[str, object]:
         return {s.name: self._setting(s) for s in PLANNER.settings}
