@@ -170,6 +170,16 @@ def _proposed(folder: Path) -> Path:
     return target
 
 
+def _wrong_types(folder: Path) -> Path:
+    """The small planner with text typed into a date column and into a number column."""
+    import broken_workbooks as bw
+
+    rows = bw.planner_rows()
+    rows["Sessions"][0]["StartDate"] = "next monday"
+    rows["Courses"][1]["MaxLearners"] = "twelve"
+    return bw.write_planner(folder / "wrong-types.xlsx", rows)
+
+
 @pytest.fixture(scope="module")
 def lite(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("lite")
@@ -184,11 +194,14 @@ def lite(tmp_path_factory) -> dict:
         "proposed": payload(_proposed(folder)),
         "closing": payload(_closing(folder)),
         "case-duplicate": _with_session_id_in_other_case(example),
+        "wrong-types": payload(_wrong_types(folder)),
     }
     variants = ("no-availability", "sheet-scoped", "text-id", "stale-availability")  # each checks what the Availability script meets
     only = ({label: ["ilt_refresh_availability"] for label in variants} | {"proposed": [APPLY], "closing": [CLOSE_SCRIPT]}
-            | {"case-duplicate": ["ilt_build_allocation", APPLY, FORECAST_SCRIPT, CLOSE_SCRIPT]})
-    job = {"books": books, "only": only, "calls": _calls(), "files": {"closing": str(_closing(folder))}}
+            | {"case-duplicate": ["ilt_build_allocation", APPLY, FORECAST_SCRIPT, CLOSE_SCRIPT]}
+            | {"wrong-types": ["ilt_build_allocation", "ilt_refresh_checklist"]})
+    job = {"books": books, "only": only, "calls": _calls(),
+           "files": {"closing": str(_closing(folder)), "wrong-types": str(folder / "wrong-types.xlsx")}}
     (folder / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "udfs" / "lite_probe.py"), str(folder / "job.json"),
@@ -297,7 +310,7 @@ def test_every_script_takes_the_book_and_runs(lite):
                                                                                CLOSE_SCRIPT])
     assert set(SCRIPTS.values()) == set(macros.MACROS), "every macro has a Lite script (a new one needs adding here)"
     failures = {(label, name): r["error"] for label, runs in lite["scripts"].items() for name, r in runs.items()
-                if "error" in r and label != "case-duplicate"}
+                if "error" in r and label not in ("case-duplicate", "wrong-types")}     # refused: tests below
     # the template's ClosedThrough is blank: closing refuses, saying what to type, and writes nothing
     refused = failures.pop(("template", CLOSE_SCRIPT), "")
     assert refused.startswith("ValueError: Settings' ClosedThrough is blank: type the last day of the months")
@@ -344,7 +357,27 @@ def test_a_planner_with_errors_is_refused_as_by_the_command_line(lite):
     assert set(runs) == {"ilt_build_allocation", APPLY, FORECAST_SCRIPT, CLOSE_SCRIPT}
     for name, run in runs.items():
         assert "actions" not in run, name
-        assert "refused, nothing written" in run["error"] and "Sessions!A3 duplicate SessionId 's00001'" in run["error"], run
+        assert "refused, nothing written" in run["error"] and "Sessions!A3: SessionId: error: duplicate SessionId 's00001'" in run["error"], run
+
+
+def test_a_cell_of_the_wrong_type_is_reported_as_ilt_xl_check_reports_it(lite):
+    """Text in a date and in a number column: the scripts refuse, naming each cell and what it should
+    hold in the very words of `ilt-xl check` on the file (they once read such a cell as blank and
+    reported it as required)."""
+    from typer.testing import CliRunner
+
+    from ilt_xl.cli import app
+
+    path = lite["job"]["files"]["wrong-types"]
+    result = CliRunner().invoke(app, ["check", path])
+    assert result.exit_code == 1, result.output
+    lines = [line.removeprefix(f"{path}: ") for line in result.output.splitlines() if line.startswith(path)]
+    assert len(lines) == 2 and any("Sessions!" in x and "(expected a date)" in x for x in lines), lines
+    for name, run in lite["scripts"]["wrong-types"].items():
+        assert "actions" not in run, name
+        assert run["error"].startswith("PlannerHasErrors: ") and "has 2 errors" in run["error"], run
+        assert all(line in run["error"] for line in lines), (run["error"], lines)
+        assert "required" not in run["error"]
 
 
 @pytest.mark.parametrize("label,path", [("example", EXAMPLE), ("template", TEMPLATE)])
