@@ -340,3 +340,15 @@ def test_the_forecast_does_not_depend_on_blas_thread_count():
         for i, (a, b) in enumerate(zip(rows, two["tables"][name])):
             assert a == b, (name, i, a, b)
     assert one["paths"] == two["paths"]
+
+
+@pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
+def test_a_thin_history_gives_no_cast_artefacts():
+    """On 40 sessions (the error-cases planner of test_core_vs_workbook) the P90 paths run to 1e15 learners;
+    their cost used to reach an int64 cast and come out as -92,233,720,368,547,758.08 (a RuntimeWarning only)."""
+    example = make_example(sessions=40, seed=3)
+    _, frames = forecast_frames(example.tables, example.settings)
+    for name, columns in (("Forecast", ["CostP10", "CostP50", "CostP90"]), ("ForecastMonths", ["CostP10", "CostP50", "CostP90"]),
+                          ("Budget", ["ForecastP50", "ForecastP90"])):
+        values = frames[name][columns].to_numpy(float)
+        assert (values[~np.isnan(values)] >= 0).all(), name
