@@ -480,6 +480,12 @@ CASES: list[Case] = [
                                                            b'<c r="A1048576" s="1"/><c r="Z1048576" s="1"/></row></sheetData>')})),
     Case("malformed_unread_sheet", "files", "an unclosed <row> in a Notes sheet no table lives on", broken_notes_sheet,
          unusable("damaged")),
+    Case("damaged_core_properties", "files", "docProps/core.xml with an unbound prefix (<dX:creator>), as a flipped "
+         "byte makes it", patched({"docProps/core.xml": sub(rb"<dc:creator>", b"<dX:creator>")}),
+         unusable("part docProps/core.xml is damaged")),
+    Case("damaged_custom_xml", "files", "a customXml/item1.xml part cut off mid-element",
+         patched({}, {"customXml/item1.xml": b'<?xml version="1.0" encoding="UTF-8"?><root><item>half'}),
+         unusable("part customXml/item1.xml is damaged")),
     Case("prefixed_namespaces", "files", "every SpreadsheetML part with x: prefixes, as the Open XML SDK writes", prefixed),
     Case("strict_ooxml", "files", "a Strict Open XML workbook (purl.oclc.org namespaces)", strict, unusable("Strict")),
     Case("part_stored_twice", "files", "the Sessions sheet stored twice in the zip", part_stored_twice,

@@ -130,25 +130,18 @@ def run_safely(command: list[str], source: Path, out: Path) -> int:
         assert not written, "refused but wrote output"
     for p in written:
         if p.suffix == ".xlsx":
-            assert_not_damaged(p, source, command[0])
+            assert_not_damaged(p, command[0])
     COUNTS[command[0]] = COUNTS.get(command[0], 0) + 1
     return result.exit_code
 
 
-def assert_not_damaged(output: Path, source: Path, command: str) -> None:
-    """Every XML part ``command`` wrote is well-formed. The engine (recalc, scenario) still passes on
-    damage it was given (a broken part copied or patched: engine-io's part of issue 14), so for those
-    two a part already broken in the input is let pass; the readers behind the other commands refuse
-    a damaged part outright."""
-    broken_before: set[str] = set()
-    if command in ("recalc", "scenario"):
-        with zipfile.ZipFile(source) as zf:
-            broken_before = {n for n in zf.namelist() if n.endswith((".xml", ".rels")) and not _well_formed(zf.read(n))}
+def assert_not_damaged(output: Path, command: str) -> None:
+    """Every XML part ``command`` wrote is well-formed (every command refuses a package with a damaged
+    part, issue 14 item 19, rather than copy it)."""
     with zipfile.ZipFile(output) as zf:
         for name in zf.namelist():
-            if name.endswith((".xml", ".rels")) and name not in broken_before:
-                data = zf.read(name)
-                assert _well_formed(data), f"{command} wrote {output.name} with {name} not well-formed"
+            if name.endswith((".xml", ".rels")):
+                assert _well_formed(zf.read(name)), f"{command} wrote {output.name} with {name} not well-formed"
 
 
 def _well_formed(data: bytes) -> bool:

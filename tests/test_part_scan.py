@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ilt_xl.xlsx.part_scan import scan_part
+from ilt_xl.xlsx.safezip import xml_damage
 
 SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
          b'spreadsheetml/2006/main"><sheetData>'
@@ -29,3 +30,13 @@ def test_damaged_xml_is_reported_with_expat_words():
     damaged = SHEET.replace(b"</row>", b"", 1)
     scan = scan_part(_pieces(damaged, 16), lambda: _pieces(damaged, 16))
     assert scan.damage and "mismatched tag" in scan.damage
+
+
+def test_an_unbound_namespace_prefix_is_damage():
+    # plain expat accepts <y:c/> with no xmlns:y; ElementTree, Excel and the fuzzer's check do not
+    damaged = SHEET.replace(b'<c r="AB1">', b'<y:c r="AB1">').replace(b"</c></row>", b"</y:c></row>", 1)
+    assert b"<y:c" in damaged and b"</y:c>" in damaged
+    scan = scan_part(_pieces(damaged, 16), lambda: _pieces(damaged, 16))
+    assert scan.damage and "unbound prefix" in scan.damage
+    assert xml_damage(damaged) == xml_damage(iter(_pieces(damaged, 5))) == scan.damage
+    assert xml_damage(SHEET) is None and xml_damage(iter(_pieces(SHEET, 5))) is None

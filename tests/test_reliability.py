@@ -268,6 +268,38 @@ def test_characters_xml_cannot_hold_are_written_escaped(tmp_path):
     assert wanted in {r[2] for r in got}        # new rows take the template's task, read back exactly
 
 
+DAMAGED_PARTS = {
+    # a flipped byte in a prefix: well-formed to plain expat, not with namespaces (the fuzzer's find)
+    "core": ("docProps/core.xml", (b"<dc:creator>", b"<dX:creator>")),
+    "customXml": ("customXml/item1.xml", None),
+    # the engine's fast scanner reads cells by pattern: a control character in a text, a broken tag
+    "sheet_text": (bw.sheet_part("Courses"), (b"<t>Excel basics</t>", b"<t>Excel\x18basics</t>")),
+    "sheet_tag": (bw.sheet_part("Sessions"), (b"</tableParts>", b"</tRbleParts>")),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_PARTS)
+@pytest.mark.parametrize("command", ["checklist", "allocate", "recalc", "scenario"])
+def test_a_damaged_part_is_refused_not_copied(planner, tmp_path, command, damage):
+    part, edit = DAMAGED_PARTS[damage]
+    source = copy(planner, tmp_path / "plan.xlsx")
+    if edit is None:
+        with zipfile.ZipFile(source, "a") as zf:
+            zf.writestr(part, b'<?xml version="1.0" encoding="UTF-8"?><root><item>half')
+    else:
+        bw.replace_in_part(source, part, *edit)
+    before = source.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {"recalc": ["-o", out / "r.xlsx", "--today", TODAY],
+            "scenario": ["--out", out / "s", "--fx", "GBP=+10%", "--today", TODAY]}.get(command, ["-o", out / "o.xlsx"])
+    code, text = invoke(command, source, *args)
+    assert code == 2, text
+    named = f"part {part}" if damage in ("core", "customXml") else f"({part})"
+    assert f"{source}: " in text and named in text and "is damaged: its XML is not well-formed" in text
+    assert not any(out.iterdir()) and source.read_bytes() == before
+
+
 # Names of outputs ---------------------------------------------------------------------------------
 
 IDS = ["I/01", "I:01", "I 01", "I_01", "I%01", "I-Weiß", "I-WEISS", "..", "CON", "Ünïcödé 🎓", "a" * 300, "a" * 301]

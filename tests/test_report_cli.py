@@ -67,7 +67,10 @@ def test_report_shows_each_budget_lines_stages_as_budget_cells_show_them():
     assert any(c["LinesEstimated"] > c["LinesCommitted"] > c["LinesActual"] > 0 for c in cells)
     text = runner.invoke(app, ["report", "--quiet"]).output
     section = text.split("Cost lines by budget line")[1].split("\n\n")[0]
-    for cell in cells:
+    shown = [c for c in cells if any(c[s] for s in STAGES)]
+    assert f"{len(cells) - len(shown)} budget lines without cost lines not shown" in text
+    assert not re.search(r"^2023\s", section, re.M)  # the example's cost lines are all in 2026
+    for cell in shown:
         assert re.search(r"\s+".join(re.escape(p) for p in _stage_line(
             cell["Year"], cell["BusinessUnit"], cell["Country"], [cell[s] for s in STAGES]).split()), section), cell
 

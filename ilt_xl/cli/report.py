@@ -120,10 +120,15 @@ def _budget_lines_section(budget: pd.DataFrame, rows: int, currency: str) -> Sec
     lines = budget.iloc[:rows][["Year", "BusinessUnit", "Country", *(c for c, _ in _STAGES)]]
     # sums of cents, shown as the cents they are (the cell's SUMIFS carries float noise: 611.9300000000001)
     lines = lines.assign(**{c: money(lines[c].to_numpy("float64"), currency) for c, _ in _STAGES})
+    # a table for people leaves out the budget lines no cost line reaches (most years of a plan: a page of
+    # zeros); JSON keeps every Budget row, as Budget's cells do
+    shown = lines[(lines[[c for c, _ in _STAGES]] != 0).any(axis=1)]
     table = [[str(row.Year), str(row.BusinessUnit), str(row.Country) or WHOLE_BU,
-              *(_number(getattr(row, column)) for column, _ in _STAGES)] for row in lines.itertuples()]
+              *(_number(getattr(row, column)) for column, _ in _STAGES)] for row in shown.itertuples()]
+    empty = len(lines) - len(shown)
     return Section(f"Cost lines by budget line: estimated, committed (ordered), actual (invoiced), {currency} "
-                   "(Budget's Lines columns: the Allocation tab's lines; `ilt-xl allocate` brings it up to date)",
+                   "(Budget's Lines columns: the Allocation tab's lines; `ilt-xl allocate` brings it up to date"
+                   + (f"; {empty:,} budget line{'s' if empty != 1 else ''} without cost lines not shown)" if empty else ")"),
                    [Column("Year"), Column("BusinessUnit"), Column("Country")]
                    + [Column(label, numeric=True) for _, label in _STAGES], table, records(lines))
 

@@ -19,6 +19,7 @@ from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_x
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
+from ilt_xl.xlsx.safezip import XmlCheck
 from ilt_xl.xlsx.values import MAX_CELLS
 
 _M = f"{{{NS_MAIN}}}"
@@ -312,6 +313,8 @@ def load_workbook_model(path) -> WorkbookModel:
     beyond Excel's grid, a sheet over the cell limit.
     """
     with open_xlsx(path, other_readers=False) as pkg:
+        # the parts write-back copies unread must be well-formed; the sheets are checked as they are scanned (below)
+        pkg.refuse_damaged_parts(worksheets=False)
         wb_rels = pkg.rels_of(pkg.workbook_part)
         root = pkg.zip.xml(pkg.workbook_part)
         sst_part = next((t for kind, t in wb_rels.values() if kind == "sharedStrings"), None)
@@ -333,7 +336,13 @@ def load_workbook_model(path) -> WorkbookModel:
                 continue
             try:
                 # streamed: the part is never whole in memory (the careful path reads it again)
-                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
+                # expat checks the chunks on the way: the fast scanner reads cells by pattern, not as XML
+                check = XmlCheck()
+                cells = scan_sheet_xml(check.passing(pkg.zip.chunks(part)), pkg.path, name,
+                                       read_again=lambda: pkg.zip.read(part))
+                if check.damage:
+                    raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
+                                                  f"(parser says: {check.damage})")
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid

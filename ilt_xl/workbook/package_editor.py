@@ -26,7 +26,6 @@ import defusedxml.ElementTree as safe_et
 
 from ilt_xl.atomic_write import atomic_target
 from ilt_xl.xlsx import WorkbookError, open_xlsx
-from ilt_xl.xlsx.safezip import xml_damage
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -132,13 +131,10 @@ class PackageEditor:
         self._source.close()
 
     def _refuse_damaged_parts(self) -> None:
-        """Refuse a package whose XML parts (worksheets aside: the reader checks every one) are not
-        well-formed: they would be copied into the output, which must be a valid workbook."""
-        sheets = set(self._sheets.values())
-        for name in list(self._data):
-            if name.endswith((".xml", ".rels")) and name not in sheets and (damage := xml_damage(self.read(name))):
-                raise WorkbookError(self.path, f"part {name} is damaged: its XML is not well-formed "
-                                               f"(parser says: {damage})")
+        """Refuse a package whose XML parts are not well-formed: they would be copied into the output,
+        which must be a valid workbook. Worksheets are left to the reader, which checks every one as
+        it scans it (a sheet may inflate to a gigabyte: parsed once)."""
+        self._source.refuse_damaged_parts(worksheets=False)
 
     # -- parts ---------------------------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 from ilt_xl.xlsx.cells import CellRange
 from ilt_xl.xlsx.errors import WorkbookError
 from ilt_xl.xlsx.part_scan import PartScan, scan_part
-from ilt_xl.xlsx.safezip import SafeZip
+from ilt_xl.xlsx.safezip import SafeZip, xml_damage
 from ilt_xl.xlsx.sniff import non_zip_reason
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -132,6 +132,23 @@ class XlsxPackage:
         if part not in self._scans:
             self._scans[part] = scan_part(self.zip.chunks(part), lambda: self.zip.chunks(part))
         return self._scans[part]
+
+    def refuse_damaged_parts(self, *, worksheets: bool = True) -> None:
+        """Raise :class:`WorkbookError` naming the first XML or relationships part that is not
+        well-formed: a command would copy it into its output, which must be a valid workbook, and a
+        reader may read it leniently. Each part is parsed streamed (never whole in memory); worksheets
+        through their :meth:`scan` (made once, shared with the reader), or not at all with
+        ``worksheets=False``, for a caller that checks them as it reads them."""
+        sheet_names = {s.part: s.name for s in self.sheets}
+        for part in self.zip.names:
+            if not part.endswith((".xml", ".rels")):
+                continue            # .vml is not XML as Excel writes it (unclosed <br>); binaries are not XML
+            if part in sheet_names:
+                if worksheets and (damage := self.scan(part).damage):
+                    raise self._refuse(f"sheet {sheet_names[part]} ({part}) is damaged: its XML is not "
+                                       f"well-formed (parser says: {damage})")
+            elif damage := xml_damage(self.zip.chunks(part)):
+                raise self._refuse(f"part {part} is damaged: its XML is not well-formed (parser says: {damage})")
 
     def sheet(self, name: str) -> SheetInfo | None:
         """The sheet named ``name`` (Excel compares tab names case-insensitively), or None."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from xml.parsers import expat
 
 from ilt_xl.xlsx.cells import column_index
+from ilt_xl.xlsx.safezip import XmlCheck
 
 # A cell with content: an opening <c> tag that is not self-closed (a formatted empty cell, even at
 # XFD1048576, is <c r=".." s=".."/> and costs calamine nothing).
@@ -59,31 +59,22 @@ def scan_part(chunks: Iterable[bytes], rescan: Callable[[], Iterable[bytes]]) ->
     """Scan a worksheet part given as ``chunks`` of its bytes; ``rescan()`` gives the chunks again,
     needed only when rows are numbered below the last cell with content (formatted empty rows, or a
     crafted file whose rows are out of order), so every cell must be looked at."""
-    parser = expat.ParserCreate()
-    damage: str | None = None
+    check = XmlCheck()
     max_row = widest = 0
     last_with_content = b""     # the last piece holding a cell with content: rows come in order
     merged: list[str] = []
     for piece in _pieces(chunks):
-        if damage is None:
-            try:
-                parser.Parse(piece, False)
-            except expat.ExpatError as exc:
-                damage = str(exc)
+        check.feed(piece)
         max_row = max(max_row, max(map(int, _ROW_NUMBER.findall(piece)), default=0))
         widest = max(widest, _widest(piece))
         if _CONTENT_CELL.search(piece) is not None:
             last_with_content = piece
         if b"mergeCell" in piece:
             merged.extend(ref.decode("ascii", "replace") for ref in _MERGE_REF.findall(piece))
-    if damage is None:
-        try:
-            parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            damage = str(exc)
+    check.feed(b"", True)
     last_row = max((int(m.group(2)) for m in _CONTENT_CELL.finditer(last_with_content)), default=0)
     if max_row > last_row:
         last_row = max((int(m.group(2)) for piece in _pieces(rescan()) for m in _CONTENT_CELL.finditer(piece)),
                        default=0)
     last_column = widest or (26 if last_row else 0)      # one-letter columns only: Z at most
-    return PartScan(last_row, last_column, tuple(merged), damage)
+    return PartScan(last_row, last_column, tuple(merged), check.damage)

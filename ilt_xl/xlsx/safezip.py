@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 import zlib
 from pathlib import Path
 from xml.parsers import expat
@@ -41,15 +41,43 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _CORRUPT = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
 
-def xml_damage(data: bytes) -> str | None:
-    """Why ``data`` is not well-formed XML (expat's message), or None when it is. No tree is built,
-    so a 50 MB sheet is checked in a fraction of a second; DTDs never get here (refused on opening)."""
-    parser = expat.ParserCreate()
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        return str(exc)
-    return None
+def xml_parser() -> "expat.XMLParserType":
+    """An expat parser that checks what Excel and ElementTree check: well-formedness *with* XML
+    namespaces (an unbound prefix such as ``<dX:title>`` is an error; plain expat lets it pass)."""
+    return expat.ParserCreate(namespace_separator="}")
+
+
+class XmlCheck:
+    """Well-formedness checked on the way: feed a part's bytes in pieces (or pass its chunks through
+    :meth:`passing`); :attr:`damage` is then expat's complaint, or None when the part is well-formed."""
+
+    def __init__(self) -> None:
+        self._parser = xml_parser()
+        self.damage: str | None = None
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self.damage is None:
+            try:
+                self._parser.Parse(data, final)
+            except expat.ExpatError as exc:
+                self.damage = str(exc)
+
+    def passing(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """``chunks`` unchanged, each checked as it goes by (the end is checked after the last)."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+        self.feed(b"", True)
+
+
+def xml_damage(data: bytes | Iterable[bytes]) -> str | None:
+    """Why ``data`` (bytes, or consecutive chunks of them) is not well-formed XML (expat's message),
+    or None when it is. No tree is built and chunks are fed as they come, so a part is never whole in
+    memory; DTDs never get here (refused on opening)."""
+    check = XmlCheck()
+    for _ in check.passing([data] if isinstance(data, bytes) else data):
+        pass
+    return check.damage
 
 
 class SafeZip:
