@@ -28,6 +28,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
+_numbers = np.frompyfunc(_is_number, 1, 1)   # element-wise over an object array, without a Python loop
+
+
 def _shifted(value: Any, by: float, where: np.ndarray | None = None) -> Any:
     """``value`` (a scalar, list, list of lists or array) with its numbers moved by ``by`` days, only in the
     cells ``where`` marks (a mask of its 2-D shape) when given; its shape and other cells unchanged."""
@@ -36,19 +39,13 @@ def _shifted(value: Any, by: float, where: np.ndarray | None = None) -> Any:
     if _is_number(value):
         return value + by if where is None or where.reshape(-1)[0] else value
     arr = as_array(value)
-    if arr.dtype.kind in "iuf":
-        out = arr.astype("float64")
-        mask = np.ones(out.shape, dtype=bool) if where is None else where.reshape(out.shape)
-        out[mask] += by
-        return out
-    if arr.dtype.kind != "O":
-        return value        # datetimes, text: days already
-    out = arr.copy()
-    flat = out.reshape(-1)
-    mask = np.ones(flat.size, dtype=bool) if where is None else where.reshape(-1)
-    for i in np.flatnonzero(mask):
-        if _is_number(flat[i]):
-            flat[i] = flat[i] + by
+    if arr.dtype.kind not in "iufO":
+        return value        # datetimes (days already), booleans
+    out = arr.astype("float64") if arr.dtype.kind != "O" else arr.copy()
+    moved = np.ones(out.shape, dtype=bool) if where is None else where.reshape(out.shape).copy()
+    if out.dtype == object and out.size:
+        moved &= _numbers(out).astype(bool)
+    out[moved] = out[moved].astype("float64") + by
     return out
 
 
