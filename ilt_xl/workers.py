@@ -112,7 +112,7 @@ def run_isolated(fn: Callable[..., T], *args: Any, phase: Callable[[str], None] 
             wait([future], timeout=0.2, return_when=FIRST_COMPLETED)
             _relay(phases, phase)
         _relay(phases, phase)
-        return _result(future)
+        return result_of(future)
 
 
 def run(fn: Callable[..., T], *args: Any, isolated: bool, phase: Callable[[str], None] | None = None,
@@ -146,7 +146,8 @@ def _relay(phases, phase) -> None:
         phase(phases.get())
 
 
-def _result(future: Future):
+def result_of(future: Future):
+    """``future.result()``, :class:`WorkerLost` when its worker died without one."""
     try:
         return future.result()
     except BrokenProcessPool:

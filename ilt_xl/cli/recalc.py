@@ -393,7 +393,9 @@ def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, ti
             client.cancel(futures)
             client.close()
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed as done
+    from concurrent.futures import as_completed as done
+
+    from ilt_xl.workers import WorkerLost, result_of, worker_pool
     n = workers or os.cpu_count() or 1
     if n == 1 or len(jobs) == 1:
         for s, t in jobs:
@@ -401,17 +403,18 @@ def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, ti
             yield recalc_one(s, t, values_only, day, refresh, timeout)
         return
     n = min(n, len(jobs))
-    pool = ProcessPoolExecutor(max_workers=n)
-    try:
-        futures = [pool.submit(recalc_one, s, t, values_only, day, refresh, timeout) for s, t in jobs]
+    # stopped early (an unwritable output, Ctrl-C): the pool ends its workers, none writes after
+    with worker_pool(n) as pool:
+        futures = {pool.submit(recalc_one, s, t, values_only, day, refresh, timeout): s for s, t in jobs}
         progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
-            result = fut.result()
+            try:
+                result = result_of(fut)
+            except WorkerLost as exc:   # killed (out of memory ...): this workbook failed, said so
+                result = {"source": futures[fut], "ok": False, "error": str(exc)}
             pending.remove(result["source"])
             progress.working_on(Path(s).name for s in pending[:n])  # the pool takes them in order
             yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @app.command(epilog=examples(
