@@ -37,11 +37,8 @@ from ilt_xl.workbook.coerce import coerce
 
 def find_table(book: Any, name: str) -> Any | None:
     """The Excel table ``name`` of ``book`` (case-insensitive), or None."""
-    for sheet in book.sheets:
-        for table in sheet.tables:
-            if table.name.casefold() == name.casefold():
-                return table
-    return None
+    found = _table_and_sheet(book, name)
+    return found[0] if found is not None else None
 
 
 def _grid(table: Any) -> tuple[list[str], list[list[Any]]]:
@@ -63,15 +60,20 @@ def _named_value(book: Any, name: str) -> Any:
     return _named_range(book, name).value
 
 
-def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
+def read_tables(book: Any, problems: list | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
     """(tables, settings) of the planner open in ``book``, typed as the file reader types them.
 
     Blank rows are dropped; a missing table is empty; a missing setting is absent
-    (the core then uses its default).
+    (the core then uses its default). A cell of the wrong type (text in a date column, say) reads as
+    blank, as in the file reader; with ``problems`` it is reported there as the file reader reports it
+    (sheet, cell, what the column expects, why), and a wrong-typed setting likewise.
     """
+    from ilt_xl.workbook.problems import Location, wrong_type_problems
+
     tables: dict[str, pd.DataFrame] = {}
     for schema in PLANNER.tables:
-        table = find_table(book, schema.name)
+        found = _table_and_sheet(book, schema.name)
+        table, sheet = found if found is not None else (None, "")
         header, rows = _grid(table) if table is not None else ([], [])
         raw = np.array(rows, dtype=object).reshape(len(rows), len(header)) if rows else np.empty((0, len(header)), dtype=object)
         raw = np.where(np.equal(raw, None), "", raw)
@@ -80,21 +82,52 @@ def read_tables(book: Any) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
         keep = (raw[:, inputs] != "").any(axis=1) if inputs and len(raw) else np.zeros(len(raw), dtype=bool)
         raw = raw[keep]
         first_row = _first_row(table) if table is not None else 1
-        tables[schema.name] = pd.DataFrame({
-            c.name: coerce(raw[:, position[c.name.casefold()]] if c.name.casefold() in position
-                           else np.full(len(raw), "", dtype=object), c.type).values
-            for c in schema.columns
-        }, index=pd.Index(first_row + 1 + np.flatnonzero(keep), dtype="int64", name="row"))  # Excel's row numbers, as the file reader's
+        excel_rows = first_row + 1 + np.flatnonzero(keep)      # Excel's row numbers, as the file reader's
+        loc = Location(book.name, sheet, _letters(table, header, schema)) if table is not None else None
+        columns = {}
+        for c in schema.columns:
+            cells = (raw[:, position[c.name.casefold()]] if c.name.casefold() in position
+                     else np.full(len(raw), "", dtype=object))
+            typed = coerce(cells, c.type)
+            if problems is not None and loc is not None and not c.calculated:
+                problems += wrong_type_problems(loc, c.name, c.type.value, excel_rows, cells, typed.wrong, typed.why)
+            columns[c.name] = typed.values
+        tables[schema.name] = pd.DataFrame(columns, index=pd.Index(excel_rows, dtype="int64", name="row"))
     settings: dict[str, object] = {}
     for setting in PLANNER.settings:
         try:
-            value = _named_value(book, setting.name)
+            cell = _named_range(book, setting.name)
+            value = cell.value
         except (KeyError, ValueError):  # a missing name (or one that is not a cell): the core's default applies
             continue
         typed = coerce(np.array(["" if value is None else value], dtype=object), setting.type)
         if not typed.blank[0] and not typed.wrong[0]:
             settings[setting.name] = np.asarray(typed.values)[0]
+        elif typed.wrong[0] and problems is not None:   # the default applies, as in the file reader, and is told
+            address = cell.address.replace("$", "").split("!")[-1]
+            problems += wrong_type_problems(Location(book.name, cell.sheet.name, {setting.name: address.rstrip("0123456789")}),
+                                            setting.name, setting.type.value, np.array([int(cell.row)]),
+                                            np.array([value], dtype=object), typed.wrong, typed.why)
     return tables, settings
+
+
+def _table_and_sheet(book: Any, name: str) -> tuple[Any, str] | None:
+    """The Excel table ``name`` of ``book`` (case-insensitive) and the name of its sheet, or None."""
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            if table.name.casefold() == name.casefold():
+                return table, sheet.name
+    return None
+
+
+def _letters(table: Any, header: list[str], schema) -> dict[str, str]:
+    """Column letter of each schema column the table has (its header may be in any order and case)."""
+    from ilt_xl.xlsx.cells import column_letter
+
+    first = table.range.column      # 1-based
+    position = {h.casefold(): i for i, h in enumerate(header)}
+    return {c.name: column_letter(first + position[c.name.casefold()]) for c in schema.columns
+            if c.name.casefold() in position}
 
 
 def _first_row(table: Any) -> int:
@@ -102,15 +135,16 @@ def _first_row(table: Any) -> int:
     return int(re.match(r"\$?[A-Z]+\$?(\d+)", table.range.address.split("!")[-1]).group(1))
 
 
-def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object]) -> None:
+def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object],
+                  read_problems: list | None = None) -> None:
     """Raise :class:`~ilt_xl.workbook.headless.PlannerHasErrors` (nothing written), its message listing the
     first errors with their cells, when the planner's values have errors, as the command-line twin refuses
-    them: a macro run on ids that differ only in case, an unknown currency or an end before a start would
-    write rows that Excel's formulas read otherwise (SUMIFS counts S1 and s1 as one session)."""
+    them: a cell of the wrong type (``read_problems``, from :func:`read_tables`), a macro run on ids that differ
+    only in case, an unknown currency or an end before a start would write rows that Excel's formulas read
+    otherwise (SUMIFS counts S1 and s1 as one session)."""
     from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
     from ilt_xl.workbook.problems import PlannerHasErrors
     from ilt_xl.workbook.validate import validate
-    from ilt_xl.xlsx.cells import column_letter
 
     layouts: dict[str, TableLayout] = {}
     for sheet in book.sheets:
@@ -119,19 +153,25 @@ def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], setting
             if schema is None or schema.name in layouts:
                 continue
             ref = table.range.address.split("!")[-1].replace("$", "")
-            first = table.range.column      # 1-based
-            header = {str(h).casefold(): i for i, h in enumerate(_grid(table)[0])}
-            letters = {c.name: column_letter(first + header[c.name.casefold()])
-                       for c in schema.columns if c.name.casefold() in header}
-            layouts[schema.name] = TableLayout(sheet.name, ref, letters)
-    planner = Planner(path=Path(book.name), settings=settings, layouts=layouts,
+            layouts[schema.name] = TableLayout(sheet.name, ref, _letters(table, _grid(table)[0], schema))
+    read_problems = list(read_problems or [])
+    planner = Planner(path=Path(book.name), settings=settings, layouts=layouts, problems=read_problems,
                       **{attribute_name(t): frame for t, frame in tables.items()})
-    problems = validate(planner)
+    problems = read_problems + validate(planner)    # validate skips the cells already reported as the wrong type
     errors = [p for p in problems if p.is_error]
     if errors:
-        shown = "; ".join(f"{p.sheet}!{p.cell or ''} {p.message}".replace("! ", " ") for p in errors[:5])
+        shown = " | ".join(p.line() for p in errors[:5])     # as `ilt-xl check` prints them
         more = f" (and {len(errors) - 5} more: ilt-xl check lists them)" if len(errors) > 5 else ""
         raise PlannerHasErrors(name, problems, f"{shown}{more}")
+
+
+def read_checked(book: Any, name: str) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
+    """:func:`read_tables`, then :func:`refuse_errors` for macro ``name`` on what was read: a cell of the
+    wrong type and every error ``ilt-xl check`` reports refuse the run, nothing written."""
+    problems: list = []
+    tables, settings = read_tables(book, problems)
+    refuse_errors(book, name, tables, settings, problems)
+    return tables, settings
 
 
 # Text Excel would not keep as text when it is written as if typed: numbers, dates and times
@@ -204,8 +244,7 @@ def add_table(book: Any, name: str, frame: pd.DataFrame) -> None:
 
 def run_in_book(book: Any, name: str) -> int:
     """Run macro ``name`` (``checklist``, ``allocate``, ...) on ``book``; returns the rows written."""
-    tables, settings = read_tables(book)
-    refuse_errors(book, name, tables, settings)
+    tables, settings = read_checked(book, name)
     macro = macros.MACROS[name]
     rows = macro.rows(tables, settings)
     write_frame(book, macro.table, rows, reshape=macro.reshape)
@@ -227,8 +266,7 @@ def apply_in_book(book: Any) -> tuple[int, int]:
     from ilt_xl.core.proposals import apply_proposals
     from ilt_xl.core.resources import conflicts
 
-    tables, settings = read_tables(book)
-    refuse_errors(book, "apply", tables, settings)
+    tables, settings = read_checked(book, "apply")
     done = apply_proposals(tables, settings)
     after = {**tables, "Sessions": done.sessions, "Enrolments": done.enrolments}
     for name, frame in (("Sessions", done.sessions), ("Enrolments", done.enrolments),
@@ -262,8 +300,7 @@ def close_in_book(book: Any, today: dt.date | None = None) -> Any:
     from ilt_xl.core.periods import frozen_mask, month_end
     from ilt_xl.workbook.closing import closed_tables
 
-    tables, settings = read_tables(book)
-    refuse_errors(book, "close", tables, settings)
+    tables, settings = read_checked(book, "close")
     through = settings.get("ClosedThrough")
     if through is None:
         raise ValueError("Settings' ClosedThrough is blank: type the last day of the months to close there "
@@ -290,8 +327,7 @@ def run_forecast_in_book(book: Any) -> int:
     Forecast and ForecastMonths tabs and Budget's projection; returns the Forecast rows written."""
     from ilt_xl.workbook.forecast_macro import forecast_frames
 
-    tables, settings = read_tables(book)
-    refuse_errors(book, "forecast", tables, settings)
+    tables, settings = read_checked(book, "forecast")
     _, frames = forecast_frames(tables, settings)
     for name, rows in frames.items():
         write_frame(book, name, rows, reshape=False)

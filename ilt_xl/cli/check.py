@@ -64,23 +64,8 @@ def _fail(format: Format, file: str, reason: str) -> None:
 
 def problem_line(file: str, p) -> str:
     """One problem on one line, as compilers print theirs, for pipes and logs:
-    ``file: Sheet!Cell: Column: severity: problem; value: V (expected E)``.
-
-    The value is named only when the message does not already quote it."""
-    from ilt_xl.workbook.problems import display_value
-
-    place = p.sheet or ""
-    if p.cell:
-        place = f"{place}!{p.cell}"
-    elif p.row:
-        place = f"{place} row {p.row}"
-    parts = [file, place] + ([p.column] if p.column else []) + [p.severity]
-    text = p.message
-    if p.value is not None:
-        shown = display_value(p.value)
-        if shown not in text:
-            text = f"{text}; value: {shown}"
-    return ": ".join(part for part in parts if part) + f": {text} (expected {p.expected})"
+    ``file: Sheet!Cell: Column: severity: problem; value: V (expected E)``."""
+    return f"{file}: {p.line()}"
 
 
 def print_problems(file: str, problems: list, limit: int = 200) -> None:

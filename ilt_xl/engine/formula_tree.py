@@ -236,6 +236,8 @@ def parse_formula(text: str) -> Node:
     """
     if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.", "ANCHORARRAY")):
         text = rewrite_lambdas(text)
+    if ":" in text and "(" in text:
+        text = _bracket_ranges_to_calls(text)
     refs: list[str] = []
     chained = []
 
@@ -257,6 +259,20 @@ def parse_formula(text: str) -> Node:
         if nodes is not None and not chained and all(n.kind == "ref" for n in nodes):
             return _fill(tree, nodes)
     return _parse(mark_relative_rows(text))
+
+
+_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_.]*\(")
+
+
+def _bracket_ranges_to_calls(text: str) -> str:
+    """``A1:INDEX(A:A,5)`` -> ``(A1):INDEX(A:A,5)``: a reference joined by ``:`` to a function's
+    result (a range built when the formula runs). The parser reads ``A1:INDEX`` as a name, or
+    fails on ``$A$1:INDEX``; in brackets the reference is a reference and ``:`` the operator."""
+    def repl(m: re.Match) -> str:
+        if m.group(2) is not None and text[m.end():m.end() + 1] == ":" and _CALL.match(text, m.end() + 1):
+            return f"({m.group(0)})"
+        return m.group(0)
+    return _A1.sub(repl, text)
 
 
 @functools.lru_cache(maxsize=65536)

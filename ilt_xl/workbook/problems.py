@@ -41,6 +41,23 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    def line(self) -> str:
+        """This problem on one line, as compilers print theirs (``ilt-xl check`` prefixes the file):
+        ``Sheet!Cell: Column: severity: problem; value: V (expected E)``. The value is named only when
+        the message does not already quote it."""
+        place = self.sheet or ""
+        if self.cell:
+            place = f"{place}!{self.cell}"
+        elif self.row:
+            place = f"{place} row {self.row}"
+        parts = [place] + ([self.column] if self.column else []) + [self.severity]
+        text = self.message
+        if self.value is not None:
+            shown = display_value(self.value)
+            if shown not in text:
+                text = f"{text}; value: {shown}"
+        return ": ".join(part for part in parts if part) + f": {text} (expected {self.expected})"
+
     def to_dict(self) -> dict:
         """A JSON-ready dict: the value becomes text unless it is a finite number or bool."""
         out = asdict(self)
@@ -136,6 +153,36 @@ def problems_from_mask(
             cell=f"{letter}{row}" if letter else None, value=value, expected=expected, severity=severity,
             message=text,
         ))
+    return out
+
+
+# What a cell of each column type should hold, as the problems say it.
+EXPECTED = {
+    "int": "a whole number",
+    "number": "a number",
+    "money": "an amount (a number)",
+    "percent": "a percentage (a number)",
+    "date": "a date",
+    "time": "a time of day",
+    "bool": "TRUE or FALSE",
+    "text": "text",
+    "id": "an id",
+    "currency": "a currency code",
+    "country": "a country code",
+}
+
+
+def wrong_type_problems(loc: Location, column: str, kind: str, rows: np.ndarray, raw: np.ndarray,
+                        wrong: np.ndarray, why: np.ndarray) -> list[Problem]:
+    """An error per cell of ``column`` (of type ``kind``, a ``ColumnType`` value) holding a value of
+    another type, as :func:`ilt_xl.workbook.coerce.coerce` flags them (``wrong``, ``why``): the one
+    report of the file reader and of the open-book reader (xlwings, classic and Lite), so both name
+    the cell and what it should hold; the cell then reads as blank and is not reported again as missing."""
+    if not wrong.any():
+        return []
+    out: list[Problem] = []
+    for reason in np.unique(why[np.flatnonzero(wrong)]):
+        out += problems_from_mask(loc, wrong & (why == reason), rows, column, raw, EXPECTED[kind], reason)
     return out
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 from ilt_xl.schema import PLANNER, Column, Setting, Table
 from ilt_xl.workbook.coerce import coerce
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
-from ilt_xl.workbook.problems import ERROR, WARNING, Location, Problem, problems_from_mask
+from ilt_xl.workbook.problems import (
+    ERROR, EXPECTED, WARNING, Problem, wrong_type_problems,
+)
 from ilt_xl.xlsx import (
     CellRange, SheetValues, TableInfo, WorkbookError, XlsxPackage, column_letter, open_xlsx, parse_cell,
     read_sheet_values, split_sheet_reference,
@@ -158,7 +160,8 @@ class _Reader:
             raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
             typed = coerce(raw, column.type, self.pkg.date1904)
             if not column.calculated:
-                self._wrong_type(loc, column, rows, raw, typed.wrong, typed.why)
+                self.problems += wrong_type_problems(loc, column.name, column.type.value, rows, raw, typed.wrong,
+                                                     typed.why)
             data[column.name] = typed.values
         return pd.DataFrame(data, index=pd.Index(rows, name="row"))
 
@@ -204,16 +207,6 @@ class _Reader:
                       f"a column named {column.name}", column=column.name, value=close[0] if close else None,
                       severity=WARNING if column.calculated or not column.required else ERROR)
 
-    def _wrong_type(self, loc: Location, column: Column, rows, raw, wrong, why) -> None:
-        if not wrong.any():
-            return
-        expected = _EXPECTED[column.type.value]
-        flagged = np.flatnonzero(wrong)
-        for reason in np.unique(why[flagged]):
-            mask = wrong & (why == reason)
-            self.problems.extend(problems_from_mask(
-                loc, mask, rows, column.name, raw, expected, reason))
-
     def check_parts(self) -> None:
         """Refuse the workbook when any XML part is not well-formed: calamine reads a damaged sheet
         leniently (half a row, a cell less), and the commands copy the parts they do not rewrite
@@ -251,7 +244,7 @@ class _Reader:
         if typed.blank[0]:
             return setting.default
         if typed.wrong[0]:
-            expected = _EXPECTED[setting.type.value]
+            expected = EXPECTED[setting.type.value]
             self._problem(self.pkg.sheet(sheet).name, str(typed.why[0]),
                           expected, column=setting.name, cell=cell, value=raw)
             return setting.default
@@ -263,16 +256,3 @@ class _Reader:
         return value
 
 
-_EXPECTED = {
-    "int": "a whole number",
-    "number": "a number",
-    "money": "an amount (a number)",
-    "percent": "a percentage (a number)",
-    "date": "a date",
-    "time": "a time of day",
-    "bool": "TRUE or FALSE",
-    "text": "text",
-    "id": "an id",
-    "currency": "a currency code",
-    "country": "a country code",
-}
