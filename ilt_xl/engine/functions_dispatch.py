@@ -98,10 +98,17 @@ def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
             given.append(value[0, 0])
         else:
             given.append(value)
+    in_1904 = ctx.book.model.date1904 and spec is not None
+    if in_1904:
+        from ilt_xl.functions.date_system import arguments_in_1900
+        given = arguments_in_1900(spec, given)
     try:
         result = func(*given)
     except TypeError as exc:
         raise EvalError(f"{name}: {exc}") from exc
+    if in_1904:
+        from ilt_xl.functions.date_system import result_in_1904
+        result = result_in_1904(spec, result)
     if per_row:
         arr = np.asarray(result, dtype=object)
         if arr.ndim == 0:
