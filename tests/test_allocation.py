@@ -7,6 +7,9 @@ from hypothesis import given, settings, strategies as st
 
 from ilt_xl.core.allocation import UNALLOCATED, allocate
 
+# A NaN or an overflow reaching an int64 cast gives -2**63 with only this warning: here it fails the test.
+pytestmark = pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
+
 
 def _sessions(**overrides):
     base = {
@@ -109,3 +112,16 @@ def test_duplicate_session_id_lines_go_to_the_first_and_nothing_is_dropped():
     assert allocate(sessions.iloc[:0], ENROL).empty
     alone = allocate(sessions.iloc[3:], ENROL.iloc[:0])
     assert alone.BusinessUnit.tolist() == [UNALLOCATED] and alone.Amount.tolist() == [999.0]
+
+
+@pytest.mark.parametrize("column, value", [("FixedCost", 1e300), ("FixedCost", np.inf), ("VariableCostPerLearner", 1e17)])
+def test_a_cost_too_large_to_count_gives_num_on_its_lines_only(column, value):
+    """Before, to_minor cast it to -2**63: S1's lines showed -92 quadrillion and only a RuntimeWarning said so."""
+    sessions = _sessions()
+    sessions.loc[0, column] = value
+    ledger = allocate(sessions, ENROL)
+    s1, rest = ledger[ledger.SessionId == "S1"], ledger[ledger.SessionId != "S1"]
+    for amount in ("FixedAmount", "VariableAmount", "Amount", "AmountReporting"):
+        assert (s1[amount] == np.inf).all(), amount     # written as #NUM!
+    pd.testing.assert_frame_equal(rest.reset_index(drop=True),
+                                  allocate(_sessions(), ENROL).query("SessionId != 'S1'").reset_index(drop=True))

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -18,6 +22,7 @@ from ilt_xl.workbook.builder import build_planner
 from ilt_xl.workbook.example import AS_OF, make_example
 from ilt_xl.workbook.forecast_macro import forecast_frames
 
+EXAMPLE_WORKBOOK = Path(__file__).resolve().parents[1] / "workbooks" / "ilt_planner_example.xlsx"
 ONE_YEAR_BACK = pd.Timestamp(AS_OF) - pd.DateOffset(years=1)
 
 
@@ -295,3 +300,55 @@ def test_a_planner_made_before_the_forecast_tabs_still_reads(tmp_path):
     after = read_planner(tmp_path / "out.xlsx")
     assert {p.sheet for p in after.problems} & {"Forecast", "ForecastMonths"} == set()
     assert len(after.tables["ForecastMonths"]) == 3
+
+
+# The forecast in a fresh interpreter: BLAS's thread count (what the library reports), a digest of the simulated
+# paths and every cell of the three tables it writes (repr: the exact float).
+_FORECAST_CHILD = """
+import hashlib, json, sys
+from pathlib import Path
+import numpy, scipy.linalg
+from threadpoolctl import threadpool_info
+from ilt_xl.workbook.forecast_macro import forecast_frames
+from ilt_xl.workbook.reader import read_planner
+threads = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+planner = read_planner(Path(sys.argv[1]), validate=False)
+result, frames = forecast_frames(planner.tables, planner.settings)
+print(json.dumps({"threads": threads, "paths": hashlib.sha256(result.paths.tobytes()).hexdigest(),
+                  "tables": {name: [[repr(v) for v in row] for row in frame.itertuples(index=False)]
+                             for name, frame in frames.items()}}))
+"""
+
+
+def _forecast_with_blas_threads(threads: int) -> dict:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "OMP_NUM_THREADS": str(threads)}
+    run = subprocess.run([sys.executable, "-c", _FORECAST_CHILD, str(EXAMPLE_WORKBOOK)], capture_output=True,
+                         text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
+
+
+def test_the_forecast_does_not_depend_on_blas_thread_count():
+    """One and two BLAS threads give bit-identical paths and tables (before the forecast ran on one thread,
+    two threads moved the example's paths by up to 7e-7 and ForecastMonths row 16's CostP50 by a cent)."""
+    one, two = _forecast_with_blas_threads(1), _forecast_with_blas_threads(2)
+    if one["threads"] != [1] or two["threads"] != [2]:
+        pytest.skip(f"this BLAS did not take the thread counts asked for: {one['threads']} and {two['threads']}")
+    for name, rows in one["tables"].items():
+        assert len(rows) == len(two["tables"][name]) > 0, name
+        for i, (a, b) in enumerate(zip(rows, two["tables"][name])):
+            assert a == b, (name, i, a, b)
+    assert one["paths"] == two["paths"]
+
+
+@pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
+def test_a_thin_history_gives_no_cast_artefacts():
+    """On 40 sessions (the error-cases planner of test_core_vs_workbook) the P90 paths run to 1e15 learners;
+    their cost used to reach an int64 cast and come out as -92,233,720,368,547,758.08 (a RuntimeWarning only)."""
+    example = make_example(sessions=40, seed=3)
+    _, frames = forecast_frames(example.tables, example.settings)
+    for name, columns in (("Forecast", ["CostP10", "CostP50", "CostP90"]), ("ForecastMonths", ["CostP10", "CostP50", "CostP90"]),
+                          ("Budget", ["ForecastP50", "ForecastP90"])):
+        values = frames[name][columns].to_numpy(float)
+        assert (values[~np.isnan(values)] >= 0).all(), name

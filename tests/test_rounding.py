@@ -3,8 +3,12 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ilt_xl.core.rounding import (
-    from_minor, largest_remainder, largest_remainder_grouped, minor_units, minor_units_of, rounded, to_minor,
+    MAX_UNITS, countable, from_minor, largest_remainder, largest_remainder_grouped, minor_units, minor_units_of, rounded,
+    to_minor,
 )
+
+# A NaN or an overflow reaching an int64 cast gives -2**63 with only this warning: here it fails the test.
+pytestmark = pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
 
 
 def test_thirds_go_to_the_earliest():
@@ -76,3 +80,22 @@ def test_rounded_is_noise_proof_where_numpy_round_is_not():
     assert rounded([below, above, -below, np.nan], 2).tolist()[:3] == [74505.03, 74505.03, -74505.03]
     assert np.isnan(rounded([np.nan], 2)[0])
     assert rounded([0.285, 2.5, 12.25], [2, 0, 1]).tolist() == [0.29, 3.0, 12.3]
+
+
+def test_to_minor_refuses_what_it_cannot_count_instead_of_casting_it():
+    """NaN, infinities and amounts of 2**53 minor units or more raise; numpy's cast made them -2**63."""
+    with np.errstate(invalid="ignore"):
+        assert np.array([np.nan, 1e300]).astype("int64").tolist() == [-2**63, -2**63]   # what the cast did
+    for bad in (np.nan, np.inf, -np.inf, 1e300, MAX_UNITS / 100):
+        with pytest.raises(ValueError, match="cannot be counted in minor units"):
+            to_minor([1.0, bad], 2)
+    assert to_minor([9e13, -12.345], 2).tolist() == [9 * 10**15, -1235]
+    assert countable([1.0, np.nan, np.inf, 9.1e13, 9e13], 2).tolist() == [True, False, False, False, True]
+
+
+def test_rounded_leaves_what_it_cannot_count_as_it_is():
+    """Too large to have cents (or not finite): unchanged, never a cast's -92,233,720,368,547,758.08."""
+    values = np.array([2.744907219774163e15, 1e300, -np.inf, np.nan, 74505.025])
+    out = rounded(values, 2)
+    assert out[:2].tolist() == values[:2].tolist() and out[2] == -np.inf and np.isnan(out[3])
+    assert out[4] == 74505.03

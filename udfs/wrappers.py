@@ -17,7 +17,14 @@ What a wrapper does, and nothing more:
   scalars plain Python values, and results of date functions ``datetime``
   objects. Errors are Excel's error strings: xlwings Lite turns them into real
   error values; classic xlwings cannot return error values (xlwings issue #776),
-  so there they stay text (see udfs/README.md).
+  so there they stay text (see udfs/README.md);
+- the date system: a classic wrapper takes xlwings' reserved ``caller`` argument
+  (the calling cell, which Excel never sees) and, when its workbook counts dates from
+  1904 (``Workbook.Date1904``), has the date serials it receives moved to the 1900
+  system and those it returns moved back (:mod:`ilt_xl.functions.date_system`);
+  dates that arrive as ``datetime`` (cells formatted as dates) are days already.
+  xlwings Lite gives a custom function no way to learn its workbook's date system
+  (its ``Caller`` is an address only), so Lite computes in the 1900 system.
 
 This module imports neither xlwings nor openpyxl: the decorators are passed in.
 """
@@ -31,9 +38,12 @@ import numpy as np
 
 from ilt_xl.core import excel_errors as xe
 from ilt_xl.functions import SPECS, FunctionSpec
+from ilt_xl.functions.date_system import arguments_in_1900, result_in_1904
 
 CATEGORY = "ILT planner"
 _EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+CALLER = "caller"   # xlwings classic passes the calling Range to the parameter of this name (hidden from Excel)
 # pywin32 hands classic UDFs an error cell as this int (HRESULT of the error), when not read as text.
 COM_ERRORS = {
     -2146826281: xe.DIV0, -2146826246: xe.NA, -2146826259: xe.NAME, -2146826288: xe.NULL,
@@ -50,8 +60,8 @@ def _from_excel(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any, as_date: bool) -> Any:
-    """One result element as a plain Python value Excel can show."""
+def _plain(value: Any, as_date: bool, epoch: dt.datetime = _EPOCH) -> Any:
+    """One result element as a plain Python value Excel can show (a date serial counted from ``epoch``)."""
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, str):
@@ -59,20 +69,27 @@ def _plain(value: Any, as_date: bool) -> Any:
     if isinstance(value, float) and np.isnan(value):
         return xe.NUM
     if as_date and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _EPOCH + dt.timedelta(days=float(value))
+        return epoch + dt.timedelta(days=float(value))
     return value
 
 
-def to_excel(result: Any, returns_date: bool = False) -> Any:
-    """A registry result as xlwings writes it: a scalar, or a list of rows (a 1-D array is a column)."""
+def to_excel(result: Any, returns_date: bool = False, date1904: bool = False) -> Any:
+    """A registry result as xlwings writes it: a scalar, or a list of rows (a 1-D array is a column);
+    date serials of a 1904 workbook when ``date1904``."""
+    epoch = _EPOCH_1904 if date1904 else _EPOCH
     if isinstance(result, np.ndarray):
         if result.ndim == 0:
-            return _plain(result[()], returns_date)
+            return _plain(result[()], returns_date, epoch)
         grid = result.reshape(-1, 1) if result.ndim == 1 else result
-        return [[_plain(v, returns_date) for v in row] for row in grid.tolist()]
+        return [[_plain(v, returns_date, epoch) for v in row] for row in grid.tolist()]
     if isinstance(result, (list, tuple)):
-        return to_excel(np.asarray(result, dtype=object), returns_date)
-    return _plain(result, returns_date)
+        return to_excel(np.asarray(result, dtype=object), returns_date, date1904)
+    return _plain(result, returns_date, epoch)
+
+
+def counts_from_1904(caller: Any) -> bool:
+    """Whether the workbook of classic xlwings' calling Range uses the 1904 date system (False without a caller)."""
+    return caller is not None and bool(caller.sheet.book.api.Date1904)
 
 
 def _takes_ranges(spec: FunctionSpec, arg) -> bool:
@@ -80,18 +97,27 @@ def _takes_ranges(spec: FunctionSpec, arg) -> bool:
     return arg.is_range or not spec.spills
 
 
-def excel_function(spec: FunctionSpec) -> Callable[..., Any]:
-    """The undecorated Excel wrapper of ``spec``: same name, same arguments, Excel shapes in and out."""
+def excel_function(spec: FunctionSpec, *, caller: bool = False) -> Callable[..., Any]:
+    """The undecorated Excel wrapper of ``spec``: same name, same arguments, Excel shapes in and out;
+    with ``caller`` (classic xlwings), a last :data:`CALLER` parameter that tells the workbook's date system."""
     func = spec.func
+    n_args = len(spec.args)
 
     def wrapper(*args: Any) -> Any:
-        return to_excel(func(*[_from_excel(a) for a in args]), spec.returns_date)
+        given = [_from_excel(a) for a in args[:n_args]]
+        date1904 = counts_from_1904(args[n_args] if len(args) > n_args else None)
+        if not date1904:
+            return to_excel(func(*given), spec.returns_date)
+        result = func(*arguments_in_1900(spec, given))
+        return to_excel(result_in_1904(spec, result), spec.returns_date, date1904=True)
 
     parameters = [
         inspect.Parameter(a.excel_name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                           default=None if a.optional else inspect.Parameter.empty)
         for a in spec.args
     ]
+    if caller:
+        parameters.append(inspect.Parameter(CALLER, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None))
     wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     wrapper.__name__ = wrapper.__qualname__ = spec.name
     wrapper.__doc__ = spec.description
@@ -116,5 +142,5 @@ def decorate(spec: FunctionSpec, wrapper: Callable[..., Any], func: Callable, ar
 def expose(namespace: dict[str, Any], func: Callable, arg: Callable, ret: Callable, *, lite: bool = False) -> list[str]:
     """Put one decorated wrapper per registry function into ``namespace``; returns their names."""
     for name, spec in SPECS.items():
-        namespace[name] = decorate(spec, excel_function(spec), func, arg, ret, lite=lite)
+        namespace[name] = decorate(spec, excel_function(spec, caller=not lite), func, arg, ret, lite=lite)
     return list(SPECS)

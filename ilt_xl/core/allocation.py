@@ -26,7 +26,9 @@ session's AmountReporting lines are again split by largest remainder from the
 converted session total: its unrounded cost x rate, rounded once to the
 reporting currency's minor unit (as Sessions[CostReporting] and the KPIs), so
 every total of the reported cost agrees to the cent. Where no rate exists, Rate and AmountReporting are
-NaN and RateSource holds "#N/A: " and the reason.
+NaN and RateSource holds "#N/A: " and the reason. A cost too large to count exactly in minor units
+(:func:`ilt_xl.core.rounding.countable`) makes its session's amounts infinite, written as #NUM! (Excel's
+error for a number beyond its range) rather than split.
 
 A closed session (``ilt_xl.core.periods``) is split from the figures `ilt-xl close` stored: its
 FixedCost (already frozen in the Sessions table), FrozenVariableCost, FrozenFxRate (RateSource
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import fx
-from ilt_xl.core.rounding import from_minor, largest_remainder_grouped, minor_units, minor_units_of, to_minor
+from ilt_xl.core.rounding import countable, from_minor, largest_remainder_grouped, minor_units, minor_units_of, to_minor
 from ilt_xl.core.sessions import id_key
 
 METHODS = ("headcount", "attended", "equal", "learner_hours")
@@ -166,11 +168,16 @@ def allocate(
 
     currency = sessions["Currency"].astype(object).where(sessions["Currency"].notna(), "").astype(str).str.strip().str.upper().to_numpy(dtype=object)
     decimals = minor_units_of(currency)
-    fixed_total = to_minor(_numbers(sessions["FixedCost"]), decimals)
+    fixed = _numbers(sessions["FixedCost"])
     registered = _numbers(lines["Registered"])
-    variable = _numbers(sessions["VariableCostPerLearner"]) * np.bincount(s_index, weights=registered, minlength=n_sessions)
+    with np.errstate(over="ignore", invalid="ignore"):
+        variable = _numbers(sessions["VariableCostPerLearner"]) * np.bincount(s_index, weights=registered, minlength=n_sessions)
     variable = np.where(np.isnan(_stored(sessions, "FrozenVariableCost")), variable, _stored(sessions, "FrozenVariableCost"))
-    variable_total = to_minor(variable, decimals)
+    # A cost too large to count in cents (or infinite) cannot be split exactly: its session's lines get
+    # #NUM! (an infinity, as Excel shows a number beyond its range), never a cast's -2**63.
+    counted = countable(fixed, decimals) & countable(variable, decimals)
+    fixed_total = to_minor(np.where(counted, fixed, 0.0), decimals)
+    variable_total = to_minor(np.where(counted, variable, 0.0), decimals)
 
     weights = _weights(lines, s_index, keys, sessions)
     weight_sum = np.bincount(s_index, weights=weights, minlength=n_sessions)
@@ -190,16 +197,16 @@ def allocate(
         "Country": np.concatenate([lines["Country"].astype(object).to_numpy(), np.full(open_sessions.size, "", dtype=object)]),
         "Key": keys[row_session],
         "Share": np.concatenate([share, np.ones(open_sessions.size)]),
-        "FixedAmount": from_minor(fixed_units, decimals[row_session]),
-        "VariableAmount": from_minor(variable_units, decimals[row_session]),
-        "Amount": from_minor(fixed_units + variable_units, decimals[row_session]),
+        "FixedAmount": np.where(counted[row_session], from_minor(fixed_units, decimals[row_session]), np.inf),
+        "VariableAmount": np.where(counted[row_session], from_minor(variable_units, decimals[row_session]), np.inf),
+        "Amount": np.where(counted[row_session], from_minor(fixed_units + variable_units, decimals[row_session]), np.inf),
         "Currency": currency[row_session],
     })
     ledger = ledger.iloc[np.argsort(row_session, kind="stable")].reset_index(drop=True)
     row_session = np.sort(row_session, kind="stable")
     # The session's cost before rounding: its reporting total is that converted, then rounded once (the rule of
     # Sessions[CostReporting] and the KPIs), so the ledger, Budget and the report agree to the cent.
-    unrounded = _numbers(sessions["FixedCost"]) + variable
+    unrounded = np.where(counted, fixed + variable, np.inf)
     return _with_reporting(ledger, row_session, sessions, unrounded, currency, reporting_currency, fx_date_policy,
                            budget_rate_date, manual_rates)
 
@@ -229,12 +236,15 @@ def _with_reporting(
                     source=np.where(kept, FROZEN_SOURCE, used.source), reason=np.where(kept, None, used.reason))
 
     decimals = minor_units(reporting_currency)
-    converted = np.where(np.isnan(frozen_cost), session_cost * used.rate, frozen_cost)
-    ok = used.ok & np.isfinite(converted)
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = np.where(np.isnan(frozen_cost), session_cost * used.rate, frozen_cost)
+    counted = countable(converted, decimals)
+    ok = used.ok & counted
     totals = to_minor(np.where(ok, converted, 0.0), decimals)
     amounts = ledger["Amount"].to_numpy()
-    reporting = from_minor(_split(totals, row_session, amounts), decimals)
-    reporting[~ok[row_session]] = np.nan
+    reporting = from_minor(_split(totals, row_session, np.where(np.isfinite(amounts), amounts, 0.0)), decimals)
+    reporting[~used.ok[row_session]] = np.nan                       # no rate: blank, RateSource says why
+    reporting[(used.ok & ~counted)[row_session]] = np.inf           # too large to count: #NUM!
     source = np.where(used.ok, used.source, "#N/A: " + used.reason.astype(str))
     return ledger.assign(
         RateDate=used.rate_date[row_session].astype("datetime64[ns]"),

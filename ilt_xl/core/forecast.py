@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.core import fx
+from ilt_xl.core.blas_threads import single_threaded
 from ilt_xl.core.fiscal_years import fiscal_year, year_end
 from ilt_xl.core.rounding import rounded
 from ilt_xl.core.sessions import id_key, money, session_table, setting
@@ -138,6 +139,7 @@ class Forecast:
         q = self.pooled_quantiles(codes, keep, len(uniques), value)
         return pd.DataFrame(q, index=pd.Index(uniques, dtype=object), columns=["P10", "P50", "P90"])
 
+    @single_threaded  # the summed paths' last bits must not depend on BLAS's thread count
     def pooled_quantiles(self, group: np.ndarray, row: np.ndarray, n_groups: int, value: str = "learners") -> np.ndarray:
         """(n_groups x 3) P10/P50/P90 of the totals of groups given as (group, row) pairs (a row may
         count in several groups); NaN where a row's figure is unknown (no FX rate, say)."""
@@ -396,6 +398,7 @@ def default_horizon(as_of: pd.Timestamp, start_month: int) -> int:
     return int(_month(last)[0] - _month([as_of])[0])
 
 
+@single_threaded  # the fit and the draws' last bits must not depend on BLAS's thread count
 def forecast(
     tables: Mapping[str, pd.DataFrame],
     settings: Mapping[str, object],

@@ -26,6 +26,10 @@ MINOR_UNITS: dict[str, int] = {
 # from zero, which removes the binary noise of products like 0.285 * 100.
 _NOISE_DECIMALS = 6
 
+# Whole minor units float64 counts exactly (2**53): a larger amount has no exact cents, and its int64
+# cast would overflow past 2**63 (numpy then yields -2**63 with only a RuntimeWarning).
+MAX_UNITS = 2.0 ** 53
+
 
 def minor_units(currency: str) -> int:
     """Decimal places of ``currency``'s minor unit (JPY 0, EUR 2, KWD 3; 2 when unlisted)."""
@@ -39,13 +43,33 @@ def minor_units_of(currencies: npt.ArrayLike) -> np.ndarray:
     return np.array([minor_units(c) for c in uniques], dtype="int64")[inverse].reshape(codes.shape)
 
 
+def countable(amounts: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
+    """Whether each amount is finite and small enough to count in whole minor units exactly
+    (below :data:`MAX_UNITS` of them: 90 trillion at 2 decimals)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = np.abs(np.asarray(amounts, dtype="float64") * 10.0 ** np.asarray(decimals, dtype="float64"))
+    return scaled < MAX_UNITS          # False for NaN and infinities too
+
+
+def _scaled(amounts: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
+    """Amounts in minor units (float64), binary noise removed, rounded half away from zero."""
+    scaled = np.round(np.asarray(amounts, dtype="float64") * 10.0 ** np.asarray(decimals, dtype="float64"), _NOISE_DECIMALS)
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+
+
 def to_minor(amounts: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
     """Amounts as whole minor units (int64) at ``decimals`` places, rounding half away from zero.
 
-    ``decimals`` may be negative (-1 counts tens). Amounts must be finite.
+    ``decimals`` may be negative (-1 counts tens). Raises ``ValueError`` for an amount that is not
+    :func:`countable` (NaN, an infinity, or too large): a cast would silently make it -2**63; the caller
+    decides what such a row means (:func:`countable` finds them first).
     """
-    scaled = np.round(np.asarray(amounts, dtype="float64") * 10.0 ** np.asarray(decimals, dtype="float64"), _NOISE_DECIMALS)
-    return (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype("int64")
+    bad = ~countable(amounts, decimals)
+    if bad.any():
+        first = np.broadcast_to(np.asarray(amounts, dtype="float64"), bad.shape)[bad].reshape(-1)[0]
+        raise ValueError(f"{int(bad.sum())} amount(s) cannot be counted in minor units (not finite, or "
+                         f"{int(MAX_UNITS):,} units or more), e.g. {first!r}")
+    return _scaled(amounts, decimals).astype("int64")
 
 
 def from_minor(units: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
@@ -55,13 +79,14 @@ def from_minor(units: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
 
 def rounded(values: npt.ArrayLike, decimals: npt.ArrayLike) -> np.ndarray:
     """``values`` rounded to ``decimals`` places half away from zero, as Excel's ROUND, after removing binary
-    noise (float64; NaN and infinities stay as they are): a figure 1e-11 from a half cent rounds the same
-    whichever way its last bits fell."""
+    noise (float64): a figure 1e-11 from a half cent rounds the same whichever way its last bits fell.
+    NaN, infinities and values too large to have a fraction at that precision (not :func:`countable`)
+    stay as they are; nothing is cast to an integer."""
     values = np.asarray(values, dtype="float64")
-    finite = np.isfinite(values)
+    places = np.broadcast_to(np.asarray(decimals, dtype="float64"), values.shape)
+    ok = countable(values, places)
     out = values.copy()
-    places = np.broadcast_to(np.asarray(decimals), values.shape)[finite]
-    out[finite] = from_minor(to_minor(values[finite], places), places)
+    out[ok] = _scaled(values[ok], places[ok]) / 10.0 ** places[ok]
     return out
 
 

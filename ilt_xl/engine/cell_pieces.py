@@ -55,9 +55,13 @@ class ByteColumn:
     def chunk(self, k: int) -> list[bytes]:
         return self._bytes(k).split(_NUL)
 
-    def joined(self) -> bytes:
-        """Every item, one after the other (without the separators)."""
-        return b"".join(self._bytes(k).replace(_NUL, b"") for k in range(len(self.chunks)))
+    def joined_chunk(self, k: int, separator: bytes) -> bytes:
+        """The items of chunk ``k`` joined by ``separator``."""
+        return self._bytes(k).replace(_NUL, separator)
+
+    def joined(self, separator: bytes = b"") -> bytes:
+        """Every item, one after the other, ``separator`` between them."""
+        return separator.join(self._bytes(k).replace(_NUL, separator) for k in range(len(self.chunks)))
 
 
 class Codes:
@@ -148,9 +152,9 @@ class CellPieces:
         """The text before the first formula cell."""
         return self.before.chunks[0].split(_NUL, 1)[0] if self.before.chunks else self.tail
 
-    def without_formula_cells(self) -> bytes:
-        """The part with every formula cell (and its cached value) cut out."""
-        return self.before.joined() + self.tail
+    def without_formula_cells(self, marker: bytes = b"") -> bytes:
+        """The part with every formula cell (and its cached value) cut out, ``marker`` in its place."""
+        return self.before.joined(marker) + marker + self.tail
 
     def cached(self, which: np.ndarray) -> list[bytes | None]:
         """The ``<v>`` text of the cells ``which`` (None where there is none), read chunk by chunk."""

@@ -2,7 +2,8 @@
 
 Their serials count days from 1904-01-01 = 0, 1,462 days fewer than the 1900 system's for the
 same day. The built-ins compute in the 1900 system, so for such a workbook the dispatcher shifts
-the date arguments of date functions up by 1,462 and their date results back down:
+the date arguments of date functions up by 1,462 and their date results back down (ILT_* functions
+through :mod:`ilt_xl.functions.date_system`, which also moves the dates inside their ranges):
 ``=DATE(2024,1,1)`` is 43,830 in a 1904 workbook, ``=YEAR(0)`` is 1904, ``=WORKDAY(...)`` counts
 the right weekdays. Durations (``=B1-A1``), times and everything else need no shift; TODAY()
 and NOW() are given in the workbook's system by :class:`~ilt_xl.engine.evaluator.Book`.
@@ -31,18 +32,10 @@ _DATE_FUNCTIONS: dict[str, tuple[tuple[int, ...], bool]] = {
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 
 
-def date_function(name: str, registry: dict) -> tuple[tuple[int, ...], bool] | None:
-    """(date argument positions, returns a date) of ``name`` when the 1904 system concerns it."""
-    found = _DATE_FUNCTIONS.get(name)
-    if found is not None or name not in registry:
-        return found
-    spec = registry[name][1]        # an ILT_* function: its spec says which arguments are dates
-    if spec is None or spec.range_args:
-        # a range may mix dates with other numbers (ILT_FX's rates): left as the sheet holds it,
-        # and its scalar dates too, so that they compare alike
-        return None
-    positions = tuple(i for i, a in enumerate(spec.args) if a.kind == "date")
-    return (positions, spec.returns_date) if positions or spec.returns_date else None
+def date_function(name: str) -> tuple[tuple[int, ...], bool] | None:
+    """(date argument positions, returns a date) of the built-in ``name`` when the 1904 system concerns it.
+    ILT_* functions move their own dates, those in ranges included (:mod:`ilt_xl.functions.date_system`)."""
+    return _DATE_FUNCTIONS.get(name)
 
 
 def shift(val: Val, by: float) -> Val:
@@ -65,7 +58,7 @@ def call_in_1904(name: str, args: list[Val], ctx: Ctx, call) -> Val:
     """``call(args)`` for a workbook in the 1904 system: date arguments in, date results out shifted."""
     if name == "TEXT" and len(args) >= 2 and _text_format_is_date(args[1]):
         return call([shift(args[0], SHIFT_1904), *args[1:]])
-    plan = date_function(name, ctx.book.registry)
+    plan = date_function(name)
     if plan is None:
         return call(args)
     positions, returns_date = plan

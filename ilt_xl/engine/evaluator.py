@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ilt_xl.engine.external_links import ExternalBooks, is_external
 from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
+from ilt_xl.xlsx.cells import MAX_COLUMNS
 
 
 class NotVectorisable(Exception):
@@ -45,6 +47,7 @@ class Val:
                                     # (whole columns, $T:$T, are read down to the used rows only)
     lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
     areas: tuple | None = None      # the areas (reference Vals) of a union (A1:A2,C1:C2); its block is #VALUE!
+    constant_array: bool = False    # an array constant ({1}): an array even with one element
 
     @property
     def identity(self) -> tuple | None:
@@ -77,10 +80,19 @@ class Ctx:
     # far, valid for these rows only: a context for other rows needs a memo of its own
     repeats: dict | None = None
     memo: dict | None = None
+    # evaluated as a reference only (ROW(A5), OFFSET's base, the operands of ":"): where the cells
+    # are, not their values, so reading them computes nothing first (function_args)
+    ref_only: bool = False
 
     @property
     def n(self) -> int:
         return len(self.rows)
+
+
+def as_reference(ctx: Ctx) -> Ctx:
+    """``ctx`` for an argument taken as a reference only. Its values memoised for the run are not
+    shared: a subtree read there as a reference only did not compute what it reads."""
+    return dataclasses.replace(ctx, ref_only=True, repeats=None, memo=None)
 
 
 def with_rows(ctx: Ctx, rows: np.ndarray) -> Ctx:
@@ -96,6 +108,7 @@ class Book:
                  registry: dict | None = None):
         self.model = model
         self.sheets = {s.name.lower(): s for s in model.sheets}
+        self.external = ExternalBooks(model.path, len(model.sheets))
         self.today = today_serial
         self.now = today_serial if now_serial is None else now_serial
         self.registry = registry if registry is not None else _default_registry()
@@ -112,9 +125,17 @@ class Book:
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
             return default
-        s = self.sheets.get(name.lower())
+        s = self.find_sheet(name)
         if s is None:
             raise EvalError(f"reference to a sheet that does not exist: {name!r}")
+        return s
+
+    def find_sheet(self, name: str) -> Sheet | None:
+        """The sheet called ``name``: one of the workbook's, or of a linked workbook's (as
+        :mod:`ilt_xl.engine.external_links` names them); None when there is none."""
+        s = self.sheets.get(name.lower())
+        if s is None and is_external(name):
+            s = self.external.sheet(name)
         return s
 
     def name_tree(self, name: str, sheet: Sheet) -> Node | None:
@@ -161,6 +182,8 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     kind = np.zeros(shape, np.int8)
     num = np.zeros(shape)
     obj = np.empty(shape, dtype=object)
+    if getattr(sheet, "beyond", EMPTY) == ERR:      # a linked sheet whose last update failed
+        kind[...], obj[...] = ERR, E_REF
     rr0, rr1 = max(r0, 1), min(r1, nr)
     cc0, cc1 = max(c0, 1), min(c1, nc)
     if rr0 <= rr1 and cc0 <= cc1:
@@ -172,10 +195,21 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
 
 def area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int, tail: int = 0) -> Val:
     """The value of a reference to an area (1-based inclusive); the book's ``on_read`` hook hears of
-    it first (cycle evaluation computes cells on demand there)."""
-    if ctx.book.on_read is not None:
+    it first (cycle evaluation computes cells on demand there), unless only the reference is wanted."""
+    if ctx.book.on_read is not None and not ctx.ref_only:
         ctx.book.on_read(sheet, r0, c0, r1, c1)
     return Val(read_area(sheet, r0, c0, r1, c1), False, (sheet, r0, c0, r1, c1), tail=tail)
+
+
+def computed_area_value(ctx: Ctx, sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Val:
+    """The value of an area a formula built when it ran (OFFSET, INDIRECT, INDEX, ``A1:INDEX(..)``;
+    #REF! off the grid). The dependency graph could not know it: the formulas writing into it are
+    computed first (``Book.ensure_computed``), unless only the reference is wanted."""
+    if not (1 <= r0 <= r1 <= MAX_ROW and 1 <= c0 <= c1 <= MAX_COLUMNS):
+        return Val(Block.errors((1, 1), E_REF))
+    if not ctx.ref_only:
+        ctx.book.ensure_computed(sheet, r0, c0, r1, c1)
+    return area_value(ctx, sheet, r0, c0, r1, c1)
 
 
 def eval_ref(ref: Ref, ctx: Ctx) -> Val:
@@ -282,7 +316,7 @@ def _array_constant(node: Node, ctx: Ctx) -> Val:
     if rows and not isinstance(rows[0], list):
         rows = [rows]
     rows = [r if isinstance(r, list) else [r] for r in rows]
-    return Val(Block.from_objects(np.array(rows, dtype=object)))
+    return Val(Block.from_objects(np.array(rows, dtype=object)), constant_array=True)
 
 
 def broadcast_pair(a: Val, b: Val) -> bool:
@@ -353,11 +387,6 @@ def lined_up_area(shape: tuple, *vals: Val) -> tuple | None:
         if area is not None and v.shape == shape:
             return area
     return None
-
-
-def collect_refs(node: Node) -> list[Ref]:
-    """Every reference node in a tree."""
-    return [n.value for n in iter_nodes(node) if n.kind == "ref"]
 
 
 def collect_names(node: Node) -> list[str]:

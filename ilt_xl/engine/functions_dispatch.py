@@ -6,39 +6,34 @@ custom functions ``_xludf.ILT_FX``, ``_xll.ILT_FX``, ``_xldudf_NS_ILT_FX`` and `
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-import re
 
 import numpy as np
 
 from ilt_xl.engine import builtins
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas, from_result, per_row_any
-from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, evaluate, register_node
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, as_reference, evaluate, register_node
 from ilt_xl.engine.formula_tree import Node
+from ilt_xl.engine.function_args import normalise_name, reference_like, reference_positions
 from ilt_xl.engine.reference_unions import read_unions
 from ilt_xl.engine.values import ERR, Block
-
-_PREFIX = re.compile(r"^(?:_XLFN\.|_XLWS\.|_XLUDF\.|_XLL\.)+")
-_XLDUDF = re.compile(r"^_XLDUDF_[A-Z0-9]+_(ILT_[A-Z0-9_]+)$")
-
-
-def normalise_name(name: str) -> str:
-    """``_xludf.ILT_FX`` / ``_xll.ILT_FX`` / ``_xldudf_NS_ILT_FX`` / ``ILT.FX`` / ``_xlfn.XLOOKUP`` -> bare name."""
-    up = _PREFIX.sub("", name.upper())
-    m = _XLDUDF.match(up)
-    if m:
-        return m.group(1)
-    if up.startswith("ILT.") and up.count(".") == 1:
-        return "ILT_" + up[4:]
-    return up
-
 
 def call_function(node: Node, ctx: Ctx) -> Val:
     name = normalise_name(node.value)
     fn, takes_thunks = builtins.find(name)
+    # the function receives ``ctx`` (whether its result is wanted as a reference only); its
+    # arguments are values, but for those it takes as references only (function_args)
+    values = dataclasses.replace(ctx, ref_only=False) if ctx.ref_only else ctx
     if fn is not None and takes_thunks:
-        return fn([builtins.Thunk(functools.partial(evaluate, a, ctx), _is_omitted(a), a) for a in node.args], ctx)
-    args = read_unions(name, [evaluate(a, ctx) for a in node.args])
+        return fn([builtins.Thunk(functools.partial(evaluate, a, values), _is_omitted(a), a) for a in node.args], values)
+    positions = reference_positions(name)
+    if positions:
+        where = as_reference(values)
+        args = [evaluate(a, where if i in positions and reference_like(a) else values) for i, a in enumerate(node.args)]
+    else:
+        args = [evaluate(a, values) for a in node.args]
+    args = read_unions(name, args)
     if isinstance(args, Val):
         return args
     if ctx.book.model.date1904:
@@ -103,10 +98,17 @@ def _call_ilt(name: str, args: list[Val], ctx: Ctx) -> Val:
             given.append(value[0, 0])
         else:
             given.append(value)
+    in_1904 = ctx.book.model.date1904 and spec is not None
+    if in_1904:
+        from ilt_xl.functions.date_system import arguments_in_1900
+        given = arguments_in_1900(spec, given)
     try:
         result = func(*given)
     except TypeError as exc:
         raise EvalError(f"{name}: {exc}") from exc
+    if in_1904:
+        from ilt_xl.functions.date_system import result_in_1904
+        result = result_in_1904(spec, result)
     if per_row:
         arr = np.asarray(result, dtype=object)
         if arr.ndim == 0:

@@ -2,11 +2,15 @@
 concatenation, unary signs, percent, and the range operator between references."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, broadcast_pair, evaluate, pad_pair,
-                                     implicit_intersection, lined_up_area, register_node, area_value)
+from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, area_value, as_reference, broadcast_pair,
+                                     computed_area_value, evaluate, implicit_intersection, lined_up_area, pad_pair,
+                                     register_node)
+from ilt_xl.engine.function_args import reference_like
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NULL, E_NUM, E_VALUE
 
@@ -23,6 +27,8 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
         return _intersection(node, ctx)
     if op == ",":
         return _union(node, ctx)
+    if ctx.ref_only:        # an operator giving a value reads its operands' values
+        ctx = dataclasses.replace(ctx, ref_only=False)
     args = [evaluate(a, ctx) for a in node.args]
     if op in ("u-", "u--", "u+", "%"):
         a = args[0]
@@ -93,8 +99,10 @@ def _fill(shape, err) -> np.ndarray:
 
 
 def _two_refs(node: Node, ctx: Ctx):
-    """The areas of a reference operator's operands, or the error Val to return."""
-    a, b = (evaluate(x, ctx) for x in node.args)
+    """The areas of a range operator's operands (references only: their cells are not read), or
+    the error Val to return."""
+    where = as_reference(ctx)
+    a, b = (evaluate(x, where if reference_like(x) else ctx) for x in node.args)
     if a.per_row or b.per_row:
         raise NotVectorisable("a reference operator over a run")
     for v in (a, b):
@@ -107,14 +115,15 @@ def _two_refs(node: Node, ctx: Ctx):
 
 
 def _range_op(node: Node, ctx: Ctx) -> Val:
-    """``A1:B2`` between references: the smallest area holding both."""
+    """``A1:B2`` between references: the smallest area holding both (``A1:INDEX(A:A,n)`` is
+    built when the formula runs: what it reads is computed first)."""
     refs = _two_refs(node, ctx)
     if isinstance(refs, Val):
         return refs
     (sheet, *a), (_, *b) = refs
     r0, c0 = min(a[0], b[0]), min(a[1], b[1])
     r1, c1 = max(a[2], b[2]), max(a[3], b[3])
-    return area_value(ctx, sheet, r0, c0, r1, c1)
+    return computed_area_value(ctx, sheet, r0, c0, r1, c1)
 
 
 def _union(node: Node, ctx: Ctx) -> Val:

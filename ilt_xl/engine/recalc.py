@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.circular_keep import CircularCells
-from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, collect_refs, evaluate,
+from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, evaluate,
                                      implicit_intersection)
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
 from ilt_xl.engine.common_subtrees import repeated_subtrees
+from ilt_xl.engine.external_links import is_external, shown
 from ilt_xl.engine.formula_tree import parse_formula
+from ilt_xl.engine.function_args import value_refs
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
 from ilt_xl.engine.structured_refs import ExternalLinkError, StructuredRefError, rewrite
@@ -176,8 +178,12 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     trees = [run.tree]
     while trees:
         tree = trees.pop()
-        for ref in collect_refs(tree):
-            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+        for ref in value_refs(tree):
+            sheet = book.find_sheet(ref.sheet) if ref.sheet else run.sheet
+            if sheet is None and is_external(ref.sheet):
+                run.problem = ("external link", f"{shown(ref.sheet)}: a link to another workbook whose cells this "
+                                                "workbook did not store (external link)")
+                return
             if sheet is None:
                 run.problem = ("missing sheet", f"reference to a sheet that does not exist: {ref.sheet!r}")
                 return
@@ -339,8 +345,8 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
     trees, seen = [run.tree], set()
     while trees:
         tree = trees.pop()
-        for ref in collect_refs(tree):
-            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+        for ref in value_refs(tree):
+            sheet = book.find_sheet(ref.sheet) if ref.sheet else run.sheet
             r0 = ref.r0 + (row - anchor if ref.rel0 else 0)
             r1 = ref.r1 + (row - anchor if ref.rel1 else 0)
             if ref.whole_cols:
@@ -356,9 +362,10 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
 
 
 def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: RecalcReport, clock: Clock,
-                    circular: CircularCells) -> None:
+                    circular: CircularCells, on_demand: bool = False) -> None:
     """Runs that depend on each other: evaluate cell by cell in cell-dependency order; cells on a
-    cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`)."""
+    cycle of cells are computed on demand (:mod:`ilt_xl.engine.cycle_eval`), every cell with
+    ``on_demand`` (runs found to read each other only when they ran: OFFSET, ``A1:INDEX(..)``)."""
     from ilt_xl.engine.cell_order import TooComplex, order_cells
     from ilt_xl.engine.cycle_eval import OnDemand
     live = [rid for rid in comp if runs[rid].problem is None]
@@ -405,8 +412,9 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
 
     book_cache, book.lookup_cache = book.lookup_cache, None   # ranges change while the group is evaluated
     demand = OnDemand(coords, compute, arrays)
+    outer = book.on_read
     try:
-        if cycles:
+        if cycles or on_demand:
             book.on_read = demand.on_read
         demand.run_all(order + [j for group in cycles for j in group])
         if demand.circular and model_iteration(book) is not None:
@@ -414,7 +422,7 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
         elif demand.circular or circular:
             _keep_circles(demand, cells, singles, areas, runs, report, circular, saved)
     finally:
-        book.on_read = None
+        book.on_read = outer
         book.lookup_cache = book_cache
 
 
@@ -536,37 +544,102 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
             for area in run.reads:
                 edges[rid] |= index.writers(*area)
         components = strongly_connected(len(runs), edges)
-        state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
-        circular = CircularCells()      # cells left uncomputed by a circle (iterative calculation off)
-        comp_of = np.empty(len(runs), np.int64)
-        for k, comp in enumerate(components):
-            comp_of[comp] = k
-
-        def evaluate_component(k: int) -> None:
-            state[k] = 1
-            comp = components[k]
-            if len(comp) == 1 and comp[0] not in edges[comp[0]]:
-                _evaluate_after_circles(runs[comp[0]], book, report, clock, circular)
-            else:
-                _evaluate_cycle(comp, runs, book, report, clock, circular)
-            state[k] = 2
-
-        def ensure_computed(sheet, r0: int, c0: int, r1: int, c1: int) -> None:
-            # OFFSET/INDIRECT read areas the dependency graph could not know: compute them first
-            for rid in index.writers(sheet, r0, c0, r1, c1):
-                if state[comp_of[rid]] == 0:
-                    evaluate_component(int(comp_of[rid]))
-
-        book.ensure_computed = ensure_computed
+        order = _Order(components, runs, edges, index, book, report, clock)
+        book.ensure_computed = order.ensure_computed
         for k in range(len(components)):
-            if state[k] == 0:
-                evaluate_component(k)
+            if order.state[k] == 0:
+                order.evaluate(k)
     report.runs = len(runs)
     report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
     _mark_kept(model, report)
     report.cells_computed = report.formula_cells - report.kept_count
     _collect_errors(model, report)
     return report
+
+
+class _RuntimeCycle(BaseException):
+    """A formula read, when it ran, cells of a component still being evaluated (OFFSET(B1,0,0,2)
+    in B2; a column reading its own rows through ``A1:INDEX(..)``): the components from that one
+    to the reader are evaluated again together, cell by cell on demand. A BaseException, so that
+    code catching a function's errors does not turn it into an error value."""
+
+    def __init__(self, target: int):
+        super().__init__(target)
+        self.target = target
+        self.between: list[int] = []        # the components interrupted on the way
+
+
+class _Order:
+    """Evaluates the components of the dependency graph, dependencies first (Tarjan's order), and
+    those a formula reads when it runs (``ensure_computed``) on demand, before it reads them.
+
+    A component computed on demand may come before its turn: its own dependencies are computed
+    first. One found to be still under evaluation closes a circle the graph could not see; the
+    components on it are evaluated again as one group, cell by cell on demand
+    (:func:`_evaluate_cycle`), where only the cells really read count."""
+
+    def __init__(self, components: list[list[int]], runs: list[Run], edges: list[set[int]], index: AreaIndex,
+                 book: Book, report: RecalcReport, clock: Clock):
+        self.components, self.runs, self.edges = components, runs, edges
+        self.book, self.report, self.clock = book, report, clock
+        self.state = np.zeros(len(components), np.int8)      # 0 to do, 1 being evaluated, 2 done
+        self.comp_of = np.empty(len(runs), np.int64)
+        for k, comp in enumerate(components):
+            self.comp_of[comp] = k
+        self.index = index
+        self.grouped: set[int] = set()      # components evaluated cell by cell on demand right now
+        self.on_demand: set[int] = set()    # components found to read their own cells when they run
+        self.circular = CircularCells()     # cells left uncomputed by a circle (iterative calculation off)
+
+    def ensure_computed(self, sheet, r0: int, c0: int, r1: int, c1: int) -> None:
+        for rid in self.index.writers(sheet, r0, c0, r1, c1):
+            k = int(self.comp_of[rid])
+            if self.state[k] == 0:
+                self.evaluate(k, early=True)
+            elif self.state[k] == 1 and k not in self.grouped:
+                raise _RuntimeCycle(k)       # k is being evaluated, but not cell by cell on demand
+
+    def _dependencies(self, ks: list[int]) -> set[int]:
+        return {int(self.comp_of[w]) for k in ks for rid in self.components[k] for w in self.edges[rid]} - set(ks)
+
+    def evaluate(self, k: int, early: bool = False) -> None:
+        """Evaluate component ``k``; ``early``: before its turn (its dependencies may not be done)."""
+        group = [k]
+        while True:
+            self.state[group] = 1
+            mark = len(self.report.problems), len(self.report.kept_at)
+            try:
+                if early or len(group) > 1:
+                    for d in sorted(self._dependencies(group)):
+                        if self.state[d] == 0:
+                            self.evaluate(d, early=True)
+                        elif self.state[d] == 1 and d not in self.grouped:
+                            raise _RuntimeCycle(d)
+                self._run(group)
+                self.state[group] = 2
+                return
+            except _RuntimeCycle as exc:
+                # what the interrupted evaluation reported is dropped: it is evaluated again
+                del self.report.problems[mark[0]:], self.report.kept_at[mark[1]:]
+                self.state[group] = 0
+                if exc.target not in group:
+                    exc.between.extend(group)
+                    raise
+                group = sorted(set(group) | set(exc.between))
+                self.on_demand.update(group)
+
+    def _run(self, group: list[int]) -> None:
+        comp = self.components[group[0]] if len(group) == 1 else [rid for k in group for rid in self.components[k]]
+        on_demand = group[0] in self.on_demand
+        if len(comp) == 1 and comp[0] not in self.edges[comp[0]] and not on_demand:
+            _evaluate_after_circles(self.runs[comp[0]], self.book, self.report, self.clock, self.circular)
+            return
+        if on_demand:
+            self.grouped.update(group)
+        try:
+            _evaluate_cycle(comp, self.runs, self.book, self.report, self.clock, self.circular, on_demand)
+        finally:
+            self.grouped.difference_update(group)
 
 
 def _mark_kept(model: WorkbookModel, report: RecalcReport) -> None:

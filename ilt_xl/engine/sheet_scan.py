@@ -17,19 +17,21 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces, NulInXml
+from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, skeleton_damage, text_doubt
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
+from ilt_xl.xlsx.safezip import xml_damage
 
 # A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
 # the first formula cell, then per cell: its reference (b"AB12"), the other attributes of <c>, the
 # whole <f> element, the cached value's text (None when there is none) and the text up to the
-# next formula cell (FIELDS pieces per cell). The cached <v> may carry attributes
-# (xml:space="preserve" on text). Possessive quantifiers (*+) spare the regex engine from
+# next formula cell (FIELDS pieces per cell). The cached <v> may carry xml:space="preserve" (text),
+# no other attribute (so what the pattern lets through stays checkable: see scan_check). Possessive quantifiers (*+) spare the regex engine from
 # backtracking through the attributes of every value cell it tries.
 FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"([^>]*+)>'
-    rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v(?:\s[^>]*+)?>([^<]*+)</v>|<v\s*/>)?</c>')
+    rb'(<f(?:>[^<]*+</f>|(?=[\s/])[^>]*?(?:/>|>[^<]*+</f>)))(?:<v(?: xml:space="preserve")?>([^<]*+)</v>|<v\s*/>)?</c>')
 FIELDS = 5
 
 _F_ELEMENT = re.compile(rb'<f([^>]*?)(?:/>|>([^<]*)</f>)')
@@ -71,13 +73,12 @@ def decode_xstrings(texts: list[str]) -> list[str]:
     return [decode_xstring(t) for t in texts] if "_x" in "\x00".join(texts) else texts
 
 
-def _tags_balanced(data: bytes) -> bool:
-    """A structural check of XML text (a few passes of bytes.count): every element opened is
-    closed and the text ends with the root's end tag. Well-formed XML always passes (text holding
-    a literal "/>" aside); a part that fails goes through the full XML parser, which names what
-    is wrong. Unclosed or stray tags and truncated parts cannot slip through."""
-    opened = data.count(b"<") - data.count(b"</") - data.count(b"<?") - data.count(b"<!")
-    return opened == data.count(b"</") + data.count(b"/>") and data.rstrip().endswith(b"worksheet>")
+class SheetNotWellFormed(WorkbookError):
+    """A worksheet part that is not well-formed XML; ``damage`` is the parser's complaint."""
+
+    def __init__(self, path, sheet: str, damage: str) -> None:
+        super().__init__(path, f"sheet {sheet} is damaged: its XML is not well-formed (parser says: {damage})")
+        self.damage = damage
 
 
 def unescape(b: bytes) -> str:
@@ -177,11 +178,17 @@ def _refuse_off_grid(rows: np.ndarray, cols: np.ndarray) -> None:
 def cell_types(attrs: Sequence[bytes]) -> np.ndarray:
     """The t attribute (b"" when absent) of each cell whose attributes are ``attrs``, worked out
     once per distinct attribute text."""
+    return _types_and_distinct(attrs)[0]
+
+
+def _types_and_distinct(attrs: Sequence[bytes]) -> tuple[np.ndarray, list[bytes]]:
+    """:func:`cell_types`, and the distinct attribute texts."""
     if not len(attrs):
-        return np.zeros(0, object)
+        return np.zeros(0, object), []
     codes, distinct = pd.factorize(np.asarray(attrs, dtype=object))
+    distinct = distinct.tolist()
     t = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in distinct], dtype=object)
-    return t[codes]
+    return t[codes], distinct
 
 
 def cached_values(pieces: CellPieces, which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,13 +245,18 @@ def _spans(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
     yield carry
 
 
-def _split_formula_cells(data: bytes | Iterable[bytes]) -> tuple[CellPieces, np.ndarray, np.ndarray]:
+def _split_formula_cells(data: bytes | Iterable[bytes]) -> tuple[CellPieces, np.ndarray, np.ndarray, bool]:
     """``FORMULA_CELL.split(data)``, a span of rows at a time, as :class:`CellPieces` (column by
-    column, never a list of every cell's pieces), and the rows and columns of the formula cells."""
+    column, never a list of every cell's pieces), the rows and columns of the formula cells, and
+    whether the part's bytes leave a doubt on its texts (:func:`~ilt_xl.engine.scan_check.text_doubt`)."""
     pieces = CellPieces()
     pending: list[bytes] = []       # the text before a formula cell may cross spans
     rows, cols = [], []
+    whole = isinstance(data, (bytes, bytearray, memoryview))
+    doubt = text_doubt(bytes(data)) if whole else False
     for span in _spans(data):
+        if not whole:
+            doubt = doubt or text_doubt(span)
         part = FORMULA_CELL.split(span)
         pending.append(part[0])
         if len(part) > 1:
@@ -258,8 +270,15 @@ def _split_formula_cells(data: bytes | Iterable[bytes]) -> tuple[CellPieces, np.
         del part
     pieces.finish(data if not rows and isinstance(data, bytes) else b"".join(pending))
     if not rows:
-        return pieces, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return pieces, np.concatenate(rows), np.concatenate(cols)
+        return pieces, np.zeros(0, np.int64), np.zeros(0, np.int64), doubt
+    return pieces, np.concatenate(rows), np.concatenate(cols), doubt
+
+
+def _marked(between: list[bytes]) -> bytes:
+    """The texts between cells cut out, joined with one :data:`~ilt_xl.engine.scan_check.MARKER`
+    where each run of cells was (consecutive cells leave empty texts between them)."""
+    inner = MARKER.join([b for b in between if b])
+    return (MARKER if not between[0] else b"") + inner + (MARKER if len(between) > 1 and not between[-1] else b"")
 
 
 def _cells_accounted(skeleton: bytes) -> bool:
@@ -286,18 +305,18 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     ``read_again``, ``data`` may also be the part's bytes in consecutive chunks (an iterator), so
     the part is never whole in memory (a 200,000-row table's is 500 MB).
 
-    The formula and value cells the patterns match are well-formed by construction; what is
-    left (rows, the elements around sheetData) is small and checked for balanced tags, so a
-    malformed part never slips through the fast path."""
+    A part that is not well-formed XML is refused (:class:`SheetNotWellFormed`), checked as
+    :mod:`ilt_xl.engine.scan_check` says: the cells cut out by pattern through their free texts
+    and distinct attributes, what is left by expat."""
     def careful() -> ScannedCells:
         return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
 
     try:
-        pieces, f_rows, f_cols = _split_formula_cells(data)
+        pieces, f_rows, f_cols, doubt = _split_formula_cells(data)
     except NulInXml:        # not XML: the careful path says where
         return careful()
     if len(pieces):
-        rest = pieces.without_formula_cells()
+        rest = pieces.without_formula_cells(MARKER)
         if read_again is not None:
             del data
     else:
@@ -311,20 +330,28 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     end = len(rest) if end < start else end
     # The value cells, a few thousand rows at a time (views, not copies, of the text around the
     # formula cells): a 200,000-row sheet's cells cut all at once took 700 MB.
-    skeletons, refs, types, raws = [], [], [], []
+    skeletons, refs, types, raws, attributes = [], [], [], [], {}
     for a, b in _row_spans(rest, start, end):
         cut = _VALUE_CELL.split(memoryview(rest)[a:b])    # text between, then per cell: r, attributes, <v>, inline
-        skeletons.append(b"".join(cut[0::5]))
+        skeletons.append(_marked(cut[0::5]))
         refs.append(cell_refs(cut[1::5]))
-        types.append(cell_types(cut[2::5]))
+        span_types, distinct = _types_and_distinct(cut[2::5])
+        types.append(span_types)
+        attributes.update(dict.fromkeys(distinct))
         raw = np.empty(len(cut) // 5, dtype=object)
         raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
         raws.append(raw)
     skeleton = b"".join(skeletons)
-    around = rest[:start] + skeleton + rest[end:]
-    if not _cells_accounted(skeleton) or not _tags_balanced(around):
+    if not _cells_accounted(skeleton):
         return careful()
+    around = rest[:start] + skeleton + rest[end:]
     del rest, skeleton, skeletons
+    if (doubt or skeleton_damage(around)
+            or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
+        # what the checks could not vouch for, expat decides on the whole part
+        damage = xml_damage(read_again() if read_again is not None else data)
+        if damage:
+            raise SheetNotWellFormed(path, sheet, damage)
     v_rows, v_cols = (np.concatenate([r[k] for r in refs]) for k in (0, 1))
     v_types, v_raw = np.concatenate(types), np.concatenate(raws)
     codes, f_attrs, f_texts = _formula_fields(pieces)
@@ -347,7 +374,7 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
     try:
         root = safe_et.fromstring(data, forbid_dtd=True)
     except Exception as exc:
-        raise WorkbookError(path, f"sheet {sheet} is damaged: its XML is not well-formed (parser says: {exc})") from exc
+        raise SheetNotWellFormed(path, sheet, str(exc)) from exc
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     vr, vc, vt, vraw, fr, fc, fa, ft = [], [], [], [], [], [], [], []
     sheet_data = root.find(f"{ns}sheetData")

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces
-from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, cached_values, decode_xstrings, scan_sheet_xml, string_item_text,
+from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, SheetNotWellFormed, cached_values, decode_xstrings, scan_sheet_xml,
+                                      string_item_text,
                                       unescape, unescape_all)
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
-from ilt_xl.xlsx.safezip import XmlCheck
 from ilt_xl.xlsx.values import MAX_CELLS
 
 _M = f"{{{NS_MAIN}}}"
@@ -335,15 +335,13 @@ def load_workbook_model(path) -> WorkbookModel:
                 sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))), no_formulas))
                 continue
             try:
-                # streamed: the part is never whole in memory (the careful path reads it again)
-                # expat checks the chunks on the way: the fast scanner reads cells by pattern, not as XML
-                check = XmlCheck()
-                cells = scan_sheet_xml(check.passing(pkg.zip.chunks(part)), pkg.path, name,
-                                       read_again=lambda: pkg.zip.read(part))
-                if check.damage:
-                    raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
-                                                  f"(parser says: {check.damage})")
+                # streamed: the part is never whole in memory (the careful path reads it again);
+                # a part that is not well-formed is refused (the scan checks it: see scan_check)
+                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
+            except SheetNotWellFormed as exc:
+                raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
+                                              f"(parser says: {exc.damage})") from exc
             except (ValueError, IndexError) as exc:
                 # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
                 # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.

@@ -221,13 +221,18 @@ def _as_cached(pieces: CellPieces, cell_values, middles: _Middles) -> bool:
         return False
     as_read = np.array([b'"' + a + b">" for a in pieces.attrs.distinct], dtype=object)
     codes = pieces.attrs.codes
-    for i, j, _, _, old in pieces.segments():
+    bounds = pieces.bounds
+    for k in range(len(pieces.sizes)):
+        i, j = int(bounds[k]), int(bounds[k + 1])
         t, v = cell_values(i, j)
         if not (as_read[codes[i:j]] == middles.of(codes[i:j], t)).all():
             return False
-        old_values = np.asarray(old, dtype=object)
-        written = np.add(np.add(b"<v>", old_values, dtype=object), b"</v></c>", dtype=object)
-        if not (written == np.asarray(v, dtype=object)).all():
+        # The segment's cells joined, as read and as they would be written: one comparison of two
+        # strings instead of one per cell. Equal strings mean equal cells, as each cell as read is
+        # <v>text</v></c> with no '<' in its text (the scan's pattern), and so is each one written
+        # (its text escaped), or </c> alone, which cannot line up with a cell as read.
+        read = b"<v>" + pieces.values.joined_chunk(k, b"</v></c><v>") + b"</v></c>"
+        if read != b"".join(v):
             return False
     return True
 

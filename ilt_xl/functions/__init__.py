@@ -16,7 +16,7 @@ import pkgutil
 
 from ilt_xl.functions.registry import REGISTRY, SPECS, Arg, FunctionSpec, worksheet_function
 
-_INFRASTRUCTURE = {"registry", "arguments", "docs"}
+_INFRASTRUCTURE = {"registry", "arguments", "docs", "date_system"}
 
 for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _module.name not in _INFRASTRUCTURE and not _module.name.startswith("_"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.core import excel_errors as xe
-from ilt_xl.core.rounding import from_minor, largest_remainder, to_minor
+from ilt_xl.core.rounding import countable, from_minor, largest_remainder, to_minor
 from ilt_xl.functions.arguments import coerce_number
 from ilt_xl.functions.registry import Arg, worksheet_function
 
@@ -38,8 +38,8 @@ def ilt_allocate(total: float, weights: np.ndarray | None, decimals: float):
         failure = xe.VALUE
     if failure is None and not (values > 0).any():
         failure = xe.DIV0
-    if failure is None and not _DECIMALS_RANGE[0] <= places <= _DECIMALS_RANGE[1]:
-        failure = xe.NUM
+    if failure is None and not (_DECIMALS_RANGE[0] <= places <= _DECIMALS_RANGE[1] and countable(total, places)):
+        failure = xe.NUM   # decimals out of range, or a total too large to count in those units
     if failure is not None:
         return np.full(weights.shape, failure, dtype=object)
     units = largest_remainder(int(to_minor(total, places)), values.reshape(-1))

@@ -18,11 +18,31 @@ from ilt_xl.functions.registry import Arg, worksheet_function
 
 CATEGORY = "fx"
 _COLUMNS = ("date", "currency", "pereur", "source")
+
+
+def _layout(grid: np.ndarray) -> tuple[int, dict[str, int]]:
+    """(first row of rates, column of each of :data:`_COLUMNS` present) of a 2-D rates range."""
+    header = [str(v).strip().lower() for v in grid[0]] if grid.shape[0] else []
+    if {"date", "currency", "pereur"} <= set(header):
+        return 1, {name: header.index(name) for name in _COLUMNS if name in header}
+    return 0, {name: i for i, name in enumerate(_COLUMNS) if i < grid.shape[1]}
+
+
+def rate_date_cells(grid: np.ndarray) -> np.ndarray:
+    """The cells of a rates range that hold rate dates (its Date column below any header)."""
+    first, columns = _layout(grid)
+    cells = np.zeros(grid.shape, dtype=bool)
+    if "date" in columns:
+        cells[first:, columns["date"]] = True
+    return cells
+
+
 _RATE_ARGS = [
     Arg("from_ccy", "text", "ISO code of the currency converted from"),
     Arg("to_ccy", "text", "ISO code of the currency converted to"),
     Arg("date", "date", "the rate date; the latest rate when omitted", default=None),
-    Arg("rates", "range", "optional manual rates: Date, Currency, PerEUR[, Source], header row optional", default=None),
+    Arg("rates", "range", "optional manual rates: Date, Currency, PerEUR[, Source], header row optional", default=None,
+        date_cells=rate_date_cells),
 ]
 
 
@@ -31,12 +51,8 @@ def manual_rates(rates: np.ndarray | None) -> fx.RateTable | None:
     if rates is None:
         return None
     grid = as_2d(rates)
-    header = [str(v).strip().lower() for v in grid[0]] if grid.shape[0] else []
-    if {"date", "currency", "pereur"} <= set(header):
-        grid = grid[1:]
-        columns = {name: header.index(name) for name in _COLUMNS if name in header}
-    else:
-        columns = {name: i for i, name in enumerate(_COLUMNS) if i < grid.shape[1]}
+    first, columns = _layout(grid)
+    grid = grid[first:]
     if grid.shape[0] == 0 or grid.shape[1] < 3:
         return None
     serials, date_errors = coerce_date(grid[:, columns["date"]])

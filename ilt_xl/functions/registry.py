@@ -59,13 +59,16 @@ class Arg:
 
     ``kind`` says how cells are read (see ``ilt_xl.functions.arguments``);
     ``default`` is used when the argument is omitted or an element is blank
-    (``None`` for an optional date or range means "not given").
+    (``None`` for an optional date or range means "not given"). ``date_cells``, for a range,
+    marks the cells that hold dates (given the range as a 2-D array), so that a call from a
+    1904-system workbook moves them with the scalar dates (:mod:`ilt_xl.functions.date_system`).
     """
 
     name: str
     kind: ArgKind
     doc: str
     default: Any = REQUIRED
+    date_cells: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def optional(self) -> bool:
@@ -92,7 +95,8 @@ class FunctionSpec:
 
     ``returns`` is the kind of each result element (``"date"`` results are
     serial numbers to be formatted as dates); ``spills`` is True when the result
-    is an array whose shape is not the broadcast of the arguments.
+    is an array whose shape is not the broadcast of the arguments; ``date_columns``
+    are the columns of a spilled 2-D result that hold date serials.
     """
 
     name: str
@@ -103,6 +107,7 @@ class FunctionSpec:
     spills: bool
     kernel: Callable[..., Any] = field(repr=False)
     func: Callable[..., Any] = field(repr=False)
+    date_columns: tuple[int, ...] = ()
 
     @property
     def range_args(self) -> tuple[str, ...]:
@@ -116,6 +121,11 @@ class FunctionSpec:
         """``NAME(a, b, [c])`` with the Excel argument names, as in the documentation tables."""
         names = [f"[{a.excel_name}]" if a.optional else a.excel_name for a in self.args]
         return f"{self.name}({', '.join(names)})"
+
+
+def every_cell(grid: np.ndarray) -> np.ndarray:
+    """``date_cells`` of a range whose every cell is a date (Sessions[StartDate], say)."""
+    return np.ones(grid.shape, dtype=bool)
 
 
 SPECS: dict[str, FunctionSpec] = {}
@@ -223,6 +233,7 @@ def worksheet_function(
     args: list[Arg] | tuple[Arg, ...],
     returns: ResultKind,
     spills: bool = False,
+    date_columns: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the worksheet function ``name`` on top of the decorated kernel.
 
@@ -245,7 +256,7 @@ def worksheet_function(
         lines = [f"{name}: {description}", "", "Arguments:"]
         lines += [f"  {a.name}{' (optional)' if a.optional else ''}: {a.doc}" for a in args]
         func.__doc__ = "\n".join(lines)
-        spec = FunctionSpec(name, category, description, args, returns, spills, kernel, func)
+        spec = FunctionSpec(name, category, description, args, returns, spills, kernel, func, tuple(date_columns))
         SPECS[name] = spec
         REGISTRY[name] = func
         return func

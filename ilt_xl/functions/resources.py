@@ -26,7 +26,7 @@ from ilt_xl.core.calendar import working_days
 from ilt_xl.core.serial_dates import serial_to_datetime64
 from ilt_xl.core.sessions import id_key
 from ilt_xl.functions.arguments import coerce_date, coerce_text, errors_where
-from ilt_xl.functions.registry import Arg, worksheet_function
+from ilt_xl.functions.registry import Arg, every_cell, worksheet_function
 
 CATEGORY = "resources"
 NONE = "none"
@@ -98,12 +98,13 @@ def _bookings(resources, starts, ends, statuses=None, ids=None) -> pd.DataFrame:
     args=[
         Arg("session_ids", "range", "session ids"),
         Arg("resource_ids", "range", "the instructor, room or equipment each session books (blank: none)"),
-        Arg("starts", "range", "session start dates"),
-        Arg("ends", "range", "session end dates"),
+        Arg("starts", "range", "session start dates", date_cells=every_cell),
+        Arg("ends", "range", "session end dates", date_cells=every_cell),
         Arg("statuses", "range", "optional session statuses; Cancelled rows are ignored", default=None),
     ],
     returns="any",
     spills=True,
+    date_columns=(3, 4),
 )
 def ilt_conflicts(session_ids, resource_ids, starts, ends, statuses):
     if session_ids is None:
@@ -149,8 +150,8 @@ def _has_skill(skill: str, skills: np.ndarray) -> np.ndarray:
         Arg("instructor_ids", "range", "the instructors (Instructors[InstructorId])"),
         Arg("instructor_skills", "range", "their skills, comma-separated (Instructors[Skills])"),
         Arg("booked_instructors", "range", "the instructor of each session (Sessions[InstructorId])"),
-        Arg("booked_starts", "range", "session start dates"),
-        Arg("booked_ends", "range", "session end dates"),
+        Arg("booked_starts", "range", "session start dates", date_cells=every_cell),
+        Arg("booked_ends", "range", "session end dates", date_cells=every_cell),
         Arg("booked_statuses", "range", "optional session statuses; Cancelled sessions do not book", default=None),
     ],
     returns="text",
@@ -186,8 +187,8 @@ def ilt_available(skill, start, end, instructor_ids, instructor_skills, booked_i
         Arg("start", "date", "first day of the period"),
         Arg("end", "date", "last day of the period"),
         Arg("booked_resources", "range", "the resource of each session (Sessions[InstructorId] or [RoomId])"),
-        Arg("booked_starts", "range", "session start dates"),
-        Arg("booked_ends", "range", "session end dates"),
+        Arg("booked_starts", "range", "session start dates", date_cells=every_cell),
+        Arg("booked_ends", "range", "session end dates", date_cells=every_cell),
         Arg("booked_statuses", "range", "optional session statuses; Cancelled sessions do not count", default=None),
         Arg("available_days", "number", "optional days available in the period (e.g. AvailableDaysPerYear)", default=np.nan),
         Arg("country", "text", "optional ISO country whose holidays the working days leave out", default=""),

@@ -69,3 +69,46 @@ def test_ilt_date_functions_follow_the_workbooks_date_system(tmp_path):
         got[date1904] = (grid.num[0, 1] - s, grid.num[0, 2])       # due date relative to A1, workdays
     assert got[True] == got[False]
     assert got[False][1] == 22          # January 2024 in Germany: 23 weekdays, New Year's Day off
+
+
+def _ilt_range_results(tmp_path, date1904: bool) -> dict[str, float]:
+    """ILT_* functions with range arguments; every date (A1's 2024-01-01, the ranges' dates) in the book's system."""
+    s = JAN1_2024[date1904]
+    rows = {
+        # rates: GBP only (USD falls back to the ECB's rate of that day); bookings of I1: Friday 2024-01-05,
+        # and of R1 two sessions overlapping on 2024-01-03 and 04
+        1: [("A1", s), ("D1", "Date"), ("E1", "Currency"), ("F1", "PerEUR"),
+            ("G1", "S1"), ("H1", "I1"), ("I1", s + 4), ("J1", s + 4)],
+        2: [("D2", s), ("E2", "GBP"), ("F2", 0.5), ("G2", "S2"), ("H2", "R1"), ("I2", s + 1), ("J2", s + 3)],
+        3: [("G3", "S3"), ("H3", "R1"), ("I3", s + 2), ("J3", s + 5)],
+    }
+    formulas = {
+        "B1": 'ILT_FXRATE("EUR","USD",A1,D1:F2)', "B2": 'ILT_FXRATE("EUR","USD",A1)',
+        "B3": 'ILT_FX(10,"EUR","GBP",A1,D1:F2)',
+        "B4": 'ILT_UTILIZATION("I1",A1+4,A1+4,H1:H3,I1:I3,J1:J3,,,"DE")',   # 1 booked day / 1 workday
+        "B5": 'INDEX(ILT_CONFLICTS(G1:G3,H1:H3,I1:I3,J1:J3),1,4)-A1',         # first common day, from A1
+        "B6": 'INDEX(ILT_CONFLICTS(G1:G3,H1:H3,I1:I3,J1:J3),1,5)-A1',
+    }
+    cells = {r: [f'<c r="{ref}"' + (f' t="inlineStr"><is><t>{v}</t></is></c>' if isinstance(v, str) else f'><v>{v}</v></c>')
+                 for ref, v in row] for r, row in rows.items()}
+    for ref, formula in formulas.items():
+        cells.setdefault(int(ref[1:]), []).append(f'<c r="{ref}"><f>{formula.replace(chr(34), "&quot;")}</f></c>')
+    xml = "".join(f'<row r="{r}">{"".join(sorted(c, key=lambda x: (len(x.split(chr(34))[1]), x)))}</row>'
+                  for r, c in sorted(cells.items()))
+    src = write_xlsx(tmp_path / f"ranges{date1904}.xlsx", {"S": xml}, date1904=date1904)
+    report = recalculate(src, tmp_path / f"ranges_out{date1904}.xlsx", today=dt.date(2024, 1, 1))
+    assert report.problems == [] and report.error_cells == []
+    sheet = load_workbook_model(tmp_path / f"ranges_out{date1904}.xlsx").sheets[0]
+    load_cached_values(sheet)
+    return {ref: float(sheet.grid.num[int(ref[1:]) - 1, 1]) for ref in formulas}
+
+
+def test_ilt_functions_with_range_arguments_follow_the_workbooks_date_system(tmp_path):
+    """Before, a 1904 book's ILT_* call with a range argument kept all its dates unshifted: ILT_FXRATE took
+    the ECB's USD rate of 2019-12-31 and ILT_UTILIZATION counted Saturday 2020-01-04 (#DIV/0!)."""
+    got = {date1904: _ilt_range_results(tmp_path, date1904) for date1904 in (False, True)}
+    assert got[True] == got[False]
+    assert got[False]["B1"] == got[False]["B2"] == pytest.approx(1.105)   # ECB, 29 December 2023 (1.1050 USD)
+    assert got[False]["B3"] == 5.0                                        # the manual GBP rate of that day
+    assert got[False]["B4"] == 1.0
+    assert (got[False]["B5"], got[False]["B6"]) == (2.0, 3.0)             # 2024-01-03 and 04, serials of the book

@@ -70,7 +70,29 @@ for attr in dir(module):
     if info is not None:  # what import_udfs hands to MacroOptions (before its [:255] cut)
         docs[info["name"]] = {"function": info["ret"]["doc"],
                               "arguments": [a["doc"] for a in info["args"] if not a["vba"]]}
-print(json.dumps({"vba": out.getvalue(), "docs": docs}))
+
+# What call_udf does next: the reserved `caller` argument gets the calling Range, whose workbook tells the date
+# system (Workbook.Date1904 over COM); the same days as serials of each system (2024-01-01 is 45292 / 43830).
+def book(date1904):
+    return types.SimpleNamespace(sheet=types.SimpleNamespace(book=types.SimpleNamespace(
+        api=types.SimpleNamespace(Date1904=date1904))))
+def plain(v):
+    return [plain(x) for x in v] if isinstance(v, list) else v.isoformat() if hasattr(v, "isoformat") else v
+calls = {}
+for date1904 in (False, True):
+    s = 43830 if date1904 else 45292
+    caller = book(date1904)
+    calls[str(date1904)] = plain([
+        module.ILT_FXRATE("EUR", "USD", s, [["Date", "Currency", "PerEUR"], [s, "GBP", 0.5]], caller),
+        module.ILT_FX(10, "EUR", "GBP", s, [["Date", "Currency", "PerEUR"], [s, "GBP", 0.5]], caller),
+        module.ILT_UTILIZATION("I1", s + 4, s + 4, [["I1"]], [[s + 4]], [[s + 4]], None, None, "DE", caller),
+        module.ILT_CONFLICTS([["S1"], ["S2"]], [["R1"], ["R1"]], [[s + 1], [s + 2]], [[s + 3], [s + 5]], None, caller),
+        module.ILT_DUEDATE(s, -3, "DE", caller),
+        module.ILT_DAYS(s, s + 9, caller),
+    ])
+callers = {name: [a["name"] for a in getattr(module, name).__xlfunc__["args"] if a["vba"] == "Nothing"]
+           for name in module.FUNCTIONS}
+print(json.dumps({"vba": out.getvalue(), "docs": docs, "calls": calls, "callers": callers}))
 """
 
 SIGNATURE = re.compile(r"^(Function|Sub) (\w+)\((.*)\)$", re.MULTILINE)
@@ -138,3 +160,22 @@ def test_registering_a_too_long_description_is_refused():
     with pytest.raises(ValueError, match="255"):
         worksheet_function("ILT_TOOLONG", category="test", description="x" * 256, args=[Arg("x", "number", "x")],
                            returns="number")
+
+
+def test_the_caller_tells_the_date_system_and_excel_never_sees_it(generated):
+    """xlwings passes the calling Range to the reserved ``caller`` (VBA sends Nothing in its place): a 1904
+    workbook's date serials, in scalars and in ranges, mean the same days as the 1900 workbook's. Before, its
+    serials were read as 1900 ones: ILT_FXRATE took the ECB rate of 2019-12-31 and ILT_UTILIZATION counted
+    Saturday 2020-01-04 (#DIV/0!)."""
+    from ilt_xl.functions import SPECS
+
+    assert generated["callers"] == {name: ["caller"] for name in SPECS}
+    for _, name, args in SIGNATURE.findall(generated["vba"]):
+        assert "caller" not in _parameters(args), name
+    calls = generated["calls"]
+    assert calls["True"][:3] == calls["False"][:3] == [pytest.approx(1.105), 5.0, 1.0]
+    # common days of the conflict as serials of each book (2024-01-03 and 04); due date and DAYS as days
+    assert calls["False"][3] == [["R1", "S1", "S2", 45294.0, 45295.0]]
+    assert calls["True"][3] == [["R1", "S1", "S2", 45294.0 - 1462, 45295.0 - 1462]]
+    assert calls["True"][4] == calls["False"][4] == "2023-12-27T00:00:00"   # 3 German workdays before New Year
+    assert calls["True"][5] == calls["False"][5] == 10                       # both days counted

@@ -281,8 +281,8 @@ def _twin_rows(path: Path, command: str, tmp_path: Path) -> list[list]:
     raise AssertionError(run.table)
 
 
-def _same_cell(lite_value, twin_value, cents: float = 1e-9) -> bool:
-    """A Lite-written cell (as typed into Excel) equals the twin's cell value (numbers within ``cents``)."""
+def _same_cell(lite_value, twin_value) -> bool:
+    """A Lite-written cell (as typed into Excel) equals the twin's cell value."""
     if twin_value is None or twin_value == "":
         return lite_value in ("", None)
     if isinstance(twin_value, str):
@@ -295,10 +295,10 @@ def _same_cell(lite_value, twin_value, cents: float = 1e-9) -> bool:
         return isinstance(lite_value, (int, float)) and math.isclose(lite_value, seconds / 86400, abs_tol=1e-9)
     if isinstance(twin_value, bool) or isinstance(lite_value, bool):
         return lite_value == twin_value
-    return isinstance(lite_value, (int, float)) and math.isclose(lite_value, twin_value, rel_tol=1e-12, abs_tol=cents)
+    return isinstance(lite_value, (int, float)) and math.isclose(lite_value, twin_value, rel_tol=1e-12, abs_tol=1e-9)
 
 
-def _compare(lite_rows: list[list], twin_rows: list[list], table: str, cents: float = 1e-9) -> None:
+def _compare(lite_rows: list[list], twin_rows: list[list], table: str) -> None:
     header = [str(h) for h in twin_rows[0]]
     assert [str(h) for h in lite_rows[0]] == header, table
     assert len(lite_rows) == len(twin_rows), (table, len(lite_rows), len(twin_rows))
@@ -308,7 +308,7 @@ def _compare(lite_rows: list[list], twin_rows: list[list], table: str, cents: fl
         if column in calculated:
             continue  # Excel's formula: neither side writes a value
         for i in range(1, len(twin_rows)):
-            assert _same_cell(lite_rows[i][j], twin_rows[i][j], cents), (table, column, i + 1, lite_rows[i][j], twin_rows[i][j])
+            assert _same_cell(lite_rows[i][j], twin_rows[i][j]), (table, column, i + 1, lite_rows[i][j], twin_rows[i][j])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,11 +426,7 @@ def test_forecast_script_writes_the_rows_of_its_command_line_twin(lite, label, p
     for table in ("Forecast", "ForecastMonths", "Budget"):
         ws = next(ws for ws in wb.worksheets if table in ws.tables)
         twin = [[c.value for c in row] for row in ws[ws.tables[table].ref]]
-        # The forecast's fit and draws run on BLAS/LAPACK, whose last bits depend on its thread count (on the
-        # example, OPENBLAS_NUM_THREADS=1 vs 2 moves the simulated paths' sum by 8e-5 in 4.9e6, and ForecastMonths
-        # row 16's CostP50 from 74,505.02 to 74,505.03; Pyodide has no threads at all). The twin runs in this process,
-        # the Lite script in another: a quantile a hair from a half cent may round either way, so one cent is allowed.
-        _compare(cells.table(table), twin, table, cents=0.01 + 1e-9)
+        _compare(cells.table(table), twin, table)
 
 
 def test_availability_creates_its_table_on_a_planner_without_it(lite, tmp_path):

@@ -6,11 +6,14 @@ later than that count; 0 is "1900-01-00".
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins._values import booleans_as_errors, elementwise
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, Val
 from ilt_xl.engine.values import ERR, STR, Block, E_NUM, E_VALUE
 
@@ -90,6 +93,41 @@ def date_serial(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndar
 @builtin("DATE")
 def date(args: list[Val], ctx: Ctx) -> Val:
     return elementwise(date_serial, args[0], args[1], args[2])
+
+
+_PLAIN_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def _texts_of_numbers(b: Block) -> np.ndarray:
+    """Where a block holds text that is a plain number ("1.25")."""
+    out = np.zeros(b.shape, bool)
+    for i, j in zip(*np.nonzero(b.kind == STR)):
+        out[i, j] = _PLAIN_NUMBER.fullmatch(str(b.obj[i, j])) is not None
+    return out
+
+
+def _text_value(name: str):
+    """DATEVALUE/TIMEVALUE read a date or a time written as text; a text that is a plain number
+    is neither (TIMEVALUE("1.25") is #VALUE!, where HOUR("1.25") reads the number 1.25). The
+    reading itself is the `formulas` library's."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        got = call_formulas(name, args, ctx)
+        if len(args) != 1:
+            return got
+        plain = _texts_of_numbers(args[0].block)
+        if not plain.any():
+            return got
+        b = got.block
+        plain = np.broadcast_to(plain, b.shape)
+        obj = b.obj.copy()
+        obj[plain] = E_VALUE
+        return Val(Block(np.where(plain, ERR, b.kind).astype(np.int8), np.where(plain, 0.0, b.num), obj),
+                   got.per_row)
+    return fn
+
+
+builtin("DATEVALUE")(_text_value("DATEVALUE"))
+builtin("TIMEVALUE")(_text_value("TIMEVALUE"))
 
 
 

@@ -14,8 +14,7 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
-from ilt_xl.engine.builtins.reference import read_computed
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_REF, E_VALUE
 
 
@@ -239,7 +238,7 @@ def anchorarray(args: list[Val], ctx: Ctx) -> Val:
     area = _spill_areas(ctx, sheet).get((r0, c0))
     if area is None:
         return _error(E_REF)
-    return read_computed(ctx, sheet, *area)
+    return computed_area_value(ctx, sheet, *area)
 
 
 def _spill_areas(ctx: Ctx, sheet) -> dict:

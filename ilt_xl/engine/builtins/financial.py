@@ -1,5 +1,6 @@
 """Financial built-ins computed as Excel computes them: VDB (declining balance with the switch to
-straight line, fractional periods included) and XIRR (Excel's bisection)."""
+straight line, fractional periods included), XIRR (Excel's bisection) and PPMT (without the
+cancellation of PMT - IPMT)."""
 from __future__ import annotations
 
 import math
@@ -136,3 +137,28 @@ def xnpv(args: list[Val], ctx: Ctx) -> Val:
     with np.errstate(all="ignore"):
         total = sum((values / np.power(1.0 + rate, (dates - dates[0]) / 365.0)).tolist())     # one by one, in order
     return Val(Block.numbers([[total]])) if np.isfinite(total) else got
+
+
+def ppmt(rate, per, nper, pv, fv, when):
+    """The principal part of payment ``per`` (arrays broadcast; NaN for #NUM!). PMT - IPMT loses
+    every digit when the two are nearly equal (a high rate: PPMT(2,3,33,10000,1) is -3.2e-11 of
+    a -20,000 payment); Excel's results are exact there, as this closed form is: the principal
+    grows by (1 + rate) each period from -rate (pv + fv) / ((1 + rate)^nper - 1), one period
+    later when payments are due at the start (whose first payment is all principal)."""
+    start = when != 0
+    g = np.power(1.0 + rate, nper)
+    safe = np.where(rate == 0, 1.0, rate)
+    first = -safe * (pv + fv) / (g - 1.0)
+    grown = first * np.power(1.0 + rate, per - 1.0 - start)
+    whole = -(pv * g + fv) * safe / ((g - 1.0) * (1.0 + safe * start))      # PMT
+    out = np.where(start & (per == 1), whole, grown)
+    out = np.where(rate == 0, -(pv + fv) / np.where(nper == 0, np.nan, nper), out)
+    return np.where((per < 1) | (per >= nper + 1), np.nan, out)
+
+
+@builtin("PPMT")
+def ppmt_(args: list[Val], ctx: Ctx) -> Val:
+    if not 4 <= len(args) <= 6:
+        return Val(Block.errors((1, 1), E_VALUE))
+    vals = list(args) + [None] * (6 - len(args))
+    return elementwise(ppmt, *vals, default=(None, None, None, None, 0.0, 0.0))

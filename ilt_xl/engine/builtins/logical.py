@@ -13,6 +13,7 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
+from ilt_xl.engine.builtins.lifting import broadcast_shape, element
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate, with_rows
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
@@ -195,7 +196,7 @@ def choose(args: list[Thunk], ctx: Ctx) -> Val:
         i = int(k[0, 0]) if np.isfinite(k[0, 0]) else 0
         return _arg(options, i - 1, _zero) if 1 <= i <= len(options) else Val(Block.errors((1, 1), E_VALUE))
     if not idx.per_row:
-        raise NotVectorisable("CHOOSE with an array index")
+        return _choose_each(idx, num, m, e, [_zero() if t.omitted else t() for t in options])
     result = Val(Block.errors((1, 1), E_VALUE))
     for i, thunk in enumerate(options, start=1):
         opt = _zero() if thunk.omitted else thunk()
@@ -206,6 +207,30 @@ def choose(args: list[Thunk], ctx: Ctx) -> Val:
     if m is not None:
         result.block.kind[m], result.block.obj[m] = ERR, e[m]
     return result
+
+
+def _choose_each(idx: Val, num: np.ndarray, m, e, options: list[Val]) -> Val:
+    """CHOOSE with an array of indexes: element (i, j) is element (i, j) of the option its index
+    picks (a single row or column of an option repeats; past an option's size #N/A), over the
+    shape of the indexes and the options together; an index out of range is #VALUE!."""
+    shape = broadcast_shape([idx.shape] + [o.shape for o in options])
+    out = np.empty(shape, dtype=object)
+    for i, j in np.ndindex(shape):
+        part = element(idx.block, i, j)
+        if part is None:
+            out[i, j] = E_NA
+            continue
+        ii, jj = min(i, idx.shape[0] - 1), min(j, idx.shape[1] - 1)
+        if m is not None and m[ii, jj]:
+            out[i, j] = e[ii, jj]
+            continue
+        k = int(np.trunc(num[ii, jj])) if np.isfinite(num[ii, jj]) else 0
+        if not 1 <= k <= len(options):
+            out[i, j] = E_VALUE
+            continue
+        picked = element(options[k - 1].block, i, j)
+        out[i, j] = E_NA if picked is None else picked.value(0, 0)
+    return Val(Block.from_objects(out))
 
 
 def _and_or(vals: list[Val], ctx: Ctx, is_and: bool) -> Val:

@@ -16,7 +16,7 @@ from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
 from ilt_xl.engine.distinct import map_unique
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
 
 
@@ -353,8 +353,9 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     if nr > 1 and nc > 1 and col is None and row is not None:
         if rng.ref is not None:         # a reference of rows and columns needs both positions
             return Val(Block.errors((1, 1), E_REF))
-        if not row.per_row and row.shape != (1, 1):
+        if not row.per_row and (row.shape != (1, 1) or row.constant_array):
             # INDEX(array, {1;2}) is INDEX(array, 1) and INDEX(array, 2), each showing its first element
+            # (INDEX(array, {1}) too: an array of one position is still an array)
             return apply_per_element(index, args, [1], ctx)
     per_row = (row is not None and row.per_row) or (col is not None and col.per_row)
 
@@ -387,7 +388,7 @@ def index(args: list[Val], ctx: Ctx) -> Val:
         if rng.ref is not None:
             sheet, r0, c0, r1, c1 = rng.ref
             ref = (sheet, r0 + (rr.start or 0), c0 + (cc.start or 0), r0 + (rr.stop or nr) - 1, c0 + (cc.stop or nc) - 1)
-        return Val(sub, False, ref)
+        return _read_picked(Val(sub, False, ref), ref, ctx)
     r = np.where(r == 0, 1, r)
     c = np.where(c == 0, 1, c)
     r, c = np.broadcast_arrays(r, c)
@@ -405,11 +406,21 @@ def index(args: list[Val], ctx: Ctx) -> Val:
             m = np.broadcast_to(m, kind.shape)
             kind[m], obj[m] = ERR, np.broadcast_to(e, kind.shape)[m]
     out = Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1))
-    ref = None
-    if not per_row and rng.ref is not None and not bad[0]:
+    picked = None
+    if (not per_row or ctx.n == 1) and rng.ref is not None and not bad.ravel()[0]:
         sheet, r0, c0, _, _ = rng.ref
-        ref = (sheet, r0 + int(ri[0]), c0 + int(ci[0]), r0 + int(ri[0]), c0 + int(ci[0]))
-    return Val(out, per_row, ref)
+        picked = (sheet, r0 + int(ri.ravel()[0]), c0 + int(ci.ravel()[0]), r0 + int(ri.ravel()[0]), c0 + int(ci.ravel()[0]))
+    return _read_picked(Val(out, per_row, None if per_row else picked), picked, ctx)
+
+
+def _read_picked(val: Val, picked: tuple | None, ctx: Ctx) -> Val:
+    """INDEX's value, read again from the cells it picked while cells are computed on demand (a
+    circle's group): INDEX took its area as a reference only (function_args), so the cell it
+    picks is computed first, and a circle is only what it really reads."""
+    if picked is None or ctx.ref_only or ctx.book.on_read is None:
+        return val
+    got = computed_area_value(ctx, *picked)
+    return Val(got.block, False, got.ref) if val.ref is not None else Val(got.block, val.per_row)
 
 
 def _area_numbered(rng: Val, area_num: Val | None) -> Val:

@@ -2,7 +2,8 @@
 ROWS, COLUMNS).
 
 The dependency graph cannot know which cells they read, so the area is computed first and the
-formulas writing into it are evaluated on demand (``book.ensure_computed``) before it is read.
+formulas writing into it are evaluated on demand (``book.ensure_computed``) before it is read;
+as an argument taken as a reference only (ROWS(OFFSET(..))) it is not read at all.
 Both are volatile in Excel; the engine recomputes every formula on every run anyway.
 """
 from __future__ import annotations
@@ -13,20 +14,12 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, area_value
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.formula_tree import MAX_ROW, parse_formula
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NULL, E_REF, E_VALUE
 from ilt_xl.xlsx import column_letter
+from ilt_xl.xlsx.cells import MAX_COLUMNS
 
-MAX_COL = 16384
-
-
-def read_computed(ctx: Ctx, sheet, r0: int, c0: int, r1: int, c1: int) -> Val:
-    """The value of an area a formula computed (#REF! off the grid)."""
-    if not (1 <= r0 <= r1 <= MAX_ROW and 1 <= c0 <= c1 <= MAX_COL):
-        return Val(Block.errors((1, 1), E_REF))
-    ctx.book.ensure_computed(sheet, r0, c0, r1, c1)
-    return area_value(ctx, sheet, r0, c0, r1, c1)
 
 
 def _whole_number(v: Val | None, default: int | None):
@@ -66,7 +59,7 @@ def offset(args: list[Val], ctx: Ctx) -> Val:
     # a negative height or width extends up or left from the moved corner
     nr0, nr1 = (top, top + height - 1) if height > 0 else (top + height + 1, top)
     nc0, nc1 = (left, left + width - 1) if width > 0 else (left + width + 1, left)
-    return read_computed(ctx, sheet, nr0, nc0, nr1, nc1)
+    return computed_area_value(ctx, sheet, nr0, nc0, nr1, nc1)
 
 
 _R1C1 = re.compile(r"^R(\[-?\d+\]|\d+)?C(\[-?\d+\]|\d+)?(?::R(\[-?\d+\]|\d+)?C(\[-?\d+\]|\d+)?)?$", re.I)
@@ -84,7 +77,7 @@ def _r1c1_to_a1(text: str, row: int, col: int) -> str | None:
             break
         r = row if rs is None else (row + int(rs[1:-1]) if rs.startswith("[") else int(rs))
         c = col if cs is None else (col + int(cs[1:-1]) if cs.startswith("[") else int(cs))
-        if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL):
+        if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COLUMNS):
             return "#REF!"
         out.append(f"${column_letter(c)}${r}")
     return (sheet + "!" if sheet else "") + ":".join(out)
@@ -133,7 +126,7 @@ def _reference(ctx: Ctx, text: str) -> Val:
     except EvalError:
         return Val(Block.errors((1, 1), E_REF))
     r1 = max(sheet.n_rows, 1) if ref.whole_cols else ref.r1
-    return read_computed(ctx, sheet, ref.r0, ref.c0, r1, ref.c1)
+    return computed_area_value(ctx, sheet, ref.r0, ref.c0, r1, ref.c1)
 
 
 # ---- ROW, COLUMN, ROWS, COLUMNS ----------------------------------------------------------------------

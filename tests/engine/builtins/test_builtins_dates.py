@@ -78,3 +78,14 @@ def test_date_functions_read_dates_written_as_text(formula, expected):
 ])
 def test_dates_written_as_text_are_within_excels_calendar(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=TIMEVALUE("1.25")', "#VALUE!"),          # a plain number is no time (HOUR("1.25") reads 1.25 days)
+    ('=HOUR("1.25")', 6.0),
+    ('=TIMEVALUE("6:30")', 6.5 / 24),
+    ('=DATEVALUE("2024")', "#VALUE!"),
+    ('=DATEVALUE("1/25/2024")', 45316.0),
+])
+def test_date_and_time_values_read_dates_and_times_not_plain_numbers(formula, expected):
+    assert value(formula) == expected

@@ -50,3 +50,25 @@ def test_xirr_with_a_negative_rate_still_finds_it():
     from formula_values import values
     got = values({"A1": 45000, "B1": 45365, "A2": -100, "B2": 90, "C1": "=XIRR(A2:B2,A1:B1)"})
     assert abs(got["C1"] - (-0.1)) < 1e-6
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # Excel's values (a workbook Excel saved): PMT - IPMT would leave only rounding noise here
+    ('=PPMT(2,"3","33","10000","1")', -3.238280962129199e-11),
+    ("=PPMT(4,3,33,10000,1)", -8.590793585459249e-18),
+    ("=PPMT(5,3,33,10000,1)", -3.7698552037230904e-20),
+    ("=PPMT(-0.1,3,33,10000,1)", -835.9133596022948),
+    ("=PPMT(TRUE,3,33,10000,1)", -4.657078534906851e-06),     # TRUE is the rate 1
+    ("=PPMT(,3,33,10000,1)", -10001 / 33),                    # no interest: the loan in equal parts
+    # 1000 at 10% over 2 periods: payment 576.19; the first takes 100 of interest, the second 52.38
+    ("=PPMT(0.1,1,2,1000)", -1000 * 0.1 / (1.1 ** 2 - 1)),
+    ("=PPMT(0.1,2,2,1000)", -1000 * 0.1 * 1.1 / (1.1 ** 2 - 1)),
+    ("=PPMT(0.1,1,2,1000,0,1)", -1000 * 0.1 * 1.1 ** 2 / ((1.1 ** 2 - 1) * 1.1)),   # in advance: all principal
+    ("=PPMT(0.1,2,2,1000,0,1)", -1000 * 0.1 / (1.1 ** 2 - 1)),
+    ("=PPMT(0.1,0,2,1000)", "#NUM!"),
+    ("=PPMT(0.1,3,2,1000)", "#NUM!"),
+    ('=PPMT("x",1,2,1000)', "#VALUE!"),
+])
+def test_ppmt_is_exact_where_payment_and_interest_nearly_cancel(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected

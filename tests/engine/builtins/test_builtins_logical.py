@@ -125,3 +125,14 @@ def test_if_over_a_column_never_touches_a_circle_in_the_branch_not_taken():
     cells.update({f"B{r}": f"=IF(A{r}>0,SUM(B$3:B$3)+A{r},7)" for r in range(1, 4)})
     got = values(cells)
     assert [got[f"B{r}"] for r in range(1, 4)] == [8.0, 9.0, 7.0]
+
+
+def test_choose_with_an_array_of_indexes_picks_element_by_element():
+    # Excel's own result: {CHOOSE(D5:F5, C5:E5, H5:J5, G5:I5, 2, 3)} with D5:F5 = 1.1, 3, 4 takes
+    # C5 (option 1, element 1), H5 (option 3, element 2: blank, 0) and 2 (option 4), then #N/A
+    got = values({"C5": -2, "D5": 1.1, "E5": 3, "F5": 4, "G5": 4.1,
+                  "A1": "=SUM(CHOOSE({1,2},C5,G5))", "A2": '=INDEX(CHOOSE(D5:F5,C5:E5,H5:J5,G5:I5,2,3),1,2)',
+                  "A3": '=INDEX(CHOOSE(D5:F5,C5:E5,H5:J5,G5:I5,2,3),1,3)', "A4": "=INDEX(CHOOSE({1,9},1,2),1,2)",
+                  "A5": '=INDEX(CHOOSE({1,"x"},1,2),1,2)'})
+    assert got["A1"] == pytest.approx(2.1)
+    assert (got["A2"], got["A3"], got["A4"], got["A5"]) == (0.0, 2.0, "#VALUE!", "#VALUE!")

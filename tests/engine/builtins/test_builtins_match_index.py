@@ -50,3 +50,12 @@ def test_match_looks_a_blank_up_as_zero_when_approximate():
 def test_index_with_a_negative_position_is_value_error_before_anything_else():
     got = values({"C1": 1, "D2": 2, "A1": "=INDEX(C1:E3,-1)", "A2": "=INDEX(C1:E3,1,-2)", "A3": "=INDEX(C1:E3,-1,9)"})
     assert (got["A1"], got["A2"], got["A3"]) == ("#VALUE!", "#VALUE!", "#VALUE!")
+
+
+def test_index_with_an_array_of_one_row_is_still_per_element():
+    from openpyxl.worksheet.formula import ArrayFormula
+    # Excel's own result: {=INDEX({2,3;4,5},{1})} over two cells is 2, 2 (the row's first element,
+    # repeated), where {=INDEX({2,3;4,5},1)} is the whole row 2, 3
+    got = values({"A1": ArrayFormula("A1:B1", "=INDEX({2,3;4,5},{1})"), "B1": None,
+                  "C1": ArrayFormula("C1:D1", "=INDEX({2,3;4,5},1)"), "D1": None})
+    assert [got["A1"], got["B1"], got["C1"], got["D1"]] == [2.0, 2.0, 2.0, 3.0]
