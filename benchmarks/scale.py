@@ -36,18 +36,48 @@ COMMANDS = {
 GOAL_MB = 2048
 
 
-def measure(args: list[str]) -> tuple[int, float, float]:
-    """(exit code, CPU seconds, peak MB) of ``ilt-xl ARGS`` in a child process of its own."""
-    code = (
-        "import resource, subprocess, sys\n"
-        "r = subprocess.run([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],\n"
-        "                   capture_output=True)\n"
-        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(r.returncode, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    exit_code, cpu, peak = done.stdout.split()
-    return int(exit_code), float(cpu), float(peak)
+# Run in a process of its own, so that its RUSAGE_CHILDREN is the command's alone: the command's
+# exit code, CPU seconds (its worker processes included), the largest process's peak RSS (what
+# /usr/bin/time -v reports) and the peak of the sum over the command's process tree, sampled from
+# /proc every 50 ms (a command that recalculates in a worker process holds memory in two at once).
+_MEASURE = """
+import os, resource, subprocess, sys, time
+
+def tree_rss(root):
+    children, rss = {}, {}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                parent = int(f.read().rsplit(')', 1)[1].split()[1])
+            with open(f'/proc/{pid}/statm') as f:
+                rss[int(pid)] = int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(pid))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+command = subprocess.Popen([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak = 0
+while command.poll() is None:
+    peak = max(peak, tree_rss(command.pid))
+    time.sleep(0.05)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(command.returncode, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, peak / 2 ** 20)
+"""
+
+
+def measure(args: list[str]) -> tuple[int, float, float, float]:
+    """(exit code, CPU seconds, largest process's peak MB, process tree's sampled peak MB) of
+    ``ilt-xl ARGS`` in a child process of its own."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=True)
+    exit_code, cpu, largest, tree = done.stdout.split()
+    return int(exit_code), float(cpu), float(largest), float(tree)
 
 
 def main() -> None:
@@ -60,8 +90,8 @@ def main() -> None:
         plan = options.plan
         if plan is None:
             plan = Path(folder) / "plan.xlsx"
-            code, cpu, peak = measure(["new", str(plan), "--example", "--sessions", str(options.sessions), "-q"])
-            print(f"{'new --example':14} exit {code}  {cpu:8.1f} s CPU  {peak:7.0f} MB")
+            code, cpu, peak, tree = measure(["new", str(plan), "--example", "--sessions", str(options.sessions), "-q"])
+            print(f"{'new --example':14} exit {code}  {cpu:8.1f} s CPU  {peak:7.0f} MB (processes together {tree:.0f} MB)")
         from ilt_xl.workbook.reader import read_planner
 
         sessions = len(read_planner(plan, validate=False).tables["Sessions"])
@@ -69,10 +99,10 @@ def main() -> None:
         for name in options.commands:
             out = Path(tempfile.mkdtemp(dir=folder))
             args = [a.format(plan=plan, out=out) for a in COMMANDS[name]]
-            code, cpu, peak = measure(args)
-            verdict = "within" if peak <= GOAL_MB else "OVER"
+            code, cpu, peak, tree = measure(args)
+            verdict = "within" if max(peak, tree) <= GOAL_MB else "OVER"
             print(f"{name:14} exit {code}  {cpu:8.1f} s CPU  {cpu / sessions * 1e6:6.0f} us/session  "
-                  f"{peak:7.0f} MB ({verdict} {GOAL_MB} MB)")
+                  f"{peak:7.0f} MB, processes together {tree:7.0f} MB ({verdict} {GOAL_MB} MB)")
 
 
 if __name__ == "__main__":

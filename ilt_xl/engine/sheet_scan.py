@@ -294,7 +294,8 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None) -> ScannedCells:
+def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
+                   chunks_again: Callable[[], Iterable[bytes]] | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
@@ -307,7 +308,8 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
 
     A part that is not well-formed XML is refused (:class:`SheetNotWellFormed`), checked as
     :mod:`ilt_xl.engine.scan_check` says: the cells cut out by pattern through their free texts
-    and distinct attributes, what is left by expat."""
+    and distinct attributes, what is left by expat; a part those checks leave in doubt is parsed
+    by expat whole, from ``chunks_again`` (the part's chunks again) when given."""
     def careful() -> ScannedCells:
         return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
 
@@ -349,7 +351,8 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     if (doubt or skeleton_damage(around)
             or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
         # what the checks could not vouch for, expat decides on the whole part
-        damage = xml_damage(read_again() if read_again is not None else data)
+        damage = xml_damage(chunks_again() if chunks_again is not None
+                            else read_again() if read_again is not None else data)
         if damage:
             raise SheetNotWellFormed(path, sheet, damage)
     v_rows, v_cols = (np.concatenate([r[k] for r in refs]) for k in (0, 1))
