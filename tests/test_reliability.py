@@ -453,6 +453,52 @@ def test_ics_all_on_a_full_disk_writes_none_and_keeps_the_old_calendars(planner,
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs mounted at a temporary folder (root only; skipped where mounting is not allowed, as
+    in most CI containers), unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot mount a tmpfs here ({exc})")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True, timeout=30)
+
+
+def test_ics_all_on_a_really_full_disk_exits_3_and_leaves_the_old_calendars_alone(planner, small_disk):
+    """A real full disk (no monkeypatching): the calendars are written, the disk is then filled to within
+    two pages, and the export run again fails with exit 3, naming the cause, leaving the calendars
+    there were byte for byte and nothing else (no staging folder, no partial file)."""
+    folder = small_disk / "cal"
+    code, out = invoke("ics", planner, "--all", folder)
+    assert code == 0, out
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len(before) > 2
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 2 * free.f_frsize))
+    code, out = invoke("ics", planner, "--all", folder)
+    assert code == 3 and "No space left" in out, out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["cal", "filler"]
+
+
+def test_ics_all_into_a_new_folder_on_a_really_full_disk_writes_nothing(planner, small_disk):
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 2 * free.f_frsize))
+    code, out = invoke("ics", planner, "--all", small_disk / "cal")
+    assert code == 3 and "No space left" in out, out
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]      # not even the folder it made
+
+
 @pytest.mark.parametrize("command", ["checklist", "validate", "ics"])
 def test_the_output_being_the_input_exits_3(planner, tmp_path, command):
     path = copy(planner, tmp_path / "plan.xlsx")
