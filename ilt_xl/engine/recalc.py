@@ -440,7 +440,7 @@ def _keep_circles(demand, cells: list[tuple[int, int]], singles: list[Run], area
         for j in demand.done:
             if j in why:
                 continue
-            src = next((name(k) for k in sorted(demand.reads.get(j, ())) if k in why and k != j), None)
+            src = next((name(k) for k in demand.cells_read(j) if k in why and k != j), None)
             src = src or circular.first_inside(areas[j])
             if src is not None:
                 why[j], changed = src, True
