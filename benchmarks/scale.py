@@ -5,10 +5,11 @@ command on 200,000 sessions within 2 GB and in linear time).
     python benchmarks/scale.py --sessions 200000        # the issue's size (building it takes minutes)
     python benchmarks/scale.py PLAN.xlsx --commands check ics report
 
-Each command runs in a fresh process (``ilt_xl.cli.main``), one after the other, so its
-peak resident memory is its own (``getrusage(RUSAGE_CHILDREN)`` of a process that has only that
-child). Prints, per command, the exit code, user+system CPU seconds, microseconds of CPU per
-session (equal figures at two sizes mean linear time) and the peak in MB against the 2 GB goal.
+Each command runs in a fresh process (``ilt_xl.cli.main``), one after the other, its process tree
+(worker processes included) sampled from /proc. Prints, per command, the exit code, user+system
+CPU seconds of every process, microseconds of CPU per session (equal figures at two sizes mean
+linear time), the largest process's peak and the peak of all its processes together, in MB,
+against the 2 GB goal.
 Figures measured are kept in ``benchmarks/scale.md``.
 """
 from __future__ import annotations
@@ -36,39 +37,45 @@ COMMANDS = {
 GOAL_MB = 2048
 
 
-# Run in a process of its own, so that its RUSAGE_CHILDREN is the command's alone: the command's
-# exit code, CPU seconds (its worker processes included), the largest process's peak RSS (what
-# /usr/bin/time -v reports) and the peak of the sum over the command's process tree, sampled from
-# /proc every 50 ms (a command that recalculates in a worker process holds memory in two at once).
+# The command's exit code, CPU seconds, the largest process's peak RSS and the peak of the RSS
+# summed over its process tree, sampled from /proc every 50 ms: a command that runs steps in worker
+# processes (ilt_xl.workers) holds memory in several at once, and its workers are children of a
+# fork server the command never waits for, so neither getrusage nor /usr/bin/time -v sees them.
 _MEASURE = """
-import os, resource, subprocess, sys, time
+import os, subprocess, sys, time
 
-def tree_rss(root):
-    children, rss = {}, {}
+TICK = os.sysconf('SC_CLK_TCK')
+
+def tree(root):
+    children, seen = {}, {}
     for pid in filter(str.isdigit, os.listdir('/proc')):
         try:
             with open(f'/proc/{pid}/stat') as f:
-                parent = int(f.read().rsplit(')', 1)[1].split()[1])
+                fields = f.read().rsplit(')', 1)[1].split()
             with open(f'/proc/{pid}/statm') as f:
-                rss[int(pid)] = int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+                rss = int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
         except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(parent, []).append(int(pid))
-    total, todo = 0, [root]
+        seen[int(pid)] = (rss, (int(fields[11]) + int(fields[12])) / TICK)
+        children.setdefault(int(fields[1]), []).append(int(pid))
+    out, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in seen:
+            out[pid] = seen[pid]
         todo += children.get(pid, [])
-    return total
+    return out
 
 command = subprocess.Popen([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-peak = 0
+cpu, largest, peak = {}, 0, 0
 while command.poll() is None:
-    peak = max(peak, tree_rss(command.pid))
+    now = tree(command.pid)
+    for pid, (rss, seconds) in now.items():
+        cpu[pid], largest = max(cpu.get(pid, 0.0), seconds), max(largest, rss)
+    peak = max(peak, sum(rss for rss, _ in now.values()))
     time.sleep(0.05)
-u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(command.returncode, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, peak / 2 ** 20)
+print(command.returncode, sum(cpu.values()), largest / 2 ** 20, peak / 2 ** 20)
 """
 
 

@@ -33,7 +33,7 @@ _PRELOAD = ["ilt_xl.engine.recalc", "ilt_xl.engine.writeback", "ilt_xl.workbook.
 _SECONDS_TO_STOP = 10.0
 ISOLATE_ABOVE = 64 * 2 ** 20
 """Bytes of a workbook's parts (inflated) above which :func:`worth_isolating` says yes: the
-20,000-session example's (230 MB) are above, the 600-session example's (6 MB) below."""
+20,000-session example's (150 MB) are above, the 600-session example's (9 MB) below."""
 
 
 class WorkerLost(Exception):
@@ -106,7 +106,9 @@ def run_isolated(fn: Callable[..., T], *args: Any, phase: Callable[[str], None] 
     """``fn(*args, **kwargs)`` in a worker process of its own: its result, or its exception raised here.
 
     ``fn`` and its arguments must be picklable (a module-level function). With ``phase``, ``fn`` is
-    called with a ``phase`` argument of its own whose calls reach ``phase`` here (progress display)."""
+    called with a ``phase`` argument of its own whose calls reach ``phase`` here (progress display).
+    The worker imports the main script (as multiprocessing does but with fork): a script calling
+    this keeps its top level under ``if __name__ == "__main__":``; the ``ilt-xl`` command does."""
     phases = _context().SimpleQueue() if phase else None
     with worker_pool(1, phases) as pool:
         future = pool.submit(_run, fn, args, kwargs, phase is not None)

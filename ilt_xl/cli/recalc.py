@@ -215,12 +215,13 @@ def recalc_one(source: str, target: str, values_only: bool, today: dt.date | Non
     from ilt_xl.workbook.headless import PlannerHasErrors
     from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.workbook.refresh import refresh as refresh_planner
+    from ilt_xl.workers import worth_isolating
     from ilt_xl.xlsx import WorkbookError
 
     try:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         if refresh:
-            r = refresh_planner(source, target, today=today).recalc
+            r = refresh_planner(source, target, today=today, isolated=worth_isolating(source)).recalc
         else:
             r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
     except PlannerHasErrors as exc:

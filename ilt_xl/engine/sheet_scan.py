@@ -22,6 +22,7 @@ from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
 from ilt_xl.xlsx.safezip import xml_damage
+from ilt_xl.xlsx.xml_text import decode_xstring, string_item_text  # noqa: F401 (the engine's readers import them here)
 
 # A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
 # the first formula cell, then per cell: its reference (b"AB12"), the other attributes of <c>, the
@@ -53,7 +54,6 @@ _AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0
 # start of such an escape is itself escaped as _x005F_ (what Excel writes and reads).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
-_XSTRING_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
 def encode_xstring(text: str) -> str:
@@ -61,11 +61,6 @@ def encode_xstring(text: str) -> str:
     if "_x" in text:
         text = _ESCAPE_LOOKALIKE.sub("_x005F_", text)
     return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-
-
-def decode_xstring(text: str) -> str:
-    """Cell text as read from XML with its ``_xHHHH_`` escapes decoded."""
-    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def decode_xstrings(texts: list[str]) -> list[str]:
@@ -476,12 +471,3 @@ def cut_formula_cells(data: bytes) -> Cut:
         last = m.end()
     pieces.append(data[last:])
     return Cut(CellPieces.from_split(pieces), opens, prefix)
-
-
-def string_item_text(el, ns: str = _M) -> str:
-    """Text of a shared or inline string item (``<si>``/``<is>``): its ``<t>``, or its rich-text runs'
-    ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
-    t = el.find(f"{ns}t")
-    if t is not None:
-        return decode_xstring(t.text or "")
-    return decode_xstring("".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None))

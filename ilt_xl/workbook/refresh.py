@@ -43,23 +43,24 @@ class RefreshRun:
 
 
 def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = None,
-            phase: Callable[[str], None] | None = None, isolated: bool | None = None) -> RefreshRun:
+            phase: Callable[[str], None] | None = None, isolated: bool = False) -> RefreshRun:
     """Run every macro on ``source``, recalculate, and write the result to ``target`` (may be ``source``).
 
-    The macros, then the recalculation, each run in a worker process of its own (:mod:`ilt_xl.workers`)
-    when ``isolated`` (default: when the planner is large, :func:`~ilt_xl.workers.worth_isolating`),
-    else in this process; the same output either way.
+    With ``isolated``, the macros, then the recalculation, each run in a worker process of its own
+    (:mod:`ilt_xl.workers`; what ``ilt-xl refresh`` does for a large planner, see
+    :func:`~ilt_xl.workers.worth_isolating`), else in this process; the same output either way. A
+    script passing ``isolated=True`` must keep its top level under ``if __name__ == "__main__":``
+    (workers import the main script, as with every multiprocessing start method but fork).
 
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for an unusable file, :class:`PlannerHasErrors`
     (nothing written) when the planner has errors, ``ValueError`` for settings the core refuses,
     :class:`~ilt_xl.workbook.package_editor.OutputError` or ``OSError`` when ``target`` cannot be written.
     """
     from ilt_xl.engine.recalc import recalculate
-    from ilt_xl.workers import run, worth_isolating
+    from ilt_xl.workers import run
 
     phase = phase or (lambda name: None)
     target = Path(target)
-    isolated = worth_isolating(source) if isolated is None else isolated
     with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
         staged = Path(folder) / target.name
         written, problems = run(_write_macros, source, staged, isolated=isolated, phase=phase)
