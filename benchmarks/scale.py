@@ -5,10 +5,11 @@ command on 200,000 sessions within 2 GB and in linear time).
     python benchmarks/scale.py --sessions 200000        # the issue's size (building it takes minutes)
     python benchmarks/scale.py PLAN.xlsx --commands check ics report
 
-Each command runs in a fresh process (``ilt_xl.cli.main``), one after the other, so its
-peak resident memory is its own (``getrusage(RUSAGE_CHILDREN)`` of a process that has only that
-child). Prints, per command, the exit code, user+system CPU seconds, microseconds of CPU per
-session (equal figures at two sizes mean linear time) and the peak in MB against the 2 GB goal.
+Each command runs in a fresh process (``ilt_xl.cli.main``), one after the other, its process tree
+(worker processes included) sampled from /proc. Prints, per command, the exit code, user+system
+CPU seconds of every process, microseconds of CPU per session (equal figures at two sizes mean
+linear time), the largest process's peak and the peak of all its processes together, in MB,
+against the 2 GB goal.
 Figures measured are kept in ``benchmarks/scale.md``.
 """
 from __future__ import annotations
@@ -36,18 +37,54 @@ COMMANDS = {
 GOAL_MB = 2048
 
 
-def measure(args: list[str]) -> tuple[int, float, float]:
-    """(exit code, CPU seconds, peak MB) of ``ilt-xl ARGS`` in a child process of its own."""
-    code = (
-        "import resource, subprocess, sys\n"
-        "r = subprocess.run([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],\n"
-        "                   capture_output=True)\n"
-        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(r.returncode, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    exit_code, cpu, peak = done.stdout.split()
-    return int(exit_code), float(cpu), float(peak)
+# The command's exit code, CPU seconds, the largest process's peak RSS and the peak of the RSS
+# summed over its process tree, sampled from /proc every 50 ms: a command that runs steps in worker
+# processes (ilt_xl.workers) holds memory in several at once, and its workers are children of a
+# fork server the command never waits for, so neither getrusage nor /usr/bin/time -v sees them.
+_MEASURE = """
+import os, subprocess, sys, time
+
+TICK = os.sysconf('SC_CLK_TCK')
+
+def tree(root):
+    children, seen = {}, {}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            with open(f'/proc/{pid}/statm') as f:
+                rss = int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+        except (OSError, IndexError, ValueError):
+            continue
+        seen[int(pid)] = (rss, (int(fields[11]) + int(fields[12])) / TICK)
+        children.setdefault(int(fields[1]), []).append(int(pid))
+    out, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            out[pid] = seen[pid]
+        todo += children.get(pid, [])
+    return out
+
+command = subprocess.Popen([sys.executable, '-c', 'from ilt_xl.cli import main; main()', *sys.argv[1:]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+cpu, largest, peak = {}, 0, 0
+while command.poll() is None:
+    now = tree(command.pid)
+    for pid, (rss, seconds) in now.items():
+        cpu[pid], largest = max(cpu.get(pid, 0.0), seconds), max(largest, rss)
+    peak = max(peak, sum(rss for rss, _ in now.values()))
+    time.sleep(0.05)
+print(command.returncode, sum(cpu.values()), largest / 2 ** 20, peak / 2 ** 20)
+"""
+
+
+def measure(args: list[str]) -> tuple[int, float, float, float]:
+    """(exit code, CPU seconds, largest process's peak MB, process tree's sampled peak MB) of
+    ``ilt-xl ARGS`` in a child process of its own."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=True)
+    exit_code, cpu, largest, tree = done.stdout.split()
+    return int(exit_code), float(cpu), float(largest), float(tree)
 
 
 def main() -> None:
@@ -60,8 +97,8 @@ def main() -> None:
         plan = options.plan
         if plan is None:
             plan = Path(folder) / "plan.xlsx"
-            code, cpu, peak = measure(["new", str(plan), "--example", "--sessions", str(options.sessions), "-q"])
-            print(f"{'new --example':14} exit {code}  {cpu:8.1f} s CPU  {peak:7.0f} MB")
+            code, cpu, peak, tree = measure(["new", str(plan), "--example", "--sessions", str(options.sessions), "-q"])
+            print(f"{'new --example':14} exit {code}  {cpu:8.1f} s CPU  {peak:7.0f} MB (processes together {tree:.0f} MB)")
         from ilt_xl.workbook.reader import read_planner
 
         sessions = len(read_planner(plan, validate=False).tables["Sessions"])
@@ -69,10 +106,10 @@ def main() -> None:
         for name in options.commands:
             out = Path(tempfile.mkdtemp(dir=folder))
             args = [a.format(plan=plan, out=out) for a in COMMANDS[name]]
-            code, cpu, peak = measure(args)
-            verdict = "within" if peak <= GOAL_MB else "OVER"
+            code, cpu, peak, tree = measure(args)
+            verdict = "within" if max(peak, tree) <= GOAL_MB else "OVER"
             print(f"{name:14} exit {code}  {cpu:8.1f} s CPU  {cpu / sessions * 1e6:6.0f} us/session  "
-                  f"{peak:7.0f} MB ({verdict} {GOAL_MB} MB)")
+                  f"{peak:7.0f} MB, processes together {tree:7.0f} MB ({verdict} {GOAL_MB} MB)")
 
 
 if __name__ == "__main__":

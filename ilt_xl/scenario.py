@@ -176,6 +176,44 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
         return recalculate(staged, target, today=today)
 
 
+class BadOption(ValueError):
+    """A scenario option the planner itself refuses (``--fx`` of a currency it cannot convert)."""
+
+
+def stage_valid(source: Path, folder: Path, scenarios: list[Scenario], fx_given: list[str]) -> list[Path]:
+    """Read the planner ``source`` once and :func:`stage` ``scenarios`` from it into ``folder``.
+
+    Raises :class:`~ilt_xl.workbook.problems.PlannerHasErrors` (nothing staged) when the planner has
+    errors: what-ifs of a wrong plan mislead; :class:`BadOption` when one of ``fx_given`` (the
+    ``--fx`` options) names a currency the planner cannot convert."""
+    from ilt_xl.workbook.problems import PlannerHasErrors
+    from ilt_xl.workbook.reader import read_planner
+    from ilt_xl.workbook.validate import known_currencies
+
+    planner = read_planner(source)
+    if any(p.is_error for p in planner.problems):
+        raise PlannerHasErrors("scenario", planner.problems)
+    known = known_currencies(planner)
+    for text in fx_given:
+        try:
+            parse_fx(text, known)
+        except ValueError as exc:
+            raise BadOption(str(exc)) from None
+    return stage(source, folder, scenarios, planner)
+
+
+def recalculate_staged(staged: Path, target: Path, today: dt.date | None) -> tuple[object, pd.DataFrame]:
+    """Recalculate the ``staged`` copy into ``target``: (the engine's report, :func:`figures` of ``target``)."""
+    from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workers import run, worth_isolating
+
+    # The figures read the recalculated copy as a planner: in a worker of their own too, so that
+    # neither the engine's model nor the tables read stay in memory beside the other.
+    isolated = worth_isolating(staged)
+    report = run(recalculate, staged, target, today=today, isolated=isolated)
+    return report, run(figures, target, isolated=isolated)
+
+
 def stage(source: Path, folder: Path, scenarios: list[Scenario], planner) -> list[Path]:
     """Each of ``scenarios`` applied to the planner ``source`` (read: ``planner``), written into ``folder``
     without recalculating, in order: the planner can then be let go before the recalculations."""

@@ -300,6 +300,77 @@ def test_a_damaged_part_is_refused_not_copied(planner, tmp_path, command, damage
     assert not any(out.iterdir()) and source.read_bytes() == before
 
 
+ODD_TEXTS = ["Book\x01room", "cr\rhere", "literal _x0041_ and _xFFFF_ stay", "non-characters \uffff\ufffe",
+             "emoji \U0001f393", "_x005F_ itself"]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_escaped_text_reads_as_excel_reads_it_and_round_trips(tmp_path, text):
+    """A task text stored as Excel stores it (``_xHHHH_`` for what XML cannot hold, ``_x005F_`` before a
+    literal escape) reads back as the text in the readers (calamine, which decodes only escapes below
+    U+D800, and the engine), the checklist writes it out the same way, and openpyxl's own decoder
+    (openpyxl.utils.escape.unescape, independent of ours) reads our stored form back as the text."""
+    from openpyxl.utils.escape import unescape
+
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    from ilt_xl.workbook.reader import read_planner
+    from ilt_xl.xlsx.xml_text import xml_text
+
+    stored = xml_text(text)
+    assert unescape(stored.replace("&amp;", "&")) == text
+    rows = bw.planner_rows()
+    rows["ChecklistTemplate"][0]["Task"] = "Book room"
+    path = bw.write_planner(tmp_path / "plan.xlsx", rows)
+    bw.replace_in_part(path, bw.sheet_part("ChecklistTemplate"), b"<t>Book room</t>",
+                       b'<t xml:space="preserve">' + stored.encode() + b"</t>")
+    assert read_planner(path).checklist_template.Task.tolist() == [text]
+    code, out = invoke("checklist", path, "-o", tmp_path / "out.xlsx")
+    assert code == 0, out
+    written = read_planner(tmp_path / "out.xlsx").checklist
+    assert text in set(written.Task)          # the new rows take the template's task
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as zf:
+        sheet = zf.read(bw.sheet_part("Checklist")).decode()
+    assert stored in sheet and unescape(stored) == text
+    model = load_workbook_model(tmp_path / "out.xlsx")
+    cells = next(s for s in model.sheets if s.name == "Checklist")
+    assert text in {v for v in cells.grid.obj.ravel().tolist() if isinstance(v, str)}
+
+
+def test_escapes_of_utf16_halves_read_as_the_character_they_spell(tmp_path):
+    rows = bw.planner_rows()
+    rows["ChecklistTemplate"][0]["Task"] = "Book room"
+    path = bw.write_planner(tmp_path / "plan.xlsx", rows)
+    bw.replace_in_part(path, bw.sheet_part("ChecklistTemplate"), b"<t>Book room</t>", b"<t>cap _xD83C__xDF93_</t>")
+    assert read_planner_task(path) == "cap \U0001f393"
+
+
+def test_shared_strings_escapes_beyond_calamine_are_decoded(tmp_path):
+    from ilt_xl.xlsx import open_xlsx, read_sheet_values
+
+    wb = openpyxl.Workbook()       # openpyxl writes inline strings: the shared string is added by hand
+    wb.active.title = "S"
+    wb.active.append(["first", 2, "second"])
+    wb.save(tmp_path / "s.xlsx")
+    path = bw.replace_in_part(tmp_path / "s.xlsx", "xl/worksheets/sheet1.xml",
+                              b'<c r="C1" t="inlineStr"><is><t>second</t></is></c>', b'<c r="C1" t="s"><v>0</v></c>')
+    bw.replace_in_part(path, "xl/_rels/workbook.xml.rels", b"</Relationships>",
+                       b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+                       b'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    bw.replace_in_part(path, "[Content_Types].xml", b"</Types>",
+                       b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                       b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                    'count="1" uniqueCount="1"><si><t>_xFFFF_ _x005F_xFFFF_ _xD83C__xDF93_</t></si></sst>')
+    with open_xlsx(path) as pkg:
+        assert read_sheet_values(pkg, "S").grid.tolist() == [["first", 2, "\uffff _xFFFF_ \U0001f393"]]
+
+
+def read_planner_task(path: Path) -> str:
+    from ilt_xl.workbook.reader import read_planner
+    return read_planner(path).checklist_template.Task.iloc[0]
+
+
 # Names of outputs ---------------------------------------------------------------------------------
 
 IDS = ["I/01", "I:01", "I 01", "I_01", "I%01", "I-Weiß", "I-WEISS", "..", "CON", "Ünïcödé 🎓", "a" * 300, "a" * 301]
@@ -380,6 +451,52 @@ def test_ics_all_on_a_full_disk_writes_none_and_keeps_the_old_calendars(planner,
     code, out = invoke("ics", planner, "--all", folder)
     assert code == 3 and "No space left" in out
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs mounted at a temporary folder (root only; skipped where mounting is not allowed, as
+    in most CI containers), unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot mount a tmpfs here ({exc})")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True, timeout=30)
+
+
+def test_ics_all_on_a_really_full_disk_exits_3_and_leaves_the_old_calendars_alone(planner, small_disk):
+    """A real full disk (no monkeypatching): the calendars are written, the disk is then filled to within
+    two pages, and the export run again fails with exit 3, naming the cause, leaving the calendars
+    there were byte for byte and nothing else (no staging folder, no partial file)."""
+    folder = small_disk / "cal"
+    code, out = invoke("ics", planner, "--all", folder)
+    assert code == 0, out
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len(before) > 2
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 2 * free.f_frsize))
+    code, out = invoke("ics", planner, "--all", folder)
+    assert code == 3 and "No space left" in out, out
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["cal", "filler"]
+
+
+def test_ics_all_into_a_new_folder_on_a_really_full_disk_writes_nothing(planner, small_disk):
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 2 * free.f_frsize))
+    code, out = invoke("ics", planner, "--all", small_disk / "cal")
+    assert code == 3 and "No space left" in out, out
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]      # not even the folder it made
 
 
 @pytest.mark.parametrize("command", ["checklist", "validate", "ics"])

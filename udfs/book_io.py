@@ -32,7 +32,7 @@ import pandas as pd
 
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook import macros
-from ilt_xl.workbook.coerce import coerce
+from ilt_xl.workbook.coerce import coerce, first_value
 
 
 def find_table(book: Any, name: str) -> Any | None:
@@ -60,13 +60,15 @@ def _named_value(book: Any, name: str) -> Any:
     return _named_range(book, name).value
 
 
-def read_tables(book: Any, problems: list | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
+def read_tables(book: Any, problems: list | None = None,
+                setting_cells: dict[str, tuple[str, str]] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
     """(tables, settings) of the planner open in ``book``, typed as the file reader types them.
 
     Blank rows are dropped; a missing table is empty; a missing setting is absent
     (the core then uses its default). A cell of the wrong type (text in a date column, say) reads as
     blank, as in the file reader; with ``problems`` it is reported there as the file reader reports it
-    (sheet, cell, what the column expects, why), and a wrong-typed setting likewise.
+    (sheet, cell, what the column expects, why), and a wrong-typed setting likewise. ``setting_cells``
+    receives each setting's (sheet, cell), which validation needs to report a setting's value.
     """
     from ilt_xl.workbook.problems import Location, wrong_type_problems
 
@@ -76,7 +78,7 @@ def read_tables(book: Any, problems: list | None = None) -> tuple[dict[str, pd.D
         table, sheet = found if found is not None else (None, "")
         header, rows = _grid(table) if table is not None else ([], [])
         raw = np.array(rows, dtype=object).reshape(len(rows), len(header)) if rows else np.empty((0, len(header)), dtype=object)
-        raw = np.where(np.equal(raw, None), "", raw)
+        raw = _as_excel_holds(np.where(np.equal(raw, None), "", raw))
         position = {h.casefold(): i for i, h in enumerate(header)}
         inputs = [position[c.name.casefold()] for c in schema.input_columns if c.name.casefold() in position]
         keep = (raw[:, inputs] != "").any(axis=1) if inputs and len(raw) else np.zeros(len(raw), dtype=bool)
@@ -100,15 +102,37 @@ def read_tables(book: Any, problems: list | None = None) -> tuple[dict[str, pd.D
             value = cell.value
         except (KeyError, ValueError):  # a missing name (or one that is not a cell): the core's default applies
             continue
-        typed = coerce(np.array(["" if value is None else value], dtype=object), setting.type)
+        address = cell.address.replace("$", "").split("!")[-1]
+        if setting_cells is not None:
+            setting_cells[setting.name] = (cell.sheet.name, address)
+        value = _as_excel_holds(np.array(["" if value is None else value], dtype=object))[0]
+        typed = coerce(np.array([value], dtype=object), setting.type)
         if not typed.blank[0] and not typed.wrong[0]:
-            settings[setting.name] = np.asarray(typed.values)[0]
+            settings[setting.name] = first_value(typed)     # as the file reader hands it to the core
         elif typed.wrong[0] and problems is not None:   # the default applies, as in the file reader, and is told
-            address = cell.address.replace("$", "").split("!")[-1]
             problems += wrong_type_problems(Location(book.name, cell.sheet.name, {setting.name: address.rstrip("0123456789")}),
                                             setting.name, setting.type.value, np.array([int(cell.row)]),
                                             np.array([value], dtype=object), typed.wrong, typed.why)
     return tables, settings
+
+
+_DAY_ZERO = dt.date(1899, 12, 30)
+
+
+def _as_excel_holds(raw: np.ndarray) -> np.ndarray:
+    """``raw`` with each time of day as a time: xlwings reads a cell formatted as a time (Excel's serial
+    under 1) as a datetime on 1899-12-30, a day Excel cannot hold as a date, where the file reader sees
+    a time; a time in a date column is then reported as one, and shown as the file reader shows it."""
+    flat = raw.ravel()
+    at = np.flatnonzero(_type_of(flat) == dt.datetime) if flat.size else []
+    if not len(at):
+        return raw
+    flat = flat.copy()
+    flat[at] = np.array([v.time() if v.date() == _DAY_ZERO else v for v in flat[at]] + [None], dtype=object)[:-1]
+    return flat.reshape(raw.shape)
+
+
+_type_of = np.frompyfunc(type, 1, 1)
 
 
 def _table_and_sheet(book: Any, name: str) -> tuple[Any, str] | None:
@@ -136,12 +160,13 @@ def _first_row(table: Any) -> int:
 
 
 def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], settings: dict[str, object],
-                  read_problems: list | None = None) -> None:
+                  read_problems: list | None = None, setting_cells: dict[str, tuple[str, str]] | None = None) -> None:
     """Raise :class:`~ilt_xl.workbook.headless.PlannerHasErrors` (nothing written), its message listing the
     first errors with their cells, when the planner's values have errors, as the command-line twin refuses
     them: a cell of the wrong type (``read_problems``, from :func:`read_tables`), a macro run on ids that differ
     only in case, an unknown currency or an end before a start would write rows that Excel's formulas read
-    otherwise (SUMIFS counts S1 and s1 as one session)."""
+    otherwise (SUMIFS counts S1 and s1 as one session); a setting's value is checked where ``setting_cells``
+    locates it."""
     from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
     from ilt_xl.workbook.problems import PlannerHasErrors
     from ilt_xl.workbook.validate import validate
@@ -156,6 +181,7 @@ def refuse_errors(book: Any, name: str, tables: dict[str, pd.DataFrame], setting
             layouts[schema.name] = TableLayout(sheet.name, ref, _letters(table, _grid(table)[0], schema))
     read_problems = list(read_problems or [])
     planner = Planner(path=Path(book.name), settings=settings, layouts=layouts, problems=read_problems,
+                      setting_cells=dict(setting_cells or {}),
                       **{attribute_name(t): frame for t, frame in tables.items()})
     problems = read_problems + validate(planner)    # validate skips the cells already reported as the wrong type
     errors = [p for p in problems if p.is_error]
@@ -169,8 +195,9 @@ def read_checked(book: Any, name: str) -> tuple[dict[str, pd.DataFrame], dict[st
     """:func:`read_tables`, then :func:`refuse_errors` for macro ``name`` on what was read: a cell of the
     wrong type and every error ``ilt-xl check`` reports refuse the run, nothing written."""
     problems: list = []
-    tables, settings = read_tables(book, problems)
-    refuse_errors(book, name, tables, settings, problems)
+    cells: dict[str, tuple[str, str]] = {}
+    tables, settings = read_tables(book, problems, cells)
+    refuse_errors(book, name, tables, settings, problems, cells)
     return tables, settings
 
 

@@ -100,12 +100,17 @@ def refusals(path: Path, what: str):
     """Turn the failures of a command that rewrites a planner into the contract's messages and codes."""
     from ilt_xl.workbook.headless import PlannerHasErrors
     from ilt_xl.workbook.package_editor import OutputError
+    from ilt_xl.workers import WorkerLost
     from ilt_xl.xlsx import WorkbookError
 
     try:
         yield
     except WorkbookError as exc:
         refuse_unusable(exc)
+    except WorkerLost as exc:
+        err_console.print(f"[bold red]{escape(str(path))}: {what} failed, nothing written:[/] {escape(str(exc))}",
+                          highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except PlannerHasErrors as exc:
         print_problems(str(path), exc.problems, limit=0)
         err_console.print(f"[bold red]{escape(str(path))}: {what} refused, nothing written:[/] "

@@ -34,7 +34,8 @@ def new(
 ) -> None:
     """Write a new planner workbook: the empty template, or an example with --example."""
     from ilt_xl.workbook.builder import write_planner_atomically
-    from ilt_xl.workbook.example import DEFAULT_SEED, DEFAULT_SESSIONS, make_example
+    from ilt_xl.workbook.example import DEFAULT_SEED, DEFAULT_SESSIONS
+    from ilt_xl.workers import WorkerLost
     from ilt_xl.xlsx import WorkbookError
 
     if not example and (sessions is not None or seed is not None):
@@ -58,17 +59,13 @@ def new(
     with Steps(quiet, total=3 if example else 1) as steps:
         try:
             if example:
-                steps.next(f"Making {plural(sessions, 'session')}")
-            data = make_example(sessions=sessions, seed=seed) if example else None
+                count = _write_with_values(path, sessions, seed, steps)
+            else:
+                steps.next(f"Writing {path.name}")
+                write_planner_atomically(path, None)
         except ValueError as exc:
             err_console.print(f"[bold red]Cannot make the example:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        try:
-            if example:
-                _write_with_values(path, data, steps)
-            else:
-                steps.next(f"Writing {path.name}")
-                write_planner_atomically(path, data)
         except OSError as exc:
             err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] {escape(exc.strerror or str(exc))}",
                               highlight=False)
@@ -77,23 +74,48 @@ def new(
             err_console.print(f"[bold red]Cannot compute the example's formulas, nothing written:[/] "
                               f"{escape(exc.reason)}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-    what = f"example planner ({plural(len(data.tables['Sessions']), 'session')}, seed {seed})" if example else "empty planner"
+        except WorkerLost as exc:
+            err_console.print(f"[bold red]Cannot write {escape(str(path))}, nothing written:[/] {escape(str(exc))}",
+                              highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    what = f"example planner ({plural(count, 'session')}, seed {seed})" if example else "empty planner"
     console.print(f"Wrote {what} to {escape(str(path))}", highlight=False)
 
 
-def _write_with_values(path: Path, data: object, steps: Steps) -> None:
-    """Build the planner beside PATH, then let the engine store every formula's value in PATH.
+# Sessions above which the example is made and built in a worker process: about 15 KB of parts
+# per session, so the workbook is then past ilt_xl.workers.ISOLATE_ABOVE.
+_BUILT_IN_A_WORKER_ABOVE = 4_000
+
+
+def _write_with_values(path: Path, sessions: int, seed: int, steps: Steps) -> int:
+    """Make and build the example beside PATH, then let the engine store every formula's value in
+    PATH; returns how many sessions it has.
 
     With cached values the example shows its numbers, ILT_* columns included, in any spreadsheet
     program, even one without the add-in (LibreOffice keeps cached values on load). The engine
-    writes PATH atomically; the unrecalculated build never takes PATH's place.
+    writes PATH atomically; the unrecalculated build never takes PATH's place. A large example is
+    made and built in a worker process, and recalculated in another: the example's data is gone
+    when the engine starts.
     """
     from ilt_xl.engine.recalc import recalculate
-    from ilt_xl.workbook.builder import build_planner
+    from ilt_xl.workers import run, worth_isolating
 
     with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as folder:
         built = Path(folder) / path.name
-        steps.next(f"Building {path.name}")
-        build_planner(built, data)
+        count = run(build_example, built, sessions, seed, isolated=sessions > _BUILT_IN_A_WORKER_ABOVE,
+                    phase=steps.next)
         steps.next(f"Computing every formula of {path.name}")
-        recalculate(built, path)
+        run(recalculate, built, path, isolated=worth_isolating(built))
+    return count
+
+
+def build_example(path: Path, sessions: int, seed: int, phase) -> int:
+    """Make the example (``sessions``, ``seed``) and build it at ``path``; returns its session count."""
+    from ilt_xl.workbook.builder import build_planner
+    from ilt_xl.workbook.example import make_example
+
+    phase(f"Making {plural(sessions, 'session')}")
+    data = make_example(sessions=sessions, seed=seed)
+    phase(f"Building {path.name}")
+    build_planner(path, data)
+    return len(data.tables["Sessions"])

@@ -37,6 +37,7 @@ from ilt_xl.cli.app import (
 )
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Files, Steps
+from ilt_xl.engine.builtins import CATEGORIES as BUILTIN_CATEGORIES
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT
 
 _MAX_LISTED = 15
@@ -214,12 +215,13 @@ def recalc_one(source: str, target: str, values_only: bool, today: dt.date | Non
     from ilt_xl.workbook.headless import PlannerHasErrors
     from ilt_xl.workbook.package_editor import OutputError
     from ilt_xl.workbook.refresh import refresh as refresh_planner
+    from ilt_xl.workers import worth_isolating
     from ilt_xl.xlsx import WorkbookError
 
     try:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         if refresh:
-            r = refresh_planner(source, target, today=today).recalc
+            r = refresh_planner(source, target, today=today, isolated=worth_isolating(source)).recalc
         else:
             r = recalculate(source, target, values_only=values_only, today=today, timeout=timeout)
     except PlannerHasErrors as exc:
@@ -368,6 +370,15 @@ def _require_dask() -> None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+# Imported once by the server batch's workers are forked from, not by each worker (one per workbook):
+# this module (the task's, with the CLI behind it), the engine's built-ins (imported on first use) and
+# the `formulas` functions it falls back on, statistics among them (scipy: 1-2 s CPU to import, in every
+# worker that met one). See benchmarks/recalc_floor.md for the corpus's batch time.
+_BATCH_PRELOAD = ("ilt_xl.cli.recalc", *(f"ilt_xl.engine.builtins.{c}" for c in BUILTIN_CATEGORIES),
+                  *(f"formulas.functions{m}" for m in (".info", ".logic", ".math", ".stat", ".financial", ".text",
+                                                       ".look", ".eng", ".date", ".comp")))
+
+
 def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, timeout):
     """Yield one result per (source, target) job as it completes (local processes or Dask), naming the
     workbooks in work on ``progress``; when the caller stops early, jobs not yet started are cancelled."""
@@ -393,7 +404,9 @@ def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, ti
             client.cancel(futures)
             client.close()
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed as done
+    from concurrent.futures import as_completed as done
+
+    from ilt_xl.workers import WorkerLost, result_of, worker_pool
     n = workers or os.cpu_count() or 1
     if n == 1 or len(jobs) == 1:
         for s, t in jobs:
@@ -401,17 +414,18 @@ def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, ti
             yield recalc_one(s, t, values_only, day, refresh, timeout)
         return
     n = min(n, len(jobs))
-    pool = ProcessPoolExecutor(max_workers=n)
-    try:
-        futures = [pool.submit(recalc_one, s, t, values_only, day, refresh, timeout) for s, t in jobs]
+    # stopped early (an unwritable output, Ctrl-C): the pool ends its workers, none writes after
+    with worker_pool(n, preload=_BATCH_PRELOAD) as pool:
+        futures = {pool.submit(recalc_one, s, t, values_only, day, refresh, timeout): s for s, t in jobs}
         progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
-            result = fut.result()
+            try:
+                result = result_of(fut)
+            except WorkerLost as exc:   # killed (out of memory ...): this workbook failed, said so
+                result = {"source": futures[fut], "ok": False, "error": str(exc)}
             pending.remove(result["source"])
             progress.working_on(Path(s).name for s in pending[:n])  # the pool takes them in order
             yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @app.command(epilog=examples(
@@ -432,6 +446,7 @@ def scenario(
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl import scenario as sc
+    from ilt_xl.workers import run, worth_isolating
 
     day = parse_today(today)
     try:
@@ -455,21 +470,17 @@ def scenario(
     refuse_unreadable(path)
     baseline, targets, diff = _scenario_files(path, out_dir, changes)
     _refuse_existing(out_dir, [baseline, *targets, diff], force)
-    planner = _read_valid_planner(path)
-    try:
-        from ilt_xl.workbook.validate import known_currencies
-        for x in fx:
-            sc.parse_fx(x, known_currencies(planner))
-    except ValueError as exc:
-        _bad_option(exc)
     written: list[Path] = []
     created_dir = not out_dir.exists()
     try:
         with Steps(quiet, total=len(changes) + 2) as steps:
             out_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=".scenarios-", dir=out_dir) as folder:
-                staged = sc.stage(path, Path(folder), [sc.Scenario("baseline"), *changes], planner)
-                del planner         # read once for every copy; the recalculations have the memory to themselves
+                steps.next(f"Reading {path.name}")
+                # The planner is read once for every copy, in a worker of its own when it is large:
+                # the recalculations then have the memory to themselves.
+                staged = run(sc.stage_valid, path, Path(folder), [sc.Scenario("baseline"), *changes], fx,
+                             isolated=worth_isolating(path))
                 _write_scenarios(path, out_dir, staged, changes, day, written, steps.next)
     except BaseException as exc:
         for p in written:               # a failed run leaves no partial set of copies behind
@@ -484,33 +495,25 @@ def _bad_option(exc: ValueError) -> None:
     raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _read_valid_planner(path: Path):
-    """The planner at ``path``; exits 2 when it is not a usable workbook and 1 (its problems listed as
-    ``check`` lists them, nothing written) when it has errors: what-ifs of a wrong plan mislead."""
-    from ilt_xl.cli.check import print_problems
-    from ilt_xl.workbook.reader import read_planner
-
-    try:
-        planner = read_planner(path)
-    except Exception as exc:  # WorkbookError, or an input nothing foresaw: reported, never a traceback
-        _scenario_failure(exc, path, path.parent)
-    if any(p.is_error for p in planner.problems):
-        print_problems(str(path), planner.problems, limit=0)
-        err_console.print(f"[bold red]{escape(str(path))}: scenario refused, nothing written:[/] "
-                          "correct the errors above first.", highlight=False)
-        raise typer.Exit(EXIT_PROBLEMS)
-    return planner
-
-
 def _scenario_failure(exc: BaseException, path: Path, out_dir: Path) -> None:
     """Report why a scenario run failed with the contract's exit code (re-raises what is not a failure)."""
+    from ilt_xl.cli.check import print_problems
+    from ilt_xl.scenario import BadOption
     from ilt_xl.workbook.package_editor import OutputError
+    from ilt_xl.workbook.problems import PlannerHasErrors
     from ilt_xl.xlsx import WorkbookError
 
     if isinstance(exc, (typer.Exit, KeyboardInterrupt, SystemExit)):
         raise exc
     if isinstance(exc, WorkbookError):
         refuse_unusable(exc)
+    if isinstance(exc, PlannerHasErrors):   # what-ifs of a wrong plan mislead: its errors, as check lists them
+        print_problems(str(path), exc.problems, limit=0)
+        err_console.print(f"[bold red]{escape(str(path))}: scenario refused, nothing written:[/] "
+                          "correct the errors above first.", highlight=False)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    if isinstance(exc, BadOption):
+        _bad_option(exc)
     if isinstance(exc, (OutputError, OSError)):
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         err_console.print(f"[bold red]Cannot write into {escape(str(out_dir))}:[/] {escape(reason)}", highlight=False)
@@ -537,19 +540,17 @@ def _write_scenarios(path: Path, out_dir: Path, staged: list[Path], changes: lis
 
     from ilt_xl import scenario as sc
     from ilt_xl.csv_export import write_csv
-    from ilt_xl.engine.recalc import recalculate
 
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
     phase("Baseline")
-    recalculate(staged[0], baseline_path, today=day)
+    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day)
     written.append(baseline_path)
-    baseline = sc.figures(baseline_path)
     for change, target, copy in zip(changes, targets, staged[1:]):
         phase(f"What-if {change.name}")
-        report = recalculate(copy, target, today=day)
+        report, what_if = sc.recalculate_staged(copy, target, day)
         written.append(target)
-        comparison = sc.compare(baseline, sc.figures(target), change.name)
+        comparison = sc.compare(baseline, what_if, change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))
         said = "; ".join([sc.describe_fx(c, p) for c, p in change.fx]
                          + ([f"sessions below {change.cancel_below:.0%} occupancy cancelled"]

@@ -31,11 +31,12 @@ def refresh(path: Path = PATH, output: Path = OUTPUT, in_place: bool = IN_PLACE,
             today: str = TODAY, format: Format = FORMAT, quiet: bool = QUIET) -> None:
     """Run every macro (FX, checklist, conflicts, availability, allocation, budget...) then recalculate, in one write."""
     from ilt_xl.workbook.refresh import macro_order, refresh as run_refresh
+    from ilt_xl.workers import worth_isolating
 
     day = parse_today(today)
     target = output_target(path, output, in_place, force)
     with refusals(path, "refresh"), Steps(quiet, total=len(macro_order()) + 4) as steps:
-        result = run_refresh(path, target, today=day, phase=steps.next)
+        result = run_refresh(path, target, today=day, phase=steps.next, isolated=worth_isolating(path))
     report = result.recalc
     warnings = sum(not p.is_error for p in result.problems)
     if format is Format.json:

@@ -40,13 +40,13 @@ class OnDemand:
         self.stack: list[int] = []
         self.done: list[int] = []            # the order in which the cells were completed
         self.circular: set[int] = set()
-        self.reads: dict[int, set[int]] = {}     # cell -> the cells of the group it read
+        self.reads: dict[int, list[tuple]] = {}     # cell -> the areas it read (sheet index, r0, c0, r1, c1)
 
     def on_read(self, sheet, r0: int, c0: int, r1: int, c1: int) -> None:
         reader = self.stack[-1] if self.stack else None
+        if reader is not None:
+            self.reads.setdefault(reader, []).append((sheet.index, r0, c0, r1, c1))
         for _, ids in self.index.inside((sheet.index, r0, c0, r1, c1)):
-            if reader is not None:
-                self.reads.setdefault(reader, set()).update(ids.tolist())
             state = self.state[ids]
             for i in ids[state == RUNNING].tolist():
                 self.circular.update(self.stack[self.stack.index(i):])
@@ -57,6 +57,15 @@ class OnDemand:
             for i in pending.tolist():
                 if self.state[i] == PENDING:
                     self.run(i)
+
+    def cells_read(self, i: int) -> list[int]:
+        """The cells of the group cell ``i`` read, ascending (found from the areas when asked: a
+        column reading its growing range would otherwise store a quadratic number of them)."""
+        found: set[int] = set()
+        for area in self.reads.get(i, ()):
+            for _, ids in self.index.inside(area):
+                found.update(ids.tolist())
+        return sorted(found)
 
     def run(self, i: int) -> None:
         self.state[i] = RUNNING

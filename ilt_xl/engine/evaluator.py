@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ilt_xl.engine.external_links import ExternalBooks, is_external
 from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
-from ilt_xl.engine.values import BOOL, EMPTY, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
 from ilt_xl.xlsx.cells import MAX_COLUMNS
 
@@ -107,6 +108,7 @@ class Book:
                  registry: dict | None = None):
         self.model = model
         self.sheets = {s.name.lower(): s for s in model.sheets}
+        self.external = ExternalBooks(model.path, len(model.sheets))
         self.today = today_serial
         self.now = today_serial if now_serial is None else now_serial
         self.registry = registry if registry is not None else _default_registry()
@@ -123,9 +125,17 @@ class Book:
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:
             return default
-        s = self.sheets.get(name.lower())
+        s = self.find_sheet(name)
         if s is None:
             raise EvalError(f"reference to a sheet that does not exist: {name!r}")
+        return s
+
+    def find_sheet(self, name: str) -> Sheet | None:
+        """The sheet called ``name``: one of the workbook's, or of a linked workbook's (as
+        :mod:`ilt_xl.engine.external_links` names them); None when there is none."""
+        s = self.sheets.get(name.lower())
+        if s is None and is_external(name):
+            s = self.external.sheet(name)
         return s
 
     def name_tree(self, name: str, sheet: Sheet) -> Node | None:
@@ -172,6 +182,8 @@ def read_area(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> Block:
     kind = np.zeros(shape, np.int8)
     num = np.zeros(shape)
     obj = np.empty(shape, dtype=object)
+    if getattr(sheet, "beyond", EMPTY) == ERR:      # a linked sheet whose last update failed
+        kind[...], obj[...] = ERR, E_REF
     rr0, rr1 = max(r0, 1), min(r1, nr)
     cc0, cc1 = max(c0, 1), min(c1, nc)
     if rr0 <= rr1 and cc0 <= cc1:

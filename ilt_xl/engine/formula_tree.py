@@ -93,7 +93,7 @@ def _operand(token) -> Node:
     if isinstance(token, ErrorToken):
         return Node("err", ERRORS.get(token.name.upper(), E_NAME))
     if isinstance(token, String):       # the tokenizer keeps a doubled quote doubled: "a""b" is a"b
-        return Node("str", token.name.replace('""', '"'))
+        return Node("str", token.name.replace('""', '"').translate(_FROM_TEXT))
     if isinstance(token, Number):
         up = token.name.upper()
         if up in ("TRUE", "FALSE"):
@@ -238,6 +238,8 @@ def parse_formula(text: str) -> Node:
         text = rewrite_lambdas(text)
     if ":" in text and "(" in text:
         text = _bracket_ranges_to_calls(text)
+    if "\r" in text or "\n" in text:
+        text = _LINE_BREAK.sub(_line_break, text)
     refs: list[str] = []
     chained = []
 
@@ -260,6 +262,22 @@ def parse_formula(text: str) -> Node:
             return _fill(tree, nodes)
     return _parse(mark_relative_rows(text))
 
+
+# A line break typed in a formula (Alt+Enter) is stored as CR LF. Outside text it is white space,
+# which the parser takes as LF only (a CR LF leaves it with no valid formula); inside text it is
+# text, which the parser would drop: there it travels as private-use characters (_operand).
+_LINE_BREAK = re.compile(r'"(?:[^"]|"")*"|\r\n?')
+_IN_TEXT = {"\r": "\ue000", "\n": "\ue001"}
+_FROM_TEXT = str.maketrans({v: k for k, v in _IN_TEXT.items()})
+
+
+def _line_break(m: re.Match) -> str:
+    found = m.group(0)
+    if found[0] != '"':
+        return "\n"
+    if "\ue000" in found or "\ue001" in found:      # the characters are the text's own: leave it as it was
+        return found
+    return found.replace("\r", _IN_TEXT["\r"]).replace("\n", _IN_TEXT["\n"])
 
 _CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_.]*\(")
 

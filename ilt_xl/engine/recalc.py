@@ -23,6 +23,7 @@ from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val,
                                      implicit_intersection)
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
 from ilt_xl.engine.common_subtrees import repeated_subtrees
+from ilt_xl.engine.external_links import is_external, shown
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.function_args import value_refs
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
@@ -178,7 +179,11 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     while trees:
         tree = trees.pop()
         for ref in value_refs(tree):
-            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+            sheet = book.find_sheet(ref.sheet) if ref.sheet else run.sheet
+            if sheet is None and is_external(ref.sheet):
+                run.problem = ("external link", f"{shown(ref.sheet)}: a link to another workbook whose cells this "
+                                                "workbook did not store (external link)")
+                return
             if sheet is None:
                 run.problem = ("missing sheet", f"reference to a sheet that does not exist: {ref.sheet!r}")
                 return
@@ -341,7 +346,7 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
     while trees:
         tree = trees.pop()
         for ref in value_refs(tree):
-            sheet = book.sheets.get(ref.sheet.lower()) if ref.sheet else run.sheet
+            sheet = book.find_sheet(ref.sheet) if ref.sheet else run.sheet
             r0 = ref.r0 + (row - anchor if ref.rel0 else 0)
             r1 = ref.r1 + (row - anchor if ref.rel1 else 0)
             if ref.whole_cols:
@@ -435,7 +440,7 @@ def _keep_circles(demand, cells: list[tuple[int, int]], singles: list[Run], area
         for j in demand.done:
             if j in why:
                 continue
-            src = next((name(k) for k in sorted(demand.reads.get(j, ())) if k in why and k != j), None)
+            src = next((name(k) for k in demand.cells_read(j) if k in why and k != j), None)
             src = src or circular.first_inside(areas[j])
             if src is not None:
                 why[j], changed = src, True

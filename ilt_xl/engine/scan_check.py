@@ -47,9 +47,10 @@ def text_doubt(data: bytes) -> bool:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return True
-        if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:     # U+FFFE, U+FFFF
+        # U+FFFE, U+FFFF (a one-byte search first: memchr is many times faster than a substring's)
+        if b"\xbf" in data and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data):
             return True
-    if b"]]>" in data:
+    if b"]" in data and b"]]>" in data:
         return True
     if b"&" in data:
         references = _REFERENCE.findall(data)

@@ -22,6 +22,7 @@ from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
 from ilt_xl.xlsx.safezip import xml_damage
+from ilt_xl.xlsx.xml_text import decode_xstring, string_item_text  # noqa: F401 (the engine's readers import them here)
 
 # A formula cell with its optional cached value. FORMULA_CELL.split(part) gives the text before
 # the first formula cell, then per cell: its reference (b"AB12"), the other attributes of <c>, the
@@ -53,7 +54,6 @@ _AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0
 # start of such an escape is itself escaped as _x005F_ (what Excel writes and reads).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
-_XSTRING_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
 def encode_xstring(text: str) -> str:
@@ -61,11 +61,6 @@ def encode_xstring(text: str) -> str:
     if "_x" in text:
         text = _ESCAPE_LOOKALIKE.sub("_x005F_", text)
     return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-
-
-def decode_xstring(text: str) -> str:
-    """Cell text as read from XML with its ``_xHHHH_`` escapes decoded."""
-    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def decode_xstrings(texts: list[str]) -> list[str]:
@@ -294,7 +289,8 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
-def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None) -> ScannedCells:
+def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
+                   chunks_again: Callable[[], Iterable[bytes]] | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
@@ -307,7 +303,8 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
 
     A part that is not well-formed XML is refused (:class:`SheetNotWellFormed`), checked as
     :mod:`ilt_xl.engine.scan_check` says: the cells cut out by pattern through their free texts
-    and distinct attributes, what is left by expat."""
+    and distinct attributes, what is left by expat; a part those checks leave in doubt is parsed
+    by expat whole, from ``chunks_again`` (the part's chunks again) when given."""
     def careful() -> ScannedCells:
         return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
 
@@ -349,7 +346,8 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     if (doubt or skeleton_damage(around)
             or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
         # what the checks could not vouch for, expat decides on the whole part
-        damage = xml_damage(read_again() if read_again is not None else data)
+        damage = xml_damage(chunks_again() if chunks_again is not None
+                            else read_again() if read_again is not None else data)
         if damage:
             raise SheetNotWellFormed(path, sheet, damage)
     v_rows, v_cols = (np.concatenate([r[k] for r in refs]) for k in (0, 1))
@@ -473,12 +471,3 @@ def cut_formula_cells(data: bytes) -> Cut:
         last = m.end()
     pieces.append(data[last:])
     return Cut(CellPieces.from_split(pieces), opens, prefix)
-
-
-def string_item_text(el, ns: str = _M) -> str:
-    """Text of a shared or inline string item (``<si>``/``<is>``): its ``<t>``, or its rich-text runs'
-    ``<t>`` joined (phonetic runs left out). ``ns`` is the ``'{uri}'`` prefix of its elements."""
-    t = el.find(f"{ns}t")
-    if t is not None:
-        return decode_xstring(t.text or "")
-    return decode_xstring("".join(rt.text or "" for r in el.findall(f"{ns}r") if (rt := r.find(f"{ns}t")) is not None))

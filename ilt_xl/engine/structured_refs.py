@@ -12,6 +12,9 @@ and why; nothing is ever guessed.
 """
 from __future__ import annotations
 
+import re
+
+from ilt_xl.engine.external_links import sheet_name
 from ilt_xl.engine.workbook_model import Table
 from ilt_xl.xlsx import column_letter
 
@@ -170,6 +173,11 @@ def resolve(table: Table, spec: str, row: int) -> str:
     return f"{sheet}{cols[0]}${r0}:{cols[1]}${r1}"
 
 
+# [1]Sheet1! and '[1]My sheet'!: a sheet of linked workbook number 1 (external_links)
+_LINKED_SHEET = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)!")
+_LINKED_QUOTED = re.compile(r"'\[([0-9]+)\]((?:[^']|'')+)'")
+
+
 def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int) -> str:
     """``text`` (formula without '=') with every structured reference replaced by A1 text.
 
@@ -198,7 +206,8 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
             while j != -1 and j + 1 < n and text[j + 1] == "'":
                 j = text.find("'", j + 2)
             j = n - 1 if j == -1 else j
-            out.append(text[i:j + 1])
+            linked = _LINKED_QUOTED.match(text, i, j + 1)
+            out.append(f"'{sheet_name(linked.group(1), linked.group(2))}'" if linked else text[i:j + 1])
             i = j + 1
             continue
         if ch == "[":
@@ -219,8 +228,13 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
                 del out[k:]
             else:
                 if spec[1:2].isdigit():
-                    raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
-                                            "the engine reads only this workbook")
+                    linked = _LINKED_SHEET.match(text, end)
+                    if linked is None or not spec[1:-1].isdigit():
+                        raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
+                                                "the engine reads only the values this workbook stored for its cells")
+                    out.append(f"'{sheet_name(spec[1:-1], linked.group(1))}'!")
+                    i = linked.end()
+                    continue
                 table = _table_at(tables, sheet, row, col)
                 if table is None:
                     raise StructuredRefError(f"{spec}: a table-less structured reference outside any table")

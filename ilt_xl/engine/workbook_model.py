@@ -337,7 +337,8 @@ def load_workbook_model(path) -> WorkbookModel:
             try:
                 # streamed: the part is never whole in memory (the careful path reads it again);
                 # a part that is not well-formed is refused (the scan checks it: see scan_check)
-                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part))
+                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
+                                       chunks_again=lambda: pkg.zip.chunks(part))
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except SheetNotWellFormed as exc:
                 raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "

@@ -67,6 +67,17 @@ def coerce(raw: np.ndarray, kind: ColumnType, date1904: bool = False) -> Coerced
     return Coerced(_text(raw, is_str), blank, np.zeros(raw.shape, bool), why)
 
 
+def first_value(typed: Coerced) -> object:
+    """The first value of ``typed`` as both readers (file and open book) hand a setting to the core:
+    a ``pandas.Timestamp`` for a date, an ``int`` for a whole number, else the value as typed."""
+    value = typed.values[0]
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _numeric(raw, types, blank, why, whole: bool) -> Coerced:
     is_num = (types == float) | (types == int)
     values = np.full(raw.shape, np.nan)
@@ -160,6 +171,8 @@ def _as_text(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < _EXACT_INT else repr(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()     # a date as the file holds it, whether read as a date or a datetime
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return str(value)

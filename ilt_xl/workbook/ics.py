@@ -29,6 +29,7 @@ One VEVENT per session the resource holds:
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -435,8 +436,20 @@ def write_calendars(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) 
     """Write every (calendar, file name) into ``folder``, all or nothing: each is written into a
     hidden staging folder inside ``folder`` first, and only when all are complete are they moved
     into place (a full disk or a stop leaves the calendars there were before, and no partial set).
-    Returns the paths written; raises ``OSError`` when the folder cannot take them."""
+    Returns the paths written; raises ``OSError`` when the folder cannot take them (a folder this made
+    is then removed again: nothing is left behind)."""
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _staged_then_moved(calendars, folder)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()      # only when empty: calendars moved before a failure stay
+        raise
+
+
+def _staged_then_moved(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix=".ics-", suffix=".tmp", dir=folder) as staging:
         staged = []
         for calendar, name in calendars:

@@ -190,7 +190,10 @@ class PlannerHasErrors(Exception):
     """The planner has errors, so the macro refused to run; ``problems`` are the reader's, located."""
 
     def __init__(self, macro: str, problems: list, detail: str = "") -> None:
-        self.macro, self.problems = macro, problems
+        self.macro, self.problems, self.detail = macro, problems, detail
         errors = sum(p.is_error for p in problems)
         super().__init__(f"{macro} refused, nothing written: the planner has {errors} error{'' if errors == 1 else 's'}"
                          + (f": {detail}" if detail else ""))
+
+    def __reduce__(self):   # rebuilt with its problems when it comes back from a worker process
+        return type(self), (self.macro, self.problems, self.detail)

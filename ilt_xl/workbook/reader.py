@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.schema import PLANNER, Column, Setting, Table
-from ilt_xl.workbook.coerce import coerce
+from ilt_xl.workbook.coerce import coerce, first_value
 from ilt_xl.workbook.planner import Planner, TableLayout, attribute_name
 from ilt_xl.workbook.problems import (
     ERROR, EXPECTED, WARNING, Problem, wrong_type_problems,
@@ -248,11 +248,6 @@ class _Reader:
             self._problem(self.pkg.sheet(sheet).name, str(typed.why[0]),
                           expected, column=setting.name, cell=cell, value=raw)
             return setting.default
-        value = typed.values[0]
-        if isinstance(value, np.datetime64):
-            return pd.Timestamp(value)
-        if isinstance(value, np.integer):
-            return int(value)
-        return value
+        return first_value(typed)
 
 

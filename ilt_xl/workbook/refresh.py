@@ -43,22 +43,31 @@ class RefreshRun:
 
 
 def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = None,
-            phase: Callable[[str], None] | None = None) -> RefreshRun:
+            phase: Callable[[str], None] | None = None, isolated: bool = False) -> RefreshRun:
     """Run every macro on ``source``, recalculate, and write the result to ``target`` (may be ``source``).
+
+    With ``isolated``, the macros, then the recalculation, each run in a worker process of its own
+    (:mod:`ilt_xl.workers`; what ``ilt-xl refresh`` does for a large planner, see
+    :func:`~ilt_xl.workers.worth_isolating`), else in this process; the same output either way. A
+    script passing ``isolated=True`` must keep its top level under ``if __name__ == "__main__":``
+    (workers import the main script, as with every multiprocessing start method but fork).
 
     Raises :class:`~ilt_xl.xlsx.WorkbookError` for an unusable file, :class:`PlannerHasErrors`
     (nothing written) when the planner has errors, ``ValueError`` for settings the core refuses,
     :class:`~ilt_xl.workbook.package_editor.OutputError` or ``OSError`` when ``target`` cannot be written.
     """
     from ilt_xl.engine.recalc import recalculate
+    from ilt_xl.workers import run
 
     phase = phase or (lambda name: None)
     target = Path(target)
     with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
         staged = Path(folder) / target.name
-        written, problems = _write_macros(source, staged, phase)
-        # The planner and the rows are let go by now: the recalculation has the memory to itself.
-        report = recalculate(staged, target, today=today, phase=lambda name: phase(f"Recalculating: {name.lower()}"))
+        written, problems = run(_write_macros, source, staged, isolated=isolated, phase=phase)
+        # Each step in a worker process of its own: the planner and the rows are gone (memory
+        # returned to the system) when the recalculation starts, and its model goes when it ends.
+        report = run(recalculate, staged, target, today=today, isolated=isolated,
+                     phase=lambda name: phase(f"Recalculating: {name.lower()}"))
     report.source = str(source)
     return RefreshRun(written, report, problems)
 

@@ -20,3 +20,6 @@ class WorkbookError(Exception):
         self.file = str(file)
         self.reason = reason
         super().__init__(f"{self.file}: {reason}")
+
+    def __reduce__(self):   # rebuilt from file and reason when it comes back from a worker process
+        return type(self), (self.file, self.reason)

@@ -5,16 +5,22 @@ booleans, ``datetime.date``/``datetime``/``time`` for date-formatted cells, and
 ``""`` for a blank cell, an Excel error value, or a formula with no cached value
 (files written by openpyxl). Calamine builds a dense grid, so a sheet whose cells
 span an absurd area (one stray cell at XFD1048576) is refused before it is read.
+Calamine decodes the ``_xHHHH_`` escapes of text only below U+D800; a sheet whose text holds others
+(``_xFFFF_``, the halves of an emoji) has its texts read again as Excel reads them (rare: one
+streamed pass).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from xml.etree.ElementTree import XMLPullParser
 
 import numpy as np
 import python_calamine as calamine
 
+from ilt_xl.xlsx.cells import parse_cell
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.package import XlsxPackage
+from ilt_xl.xlsx.package import NS_MAIN, XlsxPackage
+from ilt_xl.xlsx.xml_text import decode_xstring, string_item_text
 
 MAX_CELLS = 20_000_000           # calamine holds ~32 bytes a cell: about 640 MB at most
 @dataclass(frozen=True)
@@ -74,7 +80,48 @@ def read_sheet_values(pkg: XlsxPackage, sheet: str, last_row: int | None = None)
         grid[:] = ""
         for i, r in enumerate(rows):
             grid[i, : len(r)] = r
+    strings = _shared_strings_part(pkg)
+    if pkg.scan(info.part).high_escapes or (strings is not None and pkg.scan(strings).high_escapes):
+        _texts_as_excel_reads(pkg, info.part, strings, grid)
     return SheetValues(info.name, grid)
+
+
+_M = f"{{{NS_MAIN}}}"
+
+
+def _shared_strings_part(pkg: XlsxPackage) -> str | None:
+    part = next((t for kind, t in pkg.rels_of(pkg.workbook_part).values() if kind == "sharedStrings"), None)
+    return part if part is not None and pkg.zip.has(part) else None
+
+
+def _texts_as_excel_reads(pkg: XlsxPackage, part: str, strings: str | None, grid: np.ndarray) -> None:
+    """Put into ``grid`` the text of every text cell of worksheet ``part`` with all its escapes decoded
+    (calamine left those of U+D800 and above as typed). The part is parsed streamed; cells calamine
+    did not read as text (numbers, dates) are left alone."""
+    shared: list[str] | None = None
+    parser = XMLPullParser(events=("end",))
+    for chunk in pkg.zip.chunks(part):
+        parser.feed(chunk)
+        for _, el in parser.read_events():
+            if el.tag == f"{_M}row":
+                el.clear()
+            if el.tag != f"{_M}c" or el.get("t") not in ("s", "inlineStr", "str") or not el.get("r"):
+                continue
+            row, col = parse_cell(el.get("r"))
+            if row > grid.shape[0] or col > grid.shape[1] or not isinstance(grid[row - 1, col - 1], str):
+                continue
+            v = el.find(f"{_M}v")
+            if el.get("t") == "inlineStr":
+                item = el.find(f"{_M}is")
+                text = string_item_text(item) if item is not None else ""
+            elif el.get("t") == "str":
+                text = decode_xstring(v.text or "") if v is not None else ""
+            else:
+                if shared is None:
+                    shared = [string_item_text(si) for si in pkg.zip.xml(strings).iter(f"{_M}si")] if strings else []
+                index = int(v.text) if v is not None and (v.text or "").strip().isdigit() else -1
+                text = shared[index] if 0 <= index < len(shared) else grid[row - 1, col - 1]
+            grid[row - 1, col - 1] = text
 
 
 def open_calamine(pkg: XlsxPackage) -> calamine.CalamineWorkbook:

@@ -11,7 +11,7 @@ import pytest
 
 from conformance import corpus_folder, run_corpus, summarise, table
 
-FLOOR_PERCENT = 99.8        # 99.84% (46,286 of 46,361 cells); the harness started at 57.32%
+FLOOR_PERCENT = 99.85       # 99.87% (46,303 of 46,361 cells); the harness started at 57.32%
 
 FOLDER = corpus_folder()
 pytestmark = pytest.mark.skipif(FOLDER is None, reason="../shared/excel-conformance is not beside the repository")

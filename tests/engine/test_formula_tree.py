@@ -70,3 +70,12 @@ def test_shared_template_keeps_each_formula_s_references():
     a, b = ft.parse_formula("SUM($A21,B$5)"), ft.parse_formula("SUM($A22,C$5)")
     assert [r.value for r in a.args] == [ft.Ref(None, 21, 1, 21, 1, True, True), ft.Ref(None, 5, 2, 5, 2)]
     assert [r.value for r in b.args] == [ft.Ref(None, 22, 1, 22, 1, True, True), ft.Ref(None, 5, 3, 5, 3)]
+
+
+def test_a_line_break_is_white_space_outside_text_and_text_inside_it():
+    # Excel stores Alt+Enter as CR LF; the `formulas` parser fails on CR LF and drops LF from text
+    ft.parse_formula.cache_clear()
+    tree = ft.parse_formula('IF(\r\n\r\nB2=1,\r\n\r\n1,\r\n\r\n2 )')
+    assert (tree.kind, tree.value, len(tree.args)) == ("fn", "IF", 3)
+    assert ft.parse_formula('"a\r\nb"&A1').args[0].value == "a\r\nb"
+    assert ft.parse_formula('"a""\nb"&"c"').args[0].value == 'a"\nb'

@@ -61,8 +61,10 @@ def test_damage_in_or_around_the_cells_is_refused(old, new):
     damaged = PART.replace(old, new, 1)
     assert xml_damage(damaged) is not None, "the case must be damage expat sees"
     assert _refused(damaged) is not None
+    def chunks():
+        return iter([damaged[:100], damaged[100:]])
     with pytest.raises(WorkbookError, match="is damaged: its XML is not well-formed"):
-        scan_sheet_xml(iter([damaged[:100], damaged[100:]]), "p.xlsx", "S", read_again=lambda: damaged)
+        scan_sheet_xml(chunks(), "p.xlsx", "S", read_again=lambda: damaged, chunks_again=chunks)
 
 
 @pytest.mark.parametrize("old, new", [

@@ -54,7 +54,7 @@ def test_headers_of_a_headerless_table_is_ref_error():
     ("Sales[#Everything]", "unknown special item"),
     ("Sales[[#This Row],[#Totals],[Id]]", "cannot be combined"),
     ("Sales[[#Headers],[#Totals]]", "not a contiguous area"),
-    ("[1]Sheet!A1", "external link"),
+    ("[1]!Total", "external link"),         # a name of a linked workbook ([1]Sheet!A1 reads its stored cells)
     ("Sales[Id", "unbalanced"),
 ])
 def test_unsupported_or_wrong_forms_are_explained(formula, message):

@@ -171,13 +171,17 @@ def _proposed(folder: Path) -> Path:
 
 
 def _wrong_types(folder: Path) -> Path:
-    """The small planner with text typed into a date column and into a number column."""
+    """The small planner with text typed into a date column and into a number column, a time of day as
+    BudgetRateDate (Office.js sends it as a datetime on 1899-12-30), a number as AllocationMethod and
+    DefaultAvailableDays out of range (the fuzzer's finds: the scripts once took all three)."""
     import broken_workbooks as bw
 
     rows = bw.planner_rows()
     rows["Sessions"][0]["StartDate"] = "next monday"
     rows["Courses"][1]["MaxLearners"] = "twelve"
-    return bw.write_planner(folder / "wrong-types.xlsx", rows)
+    settings = bw.planner_settings() | {"BudgetRateDate": dt.time(7, 33), "AllocationMethod": 81240616,
+                                        "DefaultAvailableDays": 197534968}
+    return bw.write_planner(folder / "wrong-types.xlsx", rows, settings)
 
 
 @pytest.fixture(scope="module")
@@ -202,12 +206,17 @@ def lite(tmp_path_factory) -> dict:
             | {"wrong-types": ["ilt_build_allocation", "ilt_refresh_checklist"]})
     job = {"books": books, "only": only, "calls": _calls(),
            "files": {"closing": str(_closing(folder)), "wrong-types": str(folder / "wrong-types.xlsx")}}
+    return {"job": job, **run_probe(job, folder)}
+
+
+def run_probe(job: dict, folder: Path) -> dict:
+    """The result of ``lite_probe.py`` on ``job`` (see its docstring), run in its own interpreter."""
     (folder / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "udfs" / "lite_probe.py"), str(folder / "job.json"),
                           str(folder / "result.json")], capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
-    return {"job": job, **json.loads((folder / "result.json").read_text())}
+    return json.loads((folder / "result.json").read_text())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,9 +370,9 @@ def test_a_planner_with_errors_is_refused_as_by_the_command_line(lite):
 
 
 def test_a_cell_of_the_wrong_type_is_reported_as_ilt_xl_check_reports_it(lite):
-    """Text in a date and in a number column: the scripts refuse, naming each cell and what it should
-    hold in the very words of `ilt-xl check` on the file (they once read such a cell as blank and
-    reported it as required)."""
+    """Text in a date and in a number column, three bad settings: the scripts refuse, naming each cell
+    and what it should hold in the very words of `ilt-xl check` on the file (they once read such a cell
+    as blank and reported it as required, and took the settings)."""
     from typer.testing import CliRunner
 
     from ilt_xl.cli import app
@@ -372,10 +381,10 @@ def test_a_cell_of_the_wrong_type_is_reported_as_ilt_xl_check_reports_it(lite):
     result = CliRunner().invoke(app, ["check", path])
     assert result.exit_code == 1, result.output
     lines = [line.removeprefix(f"{path}: ") for line in result.output.splitlines() if line.startswith(path)]
-    assert len(lines) == 2 and any("Sessions!" in x and "(expected a date)" in x for x in lines), lines
+    assert len(lines) == 5 and any("Sessions!" in x and "(expected a date)" in x for x in lines), lines
     for name, run in lite["scripts"]["wrong-types"].items():
         assert "actions" not in run, name
-        assert run["error"].startswith("PlannerHasErrors: ") and "has 2 errors" in run["error"], run
+        assert run["error"].startswith("PlannerHasErrors: ") and "has 5 errors" in run["error"], run
         assert all(line in run["error"] for line in lines), (run["error"], lines)
         assert "required" not in run["error"]
 

@@ -1,5 +1,5 @@
 """Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
-RAND, RANDBETWEEN, INT, ABS, MOD."""
+RAND, RANDBETWEEN, INT, ABS, MOD, MINVERSE."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +7,9 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import ERR, Block, E_DIV0
+from ilt_xl.engine.values import ERR, NUM, Block, E_DIV0, E_NUM
 
 # a float has at most 17 significant digits and lies within 1e-324..1e308: beyond these many
 # digits, rounding keeps every digit (or none), so huge digit counts never reach 10**digits
@@ -106,3 +107,34 @@ def mod(args: list[Val], ctx: Ctx) -> Val:
     divisor = args[1] if len(args) > 1 else None
     out = elementwise(lambda n, d: n - d * np.floor(n / np.where(d == 0, 1.0, d)), args[0], divisor, default=(None, 0.0))
     return _by_zero_div0(out, divisor if divisor is not None else Val(Block.numbers([[0.0]])))
+
+
+def gauss_jordan_inverse(a: np.ndarray) -> np.ndarray | None:
+    """The inverse of square ``a`` by Gauss-Jordan elimination with partial pivoting (None when
+    singular): each pivot clears its column above and below (factor = element / pivot), and the
+    rows are divided by their pivots at the end. Excel's MINVERSE carries the rounding this
+    leaves (MINVERSE({1,2,3;2,5,6;7,8,9}) has -2.0451476769410777E-17 where LAPACK gives 0)."""
+    n = a.shape[0]
+    m = np.hstack([a.astype(np.float64), np.eye(n)])
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(m[k:, k])))
+        if m[p, k] == 0:
+            return None
+        m[[k, p]] = m[[p, k]]
+        for i in range(n):
+            if i != k:
+                m[i] = m[i] - (m[i, k] / m[k, k]) * m[k]
+    return m[:, n:] / np.diag(m[:, :n])[:, None]
+
+
+@builtin("MINVERSE")
+def minverse(args: list[Val], ctx: Ctx) -> Val:
+    """The `formulas` library checks the argument (its errors are Excel's); the inverse is then
+    :func:`gauss_jordan_inverse`'s, unrounded (the library rounds to 15 decimals)."""
+    got = call_formulas("MINVERSE", args, ctx)
+    if len(args) != 1 or args[0].per_row or (got.block.kind != NUM).any() or got.shape != args[0].shape:
+        return got
+    inverse = gauss_jordan_inverse(co.to_numbers(args[0].block)[0])
+    if inverse is None or not np.isfinite(inverse).all():
+        return Val(Block.errors((1, 1), E_NUM))
+    return Val(Block.numbers(inverse))

@@ -37,6 +37,18 @@ def test_complex_text_as_excel_writes_it(text, expected):
     assert excel_complex(text) == expected
 
 
+@pytest.mark.parametrize("formula, expected", [
+    # Excel's own results (a workbook Excel saved): the 15th digit is the one its formulas give
+    ('=IMCSC("3.1+2j")', "0.0118908807944521+0.275445903842597j"),
+    ('=IMLOG2("3.1+2j")', "1.88329758086464+0.826615412942814j"),
+    ('=IMLOG2(8)', "3"),
+    ('=IMCSC("2i")', "-0.275720564771783i"),           # 1/sin(2i) = -i/sinh 2
+    ('=IMCSC(0)', "#NUM!"), ('=IMLOG2("x")', "#NUM!"),
+])
+def test_complex_functions_give_excels_last_digit(formula, expected):
+    assert value(formula) == expected
+
+
 def test_complex_functions_write_excel_text():
     assert value('=IMSUM("1.5+2j","0.25-4.125j")') == "1.75-2.125j"
     assert value('=IMPRODUCT("i","i")') == "-1"

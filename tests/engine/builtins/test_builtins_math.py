@@ -90,3 +90,18 @@ def test_int_abs_and_mod_from_the_table():
 ])
 def test_operators_broadcast_as_excel(formula, expected):
     assert value(formula) == expected
+
+
+def test_minverse_is_gauss_jordan_with_excels_rounding():
+    from openpyxl.worksheet.formula import ArrayFormula
+    cells = {"A1": ArrayFormula("A1:C3", "=MINVERSE({1,2,3;2,5,6;7,8,9})")}
+    cells.update({f"{c}{r}": None for c in "ABC" for r in (1, 2, 3) if (c, r) != ("A", 1)})
+    got = values({**cells, "E1": "=MINVERSE({1,2;2,4})", "E2": "=INDEX(MINVERSE({4,7;2,6}),1,2)",
+                  "E3": '=MINVERSE({"a",2;3,4})'})
+    # Excel's own values (a workbook Excel saved), the noise of its elimination included
+    excel = [[0.25, -0.4999999999999999, 0.25], [-1.9999999999999993, 0.9999999999999997, -2.0451476769410777e-17],
+             [1.5833333333333328, -0.49999999999999983, -0.0833333333333333]]
+    for r, row in enumerate(excel, start=1):
+        for c, want in zip("ABC", row):
+            assert got[f"{c}{r}"] == pytest.approx(want, rel=1e-9, abs=0)
+    assert (got["E1"], got["E2"], got["E3"]) == ("#NUM!", pytest.approx(-0.7), "#VALUE!")     # singular; 7/-10
