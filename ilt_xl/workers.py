@@ -40,9 +40,9 @@ class WorkerLost(Exception):
     """A worker process ended without returning (killed, out of memory, crashed)."""
 
 
-def _context():
+def _context(preload: tuple[str, ...] = ()):
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
+    context.set_forkserver_preload(_PRELOAD + list(preload))
     return context
 
 
@@ -58,11 +58,13 @@ def _start_worker(phases) -> None:
 
 
 @contextmanager
-def worker_pool(workers: int, phases=None) -> Iterator[ProcessPoolExecutor]:
+def worker_pool(workers: int, phases=None, preload: tuple[str, ...] = ()) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` processes, each running one task then ending (its memory freed). Leaving
     the block waits for the tasks; leaving it by an exception (SIGTERM, Ctrl-C, a failure) ends the
-    workers first, so none goes on writing after the command stopped."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker,
+    workers first, so none goes on writing after the command stopped. ``preload``: more modules the
+    server imports once for every worker (what each task would otherwise import again: a pool of
+    one-task workers starts a fresh worker per task)."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload), initializer=_start_worker,
                                initargs=(phases,), max_tasks_per_child=1)
     try:
         yield pool

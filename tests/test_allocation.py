@@ -7,9 +7,6 @@ from hypothesis import given, settings, strategies as st
 
 from ilt_xl.core.allocation import UNALLOCATED, allocate
 
-# A NaN or an overflow reaching an int64 cast gives -2**63 with only this warning: here it fails the test.
-pytestmark = pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
-
 
 def _sessions(**overrides):
     base = {

