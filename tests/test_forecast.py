@@ -343,7 +343,7 @@ def test_the_forecast_does_not_depend_on_blas_thread_count():
 
 
 def test_a_thin_history_gives_no_cast_artefacts():
-    """On 40 sessions (the error-cases planner of test_core_vs_workbook) the P90 paths run to 1e15 learners;
+    """On 40 sessions (the error-cases planner of test_core_vs_workbook) the P90 paths ran to 1e15 learners (see the test below);
     their cost used to reach an int64 cast and come out as -92,233,720,368,547,758.08 (a RuntimeWarning only)."""
     example = make_example(sessions=40, seed=3)
     _, frames = forecast_frames(example.tables, example.settings)
@@ -351,3 +351,38 @@ def test_a_thin_history_gives_no_cast_artefacts():
                           ("Budget", ["ForecastP50", "ForecastP90"])):
         values = frames[name][columns].to_numpy(float)
         assert (values[~np.isnan(values)] >= 0).all(), name
+
+
+def test_a_thin_history_gives_a_forecast_of_its_own_order_of_magnitude():
+    """The error-cases planner (40 sessions): its busiest month had 64 learners and its largest approved demand is
+    55 a month, yet the P90 of a month was 7e14 learners (P50 9e4): courses with one session and then nothing got a
+    log-link trend of about -40 a year with standard errors up to 8, and demand borrowed the band of cells whose
+    median was a hundredth of a learner. Every month's P90 now stays within 10x the larger of the two."""
+    example = make_example(sessions=40, seed=3)
+    result = forecast(example.tables, example.settings)
+    s = example.tables["Sessions"].merge(
+        example.tables["Enrolments"].groupby("SessionId")["Attended"].sum().rename("A"), on="SessionId", how="left")
+    past = s[(s["Status"] == "Delivered") & (s["StartDate"] < result.as_of)]
+    busiest = past.groupby(pd.to_datetime(past["StartDate"]).dt.to_period("M"))["A"].sum().max()
+    demand = example.tables["Demand"]
+    approved = demand[demand["Status"] == "Approved"].groupby("Period")["Learners"].sum().max()
+    bound = 10 * max(busiest, approved)
+    assert 0 < busiest and bound < 1000
+    months = result.monthly
+    assert (months["LearnersP90"] <= bound).all(), months
+    assert (months["LearnersP50"] <= max(busiest, approved) * 2).all(), months
+    assert np.isfinite(months[["CostP10", "CostP50", "CostP90"]].to_numpy(float)).all()
+
+
+def test_a_course_whose_learners_all_fall_at_one_end_of_its_history_gets_no_trend():
+    """Learners only in the first month of two years: the log-link slope has no finite estimate (the likelihood rises
+    as it runs to -inf); that course keeps a level only, and a course with learners throughout keeps its trend."""
+    from ilt_xl.core.forecast import _fit
+    months = np.arange(600, 624)
+    history = pd.DataFrame({"course": ["once"] * 24 + ["steady"] * 24, "month": np.concatenate([months, months]),
+                            "y": np.concatenate([[12.0] + [0.0] * 23, np.full(24, 8.0)])})
+    model = _fit(history)
+    assert list(model.courses) == ["once", "steady"]
+    assert list(model.trend) == [False, True]
+    assert np.isfinite(model.params).all() and np.abs(model.params).max() < 5
+    assert np.sqrt(np.diag(model.cov)).max() < 5

@@ -6,10 +6,14 @@ a backtest, the Demand tab's approved requests (they carry no date of entry).
 
 **Learners** (attended, as the KPIs count them) per course and month come from one Poisson
 GLM with a log link (statsmodels) over the monthly history of every course: an intercept and,
-for a course with a year of history or more, a yearly trend of its own, and month-of-year
-effects shared by all courses (the seasonality is learnt from the whole catalogue, which a
+for a course with a year of history or more *and learners in both halves of it*, a yearly trend
+of its own, and month-of-year effects shared by all courses (the seasonality is learnt from the whole catalogue, which a
 single course's few sessions a month cannot show). The history of a course starts with its
-first session; the as-of month is left out (it is not over). The horizon starts the month
+first session; the as-of month is left out (it is not over). A course whose learners all fall in
+one half of its history (one session, then nothing) has no finite log-link trend: the fit would
+stop at a slope of tens per year with a meaningless standard error, and its draws, through the
+catalogue's trend spread, put 1e15 learners into every course's P90 on a thin history; such a
+course keeps a level only. The horizon starts the month
 after the as-of date and runs, by default, to the end of the next fiscal year.
 
 **Uncertainty** is simulated (:data:`SIMULATIONS` paths): the GLM's coefficients are drawn
@@ -27,7 +31,11 @@ paths, never the sum of its parts' quantiles.
 sessions' attendance had over the last two years. Where an *approved* demand row exists for
 a month x course x business unit x country, it replaces that cell's model figure (Basis
 "Demand"), keeping the relative band of the course's model figure for that month; a course
-with no history gets the typical band of the others.
+with no history gets the typical band of the others. A relative band is only lent from a cell
+whose median is :data:`BAND_MEDIAN` learner or more (the typical band, likewise, is the median of
+those cells'): around a median of a hundredth of a learner the P90 is hundreds of times the
+median, and approved demand scaled by it would be absurd; demand on a thinner cell takes the
+typical band.
 
 **Sessions and cost** per course (and so per course and country): registrations =
 learners / (1 - no-show rate); sessions to plan = registrations / (capacity x TargetFill) /
@@ -60,6 +68,7 @@ SIMULATIONS = 2000
 SEED = 20261130
 QUANTILES = (0.1, 0.5, 0.9)
 HISTORY_FOR_TREND = 12     # months of history before a course gets a trend of its own
+BAND_MEDIAN = 1.0          # learners a cell's median needs before its relative band is lent to demand
 SHARE_MONTHS = 24          # months of attendance the business-unit x country shares come from
 NO_SHOW_PRIOR = 50         # pseudo-registrations at the catalogue's no-show rate
 CANCEL_PRIOR = 10          # pseudo-sessions at the catalogue's cancellation rate
@@ -260,6 +269,21 @@ class _Model:
     history: pd.DataFrame
 
 
+def _trend_identified(history: pd.DataFrame, courses: pd.Index, middle: np.ndarray) -> np.ndarray:
+    """Per course: learners in both halves of its history (before and after its middle month).
+
+    Otherwise a log-link trend has no finite estimate (all learners at one end: the likelihood keeps
+    rising as the slope runs to -inf or +inf); the fit stops at a slope of tens per year with a
+    meaningless standard error, which would swamp the catalogue's trend spread and explode every path.
+    """
+    c = courses.get_indexer(history["course"].to_numpy(object))
+    offset = history["month"].to_numpy() - middle[c]
+    learnt = history["y"].to_numpy() > 0
+    early = np.bincount(c[learnt & (offset < 0)], minlength=len(courses)) > 0
+    late = np.bincount(c[learnt & (offset > 0)], minlength=len(courses)) > 0
+    return early & late
+
+
 def _fit(history: pd.DataFrame) -> _Model:
     """The Poisson GLM (quasi-likelihood scale) on ``history`` (course, month, y), its trends shrunk.
 
@@ -276,8 +300,8 @@ def _fit(history: pd.DataFrame) -> _Model:
     courses = pd.Index(totals.index[totals > 0], dtype=object)
     history = history[history["course"].isin(courses)]
     span = history.groupby("course")["month"].agg(["min", "max"]).reindex(courses)
-    trend = ((span["max"] - span["min"] + 1) >= HISTORY_FOR_TREND).to_numpy()
     middle = ((span["min"] + span["max"]) / 2.0).to_numpy()
+    trend = ((span["max"] - span["min"] + 1) >= HISTORY_FOR_TREND).to_numpy() & _trend_identified(history, courses, middle)
     moy = history["month"].to_numpy() % 12
     by_moy = pd.Series(history["y"].to_numpy()).groupby(moy).sum()
     zero_months = by_moy.index[by_moy <= 0].to_numpy()
@@ -471,12 +495,14 @@ def forecast(
 
 
 def _typical_band(paths: np.ndarray) -> np.ndarray:
-    """The median relative band of the modelled cells: SIMULATIONS values with median 1 (all 1 without a model)."""
+    """The median relative band of the modelled cells whose median is :data:`BAND_MEDIAN` learners or more:
+    SIMULATIONS values with median 1 (all 1 without such a cell)."""
     if not paths.size:
         return np.ones(SIMULATIONS)
     flat = paths.reshape(-1, SIMULATIONS)
     p50 = np.median(flat, axis=1, keepdims=True)
-    relative = np.sort(flat[p50[:, 0] > 0] / p50[p50[:, 0] > 0], axis=1)
+    solid = p50[:, 0] >= BAND_MEDIAN
+    relative = np.sort(flat[solid] / p50[solid], axis=1)
     return np.median(relative, axis=0) if len(relative) else np.ones(SIMULATIONS)
 
 
@@ -492,7 +518,7 @@ def _rows(shares, demand, path_courses, months, cell_p50) -> pd.DataFrame:
     else:
         own = path_courses.get_indexer(demand["course"])
         median = np.where(own >= 0, cell_p50[np.maximum(own, 0) * len(months) + (demand["month"].to_numpy() - months[0])], 0.0)
-        scalable = median > 0
+        scalable = median >= BAND_MEDIAN
         demanded = demand.assign(
             path=np.where(scalable, demand["course"].to_numpy(object), TYPICAL),
             weight=demand["learners"].to_numpy(float) / np.where(scalable, median, 1.0),
