@@ -6,8 +6,9 @@
 shares a process with the tables the command read and wrote before it, and the memory of each step
 goes back to the system when its worker ends (a Python process keeps much of what it frees).
 
-Workers are forked from a server process started once per command (``forkserver``): they start
-with the engine already imported, carry none of the parent's memory, and are not killed by a
+Workers are forked from a server process started once per command (``forkserver``; Windows has
+no fork, so there they are spawned and import the engine themselves): they start with the engine
+already imported, carry none of the parent's memory, and are not killed by a
 signal sent to the parent alone, so :func:`worker_pool` ends them itself when the command stops
 (SIGTERM, Ctrl-C, a failure). Each runs :func:`ilt_xl.atomic_write.install_signal_cleanup`, so a
 worker ended while writing removes its temporary file.
@@ -41,6 +42,10 @@ class WorkerLost(Exception):
 
 
 def _context(preload: tuple[str, ...] = ()):
+    """Forkserver where the platform has it (Linux, macOS); Windows has only ``spawn``, whose workers
+    import what they need themselves (slower to start, the same results)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD + list(preload))
     return context

@@ -128,6 +128,18 @@ def test_exceptions_come_back_from_a_worker_as_they_were_raised(tmp_path):
         workers.run_isolated(Path.read_bytes, tmp_path / "missing")
 
 
+def test_workers_are_spawned_where_there_is_no_forkserver(tmp_path, monkeypatch):
+    """Windows has only ``spawn``: the same results and the same exceptions come back."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert workers._context().get_start_method() == "spawn"
+    (tmp_path / "a").write_bytes(b"bytes")
+    assert workers.run_isolated(Path.read_bytes, tmp_path / "a") == b"bytes"
+    with pytest.raises(FileNotFoundError):
+        workers.run_isolated(Path.read_bytes, tmp_path / "missing")
+
+
 def test_a_worker_that_dies_is_reported_not_waited_for():
     with pytest.raises(workers.WorkerLost, match="ended without a result"):
         workers.run_isolated(os.abort)
