@@ -45,6 +45,15 @@ def value(formula: str, **cells) -> object:
     return values({**cells, "Z1": formula})["Z1"]
 
 
+def assert_value(formula: str, expected) -> None:
+    """``formula`` gives ``expected``: a float to 1e-12 relative (the conformance harness's 1e-9 is
+    for whole workbooks), anything else (text, an error code, a bool) exactly."""
+    import pytest
+
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
 def _plain(grid, i, j):
     """Block.value of a cell, with an error as its code text (None outside the grid)."""
     from ilt_xl.engine.values import ERR

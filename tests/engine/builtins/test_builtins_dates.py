@@ -1,7 +1,7 @@
 """Date built-ins in the 1900 date system, phantom 29 February 1900 included (Excel's values)."""
 import pytest
 
-from formula_values import value
+from formula_values import assert_value, value
 
 
 @pytest.mark.parametrize("formula, expected", [
@@ -51,8 +51,7 @@ def test_dates(formula, expected):
     ("=YEARFRAC(1,200,TRUE)", "#VALUE!"),
 ])
 def test_yearfrac(formula, expected):
-    got = value(formula)
-    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+    assert_value(formula, expected)
 
 
 def test_today_and_now_are_the_runs_date():

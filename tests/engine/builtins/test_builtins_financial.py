@@ -2,7 +2,7 @@
 fractional periods worked out by hand."""
 import pytest
 
-from formula_values import value
+from formula_values import assert_value, value
 
 
 @pytest.mark.parametrize("formula, expected", [
@@ -70,5 +70,4 @@ def test_xirr_with_a_negative_rate_still_finds_it():
     ('=PPMT("x",1,2,1000)', "#VALUE!"),
 ])
 def test_ppmt_is_exact_where_payment_and_interest_nearly_cancel(formula, expected):
-    got = value(formula)
-    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+    assert_value(formula, expected)
