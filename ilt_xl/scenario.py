@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ilt_xl.atomic_write import staging_folder
 
 ACTIVE = ("Planned", "Confirmed")
 
@@ -169,7 +170,7 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
     for several scenarios."""
     from ilt_xl.engine.recalc import recalculate
 
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    with staging_folder(target) as tmp:
         staged = Path(tmp) / target.name
         _write_changes(source, staged, scenario, planner)
         # The changed tables and the package are let go by now: the recalculation has the memory.
