@@ -62,7 +62,7 @@ def atomic_target(target: str | Path) -> Iterator[Path]:
     :class:`NotRegularFile`) when the target or its folder cannot take it."""
     final = real_target(target)
     remove_stale_temporaries(final)
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    fd, name = _made_beside(final, tempfile.mkstemp)
     temp = Path(name)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)      # ours until closed: not a leftover
@@ -74,6 +74,15 @@ def atomic_target(target: str | Path) -> Iterator[Path]:
         raise
     finally:
         os.close(fd)
+
+
+def _made_beside(target: Path, make):
+    """``make`` (mkstemp or mkdtemp) of a hidden ``.NAME.XXXX.tmp`` beside ``target``; an ``OSError`` names
+    the folder that cannot take it (a missing or read-only folder), never the temporary name."""
+    try:
+        return make(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
 
 
 def remove_stale_temporaries(target: Path) -> list[Path]:
@@ -113,7 +122,7 @@ def staging_folder(target: str | Path) -> Iterator[Path]:
     is killed (:func:`remove_stale_temporaries`) and never while it works."""
     target = Path(target)
     remove_stale_temporaries(target)
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    folder = Path(_made_beside(target, tempfile.mkdtemp))
     fd = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -203,15 +203,18 @@ def stage_valid(source: Path, folder: Path, scenarios: list[Scenario], fx_given:
     return stage(source, folder, scenarios, planner)
 
 
-def recalculate_staged(staged: Path, target: Path, today: dt.date | None) -> tuple[object, pd.DataFrame]:
-    """Recalculate the ``staged`` copy into ``target``: (the engine's report, :func:`figures` of ``target``)."""
+def recalculate_staged(staged: Path, target: Path, today: dt.date | None, source: Path) -> tuple[object, pd.DataFrame]:
+    """Recalculate the ``staged`` copy of ``source`` into ``target``: (the engine's report, :func:`figures`
+    of ``target``)."""
     from ilt_xl.engine.recalc import recalculate
     from ilt_xl.workers import run, worth_isolating
+    from ilt_xl.xlsx.errors import named_as
 
     # The figures read the recalculated copy as a planner: in a worker of their own too, so that
     # neither the engine's model nor the tables read stay in memory beside the other.
     isolated = worth_isolating(staged)
-    report = run(recalculate, staged, target, today=today, isolated=isolated)
+    with named_as(source, staged):
+        report = run(recalculate, staged, target, today=today, isolated=isolated)
     return report, run(figures, target, isolated=isolated)
 
 

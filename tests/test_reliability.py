@@ -573,3 +573,25 @@ def test_every_problem_line_spells_invisible_characters():
     line = p.line()
     assert "S00001\\xa0 (frozen)" in line and "0.00\\tnow\\ninstead" in line
     assert "\n" not in line and "\u00a0" not in line
+
+
+@pytest.mark.parametrize("command", ["apply", "scenario", "refresh"])
+def test_a_defect_found_when_recalculating_a_staged_copy_names_the_input(planner, tmp_path, command):
+    """apply, scenario and refresh recalculate a copy they staged in a hidden folder: a defect the engine
+    finds there (a shared formula whose master cell is gone) names the user's file, not the copy."""
+    from corpus_cases import edit_parts, sub
+    source = edit_parts(tmp_path / "plan.xlsx", planner, {"xl/worksheets/sheet1.xml": sub(
+        rb"</sheetData>", b'<row r="30"><c r="H30"><f t="shared" si="9"/><v>1</v></c></row></sheetData>')})
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {"apply": ["-o", out / "plan.xlsx"], "refresh": ["-o", out / "plan.xlsx"],
+            "scenario": ["--out", out, "--room-rate", "+5%"]}[command]
+    code, said = invoke(command, source, *args, "--today", TODAY)
+    assert code == 2, said
+    assert f"Cannot use {source}:" in said and "master cell" in said and ".tmp" not in said
+    assert list(out.iterdir()) == []
+
+
+def test_an_output_folder_that_does_not_exist_is_named_not_a_temporary_file(planner, tmp_path):
+    code, said = invoke("refresh", planner, "-o", tmp_path / "missing" / "plan.xlsx", "--today", TODAY)
+    assert code == 3 and "missing" in said and ".tmp" not in said, said

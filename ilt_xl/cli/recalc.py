@@ -544,11 +544,11 @@ def _write_scenarios(path: Path, out_dir: Path, staged: list[Path], changes: lis
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
     phase("Baseline")
-    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day)
+    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day, path)
     written.append(baseline_path)
     for change, target, copy in zip(changes, targets, staged[1:]):
         phase(f"What-if {change.name}")
-        report, what_if = sc.recalculate_staged(copy, target, day)
+        report, what_if = sc.recalculate_staged(copy, target, day, path)
         written.append(target)
         comparison = sc.compare(baseline, what_if, change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ilt_xl.atomic_write import staging_folder
+from ilt_xl.xlsx.errors import named_as
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook.headless import PlannerHasErrors, write_rows
 from ilt_xl.workbook.package_editor import PackageEditor
@@ -84,7 +85,8 @@ def apply_file(source: str | Path, target: str | Path, today: dt.date | None = N
     with staging_folder(target) as tmp:
         staged = Path(tmp) / target.name
         editor.save(staged)
-        recalculate(staged, target, today=today)
+        with named_as(source, staged):
+            recalculate(staged, target, today=today)
     registered = pd.to_numeric(tables["Enrolments"]["Registered"], errors="coerce").sum()
     registered_after = pd.to_numeric(done.enrolments["Registered"], errors="coerce").sum()
     return ApplyRun(done.applied, done.skipped, float(registered), float(registered_after), found, done.proposals)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from ilt_xl.atomic_write import staging_folder
+from ilt_xl.xlsx.errors import named_as
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.headless import PlannerHasErrors, write_rows
 
@@ -66,8 +67,9 @@ def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = N
         written, problems = run(_write_macros, source, staged, isolated=isolated, phase=phase)
         # Each step in a worker process of its own: the planner and the rows are gone (memory
         # returned to the system) when the recalculation starts, and its model goes when it ends.
-        report = run(recalculate, staged, target, today=today, isolated=isolated,
-                     phase=lambda name: phase(f"Recalculating: {name.lower()}"))
+        with named_as(source, staged):
+            report = run(recalculate, staged, target, today=today, isolated=isolated,
+                         phase=lambda name: phase(f"Recalculating: {name.lower()}"))
     report.source = str(source)
     return RefreshRun(written, report, problems)
 
