@@ -71,23 +71,17 @@ class ValueTyper:
         types = np.asarray(types, dtype="S9") if n else np.zeros(0, "S9")
         raw = np.asarray(raw, dtype=object)
         kind, num, code = np.zeros(n, np.int8), np.zeros(n, np.float64), np.full(n, -1, np.int32)
-        is_num = (types == b"") | (types == b"n")
-        if is_num.any():
-            idx = np.flatnonzero(is_num)
-            try:
-                num[idx] = raw[idx].astype("S32").astype(np.float64)
-                kind[idx] = NUM
-            except ValueError as exc:
-                self._problem = self._problem or WorkbookError(
-                    self.path, f"sheet {self.sheet}: a number cell holds a non-number ({exc})")
-        is_s = types == b"s"
-        if is_s.any():
-            idx = np.flatnonzero(is_s)
-            try:
-                num[idx] = raw[idx].astype("S12").astype(np.int64)
-                kind[idx] = SHARED_STRING
-            except ValueError as exc:
-                self._problem = self._problem or exc
+        is_num, is_s = (types == b"") | (types == b"n"), types == b"s"
+        # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
+        for which, typed, width, dtype in ((is_num, NUM, "S32", np.float64), (is_s, SHARED_STRING, "S12", np.int64)):
+            if which.any():
+                idx = np.flatnonzero(which)
+                try:
+                    num[idx] = raw[idx].astype(width).astype(dtype)
+                    kind[idx] = typed
+                except ValueError as exc:
+                    self._problem = self._problem or (exc if typed == SHARED_STRING else WorkbookError(
+                        self.path, f"sheet {self.sheet}: a number cell holds a non-number ({exc})"))
         is_text = (types == b"inlineStr") | (types == b"str")
         if is_text.any():
             idx = np.flatnonzero(is_text)
