@@ -19,8 +19,26 @@ import numpy as np
 import pandas as pd
 
 CHUNK = 10_000       # formula cells per chunk: write-back's segment
-PLAIN_BYTES = 48 << 20   # a column's bytes held as they are; chunks beyond are deflated
+# bytes held as they are, over every column of every sheet of a workbook (a PlainBudget); chunks
+# beyond are deflated. The 20,000-session example's pieces (about 72 MB) all stay plain.
+PLAIN_BYTES = 96 << 20
 _NUL = b"\x00"
+
+
+class PlainBudget:
+    """How many more bytes of pieces may be held plain; shared by the columns of every sheet of a
+    workbook (:func:`~ilt_xl.engine.sheet_scan.scan_sheet_xml`), so that a large workbook holds
+    :data:`PLAIN_BYTES` plain in all, not that much per column of each sheet."""
+
+    def __init__(self) -> None:
+        self.left = PLAIN_BYTES
+
+    def take(self, size: int) -> bool:
+        """Whether ``size`` more bytes may stay plain (and if so, they are counted)."""
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
 
 
 class NulInXml(ValueError):
@@ -30,22 +48,20 @@ class NulInXml(ValueError):
 class ByteColumn:
     """Many short byte strings (one per formula cell, none holding NUL) as NUL-joined chunks.
 
-    Past :data:`PLAIN_BYTES` a column's chunks are kept deflated (zlib level 1, a sixth of the
-    size of sheet XML): a 200,000-session planner's text between formula cells is hundreds of
-    megabytes, while a column of a 20,000-session one stays plain and costs no time."""
+    Once its :class:`PlainBudget` is spent, chunks are kept deflated (zlib level 1, a sixth of
+    the size of sheet XML): a 200,000-session planner's text between formula cells is hundreds of
+    megabytes, while a 20,000-session one's pieces stay plain and cost no time."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: PlainBudget | None = None) -> None:
         self.chunks: list[bytes] = []
         self.packed: list[bool] = []
-        self.plain = 0          # bytes held plain
+        self.budget = budget if budget is not None else PlainBudget()
 
     def append_chunk(self, items: list[bytes]) -> None:
         chunk = _NUL.join(items)
         if chunk.count(_NUL) != len(items) - 1:
             raise NulInXml("the sheet's XML holds a NUL character")
-        pack = self.plain + len(chunk) > PLAIN_BYTES
-        if not pack:
-            self.plain += len(chunk)
+        pack = not self.budget.take(len(chunk))
         self.chunks.append(zlib.compress(chunk, 1) if pack else chunk)
         self.packed.append(pack)
 
@@ -91,17 +107,24 @@ class CellPieces:
     """The part's text around and of its formula cells. Cell ``i`` is, in the part,
     ``before[i] <c r="refs[i]" attrs[i]> f_elements[i] <v>values[i]</v></c>``; ``tail`` follows
     the last one. ``no_value`` marks the cells without a cached ``<v>`` (``<v/>`` or none at all),
-    whose ``values`` item is empty. Chunk ``k`` of every column holds the same cells."""
+    whose ``values`` item is empty. Chunk ``k`` of every column holds the same cells. The byte
+    columns share ``budget`` (by default one of their own)."""
 
-    before: ByteColumn = field(default_factory=ByteColumn)
-    refs: ByteColumn = field(default_factory=ByteColumn)
-    values: ByteColumn = field(default_factory=ByteColumn)
+    budget: PlainBudget | None = field(default=None, repr=False)
+    before: ByteColumn = field(init=False)
+    refs: ByteColumn = field(init=False)
+    values: ByteColumn = field(init=False)
     attrs: Codes = field(default_factory=Codes)
     f_elements: Codes = field(default_factory=Codes)
     tail: bytes = b""
     no_value: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # cells per chunk
     _no_value: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        budget = self.budget if self.budget is not None else PlainBudget()
+        self.before, self.refs, self.values = ByteColumn(budget), ByteColumn(budget), ByteColumn(budget)
+        self.budget = None      # the columns hold it
 
     def add(self, before: list[bytes], refs: list[bytes], attrs: list[bytes], f_elements: list[bytes],
             values: list[bytes | None]) -> None:
@@ -132,9 +155,9 @@ class CellPieces:
         return self
 
     @classmethod
-    def from_split(cls, parts: list[bytes], fields: int = 5) -> CellPieces:
+    def from_split(cls, parts: list[bytes], fields: int = 5, budget: PlainBudget | None = None) -> CellPieces:
         """From a whole ``FORMULA_CELL.split`` (or a tolerant cut laid out alike)."""
-        pieces = cls()
+        pieces = cls(budget)
         pieces.add([parts[0], *parts[fields:-1:fields]], parts[1::fields], parts[2::fields], parts[3::fields],
                    parts[4::fields])
         return pieces.finish(parts[-1])
@@ -150,7 +173,7 @@ class CellPieces:
     @property
     def head(self) -> bytes:
         """The text before the first formula cell."""
-        return self.before.chunks[0].split(_NUL, 1)[0] if self.before.chunks else self.tail
+        return self.before._bytes(0).split(_NUL, 1)[0] if self.before.chunks else self.tail
 
     def without_formula_cells(self, marker: bytes = b"") -> bytes:
         """The part with every formula cell (and its cached value) cut out, ``marker`` in its place."""

@@ -142,8 +142,10 @@ def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     """Elementwise Excel comparison: (sign array -1/0/1, both-broadcast shape).
 
     Types order numbers < text < booleans; an empty cell takes the other side's type
-    (0, "" or FALSE); text compares case-insensitively.
+    (0, "" or FALSE); text compares case-insensitively, each distinct text lowered once.
     """
+    if b.shape == (1, 1) and b.kind[0, 0] == STR:
+        return _compare_with_text(a, b.obj[0, 0].lower()), a.shape
     ka, kb = np.broadcast_arrays(a.kind, b.kind)
     na, nb = np.broadcast_arrays(a.num, b.num)
     cls_a = np.select([ka == STR, ka == BOOL], [1, 2], 0)
@@ -155,29 +157,36 @@ def compare_blocks(a: Block, b: Block) -> tuple[np.ndarray, np.ndarray] :
     numeric = same & (cls_a != 1)
     sign[numeric] = np.sign(na[numeric] - nb[numeric]).astype(np.int64)
     text = same & (cls_a == 1)
-    if text.any() and b.shape == (1, 1) and kb.flat[0] == STR and a.shape == ka.shape:
-        # the common case: a column of texts against one text; compare each distinct text once
-        y = b.obj[0, 0].lower()
-        texts = text & (ka == STR)
+    if text.any():      # text with text, or an empty cell with text (as ""): each pair compared in C
+        x, y = _lowered(a, ka, text), _lowered(b, kb, text)
+        sign[text] = (x > y).astype(np.int64) - (x < y)
+    return sign, ka.shape
+
+
+def _lowered(v: Block, kinds: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The texts of ``v`` (broadcast as ``kinds``) at ``where`` in lower case, "" for its empty cells."""
+    out = np.full(int(where.sum()), "", dtype=object)
+    texts = kinds[where] == STR
+    if texts.any():
+        objs = np.broadcast_to(v.obj, kinds.shape)[where]
+        out[texts] = map_unique(objs[texts], str.lower)
+    return out
+
+
+def _compare_with_text(a: Block, y: str) -> np.ndarray:
+    """:func:`compare_blocks` of ``a`` against one text ``y`` (lower case): the common case of a
+    column compared with a constant (``[@Status]="Cancelled"``, ``[@Id]=""``)."""
+    k = a.kind
+    sign = np.where(k == BOOL, 1, -1).astype(np.int64)      # numbers (and errors) < text < booleans
+    sign[k == EMPTY] = -1 if y else 0                         # an empty cell compares as ""
+    texts = k == STR
+    if texts.any():
+        objs = a.obj[texts]
         if y == "":         # ``[@Id]=""`` in every calculated column: any text but "" is greater
-            cmp = np.zeros(ka.shape, np.int64)
-            cmp[texts] = a.obj[texts] != ""
+            sign[texts] = objs != ""
         else:
-            def order(u) -> int:
-                if u is None:
-                    return 0
+            def order(u: str) -> int:
                 x = u.lower()
                 return (x > y) - (x < y)
-            cmp = map_unique(np.where(texts, a.obj, None), order, dtype=np.int64).reshape(ka.shape)
-        empty_vs_text = text & (ka == EMPTY)
-        sign[text] = cmp[text]
-        sign[empty_vs_text] = -1 if y else 0
-        return sign, ka.shape
-    if text.any():
-        oa = np.broadcast_to(a.obj if a.obj is not None else np.empty(a.shape, object), ka.shape)
-        ob = np.broadcast_to(b.obj if b.obj is not None else np.empty(b.shape, object), kb.shape)
-        for idx in zip(*np.nonzero(text)):
-            x = oa[idx].lower() if ka[idx] == STR else ""
-            y = ob[idx].lower() if kb[idx] == STR else ""
-            sign[idx] = (x > y) - (x < y)
-    return sign, ka.shape
+            sign[texts] = map_unique(objs, order, dtype=np.int64)
+    return sign

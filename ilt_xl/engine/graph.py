@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.a1_shift import has_relative_rows, row_shape
+from ilt_xl.engine.coded import as_object_array
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 
@@ -47,9 +48,7 @@ def build_runs(model: WorkbookModel) -> list[Run]:
             continue
         order = _column_major(f.rows, f.cols)
         rows, cols = f.rows[order], f.cols[order]
-        texts = np.empty(n, dtype=object)
-        texts[:] = f.texts
-        texts = texts[order]
+        texts = as_object_array(f.texts)[order]
         # Pieces: equal texts on consecutive rows of a column. Comparing neighbours is cheap
         # (calculated columns repeat one string object); hashing every cell's text is not.
         piece = np.ones(n, bool)

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ilt_xl.engine.cell_pieces import CellPieces, NulInXml
+from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
+from ilt_xl.engine.coded import CodedValues
 from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, skeleton_damage, text_doubt
+from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.package import NS_MAIN
@@ -63,11 +65,6 @@ def encode_xstring(text: str) -> str:
     return _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
-def decode_xstrings(texts: list[str]) -> list[str]:
-    """:func:`decode_xstring` of many texts, with one look for an escape in all of them."""
-    return [decode_xstring(t) for t in texts] if "_x" in "\x00".join(texts) else texts
-
-
 class SheetNotWellFormed(WorkbookError):
     """A worksheet part that is not well-formed XML; ``damage`` is the parser's complaint."""
 
@@ -82,28 +79,21 @@ def unescape(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
-def unescape_all(items: list[bytes]) -> list[str]:
-    """:func:`unescape` of many byte strings with one decode (texts hold no NUL in XML)."""
-    if not items:
-        return []
-    joined = b"\x00".join(items).decode("utf-8")
-    texts = joined.split("\x00")
-    return [html.unescape(t) if "&" in t else t for t in texts] if "&" in joined else texts
-
-
 @dataclass
 class ScannedCells:
     """Cells of one worksheet part as arrays: value cells and formula cells (rows/cols 1-based)."""
 
     v_rows: np.ndarray
     v_cols: np.ndarray
-    v_types: Sequence[bytes]      # per value cell: the t attribute (b"" when absent)
-    v_raw: Sequence[bytes]        # per value cell: the <v> text, or the inline string
+    v_values: TypedValues         # the value cells typed (their shared strings still indexes)
     f_rows: np.ndarray
     f_cols: np.ndarray
-    f_attrs: list[dict]           # per formula cell: t/ref/si of <f>
-    f_texts: list[str]            # per formula cell: the formula text ("" for shared dependents)
-    f_array_refs: list[str | None]  # per formula cell: the ref of an array formula, else None
+    # per formula cell, coded by the distinct <f> element it holds (a calculated column repeats one
+    # element on every row), so what depends on the element is worked out once per element; the
+    # three share their codes
+    f_attrs: CodedValues          # per formula cell: t/ref/si of <f>
+    f_texts: CodedValues          # per formula cell: the formula text ("" for shared dependents)
+    f_array_refs: CodedValues     # per formula cell: the ref of an array formula, else None
     f_shared: np.ndarray          # per formula cell: part of a shared formula (bool)
     # the part cut around its formula cells (FORMULA_CELL, or its tolerant twin cut_formula_cells),
     # whose formula cells are exactly those above; None when the part still has to be cut for write-back
@@ -116,10 +106,6 @@ class ScannedCells:
     # leaves them in the pieces (read only for the cells the engine keeps: see
     # workbook_model.load_cached_values), the careful path lists them with the value cells
     cached_in_values: bool = True
-    # per formula cell, which distinct <f> element it holds (f_attrs[i] is distinct[codes[i]]), so
-    # that what depends on the attributes only is worked out once per distinct element; None when
-    # every cell has attributes of its own (the careful path)
-    f_codes: tuple[np.ndarray, list[dict]] | None = None
 
     @property
     def hidden_rows(self) -> np.ndarray:
@@ -133,13 +119,14 @@ class ScannedCells:
         return m.group(1) if m else None
 
 
-def _formula_kinds(distinct: list[dict], codes: np.ndarray) -> tuple[list[str | None], np.ndarray]:
-    """Per formula cell (its ``<f>`` attributes being ``distinct[codes[i]]``): the ref of an array
-    formula (else None) and whether it is shared, worked out once per distinct attribute set."""
-    refs = np.empty(len(distinct), dtype=object)
-    refs[:] = [fa.get("ref") if fa.get("t") == "array" else None for fa in distinct]
-    shared = np.array([fa.get("t") == "shared" for fa in distinct], dtype=bool)
-    return refs[codes].tolist(), shared[codes]
+def _formula_kinds(attrs: CodedValues) -> tuple[CodedValues, np.ndarray]:
+    """Per formula cell: the ref of an array formula (else None) and whether it is shared, worked
+    out once per distinct attribute set."""
+    refs = [fa.get("ref") if fa.get("t") == "array" else None for fa in attrs.distinct]
+    shared = np.array([fa.get("t") == "shared" for fa in attrs.distinct], dtype=bool)
+    if not any(refs):       # no array formula (as usual): one code for every cell, no array of them
+        return CodedValues(np.broadcast_to(np.int32(0), len(attrs)), [None]), shared[attrs.codes]
+    return CodedValues(attrs.codes, refs), shared[attrs.codes]
 
 
 def cell_refs(refs) -> tuple[np.ndarray, np.ndarray]:
@@ -240,11 +227,12 @@ def _spans(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
     yield carry
 
 
-def _split_formula_cells(data: bytes | Iterable[bytes]) -> tuple[CellPieces, np.ndarray, np.ndarray, bool]:
+def _split_formula_cells(data: bytes | Iterable[bytes], budget: PlainBudget | None = None,
+                         ) -> tuple[CellPieces, np.ndarray, np.ndarray, bool]:
     """``FORMULA_CELL.split(data)``, a span of rows at a time, as :class:`CellPieces` (column by
     column, never a list of every cell's pieces), the rows and columns of the formula cells, and
     whether the part's bytes leave a doubt on its texts (:func:`~ilt_xl.engine.scan_check.text_doubt`)."""
-    pieces = CellPieces()
+    pieces = CellPieces(budget)
     pending: list[bytes] = []       # the text before a formula cell may cross spans
     rows, cols = [], []
     whole = isinstance(data, (bytes, bytearray, memoryview))
@@ -290,7 +278,8 @@ def _cells_accounted(skeleton: bytes) -> bool:
 
 
 def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
-                   chunks_again: Callable[[], Iterable[bytes]] | None = None) -> ScannedCells:
+                   chunks_again: Callable[[], Iterable[bytes]] | None = None,
+                   budget: PlainBudget | None = None) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
@@ -304,12 +293,13 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     A part that is not well-formed XML is refused (:class:`SheetNotWellFormed`), checked as
     :mod:`ilt_xl.engine.scan_check` says: the cells cut out by pattern through their free texts
     and distinct attributes, what is left by expat; a part those checks leave in doubt is parsed
-    by expat whole, from ``chunks_again`` (the part's chunks again) when given."""
+    by expat whole, from ``chunks_again`` (the part's chunks again) when given. The pieces kept
+    for write-back are held plain within ``budget`` (shared by the workbook's sheets), deflated beyond."""
     def careful() -> ScannedCells:
-        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet)
+        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet, budget)
 
     try:
-        pieces, f_rows, f_cols, doubt = _split_formula_cells(data)
+        pieces, f_rows, f_cols, doubt = _split_formula_cells(data, budget)
     except NulInXml:        # not XML: the careful path says where
         return careful()
     if len(pieces):
@@ -327,17 +317,20 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     end = len(rest) if end < start else end
     # The value cells, a few thousand rows at a time (views, not copies, of the text around the
     # formula cells): a 200,000-row sheet's cells cut all at once took 700 MB.
-    skeletons, refs, types, raws, attributes = [], [], [], [], {}
+    # Each span's cells are typed at once (value_cells), so no bytes object per cell outlives its span.
+    skeletons, refs, attributes = [], [], {}
+    typer = ValueTyper(path, sheet)
     for a, b in _row_spans(rest, start, end):
         cut = _VALUE_CELL.split(memoryview(rest)[a:b])    # text between, then per cell: r, attributes, <v>, inline
         skeletons.append(_marked(cut[0::5]))
-        refs.append(cell_refs(cut[1::5]))
+        refs.append(tuple(r.astype(np.int32) for r in cell_refs(cut[1::5])))
         span_types, distinct = _types_and_distinct(cut[2::5])
-        types.append(span_types)
         attributes.update(dict.fromkeys(distinct))
         raw = np.empty(len(cut) // 5, dtype=object)
         raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
-        raws.append(raw)
+        del cut
+        typer.add(span_types, raw)
+        del raw, span_types
     skeleton = b"".join(skeletons)
     if not _cells_accounted(skeleton):
         return careful()
@@ -351,22 +344,19 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
         if damage:
             raise SheetNotWellFormed(path, sheet, damage)
     v_rows, v_cols = (np.concatenate([r[k] for r in refs]) for k in (0, 1))
-    v_types, v_raw = np.concatenate(types), np.concatenate(raws)
+    del refs
     codes, f_attrs, f_texts = _formula_fields(pieces)
-    fa = np.empty(len(f_attrs), dtype=object)
-    fa[:] = f_attrs
-    ft = np.asarray(f_texts, dtype=object)
-    f_array_refs, f_shared = _formula_kinds(f_attrs, codes)
+    attrs = CodedValues(codes, f_attrs)
+    f_array_refs, f_shared = _formula_kinds(attrs)
     return ScannedCells(
-        v_rows=v_rows, v_cols=v_cols, v_types=v_types, v_raw=v_raw,
+        v_rows=v_rows, v_cols=v_cols, v_values=typer.finish(),
         f_rows=f_rows, f_cols=f_cols,
-        f_attrs=fa[codes].tolist(), f_texts=ft[codes].tolist(),
+        f_attrs=attrs, f_texts=CodedValues(codes, f_texts),
         f_array_refs=f_array_refs, f_shared=f_shared, pieces=pieces, around_cells=around, cached_in_values=False,
-        f_codes=(codes, f_attrs),
     )
 
 
-def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
+def _scan_sheet_xml_slow(data: bytes, path, sheet: str, budget: PlainBudget | None = None) -> ScannedCells:
     """ElementTree path for sheets the fast scanner cannot account for (rich text, cells without r...)."""
     import defusedxml.ElementTree as safe_et
     try:
@@ -408,12 +398,12 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str) -> ScannedCells:
     cut = None
     if fr:
         try:
-            cut = cut_formula_cells(data)
+            cut = cut_formula_cells(data, budget)
         except ValueError:
             pass            # write-back names the problem if it ever comes to writing this part
-    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), vt, vraw,
-                        np.array(fr, np.int64), np.array(fc, np.int64), fa, ft,
-                        *_formula_kinds(fa, np.arange(len(fa))), pieces=cut.cells if cut else None, cut=cut,
+    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), type_values(vt, vraw, path, sheet),
+                        np.array(fr, np.int64), np.array(fc, np.int64), CodedValues.of(fa), CodedValues.of(ft),
+                        *_formula_kinds(CodedValues.of(fa)), pieces=cut.cells if cut else None, cut=cut,
                         around_cells=data)
 
 
@@ -444,7 +434,7 @@ _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-def cut_formula_cells(data: bytes) -> Cut:
+def cut_formula_cells(data: bytes, budget: PlainBudget | None = None) -> Cut:
     """:class:`Cut` of a worksheet part; ``ValueError`` when a formula cell has no reference."""
     root = _ROOT.search(data)
     prefix = root.group(1) + b":" if root and root.group(1) else b""
@@ -470,4 +460,4 @@ def cut_formula_cells(data: bytes) -> Cut:
         opens.append(b"<" + prefix + b'c r="')
         last = m.end()
     pieces.append(data[last:])
-    return Cut(CellPieces.from_split(pieces), opens, prefix)
+    return Cut(CellPieces.from_split(pieces, budget=budget), opens, prefix)

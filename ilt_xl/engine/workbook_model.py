@@ -8,16 +8,16 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from ilt_xl.engine.cell_pieces import CellPieces
-from ilt_xl.engine.sheet_scan import (Cut, ScannedCells, SheetNotWellFormed, cached_values, decode_xstrings, scan_sheet_xml,
-                                      string_item_text,
-                                      unescape, unescape_all)
-from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
+from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
+from ilt_xl.engine.coded import CodedValues
+from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
+from ilt_xl.engine.value_cells import place_values, type_values
+from ilt_xl.engine.values import Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
@@ -57,8 +57,9 @@ class FormulaCells:
 
     rows: np.ndarray
     cols: np.ndarray
-    texts: list[str]              # formula text without '=' (shared formulas expanded)
-    array_refs: list[str | None]  # the ref of an array formula (t="array"), else None
+    # per cell (a list, or coded: a calculated column repeats its text on every row)
+    texts: Sequence[str]          # formula text without '=' (shared formulas expanded)
+    array_refs: Sequence[str | None]  # the ref of an array formula (t="array"), else None
     shared: np.ndarray            # True for cells written as part of a shared formula (bool)
     # per cell: True when the engine could not evaluate it and it keeps the value Excel cached
     kept: np.ndarray | None = None
@@ -124,13 +125,13 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     The grid is dense from A1 to the last cell, so a sheet (array areas included) spanning more
     than :data:`~ilt_xl.xlsx.values.MAX_CELLS` is refused before anything is allocated."""
     arrays, shared = cells.f_array_refs, cells.f_shared
-    areas = _array_areas(arrays, path, sheet)
+    areas = _array_areas(arrays.used(), path, sheet)
     all_rows = np.concatenate([cells.v_rows, cells.f_rows, [a[2] for a in areas]]).astype(np.int64)
     all_cols = np.concatenate([cells.v_cols, cells.f_cols, [a[3] for a in areas]]).astype(np.int64)
     shape = (int(all_rows.max()), int(all_cols.max())) if len(all_rows) else (0, 0)
     check_extent(shape, path, sheet)
     grid = Block(np.zeros(shape, np.int8), np.zeros(shape, np.float64), np.empty(shape, dtype=object))
-    put_values(grid, cells.v_rows, cells.v_cols, cells.v_types, cells.v_raw, sst, path, sheet)
+    place_values(grid, cells.v_rows, cells.v_cols, cells.v_values, sst, path, sheet)
     # formulas: expand shared formulas into each cell
     texts = cells.f_texts
     if shared.any():
@@ -138,33 +139,35 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     return grid, FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
 
 
-def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
+def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
     """The formula text of every formula cell, a shared formula's dependents given their master's
     text moved by their offset. A master without A1 references (a table's calculated column of
-    structured references) means the same text in every cell: its dependents share the master's
-    string object, so 5 million cells of a 200,000-row table hold 27 texts, not 5 million copies."""
+    structured references) means the same text in every cell: its dependents get the master's
+    code, so 5 million cells of a 200,000-row table hold 27 texts, not 5 million copies."""
     from ilt_xl.engine.a1_shift import shift_formula
-    texts = np.empty(len(cells.f_texts), dtype=object)
-    texts[:] = cells.f_texts
+    codes, elements = cells.f_texts.codes, cells.f_texts.distinct     # codes shared with f_attrs
+    attrs = cells.f_attrs.distinct
     shared = np.asarray(cells.f_shared, dtype=bool)
+    has_text = np.array([t != "" for t in elements], dtype=bool)
     masters = {}
-    for j in np.flatnonzero(shared & (texts != "")).tolist():
-        text = texts[j]
+    for j in np.flatnonzero(shared & has_text[codes]).tolist():
+        code = int(codes[j])
+        text = elements[code]
         moves = shift_formula(text, 1, 1) != text
-        masters[cells.f_attrs[j].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), text, moves)
-    dependents = np.flatnonzero(shared & (texts == ""))
+        masters[attrs[code].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), code, moves)
+    dependents = np.flatnonzero(shared & ~has_text[codes])
     # group the dependents by si, read once per distinct <f> element (the scan shares them): a
     # counting sort of small group numbers, not a sort of 5 million si texts
-    codes, distinct = cells.f_codes or (np.arange(len(cells.f_attrs)), cells.f_attrs)
     group_of: dict[str, int] = {}
-    group_of_code = np.array([group_of.setdefault(a.get("si", ""), len(group_of)) for a in distinct], np.int64)
+    group_of_code = np.array([group_of.setdefault(a.get("si", ""), len(group_of)) for a in attrs], np.int64)
     sis = list(group_of)
-    cell_group = group_of_code[np.asarray(codes)[dependents]]
+    cell_group = group_of_code[codes[dependents]]
     # numpy sorts 16-bit integers by radix, stably: each group's cells stay in their order
     order = np.argsort(cell_group.astype(np.uint16) if len(sis) <= 1 << 16 else cell_group, kind="stable")
     sizes = np.bincount(cell_group, minlength=len(sis))
     ends = np.cumsum(sizes)
     starts = ends - sizes
+    texts, out = list(elements), codes.copy()
     for k in sorted(range(len(sis)), key=sis.__getitem__):
         which = dependents[order[starts[k]:ends[k]]]
         if not len(which):
@@ -174,13 +177,15 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> list[str]:
             j = int(which[0])
             raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])}: "
                                 f"shared formula si={si} has no master cell")
-        r0, c0, text, moves = masters[si]
+        r0, c0, code, moves = masters[si]
         if not moves:
-            texts[which] = text     # one string object for the whole group
+            out[which] = code       # one text for the whole group
             continue
-        texts[which] = [shift_formula(text, r - r0, c - c0)
-                        for r, c in zip(cells.f_rows[which].tolist(), cells.f_cols[which].tolist())]
-    return texts.tolist()
+        text = elements[code]
+        out[which] = np.arange(len(texts), len(texts) + len(which))
+        texts += [shift_formula(text, r - r0, c - c0)
+                  for r, c in zip(cells.f_rows[which].tolist(), cells.f_cols[which].tolist())]
+    return CodedValues(out, texts)
 
 
 def formula_positions(formulas: FormulaCells, rows: np.ndarray, col: int) -> np.ndarray:
@@ -212,62 +217,15 @@ def load_cached_values(sheet: Sheet, which: np.ndarray | None = None) -> None:
 def put_values(grid: Block, rows, cols, types, raw, sst: list[str], path, sheet: str) -> None:
     """Write cells into ``grid`` from their XML: rows/cols 1-based, their t attribute (b"" when
     absent) and raw ``<v>`` or inline text, typed as the t attribute says (vectorised by type)."""
-    kind, num, obj = grid.kind, grid.num, grid.obj
-    types = np.asarray(types, dtype="S9") if len(types) else np.zeros(0, "S9")
-    rr, cc = np.asarray(rows) - 1, np.asarray(cols) - 1
-    raw = np.asarray(raw, dtype=object)
-    is_num = (types == b"") | (types == b"n")
-    if is_num.any():
-        idx = np.flatnonzero(is_num)
-        try:
-            nums = raw[idx].astype("S32").astype(np.float64)
-        except ValueError as exc:
-            raise WorkbookError(path, f"sheet {sheet}: a number cell holds a non-number ({exc})") from exc
-        kind[rr[idx], cc[idx]] = NUM
-        num[rr[idx], cc[idx]] = nums
-    is_s = types == b"s"
-    if is_s.any():
-        idx = np.flatnonzero(is_s)
-        k = raw[idx].astype("S12").astype(np.int64)
-        if len(k) and (k.min() < 0 or k.max() >= len(sst)):
-            bad = idx[np.flatnonzero((k < 0) | (k >= len(sst)))[0]]
-            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
-                                f"shared string {raw[bad]!r} does not exist")
-        sst_arr = np.empty(len(sst), dtype=object)
-        sst_arr[:] = sst
-        kind[rr[idx], cc[idx]] = STR
-        obj[rr[idx], cc[idx]] = sst_arr[k]
-    is_text = (types == b"inlineStr") | (types == b"str")
-    if is_text.any():
-        idx = np.flatnonzero(is_text)
-        # each distinct text decoded once and held once: a table's text columns repeat a few
-        # values (courses, venues, statuses) over every row
-        codes, distinct = pd.factorize(raw[idx])
-        texts = np.empty(len(distinct), dtype=object)
-        texts[:] = decode_xstrings(unescape_all(distinct.tolist()))
-        kind[rr[idx], cc[idx]] = STR
-        obj[rr[idx], cc[idx]] = texts[codes]
-    is_bool = types == b"b"
-    if is_bool.any():
-        idx = np.flatnonzero(is_bool)
-        kind[rr[idx], cc[idx]] = BOOL
-        num[rr[idx], cc[idx]] = np.isin(np.char.strip(raw[idx].astype("S")), (b"1", b"true"))
-    # errors and ISO dates: few, one by one
-    for i in np.flatnonzero(~(is_num | is_s | is_text | is_bool)):
-        t, v, r, c = types[i], raw[i], rr[i], cc[i]
-        if t == b"e":
-            kind[r, c], obj[r, c] = ERR, ERRORS.get(unescape(v), E_VALUE)
-        elif t == b"d":
-            from ilt_xl.core.serial_dates import to_serial
-            kind[r, c], num[r, c] = NUM, to_serial(unescape(v))
+    place_values(grid, rows, cols, type_values(types, raw, path, sheet), sst, path, sheet)
 
 
 # ---- workbook-level parts -------------------------------------------------------------------------
 
-def _array_areas(arrays: list[str | None], path, sheet: str) -> list[tuple[int, int, int, int]]:
-    """The areas of the array formulas, each distinct ref parsed once (a bad ref is refused, located)."""
+def _array_areas(refs: list[str | None], path, sheet: str) -> list[tuple[int, int, int, int]]:
+    """The areas of the array formulas whose refs are ``refs`` (a bad ref is refused, located)."""
     out = []
-    for ref in set(a for a in arrays if a):
+    for ref in set(a for a in refs if a):
         try:
             out.append(parse_area(ref))
         except ValueError as exc:
@@ -323,6 +281,7 @@ def load_workbook_model(path) -> WorkbookModel:
         for info in pkg.tables:
             tables_of.setdefault(info.sheet, []).append(_table(pkg, info))
         sheets: list[Sheet] = []
+        plain = PlainBudget()       # the pieces of all sheets held plain up to it, deflated beyond
         sheets_el = root.find(f"{_M}sheets")
         for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
             name = sh_el.get("name", "")
@@ -338,7 +297,7 @@ def load_workbook_model(path) -> WorkbookModel:
                 # streamed: the part is never whole in memory (the careful path reads it again);
                 # a part that is not well-formed is refused (the scan checks it: see scan_check)
                 cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
-                                       chunks_again=lambda: pkg.zip.chunks(part))
+                                       chunks_again=lambda: pkg.zip.chunks(part), budget=plain)
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except SheetNotWellFormed as exc:
                 raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "

@@ -19,11 +19,6 @@ def _sheet_parts() -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
 
 
-def _as_tuple(cells):
-    return (cells.v_rows.tolist(), cells.v_cols.tolist(), list(cells.v_types), list(cells.v_raw), cells.f_rows.tolist(),
-            cells.f_cols.tolist(), cells.f_attrs, cells.f_texts, cells.f_array_refs, cells.f_shared, cells.pieces)
-
-
 @pytest.fixture(scope="module")
 def example_by_openpyxl():
     """Every sheet of the example as openpyxl reads it: {part: (formula cells, value cells)}."""

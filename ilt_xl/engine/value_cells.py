@@ -1,0 +1,163 @@
+"""Value cells typed as they are read, a span of rows at a time.
+
+The scanner cuts each value cell's ``t`` attribute and raw ``<v>`` (or inline) text out of the
+sheet's XML. Held as one bytes object per cell until the grid was built, the 6 million value cells
+of a 200,000-session planner's Allocation sheet took about 70 bytes each at the load's peak. Here
+each span's cells are typed at once (vectorised by type, as the grid wants them): a kind code, a
+number, and for text and errors a code into the sheet's distinct texts, which are decoded and held
+once (a table's text columns repeat a few values over every row): 13 bytes a cell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
+from ilt_xl.xlsx import WorkbookError, column_letter
+from ilt_xl.xlsx.xml_text import decode_xstring
+
+# kind of a cell that holds a shared string's index (in ``num``) until the shared strings are at hand
+SHARED_STRING = 5
+
+
+def unescape_all(items: list[bytes]) -> list[str]:
+    """XML texts (UTF-8 bytes with entities) as strings, with one decode (texts hold no NUL in XML)."""
+    import html
+    if not items:
+        return []
+    joined = b"\x00".join(items).decode("utf-8")
+    texts = joined.split("\x00")
+    return [html.unescape(t) if "&" in t else t for t in texts] if "&" in joined else texts
+
+
+def decode_xstrings(texts: list[str]) -> list[str]:
+    """:func:`~ilt_xl.xlsx.xml_text.decode_xstring` of many texts, with one look for an escape in all of them."""
+    return [decode_xstring(t) for t in texts] if "_x" in "\x00".join(texts) else texts
+
+
+@dataclass
+class TypedValues:
+    """Typed cells (parallel arrays): ``kind`` (the engine's codes, or :data:`SHARED_STRING`),
+    ``num`` (numbers, booleans as 1/0, shared-string indexes), ``code`` (into ``objects``, the
+    distinct texts and errors; -1 for none)."""
+
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    num: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    objects: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+class ValueTyper:
+    """Types value cells a batch at a time into one :class:`TypedValues`, each distinct text
+    decoded once over all batches."""
+
+    def __init__(self, path, sheet: str) -> None:
+        self.path, self.sheet = path, sheet
+        self._code_of: dict = {}       # raw text (or ("e", raw) for an error) -> code
+        self.objects: list = []
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # a cell that cannot be typed is refused when the cells are asked for (finish), so that a
+        # scan which then finds the part not well-formed says that instead
+        self._problem: Exception | None = None
+
+    def add(self, types, raw) -> None:
+        """Type cells whose t attributes (b"" when absent) and raw texts are ``types`` and ``raw``."""
+        n = len(raw)
+        types = np.asarray(types, dtype="S9") if n else np.zeros(0, "S9")
+        raw = np.asarray(raw, dtype=object)
+        kind, num, code = np.zeros(n, np.int8), np.zeros(n, np.float64), np.full(n, -1, np.int32)
+        is_num, is_s = (types == b"") | (types == b"n"), types == b"s"
+        # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
+        for which, typed, width, dtype in ((is_num, NUM, "S32", np.float64), (is_s, SHARED_STRING, "S12", np.int64)):
+            if which.any():
+                idx = np.flatnonzero(which)
+                try:
+                    num[idx] = raw[idx].astype(width).astype(dtype)
+                    kind[idx] = typed
+                except ValueError as exc:
+                    self._problem = self._problem or (exc if typed == SHARED_STRING else WorkbookError(
+                        self.path, f"sheet {self.sheet}: a number cell holds a non-number ({exc})"))
+        is_text = (types == b"inlineStr") | (types == b"str")
+        if is_text.any():
+            idx = np.flatnonzero(is_text)
+            local, distinct = pd.factorize(raw[idx])
+            kind[idx] = STR
+            code[idx] = self._codes(distinct.tolist())[local]
+        is_bool = types == b"b"
+        if is_bool.any():
+            idx = np.flatnonzero(is_bool)
+            kind[idx] = BOOL
+            num[idx] = np.isin(np.char.strip(raw[idx].astype("S")), (b"1", b"true"))
+        # errors and ISO dates: few, one by one (other types are left empty, as Excel has no such cell)
+        for i in np.flatnonzero(~(is_num | is_s | is_text | is_bool)).tolist():
+            t, v = types[i], raw[i]
+            if t == b"e":
+                kind[i], code[i] = ERR, self._error_code(v)
+            elif t == b"d":
+                from ilt_xl.core.serial_dates import to_serial
+                kind[i], num[i] = NUM, to_serial(unescape_all([v])[0])
+        self._parts.append((kind, num, code))
+
+    def _codes(self, distinct: list[bytes]) -> np.ndarray:
+        known = self._code_of
+        new = [t for t in distinct if t not in known]
+        if new:
+            for t, text in zip(new, decode_xstrings(unescape_all(new))):
+                known[t] = len(self.objects)
+                self.objects.append(text)
+        return np.array([known[t] for t in distinct], dtype=np.int32)
+
+    def _error_code(self, raw: bytes) -> int:
+        key = ("e", raw)
+        if key not in self._code_of:
+            self._code_of[key] = len(self.objects)
+            self.objects.append(ERRORS.get(unescape_all([raw])[0], E_VALUE))
+        return self._code_of[key]
+
+    def finish(self) -> TypedValues:
+        if self._problem is not None:
+            raise self._problem
+        parts, self._parts = self._parts, []
+        if not parts:
+            return TypedValues(objects=self.objects)
+        return TypedValues(*(np.concatenate([p[k] for p in parts]) for k in range(3)), self.objects)
+
+
+def type_values(types, raw, path, sheet: str) -> TypedValues:
+    """Cells typed as their t attributes (b"" when absent) say, from their raw texts."""
+    typer = ValueTyper(path, sheet)
+    typer.add(types, raw)
+    return typer.finish()
+
+
+def place_values(grid: Block, rows, cols, values: TypedValues, sst: list[str], path, sheet: str) -> None:
+    """Write typed cells into ``grid`` (rows/cols 1-based); shared-string indexes are looked up in
+    ``sst`` (an index it does not hold is refused, naming the cell)."""
+    kind = values.kind
+    rr, cc = np.asarray(rows, dtype=np.int64) - 1, np.asarray(cols, dtype=np.int64) - 1
+    numeric = np.flatnonzero((kind == NUM) | (kind == BOOL))
+    if len(numeric):
+        grid.kind[rr[numeric], cc[numeric]] = kind[numeric]
+        grid.num[rr[numeric], cc[numeric]] = values.num[numeric]
+    shared = np.flatnonzero(kind == SHARED_STRING)
+    if len(shared):
+        k = values.num[shared].astype(np.int64)
+        if k.min() < 0 or k.max() >= len(sst):
+            bad = shared[np.flatnonzero((k < 0) | (k >= len(sst)))[0]]
+            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
+                                f"shared string {str(int(values.num[bad])).encode()!r} does not exist")
+        sst_arr = np.empty(len(sst), dtype=object)
+        sst_arr[:] = sst
+        grid.kind[rr[shared], cc[shared]] = STR
+        grid.obj[rr[shared], cc[shared]] = sst_arr[k]
+    coded = np.flatnonzero(values.code >= 0)
+    if len(coded):
+        objects = np.empty(len(values.objects), dtype=object)
+        objects[:] = values.objects
+        grid.kind[rr[coded], cc[coded]] = kind[coded]
+        grid.obj[rr[coded], cc[coded]] = objects[values.code[coded]]
