@@ -156,6 +156,25 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
 
 # Reads: FIFOs and devices --------------------------------------------------------------------------
 
+def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):
+    """ics reads an earlier calendar at its target to keep its stamps: a FIFO there blocked it forever
+    (-o, and a calendar's name inside --all). Refused with exit 3, the FIFO left as it was."""
+    (tmp_path / "cal").mkdir()
+    fifos = [tmp_path / "one.ics", tmp_path / "cal" / Resource("instructor", "I1", "").file_name()]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    jobs = [{"id": "one", "argv": ["ics", str(planner), "--instructor", "I1", "-o", str(fifos[0])]},
+            {"id": "all", "argv": ["ics", str(planner), "--all", str(tmp_path / "cal")]}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
+                    str(tmp_path / "results.json")], timeout=120, check=True)
+    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
+        assert r["crash"] is None and r["exit"] == 3, (job, r)
+        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert all(stat.S_ISFIFO(f.lstat().st_mode) for f in fifos)
+    assert sorted(p.name for p in (tmp_path / "cal").iterdir()) == [fifos[1].name]     # no calendar moved in
+
+
 def test_a_fifo_named_xlsx_is_refused_up_front_by_every_command(tmp_path):
     fifo = tmp_path / "plan.xlsx"
     os.mkfifo(fifo)
