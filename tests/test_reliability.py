@@ -614,3 +614,18 @@ def test_a_defect_found_when_recalculating_a_staged_copy_names_the_input(planner
 def test_an_output_folder_that_does_not_exist_is_named_not_a_temporary_file(planner, tmp_path):
     code, said = invoke("refresh", planner, "-o", tmp_path / "missing" / "plan.xlsx", "--today", TODAY)
     assert code == 3 and "missing" in said and ".tmp" not in said, said
+
+
+@pytest.mark.parametrize("command", ["recalc", "refresh", "allocate", "validate", "close", "forecast", "apply"])
+def test_every_copy_keeps_the_extension_its_content_needs(planner, tmp_path, command):
+    """Rule 21, one rule for every command that writes a copy: macro-enabled content under an .xlsx name
+    (or a plain workbook under .xlsm), which Excel refuses to open, is refused with exit 3, nothing written."""
+    from corpus_cases import xlsm
+    macro = xlsm(tmp_path / "plan.xlsm", planner)
+    extra = {"close": ["--through", "2024-01-31"]}.get(command, [])
+    for source, target in ((macro, tmp_path / "out.xlsx"), (planner, tmp_path / "out.xlsm")):
+        code, said = invoke(command, source, "-o", target, *extra)
+        assert code == 3 and "so Excel opens it" in said, said
+        assert not target.exists()
+    code, said = invoke(command, macro, "-o", tmp_path / "out.xlsm", *extra)
+    assert code in (0, 1) and (tmp_path / "out.xlsm").exists(), said
