@@ -177,12 +177,16 @@ class SafeZip:
             if info.filename.endswith((".xml", ".rels", ".vml")):
                 self._check_prolog(info)
 
+    def _seek_data(self, fh, info: zipfile.ZipInfo) -> None:
+        """Put ``fh`` (the zip file) at part ``info``'s compressed bytes, after its local header."""
+        start = data_offset(fh, info)
+        if start is None:
+            raise self._refuse(f"part {info.filename} has a damaged local header")
+        fh.seek(start)
+
     def _inflate_bounded(self, info: zipfile.ZipInfo) -> None:
         with open(self.path, "rb") as fh:
-            start = data_offset(fh, info)
-            if start is None:
-                raise self._refuse(f"part {info.filename} has a damaged local header")
-            fh.seek(start)
+            self._seek_data(fh, info)
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
             left, produced = info.compress_size, 0
             try:
@@ -242,10 +246,7 @@ class SafeZip:
         """A deflated part inflated in one call (ISA-L where installed), never past the size it
         declares; a size or CRC-32 that does not match is refused as a corrupt part."""
         try:
-            start = data_offset(self.zip.fp, info)
-            if start is None:
-                raise self._refuse(f"part {info.filename} has a damaged local header")
-            self.zip.fp.seek(start)
+            self._seek_data(self.zip.fp, info)
             raw = self.zip.fp.read(info.compress_size)
             inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
             data = inflater.decompress(raw, info.file_size + 1)
@@ -281,10 +282,7 @@ class SafeZip:
         pending_size = produced = crc = 0
         try:
             with open(self.path, "rb") as fh:
-                start = data_offset(fh, info)
-                if start is None:
-                    raise self._refuse(f"part {info.filename} has a damaged local header")
-                fh.seek(start)
+                self._seek_data(fh, info)
                 inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
                 left = info.compress_size
                 while not inflater.eof:
