@@ -363,19 +363,22 @@ def _padded(v: Val, target: tuple) -> Val:
 
 def implicit_intersection(val: Val, row: int, col: int) -> Block:
     """The one value a single cell shows for a multi-cell value (Excel's implicit intersection):
-    the element on the formula's row of a one-column area, on its column of a one-row area,
-    #VALUE! when the area does not cross them; an array without an area gives its first element."""
+    the element on the formula's row of a one-column area, on its column of a one-row area, on
+    both of a block; #VALUE! when the area does not cross them (rows of a whole column below its
+    used rows are empty); an array without an area gives its first element."""
     b = val.block
     area = val.ref if val.ref is not None else val.origin
     if area is not None:
         _, r0, c0, r1, c1 = area
         if b.shape == (1, 1):
             return b
-        if c0 == c1 and r0 <= row <= r1:
-            return b.take(slice(row - r0, row - r0 + 1))
-        if r0 == r1 and c0 <= col <= c1:
-            return b.take(slice(None), slice(col - c0, col - c0 + 1))
-        return Block.errors((1, 1), E_VALUE)
+        i = 0 if r0 == r1 else row - r0
+        j = 0 if c0 == c1 else col - c0
+        if not (0 <= i <= r1 + val.tail - r0 and 0 <= j <= c1 - c0):
+            return Block.errors((1, 1), E_VALUE)
+        if i >= b.shape[0]:
+            return Block(np.zeros((1, 1), np.int8), np.zeros((1, 1)), np.empty((1, 1), object))
+        return b.take(slice(i, i + 1), slice(j, j + 1))
     return b.take(slice(0, 1), slice(0, 1))
 
 

@@ -8,9 +8,10 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, area_value, as_reference, broadcast_pair,
-                                     computed_area_value, evaluate, implicit_intersection, lined_up_area, pad_pair,
+                                     computed_area_value, evaluate, lined_up_area, pad_pair,
                                      register_node)
 from ilt_xl.engine.function_args import reference_like
+from ilt_xl.engine.legacy_intersection import intersect
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NULL, E_NUM, E_VALUE
 
@@ -38,12 +39,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
         out = -num if op == "u-" else num / 100.0 if op == "%" else num
         return Val(co.number_block(out, (m, e)), a.per_row, origin=a.ref if a.ref is not None else a.origin)
     if op == "@":
-        a = args[0]
-        if a.per_row or a.shape == (1, 1):
-            return a
-        if ctx.n != 1:
-            raise NotVectorisable("@ over a run")
-        return Val(implicit_intersection(a, int(ctx.rows[0]), ctx.col))
+        return intersect(args[0], ctx)
     a, b = pad_pair(*args)
     per_row = broadcast_pair(a, b)
     if op in _ARITH:

@@ -25,6 +25,7 @@ from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they reg
 from ilt_xl.engine.common_subtrees import repeated_subtrees
 from ilt_xl.engine.external_links import is_external, shown
 from ilt_xl.engine.formula_tree import parse_formula
+from ilt_xl.engine.legacy_intersection import plain_formula_tree
 from ilt_xl.engine.function_args import value_refs
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
@@ -154,7 +155,8 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
         return
     try:
         text = rewrite(run.text, model.tables, run.sheet.name, anchor, run.col)
-        run.tree = parse_formula(text)
+        # a plain formula intersects a range where a function takes one value (legacy_intersection)
+        run.tree = parse_formula(text) if run.array_area is not None else plain_formula_tree(text)
     except ExternalLinkError as exc:
         run.problem = ("external link", str(exc))
         return

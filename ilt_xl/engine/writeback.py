@@ -46,13 +46,13 @@ def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
     """``<v>`` elements of numbers, each followed by ``close``: the shortest text that reads back
     to the same double (integers without '.0'), worked out once per distinct number (a column of
     computed values repeats a few)."""
-    distinct, where = np.unique(x, return_inverse=True)
+    where, distinct = pd.factorize(x, use_na_sentinel=False)     # hashed, no sort; 0.0 and -0.0 are one, "0"
     whole = (distinct == np.trunc(distinct)) & (np.abs(distinct) < 1e15)
     texts = np.empty(len(distinct), dtype=object)
     texts[whole] = list(map(str, distinct[whole].astype(np.int64).tolist()))
     texts[~whole] = list(map(repr, distinct[~whole].tolist()))       # repr: the shortest round trip
     wrapped = np.array(_wrapped(texts.tolist(), "<v>", "</v>" + close.decode()) or [b""], dtype=object)
-    return wrapped[where.reshape(-1)]
+    return wrapped[where]
 
 
 def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:

@@ -8,7 +8,7 @@ import re
 # the largest serial Excel formats as a date or time: 9999-12-31 23:59:59.999
 LAST_SERIAL = 2958466.0
 
-_TOKEN = re.compile(r'"[^"]*"?|\\.|\[[hH]+\]|\[[mM]+\]|\[[sS]+\]|\[[^\]]*\]|[hH]+|[mM]+|[sS]+|\.0+|AM/PM|am/pm|A/P|a/p|'
+_TOKEN = re.compile(r'"[^"]*"?|\\.|\[[hH]+\]|\[[mM]+\]|\[[sS]+\]|\[[^\]]*\]|[hH]+|[mM]+|[sS]+|\.0+|(?i:AM/PM|A/P)|'
                     r'[eE][+-]|[yYdDeEgGbB0#?@*_,%/]|.', re.S)
 
 
@@ -121,8 +121,8 @@ def format_time(number: float, section: str) -> str | None:
             out.append("." + shown.ljust(n, "0"))
         elif code == "ampm":
             pm = ampm_hour >= 12
-            if tok.lower() == "a/p":
-                out.append(("p" if pm else "a") if tok[0].islower() else ("P" if pm else "A"))
+            if tok.lower() == "a/p":        # each letter as written: a/P shows a or P
+                out.append(tok[2] if pm else tok[0])
             else:
                 out.append("PM" if pm else "AM")
         elif tok.startswith('"'):

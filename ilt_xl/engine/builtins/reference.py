@@ -16,6 +16,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.formula_tree import MAX_ROW, parse_formula
+from ilt_xl.engine.legacy_intersection import intersect
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NULL, E_REF, E_VALUE
 from ilt_xl.xlsx import column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS
@@ -218,3 +219,12 @@ def areas(args: list, ctx: Ctx) -> Val:
         return Val(Block.errors((1, 1), E_VALUE))
     got = _areas(args[0].node, ctx)
     return got if isinstance(got, Val) else Val(Block.numbers([[float(len(got))]]))
+
+
+@builtin("SINGLE")
+def single(args: list[Val], ctx: Ctx) -> Val:
+    """``_xlfn.SINGLE(x)``: how a file stores Excel 365's ``@x`` (implicit intersection: the cell
+    of a range on the formula's row or column, #VALUE! off it; an array's first element)."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    return intersect(args[0], ctx)

@@ -88,6 +88,10 @@ def test_text_sections(formula, expected):
     (1234.56, "$*x#,##0", "$1,235"),           # TEXT shows no fill
     (5, '0"x"@', "#VALUE!"),                   # @ with digits in one section
     (5, '0;0;0@;@', "#VALUE!"),                # @ outside the fourth section
+    # A/P in any case shows its letters as written; am/pm in any case shows AM or PM (Excel's
+    # cached value of TEXT(45141.2,"A/P a/P A/p a/p am/pm") is "A a A a AM")
+    (45141.2, "A/P a/P A/p a/p am/pm", "A a A a AM"),
+    (45141.75, "A/P a/P A/p a/p am/pm", "P P p p PM"),
 ])
 def test_text_times_and_formats(number, fmt, expected):
     assert value(f'=TEXT({number!r},"{fmt.replace(chr(34), chr(34) * 2)}")') == expected
