@@ -26,6 +26,7 @@ import broken_workbooks as bw
 from corpus_cases import x_prefixed
 from ilt_xl.atomic_write import (
     STALE_SECONDS, FileChanged, NotRegularFile, atomic_target, locked_for_update, remove_stale_temporaries,
+    staging_folder,
 )
 from ilt_xl.cli import app
 from ilt_xl.csv_export import safe_frame
@@ -111,6 +112,28 @@ def test_stale_temporaries_are_removed_but_not_a_live_writers(tmp_path):
     finally:
         os.close(holder)
     assert not stale.exists() and fresh.exists() and live.exists()
+
+
+def test_a_killed_runs_staging_folder_goes_on_the_next_run_but_not_a_live_ones(tmp_path):
+    """refresh, scenario, apply, new and ics build their files in a staging folder: one left by a
+    SIGKILL is removed by the next write beside the same target, one another process holds is not."""
+    target = tmp_path / "plan.xlsx"
+    dead, live = tmp_path / ".plan.xlsx.dead1.tmp", tmp_path / ".plan.xlsx.live1.tmp"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "plan.xlsx").write_bytes(b"half")
+        old = time.time() - 2 * STALE_SECONDS
+        os.utime(folder, (old, old))
+    holder = os.open(live, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with staging_folder(target) as mine:
+            assert mine.is_dir() and mine.name.startswith(".plan.xlsx.") and mine.suffix == ".tmp"
+            assert not dead.exists() and live.exists()
+    finally:
+        os.close(holder)
+    assert not mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
 
 
 def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
@@ -538,3 +561,37 @@ def test_csv_cells_that_begin_like_formulas_are_escaped_and_numbers_kept():
     safe = safe_frame(frame)
     assert safe["Key"].tolist() == ["'=SALES", "'+1", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "plain", "'-"]
     assert safe["Change"].tolist() == frame["Change"].tolist()
+
+
+def test_every_problem_line_spells_invisible_characters():
+    """Rule 2: whatever message names an id (a duplicate, a frozen figure's session), the printed line
+    shows the no-break space or tab that makes it another id, and stays one line."""
+    from ilt_xl.workbook.problems import Problem
+
+    p = Problem("plan.xlsx", "Sessions", 3, "FrozenVariableCost", "Y3", 1650.0, "VariableCost as frozen", "warning",
+                "closed session S00001\u00a0 (frozen): VariableCost computes 0.00\tnow\ninstead of 1,650.00")
+    line = p.line()
+    assert "S00001\\xa0 (frozen)" in line and "0.00\\tnow\\ninstead" in line
+    assert "\n" not in line and "\u00a0" not in line
+
+
+@pytest.mark.parametrize("command", ["apply", "scenario", "refresh"])
+def test_a_defect_found_when_recalculating_a_staged_copy_names_the_input(planner, tmp_path, command):
+    """apply, scenario and refresh recalculate a copy they staged in a hidden folder: a defect the engine
+    finds there (a shared formula whose master cell is gone) names the user's file, not the copy."""
+    from corpus_cases import edit_parts, sub
+    source = edit_parts(tmp_path / "plan.xlsx", planner, {"xl/worksheets/sheet1.xml": sub(
+        rb"</sheetData>", b'<row r="30"><c r="H30"><f t="shared" si="9"/><v>1</v></c></row></sheetData>')})
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {"apply": ["-o", out / "plan.xlsx"], "refresh": ["-o", out / "plan.xlsx"],
+            "scenario": ["--out", out, "--room-rate", "+5%"]}[command]
+    code, said = invoke(command, source, *args, "--today", TODAY)
+    assert code == 2, said
+    assert f"Cannot use {source}:" in said and "master cell" in said and ".tmp" not in said
+    assert list(out.iterdir()) == []
+
+
+def test_an_output_folder_that_does_not_exist_is_named_not_a_temporary_file(planner, tmp_path):
+    code, said = invoke("refresh", planner, "-o", tmp_path / "missing" / "plan.xlsx", "--today", TODAY)
+    assert code == 3 and "missing" in said and ".tmp" not in said, said

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import glob as globmod
 import os
-import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -446,6 +445,7 @@ def scenario(
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl import scenario as sc
+    from ilt_xl.atomic_write import staging_folder
     from ilt_xl.workers import run, worth_isolating
 
     day = parse_today(today)
@@ -475,7 +475,7 @@ def scenario(
     try:
         with Steps(quiet, total=len(changes) + 2) as steps:
             out_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".scenarios-", dir=out_dir) as folder:
+            with staging_folder(diff) as folder:
                 steps.next(f"Reading {path.name}")
                 # The planner is read once for every copy, in a worker of its own when it is large:
                 # the recalculations then have the memory to themselves.
@@ -544,11 +544,11 @@ def _write_scenarios(path: Path, out_dir: Path, staged: list[Path], changes: lis
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
     phase("Baseline")
-    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day)
+    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day, path)
     written.append(baseline_path)
     for change, target, copy in zip(changes, targets, staged[1:]):
         phase(f"What-if {change.name}")
-        report, what_if = sc.recalculate_staged(copy, target, day)
+        report, what_if = sc.recalculate_staged(copy, target, day, path)
         written.append(target)
         comparison = sc.compare(baseline, what_if, change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))

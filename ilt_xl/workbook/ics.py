@@ -35,7 +35,6 @@ import functools
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ from icalendar import Timezone
 from icalendar.parser import escape_char, foldline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from ilt_xl.atomic_write import atomic_target
+from ilt_xl.atomic_write import atomic_target, staging_folder
 from ilt_xl.core.sessions import id_key, id_text_key
 
 PRODID = "-//ilt-xl//ILT planner//EN"
@@ -450,7 +449,7 @@ def write_calendars(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) 
 
 
 def _staged_then_moved(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) -> list[Path]:
-    with tempfile.TemporaryDirectory(prefix=".ics-", suffix=".tmp", dir=folder) as staging:
+    with staging_folder(folder / "calendars") as staging:
         staged = []
         for calendar, name in calendars:
             path = Path(staging) / name
