@@ -62,20 +62,19 @@ class CodedValues(Sequence):
         """The distinct values some cell holds."""
         return [self.distinct[k] for k in np.flatnonzero(self.counts()).tolist()]
 
-    def as_array(self) -> np.ndarray:
-        """The values as an object array (one pointer per cell, the values themselves shared)."""
-        table = np.empty(len(self.distinct), dtype=object)
-        table[:] = self.distinct
-        return table[self.codes] if len(self.codes) else np.empty(0, dtype=object)
-
     def __repr__(self) -> str:
         return f"CodedValues({len(self)} cells, {len(self.distinct)} distinct)"
 
 
-def as_object_array(values: Sequence) -> np.ndarray:
-    """``values`` (a list or :class:`CodedValues`) as an object array."""
-    if isinstance(values, CodedValues):
-        return values.as_array()
+def distinct_codes(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """(code per cell, the distinct values as an object array) of ``values`` (a list, whose cells
+    then each get a code of their own, or :class:`CodedValues`). Equal codes mean equal values;
+    equal values may have different codes."""
+    coded = values if isinstance(values, CodedValues) else CodedValues.of(values)
+    return coded.codes, _objects(coded.distinct)
+
+
+def _objects(values) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
-    out[:] = values
+    out[:] = list(values)
     return out
