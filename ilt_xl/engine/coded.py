@@ -14,6 +14,12 @@ import numpy as np
 _BATCH = 1 << 16     # codes turned into Python ints at a time while iterating
 
 
+def code_type(distinct: int) -> type:
+    """The narrowest integer type of codes into ``distinct`` values (a calculated column's cells
+    take one byte each, not four)."""
+    return np.uint8 if distinct <= 1 << 8 else np.uint16 if distinct <= 1 << 16 else np.int32
+
+
 class CodedValues(Sequence):
     """``distinct[codes[i]]`` for each cell ``i``: a read-only sequence (``len``, indexing,
     iteration, ``count``, equality with any sequence of the same values)."""
@@ -21,7 +27,7 @@ class CodedValues(Sequence):
     __slots__ = ("codes", "distinct")
 
     def __init__(self, codes: np.ndarray, distinct: list) -> None:
-        self.codes = np.asarray(codes, dtype=np.int32)
+        self.codes = np.asarray(codes)      # of any integer type (code_type: as narrow as will do)
         self.distinct = distinct
 
     @classmethod
