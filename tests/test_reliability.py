@@ -156,6 +156,25 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
 
 # Reads: FIFOs and devices --------------------------------------------------------------------------
 
+def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):
+    """ics reads an earlier calendar at its target to keep its stamps: a FIFO there blocked it forever
+    (-o, and a calendar's name inside --all). Refused with exit 3, the FIFO left as it was."""
+    (tmp_path / "cal").mkdir()
+    fifos = [tmp_path / "one.ics", tmp_path / "cal" / Resource("instructor", "I1", "").file_name()]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    jobs = [{"id": "one", "argv": ["ics", str(planner), "--instructor", "I1", "-o", str(fifos[0])]},
+            {"id": "all", "argv": ["ics", str(planner), "--all", str(tmp_path / "cal")]}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
+                    str(tmp_path / "results.json")], timeout=120, check=True)
+    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
+        assert r["crash"] is None and r["exit"] == 3, (job, r)
+        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert all(stat.S_ISFIFO(f.lstat().st_mode) for f in fifos)
+    assert sorted(p.name for p in (tmp_path / "cal").iterdir()) == [fifos[1].name]     # no calendar moved in
+
+
 def test_a_fifo_named_xlsx_is_refused_up_front_by_every_command(tmp_path):
     fifo = tmp_path / "plan.xlsx"
     os.mkfifo(fifo)
@@ -595,3 +614,18 @@ def test_a_defect_found_when_recalculating_a_staged_copy_names_the_input(planner
 def test_an_output_folder_that_does_not_exist_is_named_not_a_temporary_file(planner, tmp_path):
     code, said = invoke("refresh", planner, "-o", tmp_path / "missing" / "plan.xlsx", "--today", TODAY)
     assert code == 3 and "missing" in said and ".tmp" not in said, said
+
+
+@pytest.mark.parametrize("command", ["recalc", "refresh", "allocate", "validate", "close", "forecast", "apply"])
+def test_every_copy_keeps_the_extension_its_content_needs(planner, tmp_path, command):
+    """Rule 21, one rule for every command that writes a copy: macro-enabled content under an .xlsx name
+    (or a plain workbook under .xlsm), which Excel refuses to open, is refused with exit 3, nothing written."""
+    from corpus_cases import xlsm
+    macro = xlsm(tmp_path / "plan.xlsm", planner)
+    extra = {"close": ["--through", "2024-01-31"]}.get(command, [])
+    for source, target in ((macro, tmp_path / "out.xlsx"), (planner, tmp_path / "out.xlsm")):
+        code, said = invoke(command, source, "-o", target, *extra)
+        assert code == 3 and "so Excel opens it" in said, said
+        assert not target.exists()
+    code, said = invoke(command, macro, "-o", tmp_path / "out.xlsm", *extra)
+    assert code in (0, 1) and (tmp_path / "out.xlsm").exists(), said
