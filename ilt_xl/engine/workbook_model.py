@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
-from ilt_xl.engine.coded import CodedValues
+from ilt_xl.engine.coded import CodedValues, code_type
 from ilt_xl.engine.heap import give_back_free_memory
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.value_cells import place_values, type_values
@@ -168,7 +168,7 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
     sizes = np.bincount(cell_group, minlength=len(sis))
     ends = np.cumsum(sizes)
     starts = ends - sizes
-    texts, out = list(elements), codes.copy()
+    texts, out = list(elements), codes.astype(np.int32)
     for k in sorted(range(len(sis)), key=sis.__getitem__):
         which = dependents[order[starts[k]:ends[k]]]
         if not len(which):
@@ -186,7 +186,7 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
         out[which] = np.arange(len(texts), len(texts) + len(which))
         texts += [shift_formula(text, r - r0, c - c0)
                   for r, c in zip(cells.f_rows[which].tolist(), cells.f_cols[which].tolist())]
-    return CodedValues(out, texts)
+    return CodedValues(out.astype(code_type(len(texts))), texts)
 
 
 def formula_positions(formulas: FormulaCells, rows: np.ndarray, col: int) -> np.ndarray:
