@@ -14,11 +14,14 @@ replaces) rather than ``mkstemp``'s private 0600.
   from another process's write in progress (locked) and removes only the former;
   :func:`install_signal_cleanup` turns SIGTERM/SIGHUP into an exception so the
   ``finally`` below removes the temporary file of the process being stopped.
+- A command that builds a file in steps stages them in :func:`staging_folder`, a hidden
+  ``.NAME.XXXX.tmp`` folder beside its target, locked and cleaned up the same way.
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import stat
 import tempfile
@@ -27,8 +30,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-STALE_SECONDS = 60.0
-"""A temporary file unlocked and untouched this long belongs to a process that died."""
+STALE_SECONDS = 2.0
+"""A temporary file or folder unlocked and this old belongs to a process that died. A live writer
+holds its lock from the moment after it made the file, so the age only covers that instant;
+a killed run's leftovers go on the very next run (issue 14, rule 22)."""
 
 
 class NotRegularFile(OSError):
@@ -57,7 +62,7 @@ def atomic_target(target: str | Path) -> Iterator[Path]:
     :class:`NotRegularFile`) when the target or its folder cannot take it."""
     final = real_target(target)
     remove_stale_temporaries(final)
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    fd, name = _made_beside(final, tempfile.mkstemp)
     temp = Path(name)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)      # ours until closed: not a leftover
@@ -71,9 +76,18 @@ def atomic_target(target: str | Path) -> Iterator[Path]:
         os.close(fd)
 
 
+def _made_beside(target: Path, make):
+    """``make`` (mkstemp or mkdtemp) of a hidden ``.NAME.XXXX.tmp`` beside ``target``; an ``OSError`` names
+    the folder that cannot take it (a missing or read-only folder), never the temporary name."""
+    try:
+        return make(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
+
+
 def remove_stale_temporaries(target: Path) -> list[Path]:
-    """Remove ``.NAME.*.tmp`` files beside ``target`` left by killed writers (unlocked and older
-    than :data:`STALE_SECONDS`); returns those removed. Never raises."""
+    """Remove ``.NAME.*.tmp`` files and staging folders beside ``target`` left by killed writers
+    (unlocked and older than :data:`STALE_SECONDS`); returns those removed. Never raises."""
     removed = []
     try:
         candidates = list(target.parent.glob(f".{_glob_escape(target.name)}.*.tmp"))
@@ -81,20 +95,41 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
         return removed
     for candidate in candidates:
         try:
-            if time.time() - candidate.lstat().st_mtime < STALE_SECONDS or not candidate.is_file():
+            if time.time() - candidate.lstat().st_mtime < STALE_SECONDS or candidate.is_symlink():
                 continue
             fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            candidate.unlink()
+            if candidate.is_dir():
+                shutil.rmtree(candidate)
+            else:
+                candidate.unlink()
             removed.append(candidate)
         except OSError:
             pass                            # locked: another writer is at work
         finally:
             os.close(fd)
     return removed
+
+
+@contextmanager
+def staging_folder(target: str | Path) -> Iterator[Path]:
+    """Yield a new hidden folder ``.NAME.XXXX.tmp`` beside ``target`` (``NAME`` its file name) for the
+    files a command builds before the last step writes ``target``; removed with its contents when
+    the block ends, however it ends. Locked while in use, so a later run removes it if this process
+    is killed (:func:`remove_stale_temporaries`) and never while it works."""
+    target = Path(target)
+    remove_stale_temporaries(target)
+    folder = Path(_made_beside(target, tempfile.mkdtemp))
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
 
 
 def _glob_escape(name: str) -> str:

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ilt_xl.atomic_write import staging_folder
 
 ACTIVE = ("Planned", "Confirmed")
 
@@ -169,7 +170,7 @@ def write_scenario(source: Path, target: Path, scenario: Scenario, today: dt.dat
     for several scenarios."""
     from ilt_xl.engine.recalc import recalculate
 
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    with staging_folder(target) as tmp:
         staged = Path(tmp) / target.name
         _write_changes(source, staged, scenario, planner)
         # The changed tables and the package are let go by now: the recalculation has the memory.
@@ -202,15 +203,18 @@ def stage_valid(source: Path, folder: Path, scenarios: list[Scenario], fx_given:
     return stage(source, folder, scenarios, planner)
 
 
-def recalculate_staged(staged: Path, target: Path, today: dt.date | None) -> tuple[object, pd.DataFrame]:
-    """Recalculate the ``staged`` copy into ``target``: (the engine's report, :func:`figures` of ``target``)."""
+def recalculate_staged(staged: Path, target: Path, today: dt.date | None, source: Path) -> tuple[object, pd.DataFrame]:
+    """Recalculate the ``staged`` copy of ``source`` into ``target``: (the engine's report, :func:`figures`
+    of ``target``)."""
     from ilt_xl.engine.recalc import recalculate
     from ilt_xl.workers import run, worth_isolating
+    from ilt_xl.xlsx.errors import named_as
 
     # The figures read the recalculated copy as a planner: in a worker of their own too, so that
     # neither the engine's model nor the tables read stay in memory beside the other.
     isolated = worth_isolating(staged)
-    report = run(recalculate, staged, target, today=today, isolated=isolated)
+    with named_as(source, staged):
+        report = run(recalculate, staged, target, today=today, isolated=isolated)
     return report, run(figures, target, isolated=isolated)
 
 

@@ -461,8 +461,12 @@ CASES: list[Case] = [
     Case("injection_text", "injection", "text cells starting with = + - @ tab CR, and a CRLF property",
          injected, problem(INJECTED_COUNTRY)),
     Case("injection_id", "injection", "business unit code =INJ10 (text) in BusinessUnits, Enrolments and Budget",
-         text_everywhere("BU1", "=INJ10"),
+         text_everywhere("BU1", "=INJ10"), problem("read by Excel's SUMIFS, COUNTIFS and MATCH as a comparison")),
+    Case("injection_id_plus", "injection", "business unit code +INJ11 (text): escaped in CSV, a plain id to Excel",
+         text_everywhere("BU1", "+INJ11"),
          clean(check=outcome(0, "begins like a formula"), validate=outcome(0, "Problems written"))),
+    Case("id_wildcard", "values", "session id S1* (a SUMIFS criterion matching S1, S10...) everywhere",
+         text_everywhere("S1", "S1*"), problem("as a wildcard pattern (*)")),
     # Reliability (issue 14): inputs finance actually sends
     Case("date1904", "values", "a Mac workbook counting dates from 1904 (workbookPr date1904)",
          planner_with(date1904=True)),

@@ -234,10 +234,23 @@ def test_cli_writes_the_tabs_and_leaves_the_input_alone(planner, tmp_path):
     (["--as-of", "15/06/2025"], 2),
     (["--format", "xml"], 2),
     (["--horizon", "0"], 2),
+    (["--as-of", "9999-12-31"], 2),                     # past the months a forecast can date (issue 14 rule 13)
+    (["--as-of", "1899-12-31"], 2),                     # before Excel's first date
+    (["--as-of", "2262-01-01"], 2),                     # its default horizon runs past 2262-03
 ])
-def test_cli_refuses_bad_options(planner, args, code):
-    result = CliRunner().invoke(app, ["forecast", str(planner), *args])
+def test_cli_refuses_bad_options(planner, args, code, tmp_path):
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(app, ["forecast", str(planner), *args, "-o", str(out)])
     assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_cli_backtest_from_before_any_history_says_there_is_nothing_to_measure(planner):
+    result = CliRunner().invoke(app, ["forecast", str(planner), "--as-of", "1990-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.output.lower() and "0 of 0 course x quarter cells" in result.output
+    data = json.loads(CliRunner().invoke(app, ["forecast", str(planner), "--as-of", "1900-01-01", "--format", "json"]).stdout)
+    assert data["backtest"]["quarters"] == [] and data["backtest"]["mape"] is None
 
 
 @pytest.mark.libreoffice

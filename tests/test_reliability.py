@@ -26,6 +26,7 @@ import broken_workbooks as bw
 from corpus_cases import x_prefixed
 from ilt_xl.atomic_write import (
     STALE_SECONDS, FileChanged, NotRegularFile, atomic_target, locked_for_update, remove_stale_temporaries,
+    staging_folder,
 )
 from ilt_xl.cli import app
 from ilt_xl.csv_export import safe_frame
@@ -113,6 +114,28 @@ def test_stale_temporaries_are_removed_but_not_a_live_writers(tmp_path):
     assert not stale.exists() and fresh.exists() and live.exists()
 
 
+def test_a_killed_runs_staging_folder_goes_on_the_next_run_but_not_a_live_ones(tmp_path):
+    """refresh, scenario, apply, new and ics build their files in a staging folder: one left by a
+    SIGKILL is removed by the next write beside the same target, one another process holds is not."""
+    target = tmp_path / "plan.xlsx"
+    dead, live = tmp_path / ".plan.xlsx.dead1.tmp", tmp_path / ".plan.xlsx.live1.tmp"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "plan.xlsx").write_bytes(b"half")
+        old = time.time() - 2 * STALE_SECONDS
+        os.utime(folder, (old, old))
+    holder = os.open(live, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with staging_folder(target) as mine:
+            assert mine.is_dir() and mine.name.startswith(".plan.xlsx.") and mine.suffix == ".tmp"
+            assert not dead.exists() and live.exists()
+    finally:
+        os.close(holder)
+    assert not mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
+
+
 def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     script = textwrap.dedent(f"""
         import time
@@ -132,6 +155,25 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
 
 
 # Reads: FIFOs and devices --------------------------------------------------------------------------
+
+def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):
+    """ics reads an earlier calendar at its target to keep its stamps: a FIFO there blocked it forever
+    (-o, and a calendar's name inside --all). Refused with exit 3, the FIFO left as it was."""
+    (tmp_path / "cal").mkdir()
+    fifos = [tmp_path / "one.ics", tmp_path / "cal" / Resource("instructor", "I1", "").file_name()]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    jobs = [{"id": "one", "argv": ["ics", str(planner), "--instructor", "I1", "-o", str(fifos[0])]},
+            {"id": "all", "argv": ["ics", str(planner), "--all", str(tmp_path / "cal")]}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
+                    str(tmp_path / "results.json")], timeout=120, check=True)
+    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
+        assert r["crash"] is None and r["exit"] == 3, (job, r)
+        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert all(stat.S_ISFIFO(f.lstat().st_mode) for f in fifos)
+    assert sorted(p.name for p in (tmp_path / "cal").iterdir()) == [fifos[1].name]     # no calendar moved in
+
 
 def test_a_fifo_named_xlsx_is_refused_up_front_by_every_command(tmp_path):
     fifo = tmp_path / "plan.xlsx"
@@ -538,3 +580,52 @@ def test_csv_cells_that_begin_like_formulas_are_escaped_and_numbers_kept():
     safe = safe_frame(frame)
     assert safe["Key"].tolist() == ["'=SALES", "'+1", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "plain", "'-"]
     assert safe["Change"].tolist() == frame["Change"].tolist()
+
+
+def test_every_problem_line_spells_invisible_characters():
+    """Rule 2: whatever message names an id (a duplicate, a frozen figure's session), the printed line
+    shows the no-break space or tab that makes it another id, and stays one line."""
+    from ilt_xl.workbook.problems import Problem
+
+    p = Problem("plan.xlsx", "Sessions", 3, "FrozenVariableCost", "Y3", 1650.0, "VariableCost as frozen", "warning",
+                "closed session S00001\u00a0 (frozen): VariableCost computes 0.00\tnow\ninstead of 1,650.00")
+    line = p.line()
+    assert "S00001\\xa0 (frozen)" in line and "0.00\\tnow\\ninstead" in line
+    assert "\n" not in line and "\u00a0" not in line
+
+
+@pytest.mark.parametrize("command", ["apply", "scenario", "refresh"])
+def test_a_defect_found_when_recalculating_a_staged_copy_names_the_input(planner, tmp_path, command):
+    """apply, scenario and refresh recalculate a copy they staged in a hidden folder: a defect the engine
+    finds there (a shared formula whose master cell is gone) names the user's file, not the copy."""
+    from corpus_cases import edit_parts, sub
+    source = edit_parts(tmp_path / "plan.xlsx", planner, {"xl/worksheets/sheet1.xml": sub(
+        rb"</sheetData>", b'<row r="30"><c r="H30"><f t="shared" si="9"/><v>1</v></c></row></sheetData>')})
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {"apply": ["-o", out / "plan.xlsx"], "refresh": ["-o", out / "plan.xlsx"],
+            "scenario": ["--out", out, "--room-rate", "+5%"]}[command]
+    code, said = invoke(command, source, *args, "--today", TODAY)
+    assert code == 2, said
+    assert f"Cannot use {source}:" in said and "master cell" in said and ".tmp" not in said
+    assert list(out.iterdir()) == []
+
+
+def test_an_output_folder_that_does_not_exist_is_named_not_a_temporary_file(planner, tmp_path):
+    code, said = invoke("refresh", planner, "-o", tmp_path / "missing" / "plan.xlsx", "--today", TODAY)
+    assert code == 3 and "missing" in said and ".tmp" not in said, said
+
+
+@pytest.mark.parametrize("command", ["recalc", "refresh", "allocate", "validate", "close", "forecast", "apply"])
+def test_every_copy_keeps_the_extension_its_content_needs(planner, tmp_path, command):
+    """Rule 21, one rule for every command that writes a copy: macro-enabled content under an .xlsx name
+    (or a plain workbook under .xlsm), which Excel refuses to open, is refused with exit 3, nothing written."""
+    from corpus_cases import xlsm
+    macro = xlsm(tmp_path / "plan.xlsm", planner)
+    extra = {"close": ["--through", "2024-01-31"]}.get(command, [])
+    for source, target in ((macro, tmp_path / "out.xlsx"), (planner, tmp_path / "out.xlsm")):
+        code, said = invoke(command, source, "-o", target, *extra)
+        assert code == 3 and "so Excel opens it" in said, said
+        assert not target.exists()
+    code, said = invoke(command, macro, "-o", tmp_path / "out.xlsm", *extra)
+    assert code in (0, 1) and (tmp_path / "out.xlsm").exists(), said

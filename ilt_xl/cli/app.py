@@ -96,6 +96,34 @@ def refuse_output_is_input(source, target, in_place_option: bool = True) -> None
         raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
+_MACRO_SUFFIXES = (".xlsm", ".xltm")
+
+
+def refuse_mismatched_suffix(source, target) -> None:
+    """Exit 3 when ``target``'s extension does not match what ``source`` holds: Excel refuses to
+    open macro-enabled content under an .xlsx name, and a plain workbook under an .xlsm name.
+    The one rule of every command that writes a copy of its input."""
+    import os
+    import stat
+    from pathlib import Path
+
+    from ilt_xl.xlsx.safezip import SafeZip
+
+    source, target = Path(source), Path(target)
+    try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            return              # a FIFO is never opened here: the reader refuses it with its reason
+        with SafeZip(source) as package:
+            has_macros = b"macroEnabled.main+xml" in package.read("[Content_Types].xml")
+    except Exception:           # not a usable zip: the reader refuses it with the located reason
+        return
+    if has_macros != (target.suffix.lower() in _MACRO_SUFFIXES):
+        kind, want = ("a macro-enabled workbook", ".xlsm") if has_macros else ("a workbook without macros", ".xlsx")
+        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(str(source))} is {kind}; "
+                          f"give the output a {want} name so Excel opens it.", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_WRITE)
+
+
 def refuse_existing(path) -> NoReturn:
     """Refuse to replace ``path`` without ``--force`` (exit 3), in the words every command uses."""
     err_console.print(f"[bold red]Cannot write {escape(str(path))}:[/] it already exists; use --force to replace it.",

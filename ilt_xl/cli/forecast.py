@@ -29,7 +29,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from ilt_xl.cli.app import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_PROBLEMS, app, console, err_console, refuse_unusable
+from ilt_xl.cli.app import (
+    EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_PROBLEMS, app, console, err_console, reason_of, refuse_unusable,
+)
 
 JSON_KEYS = {
     "Period": "period", "CourseId": "course", "BusinessUnit": "business_unit", "Country": "country",
@@ -163,12 +165,17 @@ def forecast(
                           highlight=False)
         raise typer.Exit(EXIT_PROBLEMS)
     tables, settings = planner.tables, planner.settings
-    workbook_as_of = pd.Timestamp(setting(settings, "AsOfDate")).normalize()
-    start = pd.Timestamp(when) if when is not None else workbook_as_of
-    # Forecast months already over at the workbook's as-of date: a backtest.
-    is_backtest = start.to_period("M") + 1 < workbook_as_of.to_period("M")
-    result, frames = forecast_frames(tables, settings, as_of=start, horizon=horizon, use_demand=not is_backtest)
-    test = backtest(result, session_table(tables, settings), workbook_as_of) if is_backtest else None
+    try:
+        workbook_as_of = pd.Timestamp(setting(settings, "AsOfDate")).normalize()
+        start = pd.Timestamp(when) if when is not None else workbook_as_of
+        # Forecast months already over at the workbook's as-of date: a backtest.
+        is_backtest = start.to_period("M") + 1 < workbook_as_of.to_period("M")
+        result, frames = forecast_frames(tables, settings, as_of=start, horizon=horizon, use_demand=not is_backtest)
+        test = backtest(result, session_table(tables, settings), workbook_as_of) if is_backtest else None
+    except ValueError as exc:   # an as-of date or horizon the forecast refuses, said in words
+        err_console.print(f"[bold red]Cannot forecast {escape(str(path))}:[/] {escape(reason_of(exc))}; nothing written.",
+                          highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
     if target is not None:
         try:
@@ -199,9 +206,12 @@ def forecast(
     console.print(_month_table(result))
     if test is not None:
         console.print(_backtest_table(test))
-        console.print(f"MAPE of P50 by course (courses with {MAPE_HISTORY}+ months of history): [bold]{test.mape:.1%}[/]; "
+        # an as-of date before any history leaves nothing to measure: said so, never "nan%"
+        mape = f"[bold]{test.mape:.1%}[/]" if not math.isnan(test.mape) else "none (no such course was delivered then)"
+        coverage = f" ({test.coverage:.0%})" if len(test.quarters) else ""
+        console.print(f"MAPE of P50 by course (courses with {MAPE_HISTORY}+ months of history): {mape}; "
                       f"actual inside P10-P90 in [bold]{test.quarters['Inside'].sum()} of {len(test.quarters)}[/] "
-                      f"course x quarter cells ({test.coverage:.0%}).", highlight=False)
+                      f"course x quarter cells{coverage}.", highlight=False)
     if target is not None:
         console.print(f"{escape(str(target))}: Forecast ({len(frames['Forecast'])} rows), ForecastMonths "
                       f"({len(frames['ForecastMonths'])} rows) and Budget's ForecastP50/P90 written", highlight=False)

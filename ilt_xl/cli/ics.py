@@ -50,6 +50,7 @@ def ics(
     planner_name: str = typer.Option(None, "--planner-id", help="Name that makes UIDs unique (default: PATH's stem)."),
 ) -> None:
     """Export sessions as RFC 5545 calendars (.ics), per instructor or room, with stable UIDs."""
+    from ilt_xl.atomic_write import real_target
     from ilt_xl.workbook.ics import (
         PlannerIndex, calendar_for, find_resource, planner_id, previous_events, resources, write_calendar,
         write_calendars,
@@ -84,9 +85,11 @@ def ics(
                   EXIT_PROBLEMS)
         target = output or path.with_name(f"{path.stem}.{resource.file_name()}")
         refuse_output_is_input(path, target, in_place_option=False)
+        real_target(target)         # a FIFO, device or folder is refused before anything is read from it
         calendar = calendar_for(tables, resource, uid_scope, previous=previous_events(target))
         write_calendar(calendar, target)
     except OSError as exc:
-        _fail(f"Cannot write the calendar: {exc.strerror or exc} ({exc.filename or ''})", EXIT_CANNOT_WRITE)
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"Cannot write the calendar: {exc.strerror or exc}{where}", EXIT_CANNOT_WRITE)
     events = len(calendar.events)
     console.print(f"{escape(str(target))}: {plural(events, 'session')} of {kind} {escape(resource.id)}", highlight=False)

@@ -29,7 +29,7 @@ from rich.markup import escape
 
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, refuse_existing,
-    refuse_output_is_input, refuse_unusable,
+    refuse_mismatched_suffix, refuse_output_is_input, refuse_unusable,
 )
 from ilt_xl.cli.check import print_problems
 from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json, records
@@ -67,6 +67,7 @@ def output_target(path: Path, output: Path | None, in_place: bool, force: bool) 
     refuse_output_is_input(path, target)
     if target.exists() and not force:
         refuse_existing(target)
+    refuse_mismatched_suffix(path, target)
     return target
 
 

@@ -7,7 +7,6 @@ on the way, so it carries the value of every formula.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import typer
@@ -100,7 +99,9 @@ def _write_with_values(path: Path, sessions: int, seed: int, steps: Steps) -> in
     from ilt_xl.engine.recalc import recalculate
     from ilt_xl.workers import run, worth_isolating
 
-    with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as folder:
+    from ilt_xl.atomic_write import staging_folder
+
+    with staging_folder(path) as folder:
         built = Path(folder) / path.name
         count = run(build_example, built, sessions, seed, isolated=sessions > _BUILT_IN_A_WORKER_ABOVE,
                     phase=steps.next)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import glob as globmod
 import os
-import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from rich.markup import escape
 
 from ilt_xl.cli.app import (
     EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_OK, EXIT_PROBLEMS, app, console, err_console, reason_of,
-    refuse_existing, refuse_output_is_input, refuse_unusable,
+    refuse_existing, refuse_mismatched_suffix, refuse_output_is_input, refuse_unusable,
 )
 from ilt_xl.cli.output import FORMAT, Column, Format, examples, plural, print_json, print_table
 from ilt_xl.cli.progress import QUIET, Files, Steps
@@ -185,25 +184,6 @@ def exit_code(not_computed: int, errors: int, strict: bool) -> int:
     """1 when cells could not be computed (kept as cached, circular), or error values exist under
     ``--strict``; else 0."""
     return EXIT_PROBLEMS if not_computed or (strict and errors) else EXIT_OK
-
-
-_MACRO_SUFFIXES = (".xlsm", ".xltm")
-
-
-def refuse_mismatched_suffix(source: Path, target: Path) -> None:
-    """Exit 3 when ``target``'s extension does not match what ``source`` holds: Excel refuses to
-    open macro-enabled content under an .xlsx name, and a plain workbook under an .xlsm name."""
-    from ilt_xl.xlsx.safezip import SafeZip
-    try:
-        with SafeZip(source) as package:
-            has_macros = b"macroEnabled.main+xml" in package.read("[Content_Types].xml")
-    except Exception:           # not a usable zip: the reader refuses it with the located reason
-        return
-    if has_macros != (target.suffix.lower() in _MACRO_SUFFIXES):
-        kind, want = ("a macro-enabled workbook", ".xlsm") if has_macros else ("a workbook without macros", ".xlsx")
-        err_console.print(f"[bold red]Cannot write {escape(str(target))}:[/] {escape(str(source))} is {kind}; "
-                          f"give the output a {want} name so Excel opens it.", highlight=False)
-        raise typer.Exit(EXIT_CANNOT_WRITE)
 
 
 def recalc_one(source: str, target: str, values_only: bool, today: dt.date | None, refresh: bool = False,
@@ -446,6 +426,7 @@ def scenario(
 ) -> None:
     """Write recalculated what-if copies of a planner and a diff report against the baseline."""
     from ilt_xl import scenario as sc
+    from ilt_xl.atomic_write import staging_folder
     from ilt_xl.workers import run, worth_isolating
 
     day = parse_today(today)
@@ -475,7 +456,7 @@ def scenario(
     try:
         with Steps(quiet, total=len(changes) + 2) as steps:
             out_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".scenarios-", dir=out_dir) as folder:
+            with staging_folder(diff) as folder:
                 steps.next(f"Reading {path.name}")
                 # The planner is read once for every copy, in a worker of its own when it is large:
                 # the recalculations then have the memory to themselves.
@@ -544,11 +525,11 @@ def _write_scenarios(path: Path, out_dir: Path, staged: list[Path], changes: lis
     baseline_path, targets, diff = _scenario_files(path, out_dir, changes)
     frames = []
     phase("Baseline")
-    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day)
+    _, baseline = sc.recalculate_staged(staged[0], baseline_path, day, path)
     written.append(baseline_path)
     for change, target, copy in zip(changes, targets, staged[1:]):
         phase(f"What-if {change.name}")
-        report, what_if = sc.recalculate_staged(copy, target, day)
+        report, what_if = sc.recalculate_staged(copy, target, day, path)
         written.append(target)
         comparison = sc.compare(baseline, what_if, change.name)
         frames.append(comparison.rows.assign(Scenario=change.name))

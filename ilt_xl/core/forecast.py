@@ -416,6 +416,12 @@ def _approved_demand(tables: Mapping[str, pd.DataFrame], horizon: np.ndarray) ->
 # ----------------------------------------------------------------------------- forecast
 
 
+# The months a forecast computes are pandas nanosecond timestamps (to 2262-04-11): an as-of date or a
+# horizon beyond them is refused in words, as is an as-of date before Excel's first date.
+FIRST_AS_OF = pd.Timestamp("1900-01-01")
+LAST_MONTH_END = pd.Timestamp("2262-03-31")
+
+
 def default_horizon(as_of: pd.Timestamp, start_month: int) -> int:
     """Months from the month after ``as_of`` to the end of the next fiscal year."""
     last = year_end(fiscal_year(np.array([as_of.to_datetime64()], dtype="datetime64[D]"), start_month) + 1, start_month)
@@ -437,9 +443,15 @@ def forecast(
     (a backtest: its rows carry no date of entry). Raises ``ValueError`` for a horizon below 1."""
     as_of = pd.Timestamp(as_of if as_of is not None else setting(settings, "AsOfDate")).normalize()
     start_month = int(setting(settings, "FiscalYearStartMonth"))
+    if not FIRST_AS_OF <= as_of <= LAST_MONTH_END:
+        raise ValueError(f"the as-of date {as_of:%Y-%m-%d} is outside the dates a forecast covers "
+                         f"({FIRST_AS_OF:%Y-%m-%d} to {LAST_MONTH_END:%Y-%m-%d})")
     horizon = default_horizon(as_of, start_month) if horizon is None else int(horizon)
     if horizon < 1:
         raise ValueError(f"the horizon must be at least 1 month, not {horizon}")
+    if int(_month([as_of])[0]) + horizon > int(_month([LAST_MONTH_END])[0]):
+        raise ValueError(f"{horizon} months from {as_of:%Y-%m-%d} run past {LAST_MONTH_END:%Y-%m}, the last month a "
+                         "forecast covers")
     reporting = str(setting(settings, "ReportingCurrency")).strip().upper()
     target_fill = float(setting(settings, "TargetFill"))
     if sessions is None:
@@ -673,7 +685,8 @@ def backtest(result: Forecast, sessions: pd.DataFrame, through: object) -> Backt
     actual_q = pd.Series(actual.to_numpy()).groupby(a_keys).sum()
     cells = by_quarter.copy()
     cells["Actual"] = actual_q.reindex(cells.index, fill_value=0.0).to_numpy()
-    split = cells.index.to_series().str.split("|", n=1, expand=True)
+    # reindexed: with no forecast quarter in the compared months the split has no columns at all
+    split = cells.index.to_series().str.split("|", n=1, expand=True).reindex(columns=[0, 1])
     cells.insert(0, "Quarter", split[1].to_numpy(object))
     cells.insert(0, "CourseId", result.facts.course_id.reindex(split[0]).to_numpy(object))
     cells["Inside"] = (cells["Actual"] >= cells["P10"]) & (cells["Actual"] <= cells["P90"])

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ilt_xl.engine.coded import code_type
+
 CHUNK = 10_000       # formula cells per chunk: write-back's segment
 # bytes held as they are, over every column of every sheet of a workbook (a PlainBudget); chunks
 # beyond are deflated. The 20,000-session example's pieces (about 72 MB) all stay plain.
@@ -81,8 +83,8 @@ class ByteColumn:
 
 
 class Codes:
-    """Byte strings repeated many times (a calculated column's ``<f>``, a style's attributes) as an
-    int32 code per cell into the distinct texts, which are held once."""
+    """Byte strings repeated many times (a calculated column's ``<f>``, a style's attributes) as a
+    code per cell (one byte while there are at most 256) into the distinct texts, held once."""
 
     def __init__(self) -> None:
         self.distinct: list[bytes] = []
@@ -98,7 +100,11 @@ class Codes:
 
     def finish(self) -> None:
         self.distinct = list(self._code_of)
-        self.codes = np.concatenate(self._codes) if self._codes else np.zeros(0, np.int32)
+        self.codes = np.zeros(sum(map(len, self._codes)), code_type(len(self.distinct)))
+        at = 0
+        for part in self._codes:
+            self.codes[at:at + len(part)] = part
+            at += len(part)
         self._codes = []
 
 

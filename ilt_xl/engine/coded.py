@@ -14,6 +14,12 @@ import numpy as np
 _BATCH = 1 << 16     # codes turned into Python ints at a time while iterating
 
 
+def code_type(distinct: int) -> type:
+    """The narrowest integer type of codes into ``distinct`` values (a calculated column's cells
+    take one byte each, not four)."""
+    return np.uint8 if distinct <= 1 << 8 else np.uint16 if distinct <= 1 << 16 else np.int32
+
+
 class CodedValues(Sequence):
     """``distinct[codes[i]]`` for each cell ``i``: a read-only sequence (``len``, indexing,
     iteration, ``count``, equality with any sequence of the same values)."""
@@ -21,7 +27,7 @@ class CodedValues(Sequence):
     __slots__ = ("codes", "distinct")
 
     def __init__(self, codes: np.ndarray, distinct: list) -> None:
-        self.codes = np.asarray(codes, dtype=np.int32)
+        self.codes = np.asarray(codes)      # of any integer type (code_type: as narrow as will do)
         self.distinct = distinct
 
     @classmethod
@@ -62,20 +68,19 @@ class CodedValues(Sequence):
         """The distinct values some cell holds."""
         return [self.distinct[k] for k in np.flatnonzero(self.counts()).tolist()]
 
-    def as_array(self) -> np.ndarray:
-        """The values as an object array (one pointer per cell, the values themselves shared)."""
-        table = np.empty(len(self.distinct), dtype=object)
-        table[:] = self.distinct
-        return table[self.codes] if len(self.codes) else np.empty(0, dtype=object)
-
     def __repr__(self) -> str:
         return f"CodedValues({len(self)} cells, {len(self.distinct)} distinct)"
 
 
-def as_object_array(values: Sequence) -> np.ndarray:
-    """``values`` (a list or :class:`CodedValues`) as an object array."""
-    if isinstance(values, CodedValues):
-        return values.as_array()
+def distinct_codes(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """(code per cell, the distinct values as an object array) of ``values`` (a list, whose cells
+    then each get a code of their own, or :class:`CodedValues`). Equal codes mean equal values;
+    equal values may have different codes."""
+    coded = values if isinstance(values, CodedValues) else CodedValues.of(values)
+    return coded.codes, _objects(coded.distinct)
+
+
+def _objects(values) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
-    out[:] = values
+    out[:] = list(values)
     return out

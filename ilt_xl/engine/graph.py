@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.a1_shift import has_relative_rows, row_shape
-from ilt_xl.engine.coded import as_object_array
+from ilt_xl.engine.coded import distinct_codes
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 
@@ -48,21 +48,25 @@ def build_runs(model: WorkbookModel) -> list[Run]:
             continue
         order = _column_major(f.rows, f.cols)
         rows, cols = f.rows[order], f.cols[order]
-        texts = as_object_array(f.texts)[order]
-        # Pieces: equal texts on consecutive rows of a column. Comparing neighbours is cheap
-        # (calculated columns repeat one string object); hashing every cell's text is not.
+        # each cell's text as a code (the load codes them: a calculated column is one code, so no
+        # object per cell is compared). Equal texts with different codes start pieces of their own,
+        # which their equal keys join again below.
+        codes, distinct = distinct_codes(f.texts)
+        codes = codes[order]
+        # Pieces: equal texts on consecutive rows of a column.
         piece = np.ones(n, bool)
-        piece[1:] = (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1] + 1) | (texts[1:] != texts[:-1])
+        piece[1:] = (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1] + 1) | (codes[1:] != codes[:-1])
         starts = np.flatnonzero(piece)
         lengths = np.diff(np.append(starts, n))
         # the same text with relative rows on consecutive rows (each typed, not a shared formula)
         # is a different formula on each row: =C13 on rows 13 and 14 reads C13 from both
-        split = [k for k in np.flatnonzero(lengths > 1).tolist() if has_relative_rows(texts[starts[k]])]
+        split = [k for k in np.flatnonzero(lengths > 1).tolist() if has_relative_rows(distinct[codes[starts[k]]])]
         if split:
             for k in split:
                 piece[starts[k]:starts[k] + lengths[k]] = True
             starts = np.flatnonzero(piece)
-        keys = np.repeat(_piece_keys(texts[starts], rows[starts]), np.diff(np.append(starts, n)))
+        keys = np.repeat(_piece_keys(distinct[codes[starts]], rows[starts]), np.diff(np.append(starts, n)))
+        del codes
         if f.array_refs.count(None) != n:
             is_array = np.array([a is not None for a in f.array_refs], dtype=bool)[order]
             keys[is_array] = -1 - np.arange(int(is_array.sum()))        # each array formula alone

@@ -29,6 +29,7 @@ from ilt_xl.engine.legacy_intersection import plain_formula_tree
 from ilt_xl.engine.three_d_refs import expand as expand_3d, qualified_names
 from ilt_xl.engine.function_args import value_refs
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
+from ilt_xl.engine.heap import give_back_free_memory
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
 from ilt_xl.engine.structured_refs import ExternalLinkError, StructuredRefError, rewrite
 from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA
@@ -688,6 +689,7 @@ def recalculate(path: str | Path, output: str | Path | None = None, *, values_on
         t1 = time.perf_counter()
         phase("Computing")
         compute(model, today, report, registry, timeout)
+        give_back_free_memory()     # the computation's temporaries, before write-back adds its own
         t2 = time.perf_counter()
         phase("Writing")
         write_values(path, out, model, values_only=values_only)

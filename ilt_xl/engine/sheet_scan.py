@@ -257,6 +257,19 @@ def _split_formula_cells(data: bytes | Iterable[bytes], budget: PlainBudget | No
     return pieces, np.concatenate(rows), np.concatenate(cols), doubt
 
 
+def _around_formula_cells(pieces: CellPieces, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """``pieces.without_formula_cells(MARKER)`` from ``start`` to ``end`` (where sheetData's start
+    tag is in the first piece, its end tag in the tail) as (text, from, to): a chunk's texts before
+    its formula cells at a time, then the tail. No cell crosses from one to the next."""
+    if not len(pieces):
+        yield pieces.tail, start, end
+        return
+    for k in range(len(pieces.sizes)):
+        text = pieces.before.joined_chunk(k, MARKER) + MARKER
+        yield text, start if k == 0 else 0, len(text)
+    yield pieces.tail, 0, end
+
+
 def _marked(between: list[bytes]) -> bytes:
     """The texts between cells cut out, joined with one :data:`~ilt_xl.engine.scan_check.MARKER`
     where each run of cells was (consecutive cells leave empty texts between them)."""
@@ -302,40 +315,38 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
         pieces, f_rows, f_cols, doubt = _split_formula_cells(data, budget)
     except NulInXml:        # not XML: the careful path says where
         return careful()
-    if len(pieces):
-        rest = pieces.without_formula_cells(MARKER)
-        if read_again is not None:
-            del data
-    else:
-        rest = pieces.tail
-
-    start = rest.find(b"<sheetData")
-    if start < 0 or len(pieces.head) < start or (len(pieces) and b"</sheetData>" not in pieces.tail):
+    if len(pieces) and read_again is not None:
+        del data
+    head, tail = pieces.head, pieces.tail      # without formula cells, the tail is the whole part
+    start = head.find(b"<sheetData")
+    if start < 0 or (len(pieces) and b"</sheetData>" not in tail):
         # namespace-prefixed elements, or a formula-like cell outside sheetData: the careful path
         return careful()
-    end = rest.rfind(b"</sheetData>")
-    end = len(rest) if end < start else end
-    # The value cells, a few thousand rows at a time (views, not copies, of the text around the
-    # formula cells): a 200,000-row sheet's cells cut all at once took 700 MB.
+    end = tail.rfind(b"</sheetData>")
+    end = len(tail) if end < (0 if len(pieces) else start) else end
+    # The value cells, in the text around the formula cells (a MARKER where each was), a chunk of
+    # the pieces at a time and a few thousand rows at a time within it: that text was joined whole
+    # (280 MB for the 200,000-session Allocation sheet), its cells cut all at once took 700 MB.
     # Each span's cells are typed at once (value_cells), so no bytes object per cell outlives its span.
     skeletons, refs, attributes = [], [], {}
     typer = ValueTyper(path, sheet)
-    for a, b in _row_spans(rest, start, end):
-        cut = _VALUE_CELL.split(memoryview(rest)[a:b])    # text between, then per cell: r, attributes, <v>, inline
-        skeletons.append(_marked(cut[0::5]))
-        refs.append(tuple(r.astype(np.int32) for r in cell_refs(cut[1::5])))
-        span_types, distinct = _types_and_distinct(cut[2::5])
-        attributes.update(dict.fromkeys(distinct))
-        raw = np.empty(len(cut) // 5, dtype=object)
-        raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
-        del cut
-        typer.add(span_types, raw)
-        del raw, span_types
+    for text, a0, b0 in _around_formula_cells(pieces, start, end):
+        for a, b in _row_spans(text, a0, b0):
+            cut = _VALUE_CELL.split(memoryview(text)[a:b])    # text between, then per cell: r, attributes, <v>, inline
+            skeletons.append(_marked(cut[0::5]))
+            refs.append(tuple(r.astype(np.int32) for r in cell_refs(cut[1::5])))
+            span_types, distinct = _types_and_distinct(cut[2::5])
+            attributes.update(dict.fromkeys(distinct))
+            raw = np.empty(len(cut) // 5, dtype=object)
+            raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
+            del cut
+            typer.add(span_types, raw)
+            del raw, span_types
     skeleton = b"".join(skeletons)
     if not _cells_accounted(skeleton):
         return careful()
-    around = rest[:start] + skeleton + rest[end:]
-    del rest, skeleton, skeletons
+    around = head[:start] + skeleton + tail[end:]
+    del skeleton, skeletons
     if (doubt or skeleton_damage(around)
             or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
         # what the checks could not vouch for, expat decides on the whole part

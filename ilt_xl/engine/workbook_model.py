@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
-from ilt_xl.engine.coded import CodedValues
+from ilt_xl.engine.coded import CodedValues, code_type
+from ilt_xl.engine.heap import give_back_free_memory
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.value_cells import place_values, type_values
 from ilt_xl.engine.values import Block
@@ -126,9 +127,9 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     than :data:`~ilt_xl.xlsx.values.MAX_CELLS` is refused before anything is allocated."""
     arrays, shared = cells.f_array_refs, cells.f_shared
     areas = _array_areas(arrays.used(), path, sheet)
-    all_rows = np.concatenate([cells.v_rows, cells.f_rows, [a[2] for a in areas]]).astype(np.int64)
-    all_cols = np.concatenate([cells.v_cols, cells.f_cols, [a[3] for a in areas]]).astype(np.int64)
-    shape = (int(all_rows.max()), int(all_cols.max())) if len(all_rows) else (0, 0)
+    # the last row and column holding anything (each array's maximum: no copy of them all)
+    shape = tuple(max([int(a.max()) for a in (v, f) if len(a)] + [area[k] for area in areas], default=0)
+                  for v, f, k in ((cells.v_rows, cells.f_rows, 2), (cells.v_cols, cells.f_cols, 3)))
     check_extent(shape, path, sheet)
     grid = Block(np.zeros(shape, np.int8), np.zeros(shape, np.float64), np.empty(shape, dtype=object))
     place_values(grid, cells.v_rows, cells.v_cols, cells.v_values, sst, path, sheet)
@@ -167,7 +168,7 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
     sizes = np.bincount(cell_group, minlength=len(sis))
     ends = np.cumsum(sizes)
     starts = ends - sizes
-    texts, out = list(elements), codes.copy()
+    texts, out = list(elements), codes.astype(np.int32)
     for k in sorted(range(len(sis)), key=sis.__getitem__):
         which = dependents[order[starts[k]:ends[k]]]
         if not len(which):
@@ -185,7 +186,7 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
         out[which] = np.arange(len(texts), len(texts) + len(which))
         texts += [shift_formula(text, r - r0, c - c0)
                   for r, c in zip(cells.f_rows[which].tolist(), cells.f_cols[which].tolist())]
-    return CodedValues(out, texts)
+    return CodedValues(out.astype(code_type(len(texts))), texts)
 
 
 def formula_positions(formulas: FormulaCells, rows: np.ndarray, col: int) -> np.ndarray:
@@ -263,6 +264,10 @@ def _auto_filter(ref: bytes | None) -> tuple[int, int, int, int] | None:
         return None
 
 
+# cells of a sheet past which the memory its scan freed is given back before the next sheet
+_LARGE_SHEET = 100_000
+
+
 def load_workbook_model(path) -> WorkbookModel:
     """Read sheets, values, formulas, defined names and tables of the xlsx/xlsm at ``path``.
 
@@ -298,6 +303,8 @@ def load_workbook_model(path) -> WorkbookModel:
                 # a part that is not well-formed is refused (the scan checks it: see scan_check)
                 cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
                                        chunks_again=lambda: pkg.zip.chunks(part), budget=plain)
+                if len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET:
+                    give_back_free_memory()     # what the scan freed, before the grid is built
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
             except SheetNotWellFormed as exc:
                 raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
@@ -314,7 +321,10 @@ def load_workbook_model(path) -> WorkbookModel:
                 if not cells.cached_in_values:
                     sheet.cached_pending = (sst, str(pkg.path))
             sheets.append(sheet)
+            large = len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET
             del cells       # the scan's per-cell lists go before the next sheet is read
+            if large:
+                give_back_free_memory()
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     pr = root.find(f"{_M}workbookPr")

@@ -35,7 +35,7 @@ import functools
 import hashlib
 import os
 import re
-import tempfile
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,7 @@ from icalendar import Timezone
 from icalendar.parser import escape_char, foldline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from ilt_xl.atomic_write import atomic_target
+from ilt_xl.atomic_write import atomic_target, real_target, staging_folder
 from ilt_xl.core.sessions import id_key, id_text_key
 
 PRODID = "-//ilt-xl//ILT planner//EN"
@@ -212,8 +212,11 @@ def stamps_in(ical: bytes) -> dict[str, Stamps]:
 
 
 def previous_events(path: Path) -> dict[str, Stamps]:
-    """The stamps of an earlier export at ``path`` by UID; none when there is none or it cannot be read."""
+    """The stamps of an earlier export at ``path`` by UID; none when there is none or it cannot be read
+    (a FIFO or device there is never opened: reading it would block or never end)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return {}
         return stamps_in(path.read_bytes())
     except OSError:
         return {}
@@ -450,7 +453,7 @@ def write_calendars(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) 
 
 
 def _staged_then_moved(calendars: Iterable[tuple[IcsCalendar, str]], folder: Path) -> list[Path]:
-    with tempfile.TemporaryDirectory(prefix=".ics-", suffix=".tmp", dir=folder) as staging:
+    with staging_folder(folder / "calendars") as staging:
         staged = []
         for calendar, name in calendars:
             path = Path(staging) / name
@@ -459,8 +462,11 @@ def _staged_then_moved(calendars: Iterable[tuple[IcsCalendar, str]], folder: Pat
         names = [p.name for p in staged]
         if len(set(names)) != len(names):
             raise ValueError("two calendars would share one file name")   # file_safe makes this impossible
+        # every target checked before any is replaced: a FIFO or folder named like a calendar is refused
+        # (NotRegularFile), a link is written through, and nothing is moved when one is refused
+        targets = [real_target(folder / path.name) for path in staged]
         moved = []
-        for path in staged:
-            os.replace(path, folder / path.name)
+        for path, target in zip(staged, targets):
+            os.replace(path, target)
             moved.append(folder / path.name)
     return moved

@@ -56,7 +56,8 @@ class Problem:
             shown = display_value(self.value)
             if shown not in text:
                 text = f"{text}; value: {shown}"
-        return ": ".join(part for part in parts if part) + f": {text} (expected {self.expected})"
+        # one line, and ids that differ by an invisible character tell apart (rule 2 of issue 14)
+        return visible(": ".join(part for part in parts if part) + f": {text} (expected {self.expected})")
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: the value becomes text unless it is a finite number or bool."""

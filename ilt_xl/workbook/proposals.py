@@ -11,12 +11,13 @@ as the macro twins do.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from ilt_xl.atomic_write import staging_folder
+from ilt_xl.xlsx.errors import named_as
 from ilt_xl.schema import PLANNER
 from ilt_xl.workbook.headless import PlannerHasErrors, write_rows
 from ilt_xl.workbook.package_editor import PackageEditor
@@ -81,10 +82,11 @@ def apply_file(source: str | Path, target: str | Path, today: dt.date | None = N
         replace_table_rows(editor, "Sessions", _inputs("Sessions", done.sessions))
         replace_table_rows(editor, "Enrolments", _inputs("Enrolments", done.enrolments))
     target = Path(target)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    with staging_folder(target) as tmp:
         staged = Path(tmp) / target.name
         editor.save(staged)
-        recalculate(staged, target, today=today)
+        with named_as(source, staged):
+            recalculate(staged, target, today=today)
     registered = pd.to_numeric(tables["Enrolments"]["Registered"], errors="coerce").sum()
     registered_after = pd.to_numeric(done.enrolments["Registered"], errors="coerce").sum()
     return ApplyRun(done.applied, done.skipped, float(registered), float(registered_after), found, done.proposals)

@@ -13,11 +13,12 @@ it (:class:`~ilt_xl.workbook.headless.PlannerHasErrors`).
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ilt_xl.atomic_write import staging_folder
+from ilt_xl.xlsx.errors import named_as
 from ilt_xl.workbook import macros
 from ilt_xl.workbook.headless import PlannerHasErrors, write_rows
 
@@ -61,13 +62,14 @@ def refresh(source: str | Path, target: str | Path, *, today: dt.date | None = N
 
     phase = phase or (lambda name: None)
     target = Path(target)
-    with tempfile.TemporaryDirectory(prefix=f".{target.stem}-", dir=target.parent) as folder:
+    with staging_folder(target) as folder:
         staged = Path(folder) / target.name
         written, problems = run(_write_macros, source, staged, isolated=isolated, phase=phase)
         # Each step in a worker process of its own: the planner and the rows are gone (memory
         # returned to the system) when the recalculation starts, and its model goes when it ends.
-        report = run(recalculate, staged, target, today=today, isolated=isolated,
-                     phase=lambda name: phase(f"Recalculating: {name.lower()}"))
+        with named_as(source, staged):
+            report = run(recalculate, staged, target, today=today, isolated=isolated,
+                         phase=lambda name: phase(f"Recalculating: {name.lower()}"))
     report.source = str(source)
     return RefreshRun(written, report, problems)
 

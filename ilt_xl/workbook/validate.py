@@ -176,7 +176,8 @@ def _id_hygiene(series: pd.Series, filled: np.ndarray, rows: np.ndarray, column:
     distinct = pd.unique(series[filled])
     spaced = [v for v in distinct if v != v.strip(" ")]
     hidden = [v for v in distinct if invisible_characters(v)]
-    formula = [v for v in distinct if v.startswith(FORMULA_START)]
+    criteria = [v for v in distinct if criteria_reading(v)]
+    formula = [v for v in distinct if v.startswith(FORMULA_START) and v not in criteria]
     out = problems_from_mask(
         loc, filled & series.isin(spaced).to_numpy(), rows, column.name, series, "an id without spaces around it",
         lambda v: f"{column.name} {_shown(v)} has a space before or after it; Excel's lookups count it, so it does not "
@@ -187,11 +188,26 @@ def _id_hygiene(series: pd.Series, filled: np.ndarray, rows: np.ndarray, column:
                   f"({', '.join(sorted({f'U+{ord(c):04X}' for c in invisible_characters(v)}))}); it looks like "
                   f"{_shown(''.join(c for c in v if c not in invisible_characters(v)))} but does not match it", WARNING)
     out += problems_from_mask(
+        loc, filled & series.isin(criteria).to_numpy(), rows, column.name, series,
+        "an id without * ? ~ and not beginning with = < >",
+        lambda v: f"{column.name} {_shown(v)} is read by Excel's SUMIFS, COUNTIFS and MATCH as {criteria_reading(v)}, "
+                  "so the planner's totals and lookups for it come out wrong (in Excel too); rename it", ERROR)
+    out += problems_from_mask(
         loc, filled & series.isin(formula).to_numpy(), rows, column.name, series,
         "an id not beginning with = + - @ or a tab",
         lambda v: f"{column.name} {_shown(v)} begins like a formula; exported to CSV it could run as one in a spreadsheet "
                   "(exports escape it with a leading ')", WARNING)
     return out
+
+
+def criteria_reading(text: str) -> str:
+    """What Excel's criteria functions (SUMIFS, COUNTIFS, COUNTIF) and MATCH make of the text ``text`` given
+    as the value to find: "" when it matches only itself (ignoring case), else how they read it. The
+    planner's formulas pass ids as criteria, so an id read as a pattern or a comparison sums other rows."""
+    if text[:1] in ("=", "<", ">"):
+        return f"a comparison ({text[:2] if text[:2] in ('<=', '>=', '<>') else text[:1]} ...)"
+    wild = sorted({c for c in text if c in "*?~"})
+    return f"a wildcard pattern ({' '.join(wild)})" if wild else ""
 
 
 def _keys(planner: Planner, column: Column) -> pd.Series | None:

@@ -6,6 +6,8 @@ file itself: not a workbook, corrupt, encrypted or unsafe.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -23,3 +25,15 @@ class WorkbookError(Exception):
 
     def __reduce__(self):   # rebuilt from file and reason when it comes back from a worker process
         return type(self), (self.file, self.reason)
+
+
+@contextmanager
+def named_as(source: str | Path, staged: str | Path) -> Iterator[None]:
+    """Re-raise a :class:`WorkbookError` about ``staged``, a copy a command made of ``source`` in a
+    hidden staging folder, as an error about ``source``: the user knows the file they gave."""
+    try:
+        yield
+    except WorkbookError as exc:
+        if Path(exc.file) != Path(staged):
+            raise
+        raise WorkbookError(source, exc.reason) from None

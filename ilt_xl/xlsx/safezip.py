@@ -177,12 +177,16 @@ class SafeZip:
             if info.filename.endswith((".xml", ".rels", ".vml")):
                 self._check_prolog(info)
 
+    def _seek_data(self, fh, info: zipfile.ZipInfo) -> None:
+        """Put ``fh`` (the zip file) at part ``info``'s compressed bytes, after its local header."""
+        start = data_offset(fh, info)
+        if start is None:
+            raise self._refuse(f"part {info.filename} has a damaged local header")
+        fh.seek(start)
+
     def _inflate_bounded(self, info: zipfile.ZipInfo) -> None:
         with open(self.path, "rb") as fh:
-            start = data_offset(fh, info)
-            if start is None:
-                raise self._refuse(f"part {info.filename} has a damaged local header")
-            fh.seek(start)
+            self._seek_data(fh, info)
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
             left, produced = info.compress_size, 0
             try:
@@ -242,10 +246,7 @@ class SafeZip:
         """A deflated part inflated in one call (ISA-L where installed), never past the size it
         declares; a size or CRC-32 that does not match is refused as a corrupt part."""
         try:
-            start = data_offset(self.zip.fp, info)
-            if start is None:
-                raise self._refuse(f"part {info.filename} has a damaged local header")
-            self.zip.fp.seek(start)
+            self._seek_data(self.zip.fp, info)
             raw = self.zip.fp.read(info.compress_size)
             inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
             data = inflater.decompress(raw, info.file_size + 1)
@@ -259,15 +260,61 @@ class SafeZip:
         return data
 
     def chunks(self, name: str) -> Iterator[bytes]:
-        """Part ``name`` inflated a few MiB at a time, for a part too big to hold whole; never past
-        the size it declares, and a CRC-32 that does not match is refused (at the end)."""
+        """Part ``name`` inflated :data:`_SCAN_CHUNK` bytes at a time (the last one shorter), for a
+        part too big to hold whole; never past the size it declares, and a size or CRC-32 that does
+        not match is refused (at the end)."""
         info = self._info(name)
+        if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 0x01:
+            yield from self._inflate_chunks(info)
+            return
         try:
             with self.zip.open(info) as fh:
                 while chunk := fh.read(_SCAN_CHUNK):
                     yield chunk
         except _CORRUPT as exc:
             raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+
+    def _inflate_chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """:meth:`chunks` of a deflated part, inflated by ISA-L where installed (zipfile's reader
+        inflates with zlib, at a third of its speed: 0.3 s CPU on the 20,000-session example's
+        sheets). Its own file handle: the caller may read other parts between two chunks."""
+        pending: list[bytes] = []
+        pending_size = produced = crc = 0
+        try:
+            with open(self.path, "rb") as fh:
+                self._seek_data(fh, info)
+                inflater = fast_zlib.decompressobj(-zlib.MAX_WBITS)
+                left = info.compress_size
+                while not inflater.eof:
+                    if inflater.unconsumed_tail:
+                        given = inflater.unconsumed_tail
+                    elif left > 0:
+                        given = fh.read(min(_CHUNK, left))
+                        if not given:
+                            break
+                        left -= len(given)
+                    else:
+                        given = b""         # all read: what the inflater still holds
+                    # at most what completes the chunk (never 0, which would mean no limit)
+                    data = inflater.decompress(given, _SCAN_CHUNK - pending_size)
+                    if not data and not given:
+                        break               # the Deflate stream is cut short
+                    produced += len(data)
+                    if produced > info.file_size:
+                        raise self._refuse(f"part {info.filename} inflates beyond the {info.file_size:,} bytes it "
+                                           "declares: refused as a possible zip bomb")
+                    crc = fast_zlib.crc32(data, crc)
+                    pending.append(data)
+                    pending_size += len(data)
+                    if pending_size == _SCAN_CHUNK:
+                        yield b"".join(pending)
+                        pending, pending_size = [], 0
+        except _CORRUPT + (fast_zlib.error,) as exc:
+            raise self._refuse(f"part {info.filename} is corrupt ({exc})") from exc
+        if not inflater.eof or produced != info.file_size or crc != info.CRC:
+            raise self._refuse(f"part {info.filename} is corrupt (its size or CRC-32 does not match the directory)")
+        if pending_size:
+            yield b"".join(pending)
 
     def xml(self, name: str) -> Element:
         """Part ``name`` parsed as XML with DTDs and entities forbidden."""
