@@ -16,7 +16,7 @@ _TOKENS = re.compile(
     r'"(?:[^"]|"")*"'
     r"|'(?:[^']|'')*'"
     r"|\[[^\]]*\]"
-    r"|(?<![A-Za-z0-9_.$])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![A-Za-z0-9_(\[])"
+    r"|(?<![\w.$])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![\w(\[])"
 )
 
 
@@ -33,6 +33,11 @@ def shift_formula(text: str, dr: int, dc: int) -> str:
         return f"{cabs}{column_letter(c)}{rabs}{r}"
 
     return _TOKENS.sub(repl, text)
+
+
+def has_relative_parts(text: str) -> bool:
+    """True when ``text`` holds an A1 cell reference whose row or column is not $-anchored."""
+    return any(m.group(2) is not None and not (m.group(1) and m.group(3)) for m in _TOKENS.finditer(text))
 
 
 def has_relative_rows(text: str) -> bool:
