@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -201,3 +202,24 @@ def install_signal_cleanup() -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(sig) in (signal.SIG_DFL, None):
             signal.signal(sig, stop)
+    _redeliver_swallowed_stops()
+
+
+def _redeliver_swallowed_stops() -> None:
+    """A stop signal handled while Python runs a destructor or a callback cannot raise there: Python
+    prints 'Exception ignored ... Traceback' and goes on, so the command finished its write as if never
+    asked to stop. Such a :class:`Terminated` is sent again instead, to be raised at the next ordinary
+    point of the program; any other unraisable exception is reported as before. It is sent from a
+    thread a moment later: sent from the hook itself it would be handled inside the hook, and lost again."""
+    import threading
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Terminated):
+            signum = unraisable.exc_value.code - 128
+            threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+            return
+        previous(unraisable)
+    if getattr(previous, "__name__", "") != hook.__name__ or previous.__module__ != __name__:
+        sys.unraisablehook = hook

@@ -154,6 +154,33 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_sigterm_arriving_inside_a_destructor_still_stops_the_write(tmp_path):
+    """A SIGTERM handled while Python ran a destructor was printed as 'Exception ignored ... Traceback'
+    and the command went on to write its file (found killing checklist --in-place at random moments)."""
+    script = textwrap.dedent(f"""
+        import time
+        from ilt_xl.atomic_write import atomic_target, install_signal_cleanup
+        class Slow:
+            def __del__(self):
+                print("in destructor", flush=True)
+                time.sleep(30)
+        install_signal_cleanup()
+        with atomic_target({str(tmp_path / 'plan.xlsx')!r}) as temp:
+            temp.write_bytes(b"half")
+            x = Slow()
+            del x
+            time.sleep(1)
+            print("went on writing", flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "in destructor"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, (out, err)
+    assert "went on writing" not in out and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 # Reads: FIFOs and devices --------------------------------------------------------------------------
 
 def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):

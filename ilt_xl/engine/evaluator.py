@@ -108,6 +108,7 @@ class Book:
                  registry: dict | None = None):
         self.model = model
         self.sheets = {s.name.lower(): s for s in model.sheets}
+        self.sheet_order = [s.name for s in model.sheets]     # for 3-D references (three_d_refs)
         self.external = ExternalBooks(model.path, len(model.sheets))
         self.today = today_serial
         self.now = today_serial if now_serial is None else now_serial
@@ -138,15 +139,25 @@ class Book:
             s = self.external.sheet(name)
         return s
 
+    def name_definition(self, sheet_index: int, name: str) -> str | None:
+        """The text of defined name ``name`` (upper case) as the sheet at ``sheet_index`` sees it
+        (its own name first, then the workbook's), references made absolute; None if undefined."""
+        for key in ((sheet_index, name), (None, name)):
+            text = self.names.get(key)
+            if text is not None:
+                return _absolute(text[1:] if text.startswith("=") else text)
+        return None
+
     def name_tree(self, name: str, sheet: Sheet) -> Node | None:
         key_local, key_global = (sheet.index, name.upper()), (None, name.upper())
         for key in (key_local, key_global):
             if key in self.names:
                 if key not in self.name_trees:
                     from ilt_xl.engine.structured_refs import rewrite
+                    from ilt_xl.engine.three_d_refs import expand as expand_3d
                     text = self.names[key]
                     text = text[1:] if text.startswith("=") else text
-                    text = rewrite(text, self.model.tables, sheet.name, 0, 0)
+                    text = expand_3d(rewrite(text, self.model.tables, sheet.name, 0, 0), self.sheet_order)
                     self.name_trees[key] = parse_formula(_absolute(text))
                 return self.name_trees[key]
         table = self.model.tables.get(name.upper())

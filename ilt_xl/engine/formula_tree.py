@@ -128,12 +128,13 @@ class _TreeParser(Parser):
 
 _PARSER = _TreeParser()
 
-# an A1 cell or area, optionally sheet-qualified; strings, brackets and quoted names skipped whole
+# an A1 cell or area, optionally sheet-qualified; strings, brackets and quoted names skipped whole.
+# A sheet name without quotes may hold any letter (Paramètres!T5, Données!B2): \w, not [A-Za-z]
 _A1 = re.compile(
     r'"(?:[^"]|"")*"'
     r"|\[[^\]]*\]"
-    r"|(?<![A-Za-z0-9_.$])((?:'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.]*)!)?"
-    r"(\$?[A-Z]{1,3})(\$?)([0-9]{1,7})(?::(\$?[A-Z]{1,3})(\$?)([0-9]{1,7}))?(?![A-Za-z0-9_(!\[])"
+    r"|(?<![\w.$])((?:'(?:[^']|'')*'|[^\W\d][\w.]*)!)?"
+    r"(\$?[A-Z]{1,3})(\$?)([0-9]{1,7})(?::(\$?[A-Z]{1,3})(\$?)([0-9]{1,7}))?(?![\w(!\[])"
 )
 
 
@@ -299,7 +300,7 @@ def _parse(text: str) -> Node:
     return builder[-1]
 
 
-_REF_PARTS = re.compile(r"(?:(?:'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_.]*))!)?"
+_REF_PARTS = re.compile(r"(?:(?:'((?:[^']|'')*)'|([^\W\d][\w.]*))!)?"
                         r"\$?([A-Z]{1,3})(\$?)([0-9]{1,7})(?::\$?([A-Z]{1,3})(\$?)([0-9]{1,7}))?\Z")
 
 

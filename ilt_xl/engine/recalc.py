@@ -26,6 +26,7 @@ from ilt_xl.engine.common_subtrees import repeated_subtrees
 from ilt_xl.engine.external_links import is_external, shown
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.legacy_intersection import plain_formula_tree
+from ilt_xl.engine.three_d_refs import expand as expand_3d, qualified_names
 from ilt_xl.engine.function_args import value_refs
 from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.heap import give_back_free_memory
@@ -155,7 +156,8 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
                                            f"{MAX_FORMULA_CHARS:,}")
         return
     try:
-        text = rewrite(run.text, model.tables, run.sheet.name, anchor, run.col)
+        text = qualified_names(run.text, book.sheet_order, book.name_definition)
+        text = expand_3d(rewrite(text, model.tables, run.sheet.name, anchor, run.col), book.sheet_order)
         # a plain formula intersects a range where a function takes one value (legacy_intersection)
         run.tree = parse_formula(text) if run.array_area is not None else plain_formula_tree(text)
     except ExternalLinkError as exc:

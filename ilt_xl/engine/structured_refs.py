@@ -174,7 +174,7 @@ def resolve(table: Table, spec: str, row: int) -> str:
 
 
 # [1]Sheet1! and '[1]My sheet'!: a sheet of linked workbook number 1 (external_links)
-_LINKED_SHEET = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)!")
+_LINKED_SHEET = re.compile(r"([^\W\d][\w.]*)!")
 _LINKED_QUOTED = re.compile(r"'\[([0-9]+)\]((?:[^']|'')+)'")
 
 
@@ -227,6 +227,9 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
                     raise StructuredRefError(f"{name}{spec}: no table named {name!r} in the workbook")
                 del out[k:]
             else:
+                if spec == "[0]" and text[end:end + 1] == "!":      # [0]!Name: this workbook's own name
+                    i = end + 1
+                    continue
                 if spec[1:2].isdigit():
                     linked = _LINKED_SHEET.match(text, end)
                     if linked is None or not spec[1:-1].isdigit():

@@ -79,3 +79,18 @@ def test_a_line_break_is_white_space_outside_text_and_text_inside_it():
     assert (tree.kind, tree.value, len(tree.args)) == ("fn", "IF", 3)
     assert ft.parse_formula('"a\r\nb"&A1').args[0].value == "a\r\nb"
     assert ft.parse_formula('"a""\nb"&"c"').args[0].value == 'a"\nb'
+
+
+def test_a_sheet_name_without_quotes_may_hold_any_letter():
+    # Excel writes Paramètres!T5 without quotes (a name of letters): the é is part of the name,
+    # not the end of a word before a sheet called "tres"
+    tree = ft.parse_formula('IF(G8=Paramètres!T5,"Non","Oui")')
+    ref = tree.args[0].args[1].value
+    assert (ref.sheet, ref.r0, ref.c0, ref.rel0) == ("Paramètres", 5, 20, True)
+    assert ft.parse_formula("SUM(Données!$A$1:$A$3)").args[0].value.sheet == "Données"
+    assert ft.parse_formula("COÛT2020+1").args[0] == ft.Node("name", "COÛT2020")     # a name, not cell T2020
+
+
+def test_a_shared_formula_moves_references_after_a_letter_of_any_alphabet_only_when_they_are_cells():
+    from ilt_xl.engine.a1_shift import shift_formula
+    assert shift_formula("Données!B2+COÛT2020", 1, 0) == "Données!B3+COÛT2020"

@@ -105,3 +105,10 @@ def test_a_circle_closed_only_when_the_formula_runs_is_a_circular_reference():
 def test_a_circle_closed_when_the_formula_runs_iterates_when_the_file_asks():
     got, circular = _computed({"A1": "=1+SUM(OFFSET(A1,0,0,1,1))/2"}, iterate=True)
     assert circular == [] and abs(got["A1"] - 2.0) < 1e-9
+
+
+def test_a_sheet_named_with_accented_letters_is_read_without_quotes():
+    from formula_values import values
+    got = values({"Paramètres!T5": "Oui", "Paramètres!A1": 4, "G8": "Oui",
+                  "H1": '=IF(G8=Paramètres!T5,"Non","Oui")', "H2": "=Paramètres!$A$1*2"}, extra_sheets=("Paramètres",))
+    assert (got["H1"], got["H2"]) == ("Non", 8.0)

@@ -1,0 +1,61 @@
+"""Sheet-prefixed forms the formula parser cannot read alone: 3-D references (``SUM(Jan:Mar!B2)``,
+every sheet from Jan to Mar in the workbook's order), names qualified by their sheet
+(``Defines!Rate``) and ``[0]!Name`` (this workbook's own name). Expected values by Excel's rules;
+Excel's cached values in Apache POI's test workbooks agree (SUM(Sheet1:Sheet3!A1) is 66 for
+11, 22, 33; a sheet-scoped name read from another sheet gives its cell)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+from openpyxl.workbook.defined_name import DefinedName
+
+from ilt_xl.engine.recalc import compute
+from ilt_xl.engine.three_d_refs import expand, qualified_names
+from ilt_xl.engine.workbook_model import load_workbook_model
+
+
+def test_a_3d_reference_is_the_union_of_its_sheets_areas():
+    sheets = ["Summary", "Jan", "Feb", "Mar 2024", "Notes"]
+    assert expand("SUM(Jan:Feb!B2)", sheets) == "SUM(('Jan'!B2,'Feb'!B2))"
+    assert expand("SUM('Feb:Mar 2024'!$A$1:B2)", sheets) == "SUM(('Feb'!$A$1:B2,'Mar 2024'!$A$1:B2))"
+    assert expand("SUM(Feb:Jan!B2)", sheets) == "SUM(('Jan'!B2,'Feb'!B2))"          # either order
+    assert expand("SUM(Jan:Nope!B2)", sheets) == "SUM(#REF!)"
+    assert expand('"Jan:Feb!B2"&Jan!A1:B2', sheets) == '"Jan:Feb!B2"&Jan!A1:B2'      # text; a plain range
+    assert expand("Jan!A1:Feb!B2", sheets) == "Jan!A1:Feb!B2"
+
+
+def test_a_sheet_qualified_name_is_its_definition():
+    names = {(1, "RATE"): "Defines!$B$2", (None, "TOTAL"): "Defines!$C$9"}
+    found = lambda index, name: names.get((index, name)) or names.get((None, name))      # noqa: E731
+    sheets = ["Uses", "Defines"]
+    assert qualified_names("Defines!Rate*2", sheets, found) == "(Defines!$B$2)*2"
+    assert qualified_names("Defines!B2+Uses!Total", sheets, found) == "Defines!B2+(Defines!$C$9)"
+    assert qualified_names("Uses!Rate+Defines!Nope", sheets, found) == "Uses!Rate+Defines!Nope"
+
+
+def test_whole_workbook(tmp_path: Path):
+    wb = openpyxl.Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    for i, name in enumerate(("Jan", "Feb", "Mar"), start=1):
+        ws = wb.create_sheet(name)
+        ws["A1"], ws["B1"], ws["C1"] = 11 * i, 5, "x" if i != 2 else None
+    defines = wb.create_sheet("Defines")
+    defines["A1"], defines["B2"] = "Test A1", 142
+    wb.defined_names["GLOBAL_B2"] = DefinedName("GLOBAL_B2", attr_text="Defines!$B$2")
+    defines.defined_names["LOCAL_A1"] = DefinedName("LOCAL_A1", attr_text="Defines!$A$1")
+    summary["A1"] = "=SUM(Jan:Mar!A1)"
+    summary["A2"] = "=AVERAGE(Jan:Mar!A1:B1)"
+    summary["A3"] = "=COUNTA(Jan:Mar!C1)"
+    summary["A4"] = "=MAX(Feb:Mar!A1)"
+    summary["A5"] = "=Defines!LOCAL_A1"
+    summary["A6"] = "=[0]!GLOBAL_B2+1"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    model = load_workbook_model(path)
+    report = compute(model, dt.date(2024, 1, 1))
+    grid = model.sheet("Summary").grid
+    got = [grid.value(r, 0) for r in range(6)]
+    assert got == [66.0, 13.5, 2.0, 33.0, "Test A1", 143.0], report     # AVERAGE: (11+5+22+5+33+5)/6
