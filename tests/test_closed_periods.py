@@ -144,7 +144,8 @@ def test_close_command_freezes_and_reopening_is_explicit(tmp_path):
     tables, _ = _closed()
     src = build_planner(tmp_path / "plan.xlsx", _tables(), as_of=dt.date(2024, 6, 30))
     bad = _cli("close", str(src), "--through", "2024-03-30", "--in-place")
-    assert bad.exit_code == 1 and "month end" in bad.output
+    # a bad option, like --through 2024-02-30: exit 2 before the planner is read (was 1, a workbook problem)
+    assert bad.exit_code == 2 and "month end" in bad.output
     done = _cli("close", str(src), "--through", "2024-03-31", "--in-place", "--today", "2024-04-05", "--format", "json")
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["frozen"] == 5

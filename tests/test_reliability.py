@@ -656,3 +656,12 @@ def test_every_copy_keeps_the_extension_its_content_needs(planner, tmp_path, com
         assert not target.exists()
     code, said = invoke(command, macro, "-o", tmp_path / "out.xlsm", *extra)
     assert code in (0, 1) and (tmp_path / "out.xlsm").exists(), said
+
+
+@pytest.mark.parametrize("command", ["recalc", "batch"])
+def test_an_infinite_timeout_is_a_bad_option(planner, tmp_path, command):
+    """--timeout inf reached the engine's timer: 'unexpected failure (OverflowError ...)'. Exit 2, named."""
+    out = ["-o", tmp_path / "out.xlsx"] if command == "recalc" else ["--out", tmp_path / "out", "--workers", "1"]
+    code, said = invoke(command, planner, *out, "--timeout", "inf")
+    assert code == 2 and "--timeout" in said and "OverflowError" not in said, said
+    assert list(tmp_path.iterdir()) == []

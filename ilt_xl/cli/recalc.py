@@ -43,9 +43,16 @@ _MAX_LISTED = 15
 
 
 TODAY = typer.Option(None, "--today", help="The date TODAY() returns, YYYY-MM-DD (default: today).")
-TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0, help="Seconds for evaluating a workbook's formulas "
+TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0, callback=lambda v: _finite("--timeout", v), help="Seconds for evaluating a workbook's formulas "
                        "(0: no limit); cells not evaluated by then keep their cached values and are listed.")
 STRICT = typer.Option(False, "--strict", help="Exit 1 when computed cells hold error values (#DIV/0! ...).")
+
+
+def _finite(option: str, value: float | None) -> float | None:
+    """A number option's value, refused (exit 2) when infinite: 'inf' seconds is no time a timer takes."""
+    if value is not None and value == float("inf"):
+        raise typer.BadParameter(f"{value} is not a number of seconds (0 means no limit)", param_hint=option)
+    return value
 
 
 def parse_today(value: str | None) -> dt.date | None:

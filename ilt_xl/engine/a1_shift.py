@@ -35,6 +35,11 @@ def shift_formula(text: str, dr: int, dc: int) -> str:
     return _TOKENS.sub(repl, text)
 
 
+def has_relative_parts(text: str) -> bool:
+    """True when ``text`` holds an A1 cell reference whose row or column is not $-anchored."""
+    return any(m.group(2) is not None and not (m.group(1) and m.group(3)) for m in _TOKENS.finditer(text))
+
+
 def has_relative_rows(text: str) -> bool:
     """True when ``text`` holds an A1 cell reference whose row is not $-anchored."""
     return any(m.group(2) is not None and not m.group(3) for m in _TOKENS.finditer(text))

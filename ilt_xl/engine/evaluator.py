@@ -148,18 +148,29 @@ class Book:
                 return _absolute(text[1:] if text.startswith("=") else text)
         return None
 
-    def name_tree(self, name: str, sheet: Sheet) -> Node | None:
+    def name_tree(self, name: str, sheet: Sheet, anchor: int = 1, col: int = 1) -> Node | None:
+        """The tree of defined name ``name`` used in a formula on ``sheet`` written for row
+        ``anchor`` and column ``col``. A name's relative references are stored relative to A1
+        (``Worksheet!$B1`` used in C5 is $B5; ``A$4:A$8`` used in C10 is C$4:C$8): moved there."""
         key_local, key_global = (sheet.index, name.upper()), (None, name.upper())
         for key in (key_local, key_global):
             if key in self.names:
                 if key not in self.name_trees:
+                    from ilt_xl.engine.a1_shift import has_relative_parts
                     from ilt_xl.engine.structured_refs import rewrite
                     from ilt_xl.engine.three_d_refs import expand as expand_3d
                     text = self.names[key]
                     text = text[1:] if text.startswith("=") else text
                     text = expand_3d(rewrite(text, self.model.tables, sheet.name, 0, 0), self.sheet_order)
-                    self.name_trees[key] = parse_formula(_absolute(text))
-                return self.name_trees[key]
+                    self.name_trees[key] = text if has_relative_parts(text) else parse_formula(text)
+                tree = self.name_trees[key]
+                if isinstance(tree, str):           # relative: one tree per place of use
+                    at = (key, anchor, col)
+                    if at not in self.name_trees:
+                        from ilt_xl.engine.a1_shift import shift_formula
+                        self.name_trees[at] = parse_formula(shift_formula(tree, anchor - 1, col - 1))
+                    tree = self.name_trees[at]
+                return tree
         table = self.model.tables.get(name.upper())
         if table is not None:
             from ilt_xl.engine.structured_refs import resolve
@@ -286,7 +297,7 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "name":
         if ctx.env is not None and node.value.upper() in ctx.env:
             return ctx.env[node.value.upper()]
-        tree = ctx.book.name_tree(node.value, ctx.sheet)
+        tree = ctx.book.name_tree(node.value, ctx.sheet, ctx.anchor, ctx.col)
         if tree is None:
             return Val(Block.errors((1, 1), E_NAME))     # a name the workbook does not define: Excel's #NAME?
         return evaluate(tree, ctx)

@@ -62,7 +62,7 @@ def _lambda_named(name: str, ctx: Ctx):
     """The LAMBDA a LET name or a defined name (``MYLAMBDA(2,1)``) holds, else None."""
     if ctx.env is not None and name.upper() in ctx.env:
         return ctx.env[name.upper()].lam
-    tree = ctx.book.name_tree(name, ctx.sheet) if "." not in name else None
+    tree = ctx.book.name_tree(name, ctx.sheet, ctx.anchor, ctx.col) if "." not in name else None
     if tree is None or tree.kind != "fn" or normalise_name(tree.value) != "LAMBDA":
         return None
     return evaluate(tree, ctx).lam

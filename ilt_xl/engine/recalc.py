@@ -203,7 +203,7 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
                 continue
             seen_names.add(name.upper())
             try:
-                sub = book.name_tree(name, run.sheet)
+                sub = book.name_tree(name, run.sheet, anchor, run.col)
             except ExternalLinkError as exc:
                 run.problem = ("external link", f"defined name {name}: {exc}")
                 return
@@ -360,7 +360,7 @@ def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
         for name in collect_names(tree):
             if name.upper() not in seen:
                 seen.add(name.upper())
-                sub = book.name_tree(name, run.sheet)
+                sub = book.name_tree(name, run.sheet, anchor, run.col)
                 if sub is not None:
                     trees.append(sub)
     return out

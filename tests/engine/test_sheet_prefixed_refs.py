@@ -59,3 +59,28 @@ def test_whole_workbook(tmp_path: Path):
     grid = model.sheet("Summary").grid
     got = [grid.value(r, 0) for r in range(6)]
     assert got == [66.0, 13.5, 2.0, 33.0, "Test A1", 143.0], report     # AVERAGE: (11+5+22+5+33+5)/6
+
+
+def test_a_names_relative_references_are_relative_to_the_cell_that_uses_it(tmp_path: Path):
+    # a name's relative parts are stored relative to A1: HOURS = Sheet1!$B1 is $B5 in row 5, and
+    # COLUMN = Sheet1!A$1:A$3 is C$1:C$3 in column C (Excel's cached values in PhpSpreadsheet's
+    # NamedFormulae test workbook follow this rule)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    for r, (a, b, c) in enumerate([(1, 2, 3), (4, 5, 6), (7, 8, 9)], start=1):
+        ws.cell(r, 1, a), ws.cell(r, 2, b), ws.cell(r, 3, c)
+    ws["B5"], ws["B6"] = 7.25, 6.5
+    wb.defined_names["HOURS"] = DefinedName("HOURS", attr_text="Sheet1!$B1")
+    wb.defined_names["COLUMN"] = DefinedName("COLUMN", attr_text="Sheet1!A$1:A$3")
+    wb.defined_names["TWICE"] = DefinedName("TWICE", attr_text="HOURS*2")
+    ws["C5"], ws["C6"] = "=HOURS*10", "=HOURS*10"       # one formula over a run of rows
+    ws["D7"] = "=TWICE"
+    ws["A10"], ws["C10"] = "=SUM(COLUMN)", "=SUM(COLUMN)"
+    path = tmp_path / "names.xlsx"
+    wb.save(path)
+    model = load_workbook_model(path)
+    compute(model, dt.date(2024, 1, 1))
+    grid = model.sheet("Sheet1").grid
+    assert (grid.value(4, 2), grid.value(5, 2), grid.value(6, 3)) == (72.5, 65.0, 0.0)   # B7 is empty
+    assert (grid.value(9, 0), grid.value(9, 2)) == (12.0, 18.0)

@@ -118,7 +118,7 @@ def _reference(ctx: Ctx, text: str) -> Val:
     except (StructuredRefError, Exception):        # anything unparsable is no reference
         return Val(Block.errors((1, 1), E_REF))
     if tree.kind == "name":
-        tree = ctx.book.name_tree(tree.value, ctx.sheet)
+        tree = ctx.book.name_tree(tree.value, ctx.sheet, ctx.anchor, ctx.col)
     if tree is None or tree.kind != "ref":
         return Val(Block.errors((1, 1), E_REF))
     ref = tree.value
@@ -200,7 +200,7 @@ def _areas(node, ctx: Ctx) -> list | Val:
                     out.append((sa, r0, c0, r1, c1))
         return out or Val(Block.errors((1, 1), E_NULL))
     if node.kind == "name" and not (ctx.env and node.value.upper() in ctx.env):
-        tree = ctx.book.name_tree(node.value, ctx.sheet)
+        tree = ctx.book.name_tree(node.value, ctx.sheet, ctx.anchor, ctx.col)
         if tree is not None:
             return _areas(tree, ctx)
     v = evaluate(node, ctx)
