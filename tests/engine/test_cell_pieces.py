@@ -52,6 +52,23 @@ def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span, plain):
     assert any(streamed.pieces.before.packed) == (plain < len(part))
 
 
+def test_the_plain_budget_is_shared_by_the_sheets_of_a_workbook(monkeypatch):
+    """Pieces stay plain up to PLAIN_BYTES for all sheets together; a sheet scanned once it is spent
+    has every chunk deflated, its first included, and still goes the fast way with the same pieces."""
+    monkeypatch.setattr(cell_pieces, "CHUNK", 7)
+    part = _part(40)
+    monkeypatch.setattr(cell_pieces, "PLAIN_BYTES", len(part))
+    budget = cell_pieces.PlainBudget()
+    scan_sheet_xml(part, "p.xlsx", "S", budget=budget)
+    monkeypatch.setattr(cell_pieces, "PLAIN_BYTES", len(part) - budget.left)   # one part's pieces exactly
+    budget = cell_pieces.PlainBudget()
+    first, second = (scan_sheet_xml(part, "p.xlsx", "S", budget=budget) for _ in range(2))
+    assert not any(first.pieces.before.packed) and all(second.pieces.before.packed)
+    assert first.cut is None and second.cut is None                 # both read by the fast scan
+    assert _as_split(first.pieces) == _as_split(second.pieces) == FORMULA_CELL.split(part)
+    assert second.v_rows.tolist() == first.v_rows.tolist() == list(range(1, 41))
+
+
 def test_a_nul_character_sends_the_part_to_the_careful_path_which_refuses_it():
     from ilt_xl.xlsx import WorkbookError
     part = _part(3).replace(b"<v>2</v>", b"<v>2\x00</v>")
