@@ -183,6 +183,17 @@ def test_sigterm_arriving_inside_a_destructor_still_stops_the_write(tmp_path):
 
 # Reads: FIFOs and devices --------------------------------------------------------------------------
 
+def assert_refused_as_not_regular(jobs: list[dict], tmp_path: Path, exit_code: int) -> None:
+    """Run ``jobs`` through the corpus driver (under a time limit, so a blocked read fails rather than
+    hangs) and check each was refused with ``exit_code`` as a target or input that is not a regular file."""
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
+                    str(tmp_path / "results.json")], timeout=120, check=True)
+    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
+        assert r["crash"] is None and r["exit"] == exit_code, (job, r)
+        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+
+
 def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):
     """ics reads an earlier calendar at its target to keep its stamps: a FIFO there blocked it forever
     (-o, and a calendar's name inside --all). Refused with exit 3, the FIFO left as it was."""
@@ -192,12 +203,7 @@ def test_a_fifo_where_a_calendar_goes_is_refused_not_read(planner, tmp_path):
         os.mkfifo(fifo)
     jobs = [{"id": "one", "argv": ["ics", str(planner), "--instructor", "I1", "-o", str(fifos[0])]},
             {"id": "all", "argv": ["ics", str(planner), "--all", str(tmp_path / "cal")]}]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
-                    str(tmp_path / "results.json")], timeout=120, check=True)
-    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
-        assert r["crash"] is None and r["exit"] == 3, (job, r)
-        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert_refused_as_not_regular(jobs, tmp_path, exit_code=3)
     assert all(stat.S_ISFIFO(f.lstat().st_mode) for f in fifos)
     assert sorted(p.name for p in (tmp_path / "cal").iterdir()) == [fifos[1].name]     # no calendar moved in
 
@@ -210,12 +216,7 @@ def test_a_fifo_named_xlsx_is_refused_up_front_by_every_command(tmp_path):
         ["check", str(fifo)], ["validate", str(fifo), "-o", str(out / "v.xlsx")], ["report", str(fifo)],
         ["ics", str(fifo), "--all", str(out / "cal")], ["recalc", str(fifo), "-o", str(out / "r.xlsx")],
         ["scenario", str(fifo), "--out", str(out / "s"), "--room-rate", "+5%"])]
-    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
-    subprocess.run([sys.executable, str(HERE / "corpus_driver.py"), str(tmp_path / "jobs.json"),
-                    str(tmp_path / "results.json")], timeout=120, check=True)
-    for job, r in json.loads((tmp_path / "results.json").read_text()).items():
-        assert r["crash"] is None and r["exit"] == 2, (job, r)
-        assert "not a regular file" in " ".join((r["stdout"] + r["stderr"]).split()), (job, r)
+    assert_refused_as_not_regular(jobs, tmp_path, exit_code=2)
     assert not out.exists()
 
 
