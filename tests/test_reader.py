@@ -174,3 +174,33 @@ def test_merged_cells_inside_a_table_are_an_error_located_by_range(tmp_path, val
     planner = read_planner(path)
     assert where(planner) == {("error", "Sessions", "B3:C3", "CourseId")}   # AZ40:BA41 lies outside the table
     assert planner.problems[0].row == 3 and "merged" in planner.problems[0].message
+
+
+def test_each_sheet_is_read_once_and_let_go_after_its_last_table(valid, monkeypatch):
+    """A table sheet's values (a Python object per cell) are released once the planner's last table on
+    that sheet is read, so reading a large planner holds one big sheet at a time, not all of them."""
+    import gc
+    import weakref
+
+    import ilt_xl.workbook.reader as reader
+
+    read = reader.read_sheet_values
+    alive_at_each_read: list[set[str]] = []
+    seen: dict[str, weakref.ref] = {}
+    reads: list[str] = []
+
+    def tracked(pkg, sheet, last_row):
+        gc.collect()
+        alive_at_each_read.append({name for name, ref in seen.items() if ref() is not None})
+        values = read(pkg, sheet, last_row)
+        seen[sheet] = weakref.ref(values)
+        reads.append(sheet)
+        return values
+
+    monkeypatch.setattr(reader, "read_sheet_values", tracked)
+    read_planner(valid)
+    assert "Sessions" in reads and "Allocation" in reads
+    assert len(reads) == len(set(reads))                     # each sheet read once
+    # One table per sheet in the planner: no table sheet is still held when the next sheet is read
+    # (Settings, read last for the named cells, holds no table and may stay).
+    assert all(alive <= {"Settings"} for alive in alive_at_each_read), alive_at_each_read

@@ -76,6 +76,14 @@ class _Reader:
         self._merged: dict[str, list[CellRange]] = {}
         for t in pkg.tables:
             self._last_rows[t.sheet] = max(self._last_rows.get(t.sheet, 0), t.ref.last_row)
+        # The planner tables each sheet holds and not yet read: a sheet's values (a Python object
+        # per cell, hundreds of MB for Sessions at 200,000 sessions) go once its last one is read,
+        # instead of all sheets' values living until the whole planner is read.
+        planner_tables = {name.casefold() for name in PLANNER.table_names}
+        self._unread: dict[str, int] = {}
+        for t in pkg.tables:
+            if t.name.casefold() in planner_tables:
+                self._unread[t.sheet] = self._unread.get(t.sheet, 0) + 1
 
     def _problem(self, sheet: str | None, message: str, expected: str, *, column: str | None = None,
                  cell: str | None = None, value: object = None, severity: str = ERROR) -> None:
@@ -92,6 +100,11 @@ class _Reader:
             values = read_sheet_values(self.pkg, sheet, read_to)
             self._values[sheet] = (read_to, values)
         return values
+
+    def _table_read(self, sheet: str) -> None:
+        self._unread[sheet] = self._unread.get(sheet, 1) - 1
+        if self._unread[sheet] <= 0:
+            self._values.pop(sheet, None)
 
     def _find(self, table: Table) -> TableInfo | None:
         named = [t for t in self.pkg.tables if t.name.casefold() == table.name.casefold()]
@@ -147,9 +160,11 @@ class _Reader:
         layout = TableLayout(info.sheet, str(info.ref), letters)
         self.layouts[table.name] = layout
         if info.data_rows == 0:
+            self._table_read(info.sheet)
             return empty_frame(table)
         grid = self._sheet_values(info.sheet, info.last_data_row).block(
             info.first_data_row, info.last_data_row, info.ref.first_column, info.ref.last_column)
+        self._table_read(info.sheet)
         rows = np.arange(info.first_data_row, info.last_data_row + 1)
         inputs = [positions[c.name] for c in table.input_columns if c.name in positions]
         keep = (grid[:, inputs] != "").any(axis=1) if inputs else np.zeros(len(rows), bool)
