@@ -9,7 +9,6 @@ month end, a move back without ``--reopen`` or a session to freeze showing an er
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from pathlib import Path
 
@@ -46,15 +45,15 @@ def close(
     output: Path = OUTPUT, in_place: bool = IN_PLACE, force: bool = FORCE, format: Format = FORMAT, quiet: bool = QUIET,
 ) -> None:
     """Close the months through a month end: the sessions in them keep their costs, rates and FX as of now."""
-    from ilt_xl.core.periods import month_end
+    from ilt_xl.core.periods import require_month_end
     from ilt_xl.workbook.closing import close_planner
 
     through_day = _date("--through", through)
-    if not month_end(through_day):     # said before the planner is read: the option alone is wrong
-        last = calendar.monthrange(through_day.year, through_day.month)[1]
-        err_console.print(f"[bold red]--through {through_day.isoformat()} is not a month end:[/] periods close by "
-                          f"whole months (e.g. {through_day.replace(day=last).isoformat()}).", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        require_month_end(through_day)  # said before the planner is read: the option alone is wrong
+    except ValueError as exc:
+        err_console.print(f"[bold red]Cannot close {escape(str(path))}:[/] {escape(str(exc))}.", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     today_day = _date("--today", today) or dt.date.today()
     target = output_target(path, output, in_place, force)
     with refusals(path, "close"), Steps(quiet) as steps:

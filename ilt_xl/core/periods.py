@@ -39,8 +39,19 @@ class Closing(NamedTuple):
     reopened: int
 
 
+def last_day_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
 def month_end(day: dt.date) -> bool:
-    return day.day == calendar.monthrange(day.year, day.month)[1]
+    return day == last_day_of_month(day)
+
+
+def require_month_end(through: dt.date) -> None:
+    """Raise ``ValueError`` naming the month's last day when ``through`` is not one: periods close by whole months."""
+    if not month_end(through):
+        raise ValueError(f"--through {through.isoformat()} is not a month end: periods close by whole months "
+                         f"(e.g. {last_day_of_month(through).isoformat()})")
 
 
 def frozen_mask(sessions: pd.DataFrame) -> np.ndarray:
@@ -78,9 +89,7 @@ def close(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object], th
     """
     from ilt_xl.core.sessions import session_table_with_errors
 
-    if not month_end(through):
-        raise ValueError(f"--through {through.isoformat()} is not a month end: periods close by whole months "
-                         f"(e.g. {through.replace(day=calendar.monthrange(through.year, through.month)[1]).isoformat()})")
+    require_month_end(through)
     current = settings.get("ClosedThrough")
     current = None if current is None or pd.isna(current) else pd.Timestamp(current).date()
     if current is not None and through < current and not reopen:
