@@ -60,8 +60,11 @@ class ByteColumn:
         self.budget = budget if budget is not None else PlainBudget()
 
     def append_chunk(self, items: list[bytes]) -> None:
-        chunk = _NUL.join(items)
-        if chunk.count(_NUL) != len(items) - 1:
+        self.append_joined(_NUL.join(items), len(items))
+
+    def append_joined(self, chunk: bytes, n: int) -> None:
+        """Append ``n`` items already NUL-joined."""
+        if chunk.count(_NUL) != n - 1:
             raise NulInXml("the sheet's XML holds a NUL character")
         pack = not self.budget.take(len(chunk))
         self.chunks.append(zlib.compress(chunk, 1) if pack else chunk)
@@ -92,10 +95,15 @@ class Codes:
         self._codes: list[np.ndarray] = []
         self.codes = np.zeros(0, np.int32)
 
-    def append(self, items: list[bytes]) -> None:
-        local, uniq = pd.factorize(np.asarray(items, dtype=object))
+    def append(self, items: list[bytes] | tuple[np.ndarray, list[bytes]]) -> None:
+        """Append cells given as their texts, or as (codes, the distinct texts) as ``pd.factorize`` gives them."""
+        if isinstance(items, tuple):
+            local, uniq = items
+        else:
+            local, uniq = pd.factorize(np.asarray(items, dtype=object))
+            uniq = uniq.tolist()
         known = self._code_of
-        ids = np.array([known.setdefault(u, len(known)) for u in uniq.tolist()], dtype=np.int32)
+        ids = np.array([known.setdefault(u, len(known)) for u in uniq], dtype=np.int32)
         self._codes.append(ids[local] if len(local) else np.zeros(0, np.int32))
 
     def finish(self) -> None:
@@ -150,6 +158,19 @@ class CellPieces:
             self.values.append_chunk(vs)
             self.attrs.append(attrs[a:b])
             self.f_elements.append(f_elements[a:b])
+
+    def add_joined(self, before: bytes, refs: bytes, values: bytes, no_value: np.ndarray,
+                   attrs, f_elements) -> None:
+        """Append one chunk (at most :data:`CHUNK` consecutive formula cells) whose byte columns are
+        already NUL-joined; ``values`` holds an empty item where ``no_value``; ``attrs`` and
+        ``f_elements`` as :meth:`Codes.append` takes them."""
+        n = len(no_value)
+        self._no_value.append(no_value)
+        self.before.append_joined(before, n)
+        self.refs.append_joined(refs, n)
+        self.values.append_joined(values, n)
+        self.attrs.append(attrs)
+        self.f_elements.append(f_elements)
 
     def finish(self, tail: bytes) -> CellPieces:
         self.tail = tail

@@ -1,6 +1,8 @@
 """Scan a worksheet part's XML into cell arrays, keeping the cuts write-back needs.
 
-One regex split cuts every formula cell out of the part (C speed). The text left between them,
+The formula cells are cut out of the part by their byte positions, found with numpy
+(:mod:`~ilt_xl.engine.formula_cell_bounds`), or by one regex split where the part's layout is one
+the positions leave to it (the same cuts either way). The text left between them,
 a fraction of the part when formulas dominate, is scanned for value cells and empty cells. The
 counts must add up to the number of ``<c>`` elements, otherwise the sheet goes through a safe
 ElementTree parse, so no cell is ever skipped silently. The split pieces are kept: write-back
@@ -18,6 +20,7 @@ import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
 from ilt_xl.engine.coded import CodedValues
+from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds, padded
 from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, skeleton_damage, text_doubt
 from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -199,23 +202,25 @@ def _formula_fields(pieces: CellPieces) -> tuple[np.ndarray, list[dict], list[st
 
 
 _SPAN = 1 << 24      # bytes of sheet XML split at a time
+_LOCATE_SPAN = 1 << 20      # bytes whose formula cells are located at a time (formula_cell_bounds)
 
 
-def _row_spans(data: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """(from, to) spans covering ``data[start:end]``, each about :data:`_SPAN` bytes and cut just
-    before a ``<row`` tag, so that no cell is cut in two."""
+def _row_spans(data: bytes, start: int, end: int, size: int | None = None) -> Iterator[tuple[int, int]]:
+    """(from, to) spans covering ``data[start:end]``, each about ``size`` (:data:`_SPAN`) bytes
+    and cut just before a ``<row`` tag, so that no cell is cut in two."""
+    size = _SPAN if size is None else size
     while start < end:
-        cut = data.find(b"<row", start + _SPAN, end) if start + _SPAN < end else -1
+        cut = data.find(b"<row", start + size, end) if start + size < end else -1
         cut = end if cut < 0 else cut
         yield start, cut
         start = cut
 
 
-def _spans(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
-    """The part in spans cut just before a ``<row`` tag: views of ``data`` when it is whole, else
-    its chunks regrouped."""
+def _spans(data: bytes | Iterable[bytes], size: int | None = None) -> Iterator[bytes]:
+    """The part in spans cut just before a ``<row`` tag: views of ``data`` of about ``size``
+    bytes when it is whole, else its chunks regrouped."""
     if isinstance(data, (bytes, bytearray, memoryview)):
-        yield from (memoryview(data)[a:b] for a, b in _row_spans(data, 0, len(data)))
+        yield from (memoryview(data)[a:b] for a, b in _row_spans(data, 0, len(data), size))
         return
     carry = b""
     for chunk in data:
@@ -237,24 +242,44 @@ def _split_formula_cells(data: bytes | Iterable[bytes], budget: PlainBudget | No
     rows, cols = [], []
     whole = isinstance(data, (bytes, bytearray, memoryview))
     doubt = text_doubt(bytes(data)) if whole else False
-    for span in _spans(data):
+    for large in _spans(data, _LOCATE_SPAN) if whole else _spans(data):
         if not whole:
-            doubt = doubt or text_doubt(span)
-        part = FORMULA_CELL.split(span)
-        pending.append(part[0])
-        if len(part) > 1:
-            refs = part[1::FIELDS]
-            r, c = cell_refs(refs)
-            rows.append(r)
-            cols.append(c)
-            pieces.add([b"".join(pending), *part[FIELDS:-1:FIELDS]], refs, part[2::FIELDS], part[3::FIELDS],
-                       part[4::FIELDS])
-            pending = [part[-1]]
-        del part
+            doubt = doubt or text_doubt(large)
+        # a megabyte at a time: the positions of its tags (8 bytes each) stay small beside the pieces
+        for span in [large] if whole else _spans(large, _LOCATE_SPAN):
+            pending = _split_span(span, pieces, pending, rows, cols)
     pieces.finish(data if not rows and isinstance(data, bytes) else b"".join(pending))
     if not rows:
         return pieces, np.zeros(0, np.int64), np.zeros(0, np.int64), doubt
     return pieces, np.concatenate(rows), np.concatenate(cols), doubt
+
+
+def _split_span(span: bytes | memoryview, pieces: CellPieces, pending: list[bytes], rows: list, cols: list,
+                ) -> list[bytes]:
+    """Cut the formula cells of ``span`` into ``pieces`` (their rows and columns onto ``rows`` and
+    ``cols``), ``pending`` holding the text since the last formula cell; gives the text pending after."""
+    a = padded(span)
+    # a NUL (not XML) goes the pattern's way, which refuses it
+    cells = formula_cell_bounds(a, len(span)) if a[:len(span)].all() else None
+    if cells is not None:
+        if not len(cells):
+            return [*pending, bytes(span)]
+        _refuse_off_grid(cells.rows, cells.cols)
+        rows.append(cells.rows)
+        cols.append(cells.cols)
+        add_to_pieces(pieces, a, cells, b"".join(pending))
+        return [bytes(span[cells.ends[-1]:])]
+    del a
+    part = FORMULA_CELL.split(span)
+    if len(part) == 1:
+        return [*pending, part[0]]
+    refs = part[1::FIELDS]
+    r, c = cell_refs(refs)
+    rows.append(r)
+    cols.append(c)
+    pieces.add([b"".join([*pending, part[0]]), *part[FIELDS:-1:FIELDS]], refs, part[2::FIELDS], part[3::FIELDS],
+               part[4::FIELDS])
+    return [part[-1]]
 
 
 def _around_formula_cells(pieces: CellPieces, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:

@@ -39,6 +39,7 @@ def test_streamed_pieces_are_the_whole_split(monkeypatch, chunk, span, plain):
     monkeypatch.setattr(cell_pieces, "CHUNK", chunk)
     monkeypatch.setattr(cell_pieces, "PLAIN_BYTES", plain)     # chunks past it are held deflated
     monkeypatch.setattr(sheet_scan, "_SPAN", span)
+    monkeypatch.setattr(sheet_scan, "_LOCATE_SPAN", span)
     part = _part(40)
     whole = FORMULA_CELL.split(part)
     streamed = scan_sheet_xml(iter([part[i:i + 100] for i in range(0, len(part), 100)]), "p.xlsx", "S",
