@@ -3,7 +3,8 @@
 The formula cells are cut out of the part by their byte positions, found with numpy
 (:mod:`~ilt_xl.engine.formula_cell_bounds`), or by one regex split where the part's layout is one
 the positions leave to it (the same cuts either way). The text left between them,
-a fraction of the part when formulas dominate, is scanned for value cells and empty cells. The
+a fraction of the part when formulas dominate, is scanned for value cells and empty cells the
+same way (:mod:`~ilt_xl.engine.value_cell_bounds`, or a second pattern). The
 counts must add up to the number of ``<c>`` elements, otherwise the sheet goes through a safe
 ElementTree parse, so no cell is ever skipped silently. The split pieces are kept: write-back
 puts the new cached values between them without scanning the part a second time.
@@ -20,8 +21,10 @@ import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
 from ilt_xl.engine.coded import CodedValues
-from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds, padded
+from ilt_xl.engine.byte_positions import joined, marked, padded, text_codes, words_of
+from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
 from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, skeleton_damage, text_doubt
+from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
 from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
@@ -172,8 +175,12 @@ def _types_and_distinct(attrs: Sequence[bytes]) -> tuple[np.ndarray, list[bytes]
         return np.zeros(0, object), []
     codes, distinct = pd.factorize(np.asarray(attrs, dtype=object))
     distinct = distinct.tolist()
-    t = np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in distinct], dtype=object)
-    return t[codes], distinct
+    return _t_attributes(distinct)[codes], distinct
+
+
+def _t_attributes(attrs: list[bytes]) -> np.ndarray:
+    """The t attribute (b"" when absent) in each of the attribute texts ``attrs``."""
+    return np.array([(m.group(1) if (m := _T_ATTR.search(a)) else b"") for a in attrs], dtype=object)
 
 
 def cached_values(pieces: CellPieces, which: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -315,6 +322,39 @@ def _cells_accounted(skeleton: bytes) -> bool:
     return n_empty == n_cells
 
 
+def _split_value_cells(span: memoryview, skeletons: list, refs: list, attributes: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The value cells of ``span`` cut by the pattern: the skeleton, rows and columns, and distinct
+    attributes appended; gives their t attributes and raw texts."""
+    cut = _VALUE_CELL.split(span)    # text between, then per cell: r, attributes, <v>, inline
+    skeletons.append(_marked(cut[0::5]))
+    refs.append(tuple(r.astype(np.int32) for r in cell_refs(cut[1::5])))
+    span_types, distinct = _types_and_distinct(cut[2::5])
+    attributes.update(dict.fromkeys(distinct))
+    raw = np.empty(len(cut) // 5, dtype=object)
+    raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
+    return span_types, raw
+
+
+def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: list, refs: list,
+                     attributes: dict) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_split_value_cells` from the cells' positions in the span (:func:`value_cell_bounds`)."""
+    skeletons.append(marked(a, n, cells.starts, cells.ends, MARKER))
+    _refuse_off_grid(cells.rows, cells.cols)
+    refs.append((cells.rows.astype(np.int32), cells.cols.astype(np.int32)))
+    raw = np.empty(len(cells), dtype=object)
+    if not len(cells):
+        return np.zeros(0, object), raw
+    coded = text_codes(words_of(a), a, cells.ref_ends + 1, cells.tag_ends)
+    if coded is None:
+        span_types, distinct = _types_and_distinct(joined(a, cells.ref_ends + 1, cells.tag_ends).split(b"\x00"))
+    else:
+        codes, distinct = coded
+        span_types = _t_attributes(distinct)[codes]
+    attributes.update(dict.fromkeys(distinct))
+    raw[:] = joined(a, cells.text_starts, cells.text_ends).split(b"\x00")
+    return span_types, raw
+
+
 def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
                    chunks_again: Callable[[], Iterable[bytes]] | None = None,
                    budget: PlainBudget | None = None) -> ScannedCells:
@@ -356,15 +396,17 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     skeletons, refs, attributes = [], [], {}
     typer = ValueTyper(path, sheet)
     for text, a0, b0 in _around_formula_cells(pieces, start, end):
-        for a, b in _row_spans(text, a0, b0):
-            cut = _VALUE_CELL.split(memoryview(text)[a:b])    # text between, then per cell: r, attributes, <v>, inline
-            skeletons.append(_marked(cut[0::5]))
-            refs.append(tuple(r.astype(np.int32) for r in cell_refs(cut[1::5])))
-            span_types, distinct = _types_and_distinct(cut[2::5])
-            attributes.update(dict.fromkeys(distinct))
-            raw = np.empty(len(cut) // 5, dtype=object)
-            raw[:] = [v if v is not None else t for v, t in zip(cut[3::5], cut[4::5])]    # whichever the cell holds
-            del cut
+        # the cells' texts are cut apart at NULs: a NUL in the text (not XML) goes the pattern's way
+        nul = b"\x00" in text
+        for a, b in _row_spans(text, a0, b0, _LOCATE_SPAN):
+            span = memoryview(text)[a:b]
+            bytes_ = padded(span)
+            cells = None if nul else value_cell_bounds(bytes_, len(span))
+            if cells is None:
+                span_types, raw = _split_value_cells(span, skeletons, refs, attributes)
+            else:
+                span_types, raw = _cut_value_cells(bytes_, len(span), cells, skeletons, refs, attributes)
+            del bytes_
             typer.add(span_types, raw)
             del raw, span_types
     skeleton = b"".join(skeletons)

@@ -10,7 +10,8 @@ import pytest
 
 from ilt_xl.engine import cell_pieces
 from ilt_xl.engine.cell_pieces import CellPieces
-from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds, padded
+from ilt_xl.engine.byte_positions import padded
+from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
 from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, cell_refs
 
 # cells the locator takes (Excel's layout and this package's), then ones it leaves to the pattern
@@ -103,7 +104,7 @@ def test_odd_layouts_are_left_to_the_pattern(cell):
 
 def test_texts_whose_keys_collide_are_left_to_factorize(monkeypatch):
     """Distinct texts given one key are told apart byte for byte (the codes fall back to the texts)."""
-    from ilt_xl.engine import formula_cell_bounds as bounds
+    from ilt_xl.engine import byte_positions as bounds
     span = (b'<sheetData><row r="1"><c r="A1" s="1"><f>1</f></c><c r="B1" s="2"><f>1</f></c>'
             b'<c r="C1" s="1"><f>1</f></c></row></sheetData></worksheet>' + b" " * 40)
     a = padded(span)
