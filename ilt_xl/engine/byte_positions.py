@@ -8,11 +8,34 @@ positions are is for the locators (:mod:`~ilt_xl.engine.formula_cell_bounds`) to
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 LT, GT, SLASH, QUOTE = 60, 62, 47, 34
 _PAD = 64           # zero bytes after the span, so that every look past a tag stays in the array
+
+
+@dataclass
+class CellBounds:
+    """Byte positions (in a span) of some of its cells, in order: cell ``i`` is
+    ``span[starts[i]:ends[i]]``, at row ``rows[i]`` and column ``cols[i]`` (1-based)."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def positions(a: np.ndarray, n: int, byte: int, sentinels: int) -> np.ndarray:
+    """Where ``byte`` is among the first ``n`` bytes of ``a``, then ``sentinels`` times ``n``: a
+    rank a few past the last one still reads a position (past the span)."""
+    at = np.flatnonzero(a[:n] == byte)
+    return np.concatenate([at, np.full(sentinels, n, at.dtype)])
 
 
 def padded(span) -> np.ndarray:

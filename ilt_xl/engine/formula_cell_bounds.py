@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ilt_xl.engine import cell_pieces
-from ilt_xl.engine.byte_positions import GT, LT, SLASH, between, holds, joined, references, text_codes, words_of
+from ilt_xl.engine.byte_positions import (GT, LT, SLASH, CellBounds, between, holds, joined, positions, references,
+                                         text_codes, words_of)
 from ilt_xl.engine.cell_pieces import CellPieces
 
 # after "<f", what the pattern takes: ">", a white-space character (\s) or "/"
@@ -27,34 +28,24 @@ _V_PRESERVE = b'<v xml:space="preserve">'
 
 
 @dataclass
-class FormulaCellBounds:
-    """Byte positions (in the span) of its formula cells, in order, and their rows and columns
-    (1-based). A cell is ``span[starts:ends]``; its reference ``span[starts + 6:ref_ends]``, its
-    other attributes ``span[ref_ends + 1:f_starts - 1]``, its ``<f>`` element
-    ``span[f_starts:f_ends]``, its cached value's text ``span[v_starts:v_ends]`` (empty where
-    ``no_value``: the cell has no ``<v>``)."""
+class FormulaCellBounds(CellBounds):
+    """:class:`~ilt_xl.engine.byte_positions.CellBounds` of formula cells. A cell's reference is
+    ``span[starts + 6:ref_ends]``, its other attributes ``span[ref_ends + 1:f_starts - 1]``, its
+    ``<f>`` element ``span[f_starts:f_ends]``, its cached value's text ``span[v_starts:v_ends]``
+    (empty where ``no_value``: the cell has no ``<v>``)."""
 
-    starts: np.ndarray
     ref_ends: np.ndarray
     f_starts: np.ndarray
     f_ends: np.ndarray
     v_starts: np.ndarray
     v_ends: np.ndarray
     no_value: np.ndarray
-    ends: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.starts)
 
 
 def formula_cell_bounds(a: np.ndarray, n: int) -> FormulaCellBounds | None:
     """:class:`FormulaCellBounds` of the span whose ``n`` bytes begin :func:`~ilt_xl.engine.byte_positions.padded` array ``a``;
     None when the span holds a layout left to the pattern."""
-    lt = np.flatnonzero(a[:n] == LT)
-    # sentinel ranks past the last "<", so that looking at the next tags never runs out
-    lt = np.concatenate([lt, np.full(4, n, lt.dtype)])
+    lt = positions(a, n, LT, 4)         # the next tags of the last cell are looked at
     f_rank = np.flatnonzero(a[lt + 1] == ord("f"))
     f_rank = f_rank[_AFTER_F[a[lt[f_rank] + 2]]]
     if not len(f_rank):
@@ -64,8 +55,7 @@ def formula_cell_bounds(a: np.ndarray, n: int) -> FormulaCellBounds | None:
     f_starts = lt[f_rank]
     starts = lt[f_rank - 1]
     words = words_of(a)
-    gt = np.flatnonzero(a[:n] == GT)
-    gt = np.concatenate([gt, np.full(1, n, gt.dtype)])
+    gt = positions(a, n, GT, 1)
     # <c r="REF" ATTRS> right before <f: the first ">" after the cell's start is the one before <f
     ok = holds(words[starts], b'<c r="') & (gt[np.searchsorted(gt, starts)] == f_starts - 1)
     rows, cols, ref_ends, good_ref = references(a, starts + 6)
@@ -94,12 +84,12 @@ def formula_cell_bounds(a: np.ndarray, n: int) -> FormulaCellBounds | None:
     ends = np.where(no_value, f_ends + 4, v_close + 8)
     if not ok.all():
         return None
-    return FormulaCellBounds(starts, ref_ends, f_starts, f_ends, v_starts, v_ends, no_value, ends, rows, cols)
+    return FormulaCellBounds(starts, ends, rows, cols, ref_ends, f_starts, f_ends, v_starts, v_ends, no_value)
 
 
 def _empty() -> FormulaCellBounds:
     z = np.zeros(0, np.int64)
-    return FormulaCellBounds(z, z, z, z, z, z, np.zeros(0, bool), z, z, z)
+    return FormulaCellBounds(z, z, z, z, z, z, z, z, z, np.zeros(0, bool))
 
 
 def add_to_pieces(pieces: CellPieces, a: np.ndarray, cells: FormulaCellBounds, head: bytes) -> None:

@@ -15,43 +15,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.byte_positions import GT, LT, SLASH, holds, holds_at, references, words_of
+from ilt_xl.engine.byte_positions import GT, LT, SLASH, CellBounds, holds, holds_at, positions, references, words_of
 
 _IS_PRESERVE = b'<is><t xml:space="preserve">'
 
 
 @dataclass
-class ValueCellBounds:
-    """Byte positions (in the span) of its value cells, in order, and their rows and columns
-    (1-based). A cell is ``span[starts:ends]``; its attributes other than r
-    ``span[ref_ends + 1:tag_ends]``; the text of its ``<v>`` or inline ``<t>`` ``span[text_starts:text_ends]``."""
+class ValueCellBounds(CellBounds):
+    """:class:`~ilt_xl.engine.byte_positions.CellBounds` of value cells. A cell's attributes other
+    than r are ``span[ref_ends + 1:tag_ends]``, the text of its ``<v>`` or inline ``<t>``
+    ``span[text_starts:text_ends]``."""
 
-    starts: np.ndarray
     ref_ends: np.ndarray
     tag_ends: np.ndarray
     text_starts: np.ndarray
     text_ends: np.ndarray
-    ends: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.starts)
 
 
 def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
     """:class:`ValueCellBounds` of the span whose ``n`` bytes begin
     :func:`~ilt_xl.engine.byte_positions.padded` array ``a``; None when the span holds a cell
     left to the pattern."""
-    lt = np.flatnonzero(a[:n] == LT)
-    # sentinel ranks past the last "<", so that looking at the next tags never runs out
-    lt = np.concatenate([lt, np.full(4, n, lt.dtype)])
+    lt = positions(a, n, LT, 4)         # the next tags of the last cell are looked at
     words = words_of(a)
     rank = np.flatnonzero(a[lt + 1] == ord("c"))
     rank = rank[holds(words[lt[rank]], b'<c r="')]
     starts = lt[rank]
-    gt = np.flatnonzero(a[:n] == GT)
-    gt = np.concatenate([gt, np.full(1, n, gt.dtype)])
+    gt = positions(a, n, GT, 1)
     tag_ends = gt[np.searchsorted(gt, starts)]
     plain_tag = tag_ends < lt[rank + 1]        # no "<" in the start tag
     rows, cols, ref_ends, good_ref = references(a, starts + 6)
@@ -73,5 +63,5 @@ def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
     which = np.flatnonzero(value)
     text_starts = tag_ends + 1 + np.where(v, 3, np.where(preserve, len(_IS_PRESERVE), 7))
     ends = close + np.where(v, 8, 13)
-    return ValueCellBounds(starts[which], ref_ends[which], tag_ends[which], text_starts[which], close[which],
-                           ends[which], rows[which], cols[which])
+    return ValueCellBounds(starts[which], ends[which], rows[which], cols[which], ref_ends[which], tag_ends[which],
+                           text_starts[which], close[which])
