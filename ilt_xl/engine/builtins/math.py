@@ -9,7 +9,7 @@ from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins._values import elementwise
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import ERR, NUM, Block, E_DIV0, E_NUM
+from ilt_xl.engine.values import ERR, NUM, Block, E_DIV0, E_NUM, E_VALUE
 
 # a float has at most 17 significant digits and lies within 1e-324..1e308: beyond these many
 # digits, rounding keeps every digit (or none), so huge digit counts never reach 10**digits
@@ -138,3 +138,63 @@ def minverse(args: list[Val], ctx: Ctx) -> Val:
     if inverse is None or not np.isfinite(inverse).all():
         return Val(Block.errors((1, 1), E_NUM))
     return Val(Block.numbers(inverse))
+
+
+# ---- multiples: CEILING and FLOOR in their five forms ---------------------------------------------------
+
+def _multiple(n: np.ndarray, s: np.ndarray, up: np.ndarray | bool) -> np.ndarray:
+    """``n`` rounded to a multiple of ``s``: ceil(n/s)*s where ``up``, floor(n/s)*s elsewhere
+    (0 where s is 0). The quotient is taken on Excel's 15 significant digits (7.1/0.1 is
+    70.99999999999999, so FLOOR(7.1,0.1) is 71 tenths) and multiplied back without rounding:
+    CEILING(7.1,0.1) and FLOOR(7.1,0.1) are both 7.1000000000000005, as in Excel."""
+    q = n / np.where(s == 0, 1.0, s)
+    q = np.where(np.abs(q) > 1e-290, np.sign(q) * co.significant_15(np.abs(q)), q)
+    return np.where(s == 0, 0.0, np.where(up, np.ceil(q), np.floor(q)) * s)
+
+
+@builtin("CEILING")
+def ceiling(args: list[Val], ctx: Ctx) -> Val:
+    """CEILING(number, significance): up to a multiple of significance (-10,7 gives -7; -10,-7
+    gives -14); a positive number with a negative significance is #NUM!; significance 0 gives 0."""
+    if len(args) != 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    return elementwise(lambda n, s: np.where((n > 0) & (s < 0), np.nan, _multiple(n, s, True)), args[0], args[1])
+
+
+@builtin("FLOOR")
+def floor(args: list[Val], ctx: Ctx) -> Val:
+    """FLOOR(number, significance): down to a multiple (-10,7 gives -14); a positive number with a
+    negative significance is #NUM!; significance 0 is #DIV/0! (0 for the number 0)."""
+    if len(args) != 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    out = elementwise(lambda n, s: np.where((n > 0) & (s < 0), np.nan, _multiple(n, s, False)), args[0], args[1])
+    n, s = np.broadcast_arrays(co.to_numbers(args[0].block)[0], co.to_numbers(args[1].block)[0])
+    return _by_zero_div0(out, Val(Block.numbers(np.where((s == 0) & (n != 0), 0.0, 1.0))))
+
+
+def _math_form(up: bool):
+    """CEILING.MATH / FLOOR.MATH(number, [significance=1], [mode=0]): the significance's sign is
+    ignored; a negative number with a non-zero mode rounds away from zero (CEILING) or toward it
+    (FLOOR) instead."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        def at(n, s, mode):
+            s = np.abs(s)
+            toward_plus = np.where((n < 0) & (mode != 0), not up, up)
+            return _multiple(n, s, toward_plus)
+        return elementwise(at, args[0], *(args[1:3] + [None] * (3 - len(args[:3]))), default=(None, 1.0, 0.0))
+    return fn
+
+
+def _precise_form(up: bool):
+    """CEILING.PRECISE / ISO.CEILING / FLOOR.PRECISE(number, [significance=1]): toward +inf (or
+    -inf) whatever the signs; the significance's sign is ignored."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        return elementwise(lambda n, s: _multiple(n, np.abs(s), up), args[0],
+                           args[1] if len(args) > 1 else None, default=(None, 1.0))
+    return fn
+
+
+builtin("CEILING.MATH")(_math_form(True))
+builtin("FLOOR.MATH")(_math_form(False))
+builtin("CEILING.PRECISE", "ISO.CEILING")(_precise_form(True))
+builtin("FLOOR.PRECISE")(_precise_form(False))

@@ -105,3 +105,31 @@ def test_minverse_is_gauss_jordan_with_excels_rounding():
         for c, want in zip("ABC", row):
             assert got[f"{c}{r}"] == pytest.approx(want, rel=1e-9, abs=0)
     assert (got["E1"], got["E2"], got["E3"]) == ("#NUM!", pytest.approx(-0.7), "#VALUE!")     # singular; 7/-10
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=CEILING(10,7)", 14.0),
+    ("=CEILING(-10,7)", -7.0),               # a negative number rounds toward zero ...
+    ("=CEILING(-10,-7)", -14.0),             # ... or away from it with a negative significance
+    ("=CEILING(10,-1)", "#NUM!"),            # a positive number with a negative significance
+    ("=CEILING(10,0)", 0.0),
+    ("=CEILING(7.1,0.1)", 7.1000000000000005),   # Excel's value: 71 tenths, multiplied back as is
+    ("=FLOOR(7.1,0.1)", 7.1000000000000005),     # 7.1/0.1 is 71 on 15 significant digits
+    ("=FLOOR(-10,7)", -14.0),
+    ("=FLOOR(10,0)", "#DIV/0!"),
+    ("=FLOOR(0,0)", 0.0),
+    ("=FLOOR(1E-307,1)", 0.0),
+    ('=FLOOR("x",0)', "#VALUE!"),            # the number's error comes first
+    ("=CEILING(10,TRUE)", 10.0),
+    ("=CEILING.MATH(-10,7)", -7.0),
+    ("=CEILING.MATH(-10,-7,1)", -14.0),      # a mode away from zero for negative numbers
+    ("=CEILING.MATH(4.2)", 5.0),
+    ("=FLOOR.MATH(-10,7,1)", -7.0),
+    ("=FLOOR.MATH(-10,-7)", -14.0),
+    ("=FLOOR.MATH(10,0)", 0.0),
+    ("=ISO.CEILING(-10,-7)", -7.0),          # toward +infinity whatever the signs
+    ("=CEILING.PRECISE(4.2)", 5.0),
+    ("=FLOOR.PRECISE(-10,-7)", -14.0),
+])
+def test_ceiling_and_floor(formula, expected):
+    assert value(formula) == expected
