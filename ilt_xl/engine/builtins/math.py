@@ -1,6 +1,8 @@
 """Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
-RAND, RANDBETWEEN, INT, ABS, MOD, MINVERSE."""
+RAND, RANDBETWEEN, INT, ABS, MOD, MINVERSE, CEILING and FLOOR (all forms), GCD, LCM, COMBIN, COMBINA."""
 from __future__ import annotations
+
+import math as pymath
 
 import numpy as np
 
@@ -8,8 +10,8 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins._values import elementwise
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
-from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import ERR, NUM, Block, E_DIV0, E_NUM, E_VALUE
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_NA, E_NUM, E_VALUE
 
 # a float has at most 17 significant digits and lies within 1e-324..1e308: beyond these many
 # digits, rounding keeps every digit (or none), so huge digit counts never reach 10**digits
@@ -198,3 +200,100 @@ builtin("CEILING.MATH")(_math_form(True))
 builtin("FLOOR.MATH")(_math_form(False))
 builtin("CEILING.PRECISE", "ISO.CEILING")(_precise_form(True))
 builtin("FLOOR.PRECISE")(_precise_form(False))
+
+
+# ---- GCD, LCM, COMBIN, COMBINA ---------------------------------------------------------------------------
+
+_EXACT = 2.0 ** 53      # Excel's GCD/LCM take (and LCM gives) only whole numbers below 2^53
+
+
+def _integers(args: list[Val]):
+    """The whole numbers GCD/LCM read from their arguments, or the error they give. An argument
+    that is one blank cell is left out (LCM(A1,B1) with B1 blank is A1), where a blank inside a
+    range is 0; text is read as a number (#VALUE! when it is none, "" included); TRUE/FALSE is
+    #VALUE!; the first such error or error value in argument order wins, and only then is a
+    negative number or one from 2^53 #NUM! (GCD(-0.4,TRUE) is #VALUE!). No number at all is
+    #VALUE!; an omitted argument (LCM(,5)) is #N/A."""
+    out: list[float] = []
+    for a in args:
+        b = a.block
+        if a.per_row:
+            raise NotVectorisable("GCD/LCM over per-row values")
+        if a.shape == (1, 1) and b.kind[0, 0] == EMPTY:
+            if a.ref is None:
+                return E_NA
+            continue
+        for idx in np.ndindex(b.shape):
+            k = b.kind[idx]
+            if k == ERR:
+                return b.obj[idx]
+            if k == BOOL:
+                return E_VALUE
+            if k == EMPTY:
+                out.append(0.0)
+                continue
+            x, mask, _ = co.to_numbers(b.take(slice(idx[0], idx[0] + 1), slice(idx[1], idx[1] + 1)))
+            if mask is not None:
+                return E_VALUE
+            out.append(float(x[0, 0]))
+    if not out:
+        return E_VALUE
+    if any(x < 0 or x >= _EXACT for x in out):
+        return E_NUM
+    return [float(np.floor(x)) for x in out]
+
+
+def _gcd_lcm(lcm: bool):
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        got = _integers(args)
+        if not isinstance(got, list):
+            return Val(Block.errors((1, 1), got))
+        ints = [int(x) for x in got]
+        if lcm:
+            result = 0 if 0 in ints else pymath.lcm(*ints)
+            if result >= _EXACT:
+                return Val(Block.errors((1, 1), E_NUM))
+        else:
+            result = pymath.gcd(*ints)
+        return Val(Block.numbers([[float(result)]]))
+    return fn
+
+
+builtin("GCD")(_gcd_lcm(False))
+builtin("LCM")(_gcd_lcm(True))
+
+
+def _combinations(n: float, k: float) -> float:
+    """n choose k for whole n >= k >= 0, as a float (inf past the float range)."""
+    n, k = int(n), int(k)
+    k = min(k, n - k)
+    if k > 2000 and pymath.lgamma(n + 1) - pymath.lgamma(k + 1) - pymath.lgamma(n - k + 1) > 710:
+        return np.inf
+    try:
+        return float(pymath.comb(n, k))
+    except OverflowError:
+        return np.inf
+
+
+@builtin("COMBIN")
+def combin(args: list[Val], ctx: Ctx) -> Val:
+    """COMBIN(n, k): both truncated; n < 0, k < 0 or k > n is #NUM!."""
+    def at(n, k):
+        n, k = np.trunc(n), np.trunc(k)
+        ok = (n >= 0) & (k >= 0) & (k <= n) & (n < _EXACT)
+        return np.where(ok, np.vectorize(_combinations, otypes=[float])(np.where(ok, n, 0), np.where(ok, k, 0)), np.nan)
+    return elementwise(at, args[0], args[1])
+
+
+@builtin("COMBINA")
+def combina(args: list[Val], ctx: Ctx) -> Val:
+    """COMBINA(n, k): combinations with repetitions, COMBIN(n+k-1, k); COMBINA(0,0) is 1; n < 0,
+    k < 0 or n < k with n = 0 is #NUM!."""
+    def at(n, k):
+        n, k = np.trunc(n), np.trunc(k)
+        ok = (n >= 0) & (k >= 0) & ((n > 0) | (k == 0)) & (n + k < _EXACT)
+        m = np.where(ok, n + k - 1, 0)
+        kk = np.where(ok, k, 0)
+        got = np.vectorize(lambda a, b: 1.0 if b == 0 else _combinations(a, b), otypes=[float])(m, kk)
+        return np.where(ok, got, np.nan)
+    return elementwise(at, args[0], args[1])

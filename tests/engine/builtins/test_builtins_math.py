@@ -133,3 +133,37 @@ def test_minverse_is_gauss_jordan_with_excels_rounding():
 ])
 def test_ceiling_and_floor(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=LCM(A1,B1,C1)", 30.0),                # C1 blank: left out (as 0 it would give 0)
+    ("=GCD(A1,B1,C1)", 1.0),
+    ("=LCM(A1:C1)", 0.0),                    # ... but a blank inside a range is 0
+    ("=GCD(A1:C1)", 1.0),
+    ("=LCM(C1,D1)", "#VALUE!"),              # nothing but blanks
+    ("=LCM(,B1)", "#N/A"),                   # an omitted argument
+    ("=LCM(7.9,4.9)", 28.0),                 # truncated
+    ("=GCD(-7,5)", "#NUM!"),
+    ("=LCM(-0.0001,5)", "#NUM!"),            # negative before truncation
+    ('=GCD("8",2)', 2.0),                    # numeric text is read
+    ('=GCD("eight",2)', "#VALUE!"),
+    ("=GCD(TRUE,2)", "#VALUE!"),
+    ("=LCM(2^31-1,2^30-1)", "#NUM!"),        # past 2^53
+    ("=GCD(1E+100,5)", "#NUM!"),
+    ("=LCM({4,8,12})", 24.0),
+    ("=GCD(1/0,NA())", "#DIV/0!"),           # the first error
+    ("=COMBIN(5,2)", 10.0),
+    ("=COMBIN(5.9,2.9)", 10.0),
+    ("=COMBIN(2,5)", "#NUM!"),
+    ("=COMBIN(-1,0)", "#NUM!"),
+    ("=COMBINA(4,3)", 20.0),
+    ("=COMBINA(0,0)", 1.0),
+    ("=COMBINA(3,5)", 21.0),
+])
+def test_gcd_lcm_combin(formula, expected):
+    assert values({"A1": 10, "B1": 3, "Z1": formula})["Z1"] == expected
+
+
+def test_gcd_reports_a_type_error_before_a_negative_number():
+    assert values({"A1": -0.4, "B1": True, "C1": "=GCD(A1,B1)", "D1": "=LCM(A1,5)"})["C1"] == "#VALUE!"
+    assert values({"A1": -0.4, "D1": "=LCM(A1,5)"})["D1"] == "#NUM!"
