@@ -16,7 +16,7 @@ import numpy as np
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import STR, Block
+from ilt_xl.engine.values import EMPTY, ERR, NUM, STR, Block, E_DIV0
 
 _TEXT_RESULTS = ("COMPLEX", "IMCONJUGATE", "IMCOS", "IMCOSH", "IMCOT", "IMCSC", "IMCSCH", "IMDIV", "IMEXP", "IMLN",
                  "IMLOG10", "IMLOG2", "IMPOWER", "IMPRODUCT", "IMSEC", "IMSECH", "IMSIN", "IMSINH", "IMSQRT", "IMSUB",
@@ -113,5 +113,42 @@ def _recomputed(name: str):
     return fn
 
 
+def _blank_suffix_is_i(fn):
+    """COMPLEX(real, imaginary, suffix): a blank suffix (an empty cell or "") is "i", as an omitted one."""
+    def complex_(args: list[Val], ctx: Ctx) -> Val:
+        b = args[2].block if len(args) == 3 else None
+        blank = None if b is None else (b.kind == EMPTY) | ((b.kind == STR) & np.equal(b.objects(), ""))
+        if blank is not None and blank.any():
+            obj = b.objects().copy()
+            obj[blank] = "i"
+            args = [args[0], args[1], Val(Block(np.where(blank, STR, b.kind).astype(np.int8), b.num, obj),
+                                          args[2].per_row)]
+        return fn(args, ctx)
+    return complex_
+
+
+@builtin("IMARGUMENT")
+def imargument(args: list[Val], ctx: Ctx) -> Val:
+    """The angle of a complex number, atan2(imaginary, real): pi/2 for "5i"; #DIV/0! for 0 alone
+    (the library divides by the real part)."""
+    out = call_formulas("IMARGUMENT", args, ctx)
+    if len(args) != 1:
+        return out
+    x, y = call_formulas("IMREAL", args, ctx).block, call_formulas("IMAGINARY", args, ctx).block
+    if x.shape != out.shape or y.shape != out.shape:
+        return out
+    b = out.block
+    fix = (x.kind == NUM) & (y.kind == NUM)
+    if not fix.any():
+        return out
+    zero = fix & (x.num == 0) & (y.num == 0)
+    kind = np.where(zero, ERR, np.where(fix, NUM, b.kind)).astype(np.int8)
+    obj = b.objects().copy()
+    obj[zero] = E_DIV0
+    num = np.where(fix & ~zero, np.arctan2(y.num, x.num), b.num)
+    return Val(Block(kind, num, obj), out.per_row)
+
+
 for _name in _TEXT_RESULTS:
-    builtin(_name)(_recomputed(_name) if _name in _RECOMPUTED else _rewritten(_name))
+    _fn = _recomputed(_name) if _name in _RECOMPUTED else _rewritten(_name)
+    builtin(_name)(_blank_suffix_is_i(_fn) if _name == "COMPLEX" else _fn)

@@ -1,7 +1,9 @@
 """DEC2BIN/DEC2OCT/DEC2HEX on hand-made values (Excel's values, as in the conformance files)."""
+import math
+
 import pytest
 
-from formula_values import value
+from formula_values import value, values
 
 
 @pytest.mark.parametrize("formula, expected", [
@@ -114,3 +116,23 @@ def test_bessel_of_a_range_in_an_array_formula_is_value_error():
     from formula_values import values
     got = values({"A1": 1, "B1": 2, "C1": ArrayFormula("C1:D1", "=BESSELJ(A1:B1,0)"), "D1": None})
     assert (got["C1"], got["D1"]) == ("#VALUE!", "#VALUE!")
+
+
+def test_complex_with_a_blank_suffix_uses_i():
+    got = values({"A1": 1.23, "B1": 9.5121, "C2": '=""',
+                  "D1": "=COMPLEX(A1,B1,C1)", "D2": "=COMPLEX(A1,B1,C2)", "D3": '=COMPLEX(A1,B1,"j")',
+                  "E1": "=IMREAL(D1)", "F1": "=IMAGINARY(D1)"})
+    assert (got["D1"], got["D2"], got["D3"]) == ("1.23+9.5121i", "1.23+9.5121i", "1.23+9.5121j")
+    assert (got["E1"], got["F1"]) == (1.23, 9.5121)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=IMARGUMENT("5i")', math.pi / 2),      # a real part of 0 is no division by zero
+    ('=IMARGUMENT("-3i")', -math.pi / 2),
+    ('=IMARGUMENT("1E-16")', 0.0),
+    ('=IMARGUMENT("1+2i")', math.atan2(2, 1)),
+    ('=IMARGUMENT("0")', "#DIV/0!"),
+    ('=IMARGUMENT("x")', "#NUM!"),
+])
+def test_imargument(formula, expected):
+    assert value(formula) == expected
