@@ -435,3 +435,69 @@ def _small_int(b: Block) -> int | None:
         return 0
     num, m, _ = co.to_numbers(b)
     return None if m is not None else int(np.trunc(num[0, 0]))
+
+
+# ---- CHAR and CODE: the character set of the platform that saved the workbook ------------------------
+
+def _charset(ctx: Ctx) -> str:
+    """CHAR and CODE use the system's character set: Windows-1252 in Excel for Windows, Mac Roman in
+    Excel for the Mac. The workbook's docProps/app.xml names the application that saved it last
+    (``Microsoft Macintosh Excel``); read once per run."""
+    facts = ctx.book.facts
+    if "charset" not in facts:
+        facts["charset"] = "cp1252"
+        try:
+            import zipfile
+            with zipfile.ZipFile(ctx.book.model.path) as z:
+                if b"Macintosh" in z.read("docProps/app.xml")[:4096]:
+                    facts["charset"] = "mac_roman"
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            pass
+    return facts["charset"]
+
+
+def _character(code: int, charset: str) -> str:
+    """The character of a code 1-255 (a code the charset leaves undefined is its Unicode point: CHAR(129) in Windows)."""
+    try:
+        return bytes([code]).decode(charset)
+    except UnicodeDecodeError:
+        return chr(code)
+
+
+@builtin("CHAR")
+def char(args: list[Val], ctx: Ctx) -> Val:
+    """CHAR(number): the character of the truncated code 1..255 (else #VALUE!), in the saving platform's set."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    num, mask, errs = co.to_numbers(args[0].block)
+    charset = _charset(ctx)
+    out = np.empty(num.shape, dtype=object)
+    for idx, x in np.ndenumerate(num):
+        if mask is not None and mask[idx]:
+            out[idx] = errs[idx]
+            continue
+        code = int(np.trunc(x)) if np.isfinite(x) else 0
+        out[idx] = _character(code, charset) if 1 <= code <= 255 else E_VALUE
+    return Val(_text_block(out), args[0].per_row)
+
+
+@builtin("CODE")
+def code(args: list[Val], ctx: Ctx) -> Val:
+    """CODE(text): the code of the first character in the saving platform's set; "" is #VALUE!; a
+    character the set lacks is 63 (?), as Excel's conversion gives."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    texts, mask, errs = co.to_texts(args[0].block)
+    charset = _charset(ctx)
+    out = np.empty(texts.shape, dtype=object)
+    for idx, t in np.ndenumerate(texts):
+        if mask is not None and mask[idx]:
+            out[idx] = errs[idx]
+        elif not t:
+            out[idx] = E_VALUE
+        else:
+            try:
+                out[idx] = float(t[0].encode(charset)[0])
+            except UnicodeEncodeError:
+                out[idx] = float(ord(t[0])) if ord(t[0]) < 256 else 63.0
+    return Val(Block.from_objects(out), args[0].per_row)

@@ -155,3 +155,46 @@ def test_regexextract(formula, expected):
 ])
 def test_text_of_serial_zero_is_day_zero_of_january_1900(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=CHAR(65)", "A"),
+    ("=CHAR(128)", "\u20ac"),           # Windows-1252: the euro sign
+    ("=CHAR(129)", "\x81"),             # undefined there: the code point itself
+    ("=CHAR(255.9)", "\xff"),
+    ("=CHAR(0)", "#VALUE!"),
+    ("=CHAR(256)", "#VALUE!"),
+    ('=CODE("\u20ac")', 128.0),
+    ('=CODE("Abc")', 65.0),
+    ('=CODE("")', "#VALUE!"),
+])
+def test_char_and_code_in_windows_excel(formula, expected):
+    assert value(formula) == expected
+
+
+def test_char_and_code_in_a_workbook_saved_by_mac_excel(tmp_path):
+    """A workbook whose docProps/app.xml names Microsoft Macintosh Excel gets the Mac Roman set."""
+    import datetime as dt
+    import re
+    import zipfile
+
+    import openpyxl
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = "=CHAR(128)", '=CODE("\u00c4")'
+    plain, mac = tmp_path / "plain.xlsx", tmp_path / "mac.xlsx"
+    wb.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(mac, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "docProps/app.xml":
+                data = re.sub(rb"<Application>[^<]*</Application>",
+                              b"<Application>Microsoft Macintosh Excel</Application>", data)
+                assert b"Macintosh" in data
+            dst.writestr(item, data)
+    model = load_workbook_model(mac)
+    compute(model, dt.date(2024, 1, 1))
+    grid = model.sheets[0].grid
+    assert (grid.value(0, 0), grid.value(1, 0)) == ("\u00c4", 128.0)
