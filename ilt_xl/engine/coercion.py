@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.distinct import map_unique
+from ilt_xl.engine.number_text import number_in_text
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_VALUE
 
 
@@ -36,11 +37,9 @@ def first_errors(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.
 
 
 def _number_in(text) -> float | None:
-    """The number a text reads as (spaces around it ignored), or None."""
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        return None
+    """The number Excel reads in a text (a plain number with spaces around it, "1,000", "$5",
+    "50%", a time, a date), or None: :func:`~ilt_xl.engine.number_text.number_in_text`."""
+    return number_in_text(str(text))
 
 
 def to_numbers(b: Block) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:

@@ -1,6 +1,6 @@
 """Times in TEXT: sections of a number format that show only a time of day or an elapsed time
 ([h]:mm:ss, [m], [s].000), the date range a date or time format accepts, and text that reads as a
-time ("23:99", "59:9999.5"), as Excel formats and reads them."""
+time, as Excel formats them (reading a time in a text: :mod:`ilt_xl.engine.number_text`)."""
 from __future__ import annotations
 
 import re
@@ -136,35 +136,3 @@ def format_time(number: float, section: str) -> str | None:
         else:
             out.append(tok)
     return "".join(out)
-
-
-_TIME_TEXT = re.compile(r"\s*(\d+):(\d+)(?::(\d+))?(\.\d*)?\s*$")
-
-
-def parse_time_text(text: str) -> float | None:
-    """Days of a text that is only a time, by Excel's reading: h:m (m up to 9999 below 24 hours),
-    h:m:s (m below 60, s up to 9999), m:s.f (a decimal second: m below 60, s up to 9999).
-    None when the text is no such time."""
-    found = _TIME_TEXT.match(text)
-    if found is None:
-        return None
-    a, b, c, dot = found.groups()
-    a, b = int(a), int(b)
-    fraction = float(dot) if dot and len(dot) > 1 else 0.0
-    if c is not None:
-        c = int(c)
-        if b >= 60 or c > 9999:
-            return None
-        return (a * 3600 + b * 60 + c + fraction) / 86400
-    if dot and len(dot) > 1:                 # 59:9999.5 is minutes and seconds
-        if a >= 60 or b > 9999:
-            return None
-        return (a * 60 + b + fraction) / 86400
-    if b > 9999 or (a >= 24 and b >= 60):     # 23:99 is 1:39 the next day; 24:99 is no time
-        return None
-    return (a * 60 + b) / 1440
-
-
-def looks_like_time(text: str) -> bool:
-    """Whether the text has the shape of a time (digits and colons), read or not."""
-    return _TIME_TEXT.match(text) is not None or bool(re.fullmatch(r"\s*[\d.:]*:[\d.:]*\s*", text))

@@ -9,11 +9,11 @@ from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
-from ilt_xl.engine.builtins._time_format import (LAST_SERIAL, format_time, is_date_section, looks_like_time,
-                                                 parse_time_text, time_only)
+from ilt_xl.engine.builtins._time_format import LAST_SERIAL, format_time, is_date_section, time_only
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
+from ilt_xl.engine.number_text import looks_like_time, own_reading, parse_time_text
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 
@@ -352,7 +352,7 @@ def value_(args: list[Val], ctx: Ctx) -> Val:
     if len(args) != 1:
         return Val(Block.errors((1, 1), E_VALUE))
     b = args[0].block
-    own = {idx: _own_reading(str(b.obj[idx])) for idx in zip(*np.nonzero(b.kind == STR))}
+    own = {idx: own_reading(str(b.obj[idx])) for idx in zip(*np.nonzero(b.kind == STR))}
     own = {idx: got for idx, got in own.items() if got is not False}
     out = call_formulas("VALUE", args, ctx)
     if not own or out.block.kind.shape != b.shape:
@@ -361,33 +361,6 @@ def value_(args: list[Val], ctx: Ctx) -> Val:
     for idx, got in own.items():
         kind[idx], num[idx], obj[idx] = (ERR, 0.0, E_VALUE) if got is None else (NUM, got, None)
     return Val(Block(kind, num, obj), out.per_row)
-
-
-# a number as text: sign, currency, thousands in groups of three, decimals, exponent, percent
-_NUMBER_TEXT = re.compile(r"\s*([+-]?)\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?(?:[eE]([+-]?\d+))?\s*(%?)\s*")
-
-
-# the date of a text written with numbers (7/5/1987, 1987-05-07), its three parts
-_NUMERIC_DATE = re.compile(r"\s*(\d+)([/-])(\d+)\2(\d+)(?![\d/-])")
-
-
-def _own_reading(text: str) -> float | None | bool:
-    """What Excel reads in a time-only text, or a number with thousands separators, a currency
-    sign or a percent (None: no number); False leaves the text to the `formulas` library
-    (plain numbers, dates)."""
-    if looks_like_time(text):
-        return parse_time_text(text)
-    date = _NUMERIC_DATE.match(text)
-    if date is not None and any(len(g) > 2 and not 1900 <= int(g) <= 9999 for g in date.groups()):
-        return None             # "7/5/1800": Excel reads no year before 1900 or after 9999 in a text
-    found = _NUMBER_TEXT.fullmatch(text)
-    if found is None or not set(text) & set(",%$"):
-        return False
-    sign, whole, decimals, exponent, percent = found.groups()
-    if not whole and not (decimals and len(decimals) > 1):
-        return False
-    x = float(whole.replace(",", "") + (decimals or "")) * 10.0 ** int(exponent or 0)
-    return (-x if sign == "-" else x) / (100.0 if percent else 1.0)
 
 
 @builtin("REGEXEXTRACT")

@@ -167,3 +167,10 @@ def test_gcd_lcm_combin(formula, expected):
 def test_gcd_reports_a_type_error_before_a_negative_number():
     assert values({"A1": -0.4, "B1": True, "C1": "=GCD(A1,B1)", "D1": "=LCM(A1,5)"})["C1"] == "#VALUE!"
     assert values({"A1": -0.4, "D1": "=LCM(A1,5)"})["D1"] == "#NUM!"
+
+
+def test_arithmetic_and_numeric_arguments_read_date_text():
+    got = values({"A1": '="2024-01-10"', "B1": "=A1+1", "C1": '=SUM("2024-01-10",1)', "D1": "=SUM(A1,1)",
+                  "E1": '="nan"+0', "F1": '=CEILING("2024-01-10",7)', "G1": '="1,000"*2'})
+    assert (got["B1"], got["C1"], got["D1"]) == (45302.0, 45302.0, 1.0)    # text in a reference: SUM skips it
+    assert (got["E1"], got["F1"], got["G1"]) == ("#VALUE!", 45304.0, 2000.0)
