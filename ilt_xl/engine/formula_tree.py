@@ -237,7 +237,7 @@ def parse_formula(text: str) -> Node:
     """
     if "(" in text and _LAMBDA_WORD.search(text) and any(w in text.upper() for w in ("LAMBDA", "LET", "_XLETA.", "ANCHORARRAY")):
         text = rewrite_lambdas(text)
-    if ":" in text and "(" in text:
+    if ":" in text:
         text = _bracket_ranges_to_calls(text)
     if "\r" in text or "\n" in text:
         text = _LINE_BREAK.sub(_line_break, text)
@@ -281,17 +281,29 @@ def _line_break(m: re.Match) -> str:
     return found.replace("\r", _IN_TEXT["\r"]).replace("\n", _IN_TEXT["\n"])
 
 _CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_.]*\(")
+# a defined name after ``:`` (Deals!$C$2:EndOfList): a word that is no cell, call or sheet prefix
+_NAME_AFTER = re.compile(r"\s*[A-Za-z_\\][A-Za-z0-9_.]*(?![\w.(!\[])")
 
 
 def _bracket_ranges_to_calls(text: str) -> str:
     """``A1:INDEX(A:A,5)`` -> ``(A1):INDEX(A:A,5)``: a reference joined by ``:`` to a function's
-    result (a range built when the formula runs). The parser reads ``A1:INDEX`` as a name, or
-    fails on ``$A$1:INDEX``; in brackets the reference is a reference and ``:`` the operator."""
+    result or a defined name (a range built when the formula runs: ``Deals!$C$2:EndOfList``). The
+    parser reads ``A1:INDEX`` or ``A1:EndOfList`` as one name, or fails on ``$A$1:INDEX``; in
+    brackets the reference is a reference and ``:`` the operator."""
     def repl(m: re.Match) -> str:
-        if m.group(2) is not None and text[m.end():m.end() + 1] == ":" and _CALL.match(text, m.end() + 1):
+        if m.group(2) is not None and text[m.end():m.end() + 1] == ":" and (
+                _CALL.match(text, m.end() + 1) or _is_name_after(text, m.end() + 1)):
             return f"({m.group(0)})"
         return m.group(0)
     return _A1.sub(repl, text)
+
+
+def _is_name_after(text: str, at: int) -> bool:
+    found = _NAME_AFTER.match(text, at)
+    if found is None:
+        return False
+    word = found.group(0).strip()
+    return not re.fullmatch(r"\$?[A-Za-z]{1,3}\$?[0-9]*|\$?[0-9]+|TRUE|FALSE", word, re.I)
 
 
 @functools.lru_cache(maxsize=65536)

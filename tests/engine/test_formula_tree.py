@@ -94,3 +94,34 @@ def test_a_sheet_name_without_quotes_may_hold_any_letter():
 def test_a_shared_formula_moves_references_after_a_letter_of_any_alphabet_only_when_they_are_cells():
     from ilt_xl.engine.a1_shift import shift_formula
     assert shift_formula("Données!B2+COÛT2020", 1, 0) == "Données!B3+COÛT2020"
+
+
+@pytest.mark.parametrize("text", ["SUM(Deals!$C$2:EndOfList)", "SUM(A1:EndOfList)", "SUM($B$2:last_row)"])
+def test_a_reference_joined_to_a_defined_name_by_a_colon_is_a_range_operator(text):
+    tree = ft.parse_formula(text)
+    op = tree.args[0]
+    assert (op.kind, op.value) == ("op", ":")
+    assert [a.kind for a in op.args] == ["ref", "name"]       # not one name "A1:EndOfList", nor a parse error
+
+
+def test_a_range_ending_at_a_defined_name_is_computed(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deals"
+    for r in range(2, 6):
+        ws.cell(r, 3, r)
+    ws["E1"], ws["E2"] = "=SUM(Points)", "=SUM(Deals!$C$2:LastPoint)"
+    wb.defined_names["LastPoint"] = DefinedName("LastPoint", attr_text="Deals!$C$4")
+    wb.defined_names["Points"] = DefinedName("Points", attr_text="Deals!$C$2:LastPoint")
+    wb.save(tmp_path / "names.xlsx")
+    model = load_workbook_model(tmp_path / "names.xlsx")
+    compute(model, dt.date(2024, 1, 1))
+    grid = model.sheets[0].grid
+    assert (grid.value(0, 4), grid.value(1, 4)) == (9.0, 9.0)
