@@ -45,19 +45,40 @@ def shift(val: Val, by: float) -> Val:
     return Val(Block(b.kind, num, b._obj), val.per_row)
 
 
-def _text_format_is_date(fmt: Val) -> bool:
-    """Whether TEXT's format shows a date (d, m or y outside quotes; m beside h or s is minutes,
-    which a whole-day shift leaves alone anyway)."""
+_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.I)
+
+
+def _shows_a_date(code: str) -> bool:
+    """Whether a TEXT format shows a date: d, m or y outside quotes (m beside h or s is minutes,
+    which a whole-day shift leaves alone anyway). An elapsed time ([h]:mm:ss) counts days from
+    serial 0 in either system, so it is a date only with d or y beside it."""
+    plain = _QUOTED.sub("", code)
+    return bool(re.search(r"[dy]" if _ELAPSED.search(code) else r"[dmy]", plain, re.I))
+
+
+def _text_dates(value: Val, fmt: Val) -> Val | None:
+    """TEXT's value with its numbers moved into the 1900 system where its format (element by
+    element: a column of formats is common) shows a date; None when no format does. A format
+    that is no text (TEXT(x,0)) shows no date."""
     b = fmt.block
-    if b.shape != (1, 1) or b.kind[0, 0] != STR:
-        return True
-    return bool(re.search(r"[dmy]", _QUOTED.sub("", str(b.obj[0, 0])), re.I))
+    dates = np.zeros(b.shape, bool)
+    for idx in zip(*np.nonzero(b.kind == STR)):
+        dates[idx] = _shows_a_date(str(b.obj[idx]))
+    if not dates.any():
+        return None
+    v = value.block
+    shape = np.broadcast_shapes(v.shape, b.shape)
+    kind, num = np.broadcast_to(v.kind, shape), np.broadcast_to(v.num, shape)
+    obj = None if v._obj is None else np.broadcast_to(v._obj, shape).copy()
+    moved = np.where((kind == NUM) & np.broadcast_to(dates, shape), num + SHIFT_1904, num)
+    return Val(Block(kind.copy(), moved, obj), value.per_row or fmt.per_row)
 
 
 def call_in_1904(name: str, args: list[Val], ctx: Ctx, call) -> Val:
     """``call(args)`` for a workbook in the 1904 system: date arguments in, date results out shifted."""
-    if name == "TEXT" and len(args) >= 2 and _text_format_is_date(args[1]):
-        return call([shift(args[0], SHIFT_1904), *args[1:]])
+    if name == "TEXT" and len(args) >= 2:
+        moved = _text_dates(args[0], args[1])
+        return call(args if moved is None else [moved, *args[1:]])
     plan = date_function(name)
     if plan is None:
         return call(args)

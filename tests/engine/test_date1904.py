@@ -112,3 +112,17 @@ def test_ilt_functions_with_range_arguments_follow_the_workbooks_date_system(tmp
     assert got[False]["B3"] == 5.0                                        # the manual GBP rate of that day
     assert got[False]["B4"] == 1.0
     assert (got[False]["B5"], got[False]["B6"]) == (2.0, 3.0)             # 2024-01-03 and 04, serials of the book
+
+
+def test_text_with_a_column_of_formats_shifts_only_the_dates(tmp_path):
+    """TEXT(C,B) down a column whose formats differ: only a date format reads its value as a date
+    of the 1904 system; a number format shows the number, an elapsed time counts from serial 0."""
+    rows = [("0.00", 12.34, "12.34"), ("yyyy-mm-dd", 0, "1904-01-01"), ("[h]:mm", 1.5, "36:00"),
+            ("#,##0", 1234, "1,234"), ("d-mmm-yy", 43830, "1-Jan-24")]
+    xml = "".join(f'<row r="{i}"><c r="A{i}"><f>TEXT(C{i},B{i})</f></c><c r="B{i}" t="inlineStr"><is><t>{fmt}</t></is></c>'
+                  f'<c r="C{i}"><v>{v}</v></c></row>' for i, (fmt, v, _) in enumerate(rows, 1))
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": xml}, date1904=True)
+    recalculate(src, tmp_path / "out.xlsx", today=dt.date(2024, 1, 1))
+    model = load_workbook_model(tmp_path / "out.xlsx")
+    load_cached_values(model.sheets[0])
+    assert [model.sheets[0].grid.obj[i, 0] for i in range(len(rows))] == [want for _, _, want in rows]
