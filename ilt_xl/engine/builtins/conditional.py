@@ -84,8 +84,8 @@ def criterion_mask(rng: Block, kind: int, num: float, obj) -> np.ndarray:
     if target is not None:
         if op in (None, "="):
             return _numeric_equal(rng, target)
-        if op == "<>":
-            return ~_numeric_equal(rng, target)
+        if op == "<>":         # only a number equal to it is left out: the text "23" is not 23
+            return ~((k == NUM) & (v == target))
         cmp = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[op]
         return (k == NUM) & cmp(v, target)
     up = rest.upper()

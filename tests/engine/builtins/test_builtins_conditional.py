@@ -25,10 +25,10 @@ def test_criteria():
         "D11": '=MAXIFS(B1:B6,A1:A6,"nothing")',
         "D12": '=SUM(COUNTIF(A1:A6,{"x","b"}))',
         "D13": '=AVERAGEIF(A1:A6,"<>x",B1:B6)',
-        "D14": '=SUMIF(A1:A6,"<>3",B1:B6)',
+        "D14": '=SUMIF(A1:A6,"<>3",B1:B6)',   # leaves out the number 3 only, not the text "3" (Excel's values)
     })
     assert got == {"D1": 5.0, "D2": 1.0, "D3": 1.0, "D4": 2.0, "D5": 1.0, "D6": 3.0, "D7": 0.0, "D8": 1.0,
-                   "D9": 1.0, "D10": 1.0, "D11": 0.0, "D12": 2.0, "D13": 4.0, "D14": 14.0}
+                   "D9": 1.0, "D10": 1.0, "D11": 0.0, "D12": 2.0, "D13": 4.0, "D14": 18.0}
 
 
 def test_whole_columns_count_the_empty_rows_below_the_used_ones():
@@ -97,3 +97,11 @@ def test_per_row_empty_criteria_hashed_match_what_zero_matches():
         [[call("COUNTIFS", keys, arg(w))] for w in (None, 1, None)]
     assert call("COUNTIFS", keys, wanted, dates, bounds, rows=rows) == [[1.0], [1.0], [1.0]] == \
         [[call("COUNTIFS", keys, arg(w), dates, arg(b))] for w, b in zip((None, 1, None), ("<=1", "<=9", ">1"))]
+
+
+def test_not_equal_to_a_number_leaves_out_only_that_number():
+    """COUNTIF(range,"<>23") counts the text "23" (which "=23" and 23 match) and the blanks."""
+    cells = {"A1": 23, "A2": '="23"', "A3": True, "A4": "hey", "B1": '=COUNTIF(A1:A5,"<>23")',
+             "B2": '=COUNTIF(A1:A5,"=23")', "B3": "=COUNTIF(A1:A5,23)", "B4": '=COUNTIFS(A1:A5,"<>"&23)'}
+    got = values(cells)
+    assert (got["B1"], got["B2"], got["B3"], got["B4"]) == (4.0, 2.0, 2.0, 4.0)
