@@ -2,6 +2,8 @@
 the workbook itself (ISFORMULA, SHEET, SHEETS, CELL)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin
@@ -36,6 +38,47 @@ def isformula(args: list[Val], ctx: Ctx) -> Val:
     if v.ref is None:
         return Val(Block.errors((1, 1), E_VALUE))
     return Val(_booleans(_formula_mask(ctx, *v.ref)), origin=v.ref)
+
+
+_FUTURE_PREFIX = re.compile(r"_xl(?:fn|ws|pm|udf)\.", re.I)
+
+
+def _formula_texts(ctx: Ctx, sheet) -> dict[tuple[int, int], str]:
+    """(row, col) -> the formula of each formula cell of a sheet as Excel shows it: with its "=",
+    without the file's prefixes of newer functions (_xlfn., _xlws., _xlpm.); every cell of an
+    array formula's area shows the area's formula. Built once per sheet and run."""
+    key = ("formula texts", sheet.name)
+    found = ctx.book.facts.get(key)
+    if found is None:
+        from ilt_xl.engine.workbook_model import parse_area
+        found = {}
+        f = sheet.formulas
+        for r, c, text, area in zip(f.rows.tolist(), f.cols.tolist(), f.texts, f.array_refs):
+            if not text:
+                continue
+            shown = "=" + _FUTURE_PREFIX.sub("", text)
+            r0, c0, r1, c1 = parse_area(area) if area else (r, c, r, c)
+            for rr in range(r0, r1 + 1):
+                for cc in range(c0, c1 + 1):
+                    found[(rr, cc)] = shown
+        ctx.book.facts[key] = found
+    return found
+
+
+@builtin("FORMULATEXT")
+def formulatext(args: list[Val], ctx: Ctx) -> Val:
+    """FORMULATEXT(reference): the formula of the reference's first cell as text; #N/A when that
+    cell holds no formula, #VALUE! when the argument is no reference."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    v = args[0]
+    if v.per_row:
+        raise NotVectorisable("FORMULATEXT of a cell that moves with the row")
+    if v.ref is None:
+        return Val(Block.errors((1, 1), E_NA if v.block.kind[0, 0] == ERR else E_VALUE))
+    sheet, r0, c0 = v.ref[:3]
+    text = _formula_texts(ctx, sheet).get((r0, c0))
+    return Val(Block.scalar(text) if text is not None else Block.errors((1, 1), E_NA))
 
 
 def _sheet_number(ctx: Ctx, sheet) -> float:

@@ -74,3 +74,11 @@ def test_type_of_each_kind_of_value():
                   "B4": "=TYPE({1,2;3,4})", "A5": 1, "B5": "=TYPE(A5)", "B6": "=TYPE(A99)", "B7": "=TYPE(TRUE)",
                   "B8": "=TYPE(A1:A5)", "B9": "=TYPE(_xleta.SUM)", "B10": "=TYPE(_xlfn.LAMBDA(_xlpm.x,_xlpm.x))"})
     assert [got[f"B{r}"] for r in range(1, 11)] == [2.0, 2.0, 16.0, 64.0, 1.0, 1.0, 4.0, 64.0, 128.0, 128.0]
+
+
+def test_formulatext_shows_the_formula_of_a_cell():
+    got = values({"A1": "=SUM(B1:B2)*2", "A2": "=_xlfn.CONCAT(\"a\",\"b\")", "A3": 5,
+                  "C1": "=FORMULATEXT(A1)", "C2": "=FORMULATEXT(A2)", "C3": "=FORMULATEXT(A3)",
+                  "C4": "=FORMULATEXT(A1:A3)", "C5": "=FORMULATEXT(1)"})
+    assert (got["C1"], got["C2"], got["C4"]) == ("=SUM(B1:B2)*2", '=CONCAT("a","b")', "=SUM(B1:B2)*2")
+    assert (got["C3"], got["C5"]) == ("#N/A", "#VALUE!")      # no formula; no reference
