@@ -1,4 +1,4 @@
-"""SUM, MIN, MAX, AVERAGE, PRODUCT, and SUBTOTAL: an aggregate over references that leaves out hidden and filtered rows and the
+"""SUM, MIN, MAX, AVERAGE, PRODUCT, SUBTOTAL and AGGREGATE: an aggregate over references that leaves out hidden and filtered rows and the
 results of other SUBTOTAL/AGGREGATE cells, as Excel does.
 
 Codes 1-11 leave out rows a filter hides (hidden rows inside the sheet's autoFilter or a table);
@@ -75,14 +75,9 @@ def subtotal(args: list[Val], ctx: Ctx) -> Val:
 
 
 def _typed_number(a: Val, ctx: Ctx):
-    """(numbers, error mask, errors) of a value typed as an argument: text is read as VALUE reads
-    it, so a date or time text counts as its serial (SUM(1,"2024-01-31"))."""
-    num, m, e = co.to_numbers(a.block)
-    if m is not None and a.block.kind[0, 0] == STR:
-        got = call_by_name("VALUE", [a], ctx).block
-        if got.kind[0, 0] == NUM:
-            return got.num, None, None
-    return num, m, e
+    """(numbers, error mask, errors) of a value typed as an argument: text is read as arithmetic
+    reads it, so a date or time text counts as its serial (SUM(1,"2024-01-31"))."""
+    return co.to_numbers(a.block)
 
 
 def _aggregate(kind: str):
@@ -138,3 +133,57 @@ def _aggregate(kind: str):
 
 for _kind in ("SUM", "MIN", "MAX", "AVERAGE", "PRODUCT"):
     builtin(_kind)(_aggregate(_kind))
+
+
+# ---- AGGREGATE -----------------------------------------------------------------------------------------
+
+_AGGREGATE_FUNCTIONS = {**_FUNCTIONS, 12: "MEDIAN", 13: "MODE", 14: "LARGE", 15: "SMALL", 16: "PERCENTILE",
+                        17: "QUARTILE", 18: "PERCENTILE.EXC", 19: "QUARTILE.EXC"}
+# option -> (leave out hidden rows, leave out error values, leave out nested SUBTOTAL/AGGREGATE cells)
+_OPTIONS = {0: (False, False, True), 1: (True, False, True), 2: (False, True, True), 3: (True, True, True),
+            4: (False, False, False), 5: (True, False, False), 6: (False, True, False), 7: (True, True, False)}
+
+
+def _left_out(ctx: Ctx, v: Val, hidden: bool, errors: bool, nested: bool) -> Val:
+    """``v`` with the cells AGGREGATE's option leaves out made empty: hidden rows (filtered ones
+    included), error values, other SUBTOTAL/AGGREGATE cells."""
+    b = v.block
+    out = (b.kind == ERR) if errors else np.zeros(v.shape, bool)
+    if v.ref is not None:
+        sheet, r0, c0, r1, c1 = v.ref
+        if hidden:
+            rows = sheet.hidden_rows[(sheet.hidden_rows >= r0) & (sheet.hidden_rows <= r1)]
+            out[rows - r0, :] = True
+        if nested:
+            for r, c in _nested_cells(ctx, sheet):
+                if r0 <= r <= r1 and c0 <= c <= c1:
+                    out[r - r0, c - c0] = True
+    if not out.any():
+        return v
+    kind = np.where(out, EMPTY, b.kind).astype(np.int8)
+    return Val(Block(kind, np.where(out, 0.0, b.num), b._obj), False, v.ref)
+
+
+@builtin("AGGREGATE")
+def aggregate_(args: list[Val], ctx: Ctx) -> Val:
+    """AGGREGATE(function_num, options, ref1, [ref2 | k]): one of 19 functions (1-13 over
+    references, 14-19 over an array with k) leaving out what the option says (0-7: hidden rows,
+    error values, nested SUBTOTAL/AGGREGATE cells; 0 leaves out nested cells only)."""
+    if len(args) < 3 or any(a.per_row for a in args):
+        if len(args) >= 3:
+            raise NotVectorisable("AGGREGATE per row")
+        return Val(Block.errors((1, 1), E_VALUE))
+    codes = []
+    for a in args[:2]:
+        if a.shape != (1, 1) or a.block.kind[0, 0] not in (NUM, BOOL, EMPTY):
+            return Val(Block.errors((1, 1), E_VALUE))
+        codes.append(int(np.trunc(a.block.num[0, 0])))
+    n, option = codes
+    name, flags = _AGGREGATE_FUNCTIONS.get(n), _OPTIONS.get(option)
+    if name is None or flags is None:
+        return Val(Block.errors((1, 1), E_VALUE))
+    if n >= 14:
+        if len(args) != 4:
+            return Val(Block.errors((1, 1), E_VALUE))
+        return call_by_name(name, [_left_out(ctx, args[2], *flags), args[3]], ctx)
+    return call_by_name(name, [_left_out(ctx, a, *flags) for a in args[2:]], ctx)

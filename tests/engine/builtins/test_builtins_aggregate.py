@@ -3,6 +3,7 @@ rules: in a reference only numbers count; values typed as arguments are coerced)
 import pytest
 
 from direct_calls import arg, call
+from formula_values import values
 
 AREA = arg([1, "2", True, None, 4], area=True)      # text, booleans and empty cells of a reference are skipped
 
@@ -34,3 +35,17 @@ def test_per_row_arguments_give_one_result_per_row():
     got = call("SUM", arg([1, 2, 3], per_row=True), arg(10), arg([[1, 1]], area=True), rows=(4, 5, 6))
     assert got == [[13.0], [14.0], [15.0]]
     assert call("AVERAGE", arg([1, "x", None], per_row=True), arg(3), rows=(1, 2, 3)) == [[2.0], [3.0], [3.0]]
+
+
+def test_aggregate_leaves_out_what_its_option_says():
+    cells = {"A1": 1, "A2": 2, "A3": "=1/0", "A4": 4, "A5": "=SUBTOTAL(9,A1:A2)", "A6": 10,
+             "B1": "=AGGREGATE(9,6,A1:A4)",       # errors left out
+             "B2": "=AGGREGATE(9,4,A1:A4)",       # nothing left out: the error
+             "B3": "=AGGREGATE(9,6,A1:A6)",       # option 6 keeps the nested SUBTOTAL (3)
+             "B4": "=AGGREGATE(9,3,A1:A6)",       # option 3 leaves it out
+             "B5": "=AGGREGATE(14,6,A1:A6,2)",    # LARGE(...,2) without the error
+             "B6": "=AGGREGATE(1,7,A1:A4)",       # AVERAGE of 1, 2, 4; row 6 hidden anyway
+             "B7": "=AGGREGATE(5,1,A1:A6)",       # MIN, hidden rows left out, error kept
+             "B8": "=AGGREGATE(20,0,A1:A4)"}
+    got = values(cells, hidden_rows=(6,))
+    assert [got[f"B{i}"] for i in range(1, 9)] == [7.0, "#DIV/0!", 20.0, 7.0, 4.0, 7 / 3, "#DIV/0!", "#VALUE!"]
