@@ -474,3 +474,34 @@ def code(args: list[Val], ctx: Ctx) -> Val:
             except UnicodeEncodeError:
                 out[idx] = float(ord(t[0])) if ord(t[0]) < 256 else 63.0
     return Val(Block.from_objects(out), args[0].per_row)
+
+
+_MAX_TEXT = 32767       # the most characters a cell holds: a longer text result is #VALUE!
+
+
+@builtin("REPT")
+def rept(args: list[Val], ctx: Ctx) -> Val:
+    """REPT(text, number_times): the text repeated (times truncated); a negative count, or a
+    result past 32,767 characters, is #VALUE! (checked before the text is built: REPT("x",1E+9)
+    costs nothing); the first error of the arguments wins."""
+    if len(args) != 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+    per_row = broadcast_pair(args[0], args[1])
+    texts, tm, te = co.to_texts(args[0].block)
+    times, nm, ne = co.to_numbers(args[1].block)
+    shape = np.broadcast_shapes(texts.shape, times.shape)
+    texts, times = np.broadcast_to(texts, shape), np.broadcast_to(times, shape)
+    tm = None if tm is None else np.broadcast_to(tm, shape)
+    nm = None if nm is None else np.broadcast_to(nm, shape)
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        if tm is not None and tm[idx]:
+            out[idx] = np.broadcast_to(te, shape)[idx]
+        elif nm is not None and nm[idx]:
+            out[idx] = np.broadcast_to(ne, shape)[idx]
+        else:
+            n = float(times[idx])
+            k = int(n) if np.isfinite(n) and n >= 0 else -1
+            text = str(texts[idx])
+            out[idx] = E_VALUE if k < 0 or len(text) * k > _MAX_TEXT else text * k
+    return Val(_text_block(out), per_row)

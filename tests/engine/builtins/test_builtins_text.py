@@ -198,3 +198,19 @@ def test_char_and_code_in_a_workbook_saved_by_mac_excel(tmp_path):
     compute(model, dt.date(2024, 1, 1))
     grid = model.sheets[0].grid
     assert (grid.value(0, 0), grid.value(1, 0)) == ("\u00c4", 128.0)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=REPT("ab",3)', "ababab"),
+    ('=REPT("ab",2.9)', "abab"),            # truncated
+    ('=REPT("ab",0)', ""),
+    ('=REPT(12,2)', "1212"),
+    ("=REPT(TRUE,2)", "TRUETRUE"),
+    ('=REPT("ab",-1)', "#VALUE!"),
+    ('=REPT("x",32767)', "x" * 32767),
+    ('=REPT("x",32768)', "#VALUE!"),        # past a cell's 32,767 characters
+    ('=REPT("Qwery",123456789)', "#VALUE!"),  # refused before it is built
+    ('=REPT(NA(),1/0)', "#N/A"),
+])
+def test_rept(formula, expected):
+    assert value(formula) == expected
