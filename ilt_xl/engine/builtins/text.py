@@ -437,43 +437,43 @@ def _character(code: int, charset: str) -> str:
         return chr(code)
 
 
+def _each(args: list[Val], parts, one) -> Val:
+    """``one(element)`` for each element of the only argument, read as ``parts`` reads it
+    ((values, error mask, errors)); an argument's error stays; one argument only."""
+    if len(args) != 1:
+        return Val(Block.errors((1, 1), E_VALUE))
+    elements, mask, errs = parts(args[0].block)
+    out = np.empty(elements.shape, dtype=object)
+    for idx, x in np.ndenumerate(elements):
+        out[idx] = errs[idx] if mask is not None and mask[idx] else one(x)
+    return Val(Block.from_objects(out), args[0].per_row)      # one character (CHAR) or a code (CODE)
+
+
 @builtin("CHAR")
 def char(args: list[Val], ctx: Ctx) -> Val:
     """CHAR(number): the character of the truncated code 1..255 (else #VALUE!), in the saving platform's set."""
-    if len(args) != 1:
-        return Val(Block.errors((1, 1), E_VALUE))
-    num, mask, errs = co.to_numbers(args[0].block)
     charset = _charset(ctx)
-    out = np.empty(num.shape, dtype=object)
-    for idx, x in np.ndenumerate(num):
-        if mask is not None and mask[idx]:
-            out[idx] = errs[idx]
-            continue
+
+    def one(x: float):
         code = int(np.trunc(x)) if np.isfinite(x) else 0
-        out[idx] = _character(code, charset) if 1 <= code <= 255 else E_VALUE
-    return Val(_text_block(out), args[0].per_row)
+        return _character(code, charset) if 1 <= code <= 255 else E_VALUE
+    return _each(args, co.to_numbers, one)
 
 
 @builtin("CODE")
 def code(args: list[Val], ctx: Ctx) -> Val:
     """CODE(text): the code of the first character in the saving platform's set; "" is #VALUE!; a
     character the set lacks is 63 (?), as Excel's conversion gives."""
-    if len(args) != 1:
-        return Val(Block.errors((1, 1), E_VALUE))
-    texts, mask, errs = co.to_texts(args[0].block)
     charset = _charset(ctx)
-    out = np.empty(texts.shape, dtype=object)
-    for idx, t in np.ndenumerate(texts):
-        if mask is not None and mask[idx]:
-            out[idx] = errs[idx]
-        elif not t:
-            out[idx] = E_VALUE
-        else:
-            try:
-                out[idx] = float(t[0].encode(charset)[0])
-            except UnicodeEncodeError:
-                out[idx] = float(ord(t[0])) if ord(t[0]) < 256 else 63.0
-    return Val(Block.from_objects(out), args[0].per_row)
+
+    def one(t: str):
+        if not t:
+            return E_VALUE
+        try:
+            return float(t[0].encode(charset)[0])
+        except UnicodeEncodeError:
+            return float(ord(t[0])) if ord(t[0]) < 256 else 63.0
+    return _each(args, co.to_texts, one)
 
 
 _MAX_TEXT = 32767       # the most characters a cell holds: a longer text result is #VALUE!

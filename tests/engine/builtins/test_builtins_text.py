@@ -214,3 +214,8 @@ def test_char_and_code_in_a_workbook_saved_by_mac_excel(tmp_path):
 ])
 def test_rept(formula, expected):
     assert value(formula) == expected
+
+
+
+def test_code_gives_a_number_and_char_a_text():
+    assert (value('=ISNUMBER(CODE("A"))'), value("=ISTEXT(CHAR(65))")) == (True, True)
