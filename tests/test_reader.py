@@ -218,3 +218,13 @@ def test_a_read_column_holds_its_own_cells_not_the_sheets_grid(valid):
             while held is not None:
                 assert held.ndim == 1, (name, column)
                 held = held.base if isinstance(held.base, np.ndarray) else None
+
+
+def test_a_text_column_holds_each_distinct_text_once(valid):
+    """Calamine makes a Python object per cell; a read text column keeps one per distinct text (a
+    session's id on each of its enrolments, "Confirmed" on each session), not one per cell."""
+    planner = read_planner(valid)
+    for name, column in (("Sessions", "CourseId"), ("Enrolments", "SessionId"), ("Holidays", "Name")):
+        texts = planner.tables[name][column].to_numpy(object)
+        assert len(texts) > len(set(texts)) > 1, (name, column)        # the case: repeated texts
+        assert len({id(t) for t in texts}) == len(set(texts)), (name, column)

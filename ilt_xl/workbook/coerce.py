@@ -182,9 +182,12 @@ _text_of = np.frompyfunc(_as_text, 1, 1)
 
 
 def _text(raw: np.ndarray, is_str: np.ndarray) -> np.ndarray:
-    if is_str.all():
-        return raw
-    out = raw.copy()
-    others = ~is_str
-    out[others] = _text_of(raw[others])
-    return out
+    out = raw
+    if not is_str.all():
+        out = raw.copy()
+        others = ~is_str
+        out[others] = _text_of(raw[others])
+    # Each distinct text held once: calamine makes an object per cell (a session's id on each of its
+    # Enrolments rows, "Confirmed" on each session), and a column holds far fewer distinct texts.
+    codes, distinct = pd.factorize(out)
+    return distinct.take(codes)
