@@ -57,3 +57,15 @@ def test_cli_shows_the_saving_per_business_unit(tmp_path):
         assert f"{key} {-change:,.2f}" in said
     learners = diff[(diff["Scenario"] == "cancel-below-0.5") & (diff["Figure"] == "Learners")]
     assert len(learners) <= 1  # unchanged when every cancelled session's learners found a target
+
+
+def test_apply_leaves_the_tables_it_is_given_as_they_were():
+    """``apply`` copies only the tables it changes: the planner's tables, staged again for the next
+    scenario, must come back untouched from every kind of change."""
+    example = make_example(600)
+    tables = {k: v.copy() for k, v in example.tables.items()}
+    combined = sc.Scenario("all", fx=(("USD", 0.1),), cancel_below=0.5, room_rate=0.05)
+    changed = sc.apply(combined, tables, example.settings)
+    assert {"FX", "Rooms", "Sessions", "Enrolments"} <= set(changed)     # each kind of change was made
+    for name, frame in example.tables.items():
+        pd.testing.assert_frame_equal(tables[name], frame, obj=name)
