@@ -14,9 +14,10 @@ well-formed by construction, except for what their patterns let through as free 
 What is left once the cells are cut out (rows, empty cells, the elements around sheetData: a
 fourteenth of the example's bytes) goes through expat with a marker element where each run of cut
 cells was: a marker inside an attribute value or a tag is an error, so each cut lies between
-elements. Comments, CDATA sections and processing instructions (where a marker would pass) are
-not checked this way: their presence, like anything else doubtful, sends the part to expat whole.
-Doubt never lets a part through unchecked; it only costs the full parse.
+elements. Comments, CDATA sections and processing instructions (where a marker would pass, and
+which may hold text that looks like cells but is none) are not read this way: their presence sends
+the part to the scanner's careful path (:func:`hides_markup`). Anything else doubtful sends the
+part to expat whole. Doubt never lets a part through unchecked; it only costs the full parse.
 """
 from __future__ import annotations
 
@@ -62,10 +63,17 @@ def text_doubt(data: bytes) -> bool:
     return False
 
 
+def hides_markup(skeleton: bytes) -> bool:
+    """Whether the part with its cut cells replaced by markers holds a comment, CDATA section, DTD
+    or processing instruction (other than the XML declaration): what a pattern took for a cell may
+    lie inside one, and then is no cell."""
+    declaration = skeleton.find(b"?>") if skeleton.startswith(b"<?") else 0
+    return declaration < 0 or MARKER in skeleton[:declaration] or skeleton.find(b"<?", 1) >= 0 or b"<!" in skeleton
+
+
 def skeleton_damage(skeleton: bytes) -> str | None:
     """Expat's complaint about the part with its cut cells replaced by markers, or a reason to doubt."""
-    declaration = skeleton.find(b"?>") if skeleton.startswith(b"<?") else 0
-    if declaration < 0 or MARKER in skeleton[:declaration] or skeleton.find(b"<?", 1) >= 0 or b"<!" in skeleton:
+    if hides_markup(skeleton):
         return "a comment, CDATA section, DTD or processing instruction"
     return xml_damage(skeleton)
 

@@ -23,7 +23,7 @@ from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
 from ilt_xl.engine.coded import CodedValues
 from ilt_xl.engine.byte_positions import joined, marked, padded, text_codes, words_of
 from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
-from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, skeleton_damage, text_doubt
+from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, hides_markup, skeleton_damage, text_doubt
 from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
 from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -357,7 +357,7 @@ def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: l
 
 def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
                    chunks_again: Callable[[], Iterable[bytes]] | None = None,
-                   budget: PlainBudget | None = None) -> ScannedCells:
+                   budget: PlainBudget | None = None, date1904: bool = False) -> ScannedCells:
     """Scan the worksheet part of ``sheet`` (of the workbook at ``path``) into :class:`ScannedCells`;
     falls back to ElementTree when needed (and so refuses a part that is not well-formed). DTDs
     were refused when the package was opened.
@@ -372,9 +372,10 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     :mod:`ilt_xl.engine.scan_check` says: the cells cut out by pattern through their free texts
     and distinct attributes, what is left by expat; a part those checks leave in doubt is parsed
     by expat whole, from ``chunks_again`` (the part's chunks again) when given. The pieces kept
-    for write-back are held plain within ``budget`` (shared by the workbook's sheets), deflated beyond."""
+    for write-back are held plain within ``budget`` (shared by the workbook's sheets), deflated beyond.
+    ``date1904``: the workbook counts dates from 1904 (t="d" cells are typed in its system)."""
     def careful() -> ScannedCells:
-        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet, budget)
+        return _scan_sheet_xml_slow(read_again() if read_again is not None else data, path, sheet, budget, date1904)
 
     try:
         pieces, f_rows, f_cols, doubt = _split_formula_cells(data, budget)
@@ -394,7 +395,7 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     # (280 MB for the 200,000-session Allocation sheet), its cells cut all at once took 700 MB.
     # Each span's cells are typed at once (value_cells), so no bytes object per cell outlives its span.
     skeletons, refs, attributes = [], [], {}
-    typer = ValueTyper(path, sheet)
+    typer = ValueTyper(path, sheet, date1904)
     for text, a0, b0 in _around_formula_cells(pieces, start, end):
         # the cells' texts are cut apart at NULs: a NUL in the text (not XML) goes the pattern's way
         nul = b"\x00" in text
@@ -414,6 +415,9 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
         return careful()
     around = head[:start] + skeleton + tail[end:]
     del skeleton, skeletons
+    if hides_markup(around):
+        # cells cut out of a comment or processing instruction are none: XML decides what is a cell
+        return careful()
     if (doubt or skeleton_damage(around)
             or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
         # what the checks could not vouch for, expat decides on the whole part
@@ -434,7 +438,8 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
     )
 
 
-def _scan_sheet_xml_slow(data: bytes, path, sheet: str, budget: PlainBudget | None = None) -> ScannedCells:
+def _scan_sheet_xml_slow(data: bytes, path, sheet: str, budget: PlainBudget | None = None,
+                         date1904: bool = False) -> ScannedCells:
     """ElementTree path for sheets the fast scanner cannot account for (rich text, cells without r...)."""
     import defusedxml.ElementTree as safe_et
     try:
@@ -466,8 +471,8 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str, budget: PlainBudget | No
             if (v is not None and (v.text or c.get("t") == "str")) or (f is None and is_ is not None):
                 t = (c.get("t") or "").encode()
                 vr.append(r_c); vc.append(col); vt.append(t)
-                if is_ is not None:
-                    vraw.append(string_item_text(is_, ns).encode())
+                if is_ is not None:     # raw XML text, as the fast path gives it (typing decodes it once)
+                    vraw.append(html.escape(encode_xstring(string_item_text(is_, ns)), quote=False).encode())
                     vt[-1] = b"inlineStr"
                 else:
                     vraw.append(html.escape(v.text or "", quote=False).encode())
@@ -479,7 +484,9 @@ def _scan_sheet_xml_slow(data: bytes, path, sheet: str, budget: PlainBudget | No
             cut = cut_formula_cells(data, budget)
         except ValueError:
             pass            # write-back names the problem if it ever comes to writing this part
-    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), type_values(vt, vraw, path, sheet),
+        if cut is not None and not lines_up(cut.cells, np.array(fr, np.int64), np.array(fc, np.int64)):
+            cut = None      # write-back cuts the part again, and refuses it if still not lined up
+    return ScannedCells(np.array(vr, np.int64), np.array(vc, np.int64), type_values(vt, vraw, path, sheet, date1904),
                         np.array(fr, np.int64), np.array(fc, np.int64), CodedValues.of(fa), CodedValues.of(ft),
                         *_formula_kinds(CodedValues.of(fa)), pieces=cut.cells if cut else None, cut=cut,
                         around_cells=data)
@@ -512,18 +519,33 @@ _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
+def lines_up(pieces: CellPieces, rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the formula cells of ``pieces`` are those at ``rows``/``cols`` (1-based), in that order."""
+    if len(pieces) != len(rows):
+        return False
+    for i, j, _, refs, _ in pieces.segments():
+        r, c = cell_refs(refs)
+        if not (np.array_equal(r, rows[i:j]) and np.array_equal(c, cols[i:j])):
+            return False
+    return True
+
+
 def cut_formula_cells(data: bytes, budget: PlainBudget | None = None) -> Cut:
     """:class:`Cut` of a worksheet part; ``ValueError`` when a formula cell has no reference."""
     root = _ROOT.search(data)
     prefix = root.group(1) + b":" if root and root.group(1) else b""
     p = re.escape(prefix)
-    cell = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + p + rb"c\s*>)", re.S)
-    f_el = re.compile(rb"<" + p + rb"f(?=[\s/>])[^>]*?(?:/>|>[^<]*</" + p + rb"f\s*>)")
+    # a comment, processing instruction or CDATA section is matched whole, so no cell is seen in it
+    cell = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>|<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + p
+                      + rb"c\s*>)", re.S)
+    f_el = re.compile(rb"<" + p + rb"f(?=[\s/>])[^>]*?(?:/>|>(?:[^<]|<!\[CDATA\[.*?\]\]>)*</" + p + rb"f\s*>)", re.S)
     v_el = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>([^<]*)</" + p + rb"v\s*>")
     pieces: list = []
     opens: list[bytes] = []
     last = 0
     for m in cell.finditer(data):
+        if m.group(0).startswith((b"<!", b"<?")):
+            continue
         body = m.group(2)
         fm = f_el.search(body) if body else None
         if fm is None:

@@ -9,6 +9,7 @@ once (a table's text columns repeat a few values over every row): 13 bytes a cel
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import WorkbookError, column_letter
 from ilt_xl.xlsx.xml_text import decode_xstring
 
+_TIME_OF_DAY = re.compile(r"T?[0-9]{2}:")
 # kind of a cell that holds a shared string's index (in ``num``) until the shared strings are at hand
 SHARED_STRING = 5
 
@@ -56,8 +58,8 @@ class ValueTyper:
     """Types value cells a batch at a time into one :class:`TypedValues`, each distinct text
     decoded once over all batches."""
 
-    def __init__(self, path, sheet: str) -> None:
-        self.path, self.sheet = path, sheet
+    def __init__(self, path, sheet: str, date1904: bool = False) -> None:
+        self.path, self.sheet, self.date1904 = path, sheet, date1904
         self._code_of: dict = {}       # raw text (or ("e", raw) for an error) -> code
         self.objects: list = []
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -71,7 +73,9 @@ class ValueTyper:
         types = np.asarray(types, dtype="S9") if n else np.zeros(0, "S9")
         raw = np.asarray(raw, dtype=object)
         kind, num, code = np.zeros(n, np.int8), np.zeros(n, np.float64), np.full(n, -1, np.int32)
-        is_num, is_s = (types == b"") | (types == b"n"), types == b"s"
+        # an empty <v></v> holds nothing (but for text: t="str" holds ""), as the careful path reads it
+        held = (raw != b"") | (types == b"str") | (types == b"inlineStr") if n else np.zeros(0, bool)
+        is_num, is_s = ((types == b"") | (types == b"n")) & held, (types == b"s") & held
         # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
         for which, typed, width, dtype in ((is_num, NUM, "S32", np.float64), (is_s, SHARED_STRING, "S12", np.int64)):
             if which.any():
@@ -88,19 +92,18 @@ class ValueTyper:
             local, distinct = pd.factorize(raw[idx])
             kind[idx] = STR
             code[idx] = self._codes(distinct.tolist())[local]
-        is_bool = types == b"b"
+        is_bool = (types == b"b") & held
         if is_bool.any():
             idx = np.flatnonzero(is_bool)
             kind[idx] = BOOL
             num[idx] = np.isin(np.char.strip(raw[idx].astype("S")), (b"1", b"true"))
         # errors and ISO dates: few, one by one (other types are left empty, as Excel has no such cell)
-        for i in np.flatnonzero(~(is_num | is_s | is_text | is_bool)).tolist():
+        for i in np.flatnonzero(held & ~(is_num | is_s | is_text | is_bool)).tolist():
             t, v = types[i], raw[i]
             if t == b"e":
                 kind[i], code[i] = ERR, self._error_code(v)
             elif t == b"d":
-                from ilt_xl.core.serial_dates import to_serial
-                kind[i], num[i] = NUM, to_serial(unescape_all([v])[0])
+                kind[i], num[i] = NUM, iso_serial(unescape_all([v])[0], self.date1904)
         self._parts.append((kind, num, code))
 
     def _codes(self, distinct: list[bytes]) -> np.ndarray:
@@ -128,9 +131,21 @@ class ValueTyper:
         return TypedValues(*(np.concatenate([p[k] for p in parts]) for k in range(3)), self.objects)
 
 
-def type_values(types, raw, path, sheet: str) -> TypedValues:
+def iso_serial(text: str, date1904: bool = False) -> float:
+    """The serial of a t="d" cell's ISO 8601 text: a date or date-time in the workbook's date system
+    (``date1904``), a time of day alone (``12:30:00``) as the fraction of a day it is."""
+    text = text.strip()
+    if _TIME_OF_DAY.match(text):
+        import datetime as dt
+        t = dt.time.fromisoformat(text.removeprefix("T"))
+        return (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
+    from ilt_xl.core.serial_dates import DATE1904_OFFSET, to_serial
+    return to_serial(text) - (DATE1904_OFFSET if date1904 else 0)
+
+
+def type_values(types, raw, path, sheet: str, date1904: bool = False) -> TypedValues:
     """Cells typed as their t attributes (b"" when absent) say, from their raw texts."""
-    typer = ValueTyper(path, sheet)
+    typer = ValueTyper(path, sheet, date1904)
     typer.add(types, raw)
     return typer.finish()
 

@@ -82,7 +82,7 @@ class Sheet:
     cut: Cut | None = field(default=None, repr=False)   # when the pieces are a tolerant cut
     # (the shared strings, the workbook's path) while the values Excel cached in the formula cells
     # are still only in the pieces: the grid gets them when a cell is kept (load_cached_values)
-    cached_pending: tuple[list[str], str] | None = field(default=None, repr=False)
+    cached_pending: tuple[list[str], str, bool] | None = field(default=None, repr=False)
     hidden_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # 1-based, sorted
     auto_filter: tuple[int, int, int, int] | None = None     # the sheet's autoFilter area, if any
 
@@ -155,7 +155,12 @@ def _expand_shared(cells: ScannedCells, path, sheet: str) -> CodedValues:
         code = int(codes[j])
         text = elements[code]
         moves = shift_formula(text, 1, 1) != text
-        masters[attrs[code].get("si", "")] = (int(cells.f_rows[j]), int(cells.f_cols[j]), code, moves)
+        si = attrs[code].get("si", "")
+        if si in masters:       # which one a dependent follows would be a guess (readers differ)
+            r0, c0 = masters[si][:2]
+            raise WorkbookError(path, f"sheet {sheet}: shared formula si={si} has two master cells "
+                                f"({column_letter(c0)}{r0} and {column_letter(int(cells.f_cols[j]))}{int(cells.f_rows[j])})")
+        masters[si] = (int(cells.f_rows[j]), int(cells.f_cols[j]), code, moves)
     dependents = np.flatnonzero(shared & ~has_text[codes])
     # group the dependents by si, read once per distinct <f> element (the scan shares them): a
     # counting sort of small group numbers, not a sort of 5 million si texts
@@ -205,20 +210,21 @@ def load_cached_values(sheet: Sheet, which: np.ndarray | None = None) -> None:
     are not computed: the cells the engine keeps, and those a circle starts from."""
     if sheet.cached_pending is None:
         return
-    strings, path = sheet.cached_pending
+    strings, path, date1904 = sheet.cached_pending
     f = sheet.formulas
     which = np.arange(len(f.rows)) if which is None else np.asarray(which, dtype=np.int64)
     held, types, raw = cached_values(sheet.pieces, which.tolist())
     at = which[held]
-    put_values(sheet.grid, f.rows[at], f.cols[at], types[held], raw[held], strings, path, sheet.name)
+    put_values(sheet.grid, f.rows[at], f.cols[at], types[held], raw[held], strings, path, sheet.name, date1904)
     if len(which) == len(f.rows):
         sheet.cached_pending = None
 
 
-def put_values(grid: Block, rows, cols, types, raw, sst: list[str], path, sheet: str) -> None:
+def put_values(grid: Block, rows, cols, types, raw, sst: list[str], path, sheet: str, date1904: bool = False) -> None:
     """Write cells into ``grid`` from their XML: rows/cols 1-based, their t attribute (b"" when
-    absent) and raw ``<v>`` or inline text, typed as the t attribute says (vectorised by type)."""
-    place_values(grid, rows, cols, type_values(types, raw, path, sheet), sst, path, sheet)
+    absent) and raw ``<v>`` or inline text, typed as the t attribute says (vectorised by type) in
+    the workbook's date system (``date1904``)."""
+    place_values(grid, rows, cols, type_values(types, raw, path, sheet, date1904), sst, path, sheet)
 
 
 # ---- workbook-level parts -------------------------------------------------------------------------
@@ -302,7 +308,7 @@ def load_workbook_model(path) -> WorkbookModel:
                 # streamed: the part is never whole in memory (the careful path reads it again);
                 # a part that is not well-formed is refused (the scan checks it: see scan_check)
                 cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
-                                       chunks_again=lambda: pkg.zip.chunks(part), budget=plain)
+                                       chunks_again=lambda: pkg.zip.chunks(part), budget=plain, date1904=pkg.date1904)
                 if len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET:
                     give_back_free_memory()     # what the scan freed, before the grid is built
                 grid, formulas = _build_grid(cells, sst, pkg.path, name)
@@ -319,7 +325,7 @@ def load_workbook_model(path) -> WorkbookModel:
                 info = pkg.zip.zip.getinfo(part)
                 sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
                 if not cells.cached_in_values:
-                    sheet.cached_pending = (sst, str(pkg.path))
+                    sheet.cached_pending = (sst, str(pkg.path), pkg.date1904)
             sheets.append(sheet)
             large = len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET
             del cells       # the scan's per-cell lists go before the next sheet is read

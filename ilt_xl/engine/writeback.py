@@ -21,7 +21,7 @@ import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
 from ilt_xl.engine.cell_pieces import CellPieces
-from ilt_xl.engine.sheet_scan import FORMULA_CELL, Cut, cell_refs, cut_formula_cells, encode_xstring, in_prefix
+from ilt_xl.engine.sheet_scan import FORMULA_CELL, Cut, cut_formula_cells, encode_xstring, in_prefix, lines_up
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -112,13 +112,7 @@ def _patch(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> 
 
 def _lines_up(pieces: CellPieces, f) -> bool:
     """Whether the formula cells of ``pieces`` are those of the sheet, in the same order."""
-    if len(pieces) != len(f.rows):
-        return False
-    for i, j, _, refs, _ in pieces.segments():
-        rows, cols = cell_refs(refs)
-        if not (np.array_equal(rows, f.rows[i:j]) and np.array_equal(cols, f.cols[i:j])):
-            return False
-    return True
+    return lines_up(pieces, f.rows, f.cols)
 
 
 def patch_pieces(pieces: CellPieces, sheet: Sheet, values_only: bool, source: str | Path,
