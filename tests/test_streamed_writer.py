@@ -132,6 +132,20 @@ def test_rows_cut_anywhere_between_pieces_read_the_same():
         assert (stream.head, list(stream.rows()), stream.tail) == expected, size
 
 
+def test_what_comments_and_processing_instructions_hold_is_no_row_nor_cell():
+    """A row or cell inside <!-- --> or <? ?> (between rows or within one) is none: the table writer
+    rewrote such a row as a real one (close added a session S9 out of a comment)."""
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           b'<row r="1"><c r="A1"><v>1</v></c><!-- <c r="B1"><v>9</v></c> --></row>'
+           b'<!-- <row r="2"><c r="A2"><v>2</v></c></row> --><?pi <row r="3"/> ?>'
+           b'<row r="4"><?x <c r="B4"/>?><c r="A4"><v>4</v></c></row>'
+           b'<!-- <row r="9"/> --></sheetData></worksheet>')
+    for size in (len(xml), 1, 5, 64):
+        stream = SheetStream((xml[i:i + size] for i in range(0, len(xml), size)), "x.xlsx", "sheet1")
+        assert list(stream.rows()) == [(1, ' r="1"', '<c r="A1"><v>1</v></c>'), (4, ' r="4"', '<c r="A4"><v>4</v></c>')], size
+        assert stream.tail == "</worksheet>"
+
+
 def test_the_example_allocation_streamed_equals_its_rows(tmp_path, small_blocks):
     """The example's Allocation (thousands of rows, many blocks) reads back as the rows computed."""
     from ilt_xl.workbook.headless import run_macro

@@ -18,6 +18,8 @@ from ilt_xl.xlsx.errors import WorkbookError
 _ROOT = re.compile(r"<(?:(\w+):)?worksheet\b")
 _ROW_NUMBER = re.compile(r"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _KEEP = 64      # characters kept when a piece ends inside a tag: longer than "</prefix:sheetData>"
+# comments and processing instructions: whatever they hold (a row, a cell) is none
+_NEUTRAL = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
 
 
 class SheetStream:
@@ -62,12 +64,13 @@ class SheetStream:
 
     def rows(self) -> Iterator[tuple[int, str, str]]:
         """``(row number, attribute text of <row>, inner text)`` of each row, in order; afterwards
-        :attr:`tail` holds the text after ``</sheetData>``. A row without ``r`` follows the one before."""
+        :attr:`tail` holds the text after ``</sheetData>``. A row without ``r`` follows the one before.
+        Comments and processing instructions are left out (what they hold is no row nor cell)."""
         if self._closed:
             self.tail = self._rest + "".join(self._pieces)
             return
         p = re.escape(self.prefix)
-        next_tag = re.compile(rf"<{p}row\b|</{p}sheetData\s*>")
+        next_tag = re.compile(rf"<{p}row\b|</{p}sheetData\s*>|<!--|<\?")
         close = f"</{self.prefix}row>"
         buffer, at, previous = self._rest, 0, 0
         while True:
@@ -76,7 +79,13 @@ class SheetStream:
             if found is not None and found.group(0).startswith("</"):
                 self.tail = buffer[found.end():] + "".join(self._pieces)
                 return
-            if found is not None:
+            if found is not None and found.group(0).startswith(("<!", "<?")):
+                # a comment or processing instruction between rows: what it holds is no row
+                over = buffer.find("-->" if found.group(0) == "<!--" else "?>", found.end())
+                if over >= 0:
+                    at = over + (3 if found.group(0) == "<!--" else 2)
+                    continue
+            elif found is not None:
                 gt = buffer.find(">", found.end())
                 if gt >= 0 and buffer[gt - 1] == "/":
                     attrs, inner, end = buffer[found.end():gt - 1], "", gt + 1
@@ -94,7 +103,7 @@ class SheetStream:
                 raise self._error(f"row {number if number is not None else attrs.strip()!r} is out of order or not "
                                   f"a row number (after row {previous}); open and save the file in Excel")
             previous = number
-            yield number, attrs, inner
+            yield number, attrs, _NEUTRAL.sub("", inner) if "<!--" in inner or "<?" in inner else inner
             at = end
 
 
