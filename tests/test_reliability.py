@@ -436,6 +436,34 @@ def test_shared_strings_escapes_beyond_calamine_are_decoded(tmp_path):
         assert read_sheet_values(pkg, "S").grid.tolist() == [["first", 2, "\uffff _xFFFF_ \U0001f393"]]
 
 
+def test_values_in_cdata_sections_read_as_excel_reads_them(tmp_path):
+    """Text and numbers written as CDATA sections (``<t><![CDATA[S1]]></t>``), which calamine reads
+    as blank (check then called every such session id missing), read as the planner they spell, the
+    last rows (which calamine leaves out as blank) included."""
+    import re
+
+    import pandas as pd
+
+    from ilt_xl.workbook.reader import read_planner
+
+    plain = bw.write_planner(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(plain) as zf:
+        parts = [(info, zf.read(info)) for info in zf.infolist()]
+    cdata = tmp_path / "cdata.xlsx"
+    with zipfile.ZipFile(cdata, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in parts:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb"<t>([^<]*)</t>", rb"<t><![CDATA[\1]]></t>", data)
+                data = re.sub(rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")? t="n"><v>)([^<]+)</v>', rb"\1<![CDATA[\2]]></v>", data)
+            zf.writestr(info, data)
+    assert b"<![CDATA[S1]]>" in zipfile.ZipFile(cdata).read(bw.sheet_part("Sessions"))
+    want, got = read_planner(plain), read_planner(cdata)
+    assert got.problems == want.problems == []
+    for table in ("sessions", "courses", "enrolments", "rooms", "checklist_template"):
+        pd.testing.assert_frame_equal(getattr(got, table), getattr(want, table))
+    assert invoke("check", cdata)[0] == 0
+
+
 def read_planner_task(path: Path) -> str:
     from ilt_xl.workbook.reader import read_planner
     return read_planner(path).checklist_template.Task.iloc[0]

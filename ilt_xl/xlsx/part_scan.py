@@ -29,14 +29,21 @@ _HIGH_ESCAPE = re.compile(rb"_x[D-Fd-f][0-9A-Fa-f]{3}_")
 class PartScan:
     """What :func:`scan_part` found: the lowest row and right-most column holding a cell with
     content (0 when none), the ``ref`` of each merged range, expat's complaint when the XML is
-    not well-formed (None when it is), and whether the text holds ``_xHHHH_`` escapes of U+D800 and
-    above (which calamine does not decode)."""
+    not well-formed (None when it is), whether the text holds ``_xHHHH_`` escapes of U+D800 and
+    above (which calamine does not decode), and whether it holds CDATA sections (whose text
+    calamine reads as blank)."""
 
     last_content_row: int
     last_content_column: int
     merged: tuple[str, ...]
     damage: str | None
     high_escapes: bool = False
+    cdata: bool = False
+
+    @property
+    def misread_by_calamine(self) -> bool:
+        """Whether calamine reads some cell of the part otherwise than Excel does."""
+        return self.high_escapes or self.cdata
 
 
 def _pieces(chunks: Iterable[bytes]) -> Iterable[bytes]:
@@ -67,7 +74,7 @@ def scan_part(chunks: Iterable[bytes], rescan: Callable[[], Iterable[bytes]]) ->
     max_row = widest = 0
     last_with_content = b""     # the last piece holding a cell with content: rows come in order
     merged: list[str] = []
-    high_escapes = False
+    high_escapes = cdata = False
     for piece in _pieces(chunks):
         check.feed(piece)
         max_row = max(max_row, max(map(int, _ROW_NUMBER.findall(piece)), default=0))
@@ -75,6 +82,7 @@ def scan_part(chunks: Iterable[bytes], rescan: Callable[[], Iterable[bytes]]) ->
         if _CONTENT_CELL.search(piece) is not None:
             last_with_content = piece
         high_escapes = high_escapes or _HIGH_ESCAPE.search(piece) is not None
+        cdata = cdata or b"<![CDATA[" in piece      # a piece starts at a "<": no section is cut in two
         if b"mergeCell" in piece:
             merged.extend(ref.decode("ascii", "replace") for ref in _MERGE_REF.findall(piece))
     check.feed(b"", True)
@@ -83,4 +91,4 @@ def scan_part(chunks: Iterable[bytes], rescan: Callable[[], Iterable[bytes]]) ->
         last_row = max((int(m.group(2)) for piece in _pieces(rescan()) for m in _CONTENT_CELL.finditer(piece)),
                        default=0)
     last_column = widest or (26 if last_row else 0)      # one-letter columns only: Z at most
-    return PartScan(last_row, last_column, tuple(merged), check.damage, high_escapes)
+    return PartScan(last_row, last_column, tuple(merged), check.damage, high_escapes, cdata)

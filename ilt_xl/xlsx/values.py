@@ -5,9 +5,10 @@ booleans, ``datetime.date``/``datetime``/``time`` for date-formatted cells, and
 ``""`` for a blank cell, an Excel error value, or a formula with no cached value
 (files written by openpyxl). Calamine builds a dense grid, so a sheet whose cells
 span an absurd area (one stray cell at XFD1048576) is refused before it is read.
-Calamine decodes the ``_xHHHH_`` escapes of text only below U+D800; a sheet whose text holds others
-(``_xFFFF_``, the halves of an emoji) has its texts read again as Excel reads them (rare: one
-streamed pass).
+Calamine decodes the ``_xHHHH_`` escapes of text only below U+D800, and reads a value written as a
+CDATA section (``<t><![CDATA[S1]]></t>``) as blank; a sheet whose text holds other escapes
+(``_xFFFF_``, the halves of an emoji) or CDATA has its texts (and numbers calamine left blank) read
+again as Excel reads them (rare: one streamed pass).
 """
 from __future__ import annotations
 
@@ -81,8 +82,8 @@ def read_sheet_values(pkg: XlsxPackage, sheet: str, last_row: int | None = None)
         for i, r in enumerate(rows):
             grid[i, : len(r)] = r
     strings = _shared_strings_part(pkg)
-    if pkg.scan(info.part).high_escapes or (strings is not None and pkg.scan(strings).high_escapes):
-        _texts_as_excel_reads(pkg, info.part, strings, grid)
+    if pkg.scan(info.part).misread_by_calamine or (strings is not None and pkg.scan(strings).misread_by_calamine):
+        grid = _texts_as_excel_reads(pkg, info.part, strings, grid, last_row)
     return SheetValues(info.name, grid)
 
 
@@ -94,10 +95,13 @@ def _shared_strings_part(pkg: XlsxPackage) -> str | None:
     return part if part is not None and pkg.zip.has(part) else None
 
 
-def _texts_as_excel_reads(pkg: XlsxPackage, part: str, strings: str | None, grid: np.ndarray) -> None:
-    """Put into ``grid`` the text of every text cell of worksheet ``part`` with all its escapes decoded
-    (calamine left those of U+D800 and above as typed). The part is parsed streamed; cells calamine
-    did not read as text (numbers, dates) are left alone."""
+def _texts_as_excel_reads(pkg: XlsxPackage, part: str, strings: str | None, grid: np.ndarray,
+                          last_row: int | None) -> np.ndarray:
+    """``grid`` with the text of every text cell of worksheet ``part`` as Excel reads it: all its
+    escapes decoded (calamine left those of U+D800 and above as typed), a CDATA section's text
+    (calamine read it as blank), and the number of a number cell calamine read as blank; grown when
+    calamine left out a row or column it saw blank. The part is parsed streamed, down to ``last_row``
+    (all rows when None); cells calamine read as a number or a date are left alone."""
     shared: list[str] | None = None
     parser = XMLPullParser(events=("end",))
     for chunk in pkg.zip.chunks(part):
@@ -105,23 +109,42 @@ def _texts_as_excel_reads(pkg: XlsxPackage, part: str, strings: str | None, grid
         for _, el in parser.read_events():
             if el.tag == f"{_M}row":
                 el.clear()
-            if el.tag != f"{_M}c" or el.get("t") not in ("s", "inlineStr", "str") or not el.get("r"):
+            t = el.get("t")
+            if el.tag != f"{_M}c" or t not in ("s", "inlineStr", "str", "n", None) or not el.get("r"):
                 continue
             row, col = parse_cell(el.get("r"))
-            if row > grid.shape[0] or col > grid.shape[1] or not isinstance(grid[row - 1, col - 1], str):
+            inside = row <= grid.shape[0] and col <= grid.shape[1]
+            if (last_row is not None and row > last_row) or (inside and not isinstance(grid[row - 1, col - 1], str)):
                 continue
             v = el.find(f"{_M}v")
-            if el.get("t") == "inlineStr":
+            if t == "inlineStr":
                 item = el.find(f"{_M}is")
-                text = string_item_text(item) if item is not None else ""
-            elif el.get("t") == "str":
-                text = decode_xstring(v.text or "") if v is not None else ""
-            else:
+                value = string_item_text(item) if item is not None else ""
+            elif t == "str":
+                value = decode_xstring(v.text or "") if v is not None else ""
+            elif t == "s":
                 if shared is None:
                     shared = [string_item_text(si) for si in pkg.zip.xml(strings).iter(f"{_M}si")] if strings else []
                 index = int(v.text) if v is not None and (v.text or "").strip().isdigit() else -1
-                text = shared[index] if 0 <= index < len(shared) else grid[row - 1, col - 1]
-            grid[row - 1, col - 1] = text
+                value = shared[index] if 0 <= index < len(shared) else ""
+            else:
+                value = _number(v.text if v is not None else None)
+            if value == "" or (inside and t in ("n", None) and grid[row - 1, col - 1] != ""):
+                continue        # nothing calamine missed
+            if not inside:
+                grown = np.full((max(row, grid.shape[0]), max(col, grid.shape[1])), "", dtype=object)
+                grown[:grid.shape[0], :grid.shape[1]] = grid
+                grid = grown
+            grid[row - 1, col - 1] = value
+    return grid
+
+
+def _number(text: str | None) -> float | str:
+    """A number cell's ``<v>`` text as a float, or "" when it holds none."""
+    try:
+        return float(text) if text and text.strip() else ""
+    except ValueError:
+        return ""
 
 
 def open_calamine(pkg: XlsxPackage) -> calamine.CalamineWorkbook:
