@@ -76,15 +76,17 @@ class ValueTyper:
         # an empty <v></v> holds nothing (but for text: t="str" holds ""), as the careful path reads it
         held = (raw != b"") | (types == b"str") | (types == b"inlineStr") if n else np.zeros(0, bool)
         is_num, is_s = ((types == b"") | (types == b"n")) & held, (types == b"s") & held
-        # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
-        for which, typed, width, dtype in ((is_num, NUM, "S32", np.float64), (is_s, SHARED_STRING, "S12", np.int64)):
+        # numbers, and shared strings' indexes (looked up when the shared strings are at hand), as
+        # wide as their longest text: a fixed width cut 1234567890123456789012345678901234567890 to
+        # its first 32 digits (1.2E+31) and a shared string index 0000000000000000000001 to 0
+        for which, typed, dtype in ((is_num, NUM, np.float64), (is_s, SHARED_STRING, np.int64)):
             if which.any():
                 idx = np.flatnonzero(which)
                 try:
-                    num[idx] = raw[idx].astype(width).astype(dtype)
+                    num[idx] = raw[idx].astype("S").astype(dtype)
                     kind[idx] = typed
-                except ValueError as exc:
-                    self._problem = self._problem or (exc if typed == SHARED_STRING else WorkbookError(
+                except (ValueError, OverflowError) as exc:
+                    self._problem = self._problem or (ValueError(exc) if typed == SHARED_STRING else WorkbookError(
                         self.path, f"sheet {self.sheet}: a number cell holds a non-number ({exc})"))
         is_text = (types == b"inlineStr") | (types == b"str")
         if is_text.any():

@@ -84,3 +84,21 @@ def test_a_shared_formula_with_two_masters_is_refused(tmp_path):
     src = write_xlsx(tmp_path / "in.xlsx", {"S": rows})
     with pytest.raises(WorkbookError, match="si=0 has two master cells"):
         load_workbook_model(src)
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["fast", "careful"])
+def test_long_number_texts_are_read_whole(tmp_path, careful):
+    """xsd:double has no length limit: 40 digits are 1.2E+39 (a fixed width read 1.2E+31), and
+    a small number written out in full is not cut to 0."""
+    rows = ('<row r="1"><c r="A1"><v>1234567890123456789012345678901234567890</v></c><c r="B1"><f>A1/1E+39</f><v>0</v></c>'
+            '<c r="C1"><v>0.00000000000000000000000000000000001234</v></c><c r="D1"><f>C1*1E+35</f><v>0</v></c></row>'
+            + (CAREFUL if careful else ""))
+    got = _computed(tmp_path, rows)
+    assert got["B1"] == pytest.approx(1.2345678901234567) and got["D1"] == pytest.approx(1.234)
+
+
+def test_a_shared_string_index_with_leading_zeros_is_its_number():
+    from ilt_xl.engine.value_cells import SHARED_STRING, type_values
+
+    typed = type_values([b"s", b"s"], [b"0000000000000000000001", b"12"], "p.xlsx", "S")
+    assert typed.kind.tolist() == [SHARED_STRING] * 2 and typed.num.tolist() == [1, 12]
