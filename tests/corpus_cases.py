@@ -280,6 +280,12 @@ def text_everywhere(old: str, new: str) -> Callable[[Path, Path], Path]:
     return make
 
 
+def cdata_values(data: bytes) -> bytes:
+    """A sheet part with its texts and numbers written as CDATA sections, as some generators write them."""
+    data = sub(rb"<t>([^<]*)</t>", rb"<t><![CDATA[\1]]></t>", count=0)(data)
+    return re.sub(rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")? t="n"><v>)([^<]+)</v>', rb"\1<![CDATA[\2]]></v>", data)
+
+
 def long_text(n: int) -> str:
     return ("Lorem ipsum dolor sit amet " * (n // 27 + 1))[:n]
 
@@ -496,6 +502,12 @@ CASES: list[Case] = [
          unusable("stored twice")),
     Case("part_names_in_other_case", "files", "sheet parts stored as Sheet7.xml, named sheet7.xml by the workbook",
          part_names_in_other_case),
+    Case("comment_holds_cells", "files", "a comment in Sessions holding a session row and a cell (what a comment "
+         "holds is no cell)",
+         patched({sheet("Sessions"): sub(rb"</sheetData>", b'<!-- <row r="9"><c r="A9" t="inlineStr"><is><t>S9</t></is>'
+                                                           b'</c><c r="AB9"><f>1+1</f><v>2</v></c></row> --></sheetData>')})),
+    Case("cdata_values", "values", "the texts and numbers of five sheets written as CDATA sections (<t><![CDATA[S1]]></t>)",
+         patched({sheet(t): cdata_values for t in ("Sessions", "Courses", "Enrolments", "Rooms", "Instructors")})),
 ]
 
 
