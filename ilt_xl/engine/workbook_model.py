@@ -324,7 +324,10 @@ def load_workbook_model(path) -> WorkbookModel:
             if len(formulas.rows):
                 info = pkg.zip.zip.getinfo(part)
                 sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
-                if not cells.cached_in_values:
+                if cells.pieces is not None:
+                    # the cached values stay readable from the pieces (on the careful path too, where the
+                    # grid starts with them): a cell kept after it was computed, or cleared by a circle,
+                    # takes its cached value back from there
                     sheet.cached_pending = (sst, str(pkg.path), pkg.date1904)
             sheets.append(sheet)
             large = len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET

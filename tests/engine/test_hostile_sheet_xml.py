@@ -102,3 +102,13 @@ def test_a_shared_string_index_with_leading_zeros_is_its_number():
 
     typed = type_values([b"s", b"s"], [b"0000000000000000000001", b"12"], "p.xlsx", "S")
     assert typed.kind.tolist() == [SHARED_STRING] * 2 and typed.num.tolist() == [1, 12]
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["fast", "careful"])
+def test_cells_a_circle_leaves_uncomputed_keep_their_cached_values_on_either_path(tmp_path, careful):
+    """The careful path (a pretty-printed, prefixed or rich-text sheet) wrote D1 =D1+1 without the 7
+    Excel cached: the circle cleared it and only the fast path could give it back."""
+    rows = ('<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>NOSUCHFUNC(A1)</f><v>5</v></c><c r="C1"><f>B1+1</f><v>0</v></c>'
+            '<c r="D1"><f>D1+1</f><v>7</v></c><c r="E1"><f>D1*2</f><v>3</v></c></row>' + (CAREFUL if careful else ""))
+    got = _computed(tmp_path, rows)
+    assert (got["B1"], got["C1"], got["D1"], got["E1"]) == (5, 6, 7, 3)
