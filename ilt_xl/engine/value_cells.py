@@ -20,6 +20,8 @@ from ilt_xl.xlsx import WorkbookError, column_letter
 from ilt_xl.xlsx.xml_text import decode_xstring
 
 _TIME_OF_DAY = re.compile(r"T?[0-9]{2}:")
+_WIDTH_BYTES = 32       # a number's text (Excel writes at most 24 bytes), read at this width first
+_WIDTH = f"S{_WIDTH_BYTES}"
 # kind of a cell that holds a shared string's index (in ``num``) until the shared strings are at hand
 SHARED_STRING = 5
 
@@ -76,14 +78,17 @@ class ValueTyper:
         # an empty <v></v> holds nothing (but for text: t="str" holds ""), as the careful path reads it
         held = (raw != b"") | (types == b"str") | (types == b"inlineStr") if n else np.zeros(0, bool)
         is_num, is_s = ((types == b"") | (types == b"n")) & held, (types == b"s") & held
-        # numbers, and shared strings' indexes (looked up when the shared strings are at hand), as
-        # wide as their longest text: a fixed width cut 1234567890123456789012345678901234567890 to
-        # its first 32 digits (1.2E+31) and a shared string index 0000000000000000000001 to 0
+        # numbers, and shared strings' indexes (looked up when the shared strings are at hand): at
+        # a fixed width, unless a text fills it (then it may have been cut: 40 digits read as their
+        # first 32, 1.2E+31 for 1.2E+39), at the width of the longest
         for which, typed, dtype in ((is_num, NUM, np.float64), (is_s, SHARED_STRING, np.int64)):
             if which.any():
                 idx = np.flatnonzero(which)
                 try:
-                    num[idx] = raw[idx].astype("S").astype(dtype)
+                    texts = raw[idx].astype(_WIDTH)
+                    if (np.char.str_len(texts) == _WIDTH_BYTES).any():
+                        texts = raw[idx].astype("S")
+                    num[idx] = texts.astype(dtype)
                     kind[idx] = typed
                 except (ValueError, OverflowError) as exc:
                     self._problem = self._problem or (ValueError(exc) if typed == SHARED_STRING else WorkbookError(
