@@ -464,6 +464,26 @@ def test_values_in_cdata_sections_read_as_excel_reads_them(tmp_path):
     assert invoke("check", cdata)[0] == 0
 
 
+def test_error_values_of_newer_excel_do_not_make_a_sheet_unreadable(tmp_path):
+    """Excel 365 caches #SPILL!, #CALC! (a blocked or failed dynamic array) and more; calamine refused
+    the whole sheet over one such cell (check, report and the macros: exit 2). Such a cell reads as
+    the error it is, the blank every error value reads as."""
+    import pandas as pd
+
+    from ilt_xl.workbook.reader import read_planner
+
+    plain = bw.write_planner(tmp_path / "plain.xlsx")
+    path = tmp_path / "spill.xlsx"
+    path.write_bytes(plain.read_bytes())
+    bw.replace_in_part(path, bw.sheet_part("Sessions"), b"</row>",
+                       b'<c r="BZ1" t="e"><f>SEQUENCE(3)</f><v>#SPILL!</v></c><c r="CA1" t="e"><v>#CALC!</v></c>'
+                       b'<c r="CB1" t="str"><v>#SPILL!</v></c></row>')
+    want, got = read_planner(plain), read_planner(path)
+    assert got.problems == want.problems == []
+    pd.testing.assert_frame_equal(got.sessions, want.sessions)
+    assert invoke("check", path)[0] == 0
+
+
 def read_planner_task(path: Path) -> str:
     from ilt_xl.workbook.reader import read_planner
     return read_planner(path).checklist_template.Task.iloc[0]

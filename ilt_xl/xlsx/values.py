@@ -12,7 +12,9 @@ again as Excel reads them (rare: one streamed pass).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from xml.etree.ElementTree import XMLPullParser
 
 import numpy as np
@@ -72,7 +74,9 @@ def read_sheet_values(pkg: XlsxPackage, sheet: str, last_row: int | None = None)
         raise WorkbookError(pkg.path, f"sheet {info.name} ({info.part}) is damaged: its XML is not well-formed "
                                       f"(parser says: {exc})") from exc
     except calamine.CalamineError as exc:
-        raise WorkbookError(pkg.path, f"sheet {info.name} ({info.part}) cannot be read ({exc})") from exc
+        if "error value" not in str(exc):
+            raise WorkbookError(pkg.path, f"sheet {info.name} ({info.part}) cannot be read ({exc})") from exc
+        rows = _rows_with_newer_errors(pkg, info.name, info.part, last_row)
     width = max((len(r) for r in rows), default=0)
     grid = np.empty((len(rows), width), dtype=object)
     if rows and all(len(r) == width for r in rows):
@@ -145,6 +149,39 @@ def _number(text: str | None) -> float | str:
         return float(text) if text and text.strip() else ""
     except ValueError:
         return ""
+
+
+# The error values calamine knows; Excel 365 also caches #SPILL!, #CALC!, #FIELD!, #BLOCKED! ...,
+# which calamine refuses (the whole sheet): such a cell is an error all the same, read as blank
+_CALAMINE_ERRORS = {b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#N/A", b"#GETTING_DATA"}
+_ERROR_CELL = re.compile(rb'(<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<((?:\w+:)?v)>)([^<]*)(</\2>)', re.S)
+
+
+def _rows_with_newer_errors(pkg: XlsxPackage, sheet: str, part: str, last_row: int | None) -> list[list]:
+    """The rows of ``sheet`` as calamine reads them once the error values it does not know
+    (``#SPILL!``) are written as one it knows (``#N/A``): a copy of the package, rare."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    def known(m: re.Match) -> bytes:
+        return m.group(0) if m.group(3).strip() in _CALAMINE_ERRORS else m.group(1) + b"#N/A" + m.group(4)
+
+    with tempfile.TemporaryDirectory(prefix="ilt-xl-") as tmp:
+        copy = Path(tmp) / "errors.xlsx"
+        with zipfile.ZipFile(pkg.path) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = pkg.zip.read(item.filename) if item.filename.casefold() == part.casefold() else None
+                if data is None:
+                    with src.open(item) as fh, dst.open(zipfile.ZipInfo(item.filename, item.date_time), "w") as out:
+                        shutil.copyfileobj(fh, out)
+                else:
+                    dst.writestr(item.filename, _ERROR_CELL.sub(known, data))
+        try:
+            return calamine.CalamineWorkbook.from_path(str(copy)).get_sheet_by_name(sheet).to_python(
+                skip_empty_area=False, nrows=last_row)
+        except calamine.CalamineError as exc:
+            raise WorkbookError(pkg.path, f"sheet {sheet} ({part}) cannot be read ({exc})") from exc
 
 
 def open_calamine(pkg: XlsxPackage) -> calamine.CalamineWorkbook:
