@@ -155,15 +155,14 @@ def test_committed_workbooks_read_without_errors(name):
 
 
 @pytest.mark.slow
-def test_20000_session_example_reads_fast(tmp_path):
+def test_20000_session_example_reads_whole(tmp_path):
+    """Every session of a large example is read (its speed is measured in benchmarks/scale.py, not
+    here: a time limit in a test fails on a loaded machine, not on slow code)."""
     example = pytest.importorskip("ilt_xl.workbook.example")
     builder = pytest.importorskip("ilt_xl.workbook.builder")
     path = builder.build_planner(tmp_path / "big.xlsx", example.make_example(20000, 7))
-    started = time.process_time()
     planner = read_planner(path)
-    elapsed = time.process_time() - started
     assert len(planner.sessions) == 20000 and planner.sessions["SessionId"].is_unique
-    assert elapsed < 10, f"reading 20,000 sessions took {elapsed:.1f} s of CPU"
 
 
 def test_merged_cells_inside_a_table_are_an_error_located_by_range(tmp_path, valid):
