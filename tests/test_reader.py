@@ -227,3 +227,16 @@ def test_a_text_column_holds_each_distinct_text_once(valid):
         texts = planner.tables[name][column].to_numpy(object)
         assert len(texts) > len(set(texts)) > 1, (name, column)        # the case: repeated texts
         assert len({id(t) for t in texts}) == len(set(texts)), (name, column)
+
+
+def test_a_table_block_inside_the_read_values_is_a_view_one_past_them_is_padded():
+    """The reader cuts each table out of its sheet's values: a block inside them is a view (the sheet's
+    cells are not held twice while the table is typed), one reaching past them a copy padded with ""."""
+    from ilt_xl.xlsx.values import SheetValues
+
+    grid = np.array([["a", 1.0, 2.0], ["b", 3.0, 4.0]], dtype=object)
+    values = SheetValues("S", grid)
+    inside = values.block(1, 2, 2, 3)
+    assert inside.tolist() == [[1.0, 2.0], [3.0, 4.0]] and np.shares_memory(inside, grid)
+    past = values.block(2, 3, 1, 4)
+    assert past.tolist() == [["b", 3.0, 4.0, ""], ["", "", "", ""]] and not np.shares_memory(past, grid)

@@ -168,7 +168,8 @@ class _Reader:
         rows = np.arange(info.first_data_row, info.last_data_row + 1)
         inputs = [positions[c.name] for c in table.input_columns if c.name in positions]
         keep = (grid[:, inputs] != "").any(axis=1) if inputs else np.zeros(len(rows), bool)
-        grid, rows = grid[keep], rows[keep]
+        if not keep.all():
+            grid, rows = grid[keep], rows[keep]
         loc = layout.location(self.file)
         data = {}
         for column in table.columns:

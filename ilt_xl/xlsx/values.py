@@ -40,9 +40,13 @@ class SheetValues:
         return ""
 
     def block(self, first_row: int, last_row: int, first_column: int, last_column: int) -> np.ndarray:
-        """Rows and columns (1-based, inclusive) as an object array padded with ``""``."""
-        out = np.full((max(last_row - first_row + 1, 0), last_column - first_column + 1), "", dtype=object)
+        """Rows and columns (1-based, inclusive) as an object array padded with ``""``: a view of the
+        values when they hold the whole block (a table's cells are then not held twice while read)."""
+        shape = (max(last_row - first_row + 1, 0), last_column - first_column + 1)
         have = self.grid[first_row - 1:last_row, first_column - 1:last_column]
+        if have.shape == shape:
+            return have
+        out = np.full(shape, "", dtype=object)
         out[: have.shape[0], : have.shape[1]] = have
         return out
 
