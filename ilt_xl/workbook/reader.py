@@ -173,9 +173,9 @@ class _Reader:
         loc = layout.location(self.file)
         data = {}
         for column in table.columns:
-            # A copy, not a view of the grid: a text column is kept as read, and a view would keep the
-            # whole grid alive with it (an object per cell of every column: 800 MB at 200,000 sessions).
-            raw = grid[:, positions[column.name]].copy() if column.name in positions else np.full(len(rows), "", dtype=object)
+            # A view of the grid: coerce returns new arrays of every kind, so no column read keeps the grid
+            # (an object per cell of every column: 800 MB at 200,000 sessions) alive with it.
+            raw = grid[:, positions[column.name]] if column.name in positions else np.full(len(rows), "", dtype=object)
             typed = coerce(raw, column.type, self.pkg.date1904)
             if not column.calculated:
                 self.problems += wrong_type_problems(loc, column.name, column.type.value, rows, raw, typed.wrong,
