@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ("aggregate", "complex_numbers", "conditional", "dates", "dynamic", "engineering", "ets",
+CATEGORIES = ("aggregate", "complex_numbers", "conditional", "database", "dates", "dynamic", "engineering", "ets",
               "financial", "info", "lambdas", "logical", "lookup", "math", "pivot", "reference", "regression",
               "statistics", "text", "workdays")
 

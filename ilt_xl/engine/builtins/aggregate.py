@@ -51,6 +51,12 @@ def _visible(ctx: Ctx, v: Val, skip_hidden: bool) -> Val:
     for r, c in _nested_cells(ctx, sheet):
         if r0 <= r <= r1 and c0 <= c <= c1:
             out[r - r0, c - c0] = True
+    return emptied(v, out)
+
+
+def emptied(v: Val, out: np.ndarray) -> Val:
+    """``v`` (a reference's value) with the cells ``out`` marks made empty: what an aggregate
+    leaves out (SUBTOTAL's hidden rows, a database function's records that do not match)."""
     if not out.any():
         return v
     b = v.block
@@ -158,10 +164,7 @@ def _left_out(ctx: Ctx, v: Val, hidden: bool, errors: bool, nested: bool) -> Val
             for r, c in _nested_cells(ctx, sheet):
                 if r0 <= r <= r1 and c0 <= c <= c1:
                     out[r - r0, c - c0] = True
-    if not out.any():
-        return v
-    kind = np.where(out, EMPTY, b.kind).astype(np.int8)
-    return Val(Block(kind, np.where(out, 0.0, b.num), b._obj), False, v.ref)
+    return emptied(v, out)
 
 
 @builtin("AGGREGATE")

@@ -16,6 +16,7 @@ import pandas as pd
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.distinct import map_unique
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
+from ilt_xl.engine.number_text import number_in_text
 from ilt_xl.engine.ranked_counts import OPERATORS, ranked_counts
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_VALUE, ERRORS
 
@@ -79,8 +80,8 @@ def criterion_mask(rng: Block, kind: int, num: float, obj) -> np.ndarray:
     rest = s[len(op):] if op else s
     try:
         target = float(rest)
-    except ValueError:
-        target = None
+    except ValueError:      # after an operator, a date, a time or "1,000" as Excel reads text as a number
+        target = number_in_text(rest) if op else None
     if target is not None:
         if op in (None, "="):
             return _numeric_equal(rng, target)
