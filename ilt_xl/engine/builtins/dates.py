@@ -18,7 +18,8 @@ from ilt_xl.engine.evaluator import Ctx, Val
 from ilt_xl.engine.values import ERR, STR, Block, E_NUM, E_VALUE
 
 _BASE = np.datetime64("1899-12-30", "D")
-_LAST = 2958465          # 9999-12-31
+LAST_SERIAL = 2958465    # 9999-12-31, the last date Excel holds
+_LAST = LAST_SERIAL
 
 
 def serial_parts(serial: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,24 +148,29 @@ def _days_360(y1, m1, d1, y2, m2, d2) -> np.ndarray:
     return (y2 - y1) * 360.0 + (m2 - m1) * 30.0 + (d2 - d1)
 
 
-def _us_30_360(s1, s2) -> np.ndarray:
-    """Basis 0 (US/NASD 30/360) as YEARFRAC applies it: the end of February counts as the 30th
-    (for the end date only when the start is one too), a 31st end date becomes the 30th when the
-    start is the 30th or 31st, a 31st start becomes the 30th."""
+def days_30_360(s1, s2, european: bool = False) -> np.ndarray:
+    """Days from ``s1`` to ``s2`` counted 30/360. US (NASD, basis 0) as YEARFRAC and the bond
+    functions apply it: the end of February counts as the 30th (for the end date only when the
+    start is one too), a 31st end date becomes the 30th when the start is the 30th or 31st, a 31st
+    start becomes the 30th. European (basis 4): every 31st is the 30th."""
     y1, m1, d1 = serial_parts(s1)
     y2, m2, d2 = serial_parts(s2)
+    if european:
+        return _days_360(y1, m1, np.minimum(d1, 30), y2, m2, np.minimum(d2, 30))
     feb1, feb2 = _end_of_february(m1, d1, y1), _end_of_february(m2, d2, y2)
     d2 = np.where(feb1 & feb2, 30, d2)
     d1 = np.where(feb1, 30, d1)
     d2 = np.where((d2 == 31) & (d1 >= 30), 30, d2)
     d1 = np.where(d1 == 31, 30, d1)
-    return _days_360(y1, m1, d1, y2, m2, d2) / 360.0
+    return _days_360(y1, m1, d1, y2, m2, d2)
+
+
+def _us_30_360(s1, s2) -> np.ndarray:
+    return days_30_360(s1, s2) / 360.0
 
 
 def _european_30_360(s1, s2) -> np.ndarray:
-    y1, m1, d1 = serial_parts(s1)
-    y2, m2, d2 = serial_parts(s2)
-    return _days_360(y1, m1, np.minimum(d1, 30), y2, m2, np.minimum(d2, 30)) / 360.0
+    return days_30_360(s1, s2, european=True) / 360.0
 
 
 def _real_dates(serial: np.ndarray) -> np.ndarray:

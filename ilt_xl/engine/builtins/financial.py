@@ -1,6 +1,6 @@
 """Financial built-ins computed as Excel computes them: VDB (declining balance with the switch to
-straight line, fractional periods included), XIRR (Excel's bisection) and PPMT (without the
-cancellation of PMT - IPMT)."""
+straight line, fractional periods included), XIRR (Excel's bisection), PPMT (without the
+cancellation of PMT - IPMT), ACCRINT (Excel's coupon periods) and ACCRINTM (YEARFRAC's day count)."""
 from __future__ import annotations
 
 import math
@@ -8,8 +8,9 @@ import math
 import numpy as np
 
 from ilt_xl.engine import coercion as co
-from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins.dates import LAST_SERIAL, date_serial, dates_read, days_30_360, serial_parts
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import NUM, Block, E_VALUE
@@ -162,3 +163,119 @@ def ppmt_(args: list[Val], ctx: Ctx) -> Val:
         return Val(Block.errors((1, 1), E_VALUE))
     vals = list(args) + [None] * (6 - len(args))
     return elementwise(ppmt, *vals, default=(None, None, None, None, 0.0, 0.0))
+
+
+# ---- accrued interest ------------------------------------------------------------------------------------
+
+def coupon_dates(anchor: float, months: np.ndarray) -> np.ndarray:
+    """The serials ``months`` months from the coupon date ``anchor`` (negative: before it), as the
+    bond functions lay their coupon dates: on the anchor's day of the month (the month's last day
+    when the month is shorter), or on each month's last day when the anchor is a month's last day."""
+    y, m, d = (int(x[0]) for x in serial_parts(np.array([anchor])))
+    month_start = date_serial(y, m + months, 1)
+    month_last = date_serial(y, m + months + 1, 0)
+    if date_serial(y, m + 1, 0) == anchor:
+        return month_last
+    return np.minimum(month_start + d - 1, month_last)
+
+
+def _days(s1: float, s2: float, basis: int) -> float:
+    """Days from ``s1`` to ``s2`` by the day count of ``basis`` (30/360 for 0 and 4, else actual)."""
+    if basis in (0, 4):
+        return float(days_30_360(np.array([s1]), np.array([s2]), european=basis == 4)[0])
+    return s2 - s1
+
+
+def _period_length(start: float, end: float, basis: int, frequency: int) -> float:
+    """A coupon period's length in days: its actual days for basis 1, else the basis' year / frequency."""
+    if basis == 1:
+        return end - start
+    return (365.0 if basis == 3 else 360.0) / frequency
+
+
+def accrint(issue: float, first: float, settlement: float, rate: float, par: float, frequency: float,
+            basis: float = 0.0, from_issue: bool = True) -> float:
+    """ACCRINT as Excel computes it (NaN for #NUM!), in coupons (par x rate / frequency) accrued.
+
+    The coupon periods are laid back from ``first`` (coupon_dates) to the one holding ``issue``.
+    Up to ``first``: the period holding the issue counts its days from the issue over its length,
+    or 1 when the issue is its first day; each later whole period counts 1, but the last one (to
+    ``first``), which counts its days over the length of a period. When the settlement is before
+    ``first``, the days from the settlement to ``first`` are taken off (basis 0 counts them 30E/360,
+    as COUPDAYSNC does); in the last period the days from its start (or the issue) to the
+    settlement are counted instead. After ``first``: each whole period counts 1, and the days since
+    the last coupon date before the settlement count over the length of the period before ``first``
+    (the issue's one period counts 1 then). ``from_issue=False`` (calc_method FALSE) leaves out the
+    whole periods before the last one, and counts the days from the last coupon date before
+    ``first`` to the settlement. Periods' lengths are 360/frequency days (365/frequency for
+    basis 3, the actual days of the period before ``first`` for basis 1)."""
+    f, b = int(frequency), int(basis)
+    issue, first, settlement = math.floor(issue), math.floor(first), math.floor(settlement)
+    if rate <= 0 or par <= 0 or f not in (1, 2, 4) or not 0 <= b <= 4 or issue >= settlement:
+        return math.nan
+    if min(issue, first, settlement) < 0 or max(issue, first, settlement) > LAST_SERIAL:
+        return math.nan
+    step = 12 // f
+    year, month, _ = serial_parts(np.array([first, issue]))
+    months = int((year[0] - year[1]) * 12 + (month[0] - month[1]))
+    dates = coupon_dates(first, -np.arange(0, max(months // step + 2, 1) + 1) * step)   # first, then back
+    n = max(int(np.argmax(dates <= issue)), 1)          # periods from the issue's one to first
+    ends, starts = dates[:n][::-1].tolist(), dates[1:n + 1][::-1].tolist()
+    last = _period_length(starts[-1], first, b, f)
+    whole, own = [], []         # each period's count with calc_method TRUE, and FALSE
+    for j, (a, e) in enumerate(zip(starts, ends)):
+        if j == 0 and issue > a:
+            part = _days(issue, e, b) / _period_length(a, e, b, f)
+            whole.append(part)
+            own.append(part)
+        elif j == n - 1:
+            whole.append(_days(a, e, b) / last)
+            own.append(whole[-1])
+        else:
+            whole.append(1.0)
+            own.append(0.0)
+    if starts[-1] < settlement <= first:       # in the last period: its days to the settlement
+        begin = max(issue, starts[-1])
+        length = last if n > 1 or issue == starts[-1] else _period_length(starts[-1], first, b, f)
+        count = _days(begin, settlement, b) / length
+        total = sum(whole[:-1]) + count if from_issue else (sum(own[:-1]) if n > 1 else 0.0) + count
+    elif settlement <= first:
+        rest = _days(settlement, first, 4 if b == 0 else b) / last
+        total = (sum(whole) if from_issue else sum(own)) - rest
+    elif from_issue:
+        if n == 1 and issue == starts[0]:
+            whole[0] = 1.0
+        after = coupon_dates(first, np.arange(1, (settlement - first) // 28 + 2) * step)
+        k = int((after < settlement).sum())          # whole periods after first
+        before = first if k == 0 else float(after[k - 1])
+        total = sum(whole) + k + _days(before, settlement, b) / last
+    else:
+        total = sum(own) + _days(first, settlement, b) / last
+    return par * rate / f * total
+
+
+_accrint = np.frompyfunc(lambda *xs: accrint(*xs[:7], bool(xs[7])), 8, 1)
+
+
+@builtin("ACCRINT")
+def accrint_(args: list[Val], ctx: Ctx) -> Val:
+    """ACCRINT(issue, first_interest, settlement, rate, par, frequency, [basis], [calc_method])."""
+    if not 6 <= len(args) <= 8:
+        return Val(Block.errors((1, 1), E_VALUE))
+    vals = [dates_read(a, ctx) if i < 3 else a for i, a in enumerate(args)] + [None] * (8 - len(args))
+    return elementwise(lambda *xs: _accrint(*xs).astype(np.float64), *vals,
+                       default=(None, None, None, None, None, None, 0.0, 1.0))
+
+
+@builtin("ACCRINTM")
+def accrintm(args: list[Val], ctx: Ctx) -> Val:
+    """ACCRINTM(issue, settlement, rate, par, [basis]): par x rate x YEARFRAC(issue, settlement,
+    basis); #NUM! when the rate or the par is not above 0 or the issue is not before the settlement."""
+    if len(args) not in (4, 5):
+        return Val(Block.errors((1, 1), E_VALUE))
+    years = call_by_name("YEARFRAC", [args[0], args[1]] + list(args[4:]), ctx)
+
+    def interest(frac, issue, settlement, rate, par):
+        bad = (rate <= 0) | (par <= 0) | (np.floor(issue) >= np.floor(settlement))
+        return np.where(bad, np.nan, par * rate * frac)
+    return elementwise(interest, years, dates_read(args[0], ctx), dates_read(args[1], ctx), args[2], args[3])

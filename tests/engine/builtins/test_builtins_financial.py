@@ -71,3 +71,43 @@ def test_xirr_with_a_negative_rate_still_finds_it():
 ])
 def test_ppmt_is_exact_where_payment_and_interest_nearly_cancel(formula, expected):
     assert_value(formula, expected)
+
+
+def test_accrint_and_accrintm():
+    """ACCRINT on the examples of Excel's ACCRINT page (issue 2008-03-01, first interest 2008-08-31,
+    settlement 2008-05-01, 10%, 1000, semi-annual) and on coupon periods worked out by hand."""
+    from formula_values import values
+    coupon = 1000 * 0.08 / 2            # 40 a half year
+    cells = {
+        "A1": "=ACCRINT(39508,39691,39569,0.1,1000,2,0)",
+        "A2": "=ACCRINT(DATE(2008,3,5),39691,39569,0.1,1000,2,0,FALSE)",
+        "A3": "=ACCRINT(DATE(2008,4,5),39691,39569,0.1,1000,2,0,TRUE)",
+        # issued on a coupon date two periods before the first interest, settled 3 months in: the
+        # first period counts 1, the last one 1 (180/180), less 270 days to the first interest
+        "B1": "=ACCRINT(DATE(2021,12,1),DATE(2022,12,1),DATE(2022,3,1),0.08,1000,2,0)",
+        # calc_method FALSE leaves out the whole period before the last one: 1 - 270/180
+        "B2": "=ACCRINT(DATE(2021,12,1),DATE(2022,12,1),DATE(2022,3,1),0.08,1000,2,0,FALSE)",
+        # actual/360: the last period (Jun 1 - Dec 1, 183 days) counts 183/180, less 275/180
+        "B3": "=ACCRINT(DATE(2021,12,1),DATE(2022,12,1),DATE(2022,3,1),0.08,1000,2,2)",
+        # settled in the last period: its days from the issue (92 of Jun 1 - Sep 1) over 180
+        "B4": "=ACCRINT(DATE(2022,6,1),DATE(2022,12,1),DATE(2022,9,1),0.08,1000,2,2)",
+        # after the first interest: the issue's period counts 1, then 90 days (Dec 1 - Mar 1) over 180
+        "B5": "=ACCRINT(DATE(2022,6,1),DATE(2022,12,1),DATE(2023,3,1),0.08,1000,2,2)",
+        "B6": "=ACCRINT(DATE(2022,6,1),DATE(2022,12,1),DATE(2023,3,1),0.08,1000,2,2,FALSE)",   # 273/180
+        "C1": "=ACCRINT(DATE(2008,3,1),DATE(2008,9,1),DATE(2008,5,1),0,1000,2,0)",
+        "C2": "=ACCRINT(DATE(2008,3,1),DATE(2008,9,1),DATE(2008,5,1),0.1,1000,3,0)",
+        "C3": "=ACCRINT(DATE(2008,5,1),DATE(2008,9,1),DATE(2008,5,1),0.1,1000,2,0)",
+        "C4": "=ACCRINT(DATE(2008,3,1),DATE(2008,9,1),DATE(2008,5,1),0.1,1000,2,5)",
+        # ACCRINTM: 121 days over 366 (the span holds 29 February 2024), YEARFRAC's basis 1
+        "D1": "=ACCRINTM(DATE(2023,11,15),DATE(2024,3,15),0.1,1000,1)",
+        "D2": "=ACCRINTM(DATE(2024,1,1),DATE(2024,7,1),0.1,1000,0)",
+        "D3": "=ACCRINTM(DATE(2024,7,1),DATE(2024,1,1),0.1,1000,0)",
+    }
+    got = values(cells)
+    expected = {"A1": 16.666666667, "A2": 15.555555556, "A3": 7.222222222,
+                "B1": coupon * 0.5, "B2": coupon * -0.5, "B3": coupon * (1 + (183 - 275) / 180),
+                "B4": coupon * 92 / 180, "B5": coupon * 1.5, "B6": coupon * 273 / 180,
+                "D1": 100 * 121 / 366, "D2": 50.0}
+    for k, want in expected.items():
+        assert got[k] == pytest.approx(want, rel=1e-9), k
+    assert [got[k] for k in ("C1", "C2", "C3", "C4", "D3")] == ["#NUM!"] * 5
