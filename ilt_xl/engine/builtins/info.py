@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin
-from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, pad_to
+from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, as_reference, evaluate, pad_to
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, E_NA, E_VALUE, STR, Block
 from ilt_xl.xlsx import column_letter
@@ -108,7 +108,8 @@ def isref(args: list[Thunk], ctx: Ctx) -> Val:
         return Val(_booleans(np.ones((1, 1), bool)))
     if node.kind not in ("name", "fn", "op"):
         return Val(_booleans(np.zeros((1, 1), bool)))
-    v = args[0]()
+    # as a reference only: ISREF(OFFSET(A1,6,5)) in F7 reads no cell, so it is no circular reference
+    v = evaluate(node, as_reference(ctx))
     return Val(_booleans(np.full((1, 1), v.ref is not None or v.cells is not None)))
 
 

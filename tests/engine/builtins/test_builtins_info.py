@@ -19,8 +19,9 @@ def test_isref_n_and_the_intersection_operator():
     got = values({"A1": 1, "A2": 2, "B1": 10, "B2": 20,
                   "D1": "=ISREF(A1)", "D2": "=ISREF(OFFSET(A1,1,1))", "D3": '=ISREF("A1")', "D4": "=ISREF(1)",
                   "D5": "=SUM(A1:B2 B1:B5)", "D6": "=A1:A2 B1:B2", "D7": "=ROWS(A1:A2 B1:B2)", "D8": "=N(B1:B2)",
-                  "D9": "=ROW(A1:B9 B2:C3)"})
-    assert [got[f"D{i}"] for i in range(1, 10)] == [True, True, False, False, 30.0, "#NULL!", "#NULL!", 10.0, 2.0]
+                  "D9": "=ROW(A1:B9 B2:C3)", "D10": "=ISREF(OFFSET(A1,9,3))"})     # D10 itself: read as a reference only
+    assert [got[f"D{i}"] for i in range(1, 11)] == [True, True, False, False, 30.0, "#NULL!", "#NULL!", 10.0, 2.0,
+                                                     True]
 
 
 def test_type_tests_n_and_na_from_the_table():

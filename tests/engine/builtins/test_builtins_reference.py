@@ -9,10 +9,12 @@ def test_offset_and_indirect():
              "D1": "=SUM(OFFSET(A1,1,1,2,1))", "D2": "=OFFSET(A1,2,0)", "D3": "=SUM(OFFSET(A3,0,0,-3))",
              "D4": "=OFFSET(A1,-1,0)", "D5": '=INDIRECT("B"&2)', "D6": '=SUM(INDIRECT("A1:A3"))',
              "D7": '=INDIRECT("Data!A1")', "D8": '=INDIRECT("R2C2",FALSE)', "D9": '=INDIRECT("R[-8]C[-2]",FALSE)',
-             "D11": "=ROWS(OFFSET(A1,0,0,3,2))", "D12": "=OFFSET(A1,0,0,0,1)", "D13": '=OFFSET("A1",0,0)'}
+             "D11": "=ROWS(OFFSET(A1,0,0,3,2))", "D12": "=OFFSET(A1,0,0,0,1)", "D13": '=OFFSET("A1",0,0)',
+             # a plain formula takes one value of a range given as rows/cols: the cell on its row (A14)
+             "C14": 2, "D14": "=OFFSET(A1,C13:C15,0)"}
     got = values(cells, extra_sheets=("Data",))
-    assert [got[f"D{i}"] for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13)] == \
-        [50.0, 3.0, 6.0, "#REF!", 20.0, 6.0, 7.0, 20.0, 10.0, 3.0, "#REF!", "#VALUE!"]
+    assert [got[f"D{i}"] for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14)] == \
+        [50.0, 3.0, 6.0, "#REF!", 20.0, 6.0, 7.0, 20.0, 10.0, 3.0, "#REF!", "#VALUE!", 3.0]
 
 
 def test_cells_read_through_indirect_are_computed_before_they_are_read():
