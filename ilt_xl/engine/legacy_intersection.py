@@ -79,6 +79,8 @@ _ONE_VALUE.update({
     "RANK": (0, 2), "RANK.EQ": (0, 2), "RANK.AVG": (0, 2),
     "VLOOKUP": (0, 2, 3), "HLOOKUP": (0, 2, 3), "MATCH": (0, 2), "LOOKUP": (0,), "INDEX": (1, 2, 3),
     "OFFSET": (1, 2, 3, 4),
+    **{name: (1,) for name in ("DAVERAGE", "DCOUNT", "DCOUNTA", "DGET", "DMAX", "DMIN", "DPRODUCT", "DSTDEV",
+                               "DSTDEVP", "DSUM", "DVAR", "DVARP")},      # a database function's field
     "NETWORKDAYS": (0, 1), "NETWORKDAYS.INTL": (0, 1, 2), "WORKDAY": (0, 1), "WORKDAY.INTL": (0, 1, 2),
     # criteria: COUNTIF(range, criteria), SUMIF(range, criteria, [sum_range]), and the pairs of the *IFS
     "COUNTIF": (1,), "SUMIF": (1,), "AVERAGEIF": (1,),

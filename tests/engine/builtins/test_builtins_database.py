@@ -116,3 +116,8 @@ def test_computed_criteria():
         wb.save(Path(tmp) / "c.xlsx")
         report = compute(load_workbook_model(Path(tmp) / "c.xlsx"), dt.date(2024, 1, 1), RecalcReport("c", None))
     assert [(p.cell, p.kind) for p in report.problems] == [("Sheet!E1", "computed database criterion")]
+
+
+def test_a_field_given_as_a_range_takes_the_cell_of_the_formulas_column():
+    got = values({**TABLE, "F1": "Kind", "F2": "tea", "C9": "=DSUM(A1:D7,A1:D1,F1:F2)", "F9": "=DSUM(A1:D7,A1:D1,F1:F2)"})
+    assert (got["C9"], got["F9"]) == (55.0, "#VALUE!")       # C1 is Amount; column F crosses no field
