@@ -18,7 +18,7 @@ import numpy as np
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_REF
 from ilt_xl.engine.workbook_model import FormulaCells, Sheet
 from ilt_xl.xlsx import column_index, open_xlsx
-from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 
 MARK = "\u2065"     # invisible: cannot occur in a sheet name Excel writes
 _M = f"{{{NS_MAIN}}}"

@@ -28,7 +28,7 @@ from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
 from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
-from ilt_xl.xlsx.package import NS_MAIN
+from ilt_xl.xlsx.namespaces import NS_MAIN
 from ilt_xl.xlsx.safezip import xml_damage
 from ilt_xl.xlsx.xml_text import decode_xstring, string_item_text  # noqa: F401 (the engine's readers import them here)
 

@@ -20,7 +20,7 @@ from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cach
 from ilt_xl.engine.value_cells import place_values, type_values
 from ilt_xl.engine.values import Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
-from ilt_xl.xlsx.package import NS_DOC_REL, NS_MAIN
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
 
 _M = f"{{{NS_MAIN}}}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, prefix_of
+from ilt_xl.workbook.package_editor import PackageEditor, prefix_of
+from ilt_xl.xlsx.namespaces import NS_MAIN
 
 STYLES_PART = "xl/styles.xml"
 # Built-in number formats that are dates or times (ECMA-376 §18.8.30).

@@ -14,10 +14,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ilt_xl.workbook.date_styles import STYLES_PART
 from ilt_xl.workbook.package_editor import (
-    CT_TABLE, CT_WORKSHEET, NS_DOC_REL, NS_MAIN, REL_TABLE, REL_WORKSHEET, PackageEditor, TableLocation,
+    CT_TABLE, CT_WORKSHEET, REL_TABLE, REL_WORKSHEET, PackageEditor, TableLocation,
     free_part_name, insert_before_end, prefix_of,
 )
 from ilt_xl.xlsx import cell_address, column_letter
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 
 TABLE_STYLE = "TableStyleMedium2"
 

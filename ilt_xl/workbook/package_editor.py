@@ -26,11 +26,8 @@ import defusedxml.ElementTree as safe_et
 
 from ilt_xl.atomic_write import atomic_target
 from ilt_xl.xlsx import WorkbookError, open_xlsx
+from ilt_xl.xlsx.namespaces import NS_CONTENT_TYPES, NS_DOC_REL, NS_MAIN, NS_PKG_REL
 
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_WORKSHEET = NS_DOC_REL + "/worksheet"
 REL_TABLE = NS_DOC_REL + "/table"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -111,6 +108,11 @@ class PackageEditor:
         # Kept open until saved (or closed): a part is read when first asked for.
         self._source = package = open_xlsx(self.path)
         try:
+            if package.strict:
+                # It is read as Transitional; parts written back would mix the two dialects.
+                raise WorkbookError(self.path, "this is a Strict Open XML workbook: ilt-xl reads it (check, report, "
+                                    "recalc, ics) but does not write into it; in Excel, save it as 'Excel "
+                                    "Workbook (*.xlsx)' (not 'Strict Open XML Spreadsheet')")
             self._infos = {info.filename: info for info in package.zip.zip.infolist()}
             # None: not read, unchanged; a StreamedPart: made in pieces when saved
             self._data: dict[str, bytes | StreamedPart | None] = dict.fromkeys(self._infos)

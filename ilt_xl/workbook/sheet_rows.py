@@ -28,13 +28,14 @@ from openpyxl.utils import get_column_letter
 
 from ilt_xl.core.serial_dates import datetime64_to_serial
 from ilt_xl.schema import Column, ColumnType, Table
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN, NS_PKG_REL
 from ilt_xl.xlsx.xml_text import XML_INVALID, xml_text
 
 PINNED_TIME = (2026, 1, 1, 0, 0, 0)
 _PINNED_W3CDTF = "2026-01-01T00:00:00Z"
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_MAIN = f"{{{NS_MAIN}}}"
+_REL = f"{{{NS_DOC_REL}}}"
+_PKG_REL = f"{{{NS_PKG_REL}}}"
 _PRESERVE = ' xml:space="preserve"'
 _STYLE = re.compile(r'<c r="([A-Z]+)2" s="(\d+)"')
 

@@ -42,7 +42,8 @@ import pandas as pd
 
 from ilt_xl.core.serial_dates import DATE1904_OFFSET, datetime64_to_serial, to_serial
 from ilt_xl.workbook.date_styles import StyleBook
-from ilt_xl.workbook.package_editor import NS_MAIN, PackageEditor, TableLocation, prefix_of
+from ilt_xl.workbook.package_editor import PackageEditor, TableLocation, prefix_of
+from ilt_xl.xlsx.namespaces import NS_MAIN
 from ilt_xl.workbook.new_sheet import add_table_sheet
 from ilt_xl.workbook.sheet_stream import SheetStream
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS, CellRange, cell_address, column_index, column_letter

@@ -15,12 +15,11 @@ from xml.etree.ElementTree import Element
 
 from ilt_xl.xlsx.cells import CellRange
 from ilt_xl.xlsx.errors import WorkbookError
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN, STRICT_MARK
 from ilt_xl.xlsx.part_scan import PartScan, scan_part
 from ilt_xl.xlsx.safezip import SafeZip, xml_damage
 from ilt_xl.xlsx.sniff import non_zip_reason
 
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _M = f"{{{NS_MAIN}}}"
 _OFFICE_DOCUMENT = "/officeDocument"
 _SNIFF_BYTES = 8 << 10
@@ -105,7 +104,10 @@ class XlsxPackage:
         self.workbook_part = self._workbook_part()
         root = self.zip.xml(self.workbook_part)
         if root.tag != f"{_M}workbook":
-            raise self._refuse(_not_transitional(self.workbook_part, root.tag))
+            raise self._refuse(f"the workbook part {self.workbook_part} is not a SpreadsheetML workbook "
+                               f"(its root element is {root.tag})")
+        # Read as Transitional (same elements, other namespaces); writers that edit parts keep to Transitional.
+        self.strict: bool = STRICT_MARK in self.zip.read(self.workbook_part)
         rels = self.rels_of(self.workbook_part)
         pr = root.find(f"{_M}workbookPr")
         # Mac workbooks may count days from 1904-01-01: serial 0 is then 1904-01-01, not 1899-12-30.
@@ -238,13 +240,6 @@ class XlsxPackage:
             )
             out.append(TableInfo(name, sheet.name, target, ref, header_rows, totals_rows, columns))
         return out
-
-
-def _not_transitional(part: str, tag: str) -> str:
-    if tag.startswith("{http://purl.oclc.org/ooxml/"):
-        return ("this is a Strict Open XML workbook, which ilt-xl does not read; in Excel, save it as "
-                "'Excel Workbook (*.xlsx)' (not 'Strict Open XML Spreadsheet')")
-    return f"the workbook part {part} is not a SpreadsheetML workbook (its root element is {tag})"
 
 
 def _text(el: Element | None) -> str | None:

@@ -22,7 +22,8 @@ import python_calamine as calamine
 
 from ilt_xl.xlsx.cells import parse_cell
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.package import NS_MAIN, XlsxPackage
+from ilt_xl.xlsx.namespaces import NS_MAIN
+from ilt_xl.xlsx.package import XlsxPackage
 from ilt_xl.xlsx.xml_text import decode_xstring, string_item_text
 
 MAX_CELLS = 20_000_000           # calamine holds ~32 bytes a cell: about 640 MB at most

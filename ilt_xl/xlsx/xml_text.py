@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
+from ilt_xl.xlsx.namespaces import NS_MAIN
+
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]")
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _SURROGATE = re.compile("[\ud800-\udfff]")      # unpaired halves cannot be encoded at all
@@ -25,7 +27,7 @@ def xml_text(text: str, attribute: bool = False) -> str:
 
 
 _ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_MAIN = f"{{{NS_MAIN}}}"
 
 
 def decode_xstring(text: str) -> str:

@@ -122,7 +122,10 @@ def _formula_cells(sheet) -> list[tuple[int, int, str]]:
     return out
 
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+def _namespace(root) -> str:
+    """``{uri}`` of ``root``'s element name: Transitional and Strict Open XML name the same elements
+    in different namespaces."""
+    return root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
 
 
 def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
@@ -135,18 +138,20 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
         strings = []
         if "xl/sharedStrings.xml" in z.namelist():
             root = ET.fromstring(z.read("xl/sharedStrings.xml"))
-            strings = [_unescape("".join(t.text or "" for t in si.iter(_NS + "t") if not _in_phonetic(si, t)))
-                       for si in root.findall(_NS + "si")]
+            ns = _namespace(root)
+            strings = [_unescape("".join(t.text or "" for t in si.iter(ns + "t") if not _in_phonetic(si, t, ns)))
+                       for si in root.findall(ns + "si")]
         root = ET.fromstring(z.read(part))
+    ns = _namespace(root)
     out = {}
-    for c in root.iter(_NS + "c"):
+    for c in root.iter(ns + "c"):
         m = re.match(r"([A-Z]+)([0-9]+)", c.get("r", ""))
         if not m:
             continue
-        t, v = c.get("t", "n"), c.find(_NS + "v")
+        t, v = c.get("t", "n"), c.find(ns + "v")
         text = v.text if v is not None else None
         if t == "inlineStr":
-            value = _unescape("".join(x.text or "" for x in c.iter(_NS + "t")))
+            value = _unescape("".join(x.text or "" for x in c.iter(ns + "t")))
         elif text is None:
             value = None
         elif t == "s":
@@ -171,8 +176,8 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def _in_phonetic(si, t) -> bool:
-    return any(t in list(rph.iter()) for rph in si.findall(_NS + "rPh"))
+def _in_phonetic(si, t, ns: str) -> bool:
+    return any(t in list(rph.iter()) for rph in si.findall(ns + "rPh"))
 
 
 _CELL = re.compile(r"^(.*)!([A-Z]+)([0-9]+)$")
