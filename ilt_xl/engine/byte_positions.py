@@ -151,6 +151,17 @@ def text_codes(words: np.ndarray, a: np.ndarray, starts: np.ndarray, ends: np.nd
     return (codes, distinct) if same.all() else None
 
 
+def fixed_width(words: np.ndarray, starts: np.ndarray, sizes: np.ndarray, width: int) -> np.ndarray:
+    """The texts ``span[s:s + size]`` as a numpy bytes array of ``width`` (a multiple of 8, at least
+    the longest size), read eight bytes at a time, each text's bytes past its size zero: what
+    ``np.array([...], f"S{width}")`` of the texts gives, without a bytes object per text."""
+    out = np.empty((len(starts), width // 8), "<u8")
+    for j in range(0, width, 8):
+        at = starts + j if j + 8 <= _PAD else np.where(sizes > j, starts + j, 0)    # no read past the padding
+        out[:, j // 8] = words[at] & _MASKS[np.clip(sizes - j, 0, 8)]
+    return out.view(f"S{width}").ravel()
+
+
 def marked(a: np.ndarray, n: int, starts: np.ndarray, ends: np.ndarray, marker: bytes) -> bytes:
     """The span's ``n`` bytes with the items ``[starts, ends)`` cut out and ``marker`` where each
     run of them was (items one right after the other make one run); as the pattern's

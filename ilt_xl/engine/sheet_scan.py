@@ -25,7 +25,7 @@ from ilt_xl.engine.byte_positions import joined, marked, padded, text_codes, wor
 from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
 from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, hides_markup, skeleton_damage, text_doubt
 from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
-from ilt_xl.engine.value_cells import TypedValues, ValueTyper, type_values, unescape_all
+from ilt_xl.engine.value_cells import PositionedTexts, TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 from ilt_xl.xlsx.namespaces import NS_MAIN
@@ -336,12 +336,13 @@ def _split_value_cells(span: memoryview, skeletons: list, refs: list, attributes
 
 
 def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: list, refs: list,
-                     attributes: dict) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_split_value_cells` from the cells' positions in the span (:func:`value_cell_bounds`)."""
+                     attributes: dict) -> tuple[np.ndarray, PositionedTexts]:
+    """:func:`_split_value_cells` from the cells' positions in the span (:func:`value_cell_bounds`);
+    the raw texts are left in the span (:class:`~ilt_xl.engine.value_cells.PositionedTexts`)."""
     skeletons.append(marked(a, n, cells.starts, cells.ends, MARKER))
     _refuse_off_grid(cells.rows, cells.cols)
     refs.append((cells.rows.astype(np.int32), cells.cols.astype(np.int32)))
-    raw = np.empty(len(cells), dtype=object)
+    raw = PositionedTexts(a, cells.text_starts, cells.text_ends)
     if not len(cells):
         return np.zeros(0, object), raw
     coded = text_codes(words_of(a), a, cells.ref_ends + 1, cells.tag_ends)
@@ -349,9 +350,8 @@ def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: l
         span_types, distinct = _types_and_distinct(joined(a, cells.ref_ends + 1, cells.tag_ends).split(b"\x00"))
     else:
         codes, distinct = coded
-        span_types = _t_attributes(distinct)[codes]
+        span_types = _t_attributes(distinct).astype("S9")[codes]      # as the typer reads them
     attributes.update(dict.fromkeys(distinct))
-    raw[:] = joined(a, cells.text_starts, cells.text_ends).split(b"\x00")
     return span_types, raw
 
 

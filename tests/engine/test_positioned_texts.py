@@ -1,0 +1,77 @@
+"""Value cells typed from their byte positions in the span (PositionedTexts) give what typing the
+same texts as bytes objects gives (ListedTexts): kinds, numbers, texts, errors and refusals."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from ilt_xl.engine.byte_positions import fixed_width, padded, words_of
+from ilt_xl.engine.value_cells import ListedTexts, PositionedTexts, ValueTyper
+
+TEXTS = {
+    b"": [b"0", b"1", b"-2.5", b"1E+300", b"1.5e-7", b" 3 ", b"0.1000000000000000055511151231257827",
+          b"1234567890123456789012345678901234567890", b"12345678901234567890123456789012",
+          b"1234567890123456789012345678901", b"", b"45658.333333333336"],
+    b"n": [b"7", b"", b"-0"],
+    b"s": [b"0", b"12", b"0000000000000000000001", b"00000000000000000000000000000000003", b""],
+    b"str": [b"", b"a", b"R&amp;D", b"x_x0001_y", b"a", b"long text past thirty-two bytes of key, twice"],
+    b"inlineStr": [b"S1", b"S1 &amp; co", b" a ", b"", b"\xc3\xa9t\xc3\xa9", b"S1"],
+    b"b": [b"1", b"0", b"true", b" 1 ", b""],
+    b"e": [b"#N/A", b"#DIV/0!", b"#SPILL!", b""],
+    b"d": [b"2024-02-29", b"12:30:00", b"2024-02-29T06:00:00"],
+    b"x": [b"1"],
+}
+BAD = {b"": [b"abc", b"1,5"], b"s": [b"x"]}
+
+
+def _cells(rng: random.Random, n: int, bad: bool) -> tuple[list[bytes], list[bytes]]:
+    pool = {t: v + (BAD.get(t, []) if bad else []) for t, v in TEXTS.items()}
+    types = [rng.choice(list(pool)) for _ in range(n)]
+    return types, [rng.choice(pool[t]) for t in types]
+
+
+def _typed(types, texts):
+    typer = ValueTyper("p.xlsx", "S")
+    typer.add(types, texts)
+    try:
+        return typer.finish()
+    except Exception as exc:        # the same refusal either way
+        return type(exc), str(exc)
+
+
+def _positioned(raw: list[bytes], rng: random.Random) -> PositionedTexts:
+    """The texts laid out in one span with random bytes between them (no NUL)."""
+    span, starts, ends = bytearray(), [], []
+    for text in raw:
+        span += bytes(rng.randint(1, 255) for _ in range(rng.randint(0, 9)))
+        starts.append(len(span))
+        span += text
+        ends.append(len(span))
+    return PositionedTexts(padded(bytes(span)), np.array(starts, np.int64), np.array(ends, np.int64))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_typing_from_positions_is_typing_the_texts(seed):
+    rng = random.Random(seed)
+    types, raw = _cells(rng, rng.randint(0, 60), bad=seed % 3 == 2)
+    positioned = _positioned(raw, rng)
+    assert positioned.tolist() == raw
+    listed, got = _typed(types, ListedTexts(raw)), _typed(types, positioned)
+    if isinstance(listed, tuple):
+        assert got == listed
+        return
+    assert got.kind.tolist() == listed.kind.tolist()
+    assert got.num.tobytes() == listed.num.tobytes()
+    assert got.code.tolist() == listed.code.tolist() and got.objects == listed.objects
+
+
+def test_fixed_width_reads_texts_as_numpy_bytes_at_any_width():
+    texts = [b"", b"1", b"12345678", b"123456789", b"x" * 61, b"y" * 64]
+    span = b"".join(texts)
+    starts = np.cumsum([0] + [len(t) for t in texts[:-1]])
+    sizes = np.array([len(t) for t in texts])
+    for width in (64, 72, 128):
+        got = fixed_width(words_of(padded(span)), starts, sizes, width)
+        assert got.dtype == np.dtype(f"S{width}") and got.tolist() == texts
