@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.distinct import map_unique
+from ilt_xl.engine.distinct import map_unique, text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
 from ilt_xl.engine.number_text import number_in_text
 from ilt_xl.engine.ranked_counts import OPERATORS, ranked_counts
@@ -404,6 +404,9 @@ def _criterion_keys(b: Block) -> np.ndarray:
     return keys
 
 
+_NUMBER_START = re.compile(r"[-+.\dIi]")
+
+
 def _keys_of(b: Block) -> np.ndarray:
     """Equality keys of all cells of a block, flattened (vectorised for numbers)."""
     k = b.kind.ravel()
@@ -413,13 +416,13 @@ def _keys_of(b: Block) -> np.ndarray:
     strs = k == STR
     if strs.any():      # texts repeat (ids in a fact table): work on each distinct text once
         codes, distinct = pd.factorize(b.obj.ravel()[strs], use_na_sentinel=False)
-        texts = pd.Series(distinct, dtype=object).astype(str)
-        keys = ("s:" + texts.str.lower()).to_numpy(dtype=object)
-        stripped = texts.str.strip()
+        keys = text_keys(distinct)
+        stripped = [str(t).strip() for t in distinct]
         # to_numeric is slow on text that fails to parse; text whose first character is none of
         # these (sign, point, digit, inf) never parses, so it is not tried
-        tried = np.flatnonzero(stripped.str.match(r"[-+.\dIi]").to_numpy(dtype=bool))
-        as_num = pd.to_numeric(stripped.iloc[tried], errors="coerce").to_numpy(dtype=float)
+        tried = np.array([i for i, t in enumerate(stripped) if _NUMBER_START.match(t)], np.int64)
+        as_num = pd.to_numeric(pd.Series([stripped[i] for i in tried], dtype=object).astype(str),
+                               errors="coerce").to_numpy(dtype=float)
         numeric = tried[~np.isnan(as_num)]
         keys[numeric] = as_num[~np.isnan(as_num)].tolist()
         out[strs] = keys[codes]

@@ -15,7 +15,7 @@ from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
-from ilt_xl.engine.distinct import map_unique
+from ilt_xl.engine.distinct import map_unique, text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
 
@@ -217,7 +217,7 @@ def _exact_keys(b: Block) -> np.ndarray:
     strs = k == STR
     if strs.any():
         codes, distinct = pd.factorize(obj[strs], use_na_sentinel=False)
-        out[strs] = ("s:" + pd.Series(distinct, dtype=object).astype(str).str.lower()).to_numpy(dtype=object)[codes]
+        out[strs] = text_keys(distinct)[codes]
     for i in np.flatnonzero(~nums & ~strs):
         kk = k[i]
         out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
