@@ -21,7 +21,7 @@ import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
 from ilt_xl.engine.coded import CodedValues
-from ilt_xl.engine.byte_positions import joined, marked, padded, text_codes, words_of
+from ilt_xl.engine.byte_positions import marked, padded
 from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
 from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, hides_markup, skeleton_damage, text_doubt
 from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
@@ -345,12 +345,8 @@ def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: l
     raw = PositionedTexts(a, cells.text_starts, cells.text_ends)
     if not len(cells):
         return np.zeros(0, object), raw
-    coded = text_codes(words_of(a), a, cells.ref_ends + 1, cells.tag_ends)
-    if coded is None:
-        span_types, distinct = _types_and_distinct(joined(a, cells.ref_ends + 1, cells.tag_ends).split(b"\x00"))
-    else:
-        codes, distinct = coded
-        span_types = _t_attributes(distinct).astype("S9")[codes]      # as the typer reads them
+    codes, distinct = cells.attributes
+    span_types = _t_attributes(distinct).astype("S9")[codes]      # as the typer reads them
     attributes.update(dict.fromkeys(distinct))
     return span_types, raw
 

@@ -8,6 +8,11 @@ in :mod:`~ilt_xl.engine.sheet_scan`) into five pieces per value cell: 2.5 millio
 empty cell (``<c r="A1" s="2"/>``) the pattern leaves. A span holding any other ``<c r="`` (an
 empty ``<c ...></c>``, a ``<`` in a start tag, a reference the pattern refuses, ...) gets None,
 and the pattern decides it as before; in a span this accepts, the pattern matches exactly these cells.
+
+A start tag is taken to end right before the next ``<``: no position of every ``>`` in the span is
+needed. The pattern's ``[^>]*`` stops at the first ``>`` instead, so a span whose value cells hold a
+``>`` in an attribute value (well-formed, but not what Excel writes) is left to the pattern too,
+found among the cells' distinct attribute texts, which are grouped here for the typing anyway.
 """
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.byte_positions import GT, LT, SLASH, CellBounds, holds, holds_at, positions, references, words_of
+import pandas as pd
+
+from ilt_xl.engine.byte_positions import (GT, LT, SLASH, CellBounds, holds, holds_at, joined, positions, references,
+                                          text_codes, words_of)
 
 _IS_PRESERVE = b'<is><t xml:space="preserve">'
 
@@ -24,12 +32,14 @@ _IS_PRESERVE = b'<is><t xml:space="preserve">'
 class ValueCellBounds(CellBounds):
     """:class:`~ilt_xl.engine.byte_positions.CellBounds` of value cells. A cell's attributes other
     than r are ``span[ref_ends + 1:tag_ends]``, the text of its ``<v>`` or inline ``<t>``
-    ``span[text_starts:text_ends]``."""
+    ``span[text_starts:text_ends]``; ``attributes`` groups those attribute texts: (each cell's code,
+    the distinct texts in order of first appearance), as ``pd.factorize`` would."""
 
     ref_ends: np.ndarray
     tag_ends: np.ndarray
     text_starts: np.ndarray
     text_ends: np.ndarray
+    attributes: tuple[np.ndarray, list[bytes]]
 
 
 def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
@@ -41,9 +51,9 @@ def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
     rank = np.flatnonzero(a[lt + 1] == ord("c"))
     rank = rank[holds(words[lt[rank]], b'<c r="')]
     starts = lt[rank]
-    gt = positions(a, n, GT, 1)
-    tag_ends = gt[np.searchsorted(gt, starts)]
-    plain_tag = tag_ends < lt[rank + 1]        # no "<" in the start tag
+    # the start tag runs to the next "<" (none in the tag), a ">" right before it (none in the tag: below)
+    tag_ends = lt[rank + 1] - 1
+    plain_tag = a[tag_ends] == GT
     rows, cols, ref_ends, good_ref = references(a, starts + 6)
     after = words[tag_ends + 1]
     v = holds(after, b"<v>")
@@ -61,7 +71,23 @@ def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
     if not (value | empty).all():
         return None
     which = np.flatnonzero(value)
+    attributes = _attributes(words, a, ref_ends[which] + 1, tag_ends[which])
+    if attributes is None:
+        return None
     text_starts = tag_ends + 1 + np.where(v, 3, np.where(preserve, len(_IS_PRESERVE), 7))
     ends = close + np.where(v, 8, 13)
     return ValueCellBounds(starts[which], ends[which], rows[which], cols[which], ref_ends[which], tag_ends[which],
-                           text_starts[which], close[which])
+                           text_starts[which], close[which], attributes)
+
+
+def _attributes(words: np.ndarray, a: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                ) -> tuple[np.ndarray, list[bytes]] | None:
+    """The attribute texts ``span[starts:ends]`` grouped (codes, distinct texts); None when one
+    holds a ``>``: the pattern ends the start tag there, so the cell is not what it takes."""
+    if not len(starts):
+        return np.zeros(0, np.int64), []
+    coded = text_codes(words, a, starts, ends)
+    if coded is None:           # two texts' numbers collide: grouped by their bytes
+        codes, distinct = pd.factorize(np.array(joined(a, starts, ends).split(b"\x00"), dtype=object))
+        coded = codes, distinct.tolist()
+    return None if any(b">" in text for text in coded[1]) else coded

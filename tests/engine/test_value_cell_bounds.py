@@ -38,6 +38,9 @@ ODD = [
     b'<c r="{r}"><is><r><t>rich</t></r></is></c>',
     b'<c r="{r}"><f>1</f><v/></c>',
     b'<c r="{r}"/><is><t>1</t></is>',
+    b'<c r="{r}" x="a>b"><v>1</v></c>',            # the pattern's start tag ends at the first ">"
+    b'<c r="{r}" s="1" x="&gt;>"><is><t>1</t></is></c>',
+    b'<c r="{r}"/>\n',                              # pretty-printed: the ">" is not right before the next "<"
 ]
 
 
@@ -90,6 +93,11 @@ def test_spans_of_cells_only_or_of_none_are_marked_as_the_pattern_marks_them(spa
 def test_odd_layouts_are_left_to_the_pattern(cell):
     span = b'<row r="7">' + cell + b'<c r="C7"><v>1</v></c></row>'
     assert value_cell_bounds(padded(span), len(span)) is None
+
+
+def test_an_empty_cell_with_a_gt_in_an_attribute_is_kept_in_the_skeleton_as_the_pattern_keeps_it():
+    span = b'<row r="7"><c r="A7" x="a>b"/><c r="C7"><v>1</v></c></row>'
+    _assert_same(*_both(span))
 
 
 def test_attributes_whose_keys_collide_are_told_apart(monkeypatch):
