@@ -1,18 +1,19 @@
-"""Text built-ins: TRIM, T, VALUETOTEXT, BAHTTEXT and TEXT's sections (the rest of the text
-functions go through the `formulas` bridge)."""
+"""Text built-ins: TRIM, T, VALUETOTEXT, BAHTTEXT, DOLLAR and TEXT (number formats:
+:mod:`ilt_xl.engine.number_format`; the rest of the text functions go through the `formulas` bridge)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
-from ilt_xl.engine.builtins._time_format import LAST_SERIAL, format_time, is_date_section, time_only
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
+from ilt_xl.engine.number_format import Section, format_number, round_half_away, split_sections
 from ilt_xl.engine.number_text import looks_like_time, own_reading, parse_time_text
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
@@ -121,62 +122,23 @@ def bahttext(args: list[Val], ctx: Ctx) -> Val:
     return Val(Block.from_objects(out), args[0].per_row)
 
 
-# ---- TEXT: choosing the section of a format -----------------------------------------------------------
-
-_CONDITION = re.compile(r"\[\s*[<>=]")
-
-
-def format_sections(code: str) -> list[str]:
-    """A number format split at its ``;`` (not those in quotes or after a backslash)."""
-    out, part, quoted, i = [], [], False, 0
-    while i < len(code):
-        ch = code[i]
-        if ch == "\\" and i + 1 < len(code):
-            part.append(code[i:i + 2])
-            i += 2
-            continue
-        if ch == '"':
-            quoted = not quoted
-        if ch == ";" and not quoted:
-            out.append("".join(part))
-            part = []
-        else:
-            part.append(ch)
-        i += 1
-    out.append("".join(part))
-    return out
-
+# ---- TEXT -----------------------------------------------------------------------------------------------
 
 def _has_at(section: str) -> bool:
     return "@" in re.sub(r'"[^"]*"|\\.', "", section)
 
 
-def choose_section(number: float, code: str) -> tuple[float, str]:
-    """(the number to format, the one-section format) by Excel's rule: positive;negative;zero;text.
-    A negative number formatted by its own section shows no minus sign of its own; a last
-    section holding @ is the text section, not one for numbers."""
-    sections = format_sections(code)
-    if len(sections) > 1 and _has_at(sections[-1]):
-        sections = sections[:-1]
-    if len(sections) == 1:
-        return number, sections[0]
-    if number < 0:
-        return -number, sections[1]
-    if number == 0 and len(sections) >= 3:
-        return number, sections[2]
-    return number, sections[0]
-
-
 def _text_section(code: str) -> str | None:
-    sections = format_sections(code)
-    return sections[-1] if len(sections) > 1 and _has_at(sections[-1]) else (
-        sections[0] if len(sections) == 1 and _has_at(sections[0]) else None)
+    """The section for text: the fourth of four (with or without @), else a last section with @."""
+    sections = split_sections(code)
+    return sections[-1] if len(sections) == 4 or _has_at(sections[-1]) else None
 
 
 @builtin("TEXT")
 def text_(args: list[Val], ctx: Ctx) -> Val:
-    """TEXT(value, format_text): the `formulas` library formats one section; which section, and
-    a number given as the format (``TEXT(1.23, 0)`` is ``TEXT(1.23, "0")``), follow Excel."""
+    """TEXT(value, format_text): the number through Excel's number format
+    (:mod:`ilt_xl.engine.number_format`); a number given as the format (``TEXT(1.23, 0)``) is
+    its text; text that is no number goes through the format's text section."""
     if len(args) != 2:
         return Val(Block.errors((1, 1), E_VALUE))
     value, fmt = args
@@ -196,11 +158,11 @@ def _text_one(v: Block, f: Block, ctx: Ctx):
         return v.obj[0, 0] if v.kind[0, 0] == ERR else f.obj[0, 0]
     if v.kind[0, 0] == ERR:
         return v.obj[0, 0]
-    if v.kind[0, 0] == BOOL:            # TRUE/FALSE are not numbers to format
-        return "TRUE" if v.num[0, 0] else "FALSE"
     code = str(co.to_texts(f)[0][0, 0])
-    if _CONDITION.search(code):
-        return _formatted(v.value(0, 0), code, ctx)
+    if v.kind[0, 0] == BOOL:            # TRUE/FALSE are no numbers: text, through a text section
+        shown = "TRUE" if v.num[0, 0] else "FALSE"
+        section = _text_section(code)
+        return shown if section is None else text_section(shown, section)
     if not _valid_format(code):
         return E_VALUE
     if v.kind[0, 0] == STR:
@@ -210,63 +172,19 @@ def _text_one(v: Block, f: Block, ctx: Ctx):
             return v.obj[0, 0] if section is None else text_section(str(v.obj[0, 0]), section)
     else:
         number = float(co.to_numbers(v)[0][0, 0])
-    shown, section = choose_section(number, code)
-    if time_only(section):
-        got = format_time(shown, section)
-        return E_VALUE if got is None else got
-    if is_date_section(section):
-        if not 0 <= shown < LAST_SERIAL:
-            return E_VALUE              # no date before 1900 or after 9999
-        if shown < 1:                   # serial 0 is Excel's 0 January 1900 (a Saturday)
-            return _formatted(shown + 1, _day_zero(section), ctx)
-    return _formatted(shown, _number_section(section), ctx)
+    got = format_number(number, code)
+    return E_VALUE if got is None else got
 
 
-def _section_pieces(section: str) -> list[str]:
-    """A format section cut into what it shows: quoted text (with its quotes), an escaped
-    character (\\x), a space the width of a character (_x), a fill (*x), a [bracket], or one
-    character."""
-    out, i = [], 0
-    while i < len(section):
-        ch = section[i]
-        if ch == '"':
-            end = section.find('"', i + 1)
-            end = len(section) if end < 0 else end + 1
-        elif ch in "\\_*" and i + 1 < len(section):
-            end = i + 2
-        elif ch == "[":
-            end = section.find("]", i)
-            end = len(section) if end < 0 else end + 1
-        else:
-            end = i + 1
-        out.append(section[i:end])
-        i = end
-    return out
-
-
-def _day_zero(section: str) -> str:
-    """A date section that shows day 0 of January 1900 when given 1 January: its day codes
-    (d, dd) become 0 and 00, its weekday codes (ddd, dddd) Sat and Saturday, as literals."""
-    out: list[str] = []
-    days = 0
-    for piece in _section_pieces(section) + [""]:
-        if piece in ("d", "D"):
-            days += 1
-            continue
-        if days:
-            out.append('"' + ("0", "00", "Sat", "Saturday")[min(days, 4) - 1] + '"')
-            days = 0
-        out.append(piece)
-    return "".join(out)
-
-
+@lru_cache(maxsize=1024)
 def _valid_format(code: str) -> bool:
     """Excel refuses (#VALUE!) a format whose text placeholder @ shares a section with digits or
     dates, or stands in another section than the fourth of a four-section format."""
-    sections = format_sections(code)
+    sections = split_sections(code)
     if len(sections) == 4 and any(_has_at(s) for s in sections[:3]):
         return False
-    return not any(_has_at(s) and (_DIGITS.search(_literals_out(s)) or is_date_section(s)) for s in sections)
+    return not any(_has_at(s) and (_DIGITS.search(_literals_out(s)) or Section(s).kind == "date")
+                   for s in sections)
 
 
 def _text_number(text: str, ctx: Ctx) -> float | None:
@@ -280,21 +198,6 @@ def _text_number(text: str, ctx: Ctx) -> float | None:
         pass
     got = call_by_name("VALUE", [Val(Block.scalar(text))], ctx).block
     return float(got.num[0, 0]) if got.kind[0, 0] == NUM else None
-
-
-def _number_section(section: str) -> str:
-    """A number section as the formatter expects it: fills (*x) are never shown by TEXT, and a
-    section without a digit before its decimal point (.##) still shows the whole part (#.##)."""
-    out, first = [], None
-    for piece in _section_pieces(section):
-        if piece.startswith("*") and len(piece) == 2:
-            continue
-        if first is None and piece in ("0", "#", "?", "."):
-            first = piece
-            if piece == ".":
-                out.append("#")
-        out.append(piece)
-    return "".join(out)
 
 
 def _literals_out(section: str) -> str:
@@ -334,9 +237,48 @@ def text_section(text: str, section: str) -> str:
     return "".join(out)
 
 
-def _formatted(value, section: str, ctx: Ctx):
-    got = call_formulas("TEXT", [Val(Block.scalar(value)), Val(Block.scalar(section))], ctx).block
-    return got.obj[0, 0] if got.kind[0, 0] in (STR, ERR) else got.value(0, 0)
+@builtin("DOLLAR")
+@lifted(0, 1)
+def dollar(args: list[Val], ctx: Ctx) -> Val:
+    """DOLLAR(number, [decimals]): the number rounded to ``decimals`` (2 when omitted; a negative
+    count rounds left of the point) in Excel's currency format ``$#,##0.00;($#,##0.00)``."""
+    if not 1 <= len(args) <= 2:
+        return Val(Block.errors((1, 1), E_VALUE))
+
+    def code(decimals: int, _flags) -> str:
+        digits = "$#,##0" + ("." + "0" * decimals if decimals else "")
+        return f"{digits};({digits})"
+    return _rounded_text(args, code)
+
+
+@builtin("FIXED")
+@lifted(0, 1, 2)
+def fixed(args: list[Val], ctx: Ctx) -> Val:
+    """FIXED(number, [decimals], [no_commas]): the number rounded to ``decimals`` (2 when omitted;
+    a negative count rounds left of the point) as #,##0.00, or 0.00 when no_commas is TRUE."""
+    if not 1 <= len(args) <= 3:
+        return Val(Block.errors((1, 1), E_VALUE))
+
+    def code(decimals: int, flags) -> str:
+        return ("0" if flags and flags[0] else "#,##0") + ("." + "0" * decimals if decimals else "")
+    return _rounded_text(args, code)
+
+
+def _rounded_text(args: list[Val], code) -> Val:
+    """DOLLAR and FIXED: the number rounded half away from zero to its decimals first (so no
+    negative zero shows), then through the format ``code(decimals, other arguments)``."""
+    values = []
+    for a in args:                      # an empty argument is 0, as elsewhere in Excel
+        num, m, e = co.to_numbers(a.block)
+        if m is not None:
+            return Val(Block.errors((1, 1), e[0, 0]))
+        values.append(float(num[0, 0]))
+    number = values[0]
+    decimals = int(np.trunc(values[1])) if len(values) > 1 else 2
+    if decimals > 127:
+        return Val(Block.errors((1, 1), E_VALUE))
+    number = float(round_half_away(number, decimals)) + 0.0
+    return Val(Block.scalar(format_number(number, code(max(decimals, 0), values[2:]))))
 
 
 def _text_block(out: np.ndarray) -> Block:
