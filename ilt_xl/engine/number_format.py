@@ -26,15 +26,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
 # the largest serial Excel formats as a date or time: 9999-12-31 23:59:59.999
 LAST_SERIAL = 2958466.0
 
+_PRECISION = 800        # digits: a double's 309 whole digits and up to 127 decimals (FIXED), or more
+
 LIT, DIGIT, POINT, COMMA, PERCENT, EXP, SLASH, AT, GENERAL, DATE, ELAPSED, AMPM = range(12)
 
 _CONDITION = re.compile(r"(<=|>=|<>|<|>|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*")
+_WORDS = {"general": GENERAL, "am/pm": AMPM, "a/p": AMPM}
+_SINGLE = {"0": DIGIT, "#": DIGIT, "?": DIGIT, ".": POINT, ",": COMMA, "%": PERCENT, "/": SLASH, "@": AT}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -128,36 +132,16 @@ def _tokenise(text: str) -> tuple[list[tuple[int, str]], tuple[str, float] | Non
                 if symbol:
                     toks.append((LIT, symbol))
             # colours ([Red], [Color 10]) and other tags show nothing
-        elif text[i:i + 7].lower() == "general":
-            toks.append((GENERAL, text[i:i + 7]))
-            i += 7
-        elif text[i:i + 5].lower() == "am/pm":
-            toks.append((AMPM, text[i:i + 5]))
-            i += 5
-        elif text[i:i + 3].lower() == "a/p":
-            toks.append((AMPM, text[i:i + 3]))
-            i += 3
-        elif ch in "0#?":
-            toks.append((DIGIT, ch))
-            i += 1
-        elif ch == ".":
-            toks.append((POINT, ch))
-            i += 1
-        elif ch == ",":
-            toks.append((COMMA, ch))
-            i += 1
-        elif ch == "%":
-            toks.append((PERCENT, ch))
+        elif any(text[i:i + len(w)].lower() == w for w in _WORDS):
+            word = next(w for w in _WORDS if text[i:i + len(w)].lower() == w)
+            toks.append((_WORDS[word], text[i:i + len(word)]))
+            i += len(word)
+        elif ch in _SINGLE:
+            toks.append((_SINGLE[ch], ch))
             i += 1
         elif low == "e" and i + 1 < n and text[i + 1] in "+-":
             toks.append((EXP, text[i:i + 2]))
             i += 2
-        elif ch == "/":
-            toks.append((SLASH, ch))
-            i += 1
-        elif ch == "@":
-            toks.append((AT, ch))
-            i += 1
         elif low in "ymdhse":
             j = i
             while j < n and text[j].lower() == low:
@@ -218,12 +202,22 @@ def _slash_at(toks) -> int | None:
 @lru_cache(maxsize=2048)
 def parse(code: str) -> tuple[list[Section], Section | None]:
     """(the sections for numbers, the text section or None)."""
-    texts = split_sections(code)
+    texts = [_system_format(t) for t in split_sections(code)]
     sections = [Section(t) for t in texts]
     text_section = None
     if len(sections) == 4 or (len(sections) > 1 and sections[-1].kind == "text"):
         text_section, sections = sections[-1], sections[:-1]
     return sections[:3], text_section
+
+
+_SYSTEM = {"[$-f800]": "dddd, mmmm d, yyyy", "[$-f400]": "h:mm:ss AM/PM"}
+
+
+def _system_format(section: str) -> str:
+    """A section tagged with the system's long date ([$-F800]) or time ([$-F400]) format is that
+    format (Windows' English (United States) one), whatever else it holds."""
+    low = section.lower()
+    return next((fmt for tag, fmt in _SYSTEM.items() if tag in low), section)
 
 
 # ---- choosing the section --------------------------------------------------------------------------
@@ -266,9 +260,9 @@ def format_number(x: float, code: str) -> str | None:
         return None
     if section.kind == "date":
         return format_date(-x if x < 0 and not signed else x, section)
-    negative = x < 0 and signed
-    body, zero = _FORMATTERS[section.kind](abs(x), section)
-    return ("-" if negative and not zero else "") + body
+    with localcontext(prec=_PRECISION):
+        body, zero = _FORMATTERS[section.kind](abs(x), section)
+    return ("-" if x < 0 and signed and not zero else "") + body
 
 
 def _literal(v: float, section: Section) -> tuple[str, bool]:
@@ -291,7 +285,8 @@ def _decimal(v: float) -> Decimal:
 def round_half_away(v: float, decimals: int) -> Decimal:
     """``v`` (read to 15 significant digits) rounded half away from zero to ``decimals``
     (negative: left of the point), as Excel rounds what it shows."""
-    return _decimal(v).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    with localcontext(prec=_PRECISION):
+        return _decimal(v).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 

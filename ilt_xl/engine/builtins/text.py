@@ -245,7 +245,7 @@ def dollar(args: list[Val], ctx: Ctx) -> Val:
     if not 1 <= len(args) <= 2:
         return Val(Block.errors((1, 1), E_VALUE))
 
-    def code(decimals: int, _flags) -> str:
+    def code(decimals: int, _no_commas: bool) -> str:
         digits = "$#,##0" + ("." + "0" * decimals if decimals else "")
         return f"{digits};({digits})"
     return _rounded_text(args, code)
@@ -259,26 +259,41 @@ def fixed(args: list[Val], ctx: Ctx) -> Val:
     if not 1 <= len(args) <= 3:
         return Val(Block.errors((1, 1), E_VALUE))
 
-    def code(decimals: int, flags) -> str:
-        return ("0" if flags and flags[0] else "#,##0") + ("." + "0" * decimals if decimals else "")
+    def code(decimals: int, no_commas: bool) -> str:
+        return ("0" if no_commas else "#,##0") + ("." + "0" * decimals if decimals else "")
     return _rounded_text(args, code)
 
 
 def _rounded_text(args: list[Val], code) -> Val:
     """DOLLAR and FIXED: the number rounded half away from zero to its decimals first (so no
-    negative zero shows), then through the format ``code(decimals, other arguments)``."""
+    negative zero shows), then through the format ``code(decimals, no_commas)``. An empty
+    argument is 0 (FALSE); no_commas takes a logical or the text TRUE/FALSE, not other text."""
     values = []
-    for a in args:                      # an empty argument is 0, as elsewhere in Excel
+    for a in args[:2]:
         num, m, e = co.to_numbers(a.block)
         if m is not None:
             return Val(Block.errors((1, 1), e[0, 0]))
         values.append(float(num[0, 0]))
+    flag = _logical(args[2].block) if len(args) > 2 else False
+    if flag is None or isinstance(flag, XlError):
+        return Val(Block.errors((1, 1), flag or E_VALUE))
     number = values[0]
     decimals = int(np.trunc(values[1])) if len(values) > 1 else 2
     if decimals > 127:
         return Val(Block.errors((1, 1), E_VALUE))
     number = float(round_half_away(number, decimals)) + 0.0
-    return Val(Block.scalar(format_number(number, code(max(decimals, 0), values[2:]))))
+    return Val(Block.scalar(format_number(number, code(max(decimals, 0), flag))))
+
+
+def _logical(b: Block):
+    """A logical argument: TRUE/FALSE, a number (not 0 is TRUE), empty (FALSE), the text TRUE or
+    FALSE in any case; None for other text; an error as itself."""
+    k = b.kind[0, 0]
+    if k == ERR:
+        return b.obj[0, 0]
+    if k == STR:
+        return {"TRUE": True, "FALSE": False}.get(str(b.obj[0, 0]).strip().upper())
+    return bool(b.num[0, 0]) if k in (NUM, BOOL) else False
 
 
 def _text_block(out: np.ndarray) -> Block:

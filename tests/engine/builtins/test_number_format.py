@@ -155,15 +155,12 @@ def test_dates_and_times(number, code, expected):
 @pytest.mark.parametrize("formula, expected", [
     ('=TEXT(1234.5,"[$€-407] #,##0.00")', "€ 1,234.50"),      # doc: a currency tag shows its symbol
     ('=TEXT(45292,"[$-409]mmmm d, yyyy")', "January 1, 2024"),  # doc: a locale tag shows nothing
+    # the system's long date and time (Windows' English (United States) formats), whatever follows
+    ('=TEXT(45292.75,"[$-F800]dddd, mmmm dd, yyyy")', "Monday, January 1, 2024"),
+    ('=TEXT(45292.75,"[$-F400]h:mm")', "6:00:00 PM"),
     ('=TEXT(5,"0;-0;0;@")', "5"),
     ('=TEXT(-5,"0;")', ""),                                    # an empty negative section
     ('=TEXT(1,"""Total ""General")', "Total 1"),
-])
-def test_through_text(formula, expected):
-    assert value(formula) == expected
-
-
-@pytest.mark.parametrize("formula, expected", [
     # doc (DOLLAR's examples): rounded to the decimals, a negative count rounds left of the point,
     # negatives in parentheses
     ("=DOLLAR(1234.567,2)", "$1,234.57"), ("=DOLLAR(1234.567,-2)", "$1,200"),
@@ -171,24 +168,12 @@ def test_through_text(formula, expected):
     # cached (POI FormulaEvalTestData: DOLLAR(1) is "$1.00", no space for the format's _) )
     ("=DOLLAR(1)", "$1.00"), ("=DOLLAR(-1)", "($1.00)"), ('=DOLLAR("x")', "#VALUE!"),
     ("=DOLLAR(-0.004)", "$0.00"),           # rounded first: no negative zero
-])
-def test_dollar(formula, expected):
-    assert value(formula) == expected
-
-
-@pytest.mark.parametrize("formula, expected", [
     # doc (FIXED's examples)
     ("=FIXED(1234.567,1)", "1,234.6"), ("=FIXED(1234.567,-1)", "1,230"),
     ("=FIXED(-1234.567,-1,TRUE)", "-1230"), ("=FIXED(44.332)", "44.33"),
     # Excel rounds what it shows half away from zero on 15 significant digits (ROUND(2.675,2) is
     # 2.68 in Excel; the binary double is 2.67499...)
     ("=FIXED(2.675,2)", "2.68"), ("=FIXED(1.005,2)", "1.01"), ('=FIXED("a")', "#VALUE!"),
-])
-def test_fixed(formula, expected):
-    assert value(formula) == expected
-
-
-@pytest.mark.parametrize("formula, expected", [
     # cached (POI TextFormatTests): the fourth section is for text, with or without @; TRUE and
     # FALSE go through it as their text
     ('=TEXT("jello",";;;""hi""")', "hi"),
@@ -196,6 +181,12 @@ def test_fixed(formula, expected):
     ('=TEXT(TRUE,";;;-@-@-")', "-TRUE-TRUE-"),
     ('=TEXT(FALSE,";;;""@""@""@""")', "@FALSE@"),
     ('=TEXT(TRUE,"0.0")', "TRUE"),          # no text section: the text itself
+    # cached (formulas' test.xlsx, EXTRA sheet): no_commas takes the text TRUE/FALSE in any case,
+    # not "1"; 36 decimals are shown
+    ('=FIXED("123456789076754345682.2121234567832131341","3","TRuE")', "123456789076754000000.000"),
+    ('=FIXED("123456789076754345682.2121234567832131341","3","1")', "#VALUE!"),
+    ('=FIXED(10001,"36","FALSe")', "10,001.000000000000000000000000000000000000"),
 ])
-def test_text_section(formula, expected):
+def test_through_formulas(formula, expected):
+    """TEXT, DOLLAR and FIXED in formulas."""
     assert value(formula) == expected
