@@ -118,6 +118,8 @@ def _text_criterion(rng: Block, text: str, op: str, blank_only: bool) -> np.ndar
             return k != EMPTY
         if blank_only:
             return k == EMPTY
+        if op:                  # "<", "<=", ">", ">=" with nothing to compare with match no cell
+            return np.zeros(k.shape, bool)
         return (k == EMPTY) | ((k == STR) & np.equal(rng.obj, ""))
     strs = k == STR
     low = text.lower()
@@ -390,8 +392,9 @@ def _ranked_answer(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]],
 def _plain_criteria(b: Block) -> np.ndarray:
     """Which criteria of a per-row block are plain equalities (no operator, no wildcard; an empty
     cell is one: it matches what 0 matches, see :func:`criterion_mask`)."""
-    def plain_text(u) -> bool:
-        return isinstance(u, str) and u != "" and u[0] not in "<>=" and not has_wildcard(u)
+    def plain_text(u) -> bool:      # "TRUE"/"FALSE" match booleans, "#N/A" the error: the scan reads those
+        return (isinstance(u, str) and u != "" and u[0] not in "<>=" and not has_wildcard(u)
+                and u.upper() not in ("TRUE", "FALSE") and u not in ERRORS)
     k = b.kind[:, 0]
     texts = map_unique(np.where(k == STR, b.obj[:, 0], None), plain_text, dtype=bool)
     return (k == NUM) | (k == BOOL) | (k == EMPTY) | ((k == STR) & texts)

@@ -1,6 +1,8 @@
 """Criteria (COUNTIF/SUMIFS/AVERAGEIF/MINIFS/MAXIFS share one matcher) and SUBTOTAL."""
 from formula_values import values
 
+from ilt_xl.engine.values import STR
+
 CELLS = {"A1": "x", "A3": 3, "A4": "3", "A5": "b", "A6": True,
          "B1": 1, "B2": 2, "B3": 3, "B4": 4, "B5": 5, "B6": 6, "Data!A1": "x", "Data!A2": "y"}
 
@@ -26,9 +28,11 @@ def test_criteria():
         "D12": '=SUM(COUNTIF(A1:A6,{"x","b"}))',
         "D13": '=AVERAGEIF(A1:A6,"<>x",B1:B6)',
         "D14": '=SUMIF(A1:A6,"<>3",B1:B6)',   # leaves out the number 3 only, not the text "3" (Excel's values)
+        "D15": '=COUNTIF(A1:A7,"<")',         # an operator with nothing to compare with: no cell
+        "D16": '=COUNTIF(A:A,">=")',
     })
     assert got == {"D1": 5.0, "D2": 1.0, "D3": 1.0, "D4": 2.0, "D5": 1.0, "D6": 3.0, "D7": 0.0, "D8": 1.0,
-                   "D9": 1.0, "D10": 1.0, "D11": 0.0, "D12": 2.0, "D13": 4.0, "D14": 18.0}
+                   "D9": 1.0, "D10": 1.0, "D11": 0.0, "D12": 2.0, "D13": 4.0, "D14": 18.0, "D15": 0.0, "D16": 0.0}
 
 
 def test_whole_columns_count_the_empty_rows_below_the_used_ones():
@@ -52,15 +56,21 @@ def test_per_row_criteria_hashed_give_what_each_row_scanned_alone_gives():
     """A calculated column's SUMIFS/COUNTIFS (a criterion per row) is answered by one hash grouping;
     each row must get what the reference scan gives that row on its own."""
     from direct_calls import arg, call
-    keys = arg(["a", "b", "A", 1, "1"], area=True)
-    amounts = arg([1, 2, 4, 8, 16], area=True, at=(1, 2))
-    wanted = ["a", "1", "c", ">0", "b*", 1]
+    keys = arg(["a", "b", "A", 1, "1", True, "TRUE", "#N/A", "#N/A"], area=True)
+    keys.block.kind[7, 0], keys.block.obj[7, 0] = STR, "#N/A"      # the text "#N/A", beside the error
+    amounts = arg([1, 2, 4, 8, 16, 32, 64, 128, 256], area=True, at=(1, 2))
+    wanted = ["a", "1", "c", ">0", "b*", 1, "true", "#N/A"]
     rows = tuple(range(1, len(wanted) + 1))
     per_row = arg(wanted, per_row=True)
-    # case-insensitive text; 1 matches the number and the numeric text; ">0" numbers only; a wildcard
-    assert call("SUMIFS", amounts, keys, per_row, rows=rows) == [[5.0], [24.0], [0.0], [8.0], [2.0], [24.0]]
-    assert [call("SUMIFS", amounts, keys, arg(w)) for w in wanted] == [5.0, 24.0, 0.0, 8.0, 2.0, 24.0]
-    assert call("COUNTIFS", keys, per_row, rows=rows) == [[2.0], [2.0], [0.0], [1.0], [1.0], [2.0]]
+    per_row.block.kind[7, 0], per_row.block.obj[7, 0] = STR, "#N/A"
+    # case-insensitive text; 1 matches the number and the numeric text; ">0" numbers only; a wildcard;
+    # the text "true" matches the boolean TRUE only, the text "#N/A" the error only
+    assert call("SUMIFS", amounts, keys, per_row, rows=rows) == \
+        [[5.0], [24.0], [0.0], [8.0], [2.0], [24.0], [32.0], [256.0]]
+    one = [arg(w) for w in wanted]
+    one[7].block.kind[0, 0], one[7].block.obj[0, 0] = STR, "#N/A"
+    assert [call("SUMIFS", amounts, keys, w) for w in one] == [5.0, 24.0, 0.0, 8.0, 2.0, 24.0, 32.0, 256.0]
+    assert call("COUNTIFS", keys, per_row, rows=rows) == [[2.0], [2.0], [0.0], [1.0], [1.0], [2.0], [1.0], [1.0]]
     assert call("AVERAGEIFS", amounts, keys, per_row, rows=rows)[:3] == [[2.5], [12.0], ["#DIV/0!"]]
 
 
