@@ -142,6 +142,9 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
             strings = [_unescape("".join(t.text or "" for t in si.iter(ns + "t") if not _in_phonetic(si, t, ns)))
                        for si in root.findall(ns + "si")]
         root = ET.fromstring(z.read(part))
+        workbook = ET.fromstring(z.read("xl/workbook.xml")) if "xl/workbook.xml" in z.namelist() else None
+    pr = workbook.find(_namespace(workbook) + "workbookPr") if workbook is not None else None
+    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
     ns = _namespace(root)
     out = {}
     for c in root.iter(ns + "c"):
@@ -162,10 +165,21 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
             value = text.strip() in ("1", "true")
         elif t == "e":
             value = ("error", text)
+        elif t == "d":
+            value = _iso_serial(text, date1904)
         else:
             value = float(text)
         out[(int(m.group(2)), column_index(m.group(1)))] = value
     return out
+
+
+def _iso_serial(text: str, date1904: bool) -> float:
+    """An ISO 8601 date-time (``t="d"``, as Strict Open XML stores dates) as the serial Excel shows:
+    days since 1904-01-01, or since 1899-12-30 with Excel's phantom 1900-02-29 below 1 March 1900."""
+    text = text.strip()
+    moment = dt.datetime.fromisoformat(text if "-" in text[:5] else "1899-12-30T" + text.lstrip("T"))
+    days = (moment - dt.datetime(1904, 1, 1) if date1904 else moment - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+    return days - 1 if not date1904 and 1 <= days < 61 else days
 
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")

@@ -46,3 +46,12 @@ def test_excel_values_are_read_from_the_file_itself():
     from conformance import excel_values
     path = FOLDER / "xlcalculator__tests_resources_ABS.xlsx"
     assert excel_values(path, "xl/worksheets/sheet1.xml")[(1, 1)] == 4.0
+
+
+def test_iso_dates_are_read_as_the_serials_excel_shows():
+    """``t="d"`` cells (Strict Open XML stores dates so): 1990-01-01 is 32874 in the 1900 system (Excel's
+    own count), 1900-01-01 is 1 (before the phantom 29 February), a time alone its fraction of a day."""
+    from conformance import _iso_serial
+    assert _iso_serial("1990-01-01", False) == 32874 and _iso_serial("1990-01-01T12:00:00", False) == 32874.5
+    assert _iso_serial("1900-01-01", False) == 1 and _iso_serial("1900-03-01", False) == 61
+    assert _iso_serial("1904-01-02", True) == 1 and _iso_serial("12:00:00", False) == 0.5
