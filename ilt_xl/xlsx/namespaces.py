@@ -24,11 +24,6 @@ _STRICT_TWINS = {
 _TWIN_OF_TAG = {f"{{{strict}}}": f"{{{transitional}}}" for strict, transitional in _STRICT_TWINS.items()}
 
 
-def is_strict(tag: str) -> bool:
-    """Whether an element's ``{namespace}name`` is in one of Strict Open XML's namespaces."""
-    return tag.startswith("{" + STRICT_MARK.decode())
-
-
 def as_transitional(root: Element) -> Element:
     """``root`` with every element and attribute name in a Strict namespace renamed to its Transitional
     twin, in place (relationship types need nothing: they are told apart by their last segment)."""
