@@ -163,6 +163,7 @@ def apply_command(
 ) -> None:
     """Write the accepted proposals (Accept Yes) into Sessions and Enrolments, and refresh Conflicts."""
     from ilt_xl.workbook.proposals import apply_file
+    from ilt_xl.workers import worth_isolating
 
     day = None
     if today is not None:
@@ -174,7 +175,7 @@ def apply_command(
     target = output_target(path, output, in_place, force)
     with refusals(path, "apply"), Steps(quiet) as steps:
         steps.next(f"Applying the accepted proposals of {path.name}")
-        run = apply_file(path, target, today=day)
+        run = apply_file(path, target, today=day, isolated=worth_isolating(path))
     if format is Format.json:
         print_json(console, {"file": str(path), "output": str(target), "applied": run.applied, "skipped": run.skipped,
                              "learners_before": run.learners_before, "learners_after": run.learners_after,
