@@ -220,10 +220,18 @@ def prefixed(path: Path, valid: Path) -> Path:
 
 def strict(path: Path, valid: Path) -> Path:
     """The planner in Strict Open XML's namespaces (what Excel's 'Strict Open XML Spreadsheet' saves)."""
-    pairs = [(MAIN_NS, b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
-             (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-              b"http://purl.oclc.org/ooxml/officeDocument/relationships")]
+    return _renamed(path, valid, [(MAIN_NS, b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+                                  (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                                   b"http://purl.oclc.org/ooxml/officeDocument/relationships")])
 
+
+def excel_2007_beta(path: Path, valid: Path) -> Path:
+    """The planner as Excel 2007's beta saved SpreadsheetML: its own namespace, shared strings in ``sstItem``."""
+    return _renamed(path, valid, [(MAIN_NS, b"http://schemas.microsoft.com/office/excel/2006/2"),
+                                  (b"<si>", b"<sstItem>"), (b"</si>", b"</sstItem>")])
+
+
+def _renamed(path: Path, valid: Path, pairs: list[tuple[bytes, bytes]]) -> Path:
     def edit(data: bytes) -> bytes:
         for old, new in pairs:
             data = data.replace(old, new)

@@ -1,6 +1,6 @@
-"""Strict Open XML workbooks (Excel's "Strict Open XML Spreadsheet") are read as what they are: the
-Transitional elements in other namespaces. Reading commands give the Transitional file's results;
-commands that write into the planner refuse it, naming the format."""
+"""Strict Open XML workbooks (Excel's "Strict Open XML Spreadsheet"), and those Excel 2007's beta saved, are
+read as what they are: the Transitional elements in other namespaces. Reading commands give the
+Transitional file's results; commands that write into the planner refuse them, naming the format."""
 from __future__ import annotations
 
 import zipfile
@@ -12,7 +12,7 @@ import pytest
 import python_calamine
 
 import broken_workbooks as bw
-from corpus_cases import strict
+from corpus_cases import excel_2007_beta, strict
 from ilt_xl import WorkbookError, read_planner
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.workbook.package_editor import PackageEditor
@@ -22,6 +22,7 @@ from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN, as_transitional
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+BETA = "http://schemas.microsoft.com/office/excel/2006/2"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_strict_names_become_their_transitional_twins_and_others_stay():
 def test_a_strict_planner_reads_as_the_transitional_one(pair):
     transitional, strict_file = pair
     with open_xlsx(transitional) as a, open_xlsx(strict_file) as b:
-        assert (a.strict, b.strict) == (False, True)
+        assert (a.dialect, b.dialect) == (None, "Strict Open XML")
         assert (b.sheets, b.defined_names, b.tables, b.date1904) == (a.sheets, a.defined_names, a.tables, a.date1904)
         assert b.tables and b.defined_names
     a, b = read_planner(transitional), read_planner(strict_file)
@@ -79,3 +80,24 @@ def test_commands_that_write_into_the_planner_refuse_a_strict_one(pair):
     with pytest.raises(WorkbookError, match="Strict Open XML"):
         PackageEditor(pair[1])
     PackageEditor(pair[0]).close()
+
+
+def test_excel_2007_beta_names_become_transitional_ones():
+    root = ElementTree.fromstring(f'<sst xmlns="{BETA}" count="1"><sstItem><t>Lorem</t></sstItem></sst>')
+    out = as_transitional(root)
+    assert [el.tag for el in out.iter()] == [f"{{{NS_MAIN}}}sst", f"{{{NS_MAIN}}}si", f"{{{NS_MAIN}}}t"]
+
+
+def test_an_excel_2007_beta_workbook_recalculates_as_the_transitional_one(pair, tmp_path):
+    transitional = pair[0]
+    beta = excel_2007_beta(tmp_path / "beta.xlsx", transitional)
+    with open_xlsx(transitional) as a, open_xlsx(beta) as b:
+        assert (b.dialect, b.sheets, b.defined_names, b.tables) == ("Excel 2007 beta", a.sheets, a.defined_names, a.tables)
+    a = recalculate(transitional, tmp_path / "t.xlsx")
+    b = recalculate(beta, tmp_path / "b.xlsx")
+    assert b.cells_computed == a.cells_computed > 100 and b.kept_count == a.kept_count == 0
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as t, zipfile.ZipFile(tmp_path / "b.xlsx") as out:
+        sheets = [name for name in t.namelist() if name.startswith("xl/worksheets/sheet")]
+        assert sheets and all(out.read(name).replace(BETA.encode(), NS_MAIN.encode()) == t.read(name) for name in sheets)
+    with pytest.raises(WorkbookError, match="Excel 2007 beta"):
+        PackageEditor(beta)

@@ -108,11 +108,11 @@ class PackageEditor:
         # Kept open until saved (or closed): a part is read when first asked for.
         self._source = package = open_xlsx(self.path)
         try:
-            if package.strict:
+            if package.dialect:
                 # It is read as Transitional; parts written back would mix the two dialects.
-                raise WorkbookError(self.path, "this is a Strict Open XML workbook: ilt-xl reads it (check, report, "
-                                    "recalc, ics) but does not write into it; in Excel, save it as 'Excel "
-                                    "Workbook (*.xlsx)' (not 'Strict Open XML Spreadsheet')")
+                raise WorkbookError(self.path, f"this is a {package.dialect} workbook: ilt-xl reads it (check, "
+                                    "report, recalc, ics) but does not write into it; save it in Excel as "
+                                    "'Excel Workbook (*.xlsx)'")
             self._infos = {info.filename: info for info in package.zip.zip.infolist()}
             # None: not read, unchanged; a StreamedPart: made in pieces when saved
             self._data: dict[str, bytes | StreamedPart | None] = dict.fromkeys(self._infos)

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 from ilt_xl.xlsx.cells import CellRange
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN, STRICT_MARK
+from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN, dialect
 from ilt_xl.xlsx.part_scan import PartScan, scan_part
 from ilt_xl.xlsx.safezip import SafeZip, xml_damage
 from ilt_xl.xlsx.sniff import non_zip_reason
@@ -107,7 +107,7 @@ class XlsxPackage:
             raise self._refuse(f"the workbook part {self.workbook_part} is not a SpreadsheetML workbook "
                                f"(its root element is {root.tag})")
         # Read as Transitional (same elements, other namespaces); writers that edit parts keep to Transitional.
-        self.strict: bool = STRICT_MARK in self.zip.read(self.workbook_part)
+        self.dialect: str | None = dialect(self.zip.read(self.workbook_part))
         rels = self.rels_of(self.workbook_part)
         pr = root.find(f"{_M}workbookPr")
         # Mac workbooks may count days from 1904-01-01: serial 0 is then 1904-01-01, not 1899-12-30.

@@ -24,7 +24,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as safe_et
 
 from ilt_xl.xlsx.errors import WorkbookError
-from ilt_xl.xlsx.namespaces import STRICT_MARK, as_transitional
+from ilt_xl.xlsx.namespaces import as_transitional, dialect
 from ilt_xl.xlsx.zip_members import data_offset, fast_zlib
 
 # A 200,000-session planner's Sessions sheet inflates to about 1.2 GB (48 columns), read streamed;
@@ -318,11 +318,11 @@ class SafeZip:
             yield b"".join(pending)
 
     def xml(self, name: str) -> Element:
-        """Part ``name`` parsed as XML with DTDs and entities forbidden; a Strict Open XML part's names are
-        those of Transitional (see :mod:`ilt_xl.xlsx.namespaces`)."""
+        """Part ``name`` parsed as XML with DTDs and entities forbidden; the names of a part in another dialect
+        (Strict Open XML) are those of Transitional (see :mod:`ilt_xl.xlsx.namespaces`)."""
         data = self.read(name)
         try:
             root = safe_et.fromstring(data, forbid_dtd=True)
         except Exception as exc:  # defusedxml and expat raise several types; all mean "unusable"
             raise self._refuse(f"part {name} is not well-formed, safe XML ({exc})") from exc
-        return as_transitional(root) if STRICT_MARK in data else root
+        return as_transitional(root) if dialect(data) else root

@@ -140,7 +140,7 @@ def excel_values(path: Path, part: str) -> dict[tuple[int, int], object]:
             root = ET.fromstring(z.read("xl/sharedStrings.xml"))
             ns = _namespace(root)
             strings = [_unescape("".join(t.text or "" for t in si.iter(ns + "t") if not _in_phonetic(si, t, ns)))
-                       for si in root.findall(ns + "si")]
+                       for si in root if si.tag in (ns + "si", ns + "sstItem")]   # sstItem: Excel 2007 beta
         root = ET.fromstring(z.read(part))
         workbook = ET.fromstring(z.read("xl/workbook.xml")) if "xl/workbook.xml" in z.namelist() else None
     pr = workbook.find(_namespace(workbook) + "workbookPr") if workbook is not None else None
