@@ -537,7 +537,9 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
     clock = Clock(timeout)
     book = Book(model, _serial(today, model.date1904), registry=registry)
     runs = build_runs(model)
-    with clock.alarm(), deeper_recursion():
+    # numpy's overflow and invalid-value warnings are no message for the user: the inf or nan a
+    # function gives becomes Excel's error value in the cell (#NUM!, #DIV/0!) where it is stored
+    with clock.alarm(), deeper_recursion(), np.errstate(all="ignore"):
         for run in runs:        # the grids already span array areas (workbook_model._build_grid)
             if clock.over():
                 run.problem = clock.reason()

@@ -4,6 +4,7 @@ formulas beyond Excel's limits refused fast with a short excerpt."""
 from __future__ import annotations
 
 import json
+import warnings
 import xml.dom.minidom
 
 import openpyxl
@@ -168,3 +169,16 @@ def test_output_equal_to_input_is_one_rule_for_recalc_and_the_macros(tmp_path, c
     res = runner.invoke(app, [command, str(src), "-o", str(tmp_path / "." / "in.xlsx")])
     assert res.exit_code == 3, res.output
     assert src.read_bytes() == before
+
+
+def test_numeric_overflow_is_an_error_value_not_a_warning(tmp_path):
+    # functions the engine hands to `formulas` (SINH, COSH) and its own (EXP, ^) overflow to inf
+    formulas = ["SINH(1000)", "COSH(1000)", "EXP(1000)", "10^400"]
+    cells = "".join(f'<row r="{i}"><c r="A{i}"><f>{f}</f><v>0</v></c></row>' for i, f in enumerate(formulas, 1))
+    src = write_xlsx(tmp_path / "in.xlsx", {"S": cells})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        report = recalculate(src, tmp_path / "out.xlsx")
+    assert [str(w.message) for w in seen] == []
+    assert report.kept_count == 0
+    assert _values(tmp_path / "out.xlsx") == {f"A{i}": "#NUM!" for i in range(1, len(formulas) + 1)}
