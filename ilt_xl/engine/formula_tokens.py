@@ -7,7 +7,7 @@ The token kinds (the first alternative that matches at a position wins, in this 
 ``sheet``  a sheet prefix ``Data!`` or ``'My ''S'''!`` (quoted: any character, ``''`` for a quote);
            another workbook's ``[1]Data!`` keeps its book number
 ``err``    an error constant ``#N/A``, ``#DIV/0!`` ... (any case)
-``num``    a number ``12``, ``1.5``, ``.5``, ``1.5E+3`` (not followed by a letter, a digit, ``.`` or ``:``)
+``num``    a number ``12``, ``1.5``, ``.5``, ``1.5E+3``, ``1E200`` (not followed by a letter, a digit, ``.`` or ``:``)
 ``bool``   ``TRUE`` / ``FALSE`` (any case; ``TRUE()`` is the function)
 ``area``   ``A1:B2`` with ``$`` anchors; ``cell`` ``A1`` (``A1#`` is a spill reference);
 ``cols``   ``A:C``; ``rows`` ``1:3``. A row may start with 0 (``A01``, ``SS077:SW090``, ``05:05``),
@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     r'|(?P<str>"(?:[^"]|"")*")'
     r"|(?:'(?P<qsheet>(?:[^']|'')+)'|(?P<sheet>\[[0-9]+\](?:[^\W\d][\w.]*)?|[^\W\d][\w.]*))!"
     r"|(?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NUM!|NAME\?|N/A|GETTING_DATA))"
-    r"|(?P<num>(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[Ee][+-][0-9]+)?)(?![A-Za-z0-9.]|\s*:)"
+    r"|(?P<num>(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[Ee][+-]?[0-9]+)?)(?![A-Za-z0-9.]|\s*:)"
     r"|(?P<bool>TRUE|FALSE)(?!\(\)|[A-Za-z0-9.]|\s*:)"
     r"|(?P<area>(\$?)([A-Za-z]{1,3})(\$?)(0*[1-9][0-9]*):(\$?)([A-Za-z]{1,3})(\$?)(0*[1-9][0-9]*))(?![\w.(])"
     r"|(?P<cell>\$?([A-Za-z]{1,3})(\$?)(0*[1-9][0-9]*)\#?)(?![\w.(])"

@@ -41,6 +41,7 @@ EMPTY = Node("empty")
 CASES = {
     # numbers
     "1": num(1), "2.5": num(2.5), ".5": num(0.5), "1.5E+3": num(1500), "1e-2": num(0.01),
+    "1E200": num(1e200), "2.5e3": num(2500),          # Excel reads an exponent without its sign (other writers')
     # text: a doubled quote is one quote; CR LF inside text is text
     '"a""b"': Node("str", 'a"b'), '""': Node("str", ""), '"a\r\nb"': Node("str", "a\r\nb"),
     '"A1+1"': Node("str", "A1+1"),
