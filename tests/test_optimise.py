@@ -274,7 +274,7 @@ def test_pruning_candidates_keeps_the_optimum(example, monkeypatch):
     import ilt_xl.core.optimise as module
 
     pruned = optimise(dict(example.tables), example.settings, Options(gap=0))
-    monkeypatch.setattr(module, "_prune", lambda o, mask, cost, current: mask)
+    monkeypatch.setattr(module, "_prune", lambda o, pair_option, cost, current: np.ones(len(pair_option), dtype=bool))
     whole = optimise(dict(example.tables), example.settings, Options(gap=0))
     assert pruned.variables < whole.variables
     assert pruned.cost_after == pytest.approx(whole.cost_after, abs=0.01)
@@ -481,3 +481,76 @@ def test_merge_saving_is_the_fixed_cost_the_merge_removes(example):
     # The fee stays charged, and the target's catering grows by 25 a learner moved (EUR is the reporting currency).
     assert row["Saving"] == pytest.approx(plain.set_index("SessionId").loc[source, "Saving"] - 300.0
                                           - 25.0 * row["LearnersMoved"], abs=0.02)
+
+
+# ----------------------------------------------------------------------------- candidates as pair lists (issue 14 item 15)
+
+
+def _crowded_plan(extra: int) -> dict[str, pd.DataFrame]:
+    """80 Excel sessions in Germany within one week, 6 Excel teachers and 4 German rooms; then ``extra`` instructors
+    without the skill and ``extra`` rooms in another country, which can hold none of them."""
+    rng = np.random.default_rng(3)
+    instructors = [(f"I{k}", "Excel" if k % 3 else "Excel,Safety", 100 + 50 * k, "EUR", "DE", None) for k in range(6)]
+    instructors += [(f"X{k}", "Safety", 10, "EUR", "DE", None) for k in range(extra)]
+    rooms = [(f"R{k}", "B", "DE", 20, 100 + 10 * k, "EUR") for k in range(4)] + [(f"F{k}", "P", "FR", 40, 1, "EUR") for k in range(extra)]
+    sessions = []
+    for k in range(80):
+        day = D("2025-03-03") + pd.Timedelta(days=int(rng.integers(0, 5)))
+        sessions.append(dict(SessionId=f"S{k}", CourseId="C1", Status="Planned" if k % 8 else "Confirmed", StartDate=day,
+                             EndDate=day, Country="DE", RoomId=f"R{k % 4}", InstructorId=f"I{k % 6}", ForecastLearners=10))
+    return tables(sessions, instructors, rooms, leave=[("I1", D("2025-03-04"), D("2025-03-04"), "Leave")])
+
+
+def _candidates_of(t):
+    from ilt_xl.core.optimise import _candidates, _date_options
+
+    p = _prepare(t, SETTINGS, Options())
+    o = _date_options(p, np.flatnonzero(p.movable), 1)
+    return p, o, _candidates(p, o, p.live & ~p.movable)
+
+
+def test_candidates_hold_pairs_not_an_options_by_resources_grid():
+    """Resources that cannot hold any session (no skill, another country) add no candidate and no options x
+    resources array: the candidates grow with the pairs (and resources x days), not with sessions x resources."""
+    p, o, small = _candidates_of(_crowded_plan(0))
+    q, o2, large = _candidates_of(_crowded_plan(3000))
+    assert len(o.session) == len(o2.session) > 150
+    grid = len(o2.session) * (len(q.i_ids) + len(q.r_ids))
+    sizes = {name: value.size for name, value in vars(large).items() if isinstance(value, np.ndarray)}
+    assert max(sizes.values()) < grid / 20, sizes
+    for field in ("i_option", "i_who", "i_cost", "r_option", "r_who", "r_cost"):
+        np.testing.assert_array_equal(getattr(small, field), getattr(large, field))
+    assert 0 < small.pairs <= len(o.session) * 10
+    # Nor do they change the plan.
+    a, b = optimise(_crowded_plan(0), SETTINGS), optimise(_crowded_plan(3000), SETTINGS)
+    pd.testing.assert_frame_equal(a.proposals, b.proposals)
+    assert len(a.proposals) > 10
+
+
+def test_candidates_built_in_chunks_are_the_same(monkeypatch):
+    import ilt_xl.core.optimise as module
+
+    _, _, whole = _candidates_of(_crowded_plan(20))
+    monkeypatch.setattr(module, "_CHUNK_PAIRS", 7)
+    _, _, chunked = _candidates_of(_crowded_plan(20))
+    for field in ("i_option", "i_who", "i_cost", "r_option", "r_who", "r_cost", "any_i", "any_r"):
+        np.testing.assert_array_equal(getattr(whole, field), getattr(chunked, field))
+
+
+def test_overlap_counts_equal_the_overlapping_pairs():
+    from ilt_xl.core.optimise import _overlapping
+    from ilt_xl.core.overlaps import overlap_pairs
+
+    rng = np.random.default_rng(5)
+    first = rng.integers(0, 60, size=500)
+    last = first + rng.integers(0, 6, size=500)
+    a, b = overlap_pairs(np.zeros(500, dtype="int64"), first, last)
+    np.testing.assert_array_equal(_overlapping(first, last), np.bincount(np.concatenate([a, b]), minlength=500))
+
+
+def test_too_many_pairs_are_refused_before_the_model(monkeypatch):
+    import ilt_xl.core.optimise as module
+
+    monkeypatch.setattr(module, "MAX_PAIRS", 100)
+    with pytest.raises(module.TooLarge, match=r"70 Planned session\(s\) to plan .* more than 100 candidate"):
+        optimise(_crowded_plan(0), SETTINGS)

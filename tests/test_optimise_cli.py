@@ -161,3 +161,16 @@ def test_json_documents_hold_the_figures_and_rows_written(planner_file, tmp_path
     assert doc["skipped"] == (after.proposals["Outcome"] == "Skipped").sum()
     assert doc["learners_before"] == doc["learners_after"] == after.enrolments["Registered"].sum()
     assert len(doc["conflicts"]) == len(after.conflicts)
+
+
+def test_optimise_refuses_a_model_too_large_before_writing(planner_file, tmp_path, monkeypatch):
+    """More candidate pairs than fit in memory: exit 2, the size and what to do, nothing written."""
+    import ilt_xl.core.optimise as module
+
+    monkeypatch.setattr(module, "MAX_PAIRS", 200)
+    target = tmp_path / "o.xlsx"
+    result = runner.invoke(app, ["optimise", str(planner_file), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "optimise refused, nothing written" in text and "more than 200 candidate" in text and "--scope" in text
+    assert not target.exists()

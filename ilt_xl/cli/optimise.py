@@ -8,7 +8,8 @@ into Sessions and Enrolments and refreshes Conflicts. Output as for the macros:
 of sentences; ``--quiet`` shows no progress on standard error.
 
 Exit codes: 0 done; 1 the planner has errors (listed as ``check`` lists them, nothing
-written), or optimise found no plan within its time limit; 2 unusable input;
+written), or optimise found no plan within its time limit; 2 unusable input, or a model
+too large for memory (optimise: more candidate pairs than it holds; nothing written);
 3 the output cannot be written.
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ def optimise_command(
     quiet: bool = QUIET,
 ) -> None:
     """Propose instructors and rooms (and dates) for Planned sessions at the lowest cost; writes the Proposals tab."""
-    from ilt_xl.core.optimise import ASSIGN, Options, optimise
+    from ilt_xl.core.optimise import ASSIGN, Options, TooLarge, optimise
     from ilt_xl.workbook.macros import proposal_rows
     from ilt_xl.workbook.proposals import read_valid, write_proposals
 
@@ -63,7 +64,12 @@ def optimise_command(
         steps.next(f"Reading {path.name}")
         planner = read_valid(path, "optimise")
         steps.next("Optimising")
-        result = optimise(planner.tables, planner.settings, options)
+        try:
+            result = optimise(planner.tables, planner.settings, options)
+        except TooLarge as exc:
+            err_console.print(f"[bold red]{escape(str(path))}: optimise refused, nothing written:[/] {escape(str(exc))}",
+                              highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         steps.next(f"Writing {target.name}")
         write_proposals(path, target, "optimise", proposal_rows(planner.tables, planner.settings, ASSIGN, result.proposals))
     currency = planner.settings.get("ReportingCurrency") or "EUR"

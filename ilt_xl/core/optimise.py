@@ -41,6 +41,12 @@ locked, and are reported with the reason (:attr:`Result.unstaffable`).
 Day rates are the ones valid on each date option's start (the Rates history, :mod:`ilt_xl.core.rates`), as the
 workbook charges them. A cost model with more than ``_DECOMPOSE_ABOVE`` candidate pairs is solved block by block
 (:mod:`ilt_xl.core.decompose`): a plan always, and a gap proven by the LP relaxation's bound.
+
+Candidates are lists of (date option, resource) pairs, never an options x resources grid: each option's skill joined
+to the instructors having it, its country to the rooms there, the day rules checked per pair through each resource's
+cumulative booked days. Their number grows with sessions x resources of the same skill or country, so with the
+square of a planner's size: above :data:`MAX_PAIRS` (the model would not fit in 2 GB) :func:`optimise` raises
+:class:`TooLarge` before building it.
 """
 from __future__ import annotations
 
@@ -53,7 +59,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ilt_xl.core import decompose, fx, overlaps, rates
+from ilt_xl.core import decompose, fx, rates
 from ilt_xl.core.calendar import working_days, workday
 from ilt_xl.core.resources import EPOCH, available_days, leave_days
 from ilt_xl.core.sessions import id_key, session_table, setting
@@ -281,23 +287,27 @@ def _occupancy(n: int, lo: int, width: int, who: np.ndarray, first: np.ndarray, 
                weight: np.ndarray | None = None) -> np.ndarray:
     """Cumulative day occupancy per resource over days lo..lo+width-1: shape (n, width + 1), leading zero.
 
-    Booking k holds resource ``who[k]`` (weighted) from first[k] to last[k]; parts outside the window are cut.
+    Booking k holds resource ``who[k]`` (weighted; unweighted, whole days counted as int32) from first[k] to
+    last[k]; parts outside the window are cut. Resources x days: a few thousand x a few hundred, whatever the plan.
     """
-    grid = np.zeros((n, width + 1), dtype="float64")
+    cum = np.zeros((n, width + 1), dtype="int32" if weight is None else "float64")
     ok = (who >= 0) & (last >= lo) & (first <= lo + width - 1)
     a = np.clip(first[ok] - lo, 0, width)
     b = np.clip(last[ok] - lo + 1, 0, width)
-    w = np.ones(ok.sum()) if weight is None else weight[ok]
-    # Difference array: +w at the first day, -w after the last, then a running sum.
-    np.add.at(grid, (who[ok], a), w)
-    np.add.at(grid, (who[ok], b), -w)
-    daily = np.cumsum(grid, axis=1)[:, :width]
-    return np.concatenate([np.zeros((n, 1)), np.cumsum(daily, axis=1)], axis=1)
+    w = np.ones(ok.sum(), dtype=cum.dtype) if weight is None else weight[ok]
+    # Difference array one column to the right (+w on the first day, -w after the last), then two running sums
+    # in place: the days booked, then their cumulative count.
+    np.add.at(cum, (who[ok], a + 1), w)
+    within = b < width
+    np.add.at(cum, (who[ok][within], b[within] + 1), -w[within])
+    np.cumsum(cum, axis=1, out=cum)
+    np.cumsum(cum, axis=1, out=cum)
+    return cum
 
 
-def _held(cum: np.ndarray, lo: int, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Days each resource (rows) is held during each option (columns): from :func:`_occupancy`."""
-    return cum[:, last - lo + 1] - cum[:, first - lo]
+def _held(cum: np.ndarray, lo: int, who: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Days resource ``who[k]`` is held from first[k] to last[k] (pair by pair): from :func:`_occupancy`."""
+    return cum[who, last - lo + 1] - cum[who, first - lo]
 
 
 @dataclass
@@ -327,27 +337,47 @@ def _date_options(p: _Plan, sessions: np.ndarray, move_days: int) -> _Options:
     return _Options(session[keep], offset[keep], new_first[keep].astype("int64"), new_last[keep].astype("int64"))
 
 
+class TooLarge(ValueError):
+    """The model would not fit in memory (see :data:`MAX_PAIRS`): raised before anything is written."""
+
+
+# Candidate (date option, instructor or room) pairs above which the model is refused: each pair is a variable with a
+# few nonzeros in each of its rows (its option, each of its days, its instructor's year), which HiGHS, the block
+# decomposition and the arrays building them hold several times over. Measured on the 20,000-session example: 640 MB
+# above the planner held for 419,748 pairs, 1,548 MB for 1,060,843 (--move-days 1, 1,759 MB in all, as before the
+# pairs were lists): 1.5-1.6 kB a pair. So the limit keeps that run, and leaves 300-400 MB for the planner held.
+MAX_PAIRS = 1_100_000
+# Pairs made and filtered at a time: the peak of building the candidates, whatever the plan's size.
+_CHUNK_PAIRS = 1 << 20
+
+
 @dataclass
 class _Candidates:
-    """Candidate masks (options x resources) and what ruled the others out (for explanations)."""
+    """Candidate (date option, resource) pairs, sorted by option then resource, each with its cost in the reporting
+    currency (the current resource: what the session costs today); what the rules need of the resources; and what
+    :func:`_why` needs to explain an option without any candidate."""
 
-    instructor: np.ndarray
-    room: np.ndarray
-    skilled: np.ndarray
-    on_leave: np.ndarray
-    booked: np.ndarray
-    out_of_days: np.ndarray
-    in_country: np.ndarray
-    seats: np.ndarray
-    room_taken: np.ndarray
+    i_option: np.ndarray        # instructor pairs: option, instructor, cost
+    i_who: np.ndarray
+    i_cost: np.ndarray
+    r_option: np.ndarray        # room pairs: option, room, cost
+    r_who: np.ndarray
+    r_cost: np.ndarray
     cap: np.ndarray             # remaining available days (instructors x years)
     years: np.ndarray
     year_days: np.ndarray       # option days per year (options x years)
     lo: int
     width: int
     locked_units: np.ndarray    # cumulative equipment units of locked sessions (pools x days)
-    cost_i: np.ndarray          # options x instructors, reporting currency (NaN: no rate)
-    cost_r: np.ndarray          # options x rooms
+    leave_i: np.ndarray         # cumulative days on leave, and booked by locked sessions (instructors x days)
+    busy_i: np.ndarray
+    by_skill: dict              # skill -> the instructors having it (ascending)
+    any_i: np.ndarray           # per option: has a candidate instructor
+    any_r: np.ndarray           # per option: has a candidate room
+
+    @property
+    def pairs(self) -> int:
+        return len(self.i_option) + len(self.r_option)
 
 
 def _year_of(days: np.ndarray) -> np.ndarray:
@@ -355,6 +385,9 @@ def _year_of(days: np.ndarray) -> np.ndarray:
 
 
 def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
+    """The candidate pairs of every option, as lists: each option's course skill joined to the instructors having
+    it, its country to the rooms there seating its headcount, then the day rules checked pair by pair; built a
+    chunk of options at a time, so nothing is ever options x resources. Over :data:`MAX_PAIRS`: :class:`TooLarge`."""
     lo = int(o.first.min())
     width = int(o.last.max()) - lo + 1
     locked_rows = np.flatnonzero(locked)
@@ -362,20 +395,12 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
 
     busy_i = _occupancy(n_i, lo, width, p.cur_i[locked_rows], p.first[locked_rows], p.last[locked_rows])
     leave_i = _occupancy(n_i, lo, width, p.leave_i["index"].to_numpy(), p.leave_i["first"].to_numpy(), p.leave_i["last"].to_numpy())
-    busy_r = _occupancy(n_r, lo, width, p.cur_r[locked_rows], p.first[locked_rows], p.last[locked_rows])
-    leave_r = _occupancy(n_r, lo, width, p.leave_r["index"].to_numpy(), p.leave_r["first"].to_numpy(), p.leave_r["last"].to_numpy())
+    # A room is taken on a day it is booked by a locked session or closed: one count for both.
+    taken_r = _occupancy(n_r, lo, width, np.concatenate([p.cur_r[locked_rows], p.leave_r["index"].to_numpy()]),
+                         np.concatenate([p.first[locked_rows], p.leave_r["first"].to_numpy()]),
+                         np.concatenate([p.last[locked_rows], p.leave_r["last"].to_numpy()]))
     locked_units = _occupancy(len(p.e_quantity), lo, width, p.pool[locked_rows], p.first[locked_rows], p.last[locked_rows],
                               p.units[locked_rows])
-
-    # Skills: one-hot instructor x skill, read at each option's course skill.
-    skills = sorted({k for ks in p.i_skills for k in ks} | set(p.skill[o.session]))
-    column = {k: j for j, k in enumerate(skills)}
-    has = np.zeros((n_i, len(skills)), dtype=bool)
-    for i, ks in enumerate(p.i_skills):   # one pass over the repository, not over sessions
-        has[i, [column[k] for k in ks]] = True
-    skilled = has[:, [column[k] for k in p.skill[o.session]]].T & (p.skill[o.session] != "")[:, None]
-    on_leave = _held(leave_i, lo, o.first, o.last).T > 0
-    booked = _held(busy_i, lo, o.first, o.last).T > 0
 
     # Available days per calendar year, less what locked sessions use.
     years = np.arange(_year_of(o.first).min(), _year_of(o.last).max() + 1)
@@ -388,63 +413,153 @@ def _candidates(p: _Plan, o: _Options, locked: np.ndarray) -> _Candidates:
         days = np.clip(np.minimum(p.last[lr], starts[k] + _year_length(years)[k] - 1) - np.maximum(p.first[lr], starts[k]) + 1, 0, None)
         used[:, k] = np.bincount(p.cur_i[lr], weights=days, minlength=n_i)
     cap = p.i_available[:, None] - used
-    out_of_days = (year_days[:, None, :] > cap[None, :, :]).any(axis=2)
 
-    days = (o.last - o.first + 1).astype("float64")[:, None]
-    s = o.session
-    cost_i = _day_rates(p, o, "Instructor", p.i_ids, p.i_rate, p.i_ccy) * days
-    travels = (p.i_home[None, :] != "") & (p.i_home[None, :] != p.country[s][:, None])
-    cost_i = cost_i + np.where(travels, p.travel[s][:, None], 0.0)
-    instructor = skilled & ~on_leave & ~booked & ~out_of_days & ~np.isnan(cost_i)
-    _keep_current(cost_i, p.cur_i[s], p.instructor_cost_now[s])
+    # Who could hold each option before the day rules: instructors grouped by skill, rooms by country and seats.
+    by_skill = _skill_groups(p)
+    members = np.concatenate([np.zeros(0, dtype="int64")] + list(by_skill.values()))
+    sizes = np.array([len(m) for m in by_skill.values()] + [0], dtype="int64")
+    group = pd.Index(list(by_skill)).get_indexer(p.skill[o.session])      # -1: a skill nobody has, or none
+    i_count, i_start = sizes[group], (np.cumsum(sizes) - sizes)[group]
+    r_order, r_start, r_count = _rooms_seating(p, o)
 
-    in_country = p.r_country[None, :] == p.country[s][:, None]
-    seats = p.r_capacity[None, :] >= p.need[s][:, None]
-    room_taken = (_held(busy_r, lo, o.first, o.last).T > 0) | (_held(leave_r, lo, o.first, o.last).T > 0)
-    cost_r = _day_rates(p, o, "Room", p.r_ids, p.r_rate, p.r_ccy) * days
-    room = in_country & seats & ~room_taken & p.has_room[s][:, None] & ~np.isnan(cost_r)
-    _keep_current(cost_r, p.cur_r[s], p.room_cost_now[s])
-    return _Candidates(instructor, room, skilled, on_leave, booked, out_of_days, in_country, seats, room_taken,
-                       cap, years, year_days, lo, width, locked_units, cost_i, cost_r)
+    days = (o.last - o.first + 1).astype("float64")
+    i_rates = _Rates(p, o, "Instructor", p.i_ids, p.i_rate, p.i_ccy)
+    r_rates = _Rates(p, o, "Room", p.r_ids, p.r_rate, p.r_ccy)
+    found: list[tuple] = []
+    total = 0
+    for a, b in _chunks(i_count + r_count, _CHUNK_PAIRS):
+        po, who = _expand(np.arange(a, b), i_start[a:b], i_count[a:b])
+        who = members[who]
+        s = o.session[po]
+        free = ~(_held(leave_i, lo, who, o.first[po], o.last[po]) > 0) & ~(_held(busy_i, lo, who, o.first[po], o.last[po]) > 0)
+        free &= ~(year_days[po] > cap[who]).any(axis=1)
+        cost = i_rates.of(po, who) * days[po]
+        travels = (p.i_home[who] != "") & (p.i_home[who] != p.country[s])
+        cost = cost + np.where(travels, p.travel[s], 0.0)
+        instructors = _kept(free & ~np.isnan(cost), po, who, cost, p.cur_i, p.instructor_cost_now, o)
+
+        po, at_ = _expand(np.arange(a, b), r_start[a:b], r_count[a:b])
+        who = r_order[at_]
+        # Back to room order within each option (seats order above).
+        order = np.argsort(po * max(n_r, 1) + who, kind="stable")
+        po, who = po[order], who[order]
+        cost = r_rates.of(po, who) * days[po]
+        free = ~(_held(taken_r, lo, who, o.first[po], o.last[po]) > 0)
+        rooms = _kept(free & ~np.isnan(cost), po, who, cost, p.cur_r, p.room_cost_now, o)
+        found.append(instructors + rooms)
+        total += len(instructors[0]) + len(rooms[0])
+        if total > MAX_PAIRS:
+            raise TooLarge(_too_large(o, MAX_PAIRS, int(i_count.sum() + r_count.sum())))
+    i_option, i_who, i_cost, r_option, r_who, r_cost = (np.concatenate(x) for x in zip(*found))
+    n_o = len(o.session)
+    return _Candidates(i_option, i_who, i_cost, r_option, r_who, r_cost, cap, years, year_days, lo, width,
+                       locked_units, leave_i, busy_i, by_skill, np.bincount(i_option, minlength=n_o) > 0,
+                       np.bincount(r_option, minlength=n_o) > 0)
 
 
-def _day_rates(p: _Plan, o: _Options, kind: str, ids: np.ndarray, rate: np.ndarray, currency: np.ndarray) -> np.ndarray:
-    """(options x resources) day rate in the reporting currency: the Rates row valid on the option's start where the
-    resource has a history (:mod:`ilt_xl.core.rates`, as the workbook's day-rate columns), else its own DayRate."""
-    out = rate[None, :] * _rates_by_currency(p, o.session, currency)
-    if p.rates is None or p.rates.empty or not len(ids) or not len(o.session):
+def _too_large(o: _Options, max_pairs: int, before_rules: int) -> str:
+    sessions = len(np.unique(o.session))
+    return (f"{sessions:,} Planned session(s) to plan ({len(o.session):,} date option(s)) have more than {max_pairs:,} "
+            f"candidate (session, instructor or room) pairs ({before_rules:,} with the skill or in the country and "
+            f"seating enough, before leave and bookings): the model would not fit in 2 GB of memory. Optimise fewer "
+            f"sessions at once (a planner of one year or one country, or --scope planned), or fewer dates (--move-days).")
+
+
+def _skill_groups(p: _Plan) -> dict[str, np.ndarray]:
+    """Skill -> the instructors having it, ascending (one pass over the repository, not over sessions)."""
+    groups: dict[str, list[int]] = {}
+    for i, ks in enumerate(p.i_skills):
+        for k in ks:
+            groups.setdefault(k, []).append(i)
+    return {k: np.array(v, dtype="int64") for k, v in sorted(groups.items())}
+
+
+def _rooms_seating(p: _Plan, o: _Options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rooms ordered by (country, seats), and per option where its run starts and how long it is: the rooms in
+    the option's country seating its headcount (none for a session at an external venue)."""
+    country, countries = pd.factorize(p.r_country)
+    order = np.lexsort((p.r_capacity, country)).astype("int64")
+    at = pd.Index(countries).get_indexer(p.country[o.session])
+    edge = np.searchsorted(country[order], np.arange(len(countries) + 1))
+    start, count = np.zeros(len(o.session), dtype="int64"), np.zeros(len(o.session), dtype="int64")
+    need = p.need[o.session]
+    for k in range(len(countries)):
+        mine = np.flatnonzero((at == k) & p.has_room[o.session])
+        seats = p.r_capacity[order[edge[k]:edge[k + 1]]]
+        start[mine] = edge[k] + np.searchsorted(seats, need[mine], side="left")
+        count[mine] = edge[k + 1] - start[mine]
+    return order, start, count
+
+
+def _chunks(sizes: np.ndarray, most: int):
+    """(first, end) of runs of consecutive items whose sizes add up to at most ``most`` (one item at least)."""
+    total = np.cumsum(sizes)
+    a = 0
+    while a < len(sizes):
+        b = int(np.searchsorted(total, (total[a - 1] if a else 0) + most, side="right"))
+        yield a, max(b, a + 1)
+        a = max(b, a + 1)
+
+
+def _expand(items: np.ndarray, start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each item repeated ``count`` times, with the positions start, start + 1, ... of its run."""
+    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return np.repeat(items, count), np.repeat(start, count) + within
+
+
+def _kept(ok, po, who, cost, current, now, o: _Options) -> tuple:
+    """The candidate pairs; the resource a session holds now costs what the session costs today (an entered fee
+    stays)."""
+    po, who, cost = po[ok], who[ok], cost[ok]
+    s = o.session[po]
+    mine = who == current[s]
+    cost[mine] = now[s[mine]]
+    return po, who, cost
+
+
+class _Rates:
+    """Day rates in the reporting currency of (option, resource) pairs: the Rates row valid on the option's start
+    where the resource has a history (:mod:`ilt_xl.core.rates`, as the workbook's day-rate columns), else its own
+    DayRate; converted at each session's rate date."""
+
+    def __init__(self, p: _Plan, o: _Options, kind: str, ids: np.ndarray, rate: np.ndarray, currency: np.ndarray):
+        self.p, self.o, self.kind, self.ids, self.rate = p, o, kind, ids, rate
+        self.codes, uniques = pd.factorize(currency)
+        # Options x currencies (a handful): reporting-currency units per unit of each.
+        self.by_code = np.column_stack([_to_reporting(np.full(len(o.session), ccy, dtype=object), p.rate_date[o.session],
+                                                      p.reporting, p.manual) for ccy in uniques]) \
+            if len(uniques) else np.zeros((len(o.session), 0))
+        self.dated = None
+        if p.rates is not None and not p.rates.empty and len(ids) and len(o.session):
+            listed = pd.Series(_text(p.rates["ResourceId"])).str.lower()
+            dated = pd.Series(ids, dtype=object).str.lower().isin(listed).to_numpy()
+            self.dated = dated if dated.any() else None
+
+    def of(self, po: np.ndarray, who: np.ndarray) -> np.ndarray:
+        out = self.rate[who] * self.by_code[po, self.codes[who]]
+        if self.dated is None:
+            return out
+        k = np.flatnonzero(self.dated[who])
+        if not len(k):
+            return out
+        p, o = self.p, self.o
+        starts = pd.Series((EPOCH + o.first[po[k]].astype("timedelta64[D]")).astype("datetime64[ns]"))
+        used = rates.effective_rates(self.kind, pd.Series(self.ids[who[k]], dtype=object), starts, p.rates)
+        factor = _to_reporting(used.currency, p.rate_date[o.session[po[k]]], p.reporting, p.manual)
+        hit = used.from_history
+        out[k[hit]] = np.nan_to_num(used.day_rate[hit], nan=0.0) * factor[hit]
         return out
-    listed = pd.Series(_text(p.rates["ResourceId"])).str.lower()
-    dated = np.flatnonzero(pd.Series(ids, dtype=object).str.lower().isin(listed).to_numpy())
-    if not len(dated):
-        return out
-    # Only the few resources with a history: every (option, such resource) pair, looked up at once.
-    pair_o, pair_r = np.repeat(np.arange(len(o.session)), len(dated)), np.tile(dated, len(o.session))
-    starts = pd.Series((EPOCH + o.first[pair_o].astype("timedelta64[D]")).astype("datetime64[ns]"))
-    used = rates.effective_rates(kind, pd.Series(ids[pair_r], dtype=object), starts, p.rates)
-    factor = _to_reporting(used.currency, p.rate_date[o.session[pair_o]], p.reporting, p.manual)
-    hit = used.from_history
-    out[pair_o[hit], pair_r[hit]] = np.nan_to_num(used.day_rate[hit], nan=0.0) * factor[hit]
-    return out
 
 
-def _rates_by_currency(p: _Plan, session: np.ndarray, currencies: np.ndarray) -> np.ndarray:
-    """(sessions x resources) reporting-currency units per unit of each resource's currency, at each session's rate date."""
-    codes, uniques = pd.factorize(currencies)
-    by_code = np.column_stack([_to_reporting(np.full(len(session), ccy, dtype=object), p.rate_date[session],
-                                             p.reporting, p.manual) for ccy in uniques]) if len(uniques) else np.zeros((len(session), 0))
-    return by_code[:, codes] if len(codes) else np.zeros((len(session), 0))
+def _overlapping(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """How many of the other day ranges each range shares a day with: those starting by its last day, less those
+    over before its first (counted, not listed)."""
+    return (np.searchsorted(np.sort(first), last, side="right") - np.searchsorted(np.sort(last), first, side="left") - 1)
 
 
-def _keep_current(cost: np.ndarray, current: np.ndarray, now: np.ndarray) -> None:
-    """The resource a session holds now costs what the session costs today (an entered fee stays)."""
-    rows = np.flatnonzero(current >= 0)
-    cost[rows, current[rows]] = now[rows]
-
-
-def _prune(o: _Options, mask: np.ndarray, cost: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Keep, per date option, the current resource and the k cheapest candidates, k = 1 + the sessions its
-    dates could share a day with.
+def _prune(o: _Options, pair_option: np.ndarray, cost: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Which pairs to keep: per date option, the current resource and the k cheapest candidates (the lower
+    resource on a tie), k = 1 + the sessions its dates could share a day with.
 
     Exact for the day rules: those other sessions hold at most k - 1 of the k cheapest, so an optimal plan
     that uses a dearer candidate can swap to a free cheaper one. Only an instructor's available days per
@@ -454,19 +569,14 @@ def _prune(o: _Options, mask: np.ndarray, cost: np.ndarray, current: np.ndarray)
     sessions = np.unique(o.session)
     envelope_first = pd.Series(o.first).groupby(o.session).min().reindex(sessions).to_numpy()
     envelope_last = pd.Series(o.last).groupby(o.session).max().reindex(sessions).to_numpy()
-    a, b = overlaps.overlap_pairs(np.zeros(len(sessions), dtype="int64"), envelope_first, envelope_last)
-    degree = np.bincount(np.concatenate([a, b]), minlength=len(sessions))
-    k = 1 + degree[np.searchsorted(sessions, o.session)]
-    if (k >= mask.shape[1]).all():
-        return mask
-    ranked = np.where(mask, cost, np.inf)
-    order = np.argsort(ranked, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(mask.shape[1])[None, :].repeat(mask.shape[0], axis=0), axis=1)
-    keep = mask & (rank < k[:, None])
-    rows = np.flatnonzero(current >= 0)
-    keep[rows, current[rows]] |= mask[rows, current[rows]]
-    return keep
+    k = 1 + _overlapping(envelope_first, envelope_last)[np.searchsorted(sessions, o.session)]
+    # Pairs come by option then resource: a stable sort by (option, cost) ranks them within their option.
+    order = np.lexsort((cost, pair_option))
+    grouped = pair_option[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped, side="left")
+    keep = np.zeros(len(pair_option), dtype=bool)
+    keep[order] = rank < k[grouped]
+    return keep | current
 
 
 def _year_length(years: np.ndarray) -> np.ndarray:
@@ -477,23 +587,25 @@ def _year_length(years: np.ndarray) -> np.ndarray:
 def _why(p: _Plan, o: _Options, c: _Candidates, session: int) -> str:
     """Why no date option of ``session`` has a candidate instructor or room (first option: the current dates)."""
     rows = np.flatnonzero(o.session == session)
-    if not c.instructor[rows].any():
+    if not c.any_i[rows].any():
         k = rows[o.offset[rows] == 0][0] if (o.offset[rows] == 0).any() else rows[0]
-        skilled = c.skilled[k]
-        if not skilled.any():
+        skilled = c.by_skill.get(p.skill[session], np.zeros(0, dtype="int64")) if p.skill[session] else np.zeros(0, dtype="int64")
+        if not len(skilled):
             return f"no instructor has the skill '{p.skill[session]}'"
-        parts = [f"{int(skilled.sum())} instructor(s) have the skill '{p.skill[session]}'"]
-        for mask, what in ((c.on_leave[k], "on leave"), (c.booked[k], "booked by a confirmed or delivered session"),
-                           (c.out_of_days[k], "out of available days")):
-            if (skilled & mask).any():
-                parts.append(f"{int((skilled & mask).sum())} {what}")
+        parts = [f"{len(skilled)} instructor(s) have the skill '{p.skill[session]}'"]
+        first, last = np.full(len(skilled), o.first[k]), np.full(len(skilled), o.last[k])
+        for mask, what in ((_held(c.leave_i, c.lo, skilled, first, last) > 0, "on leave"),
+                           (_held(c.busy_i, c.lo, skilled, first, last) > 0, "booked by a confirmed or delivered session"),
+                           ((c.year_days[k][None, :] > c.cap[skilled]).any(axis=1), "out of available days")):
+            if mask.any():
+                parts.append(f"{int(mask.sum())} {what}")
         return "no skilled instructor free: " + ", ".join(parts)
-    k = rows[0]
     country, need = p.country[session], p.need[session]
-    if not c.in_country[k].any():
+    in_country = p.r_country == country
+    if not in_country.any():
         return f"no room in {country or 'the session country'}"
-    if not (c.in_country[k] & c.seats[k]).any():
-        return f"no room in {country} seats {need:g} (the largest seats {p.r_capacity[c.in_country[k]].max():g})"
+    if not (in_country & (p.r_capacity >= need)).any():
+        return f"no room in {country} seats {need:g} (the largest seats {p.r_capacity[in_country].max():g})"
     return f"no room in {country} seating {need:g} is free on these dates (booked or closed)"
 
 
@@ -514,8 +626,8 @@ def optimise(tables: Mapping[str, pd.DataFrame], settings: Mapping[str, object],
             break
         o = _date_options(p, sessions, options.move_days)
         c = _candidates(p, o, locked | np.isin(np.arange(len(p.ids)), list(unstaffable)))
-        no_instructor = ~np.bincount(o.session, weights=c.instructor.any(axis=1), minlength=len(p.ids)).astype(bool)
-        no_room = p.has_room & ~np.bincount(o.session, weights=c.room.any(axis=1), minlength=len(p.ids)).astype(bool)
+        no_instructor = ~np.bincount(o.session, weights=c.any_i, minlength=len(p.ids)).astype(bool)
+        no_room = p.has_room & ~np.bincount(o.session, weights=c.any_r, minlength=len(p.ids)).astype(bool)
         stuck = sessions[(no_instructor | no_room)[sessions]]
         if len(stuck):
             unstaffable.update({int(s): _why(p, o, c, s) for s in stuck})
@@ -554,7 +666,7 @@ _DECOMPOSE_ABOVE = 10_000
 def _by_blocks(options: Options, c: _Candidates) -> bool:
     if options.decompose is not None:
         return options.decompose
-    return options.objective == "cost" and int(c.instructor.sum() + c.room.sum()) > _DECOMPOSE_ABOVE
+    return options.objective == "cost" and c.pairs > _DECOMPOSE_ABOVE
 
 
 def _left(options: Options, started: float) -> float:
@@ -571,11 +683,12 @@ def _solve(p: _Plan, o: _Options, c: _Candidates, sessions: np.ndarray, options:
     """Build and solve the model; ``exact`` in the answer says whether pruning candidates (if done) was safe:
     every session staffed and no instructor at the limit of their available days."""
     n_o = len(o.session)
-    keep_i = _prune(o, c.instructor, c.cost_i, p.cur_i[o.session]) if prune else c.instructor
-    keep_r = _prune(o, c.room, c.cost_r, p.cur_r[o.session]) if prune else c.room
-    oi_o, oi_i = np.nonzero(keep_i)
-    or_o, or_r = np.nonzero(keep_r)
-    cost_i, cost_r = c.cost_i[oi_o, oi_i], c.cost_r[or_o, or_r]
+    keep_i, keep_r = slice(None), slice(None)
+    if prune:
+        keep_i = _prune(o, c.i_option, c.i_cost, c.i_who == p.cur_i[o.session[c.i_option]])
+        keep_r = _prune(o, c.r_option, c.r_cost, c.r_who == p.cur_r[o.session[c.r_option]])
+    oi_o, oi_i, cost_i = c.i_option[keep_i], c.i_who[keep_i], c.i_cost[keep_i]
+    or_o, or_r, cost_r = c.r_option[keep_r], c.r_who[keep_r], c.r_cost[keep_r]
     current = oi_i == p.cur_i[o.session[oi_o]]
     current_r = or_r == p.cur_r[o.session[or_o]]
 
