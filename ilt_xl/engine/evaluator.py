@@ -48,6 +48,8 @@ class Val:
     lam: object = None              # a LAMBDA (callable as lam(args, ctx)); its block is #VALUE!
     areas: tuple | None = None      # the areas (reference Vals) of a union (A1:A2,C1:C2); its block is #VALUE!
     constant_array: bool = False    # an array constant ({1}): an array even with one element
+    element: bool = False           # one element of an array a lifted built-in takes one by one
+                                    # (a blank one is no omitted argument)
 
     @property
     def identity(self) -> tuple | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import Val, broadcast_pair, lined_up_area
@@ -46,9 +47,41 @@ def booleans_as_errors(b: Block, num, mask, errs):
 
 
 def _omitted(v: Val) -> bool:
-    return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None
+    """An argument left empty (``f(1,,2)``): no blank cell, no blank element of an array."""
+    return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None and not v.element
 
 
 def scalar(v: Val):
     """The single value of a 1x1 argument (None for empty)."""
     return v.block.value(0, 0)
+
+
+def scalar_numbers(args: list[Val], booleans: bool = True) -> list[float | None] | XlError:
+    """The numbers of single-value arguments as arithmetic reads them (an empty cell is 0, TRUE
+    1, numeric text its number; other text #VALUE!), None for an omitted argument (``f(1,,2)``);
+    or the leftmost argument's error. ``booleans=False``: TRUE/FALSE are #VALUE! (the Analysis
+    ToolPak's functions). Built-ins lifted per element (:func:`lifted`) call it."""
+    out = []
+    for v in args:
+        if _omitted(v):
+            out.append(None)
+            continue
+        num, mask, errs = co.to_numbers(v.block)
+        if not booleans:
+            num, mask, errs = booleans_as_errors(v.block, num, mask, errs)
+        if mask is not None and mask[0, 0]:
+            return errs[0, 0]
+        out.append(float(num[0, 0]))
+    return out
+
+
+def scalar_text(v: Val):
+    """The text of a single-value argument as text functions read it (a number in General
+    format, TRUE/FALSE, empty ""), or its error."""
+    texts, mask, errs = co.to_texts(v.block)
+    return errs[0, 0] if mask is not None and mask[0, 0] else str(texts[0, 0])
+
+
+def result(value) -> Val:
+    """A 1x1 value (a number, a text, an XlError; NaN or infinity is #NUM!)."""
+    return Val(Block.scalar(value))

@@ -87,7 +87,9 @@ def _typed_number(a: Val, ctx: Ctx):
 
 
 def _aggregate(kind: str):
-    """SUM/MIN/MAX/AVERAGE/PRODUCT: references and arrays count numbers only; typed values are coerced."""
+    """SUM/MIN/MAX/AVERAGE/PRODUCT/SUMSQ: references and arrays count numbers only (text,
+    logicals and empty cells are left out); typed values are coerced. SUMSQ sums the squares."""
+    square = kind == "SUMSQ"
     def fn(args: list[Val], ctx: Ctx) -> Val:
         with np.errstate(all="ignore"):   # overflow gives inf, which becomes #NUM! as in Excel
             return aggregate(args, ctx)
@@ -102,13 +104,13 @@ def _aggregate(kind: str):
             b = a.block
             if a.per_row:
                 ok = b.kind == NUM
-                x = np.where(ok, b.num, 0.0)
+                x = np.where(ok, b.num * b.num if square else b.num, 0.0)
                 s, c, lo, hi, p = x, ok, np.where(ok, b.num, np.inf), np.where(ok, b.num, -np.inf), np.where(ok, b.num, 1.0)
                 errs.append((b.kind == ERR, b.obj))
             elif a.ref is not None or b.shape != (1, 1):
                 ok = b.kind == NUM
                 v = b.num[ok]
-                s, c = v.sum(), float(len(v))
+                s, c = (v * v if square else v).sum(), float(len(v))
                 lo, hi, p = (v.min() if len(v) else np.inf), (v.max() if len(v) else -np.inf), v.prod()
                 e = b.kind == ERR
                 if e.any():
@@ -116,13 +118,13 @@ def _aggregate(kind: str):
             else:
                 num, m, e = _typed_number(a, ctx)
                 x = float(num[0, 0])
-                s, c, lo, hi, p = x, 1.0, x, x, x
+                s, c, lo, hi, p = x * x if square else x, 1.0, x, x, x
                 if m is not None:
                     errs.append((np.broadcast_to(m, (n, 1)), np.broadcast_to(e, (n, 1))))
             total, count = total + s, count + c
             low, high, prod = np.minimum(low, lo), np.maximum(high, hi), prod * p
         extra = []
-        if kind == "SUM":
+        if kind in ("SUM", "SUMSQ"):
             out = total
         elif kind == "PRODUCT":
             out = np.where(count > 0, prod, 0.0)
@@ -137,7 +139,7 @@ def _aggregate(kind: str):
     return fn
 
 
-for _kind in ("SUM", "MIN", "MAX", "AVERAGE", "PRODUCT"):
+for _kind in ("SUM", "MIN", "MAX", "AVERAGE", "PRODUCT", "SUMSQ"):
     builtin(_kind)(_aggregate(_kind))
 
 

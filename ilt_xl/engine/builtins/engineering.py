@@ -9,7 +9,8 @@ import numpy as np
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins._bessel import bessel_i, bessel_j, bessel_k, bessel_y
-from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins._values import elementwise, result, scalar_numbers
+from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, broadcast_pair, implicit_intersection, lined_up_area
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, E_NUM, E_VALUE, STR, Block
 
@@ -143,6 +144,24 @@ for _src, _base in _BASES.items():
     for _dst, _to in _BASES.items():
         if _dst != _src:
             builtin(f"{_src}2{_dst}")(_from_base(_base, _to))
+
+
+@builtin("BASE")
+@lifted(0, 1, 2)
+def base(args: list[Val], ctx: Ctx) -> Val:
+    """BASE(number, radix, [min_length]): the number (truncated) written in radix 2 to 36, digits
+    past 9 as A-Z, padded with zeros to min_length. #NUM! for a number below 0 or from 2^53 on,
+    a radix outside 2..36 or a min_length outside 0..255 (each truncated)."""
+    if not 2 <= len(args) <= 3:
+        return result(E_VALUE)
+    got = scalar_numbers(args)
+    if not isinstance(got, list):
+        return result(got)
+    number, radix, places = got + [None] * (3 - len(got))
+    number, radix, places = (math.trunc(x) if x is not None else None for x in (number or 0.0, radix or 0.0, places))
+    if not 0 <= number < 2 ** 53 or not 2 <= radix <= 36 or (places is not None and not 0 <= places <= 255):
+        return result(E_NUM)
+    return result(np.base_repr(number, radix).rjust(places or 0, "0"))
 
 
 @builtin("DECIMAL")

@@ -9,11 +9,12 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
-from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins._values import elementwise, result, scalar_numbers
+from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.builtins.dates import LAST_SERIAL, date_serial, dates_read, days_30_360, serial_parts
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import NUM, Block, E_VALUE
+from ilt_xl.engine.values import NUM, Block, E_NUM, E_VALUE
 
 
 def vdb(cost: float, salvage: float, life: float, start: float, end: float, factor: float = 2.0,
@@ -279,3 +280,26 @@ def accrintm(args: list[Val], ctx: Ctx) -> Val:
         bad = (rate <= 0) | (par <= 0) | (np.floor(issue) >= np.floor(settlement))
         return np.where(bad, np.nan, par * rate * frac)
     return elementwise(interest, years, dates_read(args[0], ctx), dates_read(args[1], ctx), args[2], args[3])
+
+
+# ---- interest rates --------------------------------------------------------------------------------------
+
+def _rate_conversion(effective: bool):
+    """EFFECT(nominal_rate, npery) = (1 + r/n)^n - 1 and NOMINAL(effect_rate, npery) =
+    n ((1 + r)^(1/n) - 1), npery truncated: #NUM! for a rate not above 0 or npery below 1;
+    #VALUE! for text or a logical; an argument's error first."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if len(args) != 2:
+            return result(E_VALUE)
+        got = scalar_numbers(args, booleans=False)
+        if not isinstance(got, list):
+            return result(got)
+        rate, n = got[0] or 0.0, math.trunc(got[1] or 0.0)
+        if rate <= 0 or n < 1:
+            return result(E_NUM)
+        return result((1 + rate / n) ** n - 1 if effective else n * ((1 + rate) ** (1 / n) - 1))
+    return lifted(0, 1)(fn)
+
+
+builtin("EFFECT")(_rate_conversion(effective=True))
+builtin("NOMINAL")(_rate_conversion(effective=False))

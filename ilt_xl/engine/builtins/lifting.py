@@ -62,7 +62,7 @@ def apply_per_element(fn, args: list[Val], split: list[int], ctx) -> Val:
             if part is None:
                 missing = True
                 break
-            call_args[k] = Val(part)
+            call_args[k] = Val(part, element=True)
         if missing:
             out[i, j] = E_NA
             continue

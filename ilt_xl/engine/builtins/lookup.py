@@ -31,26 +31,28 @@ def _mode(v: Val | None, default: int, allowed: tuple) -> int | None:
 
 
 def _rank(kind: int, num: float, obj):
-    """(type class, comparable value): numbers < text < booleans, text case-insensitively."""
+    """(type class, comparable value): numbers < text < booleans < blanks, text case-insensitively;
+    None for errors."""
     if kind == NUM:
         return 0, float(num)
     if kind == STR:
         return 1, str(obj).lower()
     if kind == BOOL:
         return 2, bool(num)
+    if kind == EMPTY:
+        return 3, 0.0
     return None
 
 
 def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -> int:
-    """0-based position in the flattened ``keys`` that XLOOKUP/XMATCH returns, -1 for none.
+    """0-based position in the flattened ``keys`` that XLOOKUP returns, -1 for none.
 
-    Values of another type than the lookup value never match nor count as smaller or larger. An
-    empty lookup value is 0 for an exact match; for an approximate one it ranks above every
-    value, as blanks sort after everything in Excel."""
-    blank = kind == EMPTY and match in (-1, 1)
-    if kind == EMPTY and not blank:
-        kind, num = NUM, 0.0
-    want = (3, 0.0) if blank else _rank(kind, num, obj)
+    Values compare across types in Excel's order (numbers < text < booleans): the next smaller
+    value of FALSE may be a text. Blank cells are neither smaller nor larger than a value; an
+    empty lookup value matches the first blank cell (and, approximate, ranks above every value,
+    as blanks sort after everything in Excel)."""
+    blank = kind == EMPTY
+    want = _rank(kind, num, obj)
     k, n = keys.kind.ravel(), keys.num.ravel()
     o = keys.obj.ravel() if keys._obj is not None else np.empty(len(k), object)
     if match == 2 and kind == STR:
@@ -58,12 +60,11 @@ def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -
         order = range(len(k)) if search == 1 else range(len(k) - 1, -1, -1)
         return next((i for i in order if k[i] == STR and rx.match(o[i])), -1)
 
-    if search in (2, -2):       # halving compares across types in Excel's order (numbers < text < booleans)
-        return _binary(lambda i: _rank(k[i], n[i], o[i]), len(k), want, match, descending=search == -2)
-
     def rank(i):
         have = _rank(k[i], n[i], o[i])
-        return have if have is not None and (blank or have[0] == want[0]) else None
+        return have if have is not None and (blank or have[0] != 3) else None
+    if search in (2, -2):
+        return _binary(rank, len(k), want, match, descending=search == -2)
     best, best_key = -1, None
     for i in (range(len(k)) if search == 1 else range(len(k) - 1, -1, -1)):
         have = rank(i)
@@ -79,9 +80,12 @@ def position(keys: Block, kind: int, num: float, obj, match: int, search: int) -
 
 
 def _binary(rank, length: int, want, match: int, descending: bool) -> int:
-    """Excel's binary search (search_mode 2 / -2) over values taken as sorted ascending or
-    descending; on unsorted values, what the halving finds. Errors are stepped over to the right."""
-    lo, hi, smaller, larger = 0, length - 1, -1, -1
+    """Excel's binary search (search_mode 2 / -2) over values taken as sorted ascending (2) or
+    descending (-2). The halving goes on after an equal value, towards the first of equal values
+    when ascending and the last when descending, and returns the last equal value it met; else the
+    next smaller or larger value it met (the last of equal smaller values). Values without a rank
+    (errors) are stepped over to the right; on unsorted values, what the halving finds."""
+    lo, hi, smaller, larger, equal = 0, length - 1, -1, -1, -1
     while lo <= hi:
         mid = (lo + hi) // 2
         j = next((i for i in range(mid, hi + 1) if rank(i) is not None), None)
@@ -90,13 +94,17 @@ def _binary(rank, length: int, want, match: int, descending: bool) -> int:
             continue
         have = rank(j)
         if have == want:
-            return j
-        if have < want:
+            equal = j
+        elif have < want:
             smaller = j
-            lo, hi = (lo, mid - 1) if descending else (j + 1, hi)
         else:
             larger = j
-            lo, hi = (j + 1, hi) if descending else (lo, mid - 1)
+        if (have >= want) if descending else (have < want):
+            lo = j + 1
+        else:
+            hi = mid - 1
+    if equal >= 0:
+        return equal
     return smaller if match == -1 else larger if match == 1 else -1
 
 
@@ -450,6 +458,10 @@ def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) 
         return Val(Block.errors((1, 1), look.block.obj[0, 0]))
     pos, wild = _first_positions(ctx, vec, look)
     pos = np.where(wild, -1, pos)   # XLOOKUP without match_mode 2 takes * and ? literally
+    blank = look.block.kind.ravel() == EMPTY
+    if blank.any():                 # an empty lookup value finds the first blank cell
+        blanks = np.flatnonzero(vec.block.kind.ravel() == EMPTY)
+        pos[blank] = blanks[0] if len(blanks) else -1
     q = look.block.objects().ravel()
     for i in np.flatnonzero(wild):
         low = str(q[i]).lower()

@@ -11,6 +11,7 @@ from formulas.tokens.operand import XlError
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
+from ilt_xl.engine.builtins._values import _omitted, result, scalar_numbers, scalar_text
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
 from ilt_xl.engine.number_format import Section, format_number, round_half_away, split_sections
@@ -462,3 +463,71 @@ def rept(args: list[Val], ctx: Ctx) -> Val:
             text = str(texts[idx])
             out[idx] = E_VALUE if k < 0 or len(text) * k > _MAX_TEXT else text * k
     return Val(_text_block(out), per_row)
+
+
+def _delimited(text: str, delimiters: list[str], instance: int, fold: bool, end_delimits: bool):
+    """(start, end) of the ``instance``-th delimiter in ``text`` (counted from the end when
+    negative; non-overlapping occurrences, any of ``delimiters``), None when there is none. With
+    ``end_delimits``, the end of the text (the start, counting from the end) is one more."""
+    hay = text.lower() if fold else text
+    keys = [d.lower() if fold else d for d in delimiters]
+    spans, at = [], 0 if instance > 0 else len(hay)
+    while len(spans) < abs(instance):
+        if instance > 0:
+            hits = [(i, i + len(k)) for k in keys if (i := hay.find(k, at)) >= 0]
+            if not hits:
+                break
+            span = min(hits, key=lambda h: (h[0], -h[1]))
+            at = span[1] if span[1] > span[0] else span[1] + 1
+        else:
+            hits = [(i, i + len(k)) for k in keys if at - len(k) >= 0 and (i := hay.rfind(k, 0, at)) >= 0]
+            if not hits:
+                break
+            span = max(hits, key=lambda h: (h[1], -h[0]))
+            at = span[0] if span[1] > span[0] else span[0] - 1
+        spans.append(span)
+    if len(spans) == abs(instance):
+        return spans[-1]
+    if end_delimits and len(spans) == abs(instance) - 1:
+        return (len(text), len(text)) if instance > 0 else (0, 0)
+    return None
+
+
+def _text_split_at(after: bool):
+    """TEXTBEFORE/TEXTAFTER(text, delimiter, [instance_num], [match_mode], [match_end],
+    [if_not_found]): the text before/after the instance_num-th delimiter (INT of it; negative
+    counts from the end; a delimiter array means any of its texts). match_mode 1 ignores case;
+    match_end 1 makes the end of the text a delimiter. #VALUE! for instance_num 0 or past the
+    places a delimiter can start in the text, or a mode other than 0/1; not found: if_not_found
+    (an empty cell is ""), else #N/A."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        if not 2 <= len(args) <= 6:
+            return result(E_VALUE)
+        text = scalar_text(args[0])
+        if isinstance(text, XlError):
+            return result(text)
+        dl = co.to_texts(args[1].block)
+        if dl[1] is not None:
+            return result(dl[2][dl[1]][0])
+        delimiters = [str(d) for d in dl[0].ravel()]
+        got = scalar_numbers(list(args[2:5]))
+        if isinstance(got, XlError):
+            return result(got)
+        instance, mode, end = (got + [None] * 3)[:3]
+        n = 1 if instance is None else int(np.floor(instance))
+        if n == 0 or (instance is not None and abs(n) > len(text) - min(map(len, delimiters)) + 1) \
+                or mode not in (None, 0.0, 1.0) or end not in (None, 0.0, 1.0):
+            return result(E_VALUE)
+        span = _delimited(text, delimiters, n, mode == 1.0, end == 1.0)
+        if span is not None:
+            return Val(Block(np.full((1, 1), STR, np.int8), np.zeros((1, 1)),
+                             np.array([[text[span[1]:] if after else text[:span[0]]]], dtype=object)))
+        if len(args) > 5 and not _omitted(args[5]):
+            b = args[5].block
+            return Val(Block.scalar("")) if b.kind[0, 0] == EMPTY else Val(b.take(slice(0, 1), slice(0, 1)))
+        return result(E_NA)
+    return fn
+
+
+builtin("TEXTBEFORE")(lifted(0, 2, 3, 4, 5)(_text_split_at(after=False)))
+builtin("TEXTAFTER")(lifted(0, 2, 3, 4, 5)(_text_split_at(after=True)))

@@ -49,3 +49,12 @@ def test_aggregate_leaves_out_what_its_option_says():
              "B8": "=AGGREGATE(20,0,A1:A4)"}
     got = values(cells, hidden_rows=(6,))
     assert [got[f"B{i}"] for i in range(1, 9)] == [7.0, "#DIV/0!", 20.0, 7.0, 4.0, 7 / 3, "#DIV/0!", "#VALUE!"]
+
+
+def test_sumsq_counts_numbers_of_references_and_coerces_typed_values():
+    from formula_values import values
+    got = values({"A1": 3, "A2": "8", "A3": True, "A5": "x", "A6": 4,
+                  "B1": "=SUMSQ(A1:A6)", "B2": "=SUMSQ(A4)", "B3": '=SUMSQ(A2)',
+                  "B4": '=SUMSQ(2,"3",TRUE)', "B5": "=SUMSQ({1,2,3;4,5,6})", "B6": "=SUMSQ(A1,1/0)",
+                  "B7": '=SUMSQ("x")'})
+    assert [got[f"B{i}"] for i in range(1, 8)] == [25.0, 0.0, 0.0, 14.0, 91.0, "#DIV/0!", "#VALUE!"]

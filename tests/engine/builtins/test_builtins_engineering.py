@@ -136,3 +136,16 @@ def test_complex_with_a_blank_suffix_uses_i():
 ])
 def test_imargument(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=_xlfn.BASE(16,4,8)", "00000100"), ("=_xlfn.BASE(10,16)", "A"), ("=_xlfn.BASE(123456789,36)", "21I3V9"),
+    ("=_xlfn.BASE(12.567,2,7)", "0001100"),     # the number and the radix are truncated
+    ("=_xlfn.BASE(20,10.9)", "20"), ("=_xlfn.BASE(12345678,16,2)", "BC614E"),  # min_length below the digits
+    ("=_xlfn.BASE(0,2)", "0"), ("=ISTEXT(_xlfn.BASE(16,10))", True),
+    ("=_xlfn.BASE(-1,2)", "#NUM!"), ("=_xlfn.BASE(40,37)", "#NUM!"), ("=_xlfn.BASE(123,1)", "#NUM!"),
+    ("=_xlfn.BASE(2^53,2)", "#NUM!"), ("=_xlfn.BASE(5,2,256)", "#NUM!"), ('=_xlfn.BASE("x",2)', "#VALUE!"),
+    ("=INDEX(_xlfn.BASE({5,6},2),2)", "110"),    # an array is taken element by element
+])
+def test_base(formula, expected):
+    assert value(formula) == expected

@@ -111,3 +111,17 @@ def test_accrint_and_accrintm():
     for k, want in expected.items():
         assert got[k] == pytest.approx(want, rel=1e-9), k
     assert [got[k] for k in ("C1", "C2", "C3", "C4", "D3")] == ["#NUM!"] * 5
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=EFFECT(0.5,4.5)", 0.601806640625),          # npery truncated: (1 + 0.5/4)^4 - 1
+    ("=EFFECT(7,4)", 56.19140625), ("=EFFECT(2,1)", 2.0),
+    ("=NOMINAL(0.5,10)", 0.4137974399241062), ("=NOMINAL(9,2.4)", 4.324555320336759),
+    ("=EFFECT(0,10)", "#NUM!"), ("=EFFECT(-2,2)", "#NUM!"), ("=NOMINAL(0.2,0.99)", "#NUM!"),
+    ("=NOMINAL(0.2,-1)", "#NUM!"),
+    ("=EFFECT(10,TRUE)", "#VALUE!"), ('=NOMINAL("hola",5)', "#VALUE!"),   # no logicals, no text
+    ("=EFFECT(NA(),5)", "#N/A"), ("=NOMINAL(5,NA())", "#N/A"),
+])
+def test_effect_nominal(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-15) if isinstance(expected, float) else got == expected

@@ -8,7 +8,7 @@ from formula_values import value, values
 @pytest.mark.parametrize("formula, expected", [
     ('=_xlfn.XLOOKUP(2,{-1.1,2.1,3.1,4.1},{1,2,3,4},"none",1)', 2.0),        # exact or next larger
     ('=_xlfn.XLOOKUP(2,{-1.1,2.1,3.1,4.1},{1,2,3,4},"none",-1)', 1.0),       # exact or next smaller
-    ('=_xlfn.XLOOKUP(-2,{"a",2.1,"b",4.1},{"L","ML","MR","R"},3,1)', "ML"),  # other types are skipped
+    ('=_xlfn.XLOOKUP(-2,{"a",2.1,"b",4.1},{"L","ML","MR","R"},3,1)', "ML"),  # numbers come before text
     ('=_xlfn.XLOOKUP(-2,{"b",4.1,"a",1.1},{"L","ML","MR","R"},2,1)', "R"),   # the smallest larger, not the first
     ('=_xlfn.XLOOKUP(3,{1,2,3,3,5},{1,2,3,4,5},,0,-1)', 4.0),                # last to first
     ('=_xlfn.XLOOKUP(3,{1,2,3,3,5},{1,2,3,4,5},,0,1)', 3.0),
@@ -24,6 +24,31 @@ from formula_values import value, values
 ])
 def test_xlookup(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # approximate modes compare across types in Excel's order, numbers < text < booleans
+    ('=_xlfn.XLOOKUP(FALSE,{2,5,TRUE,"ala"},{"a","b","c","d"},,-1)', "d"),
+    ('=_xlfn.XLOOKUP(10,{2,5,TRUE,"ala"},{"a","b","c","d"},,1)', "d"),
+    ('=_xlfn.XLOOKUP("q",{2,5,TRUE,"ala"},{"a","b","c","d"},,1)', "c"),
+    ('=_xlfn.XLOOKUP(1,{2,5,TRUE,"ala"},{"a","b","c","d"},,-1)', "#N/A"),
+    # binary search: the first of equal values ascending, the last descending; the next smaller
+    # value is the last of its equals
+    ('=_xlfn.XLOOKUP(5,{1,5,5,5,7},{"a","b","c","d","e"},,0,2)', "b"),
+    ('=_xlfn.XLOOKUP(6,{1,5,5,5,7},{"a","b","c","d","e"},,-1,2)', "d"),
+    ('=_xlfn.XLOOKUP(5,{7,5,5,5,1},{"a","b","c","d","e"},,0,-2)', "d"),
+    ('=_xlfn.XLOOKUP(6,{7,5,5,5,1},{"a","b","c","d","e"},,1,-2)', "a"),
+    ('=_xlfn.XLOOKUP(4,{7,5,5,5,1},{"a","b","c","d","e"},,1,-2)', "d"),
+])
+def test_xlookup_order_across_types_and_binary_duplicates(formula, expected):
+    assert value(formula) == expected
+
+
+def test_xlookup_of_an_empty_value_finds_the_first_blank_cell():
+    got = values({"A1": 1, "A2": 2, "A4": 4, "B1": "x", "B2": "y", "B3": "z", "B4": "w",
+                  "C1": "=_xlfn.XLOOKUP(D1,A1:A4,B1:B4)", "C2": "=_xlfn.XLOOKUP(D2,A1:A4,B1:B4)",
+                  "C3": "=_xlfn.XLOOKUP(,A1:A4,B1:B4,,1,2)", "D2": 2})
+    assert (got["C1"], got["C2"], got["C3"]) == ("z", "y", "z")
 
 
 def test_xlookup_per_row_keys_take_the_hash_path():

@@ -219,3 +219,37 @@ def test_rept(formula, expected):
 
 def test_code_gives_a_number_and_char_a_text():
     assert (value('=ISNUMBER(CODE("A"))'), value("=ISTEXT(CHAR(65))")) == (True, True)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=_xlfn.TEXTAFTER("123 the 456 the 891","the",2)', " 891"),
+    ('=_xlfn.TEXTBEFORE("123 the 456 the 891","the",2)', "123 the 456 "),
+    ('=_xlfn.TEXTAFTER("123 the 456 the 891","the",-1)', " 891"),       # negative: from the end
+    ('=_xlfn.TEXTBEFORE("123 the 456 the 891","the",-1.2)', "123 "),    # INT(-1.2) is -2
+    ('=_xlfn.TEXTAFTER("123 the 456 the 891","the",1.6)', " 456 the 891"),
+    ('=_xlfn.TEXTAFTER("123 the 456","THE")', "#N/A"),                  # case matters by default
+    ('=_xlfn.TEXTAFTER("123 the 456","THE",1,1)', " 456"),              # match_mode 1 ignores it
+    ('=_xlfn.TEXTAFTER("123 the 456","THE",1,1,0,1/0)', " 456"),        # if_not_found unused
+    ('=_xlfn.TEXTAFTER("abc","x",1,0,0,"none")', "none"),
+    ('=_xlfn.TEXTAFTER("abc","x",1,0,1)', ""),                          # match_end: the end delimits
+    ('=_xlfn.TEXTBEFORE("abc","x",1,0,1)', "abc"),
+    ('=_xlfn.TEXTAFTER("abc","x",-1,0,1)', "abc"),                      # ... and the start, from the end
+    ('=_xlfn.TEXTBEFORE("abc","x",-1,0,1)', ""),
+    ('=_xlfn.TEXTAFTER("abc","x",2,0,1)', "#N/A"),
+    ('=_xlfn.TEXTAFTER("a-b;c",{";","-"})', "b;c"),                     # any of several delimiters
+    ('=_xlfn.TEXTAFTER(TRUE,"R",1)', "UE"), ('=_xlfn.TEXTBEFORE(123,1)', ""),
+    ('=_xlfn.TEXTAFTER("abc","b",0)', "#VALUE!"),
+    ('=_xlfn.TEXTAFTER("del","deli",1)', "#VALUE!"),    # an instance_num past where a delimiter fits
+    ('=_xlfn.TEXTAFTER("del","deli")', "#N/A"),
+    ('=_xlfn.TEXTAFTER("abc","b",1,2)', "#VALUE!"), ('=_xlfn.TEXTAFTER("abc","b",1,0,-1)', "#VALUE!"),
+    ('=_xlfn.TEXTAFTER("abc","b",1/0)', "#DIV/0!"),
+    ('=INDEX(_xlfn.TEXTAFTER("a1b2c","b",{1,0}),2)', "#VALUE!"),  # an array's element is never omitted
+])
+def test_textbefore_textafter(formula, expected):
+    assert value(formula) == expected
+
+
+def test_textafter_if_not_found_of_a_blank_cell_is_empty_text():
+    from formula_values import values
+    got = values({"A1": '=_xlfn.TEXTAFTER("abc","x",1,0,0,B1)', "A2": '=ISTEXT(A1)'})
+    assert got["A2"] is True
