@@ -46,7 +46,8 @@ _every(  # mathematics
 _every(  # text
     "CHAR", "CLEAN", "CODE", "CONCATENATE", "DOLLAR", "EXACT", "FIND", "FINDB", "FIXED", "LEFT", "LEFTB", "LEN",
     "LENB", "LOWER", "MID", "MIDB", "NUMBERVALUE", "PROPER", "REPLACE", "REPLACEB", "REPT", "RIGHT", "RIGHTB",
-    "SEARCH", "SEARCHB", "SUBSTITUTE", "TEXT", "TRIM", "UNICHAR", "UNICODE", "UPPER", "VALUE")
+    "SEARCH", "SEARCHB", "SUBSTITUTE", "TEXT", "TRIM", "UNICHAR", "UNICODE", "UPPER", "USDOLLAR", "VALUE",
+    "HYPERLINK")
 _every(  # dates and times
     "DATE", "DATEDIF", "DATEVALUE", "DAY", "DAYS", "DAYS360", "EDATE", "EOMONTH", "HOUR", "ISOWEEKNUM", "MINUTE",
     "MONTH", "SECOND", "TIME", "TIMEVALUE", "WEEKDAY", "WEEKNUM", "YEAR", "YEARFRAC")
@@ -72,6 +73,7 @@ _every(  # statistical distributions
 _ONE_VALUE.update({
     "IF": (0,), "CHOOSE": (0,),
     "NPV": (0,), "XNPV": (0,), "IRR": (1,), "XIRR": (2,), "MIRR": (1, 2), "FVSCHEDULE": (0,),
+    "SERIESSUM": (0, 1, 2),
     "FORECAST": (0,), "FORECAST.LINEAR": (0,),
     "LARGE": (1,), "SMALL": (1,), "PERCENTILE": (1,), "PERCENTILE.INC": (1,), "PERCENTILE.EXC": (1,),
     "QUARTILE": (1,), "QUARTILE.INC": (1,), "QUARTILE.EXC": (1,), "TRIMMEAN": (1,),

@@ -6,7 +6,7 @@ from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import Val, broadcast_pair, lined_up_area
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, Block, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_VALUE
 
 
 def numbers_of(v: Val):
@@ -14,10 +14,12 @@ def numbers_of(v: Val):
     return co.to_numbers(v.block)
 
 
-def elementwise(fn, *args: Val, default=None, booleans: bool = True) -> Val:
+def elementwise(fn, *args: Val, default=None, booleans: bool = True, div0=None) -> Val:
     """``fn(*number arrays)`` over broadcast arguments; errors of the arguments (leftmost first)
     and NaN/inf results (#NUM!) laid over the result. ``default`` replaces omitted trailing
-    arguments (an empty 1x1 value); ``booleans=False`` makes TRUE/FALSE #VALUE! (DEC2BIN, RANDBETWEEN)."""
+    arguments (an empty 1x1 value); ``booleans=False`` makes TRUE/FALSE #VALUE! (DEC2BIN,
+    RANDBETWEEN); ``div0(*number arrays)`` marks the results that are #DIV/0! (a division by 0
+    inside the function), after the arguments' errors."""
     vals = list(args)
     if default is not None:
         vals = [Val(Block.numbers([[d]])) if d is not None and (v is None or _omitted(v)) else v
@@ -33,7 +35,12 @@ def elementwise(fn, *args: Val, default=None, booleans: bool = True) -> Val:
     out = np.asarray(out, dtype=np.float64)
     if out.ndim < 2:
         out = out.reshape(1, 1) if out.ndim == 0 else out.reshape(-1, 1)
-    return Val(co.number_block(out, *[(p[1], p[2]) for p in parts]), per_row, origin=lined_up_area(out.shape, *vals))
+    errors = [(p[1], p[2]) for p in parts]
+    if div0 is not None:
+        with np.errstate(all="ignore"):
+            zero = np.broadcast_to(div0(*[p[0] for p in parts]), out.shape)
+        errors.append((zero, np.full(out.shape, E_DIV0, dtype=object)))
+    return Val(co.number_block(out, *errors), per_row, origin=lined_up_area(out.shape, *vals))
 
 
 def booleans_as_errors(b: Block, num, mask, errs):
@@ -42,8 +49,21 @@ def booleans_as_errors(b: Block, num, mask, errs):
     if not bools.any():
         return num, mask, errs
     mask = bools if mask is None else (mask | bools)
-    errs = np.where(bools & ~(b.kind == ERR), E_VALUE, errs if errs is not None else None)
-    return num, mask, errs
+    out = np.empty(b.shape, dtype=object)      # np.where would turn the XlError into a plain str
+    if errs is not None:
+        out[...] = errs
+    out[bools & ~(b.kind == ERR)] = E_VALUE
+    return num, mask, out
+
+
+def reference_numbers(v: Val) -> np.ndarray | XlError:
+    """The numbers of an array or reference argument in reading order, text, logicals and empty
+    cells left out (as NPV, IRR, MIRR read them); or its first error."""
+    b = v.block
+    errors = b.kind == ERR
+    if errors.any():
+        return b.obj[errors][0]
+    return b.num[b.kind == NUM]
 
 
 def _omitted(v: Val) -> bool:

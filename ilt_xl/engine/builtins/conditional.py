@@ -47,17 +47,21 @@ def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text or "~" in text
 
 
-def wildcard_regex(pattern: str) -> re.Pattern:
+def wildcard_regex(pattern: str, whole: bool = True) -> re.Pattern:
+    """Excel's wildcards as a case-insensitive regex: ? one character, * any run, ~ makes the
+    next * ? ~ literal. ``whole``: the pattern must match the whole text (criteria, lookups);
+    else it is searched for (SEARCH, where ~ makes any next character literal and a last ~ is
+    dropped)."""
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
-            out.append(re.escape(pattern[i + 1]))
+        if ch == "~" and (i + 1 < len(pattern) and (pattern[i + 1] in "*?~" or not whole) or i + 1 == len(pattern) and not whole):
+            out.append(re.escape(pattern[i + 1:i + 2]))
             i += 2
             continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        out.append((".*" if whole else ".*?") if ch == "*" else "." if ch == "?" else re.escape(ch))
         i += 1
-    return re.compile("".join(out) + r"\Z", re.S | re.I)
+    return re.compile("".join(out) + (r"\Z" if whole else ""), re.S | re.I)
 
 
 def criterion_mask(rng: Block, kind: int, num: float, obj) -> np.ndarray:

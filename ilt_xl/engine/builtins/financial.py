@@ -1,6 +1,7 @@
 """Financial built-ins computed as Excel computes them: VDB (declining balance with the switch to
-straight line, fractional periods included), XIRR (Excel's bisection), PPMT (without the
-cancellation of PMT - IPMT), ACCRINT (Excel's coupon periods) and ACCRINTM (YEARFRAC's day count)."""
+straight line, fractional periods included), XIRR (Excel's bisection), the annuity functions PMT,
+PV, FV, NPER, IPMT and PPMT (PPMT without the cancellation of PMT - IPMT), MIRR, EFFECT and
+NOMINAL, ACCRINT (Excel's coupon periods) and ACCRINTM (YEARFRAC's day count)."""
 from __future__ import annotations
 
 import math
@@ -9,12 +10,12 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
-from ilt_xl.engine.builtins._values import elementwise, result, scalar_numbers
+from ilt_xl.engine.builtins._values import _omitted, elementwise, reference_numbers, result, scalar_numbers
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.builtins.dates import LAST_SERIAL, date_serial, dates_read, days_30_360, serial_parts
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import NUM, Block, E_NUM, E_VALUE
+from ilt_xl.engine.values import ERR, NUM, Block, E_DIV0, E_NUM, E_VALUE
 
 
 def vdb(cost: float, salvage: float, life: float, start: float, end: float, factor: float = 2.0,
@@ -160,10 +161,71 @@ def ppmt(rate, per, nper, pv, fv, when):
 
 @builtin("PPMT")
 def ppmt_(args: list[Val], ctx: Ctx) -> Val:
-    if not 4 <= len(args) <= 6:
+    return _annuity(ppmt, args, 4, 6)
+
+
+# ---- the annuity functions: pv (1 + r)^n + pmt (1 + r type) ((1 + r)^n - 1) / r + fv = 0 -------------------
+
+def _at_start(when):
+    """A type argument: any number other than 0 means payments at the start of the periods."""
+    return (when != 0).astype(float)
+
+
+def _growth(rate, n):
+    """((1 + rate)^n, the annuity factor ((1 + rate)^n - 1) / rate, n where rate is 0)."""
+    g = np.power(1.0 + rate, n)
+    return g, np.where(rate == 0, n, (g - 1.0) / np.where(rate == 0, 1.0, rate))
+
+
+def pmt(rate, nper, pv, fv, when):
+    """The payment per period; #NUM! (NaN) for a rate of -1 or below or no periods."""
+    g, factor = _growth(rate, nper)
+    out = -(pv * g + fv) / (factor * (1.0 + rate * _at_start(when)))
+    return np.where((rate <= -1) | (nper == 0), np.nan, out)
+
+
+def pv(rate, nper, payment, fv, when):
+    g, factor = _growth(rate, nper)
+    return -(fv + payment * (1.0 + rate * _at_start(when)) * factor) / g
+
+
+def fv(rate, nper, payment, pv_, when):
+    g, factor = _growth(rate, nper)
+    return -(pv_ * g + payment * (1.0 + rate * _at_start(when)) * factor)
+
+
+def nper(rate, payment, pv_, fv_, when):
+    """The number of periods: log((pmt (1 + r type) - fv r) / (pmt (1 + r type) + pv r)) / log(1 + r);
+    -(pv + fv) / pmt at rate 0 (whatever the type)."""
+    paid = payment * (1.0 + rate * _at_start(when))
+    out = np.log((paid - fv_ * rate) / (paid + pv_ * rate)) / np.log1p(rate)
+    return np.where(rate == 0, -(pv_ + fv_) / payment, out)
+
+
+def ipmt(rate, per, nper_, pv_, fv_, when):
+    """The interest part of payment ``per``: the balance after per - 1 periods times the rate
+    (with payments at the start, the interest that payment covers: r / (1 + r) of the balance
+    before it, and none in the first period). #NUM! for per below 1 or from nper + 1 on."""
+    start = _at_start(when)
+    balance = fv(rate, per - 1.0, pmt(rate, nper_, pv_, fv_, when), pv_, when)
+    out = np.where(start == 1, np.where(per == 1, 0.0, balance * rate / (1.0 + rate)), balance * rate)
+    return np.where((per < 1) | (per >= nper_ + 1), np.nan, out)
+
+
+def _annuity(fn, args: list[Val], required: int, most: int, div0=None) -> Val:
+    """``fn`` over the arguments, the optional ones 0 when omitted."""
+    if not required <= len(args) <= most:
         return Val(Block.errors((1, 1), E_VALUE))
-    vals = list(args) + [None] * (6 - len(args))
-    return elementwise(ppmt, *vals, default=(None, None, None, None, 0.0, 0.0))
+    vals = [None if _omitted(a) and i >= required else a for i, a in enumerate(args)] + [None] * (most - len(args))
+    return elementwise(fn, *vals, default=(None,) * required + (0.0,) * (most - required), div0=div0)
+
+
+builtin("PMT")(lambda args, ctx: _annuity(pmt, args, 3, 5))
+# a rate of -1 makes (1 + rate)^n 0: PV divides by it, FV by it when n is negative
+builtin("PV")(lambda args, ctx: _annuity(pv, args, 3, 5, div0=lambda rate, n, *_: (rate == -1) & (n != 0)))
+builtin("FV")(lambda args, ctx: _annuity(fv, args, 3, 5, div0=lambda rate, n, *_: (rate == -1) & (n < 0)))
+builtin("NPER")(lambda args, ctx: _annuity(nper, args, 3, 5))
+builtin("IPMT")(lambda args, ctx: _annuity(ipmt, args, 4, 6))
 
 
 # ---- accrued interest ------------------------------------------------------------------------------------
@@ -303,3 +365,69 @@ def _rate_conversion(effective: bool):
 
 builtin("EFFECT")(_rate_conversion(effective=True))
 builtin("NOMINAL")(_rate_conversion(effective=False))
+
+
+@builtin("MIRR")
+@lifted(1, 2)
+def mirr(args: list[Val], ctx: Ctx) -> Val:
+    """MIRR(values, finance_rate, reinvest_rate): (-FV(positive flows at reinvest_rate) /
+    PV(negative flows at finance_rate))^(1/(n-1)) - 1 over the n numbers of values (text,
+    logicals and empty cells left out), each flow at its position. #DIV/0! without a negative
+    flow (or a single number), #NUM! for a negative ratio under a root."""
+    if len(args) != 3:
+        return result(E_VALUE)
+    flows = reference_numbers(args[0])
+    if not isinstance(flows, np.ndarray):
+        return result(flows)
+    rates = scalar_numbers(args[1:])
+    if not isinstance(rates, list):
+        return result(rates)
+    finance, reinvest = (r or 0.0 for r in rates)
+    n = len(flows)
+    with np.errstate(all="ignore"):
+        at = np.arange(n, dtype=float)
+        negative = flows < 0
+        present = sum((flows[negative] / np.power(1.0 + finance, at[negative])).tolist())
+        future = sum((flows[~negative] * np.power(1.0 + reinvest, n - 1.0 - at[~negative])).tolist())
+        if n < 2 or present == 0 or not np.isfinite(present):
+            return result(E_DIV0)
+        return result(float(np.power(-future / present, 1.0 / (n - 1.0)) - 1.0))
+
+
+# ---- depreciation: nothing to depreciate is 0, not #NUM! -----------------------------------------------
+
+def _nothing_to_depreciate(name: str, rule, most: int, defaults: tuple):
+    """DB/DDB as the `formulas` library computes them, but 0 where Excel finds nothing to
+    depreciate (``rule`` over the numbers: 1 where the result is 0, NaN elsewhere) and the
+    library gave #NUM!."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        got = call_formulas(name, args, ctx)
+        if not 4 <= len(args) <= most:
+            return got
+        zero = elementwise(rule, *(list(args) + [None] * (most - len(args))), default=defaults).block
+        g = got.block
+        if zero.shape != g.shape and zero.shape != (1, 1):
+            return got
+        fix = g.kind == ERR
+        fix[fix] = [str(e) == "#NUM!" for e in g.obj[fix]]
+        fix &= np.broadcast_to(zero.kind == NUM, g.shape)
+        if not fix.any():
+            return got
+        return Val(Block(np.where(fix, NUM, g.kind).astype(np.int8), np.where(fix, 0.0, g.num), g.obj), got.per_row)
+    return fn
+
+
+def _ddb_nothing(cost, salvage, life, period, factor):
+    """DDB: salvage at or above a cost of 0 or more, with valid life, period and factor."""
+    ok = (cost >= 0) & (salvage >= cost) & (life > 0) & (period >= 1) & (period <= life) & (factor > 0)
+    return np.where(ok, 1.0, np.nan)
+
+
+def _db_nothing(cost, salvage, life, period, month):
+    """DB: a cost of 0 (the rate 1 - (salvage/cost)^(1/life) divides by it), valid otherwise."""
+    ok = (cost == 0) & (salvage >= 0) & (life > 0) & (period >= 1) & (period <= life + 1) & (month >= 1) & (month <= 12)
+    return np.where(ok, 1.0, np.nan)
+
+
+builtin("DDB")(_nothing_to_depreciate("DDB", _ddb_nothing, 5, (None,) * 4 + (2.0,)))
+builtin("DB")(_nothing_to_depreciate("DB", _db_nothing, 5, (None,) * 4 + (12.0,)))

@@ -8,7 +8,8 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins._values import elementwise, result, scalar_numbers
+from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_NA, E_NUM, E_VALUE
@@ -297,3 +298,25 @@ def combina(args: list[Val], ctx: Ctx) -> Val:
         got = np.vectorize(lambda a, b: 1.0 if b == 0 else _combinations(a, b), otypes=[float])(m, kk)
         return np.where(ok, got, np.nan)
     return elementwise(at, args[0], args[1])
+
+
+@builtin("SERIESSUM")
+@lifted(0, 1, 2)
+def seriessum(args: list[Val], ctx: Ctx) -> Val:
+    """SERIESSUM(x, n, m, coefficients): the sum of a_i x^(n + i m) over the coefficients (in
+    reading order, i from 0). #VALUE! for a logical or text x, n or m; 0 to the power 0 is
+    #NUM!, to a negative power #DIV/0!; the first error first."""
+    if len(args) != 4:
+        return result(E_VALUE)
+    got = scalar_numbers(args[:3], booleans=False)
+    if not isinstance(got, list):
+        return result(got)
+    x, n, m = (v or 0.0 for v in got)
+    coefficients, mask, errs = co.to_numbers(args[3].block)
+    if mask is not None:
+        return result(errs[mask][0])
+    powers = n + m * np.arange(coefficients.size)
+    if x == 0 and (powers <= 0).any():
+        return result(E_DIV0 if (powers < 0).any() else E_NUM)
+    with np.errstate(all="ignore"):
+        return result(float(np.sum(coefficients.ravel() * np.power(x, powers))))

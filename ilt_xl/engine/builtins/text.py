@@ -10,8 +10,9 @@ from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
+from ilt_xl.engine.builtins.conditional import wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
-from ilt_xl.engine.builtins._values import _omitted, result, scalar_numbers, scalar_text
+from ilt_xl.engine.builtins._values import _omitted, booleans_as_errors, result, scalar_numbers, scalar_text
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
 from ilt_xl.engine.number_format import Section, format_number, round_half_away, split_sections
@@ -238,11 +239,12 @@ def text_section(text: str, section: str) -> str:
     return "".join(out)
 
 
-@builtin("DOLLAR")
+@builtin("DOLLAR", "USDOLLAR")
 @lifted(0, 1)
 def dollar(args: list[Val], ctx: Ctx) -> Val:
     """DOLLAR(number, [decimals]): the number rounded to ``decimals`` (2 when omitted; a negative
-    count rounds left of the point) in Excel's currency format ``$#,##0.00;($#,##0.00)``."""
+    count rounds left of the point) in Excel's currency format ``$#,##0.00;($#,##0.00)``.
+    USDOLLAR is the same in dollars whatever the locale."""
     if not 1 <= len(args) <= 2:
         return Val(Block.errors((1, 1), E_VALUE))
 
@@ -531,3 +533,86 @@ def _text_split_at(after: bool):
 
 builtin("TEXTBEFORE")(lifted(0, 2, 3, 4, 5)(_text_split_at(after=False)))
 builtin("TEXTAFTER")(lifted(0, 2, 3, 4, 5)(_text_split_at(after=True)))
+
+
+def _elementwise_text(args: list[Val], readers, defaults, one) -> Val:
+    """``one(*values)`` for each element of the broadcast arguments (a column of a run too), each
+    read by its reader (``co.to_texts`` or ``co.to_numbers``); an omitted or missing argument is
+    its default (None: the argument is required); the leftmost argument's error first."""
+    if not sum(d is None for d in defaults) <= len(args) <= len(defaults):
+        return result(E_VALUE)
+    parts = []
+    for i, (read, default) in enumerate(zip(readers, defaults)):
+        given = i < len(args) and not (default is not None and _omitted(args[i]))
+        parts.append(read(args[i].block) if given else (np.full((1, 1), default, dtype=object), None, None))
+    shape = np.broadcast_shapes(*(p[0].shape for p in parts))
+    values = [np.broadcast_to(p[0], shape) for p in parts]
+    merged = co.first_errors(*[(None if m is None else np.broadcast_to(m, shape),
+                                None if e is None else np.broadcast_to(e, shape)) for _, m, e in parts])
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        out[idx] = merged[1][idx] if merged is not None and merged[0][idx] else one(*(v[idx] for v in values))
+    return Val(_text_block(out) if all(isinstance(x, (str, XlError)) for x in out.flat) else Block.from_objects(out),
+               any(a.per_row for a in args))
+
+
+def _finder(wildcards: bool):
+    """SEARCH/FIND(find_text, within_text, [start_num]): the 1-based position of find_text in
+    within_text from start_num on (truncated; 1 when omitted). SEARCH ignores case and takes
+    Excel's wildcards (? * and ~ before a literal character); FIND matches case and characters
+    exactly. Numbers and logicals are read as their text. #VALUE! when not found or for a start
+    below 1 or past the text; the first argument's error first."""
+    def one(find, within, start):
+        at = int(start) if np.isfinite(start) else 0
+        if at < 1 or at > len(within) + 1:
+            return E_VALUE
+        if wildcards:
+            found = wildcard_regex(str(find), whole=False).search(within, at - 1)
+            return float(found.start() + 1) if found else E_VALUE
+        pos = str(within).find(str(find), at - 1)
+        return float(pos + 1) if pos >= 0 else E_VALUE
+
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        return _elementwise_text(args, (co.to_texts, co.to_texts, co.to_numbers), (None, None, 1.0), one)
+    return fn
+
+
+@builtin("SUBSTITUTE")
+def substitute(args: list[Val], ctx: Ctx) -> Val:
+    """SUBSTITUTE(text, old_text, new_text, [instance_num]): old_text replaced by new_text (case
+    matters), every time or only its instance_num-th time (truncated; below 1 or a logical is
+    #VALUE!); an empty old_text changes nothing."""
+    def one(text, old, new, instance):
+        every = instance == np.inf         # instance_num omitted
+        n = 1 if every else int(instance) if np.isfinite(instance) else 0
+        if n < 1:
+            return E_VALUE
+        if not old:
+            return text
+        if every:
+            return text.replace(old, new)
+        at = -1
+        for _ in range(n):
+            at = text.find(old, at + (len(old) if at >= 0 else 1))
+            if at < 0:
+                return text
+        return text[:at] + new + text[at + len(old):]
+    return _elementwise_text(args, (co.to_texts,) * 3 + (_count_of,), (None, None, None, np.inf), one)
+
+
+def _count_of(b: Block):
+    """A count argument: a number (numeric text read), not a logical (#VALUE!)."""
+    return booleans_as_errors(b, *co.to_numbers(b))
+
+
+builtin("SEARCH")(_finder(wildcards=True))
+builtin("FIND")(_finder(wildcards=False))
+
+
+@builtin("HYPERLINK")
+def hyperlink(args: list[Val], ctx: Ctx) -> Val:
+    """HYPERLINK(link_location, [friendly_name]): the cell shows friendly_name (a blank cell's 0),
+    or the link when it is omitted; following the link is Excel's own business."""
+    if not 1 <= len(args) <= 2:
+        return result(E_VALUE)
+    return args[1] if len(args) > 1 and not _omitted(args[1]) else args[0]

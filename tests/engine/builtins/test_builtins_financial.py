@@ -125,3 +125,54 @@ def test_accrint_and_accrintm():
 def test_effect_nominal(formula, expected):
     got = value(formula)
     assert got == pytest.approx(expected, rel=1e-15) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # the annuity equation pv (1+r)^n + pmt (1 + r type) ((1+r)^n - 1)/r + fv = 0, solved by hand
+    ("=PMT(1,3,100)", -800 / 7), ("=PMT(0.2,3,-200,10,5)", 76.83150183150182),   # any type but 0 is 1
+    ("=PMT(0,12,-300,10,1)", 24.166666666666668),
+    ("=PMT(-1,1,-100,300,1)", "#NUM!"), ("=PMT(-3,5,100)", "#NUM!"), ("=PMT(0.02,0,100)", "#NUM!"),
+    ('=PMT("x",3,100)', "#VALUE!"), ("=PMT(0.1,3,100,1/0)", "#DIV/0!"),
+    ("=PV(1,3,-800/7)", 100.0), ("=PV(0,3,-100,-300)", 600.0), ("=PV(-1,20,300)", "#DIV/0!"),
+    ("=FV(1,3,100,300,1)", -3800.0), ("=FV(1,3,100)", -700.0), ("=FV(0.02,0,100,300,1)", -300.0),
+    ("=FV(-3,5,100,300,1)", 11800.0), ("=FV(-1,-2,1)", "#DIV/0!"), ("=FV(-3,-3.5,1)", "#NUM!"),
+    ("=NPER(0,3,100,23,1)", -41.0),                 # rate 0: -(pv + fv) / pmt, whatever the type
+    ("=NPER(1,3,100,12,0)", "#NUM!"), ("=NPER(-3,5,100)", "#NUM!"),
+    ("=IPMT(0.1,3,3,8000,0,1)", -265.8610271903324), ("=IPMT(0.1,3,3,8000)", -292.44712990936563),
+    ("=IPMT(0.0083,1,36,8000,0,1)", 0.0),           # payments at the start: no interest in the first
+    ("=IPMT(0.1,3.9,3,8000,10,1)", -26.866364667656377),
+    ("=IPMT(0.1,4,3,8000)", "#NUM!"), ("=IPMT(0.01,0.99999,36,8000)", "#NUM!"), ("=IPMT(0.1,0,36,8000)", "#NUM!"),
+])
+def test_annuities(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=MIRR({-5,4},0.1,0.2)", -0.19999999999999996),         # (4 / 5)^(1/1) - 1
+    ("=MIRR({-5,2,4},-1,0.2)", 0.13137084989847603),        # a finance rate of -1: (1 + r)^0 is 1
+    ("=MIRR({-6,-1,-2},0.1,0.2)", -1.0),                    # no positive flow
+    ("=MIRR({5,6},0.1,0.2)", "#DIV/0!"),                    # no negative flow
+    ("=MIRR({-50,25,30},0.5,-12)", "#NUM!"),                # a negative ratio under a square root
+    ("=MIRR({-20,5,1/0},0.1,0.2)", "#DIV/0!"), ('=MIRR({-20,5},"x",0.2)', "#VALUE!"),
+])
+def test_mirr(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
+def test_mirr_leaves_out_text_logicals_and_empty_cells_of_the_range():
+    from formula_values import values
+    got = values({"A1": -20, "A2": 5, "A3": "Hello", "A4": True, "A6": 5, "B1": "=MIRR(A1:A6,0.1,0.2)"})
+    assert got["B1"] == pytest.approx((11 / 20) ** 0.5 - 1, rel=1e-12)      # -20, 5, 5 over 3 periods
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=DDB(100,10,4,3,2)", 12.5), ("=DDB(100,10,4,1,2)", 50.0),
+    ("=DDB(0,10,4,1,2)", 0.0), ("=DDB(23.89,34.78,4,3,2)", 0.0),     # nothing to depreciate: 0
+    ("=DDB(-3,10,4,2,2)", "#NUM!"), ("=DDB(100,10,4,5,2)", "#NUM!"), ("=DDB(100,10,4,3,0)", "#NUM!"),
+    ("=DB(0,1,4,1,2)", 0.0), ("=DB(100,10,4,3,13)", "#NUM!"),
+])
+def test_declining_balance(formula, expected):
+    got = value(formula)
+    assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected

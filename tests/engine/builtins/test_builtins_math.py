@@ -174,3 +174,15 @@ def test_arithmetic_and_numeric_arguments_read_date_text():
                   "E1": '="nan"+0', "F1": '=CEILING("2024-01-10",7)', "G1": '="1,000"*2'})
     assert (got["B1"], got["C1"], got["D1"]) == (45302.0, 45302.0, 1.0)    # text in a reference: SUM skips it
     assert (got["E1"], got["F1"], got["G1"]) == ("#VALUE!", 45304.0, 2000.0)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=SERIESSUM(2,0,1,{1,2,3})", 17.0),            # 1 + 2*2 + 3*4
+    ("=SERIESSUM(0.5,1,2,{2,2,2})", 1.3125), ("=SERIESSUM(-1,0,2,{1,2,3})", 6.0),
+    ("=SERIESSUM(0,0,2,{1,2,3})", "#NUM!"),          # 0^0
+    ("=SERIESSUM(0,1,1,{1,2})", 0.0), ("=SERIESSUM(0,-1,1,{1,2})", "#DIV/0!"),
+    ("=SERIESSUM(TRUE,0,1,{1,2})", "#VALUE!"), ('=SERIESSUM("a",0,1,{1,2})', "#VALUE!"),
+    ("=SERIESSUM(2,0,1,{1,1/0})", "#DIV/0!"),
+])
+def test_seriessum(formula, expected):
+    assert value(formula) == expected

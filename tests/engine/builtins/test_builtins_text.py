@@ -253,3 +253,35 @@ def test_textafter_if_not_found_of_a_blank_cell_is_empty_text():
     from formula_values import values
     got = values({"A1": '=_xlfn.TEXTAFTER("abc","x",1,0,0,B1)', "A2": '=ISTEXT(A1)'})
     assert got["A2"] is True
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=SEARCH("ana","Banana")', 2.0), ('=SEARCH("Ana","Banana")', 2.0), ('=FIND("Ana","Banana")', "#VALUE!"),
+    ('=SEARCH("ns??i","Einstein")', 3.0), ('=SEARCH("ns*i","Einstein")', 3.0), ('=SEARCH("ns?i","Einstein")', "#VALUE!"),
+    ('=SEARCH("*~?","Late?")', 1.0), ('=SEARCH("~?","Late?")', 5.0), ('=SEARCH("~*","Ho*la")', 3.0),
+    ('=SEARCH("~~","Hi ~Bang!")', 4.0), ('=SEARCH("~d","My dear")', 4.0),   # ~ makes the next character literal
+    ('=SEARCH("~","Hello")', 1.0), ('=FIND("~","Hi ~Bang!")', 4.0),           # a last ~ is dropped; FIND has no wildcards
+    ('=SEARCH("~~*","Ho*la")', "#VALUE!"),
+    ("=SEARCH(2,123)", 2.0), ("=SEARCH(TRUE,3214)", "#VALUE!"), ("=FIND(TRUE,TRUE)", 1.0),
+    ('=SEARCH("y","Y not Y yes",3)', 7.0), ('=SEARCH("hey","Ahey",3)', "#VALUE!"),
+    ('=SEARCH("Hey","Hey Jude",0)', "#VALUE!"), ('=SEARCH("Jude","Hey Jude",17)', "#VALUE!"),
+    ('=FIND("","abc",2)', 2.0), ('=SEARCH(1/0,"abc")', "#DIV/0!"),
+])
+def test_search_find(formula, expected):
+    assert value(formula) == expected
+
+
+def test_search_runs_down_a_column():
+    from formula_values import values
+    got = values({"A1": "Banana", "A2": "apple", "A3": "kiwi",
+                  "B1": '=SEARCH("a",A1)', "B2": '=SEARCH("a",A2)', "B3": '=SEARCH("a",A3)'})
+    assert (got["B1"], got["B2"], got["B3"]) == (2.0, 1.0, "#VALUE!")
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=USDOLLAR(-1234.567,1)", "($1,234.6)"), ("=USDOLLAR(1)", "$1.00"),
+    ('=HYPERLINK("https://example.com","Example")', "Example"), ('=HYPERLINK("https://example.com")', "https://example.com"),
+    ('=HYPERLINK("x",Z99)', 0.0),                 # a blank cell as friendly name shows 0
+])
+def test_usdollar_hyperlink(formula, expected):
+    assert value(formula) == expected
