@@ -143,6 +143,30 @@ for _kind in ("SUM", "MIN", "MAX", "AVERAGE", "PRODUCT", "SUMSQ"):
     builtin(_kind)(_aggregate(_kind))
 
 
+def _counter(every: bool):
+    """COUNT (``every`` False): the numbers of references and arrays (not logicals, text that
+    reads as a number, errors); a value typed as an argument counts when it is a number, a
+    logical or text VALUE reads ("26/08" too); errors never count (nor stop the count).
+    COUNTA: every value that is not empty, errors and empty text ("") included."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        per_row = per_row_any(args)
+        total = np.zeros((ctx.n if per_row else 1, 1))
+        for a in args:
+            k = a.block.kind
+            if a.per_row:
+                total = total + ((k != EMPTY) if every else (k == NUM))
+            elif a.ref is not None or k.shape != (1, 1) or a.constant_array:
+                total = total + float(np.count_nonzero((k != EMPTY) if every else (k == NUM)))
+            elif every or k[0, 0] in (NUM, BOOL) or k[0, 0] == STR and call_by_name("VALUE", [a], ctx).block.kind[0, 0] == NUM:
+                total = total + float(k[0, 0] != EMPTY)
+        return Val(Block.numbers(total), per_row)
+    return fn
+
+
+builtin("COUNT")(_counter(every=False))
+builtin("COUNTA")(_counter(every=True))
+
+
 # ---- AGGREGATE -----------------------------------------------------------------------------------------
 
 _AGGREGATE_FUNCTIONS = {**_FUNCTIONS, 12: "MEDIAN", 13: "MODE", 14: "LARGE", 15: "SMALL", 16: "PERCENTILE",

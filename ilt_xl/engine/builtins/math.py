@@ -320,3 +320,15 @@ def seriessum(args: list[Val], ctx: Ctx) -> Val:
         return result(E_DIV0 if (powers < 0).any() else E_NUM)
     with np.errstate(all="ignore"):
         return result(float(np.sum(coefficients.ravel() * np.power(x, powers))))
+
+
+@builtin("ROMAN")
+def roman(args: list[Val], ctx: Ctx) -> Val:
+    """ROMAN(number, [form]) as the `formulas` library writes it, a logical form read as Excel
+    documents it: TRUE is 0 (classic), FALSE is 4 (simplified)."""
+    if len(args) == 2 and (args[1].block.kind == BOOL).any():
+        b = args[1].block
+        logical = b.kind == BOOL
+        form = Block(np.where(logical, NUM, b.kind).astype(np.int8), np.where(logical, np.where(b.num != 0, 0.0, 4.0), b.num), b._obj)
+        args = [args[0], Val(form, args[1].per_row)]
+    return call_formulas("ROMAN", args, ctx)

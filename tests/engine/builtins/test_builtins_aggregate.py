@@ -58,3 +58,13 @@ def test_sumsq_counts_numbers_of_references_and_coerces_typed_values():
                   "B4": '=SUMSQ(2,"3",TRUE)', "B5": "=SUMSQ({1,2,3;4,5,6})", "B6": "=SUMSQ(A1,1/0)",
                   "B7": '=SUMSQ("x")'})
     assert [got[f"B{i}"] for i in range(1, 8)] == [25.0, 0.0, 0.0, 14.0, 91.0, "#DIV/0!", "#VALUE!"]
+
+
+def test_count_and_counta_of_references_and_typed_values():
+    from formula_values import values
+    got = values({"A1": 1, "A2": False, "A3": 0, "A4": True, "A5": "Hola", "A7": "=1+2", "A8": "23", "A9": "=1/0",
+                  "B1": "=COUNT(A1:A9)", "B2": "=COUNT(A1,A2,A3,A4,A5,A6,A7,A8,A9)", "B3": '=COUNT(TRUE,"23","Hola",1/0,2)',
+                  "B4": "=COUNT({1,TRUE,\"2\"})", "B5": "=COUNTA(A1:A9)", "B6": '=COUNTA("Hola",1/0,A6)',
+                  "B7": '=COUNTA(C1)', "C1": '=""'})
+    # references count numbers only; typed logicals and numeric text count; errors never
+    assert [got[f"B{i}"] for i in range(1, 8)] == [3.0, 3.0, 3.0, 1.0, 8.0, 2.0, 1.0]

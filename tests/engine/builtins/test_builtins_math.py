@@ -186,3 +186,11 @@ def test_arithmetic_and_numeric_arguments_read_date_text():
 ])
 def test_seriessum(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("=ROMAN(499)", "CDXCIX"), ("=ROMAN(499,TRUE)", "CDXCIX"), ("=ROMAN(499,FALSE)", "ID"),   # FALSE is form 4
+    ("=ROMAN(99,FALSE)", "IC"), ("=ROMAN(499,2)", "XDIX"),
+])
+def test_roman_logical_form(formula, expected):
+    assert value(formula) == expected
