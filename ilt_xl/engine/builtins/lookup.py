@@ -12,6 +12,7 @@ import pandas as pd
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.builtins._values import _omitted
 from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
@@ -151,10 +152,6 @@ def xlookup(args: list[Val], ctx: Ctx) -> Val:
     for idx, p in zip(np.ndindex(lb.shape), found):
         out[idx] = lb.obj[idx] if lb.kind[idx] == ERR else flat_ret[p] if p >= 0 else alt
     return Val(Block.from_objects(out))
-
-
-def _omitted(v: Val) -> bool:
-    return v.shape == (1, 1) and v.block.kind[0, 0] == EMPTY and v.ref is None
 
 
 def last_not_above(keys: Block, kind: int, num: float, obj) -> int:
