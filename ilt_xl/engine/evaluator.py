@@ -124,6 +124,7 @@ class Book:
         self.on_read = None         # called with (sheet, r0, c0, r1, c1) before a reference is read
         # called with (sheet, r0, c0, r1, c1) before a computed reference (OFFSET, INDIRECT) is read
         self.ensure_computed = lambda *area: None
+        self.undefined_called: str | None = None   # a function nothing defines, called since recalc last asked
 
     def sheet(self, name: str | None, default: Sheet) -> Sheet:
         if name is None:

@@ -12,12 +12,13 @@ import functools
 import numpy as np
 
 from ilt_xl.engine import builtins
-from ilt_xl.engine.builtins.formulas_bridge import call_formulas, from_result, per_row_any
+from ilt_xl.engine.builtins.formulas_bridge import call_formulas, formulas_knows, from_result, per_row_any
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val, as_reference, evaluate, register_node
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.function_args import normalise_name, reference_like, reference_positions
 from ilt_xl.engine.reference_unions import read_unions
-from ilt_xl.engine.values import ERR, Block
+from ilt_xl.engine.undefined_functions import undefined_function
+from ilt_xl.engine.values import ERR, Block, E_NAME
 
 def call_function(node: Node, ctx: Ctx) -> Val:
     name = normalise_name(node.value)
@@ -55,7 +56,17 @@ def _call_evaluated(node: Node, name: str, fn, args: list[Val], ctx: Ctx) -> Val
     if name == "INFO":
         raise EvalError(f"{name} is not supported by the headless engine (it describes Excel's own state)",
                         f"unsupported function {name}")
+    if not formulas_knows(name) and _undefined(node.value, name, ctx):
+        ctx.book.undefined_called = name        # recalc keeps a cell whose file holds another value
+        return Val(Block.errors((1, 1), E_NAME))
     return call_formulas(name, args, ctx)
+
+
+def _undefined(spelling: str, name: str, ctx: Ctx) -> bool:
+    """Whether nothing defines the function ``spelling`` in this workbook (Excel's #NAME?)."""
+    def defines(upper: str) -> bool:
+        return (ctx.env is not None and upper in ctx.env) or ctx.book.name_definition(ctx.sheet.index, upper) is not None
+    return undefined_function(spelling, name, ctx.book.model.has_macros, defines)
 
 
 def _lambda_named(name: str, ctx: Ctx):

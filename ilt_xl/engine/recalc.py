@@ -32,7 +32,7 @@ from ilt_xl.engine.graph import AreaIndex, Run, build_runs, strongly_connected
 from ilt_xl.engine.heap import give_back_free_memory
 from ilt_xl.engine.run_limits import DEFAULT_TIMEOUT, Clock, TimeLimit, deeper_recursion, tree_depth
 from ilt_xl.engine.structured_refs import ExternalLinkError, StructuredRefError, rewrite
-from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NA
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA
 from ilt_xl.engine.workbook_model import WorkbookModel, formula_positions, load_cached_values, load_workbook_model
 from ilt_xl.gc_pause import gc_paused
 from ilt_xl.xlsx import column_letter
@@ -273,12 +273,13 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
         _keep(run, run.rows, *run.problem, report)
         return
     anchor = int(run.rows[0])
+    book.undefined_called = None        # set by a call of a function nothing defines (_store_checked)
     if len(run.rows) > 1:
         try:
             with clock.armed():
                 val = evaluate(run.tree, Ctx(book, run.sheet, run.rows, anchor, run.col, area=_area_shape(run),
                                              repeats=run.repeats, memo={}))
-            _store(run, run.rows, val)
+            _store_checked(run, run.rows, val, book, report)
             report.runs_vectorised += 1
             return
         except NotVectorisable:
@@ -291,13 +292,47 @@ def _evaluate_run(run: Run, book: Book, report: RecalcReport, clock: Clock) -> N
             _keep(run, run.rows[i:], *clock.reason(), report)
             return
         one = np.array([r])
+        book.undefined_called = None
         try:
             with clock.armed():
                 val = evaluate(run.tree, Ctx(book, run.sheet, one, anchor, run.col, area=_area_shape(run),
                                              repeats=run.repeats, memo={}))
-            _store(run, one, val)
+            _store_checked(run, one, val, book, report)
         except (Exception, TimeLimit) as exc:
             _keep_failed(run, one, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
+
+
+def _store_checked(run: Run, rows: np.ndarray, val: Val, book: Book, report: RecalcReport) -> None:
+    """:func:`_store`; then, if the cells called a function nothing defines (Excel's #NAME?: see
+    :mod:`ilt_xl.engine.undefined_functions`), keep those whose file holds another value than the
+    one computed: a workbook saved without the macros that computed them is not made worse."""
+    name, book.undefined_called = book.undefined_called, None
+    _store(run, rows, val)
+    if name is None:
+        return
+    rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+    kind = f"unknown function {name}"
+    reason = (f"unknown function {name}: neither Excel's nor defined in this workbook, which holds no macros "
+              f"(Excel shows #NAME?), but the file holds another value")
+    if run.array_area is not None:          # an area's cells are written together: all or none
+        _keep(run, rows, kind, reason, report)
+        return
+    grid, r, c = run.sheet.grid, rows - 1, run.col - 1
+    computed = Block(grid.kind[r, c].copy(), grid.num[r, c].copy(), grid.obj[r, c].copy())
+    load_cached_values(run.sheet, formula_positions(run.sheet.formulas, rows, run.col))
+    differ = ~_same_cells(computed, Block(grid.kind[r, c], grid.num[r, c], grid.obj[r, c]))
+    if differ.any():
+        _keep(run, rows[differ], kind, reason, report)
+
+
+def _same_cells(a: Block, b: Block) -> np.ndarray:
+    """Per cell of two equally shaped blocks: the same type and value."""
+    same = a.kind == b.kind
+    by_text = same & np.isin(a.kind, (STR, ERR))
+    same[by_text] = [str(x) == str(y) for x, y in zip(a.obj[by_text], b.obj[by_text])]
+    by_number = same & ~by_text & np.isin(a.kind, (NUM, BOOL))
+    same[by_number] = a.num[by_number] == b.num[by_number]
+    return same
 
 
 def _keep_failed(run: Run, rows, exc: BaseException, report: RecalcReport) -> bool:
@@ -403,11 +438,12 @@ def _evaluate_cycle(comp: list[int], runs: list[Run], book: Book, report: Recalc
         if clock.over():
             _keep(one, one.rows, *clock.reason(), report)
             return
+        book.undefined_called = None
         try:
             with clock.armed():
                 val = evaluate(one.tree, Ctx(book, one.sheet, one.rows, int(runs[rid].rows[0]), one.col,
                                              area=_area_shape(one)))
-            _store(one, one.rows, val)
+            _store_checked(one, one.rows, val, book, report)
         except (Exception, TimeLimit) as exc:
             _keep_failed(one, one.rows, EvalError(str(exc)) if isinstance(exc, NotVectorisable) else exc, report)
 

@@ -17,6 +17,7 @@ from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
 from ilt_xl.engine.coded import CodedValues, code_type
 from ilt_xl.engine.heap import give_back_free_memory
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
+from ilt_xl.engine.undefined_functions import MACRO_PARTS
 from ilt_xl.engine.value_cells import place_values, type_values
 from ilt_xl.engine.values import Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
@@ -103,6 +104,7 @@ class WorkbookModel:
     tables: dict[str, Table]       # by upper-case name
     iteration: tuple[int, float] | None = None   # (iterateCount, iterateDelta) when calcPr iterate="1"
     date1904: bool = False         # <workbookPr date1904="1">: serials count days from 1904-01-01
+    has_macros: bool = False       # a VBA project or Excel 4 macro sheets, which may define functions
 
     def sheet(self, name: str) -> Sheet | None:
         low = name.lower()
@@ -338,7 +340,8 @@ def load_workbook_model(path) -> WorkbookModel:
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     pr = root.find(f"{_M}workbookPr")
     date1904 = pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
-    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")), date1904)
+    has_macros = any(kind in MACRO_PARTS for kind, _ in wb_rels.values())
+    return WorkbookModel(str(path), sheets, names, tables, _iteration(root.find(f"{_M}calcPr")), date1904, has_macros)
 
 
 def _iteration(calc_pr) -> tuple[int, float] | None:

@@ -35,7 +35,8 @@ def write_xlsx(path: Path, sheets: dict[str, str], *, whole_parts: bool = False,
                      '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                      '<Default Extension="xml" ContentType="application/xml"/>'
-                     f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSM_TYPE if macros else _WB_TYPE}"/>'
+                     + ('<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' if macros else "")
+                     + f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSM_TYPE if macros else _WB_TYPE}"/>'
                      f'{overrides}</Types>')
     root_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                  '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -52,6 +53,8 @@ def write_xlsx(path: Path, sheets: dict[str, str], *, whole_parts: bool = False,
                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
                + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                          f'relationships/worksheet" Target="/{part_name(i)}"/>' for i in range(1, len(parts) + 1))
+               + ('<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+                  'Target="vbaProject.bin"/>' if macros else "")
                + '</Relationships>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", content_types)
@@ -60,6 +63,8 @@ def write_xlsx(path: Path, sheets: dict[str, str], *, whole_parts: bool = False,
         z.writestr("xl/_rels/workbook.xml.rels", wb_rels)
         for i, xml in enumerate(parts.values(), 1):
             z.writestr(part_name(i), xml)
+        if macros:      # the project's bytes are never read: what matters is that the workbook has one
+            z.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     return path
 
 

@@ -18,8 +18,9 @@ from handmade import read_part, write_xlsx
 
 runner = CliRunner()
 
-# Excel's cached values: A2, A4 and A9 cannot be evaluated (A9 cached nothing); A3 and A5 depend on them;
-# A7 reads a name nothing defines (#NAME?, as Excel says); A8 is stale
+# Excel's cached values: A2 and A4 cannot be evaluated (A2 calls a function nothing defines, but the file
+# holds a value for it); A3 and A5 depend on them; A7 reads a name nothing defines and A9 calls a function
+# nothing defines, with nothing cached (#NAME?, as Excel says); A8 is stale
 CELLS = ('<row r="1"><c r="A1"><v>5</v></c></row>'
          '<row r="2"><c r="A2"><f>FOOBAR(A1)</f><v>42</v></c></row>'
          '<row r="3"><c r="A3"><f>A2+1</f><v>0</v></c></row>'
@@ -44,12 +45,13 @@ def test_cells_not_evaluated_keep_excels_value_and_dependents_read_it(tmp_path):
     assert got["A3"] == 43 and got["A5"] == 14                                   # computed from them
     assert got["A6"] == "#DIV/0!" and got["A8"] == 3
     assert got["A7"] == "#NAME?"          # a name the workbook does not define: Excel's own result
-    assert got["A9"] is None                                 # nothing cached: nothing made up
+    assert got["A9"] == "#NAME?"              # nothing cached to lose: Excel's own result
     kinds = {p.cell: p.kind for p in report.problems}
-    assert kinds == {"S!A2": "unknown function FOOBAR", "S!A4": "external link", "S!A9": "unknown function BARBAZ"}
-    assert report.kept_count == 3 and report.cells_computed == 5 and report.formula_cells == 8
-    assert [e.first for e in report.error_cells] == ["S!A6", "S!A7"]
-    assert "<c r=\"A9\"><f>BARBAZ()</f></c>" in read_part(tmp_path / "out.xlsx").decode()
+    assert kinds == {"S!A2": "unknown function FOOBAR", "S!A4": "external link"}
+    assert "Excel shows #NAME?" in report.problems[0].reason
+    assert report.kept_count == 2 and report.cells_computed == 6 and report.formula_cells == 8
+    assert [(e.first, e.count) for e in report.error_cells] == [("S!A6", 1), ("S!A7", 2)]     # A7 and A9
+    assert "<c r=\"A9\" t=\"e\"><f>BARBAZ()</f><v>#NAME?</v></c>" in read_part(tmp_path / "out.xlsx").decode()
 
 
 def test_recalc_says_computed_and_kept_with_reasons_and_exits_1(tmp_path):
@@ -57,16 +59,17 @@ def test_recalc_says_computed_and_kept_with_reasons_and_exits_1(tmp_path):
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx")])
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
-    assert "5 cells computed, 3 kept as cached (" in text
+    assert "6 cells computed, 2 kept as cached (" in text
     assert "external link: 1" in text and "unknown function FOOBAR: 1" in text
     assert "structured reference" not in text
     assert "S!A4: =[1]Sheet1!$A$1:" in text
     res = runner.invoke(app, ["recalc", str(src), "-o", str(tmp_path / "o.xlsx"), "--force", "--format", "json"])
     assert res.exit_code == 1
     data = json.loads(res.stdout)
-    assert data["cells"] == 5 and data["kept_as_cached"] == 3 and data["exit_code"] == 1
+    assert data["cells"] == 6 and data["kept_as_cached"] == 2 and data["exit_code"] == 1
     assert {k["cell"]: k["kind"] for k in data["not_evaluated"]}["S!A4"] == "external link"
-    assert [(e["first"], e["error"]) for e in data["error_cells"]] == [("S!A6", "#DIV/0!"), ("S!A7", "#NAME?")]
+    assert [(e["first"], e["error"], e["count"]) for e in data["error_cells"]] == [("S!A6", "#DIV/0!", 1),
+                                                                                   ("S!A7", "#NAME?", 2)]
 
 
 def test_error_values_are_results_exit_0_unless_strict(tmp_path):
@@ -91,8 +94,8 @@ def test_batch_exits_1_and_lists_workbooks_with_kept_cells(tmp_path):
     res = runner.invoke(app, ["batch", str(folder / "*.xlsx"), "--out", str(tmp_path / "out"), "--workers", "1"])
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
-    assert "2 of 2 workbooks recalculated: 6 cells computed, 3 kept as cached" in text
-    assert "5 cells computed in" in text and "3 kept as cached (" in text and "external link: 1" in text
+    assert "2 of 2 workbooks recalculated: 7 cells computed, 2 kept as cached" in text
+    assert "6 cells computed in" in text and "2 kept as cached (" in text and "external link: 1" in text
     assert _values(tmp_path / "out" / "a.xlsx")["A2"] == 42
 
 

@@ -73,6 +73,11 @@ def _formulas_function(name: str):
     return found
 
 
+def formulas_knows(name: str) -> bool:
+    """Whether the `formulas` library has a function ``name``."""
+    return _formulas_function(name) is not None
+
+
 def call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
     func = _formulas_function(name)
     if func is None:    # the cell keeps Excel's value rather than a made-up #NAME?
