@@ -54,12 +54,14 @@ def _context(preload: tuple[str, ...] = ()):
 _phases = None   # in a worker: where to report the step's phases (a queue the parent reads)
 
 
-def _start_worker(phases) -> None:
+def _start_worker(phases, workers: int = 1) -> None:
     from ilt_xl.atomic_write import install_signal_cleanup
+    from ilt_xl.engine.second_core import set_workers
 
     global _phases
     _phases = phases
     install_signal_cleanup()
+    set_workers(workers)        # the pool's workers share the cores: a load takes a second one only if left
 
 
 @contextmanager
@@ -70,7 +72,7 @@ def worker_pool(workers: int, phases=None, preload: tuple[str, ...] = ()) -> Ite
     server imports once for every worker (what each task would otherwise import again: a pool of
     one-task workers starts a fresh worker per task)."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload), initializer=_start_worker,
-                               initargs=(phases,), max_tasks_per_child=1)
+                               initargs=(phases, workers), max_tasks_per_child=1)
     try:
         yield pool
     except BaseException:

@@ -9,6 +9,7 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +17,11 @@ import numpy as np
 from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
 from ilt_xl.engine.coded import CodedValues, code_type
 from ilt_xl.engine.heap import give_back_free_memory
+from ilt_xl.engine.second_core import HelperScan, helper_share
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.undefined_functions import MACRO_PARTS
 from ilt_xl.engine.value_cells import place_values, type_values
-from ilt_xl.engine.values import Block
+from ilt_xl.engine.values import ERRORS, Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
@@ -276,6 +278,47 @@ def _auto_filter(ref: bytes | None) -> tuple[int, int, int, int] | None:
 _LARGE_SHEET = 100_000
 
 
+def _scan(pkg: XlsxPackage, name: str, part: str, budget: PlainBudget) -> ScannedCells:
+    """The cells of worksheet ``part`` (of sheet ``name``), streamed: the part is never whole in
+    memory (the careful path reads it again); a part that is not well-formed is refused (the scan
+    checks it: see scan_check)."""
+    return scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
+                          chunks_again=lambda: pkg.zip.chunks(part), budget=budget, date1904=pkg.date1904)
+
+
+def _worksheet(pkg: XlsxPackage, index: int, name: str, part: str, sst: list[str], tables_of: dict[str, list[Table]],
+               cells: ScannedCells | None, budget: PlainBudget) -> Sheet:
+    """The :class:`Sheet` of worksheet ``part`` from its ``cells`` (None: scanned here with ``budget``)."""
+    try:
+        if cells is None:
+            cells = _scan(pkg, name, part, budget)
+        if len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET:
+            give_back_free_memory()     # what the scan freed, before the grid is built
+        grid, formulas = _build_grid(cells, sst, pkg.path, name)
+    except SheetNotWellFormed as exc:
+        raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
+                                      f"(parser says: {exc.damage})") from exc
+    except (ValueError, IndexError) as exc:
+        # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
+        # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
+        raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
+    sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
+    sheet.hidden_rows, sheet.auto_filter = cells.hidden_rows, _auto_filter(cells.auto_filter)
+    if len(formulas.rows):
+        info = pkg.zip.zip.getinfo(part)
+        sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
+        if cells.pieces is not None:
+            # the cached values stay readable from the pieces (on the careful path too, where the
+            # grid starts with them): a cell kept after it was computed, or cleared by a circle,
+            # takes its cached value back from there
+            sheet.cached_pending = (sst, str(pkg.path), pkg.date1904)
+    large = len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET
+    del cells       # the scan's per-cell lists go before the next sheet is read
+    if large:
+        give_back_free_memory()
+    return sheet
+
+
 def load_workbook_model(path) -> WorkbookModel:
     """Read sheets, values, formulas, defined names and tables of the xlsx/xlsm at ``path``.
 
@@ -293,49 +336,53 @@ def load_workbook_model(path) -> WorkbookModel:
         tables_of: dict[str, list[Table]] = {}
         for info in pkg.tables:
             tables_of.setdefault(info.sheet, []).append(_table(pkg, info))
-        sheets: list[Sheet] = []
         plain = PlainBudget()       # the pieces of all sheets held plain up to it, deflated beyond
         sheets_el = root.find(f"{_M}sheets")
+        entries = []
         for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
-            name = sh_el.get("name", "")
             kind, part = wb_rels.get(sh_el.get(f"{{{NS_DOC_REL}}}id", ""), ("", ""))
             if kind == "worksheet":
                 part = pkg.zip.stored_name(part)      # write-back finds the part under this name
-            if kind != "worksheet":
-                # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
-                no_formulas = FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], np.zeros(0, bool))
-                sheets.append(Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))), no_formulas))
-                continue
-            try:
-                # streamed: the part is never whole in memory (the careful path reads it again);
-                # a part that is not well-formed is refused (the scan checks it: see scan_check)
-                cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
-                                       chunks_again=lambda: pkg.zip.chunks(part), budget=plain, date1904=pkg.date1904)
-                if len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET:
-                    give_back_free_memory()     # what the scan freed, before the grid is built
-                grid, formulas = _build_grid(cells, sst, pkg.path, name)
-            except SheetNotWellFormed as exc:
-                raise WorkbookError(pkg.path, f"sheet {name} ({part}) is damaged: its XML is not well-formed "
-                                              f"(parser says: {exc.damage})") from exc
-            except (ValueError, IndexError) as exc:
-                # The fast scanner trusts the sheet's XML; bytes it cannot make sense of (invalid
-                # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
-                raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
-            sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
-            sheet.hidden_rows, sheet.auto_filter = cells.hidden_rows, _auto_filter(cells.auto_filter)
-            if len(formulas.rows):
-                info = pkg.zip.zip.getinfo(part)
-                sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)
-                if cells.pieces is not None:
-                    # the cached values stay readable from the pieces (on the careful path too, where the
-                    # grid starts with them): a cell kept after it was computed, or cleared by a circle,
-                    # takes its cached value back from there
-                    sheet.cached_pending = (sst, str(pkg.path), pkg.date1904)
-            sheets.append(sheet)
-            large = len(cells.v_rows) + len(cells.f_rows) > _LARGE_SHEET
-            del cells       # the scan's per-cell lists go before the next sheet is read
-            if large:
-                give_back_free_memory()
+            entries.append((index, sh_el.get("name", ""), kind, part))
+        worksheets = [e for e in entries if e[2] == "worksheet"]
+        sizes = [pkg.zip.zip.NameToInfo[part].file_size if part in pkg.zip.zip.NameToInfo else 0
+                 for _, _, _, part in worksheets]
+        positions = helper_share(sizes)
+        theirs = [worksheets[k] for k in positions]
+        by_helper = {e[0] for e in theirs}
+        helper = nullcontext()
+        if theirs:
+            # a second process scans these parts meanwhile (second_core), within its share of the budget
+            share = PlainBudget()
+            share.left = plain.left * sum(sizes[k] for k in positions) // max(1, sum(sizes))
+            plain.left -= share.left
+            helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen, ERRORS)
+        with helper:
+            done: dict[int, Sheet] = {}
+            failed = None
+            for index, name, kind, part in entries:
+                if kind != "worksheet":
+                    # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
+                    no_formulas = FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], np.zeros(0, bool))
+                    done[index] = Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
+                                        no_formulas)
+                elif index in by_helper:
+                    continue
+                else:
+                    try:
+                        done[index] = _worksheet(pkg, index, name, part, sst, tables_of, None, plain)
+                    except Exception as exc:        # unless a sheet before it fails too (below)
+                        failed = index, exc
+                        break
+            for index, name, _, part in theirs:
+                if failed is not None and index > failed[0]:
+                    break
+                delivered, cells = helper.result()
+                done[index] = _worksheet(pkg, index, name, part, sst, tables_of, cells if delivered else None, plain)
+                del cells
+            if failed is not None:
+                raise failed[1]
+        sheets = [done[index] for index, *_ in entries]
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
     pr = root.find(f"{_M}workbookPr")

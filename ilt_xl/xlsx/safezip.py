@@ -112,6 +112,11 @@ class SafeZip:
     def close(self) -> None:
         self.zip.close()
 
+    def reopen(self) -> None:
+        """Read through a file handle of its own from now on: in a forked process, whose handle
+        (and file position) the parent shares. The parent's handle is left to the parent."""
+        self.zip.fp = open(self.path, "rb")
+
     @property
     def names(self) -> list[str]:
         return self.zip.namelist()

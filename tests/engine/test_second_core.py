@@ -1,0 +1,126 @@
+"""Sheets scanned by a helper process (ilt_xl/engine/second_core.py) give the model, the output and
+the errors the load in one process gives: the helper is only ever a speed-up."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import numpy as np
+import pytest
+from handmade import write_xlsx
+
+from ilt_xl.engine import second_core, workbook_model
+from ilt_xl.engine.recalc import recalculate
+from ilt_xl.engine.values import ERRORS
+from ilt_xl.engine.workbook_model import load_workbook_model
+from ilt_xl.xlsx import WorkbookError
+
+
+def _rows(tag: int, rows: int = 40) -> str:
+    """Text, numbers, a shared formula, a formula of its own and an error value per row, a hidden row."""
+    out = []
+    for r in range(1, rows + 1):
+        f = f'<f t="shared" ref="C1:C{rows}" si="0">B1*{tag}</f>' if r == 1 else '<f t="shared" si="0"/>'
+        hidden = ' hidden="1"' if r == 7 else ""
+        out.append(f'<row r="{r}"{hidden}><c r="A{r}" t="inlineStr"><is><t>s{tag}-{r % 3}</t></is></c>'
+                   f'<c r="B{r}"><v>{r}.25</v></c><c r="C{r}">{f}<v>0</v></c>'
+                   f'<c r="D{r}" t="str"><f>A{r}&amp;"!"</f><v>x</v></c><c r="E{r}" t="e"><v>#N/A</v></c></row>')
+    return "".join(out)
+
+
+SHEETS = {f"S{k}": _rows(k, 20 + 15 * k) for k in range(1, 6)}
+DAMAGE = '<row r="99"><c r="A99"><v>1</v></c></rw>'
+
+
+@pytest.fixture
+def helper_takes(monkeypatch):
+    """``helper_takes([1, 3])``: the helper scans those worksheets (positions), whatever their size;
+    gives the list of (sheet name, delivered) the load took from the helper."""
+    taken = []
+    original = second_core.HelperScan.result
+
+    def result(self):
+        delivered, cells = original(self)
+        taken.append(delivered)
+        return delivered, cells
+
+    monkeypatch.setattr(second_core.HelperScan, "result", result)
+
+    def take(positions):
+        monkeypatch.setattr(workbook_model, "helper_share", lambda sizes: [k for k in positions if k < len(sizes)])
+        return taken
+    return take
+
+
+def _same_model(a, b) -> None:
+    assert [s.name for s in a.sheets] == [s.name for s in b.sheets]
+    for x, y in zip(a.sheets, b.sheets):
+        assert (x.part, x.index, x.part_crc, x.auto_filter) == (y.part, y.index, y.part_crc, y.auto_filter)
+        assert x.hidden_rows.tolist() == y.hidden_rows.tolist()
+        assert np.array_equal(x.grid.kind, y.grid.kind) and np.array_equal(x.grid.num, y.grid.num)
+        assert x.grid.obj.tolist() == y.grid.obj.tolist()
+        assert x.formulas.rows.tolist() == y.formulas.rows.tolist() and x.formulas.cols.tolist() == y.formulas.cols.tolist()
+        assert list(x.formulas.texts) == list(y.formulas.texts)
+        assert [bytes(b) for b in x.pieces.before.chunks] == [bytes(b) for b in y.pieces.before.chunks]
+
+
+def test_sheets_from_the_helper_give_the_model_and_the_output_of_one_process(tmp_path, helper_takes):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    alone = load_workbook_model(path)
+    recalculate(path, tmp_path / "alone.xlsx", today=dt.date(2026, 11, 30))
+    taken = helper_takes([1, 3, 4])
+    helped = load_workbook_model(path)
+    assert taken == [True, True, True]
+    _same_model(alone, helped)
+    # the engine's error values are its own objects, not copies (they are compared by identity)
+    assert helped.sheets[1].grid.obj[0, 4] is ERRORS["#N/A"]
+    recalculate(path, tmp_path / "helped.xlsx", today=dt.date(2026, 11, 30))
+    assert (tmp_path / "helped.xlsx").read_bytes() == (tmp_path / "alone.xlsx").read_bytes()
+
+
+@pytest.mark.parametrize("damaged, helper", [
+    (["S2"], [1]),              # in the helper's share
+    (["S2"], [2, 3]),           # in this process's share
+    (["S2", "S4"], [3]),        # the earlier in this process, a later one in the helper's
+    (["S2", "S4"], [1]),        # the earlier in the helper's share
+    (["S1", "S5"], [0, 4]),     # both in the helper's
+])
+def test_a_damaged_sheet_is_refused_as_in_one_process(tmp_path, helper_takes, damaged, helper):
+    sheets = {name: rows + (DAMAGE if name in damaged else "") for name, rows in SHEETS.items()}
+    path = write_xlsx(tmp_path / "t.xlsx", sheets)
+    with pytest.raises(WorkbookError) as alone:
+        load_workbook_model(path)
+    assert f"sheet {damaged[0]} " in str(alone.value)
+    helper_takes(helper)
+    with pytest.raises(WorkbookError) as helped:
+        load_workbook_model(path)
+    assert str(helped.value) == str(alone.value)
+
+
+def test_a_helper_that_dies_leaves_its_sheets_to_this_process(tmp_path, helper_takes, monkeypatch):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    alone = load_workbook_model(path)
+    here = os.getpid()
+    scan = workbook_model._scan
+
+    def dying(pkg, name, part, budget):
+        if os.getpid() != here and name == "S4":
+            os._exit(3)         # killed in the middle of its work
+        return scan(pkg, name, part, budget)
+
+    monkeypatch.setattr(workbook_model, "_scan", dying)
+    taken = helper_takes([1, 3, 4])
+    _same_model(alone, load_workbook_model(path))
+    assert taken == [True, False, False]       # S2 delivered; S4 and S5 scanned here
+
+
+def test_no_helper_on_one_core_in_a_full_pool_or_for_small_sheets(monkeypatch):
+    big = [40 << 20, 30 << 20, 20 << 20, 5 << 20]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert second_core.helper_share(big) == [0, 3]      # 40 there (here starts at a tenth); 30, 20 here; 5 there
+    assert second_core.helper_share([1 << 20, 2 << 20]) == []
+    monkeypatch.setattr(second_core, "_workers", 2)     # batch: one worker per core
+    assert second_core.cores() == 1 and second_core.helper_share(big) == []
+    monkeypatch.setattr(second_core, "_workers", 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert second_core.helper_share(big) == []
