@@ -13,10 +13,17 @@ from typing import NoReturn
 import typer
 from rich.markup import escape
 
+from ilt_xl.cli import quick_params
 from ilt_xl.cli.output import FittingConsole
 
 class _Command(typer.core.TyperCommand):
-    """A command whose help shows on/off flags as flags, not as options taking ``<bool>``."""
+    """A command whose help shows on/off flags as flags, not as options taking ``<bool>``, and
+    whose parameters' values skip pydantic where typer's coercion returns them unchanged
+    (:mod:`ilt_xl.cli.quick_params`)."""
+
+    def parse_args(self, ctx, args):
+        quick_params.install(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def get_params(self, ctx):
         params = super().get_params(ctx)
