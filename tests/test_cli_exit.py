@@ -1,6 +1,7 @@
-"""The ``ilt-xl`` console script ends without the interpreter's teardown (ilt_xl.cli.exit_without_teardown),
-with the same exit status, its output flushed and the atexit handlers run; a program calling main() itself
-(tests, drivers) gets SystemExit as before."""
+"""The ``ilt-xl`` console script imports its libraries with the cycle collector paused, then frozen, and
+ends without the interpreter's teardown (ilt_xl.cli.exit_without_teardown), with the same exit status,
+its output flushed and the atexit handlers run; a program importing the package or calling main() itself
+(tests, drivers) keeps its collector as it was and gets SystemExit as before."""
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PLANNER = ROOT / "workbooks" / "ilt_planner.xlsx"
 
 # what pip writes as the console script, plus an atexit handler and an object whose __del__ shows a teardown
-_SCRIPT = """import atexit, sys
+_SCRIPT = """import atexit, gc, sys
 from ilt_xl.cli import main
+print("collector", gc.isenabled(), "frozen", gc.get_freeze_count() > 0, file=sys.stderr)
 class Sentinel:
     def __del__(self):
         print("teardown ran", file=sys.stderr)
@@ -35,6 +37,7 @@ def test_the_console_script_exits_with_its_status_output_and_atexit_handlers_but
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["cells"] > 400 and out.exists()
     assert "atexit ran" in done.stderr and "teardown ran" not in done.stderr
+    assert "collector True frozen True" in done.stderr
     refused = _run(tmp_path, "ilt-xl", "recalc", str(PLANNER), "-o", str(out))
     assert refused.returncode == 3 and "already exists" in refused.stderr
     assert "atexit ran" in refused.stderr and "teardown ran" not in refused.stderr
@@ -46,6 +49,7 @@ def test_another_program_calling_main_exits_as_python_does(tmp_path):
     done = _run(tmp_path, "driver.py", "recalc", str(PLANNER), "-o", str(out))
     assert done.returncode == 3 and "already exists" in done.stderr
     assert "atexit ran" in done.stderr and "teardown ran" in done.stderr
+    assert "collector True frozen False" in done.stderr
 
 
 def test_a_text_status_or_a_running_thread_takes_the_usual_exit(tmp_path):
