@@ -8,15 +8,48 @@ they hold text or errors.
 from __future__ import annotations
 
 import numpy as np
-import schedula as sh
-from formulas.functions import Error
-from formulas.tokens.operand import XlError
 
 EMPTY, NUM, STR, BOOL, ERR = 0, 1, 2, 3, 4
 
-ERRORS: dict[str, XlError] = dict(Error.errors)
-for _code in ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"):
-    ERRORS.setdefault(_code, XlError(_code))
+
+class XlError(str):
+    """An Excel error value (``#N/A``): a text that is no text. Each error is one object
+    (:data:`ERRORS`), equal only to itself and hashed by identity, so that the text "#N/A" and the
+    error #N/A never meet in a comparison, a dict or a hash table (``pd.factorize``); its ``str``
+    is its code. (The engine's own: the `formulas` library, whose errors behave the same way, is
+    imported only when one of its functions is called, and ``formulas_bridge`` translates.)"""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __ne__(self, other) -> bool:
+        return self is not other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __copy__(self) -> "XlError":
+        return self
+
+    def __deepcopy__(self, memo) -> "XlError":
+        return self
+
+    def __reduce__(self):
+        return _error, (str.__str__(self),)
+
+
+def _error(code: str) -> XlError:
+    """The error called ``code`` (unpickling gives the one object, not a copy)."""
+    return ERRORS.get(code) or XlError(code)
+
+
+ERRORS: dict[str, XlError] = {code: XlError(code) for code in (
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")}
 E_NA, E_VALUE, E_DIV0, E_REF, E_NAME, E_NUM, E_NULL = (
     ERRORS["#N/A"], ERRORS["#VALUE!"], ERRORS["#DIV/0!"], ERRORS["#REF!"], ERRORS["#NAME?"], ERRORS["#NUM!"],
     ERRORS["#NULL!"])
@@ -90,7 +123,7 @@ class Block:
         num = np.zeros(flat.shape, dtype=np.float64)
         obj = np.empty(flat.shape, dtype=object)
         for i, v in enumerate(flat):
-            if v is None or v is sh.EMPTY:
+            if v is None:
                 kind[i] = EMPTY
             elif isinstance(v, (bool, np.bool_)):
                 kind[i], num[i] = BOOL, float(v)

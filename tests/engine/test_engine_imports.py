@@ -69,3 +69,15 @@ def test_the_engine_imports_nothing_from_the_layers_above_it():
 
 def test_the_walker_finds_a_circle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c", "a"]]
+
+
+def test_only_the_bridge_imports_the_formulas_library():
+    """The engine's values, errors included, are its own (values.XlError); the `formulas` library
+    (and schedula, its dependency) is imported by formulas_bridge alone, when a function of the
+    library is called, which translates its error objects to the engine's and back. An error object
+    of the library anywhere else would not be an engine error (isinstance) and would be written as text."""
+    _, imports = _graph()
+    elsewhere = sorted(f"{m} imports {i}" for m, names in imports.items() if m != "ilt_xl.engine.builtins.formulas_bridge"
+                       for i in names if i.split(".")[0] in ("formulas", "schedula"))
+    assert elsewhere == []
+    assert any(i.startswith("formulas") for i in imports["ilt_xl.engine.builtins.formulas_bridge"])

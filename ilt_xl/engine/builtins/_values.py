@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import Val, broadcast_pair, lined_up_area
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_VALUE, XlError
 
 
 def numbers_of(v: Val):

@@ -1,16 +1,17 @@
 """The `formulas` library's worksheet functions, called on engine values: the functions the
 engine has no built-in of its own for (statistics, finance, engineering, text).
 
-Arguments are adapted to the library's conventions (``schedula.EMPTY`` for empty cells) and its
-results turned back into values; per-row arguments call the function row by row.
+Arguments are adapted to the library's conventions (``schedula.EMPTY`` for empty cells, its own
+error objects for errors) and its results turned back into values (the engine's error objects,
+empty for ``schedula.EMPTY``); per-row arguments call the function row by row. The library is
+imported on the first call: a workbook none of whose functions needs it never loads it.
 """
 from __future__ import annotations
 
 import numpy as np
-import schedula as sh
 
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val
-from ilt_xl.engine.values import Block, E_VALUE, error_code
+from ilt_xl.engine.values import ERRORS, Block, E_VALUE, XlError, error_code
 
 
 def per_row_any(args: list[Val]) -> bool:
@@ -40,12 +41,53 @@ def from_result(result, per_row: bool, n: int) -> Val:
 
 def _formulas_arg(v):
     """Adapt one Python value to the conventions of the `formulas` functions."""
+    import schedula as sh
+
     if isinstance(v, np.ndarray):
         out = v.copy()
         for idx in zip(*np.nonzero(np.equal(v, None))):
             out[idx] = sh.EMPTY
+        flat = out.reshape(-1)      # a view of the copy
+        for i, x in enumerate(flat):
+            if isinstance(x, XlError):
+                flat[i] = _theirs(x)
         return out
+    if isinstance(v, XlError):
+        return _theirs(v)
     return sh.EMPTY if v is None else v
+
+
+def _theirs(error: XlError):
+    """The `formulas` library's object for an engine error (its canonical one)."""
+    from formulas.functions import Error
+    from formulas.tokens.operand import XlError as TheirError
+
+    return Error.errors.get(str(error)) or TheirError(str(error))
+
+
+def _ours(value):
+    """A `formulas` result element as an engine value: its errors become the engine's error
+    objects, its empty marker None; anything else as it is."""
+    import schedula as sh
+    from formulas.tokens.operand import XlError as TheirError
+
+    if isinstance(value, TheirError):
+        code = str(value)
+        return ERRORS.get(code) or XlError(code)
+    if value is sh.EMPTY:
+        return None
+    return value
+
+
+def _ours_all(result):
+    """:func:`_ours` of a result, element by element when it is an array."""
+    if isinstance(result, np.ndarray) and result.dtype == object:
+        out = result.copy()
+        flat = out.reshape(-1)
+        for i, x in enumerate(flat):
+            flat[i] = _ours(x)
+        return out
+    return _ours(result)
 
 
 _FORMULAS_FUNCS: dict = {}
@@ -84,17 +126,19 @@ def call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
         raise EvalError(f"unknown function {name}", f"unknown function {name}")
     per_row = per_row_any(args)
 
+    import schedula as sh
+
     def one(values):
         try:
             res = func(*[_formulas_arg(v) for v in values])
         except Exception as exc:  # formulas raises its own types for bad arguments
-            code = error_code(getattr(exc, "args", [None])[0]) if getattr(exc, "args", None) else None
+            code = error_code(_ours(getattr(exc, "args", [None])[0])) if getattr(exc, "args", None) else None
             return code or E_VALUE
         if isinstance(res, np.ndarray) and res.size == 1:
             res = res.ravel()[0]
         if res is sh.EMPTY:
             return 0.0
-        return res
+        return _ours_all(res)
 
     if not per_row:
         return from_result(one([to_python(a) for a in args]), False, ctx.n)

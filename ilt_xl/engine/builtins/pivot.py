@@ -34,9 +34,8 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins.dynamic import sort_key
 from ilt_xl.engine.evaluator import Ctx, EvalError, NotVectorisable, Val
-from formulas.tokens.operand import XlError
 
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NUM, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NUM, E_VALUE, XlError
 
 
 class _Invalid(Exception):

@@ -6,7 +6,6 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from formulas.tokens.operand import XlError
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin, call_by_name
@@ -17,7 +16,7 @@ from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.evaluator import Ctx, Val, broadcast_pair
 from ilt_xl.engine.number_format import Section, format_number, round_half_away, split_sections
 from ilt_xl.engine.number_text import looks_like_time, own_reading, parse_time_text
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE, XlError
 
 
 @builtin("TRIM")
