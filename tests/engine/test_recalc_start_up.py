@@ -1,7 +1,9 @@
 """What ``ilt-xl recalc`` imports: a planner recalculated from the command line, in a fresh
 Python, must not load the heavy libraries it does not need (each adds a fixed cost to every run:
 scipy, which `formulas`' statistics module pulls in, 1-2 s of CPU; openpyxl and xlwings ~0.3 s;
-the holiday calendars). Checked through sys.modules, not by timing."""
+the holiday calendars; the `formulas` library itself with schedula and regex, ~0.1 s, as the
+planner's functions are all the engine's own; pydantic, which typer would use to coerce the
+options). Checked through sys.modules, not by timing."""
 from __future__ import annotations
 
 import json
@@ -10,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("scipy", "openpyxl", "xlwings", "holidays", "formulas.functions.stat")
+HEAVY = ("scipy", "openpyxl", "xlwings", "holidays", "formulas", "schedula", "regex", "pydantic")
 
 _RUN = """
 import json, sys

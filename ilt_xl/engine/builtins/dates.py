@@ -6,6 +6,9 @@ later than that count; 0 is "1900-01-00".
 """
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+import math
 import re
 
 import numpy as np
@@ -15,7 +18,7 @@ from ilt_xl.engine.builtins import builtin, call_by_name
 from ilt_xl.engine.builtins._values import booleans_as_errors, elementwise
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, Val
-from ilt_xl.engine.values import ERR, STR, Block, E_NUM, E_VALUE
+from ilt_xl.engine.values import ERR, NUM, STR, Block, E_NUM, E_VALUE
 
 _BASE = np.datetime64("1899-12-30", "D")
 LAST_SERIAL = 2958465    # 9999-12-31, the last date Excel holds
@@ -129,6 +132,45 @@ def _text_value(name: str):
 
 builtin("DATEVALUE")(_text_value("DATEVALUE"))
 builtin("TIMEVALUE")(_text_value("TIMEVALUE"))
+
+
+# ---- EDATE ---------------------------------------------------------------------------------------------
+
+_DAY_ZERO = dt.date(1899, 12, 31)       # serial 1 is 1900-01-01; from 61 on, one day less (the phantom day)
+
+
+def _edate_serial(start: float, months: float) -> float | None:
+    """EDATE of two numbers as the `formulas` library computes it, or None where its rules are
+    not this plain (serial 0 or 60, beyond 2958465, a result outside 1900-9999): the start's whole
+    days, the months truncated toward zero, the day kept or cut to the last of the month."""
+    s = int(start)
+    if not (1 <= s <= LAST_SERIAL) or s == 60:
+        return None
+    day = _DAY_ZERO + dt.timedelta(days=s - 1 if s > 60 else s)
+    total = day.year * 12 + day.month - 1 + math.trunc(months)
+    year, month = divmod(total, 12)
+    month += 1
+    if not 1900 <= year <= 9999:
+        return None
+    got = dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return float((got - _DAY_ZERO).days + (got >= dt.date(1900, 3, 1)))
+
+
+@builtin("EDATE")
+def edate(args: list[Val], ctx: Ctx) -> Val:
+    """EDATE(start_date, months): the date ``months`` months from the start. Numbers are computed
+    here; anything else (text, logicals, errors, empty cells, areas, the edges of the calendar)
+    goes to the `formulas` library as before, so the results are the ones it gave, without
+    importing it for the planner's plain dates (tests/engine/builtins/test_builtins_dates.py
+    compares both on random numbers)."""
+    if len(args) == 2 and all(a.shape == ((ctx.n, 1) if a.per_row else (1, 1)) for a in args) \
+            and all((a.block.kind == NUM).all() for a in args):
+        n = ctx.n if any(a.per_row for a in args) else 1
+        starts, months = (np.broadcast_to(a.block.num[:, 0], n).tolist() for a in args)
+        got = [_edate_serial(x, m) for x, m in zip(starts, months)]
+        if None not in got:
+            return Val(Block.numbers(np.array(got).reshape(-1, 1)), any(a.per_row for a in args))
+    return call_formulas("EDATE", args, ctx)
 
 
 
