@@ -28,11 +28,16 @@ SHARED_STRING = 5
 
 
 def unescape_all(items: list[bytes]) -> list[str]:
-    """XML texts (UTF-8 bytes with entities) as strings, with one decode (texts hold no NUL in XML)."""
+    """XML texts (UTF-8 bytes with entities) as strings, with one decode (texts hold no NUL in XML).
+    Line ends are normalised as an XML parser does before it reads entities: CR LF and a lone CR
+    are LF (a formula typed in Excel as ``Table1[Purchase\r\n price]`` names the column
+    ``Purchase\n price``); ``&#13;`` stays a CR."""
     import html
     if not items:
         return []
     joined = b"\x00".join(items).decode("utf-8")
+    if "\r" in joined:
+        joined = joined.replace("\r\n", "\n").replace("\r", "\n")
     texts = joined.split("\x00")
     return [html.unescape(t) if "&" in t else t for t in texts] if "&" in joined else texts
 

@@ -25,6 +25,7 @@ from ilt_xl.engine.values import ERRORS, Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
+from ilt_xl.xlsx.xml_text import decode_xstring
 
 _M = f"{{{NS_MAIN}}}"
 
@@ -264,7 +265,9 @@ def _table(pkg: XlsxPackage, info) -> Table:
         raise WorkbookError(pkg.path, f"table {info.name} on sheet {info.sheet} declares {len(info.columns)} "
                                       f"columns for its range {ref} ({ref.width} columns wide)")
     return Table(name=info.name, sheet=info.sheet, ref=(ref.first_row, ref.first_column, ref.last_row, ref.last_column),
-                 header_rows=info.header_rows, totals_rows=info.totals_rows, columns=list(info.column_names))
+                 header_rows=info.header_rows, totals_rows=info.totals_rows,
+                 # a name holding a line break is stored Purchase_x000a_ price; formulas spell the break itself
+                 columns=[decode_xstring(n) for n in info.column_names])
 
 
 def _auto_filter(ref: bytes | None) -> tuple[int, int, int, int] | None:

@@ -69,3 +69,38 @@ def test_table_less_reference_outside_a_table_is_explained():
 
 def test_brackets_inside_strings_and_sheet_names_are_left_alone():
     assert rewrite("\"Sales[Id]\"&'x[1]'!A1", TABLES, "My Sheet", 6, 3) == "\"Sales[Id]\"&'x[1]'!A1"
+
+
+def test_a_column_name_with_a_line_break_as_excel_stores_it(tmp_path):
+    # Excel stores the header "Purchase<LF> price" as the table column Purchase_x000a_ price, and
+    # a formula typed with Alt+Enter inside the brackets holds CR LF raw in <f>: an XML reader
+    # reads that as LF, so both name the same column
+    import datetime as dt
+    import zipfile
+
+    import openpyxl
+    from openpyxl.worksheet.table import Table as XlTable
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Item", "Price"], ["a", 2], ["b", 5]):
+        ws.append(row)
+    ws["D1"] = "=SUM(T[Price])"
+    ws.add_table(XlTable(displayName="T", ref="A1:B3"))
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    path = tmp_path / "breaks.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/tables/"):
+                data = data.replace(b'name="Price"', b'name="Pri_x000a_ ce"')
+            elif item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"SUM(T[Price])", b"SUM(T[Pri\r\n ce])")
+            dst.writestr(item, data)
+    model = load_workbook_model(path)
+    compute(model, dt.date(2024, 1, 1))
+    assert model.sheet("Sheet").grid.value(0, 3) == 7.0
