@@ -1,5 +1,5 @@
 """Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
-RAND, RANDBETWEEN, INT, ABS, MOD, MINVERSE, CEILING and FLOOR (all forms), GCD, LCM, COMBIN, COMBINA."""
+RAND, RANDBETWEEN, INT, ABS, EXP, LN, LOG10, LOG, SQRT, SIGN, MOD, SUMPRODUCT, MINVERSE, CEILING and FLOOR (all forms), GCD, LCM, COMBIN, COMBINA."""
 from __future__ import annotations
 
 import math as pymath
@@ -8,11 +8,11 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
-from ilt_xl.engine.builtins._values import elementwise, result, scalar_numbers
+from ilt_xl.engine.builtins._values import _omitted, elementwise, result, scalar_numbers
 from ilt_xl.engine.builtins.lifting import lifted
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, Block, E_DIV0, E_NA, E_NUM, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_NUM, E_VALUE
 
 # a float has at most 17 significant digits and lies within 1e-324..1e308: beyond these many
 # digits, rounding keeps every digit (or none), so huge digit counts never reach 10**digits
@@ -104,12 +104,85 @@ def abs_(args: list[Val], ctx: Ctx) -> Val:
     return elementwise(np.abs, args[0])
 
 
+@builtin("EXP")
+def exp(args: list[Val], ctx: Ctx) -> Val:
+    """e^x; text reads as arithmetic reads it (EXP("8%"), EXP("2024-01-10") is #NUM!, a date's
+    serial), beyond 709.78 #NUM!."""
+    return elementwise(np.exp, args[0])
+
+
+@builtin("LN")
+def ln(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x: np.log(np.where(x > 0, x, np.nan)), args[0])
+
+
+@builtin("LOG10")
+def log10(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x: np.log10(np.where(x > 0, x, np.nan)), args[0])
+
+
+@builtin("LOG")
+def log(args: list[Val], ctx: Ctx) -> Val:
+    """LOG(x, [base]) = ln x / ln base (base 10 by default, then log10 x): #NUM! for x <= 0 or
+    base <= 0 (an empty base cell is 0), #DIV/0! for base 1 (TRUE is 1)."""
+    if len(args) < 2:
+        return elementwise(lambda x: np.log10(np.where(x > 0, x, np.nan)), args[0])
+
+    def log_base(x, b):
+        ok = (x > 0) & (b > 0) & (b != 1)
+        return np.where(ok, np.log(np.where(ok, x, 2.0)) / np.log(np.where(ok, b, 2.0)), np.nan)
+    return elementwise(log_base, args[0], args[1], div0=lambda x, b: (x > 0) & (b == 1))
+
+
+@builtin("SQRT")
+def sqrt(args: list[Val], ctx: Ctx) -> Val:
+    return elementwise(lambda x: np.sqrt(np.where(x >= 0, x, np.nan)), args[0])
+
+
+@builtin("SIGN")
+def sign(args: list[Val], ctx: Ctx) -> Val:
+    """-1, 0 or 1; text reads as arithmetic reads it (SIGN("2024-01-10") is 1)."""
+    return elementwise(np.sign, args[0])
+
+
 @builtin("MOD")
 def mod(args: list[Val], ctx: Ctx) -> Val:
     """The remainder with the divisor's sign (MOD(-3,2) is 1, MOD(3,-2) is -1); MOD(n,0) is #DIV/0!."""
     divisor = args[1] if len(args) > 1 else None
     out = elementwise(lambda n, d: n - d * np.floor(n / np.where(d == 0, 1.0, d)), args[0], divisor, default=(None, 0.0))
     return _by_zero_div0(out, divisor if divisor is not None else Val(Block.numbers([[0.0]])))
+
+
+def _sumproduct(blocks: list[Block]):
+    """SUMPRODUCT of arguments of one row (or of a whole formula): a number or an error.
+
+    The arrays must have the same dimensions (#VALUE! otherwise); an error in any of them is the
+    result (the first, in argument then reading order); their text, logical values and empty
+    cells count as 0 (numeric text too). Arguments that are single values (a typed value or a
+    one-cell reference) multiply as numbers, and text there is #VALUE! (SUMPRODUCT(3,B10,C9) is
+    3*B10*C9; SUMPRODUCT(G1:G1,I1:I1) with G1 the text "4" is #VALUE!)."""
+    for b in blocks:
+        errors = b.kind == ERR
+        if errors.any():
+            return b.obj[errors][0]
+    if any(b.shape != blocks[0].shape for b in blocks):
+        return E_VALUE
+    if blocks[0].shape == (1, 1) and any(b.kind[0, 0] == STR for b in blocks):
+        return E_VALUE
+    terms = np.prod([np.where(b.kind == NUM, b.num, 0.0) for b in blocks], axis=0)
+    return float(np.sum(terms))
+
+
+@builtin("SUMPRODUCT")
+def sumproduct(args: list[Val], ctx: Ctx) -> Val:
+    if not args or any(_omitted(a) for a in args):
+        return result(E_VALUE)
+    if not any(a.per_row for a in args):
+        return result(_sumproduct([a.block for a in args]))
+    out = np.empty((ctx.n, 1), dtype=object)
+    for i in range(ctx.n):      # a value per row is a single value in each row
+        out[i, 0] = _sumproduct([a.block.take(slice(i, i + 1)) if a.per_row else a.block for a in args])
+    return Val(Block.from_objects(out), True)
 
 
 def gauss_jordan_inverse(a: np.ndarray) -> np.ndarray | None:

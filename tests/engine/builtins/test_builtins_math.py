@@ -194,3 +194,57 @@ def test_seriessum(formula, expected):
 ])
 def test_roman_logical_form(formula, expected):
     assert value(formula) == expected
+
+
+EXP_LOG_CASES = [
+    # text reads as arithmetic reads it: a date (its serial), a percentage
+    ('=SIGN("2024-01-10")', 1.0),
+    ('=EXP("2024-01-10")', "#NUM!"),          # e^45301 is beyond the largest double
+    ('=EXP("8%")', 1.0832870676749586),
+    ('=SIGN("-8%")', -1.0),
+    ('=LN("1900-01-01")', 0.0),               # serial 1
+    ('=SQRT("4")', 2.0),
+    ('=EXP("x")', "#VALUE!"),
+    ("=EXP(1000)", "#NUM!"),
+    ("=EXP(-1000)", 0.0),
+    ("=LN(0)", "#NUM!"),
+    ("=LOG10(-1)", "#NUM!"),
+    ("=SQRT(-1)", "#NUM!"),
+    ("=LOG(1000)", 3.0),
+    ("=LOG(8,2)", 3.0),
+    ("=LOG(TRUE)", 0.0),
+    # LOG's base 1 (or TRUE) divides by ln 1 = 0: #DIV/0!; a base or number at or below 0 is #NUM!
+    ("=LOG(10,1)", "#DIV/0!"),
+    ("=LOG(1,1)", "#DIV/0!"),
+    ("=LOG(10,TRUE)", "#DIV/0!"),
+    ("=LOG(10,0)", "#NUM!"),
+    ("=LOG(10,FALSE)", "#NUM!"),
+    ("=LOG(10,-1)", "#NUM!"),
+    ("=LOG(-10,10)", "#NUM!"),
+    ('=LOG(10,"x")', "#VALUE!"),
+    ("=LOG(10,1/0)", "#DIV/0!"),
+]
+
+
+def test_exp_ln_log_sqrt_sign():
+    wrong = []
+    for formula, expected in EXP_LOG_CASES:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    assert wrong == []
+
+
+
+def test_sumproduct_of_single_values_multiplies_them():
+    # single values (typed or one-cell references) multiply as numbers; text there is #VALUE!,
+    # while an array's text counts as 0; arrays must have the same dimensions
+    cells = {"A1": 534, "A2": 1.1, "A3": '="4"', "A4": 2, "B1": "x", "B2": 3, "C1": 2, "C2": 4, "D1": "=1/0", "D2": 5}
+    got = values({**cells, "E1": "=SUMPRODUCT(3,A1,A2)", "E2": "=SUMPRODUCT(A2:A2,3,A1,A2:A2)",
+                  "E3": "=SUMPRODUCT(A3:A3,A4:A4)", "E4": "=SUMPRODUCT(A3,2)", "E5": '=SUMPRODUCT("3")',
+                  "E6": "=SUMPRODUCT(B1:B2,C1:C2)", "E7": "=SUMPRODUCT(2,C1:C2)", "E8": "=SUMPRODUCT(C1:C2,D1:D2)",
+                  "E9": "=SUMPRODUCT({1,2,3},{4,-2,-4})", "E10": "=SUMPRODUCT({1,2,3},{4;-2;-4})"})
+    assert got["E1"] == pytest.approx(1762.2) and got["E2"] == pytest.approx(1938.42)
+    assert (got["E3"], got["E4"], got["E5"]) == ("#VALUE!", "#VALUE!", "#VALUE!")
+    assert (got["E6"], got["E7"], got["E8"]) == (12.0, "#VALUE!", "#DIV/0!")
+    assert (got["E9"], got["E10"]) == (-12.0, "#VALUE!")
