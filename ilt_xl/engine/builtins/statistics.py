@@ -1,4 +1,5 @@
-"""Statistics over a sample of numbers: SKEW, SKEW.P and MODE.MULT, computed as Excel computes them.
+"""Statistics over a sample of numbers: SKEW, SKEW.P, the variances and standard deviations (VAR,
+VARP, STDEV, STDEVP and their .S/.P names), MODE and MODE.MULT, computed as Excel computes them.
 
 Excel's sample rule: references and arrays count only the numbers they hold (text, logical values
 and empty cells are left out; an error is the result); numbers, logical values and text that reads
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine.builtins import builtin, call_by_name
+from ilt_xl.engine.builtins._values import elementwise
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_VALUE
 
@@ -27,15 +29,24 @@ def _is_direct(v: Val) -> bool:
     return v.ref is None and v.block.shape == (1, 1)
 
 
-def sample(args: list[Val], ctx: Ctx, *, direct_text: bool = True) -> list[float]:
+def sample(args: list[Val], ctx: Ctx, *, direct_text: bool = True, single_numbers: bool = False) -> list[float]:
     """The numbers of the arguments in order (rows before columns within a range), by Excel's
-    sample rule. ``direct_text=False`` leaves typed text out instead of coercing it (MODE.MULT).
-    Raises :class:`SampleError` with the first error met."""
+    sample rule. ``direct_text=False`` leaves typed text out instead of coercing it (MODE.MULT);
+    ``single_numbers``: a single value, typed or a one-cell reference, must be a number, text,
+    a logical value or an empty cell there is #VALUE! (MODE). Raises :class:`SampleError` with
+    the first error met."""
     out: list[float] = []
     for a in args:
         if a.per_row:
             raise NotVectorisable("a statistic over per-row values")
         b = a.block
+        if single_numbers and b.shape == (1, 1):
+            if b.kind[0, 0] == ERR:
+                raise SampleError(b.obj[0, 0])
+            if b.kind[0, 0] != NUM:
+                raise SampleError(E_VALUE)
+            out.append(float(b.num[0, 0]))
+            continue
         if not _is_direct(a):
             errors = b.kind == ERR
             if errors.any():
@@ -101,6 +112,65 @@ def skew_p(args: list[Val], ctx: Ctx) -> Val:
     return _skew(args, ctx, population=True)
 
 
+def _variance(args: list[Val], ctx: Ctx, population: bool, root: bool) -> Val:
+    """The variance from the sums of the numbers and of their squares, in the forms whose rounding
+    Excel's cached values carry to the last bit (neither the two-pass sum of squared deviations
+    nor the exact value does): sample (Sxx - S*S/n)/(n-1), population (n*Sxx - S*S)/(n*n); #DIV/0!
+    below 2 (1) numbers. A one-cell reference is read as a range (its text is left out), typed
+    numeric text counts (VAR("1","2") is 0.5)."""
+    try:
+        x = sample(args, ctx)
+    except SampleError as exc:
+        return _error(exc.error)
+    n = len(x)
+    if n < (1 if population else 2):
+        return _error(E_DIV0)
+    s, ss = _sequential_sum(x), _sequential_sum(v * v for v in x)
+    var = (n * ss - s * s) / (n * n) if population else (ss - s * s / n) / (n - 1)
+    if var < 0:         # rounding below 0 for equal numbers
+        var = 0.0
+    return Val(Block.numbers([[float(np.sqrt(var)) if root else var]]))
+
+
+builtin("VAR", "VAR.S")(lambda args, ctx: _variance(args, ctx, population=False, root=False))
+builtin("VARP", "VAR.P")(lambda args, ctx: _variance(args, ctx, population=True, root=False))
+builtin("STDEV", "STDEV.S")(lambda args, ctx: _variance(args, ctx, population=False, root=True))
+builtin("STDEVP", "STDEV.P")(lambda args, ctx: _variance(args, ctx, population=True, root=True))
+
+
+def _mode(args: list[Val], ctx: Ctx, *, strict: bool) -> Val:
+    try:
+        x = sample(args, ctx, direct_text=False, single_numbers=strict)
+    except SampleError as exc:
+        return _error(exc.error)
+    modes = _most_frequent(x)
+    return Val(Block.numbers([[modes[0]]])) if modes else _error(E_NA)
+
+
+@builtin("MODE")
+def mode(args: list[Val], ctx: Ctx) -> Val:
+    """The value that occurs most often (the first of those that tie), #N/A when none repeats.
+    Ranges and arrays give their numbers; a single value, typed or a one-cell reference, must be
+    a number (MODE(B9,2,D7) with D7 empty is #VALUE!, as is MODE("1",1,1))."""
+    return _mode(args, ctx, strict=True)
+
+
+@builtin("MODE.SNGL")
+def mode_sngl(args: list[Val], ctx: Ctx) -> Val:
+    """MODE.SNGL leaves out what is not a number, typed or referenced: MODE.SNGL(A1,G1) with A1
+    text is G1's mode (#N/A), MODE.SNGL(A1:B1,"") is A1:B1's (Excel's cached values)."""
+    return _mode(args, ctx, strict=False)
+
+
+def _most_frequent(x: list[float]) -> list[float]:
+    """The values that occur most often (at least twice), in the order each first occurs."""
+    counts: dict[float, int] = {}
+    for v in x:
+        counts[v] = counts.get(v, 0) + 1
+    top = max(counts.values(), default=0)
+    return [v for v, c in counts.items() if c == top] if top >= 2 else []   # dicts keep first-occurrence order
+
+
 @builtin("MODE.MULT")
 def mode_mult(args: list[Val], ctx: Ctx) -> Val:
     """Every value that occurs most often (at least twice), in the order each first occurs, as a
@@ -109,12 +179,33 @@ def mode_mult(args: list[Val], ctx: Ctx) -> Val:
         x = sample(args, ctx, direct_text=False)
     except SampleError as exc:
         return _error(exc.error)
-    counts: dict[float, int] = {}
-    for v in x:
-        counts[v] = counts.get(v, 0) + 1
-    top = max(counts.values(), default=0)
-    if top < 2:
+    modes = _most_frequent(x)
+    if not modes:
         return _error(E_NA)
-    modes = [v for v, c in counts.items() if c == top]      # dicts keep first-occurrence order
     return Val(Block.numbers(np.array(modes, dtype=np.float64).reshape(-1, 1)))
 
+
+
+@builtin("POISSON.DIST", "POISSON")
+def poisson_dist(args: list[Val], ctx: Ctx) -> Val:
+    """POISSON.DIST(x, mean, cumulative): x is truncated to a whole number of events first, for
+    the mass as for the cumulative (POISSON.DIST(4/3,2,FALSE) is P(X=1), 2e^-2); x or mean below 0
+    is #NUM!."""
+    if len(args) != 3:
+        return _error(E_VALUE)
+    from scipy.stats import poisson
+
+    def dist(x, mean, cumulative):
+        k = np.trunc(x)
+        ok = (x >= 0) & (mean >= 0)
+        k, m = np.where(ok, k, 0.0), np.where(ok, mean, 0.0)
+        return np.where(ok, np.where(cumulative != 0, poisson.cdf(k, m), poisson.pmf(k, m)), np.nan)
+    return elementwise(dist, args[0], args[1], _logical_text(args[2]))
+
+
+def _logical_text(v: Val) -> Val:
+    """A flag argument with the text "TRUE" or "FALSE" read as the logical value (POISSON.DIST(3,4,"TRUE"))."""
+    b = v.block
+    if v.shape == (1, 1) and b.kind[0, 0] == STR and str(b.obj[0, 0]).strip().upper() in ("TRUE", "FALSE"):
+        return Val(Block.scalar(str(b.obj[0, 0]).strip().upper() == "TRUE"))
+    return v

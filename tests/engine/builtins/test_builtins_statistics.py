@@ -49,3 +49,69 @@ def test_mode_mult_lists_the_modes_in_order_of_first_occurrence():
                   "B7": "=_xlfn.MODE.MULT(A1:A3,)"})
     assert (got["B1"], got["B2"], got["B3"], got["B4"]) == (1.0, 2.0, 3.0, 3.0)
     assert (got["B5"], got["B6"], got["B7"]) == ("#N/A", 1.0, "#VALUE!")
+
+
+def test_variances_read_a_one_cell_reference_as_a_range():
+    # a reference's text (even numeric text, one cell or many) and logical values are left out;
+    # typed numeric text and typed logical values count
+    cells = {"A1": -2, "A2": -1, "A3": True, "B1": '="1"', "B2": '="1.1"', "B3": '="2"'}
+    got = values({**cells,
+                  "C1": "=VARP(A1:A3,D1:D3,B1)", "C2": "=VAR(A1:A3,D1:D3,B1)", "C3": "=STDEV(A1:A3,B1)",
+                  "C4": "=VARP(B1:B3)", "C5": '=VARP("1","2")', "C6": "=VARP(TRUE,FALSE,TRUE)",
+                  "C7": "=VAR(D1,B2)", "C8": "=STDEVP(1,2,3,4)", "C9": "=_xlfn.VAR.S(1,2,3,4)",
+                  "C10": '=_xlfn.STDEV.P(1,"x")', "C11": "=VAR(1)", "C12": "=VAR(A1:A2,1/0)"})
+    assert got["C1"] == 0.25 and got["C2"] == 0.5 and got["C3"] == pytest.approx(0.7071067811865476, rel=1e-15)
+    assert (got["C4"], got["C5"]) == ("#DIV/0!", 0.25)
+    assert got["C6"] == 2 / 9
+    assert (got["C7"], got["C8"], got["C9"]) == ("#DIV/0!", pytest.approx(1.118033988749895), pytest.approx(5 / 3))
+    assert (got["C10"], got["C11"], got["C12"]) == ("#VALUE!", "#DIV/0!", "#DIV/0!")
+
+
+def test_variance_carries_excels_rounding():
+    # Excel's cached values, to the last bit: from the sums of the numbers and of their squares
+    # (a two-pass sum of squared deviations gives 939.0138241923366 and 853.6489310839424)
+    cells = {"A1": 0, "A2": 1, "A3": 2, "B1": 0, "B2": 1e-05, "B3": 1.1, "B4": 1.00001, "B5": 2.99999}
+    got = values({**cells, "C1": "=VARP(A1:A3,B1:B3,B4:B5)", "C2": "=VAR(A1:A3,B1:B3,B4:B5)",
+                  "C3": "=VARP(TRUE,FALSE,TRUE)", "C4": "=VAR(TRUE,FALSE,TRUE)",
+                  "C5": "=_xlfn.VAR.S(15,77,30,28,31,96,77,53,34,138/11,91)",
+                  "C6": "=_xlfn.VAR.P(15,77,30,28,31,96,77,53,34,138/11,91)", "C7": "=VAR(0.1,0.1,0.1)"})
+    assert (got["C1"], got["C2"]) == (1.0010862187859373, 1.1440985357553568)
+    assert (got["C3"], got["C4"]) == (0.2222222222222222, 0.33333333333333337)
+    assert (got["C5"], got["C6"]) == (939.0138241923374, 853.6489310839429)
+    assert got["C7"] == 0.0
+
+
+def test_mode_wants_numbers_in_single_values():
+    # a range gives its numbers; a single value, typed or a one-cell reference, must be a number:
+    # typed text (even "1"), a logical value or an empty one-cell reference is #VALUE!
+    cells = {"A1": 1, "A2": 2, "A3": "x", "A4": 2, "B1": '="1.1"'}
+    got = values({**cells, "C1": "=MODE(1,1,2,3)", "C2": '=MODE(A1,"1",2,3)', "C3": "=MODE(A2,2,D1)",
+                  "C4": '=MODE("1",1,#DIV/0!,2,3)', "C5": "=MODE(A1:A4)", "C6": "=MODE(2,1,1,2)", "C7": "=MODE(1,2)",
+                  "C8": "=MODE(A2,2,B1)", "C9": "=MODE(TRUE,1,1)", "C10": "=MODE(A1:A4,1/0)",
+                  "C11": "=MODE(A1:A4,2)"})
+    assert (got["C1"], got["C2"], got["C3"], got["C4"]) == (1.0, "#VALUE!", "#VALUE!", "#VALUE!")
+    assert (got["C5"], got["C6"], got["C7"], got["C8"]) == (2.0, 2.0, "#N/A", "#VALUE!")
+    assert (got["C9"], got["C10"], got["C11"]) == ("#VALUE!", "#DIV/0!", 2.0)
+
+
+
+POISSON_CASES = [
+    ("=_xlfn.POISSON.DIST(20/15,2,0)", 0.27067056647322535),    # x truncated to 1 for the mass too
+    ("=_xlfn.POISSON.DIST(0.2,3,FALSE)", 0.049787068367863944),
+    ("=_xlfn.POISSON.DIST(2.999999,5,FALSE)", 0.08422433748856833),
+    ("=POISSON(2,5,TRUE)", 0.12465201948308113),
+    ("=POISSON(0,0,FALSE)", 1.0),
+    ("=POISSON(1,0,FALSE)", 0.0),
+    ("=_xlfn.POISSON.DIST(-1E-6,5,TRUE)", "#NUM!"),             # below 0 before truncation
+    ("=POISSON(3,-1E-6,TRUE)", "#NUM!"),
+    ('=_xlfn.POISSON.DIST(3,4,"TRUE")', 0.43347012036670896),     # the flag typed as text
+]
+
+
+def test_poisson_dist():
+    wrong = []
+    for formula, expected in POISSON_CASES:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    assert wrong == []
