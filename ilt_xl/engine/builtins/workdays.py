@@ -1,4 +1,5 @@
-"""Working-day built-ins: WORKDAY(start, days, [holidays]) over a whole run of rows.
+"""Working-day built-ins: WORKDAY(start, days, [holidays]) and WORKDAY.INTL(start, days, [weekend],
+[holidays]) over a whole run of rows.
 
 The holidays are either one fixed range for every row, or each row's own block of one column,
 written ``INDEX(col,MATCH(…,0)):INDEX(col,MATCH(…,1))`` (the planner's due dates: the rows of
@@ -26,10 +27,36 @@ from ilt_xl.engine.date_system import SHIFT_1904
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
 from ilt_xl.engine.formula_tree import Node
-from ilt_xl.engine.values import EMPTY, ERR, NUM, Block, E_NUM, E_REF, E_VALUE
+from ilt_xl.engine.values import EMPTY, ERR, NUM, STR, Block, E_NUM, E_REF, E_VALUE, XlError
 
 _WEEKDAYS = "1111100"
 _NO_ERRORS = (None, None)
+
+
+# WORKDAY.INTL's weekend numbers: the days off, as a mask of working days from Monday
+_WEEKEND_CODES = {1: "1111100", 2: "0111110", 3: "0011111", 4: "1001111", 5: "1100111", 6: "1110011", 7: "1111001",
+                  11: "1111110", 12: "0111111", 13: "1011111", 14: "1101111", 15: "1110111", 16: "1111011",
+                  17: "1111101"}
+
+
+def weekend_mask(weekend: Val):
+    """The working days (a numpy weekmask, Monday first) of WORKDAY.INTL's ``weekend``: a number
+    of :data:`_WEEKEND_CODES` (another number is #NUM!), or seven characters 0/1 from Monday, 1
+    for a day off ("0000011"; another text, or seven days off, is #VALUE!); or the error."""
+    if weekend.shape != (1, 1):
+        return E_VALUE
+    b = weekend.block
+    kind = b.kind[0, 0]
+    if kind == ERR:
+        return b.obj[0, 0]
+    if kind == STR:
+        text = str(b.obj[0, 0])
+        if len(text) != 7 or set(text) - {"0", "1"} or text == "1111111":
+            return E_VALUE
+        return "".join("1" if c == "0" else "0" for c in text)
+    if kind == EMPTY:
+        return _WEEKDAYS
+    return _WEEKEND_CODES.get(int(np.trunc(b.num[0, 0])), E_NUM)
 
 
 @builtin("WORKDAY", lazy=True)
@@ -37,11 +64,38 @@ def workday(args: list[Thunk], ctx: Ctx) -> Val:
     """WORKDAY for the run of ``ctx`` (lazy: the holidays argument's tree is looked at before it is evaluated)."""
     if not 2 <= len(args) <= 3:
         return Val(Block.errors((1, 1), E_VALUE))
-    start, days = args[0](), args[1]()
+    return _workday(args[0], args[1], _WEEKDAYS, args[2] if len(args) == 3 else None, ctx)
+
+
+@builtin("WORKDAY.INTL", lazy=True)
+def workday_intl(args: list[Thunk], ctx: Ctx) -> Val:
+    """WORKDAY.INTL(start, days, [weekend], [holidays]): WORKDAY with the days off of ``weekend``
+    (:func:`weekend_mask`; omitted, Saturday and Sunday); the weekend's error comes after the
+    start's and the days'."""
+    if not 2 <= len(args) <= 4:
+        return Val(Block.errors((1, 1), E_VALUE))
+    weekmask = _WEEKDAYS
+    if len(args) > 2 and not args[2].omitted:
+        weekend = args[2]()
+        if weekend.per_row:
+            raise NotVectorisable("WORKDAY.INTL weekend varying by row")
+        weekmask = weekend_mask(weekend)
+    return _workday(args[0], args[1], weekmask, args[3] if len(args) == 4 else None, ctx)
+
+
+def _workday(start_arg: Thunk, days_arg: Thunk, weekmask, holidays_arg: Thunk | None, ctx: Ctx) -> Val:
+    start, days = start_arg(), days_arg()
     if start.shape != (1, 1) and not start.per_row or days.shape != (1, 1) and not days.per_row:
         raise NotVectorisable("WORKDAY over an array")
-    if len(args) == 3 and not args[2].omitted:
-        group, blocks, hol_errors = _holiday_blocks(args[2], ctx)
+    if isinstance(weekmask, XlError):       # the weekend's error, after the start's and the days'
+        for v in (start, days):
+            if not v.per_row and v.block.kind[0, 0] == ERR:
+                return v
+        if start.per_row or days.per_row:
+            raise NotVectorisable("WORKDAY.INTL with a bad weekend over a run")
+        return Val(Block.errors((1, 1), weekmask))
+    if holidays_arg is not None and not holidays_arg.omitted:
+        group, blocks, hol_errors = _holiday_blocks(holidays_arg, ctx)
     else:
         group, blocks, hol_errors = np.zeros(1, dtype=np.intp), [Block.numbers(np.zeros((0, 1)))], _NO_ERRORS
     per_row = start.per_row or days.per_row or len(group) > 1
@@ -60,7 +114,7 @@ def workday(args: list[Thunk], ctx: Ctx) -> Val:
         holidays, block_errors[g] = _holiday_dates(b, shift)
         rows = (group == g) & usable
         if block_errors[g] is None and rows.any():
-            calendar = np.busdaycalendar(weekmask=_WEEKDAYS, holidays=holidays)
+            calendar = np.busdaycalendar(weekmask=weekmask, holidays=holidays)
             due[rows] = datetime64_to_serial(step_workdays(anchor[rows], d_num[rows], calendar)) - shift
     if shift:
         due[due < 0] = np.nan           # before 1904-01-01: no date of the workbook (#NUM!)

@@ -1,7 +1,7 @@
 """Date built-ins in the 1900 date system, phantom 29 February 1900 included (Excel's values)."""
 import pytest
 
-from formula_values import assert_value, value
+from formula_values import assert_value, value, values
 
 
 @pytest.mark.parametrize("formula, expected", [
@@ -88,3 +88,18 @@ def test_dates_written_as_text_are_within_excels_calendar(formula, expected):
 ])
 def test_date_and_time_values_read_dates_and_times_not_plain_numbers(formula, expected):
     assert value(formula) == expected
+
+
+def test_workday_intl_weekends():
+    # 2014-03-11 (a Tuesday) plus 24 working days, Excel's values (a workbook Excel saved): the
+    # weekend as a number (13: Tuesday only), as seven 0/1 days from Monday, or omitted (Sat, Sun)
+    cells = {"A1": "=DATE(2014,3,11)", "B1": "=DATE(2014,3,16)", "B2": "=DATE(2014,4,4)", "B3": "=DATE(2014,3,20)",
+             "B4": "=DATE(2014,1,1)",
+             "C1": "=WORKDAY.INTL(A1,24,,B1:B4)", "C2": "=WORKDAY.INTL(A1,24,13,B1:B4)",
+             "C3": '=WORKDAY.INTL(A1,24,"0101010",B1:B4)', "C4": "=WORKDAY.INTL(A1,24,1,B1:B4)",
+             "C5": "=WORKDAY.INTL(A1,24,99)", "C6": '=WORKDAY.INTL(A1,24,"1111111")', "C7": '=WORKDAY.INTL(A1,24,"x")',
+             "C8": "=WORKDAY.INTL(1/0,24,99)", "C9": "=WORKDAY.INTL(A1,-1,7)"}
+    got = values(cells)
+    assert (got["C1"], got["C2"], got["C3"], got["C4"]) == (41745.0, 41740.0, 41754.0, 41745.0)
+    assert (got["C5"], got["C6"], got["C7"], got["C8"]) == ("#NUM!", "#VALUE!", "#VALUE!", "#DIV/0!")
+    assert got["C9"] == 41708.0         # Monday 2014-03-10 (Friday and Saturday off)
