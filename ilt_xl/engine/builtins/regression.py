@@ -1,4 +1,5 @@
-"""Least-squares regression: LINEST and TREND, as Excel documents them.
+"""Least-squares regression: LINEST and TREND, and their exponential forms LOGEST and GROWTH
+(the same fits to ln y), as Excel documents them.
 
 - ``known_y`` is a column (each row an observation, ``known_x`` a column per variable), a row
   (each ``known_x`` row a variable) or an area (``known_x`` the same shape, one variable);
@@ -166,39 +167,71 @@ def _run(fn, args, ctx) -> Val:
         return Val(Block.errors((1, 1), exc.error))
 
 
-@builtin("LINEST")
-def linest(args: list[Val], ctx: Ctx) -> Val:
-    def fit(args):
-        if not 1 <= len(args) <= 4:
-            raise _Error(E_VALUE)
-        y, _, x, _ = _known(args)
-        f = _Fit(y, x, _flag(_given(args, 2), True))
-        out = f.stats()
-        if not _flag(_given(args, 3), False):
-            out = out[:1]
-        return Val(Block.from_objects(out))
-    return _run(fit, args, ctx)
+def _log_y(y: np.ndarray) -> np.ndarray:
+    """ln y for the exponential fits (LOGEST, GROWTH): y = b * m1^x1 * ... is the line ln y =
+    ln b + x1 ln m1 + ...; a y at or below 0 has no logarithm (#NUM!)."""
+    if (y <= 0).any():
+        raise _Error(E_NUM)
+    return np.log(y)
 
 
-@builtin("TREND")
-def trend(args: list[Val], ctx: Ctx) -> Val:
-    def fit(args):
-        if not 1 <= len(args) <= 4:
-            raise _Error(E_VALUE)
-        y, kx, x, orient = _known(args)
-        f = _Fit(y, x, _flag(_given(args, 3), True))
-        new = _given(args, 2)
-        if new is None:
-            new_x = kx if kx is not None else np.arange(1.0, len(y) + 1).reshape(args[0].shape)
-        else:
-            new_x = _numbers(new)
-        if f.k == 1:                    # one variable: a prediction per new value, in its shape
-            return Val(Block.numbers(f.predict(new_x.reshape(-1, 1)).reshape(new_x.shape)))
-        if orient == "row":
-            if new_x.shape[0] != f.k:
-                raise _Error(E_REF)
-            return Val(Block.numbers(f.predict(new_x.T).reshape(1, -1)))
-        if new_x.shape[1] != f.k:
+def _linest(exponential: bool):
+    """LINEST, or LOGEST (``exponential``): the line fitted to ln y, its coefficients and
+    intercept given as e^coefficient (the m's and b of y = b * m^x); the statistics are those of
+    the fit to ln y, as Excel gives them."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        def fit(args):
+            if not 1 <= len(args) <= 4:
+                raise _Error(E_VALUE)
+            y, _, x, _ = _known(args)
+            f = _Fit(_log_y(y) if exponential else y, x, _flag(_given(args, 2), True))
+            out = f.stats()
+            if exponential:
+                out[0] = [float(np.exp(c)) for c in out[0]]
+            if not _flag(_given(args, 3), False):
+                out = out[:1]
+            return Val(Block.from_objects(out))
+        return _run(fit, args, ctx)
+    return fn
+
+
+builtin("LINEST")(_linest(False))
+builtin("LOGEST")(_linest(True))
+
+
+def _trend(exponential: bool):
+    """TREND, or GROWTH (``exponential``): e^ of the trend of ln y."""
+    def fn(args: list[Val], ctx: Ctx) -> Val:
+        return _run(lambda a: _trend_values(a, exponential), args, ctx)
+    return fn
+
+
+def _trend_values(args: list[Val], exponential: bool) -> Val:
+    if not 1 <= len(args) <= 4:
+        raise _Error(E_VALUE)
+    y, kx, x, orient = _known(args)
+    f = _Fit(_log_y(y) if exponential else y, x, _flag(_given(args, 3), True))
+    got = _predictions(f, args, y, kx, orient)
+    return Val(Block.numbers(np.exp(got) if exponential else got))
+
+
+builtin("TREND")(_trend(False))
+builtin("GROWTH")(_trend(True))
+
+
+def _predictions(f: _Fit, args: list[Val], y: np.ndarray, kx: np.ndarray | None, orient: str) -> np.ndarray:
+    """The fit's values at TREND's new_x (the known x when omitted), shaped as Excel lays them."""
+    new = _given(args, 2)
+    if new is None:
+        new_x = kx if kx is not None else np.arange(1.0, len(y) + 1).reshape(args[0].shape)
+    else:
+        new_x = _numbers(new)
+    if f.k == 1:                    # one variable: a prediction per new value, in its shape
+        return f.predict(new_x.reshape(-1, 1)).reshape(new_x.shape)
+    if orient == "row":
+        if new_x.shape[0] != f.k:
             raise _Error(E_REF)
-        return Val(Block.numbers(f.predict(new_x).reshape(-1, 1)))
-    return _run(fit, args, ctx)
+        return f.predict(new_x.T).reshape(1, -1)
+    if new_x.shape[1] != f.k:
+        raise _Error(E_REF)
+    return f.predict(new_x).reshape(-1, 1)

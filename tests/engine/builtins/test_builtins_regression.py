@@ -43,3 +43,30 @@ def test_linest_several_variables_last_first():
                                      "=TREND({1,2,3},{1,2,3},{1,NA()})"])
 def test_error_values_in_the_data_are_value_errors(formula):
     assert value(formula) == "#VALUE!"
+
+
+EXPONENTIAL_CASES = [
+    # y = 3 * 2^x exactly: LOGEST fits ln y, and gives m = e^slope, b = e^intercept
+    ("=INDEX(LOGEST({6,12,24,48},{1,2,3,4}),1)", 2.0),
+    ("=INDEX(LOGEST({6,12,24,48},{1,2,3,4}),2)", 3.0),
+    ("=INDEX(LOGEST({6,12,24,48}),1)", 2.0),                           # x omitted: 1, 2, 3, 4
+    ("=INDEX(LOGEST({2,4,8},{1,2,3},FALSE),2)", 1.0),                  # no constant: b is 1
+    ("=INDEX(LOGEST({2,4,8},{1,2,3},FALSE),1)", 2.0),
+    ("=INDEX(LOGEST({6,12,24,48},{1,2,3,4},TRUE,TRUE),3,1)", 1.0),     # r2 of the fit to ln y
+    ("=INDEX(LOGEST({6,12,24,48},{1,2,3,4},TRUE,TRUE),4,2)", 2.0),     # degrees of freedom
+    ("=LOGEST({1,0,3},{1,2,3})", "#NUM!"),                             # ln 0
+    ("=LOGEST({1,2,3},{1,2})", "#REF!"),
+    ("=INDEX(GROWTH({6,12,24,48},{1,2,3,4},{5,6}),2)", 192.0),         # 3 * 2^6
+    ("=GROWTH({6,12,24},{1,2,3},{0})", 3.0),
+    ("=INDEX(GROWTH({2,4,8},{1,2,3},{4},FALSE),1)", 16.0),
+    ("=GROWTH({2,-4,8},{1,2,3},{4})", "#NUM!"),
+]
+
+
+def test_exponential_regression():
+    wrong = []
+    for formula, expected in EXPONENTIAL_CASES:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    assert wrong == []
