@@ -204,8 +204,18 @@ def poisson_dist(args: list[Val], ctx: Ctx) -> Val:
 
 
 def _logical_text(v: Val) -> Val:
-    """A flag argument with the text "TRUE" or "FALSE" read as the logical value (POISSON.DIST(3,4,"TRUE"))."""
+    """A flag argument whose text "TRUE" or "FALSE" (any case, typed or in a cell) reads as the
+    logical value (POISSON.DIST(3,4,"TRUE")); other text stays (#VALUE!)."""
     b = v.block
-    if v.shape == (1, 1) and b.kind[0, 0] == STR and str(b.obj[0, 0]).strip().upper() in ("TRUE", "FALSE"):
-        return Val(Block.scalar(str(b.obj[0, 0]).strip().upper() == "TRUE"))
-    return v
+    texts = b.kind == STR
+    if not texts.any():
+        return v
+    words = np.array([str(t).strip().upper() for t in b.obj[texts]], dtype=object)
+    logical = np.zeros(b.shape, bool)
+    logical[texts] = (words == "TRUE") | (words == "FALSE")
+    if not logical.any():
+        return v
+    truth = np.zeros(b.shape, bool)
+    truth[texts] = words == "TRUE"
+    kind = np.where(logical, BOOL, b.kind).astype(np.int8)
+    return Val(Block(kind, np.where(logical, truth.astype(float), b.num), b._obj), v.per_row, v.ref)

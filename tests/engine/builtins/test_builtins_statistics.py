@@ -115,3 +115,13 @@ def test_poisson_dist():
         if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
             wrong.append((formula, got, expected))
     assert wrong == []
+
+def test_poisson_flag_as_text_in_cells_down_a_column():
+    # a run of rows: each row's cell text "TRUE"/"true"/"FALSE" reads as the logical value
+    cells = {"C1": "TRUE", "C2": "true", "C3": "FALSE", "C4": "abc"}
+    for r in range(1, 5):
+        cells[f"D{r}"] = f"=_xlfn.POISSON.DIST(2,5,C{r})"
+    got = values(cells)
+    assert got["D1"] == got["D2"] == pytest.approx(0.12465201948308113, rel=1e-12)
+    assert got["D3"] == pytest.approx(0.08422433748856833, rel=1e-12)
+    assert got["D4"] == "#VALUE!"
