@@ -81,7 +81,7 @@ class HelperScan:
     handles: a file position shared with this process would move under it). ``shared``: objects
     both processes hold whose identity matters (the engine's error values), sent by name and
     received as this process's own. Use as a context manager: leaving it ends the helper if it
-    is still running.
+    is still running. ``OSError`` when there is no helper to be had (no temporary file, no process).
 
     Each result is pickled into an unlinked temporary file as soon as it is made, then its size
     sent through a pipe: a result sent through the pipe itself would stop the helper until this
@@ -93,19 +93,30 @@ class HelperScan:
         self._left = len(jobs)
         self._lost = False
         self._shared = dict(shared or {})
-        # one file, two handles (each its own position): the helper writes, this process reads
+        # one file, two handles (each its own position): the helper writes, this process reads.
+        # OSError (no temporary file, no process to spare) leaves nothing open behind
         store, name = tempfile.mkstemp(prefix="ilt-xl-scan-")
+        opened = [store]
         try:
-            # unbuffered: the unpickler reads exactly a result's bytes, never into the next one's
-            self._store = open(name, "rb", buffering=0)
-        finally:
-            os.unlink(name)
-        names = {id(v): k for k, v in self._shared.items()}
-        read, write = os.pipe()
-        pid = os.fork()
+            try:
+                # unbuffered: the unpickler reads exactly a result's bytes, never into the next one's
+                self._store = open(name, "rb", buffering=0)
+            finally:
+                os.unlink(name)
+            opened.append(self._store)
+            names = {id(v): k for k, v in self._shared.items()}
+            parent = os.getpid()
+            read, write = os.pipe()
+            opened += [read, write]
+            pid = os.fork()
+        except BaseException:
+            for handle in opened:
+                handle.close() if hasattr(handle, "close") else os.close(handle)
+            raise
         if pid == 0:        # the helper: whatever happens, it never returns into the caller's code
             try:
                 os.close(read)
+                _end_with(parent)
                 _serve(jobs, scan, reopen, write, store, names)
             finally:
                 os._exit(1)
@@ -154,6 +165,19 @@ class HelperScan:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _end_with(parent: int) -> None:
+    """In the helper: be killed when ``parent`` ends (Linux; elsewhere it ends at its next write to
+    the pipe), so a load's process killed outright (SIGKILL, memory) leaves no helper scanning on."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:      # it ended before that was asked
+        os._exit(1)
 
 
 def _exactly(pipe, n: int) -> bytes:

@@ -359,7 +359,10 @@ def load_workbook_model(path) -> WorkbookModel:
             share = PlainBudget()
             share.left = plain.left * sum(sizes[k] for k in positions) // max(1, sum(sizes))
             plain.left -= share.left
-            helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen, ERRORS)
+            try:
+                helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen, ERRORS)
+            except OSError:     # no temporary file, no process to spare: all scanned here
+                theirs, by_helper, plain.left = [], set(), plain.left + share.left
         with helper:
             done: dict[int, Sheet] = {}
             failed = None

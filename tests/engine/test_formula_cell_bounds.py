@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ilt_xl.engine import cell_pieces
@@ -117,3 +118,33 @@ def test_texts_whose_keys_collide_are_left_to_factorize(monkeypatch):
     add_to_pieces(got, a, cells, b"")
     got.finish(span[cells.ends[-1]:])
     _same(got, _split_pieces(span)[1])
+
+
+@pytest.mark.parametrize("mix", [None, 0], ids=["keys", "every key the same"])
+def test_long_texts_are_told_apart_beyond_their_keyed_bytes(monkeypatch, mix):
+    """Texts longer than the bytes read into their key (a master's formula) are compared with the
+    first of their code to the last byte: the codes are pd.factorize's, or None where keys collide."""
+    from ilt_xl.engine import byte_positions as bounds
+    if mix is not None:
+        monkeypatch.setattr(bounds, "_MIX", np.uint64(mix))
+    rng = np.random.default_rng(7)
+    base = b"SUMIFS(Rates[Amount],Rates[Id],[@RoomId],Rates[ValidFrom],[@StartDate])"
+    for _ in range(200):
+        texts = []
+        one_size = int(rng.integers(33, len(base))) if rng.random() < 0.5 else None    # told apart past 32 bytes only
+        for _ in range(int(rng.integers(1, 30))):
+            size = one_size or int(rng.integers(0, len(base)))
+            t = bytearray(base[:size])
+            if size and rng.random() < 0.3:         # one byte changed, often past the keyed 32
+                t[int(rng.integers(32 if one_size else 0, size))] = int(rng.integers(65, 91))
+            texts.append(bytes(t))
+        span = b"|".join(texts)
+        ends = np.cumsum([len(t) + 1 for t in texts]) - 1
+        starts = ends - np.array([len(t) for t in texts])
+        a = padded(span)
+        got = bounds.text_codes(bounds.words_of(a), a, starts, ends)
+        codes, distinct = pd.factorize(np.array(texts, dtype=object))
+        if mix is None or len(set(texts)) == 1:
+            assert got is not None and got[0].tolist() == codes.tolist() and got[1] == list(distinct)
+        else:
+            assert got is None

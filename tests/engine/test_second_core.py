@@ -124,3 +124,25 @@ def test_no_helper_on_one_core_in_a_full_pool_or_for_small_sheets(monkeypatch):
     monkeypatch.setattr(second_core, "_workers", 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert second_core.helper_share(big) == []
+
+
+def test_a_pool_worker_takes_its_share_of_the_cores():
+    """batch's pool of one worker per core leaves no core for a helper; refresh's one worker may use them all."""
+    from ilt_xl.workers import result_of, worker_pool
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    for workers in (1, 2):
+        with worker_pool(workers) as pool:
+            assert result_of(pool.submit(second_core.cores)) == max(1, usable // workers)
+
+
+def test_no_temporary_file_means_no_helper_not_a_failure(tmp_path, helper_takes, monkeypatch):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    alone = load_workbook_model(path)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(second_core.tempfile, "mkstemp", full)
+    taken = helper_takes([1, 3, 4])
+    _same_model(alone, load_workbook_model(path))
+    assert taken == []
