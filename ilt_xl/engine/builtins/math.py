@@ -1,5 +1,5 @@
 """Math built-ins: rounding at a number of digits (ROUND, ROUNDUP, ROUNDDOWN, TRUNC), QUOTIENT,
-RAND, RANDBETWEEN, INT, ABS, EXP, LN, LOG10, LOG, SQRT, SIGN, MOD, SUMPRODUCT, MINVERSE, CEILING and FLOOR (all forms), GCD, LCM, COMBIN, COMBINA."""
+RAND, RANDBETWEEN, INT, ABS, EXP, LN, LOG10, LOG, SQRT, SIGN, MROUND, MOD, SUMPRODUCT, MINVERSE, CEILING and FLOOR (all forms), GCD, LCM, COMBIN, COMBINA."""
 from __future__ import annotations
 
 import math as pymath
@@ -143,6 +143,26 @@ def sqrt(args: list[Val], ctx: Ctx) -> Val:
 def sign(args: list[Val], ctx: Ctx) -> Val:
     """-1, 0 or 1; text reads as arithmetic reads it (SIGN("2024-01-10") is 1)."""
     return elementwise(np.sign, args[0])
+
+
+@builtin("MROUND")
+def mround(args: list[Val], ctx: Ctx) -> Val:
+    """MROUND(number, multiple): the multiple nearest the number, halves away from zero, on the 15
+    significant digits Excel works with (MROUND(2.675,0.01) is 2.68, MROUND(1,2) is 2); a multiple
+    of 0 gives 0, signs that differ #NUM!, TRUE/FALSE #VALUE!, an omitted argument #N/A; text
+    reads as arithmetic reads it (MROUND("2024-01-10",7) is 45304). An Analysis ToolPak function:
+    a range or array argument is #VALUE! (not taken element by element, even in an array formula)."""
+    if len(args) != 2 or any(a.shape != (1, 1) and not a.per_row for a in args):
+        return result(E_VALUE)
+    if any(_omitted(a) for a in args):
+        return result(E_NA)
+
+    def nearest(n, m):
+        q = np.abs(n / np.where(m == 0, 1.0, m))
+        q = np.where(q < 0.25, 0.0, co.significant_15(np.where(q < 0.25, 1.0, q)))     # 15 digits of 5e-308 overflow
+        out = np.sign(n) * np.floor(q + 0.5) * np.abs(m)
+        return np.where(m == 0, 0.0, np.where(n * m < 0, np.nan, out))
+    return elementwise(nearest, args[0], args[1], booleans=False)
 
 
 @builtin("MOD")

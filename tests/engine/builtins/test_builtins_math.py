@@ -248,3 +248,34 @@ def test_sumproduct_of_single_values_multiplies_them():
     assert (got["E3"], got["E4"], got["E5"]) == ("#VALUE!", "#VALUE!", "#VALUE!")
     assert (got["E6"], got["E7"], got["E8"]) == (12.0, "#VALUE!", "#DIV/0!")
     assert (got["E9"], got["E10"]) == (-12.0, "#VALUE!")
+
+
+MROUND_CASES = [
+    ("=MROUND(10,3)", 9.0),
+    ("=MROUND(7.5,5)", 10.0),                 # halves away from zero
+    ("=MROUND(1,2)", 2.0),
+    ("=MROUND(-7.5,-5)", -10.0),
+    ("=MROUND(-7.5,5)", "#NUM!"),             # signs differ
+    ("=MROUND(5,0)", 0.0),
+    ("=MROUND(2.675,0.01)", 2.68),            # 267.49999999999997 multiples is 267.5 on 15 digits
+    ("=MROUND(10.3,0.5)", 10.5),
+    ('=MROUND("2024-01-10",7)', 45304.0),     # a date's serial
+    ('=MROUND(" 2024-01-10 ",7)', "#VALUE!"),
+    ("=MROUND(TRUE,1)", "#VALUE!"),
+    ("=MROUND(,5)", "#N/A"),                  # an omitted argument
+    ("=MROUND(5,)", "#N/A"),
+    ("=MROUND(1/0,5)", "#DIV/0!"),
+    ("=MROUND(5,9.99999E+307)", 0.0),
+    ("=MROUND(9.99999E+307,5)", 9.99999e307),
+    ("=SUM(MROUND({1,2},2))", "#VALUE!"),     # an array argument, not taken element by element
+]
+
+
+def test_mround():
+    wrong = []
+    for formula, expected in MROUND_CASES:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    assert wrong == []
+
