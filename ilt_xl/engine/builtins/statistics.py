@@ -1,5 +1,6 @@
 """Statistics over a sample of numbers: SKEW, SKEW.P, the variances and standard deviations (VAR,
-VARP, STDEV, STDEVP and their .S/.P names), MODE and MODE.MULT, computed as Excel computes them.
+VARP, STDEV, STDEVP and their .S/.P names), MODE and MODE.MULT, POISSON.DIST and BINOM.DIST.RANGE,
+computed as Excel computes them.
 
 Excel's sample rule: references and arrays count only the numbers they hold (text, logical values
 and empty cells are left out; an error is the result); numbers, logical values and text that reads
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ilt_xl.engine.builtins import builtin, call_by_name
-from ilt_xl.engine.builtins._values import elementwise
+from ilt_xl.engine.builtins._values import _omitted, elementwise
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_NA, E_VALUE
 
@@ -219,3 +220,24 @@ def _logical_text(v: Val) -> Val:
     truth[texts] = words == "TRUE"
     kind = np.where(logical, BOOL, b.kind).astype(np.int8)
     return Val(Block(kind, np.where(logical, truth.astype(float), b.num), b._obj), v.per_row, v.ref)
+
+
+@builtin("BINOM.DIST.RANGE")
+def binom_dist_range(args: list[Val], ctx: Ctx) -> Val:
+    """BINOM.DIST.RANGE(trials, p, s, [s2]): the probability of s to s2 successes (s alone when
+    s2 is omitted; an empty s2 cell is 0) in ``trials``, the counts truncated to whole numbers,
+    summed term by term (a difference of cumulative values loses the small ones). #NUM! unless
+    0 <= p <= 1 and 0 <= s <= s2 <= trials."""
+    if not 3 <= len(args) <= 4:
+        return _error(E_VALUE)
+    from scipy.stats import binom
+
+    def one(n, p, s, s2):
+        if not (0.0 <= p <= 1.0 and 0 <= s <= s2 <= n):
+            return np.nan
+        if s2 - s > 10_000:
+            return float(binom.cdf(s2, n, p) - binom.cdf(s - 1, n, p))
+        return float(_sequential_sum(binom.pmf(np.arange(s, s2 + 1), n, p)))
+    terms = np.frompyfunc(lambda n, p, s, s2: one(np.trunc(n), p, np.trunc(s), np.trunc(s2)), 4, 1)
+    s2 = args[3] if len(args) == 4 and not _omitted(args[3]) else args[2]
+    return elementwise(lambda n, p, s, s2: terms(n, p, s, s2).astype(np.float64), args[0], args[1], args[2], s2)

@@ -125,3 +125,38 @@ def test_poisson_flag_as_text_in_cells_down_a_column():
     assert got["D1"] == got["D2"] == pytest.approx(0.12465201948308113, rel=1e-12)
     assert got["D3"] == pytest.approx(0.08422433748856833, rel=1e-12)
     assert got["D4"] == "#VALUE!"
+
+
+BINOM_RANGE_CASES = [
+    # (trials, p, s, s2) -> Excel's values (a workbook Excel saved)
+    ("=_xlfn.BINOM.DIST.RANGE(8,0.7,7,8)", 0.2552983299999998),
+    ("=_xlfn.BINOM.DIST.RANGE(10,0.5,2.99,6.01)", 0.8173828125),          # counts truncated
+    ("=_xlfn.BINOM.DIST.RANGE(10,0.000001,2,3)", 4.499976000042004e-11),  # term by term
+    ("=_xlfn.BINOM.DIST.RANGE(10,0.3,5)", 0.10291934520000003),           # s2 omitted: s alone
+    ("=_xlfn.BINOM.DIST.RANGE(10,0.3,5,3)", "#NUM!"),                     # s2 below s
+    ("=_xlfn.BINOM.DIST.RANGE(10,0.3,5,12)", "#NUM!"),                    # s2 beyond the trials
+    ("=_xlfn.BINOM.DIST.RANGE(10,-1E-10,2,3)", "#NUM!"),
+    ("=_xlfn.BINOM.DIST.RANGE(2,0.3,10,3)", "#NUM!"),
+    ("=_xlfn.BINOM.DIST.RANGE(3000,0.0001,1,1)", 0.2222643587611419),
+    ("=_xlfn.BINOM.DIST.RANGE(TRUE,0.3,0,1)", 1.0),
+    ('=_xlfn.BINOM.DIST.RANGE("10","0.3","2","3")', 0.5003023725),
+    ("=_xlfn.BINOM.DIST.RANGE(#NAME?,NA(),3,1/0)", "#NAME?"),
+]
+
+
+def test_binom_dist_range():
+    wrong = []
+    for formula, expected in BINOM_RANGE_CASES:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    assert wrong == []
+
+
+def test_binom_dist_range_empty_s2_cell_is_zero_and_ranges_intersect():
+    # an empty s2 cell is 0 (below s: #NUM!); a whole column in a plain formula is its cell on the row
+    cells = {"A1": 2, "A2": 2, "G2": 3, "B1": "=_xlfn.BINOM.DIST.RANGE(2,0.1,A1,C1)",
+             "B2": "=_xlfn.BINOM.DIST.RANGE(10,0.5,G:G,5)"}
+    got = values(cells)
+    assert got["B1"] == "#NUM!"
+    assert got["B2"] == pytest.approx(0.568359375, rel=1e-12)
