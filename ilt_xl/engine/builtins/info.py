@@ -95,7 +95,9 @@ def sheet(args: list[Val], ctx: Ctx) -> Val:
     if v.shape == (1, 1) and v.block.kind[0, 0] == STR:
         found = ctx.book.sheets.get(str(v.block.obj[0, 0]).lower())
         return Val(Block.numbers([[_sheet_number(ctx, found)]]) if found is not None else Block.errors((1, 1), E_NA))
-    return Val(Block.errors((1, 1), E_VALUE))
+    if v.shape == (1, 1) and v.block.kind[0, 0] == ERR:     # SHEET(1/0), SHEET(an undefined name)
+        return v
+    return Val(Block.errors((1, 1), E_NA))                  # SHEET(1): no sheet is called 1
 
 
 @builtin("ISREF", lazy=True)

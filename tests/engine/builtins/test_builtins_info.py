@@ -83,3 +83,9 @@ def test_formulatext_shows_the_formula_of_a_cell():
                   "C4": "=FORMULATEXT(A1:A3)", "C5": "=FORMULATEXT(1)"})
     assert (got["C1"], got["C2"], got["C4"]) == ("=SUM(B1:B2)*2", '=CONCAT("a","b")', "=SUM(B1:B2)*2")
     assert (got["C3"], got["C5"]) == ("#N/A", "#VALUE!")      # no formula; no reference
+
+
+def test_sheet_of_a_value_that_names_no_sheet():
+    got = values({"A1": "=_xlfn.SHEET(1)", "A2": "=_xlfn.SHEET(0)", "A3": "=_xlfn.SHEET(1/0)", "A4": '=_xlfn.SHEET("")',
+                  "A5": "=_xlfn.SHEET(TRUE)"})
+    assert (got["A1"], got["A2"], got["A3"], got["A4"], got["A5"]) == ("#N/A", "#N/A", "#DIV/0!", "#N/A", "#N/A")
