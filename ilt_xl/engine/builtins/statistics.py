@@ -82,16 +82,23 @@ def _error(e) -> Val:
     return Val(Block.errors((1, 1), e))
 
 
-def _skew(args: list[Val], ctx: Ctx, population: bool) -> Val:
-    """Excel's two-pass skewness: the mean, the standard deviation about it (n-1 or n), then the
-    sum of the cubed standardised deviations (z*z*z), scaled by n/((n-1)(n-2)) or 1/n."""
+def _at_least(args: list[Val], ctx: Ctx, least: int) -> list[float] | Val:
+    """The sample of ``args`` (:func:`sample`), or the error it gives, or #DIV/0! for fewer than
+    ``least`` numbers."""
     try:
         x = sample(args, ctx)
     except SampleError as exc:
         return _error(exc.error)
+    return x if len(x) >= least else _error(E_DIV0)
+
+
+def _skew(args: list[Val], ctx: Ctx, population: bool) -> Val:
+    """Excel's two-pass skewness: the mean, the standard deviation about it (n-1 or n), then the
+    sum of the cubed standardised deviations (z*z*z), scaled by n/((n-1)(n-2)) or 1/n."""
+    x = _at_least(args, ctx, 1 if population else 3)
+    if isinstance(x, Val):
+        return x
     n = len(x)
-    if n < (1 if population else 3):
-        return _error(E_DIV0)
     mean = _sequential_sum(x) / n
     d = [v - mean for v in x]
     ss = _sequential_sum(v * v for v in d)
@@ -119,13 +126,10 @@ def _variance(args: list[Val], ctx: Ctx, population: bool, root: bool) -> Val:
     nor the exact value does): sample (Sxx - S*S/n)/(n-1), population (n*Sxx - S*S)/(n*n); #DIV/0!
     below 2 (1) numbers. A one-cell reference is read as a range (its text is left out), typed
     numeric text counts (VAR("1","2") is 0.5)."""
-    try:
-        x = sample(args, ctx)
-    except SampleError as exc:
-        return _error(exc.error)
+    x = _at_least(args, ctx, 1 if population else 2)
+    if isinstance(x, Val):
+        return x
     n = len(x)
-    if n < (1 if population else 2):
-        return _error(E_DIV0)
     s, ss = _sequential_sum(x), _sequential_sum(v * v for v in x)
     var = (n * ss - s * s) / (n * n) if population else (ss - s * s / n) / (n - 1)
     if var < 0:         # rounding below 0 for equal numbers

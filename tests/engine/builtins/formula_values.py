@@ -54,6 +54,19 @@ def assert_value(formula: str, expected) -> None:
     assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
 
 
+def wrong_values(cases) -> list:
+    """The (formula, got, expected) of ``cases`` (formula, expected) whose value is not the
+    expected one, compared as :func:`assert_value` does: a test of many cases fails on any."""
+    import pytest
+
+    wrong = []
+    for formula, expected in cases:
+        got = value(formula)
+        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
+            wrong.append((formula, got, expected))
+    return wrong
+
+
 def _plain(grid, i, j):
     """Block.value of a cell, with an error as its code text (None outside the grid)."""
     from ilt_xl.engine.values import ERR

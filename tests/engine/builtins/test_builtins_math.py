@@ -1,7 +1,7 @@
 """Math built-ins and unary operators on hand-made values (Excel's documented results)."""
 import pytest
 
-from formula_values import value, values
+from formula_values import value, values, wrong_values
 
 
 @pytest.mark.parametrize("formula, expected", [
@@ -227,12 +227,7 @@ EXP_LOG_CASES = [
 
 
 def test_exp_ln_log_sqrt_sign():
-    wrong = []
-    for formula, expected in EXP_LOG_CASES:
-        got = value(formula)
-        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
-            wrong.append((formula, got, expected))
-    assert wrong == []
+    assert wrong_values(EXP_LOG_CASES) == []
 
 
 
@@ -272,10 +267,5 @@ MROUND_CASES = [
 
 
 def test_mround():
-    wrong = []
-    for formula, expected in MROUND_CASES:
-        got = value(formula)
-        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
-            wrong.append((formula, got, expected))
-    assert wrong == []
+    assert wrong_values(MROUND_CASES) == []
 

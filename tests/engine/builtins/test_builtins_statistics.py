@@ -2,7 +2,7 @@
 and its sample rule (what ranges and typed arguments count)."""
 import pytest
 
-from formula_values import value, values
+from formula_values import value, values, wrong_values
 
 DOC = "3,4,5,2,3,4,5,6,4,7"     # the example of Excel's SKEW and SKEW.P pages
 
@@ -109,12 +109,7 @@ POISSON_CASES = [
 
 
 def test_poisson_dist():
-    wrong = []
-    for formula, expected in POISSON_CASES:
-        got = value(formula)
-        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
-            wrong.append((formula, got, expected))
-    assert wrong == []
+    assert wrong_values(POISSON_CASES) == []
 
 def test_poisson_flag_as_text_in_cells_down_a_column():
     # a run of rows: each row's cell text "TRUE"/"true"/"FALSE" reads as the logical value
@@ -145,12 +140,7 @@ BINOM_RANGE_CASES = [
 
 
 def test_binom_dist_range():
-    wrong = []
-    for formula, expected in BINOM_RANGE_CASES:
-        got = value(formula)
-        if not (got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected):
-            wrong.append((formula, got, expected))
-    assert wrong == []
+    assert wrong_values(BINOM_RANGE_CASES) == []
 
 
 def test_binom_dist_range_empty_s2_cell_is_zero_and_ranges_intersect():
