@@ -78,21 +78,17 @@ def helper_share(sizes: Sequence[int]) -> list[int]:
 class HelperScan:
     """A forked process running ``scan(job)`` for each of ``jobs`` in turn; :meth:`result` takes
     the results in the same order. ``reopen`` is called in the helper first (its own file
-    handles: a file position shared with this process would move under it). ``shared``: objects
-    both processes hold whose identity matters (the engine's error values), sent by name and
-    received as this process's own. Use as a context manager: leaving it ends the helper if it
+    handles: a file position shared with this process would move under it). Use as a context manager: leaving it ends the helper if it
     is still running. ``OSError`` when there is no helper to be had (no temporary file, no process).
 
     Each result is pickled into an unlinked temporary file as soon as it is made, then its size
     sent through a pipe: a result sent through the pipe itself would stop the helper until this
     process read it, which it does only once its own scans are done."""
 
-    def __init__(self, jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None],
-                 shared: dict[str, Any] | None = None) -> None:
+    def __init__(self, jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None]) -> None:
         self.pid = None
         self._left = len(jobs)
         self._lost = False
-        self._shared = dict(shared or {})
         # one file, two handles (each its own position): the helper writes, this process reads.
         # OSError (no temporary file, no process to spare) leaves nothing open behind
         store, name = tempfile.mkstemp(prefix="ilt-xl-scan-")
@@ -104,7 +100,6 @@ class HelperScan:
             finally:
                 os.unlink(name)
             opened.append(self._store)
-            names = {id(v): k for k, v in self._shared.items()}
             parent = os.getpid()
             read, write = os.pipe()
             opened += [read, write]
@@ -117,7 +112,7 @@ class HelperScan:
             try:
                 os.close(read)
                 _end_with(parent)
-                _serve(jobs, scan, reopen, write, store, names)
+                _serve(jobs, scan, reopen, write, store)
             finally:
                 os._exit(1)
         os.close(write)
@@ -136,9 +131,7 @@ class HelperScan:
             try:
                 if not int.from_bytes(_exactly(self._pipe, 8), "little"):
                     return False, None
-                reader = pickle.Unpickler(self._store)
-                reader.persistent_load = self._shared.__getitem__
-                return True, reader.load()
+                return True, pickle.Unpickler(self._store).load()    # error values unpickle as the engine's own
             except Exception:       # the helper died (EOF) or wrote what cannot be read: none after it
                 self._lost = True
         return False, None
@@ -187,8 +180,7 @@ def _exactly(pipe, n: int) -> bytes:
     return data
 
 
-def _serve(jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None], write: int, store: int,
-           shared: dict[int, str]) -> None:
+def _serve(jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None], write: int, store: int) -> None:
     """The helper's life: never returns, never raises (``os._exit``). Each result is pickled into
     ``store`` and then its size sent; one that cannot be pickled (or a scan that fails) is cut
     off the file again and sent as size 0."""
@@ -203,10 +195,7 @@ def _serve(jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[],
             for job in jobs:
                 start = results.tell()
                 try:
-                    writer = pickle.Pickler(results, protocol=pickle.HIGHEST_PROTOCOL)
-                    writer.persistent_id = lambda obj: shared.get(id(obj))
-                    writer.dump(scan(job))
-                    del writer
+                    pickle.dump(scan(job), results, protocol=pickle.HIGHEST_PROTOCOL)
                     results.flush()
                 except Exception:
                     results.seek(start)

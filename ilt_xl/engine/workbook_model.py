@@ -21,7 +21,7 @@ from ilt_xl.engine.second_core import HelperScan, helper_share
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.undefined_functions import MACRO_PARTS
 from ilt_xl.engine.value_cells import place_values, type_values
-from ilt_xl.engine.values import ERRORS, Block
+from ilt_xl.engine.values import Block
 from ilt_xl.xlsx import CellRange, DefinedName, WorkbookError, XlsxPackage, column_letter, open_xlsx
 from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 from ilt_xl.xlsx.values import MAX_CELLS
@@ -360,7 +360,7 @@ def load_workbook_model(path) -> WorkbookModel:
             share.left = plain.left * sum(sizes[k] for k in positions) // max(1, sum(sizes))
             plain.left -= share.left
             try:
-                helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen, ERRORS)
+                helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen)
             except OSError:     # no temporary file, no process to spare: all scanned here
                 theirs, by_helper, plain.left = [], set(), plain.left + share.left
         with helper:

@@ -126,7 +126,7 @@ def log(args: list[Val], ctx: Ctx) -> Val:
     """LOG(x, [base]) = ln x / ln base (base 10 by default, then log10 x): #NUM! for x <= 0 or
     base <= 0 (an empty base cell is 0), #DIV/0! for base 1 (TRUE is 1)."""
     if len(args) < 2:
-        return elementwise(lambda x: np.log10(np.where(x > 0, x, np.nan)), args[0])
+        return log10(args, ctx)
 
     def log_base(x, b):
         ok = (x > 0) & (b > 0) & (b != 1)
