@@ -352,21 +352,23 @@ def broadcast_pair(a: Val, b: Val) -> bool:
         if x.per_row and y.shape != (1, 1):
             raise NotVectorisable("a per-row value combined with an array")
     # a column against a row spreads over both (A1:A3*B1:D1 is 3x3); sizes that differ otherwise
-    # are padded with #N/A first by the operators (pad_pair)
+    # are padded with #N/A first by the operators (pad_together)
     if any(x != y and x != 1 and y != 1 for x, y in zip(a.shape, b.shape)):
         raise EvalError(f"arrays of shapes {a.shape} and {b.shape} cannot be combined")
     return a.per_row or b.per_row
 
 
-def pad_pair(a: Val, b: Val) -> tuple[Val, Val]:
-    """Two arrays an operator combines, each grown with #N/A to the other's size along a dimension
-    where neither is 1 (Excel's rule: {1,2,3}+{10,20} is {11,22,#N/A})."""
-    if a.per_row or b.per_row:
-        return a, b
-    target = tuple(max(x, y) if x != y and x != 1 and y != 1 else None for x, y in zip(a.shape, b.shape))
+def pad_together(*vals: Val) -> tuple[Val, ...]:
+    """Arrays combined element by element (an operator's two operands, IF's condition and
+    branches), each grown with #N/A to the largest size along a dimension where two of them differ
+    and neither is 1 (Excel's rule: {1,2,3}+{10,20} is {11,22,#N/A})."""
+    if any(v.per_row for v in vals):
+        return vals
+    target = tuple(max(grown) if len(grown) > 1 else None
+                   for grown in ({n for n in sizes if n != 1} for sizes in zip(*(v.shape for v in vals))))
     if target == (None, None):
-        return a, b
-    return _padded(a, target), _padded(b, target)
+        return vals
+    return tuple(_padded(v, target) for v in vals)
 
 
 def pad_to(v: Val, shape: tuple[int, int]) -> Val:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, area_value, as_reference, broadcast_pair,
-                                     computed_area_value, evaluate, lined_up_area, pad_pair,
+                                     computed_area_value, evaluate, lined_up_area, pad_together,
                                      register_node)
 from ilt_xl.engine.function_args import reference_like
 from ilt_xl.engine.legacy_intersection import intersect
@@ -40,7 +40,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
         return Val(co.number_block(out, (m, e)), a.per_row, origin=a.ref if a.ref is not None else a.origin)
     if op == "@":
         return intersect(args[0], ctx)
-    a, b = pad_pair(*args)
+    a, b = pad_together(*args)
     per_row = broadcast_pair(a, b)
     if op in _ARITH:
         na, ma, ea = co.to_numbers(a.block)

@@ -54,7 +54,9 @@ _F_ATTR = re.compile(rb'\b(t|ref|si)="([^"]*)"')
 _M = f"{{{NS_MAIN}}}"
 # <row r="7" ... hidden="1">: rows hidden by hand or by a filter (SUBTOTAL's 1xx codes skip them)
 _HIDDEN_ROW = re.compile(rb'<row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="([0-9]+)"')
-_AUTO_FILTER = re.compile(rb'<autoFilter\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+# an autoFilter filtering by some column: Excel then treats every hidden row of the sheet as
+# filtered out, inside its range or not (SUBTOTAL's codes 1-11 leave them out too)
+_ACTIVE_AUTO_FILTER = re.compile(rb'<autoFilter\b(?:[^>]*[^/>])?>(?:(?!</autoFilter>).)*?<filterColumn\b', re.S)
 
 
 # Text in cells is OOXML's ST_Xstring: a character XML 1.0 cannot hold (control characters,
@@ -119,10 +121,11 @@ class ScannedCells:
         return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(self.around_cells)), dtype=np.int64)
 
     @property
-    def auto_filter(self) -> bytes | None:
-        """The ref of the sheet's autoFilter (b"A1:D9"), if any."""
-        m = _AUTO_FILTER.search(self.around_cells)
-        return m.group(1) if m else None
+    def filtering(self) -> bool:
+        """Whether the sheet's autoFilter filters by some column (a table's filter is the table's;
+        those of customSheetViews, which follow the sheet's own, are views', not the sheet's)."""
+        head = self.around_cells.split(b"<customSheetViews", 1)[0]
+        return _ACTIVE_AUTO_FILTER.search(head) is not None
 
 
 def _formula_kinds(attrs: CodedValues) -> tuple[CodedValues, np.ndarray]:

@@ -40,6 +40,7 @@ class Table:
     header_rows: int
     totals_rows: int
     columns: list[str]
+    filtering: bool = False         # its autoFilter filters by some column (see Sheet.filter_mode)
 
     @property
     def data_rows(self) -> tuple[int, int]:
@@ -88,7 +89,9 @@ class Sheet:
     # are still only in the pieces: the grid gets them when a cell is kept (load_cached_values)
     cached_pending: tuple[list[str], str, bool] | None = field(default=None, repr=False)
     hidden_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # 1-based, sorted
-    auto_filter: tuple[int, int, int, int] | None = None     # the sheet's autoFilter area, if any
+    # an autoFilter of the sheet or of one of its tables filters by some column: Excel then counts
+    # every hidden row of the sheet as filtered out (SUBTOTAL 1-11 leave them out), else none
+    filter_mode: bool = False
 
     @property
     def n_rows(self) -> int:
@@ -265,16 +268,9 @@ def _table(pkg: XlsxPackage, info) -> Table:
         raise WorkbookError(pkg.path, f"table {info.name} on sheet {info.sheet} declares {len(info.columns)} "
                                       f"columns for its range {ref} ({ref.width} columns wide)")
     return Table(name=info.name, sheet=info.sheet, ref=(ref.first_row, ref.first_column, ref.last_row, ref.last_column),
-                 header_rows=info.header_rows, totals_rows=info.totals_rows,
+                 header_rows=info.header_rows, totals_rows=info.totals_rows, filtering=info.filtering,
                  # a name holding a line break is stored Purchase_x000a_ price; formulas spell the break itself
                  columns=[decode_xstring(n) for n in info.column_names])
-
-
-def _auto_filter(ref: bytes | None) -> tuple[int, int, int, int] | None:
-    try:
-        return parse_area(ref.decode()) if ref else None
-    except ValueError:
-        return None
 
 
 # cells of a sheet past which the memory its scan freed is given back before the next sheet
@@ -306,7 +302,8 @@ def _worksheet(pkg: XlsxPackage, index: int, name: str, part: str, sst: list[str
         # UTF-8, cells whose parts do not line up) mean a damaged sheet, not a bug to show.
         raise WorkbookError(pkg.path, f"sheet {name} is damaged: its cells cannot be read ({exc})") from exc
     sheet = Sheet(name, part, index, grid, formulas, tables_of.get(name, []))
-    sheet.hidden_rows, sheet.auto_filter = cells.hidden_rows, _auto_filter(cells.auto_filter)
+    sheet.hidden_rows = cells.hidden_rows
+    sheet.filter_mode = cells.filtering or any(t.filtering for t in sheet.tables)
     if len(formulas.rows):
         info = pkg.zip.zip.getinfo(part)
         sheet.pieces, sheet.cut, sheet.part_crc = cells.pieces, cells.cut, (info.CRC, info.file_size)

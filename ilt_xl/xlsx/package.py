@@ -71,6 +71,7 @@ class TableInfo:
     header_rows: int
     totals_rows: int
     columns: tuple[TableColumn, ...]
+    filtering: bool = False         # its autoFilter filters by some column
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -238,7 +239,9 @@ class XlsxPackage:
                 TableColumn(c.get("name", ""), _text(c.find(f"{_M}calculatedColumnFormula")))
                 for c in el.iter(f"{_M}tableColumn")
             )
-            out.append(TableInfo(name, sheet.name, target, ref, header_rows, totals_rows, columns))
+            auto_filter = el.find(f"{_M}autoFilter")
+            filtering = auto_filter is not None and auto_filter.find(f"{_M}filterColumn") is not None
+            out.append(TableInfo(name, sheet.name, target, ref, header_rows, totals_rows, columns, filtering))
         return out
 
 

@@ -55,7 +55,7 @@ def helper_takes(monkeypatch):
 def _same_model(a, b) -> None:
     assert [s.name for s in a.sheets] == [s.name for s in b.sheets]
     for x, y in zip(a.sheets, b.sheets):
-        assert (x.part, x.index, x.part_crc, x.auto_filter) == (y.part, y.index, y.part_crc, y.auto_filter)
+        assert (x.part, x.index, x.part_crc, x.filter_mode) == (y.part, y.index, y.part_crc, y.filter_mode)
         assert x.hidden_rows.tolist() == y.hidden_rows.tolist()
         assert np.array_equal(x.grid.kind, y.grid.kind) and np.array_equal(x.grid.num, y.grid.num)
         assert x.grid.obj.tolist() == y.grid.obj.tolist()

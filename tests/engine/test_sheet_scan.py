@@ -72,17 +72,23 @@ def test_cell_references_outside_excels_grid_are_refused_not_wrapped_around():
             scan_sheet_xml(sheet.replace(b"B0", bad), "p.xlsx", "Data")
 
 
-def test_hidden_rows_and_the_auto_filter_are_read_from_the_xml_around_the_cells():
+def test_hidden_rows_and_an_active_auto_filter_are_read_from_the_xml_around_the_cells():
     part = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
             b'<row r="1"><c r="A1" t="str"><f>"&lt;row r=""9"" hidden=""1""&gt;"</f><v></v></c></row>'
             b'<row r="2" hidden="1"><c r="A2"><v>2</v></c></row>'
             b'<row r="3"><c r="A3"><v>3</v></c></row>'
             b'<row r="4" spans="1:1" hidden="true"><c r="A4"><f>A3</f><v>3</v></c></row>'
-            b'</sheetData><autoFilter ref="A1:A4"/></worksheet>')
+            b'</sheetData><autoFilter ref="A1:A4"><filterColumn colId="0"><filters><filter val="3"/></filters>'
+            b'</filterColumn></autoFilter></worksheet>')
     fast = scan_sheet_xml(part, "hand.xlsx", "Sheet1")
     assert fast.pieces is not None and fast.cut is None             # the fast path read it
-    assert fast.hidden_rows.tolist() == [2, 4] and fast.auto_filter == b"A1:A4"
+    assert fast.hidden_rows.tolist() == [2, 4] and fast.filtering
     careful = scan_sheet_xml(part.replace(b'<c r="A3">', b'<c s="0" r="A3">'), "hand.xlsx", "Sheet1")
     assert careful.cut is not None                                   # the ElementTree path
-    assert careful.hidden_rows.tolist() == [2, 4] and careful.auto_filter == b"A1:A4"
-    assert scan_sheet_xml(part.replace(b'<autoFilter ref="A1:A4"/>', b""), "h", "S").auto_filter is None
+    assert careful.hidden_rows.tolist() == [2, 4] and careful.filtering
+    # an autoFilter filtering by no column (buttons only), or one of a custom view only, is not active
+    idle = part.split(b"<autoFilter")[0] + b'<autoFilter ref="A1:A4"/></worksheet>'
+    assert not scan_sheet_xml(idle, "h", "S").filtering
+    viewed = part.split(b"<autoFilter")[0] + b'<customSheetViews><customSheetView guid="{0}">' + \
+        part.split(b"</sheetData>")[1].replace(b"</worksheet>", b"") + b'</customSheetView></customSheetViews></worksheet>'
+    assert not scan_sheet_xml(viewed, "h", "S").filtering

@@ -1,8 +1,8 @@
 """SUM, MIN, MAX, AVERAGE, PRODUCT, SUBTOTAL and AGGREGATE: an aggregate over references that leaves out hidden and filtered rows and the
 results of other SUBTOTAL/AGGREGATE cells, as Excel does.
 
-Codes 1-11 leave out rows a filter hides (hidden rows inside the sheet's autoFilter or a table);
-codes 101-111 leave out every hidden row. Other SUBTOTAL or AGGREGATE cells inside the ranges are
+Codes 1-11 leave out rows a filter hides (every hidden row, while a filter of the sheet filters by
+some column: see :func:`_filtered_rows`); codes 101-111 leave out every hidden row. Other SUBTOTAL or AGGREGATE cells inside the ranges are
 never counted, so a total row can sum sub-totals without counting them twice.
 """
 from __future__ import annotations
@@ -32,13 +32,10 @@ def _nested_cells(ctx: Ctx, sheet) -> set[tuple[int, int]]:
 
 
 def _filtered_rows(sheet) -> np.ndarray:
-    """Hidden rows inside a filter range (the sheet's autoFilter, or a table's rows)."""
-    areas = [t.ref for t in sheet.tables] + ([sheet.auto_filter] if sheet.auto_filter else [])
-    rows = sheet.hidden_rows
-    inside = np.zeros(len(rows), bool)
-    for r0, _, r1, _ in areas:
-        inside |= (rows > r0) & (rows <= r1)
-    return rows[inside]
+    """The rows a filter hides: while a filter of the sheet (its autoFilter's or a table's) filters
+    by some column, Excel counts every hidden row of the sheet as filtered out, inside the filter's
+    range or not; otherwise none (rows hidden by hand count for codes 1-11)."""
+    return sheet.hidden_rows if sheet.filter_mode else sheet.hidden_rows[:0]
 
 
 def _visible(ctx: Ctx, v: Val, skip_hidden: bool) -> Val:
@@ -75,8 +72,12 @@ def subtotal(args: list[Val], ctx: Ctx) -> Val:
         return Val(Block.errors((1, 1), E_VALUE))
     n = int(np.trunc(code.block.num[0, 0]))
     name = _FUNCTIONS.get(n - 100 if n > 100 else n)
-    if name is None or any(a.ref is None for a in args[1:]):
+    if name is None:
         return Val(Block.errors((1, 1), E_VALUE))
+    for a in args[1:]:
+        if a.ref is None:       # a reference that is an error (#REF! of a deleted row) is that error
+            error = a.block.obj[0, 0] if a.shape == (1, 1) and a.block.kind[0, 0] == ERR else E_VALUE
+            return Val(Block.errors((1, 1), error))
     return call_by_name(name, [_visible(ctx, a, n > 100) for a in args[1:]], ctx)
 
 

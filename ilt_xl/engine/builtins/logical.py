@@ -14,7 +14,7 @@ from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import Thunk, builtin
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import broadcast_shape, element
-from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate, with_rows
+from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate, pad_together, with_rows
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_NA, E_VALUE
 
 def _zero() -> Val:
@@ -90,6 +90,7 @@ def if_(args: list[Thunk], ctx: Ctx) -> Val:
     for v in (cond, yes, no):
         if per_row and not v.per_row and v.shape != (1, 1):
             raise NotVectorisable("IF with an array branch")
+    cond, yes, no = pad_together(cond, yes, no)
     return select(cond.block, yes, no, per_row)
 
 

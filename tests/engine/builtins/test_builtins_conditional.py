@@ -52,6 +52,64 @@ def test_subtotal_skips_hidden_rows_for_1xx_and_other_subtotals_always():
     assert (got["B4"], got["B5"], got["B6"]) == ("#VALUE!", 37.0, "#VALUE!")
 
 
+def test_subtotal_of_an_error_instead_of_a_reference_is_that_error():
+    got = values({"A1": 1, "B1": "=SUBTOTAL(9,#REF!)", "B2": "=SUBTOTAL(1,#REF!:A1)", "B3": "=SUBTOTAL(9,A1,#N/A)",
+                  "B4": "=SUBTOTAL(9,A1,2)"})
+    assert [got[f"B{i}"] for i in range(1, 5)] == ["#REF!", "#REF!", "#N/A", "#VALUE!"]
+
+
+def _filtered_workbook_values(sheet_filter: bool, table_filter: bool) -> dict:
+    """SUBTOTAL 9 and 109 over rows 2-4 (row 4 hidden, inside the filters' ranges) and rows 7-9
+    (row 9 hidden, outside them), with an autoFilter on A1:B4 and a table on E1:F4, each filtering
+    by a column or only showing its buttons."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table
+
+    from ilt_xl.engine.recalc import compute
+    from ilt_xl.engine.workbook_model import load_workbook_model
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, (name, n) in enumerate([("Name", "N"), ("a", 1), ("b", 2), ("c", 4)], start=1):
+        ws.cell(r, 1, name), ws.cell(r, 2, n), ws.cell(r, 5, f"{name}{r}"), ws.cell(r, 6, n)
+        if r > 1:
+            ws.cell(r + 5, 2, n)
+    ws.row_dimensions[4].hidden = ws.row_dimensions[9].hidden = True
+    ws.auto_filter.ref = "A1:B4"
+    if sheet_filter:
+        ws.auto_filter.add_filter_column(0, ["a", "b"])
+    table = Table(displayName="T", ref="E1:F4", autoFilter=AutoFilter(ref="E1:F4"))
+    if table_filter:
+        table.autoFilter.add_filter_column(0, ["Name2", "b3"])
+    ws.add_table(table)
+    formulas = {"C1": "=SUBTOTAL(9,B2:B4)", "C2": "=SUBTOTAL(109,B2:B4)", "C3": "=SUBTOTAL(9,B7:B9)",
+                "C4": "=SUBTOTAL(109,B7:B9)", "C5": "=SUBTOTAL(9,T[N])"}
+    for ref, f in formulas.items():
+        ws[ref] = f
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(Path(tmp) / "f.xlsx")
+        model = load_workbook_model(Path(tmp) / "f.xlsx")
+        compute(model, dt.date(2024, 1, 1))
+    grid = model.sheets[0].grid
+    return {ref: float(grid.num[int(ref[1:]) - 1, 2]) for ref in formulas}
+
+
+def test_subtotal_leaves_out_hidden_rows_for_codes_1_to_11_only_while_a_filter_filters():
+    # Excel's rule (its cached values in files saved with and without active filters): while a
+    # filter of the sheet filters by some column, every hidden row is filtered out, inside the
+    # filter's range or not; a filter showing only its buttons filters nothing
+    idle = {"C1": 7.0, "C2": 3.0, "C3": 7.0, "C4": 3.0, "C5": 7.0}
+    active = {"C1": 3.0, "C2": 3.0, "C3": 3.0, "C4": 3.0, "C5": 3.0}
+    assert _filtered_workbook_values(False, False) == idle
+    assert _filtered_workbook_values(True, False) == active
+    assert _filtered_workbook_values(False, True) == active
+
+
 def test_per_row_criteria_hashed_give_what_each_row_scanned_alone_gives():
     """A calculated column's SUMIFS/COUNTIFS (a criterion per row) is answered by one hash grouping;
     each row must get what the reference scan gives that row on its own."""

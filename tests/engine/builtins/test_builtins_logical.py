@@ -136,3 +136,17 @@ def test_choose_with_an_array_of_indexes_picks_element_by_element():
                   "A5": '=INDEX(CHOOSE({1,"x"},1,2),1,2)'})
     assert got["A1"] == pytest.approx(2.1)
     assert (got["A2"], got["A3"], got["A4"], got["A5"]) == (0.0, 2.0, "#VALUE!", "#VALUE!")
+
+
+def test_if_over_arrays_of_different_sizes_pads_the_smaller_with_na():
+    # Excel's rule for arrays combined element by element (as {1,2,3}+{10,20}): each grows with #N/A
+    # to the largest size along a dimension where they differ and none is 1
+    from openpyxl.worksheet.formula import ArrayFormula
+    got = values({"A1": ArrayFormula("A1:D1", "=IF({TRUE,FALSE},{1,2,3,4},{10,11,12,13})"),
+                  "B3": 1, "B4": 2, "B5": 3, "B6": 4, "C3": 5, "C4": 6, "D3": 7, "D4": 8,
+                  "A3": ArrayFormula("A3:A6", "=IF(B3:B6>2,C3:C4,D3:D4)"),
+                  "E1": ArrayFormula("E1:G1", "=IF({TRUE,FALSE,TRUE},5,{1,2,3})"),
+                  **{c: None for c in ("B1", "C1", "D1", "F1", "G1", "A4", "A5", "A6")}})
+    assert [got[c] for c in ("A1", "B1", "C1", "D1")] == [1.0, 11.0, "#N/A", "#N/A"]
+    assert [got[f"A{r}"] for r in range(3, 7)] == [7.0, 8.0, "#N/A", "#N/A"]
+    assert [got[c] for c in ("E1", "F1", "G1")] == [5.0, 2.0, 5.0]
