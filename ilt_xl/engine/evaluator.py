@@ -40,7 +40,9 @@ class Val:
     per_row: bool = False
     ref: tuple | None = None        # (Sheet, r0, c0, r1, c1) when the value is a reference
     cells: tuple | None = None      # (sheet name, r0, c, r1) when a per-row value is a column's
-                                    # cells over the run's rows: lets lookups memoise on it
+                                    # cells over the run's rows, and the rows' bytes after it when
+                                    # they are not consecutive (a lazy IF branch's): lets lookups
+                                    # memoise on it, across the columns taking the same branch
     origin: tuple | None = None     # (Sheet, r0, c0, r1, c1) an elementwise result lines up with
                                     # (ROUND(J2:J7,2)): a single cell intersects it like a reference
     tail: int = 0                   # empty rows below the block that the reference also covers
@@ -259,7 +261,9 @@ def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     nr, nc = sheet.grid.shape
     c = ref.c0
     consecutive = rows[-1] - rows[0] == len(rows) - 1
-    cells = (sheet.name, int(rows[0]), c, int(rows[-1])) if consecutive else None
+    # the rows themselves name a branch's rows: the Sessions columns computing only where
+    # [@Status]<>"Cancelled" then share their keys and lookup positions (conditional.memoised)
+    cells = (sheet.name, int(rows[0]), c, int(rows[-1])) + (() if consecutive else (rows.tobytes(),))
     inside = rows <= nr
     if c > nc or not inside.any():
         return Val(Block(np.zeros((ctx.n, 1), np.int8), np.zeros((ctx.n, 1)), np.empty((ctx.n, 1), object)), True, cells=cells)
