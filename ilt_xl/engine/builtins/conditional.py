@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ilt_xl.engine.builtins import builtin
+from ilt_xl.engine.criterion_forms import CriterionForms, criterion_forms, has_wildcard
 from ilt_xl.engine.distinct import map_unique, text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, read_area
 from ilt_xl.engine.number_text import number_in_text
-from ilt_xl.engine.ranked_counts import OPERATORS, ranked_counts
+from ilt_xl.engine.ranked_counts import ranked_counts
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR, Block, E_DIV0, E_VALUE, ERRORS
 
 _OPS = ("<=", ">=", "<>", "=", "<", ">")
@@ -41,10 +42,6 @@ def equality_key(kind: int, num: float, obj) -> object:
     if kind == ERR:
         return "e:" + str(obj)
     return None
-
-
-def has_wildcard(text: str) -> bool:
-    return "*" in text or "?" in text or "~" in text
 
 
 def wildcard_regex(pattern: str, whole: bool = True) -> re.Pattern:
@@ -297,15 +294,17 @@ class _Aggregator:
 def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tuple[Val, Val]]) -> Val:
     n = ctx.n
     crit_blocks = [c.block for _, c in varying]
+    # read once per call: a criterion built per row ("<="&[@StartDate]) has no identity to memoise on
+    forms = [memoised(ctx, "criterion forms", (c,), lambda: criterion_forms(c.block)) for _, c in varying]
     plain = np.full(n, agg.kind not in ("MINIFS", "MAXIFS"))     # the hash path sums and counts
-    for _, c in varying:
-        plain &= memoised(ctx, "plain", (c,), lambda: _plain_criteria(c.block))
+    for form in forms:
+        plain &= form.plain
     out = np.empty(n, dtype=object)
     if plain.any():
         out[plain] = _hash_answer(ctx, agg, base, varying, np.flatnonzero(plain))
     rest = np.flatnonzero(~plain)
     if len(rest) and agg.kind.startswith("COUNT"):
-        ranked, counts = _ranked_answer(ctx, base, varying, rest)
+        ranked, counts = _ranked_answer(ctx, base, varying, forms, rest)
         out[rest[ranked]] = counts.astype(float).tolist()
         rest = rest[~ranked]
     # the reference scan, once per distinct combination of criteria (rows repeat them)
@@ -341,42 +340,21 @@ def _criterion_of(b: Block, i: int) -> tuple:
     return kind, float(b.num[i, 0]) if kind in (NUM, BOOL) else 0.0, b.obj[i, 0] if kind in (STR, ERR) else None
 
 
-def _comparisons(b: Block) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of a per-row criterion block: the index in :data:`OPERATORS` of its comparison
-    with a number (``"<=45292"``, read as :func:`criterion_mask` reads it), or -1; and the number."""
-    def parse(u) -> tuple[int, float]:
-        op = next((o for o in _OPS if u.startswith(o)), None) if isinstance(u, str) else None
-        if op not in OPERATORS:
-            return -1, 0.0
-        try:
-            bound = float(u[len(op):])
-        except ValueError:
-            return -1, 0.0
-        return (-1, 0.0) if np.isnan(bound) else (OPERATORS.index(op), bound)
-    k = b.kind[:, 0]
-    codes, distinct = pd.factorize(np.where(k == STR, b.obj[:, 0], None), use_na_sentinel=False)
-    parsed = [parse(u) for u in distinct]
-    ops = np.array([p[0] for p in parsed] or [-1], np.int8)[codes]
-    bounds = np.array([p[1] for p in parsed] or [0.0], float)[codes]
-    return ops, bounds
-
-
-def _ranked_answer(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]],
+def _ranked_answer(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], forms: list[CriterionForms],
                    rows_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """COUNTIFS of the rows whose per-row criteria are plain equalities but one, a comparison with
     a number (``Rates[ValidFrom], "<="&[@StartDate]``): the cells grouped by the equalities' keys,
     then counted by binary search (:func:`ranked_counts`). (which of ``rows_idx`` were answered,
     their counts); the others are left to the scan."""
     answered = np.zeros(len(rows_idx), bool)
-    comparisons = [memoised(ctx, "comparisons", (c,), lambda: _comparisons(c.block)) for _, c in varying]
-    plains = [memoised(ctx, "plain", (c,), lambda: _plain_criteria(c.block)) for _, c in varying]
-    for j, (ops, bounds) in enumerate(comparisons):
+    for j, form in enumerate(forms):
+        ops, bounds = form.ops, form.bounds
         if (ops[rows_idx] < 0).all():
             continue
         answered = ops[rows_idx] >= 0
-        for k, p in enumerate(plains):
+        for k, other in enumerate(forms):
             if k != j:
-                answered &= p[rows_idx]
+                answered &= other.plain[rows_idx]
         break
     if not answered.any():
         return answered, np.zeros(0)
@@ -391,17 +369,6 @@ def _ranked_answer(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]],
     numeric = compared.kind.ravel()[cells] == NUM        # a comparison with a number meets numbers only
     counts = ranked_counts(codes[numeric], compared.num.ravel()[cells][numeric], query, ops[rows], bounds[rows])
     return answered, counts
-
-
-def _plain_criteria(b: Block) -> np.ndarray:
-    """Which criteria of a per-row block are plain equalities (no operator, no wildcard; an empty
-    cell is one: it matches what 0 matches, see :func:`criterion_mask`)."""
-    def plain_text(u) -> bool:      # "TRUE"/"FALSE" match booleans, "#N/A" the error: the scan reads those
-        return (isinstance(u, str) and u != "" and u[0] not in "<>=" and not has_wildcard(u)
-                and u.upper() not in ("TRUE", "FALSE") and u not in ERRORS)
-    k = b.kind[:, 0]
-    texts = map_unique(np.where(k == STR, b.obj[:, 0], None), plain_text, dtype=bool)
-    return (k == NUM) | (k == BOOL) | (k == EMPTY) | ((k == STR) & texts)
 
 
 def _criterion_keys(b: Block) -> np.ndarray:
