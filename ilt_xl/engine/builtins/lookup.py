@@ -16,7 +16,7 @@ from ilt_xl.engine.builtins._values import _omitted
 from ilt_xl.engine.builtins.conditional import has_wildcard, memoised, wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
-from ilt_xl.engine.distinct import map_unique, text_keys
+from ilt_xl.engine.distinct import text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
 
@@ -214,19 +214,31 @@ def lookup_(args: list[Val], ctx: Ctx) -> Val:
 
 def _exact_keys(b: Block) -> np.ndarray:
     """Keys for exact lookups: numbers match numbers only, text case-insensitively."""
+    strs = b.kind.ravel() == STR
+    out = _other_exact_keys(b, strs)
+    if strs.any():
+        codes, _, keys = _distinct_text_keys(b.obj.ravel()[strs])
+        out[strs] = keys[codes]
+    return out
+
+
+def _distinct_text_keys(texts: np.ndarray) -> tuple[np.ndarray, list, np.ndarray]:
+    """(code of each text, the distinct texts, their keys): the keys of texts are worked out once
+    per distinct text, and a lookup asks for each distinct one once."""
+    codes, distinct = pd.factorize(texts, use_na_sentinel=False)
+    return codes, distinct, text_keys(distinct)
+
+
+def _other_exact_keys(b: Block, strs: np.ndarray) -> np.ndarray:
+    """The keys of the elements of ``b`` that are not texts (``strs``), flattened; texts' are left None."""
     k = b.kind.ravel()
     out = np.empty(k.shape, dtype=object)
     nums = k == NUM
     out[nums] = b.num.ravel()[nums].tolist() if nums.any() else []
     obj = b.obj.ravel()
-    strs = k == STR
-    if strs.any():
-        codes, distinct = pd.factorize(obj[strs], use_na_sentinel=False)
-        out[strs] = text_keys(distinct)[codes]
     for i in np.flatnonzero(~nums & ~strs):
         kk = k[i]
-        out[i] = ("s:" + obj[i].lower()) if kk == STR else ("b:%d" % b.num.ravel()[i]) if kk == BOOL else \
-            ("e:" + str(obj[i])) if kk == ERR else None
+        out[i] = ("b:%d" % b.num.ravel()[i]) if kk == BOOL else ("e:" + str(obj[i])) if kk == ERR else None
     return out
 
 
@@ -242,14 +254,24 @@ def _first_positions(ctx: Ctx, rng: Val, look: Val) -> tuple[np.ndarray, np.ndar
 
     def positions():
         found = memoised(ctx, "exact", (rng,), index)
-        q = _exact_keys(look.block)
-        pos = found.index.get_indexer(pd.Index(q, dtype=object))
-        pos = np.where(pos >= 0, found.to_numpy()[np.maximum(pos, 0)], -1) if len(found) else np.full(len(q), -1)
-        qk = look.block.kind.ravel()
-        wild = (qk == STR) & map_unique(np.where(qk == STR, look.block.obj.ravel(), None),
-                                        lambda u: isinstance(u, str) and has_wildcard(u), dtype=bool)
+        b = look.block
+        strs = b.kind.ravel() == STR
+        pos = _positions_of(found, _other_exact_keys(b, strs))
+        wild = np.zeros(len(pos), bool)
+        if strs.any():      # each distinct text looked up once; its wildcards read from the same pass
+            codes, distinct, keys = _distinct_text_keys(b.obj.ravel()[strs])
+            pos[strs] = _positions_of(found, keys)[codes]
+            wild[strs] = np.array([isinstance(t, str) and has_wildcard(t) for t in distinct], bool)[codes]
         return pos, wild
     return memoised(ctx, "positions", (rng, look), positions)
+
+
+def _positions_of(found: pd.Series, keys: np.ndarray) -> np.ndarray:
+    """The first position of each key among the range's keys (``found``: key -> position), -1 if none."""
+    if not len(found):
+        return np.full(len(keys), -1)
+    at = found.index.get_indexer(pd.Index(keys, dtype=object))
+    return np.where(at >= 0, found.to_numpy()[np.maximum(at, 0)], -1)
 
 
 def _wild_position(rng: Block, pattern: str) -> int:
