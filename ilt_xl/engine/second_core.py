@@ -2,20 +2,26 @@
 
 Scanning the sheets is most of a load (the 20,000-session example: ~3.4 s of CPU, 150 MB of
 XML in 28 parts, the largest 64 MB), and each part's scan depends on nothing but its own bytes.
-Where the process may use two cores or more, :class:`HelperScan` forks one helper process that
-scans a share of the parts (:func:`helper_share`: the largest first, each to whichever side has
-less work so far) and hands each part's :class:`~ilt_xl.engine.sheet_scan.ScannedCells` back
-pickled (~0.05 s for 50 MB each way), while this process scans the rest. Everything else (the
-grids, the model, every error message) is made here, from the same scans, so the model is the one
-the serial load makes.
+Where the process may use two cores or more, :class:`HelperScan` forks one helper process, and
+both take the parts from one queue, the largest first (:func:`claim_order`): each side takes the
+next part when it is done with the one before, so the two finish together whatever else runs on
+the machine and however much this process has to do besides (building every sheet's grid, reading
+the helper's scans back) -- a share fixed in advance was right only for the machine it was
+measured on. The queue is a pipe filled before the fork: a part is claimed by reading its number,
+and the kernel gives each number to one reader. The helper hands each part's
+:class:`~ilt_xl.engine.sheet_scan.ScannedCells` back pickled (~0.05 s for 50 MB each way).
+Everything else (the grids, the model, every error message) is made here, from the same scans, so
+the model is the one the serial load makes.
 
 The helper is only ever a speed-up. A part whose scan fails there (a damaged sheet, a part that
-is missing, memory) is scanned again here, which raises the same error at the same point of the
-load; so is every part a helper that dies or sends something unreadable did not deliver. The
-helper exits with ``os._exit``: it never unwinds into the caller's frames (no temporary file of
-the caller is removed, no output written), and it dies on SIGINT/SIGTERM/SIGHUP. It runs only the
-scanner (numpy, regular expressions, expat, inflate) and writes only to its pipe and its file;
-its standard streams are new ones (a progress display's thread may hold the inherited ones' locks at the fork).
+is missing, memory) is scanned again here, which raises the same error; so is every part a helper
+that dies or sends something unreadable did not deliver; and when a part fails here, the parts
+before it (in workbook order) not yet read are scanned here, so the error raised is the serial
+load's (:func:`each_scanned`). The helper exits with ``os._exit``: it never unwinds into the
+caller's frames (no temporary file of the caller is removed, no output written), and it dies on
+SIGINT/SIGTERM/SIGHUP. It runs only the scanner (numpy, regular expressions, expat, inflate) and
+writes only to its pipe and its file; its standard streams are new ones (a progress display's
+thread may hold the inherited ones' locks at the fork).
 
 No helper on one core, where there is no ``fork`` (Windows), for small workbooks (a fork and the
 pickles cost more than they save), for very large ones (:data:`_MOST`: the helper's scans and
@@ -26,15 +32,16 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 _LEAST = 16 << 20       # bytes of worksheet XML (inflated) below which the load stays in one process
 _MOST = 512 << 20       # ... and above which (the 200,000-session planner: 1.5 GB; peak memory first)
-_OWN_SHARE = 10         # see helper_share
+_MOST_PARTS = 4096      # the queue's numbers (4 bytes each) fit in a pipe's 64 KB
 _workers = 1            # processes of the pool this process is a worker of (1: none)
 
 
@@ -55,40 +62,32 @@ def cores() -> int:
     return max(1, usable // _workers)
 
 
-def helper_share(sizes: Sequence[int]) -> list[int]:
-    """The positions in ``sizes`` (bytes of each worksheet part) a helper should scan: about
-    half of the bytes, the largest parts first, each to whichever side has less work so far.
-    Empty when no helper is worth it (see the module's text)."""
+def claim_order(sizes: Sequence[int]) -> list[int]:
+    """The positions in ``sizes`` (bytes of each worksheet part) in the order the two sides take
+    them: the largest first, so that what is left at the end, when one side may wait for the
+    other, is small. Empty when no helper is worth it (see the module's text)."""
     total = sum(sizes)
-    if total < _LEAST or total > _MOST or cores() < 2 or not hasattr(os, "fork") or len(sizes) < 2:
+    if (total < _LEAST or total > _MOST or cores() < 2 or not hasattr(os, "fork")
+            or not 2 <= len(sizes) <= _MOST_PARTS):
         return []
-    # this side also builds every sheet's grid and reads the helper's scans back: about what
-    # scanning a tenth of the bytes costs (measured on the 20,000-session example)
-    here, there = total // _OWN_SHARE, 0
-    theirs = []
-    for k in sorted(range(len(sizes)), key=lambda k: -sizes[k]):
-        if here <= there:
-            here += sizes[k]
-        else:
-            there += sizes[k]
-            theirs.append(k)
-    return sorted(theirs)
+    return sorted(range(len(sizes)), key=lambda k: -sizes[k])
 
 
 class HelperScan:
-    """A forked process running ``scan(job)`` for each of ``jobs`` in turn; :meth:`result` takes
-    the results in the same order. ``reopen`` is called in the helper first (its own file
-    handles: a file position shared with this process would move under it). Use as a context manager: leaving it ends the helper if it
-    is still running. ``OSError`` when there is no helper to be had (no temporary file, no process).
+    """A forked process running ``scan(jobs[k])`` for each position ``k`` it claims from the queue
+    ``order`` (:meth:`claim` takes one for this process); :meth:`results` gives the helper's
+    results as they come. ``reopen`` is called in the helper first (its own file handles: a file
+    position shared with this process would move under it). Use as a context manager: leaving it
+    ends the helper if it is still running. ``OSError`` when there is no helper to be had (no
+    temporary file, no process).
 
-    Each result is pickled into an unlinked temporary file as soon as it is made, then its size
-    sent through a pipe: a result sent through the pipe itself would stop the helper until this
-    process read it, which it does only once its own scans are done."""
+    Each result is pickled into an unlinked temporary file as soon as it is made, then its
+    position and size sent through a pipe: a result sent through the pipe itself would stop the
+    helper until this process read it, which it does only between its own scans."""
 
-    def __init__(self, jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None]) -> None:
+    def __init__(self, jobs: Sequence[Any], order: Sequence[int], scan: Callable[[Any], Any],
+                 reopen: Callable[[], None]) -> None:
         self.pid = None
-        self._left = len(jobs)
-        self._lost = False
         # one file, two handles (each its own position): the helper writes, this process reads.
         # OSError (no temporary file, no process to spare) leaves nothing open behind
         store, name = tempfile.mkstemp(prefix="ilt-xl-scan-")
@@ -100,6 +99,11 @@ class HelperScan:
             finally:
                 os.unlink(name)
             opened.append(self._store)
+            self._queue, fill = os.pipe()
+            opened += [self._queue, fill]
+            os.write(fill, b"".join(k.to_bytes(4, "little") for k in order))     # < 64 KB: never blocks
+            os.close(fill)
+            opened.remove(fill)
             parent = os.getpid()
             read, write = os.pipe()
             opened += [read, write]
@@ -112,42 +116,51 @@ class HelperScan:
             try:
                 os.close(read)
                 _end_with(parent)
-                _serve(jobs, scan, reopen, write, store)
+                _serve(jobs, self._queue, scan, reopen, write, store)
             finally:
                 os._exit(1)
         os.close(write)
         os.close(store)
         self.pid = pid
-        self._pipe = os.fdopen(read, "rb")
+        self._results = read
 
-    def result(self) -> tuple[bool, Any]:
-        """(True, the next job's result), or (False, None) when the helper did not deliver it
-        (a scan that failed there, a result it could not pickle, a helper that died): the caller
-        does that job itself."""
-        if self._left <= 0:
-            raise IndexError("no job left")
-        self._left -= 1
-        if not self._lost:
+    def claim(self) -> int | None:
+        """The position of the next job for this process to do itself, None when all are taken."""
+        if self.pid is None:        # ended: the jobs not done are the caller's anyway
+            return None
+        number = os.read(self._queue, 4)     # all written before the fork: four bytes or none
+        return int.from_bytes(number, "little") if number else None
+
+    def results(self, wait: bool) -> Iterator[tuple[int, Any]]:
+        """(position, result) for each job the helper did, as they come; the result None where it
+        did not deliver (a scan that failed there, a result it could not pickle): the caller does
+        that job itself. ``wait``: until the helper ends (or dies); else only those already sent."""
+        while self.pid is not None and (wait or select.select([self._results], [], [], 0)[0]):
+            head = _exactly(self._results, 12)
+            if head is None:        # ended (or died): the jobs it did not report are the caller's
+                self.close()
+                return
+            k, size = int.from_bytes(head[:4], "little"), int.from_bytes(head[4:], "little")
             try:
-                if not int.from_bytes(_exactly(self._pipe, 8), "little"):
-                    return False, None
-                return True, pickle.Unpickler(self._store).load()    # error values unpickle as the engine's own
-            except Exception:       # the helper died (EOF) or wrote what cannot be read: none after it
-                self._lost = True
-        return False, None
+                cells = pickle.Unpickler(self._store).load() if size else None    # error values unpickle as the engine's own
+            except Exception:       # what cannot be read: none after it can be either
+                self.close()
+                cells = None
+            yield k, cells
+            del cells
 
     def close(self) -> None:
         """End the helper (if it still runs) and collect its exit status."""
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
-        self._pipe.close()
+        for fd in (self._queue, self._results):
+            os.close(fd)
         self._store.close()     # unlinked: its bytes go with the last handle (the helper's)
-        if self._left > 0:      # results not taken: the load stopped on an error (or was stopped)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        try:
+            os.kill(pid, signal.SIGKILL)    # nothing when it has ended already (a zombie until waited for)
+        except ProcessLookupError:
+            pass
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
@@ -158,6 +171,50 @@ class HelperScan:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def each_scanned(count: int, helper: HelperScan | None, use: Callable[[int, Any], None]) -> None:
+    """``use(k, cells)`` once for each job position ``k < count``: ``cells`` from ``helper``, or
+    None where this process is to scan it (the jobs it claims, those the helper did not deliver,
+    every job when there is no helper). Raises what ``use`` raises for the first job in order that
+    fails, as one process doing them in order would: once one fails, the jobs before it not yet
+    done are done here, in order."""
+    done: set[int] = set()
+    at = -1         # the job being done
+
+    def do(k: int, cells: Any) -> None:
+        nonlocal at
+        at = k
+        use(k, cells)
+        done.add(k)
+
+    try:
+        if helper is not None:
+            with helper:
+                while True:
+                    for k, cells in helper.results(wait=False):
+                        do(k, cells)
+                    cells = None    # a sheet's scan is not kept while the next one is made
+                    k = helper.claim()
+                    if k is None:
+                        break
+                    do(k, None)
+                for k, cells in helper.results(wait=True):
+                    do(k, cells)
+                    cells = None
+        for k in range(count):
+            if k not in done:
+                do(k, None)
+    except Exception as exc:
+        failed = exc
+    else:
+        return
+    if helper is not None:
+        helper.close()
+    for k in range(at):
+        if k not in done:
+            do(k, None)
+    raise failed
 
 
 def _end_with(parent: int) -> None:
@@ -173,17 +230,26 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
 
-def _exactly(pipe, n: int) -> bytes:
-    data = pipe.read(n)
-    if len(data) != n:
-        raise EOFError("the helper ended early")
+def _exactly(fd: int, n: int) -> bytes | None:
+    """``n`` bytes from the pipe ``fd``; None at its end (the helper ended or died)."""
+    data = b""
+    while len(data) < n:
+        try:
+            more = os.read(fd, n - len(data))
+        except OSError:
+            return None
+        if not more:
+            return None
+        data += more
     return data
 
 
-def _serve(jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[], None], write: int, store: int) -> None:
-    """The helper's life: never returns, never raises (``os._exit``). Each result is pickled into
-    ``store`` and then its size sent; one that cannot be pickled (or a scan that fails) is cut
-    off the file again and sent as size 0."""
+def _serve(jobs: Sequence[Any], queue: int, scan: Callable[[Any], Any], reopen: Callable[[], None],
+           write: int, store: int) -> None:
+    """The helper's life: never returns, never raises (``os._exit``). Claims jobs from ``queue``
+    until none is left; each result is pickled into ``store`` and then its position and size
+    sent; one that cannot be pickled (or a scan that fails) is cut off the file again and sent as
+    size 0."""
     code = 1
     try:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -192,15 +258,15 @@ def _serve(jobs: Sequence[Any], scan: Callable[[Any], Any], reopen: Callable[[],
         sys.stdout = sys.stderr = open(os.devnull, "w")
         reopen()
         with os.fdopen(write, "wb") as out, os.fdopen(store, "wb") as results:
-            for job in jobs:
+            while number := os.read(queue, 4):
                 start = results.tell()
                 try:
-                    pickle.dump(scan(job), results, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(scan(jobs[int.from_bytes(number, "little")]), results, protocol=pickle.HIGHEST_PROTOCOL)
                     results.flush()
                 except Exception:
                     results.seek(start)
                     results.truncate()
-                out.write((results.tell() - start).to_bytes(8, "little"))
+                out.write(number + (results.tell() - start).to_bytes(8, "little"))
                 out.flush()
         code = 0
     finally:

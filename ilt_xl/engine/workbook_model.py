@@ -9,7 +9,6 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
 from ilt_xl.engine.coded import CodedValues, code_type
 from ilt_xl.engine.heap import give_back_free_memory
-from ilt_xl.engine.second_core import HelperScan, helper_share
+from ilt_xl.engine.second_core import HelperScan, claim_order, each_scanned
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.undefined_functions import MACRO_PARTS
 from ilt_xl.engine.value_cells import place_values, type_values
@@ -347,44 +346,30 @@ def load_workbook_model(path) -> WorkbookModel:
         worksheets = [e for e in entries if e[2] == "worksheet"]
         sizes = [pkg.zip.zip.NameToInfo[part].file_size if part in pkg.zip.zip.NameToInfo else 0
                  for _, _, _, part in worksheets]
-        positions = helper_share(sizes)
-        theirs = [worksheets[k] for k in positions]
-        by_helper = {e[0] for e in theirs}
-        helper = nullcontext()
-        if theirs:
-            # a second process scans these parts meanwhile (second_core), within its share of the budget
+        helper = None
+        order = claim_order(sizes)
+        if order:
+            # a second process scans parts meanwhile (second_core), within its half of the budget
             share = PlainBudget()
-            share.left = plain.left * sum(sizes[k] for k in positions) // max(1, sum(sizes))
+            share.left = plain.left // 2
             plain.left -= share.left
             try:
-                helper = HelperScan(theirs, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen)
+                helper = HelperScan(worksheets, order, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen)
             except OSError:     # no temporary file, no process to spare: all scanned here
-                theirs, by_helper, plain.left = [], set(), plain.left + share.left
-        with helper:
-            done: dict[int, Sheet] = {}
-            failed = None
-            for index, name, kind, part in entries:
-                if kind != "worksheet":
-                    # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
-                    no_formulas = FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], np.zeros(0, bool))
-                    done[index] = Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
-                                        no_formulas)
-                elif index in by_helper:
-                    continue
-                else:
-                    try:
-                        done[index] = _worksheet(pkg, index, name, part, sst, tables_of, None, plain)
-                    except Exception as exc:        # unless a sheet before it fails too (below)
-                        failed = index, exc
-                        break
-            for index, name, _, part in theirs:
-                if failed is not None and index > failed[0]:
-                    break
-                delivered, cells = helper.result()
-                done[index] = _worksheet(pkg, index, name, part, sst, tables_of, cells if delivered else None, plain)
-                del cells
-            if failed is not None:
-                raise failed[1]
+                plain.left += share.left
+        done: dict[int, Sheet] = {}
+        for index, name, kind, part in entries:
+            if kind != "worksheet":
+                # chartsheets and dialog sheets hold no cells: keep the index aligned for localSheetId
+                no_formulas = FormulaCells(np.zeros(0, np.int64), np.zeros(0, np.int64), [], [], np.zeros(0, bool))
+                done[index] = Sheet(name, part, index, Block(np.zeros((0, 0), np.int8), np.zeros((0, 0))),
+                                    no_formulas)
+
+        def use(k: int, cells: ScannedCells | None) -> None:
+            index, name, _, part = worksheets[k]
+            done[index] = _worksheet(pkg, index, name, part, sst, tables_of, cells, plain)
+
+        each_scanned(len(worksheets), helper, use)
         sheets = [done[index] for index, *_ in entries]
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}

@@ -34,20 +34,22 @@ DAMAGE = '<row r="99"><c r="A99"><v>1</v></c></rw>'
 
 @pytest.fixture
 def helper_takes(monkeypatch):
-    """``helper_takes([1, 3])``: the helper scans those worksheets (positions), whatever their size;
-    gives the list of (sheet name, delivered) the load took from the helper."""
+    """``helper_takes([1, 3])``: the helper scans those worksheets (positions), whatever their size,
+    and this process claims none of them (it does the others after the helper's); gives the list of
+    whether each result the load took from the helper was delivered."""
     taken = []
-    original = second_core.HelperScan.result
+    original = second_core.HelperScan.results
 
-    def result(self):
-        delivered, cells = original(self)
-        taken.append(delivered)
-        return delivered, cells
+    def results(self, wait):
+        for k, cells in original(self, wait):
+            taken.append(cells is not None)
+            yield k, cells
 
-    monkeypatch.setattr(second_core.HelperScan, "result", result)
+    monkeypatch.setattr(second_core.HelperScan, "results", results)
 
     def take(positions):
-        monkeypatch.setattr(workbook_model, "helper_share", lambda sizes: [k for k in positions if k < len(sizes)])
+        monkeypatch.setattr(workbook_model, "claim_order", lambda sizes: [k for k in positions if k < len(sizes)])
+        monkeypatch.setattr(second_core.HelperScan, "claim", lambda self: None)
         return taken
     return take
 
@@ -111,19 +113,20 @@ def test_a_helper_that_dies_leaves_its_sheets_to_this_process(tmp_path, helper_t
     monkeypatch.setattr(workbook_model, "_scan", dying)
     taken = helper_takes([1, 3, 4])
     _same_model(alone, load_workbook_model(path))
-    assert taken == [True, False, False]       # S2 delivered; S4 and S5 scanned here
+    assert taken == [True]          # S2 delivered; S4 (where it died) and S5 scanned here
 
 
 def test_no_helper_on_one_core_in_a_full_pool_or_for_small_sheets(monkeypatch):
     big = [40 << 20, 30 << 20, 20 << 20, 5 << 20]
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    assert second_core.helper_share(big) == [0, 3]      # 40 there (here starts at a tenth); 30, 20 here; 5 there
-    assert second_core.helper_share([1 << 20, 2 << 20]) == []
+    assert second_core.claim_order(big) == [0, 1, 2, 3]
+    assert second_core.claim_order([5 << 20, 30 << 20, 20 << 20]) == [1, 2, 0]      # the largest first
+    assert second_core.claim_order([1 << 20, 2 << 20]) == []
     monkeypatch.setattr(second_core, "_workers", 2)     # batch: one worker per core
-    assert second_core.cores() == 1 and second_core.helper_share(big) == []
+    assert second_core.cores() == 1 and second_core.claim_order(big) == []
     monkeypatch.setattr(second_core, "_workers", 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert second_core.helper_share(big) == []
+    assert second_core.claim_order(big) == []
 
 
 def test_a_pool_worker_takes_its_share_of_the_cores():
@@ -146,3 +149,42 @@ def test_no_temporary_file_means_no_helper_not_a_failure(tmp_path, helper_takes,
     taken = helper_takes([1, 3, 4])
     _same_model(alone, load_workbook_model(path))
     assert taken == []
+
+
+def test_each_job_of_the_queue_is_taken_by_one_side():
+    """The helper takes the queue's first job; this process, which waits until the helper has
+    started on it, takes all the others: no job is done twice or lost."""
+    started, started_to = os.pipe()
+    gate, gate_to = os.pipe()
+
+    def scan(job):
+        os.write(started_to, b"s")
+        os.read(gate, 1)
+        return job * 10
+
+    helper = second_core.HelperScan(list(range(5)), [3, 1, 0, 4, 2], scan, lambda: None)
+    with helper:
+        assert os.read(started, 1) == b"s"
+        mine = []
+        while (k := helper.claim()) is not None:
+            mine.append(k)
+        os.write(gate_to, b"g" * 5)
+        theirs = list(helper.results(wait=True))
+    for fd in (started, started_to, gate, gate_to):
+        os.close(fd)
+    assert theirs == [(3, 30)] and mine == [1, 0, 4, 2]
+
+
+@pytest.mark.parametrize("damaged", [["S2"], ["S4"], ["S1", "S5"], ["S3", "S4"]])
+def test_both_sides_taking_from_the_queue_give_the_serial_model_and_errors(tmp_path, monkeypatch, damaged):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    alone = load_workbook_model(path)
+    sheets = {name: rows + (DAMAGE if name in damaged else "") for name, rows in SHEETS.items()}
+    bad = write_xlsx(tmp_path / "bad.xlsx", sheets)
+    with pytest.raises(WorkbookError) as serial:
+        load_workbook_model(bad)
+    monkeypatch.setattr(workbook_model, "claim_order", lambda sizes: sorted(range(len(sizes)), key=lambda k: -sizes[k]))
+    _same_model(alone, load_workbook_model(path))
+    with pytest.raises(WorkbookError) as helped:
+        load_workbook_model(bad)
+    assert str(helped.value) == str(serial.value)
