@@ -19,10 +19,25 @@ def _console_script() -> bool:
 # the cycle collector paused, then frozen (gc.freeze: never walked again): they create ~0.5 million
 # long-lived objects and no garbage, and the collector's passes over them cost ~0.08 s CPU of the
 # ~0.6 s of imports. A program importing this package keeps its collector as it was.
+def _scan_ahead(args: list[str]) -> None:
+    """``ilt-xl recalc IN ...``: the load's helper process starts scanning IN's sheets on a
+    second core now, while this process imports the command line (typer, rich, every command:
+    ~0.25 s after numpy and pandas, which the helper needs too); the load takes it up when it
+    opens the same file, and scans with it from there (ilt_xl/engine/second_core.py). Only a head
+    start: a guess of the input from the arguments, before typer reads them, that the load checks.
+    Not with ``--in-place`` (the file is read before the command locks it)."""
+    if len(args) >= 2 and args[0] == "recalc" and not args[1].startswith("-") and "--in-place" not in args:
+        from ilt_xl.engine.workbook_model import scan_ahead
+
+        scan_ahead(args[1])
+
+
 _start_up = _console_script() and gc.isenabled()
 if _start_up:
     gc.disable()
 try:
+    if _start_up:
+        _scan_ahead(sys.argv[1:])
     from ilt_xl.cli.app import app
 
     # Command modules register themselves on import.

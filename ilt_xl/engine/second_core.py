@@ -30,6 +30,7 @@ the workers of a pool that already keeps every core busy (``batch``: :func:`set_
 """
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import select
@@ -43,6 +44,7 @@ _LEAST = 16 << 20       # bytes of worksheet XML (inflated) below which the load
 _MOST = 512 << 20       # ... and above which (the 200,000-session planner: 1.5 GB; peak memory first)
 _MOST_PARTS = 4096      # the queue's numbers (4 bytes each) fit in a pipe's 64 KB
 _workers = 1            # processes of the pool this process is a worker of (1: none)
+_ahead: tuple[Any, HelperScan] | None = None      # see keep_ahead
 
 
 def set_workers(workers: int) -> None:
@@ -88,6 +90,7 @@ class HelperScan:
     def __init__(self, jobs: Sequence[Any], order: Sequence[int], scan: Callable[[Any], Any],
                  reopen: Callable[[], None]) -> None:
         self.pid = None
+        self._ended = False     # its results' pipe ended: it is exiting on its own
         # one file, two handles (each its own position): the helper writes, this process reads.
         # OSError (no temporary file, no process to spare) leaves nothing open behind
         store, name = tempfile.mkstemp(prefix="ilt-xl-scan-")
@@ -138,6 +141,7 @@ class HelperScan:
         while self.pid is not None and (wait or select.select([self._results], [], [], 0)[0]):
             head = _exactly(self._results, 12)
             if head is None:        # ended (or died): the jobs it did not report are the caller's
+                self._ended = True
                 self.close()
                 return
             k, size = int.from_bytes(head[:4], "little"), int.from_bytes(head[4:], "little")
@@ -157,10 +161,11 @@ class HelperScan:
         for fd in (self._queue, self._results):
             os.close(fd)
         self._store.close()     # unlinked: its bytes go with the last handle (the helper's)
-        try:
-            os.kill(pid, signal.SIGKILL)    # nothing when it has ended already (a zombie until waited for)
-        except ProcessLookupError:
-            pass
+        if not self._ended:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
@@ -171,6 +176,27 @@ class HelperScan:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def keep_ahead(key: Any, helper: HelperScan) -> None:
+    """Keep ``helper``, started before the load it is for (the command line starts it before its
+    own imports), for :func:`take_ahead`; one never taken is ended when the process exits."""
+    global _ahead
+    _ahead = key, helper
+    atexit.register(helper.close)
+
+
+def take_ahead(key: Any) -> HelperScan | None:
+    """The helper kept for ``key`` (a file and its worksheets), once; one kept for another key is
+    ended (the load is of another file, or the file changed)."""
+    global _ahead
+    if _ahead is None:
+        return None
+    (kept, helper), _ahead = _ahead, None
+    if kept == key:
+        return helper
+    helper.close()
+    return None
 
 
 def each_scanned(count: int, helper: HelperScan | None, use: Callable[[int, Any], None]) -> None:

@@ -8,6 +8,7 @@ DTD) with the same :class:`~ilt_xl.xlsx.WorkbookError`. Sheet XML is scanned by
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import numpy as np
 from ilt_xl.engine.cell_pieces import CellPieces, PlainBudget
 from ilt_xl.engine.coded import CodedValues, code_type
 from ilt_xl.engine.heap import give_back_free_memory
-from ilt_xl.engine.second_core import HelperScan, claim_order, each_scanned
+from ilt_xl.engine.second_core import HelperScan, claim_order, each_scanned, keep_ahead, take_ahead
 from ilt_xl.engine.sheet_scan import Cut, ScannedCells, SheetNotWellFormed, cached_values, scan_sheet_xml, string_item_text
 from ilt_xl.engine.undefined_functions import MACRO_PARTS
 from ilt_xl.engine.value_cells import place_values, type_values
@@ -318,6 +319,72 @@ def _worksheet(pkg: XlsxPackage, index: int, name: str, part: str, sst: list[str
     return sheet
 
 
+def _entries(pkg: XlsxPackage, wb_rels: dict, root) -> list[tuple[int, str, str, str]]:
+    """(position, name, kind, part) of each sheet, in workbook order."""
+    sheets_el = root.find(f"{_M}sheets")
+    entries = []
+    for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
+        kind, part = wb_rels.get(sh_el.get(f"{{{NS_DOC_REL}}}id", ""), ("", ""))
+        if kind == "worksheet":
+            part = pkg.zip.stored_name(part)      # write-back finds the part under this name
+        entries.append((index, sh_el.get("name", ""), kind, part))
+    return entries
+
+
+def _identity(pkg: XlsxPackage) -> tuple[int, ...]:
+    """The file ``pkg`` reads, told apart from any other (or from itself rewritten)."""
+    st = os.fstat(pkg.zip.zip.fp.fileno())
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _reopen_same(pkg: XlsxPackage, identity: tuple[int, ...]) -> None:
+    """In the helper: its own handle on the file, refused (the helper then does nothing) when the
+    path now names another file than the one this load opened."""
+    pkg.zip.reopen()
+    if _identity(pkg) != identity:
+        raise OSError(f"{pkg.path} changed")
+
+
+def _helper(pkg: XlsxPackage, worksheets: list, plain: PlainBudget) -> HelperScan | None:
+    """A helper process scanning ``worksheets`` with this one (second_core), within half of
+    ``plain``'s budget: the one :func:`scan_ahead` started for this file, or a new one; None when
+    none is worth it or to be had (all scanned here)."""
+    sizes = [pkg.zip.zip.NameToInfo[part].file_size if part in pkg.zip.zip.NameToInfo else 0
+             for _, _, _, part in worksheets]
+    order = claim_order(sizes)
+    if not order:
+        return None
+    share = PlainBudget()
+    share.left = plain.left // 2
+    plain.left -= share.left
+    identity = _identity(pkg)
+    helper = take_ahead((identity, tuple(worksheets)))      # started with the same half of a fresh budget
+    if helper is None:
+        try:
+            helper = HelperScan(worksheets, order, lambda e: _scan(pkg, e[1], e[3], share),
+                                lambda: _reopen_same(pkg, identity))
+        except OSError:     # no temporary file, no process to spare
+            plain.left += share.left
+    return helper
+
+
+def scan_ahead(path) -> None:
+    """Start the helper of a load of ``path`` now, for :func:`load_workbook_model` to take up when
+    it opens the same file (same device, inode, size and time; same worksheets): the command line
+    calls it before importing what it needs besides the load (typer, rich, the other commands:
+    ~0.25 s), so the second core is not idle meanwhile. Says nothing: whatever is wrong with the
+    file, the load finds and reports (a helper not taken up is ended at exit)."""
+    try:
+        with open_xlsx(path, other_readers=False) as pkg:
+            wb_rels = pkg.rels_of(pkg.workbook_part)
+            worksheets = [e for e in _entries(pkg, wb_rels, pkg.zip.xml(pkg.workbook_part)) if e[2] == "worksheet"]
+            helper = _helper(pkg, worksheets, PlainBudget())
+            if helper is not None:
+                keep_ahead((_identity(pkg), tuple(worksheets)), helper)
+    except Exception:       # noqa: BLE001 -- only a head start: the load refuses what is wrong, with its own message
+        pass
+
+
 def load_workbook_model(path) -> WorkbookModel:
     """Read sheets, values, formulas, defined names and tables of the xlsx/xlsm at ``path``.
 
@@ -336,27 +403,9 @@ def load_workbook_model(path) -> WorkbookModel:
         for info in pkg.tables:
             tables_of.setdefault(info.sheet, []).append(_table(pkg, info))
         plain = PlainBudget()       # the pieces of all sheets held plain up to it, deflated beyond
-        sheets_el = root.find(f"{_M}sheets")
-        entries = []
-        for index, sh_el in enumerate(sheets_el if sheets_el is not None else []):
-            kind, part = wb_rels.get(sh_el.get(f"{{{NS_DOC_REL}}}id", ""), ("", ""))
-            if kind == "worksheet":
-                part = pkg.zip.stored_name(part)      # write-back finds the part under this name
-            entries.append((index, sh_el.get("name", ""), kind, part))
+        entries = _entries(pkg, wb_rels, root)
         worksheets = [e for e in entries if e[2] == "worksheet"]
-        sizes = [pkg.zip.zip.NameToInfo[part].file_size if part in pkg.zip.zip.NameToInfo else 0
-                 for _, _, _, part in worksheets]
-        helper = None
-        order = claim_order(sizes)
-        if order:
-            # a second process scans parts meanwhile (second_core), within its half of the budget
-            share = PlainBudget()
-            share.left = plain.left // 2
-            plain.left -= share.left
-            try:
-                helper = HelperScan(worksheets, order, lambda e: _scan(pkg, e[1], e[3], share), pkg.zip.reopen)
-            except OSError:     # no temporary file, no process to spare: all scanned here
-                plain.left += share.left
+        helper = _helper(pkg, worksheets, plain)
         done: dict[int, Sheet] = {}
         for index, name, kind, part in entries:
             if kind != "worksheet":

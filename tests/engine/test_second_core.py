@@ -188,3 +188,66 @@ def test_both_sides_taking_from_the_queue_give_the_serial_model_and_errors(tmp_p
     with pytest.raises(WorkbookError) as helped:
         load_workbook_model(bad)
     assert str(helped.value) == str(serial.value)
+
+
+@pytest.fixture
+def every_size_helped(monkeypatch):
+    """A helper for any workbook, however small (the queue the largest part first)."""
+    monkeypatch.setattr(workbook_model, "claim_order", lambda sizes: sorted(range(len(sizes)), key=lambda k: -sizes[k]))
+    forks = []
+    init = second_core.HelperScan.__init__
+
+    def counted(self, *args, **kwargs):
+        forks.append(os.getpid())
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(second_core.HelperScan, "__init__", counted)
+    yield forks
+    second_core.take_ahead(None)        # none left for the next test
+
+
+def test_a_helper_started_ahead_is_taken_up_by_the_load_of_its_file(tmp_path, every_size_helped):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    alone = load_workbook_model(path)
+    every_size_helped.clear()
+    workbook_model.scan_ahead(path)
+    assert len(every_size_helped) == 1
+    _same_model(alone, load_workbook_model(path))
+    assert len(every_size_helped) == 1 and second_core.take_ahead(None) is None     # taken, no second fork
+
+
+def test_a_helper_started_ahead_for_another_file_or_a_changed_one_is_ended(tmp_path, every_size_helped):
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    other = write_xlsx(tmp_path / "o.xlsx", {name: _rows(7, 30) for name in SHEETS})
+    alone = load_workbook_model(other)
+    every_size_helped.clear()
+    workbook_model.scan_ahead(path)
+    ahead = second_core._ahead[1]
+    _same_model(alone, load_workbook_model(other))
+    assert ahead.pid is None            # ended and waited for
+    workbook_model.scan_ahead(path)
+    write_xlsx(path, {name: _rows(7, 30) for name in SHEETS})       # rewritten in between: another file
+    _same_model(alone, load_workbook_model(path))
+    assert len(every_size_helped) == 4  # two ahead, and each load forked its own
+
+
+def test_the_helper_refuses_a_path_that_now_names_another_file(tmp_path):
+    from ilt_xl.xlsx import open_xlsx
+    path = write_xlsx(tmp_path / "t.xlsx", SHEETS)
+    with open_xlsx(path) as pkg:
+        identity = workbook_model._identity(pkg)
+        workbook_model._reopen_same(pkg, identity)      # the same file: fine
+        os.replace(write_xlsx(tmp_path / "new.xlsx", SHEETS), path)
+        with pytest.raises(OSError):
+            workbook_model._reopen_same(pkg, identity)
+        pkg.zip.zip.fp.close()
+
+
+def test_the_command_line_starts_the_helper_ahead_only_for_recalc_of_a_path_given_first(monkeypatch):
+    import ilt_xl.cli
+    asked = []
+    monkeypatch.setattr(workbook_model, "scan_ahead", asked.append)
+    ilt_xl.cli._scan_ahead(["recalc", "in.xlsx", "-o", "out.xlsx", "--force"])
+    for args in (["recalc", "-o", "out.xlsx", "in.xlsx"], ["recalc", "in.xlsx", "--in-place"], ["check", "in.xlsx"], ["recalc"]):
+        ilt_xl.cli._scan_ahead(args)
+    assert asked == ["in.xlsx"]
