@@ -3,7 +3,7 @@
 ``ROW(A5)`` in A5 is no circular reference in Excel, nor is ``OFFSET(B5,-1,0)`` in B5 or
 ``SUM(C$1:INDEX(C:C,ROW()-1))`` in column C: a function that only needs where a reference is
 (ROW, COLUMN, ROWS, COLUMNS, AREAS, ISREF, OFFSET's base, INDEX's area, ``A1#``'s anchor, the
-operands of ``:``) does not read the cells' values. The cells such a formula does read are
+operands of ``:``, CELL's reference for "address", "col" and "row") does not read the cells' values. The cells such a formula does read are
 known only when it runs (the area OFFSET, INDEX or ``:`` builds), and are computed first then
 (``Book.ensure_computed``, ``Book.on_read``). This module says which arguments those are: the
 dispatcher evaluates them as references only, and :func:`value_refs` leaves them out of the
@@ -50,8 +50,17 @@ def reference_like(node: Node) -> bool:
     return node.kind == "fn" and normalise_name(node.value) in _GIVE_REFERENCES
 
 
-def reference_positions(name: str) -> tuple[int, ...]:
-    """The argument positions of function ``name`` (normalised) taken as references only."""
+# CELL's info types that ask only where its reference is (CELL("col",A8:C8) in B8 is no circle)
+_CELL_WHERE = {"address", "col", "row"}
+
+
+def reference_positions(name: str, args: tuple = ()) -> tuple[int, ...]:
+    """The argument positions of function ``name`` (normalised; its argument nodes ``args``)
+    taken as references only: CELL's reference too when its info type, written in the formula,
+    asks only where the reference is."""
+    if name == "CELL":
+        info = args[0] if args else None
+        return (1,) if info is not None and info.kind == "str" and str(info.value).strip().lower() in _CELL_WHERE else ()
     return REFERENCE_ARGS.get(name, ())
 
 
@@ -73,7 +82,7 @@ def value_refs(tree: Node) -> list[Ref]:
             stack.extend((a, ref_only) for a in node.args)
         elif kind == "fn":
             name = normalise_name(node.value)
-            positions = reference_positions(name)
+            positions = reference_positions(name, node.args)
             picks = name == "INDEX" and not ref_only        # INDEX giving a value reads its area
             stack.extend((a, i in positions and reference_like(a) and not picks) for i, a in enumerate(node.args))
         else:

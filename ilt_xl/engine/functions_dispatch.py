@@ -28,7 +28,7 @@ def call_function(node: Node, ctx: Ctx) -> Val:
     values = dataclasses.replace(ctx, ref_only=False) if ctx.ref_only else ctx
     if fn is not None and takes_thunks:
         return fn([builtins.Thunk(functools.partial(evaluate, a, values), _is_omitted(a), a) for a in node.args], values)
-    positions = reference_positions(name)
+    positions = reference_positions(name, node.args)
     if positions:
         where = as_reference(values)
         args = [evaluate(a, where if i in positions and reference_like(a) else values) for i, a in enumerate(node.args)]

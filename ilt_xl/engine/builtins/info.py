@@ -218,6 +218,6 @@ def cell(args: list[Val], ctx: Ctx) -> Val:
     if kind == "type":
         k = first.kind[0, 0]
         return Val(Block.scalar("b" if k == EMPTY else "l" if k == STR else "v"))
-    if first.kind[0, 0] == EMPTY:
-        raise EvalError("CELL('contents') of a blank cell is not supported", "unsupported function CELL")
+    if first.kind[0, 0] == EMPTY:       # cached (IronCalc INFORMATION_CELL.xlsx): a blank cell's contents are 0
+        return Val(Block.numbers([[0.0]]))
     return Val(first)

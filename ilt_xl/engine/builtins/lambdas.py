@@ -13,7 +13,9 @@ import numpy as np
 
 from ilt_xl.engine.builtins import Thunk, builtin, call_by_name
 from ilt_xl.engine.builtins.lifting import lifted
+from ilt_xl.engine.builtins._values import _omitted
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, evaluate
+from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, NUM, STR, Block, E_VALUE
 
 
@@ -21,17 +23,27 @@ def _value_error() -> Val:
     return Val(Block.errors((1, 1), E_VALUE))
 
 
+# an optional parameter (``[b]`` in Excel's formula bar) is stored ``_xlop.b`` where it is
+# declared and read ``_xlpm.b`` in the body
+_OPTIONAL, _PARAMETER = "_XLOP.", "_XLPM."
+
+
 class Lambda:
-    """A LAMBDA's parameters (upper case), body and the LET/LAMBDA names it was written among."""
+    """A LAMBDA's parameters (upper case), body and the LET/LAMBDA names it was written among.
+    A call may leave out its optional parameters (the last ones): they are then omitted
+    arguments, as ``f(1,)`` leaves one out, which ISOMITTED tells."""
 
     def __init__(self, params: list[str], body, env: dict | None):
-        self.params, self.body, self.env = params, body, env
+        self.required = sum(not p.startswith(_OPTIONAL) for p in params)
+        self.params = [_PARAMETER + p[len(_OPTIONAL):] if p.startswith(_OPTIONAL) else p for p in params]
+        self.body, self.env = body, env
 
     def __call__(self, args: list[Val], ctx: Ctx) -> Val:
-        if len(args) != len(self.params):
+        if not self.required <= len(args) <= len(self.params):
             return _value_error()
         env = dict(self.env or {})
         env.update(zip(self.params, args))
+        env.update((p, evaluate(Node("empty"), ctx)) for p in self.params[len(args):])
         return evaluate(self.body, dataclasses.replace(ctx, env=env))
 
 
@@ -62,6 +74,14 @@ def lambda_(args: list[Thunk], ctx: Ctx) -> Val:
     if not args or any(a.node.kind != "name" for a in args[:-1]):
         return _value_error()
     return _as_lambda(Lambda([a.node.value.upper() for a in args[:-1]], args[-1].node, ctx.env))
+
+
+@builtin("ISOMITTED")
+def isomitted(args: list[Val], ctx: Ctx) -> Val:
+    """ISOMITTED(argument): whether a LAMBDA's parameter was left out of the call."""
+    if len(args) != 1:
+        return _value_error()
+    return Val(Block(np.full((1, 1), BOOL, np.int8), np.full((1, 1), float(_omitted(args[0])))))
 
 
 @builtin("LAMBDACALL")

@@ -18,7 +18,7 @@ from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
 from ilt_xl.engine.distinct import text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
-from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE
+from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE, XlError
 
 
 def _mode(v: Val | None, default: int, allowed: tuple) -> int | None:
@@ -520,9 +520,24 @@ def xlookup_exact(look: Val, arr: Val, ret: Val, missing: Val | None, ctx: Ctx) 
     return Val(Block(kind.reshape(-1, 1), num.reshape(-1, 1), obj.reshape(-1, 1)), look.per_row or (missing is not None and missing.per_row))
 
 
+def _column_outside(col: Val, table: Val) -> XlError | None:
+    """The error of a single column number outside the table (#VALUE! below 1, #REF! past its
+    last column), else None."""
+    if col.per_row or col.shape != (1, 1) or col.block.kind[0, 0] not in (NUM, BOOL):
+        return None
+    ci = np.trunc(col.block.num[0, 0])
+    return E_VALUE if ci < 1 else E_REF if ci > table.shape[1] else None
+
+
 @builtin("VLOOKUP")
 def vlookup(args: list[Val], ctx: Ctx) -> Val:
     look, table, col = args[0], args[1], args[2]
+    outside = _column_outside(col, table)
+    if outside is not None and not look.per_row:
+        # Excel looks the value up before it checks the column: a value not found is #N/A whatever
+        # the column (cached in EPPlus's FormulaTest: VLOOKUP(8,I10:I28,0,FALSE) is #N/A)
+        found = vlookup([look, table, Val(Block.numbers([[1.0]])), *args[3:]], ctx)
+        return found if found.block.kind[0, 0] == ERR else Val(Block.errors((1, 1), outside))
     approx = args[3] if len(args) > 3 else None
     exact = approx is not None and not approx.per_row and approx.shape == (1, 1) and \
         approx.block.kind[0, 0] in (NUM, BOOL) and approx.block.num[0, 0] == 0

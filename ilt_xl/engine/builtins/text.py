@@ -615,3 +615,44 @@ def hyperlink(args: list[Val], ctx: Ctx) -> Val:
     if not 1 <= len(args) <= 2:
         return result(E_VALUE)
     return args[1] if len(args) > 1 and not _omitted(args[1]) else args[0]
+
+
+@builtin("EXACT")
+def exact(args: list[Val], ctx: Ctx) -> Val:
+    """EXACT(text1, text2): whether the two texts are the same, case included; numbers compare as
+    the text they show (EXACT(1/3, 0.333333333333333) is TRUE: 15 significant digits)."""
+    return _elementwise_text(args, (co.to_texts, co.to_texts), (None, None), lambda a, b: a == b)
+
+
+@builtin("TEXTJOIN")
+def textjoin(args: list[Val], ctx: Ctx) -> Val:
+    """TEXTJOIN(delimiter, ignore_empty, text1, ...): the texts of every value, arrays row by row,
+    joined by the delimiters (a range of them is used in turn, over and over; an empty cell is no
+    delimiter); ``ignore_empty`` leaves out empty cells and empty texts. The first error of the
+    arguments is the result; a result past 32,767 characters is #VALUE!. Per row in a run."""
+    if len(args) < 3:
+        return result(E_VALUE)
+    per_row = any(a.per_row for a in args)
+    rows = ctx.n if per_row else 1
+    blocks = [a.block for a in args]
+    out = np.empty((rows, 1), dtype=object)
+    for r in range(rows):
+        out[r, 0] = _joined([b.take(slice(r, r + 1), slice(None)) if a.per_row else b for a, b in zip(args, blocks)])
+    return Val(_text_block(out), per_row)
+
+
+def _joined(blocks: list[Block]) -> str | XlError:
+    """TEXTJOIN of one row's arguments."""
+    parts = [co.to_texts(b) for b in blocks]
+    for _, mask, errs in parts:
+        if mask is not None and mask.any():
+            return errs[mask][0]        # the leftmost argument's first error
+    flag = blocks[1]
+    if flag.shape != (1, 1) or (flag.kind[0, 0] == STR and str(flag.obj[0, 0]).upper() not in ("TRUE", "FALSE")):
+        return E_VALUE
+    skip = str(flag.obj[0, 0]).upper() == "TRUE" if flag.kind[0, 0] == STR else bool(flag.num[0, 0] != 0)
+    delimiters = [str(t) for t in parts[0][0].ravel()]
+    texts = [str(t) for b, (texts, _, _) in zip(blocks[2:], parts[2:])
+             for t, empty in zip(texts.ravel(), (b.kind == EMPTY).ravel()) if not (skip and (empty or t == ""))]
+    joined = "".join(t + (delimiters[i % len(delimiters)] if i < len(texts) - 1 else "") for i, t in enumerate(texts))
+    return E_VALUE if len(joined) > _MAX_TEXT else joined

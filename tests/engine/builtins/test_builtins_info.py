@@ -89,3 +89,11 @@ def test_sheet_of_a_value_that_names_no_sheet():
     got = values({"A1": "=_xlfn.SHEET(1)", "A2": "=_xlfn.SHEET(0)", "A3": "=_xlfn.SHEET(1/0)", "A4": '=_xlfn.SHEET("")',
                   "A5": "=_xlfn.SHEET(TRUE)"})
     assert (got["A1"], got["A2"], got["A3"], got["A4"], got["A5"]) == ("#N/A", "#N/A", "#DIV/0!", "#N/A", "#N/A")
+
+
+def test_cell_asking_where_its_reference_is_reads_no_value():
+    # cached (IronCalc INFORMATION_CELL.xlsx): CELL("col",A8:C8) in B8 is 1, no circular reference;
+    # CELL("contents") of a blank cell is 0. CELL("type") of its own cell reads it: a circle, kept.
+    got = values({"B8": '=CELL("col",A8:C8)', "B9": '=CELL("row",B9)', "B10": '=CELL("address",B10)',
+                  "B11": '=CELL("contents",A11)', "B12": '=CELL("type",B12)'})
+    assert [got[f"B{i}"] for i in range(8, 13)] == [1.0, 9.0, "$B$10", 0.0, None]

@@ -63,3 +63,16 @@ def test_reduce_may_carry_an_array():
                   "D5": None})
     assert [got[c] for c in ("D1", "E1", "F1")] == [15.0, 16.0, 17.0]
     assert [got[f"D{r}"] for r in (2, 3, 4, 5)] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_optional_parameters_and_isomitted():
+    # an optional parameter is declared _xlop.b and read _xlpm.b (cached: IronCalc
+    # INFORMATION_ISOMITTED.xlsx); left out of the call, or given empty, it is omitted
+    from formula_values import values
+    half_or_product = '_xlfn.LAMBDA(_xlpm.a,_xlop.b,IF(_xlfn.ISOMITTED(_xlpm.b),_xlpm.a/2,_xlpm.a*_xlpm.b))'
+    got = values({"A5": 12, "B5": 3,
+                  "A1": '=_xlfn.LAMBDA(_xlpm.x,_xlpm.y,IF(_xlfn.ISOMITTED(_xlpm.y),"missing",_xlpm.x+_xlpm.y))(1,)',
+                  "A2": f"={half_or_product}(A5)", "A3": f"={half_or_product}(A5,B5)",
+                  "A4": "=_xlfn.LAMBDA(_xlpm.a,_xlop.b,_xlpm.a)()",        # a required parameter left out
+                  "A6": "=_xlfn.LAMBDA(_xlpm.a,_xlpm.a)(1,2)", "A7": "=_xlfn.ISOMITTED(A5)"})
+    assert [got[f"A{i}"] for i in (1, 2, 3, 4, 6, 7)] == ["missing", 6.0, 36.0, "#VALUE!", "#VALUE!", False]

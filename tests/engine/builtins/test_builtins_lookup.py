@@ -109,3 +109,13 @@ def test_lifted_arguments(formula, expected):
 ])
 def test_index_positions_out_of_the_array(formula, expected):
     assert value(formula) == expected
+
+
+def test_vlookup_looks_the_value_up_before_it_checks_the_column():
+    # cached (EPPlus FormulaTest.xlsx): VLOOKUP(8,B3:B7,FALSE) finds 7 then has column 0: #VALUE!;
+    # VLOOKUP(8,...,0,FALSE) finds nothing: #N/A, whatever the column
+    got = values({"B3": 3, "B4": 7, "B5": 12, "B6": 18, "B7": "Text",
+                  "C1": "=VLOOKUP(8,B3:B7,FALSE)", "C2": "=VLOOKUP(8,B3:B7,0,FALSE)", "C3": "=VLOOKUP(7,B3:B7,0,FALSE)",
+                  "C4": "=VLOOKUP(7,B3:B7,2,FALSE)", "C5": "=VLOOKUP(8,B3:B7,2,FALSE)", "C6": "=VLOOKUP(8,B3:B7,2)",
+                  "C7": "=VLOOKUP(1,B3:B7,0)", "C8": "=VLOOKUP(7,B3:B7,1,FALSE)"})
+    assert [got[f"C{i}"] for i in range(1, 9)] == ["#VALUE!", "#N/A", "#VALUE!", "#REF!", "#N/A", "#REF!", "#N/A", 7.0]

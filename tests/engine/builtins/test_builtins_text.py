@@ -285,3 +285,32 @@ def test_search_runs_down_a_column():
 ])
 def test_usdollar_hyperlink(formula, expected):
     assert value(formula) == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # doc: case-sensitive; cached (IronCalc TEXT_EXACT.xlsx): a number compares as the text it
+    # shows, 15 significant digits
+    ('=EXACT("Word","word")', False), ('=EXACT("w","w")', True), ("=EXACT(1/3,0.333333333333333)", True),
+    ('=EXACT(TRUE,"TRUE")', True), ("=EXACT(1/0,1)", "#DIV/0!"),
+])
+def test_exact(formula, expected):
+    assert value(formula) == expected
+
+
+def test_textjoin():
+    from formula_values import values
+    got = values({"A1": "x", "A3": 2.5, "D1": "-", "D2": "+",
+                  "B1": '=TEXTJOIN(C1,TRUE,"a","b")',         # cached (IronCalc TEXTJOIN): an empty delimiter is none
+                  "B2": '=TEXTJOIN(",",FALSE,A1:A3)', "B3": '=TEXTJOIN(",",TRUE,A1:A3,"",TRUE)',
+                  "B4": '=TEXTJOIN(D1:D2,TRUE,{1,2;3,4})',    # doc: delimiters of a range used in turn
+                  "B5": '=TEXTJOIN(",","yes",A1)', "B6": '=TEXTJOIN(",",1,A1,1/0)', "B7": '=TEXTJOIN(",",,"a","","b")',
+                  "B8": '=TEXTJOIN("",TRUE,REPT("x",20000),REPT("y",20000))'})
+    assert [got[f"B{i}"] for i in range(1, 9)] == ["ab", "x,,2.5", "x,2.5,TRUE", "1-2+3-4", "#VALUE!", "#DIV/0!",
+                                                   "a,,b", "#VALUE!"]
+
+
+def test_text_functions_of_a_text_spelling_an_error_give_text():
+    # cached (IronCalc TEXT_STRING_HANDLING.xlsx): UPPER/LEFT/RIGHT of the text "#DIV/0!" are text
+    assert value('=IF(ISTEXT(UPPER("#div/0!")),UPPER("#div/0!"),"not text")') == "#DIV/0!"
+    assert value('=ISTEXT(LEFT("#N/A",10))') is True
+    assert value("=ISERROR(UPPER(1/0))") is True
