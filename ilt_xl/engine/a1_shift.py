@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ilt_xl.xlsx import column_index, column_letter
+from ilt_xl.xlsx.cells import MAX_COLUMNS, MAX_ROWS
 
 # string literals, quoted sheet names and bracketed structured-reference parts are skipped whole
 _TOKENS = re.compile(
@@ -20,14 +21,19 @@ _TOKENS = re.compile(
 )
 
 
-def shift_formula(text: str, dr: int, dc: int) -> str:
-    """Move the relative parts of every A1 cell reference in ``text`` by ``dr`` rows, ``dc`` columns."""
+def shift_formula(text: str, dr: int, dc: int, wrap: bool = False) -> str:
+    """Move the relative parts of every A1 cell reference in ``text`` by ``dr`` rows, ``dc`` columns.
+    ``wrap``: past the grid's edge a reference comes back from the other side, as a defined name's
+    relative references do (stored relative to A1: ``XFD1048576`` is the cell up and left of where
+    the name is used); otherwise it is #REF!."""
     def repl(m: re.Match) -> str:
         if m.group(2) is None:
             return m.group(0)
         cabs, col, rabs, row = m.group(1), m.group(2), m.group(3), int(m.group(4))
         c = column_index(col) + (0 if cabs else dc)
         r = row + (0 if rabs else dr)
+        if wrap:
+            c, r = (c - 1) % MAX_COLUMNS + 1, (r - 1) % MAX_ROWS + 1
         if c < 1 or r < 1:
             return "#REF!"
         return f"{cabs}{column_letter(c)}{rabs}{r}"

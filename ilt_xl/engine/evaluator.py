@@ -156,24 +156,18 @@ class Book:
     def name_tree(self, name: str, sheet: Sheet, anchor: int = 1, col: int = 1) -> Node | None:
         """The tree of defined name ``name`` used in a formula on ``sheet`` written for row
         ``anchor`` and column ``col``. A name's relative references are stored relative to A1
-        (``Worksheet!$B1`` used in C5 is $B5; ``A$4:A$8`` used in C10 is C$4:C$8): moved there."""
+        (``Worksheet!$B1`` used in C5 is $B5; ``A$4:A$8`` used in C10 is C$4:C$8; past the grid's
+        edge they wrap): moved there. ``Table1[[#This Row],[a]]`` in a name is the row of use."""
         key_local, key_global = (sheet.index, name.upper()), (None, name.upper())
         for key in (key_local, key_global):
             if key in self.names:
                 if key not in self.name_trees:
-                    from ilt_xl.engine.a1_shift import has_relative_parts
-                    from ilt_xl.engine.structured_refs import rewrite
-                    from ilt_xl.engine.three_d_refs import expand as expand_3d
-                    text = self.names[key]
-                    text = text[1:] if text.startswith("=") else text
-                    text = expand_3d(rewrite(text, self.model.tables, sheet.name, 0, 0), self.sheet_order)
-                    self.name_trees[key] = text if has_relative_parts(text) else parse_formula(text)
+                    self.name_trees[key] = self._name_definition(self.names[key], sheet)
                 tree = self.name_trees[key]
-                if isinstance(tree, str):           # relative: one tree per place of use
+                if isinstance(tree, tuple):           # relative: one tree per place of use
                     at = (key, anchor, col)
                     if at not in self.name_trees:
-                        from ilt_xl.engine.a1_shift import shift_formula
-                        self.name_trees[at] = parse_formula(shift_formula(tree, anchor - 1, col - 1))
+                        self.name_trees[at] = self._name_used_at(*tree, sheet, anchor, col)
                     tree = self.name_trees[at]
                 return tree
         table = self.model.tables.get(name.upper())
@@ -181,6 +175,28 @@ class Book:
             from ilt_xl.engine.structured_refs import resolve
             return parse_formula(resolve(table, "[#Data]", 0))
         return None
+
+
+    def _name_definition(self, text: str, sheet: Sheet) -> Node | tuple[str, bool]:
+        """A defined name's tree, or (its text, whether structured references are still in it)
+        when it depends on where it is used (relative references, a table's [#This Row])."""
+        from ilt_xl.engine.a1_shift import has_relative_parts
+        from ilt_xl.engine.structured_refs import names_row_of_use, rewrite
+        from ilt_xl.engine.three_d_refs import expand as expand_3d
+        text = text[1:] if text.startswith("=") else text
+        if names_row_of_use(text):
+            return text, True
+        text = expand_3d(rewrite(text, self.model.tables, sheet.name, 0, 0), self.sheet_order)
+        return (text, False) if has_relative_parts(text) else parse_formula(text)
+
+    def _name_used_at(self, text: str, structured: bool, sheet: Sheet, anchor: int, col: int) -> Node:
+        from ilt_xl.engine.a1_shift import shift_formula
+        from ilt_xl.engine.structured_refs import rewrite
+        from ilt_xl.engine.three_d_refs import expand as expand_3d
+        text = shift_formula(text, anchor - 1, col - 1, wrap=True)
+        if structured:
+            text = expand_3d(rewrite(text, self.model.tables, sheet.name, anchor, col), self.sheet_order)
+        return parse_formula(text)
 
 
 def _absolute(text: str) -> str:

@@ -178,6 +178,15 @@ _LINKED_SHEET = re.compile(r"([^\W\d][\w.]*)!")
 _LINKED_QUOTED = re.compile(r"'\[([0-9]+)\]((?:[^']|'')+)'")
 
 
+# [#This Row] and its short form [@Col]: the row of the cell the formula (or name) is used in
+_ROW_OF_USE = re.compile(r"\[\s*(?:#this row|@)", re.I)
+
+
+def names_row_of_use(text: str) -> bool:
+    """Whether ``text`` holds a structured reference to the row it is used on."""
+    return "[" in text and _ROW_OF_USE.search(text) is not None
+
+
 def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int) -> str:
     """``text`` (formula without '=') with every structured reference replaced by A1 text.
 

@@ -84,3 +84,27 @@ def test_a_names_relative_references_are_relative_to_the_cell_that_uses_it(tmp_p
     grid = model.sheet("Sheet1").grid
     assert (grid.value(4, 2), grid.value(5, 2), grid.value(6, 3)) == (72.5, 65.0, 0.0)   # B7 is empty
     assert (grid.value(9, 0), grid.value(9, 2)) == (12.0, 18.0)
+
+
+def test_a_names_relative_references_wrap_past_the_grid_and_this_row_is_the_row_of_use(tmp_path: Path):
+    # Excel's cached values in EPPlus's DefinedNameRelative workbook: LEFTUP = Sheet1!XFD1048576
+    # (stored relative to A1) is the cell up and left of the one using it; a table's
+    # [#This Row] in a name is the row of the cell using it
+    from openpyxl.worksheet.table import Table
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws["H8"], ws["I8"] = 1, 2
+    ws["I9"] = "=LEFTUP+Sheet1!I8"
+    for r, row in enumerate([("a", "b"), (1, 2), (4, 5)], start=1):
+        ws.cell(r, 11, row[0]), ws.cell(r, 12, row[1])
+    ws.add_table(Table(displayName="T", ref="K1:L3"))
+    ws["M2"], ws["M3"] = "=ROWSUM", "=ROWSUM"
+    wb.defined_names["LEFTUP"] = DefinedName("LEFTUP", attr_text="Sheet1!XFD1048576")
+    wb.defined_names["ROWSUM"] = DefinedName("ROWSUM", attr_text="T[[#This Row],[a]]+T[[#This Row],[b]]")
+    path = tmp_path / "names.xlsx"
+    wb.save(path)
+    model = load_workbook_model(path)
+    compute(model, dt.date(2024, 1, 1))
+    grid = model.sheet("Sheet1").grid
+    assert (grid.value(8, 8), grid.value(1, 12), grid.value(2, 12)) == (3.0, 3.0, 9.0)
