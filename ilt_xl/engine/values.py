@@ -109,11 +109,8 @@ class Block:
         return cls(kind, num)
 
     @classmethod
-    def from_objects(cls, values, error_texts: bool = True) -> "Block":
-        """A block from Python values (float/int, str, bool, XlError, None = empty). A str spelling
-        an error code ("#N/A") is that error (the ILT_* registry's convention) unless
-        ``error_texts`` is False (the `formulas` bridge, whose errors are objects: UPPER of the
-        text "#DIV/0!" is that text)."""
+    def from_objects(cls, values) -> "Block":
+        """A block from Python values (float/int, str, bool, XlError or error string, None = empty)."""
         arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
         if arr.ndim == 0:
             arr = arr.reshape(1, 1)
@@ -139,7 +136,7 @@ class Block:
             elif isinstance(v, XlError):
                 kind[i], obj[i] = ERR, ERRORS.get(str(v), v)
             elif isinstance(v, str):
-                if error_texts and v in ERRORS:
+                if v in ERRORS:
                     kind[i], obj[i] = ERR, ERRORS[v]
                 else:
                     kind[i], obj[i] = STR, v

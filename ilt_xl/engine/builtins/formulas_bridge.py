@@ -25,19 +25,18 @@ def to_python(v: Val):
     return v.block.objects()
 
 
-def from_result(result, per_row: bool, n: int, error_texts: bool = True) -> Val:
-    """A function's Python/numpy result as a Val (error strings become errors unless
-    ``error_texts`` is False: see :meth:`Block.from_objects`)."""
+def from_result(result, per_row: bool, n: int) -> Val:
+    """A function's Python/numpy result as a Val (error strings become errors)."""
     if isinstance(result, np.ndarray):
         arr = np.asarray(result, dtype=object)
         if arr.ndim == 0:
-            return Val(Block.from_objects(np.array([[arr[()]]], dtype=object), error_texts))
+            return Val(Block.from_objects(np.array([[arr[()]]], dtype=object)))
         if per_row:
-            return Val(Block.from_objects(arr.reshape(n, 1), error_texts), True)
+            return Val(Block.from_objects(arr.reshape(n, 1)), True)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
-        return Val(Block.from_objects(arr, error_texts))
-    return Val(Block.from_objects(np.array([[result]], dtype=object), error_texts))
+        return Val(Block.from_objects(arr))
+    return Val(Block.from_objects(np.array([[result]], dtype=object)))
 
 
 def _formulas_arg(v):
@@ -142,7 +141,7 @@ def call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
         return _ours_all(res)
 
     if not per_row:
-        return from_result(one([to_python(a) for a in args]), False, ctx.n, error_texts=False)
+        return from_result(one([to_python(a) for a in args]), False, ctx.n)
     cols = [a.block.objects().reshape(-1) if a.per_row else None for a in args]
     fixed = [None if a.per_row else to_python(a) for a in args]
     out = np.empty(ctx.n, dtype=object)
@@ -151,4 +150,4 @@ def call_formulas(name: str, args: list[Val], ctx: Ctx) -> Val:
         if isinstance(r, np.ndarray):
             raise NotVectorisable(f"{name} returned an array for one row")
         out[i] = r
-    return Val(Block.from_objects(out.reshape(-1, 1), error_texts=False), True)
+    return Val(Block.from_objects(out.reshape(-1, 1)), True)

@@ -532,6 +532,8 @@ def _column_outside(col: Val, table: Val) -> XlError | None:
 @builtin("VLOOKUP")
 def vlookup(args: list[Val], ctx: Ctx) -> Val:
     look, table, col = args[0], args[1], args[2]
+    if table.ref is None and table.shape == (1, 1) and table.block.kind[0, 0] == ERR:
+        return table        # a table that is an error (#REF! of deleted cells) is that error
     outside = _column_outside(col, table)
     if outside is not None and not look.per_row:
         # Excel looks the value up before it checks the column: a value not found is #N/A whatever

@@ -2,6 +2,7 @@
 :mod:`ilt_xl.engine.number_format`; the rest of the text functions go through the `formulas` bridge)."""
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -615,6 +616,52 @@ def hyperlink(args: list[Val], ctx: Ctx) -> Val:
     if not 1 <= len(args) <= 2:
         return result(E_VALUE)
     return args[1] if len(args) > 1 and not _omitted(args[1]) else args[0]
+
+
+# UPPER, LOWER, LEFT, RIGHT and MID give text, even text that spells an error: UPPER of the text
+# "#div/0!" is the text "#DIV/0!" (cached: IronCalc TEXT_STRING_HANDLING.xlsx)
+@builtin("UPPER")
+def upper(args: list[Val], ctx: Ctx) -> Val:
+    return _elementwise_text(args, (co.to_texts,), (None,), str.upper)
+
+
+@builtin("LOWER")
+def lower(args: list[Val], ctx: Ctx) -> Val:
+    return _elementwise_text(args, (co.to_texts,), (None,), str.lower)
+
+
+def _cut(text: str, start: float, count: float) -> str | XlError:
+    """``count`` characters of ``text`` from the 1-based ``start`` (both truncated); a start
+    below 1 or a negative count is #VALUE!."""
+    if not (start >= 1 and count >= 0):
+        return E_VALUE
+    start, count = int(min(start, _MAX_TEXT + 1)), int(min(count, _MAX_TEXT))
+    return text[start - 1:start - 1 + count]
+
+
+def _count_given(args: list[Val]) -> list[Val]:
+    """LEFT/RIGHT's arguments with a num_chars left empty (``LEFT(A1,)``) read as 0, as
+    arithmetic reads an empty argument; one not given at all is 1."""
+    return [args[0], Val(Block.numbers([[0.0]]))] if len(args) == 2 and _omitted(args[1]) else args
+
+
+@builtin("LEFT")
+def left(args: list[Val], ctx: Ctx) -> Val:
+    """LEFT(text, [num_chars=1])."""
+    return _elementwise_text(_count_given(args), (co.to_texts, co.to_numbers), (None, 1.0), lambda t, n: _cut(t, 1, n))
+
+
+@builtin("RIGHT")
+def right(args: list[Val], ctx: Ctx) -> Val:
+    """RIGHT(text, [num_chars=1])."""
+    return _elementwise_text(_count_given(args), (co.to_texts, co.to_numbers), (None, 1.0),
+                             lambda t, n: _cut(t, max(len(t) - math.trunc(n), 0) + 1, n) if n >= 0 else E_VALUE)
+
+
+@builtin("MID")
+def mid(args: list[Val], ctx: Ctx) -> Val:
+    """MID(text, start_num, num_chars)."""
+    return _elementwise_text(args, (co.to_texts, co.to_numbers, co.to_numbers), (None, None, None), _cut)
 
 
 @builtin("EXACT")

@@ -117,5 +117,7 @@ def test_vlookup_looks_the_value_up_before_it_checks_the_column():
     got = values({"B3": 3, "B4": 7, "B5": 12, "B6": 18, "B7": "Text",
                   "C1": "=VLOOKUP(8,B3:B7,FALSE)", "C2": "=VLOOKUP(8,B3:B7,0,FALSE)", "C3": "=VLOOKUP(7,B3:B7,0,FALSE)",
                   "C4": "=VLOOKUP(7,B3:B7,2,FALSE)", "C5": "=VLOOKUP(8,B3:B7,2,FALSE)", "C6": "=VLOOKUP(8,B3:B7,2)",
-                  "C7": "=VLOOKUP(1,B3:B7,0)", "C8": "=VLOOKUP(7,B3:B7,1,FALSE)"})
-    assert [got[f"C{i}"] for i in range(1, 9)] == ["#VALUE!", "#N/A", "#VALUE!", "#REF!", "#N/A", "#REF!", "#N/A", 7.0]
+                  "C7": "=VLOOKUP(1,B3:B7,0)", "C8": "=VLOOKUP(7,B3:B7,1,FALSE)",
+                  "C9": "=VLOOKUP(7,#REF!,2,0)"})     # cached (umya issue_296): a table that is #REF! is #REF!
+    assert [got[f"C{i}"] for i in range(1, 10)] == ["#VALUE!", "#N/A", "#VALUE!", "#REF!", "#N/A", "#REF!", "#N/A", 7.0,
+                                                    "#REF!"]

@@ -314,3 +314,16 @@ def test_text_functions_of_a_text_spelling_an_error_give_text():
     assert value('=IF(ISTEXT(UPPER("#div/0!")),UPPER("#div/0!"),"not text")') == "#DIV/0!"
     assert value('=ISTEXT(LEFT("#N/A",10))') is True
     assert value("=ISERROR(UPPER(1/0))") is True
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # doc: num_chars 1 when not given, a negative count or a start below 1 is #VALUE!; counts and
+    # starts are truncated; an empty num_chars is 0; numbers as the text they show
+    ('=LEFT("Hello")', "H"), ('=LEFT("Hello",3)', "Hel"), ('=LEFT("Hello",-1)', "#VALUE!"), ('=LEFT("Hello",)', ""),
+    ('=LEFT("Hello",2.9)', "He"), ('=LEFT(123.5,2)', "12"), ('=RIGHT("Hello")', "o"), ('=RIGHT("Hello",10)', "Hello"),
+    ('=RIGHT("Hello",0)', ""), ('=RIGHT("Hello",-1)', "#VALUE!"), ('=MID("Hello",2,3)', "ell"),
+    ('=MID("Hello",0,3)', "#VALUE!"), ('=MID("Hello",10,3)', ""), ('=MID("Hello",2.7,1.9)', "e"),
+    ('=MID("Hello",1,-1)', "#VALUE!"), ('=UPPER(TRUE)', "TRUE"), ('=LOWER("ÀB")', "àb"), ('=LEFT(1/0)', "#DIV/0!"),
+])
+def test_left_right_mid_upper_lower(formula, expected):
+    assert value(formula) == expected
