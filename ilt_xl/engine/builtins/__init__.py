@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 CATEGORIES = ("aggregate", "complex_numbers", "conditional", "database", "dates", "dynamic", "engineering", "ets",
               "financial", "info", "lambdas", "logical", "lookup", "math", "pivot", "reference", "regression",
-              "statistics", "text", "workdays")
+              "statistics", "text", "trigonometry", "workdays")
 
 _EAGER: dict[str, Callable] = {}
 _dispatch: Callable | None = None
