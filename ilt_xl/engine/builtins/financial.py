@@ -220,6 +220,48 @@ def _annuity(fn, args: list[Val], required: int, most: int, div0=None) -> Val:
     return elementwise(fn, *vals, default=(None,) * required + (0.0,) * (most - required), div0=div0)
 
 
+# RATE's Newton iteration: Excel's cached rates are its iterates, stopped once a step is below
+# 1E-7 (not converged to the last bit: RATE(48,-200,8000,1000,1) is 0.0035499220754319927); it
+# finds rates that need more than the 20 steps its documentation says (RATE(300,-200,8000,0,1)),
+# fails (#NUM!) where the iteration leaves the rates above -1 or does not settle
+_RATE_STEPS, _RATE_STEP = 100, 1e-7
+
+
+def _rate_newton(n: float, payment: float, pv_: float, fv_: float, when: float, guess: float) -> float:
+    t = 1.0 if when != 0 else 0.0
+    r = guess
+    for _ in range(_RATE_STEPS):
+        try:
+            if abs(r) < 1e-12:      # the limits at rate 0
+                f = pv_ + payment * n + fv_
+                df = pv_ * n + payment * t * n + payment * n * (n - 1) / 2
+            else:
+                q, dq = (1 + r) ** n, n * (1 + r) ** (n - 1)
+                f = pv_ * q + payment * (1 + r * t) * (q - 1) / r + fv_
+                df = pv_ * dq + payment * t * (q - 1) / r + payment * (1 + r * t) * (dq * r - (q - 1)) / r ** 2
+            step = f / df
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return math.nan
+        r, previous = r - step, r
+        if not math.isfinite(r) or r <= -1:
+            return math.nan
+        if abs(r - previous) < _RATE_STEP:
+            return r
+    return math.nan
+
+
+_RATE = np.frompyfunc(_rate_newton, 6, 1)
+
+
+def _rate(args: list[Val], ctx: Ctx) -> Val:
+    """RATE(nper, pmt, pv, [fv=0], [type=0], [guess=0.1])."""
+    if not 3 <= len(args) <= 6:
+        return Val(Block.errors((1, 1), E_VALUE))
+    vals = [None if _omitted(a) and i >= 3 else a for i, a in enumerate(args)] + [None] * (6 - len(args))
+    return elementwise(lambda *xs: _RATE(*xs).astype(np.float64), *vals, default=(None, None, None, 0.0, 0.0, 0.1))
+
+
+builtin("RATE")(_rate)
 builtin("PMT")(lambda args, ctx: _annuity(pmt, args, 3, 5))
 # a rate of -1 makes (1 + rate)^n 0: PV divides by it, FV by it when n is negative
 builtin("PV")(lambda args, ctx: _annuity(pv, args, 3, 5, div0=lambda rate, n, *_: (rate == -1) & (n != 0)))

@@ -176,3 +176,16 @@ def test_mirr_leaves_out_text_logicals_and_empty_cells_of_the_range():
 def test_declining_balance(formula, expected):
     got = value(formula)
     assert got == pytest.approx(expected, rel=1e-12) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # cached (IronCalc FINANCIAL_RATE.xlsx): Newton's iterates from the guess, stopped at a step below
+    # 1E-7; rates of -1 or below, or no settling, are #NUM!
+    ("=RATE(48,-200,8000,1000,1)", 0.0035499220754319927), ("=RATE(12,-200,8000,0,TRUE)", -0.1678337611998994),
+    ("=RATE(300,-200,8000,0,1)", 0.025627751816686105), ("=RATE(2,-200,8000,0,1)", -0.9743589743570107),
+    ("=RATE(12,-550,8000,100,0)", -0.030979134708357597), ("=RATE(10,-1200,2000,0,1)", "#NUM!"),
+    ("=RATE(3300,-200,8000,0,1)", "#NUM!"), ("=RATE(1/0,-200,8000)", "#DIV/0!"),
+])
+def test_rate(formula, expected):
+    got = value(formula)
+    assert got == (pytest.approx(expected, rel=1e-9) if isinstance(expected, float) else expected)
