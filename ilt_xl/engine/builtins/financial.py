@@ -164,6 +164,29 @@ def ppmt_(args: list[Val], ctx: Ctx) -> Val:
     return _annuity(ppmt, args, 4, 6)
 
 
+def _principal_between(rate: float, nper_: float, pv_: float, start: float, end: float, when: float) -> float:
+    """CUMPRINC of one set of arguments: PPMT summed over the whole periods from ``start`` rounded
+    up to ``end`` truncated (Excel's cached CUMPRINC(0.01,36,8000,1.2,8.53,1) is periods 2 to 8)."""
+    first, last = math.ceil(start), math.floor(end)
+    if rate <= 0 or nper_ <= 0 or pv_ <= 0 or start < 1 or end < start or end > nper_ or when not in (0, 1):
+        return math.nan
+    periods = np.arange(first, last + 1, dtype=np.float64)
+    return float(ppmt(rate, periods, nper_, pv_, 0.0, when).sum())
+
+
+_PRINCIPAL_BETWEEN = np.frompyfunc(_principal_between, 6, 1)
+
+
+@builtin("CUMPRINC")
+def cumprinc(args: list[Val], ctx: Ctx) -> Val:
+    """CUMPRINC(rate, nper, pv, start_period, end_period, type): #NUM! for a rate, nper or pv not
+    above 0, a start below 1, an end before the start or past nper, a type other than 0 or 1;
+    TRUE or FALSE anywhere #VALUE!."""
+    if len(args) != 6:
+        return Val(Block.errors((1, 1), E_VALUE))
+    return elementwise(lambda *xs: _PRINCIPAL_BETWEEN(*xs).astype(np.float64), *args, booleans=False)
+
+
 # ---- the annuity functions: pv (1 + r)^n + pmt (1 + r type) ((1 + r)^n - 1) / r + fv = 0 -------------------
 
 def _at_start(when):

@@ -189,3 +189,17 @@ def test_declining_balance(formula, expected):
 def test_rate(formula, expected):
     got = value(formula)
     assert got == (pytest.approx(expected, rel=1e-9) if isinstance(expected, float) else expected)
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # cached (IronCalc FINANCIAL_CUMPRINC.xlsx): whole periods from the start rounded up to the end
+    # truncated; #NUM! for arguments out of range, #VALUE! for TRUE/FALSE
+    ("=CUMPRINC(0.0083,36,8000,1,10,1)", -2038.518055313885), ("=CUMPRINC(0.01,36,8000,1.2,8.53,1)", -1339.6579298169904),
+    ("=CUMPRINC(0.1,36,8000,1.5,10,1)", -363.1764634420559), ("=CUMPRINC(0.8,36,18000,2.7,9.667,1)", -0.0012603466877548824),
+    ("=CUMPRINC(0.12,23,8000,3,10,0)", -1179.9853331395495), ("=CUMPRINC(0.1,2,8000,1,10,1)", "#NUM!"),
+    ("=CUMPRINC(0.3,12,8000,5.1,5,1)", "#NUM!"), ("=CUMPRINC(0,9,300,3,10,1)", "#NUM!"),
+    ("=CUMPRINC(0.01,36,8000,3,10,1.2)", "#NUM!"), ("=CUMPRINC(0.01,36,8000,TRUE,10,0)", "#VALUE!"),
+])
+def test_cumprinc(formula, expected):
+    got = value(formula)
+    assert got == (pytest.approx(expected, rel=1e-9) if isinstance(expected, float) else expected)
