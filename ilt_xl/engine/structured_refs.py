@@ -28,7 +28,12 @@ class ExternalLinkError(StructuredRefError):
 
 
 _SPECIALS = {"#all", "#data", "#headers", "#totals", "#this row"}
-_IDENT = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.\\")
+
+
+def _in_name(ch: str) -> bool:
+    """Whether ``ch`` may be part of a table's name: letters and digits of any script (テーブル15),
+    underscore, period, backslash."""
+    return ch.isalnum() or ch in "_.\\"
 
 
 def quote_sheet(name: str) -> str:
@@ -222,7 +227,7 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
         if ch == "[":
             k = len(out)
             name_chars = []
-            while k > 0 and len(out[k - 1]) == 1 and out[k - 1] in _IDENT:
+            while k > 0 and len(out[k - 1]) == 1 and _in_name(out[k - 1]):
                 k -= 1
                 name_chars.insert(0, out[k])
             name = "".join(name_chars)

@@ -9,7 +9,8 @@ from ilt_xl.engine.workbook_model import Table
 # Sales on sheet "My Sheet": header row 3, data rows 4..10, totals row 11, columns B..E
 SALES = Table("Sales", "My Sheet", (3, 2, 11, 5), 1, 1, ["Id", "Unit Price", "Qty [pcs]", "A#b'c"])
 OTHER = Table("Other", "O", (1, 1, 5, 2), 1, 0, ["Key", "Val"])
-TABLES = {"SALES": SALES, "OTHER": OTHER}
+JAPANESE = Table("テーブル15", "O", (1, 4, 5, 4), 1, 0, ["Column1"])      # a name in another script (umya's issue 215)
+TABLES = {"SALES": SALES, "OTHER": OTHER, "テーブル15": JAPANESE}
 S = "'My Sheet'!"
 
 
@@ -34,6 +35,7 @@ S = "'My Sheet'!"
     ("Sales[@]", f"{S}$B6:$E6"),
     ("SUM(Other[Val])*[@Id]&\"[x]\"", "SUM('O'!$B$2:$B$5)*'My Sheet'!$B6&\"[x]\""),
     ("sales[id]", f"{S}$B$4:$B$10"),
+    ("テーブル15[Column1]*4", "'O'!$D$2:$D$5*4"),
 ])
 def test_forms(formula, expected):
     assert rewrite(formula, TABLES, "My Sheet", 6, 3) == expected
