@@ -42,7 +42,9 @@ from typing import Any
 
 _LEAST = 16 << 20       # bytes of worksheet XML (inflated) below which the load stays in one process
 _MOST = 512 << 20       # ... and above which (the 200,000-session planner: 1.5 GB; peak memory first)
-_MOST_PARTS = 4096      # the queue's numbers (4 bytes each) fit in a pipe's 64 KB
+# the queue's numbers (4 bytes each) fit in one page, the least a pipe holds (Linux gives a user past
+# its pipe-pages limit one-page pipes): filled before the fork, it must never block
+_MOST_PARTS = 1024
 _workers = 1            # processes of the pool this process is a worker of (1: none)
 _ahead: tuple[Any, HelperScan] | None = None      # see keep_ahead
 
@@ -104,7 +106,7 @@ class HelperScan:
             opened.append(self._store)
             self._queue, fill = os.pipe()
             opened += [self._queue, fill]
-            os.write(fill, b"".join(k.to_bytes(4, "little") for k in order))     # < 64 KB: never blocks
+            os.write(fill, b"".join(k.to_bytes(4, "little") for k in order))     # <= 4 KB: never blocks
             os.close(fill)
             opened.remove(fill)
             parent = os.getpid()

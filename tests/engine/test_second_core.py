@@ -122,6 +122,8 @@ def test_no_helper_on_one_core_in_a_full_pool_or_for_small_sheets(monkeypatch):
     assert second_core.claim_order(big) == [0, 1, 2, 3]
     assert second_core.claim_order([5 << 20, 30 << 20, 20 << 20]) == [1, 2, 0]      # the largest first
     assert second_core.claim_order([1 << 20, 2 << 20]) == []
+    assert second_core.claim_order([1 << 16] * 1025) == []        # a queue that might not fit in a pipe
+    assert len(second_core.claim_order([1 << 16] * 1024)) == 1024
     monkeypatch.setattr(second_core, "_workers", 2)     # batch: one worker per core
     assert second_core.cores() == 1 and second_core.claim_order(big) == []
     monkeypatch.setattr(second_core, "_workers", 1)
