@@ -15,14 +15,10 @@ def _console_script() -> bool:
     return os.path.splitext(os.path.basename(path))[0] in ("ilt-xl", "ilt-xl-script")
 
 
-# In the console script, the commands' libraries (pandas, numpy, typer, rich ...) are imported with
-# the cycle collector paused, then frozen (gc.freeze: never walked again): they create ~0.5 million
-# long-lived objects and no garbage, and the collector's passes over them cost ~0.08 s CPU of the
-# ~0.6 s of imports. A program importing this package keeps its collector as it was.
 def _scan_ahead(args: list[str]) -> None:
     """``ilt-xl recalc IN ...``: the load's helper process starts scanning IN's sheets on a
     second core now, while this process imports the command line (typer, rich, every command:
-    ~0.25 s after numpy and pandas, which the helper needs too); the load takes it up when it
+    0.1-0.25 s after numpy and pandas, which the helper needs too); the load takes it up when it
     opens the same file, and scans with it from there (ilt_xl/engine/second_core.py). Only a head
     start: a guess of the input from the arguments, before typer reads them, that the load checks.
     Not with ``--in-place`` (the file is read before the command locks it)."""
@@ -32,6 +28,10 @@ def _scan_ahead(args: list[str]) -> None:
         scan_ahead(args[1])
 
 
+# In the console script, the commands' libraries (pandas, numpy, typer, rich ...) are imported with
+# the cycle collector paused, then frozen (gc.freeze: never walked again): they create ~0.5 million
+# long-lived objects and no garbage, and the collector's passes over them cost ~0.08 s CPU of the
+# ~0.6 s of imports. A program importing this package keeps its collector as it was.
 _start_up = _console_script() and gc.isenabled()
 if _start_up:
     gc.disable()

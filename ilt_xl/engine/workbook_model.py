@@ -372,7 +372,7 @@ def scan_ahead(path) -> None:
     """Start the helper of a load of ``path`` now, for :func:`load_workbook_model` to take up when
     it opens the same file (same device, inode, size and time; same worksheets): the command line
     calls it before importing what it needs besides the load (typer, rich, the other commands:
-    ~0.25 s), so the second core is not idle meanwhile. Says nothing: whatever is wrong with the
+    0.1-0.25 s), so the second core is not idle meanwhile. Says nothing: whatever is wrong with the
     file, the load finds and reports (a helper not taken up is ended at exit)."""
     try:
         with open_xlsx(path, other_readers=False) as pkg:
@@ -405,7 +405,6 @@ def load_workbook_model(path) -> WorkbookModel:
         plain = PlainBudget()       # the pieces of all sheets held plain up to it, deflated beyond
         entries = _entries(pkg, wb_rels, root)
         worksheets = [e for e in entries if e[2] == "worksheet"]
-        helper = _helper(pkg, worksheets, plain)
         done: dict[int, Sheet] = {}
         for index, name, kind, part in entries:
             if kind != "worksheet":
@@ -418,7 +417,8 @@ def load_workbook_model(path) -> WorkbookModel:
             index, name, _, part = worksheets[k]
             done[index] = _worksheet(pkg, index, name, part, sst, tables_of, cells, plain)
 
-        each_scanned(len(worksheets), helper, use)
+        # the helper (if any) from here on: each_scanned ends it, whatever happens
+        each_scanned(len(worksheets), _helper(pkg, worksheets, plain), use)
         sheets = [done[index] for index, *_ in entries]
         names = list(pkg.defined_names)
     tables = {t.name.upper(): t for ts in tables_of.values() for t in ts}
