@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine.external_links import ExternalBooks, is_external
+from ilt_xl.engine.external_links import ExternalBooks, is_external, shown
 from ilt_xl.engine.formula_tree import MAX_ROW, Node, Ref, iter_nodes, parse_formula
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, STR, Block, E_NA, E_NAME, E_REF, E_VALUE
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel
@@ -143,6 +143,18 @@ class Book:
         if s is None and is_external(name):
             s = self.external.sheet(name)
         return s
+
+    def external_name_tree(self, sheet: str, name: str) -> Node:
+        """The tree of defined name ``name`` of a linked book's sheet ``sheet``, as that book
+        stored it (raises :class:`EvalError` when it stored none: the cell keeps its value)."""
+        key = ("linked", sheet, name.upper())
+        if key not in self.name_trees:
+            text = self.external.name_text(sheet, name)
+            if text is None:
+                raise EvalError(f"{shown(sheet)}!{name}: a name the linked workbook did not store",
+                                "external link")
+            self.name_trees[key] = parse_formula(text)
+        return self.name_trees[key]
 
     def name_definition(self, sheet_index: int, name: str) -> str | None:
         """The text of defined name ``name`` (upper case) as the sheet at ``sheet_index`` sees it
@@ -320,6 +332,8 @@ def evaluate(node: Node, ctx: Ctx) -> Val:
     if kind == "name":
         if ctx.env is not None and node.value.upper() in ctx.env:
             return ctx.env[node.value.upper()]
+        if node.args and is_external(node.args[0].value):        # [1]Defines!Rate: a linked book's name
+            return evaluate(ctx.book.external_name_tree(node.args[0].value, node.value), ctx)
         tree = ctx.book.name_tree(node.value, ctx.sheet, ctx.anchor, ctx.col)
         if tree is None:
             return Val(Block.errors((1, 1), E_NAME))     # a name the workbook does not define: Excel's #NAME?

@@ -6,7 +6,8 @@ until the links are updated (it does not open the other file). The engine does t
 formula text names the book by its number ([1] is the first ``<externalReference>``), the
 reference is rewritten to a sheet name of its own (:func:`sheet_name`) and the book's stored
 cells become a read-only sheet. A cell the book did not store, in a sheet whose last update
-failed (``refreshError``), is #REF!, as in Excel.
+failed (``refreshError``), is #REF!, as in Excel. The book's defined names are stored too
+(``[1]Defines!Rate``: what they refer to, in that book's sheets).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from ilt_xl.xlsx.namespaces import NS_DOC_REL, NS_MAIN
 MARK = "\u2065"     # invisible: cannot occur in a sheet name Excel writes
 _M = f"{{{NS_MAIN}}}"
 _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+# a sheet prefix in a linked book's name ('My sheet'! or Sheet1!, not #REF!), text literals skipped
+_OWN_SHEET = re.compile(r'"(?:[^"]|"")*"' r"|(?<![\w#])(?:'((?:[^']|'')+)'|([^\W\d][\w.]*))!")
 
 
 def sheet_name(book: str, sheet: str) -> str:
@@ -53,13 +56,44 @@ class ExternalBooks:
     def __init__(self, path: str, first_index: int):
         self.path, self.first_index = path, first_index
         self._books: dict[str, dict[str, ExternalSheet]] | None = None
+        # per book: (index of the sheet it belongs to, or None for the book's, NAME) -> refersTo
+        self._names: dict[str, dict[tuple[int | None, str], str]] = {}
 
     def sheet(self, name: str) -> Sheet | None:
         """The sheet called ``name`` (:func:`sheet_name`), or None when the book or sheet is unknown."""
+        book, _, sheet = name[len(MARK):].partition(MARK)
+        return self._read_once().get(book, {}).get(sheet.lower())
+
+    def _read_once(self) -> dict[str, dict[str, ExternalSheet]]:
         if self._books is None:
             self._books = self._read()
-        book, _, sheet = name[len(MARK):].partition(MARK)
-        return self._books.get(book, {}).get(sheet.lower())
+        return self._books
+
+    def name_text(self, sheet: str, name: str) -> str | None:
+        """The formula text of defined name ``name`` as sheet ``sheet`` (:func:`sheet_name`; of no
+        sheet: the book's own names) of a linked book sees it (the sheet's own name first, then the
+        book's), its references made the engine's names of that book's sheets; None when the book
+        defines no such name."""
+        book, _, own = sheet[len(MARK):].partition(MARK)
+        books = self._read_once()
+        found = self.sheet(sheet) if own else None
+        if own and found is None:
+            return None
+        index = found.index - min(s.index for s in books[book].values()) if found is not None else None
+        names = self._names.get(book, {})
+        text = names.get((index, name.upper()), names.get((None, name.upper())))
+        if text is None or text.strip().lstrip("=").upper() == "#REF!":
+            # a name the book stored no definition of (a formula of the other book: #REF! in its
+            # place, while the cells using it may still hold what it gave when the link was live)
+            return None
+        text = text[1:] if text.startswith("=") else text
+
+        def moved(m: re.Match) -> str:
+            if m.group(1) is None and m.group(2) is None:
+                return m.group(0)       # text
+            own = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
+            return "'" + sheet_name(book, own).replace("'", "''") + "'!"
+        return _OWN_SHEET.sub(moved, text)
 
     def _read(self) -> dict[str, dict[str, ExternalSheet]]:
         out: dict[str, dict[str, ExternalSheet]] = {}
@@ -74,6 +108,9 @@ class ExternalBooks:
                 book = pkg.zip.xml(part).find(f"{_M}externalBook")
                 if book is None:
                     continue
+                self._names[str(number)] = {
+                    (int(dn.get("sheetId")) if (dn.get("sheetId") or "").isdigit() else None, dn.get("name", "").upper()):
+                        dn.get("refersTo", "") for dn in book.iter(f"{_M}definedName")}
                 sheets = {}
                 for sheet in _sheets(book, str(number), index):
                     sheets[sheet.name.rpartition(MARK)[2].lower()] = sheet

@@ -227,7 +227,9 @@ class _Reader:
         raise FormulaError(f"unexpected {kind!r} at token {self.i - 1}")
 
     def qualified(self, sheet: str) -> Node:
-        """What follows a sheet prefix: a reference, an error, or a name (whose sheet is not kept)."""
+        """What follows a sheet prefix: a reference, an error, or a name, which keeps its sheet as its
+        argument (a sheet's own names are put in place before parsing: three_d_refs; what is left is a
+        name of a linked workbook's sheet, or one no sheet defines)."""
         kind, value, space = self.take()
         if space:
             raise FormulaError("a space after a sheet prefix")
@@ -236,7 +238,7 @@ class _Reader:
         if kind == "err":
             return Node("err", ERRORS.get(value.upper(), E_NAME))
         if kind == "name" and not value[:7].upper() == "_XLETA.":
-            return Node("name", value)
+            return Node("name", value, (Node("str", sheet),))
         raise FormulaError(f"{kind!r} after the sheet prefix {sheet!r}")
 
     def items(self, close: str, separators: str = ",") -> list[Node]:

@@ -181,6 +181,8 @@ def resolve(table: Table, spec: str, row: int) -> str:
 # [1]Sheet1! and '[1]My sheet'!: a sheet of linked workbook number 1 (external_links)
 _LINKED_SHEET = re.compile(r"([^\W\d][\w.]*)!")
 _LINKED_QUOTED = re.compile(r"'\[([0-9]+)\]((?:[^']|'')+)'")
+# [1]!Rate: a defined name of linked book 1 (not a table of it, [1]!Table1[c], nor a DDE topic)
+_LINKED_BOOK_NAME = re.compile(r"![A-Za-z_\\][\w.]*(?![\w.\[(])")
 
 
 # [#This Row] and its short form [@Col]: the row of the cell the formula (or name) is used in
@@ -246,6 +248,10 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
                     continue
                 if spec[1:2].isdigit():
                     linked = _LINKED_SHEET.match(text, end)
+                    if spec[1:-1].isdigit() and _LINKED_BOOK_NAME.match(text, end):
+                        out.append(f"'{sheet_name(spec[1:-1], '')}'!")     # [1]!Rate: a name of the linked book
+                        i = end + 1
+                        continue
                     if linked is None or not spec[1:-1].isdigit():
                         raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
                                                 "the engine reads only the values this workbook stored for its cells")

@@ -13,7 +13,8 @@ from ilt_xl.engine.workbook_model import load_workbook_model
 
 _LINK = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><externalLink xmlns="{NS}" xmlns:r="{R_NS}">'
          '<externalBook r:id="rId1"><sheetNames><sheetName val="Rates"/><sheetName val="Old"/></sheetNames>'
-         '<sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1"><v>2</v></cell><cell r="B1" t="str"><v>EUR</v>'
+         '<definedNames><definedName name="Rate" refersTo="=Rates!$A$2"/><definedName name="Local" sheetId="0" '
+         'refersTo="=\'Rates\'!$B$1"/><definedName name="Gone" refersTo="#REF!"/></definedNames><sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1"><v>2</v></cell><cell r="B1" t="str"><v>EUR</v>'
          '</cell></row><row r="2"><cell r="A2"><v>3.5</v></cell></row></sheetData>'
          '<sheetData sheetId="1" refreshError="1"><row r="1"><cell r="A1"><v>7</v></cell></row></sheetData>'
          '</sheetDataSet></externalBook></externalLink>')
@@ -25,7 +26,8 @@ _LINK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relations
 
 def _with_link(path: Path, rows: str, local_sheet: str = "Sheet1") -> Path:
     """A workbook with one sheet (``rows``) linking to a workbook 'rates.xlsx' whose stored cells
-    are Rates!A1 = 2, B1 = "EUR", A2 = 3.5 and, after a failed update, Old!A1 = 7."""
+    are Rates!A1 = 2, B1 = "EUR", A2 = 3.5 and, after a failed update, Old!A1 = 7; its names Rate
+    (Rates!$A$2), Local (of sheet Rates: Rates!$B$1) and Gone (a definition it did not store)."""
     plain = write_xlsx(path.with_name("plain.xlsx"), {local_sheet: rows})
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for item in src.infolist():
@@ -72,8 +74,14 @@ def test_a_linked_sheet_is_never_the_workbook_s_own_sheet_of_that_name(tmp_path)
     assert model.sheets[0].grid.value(0, 1) == 5.5
 
 
-def test_a_name_of_a_linked_workbook_is_kept_as_cached(tmp_path):
-    rows = '<row r="1">' + _f("A1", "[1]!Total") + "</row>"
+def test_names_of_a_linked_workbook_are_what_it_stored_for_them(tmp_path):
+    # Excel's cached values in NPOI's ref-56737 and EPPlus's ExtRef workbooks: [1]Defines!NR_To_A1
+    # and [1]!NR_Global_B2 read the cells the names refer to, as the link stored them
+    rows = ('<row r="1">' + _f("A1", "[1]!Rate*2") + _f("B1", "[1]Rates!Local") + _f("C1", "[1]Old!Rate")
+            + _f("D1", "[1]!Gone") + _f("E1", "[1]!Total") + "</row>")
     model = load_workbook_model(_with_link(tmp_path / "n.xlsx", rows))
     report = compute(model, dt.date(2024, 1, 1))
-    assert [p.kind for p in report.problems] == ["external link"]
+    g = model.sheets[0].grid
+    assert [g.value(0, j) for j in range(3)] == [7.0, "EUR", 3.5]
+    # a name it stored no definition of, or none at all: kept as cached, never a made-up #NAME?
+    assert [(p.cell, p.kind) for p in report.problems] == [("Sheet1!D1", "external link"), ("Sheet1!E1", "external link")]

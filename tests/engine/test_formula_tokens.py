@@ -69,7 +69,7 @@ CASES = {
     # defined names (a sheet-qualified name keeps the name only), spill references
     "Tax_Rate": Node("name", "Tax_Rate"), "x.y": Node("name", "x.y"), "\\abc": Node("name", "\\abc"),
     "COÛT2020": Node("name", "COÛT2020"), "A1B": Node("name", "A1B"), "TRUE1": Node("name", "TRUE1"),
-    "Defines!Rate": Node("name", "Rate"), "A1#": Node("name", "A1#"), "Data!$B$2#": Node("name", "B2#"),
+    "Defines!Rate": Node("name", "Rate", (Node("str", "Defines"),)), "A1#": Node("name", "A1#"), "Data!$B$2#": Node("name", "B2#", (Node("str", "Data"),)),
     # functions: names in capitals, prefixes kept, arguments left out are empty
     "sum(A1,B1)": fn("SUM", A1, B1), "_xlfn.XLOOKUP(A1,B1,1)": fn("_XLFN.XLOOKUP", A1, B1, num(1)),
     "NOW()": fn("NOW"), "F( )": fn("F"), "IF(A1,,)": fn("IF", A1, EMPTY, EMPTY), "IF(,1)": fn("IF", EMPTY, num(1)),

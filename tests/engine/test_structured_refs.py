@@ -45,6 +45,11 @@ def test_this_row_outside_the_data_rows_is_value_error():
     assert rewrite("Sales[@Id]", TABLES, "My Sheet", 11, 3) == "#VALUE!"
 
 
+def test_a_linked_workbook_s_own_name_becomes_a_name_of_its_sheetless_part():
+    from ilt_xl.engine.external_links import sheet_name
+    assert rewrite("[1]!Total*2", TABLES, "My Sheet", 6, 3) == f"'{sheet_name('1', '')}'!Total*2"
+
+
 def test_headers_of_a_headerless_table_is_ref_error():
     t = Table("T", "S", (1, 1, 3, 1), 0, 0, ["X"])
     assert rewrite("T[#Headers]", {"T": t}, "S", 1, 1) == "#REF!"
@@ -56,7 +61,7 @@ def test_headers_of_a_headerless_table_is_ref_error():
     ("Sales[#Everything]", "unknown special item"),
     ("Sales[[#This Row],[#Totals],[Id]]", "cannot be combined"),
     ("Sales[[#Headers],[#Totals]]", "not a contiguous area"),
-    ("[1]!Total", "external link"),         # a name of a linked workbook ([1]Sheet!A1 reads its stored cells)
+    ("[1]!Table1[c]", "external link"),     # a table of a linked workbook (its names: test_external_links)
     ("Sales[Id", "unbalanced"),
 ])
 def test_unsupported_or_wrong_forms_are_explained(formula, message):
