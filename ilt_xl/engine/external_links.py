@@ -91,8 +91,8 @@ class ExternalBooks:
         def moved(m: re.Match) -> str:
             if m.group(1) is None and m.group(2) is None:
                 return m.group(0)       # text
-            own = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
-            return "'" + sheet_name(book, own).replace("'", "''") + "'!"
+            prefix = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
+            return "'" + sheet_name(book, prefix).replace("'", "''") + "'!"
         return _OWN_SHEET.sub(moved, text)
 
     def _read(self) -> dict[str, dict[str, ExternalSheet]]:
