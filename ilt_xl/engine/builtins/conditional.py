@@ -222,7 +222,7 @@ def _ifs_masks(kind: str, ctx: Ctx, ranges: list[Val], crits: list[Val], target:
             varying.append((r, c))
         else:
             base &= _fixed_criterion_mask(ctx, r, c.block)
-    agg = _Aggregator(kind, target)
+    agg = _Aggregator(kind, target, ctx)
     tail = ranges[0].tail
     if not varying:
         blank = bool(tail) and agg.kind.startswith("COUNT") and all(_matches_blank(c.block) for c in crits)
@@ -261,17 +261,14 @@ def _fixed_criterion_mask(ctx: Ctx, rng: Val, crit: Block) -> np.ndarray:
 
 
 class _Aggregator:
-    def __init__(self, kind: str, target: Val | None):
+    def __init__(self, kind: str, target: Val | None, ctx: Ctx):
         self.kind = kind
         if target is None:
             self.values = None
             self.errors = None
-        else:
-            b = target.block
-            self.values = np.where(b.kind == NUM, b.num, 0.0)
-            self.is_num = b.kind == NUM
-            err = b.kind == ERR
-            self.errors = (err, b.obj) if err.any() else None
+        else:       # memoised: a report grid's SUMIFS cells and a column's several *IFS sum one range
+            self.values, self.is_num, err = memoised(ctx, "aggregated", (target,), lambda: _aggregated(target.block))
+            self.errors = (err, target.block.obj) if err is not None else None
 
     def one(self, mask: np.ndarray, extra: int = 0):
         if self.errors is not None and (mask & self.errors[0]).any():
@@ -289,6 +286,13 @@ class _Aggregator:
 
     def block_for_masks(self, masks: list[np.ndarray], extra: int = 0) -> Block:
         return Block.from_objects(np.array([[self.one(m, extra)] for m in masks], dtype=object))
+
+
+def _aggregated(b: Block) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """What *IFS aggregates of a target range: its numbers (0 elsewhere), where the numbers are,
+    and where its errors are (None without any)."""
+    err = b.kind == ERR
+    return np.where(b.kind == NUM, b.num, 0.0), b.kind == NUM, err if err.any() else None
 
 
 def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tuple[Val, Val]]) -> Val:

@@ -173,3 +173,13 @@ def test_not_equal_to_a_number_leaves_out_only_that_number():
              "B2": '=COUNTIF(A1:A5,"=23")', "B3": "=COUNTIF(A1:A5,23)", "B4": '=COUNTIFS(A1:A5,"<>"&23)'}
     got = values(cells)
     assert (got["B1"], got["B2"], got["B3"], got["B4"]) == (4.0, 2.0, 2.0, 4.0)
+
+
+def test_target_ranges_memoised_per_range_keep_their_own_numbers_and_errors():
+    """What *IFS aggregates of a target range is worked out once per range (report grids ask many
+    cells over one range): other ranges, and an error in one of them, stay their own."""
+    cells = {"A1": "x", "A2": "y", "A3": "x", "B1": 1, "B2": 2, "B3": 4, "C1": 10, "C2": "=1/0", "C3": 40,
+             "D1": '=SUMIFS(B1:B3,A1:A3,"x")', "D2": '=SUMIFS(C1:C3,A1:A3,"x")', "D3": '=SUMIFS(C1:C3,A1:A3,"y")',
+             "D4": '=AVERAGEIFS(B1:B3,A1:A3,"x")', "D5": '=MAXIFS(C1:C3,A1:A3,"x")', "D6": '=SUMIFS(B1:B3,A1:A3,"y")'}
+    got = values(cells)
+    assert [got[f"D{r}"] for r in range(1, 7)] == [5.0, 50.0, "#DIV/0!", 2.5, 40.0, 2.0]
