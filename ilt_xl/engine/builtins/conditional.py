@@ -424,8 +424,10 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
         cells, codes, steps, n_groups = _cell_groups(ctx, base, ranges)
     query = np.zeros(len(rows_idx), np.int64)
     for (uniques, size, combined), (_, c) in zip(steps, varying):
-        wanted = memoised(ctx, "criterion keys", (c,), lambda: _criterion_keys(c.block))[rows_idx]
-        col_query = uniques.get_indexer(wanted)
+        # each distinct key asked once: rows repeat their criteria ([@Year], [@Currency])
+        asked, distinct = memoised(ctx, "criterion key codes", (c,),
+                                   lambda: pd.factorize(_criterion_keys(c.block), use_na_sentinel=False))
+        col_query = uniques.get_indexer(pd.Index(distinct, dtype=object))[asked[rows_idx]]
         looked_up = combined.get_indexer(query * size + col_query)
         query = np.where((query < 0) | (col_query < 0), -1, looked_up)
     return cells, codes, query, n_groups
