@@ -256,7 +256,9 @@ def _first_positions(ctx: Ctx, rng: Val, look: Val) -> tuple[np.ndarray, np.ndar
         found = memoised(ctx, "exact", (rng,), index)
         b = look.block
         strs = b.kind.ravel() == STR
-        pos = _positions_of(found, _other_exact_keys(b, strs))
+        pos = np.full(len(strs), -1)
+        if not strs.all():
+            pos[~strs] = _positions_of(found, _other_exact_keys(b, strs)[~strs])
         wild = np.zeros(len(pos), bool)
         if strs.any():      # each distinct text looked up once; its wildcards read from the same pass
             codes, distinct, keys = _distinct_text_keys(b.obj.ravel()[strs])
