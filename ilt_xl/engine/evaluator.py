@@ -188,7 +188,6 @@ class Book:
             return parse_formula(resolve(table, "[#Data]", 0))
         return None
 
-
     def _name_definition(self, text: str, sheet: Sheet) -> Node | tuple[str, bool]:
         """A defined name's tree, or (its text, whether structured references are still in it)
         when it depends on where it is used (relative references, a table's [#This Row])."""
@@ -202,6 +201,8 @@ class Book:
         return (text, False) if has_relative_parts(text) else parse_formula(text)
 
     def _name_used_at(self, text: str, structured: bool, sheet: Sheet, anchor: int, col: int) -> Node:
+        """The tree of a name that depends on where it is used (:meth:`_name_definition`), used in a
+        formula written for row ``anchor`` and column ``col`` of ``sheet``."""
         from ilt_xl.engine.a1_shift import shift_formula
         from ilt_xl.engine.structured_refs import rewrite
         from ilt_xl.engine.three_d_refs import expand as expand_3d
