@@ -681,16 +681,24 @@ def textjoin(args: list[Val], ctx: Ctx) -> Val:
         return result(E_VALUE)
     per_row = any(a.per_row for a in args)
     rows = ctx.n if per_row else 1
-    blocks = [a.block for a in args]
+    # each argument read as text once; a per-row one then gives each row its own row
+    read = [(co.to_texts(a.block), a.block, a.per_row) for a in args]
     out = np.empty((rows, 1), dtype=object)
     for r in range(rows):
-        out[r, 0] = _joined([b.take(slice(r, r + 1), slice(None)) if a.per_row else b for a, b in zip(args, blocks)])
+        out[r, 0] = _joined([_row_of(part, b, r) if row_wise else (part, b) for part, b, row_wise in read])
     return Val(_text_block(out), per_row)
 
 
-def _joined(blocks: list[Block]) -> str | XlError:
-    """TEXTJOIN of one row's arguments."""
-    parts = [co.to_texts(b) for b in blocks]
+def _row_of(part: tuple, b: Block, r: int) -> tuple:
+    """Row ``r`` of an argument read as text: ((texts, error mask, errors), its block)."""
+    texts, mask, errs = part
+    one = slice(r, r + 1)
+    return (texts[one], None if mask is None else mask[one], None if errs is None else errs[one]), b.take(one, slice(None))
+
+
+def _joined(read: list[tuple]) -> str | XlError:
+    """TEXTJOIN of one row's arguments, each ((texts, error mask, errors), block)."""
+    parts, blocks = [p for p, _ in read], [b for _, b in read]
     for _, mask, errs in parts:
         if mask is not None and mask.any():
             return errs[mask][0]        # the leftmost argument's first error
