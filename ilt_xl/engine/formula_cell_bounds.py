@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ilt_xl.engine import cell_pieces
+from ilt_xl.engine import cell_locator, cell_pieces
 from ilt_xl.engine.byte_positions import (GT, LT, SLASH, CellBounds, between, holds, joined, positions, references,
                                          text_codes, words_of)
 from ilt_xl.engine.cell_pieces import CellPieces
@@ -32,7 +32,9 @@ class FormulaCellBounds(CellBounds):
     """:class:`~ilt_xl.engine.byte_positions.CellBounds` of formula cells. A cell's reference is
     ``span[starts + 6:ref_ends]``, its other attributes ``span[ref_ends + 1:f_starts - 1]``, its
     ``<f>`` element ``span[f_starts:f_ends]``, its cached value's text ``span[v_starts:v_ends]``
-    (empty where ``no_value``: the cell has no ``<v>``)."""
+    (empty where ``no_value``: the cell has no ``<v>``). The compiled locator also groups the
+    other attributes and the ``<f>`` elements over the span, as (codes, distinct texts) the way
+    ``pd.factorize`` gives them (``attrs``, ``f_elements``); None where the numpy one located them."""
 
     ref_ends: np.ndarray
     f_starts: np.ndarray
@@ -40,11 +42,28 @@ class FormulaCellBounds(CellBounds):
     v_starts: np.ndarray
     v_ends: np.ndarray
     no_value: np.ndarray
+    attrs: tuple[np.ndarray, list[bytes]] | None = None
+    f_elements: tuple[np.ndarray, list[bytes]] | None = None
 
 
 def formula_cell_bounds(a: np.ndarray, n: int) -> FormulaCellBounds | None:
     """:class:`FormulaCellBounds` of the span whose ``n`` bytes begin :func:`~ilt_xl.engine.byte_positions.padded` array ``a``;
-    None when the span holds a layout left to the pattern."""
+    None when the span holds a layout left to the pattern. Located by the compiled locator
+    (:mod:`~ilt_xl.engine.cell_locator`) where it was built, else by :func:`numpy_formula_cell_bounds`."""
+    if cell_locator.compiled is None:
+        return numpy_formula_cell_bounds(a, n)
+    found = cell_locator.compiled.formula_cells(a, n)
+    if found is None:
+        return None
+    columns, attrs, f_elements = found
+    (starts, ends, rows, cols, ref_ends, f_starts, f_ends, v_starts, v_ends, attr_codes,
+     f_codes) = np.frombuffer(columns, np.int64).reshape(11, -1)
+    return FormulaCellBounds(starts, ends, rows, cols, ref_ends, f_starts, f_ends, v_starts, v_ends,
+                             v_starts == f_ends, (attr_codes, attrs), (f_codes, f_elements))
+
+
+def numpy_formula_cell_bounds(a: np.ndarray, n: int) -> FormulaCellBounds | None:
+    """:func:`formula_cell_bounds` by numpy passes over the span (the reference of the compiled locator)."""
     lt = positions(a, n, LT, 4)         # the next tags of the last cell are looked at
     f_rank = np.flatnonzero(a[lt + 1] == ord("f"))
     f_rank = f_rank[_AFTER_F[a[lt[f_rank] + 2]]]
@@ -101,8 +120,11 @@ def add_to_pieces(pieces: CellPieces, a: np.ndarray, cells: FormulaCellBounds, h
         c = slice(i, i + chunk)
         starts, ref_ends, f_starts, ends = cells.starts[c], cells.ref_ends[c], cells.f_starts[c], cells.ends[c]
         before = between(a, int(cells.ends[i - 1]) if i else 0, starts, ends)
-        attrs = _coded(words, a, ref_ends + 1, f_starts - 1)
-        f_elements = _coded(words, a, f_starts, cells.f_ends[c])
+        if cells.attrs is None:
+            attrs = _coded(words, a, ref_ends + 1, f_starts - 1)
+            f_elements = _coded(words, a, f_starts, cells.f_ends[c])
+        else:           # the span's codes and distinct texts (Codes.append takes texts not in the chunk too)
+            attrs, f_elements = (cells.attrs[0][c], cells.attrs[1]), (cells.f_elements[0][c], cells.f_elements[1])
         pieces.add_joined(head + before if i == 0 else before, joined(a, starts + 6, ref_ends),
                           joined(a, cells.v_starts[c], cells.v_ends[c]), cells.no_value[c], attrs, f_elements)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 import pandas as pd
 
+from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import (GT, LT, SLASH, CellBounds, holds, holds_at, joined, positions, references,
                                           text_codes, words_of)
 
@@ -45,7 +46,20 @@ class ValueCellBounds(CellBounds):
 def value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
     """:class:`ValueCellBounds` of the span whose ``n`` bytes begin
     :func:`~ilt_xl.engine.byte_positions.padded` array ``a``; None when the span holds a cell
-    left to the pattern."""
+    left to the pattern. Located by the compiled locator (:mod:`~ilt_xl.engine.cell_locator`)
+    where it was built, else by :func:`numpy_value_cell_bounds`."""
+    if cell_locator.compiled is None:
+        return numpy_value_cell_bounds(a, n)
+    found = cell_locator.compiled.value_cells(a, n)
+    if found is None:
+        return None
+    columns, distinct = found
+    *bounds, codes = np.frombuffer(columns, np.int64).reshape(9, -1)
+    return ValueCellBounds(*bounds, (codes, distinct))
+
+
+def numpy_value_cell_bounds(a: np.ndarray, n: int) -> ValueCellBounds | None:
+    """:func:`value_cell_bounds` by numpy passes over the span (the reference of the compiled locator)."""
     lt = positions(a, n, LT, 4)         # the next tags of the last cell are looked at
     words = words_of(a)
     rank = np.flatnonzero(a[lt + 1] == ord("c"))

@@ -1,0 +1,356 @@
+/* The cells of a span of sheet XML located in one pass over its bytes: a compiled twin of
+ * ilt_xl/engine/formula_cell_bounds.py and value_cell_bounds.py (see ilt_xl/engine/cell_locator.py).
+ *
+ * The numpy locators read every "<" of the span at once, then each cell's tags by their rank among
+ * them: a dozen passes over the span and arrays as long as its tags. Here each "<" is met once,
+ * in order, and a cell the checks take is stepped over whole (no tag inside it can start another
+ * cell). The checks are those of the numpy locators, one for one (each comment names the check it
+ * stands for); a span where one fails gives None, and the pattern decides it as before.
+ *
+ * Bytes are read only below n (the span's size): where the numpy locators read the zero padding
+ * past the span, byte() gives 0 and starts_with() fails (no tag text holds a zero byte).
+ * Results are int64 columns, one after the other, in a bytearray (numpy.frombuffer reads them), and
+ * the distinct texts of the grouped pieces, as pandas.factorize gives them (order of first appearance).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef Py_ssize_t Pos;
+
+typedef struct {
+    const unsigned char *s;
+    Pos n;
+} Span;
+
+static inline int byte(const Span *sp, Pos i) { return i < sp->n ? sp->s[i] : 0; }
+
+/* the first `byte` at or after `from`, else n (as the locators' sentinel positions) */
+static inline Pos next_of(const Span *sp, Pos from, int b)
+{
+    if (from >= sp->n)
+        return sp->n;
+    const unsigned char *p = memchr(sp->s + from, b, (size_t)(sp->n - from));
+    return p ? p - sp->s : sp->n;
+}
+
+static inline int starts_with(const Span *sp, Pos at, const char *text, Pos size)
+{
+    return at + size <= sp->n && memcmp(sp->s + at, text, (size_t)size) == 0;
+}
+#define HOLDS(sp, at, literal) starts_with(sp, at, literal, (Pos)sizeof(literal) - 1)
+
+/* byte_positions.references: one to three capitals, one to seven digits, then a quote */
+static int reference(const Span *sp, Pos at, int64_t *row, int64_t *col, Pos *end)
+{
+    Pos letters = 0, digits = 0;
+    int64_t c = 0, r = 0;
+    while (letters < 3 && byte(sp, at + letters) >= 'A' && byte(sp, at + letters) <= 'Z') {
+        c = c * 26 + byte(sp, at + letters) - 64;
+        letters++;
+    }
+    while (digits < 8 && byte(sp, at + letters + digits) >= '0' && byte(sp, at + letters + digits) <= '9') {
+        r = r * 10 + byte(sp, at + letters + digits) - '0';
+        digits++;
+    }
+    *row = r, *col = c, *end = at + letters + digits;
+    return letters >= 1 && digits >= 1 && digits <= 7 && byte(sp, *end) == '"';
+}
+
+/* Growable int64 records, `width` per cell; transposed into columns at the end. */
+typedef struct {
+    int64_t *data;
+    Pos count, capacity, width;
+} Records;
+
+static int64_t *new_record(Records *rec)
+{
+    if (rec->count == rec->capacity) {
+        Pos capacity = rec->capacity ? 2 * rec->capacity : 1024;
+        int64_t *data = PyMem_Realloc(rec->data, (size_t)(capacity * rec->width) * sizeof(int64_t));
+        if (!data)
+            return NULL;
+        rec->data = data, rec->capacity = capacity;
+    }
+    return rec->data + rec->width * rec->count++;
+}
+
+static PyObject *columns(const Records *rec)
+{
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, rec->count * rec->width * (Pos)sizeof(int64_t));
+    if (!out)
+        return NULL;
+    int64_t *col = (int64_t *)PyByteArray_AS_STRING(out);
+    for (Pos k = 0; k < rec->width; k++)
+        for (Pos i = 0; i < rec->count; i++)
+            *col++ = rec->data[i * rec->width + k];
+    return out;
+}
+
+/* Texts of the span grouped by their bytes (pandas.factorize): open addressing on a hash of the
+ * bytes, each distinct text kept as its first (start, size). */
+typedef struct {
+    Pos *slots;         /* code + 1, or 0 for a free slot */
+    Pos mask;
+    Pos *start, *size;
+    uint64_t *hash;
+    Pos count, capacity;
+} Groups;
+
+static uint64_t hash_of(const unsigned char *p, Pos size)
+{
+    uint64_t h = (uint64_t)size * 0x9E3779B97F4A7C15ull;
+    for (; size >= 8; p += 8, size -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, (size_t)size);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 32);
+}
+
+static int grow_groups(Groups *g)
+{
+    Pos capacity = g->capacity ? 2 * g->capacity : 64;
+    Pos *start = PyMem_Realloc(g->start, (size_t)capacity * sizeof(Pos));
+    if (start) g->start = start;
+    Pos *size = PyMem_Realloc(g->size, (size_t)capacity * sizeof(Pos));
+    if (size) g->size = size;
+    uint64_t *hash = PyMem_Realloc(g->hash, (size_t)capacity * sizeof(uint64_t));
+    if (hash) g->hash = hash;
+    Pos *slots = PyMem_Calloc((size_t)(2 * capacity), sizeof(Pos));
+    if (!start || !size || !hash || !slots) {
+        PyMem_Free(slots);
+        return -1;
+    }
+    PyMem_Free(g->slots);
+    g->slots = slots, g->mask = 2 * capacity - 1, g->capacity = capacity;
+    for (Pos k = 0; k < g->count; k++) {
+        Pos i = (Pos)(g->hash[k] & (uint64_t)g->mask);
+        while (slots[i])
+            i = (i + 1) & g->mask;
+        slots[i] = k + 1;
+    }
+    return 0;
+}
+
+/* the code of span[start:end], a new one for a text not seen before; -1 when out of memory */
+static Pos group(Groups *g, const Span *sp, Pos start, Pos end)
+{
+    Pos size = end - start;
+    uint64_t h = hash_of(sp->s + start, size);
+    if (g->count == g->capacity && grow_groups(g) < 0)
+        return -1;
+    Pos i = (Pos)(h & (uint64_t)g->mask);
+    for (; g->slots[i]; i = (i + 1) & g->mask) {
+        Pos k = g->slots[i] - 1;
+        if (g->hash[k] == h && g->size[k] == size && memcmp(sp->s + g->start[k], sp->s + start, (size_t)size) == 0)
+            return k;
+    }
+    g->start[g->count] = start, g->size[g->count] = size, g->hash[g->count] = h;
+    g->slots[i] = ++g->count;
+    return g->count - 1;
+}
+
+static PyObject *distinct(const Groups *g, const Span *sp)
+{
+    PyObject *out = PyList_New(g->count);
+    for (Pos k = 0; out && k < g->count; k++) {
+        PyObject *text = PyBytes_FromStringAndSize((const char *)sp->s + g->start[k], g->size[k]);
+        if (!text)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, k, text);
+    }
+    return out;
+}
+
+static void free_groups(Groups *g)
+{
+    PyMem_Free(g->slots), PyMem_Free(g->start), PyMem_Free(g->size), PyMem_Free(g->hash);
+}
+
+/* after "<f", what the pattern takes: ">", "/" or a white-space character (\s) */
+static inline int after_f(int c) { return c == '>' || c == '/' || c == ' ' || (c >= 9 && c <= 13); }
+
+enum { F_STARTS, F_ENDS, F_ROWS, F_COLS, F_REF_ENDS, F_F_STARTS, F_F_ENDS, F_V_STARTS, F_V_ENDS, F_ATTRS, F_ELEMENTS,
+       F_WIDTH };
+static const char V_PRESERVE[] = "<v xml:space=\"preserve\">";
+
+/* formula_cell_bounds: 1 when the span's formula cells are all taken (recorded), 0 when one is
+ * left to the pattern, -1 when out of memory */
+static int locate_formula_cells(const Span *sp, Records *rec, Groups *attrs, Groups *elements)
+{
+    Pos previous = -1;          /* the "<" before this one: a formula cell's start */
+    for (Pos p = next_of(sp, 0, '<'); p < sp->n;) {
+        if (byte(sp, p + 1) != 'f' || !after_f(byte(sp, p + 2))) {
+            previous = p;
+            p = next_of(sp, p + 1, '<');
+            continue;
+        }
+        Pos start = previous, ref_end, close_tag, tag_end, f_end, v_start, v_end, end;
+        int64_t row, col;
+        if (start < 0)                                  /* <f with no tag before it in the span */
+            return 0;
+        /* <c r="REF" ATTRS> right before <f: the first ">" after the cell's start is the one before <f */
+        if (!HOLDS(sp, start, "<c r=\"") || byte(sp, p - 1) != '>' || memchr(sp->s + start, '>', (size_t)(p - 1 - start)))
+            return 0;
+        if (!reference(sp, start + 6, &row, &col, &ref_end))
+            return 0;
+        /* the <f> element: <f>TEXT</f>, <f ATTRS/> or <f ATTRS>TEXT</f>, with no "<" but its own */
+        tag_end = next_of(sp, p, '>');
+        close_tag = next_of(sp, p + 1, '<');
+        if (tag_end >= close_tag)
+            return 0;
+        int closed = byte(sp, tag_end - 1) == '/' && tag_end - 1 >= p + 2;
+        if (!closed && !HOLDS(sp, close_tag, "</f>"))
+            return 0;
+        f_end = closed ? tag_end + 1 : close_tag + 4;
+        /* then <v>TEXT</v></c>, <v xml:space="preserve">TEXT</v></c> or </c> at once */
+        int plain_v = HOLDS(sp, f_end, "<v>"), preserve_v = HOLDS(sp, f_end, V_PRESERVE);
+        if (plain_v || preserve_v) {
+            v_start = f_end + (preserve_v ? (Pos)sizeof(V_PRESERVE) - 1 : 3);
+            v_end = next_of(sp, f_end + 1, '<');
+            if (!HOLDS(sp, v_end, "</v></c>"))
+                return 0;
+            end = v_end + 8;
+        } else {
+            if (!HOLDS(sp, f_end, "</c>"))
+                return 0;
+            v_start = v_end = f_end;
+            end = f_end + 4;
+        }
+        int64_t *r = new_record(rec);
+        Pos attr = group(attrs, sp, ref_end + 1, p - 1), element = group(elements, sp, p, f_end);
+        if (!r || attr < 0 || element < 0)
+            return -1;
+        r[F_STARTS] = start, r[F_ENDS] = end, r[F_ROWS] = row, r[F_COLS] = col, r[F_REF_ENDS] = ref_end;
+        r[F_F_STARTS] = p, r[F_F_ENDS] = f_end, r[F_V_STARTS] = v_start, r[F_V_ENDS] = v_end;
+        r[F_ATTRS] = attr, r[F_ELEMENTS] = element;
+        /* no "<" inside the cell starts an <f: on past it ("</c>" is the "<" before the next one) */
+        previous = end - 4;
+        p = next_of(sp, end, '<');
+    }
+    return 1;
+}
+
+enum { V_STARTS, V_ENDS, V_ROWS, V_COLS, V_REF_ENDS, V_TAG_ENDS, V_TEXT_STARTS, V_TEXT_ENDS, V_ATTRS, V_WIDTH };
+static const char IS_PRESERVE[] = "<is><t xml:space=\"preserve\">";
+
+/* value_cell_bounds: as locate_formula_cells */
+static int locate_value_cells(const Span *sp, Records *rec, Groups *attrs)
+{
+    for (Pos p = next_of(sp, 0, '<'); p < sp->n;) {
+        if (!HOLDS(sp, p, "<c r=\"")) {
+            p = next_of(sp, p + 1, '<');
+            continue;
+        }
+        /* the start tag runs to the next "<" (none in the tag), a ">" right before it */
+        Pos after = next_of(sp, p + 1, '<'), tag_end = after - 1, ref_end, close;
+        int plain_tag = byte(sp, tag_end) == '>';
+        int64_t row, col;
+        int good_ref = reference(sp, p + 6, &row, &col, &ref_end);
+        int v = HOLDS(sp, after, "<v>"), is = HOLDS(sp, after, "<is><t>"), preserve = HOLDS(sp, after, IS_PRESERVE);
+        /* the text runs to the next "<", which must close the cell */
+        close = next_of(sp, after + 1, '<');
+        if (!v)
+            close = next_of(sp, close + 1, '<');
+        int v_closed = v && HOLDS(sp, close, "</v></c>");
+        int text = (is || preserve) && HOLDS(sp, close, "</t></is></c>");
+        if (!((v_closed || text) && good_ref && plain_tag)) {
+            /* an empty cell (<c r="A1" s="2"/>), which the pattern leaves, or one left to it */
+            if (v_closed || is || preserve || !plain_tag || byte(sp, tag_end - 1) != '/')
+                return 0;
+            p = after;
+            continue;
+        }
+        /* the pattern ends the start tag at its first ">": one inside the attributes is left to it */
+        if (memchr(sp->s + ref_end + 1, '>', (size_t)(tag_end - ref_end - 1)))
+            return 0;
+        int64_t *r = new_record(rec);
+        Pos attr = group(attrs, sp, ref_end + 1, tag_end);
+        if (!r || attr < 0)
+            return -1;
+        r[V_STARTS] = p, r[V_ENDS] = close + (v_closed ? 8 : 13), r[V_ROWS] = row, r[V_COLS] = col;
+        r[V_REF_ENDS] = ref_end, r[V_TAG_ENDS] = tag_end;
+        r[V_TEXT_STARTS] = after + (v_closed ? 3 : preserve ? (Pos)sizeof(IS_PRESERVE) - 1 : 7);
+        r[V_TEXT_ENDS] = close, r[V_ATTRS] = attr;
+        p = next_of(sp, r[V_ENDS], '<');        /* no "<" inside the cell starts another */
+    }
+    return 1;
+}
+
+/* the span: the first n bytes of a buffer */
+static int span_of(PyObject *args, Py_buffer *view, Span *sp)
+{
+    Pos n;
+    if (!PyArg_ParseTuple(args, "y*n", view, &n))
+        return -1;
+    if (n < 0 || n > view->len) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "n lies outside the buffer");
+        return -1;
+    }
+    sp->s = view->buf, sp->n = n;
+    return 0;
+}
+
+static PyObject *formula_cells(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Span sp;
+    if (span_of(args, &view, &sp) < 0)
+        return NULL;
+    Records rec = {NULL, 0, 0, F_WIDTH};
+    Groups attrs = {0}, elements = {0};
+    PyObject *out = NULL;
+    int found = locate_formula_cells(&sp, &rec, &attrs, &elements);
+    if (found < 0)
+        PyErr_NoMemory();
+    else if (found == 0)
+        out = Py_NewRef(Py_None);
+    else
+        out = Py_BuildValue("(NNN)", columns(&rec), distinct(&attrs, &sp), distinct(&elements, &sp));
+    PyMem_Free(rec.data), free_groups(&attrs), free_groups(&elements);
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyObject *value_cells(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Span sp;
+    if (span_of(args, &view, &sp) < 0)
+        return NULL;
+    Records rec = {NULL, 0, 0, V_WIDTH};
+    Groups attrs = {0};
+    PyObject *out = NULL;
+    int found = locate_value_cells(&sp, &rec, &attrs);
+    if (found < 0)
+        PyErr_NoMemory();
+    else if (found == 0)
+        out = Py_NewRef(Py_None);
+    else
+        out = Py_BuildValue("(NN)", columns(&rec), distinct(&attrs, &sp));
+    PyMem_Free(rec.data), free_groups(&attrs);
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"formula_cells", formula_cells, METH_VARARGS,
+     "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
+     "attribute texts, distinct <f> elements), or None for a span left to the pattern."},
+    {"value_cells", value_cells, METH_VARARGS,
+     "value_cells(buffer, n): the value cells of the span buffer[:n] as (int64 columns, distinct "
+     "attribute texts), or None for a span left to the pattern."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cell_locator", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__cell_locator(void) { return PyModule_Create(&module); }

@@ -1,0 +1,172 @@
+"""The compiled cell locator (ilt_xl/engine/_cell_locator.c) against the numpy locators, its
+reference: on every span of every worksheet of the shared Excel workbooks and of the committed
+ones, and on generated spans cut at every byte, the same bounds (every array, its dtype), the same
+grouped texts, the same None for a span left to the pattern. Where a C compiler is at hand the
+extension must have been built (CI must not measure the fallback unnoticed), and a scan forced onto
+the numpy locators reads the same cells."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ilt_xl.engine import cell_locator
+from ilt_xl.engine.byte_positions import joined, padded
+from ilt_xl.engine.formula_cell_bounds import formula_cell_bounds, numpy_formula_cell_bounds
+from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _row_spans, _spans, _split_formula_cells, \
+    scan_sheet_xml
+from ilt_xl.engine.value_cell_bounds import numpy_value_cell_bounds, value_cell_bounds
+from tests.engine.conformance import corpus_files, corpus_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = corpus_folder()
+WORKBOOKS = sorted(ROOT.glob("workbooks/*.xlsx")) + (corpus_files(FOLDER) if FOLDER else [])
+needs_compiled = pytest.mark.skipif(cell_locator.compiled is None, reason="the cell locator was not built here")
+
+
+def _compiler_at_hand() -> bool:
+    cc = (sysconfig.get_config_var("CC") or "").split()
+    return bool(cc) and shutil.which(cc[0]) is not None and (Path(sysconfig.get_paths()["include"]) / "Python.h").exists()
+
+
+@pytest.mark.skipif(not _compiler_at_hand(), reason="no C compiler or Python headers: the numpy locators run")
+def test_the_extension_is_built_where_a_compiler_is_at_hand():
+    assert cell_locator.compiled is not None, (
+        "a C compiler and Python.h are here but ilt_xl.engine._cell_locator is not importable: "
+        "reinstall (pip install -e .) so that the scan does not silently run its numpy fallback")
+
+
+def _same_arrays(got, want) -> None:
+    assert type(got) is type(want)
+    for f in dataclasses.fields(want):
+        x, y = getattr(got, f.name), getattr(want, f.name)
+        if isinstance(y, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), f.name
+
+
+def _grouped(a, starts, ends) -> tuple[list, list]:
+    """pd.factorize of the texts span[s:e]: what the compiled locator's grouping must give."""
+    if not len(starts):
+        return [], []
+    codes, distinct = pd.factorize(np.array(joined(a, starts, ends).split(b"\0"), dtype=object))
+    return codes.tolist(), distinct.tolist()
+
+
+def _agree(span: bytes, buffer=None) -> None:
+    """Both locators agree on ``span``; the compiled one is given ``buffer`` (``span`` followed by
+    more bytes, which it must not read) when there is one."""
+    a = padded(span)
+    c = padded(buffer) if buffer is not None else a
+    for compiled, numpy_ in ((cell_locator.compiled.formula_cells, numpy_formula_cell_bounds),
+                             (cell_locator.compiled.value_cells, numpy_value_cell_bounds)):
+        want = numpy_(a, len(span))
+        got = compiled(c, len(span))
+        assert (got is None) == (want is None), (numpy_.__name__, span)
+    got, want = formula_cell_bounds(c, len(span)), numpy_formula_cell_bounds(a, len(span))
+    if want is not None:
+        _same_arrays(got, want)
+        assert [got.attrs[0].tolist(), got.attrs[1]] == list(_grouped(a, want.ref_ends + 1, want.f_starts - 1))
+        assert [got.f_elements[0].tolist(), got.f_elements[1]] == list(_grouped(a, want.f_starts, want.f_ends))
+    got, want = value_cell_bounds(c, len(span)), numpy_value_cell_bounds(a, len(span))
+    if want is not None:
+        _same_arrays(got, want)
+        assert got.attributes[0].dtype == want.attributes[0].dtype
+        assert [got.attributes[0].tolist(), got.attributes[1]] == [want.attributes[0].tolist(), want.attributes[1]]
+
+
+def _worksheets(path: Path) -> list[bytes]:
+    with zipfile.ZipFile(path) as z:
+        return [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+
+
+@needs_compiled
+@pytest.mark.parametrize("path", WORKBOOKS, ids=lambda p: p.name)
+def test_both_locators_agree_on_every_span_of_real_workbooks(path):
+    for data in _worksheets(path):
+        for span in _spans(data, _LOCATE_SPAN):            # the spans whose formula cells are located
+            _agree(bytes(span))
+        pieces = _split_formula_cells(data)[0]
+        start = pieces.head.find(b"<sheetData")
+        if start < 0:
+            continue
+        for text, a0, b0 in _around_formula_cells(pieces, start, len(pieces.tail)):    # the value cells' spans
+            for a, b in _row_spans(text, a0, b0, _LOCATE_SPAN):
+                _agree(text[a:b])
+
+
+# cells put together at random from start tags, contents and ends the locators take or leave to the pattern
+START_TAGS = [
+    b'<c r="B7" s="3">', b'<c r="AB12">', b'<c r="XFD1048576" t="str">', b'<c r="A0">', b'<c r="A1234567">',
+    b'<c r="A12345678">', b'<c r="a1">', b'<c r="ABCD1">', b'<c r="A">', b'<c r="1">', b'<c r="A1>', b'<c  r="A1">',
+    b'<c r="A1" x=">">', b'<c r="A1" t="x<">', b'<c r="C7"/>', b'<c r="C7" s="2"/>', b'<c r="C7" />', b"<c>",
+    b'<c r="D9" s="1" t="inlineStr" cm="1" vm="2" ph="1" a-long-attribute="past the keyed bytes">',
+]
+CONTENTS = [
+    b"<f>A1*2</f>", b'<f t="shared" si="0"/>', b'<f t="shared" ref="A1:A9" si="1">B1&amp;"a"</f>', b"<f/>",
+    b'<f\tt="array" ref="A1">SUM(1)</f>', b"<f>", b"</f>", b'<f x="/>"/>', b"<f a=\"<\"/>", b"<fo>1</fo>", b"<v>2</v>",
+    b"<v>", b"</v>", b"<v/>", b'<v xml:space="preserve"> x </v>', b'<v xml:space="preserve">', b"<v></v>",
+    b"<is><t>a &gt; b</t></is>", b'<is><t xml:space="preserve"> a </t></is>', b"<is><t>", b"</t></is>",
+    b"<is><r><t>rich</t></r></is>", b"<extLst/>", b"<!-- c -->", b"1.5", b" ",
+]
+ENDS = [b"</c>", b"</c>", b"", b"</c", b"x</c>", b"\n"]
+FRAGMENTS = [b'<row r="7">', b"</row>", b"<_/>", b"<sheetData>", b"</sheetData>", b">", b"/", b"<", b'"', b"\n"]
+CELL = st.tuples(st.sampled_from(START_TAGS), st.lists(st.sampled_from(CONTENTS), max_size=2),
+                 st.sampled_from(ENDS)).map(lambda t: t[0] + b"".join(t[1]) + t[2])
+FORMULA_CELLS = [
+    b'<c r="A1" s="3"><f>A1*2</f><v>2</v></c>', b'<c r="B1"><f t="shared" si="1"/></c>',
+    b'<c r="C1" t="str"><f>"x"</f><v xml:space="preserve"> x </v></c>',
+]
+VALUE_CELLS = [
+    b'<c r="D1" s="2"><v>4</v></c>',
+    b'<c r="E1" t="inlineStr"><is><t>f&gt;</t></is></c>', b'<c r="F1" t="inlineStr"><is><t xml:space="preserve"> a </t></is></c>',
+    b'<c r="G1"/>', b'<c r="H1" t="str"><v></v></c>', b'<c r="I1"/><v>1</v></c>', b"<_/>",
+]
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(CELL, st.sampled_from(FORMULA_CELLS + VALUE_CELLS + FRAGMENTS)), max_size=12),
+       st.binary(max_size=8))
+def test_both_locators_agree_on_generated_spans_cut_at_every_byte(pieces, beyond):
+    span = b"".join(pieces)
+    for cut in range(len(span) + 1):
+        _agree(span[:cut], span + beyond)
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(FORMULA_CELLS + VALUE_CELLS), min_size=1, max_size=40), st.booleans())
+def test_both_locators_take_spans_of_plain_cells(cells, values_only):
+    """Spans of plain cells are taken (value cells once the formula cells are cut out)."""
+    span = b'<row r="1">' + b"".join(c for c in cells if not values_only or c in VALUE_CELLS) + b"</row>"
+    _agree(span)
+    assert formula_cell_bounds(padded(span), len(span)) is not None
+    assert value_cell_bounds(padded(span), len(span)) is not None or not values_only
+
+
+@pytest.mark.parametrize("path", [p for p in WORKBOOKS if p.name == "ilt_planner_example.xlsx"], ids=lambda p: p.name)
+def test_a_scan_on_the_numpy_locators_reads_the_same_cells(monkeypatch, path):
+    for data in _worksheets(path):
+        compiled = scan_sheet_xml(data, path, "sheet")
+        monkeypatch.setattr(cell_locator, "compiled", None)
+        fallback = scan_sheet_xml(data, path, "sheet")
+        monkeypatch.undo()
+        for name in ("v_rows", "v_cols", "f_rows", "f_cols", "f_shared"):
+            assert np.array_equal(getattr(compiled, name), getattr(fallback, name)), name
+        for name in ("kind", "num", "code"):
+            assert np.array_equal(getattr(compiled.v_values, name), getattr(fallback.v_values, name)), name
+        assert compiled.v_values.objects == fallback.v_values.objects
+        assert compiled.around_cells == fallback.around_cells
+        p, q = compiled.pieces, fallback.pieces
+        assert p.without_formula_cells(b"|") == q.without_formula_cells(b"|")
+        assert p.refs.joined(b"|") == q.refs.joined(b"|") and p.values.joined(b"|") == q.values.joined(b"|")
+        assert p.attrs.distinct == q.attrs.distinct and np.array_equal(p.attrs.codes, q.attrs.codes)
+        assert p.f_elements.distinct == q.f_elements.distinct and np.array_equal(p.f_elements.codes, q.f_elements.codes)
+        assert np.array_equal(p.no_value, q.no_value) and np.array_equal(p.sizes, q.sizes)
