@@ -55,13 +55,30 @@ def text_form(u) -> tuple[bool, int, float]:
     return plain, -1, 0.0
 
 
+_NOT_PLAIN_START = frozenset(("", "<", ">", "="))
+_BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
+
+
+def plain_texts(texts: list) -> np.ndarray:
+    """Per text, whether it is a plain equality (``text_form``'s first element), in one pass
+    without a call per text: ids and names, the common criteria, are all plain."""
+    return np.array([isinstance(u, str) and u[:1] not in _NOT_PLAIN_START and "*" not in u and "?" not in u
+                     and "~" not in u and u.upper() not in _BOOLEAN_TEXTS and u not in ERRORS for u in texts], bool)
+
+
 def criterion_forms(b: Block) -> CriterionForms:
     """The forms of a per-row criterion block (one column). An empty cell is a plain equality: it
-    matches what 0 matches."""
+    matches what 0 matches. Only the texts that are no plain equality are read by ``text_form``."""
     k = b.kind[:, 0]
     codes, distinct = pd.factorize(np.where(k == STR, b.obj[:, 0], None), use_na_sentinel=True)
-    forms = [text_form(u) for u in distinct] + [_NEITHER]      # code -1: not a text
-    plain = np.array([f[0] for f in forms], bool)[codes]
-    ops = np.array([f[1] for f in forms], np.int8)[codes]
-    bounds = np.array([f[2] for f in forms], float)[codes]
-    return CriterionForms((k == NUM) | (k == BOOL) | (k == EMPTY) | plain, ops, bounds)
+    texts = distinct.tolist()
+    plain = np.zeros(len(texts) + 1, bool)      # last: code -1, not a text
+    ops = np.full(len(texts) + 1, -1, np.int8)
+    bounds = np.zeros(len(texts) + 1)
+    plain[:-1] = plain_texts(texts)
+    others = np.flatnonzero(~plain[:-1])
+    if len(others):
+        forms = [text_form(texts[i]) for i in others.tolist()]
+        ops[others] = [f[1] for f in forms]
+        bounds[others] = [f[2] for f in forms]
+    return CriterionForms((k == NUM) | (k == BOOL) | (k == EMPTY) | plain[codes], ops[codes], bounds[codes])

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from ilt_xl.engine.criterion_forms import criterion_forms
+from ilt_xl.engine.criterion_forms import criterion_forms, plain_texts, text_form
 from ilt_xl.engine.ranked_counts import OPERATORS
 from ilt_xl.engine.values import ERRORS, STR, Block
 
@@ -60,3 +60,14 @@ def test_random_criteria_read_as_the_previous_formulation_reads_them():
             expected.append((v is None or not isinstance(v, str), -1, 0.0))
     assert got == expected
     assert sum(op >= 0 for _, op, _ in got) > 300 and sum(p for p, _, _ in got) > 300
+
+
+def test_plain_texts_read_as_text_form_reads_each_text():
+    """The one-pass test of plain equalities against ``text_form``, text by text (numpy's texts,
+    numbers and None included: only ``str`` texts can be plain)."""
+    rng = random.Random(20)
+    pieces = ["", "<", ">", "=", "a", "S001", "*", "?", "~", "true", "FALSE", "#N/A", "#REF!", " ", "İ", "1"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(3000)]
+    texts += [np.str_("x1"), np.str_(""), 3.0, None, True, "TRUE", "#N/A", "<"]
+    assert plain_texts(texts).tolist() == [text_form(u)[0] for u in texts]
+    assert 300 < sum(plain_texts(texts)) < 2900
