@@ -292,7 +292,7 @@ def eval_ref(ref: Ref, ctx: Ctx) -> Val:
     consecutive = rows[-1] - rows[0] == len(rows) - 1
     # the rows themselves name a branch's rows: the Sessions columns computing only where
     # [@Status]<>"Cancelled" then share their keys and lookup positions (conditional.memoised)
-    cells = (sheet.name, int(rows[0]), c, int(rows[-1])) + (() if consecutive else (rows.tobytes(),))
+    cells = (sheet.name, int(rows[0]), c, int(rows[-1])) + (() if consecutive else (rows.astype(np.int64, copy=False).tobytes(),))
     inside = rows <= nr
     if c > nc or not inside.any():
         return Val(Block(np.zeros((ctx.n, 1), np.int8), np.zeros((ctx.n, 1)), np.empty((ctx.n, 1), object)), True, cells=cells)

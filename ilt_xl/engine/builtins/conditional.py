@@ -153,10 +153,41 @@ def memoised(ctx: Ctx, what: str | tuple, vals: tuple[Val, ...], build):
     key = (what, ids)
     hit = ctx.book.lookup_cache.get(key)
     if hit is None:
-        hit = ctx.book.lookup_cache[key] = build()
-        for part in hit if isinstance(hit, tuple) else (hit,):
-            if isinstance(part, np.ndarray):
-                part.setflags(write=False)
+        hit = ctx.book.lookup_cache[key] = _read_only(build())
+    return hit
+
+
+def _read_only(hit):
+    for part in hit if isinstance(hit, tuple) else (hit,):
+        if isinstance(part, np.ndarray):
+            part.setflags(write=False)
+    return hit
+
+
+def memoised_per_row(ctx: Ctx, what: str, val: Val, build, take):
+    """:func:`memoised` of what is read row by row from one per-row value (``build()``: one element
+    per row, in arrays). When ``val`` is a column over some rows of a run (a lazy IF branch's:
+    ``[@SessionId]`` where ``[@Status]="Cancelled"``) and the same column was memoised over
+    consecutive rows holding them all (the whole run, by another column), the rows' part is taken
+    from that (``take(whole, positions)``) instead of built again."""
+    ident = val.identity
+    cache = ctx.book.lookup_cache
+    if cache is None or ident is None or ident[0] != "rows":
+        return memoised(ctx, what, (val,), build)
+    key = (what, (ident,))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    sheet, r0, c, r1 = ident[1:5]
+    spans = cache.setdefault(("spans", what, sheet, c), [])
+    if len(ident) > 5:          # some rows: a span holding them all?
+        whole = next(((s0, s1) for s0, s1 in spans if s0 <= r0 and r1 <= s1), None)
+        if whole is not None:
+            hit = take(cache[(what, (("rows", sheet, whole[0], c, whole[1]),))],
+                       np.frombuffer(ident[5], np.int64) - whole[0])
+    cache[key] = hit = _read_only(hit if hit is not None else build())
+    if len(ident) == 5:         # consecutive rows: others may take theirs from it
+        spans.append((r0, r1))
     return hit
 
 
@@ -299,7 +330,8 @@ def _ifs_per_row(ctx: Ctx, agg: _Aggregator, base: np.ndarray, varying: list[tup
     n = ctx.n
     crit_blocks = [c.block for _, c in varying]
     # read once per call: a criterion built per row ("<="&[@StartDate]) has no identity to memoise on
-    forms = [memoised(ctx, "criterion forms", (c,), lambda: criterion_forms(c.block)) for _, c in varying]
+    forms = [memoised_per_row(ctx, "criterion forms", c, lambda: criterion_forms(c.block),
+                              lambda f, at: CriterionForms(*(part[at] for part in f))) for _, c in varying]
     plain = np.full(n, agg.kind not in ("MINIFS", "MAXIFS"))     # the hash path sums and counts
     for form in forms:
         plain &= form.plain
@@ -425,8 +457,9 @@ def _groups(ctx: Ctx, base: np.ndarray, varying: list[tuple[Val, Val]], rows_idx
     query = np.zeros(len(rows_idx), np.int64)
     for (uniques, size, combined), (_, c) in zip(steps, varying):
         # each distinct key asked once: rows repeat their criteria ([@Year], [@Currency])
-        asked, distinct = memoised(ctx, "criterion key codes", (c,),
-                                   lambda: pd.factorize(_criterion_keys(c.block), use_na_sentinel=False))
+        asked, distinct = memoised_per_row(ctx, "criterion key codes", c,
+                                           lambda: pd.factorize(_criterion_keys(c.block), use_na_sentinel=False),
+                                           lambda whole, at: (whole[0][at], whole[1]))
         col_query = uniques.get_indexer(pd.Index(distinct, dtype=object))[asked[rows_idx]]
         looked_up = combined.get_indexer(query * size + col_query)
         query = np.where((query < 0) | (col_query < 0), -1, looked_up)
