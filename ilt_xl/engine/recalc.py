@@ -157,7 +157,8 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
         return
     try:
         text = qualified_names(run.text, book.sheet_order, book.name_definition)
-        text = expand_3d(rewrite(text, model.tables, run.sheet.name, anchor, run.col), book.sheet_order)
+        resolved = book.facts.setdefault("structured refs", {})      # each reference's A1 text, for every run
+        text = expand_3d(rewrite(text, model.tables, run.sheet.name, anchor, run.col, resolved), book.sheet_order)
         # a plain formula intersects a range where a function takes one value (legacy_intersection)
         run.tree = parse_formula(text) if run.array_area is not None else plain_formula_tree(text)
     except ExternalLinkError as exc:

@@ -54,12 +54,24 @@ def _unescaped(text: str, start: int = 0):
         i += 1
 
 
+_BRACKET_OR_ESCAPE = re.compile(r"[\[\]']")
+
+
 def _bracket_end(text: str, start: int) -> int:
     """Index just past the bracket group opening at ``start`` (``'`` escapes the next character)."""
-    for i, ch, depth in _unescaped(text, start):
-        if ch == "]" and depth == 0:
+    depth, i = 0, start
+    while True:
+        found = _BRACKET_OR_ESCAPE.search(text, i)
+        if found is None:
+            raise StructuredRefError(f"unbalanced brackets in {text[start:]!r}")
+        i = found.start()
+        if text[i] == "'":
+            i += 2
+            continue
+        depth += 1 if text[i] == "[" else -1
+        if depth == 0:
             return i + 1
-    raise StructuredRefError(f"unbalanced brackets in {text[start:]!r}")
+        i += 1
 
 
 def _unescape_name(name: str) -> str:
@@ -194,27 +206,45 @@ def names_row_of_use(text: str) -> bool:
     return "[" in text and _ROW_OF_USE.search(text) is not None
 
 
-def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int) -> str:
+# what ends a run of characters rewrite copies as they are: a text, a quoted sheet name, a bracket
+_COPIED_UNTIL = re.compile("[\"'\\[]")
+
+
+def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int, memo: dict | None = None) -> str:
     """``text`` (formula without '=') with every structured reference replaced by A1 text.
 
     ``tables`` maps upper-case table names to tables; (``sheet``, ``row``, ``col``) is the formula's
-    cell, which locates ``[#This Row]`` and table-less references such as ``[@Col]``.
+    cell, which locates ``[#This Row]`` and table-less references such as ``[@Col]``. ``memo``, when
+    given, keeps each reference's A1 text for the next formulas of the same tables (a workbook's
+    calculated columns name the same columns on the same rows again and again).
     """
     if "[" not in text:
         return text
     out, i, n = [], 0, len(text)
+    copied = ""     # the characters copied as they are since the last piece written otherwise: a table's name ends it
     while i < n:
+        found = _COPIED_UNTIL.search(text, i)
+        j = n if found is None else found.start()
+        if j > i:
+            out.append(text[i:j])
+            copied += text[i:j]
+            i = j
+            if i == n:
+                break
         ch = text[i]
         if ch == '"':
             j = i + 1
-            while j < n:
-                if text[j] == '"':
-                    if j + 1 < n and text[j + 1] == '"':
-                        j += 2
-                        continue
+            while True:
+                j = text.find('"', j)
+                if j == -1:
+                    j = n
                     break
-                j += 1
+                if j + 1 < n and text[j + 1] == '"':
+                    j += 2
+                    continue
+                break
             out.append(text[i:j + 1])
+            copied = ""
             i = j + 1
             continue
         if ch == "'":
@@ -224,49 +254,68 @@ def rewrite(text: str, tables: dict[str, Table], sheet: str, row: int, col: int)
             j = n - 1 if j == -1 else j
             linked = _LINKED_QUOTED.match(text, i, j + 1)
             out.append(f"'{sheet_name(linked.group(1), linked.group(2))}'" if linked else text[i:j + 1])
+            copied = ""
             i = j + 1
             continue
-        if ch == "[":
-            k = len(out)
-            name_chars = []
-            while k > 0 and len(out[k - 1]) == 1 and _in_name(out[k - 1]):
-                k -= 1
-                name_chars.insert(0, out[k])
-            name = "".join(name_chars)
-            end = _bracket_end(text, i)
-            spec = text[i:end]
-            if name:
-                if k > 0 and out[k - 1] == "!":
-                    raise StructuredRefError(f"sheet-qualified structured reference ...!{name}{spec} is not supported")
-                table = tables.get(name.upper())
-                if table is None:
-                    raise StructuredRefError(f"{name}{spec}: no table named {name!r} in the workbook")
-                del out[k:]
-            else:
-                if spec == "[0]" and text[end:end + 1] == "!":      # [0]!Name: this workbook's own name
+        # ch == "["
+        k = len(copied)
+        while k > 0 and _in_name(copied[k - 1]):
+            k -= 1
+        name = copied[k:]
+        end = _bracket_end(text, i)
+        spec = text[i:end]
+        if name:
+            if k > 0 and copied[k - 1] == "!":
+                raise StructuredRefError(f"sheet-qualified structured reference ...!{name}{spec} is not supported")
+            table = tables.get(name.upper())
+            if table is None:
+                raise StructuredRefError(f"{name}{spec}: no table named {name!r} in the workbook")
+            _drop_last(out, len(name))
+        else:
+            if spec == "[0]" and text[end:end + 1] == "!":      # [0]!Name: this workbook's own name
+                i = end + 1
+                continue
+            if spec[1:2].isdigit():
+                linked = _LINKED_SHEET.match(text, end)
+                if spec[1:-1].isdigit() and _LINKED_BOOK_NAME.match(text, end):
+                    out.append(f"'{sheet_name(spec[1:-1], '')}'!")     # [1]!Rate: a name of the linked book
+                    copied = ""
                     i = end + 1
                     continue
-                if spec[1:2].isdigit():
-                    linked = _LINKED_SHEET.match(text, end)
-                    if spec[1:-1].isdigit() and _LINKED_BOOK_NAME.match(text, end):
-                        out.append(f"'{sheet_name(spec[1:-1], '')}'!")     # [1]!Rate: a name of the linked book
-                        i = end + 1
-                        continue
-                    if linked is None or not spec[1:-1].isdigit():
-                        raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
-                                                "the engine reads only the values this workbook stored for its cells")
-                    out.append(f"'{sheet_name(spec[1:-1], linked.group(1))}'!")
-                    i = linked.end()
-                    continue
-                table = _table_at(tables, sheet, row, col)
-                if table is None:
-                    raise StructuredRefError(f"{spec}: a table-less structured reference outside any table")
-            out.append(resolve(table, spec, row))
-            i = end
-            continue
-        out.append(ch)
-        i += 1
+                if linked is None or not spec[1:-1].isdigit():
+                    raise ExternalLinkError(f"{spec}: a link to another workbook (external link); "
+                                            "the engine reads only the values this workbook stored for its cells")
+                out.append(f"'{sheet_name(spec[1:-1], linked.group(1))}'!")
+                copied = ""
+                i = linked.end()
+                continue
+            table = _table_at(tables, sheet, row, col)
+            if table is None:
+                raise StructuredRefError(f"{spec}: a table-less structured reference outside any table")
+        out.append(_resolved(table, spec, row, memo))
+        copied = ""
+        i = end
     return "".join(out)
+
+
+def _drop_last(out: list[str], count: int) -> None:
+    """Remove the last ``count`` characters of the pieces ``out`` (a table's name copied as it was)."""
+    while count:
+        last = out.pop()
+        if len(last) > count:
+            out.append(last[:-count])
+            return
+        count -= len(last)
+
+
+def _resolved(table: Table, spec: str, row: int, memo: dict | None) -> str:
+    if memo is None:
+        return resolve(table, spec, row)
+    key = (id(table), spec, row)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = resolve(table, spec, row)
+    return text
 
 
 def _table_at(tables: dict[str, Table], sheet: str, row: int, col: int) -> Table | None:

@@ -111,3 +111,61 @@ def test_a_column_name_with_a_line_break_as_excel_stores_it(tmp_path):
     model = load_workbook_model(path)
     compute(model, dt.date(2024, 1, 1))
     assert model.sheet("Sheet").grid.value(0, 3) == 7.0
+
+
+# The scan copies the characters between texts, quoted sheet names and brackets in runs: a table's
+# name is the name characters copied just before its bracket, never those of a text or a sheet
+T1 = Table("T1", "Sheet1", (1, 1, 10, 3), 1, 0, ["a", "b c", "d'e"])
+TAB_X = Table("Tab.x", "My Sheet", (5, 2, 20, 4), 1, 1, ["Id", "[x]", "#n"])
+SCANNED = {"T1": T1, "TAB.X": TAB_X}
+_A = "'Sheet1'!$A$2:$A$10"
+
+
+@pytest.mark.parametrize("formula, row, expected", [
+    ("T1[a]+T1[@a]*T1[[#This Row],[b c]]", 3, f"{_A}+'Sheet1'!$A3*'Sheet1'!$B3"),
+    ("T1[a]+T1[@a]*T1[[#This Row],[b c]]", 12, f"{_A}+#VALUE!*#VALUE!"),
+    ('"T1[a]"&T1[a]&"say ""[x]"""', 3, f'"T1[a]"&{_A}&"say ""[x]"""'),
+    ("'My Sheet'!A1+Tab.x[Id]", 3, "'My Sheet'!A1+'My Sheet'!$B$6:$B$19"),
+    ("SUM(Tab.x[[#All],[Id]:[#n]])", 3, "SUM('My Sheet'!$B$5:$D$20)"),
+    ("[1]Sheet1!A1+T1[a]", 3, f"'\u20651\u2065Sheet1'!A1+{_A}"),
+    ("[1]!Rate+[@a]", 3, "'\u20651\u2065'!Rate+'Sheet1'!$A3"),
+    ('IF(T1[@a]="","",T1[@[b c]])', 3, "IF('Sheet1'!$A3=\"\",\"\",'Sheet1'!$B3)"),
+])
+def test_references_among_texts_sheets_and_links(formula, row, expected):
+    assert rewrite(formula, SCANNED, "Sheet1", row, 1) == expected
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("ab[0]!cd+T1[@a]", "ab[0]: no table named 'ab'"),       # the name before [0]! is read as a table's
+    ("Sheet1!T1[a]", "sheet-qualified structured reference ...!T1[a]"),
+    ("'a''b'!T1[a]", "sheet-qualified structured reference ...!T1[a]"),
+    ("テT1[a]", "テT1[a]: no table named 'テT1'"),
+    ("T1[[a]", "unbalanced brackets in '[[a]'"),
+    ("[1]!Rate+[@a]*0", None),
+])
+def test_references_the_scan_refuses(formula, message):
+    if message is None:         # outside any table: a table-less reference has no table
+        with pytest.raises(StructuredRefError, match="table-less"):
+            rewrite(formula, SCANNED, "Sheet1", 12, 1)
+        return
+    with pytest.raises(StructuredRefError) as exc:
+        rewrite(formula, SCANNED, "Sheet1", 3, 1)
+    assert str(exc.value).startswith(message)
+
+
+def test_a_memo_resolves_each_reference_once_for_every_formula(monkeypatch):
+    """The runs of a workbook name the same columns on the same rows: with a memo (recalc's), each
+    (table, reference, row) is resolved once, whatever formula it is in."""
+    from ilt_xl.engine import structured_refs
+    calls = []
+    resolve = structured_refs.resolve
+    monkeypatch.setattr(structured_refs, "resolve", lambda *a: calls.append(a[1:]) or resolve(*a))
+    memo: dict = {}
+    first = rewrite("T1[@a]+T1[@a]*T1[a]", SCANNED, "Sheet1", 3, 1, memo)
+    second = rewrite("IF(T1[@a]=0,T1[a],[@a])", SCANNED, "Sheet1", 3, 1, memo)
+    third = rewrite("T1[@a]", SCANNED, "Sheet1", 4, 1, memo)
+    assert (first, second, third) == (f"'Sheet1'!$A3+'Sheet1'!$A3*{_A}", f"IF('Sheet1'!$A3=0,{_A},'Sheet1'!$A3)",
+                                      "'Sheet1'!$A4")
+    assert calls == [("[@a]", 3), ("[a]", 3), ("[@a]", 4)]      # [@a] without its table's name is T1's too
+    assert rewrite("T1[@a]+T1[@a]", SCANNED, "Sheet1", 3, 1) == "'Sheet1'!$A3+'Sheet1'!$A3"
+    assert len(calls) == 5      # no memo: each reference resolved
