@@ -20,7 +20,7 @@ _RANDOM = frozenset({"RAND", "RANDBETWEEN", "RANDARRAY"})
 _SHARED_KINDS = frozenset({"fn", "op"})
 
 
-def _is_random(name: str) -> bool:
+def is_random(name: str) -> bool:
     up = name.upper()
     return up.rsplit(".", 1)[-1] in _RANDOM      # _xlfn.RANDARRAY as well
 
@@ -29,27 +29,45 @@ def repeated_subtrees(tree: Node) -> dict[int, int] | None:
     """``{id(node): number}`` of the function and operator nodes of ``tree`` whose subtree occurs
     more than once in it (equal subtrees get the same number), or None when nothing repeats.
     The ids are those of the nodes of ``tree``, which must stay alive while the result is used."""
-    # post-order without recursion (trees may be 2,000 levels deep): children before parents
+    return subtree_counts(tree)[0]
+
+
+def distinct_calls(tree: Node) -> int:
+    """How many function and operator calls evaluating ``tree`` makes once its repeated subtrees
+    are computed once (each a pass over the rows of a run)."""
+    return subtree_counts(tree)[1]
+
+
+def subtree_counts(tree: Node) -> tuple[dict[int, int] | None, int]:
+    """(:func:`repeated_subtrees`, :func:`distinct_calls`) of ``tree``, in one pass."""
+    number_of: dict[int, int] = {}      # id(node) -> number of its distinct subtree
+    shareable: dict[int, bool] = {}     # id(node) -> no name, no random function inside
+    numbers: dict[tuple, int] = {}
+    count: dict[int, int] = {}          # number -> occurrences (function and operator subtrees)
+    order = _post_order(tree)
+    for node in order:
+        key = (node.kind, node.value, tuple(number_of[id(a)] for a in node.args))
+        try:
+            n = numbers.setdefault(key, len(numbers))
+        except TypeError:           # a value that cannot be compared (none known): share nothing
+            return None, sum(node.kind in _SHARED_KINDS for node in order)
+        number_of[id(node)] = n
+        ok = node.kind != "name" and not (node.kind == "fn" and is_random(str(node.value)))
+        shareable[id(node)] = ok and all(shareable[id(a)] for a in node.args)
+        if node.kind in _SHARED_KINDS:
+            count[n] = count.get(n, 0) + 1
+    repeated = {i: n for i, n in number_of.items() if count.get(n, 0) > 1 and shareable[i]}
+    return repeated or None, len(count)
+
+
+def _post_order(tree: Node) -> list[Node]:
+    """The nodes of ``tree``, children before parents (without recursion: trees may be 2,000
+    levels deep)."""
     order: list[Node] = []
     stack = [tree]
     while stack:
         node = stack.pop()
         order.append(node)
         stack.extend(node.args)
-    number_of: dict[int, int] = {}       # id(node) -> number of its distinct subtree
-    shareable: dict[int, bool] = {}      # id(node) -> no name, no random function inside
-    numbers: dict[tuple, int] = {}
-    count: dict[int, int] = {}
-    for node in reversed(order):
-        key = (node.kind, node.value, tuple(number_of[id(a)] for a in node.args))
-        try:
-            n = numbers.setdefault(key, len(numbers))
-        except TypeError:           # a value that cannot be compared (none known): share nothing
-            return None
-        number_of[id(node)] = n
-        ok = node.kind != "name" and not (node.kind == "fn" and _is_random(str(node.value)))
-        shareable[id(node)] = ok and all(shareable[id(a)] for a in node.args)
-        if node.kind in _SHARED_KINDS:
-            count[n] = count.get(n, 0) + 1
-    repeated = {i: n for i, n in number_of.items() if count.get(n, 0) > 1 and shareable[i]}
-    return repeated or None
+    order.reverse()
+    return order

@@ -30,6 +30,7 @@ class Run:
     problem: tuple[str, str] | None = None   # why the run cannot be evaluated: (kind, reason)
     reads: list[tuple] = field(default_factory=list)   # (Sheet, r0, c0, r1, c1)
     repeats: dict | None = None          # the tree's repeated subtrees (common_subtrees)
+    calls: int = 0                       # the tree's distinct function and operator calls (common_subtrees)
 
     @property
     def area(self) -> tuple[int, int, int, int]:

@@ -22,7 +22,8 @@ from ilt_xl.engine.circular_keep import CircularCells
 from ilt_xl.engine.evaluator import (Book, Ctx, EvalError, NotVectorisable, Val, collect_names, evaluate,
                                      implicit_intersection)
 from ilt_xl.engine import functions_dispatch, operators  # noqa: F401  (they register their node kinds)
-from ilt_xl.engine.common_subtrees import repeated_subtrees
+from ilt_xl.engine.common_subtrees import subtree_counts
+from ilt_xl.engine.compute_share import Share, plan, random_free
 from ilt_xl.engine.external_links import is_external, shown
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.legacy_intersection import plain_formula_tree
@@ -177,8 +178,8 @@ def _prepare(run: Run, model: WorkbookModel, book: Book) -> None:
     # runs of one formula text share its tree (parse_formula's cache): find its repeats once
     key = ("repeated subtrees", id(run.tree))
     if key not in book.facts:
-        book.facts[key] = (run.tree, repeated_subtrees(run.tree))     # the tree held: its id stays its own
-    run.repeats = book.facts[key][1]
+        book.facts[key] = (run.tree, *subtree_counts(run.tree))     # the tree held: its id stays its own
+    run.repeats, run.calls = book.facts[key][1:]
     lo, hi = int(run.rows[0]) - anchor, int(run.rows[-1]) - anchor
     seen_names: set[str] = set()
     trees = [run.tree]
@@ -367,16 +368,25 @@ def _keep(run: Run, rows, kind: str, reason: str, report: RecalcReport) -> None:
     if run.array_area is not None:      # the area's other cells written with <f/> are formula cells too
         f, (r0, c0, r1, c1) = run.sheet.formulas, run.array_area
         load_cached_values(run.sheet, np.flatnonzero((f.rows >= r0) & (f.rows <= r1) & (f.cols >= c0) & (f.cols <= c1)))
-    if report.problems:     # the next cells of a column failing alike: one entry
-        last, (sheet, last_rows, cols) = report.problems[-1], report.kept_at[-1]
-        if (sheet is run.sheet and cols[0] == run.col and last.kind == kind and last.reason == reason
-                and last.formula == run.text and int(last_rows[-1]) + 1 == int(rows[0])):
-            last.cells += len(rows)
-            report.kept_at[-1] = (sheet, np.concatenate([last_rows, rows]), np.full(last.cells, run.col, np.int64))
+    add_kept(report, Problem(f"{run.sheet.name}!{column_letter(run.col)}{int(rows[0])}", len(rows), run.text, reason,
+                             kind), (run.sheet, rows, np.full(len(rows), run.col, np.int64)))
+
+
+def add_kept(report: RecalcReport, problem: Problem, at: tuple) -> None:
+    """Add an entry (``at``: sheet, rows, columns) to ``report``; the next cells of a column failing
+    alike join the last entry instead. Adding a report's entries to another one by one gives what
+    adding their cells one by one would have (the report of a second core's share of the runs)."""
+    sheet, rows, cols = at
+    if report.problems:
+        last, (last_sheet, last_rows, last_cols) = report.problems[-1], report.kept_at[-1]
+        if (last_sheet is sheet and last_cols[0] == cols[0] and last.kind == problem.kind
+                and last.reason == problem.reason and last.formula == problem.formula
+                and int(last_rows[-1]) + 1 == int(rows[0])):
+            last.cells += problem.cells
+            report.kept_at[-1] = (sheet, np.concatenate([last_rows, rows]), np.full(last.cells, cols[0], np.int64))
             return
-    report.problems.append(Problem(f"{run.sheet.name}!{column_letter(run.col)}{int(rows[0])}", len(rows), run.text,
-                                   reason, kind))
-    report.kept_at.append((run.sheet, rows, np.full(len(rows), run.col, np.int64)))
+    report.problems.append(problem)
+    report.kept_at.append(at)
 
 
 def _cell_areas(run: Run, row: int, book: Book) -> list[tuple]:
@@ -590,15 +600,32 @@ def compute(model: WorkbookModel, today: dt.date | None = None, report: RecalcRe
         components = strongly_connected(len(runs), edges)
         order = _Order(components, runs, edges, index, book, report, clock)
         book.ensure_computed = order.ensure_computed
-        for k in range(len(components)):
-            if order.state[k] == 0:
-                order.evaluate(k)
+        # a second core evaluates a share of the components once this process has done the head
+        head, theirs = plan(components, runs, edges, order.comp_of, random_free(book))
+        try:
+            for k in range(len(components)):
+                if k == head and theirs:
+                    order.share = _share(order, [j for j in theirs if order.state[j] == 0], model)
+                if order.state[k] == 0:
+                    order.evaluate(k)
+        finally:
+            if order.share is not None:
+                order.share.close()
     report.runs = len(runs)
     report.formula_cells = int(sum(len(s.formulas.rows) for s in model.sheets))
     _mark_kept(model, report)
     report.cells_computed = report.formula_cells - report.kept_count
     _collect_errors(model, report)
     return report
+
+
+def _share(order: _Order, theirs: list[int], model: WorkbookModel) -> Share | None:
+    """A helper evaluating the components ``theirs`` (compute_share), None when there is none to
+    be had (no temporary file, no process to spare: all here)."""
+    try:
+        return Share(order, theirs, lambda: RecalcReport(model.path, None)) if theirs else None
+    except OSError:
+        return None
 
 
 class _RuntimeCycle(BaseException):
@@ -634,6 +661,7 @@ class _Order:
         self.grouped: set[int] = set()      # components evaluated cell by cell on demand right now
         self.on_demand: set[int] = set()    # components found to read their own cells when they run
         self.circular = CircularCells()     # cells left uncomputed by a circle (iterative calculation off)
+        self.share: Share | None = None     # components a second core evaluates (compute_share)
 
     def ensure_computed(self, sheet, r0: int, c0: int, r1: int, c1: int) -> None:
         for rid in self.index.writers(sheet, r0, c0, r1, c1):
@@ -648,6 +676,15 @@ class _Order:
 
     def evaluate(self, k: int, early: bool = False) -> None:
         """Evaluate component ``k``; ``early``: before its turn (its dependencies may not be done)."""
+        if self.share is not None and self.share.holds(k):
+            self.share.receive_through(k)
+            if k in self.share.ready:       # its turn: its cells are in, its report entries go in now
+                entries, vectorised = self.share.ready.pop(k)
+                for problem, at in entries:
+                    add_kept(self.report, problem, at)
+                self.report.runs_vectorised += vectorised
+                self.state[k] = 2
+                return
         group = [k]
         while True:
             self.state[group] = 1

@@ -39,6 +39,7 @@ class Clock:
         self.seconds = seconds if seconds and seconds > 0 else None
         self.deadline = time.monotonic() + self.seconds if self.seconds else float("inf")
         self._armed = False
+        self._timer = False     # the interval timer is set (inside alarm)
 
     def over(self) -> bool:
         return time.monotonic() > self.deadline
@@ -70,13 +71,21 @@ class Clock:
             yield
             return
         previous = signal.signal(signal.SIGALRM, self._on_alarm)
-        # fires at the deadline, then every 0.2 s: an alarm landing outside a formula is not lost
-        signal.setitimer(signal.ITIMER_REAL, max(self.deadline - time.monotonic(), 0.001), 0.2)
+        self._timer = True
+        self.rearm()
         try:
             yield
         finally:
+            self._timer = False
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+    def rearm(self) -> None:
+        """Set the interval timer (inside :meth:`alarm`); a forked process calls it again, as a fork
+        keeps the signal handler but not the timer."""
+        if self._timer:
+            # fires at the deadline, then every 0.2 s: an alarm landing outside a formula is not lost
+            signal.setitimer(signal.ITIMER_REAL, max(self.deadline - time.monotonic(), 0.001), 0.2)
 
 
 @contextlib.contextmanager

@@ -44,7 +44,7 @@ _LEAST = 16 << 20       # bytes of worksheet XML (inflated) below which the load
 _MOST = 512 << 20       # ... and above which (the 200,000-session planner: 1.5 GB; peak memory first)
 # the queue's numbers (4 bytes each) fit in one page, the least a pipe holds (Linux gives a user past
 # its pipe-pages limit one-page pipes): filled before the fork, it must never block
-_MOST_PARTS = 1024
+MOST_JOBS = 1024
 _workers = 1            # processes of the pool this process is a worker of (1: none)
 _ahead: tuple[Any, HelperScan] | None = None      # see keep_ahead
 
@@ -72,7 +72,7 @@ def claim_order(sizes: Sequence[int]) -> list[int]:
     other, is small. Empty when no helper is worth it (see the module's text)."""
     total = sum(sizes)
     if (total < _LEAST or total > _MOST or cores() < 2 or not hasattr(os, "fork")
-            or not 2 <= len(sizes) <= _MOST_PARTS):
+            or not 2 <= len(sizes) <= MOST_JOBS):
         return []
     return sorted(range(len(sizes)), key=lambda k: -sizes[k])
 

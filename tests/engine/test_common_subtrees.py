@@ -6,7 +6,7 @@ sys.path.insert(0, str(Path(__file__).parent / "builtins"))
 
 from formula_values import value, values  # noqa: E402
 
-from ilt_xl.engine.common_subtrees import repeated_subtrees  # noqa: E402
+from ilt_xl.engine.common_subtrees import distinct_calls, repeated_subtrees  # noqa: E402
 from ilt_xl.engine.formula_tree import iter_nodes, parse_formula  # noqa: E402
 
 
@@ -44,3 +44,9 @@ def test_repeated_subexpressions_give_the_values_computed_separately():
     assert value("=_xlfn.LET(_xlpm.x,1,_xlpm.x+1)+_xlfn.LET(_xlpm.x,2,_xlpm.x+1)") == 5.0
     # each RAND() draws its own number
     assert value("=RAND()-RAND()") != 0.0
+
+
+def test_distinct_calls_count_a_repeated_subtree_once():
+    assert distinct_calls(parse_formula("SUM(A1:A3)+SUM(A1:A3)*2")) == 3       # SUM, *, +
+    assert distinct_calls(parse_formula("SUM(A1:A3)+SUM(A1:A4)*2")) == 4
+    assert distinct_calls(parse_formula("A1")) == 0
