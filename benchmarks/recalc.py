@@ -7,7 +7,11 @@
 The floor first: a plain ``zipfile`` copy of the same file (inflate and deflate every part, as
 any tool that rewrites a workbook must), timed side by side with ilt-xl in the same run, in
 process and from the command line (a fresh Python for each), with the ratio recalc / copy and the
-command line's peak memory. Engines: ilt-xl (in process: its first call, then the best of
+command line's peak memory: the sum of its processes' proportional set sizes (PSS), pages they share
+copy-on-write counted once, as they use the machine's memory (the helpers forked for the load and
+for compute share most of their pages with the command); the sum of their resident sets, which
+counts each shared page once per process (an upper bound), is printed beside it (see _MEASURED).
+Engines: ilt-xl (in process: its first call, then the best of
 --warm-runs more as a batch worker sees it; and the ``ilt-xl recalc`` command line in a fresh
 process including Python start-up),
 ``formulas.ExcelModel`` (load, calculate, write; in a subprocess capped at ``--formulas-cap``
@@ -53,13 +57,20 @@ def time_zip_copy(path: Path, out: Path) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
-# Runs a command and prints its peak memory (MB) and CPU seconds. A child's peak memory as its
-# parent sees it includes the parent's own size when the child was started (Linux counts the
-# memory the child shared before exec), so the command is started from this small process, not
-# from the benchmark, which holds workbooks of its own. The load may scan sheets in a helper
-# process (ilt_xl/engine/second_core.py), whose peak getrusage reports apart (the largest of the
-# processes, not their sum): on Linux the resident memory of the command and its descendants is
-# also summed every 20 ms (pages they share counted in each: an upper bound), the larger printed.
+# Runs a command and prints its peak memory (MB), CPU seconds and peak summed resident memory
+# (MB). A child's peak memory as its parent sees it includes the parent's own size when the child
+# was started (Linux counts the memory the child shared before exec), so the command is started
+# from this small process, not from the benchmark, which holds workbooks of its own.
+#
+# The command may run helper processes forked from it (ilt_xl/engine/second_core.py for the load,
+# compute_share.py for compute), which share most of their pages with it copy-on-write. The peak
+# getrusage reports is the largest single process's, not their sum; summing their resident sets
+# counts every shared page once per process: an upper bound, not what they take (a helper forked
+# from a 380 MB process adds ~130 MB to the machine's memory but ~380 MB to the sum of resident
+# sets). What they take together is the sum of their proportional set sizes (PSS: each page
+# divided among the processes sharing it; /proc/PID/smaps_rollup), so the memory figure is the
+# larger of the largest process's peak and the peak of the summed PSS (sampled every 20 ms, on
+# Linux); the peak of the summed resident sets is printed beside it, so nothing is hidden.
 _MEASURED = """
 import os, resource, subprocess, sys, time
 def tree(pid):
@@ -73,28 +84,38 @@ def resident(pid):
         return int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+def proportional(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return resident(pid)    # no smaps_rollup (kernels before 4.14): the upper bound
 child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-summed = 0
+rss = pss = 0
 while child.poll() is None:     # recalc exits 1 when cells are kept: still timed
     if os.path.exists("/proc/self/statm"):
-        summed = max(summed, sum(resident(p) for p in tree(child.pid)))
+        pids = tree(child.pid)
+        rss = max(rss, sum(resident(p) for p in pids))
+        pss = max(pss, sum(proportional(p) for p in pids))
     time.sleep(0.02)
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(max(u.ru_maxrss / 1024, summed / 2**20), u.ru_utime + u.ru_stime)
+print(max(u.ru_maxrss / 1024, pss / 2**20), u.ru_utime + u.ru_stime, max(u.ru_maxrss / 1024, rss / 2**20))
 """
 
 
-def run_measured(command: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak memory in MB) of ``command`` in a process of its own."""
+def run_measured(command: list[str]) -> tuple[float, float, float, float]:
+    """(wall seconds, CPU seconds, peak memory in MB, peak summed resident memory in MB) of
+    ``command`` in a process of its own (see _MEASURED: the memory figure counts pages the
+    processes share once, the resident sum once per process)."""
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _MEASURED, *command], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - t
-    peak, cpu = map(float, done.stdout.split())
-    return wall, cpu, peak
+    peak, cpu, resident = map(float, done.stdout.split())
+    return wall, cpu, peak, resident
 
 
-def time_zip_copy_cli(path: Path, out: Path) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak MB) of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
+def time_zip_copy_cli(path: Path, out: Path) -> tuple[float, float, float, float]:
+    """(wall seconds, CPU seconds, peak MB, summed resident MB) of :func:`zip_copy` in a fresh Python, as a command-line tool would run it."""
     code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import recalc; recalc.zip_copy(*sys.argv[1:])"
     return run_measured([sys.executable, "-c", code, str(path), str(out)])
 
@@ -135,7 +156,8 @@ def floor_ratios(path: Path, folder: Path, rounds: int = 3) -> None:
     def line(what: str, copy: list, ours: list) -> None:
         (cw, cc), (ow, oc) = [(min(r[0] for r in runs), min(r[1] for r in runs)) for runs in (copy, ours)]
         peaks = "" if len(ours[0]) < 3 else \
-            f"; peak memory: copy {max(r[2] for r in copy):.0f} MB, recalc {max(r[2] for r in ours):.0f} MB"
+            (f"; peak memory (PSS summed over its processes): copy {max(r[2] for r in copy):.0f} MB, recalc "
+             f"{max(r[2] for r in ours):.0f} MB (resident sets summed: {max(r[3] for r in ours):.0f} MB)")
         print(f"{what}: copy {cw:.2f} s (CPU {cc:.2f} s), recalc {ow:.2f} s (CPU {oc:.2f} s): "
               f"ratio {ow / cw:.2f} wall, {oc / cc:.2f} CPU{peaks}")
     line("plain zip copy vs ilt-xl recalc, in process", copy_in, ours_in)
@@ -163,8 +185,8 @@ def time_ilt_xl_warm(path: Path, out: Path, runs: int) -> tuple[float, float]:
     return times[0], times[len(times) // 2]
 
 
-def time_ilt_xl_cli(path: Path, out: Path) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak MB) of ``ilt-xl recalc`` in a fresh process."""
+def time_ilt_xl_cli(path: Path, out: Path) -> tuple[float, float, float, float]:
+    """(wall seconds, CPU seconds, peak MB, summed resident MB) of ``ilt-xl recalc`` in a fresh process."""
     script = Path(sys.executable).with_name("ilt-xl")        # this environment's, whatever PATH says
     return run_measured([str(script) if script.exists() else "ilt-xl", "recalc", str(path), "-o", str(out), "--force"])
 
