@@ -341,6 +341,152 @@ static PyObject *value_cells(PyObject *self, PyObject *args)
     return out;
 }
 
+/* Pieces of a span cut out and put together, as byte_positions.joined, between and marked do with
+ * numpy gathers; the items are span[starts[i]:ends[i]], given as int64 buffers. */
+typedef struct {
+    Py_buffer span, starts, ends;
+    const int64_t *s, *e;
+    Pos m;
+} Items;
+
+static void release(Items *it) { PyBuffer_Release(&it->span), PyBuffer_Release(&it->starts), PyBuffer_Release(&it->ends); }
+
+/* Every item lies in the first n bytes of the span; `ordered`: each begins at or after the one
+ * before it ends (and after `first`): what between and marked assume. */
+static int check(Items *it, Pos n, Pos first, int ordered)
+{
+    it->s = it->starts.buf, it->e = it->ends.buf, it->m = it->starts.len / 8;
+    int ok = it->starts.len == it->ends.len && it->starts.len % 8 == 0 && 0 <= first && n <= it->span.len;
+    for (Pos i = 0; ok && i < it->m; i++) {
+        ok = first <= it->s[i] && it->s[i] <= it->e[i] && it->e[i] <= n;
+        if (ordered)
+            first = it->e[i];
+    }
+    if (!ok) {
+        release(it);
+        PyErr_SetString(PyExc_ValueError, "items outside the span, or out of order");
+    }
+    return ok ? 0 : -1;
+}
+
+static char *copy(char *out, const Items *it, Pos from, Pos to)
+{
+    memcpy(out, (const char *)it->span.buf + from, (size_t)(to - from));
+    return out + (to - from);
+}
+
+/* joined(span, starts, ends): the items NUL-joined */
+static PyObject *joined(PyObject *self, PyObject *args)
+{
+    Items it;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
+        return NULL;
+    if (check(&it, it.span.len, 0, 0) < 0)
+        return NULL;
+    Pos size = it.m ? it.m - 1 : 0;
+    for (Pos i = 0; i < it.m; i++)
+        size += it.e[i] - it.s[i];
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out) {
+        char *o = PyBytes_AS_STRING(out);
+        for (Pos i = 0; i < it.m; i++) {
+            if (i)
+                *o++ = 0;
+            o = copy(o, &it, it.s[i], it.e[i]);
+        }
+    }
+    release(&it);
+    return out;
+}
+
+/* between(span, first, starts, ends): the texts before each item (the first from `first`, each next
+ * from the end of the item before), NUL-joined */
+static PyObject *between(PyObject *self, PyObject *args)
+{
+    Items it;
+    Pos first;
+    if (!PyArg_ParseTuple(args, "y*ny*y*", &it.span, &first, &it.starts, &it.ends))
+        return NULL;
+    if (check(&it, it.span.len, first, 1) < 0)
+        return NULL;
+    Pos size = it.m ? it.m - 1 : 0;
+    for (Pos i = 0; i < it.m; i++)
+        size += it.s[i] - (i ? it.e[i - 1] : first);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out) {
+        char *o = PyBytes_AS_STRING(out);
+        for (Pos i = 0; i < it.m; i++) {
+            if (i)
+                *o++ = 0;
+            o = copy(o, &it, i ? it.e[i - 1] : first, it.s[i]);
+        }
+    }
+    release(&it);
+    return out;
+}
+
+/* marked(span, n, starts, ends, marker): the span's n bytes with `marker` where each run of items
+ * was (items one right after the other make one run); a span of items only gives two markers */
+static PyObject *marked(PyObject *self, PyObject *args)
+{
+    Items it;
+    Pos n;
+    const char *marker;
+    Pos size;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y#", &it.span, &n, &it.starts, &it.ends, &marker, &size))
+        return NULL;
+    if (check(&it, n, 0, 1) < 0)
+        return NULL;
+    Pos runs = 0, kept = n;
+    for (Pos i = 0; i < it.m; i++) {
+        runs += !i || it.s[i] != it.e[i - 1];
+        kept -= it.e[i] - it.s[i];
+    }
+    int whole = runs == 1 && it.s[0] == 0 && it.e[it.m - 1] == n;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, whole ? 2 * size : it.m || n ? kept + runs * size : size);
+    if (out) {
+        char *o = PyBytes_AS_STRING(out);
+        Pos from = 0;
+        for (Pos i = 0; i < it.m; i++) {
+            if (!i || it.s[i] != it.e[i - 1]) {
+                o = copy(o, &it, from, it.s[i]);
+                memcpy(o, marker, (size_t)size), o += size;
+            }
+            from = it.e[i];
+        }
+        if (whole || (!it.m && !n))
+            memcpy(o, marker, (size_t)size);
+        else
+            copy(o, &it, from, n);
+    }
+    release(&it);
+    return out;
+}
+
+/* grouped(span, starts, ends): the items grouped by their bytes as pandas.factorize groups them:
+ * (int64 codes, the distinct texts in order of first appearance) */
+static PyObject *grouped(PyObject *self, PyObject *args)
+{
+    Items it;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
+        return NULL;
+    if (check(&it, it.span.len, 0, 0) < 0)
+        return NULL;
+    Span sp = {it.span.buf, it.span.len};
+    Groups groups = {0};
+    PyObject *out = NULL, *codes = PyByteArray_FromStringAndSize(NULL, it.m * (Pos)sizeof(int64_t));
+    int64_t *code = codes ? (int64_t *)PyByteArray_AS_STRING(codes) : NULL;
+    for (Pos i = 0; code && i < it.m; i++)
+        if ((code[i] = group(&groups, &sp, it.s[i], it.e[i])) < 0)
+            code = NULL, PyErr_NoMemory();
+    if (code)
+        out = Py_BuildValue("(ON)", codes, distinct(&groups, &sp));
+    Py_XDECREF(codes);
+    free_groups(&groups);
+    release(&it);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
@@ -348,6 +494,15 @@ static PyMethodDef methods[] = {
     {"value_cells", value_cells, METH_VARARGS,
      "value_cells(buffer, n): the value cells of the span buffer[:n] as (int64 columns, distinct "
      "attribute texts), or None for a span left to the pattern."},
+    {"joined", joined, METH_VARARGS, "joined(span, starts, ends): the items span[s:e] NUL-joined."},
+    {"between", between, METH_VARARGS,
+     "between(span, first, starts, ends): the texts before each item (from first, then from the end of the "
+     "item before), NUL-joined."},
+    {"marked", marked, METH_VARARGS,
+     "marked(span, n, starts, ends, marker): span[:n] with marker where each run of items was; two markers "
+     "for a span of items only."},
+    {"grouped", grouped, METH_VARARGS,
+     "grouped(span, starts, ends): (int64 codes, distinct texts) of the items, as pandas.factorize."},
     {NULL, NULL, 0, NULL},
 };
 

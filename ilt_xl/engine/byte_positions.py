@@ -4,7 +4,9 @@ The span is held as a :func:`padded` array of its bytes, and read a byte or eigh
 integer: :func:`words_of`) at a time at arrays of positions: tags compared with a text in one read
 (:func:`holds`), cell references parsed (:func:`references`), texts between positions joined
 (:func:`joined`, :func:`between`) or grouped by their bytes (:func:`text_codes`). What the
-positions are is for the locators (:mod:`~ilt_xl.engine.formula_cell_bounds`) to say.
+positions are is for the locators (:mod:`~ilt_xl.engine.formula_cell_bounds`) to say. Where the
+compiled cell locator was built (:mod:`~ilt_xl.engine.cell_locator`), texts are cut out and put
+together by it (:func:`joined`, :func:`between`, :func:`marked`), copies instead of gathers by index.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from ilt_xl.engine import cell_locator
 
 LT, GT, SLASH, QUOTE = 60, 62, 47, 34
 _PAD = 64           # zero bytes after the span, so that every look past a tag stays in the array
@@ -91,8 +95,15 @@ def references(a: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return rows, cols, ends, good
 
 
+def as_positions(positions: np.ndarray) -> np.ndarray:
+    """Positions as the compiled locator reads them: contiguous int64."""
+    return np.ascontiguousarray(positions, np.int64)
+
+
 def joined(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
     """``b"\\0".join(span[s:e] for s, e in zip(starts, ends))`` by one gather (for short items)."""
+    if cell_locator.compiled is not None:
+        return cell_locator.compiled.joined(a, as_positions(starts), as_positions(ends))
     if not len(starts):
         return b""
     sizes = ends - starts + 1                   # each item and its separator
@@ -107,6 +118,8 @@ def between(a: np.ndarray, first: int, starts: np.ndarray, ends: np.ndarray) -> 
     """The texts before each item (the first from ``first``, each next from the end of the item
     before), NUL-joined: the span from ``first`` to the last item, items cut out and each but the
     last replaced by a NUL, by one mask (the texts are most of the bytes: no index per byte)."""
+    if cell_locator.compiled is not None:
+        return cell_locator.compiled.between(a, first, as_positions(starts), as_positions(ends))
     m = len(starts)
     region = a[first:starts[-1]].copy()
     region[starts[:-1] - first] = 0
@@ -166,6 +179,8 @@ def marked(a: np.ndarray, n: int, starts: np.ndarray, ends: np.ndarray, marker: 
     """The span's ``n`` bytes with the items ``[starts, ends)`` cut out and ``marker`` where each
     run of them was (items one right after the other make one run); as the pattern's
     ``_marked``, a span of items only gives two markers. Each item is at least as long as ``marker``."""
+    if cell_locator.compiled is not None:
+        return cell_locator.compiled.marked(a, n, as_positions(starts), as_positions(ends), marker)
     if not len(starts):
         return a[:n].tobytes() or marker
     first = np.concatenate([[True], ends[:-1] != starts[1:]])

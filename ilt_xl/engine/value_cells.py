@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ilt_xl.engine.byte_positions import fixed_width, joined, text_codes, words_of
+from ilt_xl.engine import cell_locator
+from ilt_xl.engine.byte_positions import as_positions, fixed_width, joined, text_codes, words_of
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import WorkbookError, column_letter
 from ilt_xl.xlsx.xml_text import decode_xstring
@@ -110,6 +111,9 @@ class PositionedTexts(ListedTexts):
 
     def factorize(self, idx: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
         s = self.starts[idx]
+        if cell_locator.compiled is not None:
+            codes, distinct = cell_locator.compiled.grouped(self.a, as_positions(s), as_positions(s + self.sizes[idx]))
+            return np.frombuffer(codes, np.int64), distinct
         coded = text_codes(words_of(self.a), self.a, s, s + self.sizes[idx]) if len(idx) else None
         return coded if coded is not None else ListedTexts(self.take(idx)).factorize(np.arange(len(idx)))
 

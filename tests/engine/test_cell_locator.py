@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ilt_xl.engine import cell_locator
-from ilt_xl.engine.byte_positions import joined, padded
+from ilt_xl.engine.byte_positions import between, joined, marked, padded
 from ilt_xl.engine.formula_cell_bounds import formula_cell_bounds, numpy_formula_cell_bounds
+from ilt_xl.engine.value_cells import PositionedTexts
 from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _row_spans, _spans, _split_formula_cells, \
     scan_sheet_xml
 from ilt_xl.engine.value_cell_bounds import numpy_value_cell_bounds, value_cell_bounds
@@ -170,3 +171,73 @@ def test_a_scan_on_the_numpy_locators_reads_the_same_cells(monkeypatch, path):
         assert p.attrs.distinct == q.attrs.distinct and np.array_equal(p.attrs.codes, q.attrs.codes)
         assert p.f_elements.distinct == q.f_elements.distinct and np.array_equal(p.f_elements.codes, q.f_elements.codes)
         assert np.array_equal(p.no_value, q.no_value) and np.array_equal(p.sizes, q.sizes)
+
+
+def _numpy(f, *args):
+    """What ``f`` gives on the numpy path."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(cell_locator, "compiled", None)
+        return f(*args)
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60).flatmap(lambda span: st.tuples(
+    st.just(span), st.lists(st.integers(0, len(span)), max_size=12).map(sorted), st.sampled_from([b"<_/>", b"|"]))))
+def test_texts_are_cut_out_and_put_together_as_numpy_does(case):
+    """joined, between, marked and the grouping of texts (PositionedTexts.factorize): the compiled
+    ones give the numpy ones' bytes, on items one after the other (touching or not, empty or not)."""
+    span, cuts, marker = case
+    span = span.replace(b"\0", b"x")               # the spans cut hold no NUL (XML holds none)
+    a, n = padded(span), len(span)
+    starts, ends = np.array(cuts[0::2], np.int64), np.array(cuts[1::2], np.int64)
+    starts = starts[:len(ends)]
+    assert joined(a, starts, ends) == _numpy(joined, a, starts, ends)
+    if len(starts) and (ends > starts).all():        # what between asks of its items (cells)
+        first = int(starts[0]) // 2
+        assert between(a, first, starts, ends) == _numpy(between, a, first, starts, ends)
+    if (ends - starts >= len(marker)).all():        # what marked asks of its items
+        assert marked(a, n, starts, ends, marker) == _numpy(marked, a, n, starts, ends, marker)
+
+
+@pytest.mark.parametrize("span, starts, ends, expected", [
+    (b"<c/>", [0], [4], b"<_/><_/>"), (b"<c/><d/>", [0, 4], [4, 8], b"<_/><_/>"), (b"<c/>x<d/>", [0, 5], [4, 9], b"<_/>x<_/>"),
+    (b"x<c/>", [1], [5], b"x<_/>"), (b"<c/>x", [0], [4], b"<_/>x"), (b"", [], [], b"<_/>"), (b"xy", [], [], b"xy"),
+    (b"<c/><d/>x<e/>", [0, 4, 9], [4, 8, 13], b"<_/>x<_/>"),
+])
+def test_runs_of_items_are_marked_once_and_a_span_of_items_only_twice(span, starts, ends, expected):
+    a, starts, ends = padded(span), np.array(starts, np.int64), np.array(ends, np.int64)
+    assert marked(a, len(span), starts, ends, b"<_/>") == _numpy(marked, a, len(span), starts, ends, b"<_/>") == expected
+
+
+TEXTS = [b"", b"1", b"S12", b"S123", b"12345678", b"123456789", b"SUMIFS(Rates[Amount],Rates[Id],[@RoomId])",
+         b"SUMIFS(Rates[Amount],Rates[Id],[@RoomIds])", b"a &amp; b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TEXTS), max_size=40))
+def test_texts_are_grouped_as_pandas_factorize_groups_them(texts):
+    """PositionedTexts.factorize (the compiled grouping, and numpy's keys) gives pd.factorize's codes and texts."""
+    span = b"|".join(texts)
+    ends = np.cumsum([len(t) + 1 for t in texts], dtype=np.int64) - 1
+    starts = ends - np.array([len(t) for t in texts], np.int64)
+    positioned, every = PositionedTexts(padded(span), starts, ends), np.arange(len(texts))
+    codes, distinct = pd.factorize(np.array(texts, dtype=object)) if texts else (np.zeros(0, np.int64), [])
+    for got in (positioned.factorize(every), _numpy(positioned.factorize, every)):
+        assert got[0].dtype == np.int64 and got[0].tolist() == codes.tolist() and got[1] == list(distinct)
+
+
+@needs_compiled
+@pytest.mark.parametrize("starts, ends", [([0], [9]), ([-1], [2]), ([3], [2]), ([0, 2], [4, 6])])
+def test_items_outside_the_span_or_out_of_order_are_refused(starts, ends):
+    starts, ends = np.array(starts, np.int64), np.array(ends, np.int64)
+    a = np.frombuffer(b"abcdefgh", np.uint8)
+    with pytest.raises(ValueError):
+        cell_locator.compiled.between(a, 0, starts, ends)
+    with pytest.raises(ValueError):
+        cell_locator.compiled.marked(a, 8, starts, ends, b"|")
+    if (starts >= 0).all() and (starts <= ends).all() and (ends <= 8).all():
+        assert cell_locator.compiled.joined(a, starts, ends) == b"\0".join(bytes(a[s:e]) for s, e in zip(starts, ends))
+    else:
+        with pytest.raises(ValueError):
+            cell_locator.compiled.joined(a, starts, ends)
