@@ -487,6 +487,78 @@ static PyObject *grouped(PyObject *self, PyObject *args)
     return out;
 }
 
+/* the code of the character the reference at `at` stands for ("&#65;", "&#x41;"; a space for an entity,
+ * "&amp;" ...), -1 when it is none of the references scan_check._REFERENCE takes */
+static long reference_code(const unsigned char *s, Pos n, Pos at)
+{
+    static const char *const entities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+    for (int k = 0; k < 5; k++)
+        if (at + (Pos)strlen(entities[k]) <= n && memcmp(s + at, entities[k], strlen(entities[k])) == 0)
+            return ' ';
+    int hex = at + 2 < n && s[at + 1] == '#' && s[at + 2] == 'x';
+    Pos i = at + 2 + hex, most = hex ? 6 : 7;
+    long code = 0;
+    if (at + 1 >= n || s[at + 1] != '#')
+        return -1;
+    for (; i < n && i - (at + 2 + hex) < most + 1; i++) {
+        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : !hex ? -1 : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            break;
+        code = code * (hex ? 16 : 10) + d;
+    }
+    Pos digits = i - (at + 2 + hex);
+    return digits >= 1 && digits <= most && i < n && s[i] == ';' ? code : -1;
+}
+
+/* Whether any of the 8 bytes at p is one text_doubt looks at: a control character, not ASCII, "]" or
+ * "&" (most are none: 8 bytes at a time, each test true exactly when some byte is one). */
+static inline int worth_a_look(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t w, brackets, ampersands;
+    memcpy(&w, p, 8);
+    brackets = w ^ (ones * ']'), ampersands = w ^ (ones * '&');
+    return ((((w - ones * 0x20) & ~w) | w | ((brackets - ones) & ~brackets) | ((ampersands - ones) & ~ampersands))
+            & highs) != 0;
+}
+
+/* text_doubt(data): (whether the bytes hold what could make a text not XML, as scan_check.text_doubt
+ * finds it: a control character XML refuses, "]]>", an "&" that starts no reference XML takes, or a
+ * reference to a character XML refuses; whether every byte is ASCII). The UTF-8 of other bytes is
+ * left to Python's decoder. */
+static PyObject *text_doubt(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    const unsigned char *s = view.buf;
+    Pos n = view.len;
+    int doubt = 0, ascii = 1;
+    for (Pos i = 0; i < n && !doubt;) {
+        if (i + 8 <= n && !worth_a_look(s + i)) {
+            i += 8;
+            continue;
+        }
+        for (Pos end = i + 8 < n ? i + 8 : n; i < end && !doubt; i++) {
+            int c = s[i];
+            if (c < 0x20)
+                doubt = c != '\t' && c != '\n' && c != '\r';
+            else if (c >= 0x80)
+                ascii = 0;
+            else if (c == ']')
+                doubt = i + 2 < n && s[i + 1] == ']' && s[i + 2] == '>';
+            else if (c == '&') {
+                long code = reference_code(s, n, i);
+                doubt = !(code == 0x9 || code == 0xA || code == 0xD || (0x20 <= code && code <= 0xD7FF)
+                          || (0xE000 <= code && code <= 0xFFFD) || (0x10000 <= code && code <= 0x10FFFF));
+            }
+        }
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(OO)", doubt ? Py_True : Py_False, ascii ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
@@ -503,6 +575,9 @@ static PyMethodDef methods[] = {
      "for a span of items only."},
     {"grouped", grouped, METH_VARARGS,
      "grouped(span, starts, ends): (int64 codes, distinct texts) of the items, as pandas.factorize."},
+    {"text_doubt", text_doubt, METH_VARARGS,
+     "text_doubt(data): (whether the bytes hold a control character XML refuses, ']]>' or a reference XML "
+     "does not take, whether they are all ASCII)."},
     {NULL, NULL, 0, NULL},
 };
 

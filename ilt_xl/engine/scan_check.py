@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ilt_xl.engine import cell_locator
 from ilt_xl.xlsx.safezip import xml_damage
 
 # where a run of cut cells was; a name no worksheet uses, so it is never taken for a cell
@@ -40,17 +41,16 @@ def _allowed_character(code: int) -> bool:
 
 
 def text_doubt(data: bytes) -> bool:
-    """Whether bytes of a part hold what could make a text in it not XML (then expat must decide)."""
+    """Whether bytes of a part hold what could make a text in it not XML (then expat must decide).
+    The compiled cell locator (:mod:`~ilt_xl.engine.cell_locator`) looks at every byte once
+    where it was built; what is not ASCII is left to the decoder either way."""
+    if cell_locator.compiled is not None:
+        doubt, ascii_ = cell_locator.compiled.text_doubt(data)
+        return doubt or (not ascii_ and _not_characters(data))
     if data.translate(None, _XML_BYTES):
         return True
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return True
-        # U+FFFE, U+FFFF (a one-byte search first: memchr is many times faster than a substring's)
-        if b"\xbf" in data and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data):
-            return True
+    if not data.isascii() and _not_characters(data):
+        return True
     if b"]" in data and b"]]>" in data:
         return True
     if b"&" in data:
@@ -61,6 +61,16 @@ def text_doubt(data: bytes) -> bool:
             if (decimal or hexadecimal) and not _allowed_character(int(decimal) if decimal else int(hexadecimal, 16)):
                 return True
     return False
+
+
+def _not_characters(data: bytes) -> bool:
+    """Whether bytes not all ASCII are not UTF-8, or hold U+FFFE or U+FFFF (not XML characters)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    # U+FFFE, U+FFFF (a one-byte search first: memchr is many times faster than a substring's)
+    return b"\xbf" in data and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)
 
 
 def hides_markup(skeleton: bytes) -> bool:

@@ -19,6 +19,7 @@ from hypothesis import given, settings, strategies as st
 
 from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import between, joined, marked, padded
+from ilt_xl.engine.scan_check import text_doubt
 from ilt_xl.engine.formula_cell_bounds import formula_cell_bounds, numpy_formula_cell_bounds
 from ilt_xl.engine.value_cells import PositionedTexts
 from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _row_spans, _spans, _split_formula_cells, \
@@ -241,3 +242,31 @@ def test_items_outside_the_span_or_out_of_order_are_refused(starts, ends):
     else:
         with pytest.raises(ValueError):
             cell_locator.compiled.joined(a, starts, ends)
+
+
+PIECES = [b"&", b"amp;", b"lt;", b"gt;", b"quot;", b"apos;", b"ap", b"#", b"x", b"X", b"0", b"9", b"1234567", b"12345678",
+          b"a", b"F", b"fffff", b"D800", b"1114111", b";", b"]", b"]]", b">", b"<", b"\t", b"\n", b"\r", b"\x00",
+          b"\x01", b"\x1f", b"\x7f", "é".encode(), b"\xef\xbf\xbe", b"\xef\xbf\xbf", b"\xff", b"\xc3", b" "]
+# whole references at the edges of what XML takes
+REFERENCES = [b"&#0;", b"&#9;", b"&#x1F;", b"&#x20;", b"&#xD7FF;", b"&#xD800;", b"&#57344;", b"&#xFFFD;", b"&#xFFFE;",
+              b"&#65535;", b"&#x10000;", b"&#1114111;", b"&#x110000;", b"&#1234567;", b"&#12345678;", b"&#x123456;",
+              b"&#x1234567;", b"&#00000065;", b"&#0000065;", b"&#x0000041;", b"&#x000041;", b"&#x;", b"&#;", b"&#X41;",
+              b"&#x4g;", b"&amp;", b"&AMP;", b"&ampx;", b"]]>"]
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + REFERENCES), max_size=16))
+def test_texts_left_in_doubt_are_those_python_leaves_in_doubt(pieces):
+    """scan_check.text_doubt: the compiled one byte pass finds doubt exactly where the Python checks do."""
+    data = b"".join(pieces)
+    assert text_doubt(data) == _numpy(text_doubt, data), data
+
+
+@needs_compiled
+@pytest.mark.parametrize("piece", PIECES + REFERENCES)
+def test_doubt_is_found_at_every_offset_among_plain_bytes(piece):
+    """The compiled text_doubt skips plain bytes 8 at a time: what it looks for is found wherever it lies."""
+    for k in range(17):
+        data = b"x" * k + piece + b"y" * 9
+        assert text_doubt(data) == _numpy(text_doubt, data), data
