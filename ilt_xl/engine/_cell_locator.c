@@ -11,6 +11,11 @@
  * past the span, byte() gives 0 and starts_with() fails (no tag text holds a zero byte).
  * Results are int64 columns, one after the other, in a bytearray (numpy.frombuffer reads them), and
  * the distinct texts of the grouped pieces, as pandas.factorize gives them (order of first appearance).
+ *
+ * The rest of a span's scan that numpy did by gathers or Python by passes over the bytes is here too,
+ * each function the twin of one there (the tests hold them to it): texts cut out and put together
+ * (byte_positions.joined, between, marked), texts grouped (value_cells.PositionedTexts.factorize),
+ * and the bytes' doubt (scan_check.text_doubt).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -41,7 +46,8 @@ static inline int starts_with(const Span *sp, Pos at, const char *text, Pos size
 }
 #define HOLDS(sp, at, literal) starts_with(sp, at, literal, (Pos)sizeof(literal) - 1)
 
-/* byte_positions.references: one to three capitals, one to seven digits, then a quote */
+/* byte_positions.references: one to three capitals, one to seven digits, then a quote (an eighth digit
+ * already refuses it: no more are read) */
 static int reference(const Span *sp, Pos at, int64_t *row, int64_t *col, Pos *end)
 {
     Pos letters = 0, digits = 0;
@@ -299,47 +305,33 @@ static int span_of(PyObject *args, Py_buffer *view, Span *sp)
     return 0;
 }
 
-static PyObject *formula_cells(PyObject *self, PyObject *args)
+/* formula_cells, value_cells: the span's cells located (formula cells or value cells) */
+static PyObject *located(PyObject *args, int formulas)
 {
     Py_buffer view;
     Span sp;
     if (span_of(args, &view, &sp) < 0)
         return NULL;
-    Records rec = {NULL, 0, 0, F_WIDTH};
+    Records rec = {NULL, 0, 0, formulas ? F_WIDTH : V_WIDTH};
     Groups attrs = {0}, elements = {0};
     PyObject *out = NULL;
-    int found = locate_formula_cells(&sp, &rec, &attrs, &elements);
+    int found = formulas ? locate_formula_cells(&sp, &rec, &attrs, &elements) : locate_value_cells(&sp, &rec, &attrs);
     if (found < 0)
         PyErr_NoMemory();
     else if (found == 0)
         out = Py_NewRef(Py_None);
-    else
+    else if (formulas)
         out = Py_BuildValue("(NNN)", columns(&rec), distinct(&attrs, &sp), distinct(&elements, &sp));
+    else
+        out = Py_BuildValue("(NN)", columns(&rec), distinct(&attrs, &sp));
     PyMem_Free(rec.data), free_groups(&attrs), free_groups(&elements);
     PyBuffer_Release(&view);
     return out;
 }
 
-static PyObject *value_cells(PyObject *self, PyObject *args)
-{
-    Py_buffer view;
-    Span sp;
-    if (span_of(args, &view, &sp) < 0)
-        return NULL;
-    Records rec = {NULL, 0, 0, V_WIDTH};
-    Groups attrs = {0};
-    PyObject *out = NULL;
-    int found = locate_value_cells(&sp, &rec, &attrs);
-    if (found < 0)
-        PyErr_NoMemory();
-    else if (found == 0)
-        out = Py_NewRef(Py_None);
-    else
-        out = Py_BuildValue("(NN)", columns(&rec), distinct(&attrs, &sp));
-    PyMem_Free(rec.data), free_groups(&attrs);
-    PyBuffer_Release(&view);
-    return out;
-}
+static PyObject *formula_cells(PyObject *self, PyObject *args) { return located(args, 1); }
+
+static PyObject *value_cells(PyObject *self, PyObject *args) { return located(args, 0); }
 
 /* Pieces of a span cut out and put together, as byte_positions.joined, between and marked do with
  * numpy gathers; the items are span[starts[i]:ends[i]], given as int64 buffers. */
