@@ -12,6 +12,7 @@ from ilt_xl.engine.evaluator import (Ctx, EvalError, NotVectorisable, Val, area_
                                      register_node)
 from ilt_xl.engine.function_args import reference_like
 from ilt_xl.engine.legacy_intersection import intersect
+from ilt_xl.engine.memo import memoised
 from ilt_xl.engine.formula_tree import Node
 from ilt_xl.engine.values import BOOL, ERR, STR, Block, E_DIV0, E_NULL, E_NUM, E_VALUE
 
@@ -64,7 +65,7 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
                                            (zero, _fill(out.shape, E_DIV0)), (bad, _fill(out.shape, E_NUM))), per_row, origin=lined_up_area(out.shape, a, b))
         return Val(co.number_block(out, (ma, ea), (mb, eb)), per_row, origin=lined_up_area(out.shape, a, b))
     if op in _COMPARE:
-        sign, shape = co.compare_blocks(a.block, b.block)
+        sign, shape = _signs(ctx, a, b)
         res = _COMPARE[op](sign)
         out = Block(np.full(shape, BOOL, np.int8), res.astype(np.float64), np.empty(shape, object))
         merged = co.first_errors(co.error_parts(a.block), co.error_parts(b.block))
@@ -86,6 +87,16 @@ def apply_operator(node: Node, ctx: Ctx) -> Val:
             out.kind[m], out.obj[m] = ERR, e[m]
         return Val(out, per_row, origin=lined_up_area(out.shape, a, b))
     raise EvalError(f"operator {op!r} is not supported")
+
+
+def _signs(ctx: Ctx, a: Val, b: Val) -> tuple[np.ndarray, tuple]:
+    """:func:`~ilt_xl.engine.coercion.compare_blocks` of ``a`` and ``b``. A column compared with one
+    text is memoised on the column's cells: every calculated column of a table may start with
+    ``IF([@Id]="", "", ...)``, and several ask ``[@Status]="Cancelled"`` of the same rows."""
+    if b.per_row or b.shape != (1, 1) or b.block.kind[0, 0] != STR or a.identity is None:
+        return co.compare_blocks(a.block, b.block)
+    text = b.block.obj[0, 0].lower()        # the comparison reads the text in lower case only
+    return memoised(ctx, ("compared with a text", text), (a,), lambda: co.compare_blocks(a.block, b.block))
 
 
 def _fill(shape, err) -> np.ndarray:

@@ -13,12 +13,13 @@ import pandas as pd
 from ilt_xl.engine import coercion as co
 from ilt_xl.engine.builtins import builtin
 from ilt_xl.engine.builtins._values import _omitted
-from ilt_xl.engine.builtins.conditional import memoised, wildcard_regex
+from ilt_xl.engine.builtins.conditional import wildcard_regex
 from ilt_xl.engine.builtins.formulas_bridge import call_formulas
 from ilt_xl.engine.builtins.lifting import apply_per_element, lifted
 from ilt_xl.engine.criterion_forms import has_wildcard
 from ilt_xl.engine.distinct import text_keys
 from ilt_xl.engine.evaluator import Ctx, NotVectorisable, Val, computed_area_value
+from ilt_xl.engine.memo import memoised
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, ERRORS, NUM, STR, Block, E_NA, E_REF, E_VALUE, XlError
 
 

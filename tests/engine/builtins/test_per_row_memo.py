@@ -8,7 +8,7 @@ import pytest
 from formula_values import values
 
 from ilt_xl.engine.builtins import conditional
-from ilt_xl.engine.builtins.conditional import memoised_per_row
+from ilt_xl.engine.memo import memoised_per_row
 from ilt_xl.engine.evaluator import Val
 from ilt_xl.engine.values import Block
 
