@@ -426,9 +426,10 @@ def index(args: list[Val], ctx: Ctx) -> Val:
     bad = (r < 1) | (r > nr) | (c < 1) | (c > nc)
     ri, ci = np.clip(r, 1, nr).astype(int) - 1, np.clip(c, 1, nc).astype(int) - 1
     b = rng.block
-    kind = b.kind[ri, ci].copy()
-    num = b.num[ri, ci].copy()
-    obj = (b.obj[ri, ci] if b.obj is not None else np.empty(len(ri), object)).copy()
+    # indexing by position arrays copies already; a range without objects (numbers) has none to pick
+    kind = b.kind[ri, ci]
+    num = b.num[ri, ci]
+    obj = b._obj[ri, ci] if b._obj is not None else np.empty(len(ri), object)
     kind[bad], obj[bad] = ERR, E_REF
     negative = (r < 0) | (c < 0)
     obj[negative] = E_VALUE

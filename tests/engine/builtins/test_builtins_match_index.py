@@ -59,3 +59,13 @@ def test_index_with_an_array_of_one_row_is_still_per_element():
     got = values({"A1": ArrayFormula("A1:B1", "=INDEX({2,3;4,5},{1})"), "B1": None,
                   "C1": ArrayFormula("C1:D1", "=INDEX({2,3;4,5},1)"), "D1": None})
     assert [got["A1"], got["B1"], got["C1"], got["D1"]] == [2.0, 2.0, 2.0, 3.0]
+
+
+def test_index_per_row_into_a_range_of_numbers_gives_it_no_objects():
+    """Positions per row into a range of numbers only: the numbers picked, #REF! past its end, and
+    the range's block is not given the object array it never needed (picking from it cost a copy)."""
+    numbers = arg([10, 20, 30], area=True)
+    assert numbers.block._obj is None
+    got = call("INDEX", numbers, arg([3, 1, 4, 2], per_row=True), rows=(1, 2, 3, 4))
+    assert got == [[30.0], [10.0], ["#REF!"], [20.0]]
+    assert numbers.block._obj is None
