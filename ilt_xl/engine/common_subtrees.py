@@ -4,7 +4,7 @@ Formulas written for Excel 2010 (no LET) repeat themselves: the planner's day-ra
 same ``COUNTIFS(Rates[ResourceType], "Room", ..., "<="&[@StartDate])`` six times and the same
 ``INDEX(Rates[Currency], MATCH(...))`` four. Within one evaluation of a formula (one run of rows,
 or one cell) identical subtrees read the same cells over the same rows, so they have the same
-value: :func:`repeated_subtrees` finds them once per tree, and the evaluator computes each once
+value: :func:`subtree_counts` finds them once per tree, and the evaluator computes each once
 and hands the same value to every place it occurs (see ``evaluator.evaluate``).
 
 Left out, so that sharing never changes a result: subtrees holding a name (a LET or LAMBDA
@@ -25,21 +25,13 @@ def is_random(name: str) -> bool:
     return up.rsplit(".", 1)[-1] in _RANDOM      # _xlfn.RANDARRAY as well
 
 
-def repeated_subtrees(tree: Node) -> dict[int, int] | None:
-    """``{id(node): number}`` of the function and operator nodes of ``tree`` whose subtree occurs
-    more than once in it (equal subtrees get the same number), or None when nothing repeats.
-    The ids are those of the nodes of ``tree``, which must stay alive while the result is used."""
-    return subtree_counts(tree)[0]
-
-
-def distinct_calls(tree: Node) -> int:
-    """How many function and operator calls evaluating ``tree`` makes once its repeated subtrees
-    are computed once (each a pass over the rows of a run)."""
-    return subtree_counts(tree)[1]
-
-
 def subtree_counts(tree: Node) -> tuple[dict[int, int] | None, int]:
-    """(:func:`repeated_subtrees`, :func:`distinct_calls`) of ``tree``, in one pass."""
+    """(repeated, calls) of ``tree``, in one pass. ``repeated``: ``{id(node): number}`` of the
+    function and operator nodes whose subtree occurs more than once in it (equal subtrees get the
+    same number), or None when nothing repeats; the ids are those of the nodes of ``tree``, which
+    must stay alive while the result is used. ``calls``: how many function and operator calls
+    evaluating ``tree`` makes once its repeated subtrees are computed once (each a pass over the
+    rows of a run)."""
     number_of: dict[int, int] = {}      # id(node) -> number of its distinct subtree
     shareable: dict[int, bool] = {}     # id(node) -> no name, no random function inside
     numbers: dict[tuple, int] = {}

@@ -80,7 +80,7 @@ class Ctx:
     col: int
     env: dict | None = None         # LET and LAMBDA names in scope (upper case) -> Val
     area: tuple | None = None       # (rows, cols) of the array formula's area, for an array formula
-    # the tree's repeated subtrees (common_subtrees.repeated_subtrees) and their values computed so
+    # the tree's repeated subtrees (common_subtrees.subtree_counts) and their values computed so
     # far, valid for these rows only: a context for other rows needs a memo of its own
     repeats: dict | None = None
     memo: dict | None = None

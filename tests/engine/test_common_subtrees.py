@@ -6,25 +6,25 @@ sys.path.insert(0, str(Path(__file__).parent / "builtins"))
 
 from formula_values import value, values  # noqa: E402
 
-from ilt_xl.engine.common_subtrees import distinct_calls, repeated_subtrees  # noqa: E402
+from ilt_xl.engine.common_subtrees import subtree_counts  # noqa: E402
 from ilt_xl.engine.formula_tree import iter_nodes, parse_formula  # noqa: E402
 
 
 def _shared_functions(text: str) -> list[str]:
     tree = parse_formula(text)
-    repeats = repeated_subtrees(tree) or {}
+    repeats = subtree_counts(tree)[0] or {}
     return sorted(str(n.value) for n in iter_nodes(tree) if id(n) in repeats)
 
 
 def test_equal_subtrees_get_one_number_and_different_ones_none():
     tree = parse_formula("SUM(A1:A3)*2+SUM(A1:A3)-SUM(A1:A4)")
-    repeats = repeated_subtrees(tree)
+    repeats = subtree_counts(tree)[0]
     sums = [n for n in iter_nodes(tree) if n.kind == "fn"]
     assert len(sums) == 3
     numbers = [repeats.get(id(n)) for n in sums]
     assert numbers.count(None) == 1                   # SUM(A1:A4) occurs once
     assert len({x for x in numbers if x is not None}) == 1
-    assert repeated_subtrees(parse_formula("SUM(A1:A3)+1")) is None
+    assert subtree_counts(parse_formula("SUM(A1:A3)+1"))[0] is None
 
 
 def test_random_functions_and_names_are_never_shared():
@@ -47,6 +47,6 @@ def test_repeated_subexpressions_give_the_values_computed_separately():
 
 
 def test_distinct_calls_count_a_repeated_subtree_once():
-    assert distinct_calls(parse_formula("SUM(A1:A3)+SUM(A1:A3)*2")) == 3       # SUM, *, +
-    assert distinct_calls(parse_formula("SUM(A1:A3)+SUM(A1:A4)*2")) == 4
-    assert distinct_calls(parse_formula("A1")) == 0
+    assert subtree_counts(parse_formula("SUM(A1:A3)+SUM(A1:A3)*2"))[1] == 3       # SUM, *, +
+    assert subtree_counts(parse_formula("SUM(A1:A3)+SUM(A1:A4)*2"))[1] == 4
+    assert subtree_counts(parse_formula("A1"))[1] == 0

@@ -12,7 +12,7 @@ import pytest
 from handmade import write_xlsx
 
 from ilt_xl.engine import compute_share, second_core
-from ilt_xl.engine.common_subtrees import distinct_calls
+from ilt_xl.engine.common_subtrees import subtree_counts
 from ilt_xl.engine.formula_tree import parse_formula
 from ilt_xl.engine.recalc import Problem, RecalcReport, add_kept, compute, recalculate
 from ilt_xl.engine.workbook_model import load_workbook_model
@@ -175,7 +175,7 @@ def test_compute_alone_and_helped_fill_the_grids_alike(tmp_path, forced):
 
 
 def _runs(*texts, rows=1000):
-    return [SimpleNamespace(rows=np.arange(1, rows + 1), text=t, calls=distinct_calls(parse_formula(t)), array_area=None,
+    return [SimpleNamespace(rows=np.arange(1, rows + 1), text=t, calls=subtree_counts(parse_formula(t))[1], array_area=None,
                             problem=None) for t in texts]
 
 
