@@ -551,6 +551,88 @@ static PyObject *text_doubt(PyObject *self, PyObject *args)
     return Py_BuildValue("(OO)", doubt ? Py_True : Py_False, ascii ? Py_True : Py_False);
 }
 
+/* Plain rows (scan_check.plain_rows): a sheetData start tag, then rows, empty cells, markers and white
+ * space in the one layout whose every instance is well-formed content that holds nothing of a namespace
+ * (see there). Each test below stands for what well-formedness (or the patterns of
+ * sheet_scan._cells_accounted) asks; whatever is not taken gives 0 (the expat pass decides). */
+static inline int blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static inline int letter(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+static inline int decimal(int c) { return c >= '0' && c <= '9'; }
+
+#define MOST_ATTRIBUTES 16
+
+/* the attributes of a tag from `at` up to its ">" or "/>" (left at `*end`): each after white space,
+ * an ASCII name not starting "xml" (no prefix, no namespace declaration), ="...", its value printable
+ * ASCII but < > & "; no name twice. 1 when taken. */
+static int plain_attributes(const Span *sp, Pos at, Pos *end)
+{
+    Pos names[MOST_ATTRIBUTES], sizes[MOST_ATTRIBUTES], count = 0;
+    for (;;) {
+        Pos from = at;
+        while (blank(byte(sp, at)))
+            at++;
+        if (byte(sp, at) == '>' || (byte(sp, at) == '/' && byte(sp, at + 1) == '>')) {
+            *end = at;
+            return 1;
+        }
+        if (at == from || !letter(byte(sp, at)) || count == MOST_ATTRIBUTES)
+            return 0;
+        Pos name = at;
+        while (letter(byte(sp, at)) || decimal(byte(sp, at)))
+            at++;
+        Pos size = at - name;
+        if (size >= 3 && (sp->s[name] | 0x20) == 'x' && (sp->s[name + 1] | 0x20) == 'm' && (sp->s[name + 2] | 0x20) == 'l')
+            return 0;
+        for (Pos k = 0; k < count; k++)
+            if (sizes[k] == size && memcmp(sp->s + names[k], sp->s + name, (size_t)size) == 0)
+                return 0;
+        names[count] = name, sizes[count++] = size;
+        if (byte(sp, at) != '=' || byte(sp, at + 1) != '"')
+            return 0;
+        for (at += 2; byte(sp, at) != '"'; at++) {
+            int c = byte(sp, at);
+            if (c < 0x20 || c > 0x7E || c == '<' || c == '>' || c == '&')
+                return 0;
+        }
+        at++;
+    }
+}
+
+/* plain_rows(skeleton): the size of the sheetData start tag the skeleton begins with when all of it
+ * is plain rows, else 0 */
+static PyObject *plain_rows(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    Span sp = {view.buf, view.len};
+    Pos at = 0, start_tag = 0;
+    int in_row = 0, plain = HOLDS(&sp, 0, "<sheetData") && (blank(byte(&sp, 10)) || byte(&sp, 10) == '>')
+                            && plain_attributes(&sp, 10, &at) && byte(&sp, at) == '>';
+    start_tag = ++at;
+    while (plain && at < sp.n) {
+        if (blank(sp.s[at]))
+            at++;
+        else if (HOLDS(&sp, at, "<_/>"))
+            at += 4;
+        else if (HOLDS(&sp, at, "</row>") && in_row)
+            at += 6, in_row = 0;
+        else if (HOLDS(&sp, at, "<row") && !in_row && (blank(byte(&sp, at + 4)) || byte(&sp, at + 4) == '>'
+                                                      || byte(&sp, at + 4) == '/')) {
+            plain = plain_attributes(&sp, at + 4, &at);
+            in_row = byte(&sp, at) == '>';
+            at += in_row ? 1 : 2;
+        } else if (HOLDS(&sp, at, "<c ") && in_row) {
+            /* an empty cell, as sheet_scan._EMPTY_CELL counts it: "<c " then no ">" before its "/>" */
+            plain = plain_attributes(&sp, at + 2, &at) && byte(&sp, at) == '/';
+            at += 2;
+        } else
+            plain = 0;
+    }
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(plain && !in_row ? start_tag : 0);
+}
+
 static PyMethodDef methods[] = {
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
@@ -570,6 +652,9 @@ static PyMethodDef methods[] = {
     {"text_doubt", text_doubt, METH_VARARGS,
      "text_doubt(data): (whether the bytes hold a control character XML refuses, ']]>' or a reference XML "
      "does not take, whether they are all ASCII)."},
+    {"plain_rows", plain_rows, METH_VARARGS,
+     "plain_rows(skeleton): the size of the sheetData start tag the skeleton begins with when the rest is "
+     "plain rows of empty cells and markers (well-formed content, nothing of a namespace), else 0."},
     {NULL, NULL, 0, NULL},
 };
 

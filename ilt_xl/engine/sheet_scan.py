@@ -23,7 +23,7 @@ from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
 from ilt_xl.engine.coded import CodedValues
 from ilt_xl.engine.byte_positions import marked, padded
 from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
-from ilt_xl.engine.scan_check import MARKER, cell_markup_damage, hides_markup, skeleton_damage, text_doubt
+from ilt_xl.engine.scan_check import MARKER, around_damage, cell_markup_damage, hides_markup, plain_rows, text_doubt
 from ilt_xl.engine.value_cell_bounds import ValueCellBounds, value_cell_bounds
 from ilt_xl.engine.value_cells import PositionedTexts, TypedValues, ValueTyper, type_values, unescape_all
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
@@ -410,14 +410,16 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
             typer.add(span_types, raw)
             del raw, span_types
     skeleton = b"".join(skeletons)
-    if not _cells_accounted(skeleton):
+    plain = plain_rows(skeleton)      # then every cell left is an empty one, and expat may skip the rows
+    if not plain and not _cells_accounted(skeleton):
         return careful()
     around = head[:start] + skeleton + tail[end:]
+    rows_end = start + len(skeleton)
     del skeleton, skeletons
     if hides_markup(around):
         # cells cut out of a comment or processing instruction are none: XML decides what is a cell
         return careful()
-    if (doubt or skeleton_damage(around)
+    if (doubt or around_damage(around, start, plain, rows_end)
             or cell_markup_damage(around, [*attributes, *pieces.attrs.distinct], pieces.f_elements.distinct)):
         # what the checks could not vouch for, expat decides on the whole part
         damage = xml_damage(chunks_again() if chunks_again is not None

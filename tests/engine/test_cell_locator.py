@@ -19,12 +19,15 @@ from hypothesis import given, settings, strategies as st
 
 from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import between, joined, marked, padded
-from ilt_xl.engine.scan_check import text_doubt
+from ilt_xl.engine import sheet_scan
+from ilt_xl.engine.scan_check import around_damage, hides_markup, plain_rows, text_doubt
 from ilt_xl.engine.formula_cell_bounds import formula_cell_bounds, numpy_formula_cell_bounds
 from ilt_xl.engine.value_cells import PositionedTexts
-from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _row_spans, _spans, _split_formula_cells, \
-    scan_sheet_xml
+from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _cells_accounted, _row_spans, _spans, \
+    _split_formula_cells, scan_sheet_xml
 from ilt_xl.engine.value_cell_bounds import numpy_value_cell_bounds, value_cell_bounds
+from ilt_xl.xlsx import WorkbookError
+from ilt_xl.xlsx.safezip import xml_damage
 from tests.engine.conformance import corpus_files, corpus_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,3 +273,85 @@ def test_doubt_is_found_at_every_offset_among_plain_bytes(piece):
     for k in range(17):
         data = b"x" * k + piece + b"y" * 9
         assert text_doubt(data) == _numpy(text_doubt, data), data
+
+
+# sheetData skeletons (cells cut out) put together from start tags and fragments plain_rows takes or leaves
+SHEET_DATA = [b"<sheetData>", b"<sheetData >", b'<sheetData a="1">', b"<sheetData/>", b'<sheetData xmlns:x="u">',
+              b"<sheetDatax>", b'<sheetData a="1"a="2">']
+ROW_PIECES = [
+    b'<row r="7">', b'<row r="7" spans="1:3">', b'<row r="7"/>', b'<row r="7" r="8">', b'<row\tr="7"\n>',
+    b"<row r='7'>", b'<row r="7" x:y="1">', b'<row xmlns="urn:u">', b'<row r="1" hidden="1">', b'<row r = "1">',
+    b'<row r="1" XMLa="1">', b"<row>", b"<rows>", b"</row>", b"</row >", b'<c r="A1" s="2"/>', b'<c r="A1"/>',
+    b'<c r="A1" s="2">', b"</c>", b'<c  r="A1"/>', b'<c\tr="A1"/>', b'<c r="A1" s=">"/>', b'<c r="A1" s="&amp;"/>',
+    b'<c r="A1"s="2"/>', b'<c r="A1" s="2" />', b"<c/>", b'<c r="A1" s="\xc3\xa9"/>', b"<_/>", b"<_/>", b" ", b"\n",
+    b"<!-- x -->", b"&amp;", b"x", b"<", b">", b'"', b"/>",
+]
+HEADS = [
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="urn:m"><dimension ref="A1"/>',
+    b'<worksheet xmlns="urn:m" xmlns:x="urn:x">', b"<worksheet><dimension ref=\"A1\">",
+    b'<?xml version="1.0" encoding="ISO-8859-1"?><worksheet>', b"<worksheet><sheetData>",
+]
+TAILS = [b"</sheetData></worksheet>", b"</sheetData>", b"</sheetData><x></worksheet>",
+         b"</sheetData></worksheet><extra/>", b"</sheetData></dimension></worksheet>"]
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SHEET_DATA), st.lists(st.sampled_from(ROW_PIECES), max_size=10))
+def test_plain_rows_are_well_formed_content_and_empty_cells_only(start_tag, pieces):
+    """Where plain_rows takes a skeleton, its cells are all empty ones as the patterns count them,
+    and expat refuses a part around it (well-formed or not) exactly when it refuses that part
+    without the rows: what lets the scan read only the markup around them."""
+    skeleton = start_tag + b"".join(pieces)
+    plain = plain_rows(skeleton)
+    if plain:
+        assert skeleton[:plain] == start_tag and _cells_accounted(skeleton)
+    for head in HEADS:
+        for tail in TAILS:
+            around = head + skeleton + tail
+            if hides_markup(around):
+                continue        # the careful path's (never asked)
+            damage = around_damage(around, len(head), plain, len(head) + len(skeleton))
+            assert (damage is None) == (xml_damage(around) is None), (around, damage)
+
+
+@needs_compiled
+def test_plain_rows_take_what_the_writers_write_and_leave_the_rest():
+    rows = b'<sheetData><row r="1" spans="1:3" hidden="1"><_/><c r="B1" s="2"/></row>\n<row r="2"/><row r="3"><_/></row>'
+    assert plain_rows(rows) == len(b"<sheetData>")
+    for other in (b'<row r="4" r="4">', b'<row r="4" x14ac:dyDescent="0.25">', b'<row r="4"><c r="A4"></c></row>',
+                  b"<row><!-- --></row>", b'<row r="4">', b"</row>", b"<c r=\"A1\"/>"):
+        assert plain_rows(rows + other) == 0, other
+    # what the planner's own workbook holds is plain: its sheets skip expat over their rows
+    with zipfile.ZipFile(ROOT / "workbooks" / "ilt_planner_example.xlsx") as z:
+        data = z.read("xl/worksheets/sheet7.xml")
+    seen = []
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(sheet_scan, "plain_rows", lambda skeleton: seen.append((skeleton, plain_rows(skeleton))) or seen[-1][1])
+        scan_sheet_xml(data, "p.xlsx", "S")
+    [(skeleton, plain)] = seen
+    assert b"<_/>" in skeleton and plain == len(b"<sheetData>")
+
+
+@pytest.mark.parametrize("path", WORKBOOKS, ids=lambda p: p.name)
+def test_a_scan_without_plain_rows_reads_the_same_cells_and_refuses_the_same(monkeypatch, path):
+    """plain_rows is only a short cut: each worksheet scanned with it and with expat over every
+    skeleton (as without the extension) gives the same cells, and the same damage once a row tag is
+    broken."""
+    for data in _worksheets(path):
+        broken = data.replace(b"<row ", b"<row  r=\"0\" ", 1).replace(b'"0" r=', b'"0" r =', 1)
+        got = [_scan_or_refusal(data), _scan_or_refusal(broken)]
+        monkeypatch.setattr(sheet_scan, "plain_rows", lambda skeleton: 0)
+        want = [_scan_or_refusal(data), _scan_or_refusal(broken)]
+        monkeypatch.undo()
+        assert got == want
+
+
+def _scan_or_refusal(data: bytes):
+    try:
+        cells = scan_sheet_xml(data, "p.xlsx", "S")
+    except WorkbookError as exc:
+        return str(exc)
+    return (cells.v_rows.tolist(), cells.v_cols.tolist(), cells.v_values.kind.tolist(), cells.v_values.num.tolist(),
+            cells.v_values.objects, cells.f_rows.tolist(), cells.f_texts.codes.tolist(), cells.f_texts.distinct,
+            cells.around_cells, cells.hidden_rows.tolist(), cells.filtering)
