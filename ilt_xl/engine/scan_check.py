@@ -93,8 +93,10 @@ def plain_rows(skeleton: bytes) -> int:
     content that declares and uses no namespace, so a part whose sheetData holds it is well-formed
     exactly when it is without it (:func:`around_damage`), and every ``<c`` in it is an empty cell
     as ``sheet_scan._cells_accounted`` counts them. The compiled locator looks (one pass, a hundredth
-    of expat's time); without it, 0: expat reads the whole skeleton, as it did."""
-    return cell_locator.compiled.plain_rows(skeleton) if cell_locator.compiled is not None else 0
+    of expat's time); without it (or with a build older than it), 0: expat reads the whole
+    skeleton, as it did."""
+    look = getattr(cell_locator.compiled, "plain_rows", None)
+    return look(skeleton) if look is not None else 0
 
 
 _ENCODING = re.compile(rb"""\bencoding\s*=\s*["']([^"']*)["']""")
