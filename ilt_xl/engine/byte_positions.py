@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ilt_xl.engine import cell_locator
+from ilt_xl.engine.coded import factorize
 
 LT, GT, SLASH, QUOTE = 60, 62, 47, 34
 _PAD = 64           # zero bytes after the span, so that every look past a tag stays in the array
@@ -152,7 +152,7 @@ def text_codes(words: np.ndarray, a: np.ndarray, starts: np.ndarray, ends: np.nd
     for j in range(_KEYED, int(sizes.max()), 8):         # the rest of long texts (a master's formula)
         live = longer[sizes[longer] > j]
         key[live] = (key[live] ^ (words[starts[live] + j] & _MASKS[np.minimum(sizes[live] - j, 8)])) * _MIX
-    codes, _ = pd.factorize(key)
+    codes, _ = factorize(key)
     running = np.maximum.accumulate(codes)
     first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
     same = sizes == sizes[first][codes]

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from ilt_xl.engine.coded import code_type
+from ilt_xl.engine.coded import code_type, factorize
 
 CHUNK = 10_000       # formula cells per chunk: write-back's segment
 # bytes held as they are, over every column of every sheet of a workbook (a PlainBudget); chunks
@@ -100,7 +99,7 @@ class Codes:
         if isinstance(items, tuple):
             local, uniq = items
         else:
-            local, uniq = pd.factorize(np.asarray(items, dtype=object))
+            local, uniq = factorize(np.asarray(items, dtype=object))
             uniq = uniq.tolist()
         known = self._code_of
         ids = np.array([known.setdefault(u, len(known)) for u in uniq], dtype=np.int32)

@@ -20,6 +20,17 @@ def code_type(distinct: int) -> type:
     return np.uint8 if distinct <= 1 << 8 else np.uint16 if distinct <= 1 << 16 else np.int32
 
 
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(values)``: a code per value, in order of first appearance, and the
+    distinct values. pandas is imported on the first call, not with this module: the sheet scan
+    groups with it only on its numpy paths (no compiled locator, colliding keys), and the command
+    line forks the load's helper (second_core) once the scan's modules are imported, so that the
+    helper scans while this process imports pandas (0.25-0.35 s) and the rest of the command."""
+    import pandas as pd
+
+    return pd.factorize(values)
+
+
 class CodedValues(Sequence):
     """``distinct[codes[i]]`` for each cell ``i``: a read-only sequence (``len``, indexing,
     iteration, ``count``, equality with any sequence of the same values)."""

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ilt_xl.engine.cell_pieces import CellPieces, NulInXml, PlainBudget
-from ilt_xl.engine.coded import CodedValues
+from ilt_xl.engine.coded import CodedValues, factorize
 from ilt_xl.engine.byte_positions import marked, padded
 from ilt_xl.engine.formula_cell_bounds import add_to_pieces, formula_cell_bounds
 from ilt_xl.engine.scan_check import MARKER, around_damage, cell_markup_damage, hides_markup, plain_rows, text_doubt
@@ -176,7 +175,7 @@ def _types_and_distinct(attrs: Sequence[bytes]) -> tuple[np.ndarray, list[bytes]
     """:func:`cell_types`, and the distinct attribute texts."""
     if not len(attrs):
         return np.zeros(0, object), []
-    codes, distinct = pd.factorize(np.asarray(attrs, dtype=object))
+    codes, distinct = factorize(np.asarray(attrs, dtype=object))
     distinct = distinct.tolist()
     return _t_attributes(distinct)[codes], distinct
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import pandas as pd
-
 from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import (GT, LT, SLASH, CellBounds, holds, holds_at, joined, positions, references,
                                           text_codes, words_of)
+from ilt_xl.engine.coded import factorize
 
 _IS_PRESERVE = b'<is><t xml:space="preserve">'
 
@@ -102,6 +101,6 @@ def _attributes(words: np.ndarray, a: np.ndarray, starts: np.ndarray, ends: np.n
         return np.zeros(0, np.int64), []
     coded = text_codes(words, a, starts, ends)
     if coded is None:           # two texts' numbers collide: grouped by their bytes
-        codes, distinct = pd.factorize(np.array(joined(a, starts, ends).split(b"\x00"), dtype=object))
+        codes, distinct = factorize(np.array(joined(a, starts, ends).split(b"\x00"), dtype=object))
         coded = codes, distinct.tolist()
     return None if any(b">" in text for text in coded[1]) else coded

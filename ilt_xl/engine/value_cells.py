@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import as_positions, fixed_width, joined, text_codes, words_of
+from ilt_xl.engine.coded import factorize
 from ilt_xl.engine.values import BOOL, ERR, ERRORS, NUM, STR, Block, E_VALUE
 from ilt_xl.xlsx import WorkbookError, column_letter
 from ilt_xl.xlsx.xml_text import decode_xstring
@@ -74,7 +74,7 @@ class ListedTexts:
 
     def factorize(self, idx: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
         """``pd.factorize`` of the texts of cells ``idx``: codes, and the distinct texts in order."""
-        codes, distinct = pd.factorize(self.raw[idx])
+        codes, distinct = factorize(self.raw[idx])
         return codes, distinct.tolist()
 
     def tolist(self) -> list[bytes]:
