@@ -371,9 +371,9 @@ def _helper(pkg: XlsxPackage, worksheets: list, plain: PlainBudget) -> HelperSca
 def scan_ahead(path) -> None:
     """Start the helper of a load of ``path`` now, for :func:`load_workbook_model` to take up when
     it opens the same file (same device, inode, size and time; same worksheets): the command line
-    calls it before importing what it needs besides the load (typer, rich, the other commands:
-    0.1-0.25 s), so the second core is not idle meanwhile. Says nothing: whatever is wrong with the
-    file, the load finds and reports (a helper not taken up is ended at exit)."""
+    calls it before importing what it needs besides the load (pandas, typer, rich, the other
+    commands: 0.3-0.45 s), so the second core is not idle meanwhile. Says nothing: whatever is
+    wrong with the file, the load finds and reports (a helper not taken up is ended at exit)."""
     try:
         with open_xlsx(path, other_readers=False) as pkg:
             wb_rels = pkg.rels_of(pkg.workbook_part)
