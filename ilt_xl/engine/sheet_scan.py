@@ -117,14 +117,16 @@ class ScannedCells:
     @property
     def hidden_rows(self) -> np.ndarray:
         """Rows (1-based, sorted) hidden by hand or by a filter."""
+        if b'hidden="' not in self.around_cells:      # what the pattern needs (a byte search: most sheets hide none)
+            return np.zeros(0, np.int64)
         return np.array(sorted(int(r) for r in _HIDDEN_ROW.findall(self.around_cells)), dtype=np.int64)
 
     @property
     def filtering(self) -> bool:
         """Whether the sheet's autoFilter filters by some column (a table's filter is the table's;
         those of customSheetViews, which follow the sheet's own, are views', not the sheet's)."""
-        head = self.around_cells.split(b"<customSheetViews", 1)[0]
-        return _ACTIVE_AUTO_FILTER.search(head) is not None
+        views = self.around_cells.find(b"<customSheetViews")     # searched up to there (not a copy of it)
+        return _ACTIVE_AUTO_FILTER.search(self.around_cells, 0, views if views >= 0 else len(self.around_cells)) is not None
 
 
 def _formula_kinds(attrs: CodedValues) -> tuple[CodedValues, np.ndarray]:
@@ -233,6 +235,12 @@ def _spans(data: bytes | Iterable[bytes], size: int | None = None) -> Iterator[b
         return
     carry = b""
     for chunk in data:
+        last = chunk.rfind(b"<row")
+        if last > 0 or (last == 0 and carry):
+            # the last "<row" of carry + chunk is the chunk's: one copy of the chunk, not two
+            yield b"".join((carry, memoryview(chunk)[:last])) if carry else chunk[:last]
+            carry = chunk[last:]
+            continue
         carry += chunk
         cut = carry.rfind(b"<row")
         if cut > 0:
@@ -338,19 +346,19 @@ def _split_value_cells(span: memoryview, skeletons: list, refs: list, attributes
 
 
 def _cut_value_cells(a: np.ndarray, n: int, cells: ValueCellBounds, skeletons: list, refs: list,
-                     attributes: dict) -> tuple[np.ndarray, PositionedTexts]:
+                     attributes: dict) -> tuple[np.ndarray, PositionedTexts, np.ndarray | None]:
     """:func:`_split_value_cells` from the cells' positions in the span (:func:`value_cell_bounds`);
-    the raw texts are left in the span (:class:`~ilt_xl.engine.value_cells.PositionedTexts`)."""
+    the raw texts are left in the span (:class:`~ilt_xl.engine.value_cells.PositionedTexts`), and
+    the t attributes given as the distinct ones and each cell's code (None: one per cell)."""
     skeletons.append(marked(a, n, cells.starts, cells.ends, MARKER))
     _refuse_off_grid(cells.rows, cells.cols)
     refs.append((cells.rows.astype(np.int32), cells.cols.astype(np.int32)))
     raw = PositionedTexts(a, cells.text_starts, cells.text_ends)
     if not len(cells):
-        return np.zeros(0, object), raw
+        return np.zeros(0, object), raw, None
     codes, distinct = cells.attributes
-    span_types = _t_attributes(distinct).astype("S9")[codes]      # as the typer reads them
     attributes.update(dict.fromkeys(distinct))
-    return span_types, raw
+    return _t_attributes(distinct), raw, codes
 
 
 def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes] | None = None,
@@ -402,12 +410,12 @@ def scan_sheet_xml(data: bytes, path, sheet: str, read_again: Callable[[], bytes
             bytes_ = padded(span)
             cells = None if nul else value_cell_bounds(bytes_, len(span))
             if cells is None:
-                span_types, raw = _split_value_cells(span, skeletons, refs, attributes)
+                (span_types, raw), codes = _split_value_cells(span, skeletons, refs, attributes), None
             else:
-                span_types, raw = _cut_value_cells(bytes_, len(span), cells, skeletons, refs, attributes)
+                span_types, raw, codes = _cut_value_cells(bytes_, len(span), cells, skeletons, refs, attributes)
             del bytes_
-            typer.add(span_types, raw)
-            del raw, span_types
+            typer.add(span_types, raw, codes)
+            del raw, span_types, codes
     skeleton = b"".join(skeletons)
     plain = plain_rows(skeleton)      # then every cell left is an empty one, and expat may skip the rows
     if not plain and not _cells_accounted(skeleton):

@@ -136,6 +136,20 @@ class TypedValues:
         return len(self.kind)
 
 
+# how a cell is read, by its t attribute (as 9 bytes: what the typer compares)
+_NUMBER, _SHARED, _STR, _INLINE, _BOOLEAN, _ERROR, _DATE, _OTHER = range(8)
+_READING = {b"": _NUMBER, b"n": _NUMBER, b"s": _SHARED, b"str": _STR, b"inlineStr": _INLINE, b"b": _BOOLEAN,
+            b"e": _ERROR, b"d": _DATE}
+
+
+def _readings(types: np.ndarray) -> np.ndarray:
+    """How each cell whose t attribute is in ``types`` (an ``S9`` array) is read (int8 codes)."""
+    out = np.full(len(types), _OTHER, np.int8)
+    for t, reading in _READING.items():
+        out[types == t] = reading
+    return out
+
+
 class ValueTyper:
     """Types value cells a batch at a time into one :class:`TypedValues`, each distinct text
     decoded once over all batches."""
@@ -149,16 +163,22 @@ class ValueTyper:
         # scan which then finds the part not well-formed says that instead
         self._problem: Exception | None = None
 
-    def add(self, types, raw) -> None:
+    def add(self, types, raw, codes: np.ndarray | None = None) -> None:
         """Type cells whose t attributes (b"" when absent) and raw texts are ``types`` and ``raw``
-        (bytes objects, or :class:`ListedTexts`/:class:`PositionedTexts`)."""
+        (bytes objects, or :class:`ListedTexts`/:class:`PositionedTexts`). With ``codes``, ``types``
+        are the distinct t attributes and each cell's is its code's: what a type makes of a cell is
+        then worked out once per type, not by comparing every cell's (7 passes over 2.4 million
+        9-byte texts on the 20,000-session example)."""
         texts = raw if isinstance(raw, ListedTexts) else ListedTexts(raw)
         n = len(texts)
         types = np.asarray(types, dtype="S9") if n else np.zeros(0, "S9")
+        read = _readings(types)
+        if codes is not None and n:
+            read = read[codes]
         kind, num, code = np.zeros(n, np.int8), np.zeros(n, np.float64), np.full(n, -1, np.int32)
         # an empty <v></v> holds nothing (but for text: t="str" holds ""), as the careful path reads it
-        held = texts.held() | (types == b"str") | (types == b"inlineStr") if n else np.zeros(0, bool)
-        is_num, is_s = ((types == b"") | (types == b"n")) & held, (types == b"s") & held
+        held = texts.held() | (read == _STR) | (read == _INLINE) if n else np.zeros(0, bool)
+        is_num, is_s = (read == _NUMBER) & held, (read == _SHARED) & held
         # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
         for which, typed, dtype in ((is_num, NUM, np.float64), (is_s, SHARED_STRING, np.int64)):
             if which.any():
@@ -169,13 +189,13 @@ class ValueTyper:
                 except (ValueError, OverflowError) as exc:
                     self._problem = self._problem or (ValueError(exc) if typed == SHARED_STRING else WorkbookError(
                         self.path, f"sheet {self.sheet}: a number cell holds a non-number ({exc})"))
-        is_text = (types == b"inlineStr") | (types == b"str")
+        is_text = (read == _INLINE) | (read == _STR)
         if is_text.any():
             idx = np.flatnonzero(is_text)
             local, distinct = texts.factorize(idx)
             kind[idx] = STR
             code[idx] = self._codes(distinct)[local]
-        is_bool = (types == b"b") & held
+        is_bool = (read == _BOOLEAN) & held
         if is_bool.any():
             idx = np.flatnonzero(is_bool)
             kind[idx] = BOOL
@@ -183,10 +203,9 @@ class ValueTyper:
         # errors and ISO dates: few, one by one (other types are left empty, as Excel has no such cell)
         rest = np.flatnonzero(held & ~(is_num | is_s | is_text | is_bool))
         for i, v in zip(rest.tolist(), texts.take(rest).tolist()):
-            t = types[i]
-            if t == b"e":
+            if read[i] == _ERROR:
                 kind[i], code[i] = ERR, self._error_code(v)
-            elif t == b"d":
+            elif read[i] == _DATE:
                 kind[i], num[i] = NUM, iso_serial(unescape_all([v])[0], self.date1904)
         self._parts.append((kind, num, code))
 
@@ -236,27 +255,38 @@ def type_values(types, raw, path, sheet: str, date1904: bool = False) -> TypedVa
 
 def place_values(grid: Block, rows, cols, values: TypedValues, sst: list[str], path, sheet: str) -> None:
     """Write typed cells into ``grid`` (rows/cols 1-based); shared-string indexes are looked up in
-    ``sst`` (an index it does not hold is refused, naming the cell)."""
+    ``sst`` (an index it does not hold is refused, naming the cell). Each cell's place in the grid is
+    worked out once, as a position in its rows one after the other (``np.put``), not from a row and a
+    column array at each write; a kind every cell has is written without picking them first."""
     kind = values.kind
-    rr, cc = np.asarray(rows, dtype=np.int64) - 1, np.asarray(cols, dtype=np.int64) - 1
+    at = np.asarray(rows, dtype=np.int64) - 1
+    at *= grid.shape[1]
+    at += np.asarray(cols, dtype=np.int64) - 1
+
+    def cells(which: np.ndarray, column: np.ndarray) -> np.ndarray:
+        return column if len(which) == len(column) else column[which]
+
     numeric = np.flatnonzero((kind == NUM) | (kind == BOOL))
     if len(numeric):
-        grid.kind[rr[numeric], cc[numeric]] = kind[numeric]
-        grid.num[rr[numeric], cc[numeric]] = values.num[numeric]
+        where = cells(numeric, at)
+        np.put(grid.kind, where, cells(numeric, kind))
+        np.put(grid.num, where, cells(numeric, values.num))
     shared = np.flatnonzero(kind == SHARED_STRING)
     if len(shared):
         k = values.num[shared].astype(np.int64)
         if k.min() < 0 or k.max() >= len(sst):
             bad = shared[np.flatnonzero((k < 0) | (k >= len(sst)))[0]]
-            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(cc[bad]) + 1)}{int(rr[bad]) + 1}: "
+            raise WorkbookError(path, f"sheet {sheet}, cell {column_letter(int(np.asarray(cols)[bad]))}{int(np.asarray(rows)[bad])}: "
                                 f"shared string {str(int(values.num[bad])).encode()!r} does not exist")
         sst_arr = np.empty(len(sst), dtype=object)
         sst_arr[:] = sst
-        grid.kind[rr[shared], cc[shared]] = STR
-        grid.obj[rr[shared], cc[shared]] = sst_arr[k]
+        where = cells(shared, at)
+        np.put(grid.kind, where, STR)
+        np.put(grid.obj, where, sst_arr[k])
     coded = np.flatnonzero(values.code >= 0)
     if len(coded):
         objects = np.empty(len(values.objects), dtype=object)
         objects[:] = values.objects
-        grid.kind[rr[coded], cc[coded]] = kind[coded]
-        grid.obj[rr[coded], cc[coded]] = objects[values.code[coded]]
+        where = cells(coded, at)
+        np.put(grid.kind, where, cells(coded, kind))
+        np.put(grid.obj, where, objects[cells(coded, values.code)])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ilt_xl.engine.byte_positions import fixed_width, padded, words_of
-from ilt_xl.engine.value_cells import ListedTexts, PositionedTexts, ValueTyper
+from ilt_xl.engine.value_cells import (_BOOLEAN, _DATE, _ERROR, _INLINE, _NUMBER, _OTHER, _SHARED, _STR, ListedTexts,
+                                     PositionedTexts, ValueTyper, _readings)
 
 TEXTS = {
     b"": [b"0", b"1", b"-2.5", b"1E+300", b"1.5e-7", b" 3 ", b"0.1000000000000000055511151231257827",
@@ -75,3 +76,32 @@ def test_fixed_width_reads_texts_as_numpy_bytes_at_any_width():
     for width in (64, 72, 128):
         got = fixed_width(words_of(padded(span)), starts, sizes, width)
         assert got.dtype == np.dtype(f"S{width}") and got.tolist() == texts
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_types_given_once_each_with_codes_type_as_the_cells_own(seed):
+    """The scan gives each span's t attributes as the distinct ones and a code per cell: typed the
+    same as with every cell's own (t attributes of 9 bytes and more read as their first 9, as ever)."""
+    rng = random.Random(seed)
+    types, raw = _cells(rng, rng.randint(0, 60), bad=seed % 3 == 2)
+    types = [t + b"X" if t == b"inlineStr" and rng.random() < 0.2 else t for t in types]     # read as inlineStr
+    distinct = list(dict.fromkeys(types))
+    codes = np.array([distinct.index(t) for t in types], np.int64)
+    typer = ValueTyper("p.xlsx", "S")
+    typer.add(np.array(distinct, dtype=object), ListedTexts(raw), codes)
+    try:
+        got = typer.finish()
+    except Exception as exc:
+        got = type(exc), str(exc)
+    want = _typed(types, ListedTexts(raw))
+    if isinstance(want, tuple):
+        assert got == want
+        return
+    assert got.kind.tolist() == want.kind.tolist() and got.num.tobytes() == want.num.tobytes()
+    assert got.code.tolist() == want.code.tolist() and got.objects == want.objects
+
+
+def test_each_t_attribute_is_read_as_its_first_nine_bytes_compare():
+    names = [b"", b"n", b"s", b"str", b"inlineStr", b"inlineStrX", b"b", b"e", b"d", b"x", b"STR", b"nn"]
+    got = _readings(np.array(names, dtype="S9")).tolist()
+    assert got == [_NUMBER, _NUMBER, _SHARED, _STR, _INLINE, _INLINE, _BOOLEAN, _ERROR, _DATE, _OTHER, _OTHER, _OTHER]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, cell_refs, scan_sheet_xml
+from ilt_xl.engine.sheet_scan import FIELDS, FORMULA_CELL, _spans, cell_refs, scan_sheet_xml
+from ilt_xl.engine.value_cells import SHARED_STRING, TypedValues, place_values
+from ilt_xl.engine.values import BOOL, ERR, NUM, STR, Block
 from ilt_xl.engine.workbook_model import _expand_shared
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "ilt_planner_example.xlsx"
@@ -92,3 +96,55 @@ def test_hidden_rows_and_an_active_auto_filter_are_read_from_the_xml_around_the_
     viewed = part.split(b"<autoFilter")[0] + b'<customSheetViews><customSheetView guid="{0}">' + \
         part.split(b"</sheetData>")[1].replace(b"</worksheet>", b"") + b'</customSheetView></customSheetViews></worksheet>'
     assert not scan_sheet_xml(viewed, "h", "S").filtering
+
+
+def _spans_by_one_buffer(chunks):
+    """The chunks regrouped as one growing buffer cut before its last "<row" (what _spans gives)."""
+    carry = b""
+    for chunk in chunks:
+        carry += chunk
+        cut = carry.rfind(b"<row")
+        if cut > 0:
+            yield carry[:cut]
+            carry = carry[cut:]
+    yield carry
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"<row", b'<row r="1">', b"<ro", b"w", b"<", b"row", b"x", b"</row>", b""]), max_size=14),
+       st.lists(st.integers(0, 40), max_size=6))
+def test_chunks_are_regrouped_into_the_same_spans_wherever_they_are_cut(pieces, cuts):
+    data = b"".join(pieces)
+    bounds = sorted(min(c, len(data)) for c in cuts)
+    chunks = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)])]
+    assert [bytes(s) for s in _spans(iter(chunks))] == list(_spans_by_one_buffer(chunks))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.sampled_from([NUM, BOOL, STR, ERR, SHARED_STRING, 0])),
+                max_size=20))
+def test_typed_cells_land_where_a_row_and_column_write_puts_them(cells):
+    """place_values against writes by row and column arrays, kind by kind in the same order (a
+    cell listed twice keeps what the last write gives it)."""
+    rows = np.array([r for r, _, _ in cells], np.int32)
+    cols = np.array([c for _, c, _ in cells], np.int32)
+    kind = np.array([k for _, _, k in cells], np.int8)
+    num = np.arange(len(cells), dtype=np.float64) % 2
+    code = np.where((kind == STR) | (kind == ERR), np.arange(len(cells)), -1).astype(np.int32)
+    values = TypedValues(kind, num, code, [f"t{i}" for i in range(len(cells))])
+    sst = ["s0", "s1"]
+    got = Block(np.zeros((4, 3), np.int8), np.zeros((4, 3)), np.empty((4, 3), object))
+    place_values(got, rows, cols, values, sst, "p.xlsx", "S")
+    want = Block(np.zeros((4, 3), np.int8), np.zeros((4, 3)), np.empty((4, 3), object))
+    r, c = rows.astype(np.int64) - 1, cols.astype(np.int64) - 1
+    for which in (np.flatnonzero((kind == NUM) | (kind == BOOL)),):
+        want.kind[r[which], c[which]] = kind[which]
+        want.num[r[which], c[which]] = num[which]
+    which = np.flatnonzero(kind == SHARED_STRING)
+    want.kind[r[which], c[which]] = STR
+    want.obj[r[which], c[which]] = np.array(sst, object)[num[which].astype(np.int64)]
+    which = np.flatnonzero(code >= 0)
+    want.kind[r[which], c[which]] = kind[which]
+    want.obj[r[which], c[which]] = np.array(values.objects, object)[code[which]]
+    assert np.array_equal(got.kind, want.kind) and np.array_equal(got.num, want.num)
+    assert got.obj.tolist() == want.obj.tolist()
