@@ -34,16 +34,18 @@ from ilt_xl.cli.app import (
 from ilt_xl.cli.check import print_problems
 from ilt_xl.cli.output import FORMAT, Format, examples, plural, print_json, records
 from ilt_xl.cli.progress import QUIET, Steps
-from ilt_xl.workbook.headless import COMMANDS
 
+# The commands this module registers, in the order of the macros (ilt_xl.workbook.headless.COMMANDS,
+# not imported here: the macros' modules are the command's own, not every command line's); optimise and
+# merge-advice take options: ilt_xl.cli.optimise registers them.
 _HELP = {
     "checklist": "Build or refresh the Checklist tab, keeping statuses, done dates and notes.",
     "allocate": "Build the Allocation ledger: each session's cost split over its enrolment lines.",
     "conflicts": "Fill the Conflicts tab: double bookings, skill mismatches, capacity, available days.",
+    "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
     "fx": "Write the ECB rates the sessions use into the FX tab (with their source), keeping manual rows.",
     "holidays": "Write the public holidays of the sessions' countries and years into the Holidays tab (sorted by "
                 "country, as the due dates need), keeping rows you added.",
-    "budget": "Refresh Actual, Committed and Forecast of the Budget tab, keeping budgets and rows.",
     "availability": "Refresh the Availability tab: instructors and rooms x weeks, booked days (blank when free), "
                     "coloured free/booked/over-booked, weeks with leave in blue.",
     "validate": "Write every problem of the planner to a Problems sheet.",
@@ -155,6 +157,5 @@ def macros_help(name: str) -> str:
     return MACROS[name].help
 
 
-for _name in COMMANDS:
-    if _name in _HELP:  # optimise and merge-advice take options: ilt_xl.cli.optimise registers them
-        _register(_name)
+for _name in _HELP:
+    _register(_name)

@@ -3,7 +3,8 @@ Python, must not load the heavy libraries it does not need (each adds a fixed co
 scipy, which `formulas`' statistics module pulls in, 1-2 s of CPU; openpyxl and xlwings ~0.3 s;
 the holiday calendars; the `formulas` library itself with schedula and regex, ~0.1 s, as the
 planner's functions are all the engine's own; pydantic, which typer would use to coerce the
-options). Checked through sys.modules, not by timing."""
+options), nor the other commands' own modules (the macros and the planner's table writers of
+``ilt_xl.workbook``, 0.02-0.03 s). Checked through sys.modules, not by timing."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "openpyxl", "xlwings", "holidays", "formulas", "schedula", "regex", "pydantic")
+OTHER_COMMANDS = ("ilt_xl.workbook",)
 
 _RUN = """
 import json, sys
@@ -36,8 +38,18 @@ def test_recalc_of_the_planner_loads_none_of_the_heavy_libraries(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["code"] == 0 and out.exists()
-    loaded = [m for m in result["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    loaded = [m for m in result["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY + OTHER_COMMANDS)]
     assert loaded == []
+
+
+def test_the_command_line_has_a_command_for_each_macro_in_their_order():
+    """ilt_xl.cli.macros registers its commands without importing the macros (their modules are
+    those commands' own): its table of them follows the macros' own list (optimise and merge-advice,
+    which take options, are ilt_xl.cli.optimise's)."""
+    from ilt_xl.cli.macros import _HELP
+    from ilt_xl.workbook.headless import COMMANDS
+
+    assert list(_HELP) == [name for name in COMMANDS if name not in ("optimise", "merge-advice")]
 
 
 # The console script, up to its imports: the load's helper is forked (for a workbook of any size,
