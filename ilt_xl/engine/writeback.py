@@ -14,7 +14,6 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
 from ilt_xl.engine.workbook_model import Sheet, WorkbookModel, parse_area
 from ilt_xl.xlsx import WorkbookError, column_index, column_letter
 from ilt_xl.xlsx.safezip import SafeZip
+from ilt_xl.xlsx.xml_text import escape_markup
 from ilt_xl.xlsx.zip_members import copy_compressed, write_deflated
 
 _T_ATTR = re.compile(rb'\s+t="[^"]*"')
@@ -58,8 +58,8 @@ def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
 def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:
     """``before`` + the XML-escaped text of each object + ``after``, escaped once per distinct text."""
     codes, distinct = pd.factorize(objs)
-    texts = np.array([before + escape(encode_xstring(str(o))).encode("utf-8") + after for o in distinct] or [b""],
-                     dtype=object)
+    texts = np.array([before + escape_markup(encode_xstring(str(o))).encode("utf-8") + after for o in distinct]
+                     or [b""], dtype=object)
     return texts[codes]
 
 

@@ -9,7 +9,6 @@ decodes every escape as Excel does (:func:`decode_xstring`).
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
 
 from ilt_xl.xlsx.namespaces import NS_MAIN
 
@@ -23,7 +22,19 @@ def xml_text(text: str, attribute: bool = False) -> str:
     text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
     text = XML_INVALID.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     text = _SURROGATE.sub("\ufffd", text)
-    return escape(text, {'"': "&quot;", "\n": "&#10;", "\t": "&#9;"} if attribute else {})
+    return escape_markup(text, attribute)
+
+
+def escape_markup(text: str, attribute: bool = False) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` spelled as entities (and, with ``attribute``, ``"``, line
+    feed and tab: a double-quoted attribute value keeps them), as ``xml.sax.saxutils.escape`` does.
+    Not that module: it imports urllib.request, http.client, ssl and email (0.03 s), which nothing
+    else ``ilt-xl recalc`` runs needs, and the sheet scan imports this module before the load's
+    helper is forked."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attribute:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return text
 
 
 _ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
