@@ -21,6 +21,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 typedef Py_ssize_t Pos;
 
@@ -633,6 +634,49 @@ static PyObject *plain_rows(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(plain && !in_row ? start_tag : 0);
 }
 
+/* writeback.number_texts: each double of a float64 buffer as Python's repr writes it (the shortest
+ * text that reads back to it: PyOS_double_to_string, mode 'r', as float.__repr__ calls it), a whole
+ * number below 1e15 in magnitude as its integer (no ".0"; -0.0 is "0"): a list of bytes. */
+static PyObject *number_texts(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    if (view.len % (Pos)sizeof(double)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "not a float64 buffer");
+        return NULL;
+    }
+    Pos n = view.len / (Pos)sizeof(double);
+    PyObject *out = PyList_New(n);
+    for (Pos i = 0; out && i < n; i++) {
+        double x;
+        memcpy(&x, (const char *)view.buf + i * (Pos)sizeof(double), sizeof x);
+        PyObject *item;
+        if (x == trunc(x) && fabs(x) < 1e15) {
+            /* as str(int(x)): at most 15 digits and a sign */
+            char digits[24], *end = digits + sizeof digits, *p = end;
+            unsigned long long u = (unsigned long long)fabs(x);
+            do
+                *--p = (char)('0' + u % 10);
+            while (u /= 10);
+            if (x < 0)
+                *--p = '-';
+            item = PyBytes_FromStringAndSize(p, end - p);
+        } else {
+            char *text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+            item = text ? PyBytes_FromString(text) : NULL;
+            PyMem_Free(text);
+        }
+        if (item)
+            PyList_SET_ITEM(out, i, item);
+        else
+            Py_CLEAR(out);
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
@@ -655,6 +699,9 @@ static PyMethodDef methods[] = {
     {"plain_rows", plain_rows, METH_VARARGS,
      "plain_rows(skeleton): the size of the sheetData start tag the skeleton begins with when the rest is "
      "plain rows of empty cells and markers (well-formed content, nothing of a namespace), else 0."},
+    {"number_texts", number_texts, METH_VARARGS,
+     "number_texts(float64 buffer): each number's repr (a whole number below 1e15 as its integer), "
+     "as a list of bytes."},
     {NULL, NULL, 0, NULL},
 };
 

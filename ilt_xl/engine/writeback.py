@@ -14,11 +14,13 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ilt_xl.atomic_write import atomic_target
+from ilt_xl.engine import cell_locator
 from ilt_xl.engine.cell_pieces import CellPieces
 from ilt_xl.engine.sheet_scan import FORMULA_CELL, Cut, cut_formula_cells, encode_xstring, in_prefix, lines_up
 from ilt_xl.engine.values import BOOL, EMPTY, ERR, NUM, STR
@@ -34,61 +36,92 @@ _TYPE_ATTRS = (b"", b' t="b"', b' t="e"', b' t="str"', b' t="inlineStr"')
 _NUMBER, _BOOLEAN, _ERROR, _TEXT, _INLINE = range(len(_TYPE_ATTRS))
 
 
-def _wrapped(texts: list[str], before: str, after: str) -> list[bytes]:
-    """``before + text + after`` for each text (which holds no NUL), UTF-8 encoded: one join,
-    one encode and one split, all at C speed."""
+def _wrapped(texts: list[bytes], before: bytes, after: bytes) -> list[bytes]:
+    """``before + text + after`` for each text (which holds no NUL): one join and one split, at C speed."""
     if not texts:
         return []
-    return (before + (after + "\x00" + before).join(texts) + after).encode("utf-8").split(b"\x00")
+    return (before + (after + b"\x00" + before).join(texts) + after).split(b"\x00")
 
 
-def _number_values(x: np.ndarray, close: bytes) -> np.ndarray:
-    """``<v>`` elements of numbers, each followed by ``close``: the shortest text that reads back
-    to the same double (integers without '.0'), worked out once per distinct number (a column of
-    computed values repeats a few)."""
-    where, distinct = pd.factorize(x, use_na_sentinel=False)     # hashed, no sort; 0.0 and -0.0 are one, "0"
-    whole = (distinct == np.trunc(distinct)) & (np.abs(distinct) < 1e15)
+def number_texts(distinct: np.ndarray) -> list[bytes]:
+    """The text of each number (float64) as a cell's ``<v>`` holds it: the shortest text that reads
+    back to the same double, as ``repr`` writes it, and a whole number below 1e15 as its integer
+    (no '.0'; -0.0 is "0"). Made by the compiled cell locator where it was built (the same texts,
+    the tests hold it to :func:`python_number_texts`), else in Python."""
+    if cell_locator.compiled is not None:
+        return cell_locator.compiled.number_texts(np.ascontiguousarray(distinct, dtype=np.float64))
+    return python_number_texts(distinct)
+
+
+def python_number_texts(distinct: np.ndarray) -> list[bytes]:
+    """:func:`number_texts` in Python (the reference of the compiled one)."""
+    with np.errstate(invalid="ignore"):        # NaN
+        whole = (distinct == np.trunc(distinct)) & (np.abs(distinct) < 1e15)
     texts = np.empty(len(distinct), dtype=object)
     texts[whole] = list(map(str, distinct[whole].astype(np.int64).tolist()))
     texts[~whole] = list(map(repr, distinct[~whole].tolist()))       # repr: the shortest round trip
-    wrapped = np.array(_wrapped(texts.tolist(), "<v>", "</v>" + close.decode()) or [b""], dtype=object)
-    return wrapped[where]
+    return "\x00".join(texts.tolist()).encode("ascii").split(b"\x00") if len(texts) else []
 
 
-def _text_values(objs: np.ndarray, before: bytes, after: bytes) -> np.ndarray:
-    """``before`` + the XML-escaped text of each object + ``after``, escaped once per distinct text."""
-    codes, distinct = pd.factorize(objs)
-    texts = np.array([before + escape_markup(encode_xstring(str(o))).encode("utf-8") + after for o in distinct]
-                     or [b""], dtype=object)
-    return texts[codes]
+class ValueTexts(NamedTuple):
+    """Cells' values as they are written: cell ``i`` has type code ``t[i]`` (it indexes
+    :data:`_TYPE_ATTRS`) and the text ``texts[index[i]]`` (XML-escaped) between its value's tags,
+    ``<v>`` and ``</v>``, or for ``texts[inline_from:]`` (values-only mode's strings) those of an
+    inline string. Each distinct value is worked out once (a column of computed values repeats a few)."""
+
+    t: np.ndarray
+    index: np.ndarray
+    texts: list[bytes]
+    inline_from: int
+
+    def parts(self, close: bytes = b"") -> np.ndarray:
+        """Each cell's value XML followed by ``close``."""
+        inline = self.inline_from
+        wrapped = (_wrapped(self.texts[:inline], b"<v>", b"</v>" + close)
+                   + _wrapped(self.texts[inline:], b'<is><t xml:space="preserve">', b"</t></is>" + close))
+        return np.array(wrapped, dtype=object)[self.index]
+
+
+def value_texts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool) -> ValueTexts:
+    """The values of the cells at ``rows``/``cols`` (1-based) as :class:`ValueTexts`.
+
+    Empty results are written as 0, as Excel shows a formula that refers to an empty cell.
+    """
+    g = sheet.grid
+    r, c = rows - 1, cols - 1
+    kind = g.kind[r, c]
+    num = g.num[r, c]
+    t = np.full(len(rows), _NUMBER, dtype=np.int8)
+    index = np.zeros(len(rows), dtype=np.int64)
+    texts = [b"0", b"1"]                                # FALSE and TRUE
+    boolean = kind == BOOL
+    if boolean.any():
+        t[boolean] = _BOOLEAN
+        index[boolean] = num[boolean] != 0
+    numeric = (kind == NUM) | (kind == EMPTY)
+    if numeric.any():
+        where, distinct = pd.factorize(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]),
+                                       use_na_sentinel=False)   # hashed, no sort; 0.0 and -0.0 are one, "0"
+        index[numeric] = where + len(texts)
+        texts += number_texts(distinct)
+    inline_from = None
+    for code, mask in ((_ERROR, kind == ERR), (_INLINE if values_only else _TEXT, kind == STR)):
+        if mask.any():
+            t[mask] = code
+            where, distinct = pd.factorize(g.obj[r[mask], c[mask]])
+            index[mask] = where + len(texts)
+            if code == _INLINE:
+                inline_from = len(texts)
+            texts += [escape_markup(encode_xstring(str(o))).encode("utf-8") for o in distinct]
+    return ValueTexts(t, index, texts, len(texts) if inline_from is None else inline_from)
 
 
 def value_parts(sheet: Sheet, rows: np.ndarray, cols: np.ndarray, values_only: bool,
                 close: bytes = b"") -> tuple[np.ndarray, np.ndarray]:
     """(type code, value XML + ``close``) for each cell (rows/cols 1-based); the code indexes
-    :data:`_TYPE_ATTRS`, e.g. (_TEXT, b'<v>abc</v>').
-
-    Empty results are written as 0, as Excel shows a formula that refers to an empty cell.
-    """
-    g = sheet.grid
-    kind = g.kind[rows - 1, cols - 1]
-    num = g.num[rows - 1, cols - 1]
-    t = np.full(len(rows), _NUMBER, dtype=np.int8)
-    v = np.empty(len(rows), dtype=object)
-    numeric = (kind == NUM) | (kind == EMPTY)
-    if numeric.any():
-        v[numeric] = _number_values(np.where(kind[numeric] == EMPTY, 0.0, num[numeric]), close)
-    boolean = kind == BOOL
-    t[boolean] = _BOOLEAN
-    v[boolean] = np.where(num[boolean] != 0, b"<v>1</v>" + close, b"<v>0</v>" + close)
-    for code, mask, before, after in (
-            (_ERROR, kind == ERR, b"<v>", b"</v>"),
-            (_INLINE, kind == STR, b'<is><t xml:space="preserve">', b"</t></is>") if values_only else
-            (_TEXT, kind == STR, b"<v>", b"</v>")):
-        if mask.any():
-            t[mask] = code
-            v[mask] = _text_values(g.obj[rows[mask] - 1, cols[mask] - 1], before, after + close)
-    return t, v
+    :data:`_TYPE_ATTRS`, e.g. (_TEXT, b'<v>abc</v>'). See :func:`value_texts`."""
+    values = value_texts(sheet, rows, cols, values_only)
+    return values.t, values.parts(close)
 
 
 def patch_sheet_xml(data: bytes, sheet: Sheet, values_only: bool, source: str | Path) -> bytes:
@@ -149,7 +182,7 @@ def patch_pieces(pieces: CellPieces, sheet: Sheet, values_only: bool, source: st
 
     arrays = f.array_refs.count(None) != n
     if (pieces is sheet.pieces and cut is None and not values_only and not arrays
-            and _as_cached(pieces, cell_values, middles)):
+            and _as_cached(pieces, sheet, kept_empty, middles)):
         return SAME_AS_INPUT
     segments = _segments(pieces, values_only, cut, cell_values, middles)
     if arrays:
@@ -206,27 +239,27 @@ class _SameAsInput(tuple):
 SAME_AS_INPUT = _SameAsInput()
 
 
-def _as_cached(pieces: CellPieces, cell_values, middles: _Middles) -> bool:
+def _as_cached(pieces: CellPieces, sheet: Sheet, kept_empty: np.ndarray | None, middles: _Middles) -> bool:
     """Whether each formula cell patched (its attributes and t, its ``<v>`` and ``</c>``) would be
     what the part holds already: a recalculated workbook saved by Excel mostly is (its cached
     values are right), and then the part need not be joined and deflated again. Segment by
-    segment, stopping at the first difference."""
+    segment, stopping at the first difference. A cell as read has ``<v>text</v></c>``; as written,
+    the same around the text of its value, or ``</c>`` alone (a kept cell without a value), which
+    is never the cell as read."""
     if len(pieces) == 0 or pieces.no_value.any():
         return False
+    f = sheet.formulas
     as_read = np.array([b'"' + a + b">" for a in pieces.attrs.distinct], dtype=object)
     codes = pieces.attrs.codes
     bounds = pieces.bounds
     for k in range(len(pieces.sizes)):
         i, j = int(bounds[k]), int(bounds[k + 1])
-        t, v = cell_values(i, j)
-        if not (as_read[codes[i:j]] == middles.of(codes[i:j], t)).all():
+        if kept_empty is not None and kept_empty[i:j].any():
             return False
-        # The segment's cells joined, as read and as they would be written: one comparison of two
-        # strings instead of one per cell. Equal strings mean equal cells, as each cell as read is
-        # <v>text</v></c> with no '<' in its text (the scan's pattern), and so is each one written
-        # (its text escaped), or </c> alone, which cannot line up with a cell as read.
-        read = b"<v>" + pieces.values.joined_chunk(k, b"</v></c><v>") + b"</v></c>"
-        if read != b"".join(v):
+        values = value_texts(sheet, f.rows[i:j], f.cols[i:j], False)
+        if not (as_read[codes[i:j]] == middles.of(codes[i:j], values.t)).all():
+            return False
+        if not pieces.values.chunk_is(k, values.index, values.texts):
             return False
     return True
 

@@ -3,10 +3,12 @@ reference: on every span of every worksheet of the shared Excel workbooks and of
 ones, and on generated spans cut at every byte, the same bounds (every array, its dtype), the same
 grouped texts, the same None for a span left to the pattern. Where a C compiler is at hand the
 extension must have been built (CI must not measure the fallback unnoticed), and a scan forced onto
-the numpy locators reads the same cells."""
+the numpy locators reads the same cells. Write-back's number texts (writeback.number_texts) are the
+Python ones, repr's, on the workbooks' numbers and on edges and random doubles."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import sysconfig
 import zipfile
@@ -26,6 +28,7 @@ from ilt_xl.engine.value_cells import PositionedTexts
 from ilt_xl.engine.sheet_scan import _LOCATE_SPAN, _around_formula_cells, _cells_accounted, _row_spans, _spans, \
     _split_formula_cells, scan_sheet_xml
 from ilt_xl.engine.value_cell_bounds import numpy_value_cell_bounds, value_cell_bounds
+from ilt_xl.engine.writeback import python_number_texts
 from ilt_xl.xlsx import WorkbookError
 from ilt_xl.xlsx.safezip import xml_damage
 from tests.engine.conformance import corpus_files, corpus_folder
@@ -355,3 +358,70 @@ def _scan_or_refusal(data: bytes):
     return (cells.v_rows.tolist(), cells.v_cols.tolist(), cells.v_values.kind.tolist(), cells.v_values.num.tolist(),
             cells.v_values.objects, cells.f_rows.tolist(), cells.f_texts.codes.tolist(), cells.f_texts.distinct,
             cells.around_cells, cells.hidden_rows.tolist(), cells.filtering)
+
+
+
+def _numbers_held(path: Path) -> np.ndarray:
+    """Every number a worksheet of ``path`` holds in a ``<v>`` (results Excel computed, among others)."""
+    found = []
+    for data in _worksheets(path):
+        for text in re.findall(rb"<v>([^<]*)</v>", data):
+            try:
+                found.append(float(text))
+            except ValueError:
+                pass
+    return np.array(found, dtype=np.float64)
+
+
+def _neighbours(x: np.ndarray) -> np.ndarray:
+    """``x`` with the doubles next to each and a few results of arithmetic on them (17-digit texts)."""
+    with np.errstate(over="ignore"):
+        return np.concatenate([x, np.nextafter(x, np.inf), np.nextafter(x, -np.inf), x / 3, x * 1.1, -x])
+
+
+def _same_number_texts(x: np.ndarray) -> None:
+    got, want = cell_locator.compiled.number_texts(x), python_number_texts(x)
+    if got != want:
+        bad = next(i for i in range(len(x)) if got[i] != want[i])
+        raise AssertionError(f"{x[bad]!r}: compiled {got[bad]!r}, Python {want[bad]!r}")
+
+
+@needs_compiled
+def test_number_texts_are_pythons_on_every_number_the_workbooks_hold():
+    """writeback.number_texts: the compiled texts are the Python ones (repr, whole numbers below 1e15 as
+    integers) for every number of the shared and committed workbooks and the doubles around them."""
+    numbers = np.concatenate([_numbers_held(path) for path in WORKBOOKS])
+    assert len(numbers) > 1000
+    _same_number_texts(_neighbours(numbers))
+
+
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1e15, -1e15, 1e15 - 1, 1e15 - 0.5, 1e15 + 1, 1e16, 1e17, 2.0 ** 53, 2.0 ** 53 + 2,
+         2.0 ** 63, 2.0 ** 64, 1e22, 1e23, 1e-4, 1e-5, 0.00012345, 9.999999999999999e-05, 123456.789, 0.3, 2.0 / 3,
+         5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, 1.7976931348623157e308, np.inf, -np.inf, np.nan,
+         -np.nan, 4.35, 0.015, 1.005, 2.675, 9007199254740993.0, 0.1 + 0.2]
+
+
+@needs_compiled
+def test_number_texts_are_pythons_on_edges_powers_and_random_doubles():
+    """Edges (signed zero, 1e15 either side, exponent notation, powers of two and ten, subnormals, the
+    largest double, NaN and infinities), decimals of every length, and random bit patterns."""
+    rng = np.random.default_rng(16)
+    powers = np.concatenate([2.0 ** np.arange(-1074, 1024), 10.0 ** np.arange(-323, 309)])
+    decimals = rng.integers(-10 ** 17, 10 ** 17, 100_000) / 10.0 ** rng.integers(0, 20, 100_000)
+    short = rng.integers(-99_999, 99_999, 100_000) / 10.0 ** rng.integers(1, 6, 100_000)
+    bits = rng.integers(0, 2 ** 63, 100_000, dtype=np.int64).view(np.float64)
+    _same_number_texts(_neighbours(np.concatenate([np.array(EDGES), powers, decimals, short])))
+    _same_number_texts(np.concatenate([bits, -bits]))
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True), max_size=50))
+def test_number_texts_are_pythons_on_any_doubles(xs):
+    _same_number_texts(np.array(xs, dtype=np.float64))
+
+
+def test_python_number_texts_are_repr_or_the_whole_number():
+    x = np.array([0.1, -0.0, 3.0, -42.0, 1e15 - 1, 1e15, 1e16, 1.5e-5, 2.5, np.nan, -np.inf])
+    assert python_number_texts(x) == [b"0.1", b"0", b"3", b"-42", b"999999999999999", b"1000000000000000.0",
+                                      b"1e+16", b"1.5e-05", b"2.5", b"nan", b"-inf"]
