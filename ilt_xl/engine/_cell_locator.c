@@ -634,6 +634,113 @@ static PyObject *plain_rows(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(plain && !in_row ? start_tag : 0);
 }
 
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 U128;
+
+/* The shortest text that reads back to x (as Python's repr writes it) for 1e-4 <= |x| < 1e15, made with
+ * exact integer arithmetic: x = m 2^e rounds back from any decimal inside the interval between the
+ * midpoints to its neighbours (both midpoints included when m is even, as round-half-even reads them;
+ * the lower neighbour is nearer when m is a power of two). In units of 10^q (17 to 19 digits of x),
+ * that interval is the integers [lo, hi]; the shortest texts are the multiples of the largest power of
+ * ten 10^j with one in [lo, hi], and repr writes the one nearest to x (dtoa's mode 0). Returns the
+ * text's size in `out`, or -1 where this leaves it to PyOS_double_to_string: outside that range, a tie
+ * for nearest, or a nearest multiple outside [lo, hi]. The tests hold it to repr on millions of doubles. */
+static int short_text(double x, char *out)
+{
+    double a = fabs(x);
+    if (!(a >= 1e-4 && a < 1e15))
+        return -1;
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int e = (int)(bits >> 52) - 1075, even = !(m & 1);
+    int k = (int)floor(log10(a)) + 1;            /* 10^(k-1) <= a < 10^k, or k one off */
+    int p = 18 - k;                               /* units 10^-p: 3 <= p <= 21 here */
+    if (p < 0 || p > 21)
+        return -1;
+    U128 five = 1;
+    for (int i = 0; i < p; i++)
+        five *= 5;
+    /* x, its interval's ends, in units of 2^(e-2) then times 10^p = 5^p 2^p: shifted by s = e - 2 + p */
+    U128 v = (U128)(4 * m) * five, lo = (U128)(4 * m - (m == 1ULL << 52 ? 1 : 2)) * five, hi = (U128)(4 * m + 2) * five;
+    int s = e - 2 + p, sh = s < 0 ? -s : 0;
+    if (s > 0) {
+        if (s > 20)
+            return -1;
+        v <<= s, lo <<= s, hi <<= s;
+    }
+    if (sh > 100)
+        return -1;
+    U128 mask = sh ? (((U128)1 << sh) - 1) : 0;
+    U128 l = lo >> sh, h = hi >> sh, t = v >> sh, r = v & mask;
+    if (lo & mask)
+        l += 1;                                   /* ceil */
+    else if (!even)
+        l += 1;                                   /* an end exactly on the grid, excluded */
+    if (!(hi & mask) && !even)
+        h -= 1;
+    if (h >> 64 || l > h)
+        return -1;
+    uint64_t L = (uint64_t)l, H = (uint64_t)h, T = (uint64_t)(t), p10 = 1;
+    int j = 0;
+    while (j < 19 && (H / (p10 * 10)) * (p10 * 10) >= L)
+        p10 *= 10, j++;
+    /* the multiple of p10 nearest to x: x is T + r/2^sh units */
+    uint64_t f = T / p10, rem = T % p10;
+    int up;
+    if (j == 0) {
+        U128 half = sh ? (U128)1 << (sh - 1) : 0;
+        if (sh && r == half)
+            return -1;
+        up = sh && r > half;
+    } else {
+        uint64_t half = p10 / 2;
+        if (rem == half && !r)
+            return -1;
+        up = rem >= half;                         /* rem == half with r > 0 lies past the middle */
+    }
+    uint64_t digits = f + (uint64_t)up;
+    U128 c = (U128)digits * p10;
+    if (c < L || c > H || digits == 0)
+        return -1;
+    int exp10 = j - p;                            /* x ~ digits * 10^exp10 */
+    while (digits % 10 == 0)
+        digits /= 10, exp10++;
+    char d[24];
+    int nd = 0;
+    for (uint64_t u = digits; u; u /= 10)
+        d[nd++] = (char)('0' + u % 10);           /* reversed */
+    int decpt = nd + exp10;                       /* digits before the point */
+    if (decpt <= -4 || decpt > 16)
+        return -1;                                /* repr's exponent form */
+    char *w = out;
+    if (x < 0)
+        *w++ = '-';
+    if (decpt <= 0) {
+        *w++ = '0', *w++ = '.';
+        for (int i = 0; i < -decpt; i++)
+            *w++ = '0';
+        for (int i = nd - 1; i >= 0; i--)
+            *w++ = d[i];
+    } else if (decpt < nd) {
+        for (int i = nd - 1; i >= 0; i--) {
+            *w++ = d[i];
+            if (nd - i == decpt)
+                *w++ = '.';
+        }
+    } else {
+        for (int i = nd - 1; i >= 0; i--)
+            *w++ = d[i];
+        for (int i = nd; i < decpt; i++)
+            *w++ = '0';
+        *w++ = '.', *w++ = '0';
+    }
+    return (int)(w - out);
+}
+#else
+static int short_text(double x, char *out) { (void)x, (void)out; return -1; }
+#endif
+
 /* writeback.number_texts: each double of a float64 buffer as Python's repr writes it (the shortest
  * text that reads back to it: PyOS_double_to_string, mode 'r', as float.__repr__ calls it), a whole
  * number below 1e15 in magnitude as its integer (no ".0"; -0.0 is "0"): a list of bytes. */
@@ -664,9 +771,15 @@ static PyObject *number_texts(PyObject *self, PyObject *args)
                 *--p = '-';
             item = PyBytes_FromStringAndSize(p, end - p);
         } else {
-            char *text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-            item = text ? PyBytes_FromString(text) : NULL;
-            PyMem_Free(text);
+            char fast[48];
+            int size = short_text(x, fast);
+            if (size >= 0)
+                item = PyBytes_FromStringAndSize(fast, size);
+            else {
+                char *text = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+                item = text ? PyBytes_FromString(text) : NULL;
+                PyMem_Free(text);
+            }
         }
         if (item)
             PyList_SET_ITEM(out, i, item);
