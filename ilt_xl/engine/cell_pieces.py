@@ -75,10 +75,12 @@ class ByteColumn:
     def chunk(self, k: int) -> list[bytes]:
         return self._bytes(k).split(_NUL)
 
-    def chunk_is(self, k: int, index: np.ndarray, texts: list[bytes]) -> bool:
-        """Whether the items of chunk ``k`` are ``texts[index[0]]``, ``texts[index[1]]``... (one
-        comparison of two strings: equal NUL-joined strings mean equal items, as no item holds NUL)."""
-        return self._bytes(k) == _NUL.join(np.array(texts, dtype=object)[index].tolist())
+    def items_are(self, first: int, last: int, index: np.ndarray, texts: list[bytes]) -> bool:
+        """Whether the items of chunks ``first`` to ``last`` (excluded) are ``texts[index[0]]``,
+        ``texts[index[1]]``... (one comparison of two strings: equal NUL-joined strings mean equal
+        items, as no item holds NUL)."""
+        read = _NUL.join(self._bytes(k) for k in range(first, last))
+        return read == _NUL.join(np.array(texts, dtype=object)[index].tolist())
 
     def joined_chunk(self, k: int, separator: bytes) -> bytes:
         """The items of chunk ``k`` joined by ``separator``."""

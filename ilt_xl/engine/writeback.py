@@ -182,7 +182,7 @@ def patch_pieces(pieces: CellPieces, sheet: Sheet, values_only: bool, source: st
 
     arrays = f.array_refs.count(None) != n
     if (pieces is sheet.pieces and cut is None and not values_only and not arrays
-            and _as_cached(pieces, sheet, kept_empty, middles)):
+            and _as_cached(pieces, sheet, kept_empty)):
         return SAME_AS_INPUT
     segments = _segments(pieces, values_only, cut, cell_values, middles)
     if arrays:
@@ -239,27 +239,35 @@ class _SameAsInput(tuple):
 SAME_AS_INPUT = _SameAsInput()
 
 
-def _as_cached(pieces: CellPieces, sheet: Sheet, kept_empty: np.ndarray | None, middles: _Middles) -> bool:
+_CHECKED_TOGETHER = 8       # segments whose values _as_cached works out at once
+
+
+def _unchanged_type(attrs: bytes) -> int:
+    """The type code with which a cell's attributes ``attrs`` are written as they are, -1 when none."""
+    kept = _T_ATTR.sub(b"", attrs)
+    return next((code for code, t in enumerate(_TYPE_ATTRS) if kept + t == attrs), -1)
+
+
+def _as_cached(pieces: CellPieces, sheet: Sheet, kept_empty: np.ndarray | None) -> bool:
     """Whether each formula cell patched (its attributes and t, its ``<v>`` and ``</c>``) would be
     what the part holds already: a recalculated workbook saved by Excel mostly is (its cached
-    values are right), and then the part need not be joined and deflated again. Segment by
-    segment, stopping at the first difference. A cell as read has ``<v>text</v></c>``; as written,
+    values are right), and then the part need not be joined and deflated again. A few segments at
+    a time, stopping at the first that differs. A cell as read has ``<v>text</v></c>``; as written,
     the same around the text of its value, or ``</c>`` alone (a kept cell without a value), which
     is never the cell as read."""
-    if len(pieces) == 0 or pieces.no_value.any():
+    if len(pieces) == 0 or pieces.no_value.any() or (kept_empty is not None and kept_empty.any()):
         return False
     f = sheet.formulas
-    as_read = np.array([b'"' + a + b">" for a in pieces.attrs.distinct], dtype=object)
+    same_type = np.array([_unchanged_type(a) for a in pieces.attrs.distinct], dtype=np.int8)
     codes = pieces.attrs.codes
     bounds = pieces.bounds
-    for k in range(len(pieces.sizes)):
-        i, j = int(bounds[k]), int(bounds[k + 1])
-        if kept_empty is not None and kept_empty[i:j].any():
-            return False
+    for k in range(0, len(pieces.sizes), _CHECKED_TOGETHER):
+        last = min(k + _CHECKED_TOGETHER, len(pieces.sizes))
+        i, j = int(bounds[k]), int(bounds[last])
         values = value_texts(sheet, f.rows[i:j], f.cols[i:j], False)
-        if not (as_read[codes[i:j]] == middles.of(codes[i:j], values.t)).all():
+        if not (same_type[codes[i:j]] == values.t).all():
             return False
-        if not pieces.values.chunk_is(k, values.index, values.texts):
+        if not pieces.values.items_are(k, last, values.index, values.texts):
             return False
     return True
 

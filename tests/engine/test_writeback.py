@@ -13,7 +13,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ilt_xl.engine import writeback
+from ilt_xl.engine import cell_pieces, writeback
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.xlsx import WorkbookError
 
@@ -202,3 +202,37 @@ def test_a_sheet_whose_cached_values_are_right_is_copied_as_stored(tmp_path):
     recalculate(wrong, fixed, today=TODAY)
     assert _parts(fixed)[sheet] == _parts(once)[sheet]
     assert openpyxl.load_workbook(fixed, data_only=True)["Data"]["F1"].value == 137.5
+
+
+def _with_sheet(source, target, sheet: str, data: bytes) -> None:
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, data if info.filename == sheet else zin.read(info))
+
+
+@pytest.mark.parametrize("cell", ["F1", "D2", "D4", "D6"])
+def test_a_cell_cached_wrong_in_any_segment_is_patched(tmp_path, monkeypatch, cell):
+    """The formula cells cut into segments of two, looked at two segments at a time: a wrong cached
+    value, or the right text under a wrong type, in any segment and the sheet is patched (as it is
+    when recalculated from scratch); all of them right and it is copied as stored."""
+    monkeypatch.setattr(cell_pieces, "CHUNK", 2)
+    monkeypatch.setattr(writeback, "_CHECKED_TOGETHER", 2)
+    src, once, again = (tmp_path / f"{n}.xlsx" for n in ("rich", "once", "again"))
+    _rich_workbook(src)
+    recalculate(src, once, today=TODAY)
+    sheet = "xl/worksheets/sheet1.xml"
+    right = _parts(once)[sheet]
+    tag = f'<c r="{cell}"'.encode()
+    start = right.index(tag)
+    end = right.index(b"</c>", start)
+    value = right.index(b"<v>", start, end) + 3
+    assert b" t=" not in right[start:value]                          # a number
+    _with_sheet(once, again, sheet, right)
+    recalculate(again, tmp_path / "same.xlsx", today=TODAY)
+    assert _raw_members(tmp_path / "same.xlsx")[sheet] == _raw_members(again)[sheet]
+    for wrong in (right[:value] + b"7" + right[right.index(b"</v>", value):],     # another number
+                  right[:start + len(tag)] + b' t="str"' + right[start + len(tag):]):        # the same, as text
+        _with_sheet(once, again, sheet, wrong)
+        fixed = tmp_path / "fixed.xlsx"
+        recalculate(again, fixed, today=TODAY)
+        assert _parts(fixed)[sheet] == right
