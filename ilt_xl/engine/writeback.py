@@ -47,10 +47,9 @@ def number_texts(distinct: np.ndarray) -> list[bytes]:
     """The text of each number (float64) as a cell's ``<v>`` holds it: the shortest text that reads
     back to the same double, as ``repr`` writes it, and a whole number below 1e15 as its integer
     (no '.0'; -0.0 is "0"). Made by the compiled cell locator where it was built (the same texts,
-    the tests hold it to :func:`python_number_texts`), else in Python."""
-    if cell_locator.compiled is not None:
-        return cell_locator.compiled.number_texts(np.ascontiguousarray(distinct, dtype=np.float64))
-    return python_number_texts(distinct)
+    the tests hold it to :func:`python_number_texts`), else (or with a build older than it) in Python."""
+    made = getattr(cell_locator.compiled, "number_texts", None)
+    return made(np.ascontiguousarray(distinct, dtype=np.float64)) if made is not None else python_number_texts(distinct)
 
 
 def python_number_texts(distinct: np.ndarray) -> list[bytes]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import types
 import zipfile
 
+import numpy as np
 import openpyxl
 import pytest
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ilt_xl.engine import cell_pieces, writeback
+from ilt_xl.engine import cell_locator, cell_pieces, writeback
 from ilt_xl.engine.recalc import recalculate
 from ilt_xl.xlsx import WorkbookError
 
@@ -236,3 +238,13 @@ def test_a_cell_cached_wrong_in_any_segment_is_patched(tmp_path, monkeypatch, ce
         fixed = tmp_path / "fixed.xlsx"
         recalculate(again, fixed, today=TODAY)
         assert _parts(fixed)[sheet] == right
+
+
+def test_number_texts_without_the_compiled_ones_are_pythons(monkeypatch):
+    """No compiled locator, or one built before number_texts (an editable install not rebuilt after a
+    pull): the Python texts, not a failure."""
+    x = np.array([0.1, 2.0, -0.0, 1e15, 1 / 3])
+    want = [b"0.1", b"2", b"0", b"1000000000000000.0", b"0.3333333333333333"]
+    for stale in (None, types.SimpleNamespace()):
+        monkeypatch.setattr(cell_locator, "compiled", stale)
+        assert writeback.number_texts(x) == want
