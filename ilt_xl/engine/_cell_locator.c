@@ -790,6 +790,90 @@ static PyObject *number_texts(PyObject *self, PyObject *args)
     return out;
 }
 
+/* Numbers read from their texts (value_cells.PositionedTexts.floats): a plain decimal number -- an
+ * optional sign, digits with at most one ".", an optional exponent (e or E, an optional sign, one to four
+ * digits) -- is read as float() reads it: exactly rounded. Up to 19 significant digits that make at most
+ * 2**53, scaled by at most 10**22, the value is one exact product or quotient of two doubles (rounded once,
+ * so the nearest double, as float() gives); other plain numbers go to PyOS_string_to_double, which float()
+ * calls. Anything else (spaces, "1_0", "inf", a value past the doubles) is not read: 0. */
+static const double TENS[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int read_number(const unsigned char *p, Pos n, double *out)
+{
+    Pos i = 0, digits = 0, exponent_digits = 0;
+    int negative = 0, dot = 0, exact = 1, significant = 0;
+    uint64_t m = 0;
+    long scale = 0, exponent = 0;
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        negative = p[i++] == '-';
+    for (; i < n && (decimal(p[i]) || (p[i] == '.' && !dot)); i++) {
+        if (p[i] == '.') {
+            dot = 1;
+            continue;
+        }
+        digits++;
+        if (m == 0 && p[i] == '0')
+            scale -= dot;       /* a leading zero: only where it is after the point does it scale */
+        else if (significant < 19)
+            m = m * 10 + (uint64_t)(p[i] - '0'), significant++, scale -= dot;
+        else
+            exact = 0;
+    }
+    if (digits == 0)
+        return 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        int minus = 0;
+        if (++i < n && (p[i] == '-' || p[i] == '+'))
+            minus = p[i++] == '-';
+        for (; i < n && decimal(p[i]) && exponent_digits < 5; i++, exponent_digits++)
+            exponent = exponent * 10 + (p[i] - '0');
+        if (exponent_digits == 0 || exponent_digits > 4)
+            return 0;
+        scale += minus ? -exponent : exponent;
+    }
+    if (i != n)
+        return 0;
+    if (exact && m <= ((uint64_t)1 << 53) && -22 <= scale && scale <= 22) {
+        double value = scale < 0 ? (double)m / TENS[-scale] : (double)m * TENS[scale];
+        *out = negative ? -value : value;
+        return 1;
+    }
+    char text[64], *end = NULL;
+    if (n >= (Pos)sizeof text)
+        return 0;
+    memcpy(text, p, (size_t)n), text[n] = 0;
+    double value = PyOS_string_to_double(text, &end, NULL);
+    if (value == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (end != text + n || !isfinite(value))
+        return 0;
+    *out = value;
+    return 1;
+}
+
+/* numbers(span, starts, ends): the items read as numbers (float64 in a bytearray) when every one is a
+ * plain decimal number, else None (numpy reads them, and refuses what it must) */
+static PyObject *numbers(PyObject *self, PyObject *args)
+{
+    Items it;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
+        return NULL;
+    if (check(&it, it.span.len, 0, 0) < 0)
+        return NULL;
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, it.m * (Pos)sizeof(double));
+    double *value = out ? (double *)PyByteArray_AS_STRING(out) : NULL;
+    int plain = value != NULL;
+    for (Pos i = 0; plain && i < it.m; i++)
+        plain = read_number((const unsigned char *)it.span.buf + it.s[i], it.e[i] - it.s[i], value + i);
+    release(&it);
+    if (out && !plain)
+        Py_SETREF(out, Py_NewRef(Py_None));
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(buffer, n): the formula cells of the span buffer[:n] as (int64 columns, distinct "
@@ -809,6 +893,9 @@ static PyMethodDef methods[] = {
     {"text_doubt", text_doubt, METH_VARARGS,
      "text_doubt(data): (whether the bytes hold a control character XML refuses, ']]>' or a reference XML "
      "does not take, whether they are all ASCII)."},
+    {"numbers", numbers, METH_VARARGS,
+     "numbers(span, starts, ends): the items read as float() reads them (float64 in a bytearray) when each is "
+     "a plain decimal number, else None."},
     {"plain_rows", plain_rows, METH_VARARGS,
      "plain_rows(skeleton): the size of the sheetData start tag the skeleton begins with when the rest is "
      "plain rows of empty cells and markers (well-formed content, nothing of a namespace), else 0."},

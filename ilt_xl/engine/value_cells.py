@@ -72,6 +72,11 @@ class ListedTexts:
         texts = self.raw[idx].astype(_WIDTH)
         return self.raw[idx].astype("S") if (np.char.str_len(texts) == _WIDTH_BYTES).any() else texts
 
+    def floats(self, idx: np.ndarray) -> np.ndarray:
+        """The texts of cells ``idx`` read as numbers (float64), as numpy reads :meth:`numbers`
+        (``ValueError`` for a text that is none)."""
+        return self.numbers(idx).astype(np.float64)
+
     def factorize(self, idx: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
         """``pd.factorize`` of the texts of cells ``idx``: codes, and the distinct texts in order."""
         codes, distinct = factorize(self.raw[idx])
@@ -108,6 +113,18 @@ class PositionedTexts(ListedTexts):
         longest = int(sizes.max()) if len(sizes) else 0
         width = _WIDTH_BYTES if longest < _WIDTH_BYTES else -(-longest // 8) * 8
         return fixed_width(words_of(self.a), self.starts[idx], sizes, width)
+
+    def floats(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`ListedTexts.floats`, read from the span by the compiled locator where it was built
+        and every text is a plain decimal number (what Excel writes): exactly what numpy reads, without
+        the texts copied out at a fixed width first; else as numpy reads them."""
+        read = getattr(cell_locator.compiled, "numbers", None)
+        if read is not None and len(idx):
+            s = self.starts[idx]
+            got = read(self.a, as_positions(s), as_positions(s + self.sizes[idx]))
+            if got is not None:
+                return np.frombuffer(got, np.float64)
+        return super().floats(idx)
 
     def factorize(self, idx: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
         s = self.starts[idx]
@@ -180,11 +197,12 @@ class ValueTyper:
         held = texts.held() | (read == _STR) | (read == _INLINE) if n else np.zeros(0, bool)
         is_num, is_s = (read == _NUMBER) & held, (read == _SHARED) & held
         # numbers, and shared strings' indexes (looked up when the shared strings are at hand)
-        for which, typed, dtype in ((is_num, NUM, np.float64), (is_s, SHARED_STRING, np.int64)):
+        for which, typed, read_as in ((is_num, NUM, texts.floats),
+                                      (is_s, SHARED_STRING, lambda idx: texts.numbers(idx).astype(np.int64))):
             if which.any():
                 idx = np.flatnonzero(which)
                 try:
-                    num[idx] = texts.numbers(idx).astype(dtype)
+                    num[idx] = read_as(idx)
                     kind[idx] = typed
                 except (ValueError, OverflowError) as exc:
                     self._problem = self._problem or (ValueError(exc) if typed == SHARED_STRING else WorkbookError(

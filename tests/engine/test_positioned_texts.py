@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from ilt_xl.engine import cell_locator
 from ilt_xl.engine.byte_positions import fixed_width, padded, words_of
 from ilt_xl.engine.value_cells import (_BOOLEAN, _DATE, _ERROR, _INLINE, _NUMBER, _OTHER, _SHARED, _STR, ListedTexts,
                                      PositionedTexts, ValueTyper, _readings)
@@ -105,3 +106,58 @@ def test_each_t_attribute_is_read_as_its_first_nine_bytes_compare():
     names = [b"", b"n", b"s", b"str", b"inlineStr", b"inlineStrX", b"b", b"e", b"d", b"x", b"STR", b"nn"]
     got = _readings(np.array(names, dtype="S9")).tolist()
     assert got == [_NUMBER, _NUMBER, _SHARED, _STR, _INLINE, _INLINE, _BOOLEAN, _ERROR, _DATE, _OTHER, _OTHER, _OTHER]
+
+
+needs_compiled = pytest.mark.skipif(getattr(cell_locator.compiled, "numbers", None) is None,
+                                    reason="the cell locator was not built here")
+
+
+def _number_texts(rng: random.Random) -> list[bytes]:
+    """Texts of numbers in every shape the reader may meet, plain decimal ones mostly."""
+    out = []
+    for _ in range(400):
+        shape = rng.randrange(6)
+        if shape == 0:          # what Excel writes: the shortest text of a double
+            x = rng.choice([rng.random(), rng.uniform(-1e6, 1e6), rng.lognormvariate(0, 20), float(rng.randrange(10**6))])
+            out.append(repr(x).encode())
+        elif shape == 1:        # digits around a point, leading and trailing zeros, up to 30 of them
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30)))
+            at = rng.randint(0, len(digits))
+            out.append((rng.choice(["", "-", "+"]) + digits[:at] + rng.choice([".", ""]) + digits[at:]).encode())
+        elif shape == 2:        # exponents near and past the exact ones, and past the doubles
+            out.append(f"{rng.randint(0, 10**rng.randint(1, 20))}{rng.choice('eE')}{rng.choice(['', '+', '-'])}"
+                       f"{rng.randint(0, 400)}".encode())
+        elif shape == 3:        # 2**53 and its neighbours, scaled
+            m = 2**53 + rng.randint(-3, 3)
+            out.append(f"{m}e{rng.randint(-25, 25)}".encode())
+        elif shape == 4:        # the 17 digits of a double, point anywhere
+            out.append(f"{rng.random():.17e}".encode())
+        else:                   # what is no plain number
+            out.append(rng.choice([b" 1", b"1 ", b"1_0", b"inf", b"-nan", b".", b"-", b"1e", b"1e+", b"e5", b"1.2.3",
+                                   b"1e00001", b"0x10", b"\xc2\xb51", b"9" * 70]))
+    return out
+
+
+@needs_compiled
+@pytest.mark.parametrize("seed", range(10))
+def test_numbers_are_read_in_the_span_exactly_as_numpy_reads_them(seed):
+    rng = random.Random(seed)
+    texts = _number_texts(rng)
+    positioned = _positioned(texts, rng)
+    read = 0
+    for i, text in enumerate(texts):
+        got = cell_locator.compiled.numbers(positioned.a, positioned.starts[i:i + 1], positioned.starts[i:i + 1] + positioned.sizes[i:i + 1])
+        try:
+            want = np.array([text]).astype(np.float64)
+        except ValueError:
+            assert got is None, text
+            continue
+        if got is not None:
+            assert np.frombuffer(got, np.float64).tobytes() == want.tobytes(), text
+            read += 1
+    assert read > 300       # plain numbers are read by the locator, not left to numpy
+    # all at once: read there when every text is a plain number, else numpy's reading (or refusal)
+    plain = [i for i, t in enumerate(texts) if cell_locator.compiled.numbers(
+        positioned.a, positioned.starts[i:i + 1], positioned.starts[i:i + 1] + positioned.sizes[i:i + 1]) is not None]
+    idx = np.array(plain, np.int64)
+    assert positioned.floats(idx).tobytes() == ListedTexts(texts).numbers(idx).astype(np.float64).tobytes()
