@@ -113,6 +113,9 @@ class ScannedCells:
     # leaves them in the pieces (read only for the cells the engine keeps: see
     # workbook_model.load_cached_values), the careful path lists them with the value cells
     cached_in_values: bool = True
+    # the formula texts with shared formulas expanded (workbook_model._expand_shared), where the
+    # process that scanned the part worked them out (a load's helper: on its core); None: not yet
+    f_texts_expanded: CodedValues | None = None
 
     @property
     def hidden_rows(self) -> np.ndarray:

@@ -144,7 +144,7 @@ def _build_grid(cells: ScannedCells, sst: list[str], path, sheet: str) -> tuple[
     # formulas: expand shared formulas into each cell
     texts = cells.f_texts
     if shared.any():
-        texts = _expand_shared(cells, path, sheet)
+        texts = cells.f_texts_expanded if cells.f_texts_expanded is not None else _expand_shared(cells, path, sheet)
     return grid, FormulaCells(cells.f_rows, cells.f_cols, texts, arrays, shared)
 
 
@@ -280,9 +280,18 @@ _LARGE_SHEET = 100_000
 def _scan(pkg: XlsxPackage, name: str, part: str, budget: PlainBudget) -> ScannedCells:
     """The cells of worksheet ``part`` (of sheet ``name``), streamed: the part is never whole in
     memory (the careful path reads it again); a part that is not well-formed is refused (the scan
-    checks it: see scan_check)."""
-    return scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
-                          chunks_again=lambda: pkg.zip.chunks(part), budget=budget, date1904=pkg.date1904)
+    checks it: see scan_check). Its shared formulas are expanded here too where they can be (they
+    depend on the part alone)."""
+    cells = scan_sheet_xml(pkg.zip.chunks(part), pkg.path, name, read_again=lambda: pkg.zip.read(part),
+                           chunks_again=lambda: pkg.zip.chunks(part), budget=budget, date1904=pkg.date1904)
+    if cells.f_shared.any():
+        # the shared formulas expanded where the part is scanned (for the helper's parts, on its core);
+        # one that cannot be is left to _build_grid, which refuses it after what it checks first
+        try:
+            cells.f_texts_expanded = _expand_shared(cells, pkg.path, name)
+        except Exception:       # noqa: BLE001 -- raised again, in its place, by _build_grid
+            pass
+    return cells
 
 
 def _worksheet(pkg: XlsxPackage, index: int, name: str, part: str, sst: list[str], tables_of: dict[str, list[Table]],

@@ -84,6 +84,12 @@ def test_a_shared_formula_with_two_masters_is_refused(tmp_path):
     src = write_xlsx(tmp_path / "in.xlsx", {"S": rows})
     with pytest.raises(WorkbookError, match="si=0 has two master cells"):
         load_workbook_model(src)
+    # the shared formulas are expanded as the part is scanned, but what fails is refused in its
+    # place: after an unusable array area of the same sheet, as before
+    rows = rows.replace('<c r="A2"><v>2</v></c>', '<c r="A2"><f t="array" ref="A2:ZZZZ2">1</f><v>1</v></c>')
+    src = write_xlsx(tmp_path / "in2.xlsx", {"S": rows})
+    with pytest.raises(WorkbookError, match="array formula area 'A2:ZZZZ2' is not usable"):
+        load_workbook_model(src)
 
 
 @pytest.mark.parametrize("careful", [False, True], ids=["fast", "careful"])

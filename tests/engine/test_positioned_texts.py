@@ -148,7 +148,8 @@ def test_numbers_are_read_in_the_span_exactly_as_numpy_reads_them(seed):
     for i, text in enumerate(texts):
         got = cell_locator.compiled.numbers(positioned.a, positioned.starts[i:i + 1], positioned.starts[i:i + 1] + positioned.sizes[i:i + 1])
         try:
-            want = np.array([text]).astype(np.float64)
+            with np.errstate(over="ignore"):        # past the doubles: inf, as numpy reads it
+                want = np.array([text]).astype(np.float64)
         except ValueError:
             assert got is None, text
             continue
