@@ -99,15 +99,16 @@ def test_hidden_rows_and_an_active_auto_filter_are_read_from_the_xml_around_the_
 
 
 def _spans_by_one_buffer(chunks):
-    """The chunks regrouped as one growing buffer cut before its last "<row" (what _spans gives)."""
-    carry = b""
+    """The spans _spans gives: the data cut, each time a chunk has come, before the last "<row" of
+    what has come since the last cut (never at that cut itself)."""
+    data, cut, end = b"".join(chunks), 0, 0
     for chunk in chunks:
-        carry += chunk
-        cut = carry.rfind(b"<row")
-        if cut > 0:
-            yield carry[:cut]
-            carry = carry[cut:]
-    yield carry
+        end += len(chunk)
+        last = data.rfind(b"<row", cut, end)
+        if last > cut:
+            yield data[cut:last]
+            cut = last
+    yield data[cut:]
 
 
 @settings(max_examples=300, deadline=None)
