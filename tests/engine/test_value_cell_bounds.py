@@ -58,8 +58,8 @@ def _both(span: bytes):
     if cells is None:
         return None, None
     cut = [], [], {}
-    got = _cut_value_cells(a, len(span), cells, *cut)
-    return (cut, got), (split, expected)
+    types, raw, codes = _cut_value_cells(a, len(span), cells, *cut)     # the distinct t attributes and each cell's code
+    return (cut, (types if codes is None else types[codes], raw)), (split, expected)
 
 
 def _assert_same(got, expected) -> None:
