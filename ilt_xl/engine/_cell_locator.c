@@ -362,6 +362,15 @@ static int check(Items *it, Pos n, Pos first, int ordered)
     return ok ? 0 : -1;
 }
 
+/* The arguments (span, starts, ends) of the entry points that take items anywhere in the whole span
+ * (joined, grouped, numbers); -1 with the exception set (the buffers released) */
+static int items_of(PyObject *args, Items *it)
+{
+    if (!PyArg_ParseTuple(args, "y*y*y*", &it->span, &it->starts, &it->ends))
+        return -1;
+    return check(it, it->span.len, 0, 0);
+}
+
 static char *copy(char *out, const Items *it, Pos from, Pos to)
 {
     memcpy(out, (const char *)it->span.buf + from, (size_t)(to - from));
@@ -372,9 +381,7 @@ static char *copy(char *out, const Items *it, Pos from, Pos to)
 static PyObject *joined(PyObject *self, PyObject *args)
 {
     Items it;
-    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
-        return NULL;
-    if (check(&it, it.span.len, 0, 0) < 0)
+    if (items_of(args, &it) < 0)
         return NULL;
     Pos size = it.m ? it.m - 1 : 0;
     for (Pos i = 0; i < it.m; i++)
@@ -461,9 +468,7 @@ static PyObject *marked(PyObject *self, PyObject *args)
 static PyObject *grouped(PyObject *self, PyObject *args)
 {
     Items it;
-    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
-        return NULL;
-    if (check(&it, it.span.len, 0, 0) < 0)
+    if (items_of(args, &it) < 0)
         return NULL;
     Span sp = {it.span.buf, it.span.len};
     Groups groups = {0};
@@ -859,9 +864,7 @@ static int read_number(const unsigned char *p, Pos n, double *out)
 static PyObject *numbers(PyObject *self, PyObject *args)
 {
     Items it;
-    if (!PyArg_ParseTuple(args, "y*y*y*", &it.span, &it.starts, &it.ends))
-        return NULL;
-    if (check(&it, it.span.len, 0, 0) < 0)
+    if (items_of(args, &it) < 0)
         return NULL;
     PyObject *out = PyByteArray_FromStringAndSize(NULL, it.m * (Pos)sizeof(double));
     double *value = out ? (double *)PyByteArray_AS_STRING(out) : NULL;
